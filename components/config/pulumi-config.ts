@@ -1,0 +1,52 @@
+/**
+ * The bridge between Pulumi's config store and the pure resolver: reads this project's keys,
+ * validates them all at once, and hands secrets back as Pulumi secrets. A bad config stops the
+ * program here, before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, ConfigError, resolveStackConfig, StackConfig } from "./resolve";
+import { STRING_KEYS } from "./schema";
+
+export interface LoadedConfig {
+  config: StackConfig;
+  /** From secret config, or undefined: the caller generates one. */
+  grafanaAdminPassword?: pulumi.Output<string>;
+}
+
+export function loadStackConfig(): LoadedConfig {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const values: Record<string, unknown> = {};
+  const secretKeys: string[] = [];
+  // `isConfigSecret` is marked internal in the SDK's typings but is how the engine's secret flags reach the program.
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  for (const [fullKey, stored] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    values[key] = parseStoredValue(key, stored);
+    if (isSecret?.(fullKey)) secretKeys.push(key);
+  }
+  try {
+    const { config, secrets } = resolveStackConfig({ stack: pulumi.getStack(), values, secretKeys });
+    return {
+      config,
+      grafanaAdminPassword: secrets.grafanaAdminPassword === undefined ? undefined : pulumi.secret(secrets.grafanaAdminPassword),
+    };
+  } catch (error) {
+    // RunError prints the message without a stack trace: the list of config problems is the whole story.
+    if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Pulumi stores structured config (objects, lists, numbers, booleans) as JSON text and plain strings
+ * as they are. Keys declared as strings are never parsed, so a password like `{abc` stays a string.
+ */
+export function parseStoredValue(key: string, stored: string): unknown {
+  if (STRING_KEYS.includes(key)) return stored;
+  try {
+    return JSON.parse(stored);
+  } catch {
+    return stored;
+  }
+}

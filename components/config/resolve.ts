@@ -1,0 +1,235 @@
+/**
+ * From the raw config keys of a stack to a validated, defaulted StackConfig, or a ConfigError that
+ * lists every problem with its config key. Pure: no Pulumi here, so tests and the offline plan call it
+ * directly.
+ */
+import type { z } from "zod";
+import {
+  DEFAULT_IMAGES,
+  DEFAULT_NODE_EXPORTER_LISTEN,
+  DEFAULT_PORTS,
+  ENVIRONMENT_DEFAULTS,
+  ENVIRONMENTS,
+  Environment,
+  ImageKey,
+} from "./defaults";
+import { SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
+
+export const CONFIG_NAMESPACE = "atra-observability";
+
+export interface ConfigIssue {
+  /** The full config key, e.g. `atra-observability:services[1].metrics`. */
+  key: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly stack: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      `Stack config "${stack}" has ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was deployed:\n` +
+        issues.map((issue) => `  - ${issue.key}: ${issue.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+export interface StackConfig {
+  stack: string;
+  environment: Environment;
+  /** Prefix of every Docker object's name, so two stacks can share a host. */
+  namePrefix: string;
+  services: ServiceConfig[];
+  bindAddress: string;
+  publicHostname: string;
+  appNetworks: string[];
+  dockerHost?: string;
+  images: Record<ImageKey, string>;
+  ports: { prometheus: number; grafana: number };
+  memoryMb: { prometheus: number; grafana: number; nodeExporter: number; blackboxExporter: number; cadvisor: number };
+  prometheus: {
+    retentionTime: string;
+    retentionSize: string;
+    scrapeInterval: string;
+    scrapeTimeout: string;
+    evaluationInterval: string;
+  };
+  grafana: {
+    adminUser: string;
+    /** Where people open Grafana (stack output, GF_SERVER_ROOT_URL). */
+    publicUrl: string;
+    /** Where the Grafana provider talks to Grafana from the machine running `pulumi up`. */
+    providerUrl: string;
+  };
+  prometheusPublicUrl: string;
+  cadvisor: { enabled: boolean; privileged: boolean };
+  nodeExporter: { listenAddress: string };
+}
+
+export interface StackSecrets {
+  grafanaAdminPassword?: string;
+}
+
+export interface RawConfigInput {
+  stack: string;
+  /** Config values by key without the namespace, already parsed from their stored form. */
+  values: Record<string, unknown>;
+  /** Keys (without namespace) that were stored encrypted (`pulumi config set --secret`). */
+  secretKeys: string[];
+}
+
+/** Validate and default a stack's config; throws ConfigError listing every problem. */
+export function resolveStackConfig(input: RawConfigInput): { config: StackConfig; secrets: StackSecrets } {
+  const parsed = stackConfigSchema.safeParse(input.values, { reportInput: false });
+  const issues: ConfigIssue[] = parsed.success ? [] : parsed.error.issues.flatMap(toConfigIssues);
+
+  for (const key of SECRET_KEYS) {
+    if (input.values[key] !== undefined && !input.secretKeys.includes(key)) {
+      issues.push({
+        key: fullKey([key]),
+        message: `must be stored encrypted: pulumi config set --secret ${key} (a plain-text value would sit in the stack file)`,
+      });
+    }
+  }
+
+  if (!parsed.success) throw new ConfigError(input.stack, sortIssues(issues));
+  const raw = parsed.data;
+  const environment = raw.environment ?? environmentFromStackName(input.stack);
+  const envDefaults = ENVIRONMENT_DEFAULTS[environment];
+  const ports = { ...DEFAULT_PORTS, ...raw.ports };
+  const bindAddress = raw.bindAddress ?? "127.0.0.1";
+  const publicHostname = raw.publicHostname ?? (bindAddress === "127.0.0.1" || bindAddress === "0.0.0.0" ? "localhost" : bindAddress);
+  const scrapeInterval = raw.prometheus?.scrapeInterval ?? "15s";
+  const scrapeTimeout = raw.prometheus?.scrapeTimeout ?? (durationMs(scrapeInterval) < 10_000 ? scrapeInterval : "10s");
+
+  if (durationMs(scrapeTimeout) > durationMs(scrapeInterval)) {
+    issues.push({
+      key: fullKey(["prometheus", "scrapeTimeout"]),
+      message: `${scrapeTimeout} is longer than prometheus.scrapeInterval ${scrapeInterval}; Prometheus refuses that`,
+    });
+  }
+  if (ports.prometheus === ports.grafana) {
+    issues.push({ key: fullKey(["ports"]), message: `prometheus and grafana both use port ${ports.grafana}` });
+  }
+  if (issues.length > 0) throw new ConfigError(input.stack, sortIssues(issues));
+
+  // Where `pulumi up` reaches Grafana: the bind address, or loopback when bound to every interface.
+  const localHost = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress;
+  const config: StackConfig = {
+    stack: input.stack,
+    environment,
+    namePrefix: `atra-obs-${input.stack}`,
+    services: raw.services ?? [],
+    bindAddress,
+    publicHostname,
+    appNetworks: raw.appNetworks ?? [],
+    dockerHost: raw.dockerHost,
+    images: { ...DEFAULT_IMAGES, ...raw.images },
+    ports,
+    memoryMb: { ...envDefaults.memoryMb, ...raw.memoryMb },
+    prometheus: {
+      retentionTime: raw.prometheus?.retentionTime ?? envDefaults.retentionTime,
+      retentionSize: raw.prometheus?.retentionSize ?? envDefaults.retentionSize,
+      scrapeInterval,
+      scrapeTimeout,
+      evaluationInterval: raw.prometheus?.evaluationInterval ?? scrapeInterval,
+    },
+    grafana: {
+      adminUser: raw.grafana?.adminUser ?? "admin",
+      publicUrl: `http://${publicHostname}:${ports.grafana}`,
+      providerUrl: raw.grafana?.providerUrl?.replace(/\/+$/, "") ?? `http://${localHost}:${ports.grafana}`,
+    },
+    prometheusPublicUrl: `http://${publicHostname}:${ports.prometheus}`,
+    cadvisor: { enabled: raw.cadvisor?.enabled ?? true, privileged: raw.cadvisor?.privileged ?? false },
+    nodeExporter: { listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULT_NODE_EXPORTER_LISTEN },
+  };
+  return { config, secrets: { grafanaAdminPassword: raw.grafanaAdminPassword } };
+}
+
+/** `dev`, `staging` and `prod` stacks default to their own environment; any other stack name to dev. */
+export function environmentFromStackName(stack: string): Environment {
+  return (ENVIRONMENTS as readonly string[]).includes(stack) ? (stack as Environment) : "dev";
+}
+
+/** Milliseconds in a Prometheus duration (already validated by the schema). */
+export function durationMs(value: string): number {
+  const units: Record<string, number> = { y: 31_536_000_000, w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += Number(amount) * units[unit];
+  return total;
+}
+
+export function fullKey(path: PropertyKey[]): string {
+  let key = `${CONFIG_NAMESPACE}:`;
+  path.forEach((segment, index) => {
+    if (typeof segment === "number") key += `[${segment}]`;
+    else key += index === 0 ? String(segment) : `.${String(segment)}`;
+  });
+  return key;
+}
+
+function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+  if (issue.code === "unrecognized_keys") {
+    const known = knownKeysAt(issue.path);
+    return issue.keys.map((unknownKey) => {
+      const suggestion = closest(unknownKey, known);
+      return {
+        key: fullKey([...issue.path, unknownKey]),
+        message: `unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ""}`,
+      };
+    });
+  }
+  if (issue.code === "invalid_type") {
+    return [{ key: fullKey(issue.path), message: issue.message.startsWith("Invalid input") ? `expected ${issue.expected}` : issue.message }];
+  }
+  return [{ key: fullKey(issue.path), message: issue.message }];
+}
+
+/** The keys the schema knows at a path, to suggest the nearest one for a typo. */
+function knownKeysAt(path: PropertyKey[]): string[] {
+  let schema: unknown = stackConfigSchema;
+  for (const segment of path) {
+    schema = unwrap(schema);
+    if (typeof segment === "number") schema = (schema as { element?: unknown }).element;
+    else schema = (schema as { shape?: Record<string, unknown> }).shape?.[String(segment)];
+  }
+  const shape = (unwrap(schema) as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : path.length === 0 ? TOP_LEVEL_KEYS : [];
+}
+
+function unwrap(schema: unknown): unknown {
+  let current = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; schema?: unknown } } | undefined;
+  while (current?.def && ["optional", "pipe", "default"].includes(current.def.type ?? "")) {
+    current = (current.def.innerType ?? current.def.in) as typeof current;
+  }
+  return current;
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance <= Math.max(2, Math.floor(candidate.length / 3)) && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => a.key.localeCompare(b.key, "en", { numeric: true }));
+}

@@ -1,0 +1,174 @@
+/**
+ * The one schema for a stack's config (the `atra-observability:*` keys of Pulumi.<stack>.yaml).
+ * Shapes and single-field rules live here; rules that span fields are `superRefine`s next to the
+ * objects they concern, so zod reports every problem of a file in one pass.
+ */
+import { z } from "zod";
+import { ENVIRONMENTS } from "./defaults";
+
+/** Prometheus duration syntax (`30s`, `1h30m`, `15d`, `2w`); the empty string is not a duration. */
+const PROMETHEUS_DURATION = /^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
+/** Prometheus storage size syntax for `--storage.tsdb.retention.size`. */
+const PROMETHEUS_SIZE = /^\d+(B|KB|MB|GB|TB|PB|EB)$/;
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,47}$/;
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Job names the stack itself uses; a catalog service may not take one. */
+export const RESERVED_JOB_NAMES = ["prometheus", "node-exporter", "blackbox-exporter", "blackbox-health", "grafana", "cadvisor"];
+
+export const duration = z
+  .string()
+  .regex(PROMETHEUS_DURATION, { error: "must be a Prometheus duration such as 15s, 1m, 12h, 15d" });
+
+const size = z.string().regex(PROMETHEUS_SIZE, { error: "must be a size such as 512MB, 10GB, 1TB" });
+
+const port = z.int({ error: "must be a whole number" }).min(1, { error: "port must be 1-65535" }).max(65535, {
+  error: "port must be 1-65535",
+});
+
+const memoryMb = z.int({ error: "must be a whole number of MB" }).min(32, { error: "must be at least 32 (MB)" });
+
+/** An http(s) URL with a host, no credentials and no fragment: Prometheus and the prober need exactly that. */
+const httpUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be an absolute http:// or https:// URL" });
+    return;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    ctx.addIssue({ code: "custom", message: `must use http or https, not ${url.protocol.replace(":", "")}` });
+  }
+  if (url.username || url.password) {
+    ctx.addIssue({ code: "custom", message: "must not carry credentials (they would land in prometheus.yml in plain text)" });
+  }
+  if (url.hash) ctx.addIssue({ code: "custom", message: "must not have a #fragment" });
+});
+
+/** An image reference with an explicit tag or digest; `latest` (or no tag, which means latest) is refused. */
+const image = z.string().superRefine((value, ctx) => {
+  const withoutDigest = value.split("@")[0];
+  const lastSegment = withoutDigest.split("/").pop() ?? "";
+  const hasDigest = value.includes("@sha256:");
+  const tag = lastSegment.includes(":") ? lastSegment.split(":").pop() : undefined;
+  if (!/^[a-z0-9][a-z0-9._/:@-]*$/.test(value)) {
+    ctx.addIssue({ code: "custom", message: "is not a valid image reference" });
+  } else if (!hasDigest && !tag) {
+    ctx.addIssue({ code: "custom", message: "needs an exact tag (e.g. :v3.5.0); an untagged image means latest" });
+  } else if (tag === "latest") {
+    ctx.addIssue({ code: "custom", message: "must be pinned to an exact version, not latest" });
+  }
+});
+
+export const serviceSchema = z
+  .strictObject({
+    name: z.string().regex(SERVICE_NAME, {
+      error: "must be lowercase letters, digits and dashes, start with a letter, at most 48 characters",
+    }),
+    metrics: httpUrl.optional(),
+    health: httpUrl.optional(),
+    logs: z.array(z.string().min(1, { error: "must not be empty" })).optional(),
+  })
+  .superRefine((service, ctx) => {
+    if (!service.metrics && !service.health && !service.logs?.length) {
+      ctx.addIssue({ code: "custom", message: "has nothing to observe: give at least one of metrics, health, logs" });
+    }
+    if (RESERVED_JOB_NAMES.includes(service.name)) {
+      ctx.addIssue({ code: "custom", path: ["name"], message: `"${service.name}" is used by the stack itself; pick another name` });
+    }
+  });
+
+export const stackConfigSchema = z
+  .strictObject({
+    environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(", ")}` }).optional(),
+    services: z
+      .array(serviceSchema)
+      .superRefine((services, ctx) => {
+        const firstIndex = new Map<string, number>();
+        services.forEach((service, index) => {
+          const earlier = firstIndex.get(service.name);
+          if (earlier !== undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: [index, "name"],
+              message: `duplicate service name "${service.name}" (also services[${earlier}])`,
+            });
+          } else {
+            firstIndex.set(service.name, index);
+          }
+        });
+      })
+      .optional(),
+    bindAddress: z.string().regex(IPV4, { error: "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0" }).optional(),
+    publicHostname: z
+      .string()
+      .regex(/^[a-zA-Z0-9.-]+$/, { error: "must be a host name or address, without scheme or port" })
+      .optional(),
+    appNetworks: z
+      .array(z.string().regex(DOCKER_NAME, { error: "is not a valid Docker network name" }))
+      .superRefine((names, ctx) => {
+        names.forEach((name, index) => {
+          if (names.indexOf(name) !== index) ctx.addIssue({ code: "custom", path: [index], message: `duplicate network "${name}"` });
+        });
+      })
+      .optional(),
+    dockerHost: z
+      .string()
+      .regex(/^(unix|ssh|tcp):\/\/\S+$/, { error: "must be unix:///path/to/docker.sock, ssh://user@host or tcp://host:port" })
+      .optional(),
+    images: z
+      .strictObject({
+        prometheus: image.optional(),
+        grafana: image.optional(),
+        nodeExporter: image.optional(),
+        blackboxExporter: image.optional(),
+        cadvisor: image.optional(),
+      })
+      .optional(),
+    ports: z.strictObject({ prometheus: port.optional(), grafana: port.optional() }).optional(),
+    memoryMb: z
+      .strictObject({
+        prometheus: memoryMb.optional(),
+        grafana: memoryMb.optional(),
+        nodeExporter: memoryMb.optional(),
+        blackboxExporter: memoryMb.optional(),
+        cadvisor: memoryMb.optional(),
+      })
+      .optional(),
+    prometheus: z
+      .strictObject({
+        retentionTime: duration.optional(),
+        retentionSize: size.optional(),
+        scrapeInterval: duration.optional(),
+        scrapeTimeout: duration.optional(),
+        evaluationInterval: duration.optional(),
+      })
+      .optional(),
+    grafana: z
+      .strictObject({
+        adminUser: z.string().regex(/^[a-zA-Z0-9._@-]{1,64}$/, { error: "must be 1-64 letters, digits or ._@-" }).optional(),
+        providerUrl: httpUrl.optional(),
+      })
+      .optional(),
+    grafanaAdminPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
+    cadvisor: z.strictObject({ enabled: z.boolean().optional(), privileged: z.boolean().optional() }).optional(),
+    nodeExporter: z
+      .strictObject({
+        listenAddress: z
+          .string()
+          .regex(/^(\d{1,3}(\.\d{1,3}){3}):\d{1,5}$/, { error: "must be ipv4:port, e.g. 172.17.0.1:9100" })
+          .optional(),
+      })
+      .optional(),
+  });
+
+export type RawStackConfig = z.infer<typeof stackConfigSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+
+/** The top-level keys, for suggestions on typos and for knowing which values are plain strings. */
+export const TOP_LEVEL_KEYS = Object.keys(stackConfigSchema.shape);
+export const STRING_KEYS = ["environment", "bindAddress", "publicHostname", "dockerHost", "grafanaAdminPassword"];
+/** Keys whose value must come from `pulumi config set --secret`. */
+export const SECRET_KEYS = ["grafanaAdminPassword"];

@@ -1,0 +1,47 @@
+/**
+ * The Docker platform of one stack: the provider (local socket or ssh://), the stack's own network,
+ * images pulled by exact tag, and the data volumes. Volumes are retained on delete so neither
+ * `pulumi destroy` nor a replacement loses metrics or Grafana state.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/resolve";
+import type { ImageKey } from "../config/defaults";
+import { dockerNames, STACK_LABEL } from "./names";
+
+export class DockerPlatform extends pulumi.ComponentResource {
+  readonly provider: docker.Provider;
+  readonly network: docker.Network;
+  readonly prometheusVolume: docker.Volume;
+  readonly grafanaVolume: docker.Volume;
+  private readonly images = new Map<ImageKey, docker.RemoteImage>();
+
+  constructor(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions) {
+    super("atra:docker:Platform", name, {}, opts);
+    const names = dockerNames(config);
+    const labels = [{ label: STACK_LABEL, value: config.stack }];
+
+    this.provider = new docker.Provider("docker", { host: config.dockerHost }, { parent: this });
+    const own = { parent: this, provider: this.provider };
+
+    this.network = new docker.Network("network", { name: names.network, driver: "bridge", labels }, own);
+
+    const retained = { ...own, retainOnDelete: true };
+    this.prometheusVolume = new docker.Volume("prometheus-data", { name: names.prometheusVolume, labels }, retained);
+    this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
+
+    // Pulled by exact tag and kept on the host after destroy, so a re-create needs no registry.
+    const wanted = (Object.keys(config.images) as ImageKey[]).filter((key) => key !== "cadvisor" || config.cadvisor.enabled);
+    for (const key of wanted) {
+      this.images.set(key, new docker.RemoteImage(`image-${key}`, { name: config.images[key], keepLocally: true }, own));
+    }
+
+    this.registerOutputs({ network: this.network.name });
+  }
+
+  image(key: ImageKey): docker.RemoteImage {
+    const image = this.images.get(key);
+    if (!image) throw new Error(`image ${key} is not part of this stack (is its component switched off?)`);
+    return image;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Grafana's managed objects: the Prometheus datasource, the dashboards folder and the imported
+ * dashboards, through an explicit Grafana provider. It takes an endpoint and credentials and knows
+ * nothing of Docker, so it can configure any Grafana (a managed one, one on Kubernetes).
+ */
+import * as grafana from "@pulumiverse/grafana";
+import * as pulumi from "@pulumi/pulumi";
+import type { ImportedDashboard } from "./dashboard-import";
+
+/** Fixed uids: dashboards and (later) alert rules refer to them, and they must not change between runs. */
+export const PROMETHEUS_DATASOURCE = { uid: "atra-prometheus-ds", name: "Prometheus" } as const;
+export const DASHBOARD_FOLDER = { uid: "atra-dashboards", title: "Atra observability" } as const;
+
+export interface GrafanaConfigurationArgs {
+  /** Where the provider reaches Grafana's API. */
+  apiUrl: pulumi.Input<string>;
+  /** Where people open Grafana; used for the dashboards' URLs. */
+  publicUrl: string;
+  adminUser: pulumi.Input<string>;
+  adminPassword: pulumi.Output<string>;
+  /** Prometheus as Grafana's server reaches it. */
+  prometheusUrl: pulumi.Input<string>;
+  scrapeInterval: string;
+  dashboards: ImportedDashboard[];
+  /** What must be up before Grafana is configured (its healthy container, the datasource's backend). */
+  waitFor: pulumi.Input<pulumi.Resource>[];
+}
+
+export class GrafanaConfiguration extends pulumi.ComponentResource {
+  readonly provider: grafana.Provider;
+  readonly prometheusDatasource: grafana.oss.DataSource;
+  readonly folder: grafana.oss.Folder;
+  readonly dashboards: grafana.oss.Dashboard[];
+  /** Dashboard uid to its URL. */
+  readonly dashboardUrls: Record<string, string>;
+
+  constructor(name: string, args: GrafanaConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atra:grafana:GrafanaConfiguration", name, {}, opts);
+
+    this.provider = new grafana.Provider(
+      "grafana",
+      {
+        url: args.apiUrl,
+        auth: pulumi.secret(pulumi.interpolate`${args.adminUser}:${args.adminPassword}`),
+        // Grafana answers 5xx for a moment after its healthcheck first passes; ride that out.
+        retries: 10,
+        retryWait: 3,
+      },
+      { parent: this, dependsOn: args.waitFor },
+    );
+    // Every object waits explicitly too: a provider's readiness alone does not order the API calls.
+    const own = { parent: this, provider: this.provider, dependsOn: args.waitFor };
+
+    this.prometheusDatasource = new grafana.oss.DataSource(
+      "prometheus",
+      {
+        type: "prometheus",
+        uid: PROMETHEUS_DATASOURCE.uid,
+        name: PROMETHEUS_DATASOURCE.name,
+        url: args.prometheusUrl,
+        accessMode: "proxy",
+        isDefault: true,
+        jsonDataEncoded: JSON.stringify({ httpMethod: "POST", timeInterval: args.scrapeInterval }),
+      },
+      own,
+    );
+
+    this.folder = new grafana.oss.Folder("dashboards", { uid: DASHBOARD_FOLDER.uid, title: DASHBOARD_FOLDER.title }, own);
+
+    this.dashboards = args.dashboards.map(
+      (dashboard) =>
+        new grafana.oss.Dashboard(
+          `dashboard-${dashboard.uid}`,
+          {
+            folder: this.folder.uid,
+            configJson: JSON.stringify(dashboard.model),
+            overwrite: true,
+            message: `Managed by atra-observability from ${dashboard.fileName}`,
+          },
+          // Panels query the datasource by uid: create it first so no dashboard opens on a missing datasource.
+          { ...own, dependsOn: [...args.waitFor, this.prometheusDatasource] },
+        ),
+    );
+
+    this.dashboardUrls = Object.fromEntries(args.dashboards.map((dashboard) => [dashboard.uid, `${args.publicUrl}/d/${dashboard.uid}`]));
+    this.registerOutputs({ dashboardUrls: this.dashboardUrls });
+  }
+}

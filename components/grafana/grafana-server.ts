@@ -1,0 +1,78 @@
+/**
+ * The Grafana container: admin password from secret config or generated, sign-up and anonymous
+ * access off, its database on the retained volume, healthy before anything configures it.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { StackConfig } from "../config/resolve";
+import type { DockerPlatform } from "../docker/platform";
+import { dockerNames } from "../docker/names";
+import { serviceContainer } from "../docker/service-container";
+
+export interface GrafanaServerArgs {
+  config: StackConfig;
+  platform: DockerPlatform;
+  /** From secret config; when absent a password is generated and kept in state (encrypted). */
+  adminPassword?: pulumi.Output<string>;
+}
+
+export class GrafanaServer extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  readonly adminUser: string;
+  readonly adminPassword: pulumi.Output<string>;
+
+  constructor(name: string, args: GrafanaServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atra:grafana:GrafanaServer", name, {}, opts);
+    const { config, platform } = args;
+    const names = dockerNames(config);
+
+    this.adminUser = config.grafana.adminUser;
+    this.adminPassword = pulumi.secret(
+      args.adminPassword ?? new random.RandomPassword("grafana-admin-password", { length: 32, special: false }, { parent: this }).result,
+    );
+
+    const settings = [
+      `GF_SECURITY_ADMIN_USER=${this.adminUser}`,
+      "GF_USERS_ALLOW_SIGN_UP=false",
+      "GF_AUTH_ANONYMOUS_ENABLED=false",
+      "GF_SECURITY_DISABLE_GRAVATAR=true",
+      `GF_SERVER_ROOT_URL=${config.grafana.publicUrl}`,
+      "GF_ANALYTICS_REPORTING_ENABLED=false",
+      "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+      "GF_NEWS_NEWS_FEED_ENABLED=false",
+      "GF_METRICS_ENABLED=true",
+    ];
+    // The whole env list is secret because one entry is: Pulumi encrypts it in state as one value.
+    const envs = pulumi.secret(this.adminPassword.apply((password) => [...settings, `GF_SECURITY_ADMIN_PASSWORD=${password}`]));
+
+    this.container = serviceContainer(
+      "grafana",
+      {
+        platform,
+        stack: config.stack,
+        containerName: names.grafana,
+        component: "grafana",
+        image: "grafana",
+        memoryMb: config.memoryMb.grafana,
+        // The image is Alpine-based (busybox wget); curl is the fallback should a variant lack wget.
+        healthcheck: [
+          "CMD-SHELL",
+          "wget -q -O /dev/null http://127.0.0.1:3000/api/health || curl -fsS -o /dev/null http://127.0.0.1:3000/api/health",
+        ],
+        // First start runs the database migrations.
+        waitTimeoutSeconds: 180,
+        startPeriod: "60s",
+        container: {
+          envs,
+          ports: [{ internal: 3000, external: config.ports.grafana, ip: config.bindAddress }],
+          networksAdvanced: [{ name: platform.network.name, aliases: ["grafana"] }],
+          volumes: [{ volumeName: platform.grafanaVolume.name, containerPath: "/var/lib/grafana" }],
+        },
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({ adminUser: this.adminUser });
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The metrics room: Prometheus and the exporters it scrapes (node-exporter for the host, the
+ * blackbox exporter for health probes, optionally cAdvisor for containers). Prometheus and the
+ * prober join the applications' networks so catalog hostnames resolve.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/resolve";
+import type { DockerPlatform } from "../docker/platform";
+import { dockerNames } from "../docker/names";
+import { httpHealthcheck, serviceContainer } from "../docker/service-container";
+import {
+  PROMETHEUS_CONFIG_PATH,
+  PROMETHEUS_DATA_PATH,
+  prometheusCommand,
+  renderBlackboxConfig,
+  renderPrometheusConfig,
+  ScrapeAddresses,
+} from "./prometheus-config";
+
+const BLACKBOX_CONFIG_PATH = "/etc/blackbox_exporter/config.yml";
+/** How containers on a bridge network reach the host (node-exporter runs in the host's network). */
+const HOST_GATEWAY_NAME = "host.docker.internal";
+/** Mounts node-exporter must not report: Docker's own layers and the pseudo filesystems. */
+const NODE_EXPORTER_MOUNT_EXCLUDE = "^/(dev|proc|sys|run/docker/.+|run/containerd/.+|var/lib/docker/.+)($|/)";
+
+/** Where Prometheus, inside the stack network, reaches each of the stack's own targets. */
+export function dockerScrapeAddresses(config: StackConfig): ScrapeAddresses {
+  const names = dockerNames(config);
+  const nodeExporterPort = config.nodeExporter.listenAddress.split(":")[1];
+  return {
+    prometheus: "localhost:9090",
+    nodeExporter: `${HOST_GATEWAY_NAME}:${nodeExporterPort}`,
+    blackboxExporter: `${names.blackboxExporter}:9115`,
+    grafana: `${names.grafana}:3000`,
+    cadvisor: config.cadvisor.enabled ? `${names.cadvisor}:8080` : undefined,
+  };
+}
+
+export interface MetricsStackArgs {
+  config: StackConfig;
+  platform: DockerPlatform;
+}
+
+export class MetricsStack extends pulumi.ComponentResource {
+  readonly prometheus: docker.Container;
+  readonly nodeExporter: docker.Container;
+  readonly blackboxExporter: docker.Container;
+  readonly cadvisor?: docker.Container;
+  /** The rendered prometheus.yml, also written out by the offline plan. */
+  readonly prometheusConfig: string;
+  readonly blackboxConfig: string;
+  /** Prometheus as Grafana (on the stack network) reaches it. */
+  readonly internalUrl: string;
+
+  constructor(name: string, args: MetricsStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atra:metrics:MetricsStack", name, {}, opts);
+    const { config, platform } = args;
+    const names = dockerNames(config);
+    const stackNetwork = { name: platform.network.name };
+    const appNetworks = config.appNetworks.map((network) => ({ name: network }));
+    const common = { platform, stack: config.stack };
+
+    this.prometheusConfig = renderPrometheusConfig(config, dockerScrapeAddresses(config));
+    this.blackboxConfig = renderBlackboxConfig();
+    this.internalUrl = `http://${names.prometheus}:9090`;
+
+    this.nodeExporter = serviceContainer(
+      "node-exporter",
+      {
+        ...common,
+        containerName: names.nodeExporter,
+        component: "node-exporter",
+        image: "nodeExporter",
+        memoryMb: config.memoryMb.nodeExporter,
+        healthcheck: httpHealthcheck(`http://${config.nodeExporter.listenAddress}/metrics`),
+        waitTimeoutSeconds: 60,
+        container: {
+          // The host's network and process namespaces, and its root read-only: host metrics, not the container's.
+          networkMode: "host",
+          pidMode: "host",
+          mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } }],
+          command: [
+            "--path.rootfs=/host",
+            `--web.listen-address=${config.nodeExporter.listenAddress}`,
+            `--collector.filesystem.mount-points-exclude=${NODE_EXPORTER_MOUNT_EXCLUDE}`,
+          ],
+        },
+      },
+      { parent: this },
+    );
+
+    this.blackboxExporter = serviceContainer(
+      "blackbox-exporter",
+      {
+        ...common,
+        containerName: names.blackboxExporter,
+        component: "blackbox-exporter",
+        image: "blackboxExporter",
+        memoryMb: config.memoryMb.blackboxExporter,
+        healthcheck: httpHealthcheck("http://127.0.0.1:9115/metrics"),
+        waitTimeoutSeconds: 60,
+        container: {
+          networksAdvanced: [stackNetwork, ...appNetworks],
+          uploads: [{ file: BLACKBOX_CONFIG_PATH, content: this.blackboxConfig, permissions: "0644" }],
+          command: [`--config.file=${BLACKBOX_CONFIG_PATH}`],
+        },
+      },
+      { parent: this },
+    );
+
+    if (config.cadvisor.enabled) {
+      this.cadvisor = serviceContainer(
+        "cadvisor",
+        {
+          ...common,
+          containerName: names.cadvisor,
+          component: "cadvisor",
+          image: "cadvisor",
+          memoryMb: config.memoryMb.cadvisor,
+          healthcheck: httpHealthcheck("http://127.0.0.1:8080/healthz"),
+          waitTimeoutSeconds: 90,
+          container: {
+            // Read-only views of the host are enough for per-container CPU, memory and network on cgroup v2;
+            // `cadvisor.privileged` adds what some hosts need for disk and OOM-event metrics.
+            privileged: config.cadvisor.privileged,
+            networksAdvanced: [stackNetwork],
+            volumes: [
+              { hostPath: "/", containerPath: "/rootfs", readOnly: true },
+              { hostPath: "/var/run", containerPath: "/var/run", readOnly: true },
+              { hostPath: "/sys", containerPath: "/sys", readOnly: true },
+              { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker", readOnly: true },
+            ],
+            command: ["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false"],
+          },
+        },
+        { parent: this },
+      );
+    }
+
+    this.prometheus = serviceContainer(
+      "prometheus",
+      {
+        ...common,
+        containerName: names.prometheus,
+        component: "prometheus",
+        image: "prometheus",
+        memoryMb: config.memoryMb.prometheus,
+        healthcheck: httpHealthcheck("http://127.0.0.1:9090/-/ready"),
+        // Replaying a large WAL after a restart takes minutes in production.
+        waitTimeoutSeconds: config.environment === "prod" ? 600 : 180,
+        startPeriod: "60s",
+        container: {
+          command: prometheusCommand(config),
+          ports: [{ internal: 9090, external: config.ports.prometheus, ip: config.bindAddress }],
+          networksAdvanced: [{ ...stackNetwork, aliases: ["prometheus"] }, ...appNetworks],
+          hosts: [{ host: HOST_GATEWAY_NAME, ip: "host-gateway" }],
+          volumes: [{ volumeName: platform.prometheusVolume.name, containerPath: PROMETHEUS_DATA_PATH }],
+          // A config change replaces the container (data stays on the volume), so no lifecycle API is needed.
+          uploads: [{ file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" }],
+        },
+      },
+      { parent: this, dependsOn: [this.nodeExporter, this.blackboxExporter, ...(this.cadvisor ? [this.cadvisor] : [])] },
+    );
+
+    this.registerOutputs({ internalUrl: this.internalUrl });
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Runs the real Pulumi program in-process under the SDK's mock engine and records every resource
+ * registration as the engine would see it: type, name, parent, dependencies, provider, resource
+ * options and inputs, with secret inputs masked (and their paths listed). Used by `npm run plan`,
+ * the benchmark and the program tests. Needs no CLI, plugin, Docker or network.
+ */
+import * as path from "path";
+
+export const SECRET_MASK = "[secret]";
+
+export interface PlannedResource {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  parent?: string;
+  /** URNs this resource depends on (explicit dependsOn and outputs used as inputs). */
+  dependencies: string[];
+  /** Provider reference (`<provider urn>::<id>`) for custom resources given an explicit provider. */
+  provider?: string;
+  retainOnDelete: boolean;
+  protect: boolean;
+  /** Inputs as sent to the engine; secret values replaced by SECRET_MASK. */
+  inputs: Record<string, unknown>;
+  /** Paths (e.g. `envs`, `auth`) of the inputs that are secrets, i.e. stored encrypted in state. */
+  secretPaths: string[];
+}
+
+export interface StackOutput {
+  value: unknown;
+  secret: boolean;
+}
+
+export interface ProgramRun {
+  resources: PlannedResource[];
+  outputs: Record<string, StackOutput>;
+}
+
+export interface RunOptions {
+  /** The program's entry module (index.ts). */
+  entry: string;
+  project: string;
+  stack: string;
+  /** Full config keys (`project:key`) to their stored text, as the CLI passes them. */
+  config: Record<string, string>;
+  secretKeys: string[];
+  /** Simulate `pulumi preview` instead of `pulumi up`. */
+  preview?: boolean;
+}
+
+// Pulumi's wire encoding of a secret value: { [SIG_KEY]: SECRET_SIG, value }.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/**
+ * What a provider would compute on create, for the few outputs the program reads back.
+ * Everything else echoes the inputs, as Pulumi's mocks do by default.
+ */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "docker:index/remoteImage:RemoteImage":
+      return { ...inputs, imageId: `sha256:mock-image-id-of(${String(inputs.name)})` };
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: `mock-generated-password-${name}` };
+    default:
+      return inputs;
+  }
+}
+
+export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+  // Required here, not at the top: callers (jest's isolateModules) decide which module instance is fresh.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  const recorded: PlannedResource[] = [];
+
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: args.custom ? `${args.name}-id` : undefined, state: mockState(args.type, args.name, args.inputs) }),
+      call: (args) => {
+        throw new Error(`the program called ${args.token}, which the offline plan does not mock`);
+      },
+    },
+    options.project,
+    options.stack,
+    options.preview ?? false,
+  );
+
+  // Wrap the mock monitor's registerResource to see the request the engine would get.
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource: (req: RegisterRequest, callback: (error: unknown, response: unknown) => void) => Promise<void>;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const raw = req.getObject()?.toJavaScript() ?? {};
+    const secretPaths: string[] = [];
+    const inputs = maskSecrets(raw, "", secretPaths) as Record<string, unknown>;
+    const parent = req.getParent() || undefined;
+    recorded.push({
+      urn: urnOf(options, parent, req.getType(), req.getName()),
+      type: req.getType(),
+      name: req.getName(),
+      custom: req.getCustom(),
+      parent,
+      dependencies: [...new Set(req.getDependenciesList())].sort(),
+      provider: req.getProvider() || undefined,
+      retainOnDelete: req.getRetainondelete?.() ?? false,
+      protect: req.getProtect?.() ?? false,
+      inputs,
+      secretPaths,
+    });
+    return register(req, callback);
+  };
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const program = require(path.resolve(options.entry)) as Record<string, unknown>;
+  const outputs: Record<string, StackOutput> = {};
+  for (const [key, value] of Object.entries(program)) {
+    outputs[key] = await settle(pulumi, value);
+  }
+  // Resources whose inputs waited on other outputs register late: drain the RPC queue.
+  await (pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs();
+  return { resources: recorded, outputs };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getRetainondelete?(): boolean;
+  getProtect?(): boolean;
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+/** The same URN the mock monitor assigns (parent type chain, stack, project). */
+function urnOf(options: RunOptions, parent: string | undefined, type: string, name: string): string {
+  let qualified = type;
+  if (parent) qualified = `${parent.split("::")[2]}$${type}`;
+  return `urn:pulumi:${options.stack}::${options.project}::${qualified}::${name}`;
+}
+
+async function settle(pulumi: typeof import("@pulumi/pulumi"), value: unknown): Promise<StackOutput> {
+  const output = pulumi.output(value as never) as import("@pulumi/pulumi").Output<unknown>;
+  const secret = await pulumi.isSecret(output);
+  const resolved = await new Promise<unknown>((resolve) => output.apply((v) => resolve(v)));
+  return { value: secret ? SECRET_MASK : maskSecrets(resolved, "", []), secret };
+}
+
+function maskSecrets(value: unknown, at: string, secretPaths: string[]): unknown {
+  if (Array.isArray(value)) return value.map((item, index) => maskSecrets(item, `${at}[${index}]`, secretPaths));
+  if (value && typeof value === "object") {
+    const object = value as Record<string, unknown>;
+    if (object[SIG_KEY] === SECRET_SIG) {
+      secretPaths.push(at);
+      return SECRET_MASK;
+    }
+    if (object[SIG_KEY] === RESOURCE_SIG) return { resource: object.urn };
+    return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, maskSecrets(item, at ? `${at}.${key}` : key, secretPaths)]));
+  }
+  return value;
+}

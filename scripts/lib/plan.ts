@@ -1,0 +1,69 @@
+/**
+ * The offline plan as a function: run the program for a stack under the mock engine and collect
+ * the artifacts it would deploy, taken from what the program actually sent (container uploads,
+ * dashboard and datasource bodies), not rendered a second time.
+ */
+import * as path from "path";
+import { ProgramRun, runProgram } from "./mock-engine";
+import { readProjectName, readStackFile } from "./stack-file";
+
+export interface Artifact {
+  /** Relative path inside the out dir. */
+  path: string;
+  content: string;
+}
+
+export interface PlanResult {
+  run: ProgramRun;
+  artifacts: Artifact[];
+  elapsedMs: number;
+}
+
+export interface PlanOptions {
+  /** Config to use instead of the stack file (benchmarks, tests). */
+  config?: { config: Record<string, string>; secretKeys: string[] };
+  /** Program entry, default index.ts in the project folder. */
+  entry?: string;
+}
+
+export async function planStack(projectDir: string, stack: string, options: PlanOptions = {}): Promise<PlanResult> {
+  const started = process.hrtime.bigint();
+  const project = readProjectName(projectDir);
+  const stackConfig = options.config ?? readStackFile(projectDir, stack, project);
+  const run = await runProgram({
+    entry: options.entry ?? path.join(projectDir, "index.ts"),
+    project,
+    stack,
+    config: stackConfig.config,
+    secretKeys: stackConfig.secretKeys,
+  });
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return { run, artifacts: collectArtifacts(run), elapsedMs };
+}
+
+export function collectArtifacts(run: ProgramRun): Artifact[] {
+  const artifacts: Artifact[] = [
+    { path: "resources.json", content: json(run.resources) },
+    { path: "outputs.json", content: json(run.outputs) },
+  ];
+  for (const resource of run.resources) {
+    const inputs = resource.inputs;
+    if (resource.type === "docker:index/container:Container") {
+      for (const upload of (inputs.uploads as { file: string; content?: string }[] | undefined) ?? []) {
+        if (upload.content !== undefined) {
+          artifacts.push({ path: path.posix.join("containers", String(inputs.name), upload.file), content: upload.content });
+        }
+      }
+    } else if (resource.type === "grafana:oss/dashboard:Dashboard" && typeof inputs.configJson === "string") {
+      const model = JSON.parse(inputs.configJson) as { uid?: string };
+      artifacts.push({ path: `grafana/dashboards/${model.uid ?? resource.name}.json`, content: json(model) });
+    } else if (resource.type === "grafana:oss/dataSource:DataSource") {
+      artifacts.push({ path: `grafana/datasources/${String(inputs.uid ?? resource.name)}.json`, content: json(inputs) });
+    }
+  }
+  return artifacts;
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
