@@ -79,7 +79,10 @@ function renderTree(result: PlanResult): string {
     const list = children.get(parent) ?? [];
     list.forEach((resource, index) => {
       const last = index === list.length - 1;
-      const deps = resource.dependencies.map((urn) => byUrn.get(urn)?.name ?? urn.split("::").pop());
+      const deps = resource.dependencies.map((urn) => {
+        const dependency = byUrn.get(urn);
+        return dependency ? `${dependency.type.split(":").pop()}/${dependency.name}` : urn.split("::").pop();
+      });
       const flags = [resource.retainOnDelete ? "retained on delete" : "", resource.secretPaths.length ? `secret: ${resource.secretPaths.join(", ")}` : ""]
         .filter(Boolean)
         .join("; ");

@@ -48,6 +48,17 @@ export interface RunOptions {
   preview?: boolean;
 }
 
+/** The program stopped (bad config, bad dashboard); `resources` is what it had registered by then. */
+export class ProgramError extends Error {
+  constructor(
+    message: string,
+    readonly resources: PlannedResource[],
+  ) {
+    super(message);
+    this.name = "ProgramError";
+  }
+}
+
 // Pulumi's wire encoding of a secret value: { [SIG_KEY]: SECRET_SIG, value }.
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -113,8 +124,13 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     return register(req, callback);
   };
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require(path.resolve(options.entry)) as Record<string, unknown>;
+  let program: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    program = require(path.resolve(options.entry)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ProgramError((error as Error).message, recorded);
+  }
   const outputs: Record<string, StackOutput> = {};
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = await settle(pulumi, value);
