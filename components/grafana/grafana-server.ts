@@ -65,7 +65,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
         startPeriod: "60s",
         container: {
           envs,
-          ports: [{ internal: 3000, external: config.ports.grafana, ip: config.bindAddress }],
+          ports: [{ internal: 3000, external: config.ports.grafana, ip: config.bindAddress, protocol: "tcp" }],
           networksAdvanced: [{ name: platform.network.name, aliases: ["grafana"] }],
           volumes: [{ volumeName: platform.grafanaVolume.name, containerPath: "/var/lib/grafana" }],
         },

@@ -152,7 +152,7 @@ export class MetricsStack extends pulumi.ComponentResource {
         startPeriod: "60s",
         container: {
           command: prometheusCommand(config),
-          ports: [{ internal: 9090, external: config.ports.prometheus, ip: config.bindAddress }],
+          ports: [{ internal: 9090, external: config.ports.prometheus, ip: config.bindAddress, protocol: "tcp" }],
           networksAdvanced: [{ ...stackNetwork, aliases: ["prometheus"] }, ...appNetworks],
           hosts: [{ host: HOST_GATEWAY_NAME, ip: "host-gateway" }],
           volumes: [{ volumeName: platform.prometheusVolume.name, containerPath: PROMETHEUS_DATA_PATH }],

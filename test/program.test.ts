@@ -1,0 +1,217 @@
+/**
+ * The whole program under Pulumi's mock engine, for every shipped stack file: the resource graph
+ * as the engine would receive it (names, images, ports, secrets, retention, ordering, outputs).
+ */
+import type { PlannedResource } from "../scripts/lib/mock-engine";
+import { ProgramError } from "../scripts/lib/mock-engine";
+import { listStacks, readProjectName, readStackFile, SECRET_PLACEHOLDER } from "../scripts/lib/stack-file";
+import type { PlanResult } from "../scripts/lib/plan";
+import { resolveStackConfig } from "../components/config/resolve";
+import { parseStoredValue } from "../components/config/pulumi-config";
+import { planIsolated, PROJECT_DIR, stackConfig } from "./support/plan";
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+const VOLUME = "docker:index/volume:Volume";
+
+const stacks = listStacks(PROJECT_DIR);
+
+test("the shipped stack files are dev and prod", () => {
+  expect(stacks).toEqual(expect.arrayContaining(["dev", "prod"]));
+});
+
+/** The resolved config the program saw, for comparing the graph with what the stack file says. */
+function resolvedConfig(stack: string) {
+  const { config, secretKeys } = readStackFile(PROJECT_DIR, stack, readProjectName(PROJECT_DIR));
+  const values = Object.fromEntries(
+    Object.entries(config).map(([key, stored]) => {
+      const short = key.split(":")[1];
+      return [short, parseStoredValue(short, stored)];
+    }),
+  );
+  return resolveStackConfig({ stack, values, secretKeys: secretKeys.map((key) => key.split(":")[1]) }).config;
+}
+
+describe.each(stacks)("stack %s under mocks", (stack) => {
+  let plan: PlanResult;
+  let resources: PlannedResource[];
+  const config = resolvedConfig(stack);
+  const ofType = (type: string) => resources.filter((resource) => resource.type === type);
+  const byName = (type: string, name: string) => {
+    const found = resources.find((resource) => resource.type === type && resource.name === name);
+    if (!found) throw new Error(`no ${type} named ${name}`);
+    return found;
+  };
+
+  beforeAll(async () => {
+    plan = await planIsolated(stack);
+    resources = plan.run.resources;
+  });
+
+  test("every resource has a unique URN and every Docker object a unique, stack-prefixed name", () => {
+    const urns = resources.map((resource) => resource.urn);
+    expect(new Set(urns).size).toBe(urns.length);
+    for (const type of [CONTAINER, VOLUME, "docker:index/network:Network"]) {
+      const names = ofType(type).map((resource) => String(resource.inputs.name));
+      expect(new Set(names).size).toBe(names.length);
+      for (const name of names) expect(name.startsWith(`atra-obs-${stack}-`)).toBe(true);
+    }
+  });
+
+  test("images are pulled by exact tag, kept locally, and containers run exactly those images", () => {
+    const images = ofType(IMAGE);
+    expect(images.length).toBeGreaterThanOrEqual(4);
+    for (const image of images) {
+      expect(image.inputs.name).toMatch(/:[A-Za-z0-9_.-]+$/);
+      expect(image.inputs.name).not.toMatch(/:latest$/);
+      expect(image.inputs.keepLocally).toBe(true);
+    }
+    const imageIds = new Set(images.map((image) => `sha256:mock-image-id-of(${String(image.inputs.name)})`));
+    for (const container of ofType(CONTAINER)) expect(imageIds).toContain(container.inputs.image);
+    expect(images.map((image) => image.inputs.name)).toEqual(
+      expect.arrayContaining([config.images.prometheus, config.images.grafana, config.images.nodeExporter, config.images.blackboxExporter]),
+    );
+  });
+
+  test("containers are healthchecked, waited for, restarted, memory-limited and labelled", () => {
+    const containers = ofType(CONTAINER);
+    expect(containers.map((c) => c.name).sort()).toEqual(
+      ["blackbox-exporter", "grafana", "node-exporter", "prometheus", ...(config.cadvisor.enabled ? ["cadvisor"] : [])].sort(),
+    );
+    for (const container of containers) {
+      const healthcheck = container.inputs.healthcheck as { tests: string[] };
+      expect(healthcheck.tests[0]).toMatch(/^CMD(-SHELL)?$/);
+      expect(container.inputs.wait).toBe(true);
+      expect(container.inputs.waitTimeout).toBeGreaterThanOrEqual(60);
+      expect(container.inputs.restart).toBe("unless-stopped");
+      expect(container.inputs.memory).toBeGreaterThanOrEqual(32);
+      expect(container.inputs.labels).toEqual(expect.arrayContaining([{ label: "atra-observability.stack", value: stack }]));
+    }
+    expect(byName(CONTAINER, "prometheus").inputs.memory).toBe(config.memoryMb.prometheus);
+  });
+
+  test("published ports bind to the configured address and only Prometheus and Grafana publish any", () => {
+    const published = ofType(CONTAINER).filter((container) => ((container.inputs.ports as unknown[]) ?? []).length > 0);
+    expect(published.map((container) => container.name).sort()).toEqual(["grafana", "prometheus"]);
+    expect(byName(CONTAINER, "prometheus").inputs.ports).toEqual([{ internal: 9090, external: config.ports.prometheus, ip: config.bindAddress, protocol: "tcp" }]);
+    expect(byName(CONTAINER, "grafana").inputs.ports).toEqual([{ internal: 3000, external: config.ports.grafana, ip: config.bindAddress, protocol: "tcp" }]);
+  });
+
+  test("data volumes are retained on delete and mounted where the data lives", () => {
+    const volumes = ofType(VOLUME);
+    expect(volumes.map((volume) => volume.name).sort()).toEqual(["grafana-data", "prometheus-data"]);
+    for (const volume of volumes) expect(volume.retainOnDelete).toBe(true);
+    expect(byName(CONTAINER, "prometheus").inputs.volumes).toEqual([
+      { volumeName: `atra-obs-${stack}-prometheus-data`, containerPath: "/prometheus" },
+    ]);
+    expect(byName(CONTAINER, "grafana").inputs.volumes).toEqual([
+      { volumeName: `atra-obs-${stack}-grafana-data`, containerPath: "/var/lib/grafana" },
+    ]);
+  });
+
+  test("Prometheus and the prober join the application networks; the rendered config is uploaded", () => {
+    for (const name of ["prometheus", "blackbox-exporter"]) {
+      const networks = (byName(CONTAINER, name).inputs.networksAdvanced as { name: string }[]).map((network) => network.name);
+      expect(networks).toEqual([`atra-obs-${stack}-net`, ...config.appNetworks]);
+    }
+    const uploads = byName(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[];
+    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml"]);
+    for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
+    expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
+      expect.arrayContaining([`--storage.tsdb.retention.time=${config.prometheus.retentionTime}`, `--storage.tsdb.retention.size=${config.prometheus.retentionSize}`]),
+    );
+    expect(byName(CONTAINER, "prometheus").inputs.command).not.toContain("--web.enable-lifecycle");
+  });
+
+  test("secrets are secrets in state and outputs, and no password appears in plain text", () => {
+    expect(byName(CONTAINER, "grafana").secretPaths).toEqual(["envs"]);
+    expect(byName("pulumi:providers:grafana", "grafana").secretPaths).toEqual(["auth"]);
+    expect(plan.run.outputs.grafanaAdminPassword).toEqual({ value: "[secret]", secret: true });
+    const everything = JSON.stringify(plan.artifacts);
+    expect(everything).not.toContain(SECRET_PLACEHOLDER);
+    expect(everything).not.toContain("mock-generated-password");
+  });
+
+  test("the admin password comes from secret config when set, else from a generated random password", () => {
+    const generated = ofType("random:index/randomPassword:RandomPassword");
+    const configured = readStackFile(PROJECT_DIR, stack, "atra-observability").secretKeys.includes("atra-observability:grafanaAdminPassword");
+    expect(generated.length).toBe(configured ? 0 : 1);
+  });
+
+  test("Grafana objects use the explicit provider and wait for the healthy Grafana and Prometheus containers", () => {
+    const provider = byName("pulumi:providers:grafana", "grafana");
+    expect(provider.inputs.url).toBe(config.grafana.providerUrl);
+    const grafanaObjects = resources.filter((resource) => resource.type.startsWith("grafana:"));
+    expect(grafanaObjects.length).toBeGreaterThanOrEqual(5);
+    for (const object of [provider, ...grafanaObjects]) {
+      expect(object.dependencies).toEqual(expect.arrayContaining([byName(CONTAINER, "grafana").urn, byName(CONTAINER, "prometheus").urn]));
+    }
+    for (const object of grafanaObjects) expect(object.provider?.startsWith(`${provider.urn}::`)).toBe(true);
+    const datasource = byName("grafana:oss/dataSource:DataSource", "prometheus");
+    expect(datasource.inputs).toMatchObject({ uid: "atra-prometheus-ds", isDefault: true, type: "prometheus", url: `http://atra-obs-${stack}-prometheus:9090` });
+    expect(JSON.parse(String(datasource.inputs.jsonDataEncoded))).toMatchObject({ httpMethod: "POST" });
+  });
+
+  test("Docker objects use the explicit Docker provider with the configured host", () => {
+    const provider = byName("pulumi:providers:docker", "docker");
+    expect(provider.inputs.host).toBe(config.dockerHost);
+    for (const object of resources.filter((resource) => resource.type.startsWith("docker:"))) {
+      expect(object.provider?.startsWith(`${provider.urn}::`)).toBe(true);
+    }
+  });
+
+  test("outputs give the URLs, the admin user and every dashboard's URL", () => {
+    const outputs = plan.run.outputs;
+    expect(outputs.grafanaUrl.value).toBe(config.grafana.publicUrl);
+    expect(outputs.prometheusUrl.value).toBe(config.prometheusPublicUrl);
+    expect(outputs.grafanaAdminUser.value).toBe(config.grafana.adminUser);
+    const dashboards = ofType("grafana:oss/dashboard:Dashboard").map((d) => JSON.parse(String(d.inputs.configJson)).uid as string);
+    expect(Object.keys(outputs.dashboardUrls.value as object).sort()).toEqual(dashboards.sort());
+    for (const uid of dashboards) expect((outputs.dashboardUrls.value as Record<string, string>)[uid]).toBe(`${config.grafana.publicUrl}/d/${uid}`);
+  });
+});
+
+describe("bad config under mocks", () => {
+  test("every problem is reported at once and no resource is registered", async () => {
+    const error = (await planIsolated("dev", {
+      config: stackConfig({
+        services: [{ name: "api", metrics: "ftp://x/metrics" }, { name: "api", health: "not a url" }],
+        ports: { prometheus: 70000 },
+        prometheus: { retentionTime: "two weeks" },
+        grafanaAdminPassword: "plain-text-password",
+        bogus: true,
+      }),
+    }).catch((e: unknown) => e)) as ProgramError;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.resources).toEqual([]);
+    for (const key of [
+      "atra-observability:services[0].metrics",
+      "atra-observability:services[1].health",
+      "atra-observability:services[1].name",
+      "atra-observability:ports.prometheus",
+      "atra-observability:prometheus.retentionTime",
+      "atra-observability:grafanaAdminPassword",
+      "atra-observability:bogus",
+    ]) {
+      expect(error.message).toContain(key);
+    }
+    expect(error.message).not.toContain("plain-text-password");
+  });
+
+  test("a bind address other than loopback is used for every published port", async () => {
+    const plan = await planIsolated("custom", { config: stackConfig({ bindAddress: "0.0.0.0", services: [] }) });
+    const containers = plan.run.resources.filter((r) => r.type === CONTAINER && r.inputs.ports);
+    for (const container of containers) for (const port of container.inputs.ports as { ip: string }[]) expect(port.ip).toBe("0.0.0.0");
+    // The provider still talks to Grafana over loopback when Grafana listens on every interface.
+    expect(plan.run.resources.find((r) => r.type === "pulumi:providers:grafana")?.inputs.url).toBe("http://127.0.0.1:3000");
+  });
+
+  test("cAdvisor can be switched off, and then neither its container nor its image nor its scrape job exist", async () => {
+    const plan = await planIsolated("nocadvisor", { config: stackConfig({ cadvisor: { enabled: false } }) });
+    const names = plan.run.resources.map((r) => `${r.type}/${r.name}`);
+    expect(names).not.toContain(`${CONTAINER}/cadvisor`);
+    expect(names).not.toContain(`${IMAGE}/image-cadvisor`);
+    const prometheusYml = plan.artifacts.find((a) => a.path.endsWith("prometheus.yml"))?.content;
+    expect(prometheusYml).not.toContain("job_name: cadvisor");
+  });
+});
