@@ -1,0 +1,212 @@
+/**
+ * Real tools, really running: the rendered prometheus.yml and blackbox config drive a real
+ * Prometheus, node-exporter and blackbox exporter on 127.0.0.1. Every target must come up and every
+ * panel query of the shipped dashboards must return data (no dead panels).
+ *
+ * Stand-ins, because they cannot run here: the catalog service is a small HTTP server in this test
+ * (Prometheus text metrics with the standard HTTP metric names, and a JSON /health), and the
+ * `grafana` scrape job points at that same server, so the job's shape is exercised but Grafana's own
+ * metrics are not. cAdvisor is switched off (it needs a Docker host).
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { resolveStackConfig, StackConfig } from "../components/config/resolve";
+import { renderBlackboxConfig, renderPrometheusConfig } from "../components/metrics/prometheus-config";
+import { readDashboardFiles } from "../components/grafana/dashboard-files";
+import { importDashboards } from "../components/grafana/dashboard-import";
+import { PROMETHEUS_DATASOURCE } from "../components/grafana/grafana-configuration";
+import { dashboardQueries, isGrafanaVariableFunction, substituteVariables } from "./support/dashboard-queries";
+import {
+  describeWithTools,
+  freePort,
+  getJson,
+  RunningProcess,
+  runTool,
+  startProcess,
+  stopProcess,
+  tempDir,
+  waitFor,
+} from "./support/real-tools";
+
+const TOOLS = ["prometheus", "promtool", "prometheus-node-exporter", "prometheus-blackbox-exporter"];
+
+interface QueryResponse {
+  status: string;
+  error?: string;
+  data: { resultType: string; result: unknown[] };
+}
+interface TargetsResponse {
+  data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string; scrapeUrl: string }[] };
+}
+
+/** A stand-in for a team service: standard HTTP metrics (prometheus_client names) and a JSON health endpoint. */
+function startDemoService(port: number): Promise<http.Server> {
+  let requests = 0;
+  const server = http.createServer((request, response) => {
+    requests += 1;
+    const pathname = new URL(request.url ?? "/", "http://localhost").pathname;
+    if (pathname === "/health") {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ status: "ok" }));
+      return;
+    }
+    if (pathname === "/metrics") {
+      const lines = [
+        "# TYPE http_requests_total counter",
+        `http_requests_total{handler="/api/search",method="GET",status="2xx"} ${requests * 3}`,
+        `http_requests_total{handler="/api/search",method="GET",status="5xx"} ${requests}`,
+        "# TYPE http_request_duration_seconds histogram",
+        `http_request_duration_seconds_bucket{handler="/api/search",method="GET",le="0.1"} ${requests * 2}`,
+        `http_request_duration_seconds_bucket{handler="/api/search",method="GET",le="0.5"} ${requests * 3}`,
+        `http_request_duration_seconds_bucket{handler="/api/search",method="GET",le="+Inf"} ${requests * 4}`,
+        `http_request_duration_seconds_sum{handler="/api/search",method="GET"} ${requests * 0.7}`,
+        `http_request_duration_seconds_count{handler="/api/search",method="GET"} ${requests * 4}`,
+      ];
+      response.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      response.end(`${lines.join("\n")}\n`);
+      return;
+    }
+    response.writeHead(404);
+    response.end();
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
+describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
+  const processes: RunningProcess[] = [];
+  let demoService: http.Server | undefined;
+  let workDir: string;
+  let prometheusUrl: string;
+  let nodeExporterAddress: string;
+  let config: StackConfig;
+
+  beforeAll(async () => {
+    workDir = tempDir("atra-real-prometheus-");
+    const [prometheusPort, nodeExporterPort, blackboxPort, demoPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    demoService = await startDemoService(demoPort);
+    nodeExporterAddress = `127.0.0.1:${nodeExporterPort}`;
+    prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+
+    config = resolveStackConfig({
+      stack: "realtest",
+      values: {
+        services: [
+          { name: "demo-api", metrics: `http://127.0.0.1:${demoPort}/metrics`, health: `http://127.0.0.1:${demoPort}/health` },
+          { name: "demo-agent", health: `http://127.0.0.1:${demoPort}/health?probe=agent` },
+        ],
+        prometheus: { scrapeInterval: "1s", scrapeTimeout: "1s", evaluationInterval: "1s" },
+        cadvisor: { enabled: false },
+      },
+      secretKeys: [],
+    }).config;
+
+    const prometheusYml = path.join(workDir, "prometheus.yml");
+    fs.writeFileSync(
+      prometheusYml,
+      renderPrometheusConfig(config, {
+        prometheus: `127.0.0.1:${prometheusPort}`,
+        nodeExporter: nodeExporterAddress,
+        blackboxExporter: `127.0.0.1:${blackboxPort}`,
+        grafana: `127.0.0.1:${demoPort}`,
+      }),
+    );
+    const blackboxYml = path.join(workDir, "blackbox.yml");
+    fs.writeFileSync(blackboxYml, renderBlackboxConfig());
+
+    const check = runTool("promtool", ["check", "config", prometheusYml]);
+    if (check.status !== 0) throw new Error(`promtool rejected the test config:\n${check.output}`);
+
+    processes.push(startProcess("node-exporter", "prometheus-node-exporter", [`--web.listen-address=${nodeExporterAddress}`]));
+    processes.push(
+      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [`--config.file=${blackboxYml}`, `--web.listen-address=127.0.0.1:${blackboxPort}`]),
+    );
+    processes.push(
+      startProcess("prometheus", "prometheus", [
+        `--config.file=${prometheusYml}`,
+        `--storage.tsdb.path=${path.join(workDir, "data")}`,
+        `--web.listen-address=127.0.0.1:${prometheusPort}`,
+      ]),
+    );
+    await waitFor("Prometheus to be ready", 30_000, async () => ((await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined));
+  });
+
+  afterAll(async () => {
+    for (const running of processes.reverse()) await stopProcess(running);
+    await new Promise<void>((resolve) => (demoService ? demoService.close(() => resolve()) : resolve()));
+    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  const logsOnFailure = () => processes.map((p) => `--- ${p.name}\n${p.output().slice(-2000)}`).join("\n");
+
+  test("every scrape target and health probe is up", async () => {
+    const expectedJobs = ["prometheus", "node-exporter", "blackbox-exporter", "grafana", "demo-api", "blackbox-health"];
+    try {
+      const targets = await waitFor("all targets up", 30_000, async () => {
+        const { data } = await getJson<TargetsResponse>(`${prometheusUrl}/api/v1/targets`);
+        const all = data.activeTargets;
+        return all.length === expectedJobs.length + 1 && all.every((t) => t.health === "up") ? all : undefined;
+      });
+      expect([...new Set(targets.map((t) => t.labels.job))].sort()).toEqual([...expectedJobs].sort());
+      const probes = targets.filter((t) => t.labels.job === "blackbox-health");
+      expect(probes.map((t) => [t.labels.service, t.labels.instance]).sort()).toEqual(
+        [
+          ["demo-agent", config.services[1].health],
+          ["demo-api", config.services[0].health],
+        ].sort(),
+      );
+      // The probe goes to the exporter with the health URL as its target: never a scrape of /health itself.
+      for (const probe of probes) expect(probe.scrapeUrl).toContain("/probe?");
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${logsOnFailure()}`);
+    }
+  });
+
+  test("the health probes succeed through the blackbox exporter", async () => {
+    const result = await waitFor("probe_success", 20_000, async () => {
+      const response = await getJson<QueryResponse>(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('probe_success{job="blackbox-health"}')}`);
+      return response.data.result.length === 2 ? (response.data.result as { metric: Record<string, string>; value: [number, string] }[]) : undefined;
+    });
+    expect(result.map((r) => r.value[1])).toEqual(["1", "1"]);
+  });
+
+  test("every panel and variable query of every shipped dashboard returns data", async () => {
+    const dashboards = importDashboards(readDashboardFiles(path.join(__dirname, "..", "dashboards")), { prometheus: PROMETHEUS_DATASOURCE });
+    // What Grafana would put in the variables on this test host (multi-value variables become regex alternatives).
+    const variables = {
+      __rate_interval: "20s",
+      __interval: "5s",
+      __range: "1m",
+      instance: nodeExporterAddress,
+      service: "demo-api",
+    };
+    const queries = dashboards.flatMap((dashboard) =>
+      dashboardQueries(dashboard.model).map((query) => ({ ...query, dashboard: dashboard.fileName })),
+    );
+    expect(queries.length).toBeGreaterThan(40);
+
+    const dead: string[] = [];
+    const deadline = Date.now() + 45_000;
+    for (const query of queries) {
+      const { expr, missing } = substituteVariables(query.expr, variables);
+      expect({ where: `${query.dashboard} ${query.where}`, missing }).toEqual({ where: `${query.dashboard} ${query.where}`, missing: [] });
+      const url = isGrafanaVariableFunction(expr) ? labelValuesUrl(prometheusUrl, expr) : `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`;
+      // Rates need two samples in their window: poll each query until it has data or the shared deadline passes.
+      const hasData = await waitFor(`${query.where}`, Math.max(0, deadline - Date.now()), async () => {
+        const response = await getJson<QueryResponse | { status: string; data: string[] }>(url);
+        const result = Array.isArray(response.data) ? response.data : response.data.result;
+        return result.length > 0 ? true : undefined;
+      }).catch(() => false);
+      if (!hasData) dead.push(`${query.dashboard} ${query.where}: ${expr}`);
+    }
+    expect(dead).toEqual([]);
+  });
+});
+
+/** `label_values(selector, label)` is Grafana's; ask Prometheus's label values API the same question. */
+function labelValuesUrl(base: string, expr: string): string {
+  const match = /label_values\(\s*(.*?)\s*,\s*(\w+)\s*\)/.exec(expr);
+  if (!match) throw new Error(`unsupported variable query ${expr}`);
+  const [, selector, label] = match;
+  return `${base}/api/v1/label/${label}/values?match[]=${encodeURIComponent(selector)}`;
+}
