@@ -1,0 +1,167 @@
+/** The prometheus.yml and blackbox renderers: structure from the catalog, and acceptance by the real tools. */
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { resolveStackConfig, StackConfig } from "../components/config/resolve";
+import { dockerScrapeAddresses } from "../components/metrics/metrics-stack";
+import { prometheusCommand, renderBlackboxConfig, renderPrometheusConfig } from "../components/metrics/prometheus-config";
+import { parseStoredValue } from "../components/config/pulumi-config";
+import { listStacks, readStackFile } from "../scripts/lib/stack-file";
+import { describeWithTools, runTool, tempDir } from "./support/real-tools";
+import { PROJECT_DIR } from "./support/plan";
+
+function configFor(values: Record<string, unknown>, stack = "dev"): StackConfig {
+  return resolveStackConfig({ stack, values, secretKeys: [] }).config;
+}
+
+interface ScrapeJob {
+  job_name: string;
+  scheme?: string;
+  metrics_path?: string;
+  params?: Record<string, string[]>;
+  static_configs: { targets: string[]; labels?: Record<string, string> }[];
+  relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
+}
+
+function jobs(config: StackConfig): ScrapeJob[] {
+  const document = yaml.load(renderPrometheusConfig(config, dockerScrapeAddresses(config))) as { scrape_configs: ScrapeJob[] };
+  return document.scrape_configs;
+}
+
+const catalog = {
+  services: [
+    { name: "knowledge-os-api", metrics: "http://knowledge_os_api:8000/metrics", health: "http://knowledge_os_api:8000/health" },
+    { name: "victoria-agent", health: "http://atra-victoria-agent:8010/health" },
+    { name: "secure-api", metrics: "https://api.internal/prom/metrics?format=prometheus&x=1" },
+    { name: "log-only", logs: ["/srv/logs/*.log"] },
+  ],
+};
+
+describe("renderPrometheusConfig", () => {
+  const config = configFor(catalog);
+  const byName = Object.fromEntries(jobs(config).map((job) => [job.job_name, job]));
+
+  test("the stack's own jobs come first, then one job per metrics URL, then one probe job", () => {
+    expect(jobs(config).map((job) => job.job_name)).toEqual([
+      "prometheus",
+      "node-exporter",
+      "blackbox-exporter",
+      "grafana",
+      "cadvisor",
+      "knowledge-os-api",
+      "secure-api",
+      "blackbox-health",
+    ]);
+  });
+
+  test("a service's metrics URL becomes scheme, path, params and a host:port target labelled with the service", () => {
+    expect(byName["knowledge-os-api"]).toEqual({
+      job_name: "knowledge-os-api",
+      scheme: "http",
+      metrics_path: "/metrics",
+      static_configs: [{ targets: ["knowledge_os_api:8000"], labels: { service: "knowledge-os-api" } }],
+    });
+    expect(byName["secure-api"]).toEqual({
+      job_name: "secure-api",
+      scheme: "https",
+      metrics_path: "/prom/metrics",
+      params: { format: ["prometheus"], x: ["1"] },
+      static_configs: [{ targets: ["api.internal:443"], labels: { service: "secure-api" } }],
+    });
+  });
+
+  test("health URLs are probed through the blackbox exporter, never scraped", () => {
+    const probe = byName["blackbox-health"];
+    expect(probe.metrics_path).toBe("/probe");
+    expect(probe.params).toEqual({ module: ["http_2xx"] });
+    expect(probe.static_configs).toEqual([
+      { targets: ["http://knowledge_os_api:8000/health"], labels: { service: "knowledge-os-api" } },
+      { targets: ["http://atra-victoria-agent:8010/health"], labels: { service: "victoria-agent" } },
+    ]);
+    expect(probe.relabel_configs).toEqual([
+      { source_labels: ["__address__"], target_label: "__param_target" },
+      { source_labels: ["__param_target"], target_label: "instance" },
+      { target_label: "__address__", replacement: "atra-obs-dev-blackbox-exporter:9115" },
+    ]);
+    const scrapedPaths = jobs(config).map((job) => job.metrics_path);
+    expect(scrapedPaths).not.toContain("/health");
+  });
+
+  test("a catalog without health URLs has no probe job; without cAdvisor no cadvisor job", () => {
+    const names = jobs(configFor({ services: [{ name: "a", metrics: "http://a:1/metrics" }], cadvisor: { enabled: false } })).map((j) => j.job_name);
+    expect(names).toEqual(["prometheus", "node-exporter", "blackbox-exporter", "grafana", "a"]);
+  });
+
+  test("global settings and external labels come from the stack", () => {
+    const document = yaml.load(renderPrometheusConfig(configFor({ prometheus: { scrapeInterval: "30s" } }, "prod"), dockerScrapeAddresses(config))) as {
+      global: Record<string, unknown>;
+    };
+    expect(document.global).toEqual({
+      scrape_interval: "30s",
+      scrape_timeout: "10s",
+      evaluation_interval: "30s",
+      external_labels: { stack: "prod", environment: "prod" },
+    });
+  });
+
+  test("node-exporter is reached through the host gateway on its configured port", () => {
+    expect(byName["node-exporter"].static_configs[0].targets).toEqual(["host.docker.internal:9100"]);
+    const other = configFor({ nodeExporter: { listenAddress: "10.0.0.5:9200" } });
+    expect(dockerScrapeAddresses(other).nodeExporter).toBe("host.docker.internal:9200");
+  });
+
+  test("the Prometheus command line carries retention and keeps the lifecycle API off", () => {
+    expect(prometheusCommand(configFor({}, "prod"))).toEqual([
+      "--config.file=/etc/prometheus/prometheus.yml",
+      "--storage.tsdb.path=/prometheus",
+      "--storage.tsdb.retention.time=30d",
+      "--storage.tsdb.retention.size=50GB",
+      "--web.listen-address=:9090",
+      "--web.external-url=http://localhost:9090",
+    ]);
+  });
+});
+
+describeWithTools(["promtool", "prometheus-blackbox-exporter"], "the real tools accept the rendered configs", () => {
+  const dir = tempDir("atra-promtool-");
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const stackConfigs = listStacks(PROJECT_DIR).map((stack) => {
+    const { config, secretKeys } = readStackFile(PROJECT_DIR, stack, "atra-observability");
+    const values = Object.fromEntries(Object.entries(config).map(([key, stored]) => [key.split(":")[1], parseStoredValue(key.split(":")[1], stored)]));
+    return [stack, resolveStackConfig({ stack, values, secretKeys: secretKeys.map((k) => k.split(":")[1]) }).config] as const;
+  });
+  const generated = configFor({
+    services: Array.from({ length: 200 }, (_, i) => ({
+      name: `svc-${i}`,
+      metrics: i % 3 === 0 ? undefined : `http://svc-${i}:${8000 + i}/metrics?i=${i}`,
+      health: `https://svc-${i}.internal/health`,
+    })),
+  });
+
+  test.each([...stackConfigs, ["catalog example", configFor(catalog)] as const, ["200 services", generated] as const])(
+    "promtool check config accepts prometheus.yml of %s",
+    (name, config) => {
+      const file = path.join(dir, `${String(name).replace(/\W+/g, "-")}.yml`);
+      fs.writeFileSync(file, renderPrometheusConfig(config, dockerScrapeAddresses(config)));
+      const result = runTool("promtool", ["check", "config", file]);
+      expect(result.output).toContain("SUCCESS");
+      expect(result.status).toBe(0);
+    },
+  );
+
+  test("promtool rejects a broken config (the check can fail)", () => {
+    const file = path.join(dir, "broken.yml");
+    fs.writeFileSync(file, "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: [a:1]\n  - job_name: x\n    static_configs:\n      - targets: [b:1]\n");
+    expect(runTool("promtool", ["check", "config", file]).status).not.toBe(0);
+  });
+
+  test("the blackbox exporter accepts its rendered modules", () => {
+    const file = path.join(dir, "blackbox.yml");
+    fs.writeFileSync(file, renderBlackboxConfig());
+    const result = runTool("prometheus-blackbox-exporter", ["--config.check", `--config.file=${file}`]);
+    expect(result.status).toBe(0);
+    fs.writeFileSync(file, "modules:\n  http_2xx:\n    prober: http\n    not_a_field: 1\n");
+    expect(runTool("prometheus-blackbox-exporter", ["--config.check", `--config.file=${file}`]).status).not.toBe(0);
+  });
+});
