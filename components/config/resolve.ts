@@ -83,37 +83,20 @@ export interface RawConfigInput {
 /** Validate and default a stack's config; throws ConfigError listing every problem. */
 export function resolveStackConfig(input: RawConfigInput): { config: StackConfig; secrets: StackSecrets } {
   const parsed = stackConfigSchema.safeParse(input.values, { reportInput: false });
-  const issues: ConfigIssue[] = parsed.success ? [] : parsed.error.issues.flatMap(toConfigIssues);
+  const issues: ConfigIssue[] = [
+    ...(parsed.success ? [] : parsed.error.issues.flatMap(toConfigIssues)),
+    ...plainTextSecretIssues(input),
+    ...crossFieldIssues(input.values),
+  ];
+  if (!parsed.success || issues.length > 0) throw new ConfigError(input.stack, sortIssues(issues));
 
-  for (const key of SECRET_KEYS) {
-    if (input.values[key] !== undefined && !input.secretKeys.includes(key)) {
-      issues.push({
-        key: fullKey([key]),
-        message: `must be stored encrypted: pulumi config set --secret ${key} (a plain-text value would sit in the stack file)`,
-      });
-    }
-  }
-
-  if (!parsed.success) throw new ConfigError(input.stack, sortIssues(issues));
   const raw = parsed.data;
   const environment = raw.environment ?? environmentFromStackName(input.stack);
   const envDefaults = ENVIRONMENT_DEFAULTS[environment];
   const ports = { ...DEFAULT_PORTS, ...raw.ports };
   const bindAddress = raw.bindAddress ?? "127.0.0.1";
   const publicHostname = raw.publicHostname ?? (bindAddress === "127.0.0.1" || bindAddress === "0.0.0.0" ? "localhost" : bindAddress);
-  const scrapeInterval = raw.prometheus?.scrapeInterval ?? "15s";
-  const scrapeTimeout = raw.prometheus?.scrapeTimeout ?? (durationMs(scrapeInterval) < 10_000 ? scrapeInterval : "10s");
-
-  if (durationMs(scrapeTimeout) > durationMs(scrapeInterval)) {
-    issues.push({
-      key: fullKey(["prometheus", "scrapeTimeout"]),
-      message: `${scrapeTimeout} is longer than prometheus.scrapeInterval ${scrapeInterval}; Prometheus refuses that`,
-    });
-  }
-  if (ports.prometheus === ports.grafana) {
-    issues.push({ key: fullKey(["ports"]), message: `prometheus and grafana both use port ${ports.grafana}` });
-  }
-  if (issues.length > 0) throw new ConfigError(input.stack, sortIssues(issues));
+  const { scrapeInterval, scrapeTimeout } = scrapeTimings(raw.prometheus);
 
   // Where `pulumi up` reaches Grafana: the bind address, or loopback when bound to every interface.
   const localHost = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress;
@@ -146,6 +129,47 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
     nodeExporter: { listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULT_NODE_EXPORTER_LISTEN },
   };
   return { config, secrets: { grafanaAdminPassword: raw.grafanaAdminPassword } };
+}
+
+/** A secret key given in plain text would sit in the stack file, in git: refuse it. */
+function plainTextSecretIssues(input: RawConfigInput): ConfigIssue[] {
+  return SECRET_KEYS.filter((key) => input.values[key] !== undefined && !input.secretKeys.includes(key)).map((key) => ({
+    key: fullKey([key]),
+    message: `must be stored encrypted: pulumi config set --secret ${key} (a plain-text value would sit in the stack file)`,
+  }));
+}
+
+/**
+ * Rules across fields, checked on whichever parts are valid on their own, so they are reported
+ * together with every other problem rather than on the next run.
+ */
+function crossFieldIssues(values: Record<string, unknown>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const prometheus = stackConfigSchema.shape.prometheus.safeParse(values.prometheus);
+  if (prometheus.success) {
+    const { scrapeInterval, scrapeTimeout } = scrapeTimings(prometheus.data);
+    if (durationMs(scrapeTimeout) > durationMs(scrapeInterval)) {
+      issues.push({
+        key: fullKey(["prometheus", "scrapeTimeout"]),
+        message: `${scrapeTimeout} is longer than prometheus.scrapeInterval ${scrapeInterval}; Prometheus refuses that`,
+      });
+    }
+  }
+  const ports = stackConfigSchema.shape.ports.safeParse(values.ports);
+  if (ports.success) {
+    const effective = { ...DEFAULT_PORTS, ...ports.data };
+    if (effective.prometheus === effective.grafana) {
+      issues.push({ key: fullKey(["ports"]), message: `prometheus and grafana both use port ${effective.grafana}` });
+    }
+  }
+  return issues;
+}
+
+/** Scrape interval (default 15s) and timeout (default 10s, or the interval when that is shorter). */
+function scrapeTimings(prometheus: { scrapeInterval?: string; scrapeTimeout?: string } | undefined) {
+  const scrapeInterval = prometheus?.scrapeInterval ?? "15s";
+  const scrapeTimeout = prometheus?.scrapeTimeout ?? (durationMs(scrapeInterval) < 10_000 ? scrapeInterval : "10s");
+  return { scrapeInterval, scrapeTimeout };
 }
 
 /** `dev`, `staging` and `prod` stacks default to their own environment; any other stack name to dev. */

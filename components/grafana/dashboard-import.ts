@@ -141,7 +141,8 @@ function replacePlaceholders(text: string, replacements: Map<string, string>, un
 function resolveDatasourceRef(ref: unknown, datasources: DatasourceMap): unknown {
   if (typeof ref === "string") {
     if (ref.startsWith("$") || BUILT_IN_DATASOURCES.has(ref)) return ref;
-    const byName = Object.entries(datasources).find(([, ds]) => ds.name === ref);
+    // By name (old dashboards), or by uid: a string `${DS_...}` placeholder has already become our uid.
+    const byName = Object.entries(datasources).find(([, ds]) => ds.name === ref || ds.uid === ref);
     const [type, target] = byName ?? ["prometheus", datasources.prometheus];
     return target ? { type, uid: target.uid } : ref;
   }

@@ -1,0 +1,270 @@
+/**
+ * Dashboard import, as Grafana's import dialog does it: placeholders and datasource references
+ * pointed at our datasources, export-only keys dropped, uids kept or derived, and every bad file
+ * reported in one error.
+ */
+import { readFileSync } from "fs";
+import { join } from "path";
+import {
+  DashboardFile,
+  DashboardImportError,
+  DatasourceMap,
+  ImportedDashboard,
+  importDashboards,
+  uidFromFileName,
+} from "../components/grafana/dashboard-import";
+
+const FIXTURES = join(__dirname, "fixtures", "dashboards");
+const PROMETHEUS_UID = "atra-prometheus-ds";
+const DATASOURCES: DatasourceMap = { prometheus: { uid: PROMETHEUS_UID, name: "Prometheus" } };
+const OUR_PROMETHEUS = { type: "prometheus", uid: PROMETHEUS_UID };
+
+function fixture(name: string): DashboardFile {
+  return { fileName: `dashboards/${name}`, text: readFileSync(join(FIXTURES, name), "utf8") };
+}
+
+function importOne(name: string, datasources: DatasourceMap = DATASOURCES): ImportedDashboard {
+  const imported = importDashboards([fixture(name)], datasources);
+  expect(imported).toHaveLength(1);
+  return imported[0];
+}
+
+/** The DashboardImportError for these files (fails the test when they import). */
+function importError(files: DashboardFile[], datasources: DatasourceMap = DATASOURCES): DashboardImportError {
+  try {
+    importDashboards(files, datasources);
+  } catch (error) {
+    if (error instanceof DashboardImportError) return error;
+    throw error;
+  }
+  throw new Error(`expected a DashboardImportError for ${files.map((file) => file.fileName).join(", ")}`);
+}
+
+// Loose accessors for the JSON model, which is untyped by nature.
+type Json = any;
+const panels = (dashboard: ImportedDashboard): Json[] => dashboard.model.panels as Json[];
+const templating = (dashboard: ImportedDashboard): Json[] => (dashboard.model.templating as Json).list;
+
+describe("an exported-for-sharing dashboard", () => {
+  const dashboard = importOne("exported-for-sharing.json");
+
+  test("keeps the file's uid and title", () => {
+    expect(dashboard.uid).toBe("shared-node");
+    expect(dashboard.model.uid).toBe("shared-node");
+    expect(dashboard.title).toBe("Shared node dashboard");
+    expect(dashboard.fileName).toBe("dashboards/exported-for-sharing.json");
+  });
+
+  test("drops __inputs, __requires, __elements, id and version", () => {
+    for (const key of ["__inputs", "__requires", "__elements", "id", "version"]) expect(dashboard.model).not.toHaveProperty(key);
+    // Panel ids are the panels' own and stay.
+    expect(panels(dashboard).map((panel) => panel.id)).toEqual([1, 2]);
+    expect(dashboard.model.schemaVersion).toBe(41);
+  });
+
+  test("replaces every ${DS_...} placeholder with our datasource uid", () => {
+    const text = JSON.stringify(dashboard.model);
+    expect(text).not.toContain("${DS_");
+    expect(text).not.toContain("${VAR_");
+    for (const panel of panels(dashboard)) {
+      expect(panel.datasource).toEqual(OUR_PROMETHEUS);
+      for (const target of panel.targets) expect(target.datasource).toEqual(OUR_PROMETHEUS);
+    }
+    expect(templating(dashboard)[0].datasource).toEqual(OUR_PROMETHEUS);
+  });
+
+  test("substitutes the constant input in queries and variables", () => {
+    expect(panels(dashboard)[0].targets[0].expr).toBe(
+      'sum by (instance) (rate(node_cpu_seconds_total{job="node-exporter", mode!="idle"}[5m]))',
+    );
+    expect(panels(dashboard)[1].targets[0].expr).toBe('up{job="node-exporter"}');
+    expect(templating(dashboard)[0].query).toBe('label_values(up{job="node-exporter"}, instance)');
+    expect(templating(dashboard)[1]).toEqual({ name: "job", type: "constant", hide: 2, query: "node-exporter" });
+  });
+
+  test("leaves the built-in Grafana annotation datasource alone", () => {
+    expect((dashboard.model.annotations as Json).list[0].datasource).toEqual({ type: "grafana", uid: "-- Grafana --" });
+  });
+
+  test("importing the same file again gives the same model", () => {
+    expect(importOne("exported-for-sharing.json").model).toEqual(dashboard.model);
+  });
+});
+
+describe("datasource references without a uid", () => {
+  test("old style: a datasource name and null both point at our Prometheus", () => {
+    const dashboard = importOne("old-style-names.json");
+    expect(dashboard.uid).toBe("old-style");
+    expect(panels(dashboard)[0].datasource).toEqual(OUR_PROMETHEUS);
+    expect(panels(dashboard)[1].datasource).toEqual(OUR_PROMETHEUS);
+    expect(templating(dashboard)[0].datasource).toEqual(OUR_PROMETHEUS);
+    expect(dashboard.model).not.toHaveProperty("id");
+    expect(dashboard.model).not.toHaveProperty("version");
+  });
+
+  test("{type} without a uid gets our uid; a dashboard without a uid gets one from its file name", () => {
+    const dashboard = importOne("type-only.json");
+    expect(dashboard.uid).toBe("type-only");
+    expect(dashboard.model.uid).toBe("type-only");
+    expect(dashboard.title).toBe("Type only, no uids");
+    expect(panels(dashboard)[0].datasource).toEqual(OUR_PROMETHEUS);
+    expect(panels(dashboard)[0].targets[0].datasource).toEqual(OUR_PROMETHEUS);
+  });
+
+  test("built-in pseudo datasources and $datasource variable references are kept as they are", () => {
+    const dashboard = importOne("builtin-and-variable.json");
+    expect((dashboard.model.annotations as Json).list[0].datasource).toBe("-- Grafana --");
+    expect(panels(dashboard)[0].datasource).toBe("$datasource");
+    expect(panels(dashboard)[0].targets[0].datasource).toEqual({ type: "prometheus", uid: "$datasource" });
+    expect(panels(dashboard)[1].datasource).toEqual({ type: "datasource", uid: "grafana" });
+    expect(templating(dashboard)[0]).toEqual({ name: "datasource", type: "datasource", query: "prometheus", current: {} });
+  });
+
+  test("resolution reaches panels nested in a collapsed row", () => {
+    const dashboard = importOne("nested-rows.json");
+    const [row] = panels(dashboard);
+    expect(row.type).toBe("row");
+    expect(row.panels).toHaveLength(2);
+    expect(row.panels[0].datasource).toEqual(OUR_PROMETHEUS);
+    expect(row.panels[0].targets[0].datasource).toEqual(OUR_PROMETHEUS);
+    expect(row.panels[1].datasource).toEqual(OUR_PROMETHEUS);
+    expect(JSON.stringify(dashboard.model)).not.toContain("${DS_");
+  });
+
+  test("a string placeholder for a non-Prometheus input resolves to that datasource's type", () => {
+    const datasources: DatasourceMap = { ...DATASOURCES, loki: { uid: "atra-loki-ds", name: "Loki" } };
+    const text = JSON.stringify({
+      __inputs: [{ name: "DS_LOKI", type: "datasource", pluginId: "loki", pluginName: "Loki" }],
+      uid: "string-loki",
+      title: "String Loki reference",
+      panels: [{ id: 1, type: "logs", datasource: "${DS_LOKI}", targets: [{ refId: "A", expr: '{job="app"}' }] }],
+    });
+    const [dashboard] = importDashboards([{ fileName: "dashboards/string-loki.json", text }], datasources);
+    expect(panels(dashboard)[0].datasource).toEqual({ type: "loki", uid: "atra-loki-ds" });
+  });
+
+  test("a Loki input resolves when the stack has a Loki datasource", () => {
+    const datasources: DatasourceMap = { ...DATASOURCES, loki: { uid: "atra-loki-ds", name: "Loki" } };
+    const dashboard = importOne("needs-loki.json", datasources);
+    expect(panels(dashboard)[0].datasource).toEqual({ type: "loki", uid: "atra-loki-ds" });
+  });
+});
+
+describe("uids from file names", () => {
+  test("short names: the slug of the base name", () => {
+    expect(uidFromFileName("dashboards/type-only.json")).toBe("type-only");
+    expect(uidFromFileName("dashboards/Node Exporter Full.JSON")).toBe("node-exporter-full");
+    expect(uidFromFileName("C:\\dashboards\\host_overview.json")).toBe("host_overview");
+    expect(uidFromFileName("dashboards/!!!.json")).toBe("dashboard");
+  });
+
+  test("a very long name: at most 40 characters, with a deterministic hash suffix", () => {
+    const long = "dashboards/kubernetes-cluster-monitoring-via-prometheus-with-node-details.json";
+    const uid = uidFromFileName(long);
+    expect(uid).toHaveLength(40);
+    expect(uid).toMatch(/^kubernetes-cluster-monitoring-v-[0-9a-f]{8}$/);
+    expect(uidFromFileName(long)).toBe(uid);
+    // The directory does not matter, only the file's own name.
+    expect(uidFromFileName("elsewhere/kubernetes-cluster-monitoring-via-prometheus-with-node-details.json")).toBe(uid);
+  });
+
+  test("two long names sharing a prefix get different uids", () => {
+    const a = uidFromFileName("dashboards/kubernetes-cluster-monitoring-via-prometheus-node-a.json");
+    const b = uidFromFileName("dashboards/kubernetes-cluster-monitoring-via-prometheus-node-b.json");
+    expect(a.slice(0, 31)).toBe(b.slice(0, 31));
+    expect(a).not.toBe(b);
+    expect(a.length).toBeLessThanOrEqual(40);
+    expect(b.length).toBeLessThanOrEqual(40);
+  });
+
+  test("a long-named dashboard without a uid imports under its derived uid", () => {
+    const fileName = "dashboards/a-dashboard-with-a-remarkably-long-descriptive-file-name.json";
+    const text = readFileSync(join(FIXTURES, "type-only.json"), "utf8");
+    const [dashboard] = importDashboards([{ fileName, text }], DATASOURCES);
+    expect(dashboard.uid).toBe(uidFromFileName(fileName));
+    expect(dashboard.uid).toHaveLength(40);
+    expect(dashboard.model.uid).toBe(dashboard.uid);
+  });
+});
+
+describe("bad files", () => {
+  test("invalid JSON names the file, line and column", () => {
+    const error = importError([fixture("invalid-json.json")]);
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^dashboards\/invalid-json\.json: invalid JSON at line 5, column 3: /);
+    expect(error.problems[0]).not.toMatch(/\(line \d+ column \d+\)/);
+  });
+
+  test("an input needing a datasource the stack lacks names the input and what the stack has", () => {
+    expect(importError([fixture("needs-loki.json")]).problems).toEqual([
+      'dashboards/needs-loki.json: input DS_LOKI needs a "loki" datasource, and this stack has only prometheus',
+    ]);
+  });
+
+  test("two files with the same uid name both files", () => {
+    expect(importError([fixture("same-uid-a.json"), fixture("same-uid-b.json")]).problems).toEqual([
+      'dashboards/same-uid-b.json: uid "shared-uid" is also the uid of dashboards/same-uid-a.json',
+    ]);
+  });
+
+  test("a placeholder with no __inputs entry is reported", () => {
+    expect(importError([fixture("unresolved-placeholder.json")]).problems).toEqual([
+      "dashboards/unresolved-placeholder.json: placeholders with no matching __inputs entry: ${DS_OTHER}",
+    ]);
+  });
+
+  test("not a dashboard, and a dashboard without a title", () => {
+    expect(
+      importError([
+        { fileName: "dashboards/list.json", text: "[1, 2]" },
+        { fileName: "dashboards/untitled.json", text: JSON.stringify({ uid: "untitled", panels: [] }) },
+        { fileName: "dashboards/bad-uid.json", text: JSON.stringify({ uid: "has spaces", title: "Bad uid", panels: [] }) },
+      ]).problems,
+    ).toEqual([
+      'dashboards/list.json: not a dashboard (expected an object with "panels")',
+      'dashboards/untitled.json: the dashboard has no "title"',
+      'dashboards/bad-uid.json: uid "has spaces" must be at most 40 letters, digits, - or _',
+    ]);
+  });
+
+  test("every bad file is reported in one error; good files do not hide them", () => {
+    const error = importError([
+      fixture("exported-for-sharing.json"),
+      fixture("invalid-json.json"),
+      fixture("needs-loki.json"),
+      fixture("old-style-names.json"),
+      fixture("unresolved-placeholder.json"),
+      fixture("same-uid-a.json"),
+      fixture("same-uid-b.json"),
+    ]);
+    expect(error.name).toBe("DashboardImportError");
+    expect(error.problems).toHaveLength(4);
+    expect(error.problems[0]).toMatch(/^dashboards\/invalid-json\.json: invalid JSON at line 5, column 3/);
+    expect(error.problems.slice(1)).toEqual([
+      'dashboards/needs-loki.json: input DS_LOKI needs a "loki" datasource, and this stack has only prometheus',
+      "dashboards/unresolved-placeholder.json: placeholders with no matching __inputs entry: ${DS_OTHER}",
+      'dashboards/same-uid-b.json: uid "shared-uid" is also the uid of dashboards/same-uid-a.json',
+    ]);
+    expect(error.message.split("\n")[0]).toBe("Dashboards could not be imported:");
+    for (const problem of error.problems) expect(error.message).toContain(`  - ${problem}`);
+  });
+});
+
+describe("all the good fixtures together", () => {
+  test("import with distinct uids and no placeholder left", () => {
+    const names = ["exported-for-sharing.json", "old-style-names.json", "type-only.json", "builtin-and-variable.json", "nested-rows.json"];
+    const imported = importDashboards(names.map(fixture), DATASOURCES);
+    expect(imported.map((dashboard) => dashboard.uid)).toEqual([
+      "shared-node",
+      "old-style",
+      "type-only",
+      "builtin-variable",
+      "nested-rows",
+    ]);
+    for (const dashboard of imported) {
+      expect(JSON.stringify(dashboard.model)).not.toContain("${DS_");
+      expect(dashboard.model).not.toHaveProperty("__inputs");
+      expect(dashboard.model).not.toHaveProperty("__requires");
+    }
+  });
+});
