@@ -404,6 +404,50 @@ describe("the Grafana admin password", () => {
   });
 });
 
+describe("review findings: values that would misbehave at deploy time are refused", () => {
+  test("zero durations (Prometheus would silently use its own defaults)", () => {
+    expect(issuesOf({ prometheus: { scrapeInterval: "0s", retentionTime: "0d" } })).toEqual([
+      { key: "atra-observability:prometheus.retentionTime", message: "must be longer than zero" },
+      { key: "atra-observability:prometheus.scrapeInterval", message: "must be longer than zero" },
+    ]);
+  });
+
+  test("secrets in a URL's query string (they would land in prometheus.yml)", () => {
+    const [issue] = issuesOf({ services: [{ name: "a", metrics: "http://a:1/metrics?token=abc123&format=x" }] });
+    expect(issue.key).toBe("atra-observability:services[0].metrics");
+    expect(issue.message).toContain("query parameters (token)");
+    expect(issue.message).not.toContain("abc123");
+  });
+
+  test.each([
+    ["127.0.0.1:9100", "loopback"],
+    ["999.1.1.1:9100", "must be ipv4:port"],
+    ["172.17.0.1:0", "must be ipv4:port"],
+    ["172.17.0.1:70000", "must be ipv4:port"],
+  ])("node-exporter listen address %s is refused", (listenAddress, reason) => {
+    const [issue] = issuesOf({ nodeExporter: { listenAddress } });
+    expect(issue.key).toBe("atra-observability:nodeExporter.listenAddress");
+    expect(issue.message).toContain(reason);
+  });
+
+  test("image tags may have capitals, and a digest pins even a latest tag", () => {
+    const digest = `@sha256:${"a".repeat(64)}`;
+    const { config } = resolve("dev", { images: { grafana: "grafana/grafana:12.2.0-RC1", prometheus: `prom/prometheus:latest${digest}` } });
+    expect(config.images.grafana).toBe("grafana/grafana:12.2.0-RC1");
+    expect(issuesOf({ images: { grafana: "Grafana/Grafana:1.0" } })).toEqual([
+      { key: "atra-observability:images.grafana", message: "is not a valid image reference" },
+    ]);
+  });
+
+  test("a non-secret setting stored encrypted is refused (it would be used in plain text)", () => {
+    const [issue] = issuesOf({ services: [] }, ["services"]);
+    expect(issue).toEqual({
+      key: "atra-observability:services",
+      message: expect.stringContaining("is stored encrypted but is not a secret setting"),
+    });
+  });
+});
+
 describe("durationMs", () => {
   test.each([
     ["1h30m", 5_400_000],

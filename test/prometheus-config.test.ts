@@ -104,10 +104,10 @@ describe("renderPrometheusConfig", () => {
     });
   });
 
-  test("node-exporter is reached through the host gateway on its configured port", () => {
-    expect(byName["node-exporter"].static_configs[0].targets).toEqual(["host.docker.internal:9100"]);
-    const other = configFor({ nodeExporter: { listenAddress: "10.0.0.5:9200" } });
-    expect(dockerScrapeAddresses(other).nodeExporter).toBe("host.docker.internal:9200");
+  test("node-exporter is scraped where it listens, or through the host gateway when it listens everywhere", () => {
+    expect(byName["node-exporter"].static_configs[0].targets).toEqual(["172.17.0.1:9100"]);
+    expect(dockerScrapeAddresses(configFor({ nodeExporter: { listenAddress: "10.0.0.5:9200" } })).nodeExporter).toBe("10.0.0.5:9200");
+    expect(dockerScrapeAddresses(configFor({ nodeExporter: { listenAddress: "0.0.0.0:9300" } })).nodeExporter).toBe("host.docker.internal:9300");
   });
 
   test("the Prometheus command line carries retention and keeps the lifecycle API off", () => {

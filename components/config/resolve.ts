@@ -85,7 +85,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   const parsed = stackConfigSchema.safeParse(input.values, { reportInput: false });
   const issues: ConfigIssue[] = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap(toConfigIssues)),
-    ...plainTextSecretIssues(input),
+    ...secretHandlingIssues(input),
     ...crossFieldIssues(input.values),
   ];
   if (!parsed.success || issues.length > 0) throw new ConfigError(input.stack, sortIssues(issues));
@@ -131,12 +131,23 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   return { config, secrets: { grafanaAdminPassword: raw.grafanaAdminPassword } };
 }
 
-/** A secret key given in plain text would sit in the stack file, in git: refuse it. */
-function plainTextSecretIssues(input: RawConfigInput): ConfigIssue[] {
-  return SECRET_KEYS.filter((key) => input.values[key] !== undefined && !input.secretKeys.includes(key)).map((key) => ({
+/**
+ * A secret setting given in plain text would sit in the stack file, in git; a non-secret setting
+ * stored encrypted would be used in plain text (rendered files, container settings) while looking
+ * protected. Both are refused.
+ */
+function secretHandlingIssues(input: RawConfigInput): ConfigIssue[] {
+  const plainSecrets = SECRET_KEYS.filter((key) => input.values[key] !== undefined && !input.secretKeys.includes(key)).map((key) => ({
     key: fullKey([key]),
     message: `must be stored encrypted: pulumi config set --secret ${key} (a plain-text value would sit in the stack file)`,
   }));
+  const encryptedPlain = input.secretKeys
+    .filter((key) => !SECRET_KEYS.includes(key))
+    .map((key) => ({
+      key: fullKey([key]),
+      message: `is stored encrypted but is not a secret setting: its value would be used in plain text in rendered files; store it without --secret (secret settings: ${SECRET_KEYS.join(", ")})`,
+    }));
+  return [...plainSecrets, ...encryptedPlain];
 }
 
 /**

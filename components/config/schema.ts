@@ -19,7 +19,9 @@ export const RESERVED_JOB_NAMES = ["prometheus", "node-exporter", "blackbox-expo
 
 export const duration = z
   .string()
-  .regex(PROMETHEUS_DURATION, { error: "must be a Prometheus duration such as 15s, 1m, 12h, 15d" });
+  .regex(PROMETHEUS_DURATION, { error: "must be a Prometheus duration such as 15s, 1m, 12h, 15d" })
+  // Prometheus silently swaps a zero for its own default (1m scrapes, 15d retention): refuse it instead.
+  .refine((value) => !/^(0+(y|w|d|h|m|s|ms))+$/.test(value), { error: "must be longer than zero" });
 
 const size = z.string().regex(PROMETHEUS_SIZE, { error: "must be a size such as 512MB, 10GB, 1TB" });
 
@@ -28,6 +30,8 @@ const port = z.int({ error: "must be a whole number" }).min(1, { error: "port mu
 });
 
 const memoryMb = z.int({ error: "must be a whole number of MB" }).min(32, { error: "must be at least 32 (MB)" });
+
+const SECRET_LOOKING_PARAM = /token|secret|passw|api[-_]?key|^key$|auth|signature/i;
 
 /** An http(s) URL with a host, no credentials and no fragment: Prometheus and the prober need exactly that. */
 const httpUrl = z.string().superRefine((value, ctx) => {
@@ -45,6 +49,13 @@ const httpUrl = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: "custom", message: "must not carry credentials (they would land in prometheus.yml in plain text)" });
   }
   if (url.hash) ctx.addIssue({ code: "custom", message: "must not have a #fragment" });
+  const secretParams = [...url.searchParams.keys()].filter((name) => SECRET_LOOKING_PARAM.test(name));
+  if (secretParams.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must not carry secrets in query parameters (${secretParams.join(", ")}): they would land in prometheus.yml in plain text`,
+    });
+  }
 });
 
 /** An image reference with an explicit tag or digest; `latest` (or no tag, which means latest) is refused. */
@@ -53,11 +64,12 @@ const image = z.string().superRefine((value, ctx) => {
   const lastSegment = withoutDigest.split("/").pop() ?? "";
   const hasDigest = value.includes("@sha256:");
   const tag = lastSegment.includes(":") ? lastSegment.split(":").pop() : undefined;
-  if (!/^[a-z0-9][a-z0-9._/:@-]*$/.test(value)) {
+  // Repository path lowercase (a registry host may carry a port); tag any case; optional sha256 digest.
+  if (!/^[a-z0-9][a-z0-9._/:-]*?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(value)) {
     ctx.addIssue({ code: "custom", message: "is not a valid image reference" });
   } else if (!hasDigest && !tag) {
     ctx.addIssue({ code: "custom", message: "needs an exact tag (e.g. :v3.5.0); an untagged image means latest" });
-  } else if (tag === "latest") {
+  } else if (tag === "latest" && !hasDigest) {
     ctx.addIssue({ code: "custom", message: "must be pinned to an exact version, not latest" });
   }
 });
@@ -158,13 +170,19 @@ export const stackConfigSchema = z
       .strictObject({
         listenAddress: z
           .string()
-          .regex(/^(\d{1,3}(\.\d{1,3}){3}):\d{1,5}$/, { error: "must be ipv4:port, e.g. 172.17.0.1:9100" })
+          .superRefine((value, ctx) => {
+            const [address, port, ...rest] = value.split(":");
+            if (rest.length > 0 || !IPV4.test(address) || !/^\d{1,5}$/.test(port ?? "") || Number(port) < 1 || Number(port) > 65535) {
+              ctx.addIssue({ code: "custom", message: "must be ipv4:port, e.g. 172.17.0.1:9100" });
+            } else if (address.startsWith("127.")) {
+              ctx.addIssue({ code: "custom", message: "a loopback address is unreachable from the Prometheus container; use the Docker bridge gateway (172.17.0.1) or 0.0.0.0" });
+            }
+          })
           .optional(),
       })
       .optional(),
   });
 
-export type RawStackConfig = z.infer<typeof stackConfigSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 
 /** The top-level keys, for suggestions on typos and for knowing which values are plain strings. */

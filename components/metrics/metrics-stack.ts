@@ -27,10 +27,11 @@ const NODE_EXPORTER_MOUNT_EXCLUDE = "^/(dev|proc|sys|run/docker/.+|run/container
 /** Where Prometheus, inside the stack network, reaches each of the stack's own targets. */
 export function dockerScrapeAddresses(config: StackConfig): ScrapeAddresses {
   const names = dockerNames(config);
-  const nodeExporterPort = config.nodeExporter.listenAddress.split(":")[1];
+  const [address, port] = config.nodeExporter.listenAddress.split(":");
   return {
     prometheus: "localhost:9090",
-    nodeExporter: `${HOST_GATEWAY_NAME}:${nodeExporterPort}`,
+    // Listening on every interface: reach it through the host gateway; else on the address it listens on.
+    nodeExporter: address === "0.0.0.0" ? `${HOST_GATEWAY_NAME}:${port}` : config.nodeExporter.listenAddress,
     blackboxExporter: `${names.blackboxExporter}:9115`,
     grafana: `${names.grafana}:3000`,
     cadvisor: config.cadvisor.enabled ? `${names.cadvisor}:8080` : undefined,
@@ -73,7 +74,7 @@ export class MetricsStack extends pulumi.ComponentResource {
         component: "node-exporter",
         image: "nodeExporter",
         memoryMb: config.memoryMb.nodeExporter,
-        healthcheck: httpHealthcheck(`http://${config.nodeExporter.listenAddress}/metrics`),
+        healthcheck: httpHealthcheck(`http://${config.nodeExporter.listenAddress.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}/metrics`),
         waitTimeoutSeconds: 60,
         container: {
           // The host's network and process namespaces, and its root read-only: host metrics, not the container's.
