@@ -2,6 +2,7 @@
  * The whole program under Pulumi's mock engine, for every shipped stack file: the resource graph
  * as the engine would receive it (names, images, ports, secrets, retention, ordering, outputs).
  */
+import { spawnSync } from "child_process";
 import type { PlannedResource } from "../scripts/lib/mock-engine";
 import { ProgramError } from "../scripts/lib/mock-engine";
 import { listStacks, readProjectName, readStackFile, SECRET_PLACEHOLDER } from "../scripts/lib/stack-file";
@@ -130,6 +131,16 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const everything = JSON.stringify(plan.artifacts);
     expect(everything).not.toContain(SECRET_PLACEHOLDER);
     expect(everything).not.toContain("mock-generated-password");
+  });
+
+  test("Grafana's entrypoint syncs the stored admin password from the environment, then starts Grafana", () => {
+    const [shell, flag, script] = byName(CONTAINER, "grafana").inputs.entrypoints as string[];
+    expect([shell, flag]).toEqual(["/bin/sh", "-c"]);
+    expect(script).toContain('"$GF_SECURITY_ADMIN_PASSWORD" | grafana cli');
+    expect(script).toContain("reset-admin-password --password-from-stdin");
+    expect(script.trim().split("\n").pop()).toBe('exec /run.sh "$@"');
+    // The script is valid POSIX shell.
+    expect(spawnSync("sh", ["-n", "-c", script]).status).toBe(0);
   });
 
   test("the admin password comes from secret config when set, else from a generated random password", () => {

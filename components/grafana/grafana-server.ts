@@ -10,6 +10,21 @@ import type { DockerPlatform } from "../docker/platform";
 import { dockerNames } from "../docker/names";
 import { serviceContainer } from "../docker/service-container";
 
+/**
+ * Grafana applies GF_SECURITY_ADMIN_PASSWORD only when it creates its database. The database lives
+ * on a retained volume, so after a `destroy` (new generated password) or a password change the
+ * stored one would differ and the provider would be locked out. Before starting Grafana, make the
+ * configured password the stored one. The password travels through the environment and stdin,
+ * never the command line.
+ */
+const SYNC_ADMIN_PASSWORD_THEN_START = [
+  'if [ -f "$GF_PATHS_DATA/grafana.db" ]; then',
+  '  printf "%s" "$GF_SECURITY_ADMIN_PASSWORD" | grafana cli --homepath "$GF_PATHS_HOME" --config "$GF_PATHS_CONFIG" \\',
+  '    admin reset-admin-password --password-from-stdin >/dev/null 2>&1 || echo "atra: could not reset the admin password" >&2',
+  "fi",
+  'exec /run.sh "$@"',
+].join("\n");
+
 export interface GrafanaServerArgs {
   config: StackConfig;
   platform: DockerPlatform;
@@ -64,6 +79,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
         waitTimeoutSeconds: 180,
         startPeriod: "60s",
         container: {
+          entrypoints: ["/bin/sh", "-c", SYNC_ADMIN_PASSWORD_THEN_START, "grafana"],
           envs,
           ports: [{ internal: 3000, external: config.ports.grafana, ip: config.bindAddress, protocol: "tcp" }],
           networksAdvanced: [{ name: platform.network.name, aliases: ["grafana"] }],
