@@ -55,3 +55,31 @@ test("the host dashboard's filesystem panels use the selector that works on ext4
   expect(fsQueries.length).toBeGreaterThan(0);
   for (const query of fsQueries) expect(query.expr).toContain('fstype=~"ext4|xfs|btrfs|zfs|overlay"');
 });
+
+interface GridPanel {
+  id?: number;
+  type?: string;
+  title?: string;
+  gridPos?: { x: number; y: number; w: number; h: number };
+  panels?: GridPanel[];
+}
+
+test.each(dashboards.map((d) => [d.fileName, d] as const))("%s lays out its panels on Grafana's 24-column grid without overlap", (_name, dashboard) => {
+  const all: GridPanel[] = [];
+  const walk = (panels: GridPanel[] | undefined) => panels?.forEach((panel) => (all.push(panel), walk(panel.panels)));
+  walk(dashboard.model.panels as GridPanel[]);
+  const ids = all.map((panel) => panel.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  const top = dashboard.model.panels as GridPanel[];
+  for (const panel of all) {
+    expect(panel.gridPos).toBeDefined();
+    const { x, w } = panel.gridPos!;
+    expect(x + w).toBeLessThanOrEqual(24);
+  }
+  const overlaps = (a: GridPanel, b: GridPanel) => {
+    const p = a.gridPos!;
+    const q = b.gridPos!;
+    return p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h;
+  };
+  for (let i = 0; i < top.length; i++) for (let j = i + 1; j < top.length; j++) expect([top[i].title, top[j].title, overlaps(top[i], top[j])]).toEqual([top[i].title, top[j].title, false]);
+});

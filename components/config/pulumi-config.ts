@@ -19,11 +19,14 @@ export function loadStackConfig(): LoadedConfig {
   const secretKeys: string[] = [];
   // `isConfigSecret` is marked internal in the SDK's typings but is how the engine's secret flags reach the program.
   const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  if (typeof isSecret !== "function") {
+    throw new pulumi.RunError("this @pulumi/pulumi version does not say which config values are secret; use the version in package.json");
+  }
   for (const [fullKey, stored] of Object.entries(pulumi.runtime.allConfig())) {
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
     values[key] = parseStoredValue(key, stored);
-    if (isSecret?.(fullKey)) secretKeys.push(key);
+    if (isSecret(fullKey)) secretKeys.push(key);
   }
   try {
     const { config, secrets } = resolveStackConfig({ stack: pulumi.getStack(), values, secretKeys });

@@ -44,8 +44,6 @@ export interface RunOptions {
   /** Full config keys (`project:key`) to their stored text, as the CLI passes them. */
   config: Record<string, string>;
   secretKeys: string[];
-  /** Simulate `pulumi preview` instead of `pulumi up`. */
-  preview?: boolean;
 }
 
 /** The program stopped (bad config, bad dashboard); `resources` is what it had registered by then. */
@@ -95,7 +93,6 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     },
     options.project,
     options.stack,
-    options.preview ?? false,
   );
 
   // Wrap the mock monitor's registerResource to see the request the engine would get.
