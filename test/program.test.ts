@@ -85,6 +85,9 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
       expect(container.inputs.wait).toBe(true);
       expect(container.inputs.waitTimeout).toBeGreaterThanOrEqual(60);
       expect(container.inputs.restart).toBe("unless-stopped");
+      // Fixed names and published ports: the old container must go before its replacement is created.
+      expect(container.deleteBeforeReplace).toBe(true);
+      expect(container.inputs.destroyGraceSeconds).toBe(60);
       expect(container.inputs.memory).toBeGreaterThanOrEqual(32);
       expect(container.inputs.labels).toEqual(expect.arrayContaining([{ label: "atra-observability.stack", value: stack }]));
     }

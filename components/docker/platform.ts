@@ -24,9 +24,11 @@ export class DockerPlatform extends pulumi.ComponentResource {
     this.provider = new docker.Provider("docker", { host: config.dockerHost }, { parent: this });
     const own = { parent: this, provider: this.provider };
 
-    this.network = new docker.Network("network", { name: names.network, driver: "bridge", labels }, own);
+    // Fixed names: a replacement must remove the old object first.
+    this.network = new docker.Network("network", { name: names.network, driver: "bridge", labels }, { ...own, deleteBeforeReplace: true });
 
-    const retained = { ...own, retainOnDelete: true };
+    // Retained: neither `destroy` nor a replacement deletes the data; a new volume of the same name reattaches it.
+    const retained = { ...own, retainOnDelete: true, deleteBeforeReplace: true };
     this.prometheusVolume = new docker.Volume("prometheus-data", { name: names.prometheusVolume, labels }, retained);
     this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
 

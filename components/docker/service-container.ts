@@ -25,7 +25,10 @@ export interface ServiceContainerArgs {
   /** A grace period before failed checks count, for slow starts. */
   startPeriod?: string;
   /** Extra Docker args (ports, volumes, networks, command, uploads, ...). */
-  container: Omit<docker.ContainerArgs, "image" | "name" | "healthcheck" | "memory" | "labels" | "wait" | "waitTimeout" | "restart">;
+  container: Omit<
+    docker.ContainerArgs,
+    "image" | "name" | "healthcheck" | "memory" | "labels" | "wait" | "waitTimeout" | "restart" | "destroyGraceSeconds"
+  >;
 }
 
 export function serviceContainer(name: string, args: ServiceContainerArgs, opts: pulumi.CustomResourceOptions): docker.Container {
@@ -46,6 +49,8 @@ export function serviceContainer(name: string, args: ServiceContainerArgs, opts:
       },
       wait: true,
       waitTimeout: args.waitTimeoutSeconds,
+      // Time to flush (Prometheus's head block, Grafana's SQLite) before Docker kills a replaced container.
+      destroyGraceSeconds: 60,
       logDriver: "json-file",
       logOpts: { "max-size": "10m", "max-file": "3" },
       labels: [
@@ -53,7 +58,8 @@ export function serviceContainer(name: string, args: ServiceContainerArgs, opts:
         { label: COMPONENT_LABEL, value: args.component },
       ],
     },
-    { ...opts, provider: args.platform.provider },
+    // The fixed name and published ports are held by the old container: remove it before creating its replacement.
+    { ...opts, provider: args.platform.provider, deleteBeforeReplace: true },
   );
 }
 

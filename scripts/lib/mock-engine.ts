@@ -19,6 +19,7 @@ export interface PlannedResource {
   /** Provider reference (`<provider urn>::<id>`) for custom resources given an explicit provider. */
   provider?: string;
   retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
   protect: boolean;
   /** Inputs as sent to the engine; secret values replaced by SECRET_MASK. */
   inputs: Record<string, unknown>;
@@ -114,6 +115,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
       dependencies: [...new Set(req.getDependenciesList())].sort(),
       provider: req.getProvider() || undefined,
       retainOnDelete: req.getRetainondelete?.() ?? false,
+      deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
       protect: req.getProtect?.() ?? false,
       inputs,
       secretPaths,
@@ -145,6 +147,7 @@ interface RegisterRequest {
   getProvider(): string;
   getDependenciesList(): string[];
   getRetainondelete?(): boolean;
+  getDeletebeforereplace?(): boolean;
   getProtect?(): boolean;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
