@@ -1,13 +1,12 @@
 /** The shipped dashboards: they import, keep their fixed uids, point at our datasource, and every query is valid PromQL. */
 import * as path from "path";
-import { readDashboardFiles } from "../components/grafana/dashboard-files";
-import { importDashboards } from "../components/grafana/dashboard-import";
+import { loadDashboards } from "../components/grafana/dashboard-files";
 import { PROMETHEUS_DATASOURCE } from "../components/grafana/grafana-configuration";
 import { dashboardQueries, isGrafanaVariableFunction, substituteVariables } from "./support/dashboard-queries";
 import { promqlSyntaxErrors } from "./support/promql";
 
-const files = readDashboardFiles(path.join(__dirname, "..", "dashboards"));
-const dashboards = importDashboards(files, { prometheus: PROMETHEUS_DATASOURCE });
+// The same call the program makes.
+const dashboards = loadDashboards(path.join(__dirname, "..", "dashboards"), { prometheus: PROMETHEUS_DATASOURCE });
 /** Values of the shape Grafana substitutes, so the expression can be parsed as Prometheus will see it. */
 const sampleVariables = { __rate_interval: "1m", __interval: "15s", __range: "1h", instance: "host:9100", service: "a|b" };
 

@@ -5,11 +5,9 @@
 import { spawnSync } from "child_process";
 import type { PlannedResource } from "../scripts/lib/mock-engine";
 import { ProgramError } from "../scripts/lib/mock-engine";
-import { listStacks, readProjectName, readStackFile, SECRET_PLACEHOLDER } from "../scripts/lib/stack-file";
+import { listStacks, readStackFile, SECRET_PLACEHOLDER } from "../scripts/lib/stack-file";
 import type { PlanResult } from "../scripts/lib/plan";
-import { resolveStackConfig } from "../components/config/resolve";
-import { parseStoredValue } from "../components/config/pulumi-config";
-import { planIsolated, PROJECT_DIR, stackConfig } from "./support/plan";
+import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "./support/plan";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -21,22 +19,10 @@ test("the shipped stack files are dev and prod", () => {
   expect(stacks).toEqual(expect.arrayContaining(["dev", "prod"]));
 });
 
-/** The resolved config the program saw, for comparing the graph with what the stack file says. */
-function resolvedConfig(stack: string) {
-  const { config, secretKeys } = readStackFile(PROJECT_DIR, stack, readProjectName(PROJECT_DIR));
-  const values = Object.fromEntries(
-    Object.entries(config).map(([key, stored]) => {
-      const short = key.split(":")[1];
-      return [short, parseStoredValue(short, stored)];
-    }),
-  );
-  return resolveStackConfig({ stack, values, secretKeys: secretKeys.map((key) => key.split(":")[1]) }).config;
-}
-
 describe.each(stacks)("stack %s under mocks", (stack) => {
   let plan: PlanResult;
   let resources: PlannedResource[];
-  const config = resolvedConfig(stack);
+  const config = resolvedStackConfig(stack);
   const ofType = (type: string) => resources.filter((resource) => resource.type === type);
   const byName = (type: string, name: string) => {
     const found = resources.find((resource) => resource.type === type && resource.name === name);

@@ -4,27 +4,17 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { resolveStackConfig, StackConfig } from "../components/config/resolve";
 import { dockerScrapeAddresses } from "../components/metrics/metrics-stack";
-import { prometheusCommand, renderBlackboxConfig, renderPrometheusConfig } from "../components/metrics/prometheus-config";
-import { parseStoredValue } from "../components/config/pulumi-config";
-import { listStacks, readStackFile } from "../scripts/lib/stack-file";
+import { prometheusCommand, renderBlackboxConfig, renderPrometheusConfig, ScrapeConfig } from "../components/metrics/prometheus-config";
+import { listStacks } from "../scripts/lib/stack-file";
 import { describeWithTools, runTool, tempDir } from "./support/real-tools";
-import { PROJECT_DIR } from "./support/plan";
+import { PROJECT_DIR, resolvedStackConfig } from "./support/plan";
 
 function configFor(values: Record<string, unknown>, stack = "dev"): StackConfig {
   return resolveStackConfig({ stack, values, secretKeys: [] }).config;
 }
 
-interface ScrapeJob {
-  job_name: string;
-  scheme?: string;
-  metrics_path?: string;
-  params?: Record<string, string[]>;
-  static_configs: { targets: string[]; labels?: Record<string, string> }[];
-  relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
-}
-
-function jobs(config: StackConfig): ScrapeJob[] {
-  const document = yaml.load(renderPrometheusConfig(config, dockerScrapeAddresses(config))) as { scrape_configs: ScrapeJob[] };
+function jobs(config: StackConfig): ScrapeConfig[] {
+  const document = yaml.load(renderPrometheusConfig(config, dockerScrapeAddresses(config))) as { scrape_configs: ScrapeConfig[] };
   return document.scrape_configs;
 }
 
@@ -126,11 +116,7 @@ describeWithTools(["promtool", "prometheus-blackbox-exporter"], "the real tools 
   const dir = tempDir("atra-promtool-");
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const stackConfigs = listStacks(PROJECT_DIR).map((stack) => {
-    const { config, secretKeys } = readStackFile(PROJECT_DIR, stack, "atra-observability");
-    const values = Object.fromEntries(Object.entries(config).map(([key, stored]) => [key.split(":")[1], parseStoredValue(key.split(":")[1], stored)]));
-    return [stack, resolveStackConfig({ stack, values, secretKeys: secretKeys.map((k) => k.split(":")[1]) }).config] as const;
-  });
+  const stackConfigs = listStacks(PROJECT_DIR).map((stack) => [stack, resolvedStackConfig(stack)] as const);
   const generated = configFor({
     services: Array.from({ length: 200 }, (_, i) => ({
       name: `svc-${i}`,

@@ -13,8 +13,7 @@ import * as http from "http";
 import * as path from "path";
 import { resolveStackConfig, StackConfig } from "../components/config/resolve";
 import { renderBlackboxConfig, renderPrometheusConfig } from "../components/metrics/prometheus-config";
-import { readDashboardFiles } from "../components/grafana/dashboard-files";
-import { importDashboards } from "../components/grafana/dashboard-import";
+import { loadDashboards } from "../components/grafana/dashboard-files";
 import { PROMETHEUS_DATASOURCE } from "../components/grafana/grafana-configuration";
 import { dashboardQueries, isGrafanaVariableFunction, substituteVariables } from "./support/dashboard-queries";
 import {
@@ -171,7 +170,7 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
   });
 
   test("every panel and variable query of every shipped dashboard returns data", async () => {
-    const dashboards = importDashboards(readDashboardFiles(path.join(__dirname, "..", "dashboards")), { prometheus: PROMETHEUS_DATASOURCE });
+    const dashboards = loadDashboards(path.join(__dirname, "..", "dashboards"), { prometheus: PROMETHEUS_DATASOURCE });
     // What Grafana would put in the variables on this test host (multi-value variables become regex alternatives).
     const variables = {
       __rate_interval: "20s",

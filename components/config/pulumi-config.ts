@@ -4,7 +4,7 @@
  * program here, before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigError, resolveStackConfig, StackConfig } from "./resolve";
+import { CONFIG_NAMESPACE, ConfigError, RawConfigInput, resolveStackConfig, StackConfig } from "./resolve";
 import { STRING_KEYS } from "./schema";
 
 export interface LoadedConfig {
@@ -14,22 +14,15 @@ export interface LoadedConfig {
 }
 
 export function loadStackConfig(): LoadedConfig {
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  const values: Record<string, unknown> = {};
-  const secretKeys: string[] = [];
   // `isConfigSecret` is marked internal in the SDK's typings but is how the engine's secret flags reach the program.
   const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
   if (typeof isSecret !== "function") {
     throw new pulumi.RunError("this @pulumi/pulumi version does not say which config values are secret; use the version in package.json");
   }
-  for (const [fullKey, stored] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!fullKey.startsWith(prefix)) continue;
-    const key = fullKey.slice(prefix.length);
-    values[key] = parseStoredValue(key, stored);
-    if (isSecret(fullKey)) secretKeys.push(key);
-  }
+  const stored = pulumi.runtime.allConfig();
+  const secretKeys = Object.keys(stored).filter((key) => isSecret(key));
   try {
-    const { config, secrets } = resolveStackConfig({ stack: pulumi.getStack(), values, secretKeys });
+    const { config, secrets } = resolveStackConfig(rawConfigFromStore(pulumi.getStack(), stored, secretKeys));
     return {
       config,
       grafanaAdminPassword: secrets.grafanaAdminPassword === undefined ? undefined : pulumi.secret(secrets.grafanaAdminPassword),
@@ -39,6 +32,20 @@ export function loadStackConfig(): LoadedConfig {
     if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
     throw error;
   }
+}
+
+/**
+ * This project's keys from the config store as the engine hands it over (full `project:key` keys,
+ * stored text), namespace stripped and values parsed, ready for the resolver.
+ */
+export function rawConfigFromStore(stack: string, stored: Record<string, string>, secretFullKeys: string[]): RawConfigInput {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const values: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(stored)) {
+    if (fullKey.startsWith(prefix)) values[fullKey.slice(prefix.length)] = parseStoredValue(fullKey.slice(prefix.length), text);
+  }
+  const secretKeys = secretFullKeys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
+  return { stack, values, secretKeys };
 }
 
 /**

@@ -23,13 +23,14 @@ export interface ScrapeAddresses {
 export const HEALTH_PROBE_MODULE = "http_2xx";
 export const PROBE_JOB = "blackbox-health";
 
-interface ScrapeConfig {
+/** One entry of `scrape_configs`, as far as we render it. */
+export interface ScrapeConfig {
   job_name: string;
   scheme?: string;
   metrics_path?: string;
   params?: Record<string, string[]>;
   static_configs: { targets: string[]; labels?: Record<string, string> }[];
-  relabel_configs?: Record<string, unknown>[];
+  relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
 }
 
 export function renderPrometheusConfig(config: StackConfig, addresses: ScrapeAddresses): string {
