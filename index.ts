@@ -9,10 +9,17 @@ import { MetricsStack } from "./components/metrics/metrics-stack";
 import { GrafanaServer } from "./components/grafana/grafana-server";
 import { GrafanaConfiguration, PROMETHEUS_DATASOURCE } from "./components/grafana/grafana-configuration";
 import { loadDashboards } from "./components/grafana/dashboard-files";
+import { GrafanaAlerting } from "./components/grafana/grafana-alerting";
+import { loadAlertRuleGroups } from "./components/alerting/alert-files";
 
-const { config, grafanaAdminPassword: configuredPassword } = loadStackConfig();
-// Dashboards are checked before any resource exists, like the config: a bad file stops the run here.
+const { config, grafanaAdminPassword: configuredPassword, alertingSecrets } = loadStackConfig();
+// Dashboards and alert rules are checked before any resource exists, like the config: a bad file stops the run here.
 const dashboards = loadDashboards(path.join(__dirname, "dashboards"), { prometheus: PROMETHEUS_DATASOURCE });
+const alertRuleGroups = loadAlertRuleGroups(path.join(__dirname, "alerts"), {
+  prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid,
+  defaultInterval: config.alerting.evaluationInterval,
+  runbookBaseUrl: config.alerting.runbookBaseUrl,
+});
 
 const platform = new DockerPlatform("platform", config);
 const metrics = new MetricsStack("metrics", { config, platform });
@@ -31,6 +38,14 @@ const grafanaConfig = new GrafanaConfiguration(
     waitFor: [grafanaServer.container, metrics.prometheus],
   },
 );
+
+new GrafanaAlerting("grafana-alerting", {
+  provider: grafanaConfig.provider,
+  alerting: config.alerting,
+  ruleGroups: alertRuleGroups,
+  contactPointSecrets: alertingSecrets,
+  waitFor: [grafanaServer.container, grafanaConfig.prometheusDatasource],
+});
 
 export const grafanaUrl = config.grafana.publicUrl;
 export const prometheusUrl = config.prometheusPublicUrl;

@@ -11,6 +11,8 @@ export interface LoadedConfig {
   config: StackConfig;
   /** From secret config, or undefined: the caller generates one. */
   grafanaAdminPassword?: pulumi.Output<string>;
+  /** Contact point name to its secret setting. */
+  alertingSecrets: Record<string, pulumi.Output<string>>;
 }
 
 export function loadStackConfig(): LoadedConfig {
@@ -26,6 +28,7 @@ export function loadStackConfig(): LoadedConfig {
     return {
       config,
       grafanaAdminPassword: secrets.grafanaAdminPassword === undefined ? undefined : pulumi.secret(secrets.grafanaAdminPassword),
+      alertingSecrets: Object.fromEntries(Object.entries(secrets.alertingSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
     };
   } catch (error) {
     // RunError prints the message without a stack trace: the list of config problems is the whole story.

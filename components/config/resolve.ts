@@ -13,7 +13,7 @@ import {
   Environment,
   ImageKey,
 } from "./defaults";
-import { SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
+import { CONTACT_POINT_TYPES_WITH_SECRET, ContactPointConfig, SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
 
 export const CONFIG_NAMESPACE = "atra-observability";
 
@@ -66,10 +66,33 @@ export interface StackConfig {
   prometheusPublicUrl: string;
   cadvisor: { enabled: boolean; privileged: boolean };
   nodeExporter: { listenAddress: string };
+  alerting: AlertingConfig;
 }
+
+export interface AlertingConfig {
+  /** Interval of a rule group that sets none. */
+  evaluationInterval: string;
+  runbookBaseUrl?: string;
+  contactPoints: ContactPointConfig[];
+  /** A configured contact point, or Grafana's built-in one when none is configured. */
+  defaultContactPoint: string;
+  routes: { match: Record<string, string>; contactPoint: string; continue: boolean }[];
+  groupBy: string[];
+  groupWait: string;
+  groupInterval: string;
+  repeatInterval: string;
+}
+
+/**
+ * Grafana's own contact point, present in every fresh Grafana: a stack with no contact point routes
+ * there, so alerts are listed in Grafana and nothing is sent until one is configured.
+ */
+export const GRAFANA_DEFAULT_CONTACT_POINT = "grafana-default-email";
 
 export interface StackSecrets {
   grafanaAdminPassword?: string;
+  /** Contact point name to its secret setting (webhook/Slack URL, Telegram bot token). */
+  alertingSecrets: Record<string, string>;
 }
 
 export interface RawConfigInput {
@@ -127,8 +150,25 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
     prometheusPublicUrl: `http://${publicHostname}:${ports.prometheus}`,
     cadvisor: { enabled: raw.cadvisor?.enabled ?? true, privileged: raw.cadvisor?.privileged ?? false },
     nodeExporter: { listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULT_NODE_EXPORTER_LISTEN },
+    alerting: alertingConfig(raw.alerting),
   };
-  return { config, secrets: { grafanaAdminPassword: raw.grafanaAdminPassword } };
+  return { config, secrets: { grafanaAdminPassword: raw.grafanaAdminPassword, alertingSecrets: raw.alertingSecrets ?? {} } };
+}
+
+function alertingConfig(raw: z.infer<typeof stackConfigSchema.shape.alerting>): AlertingConfig {
+  const contactPoints = raw?.contactPoints ?? [];
+  return {
+    evaluationInterval: raw?.evaluationInterval ?? "1m",
+    runbookBaseUrl: raw?.runbookBaseUrl,
+    contactPoints,
+    defaultContactPoint: raw?.defaultContactPoint ?? contactPoints[0]?.name ?? GRAFANA_DEFAULT_CONTACT_POINT,
+    routes: (raw?.routes ?? []).map((route) => ({ ...route, continue: route.continue ?? false })),
+    // One notification per alert and service (or host/target when the alert has no service label).
+    groupBy: raw?.groupBy ?? ["alertname", "service", "instance"],
+    groupWait: raw?.groupWait ?? "30s",
+    groupInterval: raw?.groupInterval ?? "5m",
+    repeatInterval: raw?.repeatInterval ?? "4h",
+  };
 }
 
 /**
@@ -173,7 +213,68 @@ function crossFieldIssues(values: Record<string, unknown>): ConfigIssue[] {
       issues.push({ key: fullKey(["ports"]), message: `prometheus and grafana both use port ${effective.grafana}` });
     }
   }
+  issues.push(...alertingIssues(values));
   return issues;
+}
+
+/**
+ * Contact point references and secrets. Secret values are checked for shape but never echoed, and the
+ * messages say how to set them.
+ */
+function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const alerting = stackConfigSchema.shape.alerting.safeParse(values.alerting);
+  const secrets = stackConfigSchema.shape.alertingSecrets.safeParse(values.alertingSecrets);
+  if (!alerting.success || !secrets.success) return issues;
+  const interval = alerting.data?.evaluationInterval;
+  if (interval && (durationMs(interval) % 10_000 !== 0 || durationMs(interval) === 0)) {
+    issues.push({ key: fullKey(["alerting", "evaluationInterval"]), message: `${interval} is not a multiple of 10s; Grafana evaluates rules on a 10s tick` });
+  }
+  const points = alerting.data?.contactPoints ?? [];
+  const names = points.map((point) => point.name);
+  const unknown = (name: string) => `no contact point named "${name}" (configured: ${names.length > 0 ? names.join(", ") : "none"})`;
+  const defaultPoint = alerting.data?.defaultContactPoint;
+  if (defaultPoint && !names.includes(defaultPoint)) issues.push({ key: fullKey(["alerting", "defaultContactPoint"]), message: unknown(defaultPoint) });
+  alerting.data?.routes?.forEach((route, index) => {
+    if (!names.includes(route.contactPoint)) issues.push({ key: fullKey(["alerting", "routes", index, "contactPoint"]), message: unknown(route.contactPoint) });
+  });
+  const given = secrets.data ?? {};
+  points.forEach((point, index) => {
+    const needsSecret = (CONTACT_POINT_TYPES_WITH_SECRET as readonly string[]).includes(point.type);
+    const value = given[point.name];
+    if (needsSecret && value === undefined) {
+      issues.push({
+        key: fullKey(["alerting", "contactPoints", index]),
+        message: `${point.type} contact point "${point.name}" needs its ${SECRET_SETTING[point.type]}: pulumi config set --secret --path 'alertingSecrets.${point.name}' <value>`,
+      });
+    } else if (needsSecret && value !== undefined) {
+      const problem = secretShapeProblem(point.type, value);
+      if (problem) issues.push({ key: fullKey(["alertingSecrets", point.name]), message: problem });
+    }
+  });
+  for (const name of Object.keys(given)) {
+    const point = points.find((candidate) => candidate.name === name);
+    if (!point) issues.push({ key: fullKey(["alertingSecrets", name]), message: unknown(name) });
+    else if (!(CONTACT_POINT_TYPES_WITH_SECRET as readonly string[]).includes(point.type)) {
+      issues.push({ key: fullKey(["alertingSecrets", name]), message: `${point.type} contact points take no secret; remove it` });
+    }
+  }
+  return issues;
+}
+
+const SECRET_SETTING: Record<string, string> = { webhook: "URL", slack: "webhook URL", telegram: "bot token", email: "" };
+
+/** What is wrong with a contact point's secret value, without repeating the value. */
+function secretShapeProblem(type: string, value: string): string | undefined {
+  if (type === "telegram") return /^\d+:[A-Za-z0-9_-]{20,}$/.test(value) ? undefined : "is not a Telegram bot token (digits:characters, as BotFather gives it)";
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "https:" && url.protocol !== "http:") return `the ${SECRET_SETTING[type]} must be an http(s) URL`;
+    if (type === "slack" && url.protocol !== "https:") return "the Slack webhook URL must use https";
+    return undefined;
+  } catch {
+    return `is not a valid ${SECRET_SETTING[type]}`;
+  }
 }
 
 /** Scrape interval (default 15s) and timeout (default 10s, or the interval when that is shorter). */

@@ -92,6 +92,73 @@ export const serviceSchema = z
     }
   });
 
+/** Prometheus-style label name, as Grafana's notification policy matchers and group_by accept them. */
+const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "must be a label name (letters, digits, _; not starting with a digit)" });
+const CONTACT_POINT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const contactPointName = z.string().regex(CONTACT_POINT_NAME, { error: "must be lowercase letters, digits and dashes, start with a letter" });
+
+/**
+ * Contact points by type. Each type's one secret setting (webhook/Slack URL, Telegram bot token) is
+ * not here: it comes from the secret `alertingSecrets.<name>`, so nothing here is sensitive.
+ */
+const contactPointSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ name: contactPointName, type: z.literal("webhook"), httpMethod: z.enum(["POST", "PUT"]).optional() }),
+    z.strictObject({
+      name: contactPointName,
+      type: z.literal("email"),
+      addresses: z
+        .array(z.email({ error: "must be an email address" }))
+        .min(1, { error: "needs at least one address" }),
+      singleEmail: z.boolean().optional(),
+    }),
+    z.strictObject({ name: contactPointName, type: z.literal("slack"), recipient: z.string().min(1).optional(), mentionChannel: z.enum(["here", "channel"]).optional() }),
+    z.strictObject({
+      name: contactPointName,
+      type: z.literal("telegram"),
+      chatId: z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, { error: "must be a numeric chat id or @channelname" }),
+    }),
+  ],
+  { error: "type must be one of webhook, email, slack, telegram" },
+);
+
+export const CONTACT_POINT_TYPES_WITH_SECRET = ["webhook", "slack", "telegram"] as const;
+
+const alertingSchema = z.strictObject({
+  /** Default evaluation interval of a rule group that sets none. */
+  evaluationInterval: duration.optional(),
+  /** Prefix for repo-relative `runbook_url` annotations (e.g. https://git.example.com/atra/observability/blob/main/). */
+  runbookBaseUrl: httpUrl.optional(),
+  contactPoints: z
+    .array(contactPointSchema)
+    .superRefine((points, ctx) => {
+      points.forEach((point, index) => {
+        const first = points.findIndex((other) => other.name === point.name);
+        if (first !== index) ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate contact point "${point.name}" (also contactPoints[${first}])` });
+      });
+    })
+    .optional(),
+  /** Where alerts go that match no route; the first contact point when unset. */
+  defaultContactPoint: contactPointName.optional(),
+  /** Routes tried in order; the first match wins unless it says `continue`. */
+  routes: z
+    .array(
+      z.strictObject({
+        match: z.record(labelName, z.string().min(1, { error: "must not be empty" })).refine((match) => Object.keys(match).length > 0, {
+          error: "needs at least one label, e.g. { severity: critical }",
+        }),
+        contactPoint: contactPointName,
+        continue: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+  groupBy: z.array(labelName).min(1, { error: "needs at least one label" }).optional(),
+  groupWait: duration.optional(),
+  groupInterval: duration.optional(),
+  repeatInterval: duration.optional(),
+});
+
 export const stackConfigSchema = z
   .strictObject({
     environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(", ")}` }).optional(),
@@ -166,6 +233,9 @@ export const stackConfigSchema = z
       .optional(),
     grafanaAdminPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
     cadvisor: z.strictObject({ enabled: z.boolean().optional(), privileged: z.boolean().optional() }).optional(),
+    alerting: alertingSchema.optional(),
+    /** Secret setting of each contact point, by contact point name (`pulumi config set --secret --path alertingSecrets.<name> ...`). */
+    alertingSecrets: z.record(z.string(), z.string().min(1, { error: "must not be empty" })).optional(),
     nodeExporter: z
       .strictObject({
         listenAddress: z
@@ -184,9 +254,10 @@ export const stackConfigSchema = z
   });
 
 export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type ContactPointConfig = z.infer<typeof contactPointSchema>;
 
 /** The top-level keys, for suggestions on typos and for knowing which values are plain strings. */
 export const TOP_LEVEL_KEYS = Object.keys(stackConfigSchema.shape);
 export const STRING_KEYS = ["environment", "bindAddress", "publicHostname", "dockerHost", "grafanaAdminPassword"];
 /** Keys whose value must come from `pulumi config set --secret`. */
-export const SECRET_KEYS = ["grafanaAdminPassword"];
+export const SECRET_KEYS = ["grafanaAdminPassword", "alertingSecrets"];

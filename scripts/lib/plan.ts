@@ -59,6 +59,17 @@ export function collectArtifacts(run: ProgramRun): Artifact[] {
       artifacts.push({ path: `grafana/dashboards/${model.uid ?? resource.name}.json`, content: json(model) });
     } else if (resource.type === "grafana:oss/dataSource:DataSource") {
       artifacts.push({ path: `grafana/datasources/${String(inputs.uid ?? resource.name)}.json`, content: json(inputs) });
+    } else if (resource.type === "grafana:alerting/ruleGroup:RuleGroup") {
+      // Query models are JSON text in the API; parsed here so the plan reads like the rule.
+      const rules = (inputs.rules as { datas: { model: string }[] }[]).map((rule) => ({
+        ...rule,
+        datas: rule.datas.map((data) => ({ ...data, model: JSON.parse(data.model) as unknown })),
+      }));
+      artifacts.push({ path: `grafana/alert-rules/${String(inputs.name)}.json`, content: json({ ...inputs, rules }) });
+    } else if (resource.type === "grafana:alerting/contactPoint:ContactPoint") {
+      artifacts.push({ path: `grafana/contact-points/${String(inputs.name)}.json`, content: json(inputs) });
+    } else if (resource.type === "grafana:alerting/notificationPolicy:NotificationPolicy") {
+      artifacts.push({ path: "grafana/notification-policy.json", content: json(inputs) });
     }
   }
   return artifacts;

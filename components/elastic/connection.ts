@@ -1,0 +1,46 @@
+/**
+ * How the Elasticsearch and Kibana dynamic providers reach their server, and how long they keep
+ * trying while it starts. Types only, plus the helper the resource classes use to keep the
+ * connection secret; the providers themselves live in provider-runtime.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Where and as whom to call Elasticsearch or Kibana (basic auth). */
+export interface ElasticConnection {
+  /** Base URL, e.g. `http://atra-obs-dev-elasticsearch:9200` or `http://127.0.0.1:5601`. */
+  url: string;
+  username: string;
+  password: string;
+}
+
+export interface ElasticConnectionArgs {
+  url: pulumi.Input<string>;
+  username: pulumi.Input<string>;
+  password: pulumi.Input<string>;
+}
+
+/**
+ * Bounded exponential backoff for calls that fail while the server starts (502/503/504/429,
+ * Elasticsearch's security-index/cluster-not-ready errors, connection refused or reset).
+ * Defaults: first wait 1 s, doubling up to 15 s, giving up once 120 s have passed; 30 s per request.
+ */
+export interface RetryOptions {
+  maxElapsedMs?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The connection as one secret input: the engine stores it encrypted in state, and the resource
+ * classes also list `connection` in `additionalSecretOutputs` so the stored outputs are secret too.
+ */
+export function secretConnection(connection: pulumi.Input<ElasticConnectionArgs>): pulumi.Output<ElasticConnection> {
+  return pulumi.secret(pulumi.output(connection) as pulumi.Output<ElasticConnection>);
+}
+
+/** Resource options with extra outputs marked secret (kept alongside any the caller gave). */
+export function withSecretOutputs(opts: pulumi.CustomResourceOptions | undefined, names: string[]): pulumi.CustomResourceOptions {
+  const given = opts?.additionalSecretOutputs ?? [];
+  return { ...opts, additionalSecretOutputs: [...new Set([...given, ...names])] };
+}

@@ -1,0 +1,54 @@
+/**
+ * Grafana-managed alerting: the alert folder, one rule group per source group, the contact points
+ * and the one notification policy tree. Takes rule groups already translated (from rule files, or
+ * built in code for log alerts) and an existing Grafana provider; knows nothing of Docker.
+ */
+import * as grafana from "@pulumiverse/grafana";
+import * as pulumi from "@pulumi/pulumi";
+import type { AlertingConfig } from "../config/resolve";
+import type { GrafanaRuleGroup } from "../alerting/grafana-rules";
+import { contactPointSpec, notificationPolicySpec } from "../alerting/notifications";
+
+export const ALERT_FOLDER = { uid: "atra-alerts", title: "Atra alerts" } as const;
+
+export interface GrafanaAlertingArgs {
+  provider: grafana.Provider;
+  alerting: AlertingConfig;
+  ruleGroups: GrafanaRuleGroup[];
+  /** Contact point name to its secret setting (already a Pulumi secret). */
+  contactPointSecrets: Record<string, pulumi.Output<string>>;
+  /** What must exist first: Grafana itself and the datasources the rules query. */
+  waitFor: pulumi.Input<pulumi.Resource>[];
+}
+
+export class GrafanaAlerting extends pulumi.ComponentResource {
+  readonly folder: grafana.oss.Folder;
+  readonly ruleGroups: grafana.alerting.RuleGroup[];
+  readonly contactPoints: grafana.alerting.ContactPoint[];
+  readonly notificationPolicy: grafana.alerting.NotificationPolicy;
+
+  constructor(name: string, args: GrafanaAlertingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atra:grafana:GrafanaAlerting", name, {}, opts);
+    const own = { parent: this, provider: args.provider, dependsOn: args.waitFor };
+
+    this.folder = new grafana.oss.Folder("alerts", { uid: ALERT_FOLDER.uid, title: ALERT_FOLDER.title }, own);
+    this.ruleGroups = args.ruleGroups.map(
+      (group) =>
+        new grafana.alerting.RuleGroup(
+          `rule-group-${group.name}`,
+          { name: group.name, folderUid: this.folder.uid, intervalSeconds: group.intervalSeconds, rules: group.rules },
+          own,
+        ),
+    );
+
+    this.contactPoints = args.alerting.contactPoints.map(
+      (point) => new grafana.alerting.ContactPoint(`contact-point-${point.name}`, contactPointSpec(point, args.contactPointSecrets[point.name]), own),
+    );
+    // The tree names contact points by name: create them first. Without any, it routes to Grafana's built-in one.
+    this.notificationPolicy = new grafana.alerting.NotificationPolicy("notification-policy", notificationPolicySpec(args.alerting), {
+      ...own,
+      dependsOn: [...args.waitFor, ...this.contactPoints],
+    });
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * Pure renderer for the log shipper (Filebeat 9.x): filebeat.yml from the service catalog's `logs`
+ * globs, the read-only directory mounts those globs need, and the checks on the globs themselves.
+ *
+ * The Filebeat container sees the host's log directories at the same paths (so the globs are used
+ * unchanged), keeps its registry under FILEBEAT_DATA_PATH on a retained volume, and ships the raw
+ * lines (no ndjson parser: the Elasticsearch ingest pipeline parses the structlog JSON) to a data
+ * stream as a least-privilege writer whose credentials come from environment variables, so the
+ * rendered file never holds a secret.
+ */
+import * as yaml from "js-yaml";
+
+/** Where the container reads its config and keeps its registry (the official image's layout). */
+export const FILEBEAT_CONFIG_PATH = "/usr/share/filebeat/filebeat.yml";
+export const FILEBEAT_DATA_PATH = "/usr/share/filebeat/data";
+/** Filebeat's HTTP monitoring endpoint, inside the container only: the healthcheck asks it. */
+export const FILEBEAT_HTTP_HOST = "127.0.0.1";
+export const FILEBEAT_HTTP_PORT = 5066;
+
+export interface LogService {
+  name: string;
+  logs?: string[];
+}
+
+export interface FilebeatConfigArgs {
+  services: LogService[];
+  /** As Filebeat reaches Elasticsearch, e.g. `http://atra-dev-elasticsearch:9200`. No credentials in it. */
+  elasticsearchUrl: string;
+  /** The data stream the events go to (its index template is managed elsewhere). */
+  dataStream: string;
+  /** The ingest pipeline that parses the structlog JSON. */
+  pipeline: string;
+  /** Names of the environment variables that hold the writer's user name and password. */
+  usernameEnv: string;
+  passwordEnv: string;
+  stack: string;
+  /** Path, inside the container, of a CA certificate for an https Elasticsearch. */
+  caCertificatePath?: string;
+}
+
+/** Stable filestream input id: derived from the service name only, since a new id re-reads every file. */
+export function filestreamInputId(serviceName: string): string {
+  return `atra-${serviceName}`;
+}
+
+export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
+  const problems = argumentProblems(args);
+  if (problems.length > 0) throw new Error(`Cannot render the Filebeat config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+
+  const withLogs = args.services.filter((service) => (service.logs ?? []).length > 0);
+  if (withLogs.length === 0) {
+    // Filebeat exits at start with "no modules or inputs enabled" when it has no input.
+    throw new Error("No catalog service has logs: the log shipper would have nothing to read (Filebeat exits without inputs); do not deploy it.");
+  }
+
+  const document = {
+    "path.data": FILEBEAT_DATA_PATH,
+    "filebeat.inputs": withLogs.map((service) => filestreamInput(service.name, service.logs as string[])),
+    // Explicitly none: no cloud/docker/kubernetes metadata lookups (no metadata endpoint calls, no
+    // Docker socket). host.name, agent.* and ecs.version are still added by Filebeat itself.
+    processors: [],
+    "queue.mem": { events: 4096, "flush.min_events": 512, "flush.timeout": "5s" },
+    "output.elasticsearch": {
+      hosts: [args.elasticsearchUrl],
+      username: envReference(args.usernameEnv),
+      password: envReference(args.passwordEnv),
+      // The data stream itself; Filebeat >= 7.5 sends every event as a bulk `create` (the only op a
+      // data stream accepts, and all the writer's create_doc privilege allows), so no op_type is set.
+      index: args.dataStream,
+      pipeline: args.pipeline,
+      // Presets would override the settings below; `custom` applies them as written.
+      preset: "custom",
+      worker: 1,
+      bulk_max_size: 512,
+      compression_level: 1,
+      "backoff.init": "1s",
+      "backoff.max": "60s",
+      ...(args.caCertificatePath ? { "ssl.certificate_authorities": [args.caCertificatePath] } : {}),
+    },
+    // The program manages the index template, the ILM policy and the Kibana data view.
+    "setup.template.enabled": false,
+    "setup.ilm.enabled": false,
+    "setup.dashboards.enabled": false,
+    "http.enabled": true,
+    "http.host": FILEBEAT_HTTP_HOST,
+    "http.port": FILEBEAT_HTTP_PORT,
+    "logging.level": "info",
+    "logging.to_stderr": true,
+    "logging.to_files": false,
+  };
+  return `# Rendered by atra-observability for stack "${args.stack}". Do not edit: change the stack config.\n${yaml.dump(document, {
+    lineWidth: -1,
+    noRefs: true,
+  })}`;
+}
+
+/**
+ * One filestream input per service. Raw lines (no parser). Rotation by rename or by new files is
+ * followed: a renamed file is read to its end through the open handle (renamed/removed do not close
+ * it), the handle is closed after 5 minutes without new lines, and the state of a file that is gone
+ * is dropped from the registry (clean_removed), so the registry does not grow with every rotation.
+ * File identity stays the 9.x default (fingerprint of the first 1024 bytes): a file is shipped
+ * once it holds 1 KiB.
+ */
+function filestreamInput(serviceName: string, globs: string[]): Record<string, unknown> {
+  return {
+    type: "filestream",
+    id: filestreamInputId(serviceName),
+    paths: [...globs],
+    fields: { service: { name: serviceName } },
+    fields_under_root: true,
+    "prospector.scanner.check_interval": "10s",
+    "close.on_state_change.inactive": "5m",
+    "close.on_state_change.renamed": false,
+    "close.on_state_change.removed": false,
+    clean_removed: true,
+  };
+}
+
+function envReference(name: string): string {
+  return "${" + name + "}";
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function argumentProblems(args: FilebeatConfigArgs): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of [
+    ["usernameEnv", args.usernameEnv],
+    ["passwordEnv", args.passwordEnv],
+  ] as const) {
+    if (!ENV_NAME.test(value)) problems.push(`${key} "${value}" is not an environment variable name`);
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(args.elasticsearchUrl);
+  } catch {
+    problems.push(`elasticsearchUrl "${args.elasticsearchUrl}" is not a URL`);
+  }
+  if (url) {
+    if (url.protocol !== "http:" && url.protocol !== "https:") problems.push(`elasticsearchUrl must use http or https, not ${url.protocol.replace(":", "")}`);
+    if (url.username || url.password) problems.push("elasticsearchUrl must not carry credentials (they come from the environment)");
+  }
+  // Filebeat expands ${...} and %{...} in these strings; a data stream name is lowercase anyway.
+  for (const [key, value] of [
+    ["dataStream", args.dataStream],
+    ["pipeline", args.pipeline],
+  ] as const) {
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(value)) problems.push(`${key} "${value}" must be lowercase letters, digits, '.', '_' or '-'`);
+  }
+  const names = args.services.map((service) => service.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined) problems.push(`service "${duplicate}" appears twice: filestream input ids must be unique`);
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mounts
+
+export interface LogMount {
+  hostPath: string;
+  containerPath: string;
+}
+
+/** Characters that make a path segment a pattern (Go's filepath.Match, plus `{` which it reads literally). */
+const GLOB_CHARS = /[*?[{]/;
+
+/**
+ * The directory a glob can match files in and below: the segments before the first one holding a
+ * glob character; for a glob without any, the file's directory (a directory mount follows rotation,
+ * a file mount would pin one inode).
+ */
+export function staticDirectory(glob: string): string {
+  const segments = glob.split("/");
+  const first = segments.findIndex((segment) => GLOB_CHARS.test(segment));
+  const kept = first === -1 ? segments.slice(0, -1) : segments.slice(0, first);
+  const joined = kept.join("/").replace(/\/+$/, "");
+  return joined === "" ? "/" : joined;
+}
+
+/** The fewest read-only directory mounts that cover every glob, each at the same path in the container. */
+export function logMounts(services: LogService[]): LogMount[] {
+  const directories = [...new Set(services.flatMap((service) => (service.logs ?? []).map(staticDirectory)))].sort();
+  const kept = directories.filter((dir) => !directories.some((other) => other !== dir && isInside(dir, other)));
+  return kept.map((dir) => ({ hostPath: dir, containerPath: dir }));
+}
+
+function isInside(path: string, directory: string): boolean {
+  return directory === "/" || path === directory || path.startsWith(`${directory}/`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks on the globs
+
+export interface LogGlobIssue {
+  /** Config path, e.g. ["services", 1, "logs", 0]; the caller turns it into a config key. */
+  path: (string | number)[];
+  message: string;
+}
+
+/** Directories never mounted into the shipper, nor anything below them. */
+const SYSTEM_TREES = [
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/sys",
+  "/usr",
+  "/var/run",
+  "/var/lib/docker",
+  "/var/lib/containerd",
+];
+/** Directories too broad to mount as a whole (below them is fine, e.g. /home/app/logs). */
+const BROAD_DIRECTORIES = ["/", "/home", "/var", "/var/lib"];
+
+/** Every problem with the catalog's `logs` globs, each with its config path. */
+export function logGlobIssues(services: LogService[]): LogGlobIssue[] {
+  const issues: LogGlobIssue[] = [];
+  const firstOwner = new Map<string, { service: string; index: number; logIndex: number }>();
+  services.forEach((service, index) => {
+    const seenHere = new Map<string, number>();
+    (service.logs ?? []).forEach((glob, logIndex) => {
+      const path = ["services", index, "logs", logIndex];
+      const problem = globProblem(glob);
+      if (problem) {
+        issues.push({ path, message: problem });
+        return;
+      }
+      const earlier = seenHere.get(glob);
+      if (earlier !== undefined) {
+        issues.push({ path, message: `"${glob}" is listed twice for this service (also logs[${earlier}])` });
+        return;
+      }
+      seenHere.set(glob, logIndex);
+      const owner = firstOwner.get(glob);
+      if (owner && owner.service !== service.name) {
+        issues.push({
+          path,
+          message: `"${glob}" is also a log glob of service "${owner.service}" (services[${owner.index}].logs[${owner.logIndex}]); a file belongs to one service, or its lines are shipped twice`,
+        });
+        return;
+      }
+      if (!owner) firstOwner.set(glob, { service: service.name, index, logIndex });
+    });
+  });
+  return issues;
+}
+
+/** The first thing wrong with one glob, or undefined. */
+export function globProblem(glob: string): string | undefined {
+  if (glob.trim() === "") return "must not be empty";
+  if (glob !== glob.trim()) return `"${glob}" has leading or trailing whitespace`;
+  if (/[\u0000-\u001f\u007f]/.test(glob)) return "must not contain control characters (a newline, a tab)";
+  if (!glob.startsWith("/")) return `"${glob}" must be an absolute path on the Docker host (starting with /), not relative`;
+  if (glob.endsWith("/")) return `"${glob}" ends with '/': name the files, e.g. ${glob}*.log`;
+  const segments = glob.slice(1).split("/");
+  if (segments.includes("..")) return `"${glob}" must not contain '..' segments`;
+  if (segments.includes(".") || segments.includes("")) return `"${glob}" must be a normalized path (no '.' segments, no '//')`;
+  if (glob.includes("\\")) return `"${glob}" must not contain a backslash (escapes are not supported)`;
+  if (glob.includes("$")) return `"${glob}" must not contain '$' (Filebeat would read \${...} as an environment variable)`;
+  if (/[{}]/.test(glob)) return `"${glob}" uses {...}: Filebeat's globs have no alternatives (Go reads '{' literally); list one glob per alternative`;
+
+  const doubleStars = segments.filter((segment) => segment.includes("**"));
+  if (doubleStars.some((segment) => segment !== "**")) {
+    return `"${glob}" has '**' inside a segment, where it matches like '*'; '**' is recursive only as a whole segment, e.g. /srv/app/**/*.log`;
+  }
+  if (doubleStars.length > 1) return `"${glob}" has more than one '**' (Filebeat accepts one per glob)`;
+  if (segments[segments.length - 1] === "**") {
+    return `"${glob}" ends in '**', which matches directories at every depth; end with a file pattern, e.g. ${glob}/*.log`;
+  }
+  for (const segment of segments) {
+    const classProblem = characterClassProblem(segment);
+    if (classProblem) return `"${glob}" ${classProblem}`;
+  }
+
+  const directory = staticDirectory(glob);
+  if (directory.includes(":")) return `"${glob}": the directory ${directory} contains ':', which a Docker bind mount cannot express`;
+  if (BROAD_DIRECTORIES.includes(directory)) {
+    return `"${glob}" would mount ${directory} into the log shipper; keep the logs in a directory of their own, e.g. /srv/<app>/logs/*.log`;
+  }
+  const tree = SYSTEM_TREES.find((system) => isInside(directory, system));
+  if (tree) return `"${glob}" would mount ${directory}, a system directory (${tree}), into the log shipper; that is refused: keep the logs in a directory of their own`;
+  return undefined;
+}
+
+/**
+ * Go's filepath.Match character classes: `[`, an optional `^`, one or more characters or ranges
+ * `a-z` (a `-` or `]` only escaped), then `]`. Anything else is ErrBadPattern, and Filebeat matches
+ * nothing with it. `[!...]` is valid in Go but means "! or ...", not negation.
+ */
+function characterClassProblem(segment: string): string | undefined {
+  for (let i = 0; i < segment.length; i++) {
+    if (segment[i] !== "[") continue;
+    let j = i + 1;
+    if (segment[j] === "!") return "uses [!...]: Go's globs negate a class with [^...]";
+    if (segment[j] === "^") j++;
+    let ranges = 0;
+    for (;;) {
+      if (j >= segment.length) return "has a '[' that is never closed";
+      if (segment[j] === "]" && ranges > 0) break;
+      if (segment[j] === "-" || segment[j] === "]") return "has a malformed [...] class (a '-' or ']' where a character belongs)";
+      j++;
+      if (segment[j] === "-") {
+        j++;
+        if (j >= segment.length || segment[j] === "-" || segment[j] === "]") return "has a malformed [...] range";
+        if (segment[j] < segment[j - 2]) return `has a [...] range that runs backwards (${segment[j - 2]}-${segment[j]})`;
+        j++;
+      }
+      ranges++;
+    }
+    i = j;
+  }
+  return undefined;
+}
