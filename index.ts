@@ -7,14 +7,14 @@ import { loadStackConfig } from "./components/config/pulumi-config";
 import { DockerPlatform } from "./components/docker/platform";
 import { MetricsStack } from "./components/metrics/metrics-stack";
 import { GrafanaServer } from "./components/grafana/grafana-server";
-import { GrafanaConfiguration, PROMETHEUS_DATASOURCE } from "./components/grafana/grafana-configuration";
+import { ELASTICSEARCH_DATASOURCE, GrafanaConfiguration, PROMETHEUS_DATASOURCE } from "./components/grafana/grafana-configuration";
 import { loadDashboards } from "./components/grafana/dashboard-files";
 import { GrafanaAlerting } from "./components/grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./components/alerting/alert-files";
 
 const { config, grafanaAdminPassword: configuredPassword, alertingSecrets } = loadStackConfig();
 // Dashboards and alert rules are checked before any resource exists, like the config: a bad file stops the run here.
-const dashboards = loadDashboards(path.join(__dirname, "dashboards"), { prometheus: PROMETHEUS_DATASOURCE });
+const dashboards = loadDashboards(path.join(__dirname, "dashboards"), { prometheus: PROMETHEUS_DATASOURCE, elasticsearch: ELASTICSEARCH_DATASOURCE });
 const alertRuleGroups = loadAlertRuleGroups(path.join(__dirname, "alerts"), {
   prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid,
   defaultInterval: config.alerting.evaluationInterval,
@@ -44,7 +44,7 @@ new GrafanaAlerting("grafana-alerting", {
   alerting: config.alerting,
   ruleGroups: alertRuleGroups,
   contactPointSecrets: alertingSecrets,
-  waitFor: [grafanaServer.container, grafanaConfig.prometheusDatasource],
+  waitFor: [grafanaServer.container, metrics.prometheus, grafanaConfig.prometheusDatasource],
 });
 
 export const grafanaUrl = config.grafana.publicUrl;

@@ -2,7 +2,7 @@
  * The pure config resolver: defaults per environment, overrides merged with defaults, and every
  * problem of a stack file reported at once with its full config key.
  */
-import { ConfigError, ConfigIssue, durationMs, resolveStackConfig } from "../components/config/resolve";
+import { ConfigError, ConfigIssue, durationMs, resolveStackConfig, UNDECRYPTED_SECRET } from "../components/config/resolve";
 import { parseStoredValue } from "../components/config/pulumi-config";
 import { DEFAULT_IMAGES } from "../components/config/defaults";
 
@@ -46,7 +46,7 @@ describe("defaults for an empty config", () => {
       scrapeTimeout: "10s",
       evaluationInterval: "15s",
     });
-    expect(secrets).toEqual({ grafanaAdminPassword: undefined });
+    expect(secrets).toEqual({ grafanaAdminPassword: undefined, alertingSecrets: {} });
   });
 
   test("the whole dev config, field by field", () => {
@@ -74,6 +74,17 @@ describe("defaults for an empty config", () => {
       prometheusPublicUrl: "http://localhost:9090",
       cadvisor: { enabled: true, privileged: false },
       nodeExporter: { listenAddress: "172.17.0.1:9100" },
+      alerting: {
+        evaluationInterval: "1m",
+        runbookBaseUrl: undefined,
+        contactPoints: [],
+        defaultContactPoint: "grafana-default-email",
+        routes: [],
+        groupBy: ["alertname", "service", "instance"],
+        groupWait: "30s",
+        groupInterval: "5m",
+        repeatInterval: "4h",
+      },
     });
   });
 
@@ -398,7 +409,7 @@ describe("the Grafana admin password", () => {
 
   test("a valid secret is returned in secrets, not in config", () => {
     const { config, secrets } = resolve("prod", { grafanaAdminPassword: SECRET_PASSWORD }, ["grafanaAdminPassword"]);
-    expect(secrets).toEqual({ grafanaAdminPassword: SECRET_PASSWORD });
+    expect(secrets).toEqual({ grafanaAdminPassword: SECRET_PASSWORD, alertingSecrets: {} });
     expect(JSON.stringify(config)).not.toContain(SECRET_PASSWORD);
     expect(config).not.toHaveProperty("grafanaAdminPassword");
   });
@@ -445,6 +456,120 @@ describe("review findings: values that would misbehave at deploy time are refuse
       key: "atra-observability:services",
       message: expect.stringContaining("is stored encrypted but is not a secret setting"),
     });
+  });
+});
+
+describe("alerting: contact points, routes and their secrets", () => {
+  const SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXXXXXX";
+  const TELEGRAM_TOKEN = "123456789:AAFakeTokenForTestsOnly_0123456789";
+
+  test("contact points, routes and timings pass through; the first contact point is the default", () => {
+    const { config, secrets } = resolve(
+      "prod",
+      {
+        alerting: {
+          contactPoints: [
+            { name: "chat", type: "slack" },
+            { name: "tg", type: "telegram", chatId: "@atra_alerts" },
+          ],
+          routes: [{ match: { severity: "critical" }, contactPoint: "tg" }],
+          groupBy: ["alertname"],
+          repeatInterval: "12h",
+        },
+        alertingSecrets: { chat: SLACK_URL, tg: TELEGRAM_TOKEN },
+      },
+      ["alertingSecrets"],
+    );
+    expect(config.alerting).toMatchObject({
+      defaultContactPoint: "chat",
+      routes: [{ match: { severity: "critical" }, contactPoint: "tg", continue: false }],
+      groupBy: ["alertname"],
+      repeatInterval: "12h",
+      groupWait: "30s",
+    });
+    expect(secrets.alertingSecrets).toEqual({ chat: SLACK_URL, tg: TELEGRAM_TOKEN });
+    // Secrets stay out of the config object that renderers and outputs see.
+    expect(JSON.stringify(config)).not.toContain(SLACK_URL);
+  });
+
+  test("unknown contact points in default and routes, missing and stray secrets, all at once", () => {
+    const issues = issuesOf(
+      {
+        alerting: {
+          contactPoints: [
+            { name: "pager", type: "webhook" },
+            { name: "mail", type: "email", addresses: ["oncall@example.com"] },
+          ],
+          defaultContactPoint: "chat",
+          routes: [{ match: { severity: "critical" }, contactPoint: "pagr" }],
+        },
+        alertingSecrets: { mail: "x", ghost: "https://example.com/hook" },
+      },
+      ["alertingSecrets"],
+    );
+    expect(issues).toEqual([
+      { key: "atra-observability:alerting.contactPoints[0]", message: expect.stringContaining("pulumi config set --secret --path 'alertingSecrets.pager'") },
+      { key: "atra-observability:alerting.defaultContactPoint", message: 'no contact point named "chat" (configured: pager, mail)' },
+      { key: "atra-observability:alerting.routes[0].contactPoint", message: 'no contact point named "pagr" (configured: pager, mail)' },
+      { key: "atra-observability:alertingSecrets.ghost", message: expect.stringContaining('no contact point named "ghost"') },
+      { key: "atra-observability:alertingSecrets.mail", message: "email contact points take no secret; remove it" },
+    ]);
+  });
+
+  test("secret values of the wrong shape are refused without echoing them", () => {
+    const error = configError(
+      {
+        alerting: { contactPoints: [{ name: "chat", type: "slack" }, { name: "tg", type: "telegram", chatId: "42" }, { name: "hook", type: "webhook" }] },
+        alertingSecrets: { chat: "http://hooks.slack.com/plain-http-token-abc", tg: "not-a-token-zzz", hook: "ftp://files/secret-path-qq" },
+      },
+      ["alertingSecrets"],
+    );
+    expect(error.issues.map((issue) => issue.key)).toEqual([
+      "atra-observability:alertingSecrets.chat",
+      "atra-observability:alertingSecrets.hook",
+      "atra-observability:alertingSecrets.tg",
+    ]);
+    for (const value of ["plain-http-token-abc", "not-a-token-zzz", "secret-path-qq"]) expect(error.message).not.toContain(value);
+  });
+
+  test("alertingSecrets in plain text is refused", () => {
+    const error = configError({ alerting: { contactPoints: [{ name: "chat", type: "slack" }] }, alertingSecrets: { chat: SLACK_URL } });
+    expect(error.issues).toEqual([{ key: "atra-observability:alertingSecrets", message: expect.stringContaining("must be stored encrypted") }]);
+    expect(error.message).not.toContain(SLACK_URL);
+  });
+
+  test("an offline plan's placeholder for an encrypted value is not shape-checked", () => {
+    const { secrets } = resolve("prod", { alerting: { contactPoints: [{ name: "chat", type: "slack" }] }, alertingSecrets: { chat: UNDECRYPTED_SECRET } }, ["alertingSecrets"]);
+    expect(secrets.alertingSecrets.chat).toBe(UNDECRYPTED_SECRET);
+  });
+
+  test("schema problems: bad type, duplicate names, bad email and chat id, empty match, interval off the 10s tick", () => {
+    const issues = issuesOf({
+      alerting: {
+        evaluationInterval: "45s",
+        contactPoints: [
+          { name: "a", type: "pagerduty" },
+          { name: "b", type: "email", addresses: ["not-an-address"] },
+          { name: "b", type: "telegram", chatId: "team chat" },
+        ],
+        routes: [{ match: {}, contactPoint: "b" }],
+        groupBy: ["bad-label"],
+      },
+    });
+    const keys = issues.map((issue) => issue.key);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "atra-observability:alerting.contactPoints[0].type",
+        "atra-observability:alerting.contactPoints[1].addresses[0]",
+        "atra-observability:alerting.contactPoints[2].name",
+        "atra-observability:alerting.contactPoints[2].chatId",
+        "atra-observability:alerting.routes[0].match",
+        "atra-observability:alerting.groupBy[0]",
+      ]),
+    );
+    expect(issuesOf({ alerting: { evaluationInterval: "45s" } })).toEqual([
+      { key: "atra-observability:alerting.evaluationInterval", message: "45s is not a multiple of 10s; Grafana evaluates rules on a 10s tick" },
+    ]);
   });
 });
 

@@ -8,8 +8,28 @@ import { ProgramError } from "../scripts/lib/mock-engine";
 import { listStacks, readStackFile, SECRET_PLACEHOLDER } from "../scripts/lib/stack-file";
 import type { PlanResult } from "../scripts/lib/plan";
 import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "./support/plan";
+import * as path from "path";
+import { readRuleFiles } from "../components/alerting/alert-files";
+import { parseRuleFiles } from "../components/alerting/rule-files";
+import { ruleUid } from "../components/alerting/grafana-rules";
+import { durationMs } from "../components/config/resolve";
 
 const CONTAINER = "docker:index/container:Container";
+const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
+const CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint";
+const NOTIFICATION_POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy";
+const shippedRuleGroups = parseRuleFiles(readRuleFiles(path.join(PROJECT_DIR, "alerts")));
+
+interface PlannedRule {
+  uid: string;
+  name: string;
+  condition: string;
+  noDataState: string;
+  execErrState: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  datas: { refId: string; datasourceUid: string; model: string }[];
+}
 const IMAGE = "docker:index/remoteImage:RemoteImage";
 const VOLUME = "docker:index/volume:Volume";
 
@@ -158,6 +178,65 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     for (const object of resources.filter((resource) => resource.type.startsWith("docker:"))) {
       expect(object.provider?.startsWith(`${provider.urn}::`)).toBe(true);
     }
+  });
+
+  test("one Grafana rule group per shipped rule-file group, in the alert folder, at the stack's interval", () => {
+    const groups = ofType(RULE_GROUP);
+    expect(groups.map((group) => group.inputs.name).sort()).toEqual(shippedRuleGroups.map((group) => group.name).sort());
+    const folder = byName("grafana:oss/folder:Folder", "alerts");
+    expect(folder.inputs.uid).toBe("atra-alerts");
+    for (const group of groups) {
+      const source = shippedRuleGroups.find((candidate) => candidate.name === group.inputs.name)!;
+      expect(group.inputs.folderUid).toBe("atra-alerts");
+      expect(group.dependencies).toEqual(expect.arrayContaining([folder.urn, byName("grafana:oss/dataSource:DataSource", "prometheus").urn]));
+      expect(group.inputs.intervalSeconds).toBe(durationMs(source.interval ?? config.alerting.evaluationInterval) / 1000);
+      expect((group.inputs.rules as PlannedRule[]).map((rule) => rule.name)).toEqual(source.rules.map((rule) => rule.alert));
+    }
+  });
+
+  test("every rule model is well-formed: a PromQL query, a condition node that refers to it, stable unique uids", () => {
+    const rules = ofType(RULE_GROUP).flatMap((group) => (group.inputs.rules as PlannedRule[]).map((rule) => ({ group: String(group.inputs.name), rule })));
+    expect(rules.length).toBe(shippedRuleGroups.reduce((sum, group) => sum + group.rules.length, 0));
+    const uids = rules.map(({ rule }) => rule.uid);
+    expect(new Set(uids).size).toBe(uids.length);
+    for (const { group, rule } of rules) {
+      expect(rule.uid).toBe(ruleUid(group, rule.name));
+      expect(rule.uid.length).toBeLessThanOrEqual(40);
+      const refIds = rule.datas.map((data) => data.refId);
+      expect(new Set(refIds).size).toBe(refIds.length);
+      expect(refIds).toContain(rule.condition);
+      const models = Object.fromEntries(rule.datas.map((data) => [data.refId, { ...data, model: JSON.parse(data.model) }]));
+      const query = models.A;
+      expect(query.datasourceUid).toBe("atra-prometheus-ds");
+      expect(query.model).toMatchObject({ instant: true, refId: "A" });
+      expect(typeof query.model.expr).toBe("string");
+      const condition = models[rule.condition];
+      expect(condition.datasourceUid).toBe("__expr__");
+      // Every $ref in the expression names a node of this rule.
+      for (const [, ref] of String(condition.model.expression).matchAll(/\$([A-Za-z_]+)/g)) expect(refIds).toContain(ref);
+      expect([rule.noDataState, rule.execErrState]).toEqual(["OK", "Alerting"]);
+      expect(["critical", "warning", "info"]).toContain(rule.labels.severity);
+      expect(rule.annotations.summary).toBeTruthy();
+      if (config.alerting.runbookBaseUrl) expect(rule.annotations.runbook_url.startsWith(config.alerting.runbookBaseUrl)).toBe(true);
+    }
+  });
+
+  test("contact points come from config with their secrets as secrets; exactly one notification policy routes to them", () => {
+    const points = ofType(CONTACT_POINT);
+    expect(points.map((point) => point.inputs.name).sort()).toEqual(config.alerting.contactPoints.map((point) => point.name).sort());
+    for (const point of points) {
+      const type = config.alerting.contactPoints.find((candidate) => candidate.name === point.inputs.name)!.type;
+      const secretField = { webhook: ["webhooks[0].url"], slack: ["slacks[0].url"], telegram: ["telegrams[0].token"], email: [] }[type];
+      expect(point.secretPaths).toEqual(secretField);
+    }
+    const policies = ofType(NOTIFICATION_POLICY);
+    expect(policies.length).toBe(1);
+    const [policy] = policies;
+    const known = points.length > 0 ? points.map((point) => point.inputs.name) : ["grafana-default-email"];
+    expect(known).toContain(policy.inputs.contactPoint);
+    for (const route of (policy.inputs.policies as { contactPoint: string }[] | undefined) ?? []) expect(known).toContain(route.contactPoint);
+    expect(policy.dependencies).toEqual(expect.arrayContaining(points.map((point) => point.urn)));
+    expect(policy.inputs.groupBies).toEqual(expect.arrayContaining(["alertname"]));
   });
 
   test("outputs give the URLs, the admin user and every dashboard's URL", () => {

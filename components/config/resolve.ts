@@ -17,6 +17,12 @@ import { CONTACT_POINT_TYPES_WITH_SECRET, ContactPointConfig, SECRET_KEYS, Servi
 
 export const CONFIG_NAMESPACE = "atra-observability";
 
+/**
+ * What the offline plan puts in place of a `secure:` value it cannot decrypt. Secret values are
+ * checked for shape only when they are real, so the plan of a stack with encrypted settings works.
+ */
+export const UNDECRYPTED_SECRET = "offline-plan-secret-placeholder";
+
 export interface ConfigIssue {
   /** The full config key, e.g. `atra-observability:services[1].metrics`. */
   key: string;
@@ -223,6 +229,16 @@ function crossFieldIssues(values: Record<string, unknown>): ConfigIssue[] {
  */
 function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  const rawPoints = (values.alerting as { contactPoints?: unknown } | undefined)?.contactPoints;
+  if (Array.isArray(rawPoints)) {
+    const rawNames = rawPoints.map((point) => (point as { name?: unknown } | null)?.name);
+    rawNames.forEach((name, index) => {
+      const first = rawNames.indexOf(name);
+      if (typeof name === "string" && first !== index) {
+        issues.push({ key: fullKey(["alerting", "contactPoints", index, "name"]), message: `duplicate contact point "${name}" (also contactPoints[${first}])` });
+      }
+    });
+  }
   const alerting = stackConfigSchema.shape.alerting.safeParse(values.alerting);
   const secrets = stackConfigSchema.shape.alertingSecrets.safeParse(values.alertingSecrets);
   if (!alerting.success || !secrets.success) return issues;
@@ -247,7 +263,7 @@ function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
         key: fullKey(["alerting", "contactPoints", index]),
         message: `${point.type} contact point "${point.name}" needs its ${SECRET_SETTING[point.type]}: pulumi config set --secret --path 'alertingSecrets.${point.name}' <value>`,
       });
-    } else if (needsSecret && value !== undefined) {
+    } else if (needsSecret && value !== undefined && value !== UNDECRYPTED_SECRET) {
       const problem = secretShapeProblem(point.type, value);
       if (problem) issues.push({ key: fullKey(["alertingSecrets", point.name]), message: problem });
     }

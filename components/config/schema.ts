@@ -130,15 +130,8 @@ const alertingSchema = z.strictObject({
   evaluationInterval: duration.optional(),
   /** Prefix for repo-relative `runbook_url` annotations (e.g. https://git.example.com/atra/observability/blob/main/). */
   runbookBaseUrl: httpUrl.optional(),
-  contactPoints: z
-    .array(contactPointSchema)
-    .superRefine((points, ctx) => {
-      points.forEach((point, index) => {
-        const first = points.findIndex((other) => other.name === point.name);
-        if (first !== index) ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate contact point "${point.name}" (also contactPoints[${first}])` });
-      });
-    })
-    .optional(),
+  // Duplicate names are a cross-field check in resolve.ts, so they are reported even when an entry is invalid.
+  contactPoints: z.array(contactPointSchema).optional(),
   /** Where alerts go that match no route; the first contact point when unset. */
   defaultContactPoint: contactPointName.optional(),
   /** Routes tried in order; the first match wins unless it says `continue`. */

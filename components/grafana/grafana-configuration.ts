@@ -9,6 +9,7 @@ import type { ImportedDashboard } from "./dashboard-import";
 
 /** Fixed uids: dashboards and (later) alert rules refer to them, and they must not change between runs. */
 export const PROMETHEUS_DATASOURCE = { uid: "atra-prometheus-ds", name: "Prometheus" } as const;
+export const ELASTICSEARCH_DATASOURCE = { uid: "atra-elasticsearch-ds", name: "Elasticsearch logs" } as const;
 export const DASHBOARD_FOLDER = { uid: "atra-dashboards", title: "Atra observability" } as const;
 
 export interface GrafanaConfigurationArgs {

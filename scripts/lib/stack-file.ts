@@ -7,7 +7,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 
-export const SECRET_PLACEHOLDER = "offline-plan-secret-placeholder";
+import { UNDECRYPTED_SECRET } from "../../components/config/resolve";
+
+/** Stands for every `secure:` value; the config resolver knows it and skips shape checks on it. */
+export const SECRET_PLACEHOLDER = UNDECRYPTED_SECRET;
 
 export interface StackFileConfig {
   /** Full key (`project:key`) to the value as the engine passes it (JSON text for structured values). */
