@@ -1,0 +1,352 @@
+/**
+ * The shipped alert rules (alerts/*.yml, Prometheus rule-file format) and their promtool unit tests
+ * (alerts/tests/*.test.yml): promtool accepts them, every unit test passes, every alert is tested
+ * both firing and silent, and every rule follows the conventions the Grafana translator and the
+ * runbook (docs/runbook.md) rely on.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { parser } from "@prometheus-io/lezer-promql";
+import { resolveStackConfig } from "../components/config/resolve";
+import { renderPrometheusConfig, ScrapeConfig } from "../components/metrics/prometheus-config";
+import { promqlSyntaxErrors } from "./support/promql";
+import { describeWithTools, runTool, tempDir } from "./support/real-tools";
+
+const ROOT = path.join(__dirname, "..");
+const ALERTS_DIR = path.join(ROOT, "alerts");
+const TESTS_DIR = path.join(ALERTS_DIR, "tests");
+const RUNBOOK = path.join(ROOT, "docs", "runbook.md");
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  keep_firing_for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+interface RuleGroup {
+  name: string;
+  interval?: string;
+  rules: AlertRule[];
+  [key: string]: unknown;
+}
+interface LoadedRule {
+  file: string;
+  group: RuleGroup;
+  rule: AlertRule;
+}
+interface RuleTestFile {
+  rule_files: string[];
+  tests: { alert_rule_test?: { eval_time: string; alertname: string; exp_alerts?: unknown[] }[] }[];
+}
+
+function yamlFiles(dir: string, suffix: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith(suffix))
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+const ruleFiles = fs
+  .readdirSync(ALERTS_DIR)
+  .filter((name) => /\.ya?ml$/.test(name))
+  .sort()
+  .map((name) => path.join(ALERTS_DIR, name));
+const testFiles = yamlFiles(TESTS_DIR, ".test.yml");
+
+function loadRules(): LoadedRule[] {
+  return ruleFiles.flatMap((file) => {
+    const document = yaml.load(fs.readFileSync(file, "utf8")) as { groups: RuleGroup[] };
+    return document.groups.flatMap((group) => group.rules.map((rule) => ({ file, group, rule })));
+  });
+}
+const rules = loadRules();
+const alertNames = rules.map((r) => r.rule.alert);
+
+/** Prometheus duration (`1h30m`, `90s`) to seconds. */
+function seconds(duration: string): number {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+  const parts = [...duration.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== duration) throw new Error(`not a duration: ${duration}`);
+  return parts.reduce((sum, [, value, unit]) => sum + Number(value) * units[unit], 0);
+}
+
+/** GitHub's heading anchors: lowercase, punctuation dropped, spaces to hyphens. */
+function githubSlug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+}
+
+/** `## ` headings of a markdown file, outside code fences, with the text of their section. */
+function markdownSections(markdown: string): { heading: string; body: string }[] {
+  const sections: { heading: string; body: string }[] = [];
+  let inFence = false;
+  for (const line of markdown.split("\n")) {
+    if (/^\s*```/.test(line)) inFence = !inFence;
+    const match = inFence ? null : /^## (.+)$/.exec(line);
+    if (match) sections.push({ heading: match[1].trim(), body: "" });
+    else if (sections.length > 0) sections[sections.length - 1].body += `${line}\n`;
+  }
+  return sections;
+}
+
+/** Every `{{ ... }}` action of a template. */
+function templateActions(text: string): string[] {
+  return [...text.matchAll(/\{\{(.*?)\}\}/gs)].map((match) => match[1].trim());
+}
+
+/** What the translator can map to Grafana: a label, or the value, optionally through one humanize function. */
+const ALLOWED_ACTION = /^(\$labels\.[a-zA-Z_][a-zA-Z0-9_]*|\$value(\s*\|\s*(humanize|humanize1024|humanizePercentage|humanizeDuration))?)$/;
+
+/** Label matchers on `job` (= and =~ only) in an expression, read with the PromQL grammar. */
+function jobMatchers(expr: string): { op: string; value: string }[] {
+  const found: { op: string; value: string }[] = [];
+  parser.parse(expr).iterate({
+    enter: (node) => {
+      if (node.type.name !== "UnquotedLabelMatcher") return;
+      const name = node.node.getChild("LabelName");
+      const op = node.node.getChild("MatchOp");
+      const value = node.node.getChild("StringLiteral");
+      if (!name || !op || !value || expr.slice(name.from, name.to) !== "job") return;
+      found.push({ op: expr.slice(op.from, op.to), value: JSON.parse(expr.slice(value.from, value.to)) as string });
+    },
+  });
+  return found;
+}
+
+describe("shipped alert rules: structure and conventions", () => {
+  test("there are rule files and every one holds alerting rules only, with the known fields", () => {
+    expect(ruleFiles.map((f) => path.basename(f))).toEqual(expect.arrayContaining(["services.yml", "host.yml", "stack.yml"]));
+    for (const file of ruleFiles) {
+      const document = yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+      expect({ file, keys: Object.keys(document) }).toEqual({ file, keys: ["groups"] });
+      for (const group of document.groups as RuleGroup[]) {
+        const where = `${path.basename(file)} group ${group.name}`;
+        expect({ where, extra: Object.keys(group).filter((key) => !["name", "interval", "rules"].includes(key)) }).toEqual({ where, extra: [] });
+        expect(group.rules.length).toBeGreaterThan(0);
+        for (const rule of group.rules) {
+          const fields = Object.keys(rule).filter((key) => !["alert", "expr", "for", "keep_firing_for", "labels", "annotations"].includes(key));
+          expect({ where: `${where} ${rule.alert ?? JSON.stringify(rule)}`, extra: fields }).toEqual({ where: `${where} ${rule.alert ?? JSON.stringify(rule)}`, extra: [] });
+          expect(typeof rule.alert).toBe("string");
+          expect(typeof rule.expr).toBe("string");
+        }
+      }
+    }
+    const groupNames = ruleFiles.flatMap((file) => (yaml.load(fs.readFileSync(file, "utf8")) as { groups: RuleGroup[] }).groups.map((g) => g.name));
+    expect(new Set(groupNames).size).toBe(groupNames.length);
+  });
+
+  test("alert names are CamelCase and unique across all files", () => {
+    for (const name of alertNames) expect(name).toMatch(/^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*$/);
+    const duplicates = alertNames.filter((name, index) => alertNames.indexOf(name) !== index);
+    expect(duplicates).toEqual([]);
+  });
+
+  test("the required alerts are shipped", () => {
+    expect(alertNames).toEqual(
+      expect.arrayContaining([
+        "ServiceHealthProbeFailing",
+        "ServiceTargetDown",
+        "HostFilesystemSpaceLow",
+        "HostFilesystemSpaceCritical",
+        "HostFilesystemFillingUp",
+        "HostHighMemoryUsage",
+        "HostHighLoad",
+        "HostClockSkew",
+        "PrometheusConfigReloadFailed",
+        "GrafanaAlertRuleEvaluationFailing",
+        "PrometheusScrapeSamplesRejected",
+        "GrafanaDown",
+        "ExporterDown",
+      ]),
+    );
+  });
+
+  test.each(rules.map((r) => [r.rule.alert, r] as const))("%s: severity, annotations, `for` and templates follow the conventions", (_name, { group, rule }) => {
+    expect(["critical", "warning", "info"]).toContain(rule.labels?.severity);
+    for (const key of ["summary", "description", "runbook_url"]) {
+      expect(typeof rule.annotations?.[key]).toBe("string");
+      expect((rule.annotations?.[key] ?? "").trim().length).toBeGreaterThan(0);
+    }
+    // Grafana: `for` is 0 or at least the group interval; the interval a multiple of 10s. We keep `for` >= 1m.
+    expect(rule.for).toBeDefined();
+    expect(seconds(rule.for as string)).toBeGreaterThanOrEqual(60);
+    if (group.interval !== undefined) {
+      expect(seconds(group.interval) % 10).toBe(0);
+      expect(seconds(rule.for as string)).toBeGreaterThanOrEqual(seconds(group.interval));
+    }
+    if (rule.keep_firing_for !== undefined) expect(seconds(rule.keep_firing_for)).toBeGreaterThan(0);
+    // Templates: only $labels.x and $value (optionally humanized): what the translator maps to Grafana.
+    const texts = [...Object.values(rule.annotations ?? {}), ...Object.values(rule.labels ?? {})];
+    const actions = texts.flatMap(templateActions);
+    expect(actions.filter((action) => !ALLOWED_ACTION.test(action))).toEqual([]);
+    // (That each label exists on the alert is checked by the promtool tests: they compare the rendered annotations.)
+  });
+
+  test.each(rules.map((r) => [r.rule.alert, r.rule.expr] as const))("%s: the expression parses as PromQL", (_name, expr) => {
+    expect(promqlSyntaxErrors(expr)).toEqual([]);
+  });
+
+  test("every job an expression selects is a job the rendered prometheus.yml has", () => {
+    const { config } = resolveStackConfig({
+      stack: "dev",
+      values: { services: [{ name: "knowledge-os-api", metrics: "http://knowledge_os_api:8000/metrics", health: "http://knowledge_os_api:8000/health" }] },
+      secretKeys: [],
+    });
+    const rendered = yaml.load(
+      renderPrometheusConfig(config, { prometheus: "localhost:9090", nodeExporter: "172.17.0.1:9100", blackboxExporter: "bb:9115", grafana: "g:3000", cadvisor: "c:8080" }),
+    ) as { scrape_configs: ScrapeConfig[] };
+    const stackJobs = rendered.scrape_configs.map((job) => job.job_name).filter((job) => job !== "knowledge-os-api");
+    const selected = rules.flatMap(({ rule }) =>
+      jobMatchers(rule.expr).flatMap((matcher) => (matcher.op === "=~" ? matcher.value.split("|") : [matcher.value]).map((job) => `${rule.alert}: ${job}`)),
+    );
+    expect(selected.length).toBeGreaterThan(10);
+    expect(selected.filter((entry) => !stackJobs.includes(entry.split(": ")[1]))).toEqual([]);
+  });
+
+  test("the host filesystem alerts select filesystems exactly as the host dashboard does", () => {
+    const dashboard = fs.readFileSync(path.join(ROOT, "dashboards", "host.json"), "utf8");
+    const fstype = /fstype=~\\"([^\\]+)\\"/.exec(dashboard)?.[1];
+    const mountpoint = /mountpoint!~\\"([^\\]+)\\"/.exec(dashboard)?.[1];
+    expect(fstype).toBeDefined();
+    expect(mountpoint).toBeDefined();
+    const filesystemRules = rules.filter(({ rule }) => rule.expr.includes("node_filesystem_"));
+    expect(filesystemRules.map((r) => r.rule.alert).sort()).toEqual(["HostFilesystemFillingUp", "HostFilesystemSpaceCritical", "HostFilesystemSpaceLow"]);
+    for (const { rule } of filesystemRules) {
+      const selectors = [...rule.expr.matchAll(/node_filesystem_\w+\{([^}]*)\}/g)].map((match) => match[1]);
+      expect(selectors.length).toBe([...rule.expr.matchAll(/node_filesystem_\w+/g)].length);
+      for (const selector of selectors) {
+        expect(selector).toContain(`fstype=~"${fstype}"`);
+        expect(selector).toContain(`mountpoint!~"${mountpoint}"`);
+      }
+      // Read-only filesystems never fill up: every filesystem alert leaves them out.
+      expect(rule.expr).toMatch(/node_filesystem_readonly\{[^}]*\} == 0/);
+    }
+  });
+});
+
+describe("runbook", () => {
+  const markdown = fs.readFileSync(RUNBOOK, "utf8");
+  const sections = markdownSections(markdown);
+  const anchors = sections.map((section) => githubSlug(section.heading));
+
+  test("GitHub's slug rules, as the anchors assume them", () => {
+    expect(githubSlug("ServiceHealthProbeFailing")).toBe("servicehealthprobefailing");
+    expect(githubSlug("Disk full: what now?")).toBe("disk-full-what-now");
+  });
+
+  test.each(rules.map((r) => [r.rule.alert, r.rule] as const))("%s: runbook_url points at its own runbook section", (name, rule) => {
+    const url = rule.annotations?.runbook_url ?? "";
+    expect(url).toMatch(/^docs\/runbook\.md#[a-z0-9_-]+$/);
+    const anchor = url.split("#")[1];
+    expect(anchors).toContain(anchor);
+    expect(sections[anchors.indexOf(anchor)].heading).toBe(name);
+  });
+
+  test("every section is an alert's (no stale sections), once, and says what it means, what to check and how to resolve", () => {
+    expect(sections.map((s) => s.heading).filter((heading) => !alertNames.includes(heading))).toEqual([]);
+    expect(new Set(anchors).size).toBe(anchors.length);
+    expect(sections.length).toBe(alertNames.length);
+    for (const section of sections) {
+      for (const part of ["**Meaning.**", "**First checks.**", "**Resolve.**"]) {
+        expect({ section: section.heading, has: section.body.includes(part) }).toEqual({ section: section.heading, has: true });
+      }
+    }
+  });
+
+  test("links inside the runbook point at existing sections", () => {
+    const links = [...markdown.matchAll(/\]\(#([^)]+)\)/g)].map((match) => match[1]);
+    expect(links.length).toBeGreaterThan(0);
+    expect(links.filter((anchor) => !anchors.includes(anchor))).toEqual([]);
+  });
+});
+
+describe("promtool unit tests: coverage", () => {
+  const loaded = testFiles.map((file) => ({ file, document: yaml.load(fs.readFileSync(file, "utf8")) as RuleTestFile }));
+
+  test("there are unit test files, and each one's rule_files exist in alerts/", () => {
+    expect(testFiles.length).toBeGreaterThanOrEqual(3);
+    for (const { file, document } of loaded) {
+      expect(document.rule_files.length).toBeGreaterThan(0);
+      for (const ruleFile of document.rule_files) {
+        const resolved = path.resolve(path.dirname(file), ruleFile);
+        expect({ file: path.basename(file), ruleFile, exists: fs.existsSync(resolved) }).toEqual({ file: path.basename(file), ruleFile, exists: true });
+        expect(ruleFiles).toContain(resolved);
+      }
+    }
+  });
+
+  test.each(alertNames.map((name) => [name]))("%s is tested firing and silent, with its rule file loaded", (name) => {
+    const definedIn = rules.find((r) => r.rule.alert === name)?.file;
+    const cases = loaded.flatMap(({ file, document }) => {
+      const loadsRule = document.rule_files.some((ruleFile) => path.resolve(path.dirname(file), ruleFile) === definedIn);
+      return document.tests.flatMap((group) => (group.alert_rule_test ?? []).filter((c) => c.alertname === name).map((c) => ({ ...c, file, loadsRule })));
+    });
+    // A silent case in a file that does not load the rule would pass for the wrong reason.
+    expect(cases.filter((c) => !c.loadsRule).map((c) => path.basename(c.file))).toEqual([]);
+    expect(cases.some((c) => Array.isArray(c.exp_alerts) && c.exp_alerts.length > 0)).toBe(true);
+    expect(cases.some((c) => Array.isArray(c.exp_alerts) && c.exp_alerts.length === 0)).toBe(true);
+  });
+
+  test("no unit test names an alert that is not shipped", () => {
+    const tested = loaded.flatMap(({ document }) => document.tests.flatMap((group) => (group.alert_rule_test ?? []).map((c) => c.alertname)));
+    expect([...new Set(tested)].filter((name) => !alertNames.includes(name))).toEqual([]);
+  });
+});
+
+describeWithTools(["promtool"], "promtool on the shipped rules", () => {
+  test.each(ruleFiles.map((file) => [path.relative(ROOT, file), file]))("promtool check rules %s", (_name, file) => {
+    const result = runTool("promtool", ["check", "rules", file]);
+    expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.stringContaining("SUCCESS") });
+  });
+
+  test.each(testFiles.map((file) => [path.relative(ROOT, file), file]))("promtool test rules %s", (_name, file) => {
+    const result = runTool("promtool", ["test", "rules", file]);
+    expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.stringContaining("SUCCESS") });
+  });
+
+  test("negative controls: promtool rejects a broken rule file and a wrong expectation", () => {
+    const dir = tempDir("atra-alert-rules-");
+    try {
+      const broken = path.join(dir, "broken.yml");
+      fs.writeFileSync(
+        broken,
+        yaml.dump({ groups: [{ name: "broken", rules: [{ alert: "Broken", expr: 'up{job="x" == 0', for: "1m", annotations: { summary: "{{ $labels.job " } }] }] }),
+      );
+      const check = runTool("promtool", ["check", "rules", broken]);
+      expect(check.status).not.toBe(0);
+      expect(check.output).toMatch(/parse error|unexpected/i);
+
+      // The shipped services rules with a test that expects the probe alert before its `for` has passed.
+      fs.copyFileSync(path.join(ALERTS_DIR, "services.yml"), path.join(dir, "services.yml"));
+      const wrongTest = path.join(dir, "wrong.test.yml");
+      fs.writeFileSync(
+        wrongTest,
+        yaml.dump({
+          rule_files: ["services.yml"],
+          evaluation_interval: "1m",
+          tests: [
+            {
+              interval: "1m",
+              input_series: [{ series: 'probe_success{job="blackbox-health",service="a",instance="http://a/health"}', values: "0x10" }],
+              alert_rule_test: [{ eval_time: "1m", alertname: "ServiceHealthProbeFailing", exp_alerts: [{ exp_labels: { severity: "critical", job: "blackbox-health", service: "a", instance: "http://a/health" } }] }],
+            },
+          ],
+        }),
+      );
+      const wrong = runTool("promtool", ["test", "rules", wrongTest]);
+      expect(wrong.status).not.toBe(0);
+      expect(wrong.output).toContain("FAILED");
+      expect(wrong.output).toContain("got:[]");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
