@@ -1,56 +1,77 @@
 /**
- * atra-observability: the composition root. Read and validate the stack config (nothing is
- * registered if it is wrong), build the components, export what people need.
+ * atra-observability: the composition root. Read and validate the stack config, the dashboards and
+ * the alert rules (nothing is registered if any is wrong), build the components, export what people need.
  */
 import * as path from "path";
 import { loadStackConfig } from "./components/config/pulumi-config";
 import { DockerPlatform } from "./components/docker/platform";
 import { MetricsStack } from "./components/metrics/metrics-stack";
+import { LogsStack } from "./components/logs/logs-stack";
 import { GrafanaServer } from "./components/grafana/grafana-server";
 import { ELASTICSEARCH_DATASOURCE, GrafanaConfiguration, PROMETHEUS_DATASOURCE } from "./components/grafana/grafana-configuration";
 import { loadDashboards } from "./components/grafana/dashboard-files";
 import { GrafanaAlerting } from "./components/grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./components/alerting/alert-files";
+import { logAlertGroup } from "./components/alerting/log-alerts";
 
-const { config, grafanaAdminPassword: configuredPassword, alertingSecrets } = loadStackConfig();
-// Dashboards and alert rules are checked before any resource exists, like the config: a bad file stops the run here.
-const dashboards = loadDashboards(path.join(__dirname, "dashboards"), { prometheus: PROMETHEUS_DATASOURCE, elasticsearch: ELASTICSEARCH_DATASOURCE });
-const alertRuleGroups = loadAlertRuleGroups(path.join(__dirname, "alerts"), {
-  prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid,
-  defaultInterval: config.alerting.evaluationInterval,
-  runbookBaseUrl: config.alerting.runbookBaseUrl,
-});
+const { config, grafanaAdminPassword: configuredGrafanaPassword, alertingSecrets, elasticPassword } = loadStackConfig();
+const dashboards = loadDashboards(
+  path.join(__dirname, "dashboards"),
+  { prometheus: PROMETHEUS_DATASOURCE, elasticsearch: ELASTICSEARCH_DATASOURCE },
+  config.logs.enabled ? [] : ["elasticsearch"],
+);
+const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
+const alertRuleGroups = [
+  ...loadAlertRuleGroups(path.join(__dirname, "alerts"), { ...ruleContext, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
+  ...(config.logs.enabled
+    ? [logAlertGroup(config.logs, config.services, { ...ruleContext, interval: config.alerting.evaluationInterval, elasticsearchDatasourceUid: ELASTICSEARCH_DATASOURCE.uid })]
+    : []),
+];
 
 const platform = new DockerPlatform("platform", config);
 const metrics = new MetricsStack("metrics", { config, platform });
-const grafanaServer = new GrafanaServer("grafana-server", { config, platform, adminPassword: configuredPassword });
-const grafanaConfig = new GrafanaConfiguration(
-  "grafana-config",
-  {
-    apiUrl: config.grafana.providerUrl,
-    publicUrl: config.grafana.publicUrl,
-    adminUser: grafanaServer.adminUser,
-    adminPassword: grafanaServer.adminPassword,
-    prometheusUrl: metrics.internalUrl,
-    scrapeInterval: config.prometheus.scrapeInterval,
-    dashboards,
-    // Configure Grafana only once it is healthy and Prometheus answers behind the datasource.
-    waitFor: [grafanaServer.container, metrics.prometheus],
+const logs = config.logs.enabled ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword }) : undefined;
+const grafanaServer = new GrafanaServer("grafana-server", { config, platform, adminPassword: configuredGrafanaPassword });
+const grafanaConfig = new GrafanaConfiguration("grafana-config", {
+  apiUrl: config.grafana.providerUrl,
+  publicUrl: config.grafana.publicUrl,
+  adminUser: grafanaServer.adminUser,
+  adminPassword: grafanaServer.adminPassword,
+  prometheusUrl: metrics.internalUrl,
+  scrapeInterval: config.prometheus.scrapeInterval,
+  dashboards,
+  elasticsearch: logs && {
+    url: logs.internalElasticsearchUrl,
+    user: logs.readerUser,
+    password: logs.readerPassword,
+    dataStream: config.logs.dataStream,
+    waitFor: [logs.elasticsearchConfig.readerUser],
   },
-);
-
+  // Configure Grafana only once it is healthy and Prometheus answers behind the datasource.
+  waitFor: [grafanaServer.container, metrics.prometheus],
+});
 new GrafanaAlerting("grafana-alerting", {
   provider: grafanaConfig.provider,
   alerting: config.alerting,
   ruleGroups: alertRuleGroups,
   contactPointSecrets: alertingSecrets,
-  waitFor: [grafanaServer.container, metrics.prometheus, grafanaConfig.prometheusDatasource],
+  waitFor: [grafanaServer.container, metrics.prometheus, grafanaConfig.prometheusDatasource, ...(grafanaConfig.elasticsearchDatasource ? [grafanaConfig.elasticsearchDatasource] : [])],
 });
 
+export const environment = config.environment;
+export const monitoredServices = config.services.map((service) => service.name);
 export const grafanaUrl = config.grafana.publicUrl;
 export const prometheusUrl = config.prometheusPublicUrl;
 export const grafanaAdminUser = grafanaServer.adminUser;
 export const grafanaAdminPassword = grafanaServer.adminPassword;
 export const dashboardUrls = grafanaConfig.dashboardUrls;
-export const environment = config.environment;
-export const monitoredServices = config.services.map((service) => service.name);
+export const kibanaUrl = logs && config.logs.kibanaPublicUrl;
+export const elasticsearchUrl = logs && config.logs.elasticsearchPublicUrl;
+export const elasticsearchUser = logs?.adminUser;
+export const elasticsearchPassword = logs?.adminPassword;
+export const logsDataStream = logs && config.logs.dataStream;
+export const kibanaDataViewId = logs?.naming.dataViewId;
+export const logShipperUser = logs?.writerUser;
+export const logShipperPassword = logs?.writerPassword;
+export const grafanaLogsUser = logs?.readerUser;
+export const grafanaLogsPassword = logs?.readerPassword;

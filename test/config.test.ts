@@ -27,13 +27,15 @@ function issuesOf(values: Record<string, unknown>, secretKeys: string[] = []): C
   return configError(values, secretKeys).issues;
 }
 
+const DEV_MEMORY = { prometheus: 1024, grafana: 512, nodeExporter: 128, blackboxExporter: 128, cadvisor: 256, elasticsearch: 1536, kibana: 1024, filebeat: 256 };
+
 describe("defaults for an empty config", () => {
   test.each([
-    ["dev", "dev", "7d", "5GB", { prometheus: 1024, grafana: 512, nodeExporter: 128, blackboxExporter: 128, cadvisor: 256 }],
-    ["staging", "staging", "15d", "20GB", { prometheus: 2048, grafana: 768, nodeExporter: 128, blackboxExporter: 128, cadvisor: 384 }],
-    ["prod", "prod", "30d", "50GB", { prometheus: 4096, grafana: 1024, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512 }],
-    ["feature-x", "dev", "7d", "5GB", { prometheus: 1024, grafana: 512, nodeExporter: 128, blackboxExporter: 128, cadvisor: 256 }],
-  ])("stack %s -> environment %s", (stack, environment, retentionTime, retentionSize, memoryMb) => {
+    ["dev", "dev", "7d", "5GB", DEV_MEMORY, "7d"],
+    ["staging", "staging", "15d", "20GB", { prometheus: 2048, grafana: 768, nodeExporter: 128, blackboxExporter: 128, cadvisor: 384, elasticsearch: 3072, kibana: 1536, filebeat: 384 }, "15d"],
+    ["prod", "prod", "30d", "50GB", { prometheus: 4096, grafana: 1024, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512, elasticsearch: 4096, kibana: 2048, filebeat: 512 }, "30d"],
+    ["feature-x", "dev", "7d", "5GB", DEV_MEMORY, "7d"],
+  ])("stack %s -> environment %s", (stack, environment, retentionTime, retentionSize, memoryMb, logRetention) => {
     const { config, secrets } = resolve(stack);
     expect(config.stack).toBe(stack);
     expect(config.environment).toBe(environment);
@@ -46,7 +48,9 @@ describe("defaults for an empty config", () => {
       scrapeTimeout: "10s",
       evaluationInterval: "15s",
     });
-    expect(secrets).toEqual({ grafanaAdminPassword: undefined, alertingSecrets: {} });
+    expect(secrets).toEqual({ grafanaAdminPassword: undefined, alertingSecrets: {}, elasticPassword: undefined });
+    expect(config.logs.retention).toBe(logRetention);
+    expect(config.logs.elasticsearchHeapMb).toBe(memoryMb.elasticsearch / 2);
   });
 
   test("the whole dev config, field by field", () => {
@@ -66,9 +70,12 @@ describe("defaults for an empty config", () => {
         nodeExporter: "prom/node-exporter:v1.9.1",
         blackboxExporter: "prom/blackbox-exporter:v0.27.0",
         cadvisor: "gcr.io/cadvisor/cadvisor:v0.52.1",
+        elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.1.0",
+        kibana: "docker.elastic.co/kibana/kibana:9.1.0",
+        filebeat: "docker.elastic.co/beats/filebeat:9.1.0",
       },
-      ports: { prometheus: 9090, grafana: 3000 },
-      memoryMb: { prometheus: 1024, grafana: 512, nodeExporter: 128, blackboxExporter: 128, cadvisor: 256 },
+      ports: { prometheus: 9090, grafana: 3000, elasticsearch: 9200, kibana: 5601 },
+      memoryMb: DEV_MEMORY,
       prometheus: { retentionTime: "7d", retentionSize: "5GB", scrapeInterval: "15s", scrapeTimeout: "10s", evaluationInterval: "15s" },
       grafana: { adminUser: "admin", publicUrl: "http://localhost:3000", providerUrl: "http://127.0.0.1:3000" },
       prometheusPublicUrl: "http://localhost:9090",
@@ -84,6 +91,20 @@ describe("defaults for an empty config", () => {
         groupWait: "30s",
         groupInterval: "5m",
         repeatInterval: "4h",
+      },
+      logs: {
+        enabled: true,
+        dataStream: "logs-atra-dev",
+        retention: "7d",
+        rolloverMaxAge: "1d",
+        rolloverMaxPrimaryShardSize: "10gb",
+        elasticsearchHeapMb: 768,
+        errorRateThreshold: 10,
+        errorRateWindow: "5m",
+        kibanaPublicUrl: "http://localhost:5601",
+        elasticsearchPublicUrl: "http://localhost:9200",
+        elasticsearchProviderUrl: "http://127.0.0.1:9200",
+        kibanaProviderUrl: "http://127.0.0.1:5601",
       },
     });
   });
@@ -183,12 +204,12 @@ describe("overrides merge with defaults", () => {
 
   test("overriding one memory limit keeps the environment's others", () => {
     const { config } = resolve("prod", { memoryMb: { grafana: 2048 } });
-    expect(config.memoryMb).toEqual({ prometheus: 4096, grafana: 2048, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512 });
+    expect(config.memoryMb).toEqual({ prometheus: 4096, grafana: 2048, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512, elasticsearch: 4096, kibana: 2048, filebeat: 512 });
   });
 
-  test("overriding one port keeps the other", () => {
+  test("overriding one port keeps the others", () => {
     const { config } = resolve("dev", { ports: { grafana: 3001 } });
-    expect(config.ports).toEqual({ prometheus: 9090, grafana: 3001 });
+    expect(config.ports).toEqual({ prometheus: 9090, grafana: 3001, elasticsearch: 9200, kibana: 5601 });
     expect(config.grafana.providerUrl).toBe("http://127.0.0.1:3001");
   });
 
@@ -409,7 +430,7 @@ describe("the Grafana admin password", () => {
 
   test("a valid secret is returned in secrets, not in config", () => {
     const { config, secrets } = resolve("prod", { grafanaAdminPassword: SECRET_PASSWORD }, ["grafanaAdminPassword"]);
-    expect(secrets).toEqual({ grafanaAdminPassword: SECRET_PASSWORD, alertingSecrets: {} });
+    expect(secrets).toEqual({ grafanaAdminPassword: SECRET_PASSWORD, alertingSecrets: {}, elasticPassword: undefined });
     expect(JSON.stringify(config)).not.toContain(SECRET_PASSWORD);
     expect(config).not.toHaveProperty("grafanaAdminPassword");
   });
@@ -570,6 +591,75 @@ describe("alerting: contact points, routes and their secrets", () => {
     expect(issuesOf({ alerting: { evaluationInterval: "45s" } })).toEqual([
       { key: "atra-observability:alerting.evaluationInterval", message: "45s is not a multiple of 10s; Grafana evaluates rules on a 10s tick" },
     ]);
+  });
+});
+
+describe("the logs stage", () => {
+  test("data stream, ILM, heap, error-rate alert and provider URLs can be set; the stage can be switched off", () => {
+    const { config, secrets } = resolve(
+      "prod",
+      {
+        logs: {
+          dataStream: "logs-atra-production",
+          retention: "45d",
+          rolloverMaxAge: "12h",
+          rolloverMaxPrimaryShardSize: "5gb",
+          elasticsearchHeapMb: 3072,
+          errorRateThreshold: 3,
+          errorRateWindow: "10m",
+          elasticsearchProviderUrl: "http://127.0.0.1:19200/",
+          kibanaProviderUrl: "http://127.0.0.1:15601",
+        },
+        elasticPassword: SECRET_PASSWORD,
+      },
+      ["elasticPassword"],
+    );
+    expect(config.logs).toMatchObject({
+      dataStream: "logs-atra-production",
+      retention: "45d",
+      rolloverMaxAge: "12h",
+      rolloverMaxPrimaryShardSize: "5gb",
+      elasticsearchHeapMb: 3072,
+      errorRateThreshold: 3,
+      errorRateWindow: "10m",
+      elasticsearchProviderUrl: "http://127.0.0.1:19200",
+      kibanaProviderUrl: "http://127.0.0.1:15601",
+    });
+    expect(secrets.elasticPassword).toBe(SECRET_PASSWORD);
+    expect(JSON.stringify(config)).not.toContain(SECRET_PASSWORD);
+    expect(resolve("dev", { logs: { enabled: false } }).config.logs.enabled).toBe(false);
+  });
+
+  test("bad globs, a silence alert without logs, a bad data stream, ES durations and a heap too big for its container, all at once", () => {
+    const issues = issuesOf({
+      services: [
+        { name: "api", logs: ["relative/*.log", "/srv/logs/api*.log"], maxLogSilence: "30m" },
+        { name: "worker", health: "http://worker:8000/health", maxLogSilence: "1h" },
+        { name: "copy", logs: ["/srv/logs/api*.log"] },
+      ],
+      logs: { dataStream: "Logs-Upper", retention: "2w", rolloverMaxPrimaryShardSize: "10 gigs", elasticsearchHeapMb: 2000 },
+    });
+    expect(issues.map((issue) => issue.key)).toEqual([
+      "atra-observability:logs.dataStream",
+      "atra-observability:logs.elasticsearchHeapMb",
+      "atra-observability:logs.retention",
+      "atra-observability:logs.rolloverMaxPrimaryShardSize",
+      "atra-observability:services[0].logs[0]",
+      "atra-observability:services[1].maxLogSilence",
+      "atra-observability:services[2].logs[0]",
+    ]);
+    expect(issues.find((issue) => issue.key.endsWith("services[2].logs[0]"))?.message).toContain('service "api"');
+    expect(issues.find((issue) => issue.key.endsWith("elasticsearchHeapMb"))?.message).toContain("1536 MB container");
+  });
+
+  test("elasticPassword must be secret and is never echoed", () => {
+    const error = configError({ elasticPassword: "plain-elastic-pw-123" });
+    expect(error.issues).toEqual([{ key: "atra-observability:elasticPassword", message: expect.stringContaining("must be stored encrypted") }]);
+    expect(error.message).not.toContain("plain-elastic-pw-123");
+  });
+
+  test("every published port must differ", () => {
+    expect(issuesOf({ ports: { kibana: 3000 } })).toEqual([{ key: "atra-observability:ports", message: "grafana and kibana both use port 3000" }]);
   });
 });
 

@@ -83,7 +83,15 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   test("containers are healthchecked, waited for, restarted, memory-limited and labelled", () => {
     const containers = ofType(CONTAINER);
     expect(containers.map((c) => c.name).sort()).toEqual(
-      ["blackbox-exporter", "grafana", "node-exporter", "prometheus", ...(config.cadvisor.enabled ? ["cadvisor"] : [])].sort(),
+      [
+        "blackbox-exporter",
+        "grafana",
+        "node-exporter",
+        "prometheus",
+        ...(config.cadvisor.enabled ? ["cadvisor"] : []),
+        ...(config.logs.enabled ? ["elasticsearch", "kibana"] : []),
+        ...(config.logs.enabled && config.services.some((s) => s.logs?.length) ? ["filebeat"] : []),
+      ].sort(),
     );
     for (const container of containers) {
       const healthcheck = container.inputs.healthcheck as { tests: string[] };
@@ -100,16 +108,18 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(byName(CONTAINER, "prometheus").inputs.memory).toBe(config.memoryMb.prometheus);
   });
 
-  test("published ports bind to the configured address and only Prometheus and Grafana publish any", () => {
+  test("published ports bind to the configured address; exporters, the shipper and Elasticsearch's transport port publish none", () => {
     const published = ofType(CONTAINER).filter((container) => ((container.inputs.ports as unknown[]) ?? []).length > 0);
-    expect(published.map((container) => container.name).sort()).toEqual(["grafana", "prometheus"]);
+    expect(published.map((container) => container.name).sort()).toEqual(["elasticsearch", "grafana", "kibana", "prometheus"]);
+    expect(byName(CONTAINER, "elasticsearch").inputs.ports).toEqual([{ internal: 9200, external: config.ports.elasticsearch, ip: config.bindAddress, protocol: "tcp" }]);
+    expect(byName(CONTAINER, "kibana").inputs.ports).toEqual([{ internal: 5601, external: config.ports.kibana, ip: config.bindAddress, protocol: "tcp" }]);
     expect(byName(CONTAINER, "prometheus").inputs.ports).toEqual([{ internal: 9090, external: config.ports.prometheus, ip: config.bindAddress, protocol: "tcp" }]);
     expect(byName(CONTAINER, "grafana").inputs.ports).toEqual([{ internal: 3000, external: config.ports.grafana, ip: config.bindAddress, protocol: "tcp" }]);
   });
 
   test("data volumes are retained on delete and mounted where the data lives", () => {
     const volumes = ofType(VOLUME);
-    expect(volumes.map((volume) => volume.name).sort()).toEqual(["grafana-data", "prometheus-data"]);
+    expect(volumes.map((volume) => volume.name).sort()).toEqual(["elasticsearch-data", "filebeat-data", "grafana-data", "prometheus-data"]);
     for (const volume of volumes) expect(volume.retainOnDelete).toBe(true);
     expect(byName(CONTAINER, "prometheus").inputs.volumes).toEqual([
       { volumeName: `atra-obs-${stack}-prometheus-data`, containerPath: "/prometheus" },
@@ -117,6 +127,13 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(byName(CONTAINER, "grafana").inputs.volumes).toEqual([
       { volumeName: `atra-obs-${stack}-grafana-data`, containerPath: "/var/lib/grafana" },
     ]);
+    expect(byName(CONTAINER, "elasticsearch").inputs.volumes).toEqual([
+      { volumeName: `atra-obs-${stack}-elasticsearch-data`, containerPath: "/usr/share/elasticsearch/data" },
+    ]);
+    expect((byName(CONTAINER, "filebeat").inputs.volumes as unknown[])[0]).toEqual({
+      volumeName: `atra-obs-${stack}-filebeat-data`,
+      containerPath: "/usr/share/filebeat/data",
+    });
   });
 
   test("Prometheus and the prober join the application networks; the rendered config is uploaded", () => {
@@ -153,7 +170,7 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   });
 
   test("the admin password comes from secret config when set, else from a generated random password", () => {
-    const generated = ofType("random:index/randomPassword:RandomPassword");
+    const generated = ofType("random:index/randomPassword:RandomPassword").filter((password) => password.name === "grafana-admin-password");
     const configured = readStackFile(PROJECT_DIR, stack, "atra-observability").secretKeys.includes("atra-observability:grafanaAdminPassword");
     expect(generated.length).toBe(configured ? 0 : 1);
   });
@@ -181,7 +198,7 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   });
 
   test("one Grafana rule group per shipped rule-file group, in the alert folder, at the stack's interval", () => {
-    const groups = ofType(RULE_GROUP);
+    const groups = ofType(RULE_GROUP).filter((group) => group.inputs.name !== "atra-logs");
     expect(groups.map((group) => group.inputs.name).sort()).toEqual(shippedRuleGroups.map((group) => group.name).sort());
     const folder = byName("grafana:oss/folder:Folder", "alerts");
     expect(folder.inputs.uid).toBe("atra-alerts");
@@ -195,7 +212,9 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   });
 
   test("every rule model is well-formed: a PromQL query, a condition node that refers to it, stable unique uids", () => {
-    const rules = ofType(RULE_GROUP).flatMap((group) => (group.inputs.rules as PlannedRule[]).map((rule) => ({ group: String(group.inputs.name), rule })));
+    const rules = ofType(RULE_GROUP)
+      .filter((group) => group.inputs.name !== "atra-logs")
+      .flatMap((group) => (group.inputs.rules as PlannedRule[]).map((rule) => ({ group: String(group.inputs.name), rule })));
     expect(rules.length).toBe(shippedRuleGroups.reduce((sum, group) => sum + group.rules.length, 0));
     const uids = rules.map(({ rule }) => rule.uid);
     expect(new Set(uids).size).toBe(uids.length);

@@ -16,6 +16,11 @@ export const DEFAULT_IMAGES = {
   nodeExporter: "prom/node-exporter:v1.9.1",
   blackboxExporter: "prom/blackbox-exporter:v0.27.0",
   cadvisor: "gcr.io/cadvisor/cadvisor:v0.52.1",
+  // The logs stage: one version for all three (Kibana refuses an Elasticsearch of another version),
+  // and the same major as the @elastic/elasticsearch client the providers use.
+  elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.1.0",
+  kibana: "docker.elastic.co/kibana/kibana:9.1.0",
+  filebeat: "docker.elastic.co/beats/filebeat:9.1.0",
 } as const;
 
 export type ImageKey = keyof typeof DEFAULT_IMAGES;
@@ -23,31 +28,41 @@ export type ImageKey = keyof typeof DEFAULT_IMAGES;
 export const DEFAULT_PORTS = {
   prometheus: 9090,
   grafana: 3000,
+  elasticsearch: 9200,
+  kibana: 5601,
 } as const;
+
+export type MemoryKey = "prometheus" | "grafana" | "nodeExporter" | "blackboxExporter" | "cadvisor" | "elasticsearch" | "kibana" | "filebeat";
 
 /** Memory limits (MB) and Prometheus storage by environment: dev fits a laptop, prod keeps a month. */
 export const ENVIRONMENT_DEFAULTS: Record<
   Environment,
   {
-    memoryMb: { prometheus: number; grafana: number; nodeExporter: number; blackboxExporter: number; cadvisor: number };
+    memoryMb: Record<MemoryKey, number>;
     retentionTime: string;
     retentionSize: string;
+    /** How long log lines are kept (ILM delete phase), in Elasticsearch time units. */
+    logRetention: string;
   }
 > = {
+  // Elasticsearch gets half its container memory as heap (the rest is file cache and off-heap).
   dev: {
-    memoryMb: { prometheus: 1024, grafana: 512, nodeExporter: 128, blackboxExporter: 128, cadvisor: 256 },
+    memoryMb: { prometheus: 1024, grafana: 512, nodeExporter: 128, blackboxExporter: 128, cadvisor: 256, elasticsearch: 1536, kibana: 1024, filebeat: 256 },
     retentionTime: "7d",
     retentionSize: "5GB",
+    logRetention: "7d",
   },
   staging: {
-    memoryMb: { prometheus: 2048, grafana: 768, nodeExporter: 128, blackboxExporter: 128, cadvisor: 384 },
+    memoryMb: { prometheus: 2048, grafana: 768, nodeExporter: 128, blackboxExporter: 128, cadvisor: 384, elasticsearch: 3072, kibana: 1536, filebeat: 384 },
     retentionTime: "15d",
     retentionSize: "20GB",
+    logRetention: "15d",
   },
   prod: {
-    memoryMb: { prometheus: 4096, grafana: 1024, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512 },
+    memoryMb: { prometheus: 4096, grafana: 1024, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512, elasticsearch: 4096, kibana: 2048, filebeat: 512 },
     retentionTime: "30d",
     retentionSize: "50GB",
+    logRetention: "30d",
   },
 };
 

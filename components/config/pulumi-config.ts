@@ -13,6 +13,8 @@ export interface LoadedConfig {
   grafanaAdminPassword?: pulumi.Output<string>;
   /** Contact point name to its secret setting. */
   alertingSecrets: Record<string, pulumi.Output<string>>;
+  /** The Elasticsearch administrator's password from secret config, or undefined: generated. */
+  elasticPassword?: pulumi.Output<string>;
 }
 
 export function loadStackConfig(): LoadedConfig {
@@ -28,6 +30,7 @@ export function loadStackConfig(): LoadedConfig {
     return {
       config,
       grafanaAdminPassword: secrets.grafanaAdminPassword === undefined ? undefined : pulumi.secret(secrets.grafanaAdminPassword),
+      elasticPassword: secrets.elasticPassword === undefined ? undefined : pulumi.secret(secrets.elasticPassword),
       alertingSecrets: Object.fromEntries(Object.entries(secrets.alertingSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
     };
   } catch (error) {

@@ -12,7 +12,10 @@ import {
   ENVIRONMENTS,
   Environment,
   ImageKey,
+  MemoryKey,
 } from "./defaults";
+import { logGlobIssues } from "../logs/filebeat-config";
+import { logsNaming } from "../logs/elastic-bodies";
 import { CONTACT_POINT_TYPES_WITH_SECRET, ContactPointConfig, SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
 
 export const CONFIG_NAMESPACE = "atra-observability";
@@ -53,8 +56,8 @@ export interface StackConfig {
   appNetworks: string[];
   dockerHost?: string;
   images: Record<ImageKey, string>;
-  ports: { prometheus: number; grafana: number };
-  memoryMb: { prometheus: number; grafana: number; nodeExporter: number; blackboxExporter: number; cadvisor: number };
+  ports: { prometheus: number; grafana: number; elasticsearch: number; kibana: number };
+  memoryMb: Record<MemoryKey, number>;
   prometheus: {
     retentionTime: string;
     retentionSize: string;
@@ -73,6 +76,24 @@ export interface StackConfig {
   cadvisor: { enabled: boolean; privileged: boolean };
   nodeExporter: { listenAddress: string };
   alerting: AlertingConfig;
+  logs: LogsConfig;
+}
+
+export interface LogsConfig {
+  enabled: boolean;
+  dataStream: string;
+  /** ILM: delete after (Elasticsearch time units). */
+  retention: string;
+  rolloverMaxAge: string;
+  rolloverMaxPrimaryShardSize: string;
+  elasticsearchHeapMb: number;
+  errorRateThreshold: number;
+  errorRateWindow: string;
+  kibanaPublicUrl: string;
+  elasticsearchPublicUrl: string;
+  /** Where the Elasticsearch and Kibana providers reach them from the machine running `pulumi up`. */
+  elasticsearchProviderUrl: string;
+  kibanaProviderUrl: string;
 }
 
 export interface AlertingConfig {
@@ -99,6 +120,7 @@ export interface StackSecrets {
   grafanaAdminPassword?: string;
   /** Contact point name to its secret setting (webhook/Slack URL, Telegram bot token). */
   alertingSecrets: Record<string, string>;
+  elasticPassword?: string;
 }
 
 export interface RawConfigInput {
@@ -115,7 +137,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   const issues: ConfigIssue[] = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap(toConfigIssues)),
     ...secretHandlingIssues(input),
-    ...crossFieldIssues(input.values),
+    ...crossFieldIssues(input),
   ];
   if (!parsed.success || issues.length > 0) throw new ConfigError(input.stack, sortIssues(issues));
 
@@ -126,6 +148,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   const bindAddress = raw.bindAddress ?? "127.0.0.1";
   const publicHostname = raw.publicHostname ?? (bindAddress === "127.0.0.1" || bindAddress === "0.0.0.0" ? "localhost" : bindAddress);
   const { scrapeInterval, scrapeTimeout } = scrapeTimings(raw.prometheus);
+  const memoryMb = { ...envDefaults.memoryMb, ...raw.memoryMb };
 
   // Where `pulumi up` reaches Grafana: the bind address, or loopback when bound to every interface.
   const localHost = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress;
@@ -140,7 +163,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
     dockerHost: raw.dockerHost,
     images: { ...DEFAULT_IMAGES, ...raw.images },
     ports,
-    memoryMb: { ...envDefaults.memoryMb, ...raw.memoryMb },
+    memoryMb,
     prometheus: {
       retentionTime: raw.prometheus?.retentionTime ?? envDefaults.retentionTime,
       retentionSize: raw.prometheus?.retentionSize ?? envDefaults.retentionSize,
@@ -157,8 +180,30 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
     cadvisor: { enabled: raw.cadvisor?.enabled ?? true, privileged: raw.cadvisor?.privileged ?? false },
     nodeExporter: { listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULT_NODE_EXPORTER_LISTEN },
     alerting: alertingConfig(raw.alerting),
+    logs: {
+      enabled: raw.logs?.enabled ?? true,
+      dataStream: raw.logs?.dataStream ?? logsNaming(input.stack).dataStream,
+      retention: raw.logs?.retention ?? envDefaults.logRetention,
+      rolloverMaxAge: raw.logs?.rolloverMaxAge ?? "1d",
+      rolloverMaxPrimaryShardSize: raw.logs?.rolloverMaxPrimaryShardSize ?? "10gb",
+      elasticsearchHeapMb: raw.logs?.elasticsearchHeapMb ?? defaultHeapMb(memoryMb.elasticsearch),
+      errorRateThreshold: raw.logs?.errorRateThreshold ?? 10,
+      errorRateWindow: raw.logs?.errorRateWindow ?? "5m",
+      kibanaPublicUrl: `http://${publicHostname}:${ports.kibana}`,
+      elasticsearchPublicUrl: `http://${publicHostname}:${ports.elasticsearch}`,
+      elasticsearchProviderUrl: raw.logs?.elasticsearchProviderUrl?.replace(/\/+$/, "") ?? `http://${localHost}:${ports.elasticsearch}`,
+      kibanaProviderUrl: raw.logs?.kibanaProviderUrl?.replace(/\/+$/, "") ?? `http://${localHost}:${ports.kibana}`,
+    },
   };
-  return { config, secrets: { grafanaAdminPassword: raw.grafanaAdminPassword, alertingSecrets: raw.alertingSecrets ?? {} } };
+  return {
+    config,
+    secrets: { grafanaAdminPassword: raw.grafanaAdminPassword, alertingSecrets: raw.alertingSecrets ?? {}, elasticPassword: raw.elasticPassword },
+  };
+}
+
+/** Half the container's memory, the usual Elasticsearch sizing (the rest is file cache). */
+function defaultHeapMb(containerMb: number): number {
+  return Math.max(256, Math.floor(containerMb / 2));
 }
 
 function alertingConfig(raw: z.infer<typeof stackConfigSchema.shape.alerting>): AlertingConfig {
@@ -200,7 +245,8 @@ function secretHandlingIssues(input: RawConfigInput): ConfigIssue[] {
  * Rules across fields, checked on whichever parts are valid on their own, so they are reported
  * together with every other problem rather than on the next run.
  */
-function crossFieldIssues(values: Record<string, unknown>): ConfigIssue[] {
+function crossFieldIssues(input: RawConfigInput): ConfigIssue[] {
+  const values = input.values;
   const issues: ConfigIssue[] = [];
   const prometheus = stackConfigSchema.shape.prometheus.safeParse(values.prometheus);
   if (prometheus.success) {
@@ -214,12 +260,40 @@ function crossFieldIssues(values: Record<string, unknown>): ConfigIssue[] {
   }
   const ports = stackConfigSchema.shape.ports.safeParse(values.ports);
   if (ports.success) {
-    const effective = { ...DEFAULT_PORTS, ...ports.data };
-    if (effective.prometheus === effective.grafana) {
-      issues.push({ key: fullKey(["ports"]), message: `prometheus and grafana both use port ${effective.grafana}` });
+    const effective = Object.entries({ ...DEFAULT_PORTS, ...ports.data });
+    effective.forEach(([name, port], index) => {
+      const other = effective.slice(0, index).find(([, earlier]) => earlier === port);
+      if (other) issues.push({ key: fullKey(["ports"]), message: `${other[0]} and ${name} both use port ${port}` });
+    });
+  }
+  issues.push(...logsIssues(values, input.stack));
+  issues.push(...alertingIssues(values));
+  return issues;
+}
+
+/** The shipper's globs, and an Elasticsearch heap that leaves the JVM room inside its container. */
+function logsIssues(values: Record<string, unknown>, stack: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (Array.isArray(values.services)) {
+    // Checked on the raw entries so a bad glob is reported even when another field of its service is wrong.
+    const logServices = (values.services as { name?: unknown; logs?: unknown }[]).map((service) => ({
+      name: typeof service?.name === "string" ? service.name : "",
+      logs: Array.isArray(service?.logs) ? service.logs.filter((glob): glob is string => typeof glob === "string") : [],
+    }));
+    for (const issue of logGlobIssues(logServices)) issues.push({ key: fullKey(issue.path), message: issue.message });
+  }
+  const heapMb = (values.logs as { elasticsearchHeapMb?: unknown } | undefined)?.elasticsearchHeapMb;
+  const memory = stackConfigSchema.shape.memoryMb.safeParse(values.memoryMb);
+  const environment = stackConfigSchema.shape.environment.safeParse(values.environment);
+  if (typeof heapMb === "number" && memory.success && environment.success) {
+    const containerMb = memory.data?.elasticsearch ?? ENVIRONMENT_DEFAULTS[environment.data ?? environmentFromStackName(stack)].memoryMb.elasticsearch;
+    if (heapMb > containerMb * 0.75) {
+      issues.push({
+        key: fullKey(["logs", "elasticsearchHeapMb"]),
+        message: `${heapMb} MB leaves too little of the ${containerMb} MB container (memoryMb.elasticsearch) outside the heap; keep it at most 75%, usually 50%`,
+      });
     }
   }
-  issues.push(...alertingIssues(values));
   return issues;
 }
 

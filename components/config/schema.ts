@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ENVIRONMENTS } from "./defaults";
+import { isEsByteSize, isEsDuration, validateDataStreamName } from "../logs/elastic-bodies";
 
 /** Prometheus duration syntax (`30s`, `1h30m`, `15d`, `2w`); the empty string is not a duration. */
 const PROMETHEUS_DURATION = /^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
@@ -82,10 +83,15 @@ export const serviceSchema = z
     metrics: httpUrl.optional(),
     health: httpUrl.optional(),
     logs: z.array(z.string().min(1, { error: "must not be empty" })).optional(),
+    /** Alert when this service has written no log line for this long (needs `logs`). */
+    maxLogSilence: duration.optional(),
   })
   .superRefine((service, ctx) => {
     if (!service.metrics && !service.health && !service.logs?.length) {
       ctx.addIssue({ code: "custom", message: "has nothing to observe: give at least one of metrics, health, logs" });
+    }
+    if (service.maxLogSilence && !service.logs?.length) {
+      ctx.addIssue({ code: "custom", path: ["maxLogSilence"], message: "needs `logs`: only shipped log files can go silent" });
     }
     if (RESERVED_JOB_NAMES.includes(service.name)) {
       ctx.addIssue({ code: "custom", path: ["name"], message: `"${service.name}" is used by the stack itself; pick another name` });
@@ -152,6 +158,33 @@ const alertingSchema = z.strictObject({
   repeatInterval: duration.optional(),
 });
 
+const esDuration = z.string().refine(isEsDuration, { error: "must be an Elasticsearch duration such as 12h, 7d, 30d" });
+
+const logsSchema = z.strictObject({
+  /** The logs stage (Elasticsearch, Kibana, the shipper); on by default. */
+  enabled: z.boolean().optional(),
+  /** Data stream the services' lines go to; `logs-atra-<stack>` by default. */
+  dataStream: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = validateDataStreamName(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
+  /** Delete log lines this long after their index rolled over (ILM). */
+  retention: esDuration.optional(),
+  rolloverMaxAge: esDuration.optional(),
+  rolloverMaxPrimaryShardSize: z.string().refine(isEsByteSize, { error: "must be a size such as 512mb, 10gb" }).optional(),
+  /** Elasticsearch heap; half the container memory when unset. */
+  elasticsearchHeapMb: z.int({ error: "must be a whole number of MB" }).min(256, { error: "must be at least 256 (MB)" }).optional(),
+  /** Alert when a service logs more than this many error lines within `errorRateWindow`. */
+  errorRateThreshold: z.int({ error: "must be a whole number of lines" }).min(1, { error: "must be at least 1" }).optional(),
+  errorRateWindow: duration.optional(),
+  /** Where `pulumi up` reaches Elasticsearch and Kibana (e.g. the local end of an SSH tunnel). */
+  elasticsearchProviderUrl: httpUrl.optional(),
+  kibanaProviderUrl: httpUrl.optional(),
+});
+
 export const stackConfigSchema = z
   .strictObject({
     environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(", ")}` }).optional(),
@@ -197,9 +230,14 @@ export const stackConfigSchema = z
         nodeExporter: image.optional(),
         blackboxExporter: image.optional(),
         cadvisor: image.optional(),
+        elasticsearch: image.optional(),
+        kibana: image.optional(),
+        filebeat: image.optional(),
       })
       .optional(),
-    ports: z.strictObject({ prometheus: port.optional(), grafana: port.optional() }).optional(),
+    ports: z
+      .strictObject({ prometheus: port.optional(), grafana: port.optional(), elasticsearch: port.optional(), kibana: port.optional() })
+      .optional(),
     memoryMb: z
       .strictObject({
         prometheus: memoryMb.optional(),
@@ -207,8 +245,14 @@ export const stackConfigSchema = z
         nodeExporter: memoryMb.optional(),
         blackboxExporter: memoryMb.optional(),
         cadvisor: memoryMb.optional(),
+        elasticsearch: memoryMb.optional(),
+        kibana: memoryMb.optional(),
+        filebeat: memoryMb.optional(),
       })
       .optional(),
+    logs: logsSchema.optional(),
+    /** The `elastic` superuser's password; generated when unset. */
+    elasticPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
     prometheus: z
       .strictObject({
         retentionTime: duration.optional(),
@@ -251,6 +295,6 @@ export type ContactPointConfig = z.infer<typeof contactPointSchema>;
 
 /** The top-level keys, for suggestions on typos and for knowing which values are plain strings. */
 export const TOP_LEVEL_KEYS = Object.keys(stackConfigSchema.shape);
-export const STRING_KEYS = ["environment", "bindAddress", "publicHostname", "dockerHost", "grafanaAdminPassword"];
+export const STRING_KEYS = ["environment", "bindAddress", "publicHostname", "dockerHost", "grafanaAdminPassword", "elasticPassword"];
 /** Keys whose value must come from `pulumi config set --secret`. */
-export const SECRET_KEYS = ["grafanaAdminPassword", "alertingSecrets"];
+export const SECRET_KEYS = ["grafanaAdminPassword", "alertingSecrets", "elasticPassword"];

@@ -13,6 +13,11 @@ export interface DockerNames {
   nodeExporter: string;
   blackboxExporter: string;
   cadvisor: string;
+  elasticsearchVolume: string;
+  filebeatVolume: string;
+  elasticsearch: string;
+  kibana: string;
+  filebeat: string;
 }
 
 export function dockerNames(config: Pick<StackConfig, "namePrefix">): DockerNames {
@@ -26,6 +31,11 @@ export function dockerNames(config: Pick<StackConfig, "namePrefix">): DockerName
     nodeExporter: `${p}-node-exporter`,
     blackboxExporter: `${p}-blackbox-exporter`,
     cadvisor: `${p}-cadvisor`,
+    elasticsearchVolume: `${p}-elasticsearch-data`,
+    filebeatVolume: `${p}-filebeat-data`,
+    elasticsearch: `${p}-elasticsearch`,
+    kibana: `${p}-kibana`,
+    filebeat: `${p}-filebeat`,
   };
 }
 

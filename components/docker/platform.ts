@@ -9,11 +9,17 @@ import type { StackConfig } from "../config/resolve";
 import type { ImageKey } from "../config/defaults";
 import { dockerNames, STACK_LABEL } from "./names";
 
+const LOGS_IMAGES: ImageKey[] = ["elasticsearch", "kibana", "filebeat"];
+
 export class DockerPlatform extends pulumi.ComponentResource {
   readonly provider: docker.Provider;
   readonly network: docker.Network;
   readonly prometheusVolume: docker.Volume;
   readonly grafanaVolume: docker.Volume;
+  /** Present when the logs stage is on. */
+  readonly elasticsearchVolume?: docker.Volume;
+  /** The shipper's registry (read offsets): kept, so a new shipper neither re-sends nor skips lines. */
+  readonly filebeatVolume?: docker.Volume;
   private readonly images = new Map<ImageKey, docker.RemoteImage>();
 
   constructor(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions) {
@@ -31,9 +37,14 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const retained = { ...own, retainOnDelete: true, deleteBeforeReplace: true };
     this.prometheusVolume = new docker.Volume("prometheus-data", { name: names.prometheusVolume, labels }, retained);
     this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
+    if (config.logs.enabled) {
+      this.elasticsearchVolume = new docker.Volume("elasticsearch-data", { name: names.elasticsearchVolume, labels }, retained);
+      this.filebeatVolume = new docker.Volume("filebeat-data", { name: names.filebeatVolume, labels }, retained);
+    }
 
     // Pulled by exact tag and kept on the host after destroy, so a re-create needs no registry.
-    const wanted = (Object.keys(config.images) as ImageKey[]).filter((key) => key !== "cadvisor" || config.cadvisor.enabled);
+    const switchedOff: ImageKey[] = [...(config.cadvisor.enabled ? [] : (["cadvisor"] as const)), ...(config.logs.enabled ? [] : LOGS_IMAGES)];
+    const wanted = (Object.keys(config.images) as ImageKey[]).filter((key) => !switchedOff.includes(key));
     for (const key of wanted) {
       this.images.set(key, new docker.RemoteImage(`image-${key}`, { name: config.images[key], keepLocally: true }, own));
     }

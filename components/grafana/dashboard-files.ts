@@ -22,9 +22,9 @@ export function readDashboardFiles(directory: string): DashboardFile[] {
 }
 
 /** Import every dashboard below `directory`; a bad file stops the program with a message naming it. */
-export function loadDashboards(directory: string, datasources: DatasourceMap): ImportedDashboard[] {
+export function loadDashboards(directory: string, datasources: DatasourceMap, switchedOff: string[] = []): ImportedDashboard[] {
   try {
-    return importDashboards(readDashboardFiles(directory), datasources);
+    return importDashboards(readDashboardFiles(directory), datasources, switchedOff);
   } catch (error) {
     if (error instanceof DashboardImportError) throw new pulumi.RunError(error.message);
     throw error;

@@ -35,13 +35,17 @@ const MAX_UID_LENGTH = 40;
 /** Datasource references that name Grafana's built-in pseudo datasources or a dashboard variable: left alone. */
 const BUILT_IN_DATASOURCES = new Set(["-- Grafana --", "-- Mixed --", "-- Dashboard --", "grafana", "datasource"]);
 
-export function importDashboards(files: DashboardFile[], datasources: DatasourceMap): ImportedDashboard[] {
+/**
+ * `switchedOff` names datasource types a stack can have but does not have now (the logs stage
+ * switched off): dashboards that need one are left out rather than refused.
+ */
+export function importDashboards(files: DashboardFile[], datasources: DatasourceMap, switchedOff: string[] = []): ImportedDashboard[] {
   const problems: string[] = [];
   const imported: ImportedDashboard[] = [];
   for (const file of files) {
-    const result = importOne(file, datasources);
+    const result = importOne(file, datasources, switchedOff);
     if (typeof result === "string") problems.push(result);
-    else imported.push(result);
+    else if (result) imported.push(result);
   }
   const byUid = new Map<string, ImportedDashboard>();
   for (const dashboard of imported) {
@@ -53,7 +57,7 @@ export function importDashboards(files: DashboardFile[], datasources: Datasource
   return imported;
 }
 
-function importOne(file: DashboardFile, datasources: DatasourceMap): ImportedDashboard | string {
+function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff: string[]): ImportedDashboard | string | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(file.text);
@@ -69,6 +73,7 @@ function importOne(file: DashboardFile, datasources: DatasourceMap): ImportedDas
   for (const input of Array.isArray(parsed.__inputs) ? parsed.__inputs : []) {
     if (!isObject(input) || typeof input.name !== "string") continue;
     if (input.type === "datasource") {
+      if (switchedOff.includes(String(input.pluginId))) return undefined;
       const target = datasources[String(input.pluginId)];
       if (!target) {
         return `${file.fileName}: input ${input.name} needs a "${String(input.pluginId)}" datasource, and this stack has only ${Object.keys(datasources).join(", ")}`;

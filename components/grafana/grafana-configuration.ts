@@ -23,6 +23,15 @@ export interface GrafanaConfigurationArgs {
   prometheusUrl: pulumi.Input<string>;
   scrapeInterval: string;
   dashboards: ImportedDashboard[];
+  /** The log data stream, when the logs stage is on: an Elasticsearch datasource as a read-only user. */
+  elasticsearch?: {
+    url: pulumi.Input<string>;
+    user: pulumi.Input<string>;
+    password: pulumi.Output<string>;
+    dataStream: string;
+    /** What must exist before the datasource is usable (the reader user). */
+    waitFor: pulumi.Input<pulumi.Resource>[];
+  };
   /** What must be up before Grafana is configured (its healthy container, the datasource's backend). */
   waitFor: pulumi.Input<pulumi.Resource>[];
 }
@@ -30,6 +39,7 @@ export interface GrafanaConfigurationArgs {
 export class GrafanaConfiguration extends pulumi.ComponentResource {
   readonly provider: grafana.Provider;
   readonly prometheusDatasource: grafana.oss.DataSource;
+  readonly elasticsearchDatasource?: grafana.oss.DataSource;
   readonly folder: grafana.oss.Folder;
   readonly dashboards: grafana.oss.Dashboard[];
   /** Dashboard uid to its URL. */
@@ -66,6 +76,31 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
       own,
     );
 
+    const elasticsearch = args.elasticsearch;
+    if (elasticsearch) {
+      this.elasticsearchDatasource = new grafana.oss.DataSource(
+        "elasticsearch",
+        {
+          type: "elasticsearch",
+          uid: ELASTICSEARCH_DATASOURCE.uid,
+          name: ELASTICSEARCH_DATASOURCE.name,
+          url: elasticsearch.url,
+          accessMode: "proxy",
+          basicAuthEnabled: true,
+          basicAuthUsername: elasticsearch.user,
+          jsonDataEncoded: JSON.stringify({
+            index: elasticsearch.dataStream,
+            timeField: "@timestamp",
+            logMessageField: "message",
+            logLevelField: "log.level",
+            maxConcurrentShardRequests: 5,
+          }),
+          secureJsonDataEncoded: pulumi.secret(elasticsearch.password.apply((password) => JSON.stringify({ basicAuthPassword: password }))),
+        },
+        { ...own, dependsOn: [...args.waitFor, ...elasticsearch.waitFor] },
+      );
+    }
+
     this.folder = new grafana.oss.Folder("dashboards", { uid: DASHBOARD_FOLDER.uid, title: DASHBOARD_FOLDER.title }, own);
 
     this.dashboards = args.dashboards.map(
@@ -78,8 +113,8 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
             overwrite: true,
             message: `Managed by atra-observability from ${dashboard.fileName}`,
           },
-          // Panels query the datasource by uid: create it first so no dashboard opens on a missing datasource.
-          { ...own, dependsOn: [...args.waitFor, this.prometheusDatasource] },
+          // Panels query the datasources by uid: create them first so no dashboard opens on a missing datasource.
+          { ...own, dependsOn: [...args.waitFor, this.prometheusDatasource, ...(this.elasticsearchDatasource ? [this.elasticsearchDatasource] : [])] },
         ),
     );
 

@@ -43,7 +43,7 @@ export async function planStack(projectDir: string, stack: string, options: Plan
 
 export function collectArtifacts(run: ProgramRun): Artifact[] {
   const artifacts: Artifact[] = [
-    { path: "resources.json", content: json(run.resources) },
+    { path: "resources.json", content: json(run.resources.map(withoutProviderCode)) },
     { path: "outputs.json", content: json(run.outputs) },
   ];
   for (const resource of run.resources) {
@@ -70,9 +70,22 @@ export function collectArtifacts(run: ProgramRun): Artifact[] {
       artifacts.push({ path: `grafana/contact-points/${String(inputs.name)}.json`, content: json(inputs) });
     } else if (resource.type === "grafana:alerting/notificationPolicy:NotificationPolicy") {
       artifacts.push({ path: "grafana/notification-policy.json", content: json(inputs) });
+    } else if (resource.type.startsWith(DYNAMIC_ELASTIC)) {
+      // What the Elasticsearch and Kibana providers will send: the body, without the provider's code.
+      const { __provider: _code, ...sent } = inputs;
+      artifacts.push({ path: `elastic/${resource.type.slice(DYNAMIC_ELASTIC.length)}/${resource.name}.json`, content: json(sent) });
     }
   }
   return artifacts;
+}
+
+const DYNAMIC_ELASTIC = "pulumi-nodejs:dynamic/elastic:";
+
+/** A dynamic resource's inputs carry its provider's serialized code; the plan shows its size instead. */
+function withoutProviderCode(resource: ProgramRun["resources"][number]) {
+  const code = resource.inputs.__provider;
+  if (typeof code !== "string") return resource;
+  return { ...resource, inputs: { ...resource.inputs, __provider: `[serialized dynamic provider, ${code.length} characters]` } };
 }
 
 function json(value: unknown): string {

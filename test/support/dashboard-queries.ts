@@ -1,29 +1,79 @@
-/** Every PromQL expression of a dashboard model: panel targets (rows' nested panels too) and query variables. */
+/**
+ * The queries of a dashboard model, by datasource type: PromQL expressions (panel targets, rows'
+ * nested panels too, and query variables) for the Prometheus checks, and Elasticsearch targets
+ * and variables for the Elasticsearch checks. A target's datasource is its own, else its panel's;
+ * a reference without a type (a name, `null`, absent) is Prometheus, as the importer resolves it.
+ */
 export interface DashboardQuery {
   where: string;
   expr: string;
 }
 
+type DatasourceRef = { type?: string; uid?: string } | string | null | undefined;
+
+interface Target {
+  expr?: string;
+  refId?: string;
+  datasource?: DatasourceRef;
+  [key: string]: unknown;
+}
+
 interface Panel {
   title?: string;
   type?: string;
+  datasource?: DatasourceRef;
   panels?: Panel[];
-  targets?: { expr?: string; refId?: string }[];
+  targets?: Target[];
 }
 
-export function dashboardQueries(model: { panels?: Panel[]; templating?: { list?: { name: string; type: string; query?: unknown }[] } }): DashboardQuery[] {
-  const queries: DashboardQuery[] = [];
+interface Variable {
+  name: string;
+  type: string;
+  query?: unknown;
+  datasource?: DatasourceRef;
+  [key: string]: unknown;
+}
+
+export interface DashboardModel {
+  panels?: Panel[];
+  templating?: { list?: Variable[] };
+}
+
+/** The plugin type a datasource reference points at. */
+export function datasourceType(ref: DatasourceRef): string {
+  return typeof ref === "object" && ref !== null && typeof ref.type === "string" ? ref.type : "prometheus";
+}
+
+interface FoundTarget {
+  where: string;
+  panel: Panel;
+  target: Target;
+  type: string;
+}
+
+function allTargets(model: DashboardModel): FoundTarget[] {
+  const found: FoundTarget[] = [];
   const walk = (panels: Panel[] | undefined) => {
     for (const panel of panels ?? []) {
       for (const target of panel.targets ?? []) {
-        if (target.expr) queries.push({ where: `panel "${panel.title}" ${target.refId ?? ""}`.trim(), expr: target.expr });
+        const type = datasourceType(target.datasource ?? panel.datasource);
+        found.push({ where: `panel "${panel.title}" ${target.refId ?? ""}`.trim(), panel, target, type });
       }
       walk(panel.panels);
     }
   };
   walk(model.panels);
+  return found;
+}
+
+/** Every PromQL expression: Prometheus targets and Prometheus query variables (what a real Prometheus can run). */
+export function dashboardQueries(model: DashboardModel): DashboardQuery[] {
+  const queries: DashboardQuery[] = [];
+  for (const { where, target, type } of allTargets(model)) {
+    if (type === "prometheus" && target.expr) queries.push({ where, expr: target.expr });
+  }
   for (const variable of model.templating?.list ?? []) {
-    if (variable.type !== "query") continue;
+    if (variable.type !== "query" || datasourceType(variable.datasource) !== "prometheus") continue;
     const query = typeof variable.query === "string" ? variable.query : (variable.query as { query?: string } | undefined)?.query;
     if (query) queries.push({ where: `variable $${variable.name}`, expr: query });
   }
@@ -45,4 +95,147 @@ export function substituteVariables(expr: string, values: Record<string, string>
     return whole;
   });
   return { expr: result, missing };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elasticsearch
+
+/** A target of Grafana's Elasticsearch datasource (Lucene query editor), as far as the checks read it. */
+export interface ElasticsearchTarget {
+  refId?: string;
+  query?: unknown;
+  alias?: unknown;
+  timeField?: unknown;
+  metrics?: { id?: unknown; type?: unknown; field?: unknown; settings?: Record<string, unknown> }[];
+  bucketAggs?: { id?: unknown; type?: unknown; field?: unknown; settings?: Record<string, unknown> }[];
+  [key: string]: unknown;
+}
+
+export interface FoundElasticsearchTarget {
+  where: string;
+  panelType: string;
+  target: ElasticsearchTarget;
+}
+
+export function elasticsearchTargets(model: DashboardModel): FoundElasticsearchTarget[] {
+  return allTargets(model)
+    .filter((found) => found.type === "elasticsearch")
+    .map((found) => ({ where: found.where, panelType: found.panel.type ?? "", target: found.target as ElasticsearchTarget }));
+}
+
+export function elasticsearchVariables(model: DashboardModel): Variable[] {
+  return (model.templating?.list ?? []).filter((variable) => variable.type === "query" && datasourceType(variable.datasource) === "elasticsearch");
+}
+
+/** Metric types of Grafana 12's Elasticsearch query model that need no field / that read one. */
+const METRICS_WITHOUT_FIELD = new Set(["count", "logs", "raw_data", "raw_document"]);
+const METRICS_WITH_FIELD = new Set(["avg", "sum", "min", "max", "extended_stats", "percentiles", "cardinality", "rate"]);
+const BUCKET_TYPES = new Set(["terms", "filters", "date_histogram", "histogram"]);
+
+/**
+ * Problems with one Elasticsearch target: the shape Grafana's Elasticsearch datasource runs (a
+ * Lucene `query`, `metrics` and `bucketAggs` with unique string ids and string settings, the time
+ * field), only the known fields, and a Lucene query that parses. Template variables in the query
+ * are substituted with the values given first.
+ */
+export function elasticsearchTargetProblems(target: ElasticsearchTarget, fields: { time: string; known: string[] }, variables: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const known = new Set(fields.known);
+  if (typeof target.refId !== "string" || target.refId === "") problems.push("no refId");
+  if (target.timeField !== fields.time) problems.push(`timeField is ${JSON.stringify(target.timeField)}, not "${fields.time}"`);
+  if (typeof target.query !== "string") problems.push("query is not a Lucene string");
+  else {
+    const { expr, missing } = substituteVariables(target.query, variables);
+    if (missing.length > 0) problems.push(`query uses unknown variables ${missing.join(", ")}`);
+    problems.push(...luceneProblems(expr, known));
+  }
+  const metrics = Array.isArray(target.metrics) ? target.metrics : [];
+  const buckets = Array.isArray(target.bucketAggs) ? target.bucketAggs : undefined;
+  if (metrics.length === 0) problems.push("no metrics");
+  if (!buckets) problems.push("no bucketAggs array");
+  const ids = [...metrics, ...(buckets ?? [])].map((agg) => agg.id);
+  if (ids.some((id) => typeof id !== "string" || !/^\d+$/.test(id))) problems.push(`aggregation ids must be numeric strings: ${JSON.stringify(ids)}`);
+  if (new Set(ids).size !== ids.length) problems.push(`aggregation ids repeat: ${JSON.stringify(ids)}`);
+
+  for (const metric of metrics) {
+    const type = String(metric.type);
+    if (METRICS_WITH_FIELD.has(type)) {
+      if (typeof metric.field !== "string" || !known.has(metric.field)) problems.push(`metric ${type} reads unknown field ${JSON.stringify(metric.field)}`);
+    } else if (!METRICS_WITHOUT_FIELD.has(type)) {
+      problems.push(`unknown metric type ${JSON.stringify(metric.type)}`);
+    }
+    problems.push(...stringSettings(`metric ${type}`, metric.settings));
+  }
+  const documentMetric = metrics.find((metric) => ["logs", "raw_data", "raw_document"].includes(String(metric.type)));
+  if (documentMetric) {
+    // Grafana sends these as a plain search: alone, without bucket aggregations.
+    if (metrics.length !== 1) problems.push(`a ${String(documentMetric.type)} query must have that one metric only`);
+    if ((buckets ?? []).length > 0) problems.push(`a ${String(documentMetric.type)} query takes no bucket aggregations`);
+  }
+  (buckets ?? []).forEach((bucket, index) => {
+    const type = String(bucket.type);
+    if (!BUCKET_TYPES.has(type)) problems.push(`unknown bucket aggregation ${JSON.stringify(bucket.type)}`);
+    if (type !== "filters" && (typeof bucket.field !== "string" || !known.has(bucket.field))) {
+      problems.push(`bucket ${type} on unknown field ${JSON.stringify(bucket.field)}`);
+    }
+    problems.push(...stringSettings(`bucket ${type}`, bucket.settings));
+    if (type === "date_histogram") {
+      if (bucket.field !== fields.time) problems.push(`date_histogram on ${JSON.stringify(bucket.field)}, not the time field`);
+      // Grafana builds a time series only from a date_histogram that is the innermost (last) bucket.
+      if (index !== (buckets ?? []).length - 1) problems.push("the date_histogram must be the last bucket aggregation");
+    }
+    if (type === "terms") {
+      const settings = bucket.settings ?? {};
+      if (!["asc", "desc"].includes(String(settings.order))) problems.push(`terms order ${JSON.stringify(settings.order)} is not asc or desc`);
+      const orderBy = String(settings.orderBy);
+      if (!["_count", "_term", "_key"].includes(orderBy) && !metrics.some((metric) => metric.id === orderBy)) {
+        problems.push(`terms orderBy ${JSON.stringify(settings.orderBy)} is neither _count/_term nor a metric id`);
+      }
+      if (!/^\d+$/.test(String(settings.size)) || Number(settings.size) < 1) problems.push(`terms size ${JSON.stringify(settings.size)} is not a positive number`);
+    }
+  });
+  return problems;
+}
+
+/** Grafana's Elasticsearch editor stores every setting as a string (`"auto"`, `"10"`, `"500"`). */
+function stringSettings(what: string, settings: Record<string, unknown> | undefined): string[] {
+  return Object.entries(settings ?? {})
+    .filter(([, value]) => typeof value !== "string")
+    .map(([key, value]) => `${what} setting ${key} is ${JSON.stringify(value)}, not a string`);
+}
+
+/**
+ * A small Lucene query-string check: balanced quotes and parentheses, `field:` only on known fields,
+ * boolean operators in capitals, no operator dangling at an end or next to another.
+ */
+export function luceneProblems(query: string, knownFields: Set<string>): string[] {
+  const problems: string[] = [];
+  // Drop escaped characters and quoted phrases, keeping a placeholder term.
+  let rest = query.replace(/\\./g, "x");
+  const quotes = (rest.match(/"/g) ?? []).length;
+  if (quotes % 2 !== 0) return [`unbalanced quotes in ${JSON.stringify(query)}`];
+  rest = rest.replace(/"[^"]*"/g, "x");
+
+  let depth = 0;
+  for (const char of rest) {
+    if (char === "(") depth++;
+    if (char === ")") depth--;
+    if (depth < 0) break;
+  }
+  if (depth !== 0) problems.push(`unbalanced parentheses in ${JSON.stringify(query)}`);
+
+  for (const match of rest.matchAll(/([A-Za-z_@][\w.@]*)\s*:/g)) {
+    if (!knownFields.has(match[1])) problems.push(`unknown field ${match[1]} in ${JSON.stringify(query)}`);
+  }
+  if (/\b(and|or|not)\b/.test(rest.replace(/[\w.@]+\s*:\s*[^\s()]+/g, "x"))) problems.push(`lowercase boolean operator in ${JSON.stringify(query)}`);
+  const tokens = rest.replace(/[()]/g, " ").trim().split(/\s+/).filter(Boolean);
+  const operators = new Set(["AND", "OR", "NOT"]);
+  if (tokens.length === 0) problems.push("empty query (use * for all)");
+  if (tokens.length > 0 && ["AND", "OR"].includes(tokens[0])) problems.push(`query starts with ${tokens[0]}`);
+  if (tokens.length > 0 && operators.has(tokens[tokens.length - 1])) problems.push(`query ends with ${tokens[tokens.length - 1]}`);
+  for (let i = 1; i < tokens.length; i++) {
+    if (["AND", "OR"].includes(tokens[i]) && operators.has(tokens[i - 1])) problems.push(`${tokens[i - 1]} ${tokens[i]} in ${JSON.stringify(query)}`);
+  }
+  if (/:\s*($|[)\s])/.test(rest)) problems.push(`a field without a value in ${JSON.stringify(query)}`);
+  return problems;
 }

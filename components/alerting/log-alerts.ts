@@ -1,0 +1,131 @@
+/**
+ * Alerts on the logs, built in code because their thresholds come from the stack config: a
+ * service's error lines above the stack's threshold, and (per service, optional) a service that
+ * stopped logging. Same shape and machinery as the rule-file alerts: one Grafana rule group.
+ * Queries use Grafana's Elasticsearch datasource model (count, terms on `service.name`,
+ * date_histogram), reduced over the window and compared with a threshold.
+ */
+import type { LogsConfig } from "../config/resolve";
+import type { ServiceConfig } from "../config/schema";
+import { durationMs } from "../config/resolve";
+import { EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
+import { ERROR_LEVELS } from "../logs/kibana-bodies";
+
+export const LOG_ALERT_GROUP = "atra-logs";
+const RUNBOOK = "docs/runbook.md";
+
+export interface LogAlertContext {
+  elasticsearchDatasourceUid: string;
+  /** Interval of the group (Prometheus duration). */
+  interval: string;
+  runbookBaseUrl?: string;
+}
+
+/** Lucene query for error lines, the same levels as Kibana's saved search. */
+export const ERROR_LINES_QUERY = `log.level:(${ERROR_LEVELS.join(" OR ")})`;
+
+export function logAlertGroup(logs: LogsConfig, services: ServiceConfig[], context: LogAlertContext): GrafanaRuleGroup {
+  const rules: GrafanaRule[] = [errorRateRule(logs, context)];
+  for (const service of services) if (service.maxLogSilence && service.logs?.length) rules.push(silenceRule(service.name, service.maxLogSilence, context));
+  return { name: LOG_ALERT_GROUP, intervalSeconds: durationMs(context.interval) / 1000, rules, source: "stack config (logs)" };
+}
+
+function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule {
+  const windowSeconds = durationMs(logs.errorRateWindow) / 1000;
+  return {
+    uid: ruleUid(LOG_ALERT_GROUP, "ServiceLogErrorsHigh"),
+    name: "ServiceLogErrorsHigh",
+    for: "0s",
+    condition: "ABOVE",
+    datas: [
+      elasticsearchCount("A", ERROR_LINES_QUERY, windowSeconds, context.elasticsearchDatasourceUid, true),
+      reduceSum("TOTAL", "A"),
+      threshold("ABOVE", "TOTAL", "gt", logs.errorRateThreshold),
+    ],
+    // No error line at all in the window is the healthy case.
+    noDataState: "OK",
+    execErrState: "Alerting",
+    labels: { severity: "warning", service: '{{ index $labels "service.name" }}' },
+    annotations: {
+      summary: `{{ index $labels "service.name" }} logged {{ $values.TOTAL.Value }} error lines in ${logs.errorRateWindow}`,
+      description: `More than ${logs.errorRateThreshold} lines at level ${ERROR_LEVELS.join("/")} within ${logs.errorRateWindow} (logs.errorRateThreshold, logs.errorRateWindow). Open the Logs dashboard or Kibana's "Recent errors" search for the messages.`,
+      runbook_url: runbook("servicelogerrorshigh", context),
+    },
+    isPaused: false,
+  };
+}
+
+function silenceRule(service: string, maxSilence: string, context: LogAlertContext): GrafanaRule {
+  const windowSeconds = durationMs(maxSilence) / 1000;
+  const alert = "ServiceStoppedLogging";
+  return {
+    uid: ruleUid(LOG_ALERT_GROUP, `${alert}/${service}`),
+    // One rule per service: a silent service has no series to group by, so it needs its own query.
+    name: `${alert} ${service}`,
+    for: "0s",
+    condition: "SILENT",
+    datas: [
+      elasticsearchCount("A", `service.name:"${service}"`, windowSeconds, context.elasticsearchDatasourceUid, false),
+      reduceSum("TOTAL", "A"),
+      threshold("SILENT", "TOTAL", "lt", 1),
+    ],
+    // No data here means no line at all (or no data stream yet): that is what this alert is for.
+    noDataState: "Alerting",
+    execErrState: "Alerting",
+    labels: { severity: "warning", service },
+    annotations: {
+      summary: `${service} wrote no log line in ${maxSilence}`,
+      description: `No line from ${service} reached the log data stream within ${maxSilence} (services[].maxLogSilence). Either the service stopped, or shipping broke: check the service, then the shipper.`,
+      runbook_url: runbook("servicestoppedlogging", context),
+    },
+    isPaused: false,
+  };
+}
+
+/** Count of matching lines per minute over the window; split per service when `byService`. */
+function elasticsearchCount(refId: string, query: string, windowSeconds: number, datasourceUid: string, byService: boolean): RuleQuery {
+  const bucketAggs = [
+    ...(byService ? [{ id: "2", type: "terms", field: "service.name", settings: { size: "500", order: "desc", orderBy: "_count", min_doc_count: "1" } }] : []),
+    { id: "3", type: "date_histogram", field: "@timestamp", settings: { interval: "1m", min_doc_count: "0", trimEdges: "0" } },
+  ];
+  return {
+    refId,
+    datasourceUid,
+    queryType: "",
+    relativeTimeRange: { from: windowSeconds, to: 0 },
+    model: JSON.stringify({
+      refId,
+      datasource: { type: "elasticsearch", uid: datasourceUid },
+      query,
+      queryType: "lucene",
+      alias: "",
+      metrics: [{ id: "1", type: "count" }],
+      bucketAggs,
+      timeField: "@timestamp",
+      intervalMs: 60_000,
+      maxDataPoints: 43200,
+    }),
+  };
+}
+
+function reduceSum(refId: string, input: string): RuleQuery {
+  return expression(refId, { type: "reduce", expression: input, reducer: "sum", settings: { mode: "" } });
+}
+
+function threshold(refId: string, input: string, type: "gt" | "lt", value: number): RuleQuery {
+  return expression(refId, { type: "threshold", expression: input, conditions: [{ evaluator: { type, params: [value] } }] });
+}
+
+function expression(refId: string, model: Record<string, unknown>): RuleQuery {
+  return {
+    refId,
+    datasourceUid: EXPRESSION_DATASOURCE_UID,
+    queryType: "",
+    relativeTimeRange: { from: 0, to: 0 },
+    model: JSON.stringify({ refId, datasource: { type: "__expr__", uid: EXPRESSION_DATASOURCE_UID }, ...model }),
+  };
+}
+
+function runbook(anchor: string, context: LogAlertContext): string {
+  return resolveRunbookUrl(`${RUNBOOK}#${anchor}`, context.runbookBaseUrl);
+}

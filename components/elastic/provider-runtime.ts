@@ -1,0 +1,763 @@
+/**
+ * The dynamic providers (CRUD against Elasticsearch and Kibana) for the logs stage's objects.
+ *
+ * Pulumi serializes each provider object with `pulumi.runtime.serializeFunction` when a resource is
+ * constructed and the dynamic-provider host later loads that text as a module of its own. So this
+ * file is self-contained on purpose: no runtime imports (only `import type`, which compiles away),
+ * packages are `require`d inside the functions that use them, and every helper a provider calls is
+ * a function of this module, serialized along with it. Nothing here may capture a secret value.
+ *
+ * Rules kept by every provider: create is an idempotent upsert; read answers `pulumi refresh`
+ * (404 means gone, drift shows up as a changed body); diff compares only what the program set;
+ * a changed name/id replaces, anything else updates in place; delete tolerates 404; calls retry with
+ * bounded backoff while the server starts; errors name the object, the call, the HTTP status and
+ * the server's error type and reason, and never contain a password.
+ */
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { Client, estypes } from "@elastic/elasticsearch";
+import type { ElasticConnection, RetryOptions } from "./connection";
+
+// ---------------------------------------------------------------------------------------------
+// Input and state shapes (inputs and outputs are the same: outputs echo the inputs).
+
+/** Request body type: the client's request type without path/query parameters. */
+type BodyOf<Request, PathAndQuery extends keyof Request> = Omit<
+  Request,
+  PathAndQuery | "body" | "querystring" | keyof estypes.RequestBase
+>;
+
+export type RoleBody = BodyOf<estypes.SecurityPutRoleRequest, "name" | "refresh">;
+export type IlmPolicyBody = BodyOf<estypes.IlmPutLifecycleRequest, "name" | "master_timeout" | "timeout">;
+export type IndexTemplateBody = BodyOf<estypes.IndicesPutIndexTemplateRequest, "name" | "create" | "master_timeout" | "cause">;
+export type IngestPipelineBody = BodyOf<estypes.IngestPutPipelineRequest, "id" | "master_timeout" | "timeout" | "if_version">;
+/** A native user's fields other than its name and password. */
+export type UserBody = Pick<estypes.SecurityPutUserRequest, "roles" | "full_name" | "email" | "metadata" | "enabled">;
+
+export interface ObjectState<Body> {
+  connection: ElasticConnection;
+  /** The object's name (the pipeline's id for ingest pipelines). */
+  name: string;
+  body: Body;
+  retry?: RetryOptions;
+}
+
+export interface UserState {
+  connection: ElasticConnection;
+  name: string;
+  password: string;
+  body: UserBody;
+  retry?: RetryOptions;
+}
+
+export interface BuiltinPasswordState {
+  connection: ElasticConnection;
+  /** A reserved user, e.g. `kibana_system`. */
+  name: string;
+  password: string;
+  retry?: RetryOptions;
+}
+
+/** Kibana's data view object as the data views API takes it (`data_view`), with a fixed id. */
+export interface DataViewSpec {
+  id: string;
+  title: string;
+  name?: string;
+  timeFieldName?: string;
+  allowNoIndex?: boolean;
+  sourceFilters?: { value: string }[];
+  fieldFormats?: Record<string, unknown>;
+  fieldAttrs?: Record<string, unknown>;
+  runtimeFieldMap?: Record<string, unknown>;
+  fields?: Record<string, unknown>;
+  type?: string;
+  typeMeta?: Record<string, unknown>;
+}
+
+export interface DataViewState {
+  connection: ElasticConnection;
+  dataView: DataViewSpec;
+  /** Kibana space; the default space when absent. */
+  spaceId?: string;
+  retry?: RetryOptions;
+}
+
+export interface SavedObjectReference {
+  name: string;
+  type: string;
+  id: string;
+}
+
+export interface SavedObjectState {
+  connection: ElasticConnection;
+  /** Saved object type, e.g. `search`. */
+  type: string;
+  /** Fixed saved object id. */
+  objectId: string;
+  attributes: Record<string, unknown>;
+  references?: SavedObjectReference[];
+  spaceId?: string;
+  retry?: RetryOptions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and retry.
+
+/** What went wrong with one call, in the server's words. */
+interface Failure {
+  status?: number;
+  type?: string;
+  reason: string;
+  retryable: boolean;
+}
+
+const RETRYABLE_STATUS = [429, 502, 503, 504];
+const RETRYABLE_CODES = ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT"];
+/** Elasticsearch 5xx errors seen while a node starts (security index, cluster state, master). */
+const NOT_READY = /security index|\.security|unavailable_shards|no_shard_available|not recovered|state not recovered|master_not_discovered|cluster_block|node_not_connected|node_closed/i;
+
+function settings(retry: RetryOptions | undefined) {
+  return {
+    maxElapsedMs: retry?.maxElapsedMs ?? 120_000,
+    initialDelayMs: retry?.initialDelayMs ?? 1_000,
+    maxDelayMs: retry?.maxDelayMs ?? 15_000,
+    requestTimeoutMs: retry?.requestTimeoutMs ?? 30_000,
+  };
+}
+
+/** Replaces every secret that might have slipped into a message. */
+function scrub(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 3) out = out.split(secret).join("[secret]");
+  return out;
+}
+
+function describeFailure(failure: Failure): string {
+  const status = failure.status !== undefined ? `HTTP ${failure.status} ` : "";
+  const type = failure.type ? `${failure.type}: ` : "";
+  return `${status}${type}${failure.reason}`;
+}
+
+function statusRetryable(status: number, type: string | undefined, reason: string): boolean {
+  if (RETRYABLE_STATUS.includes(status)) return true;
+  return status >= 500 && NOT_READY.test(`${type ?? ""} ${reason}`);
+}
+
+/** A failure from the Elasticsearch client (ResponseError, ConnectionError, TimeoutError, ...). */
+function esFailure(error: unknown): Failure {
+  const err = error as { name?: string; message?: string; meta?: { statusCode?: number; body?: unknown } };
+  if (err && err.name === "ResponseError" && err.meta) {
+    const status = err.meta.statusCode ?? 0;
+    const body = err.meta.body as { error?: unknown } | string | undefined;
+    let type: string | undefined;
+    let reason: string;
+    if (body && typeof body === "object" && body.error && typeof body.error === "object") {
+      const e = body.error as { type?: string; reason?: string; root_cause?: { type?: string; reason?: string }[] };
+      type = e.type ?? e.root_cause?.[0]?.type;
+      reason = e.reason ?? e.root_cause?.[0]?.reason ?? JSON.stringify(e);
+    } else if (body && typeof body === "object" && typeof body.error === "string") {
+      reason = body.error;
+    } else {
+      reason = typeof body === "string" ? body : JSON.stringify(body ?? null);
+    }
+    return { status, type, reason, retryable: statusRetryable(status, type, reason) };
+  }
+  const name = err?.name ?? "Error";
+  const message = err?.message ?? String(error);
+  const retryable = name === "ConnectionError" || name === "TimeoutError" || name === "NoLivingConnectionsError";
+  return { type: name, reason: message, retryable };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs `attempt` until it succeeds, fails for good, or the retry budget is spent. */
+async function withRetry<T>(what: string, secrets: string[], retry: RetryOptions | undefined, classify: (error: unknown) => Failure, attempt: () => Promise<T>): Promise<T> {
+  const limits = settings(retry);
+  const started = Date.now();
+  let delay = limits.initialDelayMs;
+  for (let count = 1; ; count++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const failure = classify(error);
+      const elapsed = Date.now() - started;
+      if (!failure.retryable || elapsed + delay > limits.maxElapsedMs) {
+        const tries = count > 1 ? ` (gave up after ${count} attempts in ${Math.round(elapsed / 1000)} s)` : "";
+        const wrapped = new Error(scrub(`${what} failed: ${describeFailure(failure)}${tries}`, secrets)) as Error & { status?: number; errorType?: string };
+        wrapped.status = failure.status;
+        wrapped.errorType = failure.type;
+        throw wrapped;
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, limits.maxDelayMs);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elasticsearch calls (official client, one client per attempt so no dead-connection state lingers).
+
+function newClient(connection: ElasticConnection, retry: RetryOptions | undefined, auth?: { username: string; password: string }): Client {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Client: EsClient } = require("@elastic/elasticsearch") as typeof import("@elastic/elasticsearch");
+  return new EsClient({
+    node: connection.url,
+    auth: auth ?? { username: connection.username, password: connection.password },
+    maxRetries: 0,
+    requestTimeout: settings(retry).requestTimeoutMs,
+    sniffOnStart: false,
+  });
+}
+
+async function esCall<T>(what: string, state: { connection: ElasticConnection; retry?: RetryOptions }, call: (client: Client) => Promise<T>, extraSecrets: string[] = []): Promise<T> {
+  return withRetry(what, [state.connection.password, ...extraSecrets], state.retry, esFailure, async () => {
+    const client = newClient(state.connection, state.retry);
+    try {
+      return await call(client);
+    } finally {
+      await client.close();
+    }
+  });
+}
+
+function isNotFound(error: unknown): boolean {
+  const err = error as { name?: string; meta?: { statusCode?: number } };
+  return err?.name === "ResponseError" && err.meta?.statusCode === 404;
+}
+
+/** The call's value, or undefined when the server answers 404. */
+async function unless404<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Authenticates as `name` (GET _security/_authenticate): true when the password works, false on 401.
+ * Connection problems and startup errors are retried like every other call.
+ */
+async function passwordWorks(state: { connection: ElasticConnection; retry?: RetryOptions }, name: string, password: string): Promise<boolean> {
+  const what = `Elasticsearch GET _security/_authenticate as user "${name}"`;
+  return withRetry(what, [state.connection.password, password], state.retry, esFailure, async () => {
+    const client = newClient(state.connection, state.retry, { username: name, password });
+    try {
+      const me = await client.security.authenticate();
+      return me.username === name;
+    } catch (error) {
+      const err = error as { name?: string; meta?: { statusCode?: number } };
+      if (err?.name === "ResponseError" && err.meta?.statusCode === 401) return false;
+      throw error;
+    } finally {
+      await client.close();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing what the program set with what the server has.
+
+/** JSON with sorted keys; `undefined` members dropped (as in state). */
+function canonical(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== undefined) out[key] = sortKeys(item);
+    }
+    return out;
+  }
+  return value;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/**
+ * True when every value the program set is on the server. Extra server fields (defaults the server
+ * adds) are ignored; scalars compare by their text (`"1"` equals `1`), arrays element-wise.
+ */
+function covers(actual: unknown, desired: unknown): boolean {
+  if (desired === undefined) return true;
+  if (desired === null || typeof desired !== "object") {
+    if (actual === desired) return true;
+    if (actual === null || actual === undefined || typeof actual === "object") return false;
+    return String(actual) === String(desired);
+  }
+  if (Array.isArray(desired)) {
+    return Array.isArray(actual) && actual.length === desired.length && desired.every((item, index) => covers(actual[index], item));
+  }
+  if (!actual || typeof actual !== "object" || Array.isArray(actual)) return false;
+  return Object.entries(desired as Record<string, unknown>).every(([key, item]) => covers((actual as Record<string, unknown>)[key], item));
+}
+
+/** The server's values for the top-level keys the program set: what state records after drift. */
+function project(actual: Record<string, unknown>, desired: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(desired)) if (actual[key] !== undefined) out[key] = actual[key];
+  return out;
+}
+
+/** Index settings as flat keys without the `index.` prefix, values as text (how ES stores them). */
+function flattenSettings(settingsValue: unknown): Record<string, string> | undefined {
+  if (!settingsValue || typeof settingsValue !== "object") return undefined;
+  const out: Record<string, string> = {};
+  const walk = (value: unknown, at: string) => {
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      for (const [key, item] of Object.entries(value)) walk(item, at ? `${at}.${key}` : key);
+    } else {
+      out[at.startsWith("index.") ? at.slice("index.".length) : at] = Array.isArray(value) ? JSON.stringify(value.map(String)) : String(value);
+    }
+  };
+  walk(settingsValue, "");
+  return out;
+}
+
+function normalizeTemplate(body: Record<string, unknown>): Record<string, unknown> {
+  const template = body.template as Record<string, unknown> | undefined;
+  if (!template || !template.settings) return body;
+  return { ...body, template: { ...template, settings: flattenSettings(template.settings) } };
+}
+
+function validUrl(url: unknown): boolean {
+  return typeof url === "string" && /^https?:\/\/[^/]/.test(url);
+}
+
+function connectionFailures(connection: ElasticConnection | undefined): dynamic.CheckFailure[] {
+  const failures: dynamic.CheckFailure[] = [];
+  // Values not known yet (preview) arrive as a placeholder string; only check what is known.
+  if (isUnknown(connection)) return failures;
+  if (!connection || typeof connection !== "object") return [{ property: "connection", reason: "connection { url, username, password } is required" }];
+  if (connection.url !== undefined && !validUrl(connection.url) && !isUnknown(connection.url)) {
+    failures.push({ property: "connection", reason: `connection.url must be an http(s) URL, not ${JSON.stringify(connection.url)}` });
+  }
+  if (!connection.username) failures.push({ property: "connection", reason: "connection.username is required" });
+  if (!connection.password) failures.push({ property: "connection", reason: "connection.password is required" });
+  return failures;
+}
+
+/** Pulumi's placeholder for a value not known during preview. */
+function isUnknown(value: unknown): boolean {
+  return value === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elasticsearch objects with a name and a body: role, ILM policy, index template, ingest pipeline.
+
+export interface EsObjectKind<Body> {
+  /** For messages, e.g. `role`. */
+  kind: string;
+  /** REST path of the object, e.g. `_security/role/<name>`. */
+  path(name: string): string;
+  put(client: Client, name: string, body: Body): Promise<unknown>;
+  /** The object as the server has it, comparable with a body; undefined on 404. */
+  get(client: Client, name: string): Promise<Record<string, unknown> | undefined>;
+  remove(client: Client, name: string): Promise<unknown>;
+  /** Brings server and program bodies to one form before comparing (e.g. index settings). */
+  normalize?(body: Record<string, unknown>): Record<string, unknown>;
+}
+
+function esObjectProvider<Body>(spec: EsObjectKind<Body>): dynamic.ResourceProvider {
+  const label = (name: string) => `Elasticsearch ${spec.kind} "${name}"`;
+  const upsert = async (state: ObjectState<Body>) => {
+    await esCall(`${label(state.name)}: PUT ${spec.path(state.name)}`, state, (client) => spec.put(client, state.name, state.body));
+  };
+  return {
+    async check(_olds: ObjectState<Body>, news: ObjectState<Body>) {
+      const failures = connectionFailures(news.connection);
+      if (!news.name || typeof news.name !== "string") failures.push({ property: "name", reason: `${spec.kind} name is required` });
+      if (!isUnknown(news.body) && (!news.body || typeof news.body !== "object")) failures.push({ property: "body", reason: `${spec.kind} body must be an object` });
+      return { inputs: news, failures };
+    },
+    async create(inputs: ObjectState<Body>) {
+      await upsert(inputs);
+      return { id: inputs.name, outs: inputs };
+    },
+    async read(id: string, props: ObjectState<Body>) {
+      const name = props.name ?? id;
+      const live = await esCall(`${label(name)}: GET ${spec.path(name)}`, props, (client) => spec.get(client, name));
+      if (!live) return { id: "", props: {} };
+      const desired = (props.body ?? {}) as Record<string, unknown>;
+      const norm = spec.normalize ?? ((body: Record<string, unknown>) => body);
+      const body = covers(norm(live), norm(desired)) ? desired : project(live, desired);
+      return { id, props: { ...props, name, body } };
+    },
+    async diff(_id: string, olds: ObjectState<Body>, news: ObjectState<Body>) {
+      const replaces = olds.name !== news.name ? ["name"] : [];
+      const changed = replaces.length > 0 || !same(olds.body, news.body) || !same(olds.connection, news.connection);
+      return { changes: changed, replaces };
+    },
+    async update(_id: string, _olds: ObjectState<Body>, news: ObjectState<Body>) {
+      await upsert(news);
+      return { outs: news };
+    },
+    async delete(id: string, props: ObjectState<Body>) {
+      const name = props.name ?? id;
+      await esCall(`${label(name)}: DELETE ${spec.path(name)}`, props, (client) => unless404(spec.remove(client, name)));
+    },
+  };
+}
+
+const roleKind: EsObjectKind<RoleBody> = {
+  kind: "role",
+  path: (name) => `_security/role/${name}`,
+  put: (client, name, body) => {
+    const request: estypes.SecurityPutRoleRequest = { ...body, name };
+    return client.security.putRole(request);
+  },
+  get: async (client, name) => {
+    const found = await unless404(client.security.getRole({ name }));
+    return found?.[name] as Record<string, unknown> | undefined;
+  },
+  remove: (client, name) => client.security.deleteRole({ name }),
+};
+
+const ilmPolicyKind: EsObjectKind<IlmPolicyBody> = {
+  kind: "ILM policy",
+  path: (name) => `_ilm/policy/${name}`,
+  put: (client, name, body) => {
+    const request: estypes.IlmPutLifecycleRequest = { ...body, name };
+    return client.ilm.putLifecycle(request);
+  },
+  get: async (client, name) => {
+    const found = await unless404(client.ilm.getLifecycle({ name }));
+    const entry = found?.[name];
+    return entry ? { policy: entry.policy } : undefined;
+  },
+  remove: (client, name) => client.ilm.deleteLifecycle({ name }),
+};
+
+const indexTemplateKind: EsObjectKind<IndexTemplateBody> = {
+  kind: "index template",
+  path: (name) => `_index_template/${name}`,
+  put: (client, name, body) => {
+    const request: estypes.IndicesPutIndexTemplateRequest = { ...body, name };
+    return client.indices.putIndexTemplate(request);
+  },
+  get: async (client, name) => {
+    const found = await unless404(client.indices.getIndexTemplate({ name }));
+    const entry = found?.index_templates.find((template) => template.name === name);
+    return entry ? (entry.index_template as unknown as Record<string, unknown>) : undefined;
+  },
+  remove: (client, name) => client.indices.deleteIndexTemplate({ name }),
+  normalize: normalizeTemplate,
+};
+
+const ingestPipelineKind: EsObjectKind<IngestPipelineBody> = {
+  kind: "ingest pipeline",
+  path: (name) => `_ingest/pipeline/${name}`,
+  put: (client, name, body) => {
+    const request: estypes.IngestPutPipelineRequest = { ...body, id: name };
+    return client.ingest.putPipeline(request);
+  },
+  get: async (client, name) => {
+    const found = await unless404(client.ingest.getPipeline({ id: name }));
+    return found?.[name] as Record<string, unknown> | undefined;
+  },
+  remove: (client, name) => client.ingest.deletePipeline({ id: name }),
+};
+
+export const roleProvider = esObjectProvider(roleKind);
+export const ilmPolicyProvider = esObjectProvider(ilmPolicyKind);
+export const indexTemplateProvider = esObjectProvider(indexTemplateKind);
+export const ingestPipelineProvider = esObjectProvider(ingestPipelineKind);
+
+// ---------------------------------------------------------------------------------------------
+// Native user (PUT _security/user/<name>) and a reserved user's password (PUT .../_password, as the client sends it).
+
+function userProvider(): dynamic.ResourceProvider {
+  const label = (name: string) => `Elasticsearch user "${name}"`;
+  const upsert = async (state: UserState) => {
+    await esCall(
+      `${label(state.name)}: PUT _security/user/${state.name}`,
+      state,
+      (client) => {
+        const request: estypes.SecurityPutUserRequest = { ...state.body, username: state.name, password: state.password };
+        return client.security.putUser(request);
+      },
+      [state.password],
+    );
+  };
+  return {
+    async check(_olds: UserState, news: UserState) {
+      const failures = connectionFailures(news.connection);
+      if (!news.name) failures.push({ property: "name", reason: "user name is required" });
+      if (typeof news.password === "string" && !isUnknown(news.password) && news.password.length < 6) {
+        failures.push({ property: "password", reason: "Elasticsearch passwords must be at least 6 characters long" });
+      }
+      return { inputs: news, failures };
+    },
+    async create(inputs: UserState) {
+      await upsert(inputs);
+      return { id: inputs.name, outs: inputs };
+    },
+    async read(id: string, props: UserState) {
+      const name = props.name ?? id;
+      const found = await esCall(`${label(name)}: GET _security/user/${name}`, props, (client) => unless404(client.security.getUser({ username: name })));
+      const live = found?.[name] as Record<string, unknown> | undefined;
+      if (!live) return { id: "", props: {} };
+      const desired = (props.body ?? {}) as Record<string, unknown>;
+      const body = covers(live, desired) ? desired : project(live, desired);
+      // A password changed behind Pulumi's back shows as a change (an empty one) for the next update.
+      let password = props.password;
+      if (live.enabled !== false && !(await passwordWorks(props, name, props.password))) password = "";
+      return { id, props: { ...props, name, body, password } };
+    },
+    async diff(_id: string, olds: UserState, news: UserState) {
+      const replaces = olds.name !== news.name ? ["name"] : [];
+      const changed = replaces.length > 0 || !same(olds.body, news.body) || olds.password !== news.password || !same(olds.connection, news.connection);
+      return { changes: changed, replaces };
+    },
+    async update(_id: string, _olds: UserState, news: UserState) {
+      await upsert(news);
+      return { outs: news };
+    },
+    async delete(id: string, props: UserState) {
+      const name = props.name ?? id;
+      await esCall(`${label(name)}: DELETE _security/user/${name}`, props, (client) => unless404(client.security.deleteUser({ username: name })));
+    },
+  };
+}
+
+function builtinPasswordProvider(): dynamic.ResourceProvider {
+  const setPassword = async (state: BuiltinPasswordState) => {
+    await esCall(
+      `Elasticsearch built-in user "${state.name}": PUT _security/user/${state.name}/_password`,
+      state,
+      (client) => {
+        const request: estypes.SecurityChangePasswordRequest = { username: state.name, password: state.password };
+        return client.security.changePassword(request);
+      },
+      [state.password],
+    );
+  };
+  return {
+    async check(_olds: BuiltinPasswordState, news: BuiltinPasswordState) {
+      const failures = connectionFailures(news.connection);
+      if (!news.name) failures.push({ property: "name", reason: "user name is required" });
+      if (typeof news.password === "string" && !isUnknown(news.password) && news.password.length < 6) {
+        failures.push({ property: "password", reason: "Elasticsearch passwords must be at least 6 characters long" });
+      }
+      return { inputs: news, failures };
+    },
+    async create(inputs: BuiltinPasswordState) {
+      await setPassword(inputs);
+      return { id: inputs.name, outs: inputs };
+    },
+    async read(id: string, props: BuiltinPasswordState) {
+      const name = props.name ?? id;
+      const works = await passwordWorks(props, name, props.password);
+      return { id, props: { ...props, name, password: works ? props.password : "" } };
+    },
+    async diff(_id: string, olds: BuiltinPasswordState, news: BuiltinPasswordState) {
+      const replaces = olds.name !== news.name ? ["name"] : [];
+      const changed = replaces.length > 0 || olds.password !== news.password || !same(olds.connection, news.connection);
+      return { changes: changed, replaces };
+    },
+    async update(_id: string, _olds: BuiltinPasswordState, news: BuiltinPasswordState) {
+      await setPassword(news);
+      return { outs: news };
+    },
+    // A reserved user cannot be deleted; destroying the resource leaves the password as it is.
+    async delete() {},
+  };
+}
+
+export const nativeUserProvider = userProvider();
+export const builtinUserPasswordProvider = builtinPasswordProvider();
+
+// ---------------------------------------------------------------------------------------------
+// Kibana REST (global fetch, basic auth, kbn-xsrf).
+
+interface KibanaResponse {
+  status: number;
+  body: unknown;
+}
+
+function kibanaFailure(error: unknown): Failure {
+  const err = error as { kibana?: KibanaResponse; name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err && err.kibana) {
+    const { status, body } = err.kibana;
+    const parsed = body as { error?: string; message?: string } | string | null;
+    let type: string | undefined;
+    let reason: string;
+    if (parsed && typeof parsed === "object") {
+      type = parsed.error;
+      reason = parsed.message ?? JSON.stringify(parsed);
+    } else {
+      reason = String(parsed ?? "");
+    }
+    return { status, type, reason, retryable: statusRetryable(status, type, reason) };
+  }
+  const code = err?.cause?.code;
+  if (code) return { type: code, reason: err.cause?.message ?? err.message ?? code, retryable: RETRYABLE_CODES.includes(code) };
+  if (err?.name === "TimeoutError" || err?.name === "AbortError") return { type: err.name, reason: err.message ?? "request timed out", retryable: true };
+  return { type: err?.name, reason: err?.message ?? String(error), retryable: false };
+}
+
+function spacePrefix(spaceId: string | undefined): string {
+  return spaceId && spaceId !== "default" ? `/s/${encodeURIComponent(spaceId)}` : "";
+}
+
+/**
+ * One Kibana call with retry. Answers whose status is in `accept` are returned (e.g. 404 on read);
+ * 2xx always is; anything else throws with Kibana's error and message.
+ */
+async function kibanaCall(what: string, state: { connection: ElasticConnection; retry?: RetryOptions }, method: string, path: string, body: unknown, accept: number[] = []): Promise<KibanaResponse> {
+  const { connection } = state;
+  const url = connection.url.replace(/\/+$/, "") + path;
+  const authorization = "Basic " + Buffer.from(`${connection.username}:${connection.password}`).toString("base64");
+  return withRetry(`${what}: ${method} ${path}`, [connection.password, authorization], state.retry, kibanaFailure, async () => {
+    const headers: Record<string, string> = { "kbn-xsrf": "true", authorization, accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(settings(state.retry).requestTimeoutMs),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON (e.g. a proxy's error page): keep the text
+    }
+    const result = { status: response.status, body: parsed };
+    if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return result;
+    throw Object.assign(new Error(`HTTP ${response.status}`), { kibana: result });
+  });
+}
+
+/** Fields the data view update API accepts (its schema refuses others, e.g. id). */
+const DATA_VIEW_UPDATABLE = ["title", "name", "timeFieldName", "allowNoIndex", "sourceFilters", "fieldFormats", "runtimeFieldMap", "fields", "type", "typeMeta"];
+
+function dataViewProvider(): dynamic.ResourceProvider {
+  const label = (state: DataViewState) => `Kibana data view "${state.dataView.id}"`;
+  const base = (state: DataViewState) => `${spacePrefix(state.spaceId)}/api/data_views/data_view`;
+  const updateBody = (spec: DataViewSpec) => {
+    const picked: Record<string, unknown> = {};
+    for (const key of DATA_VIEW_UPDATABLE) if ((spec as unknown as Record<string, unknown>)[key] !== undefined) picked[key] = (spec as unknown as Record<string, unknown>)[key];
+    return { data_view: picked };
+  };
+  const update = (state: DataViewState, accept: number[] = []) =>
+    kibanaCall(label(state), state, "POST", `${base(state)}/${encodeURIComponent(state.dataView.id)}`, updateBody(state.dataView), accept);
+  const create = (state: DataViewState, accept: number[] = []) => kibanaCall(label(state), state, "POST", base(state), { data_view: state.dataView, override: false }, accept);
+  /**
+   * Create, or update when it exists already: an idempotent upsert. Kibana refuses the create with
+   * 409 when the id exists, and (checked first, since 8.x) with "Duplicate data view: <name>" when a
+   * data view of the same name (or title) exists, which is also what our own data view looks like.
+   */
+  const upsert = async (state: DataViewState) => {
+    const created = await create(state, [400, 409]);
+    if (created.status === 400 && !/duplicate data view/i.test(kibanaFailure({ kibana: created }).reason)) {
+      throw new Error(scrub(`${label(state)}: POST ${base(state)} failed: ${describeFailure(kibanaFailure({ kibana: created }))}`, [state.connection.password]));
+    }
+    if (created.status !== 409 && created.status !== 400) return;
+    const updated = await update(state, [404]);
+    if (updated.status === 404) {
+      const conflict = kibanaFailure({ kibana: created });
+      throw new Error(
+        scrub(
+          `${label(state)}: POST ${base(state)} failed: ${describeFailure(conflict)} (and no data view has id "${state.dataView.id}": another data view has the same name or title; delete it or choose another name)`,
+          [state.connection.password],
+        ),
+      );
+    }
+  };
+  return {
+    async check(_olds: DataViewState, news: DataViewState) {
+      const failures = connectionFailures(news.connection);
+      if (!isUnknown(news.dataView) && (!news.dataView || !news.dataView.id)) failures.push({ property: "dataView", reason: "dataView.id is required (a fixed id)" });
+      if (!isUnknown(news.dataView) && (!news.dataView || !news.dataView.title)) failures.push({ property: "dataView", reason: "dataView.title (the index pattern) is required" });
+      return { inputs: news, failures };
+    },
+    async create(inputs: DataViewState) {
+      await upsert(inputs);
+      return { id: inputs.dataView.id, outs: inputs };
+    },
+    async read(id: string, props: DataViewState) {
+      const state = { ...props, dataView: { ...props.dataView, id: props.dataView?.id ?? id } };
+      const found = await kibanaCall(label(state), state, "GET", `${base(state)}/${encodeURIComponent(state.dataView.id)}`, undefined, [404]);
+      if (found.status === 404) return { id: "", props: {} };
+      const live = ((found.body as { data_view?: Record<string, unknown> })?.data_view ?? {}) as Record<string, unknown>;
+      const desired = state.dataView as unknown as Record<string, unknown>;
+      const dataView = covers(live, desired) ? desired : project(live, desired);
+      return { id, props: { ...state, dataView } };
+    },
+    async diff(_id: string, olds: DataViewState, news: DataViewState) {
+      const replaces: string[] = [];
+      if (olds.dataView?.id !== news.dataView?.id) replaces.push("dataView");
+      if ((olds.spaceId ?? "default") !== (news.spaceId ?? "default")) replaces.push("spaceId");
+      const changed = replaces.length > 0 || !same(olds.dataView, news.dataView) || !same(olds.connection, news.connection);
+      return { changes: changed, replaces };
+    },
+    async update(_id: string, _olds: DataViewState, news: DataViewState) {
+      // Gone behind Pulumi's back: create it again.
+      const updated = await update(news, [404]);
+      if (updated.status === 404) await upsert(news);
+      return { outs: news };
+    },
+    async delete(id: string, props: DataViewState) {
+      const state = { ...props, dataView: { ...props.dataView, id: props.dataView?.id ?? id } };
+      await kibanaCall(label(state), state, "DELETE", `${base(state)}/${encodeURIComponent(state.dataView.id)}`, undefined, [404]);
+    },
+  };
+}
+
+function savedObjectProvider(): dynamic.ResourceProvider {
+  const label = (state: SavedObjectState) => `Kibana saved object ${state.type}/${state.objectId}`;
+  const path = (state: SavedObjectState) => `${spacePrefix(state.spaceId)}/api/saved_objects/${encodeURIComponent(state.type)}/${encodeURIComponent(state.objectId)}`;
+  const upsert = async (state: SavedObjectState) => {
+    await kibanaCall(label(state), state, "POST", `${path(state)}?overwrite=true`, { attributes: state.attributes, references: state.references ?? [] });
+  };
+  return {
+    async check(_olds: SavedObjectState, news: SavedObjectState) {
+      const failures = connectionFailures(news.connection);
+      if (!news.type) failures.push({ property: "type", reason: "saved object type is required" });
+      if (!news.objectId) failures.push({ property: "objectId", reason: "a fixed saved object id is required" });
+      if (!isUnknown(news.attributes) && (!news.attributes || typeof news.attributes !== "object")) failures.push({ property: "attributes", reason: "attributes must be an object" });
+      return { inputs: news, failures };
+    },
+    async create(inputs: SavedObjectState) {
+      await upsert(inputs);
+      return { id: `${inputs.type}/${inputs.objectId}`, outs: inputs };
+    },
+    async read(id: string, props: SavedObjectState) {
+      const found = await kibanaCall(label(props), props, "GET", path(props), undefined, [404]);
+      if (found.status === 404) return { id: "", props: {} };
+      const live = (found.body ?? {}) as { attributes?: Record<string, unknown>; references?: SavedObjectReference[] };
+      const attributes = covers(live.attributes, props.attributes) ? props.attributes : project(live.attributes ?? {}, props.attributes);
+      const references = covers(live.references ?? [], props.references ?? []) ? props.references : live.references;
+      return { id, props: { ...props, attributes, references } };
+    },
+    async diff(_id: string, olds: SavedObjectState, news: SavedObjectState) {
+      const replaces: string[] = [];
+      if (olds.type !== news.type) replaces.push("type");
+      if (olds.objectId !== news.objectId) replaces.push("objectId");
+      if ((olds.spaceId ?? "default") !== (news.spaceId ?? "default")) replaces.push("spaceId");
+      const changed =
+        replaces.length > 0 || !same(olds.attributes, news.attributes) || !same(olds.references ?? [], news.references ?? []) || !same(olds.connection, news.connection);
+      return { changes: changed, replaces };
+    },
+    async update(_id: string, _olds: SavedObjectState, news: SavedObjectState) {
+      await upsert(news);
+      return { outs: news };
+    },
+    async delete(_id: string, props: SavedObjectState) {
+      await kibanaCall(label(props), props, "DELETE", path(props), undefined, [404]);
+    },
+  };
+}
+
+export const kibanaDataViewProvider = dataViewProvider();
+export const kibanaSavedObjectProvider = savedObjectProvider();

@@ -1,0 +1,317 @@
+/**
+ * Pure renderers for the logs stage's Elasticsearch objects: names, the ILM policy, the index
+ * template of the data stream, and the writer (Filebeat) and reader (Grafana) roles. No Pulumi
+ * inside; the dynamic providers PUT these bodies as they are. Bodies are typed with the official
+ * client's `estypes`, so `tsc` checks every key against the Elasticsearch API specification.
+ *
+ * The ingest pipeline lives in ./ingest-pipeline.ts and the Kibana bodies in ./kibana-bodies.ts;
+ * both are re-exported here so callers have one import.
+ */
+import type { estypes } from "@elastic/elasticsearch";
+
+export { renderIngestPipeline, PARSE_FAILURE_TAG, TIMESTAMP_FAILURE_TAG, STRUCTLOG_FIELD } from "./ingest-pipeline";
+export { renderDataView, renderRecentErrorsSearch, ERROR_LEVELS } from "./kibana-bodies";
+export type { DataViewBody, SavedSearchBody } from "./kibana-bodies";
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+export interface LogsNaming {
+  /** `logs-atra-<namespace>`: the data stream Filebeat writes to (type `logs`, dataset `atra`). */
+  dataStream: string;
+  ilmPolicy: string;
+  indexTemplate: string;
+  pipeline: string;
+  writerRole: string;
+  writerUser: string;
+  readerRole: string;
+  readerUser: string;
+  /** Kibana data view id (fixed, so the saved search can reference it and a second `up` finds it). */
+  dataViewId: string;
+  recentErrorsSearchId: string;
+}
+
+/** Data stream naming scheme limits (type-dataset-namespace): namespace at most 100 characters, no `-`. */
+const NAMESPACE_MAX_LENGTH = 100;
+
+/**
+ * The data stream namespace for a stack: lowercased, every character outside [a-z0-9_] replaced by
+ * `_` (the scheme forbids `-` in a namespace, and index names must be lowercase). Distinct stack
+ * names can map to the same namespace (`a.b` and `a_b`); each stack has its own cluster here, so
+ * that only matters if several stacks ever share one Elasticsearch.
+ */
+export function dataStreamNamespace(stack: string): string {
+  const namespace = stack.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, NAMESPACE_MAX_LENGTH);
+  if (namespace.length === 0) throw new Error("logsNaming: the stack name must not be empty");
+  return namespace;
+}
+
+/**
+ * Stack slug for the other names: lowercased, anything outside [a-z0-9_-] replaced by `-`. Index
+ * template names follow the index-name rules (lowercase, no spaces, commas, `*`, `#`, ...); ILM
+ * policies, pipelines, roles, users and Kibana ids accept more, so one slug suits them all.
+ */
+export function stackSlug(stack: string): string {
+  const slug = stack.toLowerCase().replace(/[^a-z0-9_-]/g, "-");
+  if (slug.length === 0) throw new Error("logsNaming: the stack name must not be empty");
+  return slug;
+}
+
+export function logsNaming(stack: string): LogsNaming {
+  const slug = stackSlug(stack);
+  const p = `atra-${slug}`;
+  return {
+    dataStream: `logs-atra-${dataStreamNamespace(stack)}`,
+    ilmPolicy: `${p}-logs-ilm`,
+    indexTemplate: `${p}-logs`,
+    pipeline: `${p}-logs-structlog`,
+    writerRole: `${p}-logs-writer`,
+    writerUser: `${p}-filebeat`,
+    readerRole: `${p}-logs-reader`,
+    readerUser: `${p}-grafana-logs`,
+    dataViewId: `${p}-logs-data-view`,
+    recentErrorsSearchId: `${p}-logs-recent-errors`,
+  };
+}
+
+/** Characters Elasticsearch refuses in index and data stream names. */
+const FORBIDDEN_NAME_CHARS = ["\\", "/", "*", "?", '"', "<", ">", "|", " ", ",", "#", ":"];
+const MAX_NAME_BYTES = 255;
+
+/**
+ * Checks a user-supplied data stream name (the config override). Returns an error message, or
+ * undefined when the name is acceptable: lowercase, starts with `logs-` (so Kibana's and Grafana's
+ * logs views see it as logs, and our template, matching the exact name at a higher priority than
+ * the built-in `logs-*-*`, applies), none of the characters Elasticsearch forbids, at most 255 bytes.
+ */
+export function validateDataStreamName(name: string): string | undefined {
+  if (name.length === 0) return "must not be empty";
+  if (name !== name.toLowerCase()) return `must be lowercase, not ${JSON.stringify(name)}`;
+  if (!name.startsWith("logs-") || name.length === "logs-".length) {
+    return `must start with "logs-" and name a dataset (e.g. logs-atra-prod), not ${JSON.stringify(name)}`;
+  }
+  const forbidden = FORBIDDEN_NAME_CHARS.filter((char) => name.includes(char));
+  if (forbidden.length > 0) {
+    return `must not contain ${forbidden.map((char) => JSON.stringify(char)).join(", ")} (Elasticsearch refuses them in index names)`;
+  }
+  const bytes = Buffer.byteLength(name, "utf8");
+  if (bytes > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes, not ${bytes}`;
+  return undefined;
+}
+
+/**
+ * Splits a name that follows the data stream naming scheme (`<type>-<dataset>-<namespace>`, no `-`
+ * inside a part) into its parts; undefined for other names (an override may be `logs-foo`).
+ */
+export function dataStreamParts(dataStream: string): { type: string; dataset: string; namespace: string } | undefined {
+  const parts = dataStream.split("-");
+  if (parts.length !== 3 || parts.some((part) => part.length === 0)) return undefined;
+  const [type, dataset, namespace] = parts as [string, string, string];
+  return { type, dataset, namespace };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ILM policy
+// ---------------------------------------------------------------------------------------------
+
+export interface IlmPolicyOptions {
+  /** Roll the write index over after this age (ES time units: `1d`, `12h`). */
+  rolloverMaxAge: string;
+  /** ... or when its primary shard reaches this size (`10gb`, `512mb`). */
+  rolloverMaxPrimaryShardSize: string;
+  /** Delete a backing index this long after its rollover (`7d`, `30d`). */
+  deleteAfter: string;
+}
+
+const ES_DURATION = /^[1-9][0-9]*(d|h|m|s|ms|micros|nanos)$/;
+const ES_BYTE_SIZE = /^[1-9][0-9]*(b|kb|mb|gb|tb|pb)$/i;
+
+/** A positive whole duration in Elasticsearch's time-unit syntax (`30d`, `12h`, `90m`). */
+export function isEsDuration(value: string): boolean {
+  return ES_DURATION.test(value);
+}
+
+/** A positive whole byte size in Elasticsearch's syntax (`10gb`, `512mb`). */
+export function isEsByteSize(value: string): boolean {
+  return ES_BYTE_SIZE.test(value);
+}
+
+export function renderIlmPolicy(options: IlmPolicyOptions): estypes.IlmPolicy {
+  const problems: string[] = [];
+  if (!isEsDuration(options.rolloverMaxAge)) problems.push(`rolloverMaxAge ${JSON.stringify(options.rolloverMaxAge)} is not a duration like 1d`);
+  if (!isEsByteSize(options.rolloverMaxPrimaryShardSize)) {
+    problems.push(`rolloverMaxPrimaryShardSize ${JSON.stringify(options.rolloverMaxPrimaryShardSize)} is not a size like 10gb`);
+  }
+  if (!isEsDuration(options.deleteAfter)) problems.push(`deleteAfter ${JSON.stringify(options.deleteAfter)} is not a duration like 30d`);
+  if (problems.length > 0) throw new Error(`renderIlmPolicy: ${problems.join("; ")}`);
+  return {
+    _meta: { managed_by: "atra-observability" },
+    phases: {
+      hot: {
+        min_age: "0ms",
+        actions: {
+          rollover: {
+            max_age: options.rolloverMaxAge,
+            max_primary_shard_size: options.rolloverMaxPrimaryShardSize,
+          },
+        },
+      },
+      // In the delete phase min_age counts from the rollover, so data lives about
+      // deleteAfter + rolloverMaxAge at most.
+      delete: {
+        min_age: options.deleteAfter,
+        actions: { delete: {} },
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index template
+// ---------------------------------------------------------------------------------------------
+
+export interface IndexTemplateOptions {
+  dataStream: string;
+  ilmPolicy: string;
+  pipeline: string;
+}
+
+/** The body of PUT _index_template/<name> (the request without its name). */
+export type IndexTemplateBody = Omit<estypes.IndicesPutIndexTemplateRequest, "name">;
+
+/** Above the built-in `logs` template (`logs-*-*`, priority 100), which would otherwise match too. */
+export const INDEX_TEMPLATE_PRIORITY = 200;
+
+/**
+ * Mapping choices:
+ * - Not composed with the built-in `logs@mappings` / `logs@settings` / `ecs@mappings` component
+ *   templates: they change between Elasticsearch versions (9.x turns on logsdb index mode and
+ *   synthetic source for `logs-*-*` through them), and the fields this stack writes are few and
+ *   known. So every field the pipeline and Filebeat produce is mapped here explicitly, with the
+ *   ECS types, and a second `up` against a newer server renders the same template.
+ * - `structlog` is `flattened`: a structlog line carries any keys a developer binds, and as one
+ *   flattened field they cannot grow the mapping without bound nor clash with ECS fields (a
+ *   `host` string under `structlog.host` never meets the `host` object Filebeat sends). Its leaves
+ *   are searchable as keywords (`structlog.user_id: 42`).
+ * - Other strings (Filebeat's agent, input, ecs metadata) map to keyword through a dynamic
+ *   template instead of the default text + keyword pair.
+ * - `@timestamp` is `date_nanos`: structlog writes microseconds, and lines logged within the same
+ *   millisecond keep their order. Kibana and Grafana (>= 7.3) accept date_nanos time fields.
+ * - `data_stream.*` are constant_keyword with the values from the name when it follows the naming
+ *   scheme, so filtering on them works though Filebeat does not send them.
+ */
+/**
+ * `ignore_above` keeps an over-long leaf (a big payload bound to a log call) in _source but out of
+ * the index; without it a value over Lucene's 32766-byte term limit rejects the whole document.
+ * 8191 characters stay under that limit even at 4 bytes a character. The client's specification
+ * lacks this documented flattened parameter, hence the widened type.
+ */
+const STRUCTLOG_MAPPING: estypes.MappingFlattenedProperty & { ignore_above: number } = { type: "flattened", ignore_above: 8191 };
+
+export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplateBody {
+  const parts = dataStreamParts(options.dataStream);
+  const constant = (value: string | undefined): estypes.MappingConstantKeywordProperty =>
+    value === undefined ? { type: "constant_keyword" } : { type: "constant_keyword", value };
+  const keyword: estypes.MappingKeywordProperty = { type: "keyword", ignore_above: 1024 };
+  return {
+    index_patterns: [options.dataStream],
+    data_stream: {},
+    priority: INDEX_TEMPLATE_PRIORITY,
+    _meta: { managed_by: "atra-observability", description: "structlog JSON lines shipped by Filebeat" },
+    template: {
+      settings: {
+        index: {
+          number_of_shards: 1,
+          // A single Elasticsearch node: replicas could never be assigned and would keep the
+          // data stream yellow.
+          number_of_replicas: 0,
+          lifecycle: { name: options.ilmPolicy },
+          default_pipeline: options.pipeline,
+        },
+      },
+      mappings: {
+        dynamic_templates: [{ strings_as_keyword: { match_mapping_type: "string", mapping: { type: "keyword", ignore_above: 1024 } } }],
+        properties: {
+          "@timestamp": { type: "date_nanos" },
+          message: { type: "match_only_text" },
+          tags: keyword,
+          log: {
+            properties: {
+              level: keyword,
+              logger: keyword,
+              file: { properties: { path: keyword } },
+              offset: { type: "long" },
+            },
+          },
+          service: { properties: { name: keyword } },
+          host: { properties: { name: keyword } },
+          error: {
+            properties: {
+              message: { type: "match_only_text" },
+              // As in ECS: wildcard for substring search over whole traces, a text sub-field for
+              // word search.
+              stack_trace: { type: "wildcard", fields: { text: { type: "match_only_text" } } },
+            },
+          },
+          data_stream: {
+            properties: {
+              type: constant(parts?.type),
+              dataset: constant(parts?.dataset),
+              namespace: constant(parts?.namespace),
+            },
+          },
+          structlog: STRUCTLOG_MAPPING,
+        },
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+// ---------------------------------------------------------------------------------------------
+
+/** The body of PUT _security/role/<name> (the request without its name). */
+export type RoleBody = Omit<estypes.SecurityPutRoleRequest, "name">;
+
+/**
+ * Filebeat's writer role, least privilege, after Filebeat's "Grant privileges and roles needed
+ * for publishing" page (9.x). Assumes the shipper config turns setup off (`setup.ilm.enabled:
+ * false`, `setup.template.enabled: false`), because this stack installs policy, template and
+ * pipeline. Naming our pipeline in the output (`output.elasticsearch.pipeline`) is fine: it only
+ * adds a parameter to the bulk request, which needs no pipeline privilege; the template's
+ * default_pipeline applies the same pipeline anyway.
+ * - cluster `monitor`: "required in every configuration": Filebeat reads the cluster's version and
+ *   license when it connects.
+ * - no `read_ilm`: only for the ILM check, which is off with ILM setup off.
+ * - no `read_pipeline`: only for checking module pipelines exist; we use no modules.
+ * - indices `create_doc`: append documents, nothing else (no update, no delete, unlike
+ *   `write`/`index`).
+ * - indices `auto_configure`: create the data stream on the first write (from our template) and
+ *   apply dynamic mapping updates (Filebeat's own metadata fields).
+ */
+export function renderWriterRole(dataStream: string): RoleBody {
+  return {
+    description: `Filebeat: append log events to ${dataStream} (managed by atra-observability)`,
+    cluster: ["monitor"],
+    indices: [{ names: [dataStream], privileges: ["create_doc", "auto_configure"], allow_restricted_indices: false }],
+    metadata: { managed_by: "atra-observability" },
+  };
+}
+
+/**
+ * Grafana's Elasticsearch datasource, after Grafana's "Configure the Elasticsearch data source"
+ * permissions list:
+ * - cluster `monitor`: Grafana reads the server version.
+ * - indices `view_index_metadata`: the field mappings (query editor, time field check).
+ * - indices `read`: search.
+ */
+export function renderReaderRole(dataStream: string): RoleBody {
+  return {
+    description: `Grafana: search ${dataStream} (managed by atra-observability)`,
+    cluster: ["monitor"],
+    indices: [{ names: [dataStream], privileges: ["read", "view_index_metadata"], allow_restricted_indices: false }],
+    metadata: { managed_by: "atra-observability" },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Elasticsearch's managed objects for the logs stage: the security objects (a least-privilege
+ * writer for the shipper, a read-only user for Grafana, the `kibana_system` password), the ILM
+ * policy, the ingest pipeline and the data stream's index template. Takes an endpoint and an admin
+ * identity and knows nothing of Docker, so it can configure any Elasticsearch.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ElasticConnectionArgs } from "../elastic/connection";
+import { BuiltinUserPassword, ElasticsearchRole, ElasticsearchUser, IlmPolicy, IndexTemplate, IngestPipeline } from "../elastic/elasticsearch-objects";
+import {
+  LogsNaming,
+  renderIlmPolicy,
+  renderIndexTemplate,
+  renderIngestPipeline,
+  renderReaderRole,
+  renderWriterRole,
+} from "./elastic-bodies";
+
+export interface ElasticsearchConfigurationArgs {
+  /** An Elasticsearch URL reachable from `pulumi up`, and a user allowed to manage security and indices. */
+  connection: pulumi.Input<ElasticConnectionArgs>;
+  naming: LogsNaming;
+  dataStream: string;
+  ilm: { rolloverMaxAge: string; rolloverMaxPrimaryShardSize: string; deleteAfter: string };
+  kibanaSystemPassword: pulumi.Input<string>;
+  writerPassword: pulumi.Input<string>;
+  readerPassword: pulumi.Input<string>;
+  /** What must be up first (a healthy Elasticsearch). */
+  waitFor: pulumi.Input<pulumi.Resource>[];
+}
+
+export class ElasticsearchConfiguration extends pulumi.ComponentResource {
+  readonly kibanaSystemPassword: BuiltinUserPassword;
+  readonly writerUser: ElasticsearchUser;
+  readonly readerUser: ElasticsearchUser;
+  readonly indexTemplate: IndexTemplate;
+  readonly ingestPipeline: IngestPipeline;
+  readonly ilmPolicy: IlmPolicy;
+
+  constructor(name: string, args: ElasticsearchConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atra:logs:ElasticsearchConfiguration", name, {}, opts);
+    const { naming, connection } = args;
+    const own = { parent: this, dependsOn: args.waitFor };
+
+    // Kibana connects as kibana_system; its password is set here, before Kibana starts.
+    this.kibanaSystemPassword = new BuiltinUserPassword("kibana-system-password", { connection, name: "kibana_system", password: args.kibanaSystemPassword }, own);
+
+    const writerRole = new ElasticsearchRole("writer-role", { connection, name: naming.writerRole, body: renderWriterRole(args.dataStream) }, own);
+    this.writerUser = new ElasticsearchUser(
+      "writer-user",
+      {
+        connection,
+        name: naming.writerUser,
+        password: args.writerPassword,
+        body: { roles: [naming.writerRole], full_name: "Log shipper (atra-observability)" },
+      },
+      { ...own, dependsOn: [...args.waitFor, writerRole] },
+    );
+    const readerRole = new ElasticsearchRole("reader-role", { connection, name: naming.readerRole, body: renderReaderRole(args.dataStream) }, own);
+    this.readerUser = new ElasticsearchUser(
+      "reader-user",
+      {
+        connection,
+        name: naming.readerUser,
+        password: args.readerPassword,
+        body: { roles: [naming.readerRole], full_name: "Grafana logs datasource (atra-observability)" },
+      },
+      { ...own, dependsOn: [...args.waitFor, readerRole] },
+    );
+
+    // Kept on delete: Elasticsearch refuses to delete a policy or template its data stream still uses,
+    // and the data (on a retained volume) outlives a `destroy` anyway.
+    this.ilmPolicy = new IlmPolicy("ilm-policy", { connection, name: naming.ilmPolicy, body: { policy: renderIlmPolicy(args.ilm) } }, { ...own, retainOnDelete: true });
+    this.ingestPipeline = new IngestPipeline("ingest-pipeline", { connection, name: naming.pipeline, body: renderIngestPipeline() }, own);
+    // The template names both: they exist before the first backing index is created from it.
+    this.indexTemplate = new IndexTemplate(
+      "index-template",
+      { connection, name: naming.indexTemplate, body: renderIndexTemplate({ dataStream: args.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }) },
+      { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline], retainOnDelete: true },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The logs stage on the Docker platform: Elasticsearch (single node, security on), its managed
+ * objects, Kibana connecting as `kibana_system`, Filebeat shipping the catalog's log files as a
+ * least-privilege writer, and Kibana's data view. The order matters and is explicit: Elasticsearch
+ * healthy -> users, roles, ILM, pipeline, template -> Kibana and the shipper -> Kibana's objects.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { StackConfig } from "../config/resolve";
+import type { DockerPlatform } from "../docker/platform";
+import { dockerNames } from "../docker/names";
+import { serviceContainer } from "../docker/service-container";
+import { LogsNaming, logsNaming } from "./elastic-bodies";
+import { ElasticsearchConfiguration } from "./elasticsearch-configuration";
+import { KibanaConfiguration } from "./kibana-configuration";
+import { FILEBEAT_CONFIG_PATH, FILEBEAT_DATA_PATH, FILEBEAT_HTTP_HOST, FILEBEAT_HTTP_PORT, logMounts, renderFilebeatConfig } from "./filebeat-config";
+
+/**
+ * The stack's Elasticsearch administrator: a file-realm superuser the container (re)writes from its
+ * environment at every start. Unlike the built-in `elastic` user, whose password Elasticsearch
+ * takes from ELASTIC_PASSWORD only when it first creates its security index, this one always has
+ * the configured password, so a retained data volume never locks `pulumi up` out.
+ */
+export const ELASTIC_ADMIN_USER = "atra-admin";
+
+const ELASTICSEARCH_HOME = "/usr/share/elasticsearch";
+const SYNC_ADMIN_THEN_START = [
+  "set -e",
+  `${ELASTICSEARCH_HOME}/bin/elasticsearch-users userdel "$ATRA_ADMIN_USER" >/dev/null 2>&1 || true`,
+  `${ELASTICSEARCH_HOME}/bin/elasticsearch-users useradd "$ATRA_ADMIN_USER" -p "$ATRA_ADMIN_PASSWORD" -r superuser`,
+  'if [ -x /bin/tini ]; then exec /bin/tini -- /usr/local/bin/docker-entrypoint.sh eswrapper; fi',
+  "exec /usr/local/bin/docker-entrypoint.sh eswrapper",
+].join("\n");
+
+const WRITER_USERNAME_ENV = "ATRA_LOGS_WRITER_USERNAME";
+const WRITER_PASSWORD_ENV = "ATRA_LOGS_WRITER_PASSWORD";
+
+export interface LogsStackArgs {
+  config: StackConfig;
+  platform: DockerPlatform;
+  /** From secret config (`elasticPassword`); generated and kept in state when absent. */
+  adminPassword?: pulumi.Output<string>;
+}
+
+export class LogsStack extends pulumi.ComponentResource {
+  readonly naming: LogsNaming;
+  readonly adminUser = ELASTIC_ADMIN_USER;
+  readonly adminPassword: pulumi.Output<string>;
+  readonly elasticsearch: docker.Container;
+  readonly kibana: docker.Container;
+  /** Absent when no catalog service has log files. */
+  readonly filebeat?: docker.Container;
+  readonly elasticsearchConfig: ElasticsearchConfiguration;
+  readonly kibanaConfig: KibanaConfiguration;
+  /** Elasticsearch as containers on the stack network reach it (Grafana, Kibana, the shipper). */
+  readonly internalElasticsearchUrl: string;
+  readonly readerUser: string;
+  readonly readerPassword: pulumi.Output<string>;
+  readonly writerUser: string;
+  readonly writerPassword: pulumi.Output<string>;
+
+  constructor(name: string, args: LogsStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atra:logs:LogsStack", name, {}, opts);
+    const { config, platform } = args;
+    const names = dockerNames(config);
+    const logs = config.logs;
+    this.naming = logsNaming(config.stack);
+    this.internalElasticsearchUrl = `http://${names.elasticsearch}:9200`;
+    const generated = (resource: string, length = 32) =>
+      pulumi.secret(new random.RandomPassword(resource, { length, special: false }, { parent: this }).result);
+
+    this.adminPassword = pulumi.secret(args.adminPassword ?? generated("elastic-admin-password"));
+    const kibanaSystemPassword = generated("kibana-system-password");
+    this.writerUser = this.naming.writerUser;
+    this.writerPassword = generated("logs-writer-password");
+    this.readerUser = this.naming.readerUser;
+    this.readerPassword = generated("logs-reader-password");
+    // Kibana encrypts saved-object secrets and sessions with these; they must not change between runs.
+    const encryptionKeys = ["security", "saved-objects", "reporting"].map((purpose) => generated(`kibana-${purpose}-key`, 48));
+
+    const heap = `${logs.elasticsearchHeapMb}m`;
+    const elasticsearchSettings = [
+      "discovery.type=single-node",
+      `cluster.name=${config.namePrefix}`,
+      `node.name=${names.elasticsearch}`,
+      "xpack.security.enabled=true",
+      // Plain HTTP inside the host: published on the bind address only (loopback by default).
+      "xpack.security.http.ssl.enabled=false",
+      "xpack.security.transport.ssl.enabled=false",
+      "xpack.license.self_generated.type=basic",
+      "xpack.ml.enabled=false",
+      // No internet egress expected from the host: don't try to download GeoIP databases.
+      "ingest.geoip.downloader.enabled=false",
+      `ES_JAVA_OPTS=-Xms${heap} -Xmx${heap}`,
+      `ATRA_ADMIN_USER=${ELASTIC_ADMIN_USER}`,
+    ];
+    this.elasticsearch = serviceContainer(
+      "elasticsearch",
+      {
+        platform,
+        stack: config.stack,
+        containerName: names.elasticsearch,
+        component: "elasticsearch",
+        image: "elasticsearch",
+        memoryMb: config.memoryMb.elasticsearch,
+        healthcheck: [
+          "CMD-SHELL",
+          'curl -fsS -o /dev/null -u "$ATRA_ADMIN_USER:$ATRA_ADMIN_PASSWORD" "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s"',
+        ],
+        // A cold start (first JVM start, security index creation) takes a while on a laptop.
+        waitTimeoutSeconds: 300,
+        startPeriod: "90s",
+        container: {
+          entrypoints: ["/bin/sh", "-c", SYNC_ADMIN_THEN_START],
+          envs: pulumi.secret(this.adminPassword.apply((password) => [...elasticsearchSettings, `ATRA_ADMIN_PASSWORD=${password}`])),
+          // The transport port (9300) stays unpublished: a single node talks to nobody.
+          ports: [{ internal: 9200, external: config.ports.elasticsearch, ip: config.bindAddress, protocol: "tcp" }],
+          networksAdvanced: [{ name: platform.network.name, aliases: ["elasticsearch"] }],
+          volumes: [{ volumeName: requireVolume(platform.elasticsearchVolume, "elasticsearch").name, containerPath: `${ELASTICSEARCH_HOME}/data` }],
+          ulimits: [{ name: "nofile", soft: 65535, hard: 65535 }],
+        },
+      },
+      { parent: this },
+    );
+
+    this.elasticsearchConfig = new ElasticsearchConfiguration(
+      "elasticsearch-config",
+      {
+        connection: { url: logs.elasticsearchProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword },
+        naming: this.naming,
+        dataStream: logs.dataStream,
+        ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
+        kibanaSystemPassword,
+        writerPassword: this.writerPassword,
+        readerPassword: this.readerPassword,
+        waitFor: [this.elasticsearch],
+      },
+      { parent: this },
+    );
+
+    const kibanaSettings = [
+      `ELASTICSEARCH_HOSTS=["${this.internalElasticsearchUrl}"]`,
+      "ELASTICSEARCH_USERNAME=kibana_system",
+      `SERVER_PUBLICBASEURL=${logs.kibanaPublicUrl}`,
+      `SERVER_NAME=${names.kibana}`,
+      "TELEMETRY_OPTIN=false",
+    ];
+    this.kibana = serviceContainer(
+      "kibana",
+      {
+        platform,
+        stack: config.stack,
+        containerName: names.kibana,
+        component: "kibana",
+        image: "kibana",
+        memoryMb: config.memoryMb.kibana,
+        // 503 until Kibana is ready; then the status API answers (401 without credentials).
+        healthcheck: ["CMD-SHELL", "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5601/api/status | grep -qE '^(200|401)$'"],
+        waitTimeoutSeconds: 300,
+        startPeriod: "120s",
+        container: {
+          envs: pulumi.secret(
+            pulumi.all([kibanaSystemPassword, ...encryptionKeys]).apply(([password, securityKey, savedObjectsKey, reportingKey]) => [
+              ...kibanaSettings,
+              `ELASTICSEARCH_PASSWORD=${password}`,
+              `XPACK_SECURITY_ENCRYPTIONKEY=${securityKey}`,
+              `XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY=${savedObjectsKey}`,
+              `XPACK_REPORTING_ENCRYPTIONKEY=${reportingKey}`,
+            ]),
+          ),
+          ports: [{ internal: 5601, external: config.ports.kibana, ip: config.bindAddress, protocol: "tcp" }],
+          networksAdvanced: [{ name: platform.network.name, aliases: ["kibana"] }],
+        },
+      },
+      // Kibana logs in as kibana_system at start: its password must be set first.
+      { parent: this, dependsOn: [this.elasticsearch, this.elasticsearchConfig.kibanaSystemPassword] },
+    );
+
+    const shipped = config.services.filter((service) => service.logs?.length);
+    if (shipped.length > 0) {
+      const filebeatYml = renderFilebeatConfig({
+        services: shipped,
+        elasticsearchUrl: this.internalElasticsearchUrl,
+        dataStream: logs.dataStream,
+        pipeline: this.naming.pipeline,
+        usernameEnv: WRITER_USERNAME_ENV,
+        passwordEnv: WRITER_PASSWORD_ENV,
+        stack: config.stack,
+      });
+      this.filebeat = serviceContainer(
+        "filebeat",
+        {
+          platform,
+          stack: config.stack,
+          containerName: names.filebeat,
+          component: "filebeat",
+          image: "filebeat",
+          memoryMb: config.memoryMb.filebeat,
+          healthcheck: ["CMD-SHELL", `curl -fsS -o /dev/null http://${FILEBEAT_HTTP_HOST}:${FILEBEAT_HTTP_PORT}/`],
+          waitTimeoutSeconds: 120,
+          container: {
+            // Root inside the container so it can read log files whatever their owner; every host mount is read-only.
+            user: "root",
+            envs: pulumi.secret(this.writerPassword.apply((password) => [`${WRITER_USERNAME_ENV}=${this.writerUser}`, `${WRITER_PASSWORD_ENV}=${password}`])),
+            uploads: [{ file: FILEBEAT_CONFIG_PATH, content: filebeatYml }],
+            networksAdvanced: [{ name: platform.network.name }],
+            volumes: [
+              { volumeName: requireVolume(platform.filebeatVolume, "filebeat").name, containerPath: FILEBEAT_DATA_PATH },
+              ...logMounts(shipped).map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: true })),
+            ],
+          },
+        },
+        // Its first line creates the data stream: the writer, the template and the pipeline exist by then.
+        {
+          parent: this,
+          dependsOn: [this.elasticsearch, this.elasticsearchConfig.writerUser, this.elasticsearchConfig.indexTemplate, this.elasticsearchConfig.ingestPipeline],
+        },
+      );
+    }
+
+    this.kibanaConfig = new KibanaConfiguration(
+      "kibana-config",
+      {
+        connection: { url: logs.kibanaProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword },
+        naming: this.naming,
+        dataStream: logs.dataStream,
+        stack: config.stack,
+        waitFor: [this.kibana, this.elasticsearchConfig.indexTemplate],
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({ dataViewId: this.naming.dataViewId });
+  }
+}
+
+function requireVolume(volume: docker.Volume | undefined, what: string): docker.Volume {
+  if (!volume) throw new Error(`the Docker platform has no ${what} volume: is the logs stage switched off?`);
+  return volume;
+}

@@ -1,0 +1,282 @@
+/**
+ * The logs stage's Elasticsearch and Kibana bodies: names, ILM policy, index template, roles,
+ * data view and saved search. Pure renderers, checked directly; the type-level block at the end
+ * makes tsc prove that each body fits the official client's request type.
+ */
+import type { estypes } from "@elastic/elasticsearch";
+import {
+  dataStreamParts,
+  INDEX_TEMPLATE_PRIORITY,
+  isEsByteSize,
+  isEsDuration,
+  logsNaming,
+  renderDataView,
+  renderIlmPolicy,
+  renderIndexTemplate,
+  renderIngestPipeline,
+  renderReaderRole,
+  renderRecentErrorsSearch,
+  renderWriterRole,
+  validateDataStreamName,
+} from "../components/logs/elastic-bodies";
+import { ERROR_LEVELS } from "../components/logs/kibana-bodies";
+
+/** Elasticsearch's index-name rules (MetadataCreateIndexService.validateIndexOrAliasName). */
+function indexNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (name !== name.toLowerCase()) problems.push("uppercase");
+  if (/[\\/*?"<>| ,#:]/.test(name)) problems.push("forbidden character");
+  if (/^[-_+]/.test(name)) problems.push("bad first character");
+  if (name === "." || name === "..") problems.push("dot name");
+  if (Buffer.byteLength(name) > 255) problems.push("too long");
+  return problems;
+}
+
+describe("logsNaming", () => {
+  test.each([
+    ["dev", "logs-atra-dev", "atra-dev"],
+    ["prod", "logs-atra-prod", "atra-prod"],
+    ["Staging", "logs-atra-staging", "atra-staging"],
+    ["eu.prod-2", "logs-atra-eu_prod_2", "atra-eu-prod-2"],
+    ["Team_A.Blue-Green", "logs-atra-team_a_blue_green", "atra-team_a-blue-green"],
+  ])("stack %j", (stack, dataStream, prefix) => {
+    const naming = logsNaming(stack);
+    expect(naming.dataStream).toBe(dataStream);
+    for (const [key, name] of Object.entries(naming)) {
+      if (key !== "dataStream") expect(name.startsWith(`${prefix}-`)).toBe(true);
+      expect(indexNameProblems(name)).toEqual([]);
+    }
+    // The data stream naming scheme: type-dataset-namespace, no '-' inside the namespace.
+    expect(dataStreamParts(naming.dataStream)).toEqual({ type: "logs", dataset: "atra", namespace: dataStream.slice("logs-atra-".length) });
+    expect(validateDataStreamName(naming.dataStream)).toBeUndefined();
+    // Distinct names: a role and a user, or a template and a data view, never share a name.
+    expect(new Set(Object.values(naming)).size).toBe(Object.keys(naming).length);
+  });
+
+  test("the namespace keeps to 100 characters; an empty stack name is refused", () => {
+    const naming = logsNaming("x".repeat(150));
+    expect(dataStreamParts(naming.dataStream)!.namespace).toHaveLength(100);
+    expect(() => logsNaming("")).toThrow(/must not be empty/);
+  });
+
+  test("naming is deterministic (fixed ids for a second up)", () => {
+    expect(logsNaming("prod")).toEqual(logsNaming("prod"));
+  });
+});
+
+describe("validateDataStreamName", () => {
+  test.each(["logs-atra-prod", "logs-myapp-default", "logs-foo", "logs-a.b_c-d"])("accepts %j", (name) => {
+    expect(validateDataStreamName(name)).toBeUndefined();
+  });
+
+  test.each([
+    ["", /empty/],
+    ["Logs-atra-prod", /lowercase/],
+    ["logs-Atra", /lowercase/],
+    ["metrics-atra-prod", /start with "logs-"/],
+    ["logs-", /start with "logs-"/],
+    ["logsatra", /start with "logs-"/],
+    ["logs-atra prod", /" "/],
+    ["logs-atra*", /"\*"/],
+    ["logs-a:b", /":"/],
+    ["logs-a#b,c", /^(?=.*"#")(?=.*",")/],
+    ["logs-a/b", /"\/"/],
+    [`logs-${"a".repeat(251)}`, /at most 255 bytes, not 256/],
+    [`logs-${"ü".repeat(126)}`, /at most 255 bytes, not 257/],
+  ])("refuses %j", (name, message) => {
+    expect(validateDataStreamName(name)).toMatch(message);
+  });
+
+  test("255 bytes is still fine", () => {
+    expect(validateDataStreamName(`logs-${"a".repeat(250)}`)).toBeUndefined();
+  });
+});
+
+describe("renderIlmPolicy", () => {
+  test("carries the durations and the size over", () => {
+    const policy = renderIlmPolicy({ rolloverMaxAge: "12h", rolloverMaxPrimaryShardSize: "5gb", deleteAfter: "14d" });
+    expect(policy.phases.hot?.actions?.rollover).toEqual({ max_age: "12h", max_primary_shard_size: "5gb" });
+    expect(policy.phases.delete).toEqual({ min_age: "14d", actions: { delete: {} } });
+    expect(Object.keys(policy.phases).sort()).toEqual(["delete", "hot"]);
+  });
+
+  test.each([
+    ["rolloverMaxAge", { rolloverMaxAge: "1w", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "30d" }],
+    ["rolloverMaxAge", { rolloverMaxAge: "0d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "30d" }],
+    ["rolloverMaxPrimaryShardSize", { rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10 gb", deleteAfter: "30d" }],
+    ["deleteAfter", { rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "30 days" }],
+  ])("refuses a bad %s", (key, options) => {
+    expect(() => renderIlmPolicy(options)).toThrow(new RegExp(key));
+  });
+
+  test("duration and size syntax", () => {
+    expect(["1d", "30d", "12h", "90m", "30s", "500ms"].every(isEsDuration)).toBe(true);
+    expect(["1w", "1y", "d", "-1d", "1.5d", "01d", " 1d"].some(isEsDuration)).toBe(false);
+    expect(["10gb", "512mb", "1tb", "10GB"].every(isEsByteSize)).toBe(true);
+    expect(["10", "10g", "1.5gb", "0gb"].some(isEsByteSize)).toBe(false);
+  });
+});
+
+describe("renderIndexTemplate", () => {
+  const naming = logsNaming("prod");
+  const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline });
+  const properties = template.template!.mappings!.properties!;
+  const at = (path: string): estypes.MappingProperty | undefined => {
+    const keys = path.split(".");
+    let current: estypes.MappingProperty | undefined = properties[keys[0]!];
+    for (const key of keys.slice(1)) current = (current as estypes.MappingObjectProperty | undefined)?.properties?.[key];
+    return current;
+  };
+
+  test("a data stream template for exactly this data stream, above the built-in logs-*-*", () => {
+    expect(template.index_patterns).toEqual([naming.dataStream]);
+    expect(template.data_stream).toEqual({});
+    expect(template.priority).toBe(INDEX_TEMPLATE_PRIORITY);
+    expect(template.priority).toBeGreaterThan(100);
+    expect(template.composed_of).toBeUndefined();
+  });
+
+  test("linked to the ILM policy and the pipeline by name; single node: no replicas", () => {
+    const index = template.template!.settings!.index!;
+    expect(index.lifecycle?.name).toBe(naming.ilmPolicy);
+    expect(index.default_pipeline).toBe(naming.pipeline);
+    expect(index.number_of_replicas).toBe(0);
+  });
+
+  test.each([
+    ["@timestamp", "date_nanos"],
+    ["message", "match_only_text"],
+    ["log.level", "keyword"],
+    ["log.logger", "keyword"],
+    ["log.file.path", "keyword"],
+    ["service.name", "keyword"],
+    ["host.name", "keyword"],
+    ["tags", "keyword"],
+    ["error.stack_trace", "wildcard"],
+    ["error.message", "match_only_text"],
+    ["data_stream.type", "constant_keyword"],
+    ["data_stream.dataset", "constant_keyword"],
+    ["data_stream.namespace", "constant_keyword"],
+    ["structlog", "flattened"],
+  ])("maps %s as %s", (path, type) => {
+    expect((at(path) as { type?: string } | undefined)?.type).toBe(type);
+  });
+
+  test("data_stream.* carry the values of the name when it follows the scheme, none otherwise", () => {
+    expect(at("data_stream.type")).toEqual({ type: "constant_keyword", value: "logs" });
+    expect(at("data_stream.dataset")).toEqual({ type: "constant_keyword", value: "atra" });
+    expect(at("data_stream.namespace")).toEqual({ type: "constant_keyword", value: "prod" });
+    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q" });
+    expect((custom.template!.mappings!.properties!.data_stream as estypes.MappingObjectProperty).properties!.dataset).toEqual({ type: "constant_keyword" });
+    expect(custom.index_patterns).toEqual(["logs-foo"]);
+  });
+
+  test("every field the pipeline writes is mapped", () => {
+    const pipeline = renderIngestPipeline();
+    const written = new Set<string>();
+    const collect = (processors: estypes.IngestProcessorContainer[] | undefined): void => {
+      for (const container of processors ?? []) {
+        for (const [, config] of Object.entries(container) as [string, Record<string, unknown>][]) {
+          for (const key of ["target_field", "field"]) {
+            const value = config[key];
+            if (typeof value === "string" && !value.startsWith("structlog.")) written.add(value);
+          }
+          if (container.json) written.add(container.json.target_field ?? container.json.field);
+          collect(config.on_failure as estypes.IngestProcessorContainer[] | undefined);
+        }
+      }
+    };
+    collect(pipeline.processors);
+    collect(pipeline.on_failure);
+    expect([...written].sort()).toEqual(["@timestamp", "error.message", "error.stack_trace", "log.level", "log.logger", "message", "structlog", "tags"]);
+    for (const field of written) expect(at(field)).toBeDefined();
+  });
+});
+
+describe("roles", () => {
+  const dataStream = logsNaming("prod").dataStream;
+  const FORBIDDEN = ["all", "write", "index", "delete", "delete_index", "manage", "create_index", "create"];
+
+  test("writer: monitor on the cluster, create_doc + auto_configure on the data stream only", () => {
+    const role = renderWriterRole(dataStream);
+    expect(role.cluster).toEqual(["monitor"]);
+    expect(role.indices).toHaveLength(1);
+    expect(role.indices![0]!.names).toEqual([dataStream]);
+    expect([...role.indices![0]!.privileges].sort()).toEqual(["auto_configure", "create_doc"]);
+    expect(role.applications ?? []).toEqual([]);
+    expect(role.run_as ?? []).toEqual([]);
+  });
+
+  test("reader: monitor on the cluster, read + view_index_metadata on the data stream only", () => {
+    const role = renderReaderRole(dataStream);
+    expect(role.cluster).toEqual(["monitor"]);
+    expect(role.indices).toHaveLength(1);
+    expect(role.indices![0]!.names).toEqual([dataStream]);
+    expect([...role.indices![0]!.privileges].sort()).toEqual(["read", "view_index_metadata"]);
+  });
+
+  test.each([
+    ["writer", renderWriterRole],
+    ["reader", renderReaderRole],
+  ])("%s: no broad privilege, no wildcard, no restricted indices", (_name, render) => {
+    const role = render(dataStream);
+    const privileges = [...(role.cluster ?? []), ...(role.indices ?? []).flatMap((entry) => entry.privileges)];
+    expect(privileges.filter((privilege) => FORBIDDEN.includes(privilege))).toEqual([]);
+    for (const entry of role.indices ?? []) {
+      expect(entry.allow_restricted_indices).toBe(false);
+      for (const name of [entry.names].flat()) expect(name).not.toMatch(/[*?]/);
+    }
+  });
+});
+
+describe("Kibana bodies", () => {
+  const naming = logsNaming("prod");
+
+  test("data view over the data stream, timed by @timestamp, allowed before the data exists", () => {
+    const body = renderDataView({ id: naming.dataViewId, dataStream: naming.dataStream, name: "Atra logs (prod)" });
+    expect(body).toEqual({
+      data_view: { id: naming.dataViewId, title: naming.dataStream, name: "Atra logs (prod)", timeFieldName: "@timestamp", allowNoIndex: true },
+      override: true,
+    });
+  });
+
+  test("recent errors search: columns, newest first, KQL on error levels, references the data view", () => {
+    const body = renderRecentErrorsSearch({ id: naming.recentErrorsSearchId, dataViewId: naming.dataViewId, title: "Recent errors" });
+    expect(body.attributes.title).toBe("Recent errors");
+    expect(body.attributes.columns).toEqual(["service.name", "log.level", "message"]);
+    expect(body.attributes.sort).toEqual([["@timestamp", "desc"]]);
+    const source = JSON.parse(body.attributes.kibanaSavedObjectMeta.searchSourceJSON) as {
+      query: { query: string; language: string };
+      filter: unknown[];
+      indexRefName: string;
+      index?: string;
+    };
+    expect(source.query.language).toBe("kuery");
+    for (const level of ["error", "critical", "exception"]) expect(source.query.query).toContain(`"${level}"`);
+    expect(source.query.query).toBe(`log.level: (${ERROR_LEVELS.map((level) => `"${level}"`).join(" or ")})`);
+    expect(source.index).toBeUndefined(); // by reference, not by id
+    expect(body.references).toEqual([{ name: source.indexRefName, type: "index-pattern", id: naming.dataViewId }]);
+    expect(body).not.toHaveProperty("id"); // the id goes in the API path
+  });
+});
+
+// Type level: each body, with its name added, is a request the official client accepts.
+export const typeChecks = (): unknown[] => {
+  const naming = logsNaming("dev");
+  const ilm: estypes.IlmPutLifecycleRequest = {
+    name: naming.ilmPolicy,
+    policy: renderIlmPolicy({ rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "7d" }),
+  };
+  const template: estypes.IndicesPutIndexTemplateRequest = {
+    name: naming.indexTemplate,
+    ...renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }),
+  };
+  const pipeline: estypes.IngestPutPipelineRequest = { id: naming.pipeline, ...renderIngestPipeline() };
+  const writer: estypes.SecurityPutRoleRequest = { name: naming.writerRole, ...renderWriterRole(naming.dataStream) };
+  const reader: estypes.SecurityPutRoleRequest = { name: naming.readerRole, ...renderReaderRole(naming.dataStream) };
+  return [ilm, template, pipeline, writer, reader];
+};
+
+test("type-level checks build", () => {
+  expect(typeChecks()).toHaveLength(5);
+});

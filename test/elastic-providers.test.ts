@@ -1,0 +1,715 @@
+/**
+ * The Elasticsearch and Kibana dynamic providers, driven the way Pulumi's dynamic-provider host
+ * drives them: each provider is serialized with `pulumi.runtime.serializeFunction` (as
+ * `pulumi.dynamic.Resource` does), loaded back from that text with require-from-string and
+ * `.handler()`, and its check/create/read/diff/update/delete are called against an in-process fake
+ * of the documented Elasticsearch 9 and Kibana 9 APIs (test/support/fake-elastic.ts). The resource
+ * classes are also registered under Pulumi's mock engine to check what state would hold in secret.
+ */
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import * as runtime from "../components/elastic/provider-runtime";
+import type { DataViewState, ObjectState, SavedObjectState, UserState, BuiltinPasswordState } from "../components/elastic/provider-runtime";
+import type { ElasticConnection, RetryOptions } from "../components/elastic/connection";
+import { FakeElastic, RecordedRequest, startFakeElastic } from "./support/fake-elastic";
+
+const ADMIN_PASSWORD = "es-admin-Pa55word!";
+const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 2_000 };
+const COMPONENTS_DIR = path.resolve(__dirname, "../components");
+
+type Provider = Required<Pick<dynamic.ResourceProvider, "check" | "create" | "read" | "diff" | "update" | "delete">>;
+
+const PROVIDERS = {
+  role: runtime.roleProvider,
+  ilmPolicy: runtime.ilmPolicyProvider,
+  indexTemplate: runtime.indexTemplateProvider,
+  ingestPipeline: runtime.ingestPipelineProvider,
+  user: runtime.nativeUserProvider,
+  builtinPassword: runtime.builtinUserPasswordProvider,
+  dataView: runtime.kibanaDataViewProvider,
+  savedObject: runtime.kibanaSavedObjectProvider,
+};
+type ProviderName = keyof typeof PROVIDERS;
+
+interface Serialized {
+  text: string;
+  containsSecrets: boolean;
+  provider: Provider;
+}
+
+/** What the dynamic-provider host does with the `__provider` input: requireFromString(text).handler(). */
+async function serializeAndLoad(provider: dynamic.ResourceProvider): Promise<Serialized> {
+  const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const requireFromString = require("require-from-string") as (code: string) => { handler: () => Provider };
+  return { text: serialized.text, containsSecrets: serialized.containsSecrets, provider: requireFromString(serialized.text).handler() };
+}
+
+const serialized = {} as Record<ProviderName, Serialized>;
+const loaded = (name: ProviderName) => serialized[name].provider;
+
+beforeAll(async () => {
+  for (const name of Object.keys(PROVIDERS) as ProviderName[]) serialized[name] = await serializeAndLoad(PROVIDERS[name]);
+});
+
+let fake: FakeElastic;
+let connection: ElasticConnection;
+beforeEach(async () => {
+  fake = await startFakeElastic(ADMIN_PASSWORD);
+  connection = { url: fake.url, username: "elastic", password: ADMIN_PASSWORD };
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+const last = (method: string, pathPrefix: string): RecordedRequest => {
+  const found = [...fake.requests].reverse().find((request) => request.method === method && request.path.startsWith(pathPrefix));
+  if (!found) throw new Error(`no ${method} ${pathPrefix} recorded; got ${fake.requests.map((r) => `${r.method} ${r.path}`).join(", ")}`);
+  return found;
+};
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+/** The same value with every object's keys in reverse order. */
+const reverseKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(reverseKeys);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).reverse().map(([key, item]) => [key, reverseKeys(item)]));
+  return value;
+};
+
+/** Rejection message of a promise that must fail. */
+async function failure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** A 127.0.0.1 port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("serialized providers", () => {
+  test.each(Object.keys(PROVIDERS) as ProviderName[])("%s serializes without secrets, local module paths or local requires", (name) => {
+    const { text, containsSecrets } = serialized[name];
+    expect(containsSecrets).toBe(false);
+    expect(text).not.toContain(COMPONENTS_DIR);
+    expect(text).not.toContain(path.resolve(__dirname, ".."));
+    expect(text).not.toContain(ADMIN_PASSWORD);
+    const requires = [...text.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((match) => match[1]);
+    for (const required of requires) expect(["@elastic/elasticsearch"]).toContain(required);
+    expect(text).toMatch(/^exports\.handler = /);
+  });
+
+  test("the Elasticsearch providers load the official client and the Kibana ones use only fetch", () => {
+    for (const name of ["role", "ilmPolicy", "indexTemplate", "ingestPipeline", "user", "builtinPassword"] as ProviderName[]) {
+      expect(serialized[name].text).toContain('require("@elastic/elasticsearch")');
+    }
+    for (const name of ["dataView", "savedObject"] as ProviderName[]) expect(serialized[name].text).not.toContain("require(");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The four Elasticsearch objects with a name and a body share one behaviour; each case says how
+// its API stores and addresses the object.
+
+interface BodyCase {
+  provider: ProviderName;
+  path: (name: string) => string;
+  stored: (name: string) => unknown;
+  v1: object;
+  v2: object;
+  /** Changes the object behind Pulumi's back (as someone in Kibana's UI would). */
+  tamper: (name: string) => void;
+}
+
+const BODY_CASES: Record<string, BodyCase> = {
+  role: {
+    provider: "role",
+    path: (name) => `/_security/role/${name}`,
+    stored: (name) => fake.roles.get(name),
+    v1: { cluster: ["monitor"], indices: [{ names: ["logs-atra-*"], privileges: ["read", "view_index_metadata"] }] },
+    v2: { cluster: ["monitor"], indices: [{ names: ["logs-atra-*"], privileges: ["read", "view_index_metadata", "write"] }] },
+    tamper: (name) => {
+      (fake.roles.get(name) as { cluster: string[] }).cluster = ["all"];
+    },
+  },
+  ilmPolicy: {
+    provider: "ilmPolicy",
+    path: (name) => `/_ilm/policy/${name}`,
+    stored: (name) => fake.ilmPolicies.get(name),
+    v1: {
+      policy: {
+        phases: {
+          hot: { actions: { rollover: { max_age: "1d", max_primary_shard_size: "10gb" } } },
+          delete: { min_age: "14d", actions: { delete: {} } },
+        },
+      },
+    },
+    v2: {
+      policy: {
+        phases: {
+          hot: { actions: { rollover: { max_age: "1d", max_primary_shard_size: "10gb" } } },
+          delete: { min_age: "30d", actions: { delete: {} } },
+        },
+      },
+    },
+    tamper: (name) => {
+      const stored = fake.ilmPolicies.get(name) as { policy: { phases: { delete: { min_age: string } } } };
+      stored.policy.phases.delete.min_age = "1d";
+    },
+  },
+  indexTemplate: {
+    provider: "indexTemplate",
+    path: (name) => `/_index_template/${name}`,
+    stored: (name) => fake.indexTemplates.get(name),
+    v1: {
+      index_patterns: ["logs-atra-*"],
+      data_stream: {},
+      priority: 200,
+      template: {
+        settings: { number_of_shards: 1, number_of_replicas: 0, "index.lifecycle.name": "atra-logs", index: { default_pipeline: "atra-structlog" } },
+        mappings: { properties: { "@timestamp": { type: "date" }, message: { type: "match_only_text" } } },
+      },
+    },
+    v2: {
+      index_patterns: ["logs-atra-*"],
+      data_stream: {},
+      priority: 300,
+      template: {
+        settings: { number_of_shards: 1, number_of_replicas: 0, "index.lifecycle.name": "atra-logs", index: { default_pipeline: "atra-structlog" } },
+        mappings: { properties: { "@timestamp": { type: "date" }, message: { type: "match_only_text" } } },
+      },
+    },
+    tamper: (name) => {
+      const stored = fake.indexTemplates.get(name) as { template: { settings: { index: Record<string, string> } } };
+      stored.template.settings.index.number_of_replicas = "2";
+    },
+  },
+  ingestPipeline: {
+    provider: "ingestPipeline",
+    path: (name) => `/_ingest/pipeline/${name}`,
+    stored: (name) => fake.pipelines.get(name),
+    v1: { description: "structlog JSON to ECS", processors: [{ rename: { field: "event", target_field: "message", ignore_missing: true } }] },
+    v2: {
+      description: "structlog JSON to ECS",
+      processors: [
+        { rename: { field: "event", target_field: "message", ignore_missing: true } },
+        { rename: { field: "level", target_field: "log.level", ignore_missing: true } },
+      ],
+    },
+    tamper: (name) => {
+      (fake.pipelines.get(name) as { processors: unknown[] }).processors = [];
+    },
+  },
+};
+
+describe.each(Object.entries(BODY_CASES))("Elasticsearch %s", (_label, kind) => {
+  const provider = () => loaded(kind.provider);
+  const inputs = (body: object, name = "atra-logs"): ObjectState<object> => ({ connection, name, body: clone(body), retry: FAST });
+
+  test("check accepts good inputs and names bad ones", async () => {
+    const good = await provider().check({}, inputs(kind.v1));
+    expect(good.failures).toEqual([]);
+    const bad = await provider().check({}, { connection: { ...connection, url: "ftp://x" }, name: "", body: kind.v1 });
+    expect(bad.failures?.map((failure) => failure.property)).toEqual(expect.arrayContaining(["connection", "name"]));
+    // During preview, values from resources not created yet are unknown: not a failure.
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const preview = await provider().check({}, { connection: unknown, name: "atra-logs", body: unknown });
+    expect(preview.failures).toEqual([]);
+  });
+
+  test("create PUTs the typed body with the client's headers and basic auth; a second create is an upsert", async () => {
+    const created = await provider().create(inputs(kind.v1));
+    expect(created.id).toBe("atra-logs");
+    expect(created.outs).toEqual(inputs(kind.v1));
+    const put = last("PUT", kind.path("atra-logs"));
+    expect(put.body).toEqual(kind.v1);
+    expect(put.headers.authorization).toBe(basic("elastic", ADMIN_PASSWORD));
+    expect(put.headers["content-type"]).toContain("application/vnd.elasticsearch+json; compatible-with=9");
+    expect(put.headers.accept).toContain("compatible-with=9");
+    expect(kind.stored("atra-logs")).toBeDefined();
+    await expect(provider().create(inputs(kind.v1))).resolves.toEqual(created);
+  });
+
+  test("read finds it unchanged despite server-added defaults, reports drift, and reports it gone on 404", async () => {
+    const { outs } = await provider().create(inputs(kind.v1));
+    const present = await provider().read("atra-logs", outs);
+    expect(present.id).toBe("atra-logs");
+    expect(present.props).toEqual(outs);
+    expect((await provider().diff("atra-logs", present.props, inputs(kind.v1))).changes).toBe(false);
+
+    kind.tamper("atra-logs");
+    const drifted = await provider().read("atra-logs", outs);
+    expect(drifted.id).toBe("atra-logs");
+    expect(drifted.props.body).not.toEqual(kind.v1);
+    expect((await provider().diff("atra-logs", drifted.props, inputs(kind.v1))).changes).toBe(true);
+
+    const missing = await provider().read("never-made", inputs(kind.v1, "never-made"));
+    expect(missing.id).toBe("");
+    expect(last("GET", kind.path("never-made")).status).toBe(404);
+  });
+
+  test("diff: same inputs no change, new body an update, new name a replacement, new password an update", async () => {
+    const { outs } = await provider().create(inputs(kind.v1));
+    expect(await provider().diff("atra-logs", outs, inputs(kind.v1))).toEqual({ changes: false, replaces: [] });
+    expect(await provider().diff("atra-logs", outs, inputs(kind.v2))).toEqual({ changes: true, replaces: [] });
+    expect(await provider().diff("atra-logs", outs, inputs(kind.v1, "atra-logs-2"))).toEqual({ changes: true, replaces: ["name"] });
+    const rotated = { ...inputs(kind.v1), connection: { ...connection, password: "rotated-password" } };
+    expect(await provider().diff("atra-logs", outs, rotated)).toEqual({ changes: true, replaces: [] });
+    // Key order is not a change.
+    const reordered = { ...inputs(kind.v1), body: reverseKeys(kind.v1) as object };
+    expect(JSON.stringify(reordered.body)).not.toBe(JSON.stringify(kind.v1));
+    expect((await provider().diff("atra-logs", outs, reordered)).changes).toBe(false);
+  });
+
+  test("update PUTs the new body; read then matches it", async () => {
+    const { outs } = await provider().create(inputs(kind.v1));
+    const updated = await provider().update("atra-logs", outs, inputs(kind.v2));
+    expect(updated.outs).toEqual(inputs(kind.v2));
+    expect(last("PUT", kind.path("atra-logs")).body).toEqual(kind.v2);
+    const read = await provider().read("atra-logs", updated.outs);
+    expect(read.props.body).toEqual(kind.v2);
+  });
+
+  test("delete removes it and tolerates it being gone already", async () => {
+    const { outs } = await provider().create(inputs(kind.v1));
+    await provider().delete("atra-logs", outs);
+    expect(kind.stored("atra-logs")).toBeUndefined();
+    expect(last("DELETE", kind.path("atra-logs")).status).toBe(200);
+    await expect(provider().delete("atra-logs", outs)).resolves.toBeUndefined();
+    expect(last("DELETE", kind.path("atra-logs")).status).toBe(404);
+  });
+
+  test("create retries while the server starts (503) and then succeeds", async () => {
+    fake.startingFor(3);
+    await provider().create(inputs(kind.v1));
+    const puts = fake.requests.filter((request) => request.method === "PUT").map((request) => request.status);
+    expect(puts).toEqual([503, 503, 503, 200]);
+    expect(kind.stored("atra-logs")).toBeDefined();
+  });
+
+  test("bad credentials fail at once with ES's error type and reason, naming the object, without the password", async () => {
+    const message = await failure(provider().create({ ...inputs(kind.v1), connection: { ...connection, password: "wrong-password-123" } }));
+    expect(message).toContain("HTTP 401 security_exception: unable to authenticate user [elastic]");
+    expect(message).toContain('"atra-logs"');
+    expect(message).toContain(`PUT ${kind.path("atra-logs").slice(1)}`);
+    expect(message).not.toContain("wrong-password-123");
+    expect(message).not.toContain(ADMIN_PASSWORD);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe("Elasticsearch errors and retries", () => {
+  test("a 400 is not retried and carries ES's error type and reason", async () => {
+    const message = await failure(
+      loaded("ingestPipeline").create({ connection, name: "broken", body: { description: "no processors" }, retry: FAST }),
+    );
+    expect(message).toMatch(/Elasticsearch ingest pipeline "broken": PUT _ingest\/pipeline\/broken failed: HTTP 400 parse_exception: \[processors\] required property is missing/);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  test("connection refused is retried with bounded backoff, then fails clearly", async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    const message = await failure(
+      loaded("role").create({ connection: { ...connection, url: `http://127.0.0.1:${port}` }, name: "r", body: {}, retry: { ...FAST, maxElapsedMs: 1_000 } }),
+    );
+    const elapsed = Date.now() - started;
+    expect(message).toContain("ECONNREFUSED");
+    expect(message).toMatch(/gave up after ([3-9]|\d\d+) attempts/);
+    expect(message).not.toContain(ADMIN_PASSWORD);
+    expect(elapsed).toBeGreaterThanOrEqual(300);
+    expect(elapsed).toBeLessThan(5_000);
+  });
+
+  test("a server that stays unavailable is given up on within the budget", async () => {
+    fake.startingFor(1_000);
+    const message = await failure(loaded("role").create({ connection, name: "r", body: {}, retry: { ...FAST, maxElapsedMs: 500 } }));
+    expect(message).toContain("HTTP 503 unavailable_shards_exception: at least one primary shard for the index [.security-7] is unavailable");
+    expect(fake.requests.length).toBeGreaterThan(2);
+    expect(fake.requests.length).toBeLessThan(20);
+  });
+
+  test("a server without the Elasticsearch product header is refused, not retried", async () => {
+    const http = await import("http");
+    const impostor = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => impostor.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = impostor.address() as net.AddressInfo;
+      const message = await failure(loaded("role").create({ connection: { ...connection, url: `http://127.0.0.1:${port}` }, name: "r", body: {}, retry: FAST }));
+      expect(message).toMatch(/ProductNotSupportedError|not Elasticsearch|unknown product/i);
+      expect(message).not.toMatch(/gave up after/);
+    } finally {
+      impostor.closeAllConnections();
+      await new Promise<void>((resolve) => impostor.close(() => resolve()));
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe("Elasticsearch native user", () => {
+  const provider = () => loaded("user");
+  const inputs = (overrides: Partial<UserState> = {}): UserState => ({
+    connection,
+    name: "atra-shipper",
+    password: "shipper-Secret-1",
+    body: { roles: ["atra_logs_writer"], full_name: "Atra log shipper" },
+    retry: FAST,
+    ...overrides,
+  });
+
+  test("create PUTs roles, full_name and the password; the user can then authenticate", async () => {
+    const created = await provider().create(inputs());
+    expect(created.id).toBe("atra-shipper");
+    // The client sends the username in the path and (as its spec allows) in the body too.
+    expect(last("PUT", "/_security/user/atra-shipper").body).toEqual({
+      username: "atra-shipper",
+      roles: ["atra_logs_writer"],
+      full_name: "Atra log shipper",
+      password: "shipper-Secret-1",
+    });
+    expect(fake.passwords.get("atra-shipper")).toBe("shipper-Secret-1");
+    await expect(provider().create(inputs())).resolves.toEqual(created);
+  });
+
+  test("read checks fields and password; a password changed outside Pulumi shows as a change; 404 is gone", async () => {
+    const { outs } = await provider().create(inputs());
+    const present = await provider().read("atra-shipper", outs);
+    expect(present.props).toEqual(outs);
+    expect(last("GET", "/_security/_authenticate").headers.authorization).toBe(basic("atra-shipper", "shipper-Secret-1"));
+    expect((await provider().diff("atra-shipper", present.props, inputs())).changes).toBe(false);
+
+    fake.passwords.set("atra-shipper", "changed-by-hand");
+    const drifted = await provider().read("atra-shipper", outs);
+    expect(drifted.props.password).toBe("");
+    expect((await provider().diff("atra-shipper", drifted.props, inputs())).changes).toBe(true);
+
+    expect((await provider().read("nobody", inputs({ name: "nobody" }))).id).toBe("");
+  });
+
+  test("diff, update and delete", async () => {
+    const { outs } = await provider().create(inputs());
+    expect(await provider().diff("atra-shipper", outs, inputs())).toEqual({ changes: false, replaces: [] });
+    expect((await provider().diff("atra-shipper", outs, inputs({ password: "another-secret" }))).changes).toBe(true);
+    expect((await provider().diff("atra-shipper", outs, inputs({ body: { roles: ["other"] } }))).changes).toBe(true);
+    expect((await provider().diff("atra-shipper", outs, inputs({ name: "atra-shipper-2" }))).replaces).toEqual(["name"]);
+
+    await provider().update("atra-shipper", outs, inputs({ password: "another-secret", body: { roles: ["atra_logs_writer", "monitoring_user"] } }));
+    expect(fake.users.get("atra-shipper")?.roles).toEqual(["atra_logs_writer", "monitoring_user"]);
+    expect(fake.passwords.get("atra-shipper")).toBe("another-secret");
+
+    await provider().delete("atra-shipper", outs);
+    expect(fake.users.has("atra-shipper")).toBe(false);
+    await expect(provider().delete("atra-shipper", outs)).resolves.toBeUndefined();
+  });
+
+  test("check refuses a short password; a 400 from ES never echoes the password", async () => {
+    const checked = await provider().check({}, inputs({ password: "abc" }));
+    expect(checked.failures?.map((failure) => failure.property)).toContain("password");
+    const message = await failure(provider().create(inputs({ password: "abcd" })));
+    expect(message).toContain("HTTP 400 action_request_validation_exception");
+    expect(message).not.toContain("abcd");
+  });
+});
+
+describe("Elasticsearch built-in user password", () => {
+  const provider = () => loaded("builtinPassword");
+  const inputs = (overrides: Partial<BuiltinPasswordState> = {}): BuiltinPasswordState => ({
+    connection,
+    name: "kibana_system",
+    password: "kibana-system-Secret",
+    retry: FAST,
+    ...overrides,
+  });
+
+  test("create sets _password as the admin; read verifies by authenticating as the user", async () => {
+    const created = await provider().create(inputs());
+    expect(created.id).toBe("kibana_system");
+    // ES takes POST or PUT here; the official client sends PUT.
+    const post = last("PUT", "/_security/user/kibana_system/_password");
+    expect(post.body).toEqual({ password: "kibana-system-Secret" });
+    expect(post.headers.authorization).toBe(basic("elastic", ADMIN_PASSWORD));
+    expect(fake.passwords.get("kibana_system")).toBe("kibana-system-Secret");
+
+    const present = await provider().read("kibana_system", created.outs);
+    expect(present.props).toEqual(created.outs);
+    const auth = last("GET", "/_security/_authenticate");
+    expect(auth.headers.authorization).toBe(basic("kibana_system", "kibana-system-Secret"));
+    expect(auth.status).toBe(200);
+
+    fake.passwords.set("kibana_system", "reset-by-someone");
+    const drifted = await provider().read("kibana_system", created.outs);
+    expect(drifted.id).toBe("kibana_system");
+    expect(drifted.props.password).toBe("");
+    expect(last("GET", "/_security/_authenticate").status).toBe(401);
+    expect((await provider().diff("kibana_system", drifted.props, inputs())).changes).toBe(true);
+  });
+
+  test("diff, update, and delete as a no-op", async () => {
+    const { outs } = await provider().create(inputs());
+    expect(await provider().diff("kibana_system", outs, inputs())).toEqual({ changes: false, replaces: [] });
+    expect((await provider().diff("kibana_system", outs, inputs({ password: "new-kibana-secret" }))).changes).toBe(true);
+    expect((await provider().diff("kibana_system", outs, inputs({ name: "logstash_system" }))).replaces).toEqual(["name"]);
+    await provider().update("kibana_system", outs, inputs({ password: "new-kibana-secret" }));
+    expect(fake.passwords.get("kibana_system")).toBe("new-kibana-secret");
+    const before = fake.requests.length;
+    await provider().delete("kibana_system", outs);
+    expect(fake.requests.length).toBe(before);
+    expect(fake.passwords.get("kibana_system")).toBe("new-kibana-secret");
+  });
+
+  test("bad admin credentials: 401 with ES's reason, no retry, no password", async () => {
+    const message = await failure(provider().create(inputs({ connection: { ...connection, password: "not-the-admin-pw" } })));
+    expect(message).toContain('Elasticsearch built-in user "kibana_system": PUT _security/user/kibana_system/_password failed: HTTP 401 security_exception');
+    expect(message).not.toContain("not-the-admin-pw");
+    expect(message).not.toContain("kibana-system-Secret");
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe("Kibana data view", () => {
+  const provider = () => loaded("dataView");
+  const spec = { id: "atra-logs", title: "logs-atra-*", name: "Atra logs", timeFieldName: "@timestamp" };
+  const inputs = (overrides: Partial<DataViewState["dataView"]> = {}, spaceId?: string): DataViewState => ({
+    connection,
+    dataView: { ...spec, ...overrides },
+    ...(spaceId ? { spaceId } : {}),
+    retry: FAST,
+  });
+
+  test("create POSTs the data view with its fixed id, kbn-xsrf and basic auth", async () => {
+    const created = await provider().create(inputs());
+    expect(created.id).toBe("atra-logs");
+    const post = last("POST", "/api/data_views/data_view");
+    expect(post.path).toBe("/api/data_views/data_view");
+    expect(post.body).toEqual({ data_view: spec, override: false });
+    expect(post.headers["kbn-xsrf"]).toBe("true");
+    expect(post.headers.authorization).toBe(basic("elastic", ADMIN_PASSWORD));
+    expect(post.headers["content-type"]).toBe("application/json");
+    expect(fake.dataViews.get("default/atra-logs")).toMatchObject(spec);
+  });
+
+  test("create over an existing data view of the same name updates it (idempotent upsert)", async () => {
+    await provider().create(inputs());
+    await provider().create(inputs({ timeFieldName: "event.created" }));
+    const statuses = fake.requests.map((request) => `${request.method} ${request.path} ${request.status}`);
+    expect(statuses).toEqual([
+      "POST /api/data_views/data_view 200",
+      "POST /api/data_views/data_view 400",
+      "POST /api/data_views/data_view/atra-logs 200",
+    ]);
+    expect(last("POST", "/api/data_views/data_view/atra-logs").body).toEqual({ data_view: { title: "logs-atra-*", name: "Atra logs", timeFieldName: "event.created" } });
+    expect(fake.dataViews.get("default/atra-logs")?.timeFieldName).toBe("event.created");
+  });
+
+  test("create when the id exists under another name: Kibana's 409 turns into an update", async () => {
+    await provider().create(inputs({ name: "Renamed by hand" }));
+    await provider().create(inputs());
+    expect(fake.requests.map((request) => request.status)).toEqual([200, 409, 200]);
+    expect(fake.dataViews.get("default/atra-logs")?.name).toBe("Atra logs");
+  });
+
+  test("a data view of the same name under another id is a clear error, not an overwrite", async () => {
+    await provider().create(inputs({ id: "made-by-hand" }));
+    const message = await failure(provider().create(inputs()));
+    expect(message).toContain("Duplicate data view: Atra logs");
+    expect(message).toContain('no data view has id "atra-logs"');
+    expect(fake.dataViews.has("default/made-by-hand")).toBe(true);
+  });
+
+  test("read, diff, update, delete (and spaces)", async () => {
+    const { outs } = await provider().create(inputs({}, "ops"));
+    expect(last("POST", "/s/ops/").path).toBe("/s/ops/api/data_views/data_view");
+    const present = await provider().read("atra-logs", outs);
+    expect(present.props).toEqual(outs);
+    expect((await provider().diff("atra-logs", present.props, inputs({}, "ops"))).changes).toBe(false);
+    expect(await provider().diff("atra-logs", outs, inputs({ name: "Atra logs (all)" }, "ops"))).toEqual({ changes: true, replaces: [] });
+    expect((await provider().diff("atra-logs", outs, inputs({ id: "atra-logs-2" }, "ops"))).replaces).toEqual(["dataView"]);
+    expect((await provider().diff("atra-logs", outs, inputs({}))).replaces).toEqual(["spaceId"]);
+
+    (fake.dataViews.get("ops/atra-logs") as { timeFieldName: string }).timeFieldName = "changed";
+    const drifted = await provider().read("atra-logs", outs);
+    expect((await provider().diff("atra-logs", drifted.props, inputs({}, "ops"))).changes).toBe(true);
+
+    await provider().update("atra-logs", outs, inputs({ name: "Atra logs (all)" }, "ops"));
+    expect(fake.dataViews.get("ops/atra-logs")).toMatchObject({ name: "Atra logs (all)", timeFieldName: "@timestamp" });
+
+    await provider().delete("atra-logs", outs);
+    expect(fake.dataViews.has("ops/atra-logs")).toBe(false);
+    expect(last("DELETE", "/s/ops/api/data_views/data_view/atra-logs").headers["kbn-xsrf"]).toBe("true");
+    await expect(provider().delete("atra-logs", outs)).resolves.toBeUndefined();
+    expect((await provider().read("atra-logs", outs)).id).toBe("");
+  });
+
+  test("update of a data view deleted by hand creates it again", async () => {
+    const { outs } = await provider().create(inputs());
+    fake.dataViews.clear();
+    await provider().update("atra-logs", outs, inputs());
+    expect(fake.dataViews.get("default/atra-logs")).toMatchObject(spec);
+  });
+
+  test("retries while Kibana is not ready; 401 fails at once with Kibana's message, without the password", async () => {
+    fake.startingFor(2);
+    await provider().create(inputs());
+    expect(fake.requests.map((request) => request.status)).toEqual([503, 503, 200]);
+
+    fake.requests.length = 0;
+    const message = await failure(provider().create({ ...inputs(), connection: { ...connection, password: "bad-kibana-pw" } }));
+    expect(message).toContain('Kibana data view "atra-logs": POST /api/data_views/data_view failed: HTTP 401 Unauthorized:');
+    expect(message).toContain("unable to authenticate user [elastic]");
+    expect(message).not.toContain("bad-kibana-pw");
+    expect(message).not.toContain(Buffer.from("elastic:bad-kibana-pw").toString("base64"));
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  test("connection refused is retried, then fails clearly", async () => {
+    const port = await closedPort();
+    const message = await failure(provider().create({ ...inputs(), connection: { ...connection, url: `http://127.0.0.1:${port}` }, retry: { ...FAST, maxElapsedMs: 600 } }));
+    expect(message).toContain("ECONNREFUSED");
+    expect(message).toMatch(/gave up after \d+ attempts/);
+  });
+});
+
+describe("Kibana saved object (saved search)", () => {
+  const provider = () => loaded("savedObject");
+  const searchSource = { query: { query: "log.level:error", language: "kuery" }, filter: [], indexRefName: "kibanaSavedObjectMeta.searchSourceJSON.index" };
+  const attributes = {
+    title: "Atra errors",
+    columns: ["service.name", "message"],
+    sort: [["@timestamp", "desc"]],
+    kibanaSavedObjectMeta: { searchSourceJSON: JSON.stringify(searchSource) },
+  };
+  const references = [{ name: "kibanaSavedObjectMeta.searchSourceJSON.index", type: "index-pattern", id: "atra-logs" }];
+  const inputs = (overrides: Partial<SavedObjectState> = {}): SavedObjectState => ({
+    connection,
+    type: "search",
+    objectId: "atra-errors",
+    attributes: clone(attributes),
+    references: clone(references),
+    retry: FAST,
+    ...overrides,
+  });
+
+  test("create POSTs with overwrite=true (an upsert), kbn-xsrf and basic auth", async () => {
+    const created = await provider().create(inputs());
+    expect(created.id).toBe("search/atra-errors");
+    const post = last("POST", "/api/saved_objects/search/atra-errors");
+    expect(post.path).toBe("/api/saved_objects/search/atra-errors?overwrite=true");
+    expect(post.body).toEqual({ attributes, references });
+    expect(post.headers["kbn-xsrf"]).toBe("true");
+    expect(post.headers.authorization).toBe(basic("elastic", ADMIN_PASSWORD));
+    await provider().create(inputs());
+    expect(fake.requests.map((request) => request.status)).toEqual([200, 200]);
+  });
+
+  test("read (present, drifted, gone), diff, update, delete", async () => {
+    const { outs } = await provider().create(inputs());
+    const present = await provider().read("search/atra-errors", outs);
+    expect(present.props).toEqual(outs);
+    expect(await provider().diff("search/atra-errors", present.props, inputs())).toEqual({ changes: false, replaces: [] });
+    expect(await provider().diff("search/atra-errors", outs, inputs({ attributes: { ...attributes, title: "Errors" } }))).toEqual({ changes: true, replaces: [] });
+    expect((await provider().diff("search/atra-errors", outs, inputs({ objectId: "other" }))).replaces).toEqual(["objectId"]);
+    expect((await provider().diff("search/atra-errors", outs, inputs({ type: "dashboard" }))).replaces).toEqual(["type"]);
+
+    ((fake.savedObjects.get("default/search/atra-errors") as { attributes: { title: string } }).attributes).title = "edited in the UI";
+    const drifted = await provider().read("search/atra-errors", outs);
+    expect((drifted.props as SavedObjectState).attributes.title).toBe("edited in the UI");
+    expect((await provider().diff("search/atra-errors", drifted.props, inputs())).changes).toBe(true);
+
+    await provider().update("search/atra-errors", drifted.props, inputs());
+    expect((fake.savedObjects.get("default/search/atra-errors") as { attributes: { title: string } }).attributes.title).toBe("Atra errors");
+
+    await provider().delete("search/atra-errors", outs);
+    expect(fake.savedObjects.size).toBe(0);
+    await expect(provider().delete("search/atra-errors", outs)).resolves.toBeUndefined();
+    expect(last("DELETE", "/api/saved_objects/search/atra-errors").status).toBe(404);
+    expect((await provider().read("search/atra-errors", outs)).id).toBe("");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The resource classes under Pulumi's mock engine: what the engine would store, and as what.
+
+describe("resource classes under the mock engine", () => {
+  test("connection and passwords are secret inputs and outputs; types, ids and the serialized provider are as expected", async () => {
+    const entry = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "elastic-program-")), "index.js");
+    const components = path.resolve(__dirname, "../components/elastic");
+    fs.writeFileSync(
+      entry,
+      `const es = require(${JSON.stringify(path.join(components, "elasticsearch-objects.ts"))});
+const kb = require(${JSON.stringify(path.join(components, "kibana-objects.ts"))});
+const connection = { url: "http://es:9200", username: "elastic", password: ${JSON.stringify(ADMIN_PASSWORD)} };
+const kibana = { url: "http://kibana:5601", username: "elastic", password: ${JSON.stringify(ADMIN_PASSWORD)} };
+const role = new es.ElasticsearchRole("writer-role", { connection, name: "atra_logs_writer", body: { cluster: ["monitor"] } });
+new es.IlmPolicy("ilm", { connection, name: "atra-logs", body: { policy: { phases: {} } } });
+new es.IndexTemplate("template", { connection, name: "atra-logs", body: { index_patterns: ["logs-atra-*"], data_stream: {} } });
+new es.IngestPipeline("pipeline", { connection, name: "atra-structlog", body: { processors: [] } });
+const user = new es.ElasticsearchUser("shipper", { connection, name: "atra-shipper", password: "shipper-Secret-1", body: { roles: ["atra_logs_writer"] } }, { dependsOn: [role] });
+const kibanaSystem = new es.BuiltinUserPassword("kibana-system", { connection, name: "kibana_system", password: "kibana-system-Secret" });
+new kb.KibanaDataView("data-view", { connection: kibana, dataView: { id: "atra-logs", title: "logs-atra-*" } });
+new kb.KibanaSavedObject("saved-search", { connection: kibana, type: "search", objectId: "atra-errors", attributes: { title: "Errors" } });
+exports.userPassword = user.password;
+exports.kibanaSystemPassword = kibanaSystem.password;
+exports.roleConnection = role.connection;
+exports.roleName = role.name;
+`,
+    );
+    let run: import("../scripts/lib/mock-engine").ProgramRun | undefined;
+    await jest.isolateModulesAsync(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runProgram } = require("../scripts/lib/mock-engine") as typeof import("../scripts/lib/mock-engine");
+      run = await runProgram({ entry, project: "atra-observability", stack: "dev", config: {}, secretKeys: [] });
+    });
+    fs.rmSync(path.dirname(entry), { recursive: true, force: true });
+    const resources = run!.resources.filter((resource) => resource.custom);
+    const byName = (name: string) => resources.find((resource) => resource.name === name)!;
+
+    expect(resources.map((resource) => `${resource.type} ${resource.name}`).sort()).toEqual([
+      "pulumi-nodejs:dynamic/elastic:BuiltinUserPassword kibana-system",
+      "pulumi-nodejs:dynamic/elastic:ElasticsearchRole writer-role",
+      "pulumi-nodejs:dynamic/elastic:ElasticsearchUser shipper",
+      "pulumi-nodejs:dynamic/elastic:IlmPolicy ilm",
+      "pulumi-nodejs:dynamic/elastic:IndexTemplate template",
+      "pulumi-nodejs:dynamic/elastic:IngestPipeline pipeline",
+      "pulumi-nodejs:dynamic/elastic:KibanaDataView data-view",
+      "pulumi-nodejs:dynamic/elastic:KibanaSavedObject saved-search",
+    ]);
+    for (const resource of resources) {
+      expect(resource.secretPaths).toContain("connection");
+      expect(JSON.stringify(resource.inputs)).not.toContain(ADMIN_PASSWORD);
+      const provider = String(resource.inputs.__provider);
+      expect(provider).toMatch(/^exports\.handler = /);
+      expect(provider).not.toContain(COMPONENTS_DIR);
+    }
+    expect(byName("shipper").secretPaths).toEqual(expect.arrayContaining(["connection", "password"]));
+    expect(byName("kibana-system").secretPaths).toEqual(expect.arrayContaining(["connection", "password"]));
+    expect(JSON.stringify(run!.resources)).not.toContain("shipper-Secret-1");
+    expect(JSON.stringify(run!.resources)).not.toContain("kibana-system-Secret");
+    expect(byName("shipper").dependencies).toContain(byName("writer-role").urn);
+    expect(byName("writer-role").inputs).toMatchObject({ name: "atra_logs_writer", body: { cluster: ["monitor"] } });
+
+    expect(run!.outputs.userPassword.secret).toBe(true);
+    expect(run!.outputs.kibanaSystemPassword.secret).toBe(true);
+    expect(run!.outputs.roleConnection.secret).toBe(true);
+    expect(run!.outputs.roleName).toEqual({ value: "atra_logs_writer", secret: false });
+  });
+});

@@ -1,0 +1,435 @@
+/**
+ * An in-process HTTP server on 127.0.0.1 (random port) that answers the Elasticsearch 9 and Kibana 9
+ * REST calls the logs stage's dynamic providers make, the way the documented APIs do:
+ *
+ * - Elasticsearch: security roles and users (incl. reserved users' `_password` and `_authenticate`),
+ *   ILM policies, composable index templates, ingest pipelines. Every answer carries
+ *   `x-elastic-product: Elasticsearch` (the official client refuses a 2xx answer without it) and the
+ *   versioned media type. Missing objects are 404 with ES's bodies (`{}` for roles, users and
+ *   pipelines' GET, `resource_not_found_exception` elsewhere), bad credentials 401 with a
+ *   `security_exception`, and the server adds the defaults a real one adds (so "only what the program
+ *   set" comparisons are exercised).
+ * - Kibana: data views (`/api/data_views/data_view[/<id>]`, 409 when the id exists) and saved objects
+ *   (`/api/saved_objects/<type>/<id>`, `?overwrite=true`), with optional `/s/<space>` prefix; POST and
+ *   DELETE without `kbn-xsrf` are refused with 400 as Kibana does.
+ * - `startingFor(n)`: the next n calls answer 503 as a starting server does (ES: the security index's
+ *   shards are unavailable; Kibana: "not ready yet").
+ *
+ * Every request is recorded (method, path with query, headers, parsed body) for the tests.
+ */
+import * as http from "http";
+import type { AddressInfo } from "net";
+
+export interface RecordedRequest {
+  method: string;
+  /** Path with query string. */
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+  /** Status the fake answered. */
+  status: number;
+}
+
+type Json = Record<string, unknown>;
+
+export interface FakeElastic {
+  url: string;
+  requests: RecordedRequest[];
+  /** username -> password; `elastic` and `kibana_system` exist as reserved users. */
+  passwords: Map<string, string>;
+  roles: Map<string, Json>;
+  users: Map<string, Json>;
+  ilmPolicies: Map<string, Json>;
+  indexTemplates: Map<string, Json>;
+  pipelines: Map<string, Json>;
+  /** `<space>/<id>` -> data view as Kibana stores it. */
+  dataViews: Map<string, Json>;
+  /** `<space>/<type>/<id>` -> saved object. */
+  savedObjects: Map<string, Json>;
+  /** The next `count` requests answer 503 as a starting server. */
+  startingFor(count: number): void;
+  close(): Promise<void>;
+}
+
+const RESERVED = ["elastic", "kibana_system", "logstash_system", "beats_system", "apm_system", "remote_monitoring_user"];
+
+export async function startFakeElastic(adminPassword: string): Promise<FakeElastic> {
+  const passwords = new Map<string, string>([["elastic", adminPassword]]);
+  const roles = new Map<string, Json>();
+  const users = new Map<string, Json>();
+  const ilmPolicies = new Map<string, Json>();
+  const indexTemplates = new Map<string, Json>();
+  const pipelines = new Map<string, Json>();
+  const dataViews = new Map<string, Json>();
+  const savedObjects = new Map<string, Json>();
+  const requests: RecordedRequest[] = [];
+  let starting = 0;
+  let version = 1;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      let body: unknown = undefined;
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      const record: RecordedRequest = { method: req.method ?? "GET", path: `${url.pathname}${url.search}`, headers: req.headers, body, status: 0 };
+      requests.push(record);
+      const kibana = url.pathname.startsWith("/api/") || url.pathname.startsWith("/s/");
+      const send = (status: number, payload: unknown, extraHeaders: Record<string, string> = {}) => {
+        record.status = status;
+        const headers: Record<string, string> = kibana
+          ? { "content-type": "application/json; charset=utf-8", ...extraHeaders }
+          : { "content-type": "application/vnd.elasticsearch+json;compatible-with=9", "x-elastic-product": "Elasticsearch", ...extraHeaders };
+        res.writeHead(status, headers);
+        res.end(payload === undefined ? "" : JSON.stringify(payload));
+      };
+      try {
+        if (starting > 0) {
+          starting--;
+          if (kibana) return send(503, { statusCode: 503, error: "Service Unavailable", message: "Kibana server is not ready yet" });
+          return send(503, esError(503, "unavailable_shards_exception", "at least one primary shard for the index [.security-7] is unavailable"));
+        }
+        const who = basicAuth(req.headers.authorization);
+        const authenticated = who !== undefined && passwords.get(who.username) === who.password;
+        if (!authenticated) {
+          const reason = who
+            ? `unable to authenticate user [${who.username}] for REST request [${url.pathname}]`
+            : `missing authentication credentials for REST request [${url.pathname}]`;
+          if (kibana) {
+            return send(401, {
+              statusCode: 401,
+              error: "Unauthorized",
+              message: `[security_exception\n\tRoot causes:\n\t\tsecurity_exception: ${reason.replace(url.pathname, "/_security/_authenticate")}]: ${reason.replace(url.pathname, "/_security/_authenticate")}`,
+            });
+          }
+          return send(401, esError(401, "security_exception", reason), { "www-authenticate": 'Basic realm="security", charset="UTF-8"' });
+        }
+        if (kibana) return kibanaRoute(record, url, send, who!.username);
+        return esRoute(record, url, send, who!.username);
+      } catch (error) {
+        return send(500, { error: { type: "fake_error", reason: String(error) }, status: 500 });
+      }
+    });
+  });
+
+  type Send = (status: number, payload: unknown, extraHeaders?: Record<string, string>) => void;
+
+  function esRoute(request: RecordedRequest, url: URL, send: Send, username: string): void {
+    const accept = String(request.headers.accept ?? "");
+    if (!accept.includes("compatible-with=9") && !accept.includes("application/json")) {
+      return send(406, esError(406, "media_type_header_exception", `Invalid media-type value on headers [Accept]`));
+    }
+    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const body = (request.body ?? {}) as Json;
+    const method = request.method;
+
+    if (parts[0] === "_security" && parts[1] === "_authenticate" && method === "GET") {
+      const reserved = RESERVED.includes(username);
+      const user = users.get(username);
+      return send(200, {
+        username,
+        roles: reserved ? (username === "elastic" ? ["superuser"] : [username]) : ((user?.roles as string[]) ?? []),
+        full_name: user?.full_name ?? null,
+        email: user?.email ?? null,
+        metadata: reserved ? { _reserved: true } : {},
+        enabled: true,
+        authentication_realm: { name: reserved ? "reserved" : "default_native", type: reserved ? "reserved" : "native" },
+        lookup_realm: { name: reserved ? "reserved" : "default_native", type: reserved ? "reserved" : "native" },
+        authentication_type: "realm",
+      });
+    }
+    if (parts[0] === "_security" && parts[1] === "role" && parts[2]) {
+      const name = parts[2];
+      if (method === "PUT" || method === "POST") {
+        const existed = roles.has(name);
+        roles.set(name, {
+          cluster: body.cluster ?? [],
+          indices: ((body.indices as Json[]) ?? []).map((entry) => ({ allow_restricted_indices: false, ...entry })),
+          applications: body.applications ?? [],
+          run_as: body.run_as ?? [],
+          metadata: body.metadata ?? {},
+          transient_metadata: { enabled: true },
+          ...(body.description !== undefined ? { description: body.description } : {}),
+        });
+        return send(200, { role: { created: !existed } });
+      }
+      if (method === "GET") return roles.has(name) ? send(200, { [name]: roles.get(name) }) : send(404, {});
+      if (method === "DELETE") return roles.delete(name) ? send(200, { found: true }) : send(404, { found: false });
+    }
+    if (parts[0] === "_security" && parts[1] === "user" && parts[2] && parts[3] === "_password" && (method === "POST" || method === "PUT")) {
+      const name = parts[2];
+      if (!RESERVED.includes(name) && !users.has(name)) {
+        return send(404, esError(404, "resource_not_found_exception", `user [${name}] does not exist`));
+      }
+      if (typeof body.password !== "string" || body.password.length < 6) {
+        return send(400, esError(400, "action_request_validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;"));
+      }
+      passwords.set(name, body.password);
+      return send(200, {});
+    }
+    if (parts[0] === "_security" && parts[1] === "user" && parts[2] && parts.length === 3) {
+      const name = parts[2];
+      if (method === "PUT" || method === "POST") {
+        if (RESERVED.includes(name)) {
+          return send(400, esError(400, "illegal_argument_exception", `user [${name}] is reserved and only the password can be changed`));
+        }
+        const existed = users.has(name);
+        if (!existed && typeof body.password !== "string") {
+          return send(400, esError(400, "action_request_validation_exception", "Validation Failed: 1: password must be specified unless you are updating an existing user;"));
+        }
+        if (typeof body.password === "string") {
+          if (body.password.length < 6) {
+            return send(400, esError(400, "action_request_validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;"));
+          }
+          passwords.set(name, body.password);
+        }
+        users.set(name, {
+          username: name,
+          roles: body.roles ?? [],
+          full_name: body.full_name ?? null,
+          email: body.email ?? null,
+          metadata: body.metadata ?? {},
+          enabled: body.enabled ?? true,
+        });
+        return send(200, { created: !existed });
+      }
+      if (method === "GET") return users.has(name) ? send(200, { [name]: users.get(name) }) : send(404, {});
+      if (method === "DELETE") {
+        if (!users.delete(name)) return send(404, { found: false });
+        passwords.delete(name);
+        return send(200, { found: true });
+      }
+    }
+    if (parts[0] === "_ilm" && parts[1] === "policy" && parts[2]) {
+      const name = parts[2];
+      if (method === "PUT") {
+        const policy = structuredClone((body.policy ?? {}) as Json);
+        const phases = (policy.phases ?? {}) as Record<string, Json>;
+        for (const [phase, definition] of Object.entries(phases)) {
+          if (definition.min_age === undefined) definition.min_age = "0ms";
+          const actions = (definition.actions ?? {}) as Record<string, Json>;
+          if (phase === "delete" && actions.delete) actions.delete = { delete_searchable_snapshot: true, ...actions.delete };
+        }
+        ilmPolicies.set(name, { version: version++, modified_date: new Date().toISOString(), policy, in_use_by: { indices: [], data_streams: [], composable_templates: [] } });
+        return send(200, { acknowledged: true });
+      }
+      if (method === "GET") {
+        return ilmPolicies.has(name) ? send(200, { [name]: ilmPolicies.get(name) }) : send(404, esError(404, "resource_not_found_exception", `Lifecycle policy not found: ${name}`));
+      }
+      if (method === "DELETE") {
+        return ilmPolicies.delete(name) ? send(200, { acknowledged: true }) : send(404, esError(404, "resource_not_found_exception", `Lifecycle policy not found: ${name}`));
+      }
+    }
+    if (parts[0] === "_index_template" && parts[1]) {
+      const name = parts[1];
+      if (method === "PUT" || method === "POST") {
+        if (!Array.isArray(body.index_patterns) && typeof body.index_patterns !== "string") {
+          return send(400, esError(400, "action_request_validation_exception", "Validation Failed: 1: index patterns are missing;"));
+        }
+        const stored = structuredClone(body);
+        const template = stored.template as Json | undefined;
+        // ES stores settings nested under "index" with every value as a string.
+        if (template?.settings) template.settings = { index: nestSettings(template.settings as Json) };
+        indexTemplates.set(name, stored);
+        return send(200, { acknowledged: true });
+      }
+      if (method === "GET") {
+        return indexTemplates.has(name)
+          ? send(200, { index_templates: [{ name, index_template: indexTemplates.get(name) }] })
+          : send(404, esError(404, "resource_not_found_exception", `index template matching [${name}] not found`));
+      }
+      if (method === "DELETE") {
+        return indexTemplates.delete(name)
+          ? send(200, { acknowledged: true })
+          : send(404, esError(404, "index_template_missing_exception", `index_template [${name}] missing`));
+      }
+    }
+    if (parts[0] === "_ingest" && parts[1] === "pipeline" && parts[2]) {
+      const id = parts[2];
+      if (method === "PUT") {
+        if (!Array.isArray(body.processors)) {
+          return send(400, esError(400, "parse_exception", "[processors] required property is missing"));
+        }
+        pipelines.set(id, structuredClone(body));
+        return send(200, { acknowledged: true });
+      }
+      if (method === "GET") return pipelines.has(id) ? send(200, { [id]: pipelines.get(id) }) : send(404, {});
+      if (method === "DELETE") {
+        return pipelines.delete(id) ? send(200, { acknowledged: true }) : send(404, esError(404, "resource_not_found_exception", `pipeline [${id}] is missing`));
+      }
+    }
+    return send(405, esError(405, "unsupported_operation", `Incorrect HTTP method for uri [${request.path}] and method [${method}]`));
+  }
+
+  function kibanaRoute(request: RecordedRequest, url: URL, send: Send, _username: string): void {
+    let parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    let space = "default";
+    if (parts[0] === "s") {
+      space = parts[1];
+      parts = parts.slice(2);
+    }
+    const method = request.method;
+    if ((method === "POST" || method === "DELETE" || method === "PUT") && request.headers["kbn-xsrf"] === undefined) {
+      return send(400, { statusCode: 400, error: "Bad Request", message: "Request must contain a kbn-xsrf header." });
+    }
+    const body = (request.body ?? {}) as Json;
+    const notFound = (type: string, id: string) => send(404, { statusCode: 404, error: "Not Found", message: `Saved object [${type}/${id}] not found` });
+
+    // /api/data_views/data_view[/<id>]
+    if (parts[0] === "api" && parts[1] === "data_views" && parts[2] === "data_view") {
+      const id = parts[3];
+      if (!id && method === "POST") {
+        const spec = body.data_view as Json | undefined;
+        const unknown = Object.keys(body).filter((key) => !["data_view", "override", "refresh_fields"].includes(key));
+        if (!spec || typeof spec.title !== "string" || unknown.length > 0) {
+          return send(400, { statusCode: 400, error: "Bad Request", message: "[request body.data_view.title]: expected value of type [string] but got [undefined]" });
+        }
+        const newId = typeof spec.id === "string" ? spec.id : `generated-${version++}`;
+        const key = `${space}/${newId}`;
+        // Kibana looks for a data view of the same name (name, else title) first, then saves (409 on an existing id).
+        const nameOf = (view: Json) => String(view.name || view.title);
+        const dupe = [...dataViews.entries()].find(([k, view]) => k.startsWith(`${space}/`) && nameOf(view) === nameOf(spec));
+        if (dupe && body.override !== true) return send(400, { statusCode: 400, error: "Bad Request", message: `Duplicate data view: ${nameOf(spec)}` });
+        if (dupe) dataViews.delete(dupe[0]);
+        if (dataViews.has(key)) return send(409, { statusCode: 409, error: "Conflict", message: `Saved object [index-pattern/${newId}] conflict` });
+        const stored = dataViewDefaults({ ...spec, id: newId }, space);
+        dataViews.set(key, stored);
+        return send(200, { data_view: stored });
+      }
+      if (id) {
+        const key = `${space}/${id}`;
+        if (method === "GET") return dataViews.has(key) ? send(200, { data_view: dataViews.get(key) }) : notFound("index-pattern", id);
+        if (method === "DELETE") {
+          // Kibana answers 200 with an empty body.
+          return dataViews.delete(key) ? send(200, undefined) : notFound("index-pattern", id);
+        }
+        if (method === "POST") {
+          const spec = (body.data_view ?? {}) as Json;
+          const allowed = ["title", "name", "timeFieldName", "allowNoIndex", "sourceFilters", "fieldFormats", "runtimeFieldMap", "fields", "type", "typeMeta"];
+          const refused = Object.keys(spec).find((field) => !allowed.includes(field));
+          if (refused) return send(400, { statusCode: 400, error: "Bad Request", message: `[request body.data_view.${refused}]: definition for this key is missing` });
+          const existing = dataViews.get(key);
+          if (!existing) return notFound("index-pattern", id);
+          const stored = { ...existing, ...spec, version: `Wz${version++}sMV0=` };
+          dataViews.set(key, stored);
+          return send(200, { data_view: stored });
+        }
+      }
+    }
+    // /api/saved_objects/<type>/<id>
+    if (parts[0] === "api" && parts[1] === "saved_objects" && parts[2] && parts[3]) {
+      const [type, id] = [parts[2], parts[3]];
+      const key = `${space}/${type}/${id}`;
+      if (method === "POST") {
+        if (!body.attributes || typeof body.attributes !== "object") {
+          return send(400, { statusCode: 400, error: "Bad Request", message: "[request body.attributes]: expected value of type [object] but got [undefined]" });
+        }
+        if (savedObjects.has(key) && url.searchParams.get("overwrite") !== "true") {
+          return send(409, { statusCode: 409, error: "Conflict", message: `Saved object [${type}/${id}] conflict` });
+        }
+        const stored = {
+          id,
+          type,
+          namespaces: [space],
+          updated_at: new Date().toISOString(),
+          created_at: new Date().toISOString(),
+          version: `Wz${version++}sMV0=`,
+          managed: false,
+          coreMigrationVersion: "8.8.0",
+          typeMigrationVersion: "10.6.0",
+          attributes: { ...(type === "search" ? { hideChart: false, isTextBasedQuery: false } : {}), ...(body.attributes as Json) },
+          references: body.references ?? [],
+        };
+        savedObjects.set(key, stored);
+        return send(200, stored);
+      }
+      if (method === "GET") return savedObjects.has(key) ? send(200, savedObjects.get(key)) : notFound(type, id);
+      if (method === "DELETE") return savedObjects.delete(key) ? send(200, {}) : notFound(type, id);
+    }
+    return send(404, { statusCode: 404, error: "Not Found", message: "Not Found" });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    passwords,
+    roles,
+    users,
+    ilmPolicies,
+    indexTemplates,
+    pipelines,
+    dataViews,
+    savedObjects,
+    startingFor(count: number) {
+      starting = count;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Elasticsearch's error body. */
+function esError(status: number, type: string, reason: string): Json {
+  return { error: { root_cause: [{ type, reason }], type, reason }, status };
+}
+
+function basicAuth(header: string | undefined): { username: string; password: string } | undefined {
+  if (!header || !header.startsWith("Basic ")) return undefined;
+  const decoded = Buffer.from(header.slice("Basic ".length), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** `{ number_of_shards: 1, "index.lifecycle.name": "x" }` -> `{ number_of_shards: "1", lifecycle: { name: "x" } }` */
+function nestSettings(settings: Json): Json {
+  const out: Json = {};
+  const put = (path: string[], value: unknown) => {
+    let at = out;
+    for (const part of path.slice(0, -1)) at = (at[part] ??= {}) as Json;
+    at[path[path.length - 1]] = Array.isArray(value) ? value.map(String) : String(value);
+  };
+  const walk = (value: unknown, path: string[]) => {
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      for (const [key, item] of Object.entries(value)) walk(item, [...path, ...key.split(".")]);
+    } else {
+      put(path[0] === "index" ? path.slice(1) : path, value);
+    }
+  };
+  walk(settings, []);
+  return out;
+}
+
+function dataViewDefaults(spec: Json, space: string): Json {
+  return {
+    version: "WzEsMV0=",
+    sourceFilters: [],
+    typeMeta: {},
+    fieldFormats: {},
+    runtimeFieldMap: {},
+    fieldAttrs: {},
+    allowNoIndex: false,
+    allowHidden: false,
+    name: "",
+    fields: { "@timestamp": { name: "@timestamp", type: "date", searchable: true, aggregatable: true } },
+    namespaces: [space],
+    ...spec,
+  };
+}
