@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { parser } from "@prometheus-io/lezer-promql";
-import { resolveStackConfig } from "../components/config/resolve";
+import { durationMs, resolveStackConfig } from "../components/config/resolve";
+import { LOG_ALERTS, logAlertGroup } from "../components/alerting/log-alerts";
 import { renderPrometheusConfig, ScrapeConfig } from "../components/metrics/prometheus-config";
 import { promqlSyntaxErrors } from "./support/promql";
 import { describeWithTools, runTool, tempDir } from "./support/real-tools";
@@ -67,13 +68,8 @@ function loadRules(): LoadedRule[] {
 const rules = loadRules();
 const alertNames = rules.map((r) => r.rule.alert);
 
-/** Prometheus duration (`1h30m`, `90s`) to seconds. */
-function seconds(duration: string): number {
-  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-  const parts = [...duration.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== duration) throw new Error(`not a duration: ${duration}`);
-  return parts.reduce((sum, [, value, unit]) => sum + Number(value) * units[unit], 0);
-}
+/** Seconds in a Prometheus duration. */
+const seconds = (duration: string) => durationMs(duration) / 1000;
 
 /** GitHub's heading anchors: lowercase, punctuation dropped, spaces to hyphens. */
 function githubSlug(heading: string): string {
@@ -251,13 +247,25 @@ describe("runbook", () => {
   });
 
   test("every section is an alert's (no stale sections), once, and says what it means, what to check and how to resolve", () => {
-    expect(sections.map((s) => s.heading).filter((heading) => !alertNames.includes(heading))).toEqual([]);
+    // The log alerts are built in code (components/alerting/log-alerts.ts) and share the runbook.
+    const documented = [...alertNames, ...Object.values(LOG_ALERTS)];
+    expect(sections.map((s) => s.heading).filter((heading) => !documented.includes(heading))).toEqual([]);
     expect(new Set(anchors).size).toBe(anchors.length);
-    expect(sections.length).toBe(alertNames.length);
+    expect(sections.length).toBe(documented.length);
     for (const section of sections) {
       for (const part of ["**Meaning.**", "**First checks.**", "**Resolve.**"]) {
         expect({ section: section.heading, has: section.body.includes(part) }).toEqual({ section: section.heading, has: true });
       }
+    }
+  });
+
+  test("the log alerts' runbook_url point at their own sections", () => {
+    const { config } = resolveStackConfig({ stack: "dev", values: { services: [{ name: "api", logs: ["/srv/logs/api*.log"], maxLogSilence: "30m" }] }, secretKeys: [] });
+    const group = logAlertGroup(config.logs, config.services, { elasticsearchDatasourceUid: "es", interval: "1m" });
+    expect(group.rules.length).toBe(2);
+    for (const rule of group.rules) {
+      const anchor = rule.annotations.runbook_url.split("#")[1];
+      expect(sections[anchors.indexOf(anchor)]?.heading).toBe(rule.name.split(" ")[0]);
     }
   });
 

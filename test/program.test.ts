@@ -16,6 +16,7 @@ import { durationMs } from "../components/config/resolve";
 
 const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
+const DYNAMIC = "pulumi-nodejs:dynamic/elastic:";
 const CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint";
 const NOTIFICATION_POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy";
 const shippedRuleGroups = parseRuleFiles(readRuleFiles(path.join(PROJECT_DIR, "alerts")));
@@ -258,6 +259,63 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(policy.inputs.groupBies).toEqual(expect.arrayContaining(["alertname"]));
   });
 
+  test("logs stage ordering: objects after a healthy server, Kibana after kibana_system's password, the shipper after its writer, template and pipeline", () => {
+    const elasticsearch = byName(CONTAINER, "elasticsearch");
+    const dynamic = resources.filter((resource) => resource.type.startsWith(DYNAMIC));
+    expect(dynamic.map((resource) => resource.type.slice(DYNAMIC.length)).sort()).toEqual(
+      ["BuiltinUserPassword", "ElasticsearchRole", "ElasticsearchRole", "ElasticsearchUser", "ElasticsearchUser", "IlmPolicy", "IndexTemplate", "IngestPipeline", "KibanaDataView", "KibanaSavedObject"].sort(),
+    );
+    const kibanaObjects = dynamic.filter((resource) => resource.type.includes(":Kibana"));
+    for (const object of dynamic.filter((resource) => !kibanaObjects.includes(resource))) expect(object.dependencies).toContain(elasticsearch.urn);
+    const kibana = byName(CONTAINER, "kibana");
+    for (const object of kibanaObjects) expect(object.dependencies).toContain(kibana.urn);
+    const passwordSet = byName(`${DYNAMIC}BuiltinUserPassword`, "kibana-system-password");
+    expect(passwordSet.inputs.name).toBe("kibana_system");
+    expect(kibana.dependencies).toEqual(expect.arrayContaining([elasticsearch.urn, passwordSet.urn]));
+    const filebeat = byName(CONTAINER, "filebeat");
+    expect(filebeat.dependencies).toEqual(
+      expect.arrayContaining(["writer-user", "index-template", "ingest-pipeline"].map((name) => dynamic.find((r) => r.name === name)!.urn)),
+    );
+    const template = byName(`${DYNAMIC}IndexTemplate`, "index-template");
+    expect(template.dependencies).toEqual(expect.arrayContaining([byName(`${DYNAMIC}IlmPolicy`, "ilm-policy").urn, byName(`${DYNAMIC}IngestPipeline`, "ingest-pipeline").urn]));
+    // Elasticsearch refuses to delete what its data stream uses: kept on destroy, like the data.
+    expect([template.retainOnDelete, byName(`${DYNAMIC}IlmPolicy`, "ilm-policy").retainOnDelete]).toEqual([true, true]);
+    const datasource = byName("grafana:oss/dataSource:DataSource", "elasticsearch");
+    expect(datasource.dependencies).toContain(byName(`${DYNAMIC}ElasticsearchUser`, "reader-user").urn);
+  });
+
+  test("logs stage secrets: credentials are secret in every container and provider input, the shipper writes as its own user", () => {
+    for (const name of ["elasticsearch", "kibana", "filebeat"]) expect(byName(CONTAINER, name).secretPaths).toEqual(["envs"]);
+    for (const resource of resources.filter((r) => r.type.startsWith(DYNAMIC))) {
+      expect(resource.secretPaths).toContain("connection");
+      if ("password" in resource.inputs) expect(resource.secretPaths).toContain("password");
+    }
+    const datasource = byName("grafana:oss/dataSource:DataSource", "elasticsearch");
+    expect(datasource.secretPaths).toEqual(["secureJsonDataEncoded"]);
+    expect(datasource.inputs).toMatchObject({ uid: "atra-elasticsearch-ds", basicAuthEnabled: true, basicAuthUsername: `atra-${stack}-grafana-logs` });
+    expect(JSON.parse(String(datasource.inputs.jsonDataEncoded))).toMatchObject({ index: config.logs.dataStream, timeField: "@timestamp", logLevelField: "log.level", logMessageField: "message" });
+    const filebeatYml = plan.artifacts.find((a) => a.path.endsWith("filebeat/filebeat.yml"))!.content;
+    expect(filebeatYml).toContain("${ATRA_LOGS_WRITER_PASSWORD}");
+    const writer = byName(`${DYNAMIC}ElasticsearchUser`, "writer-user");
+    expect((writer.inputs.body as { roles: string[] }).roles).toEqual([`atra-${stack}-logs-writer`]);
+  });
+
+  test("logs stage: every catalog log glob is shipped, tagged with its service, from read-only mounts", () => {
+    const filebeat = byName(CONTAINER, "filebeat");
+    const mounts = (filebeat.inputs.volumes as { hostPath?: string; readOnly?: boolean }[]).filter((volume) => volume.hostPath);
+    expect(mounts.length).toBeGreaterThan(0);
+    for (const mount of mounts) expect(mount.readOnly).toBe(true);
+    const filebeatYml = plan.artifacts.find((a) => a.path.endsWith("filebeat/filebeat.yml"))!.content;
+    for (const service of config.services.filter((s) => s.logs?.length)) {
+      expect(filebeatYml).toContain(`name: ${service.name}`);
+      for (const glob of service.logs!) {
+        expect(filebeatYml).toContain(glob);
+        expect(mounts.some((mount) => glob.startsWith(`${mount.hostPath}/`))).toBe(true);
+      }
+    }
+    expect(ofType(RULE_GROUP).find((group) => group.inputs.name === "atra-logs")).toBeDefined();
+  });
+
   test("outputs give the URLs, the admin user and every dashboard's URL", () => {
     const outputs = plan.run.outputs;
     expect(outputs.grafanaUrl.value).toBe(config.grafana.publicUrl);
@@ -266,6 +324,12 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const dashboards = ofType("grafana:oss/dashboard:Dashboard").map((d) => JSON.parse(String(d.inputs.configJson)).uid as string);
     expect(Object.keys(outputs.dashboardUrls.value as object).sort()).toEqual(dashboards.sort());
     for (const uid of dashboards) expect((outputs.dashboardUrls.value as Record<string, string>)[uid]).toBe(`${config.grafana.publicUrl}/d/${uid}`);
+    expect(outputs.kibanaUrl.value).toBe(config.logs.kibanaPublicUrl);
+    expect(outputs.elasticsearchUrl.value).toBe(config.logs.elasticsearchPublicUrl);
+    expect(outputs.elasticsearchUser.value).toBe("atra-admin");
+    expect(outputs.kibanaDataViewId.value).toBe(`atra-${stack}-logs-data-view`);
+    expect(outputs.logsDataStream.value).toBe(config.logs.dataStream);
+    for (const secret of ["elasticsearchPassword", "logShipperPassword", "grafanaLogsPassword"]) expect(outputs[secret]).toEqual({ value: "[secret]", secret: true });
   });
 });
 
@@ -302,6 +366,15 @@ describe("bad config under mocks", () => {
     for (const container of containers) for (const port of container.inputs.ports as { ip: string }[]) expect(port.ip).toBe("0.0.0.0");
     // The provider still talks to Grafana over loopback when Grafana listens on every interface.
     expect(plan.run.resources.find((r) => r.type === "pulumi:providers:grafana")?.inputs.url).toBe("http://127.0.0.1:3000");
+  });
+
+  test("the logs stage can be switched off: no Elasticsearch, Kibana, shipper, volumes, datasource, logs dashboard or log alerts", async () => {
+    const plan = await planIsolated("nologs", { config: stackConfig({ logs: { enabled: false }, services: [{ name: "api", health: "http://api:8000/health", logs: ["/srv/logs/api*.log"] }] }) });
+    const names = plan.run.resources.map((r) => `${r.type}/${r.name}`);
+    for (const gone of ["elasticsearch", "kibana", "filebeat"]) expect(names).not.toContain(`${CONTAINER}/${gone}`);
+    expect(names.filter((name) => /elastic|kibana|filebeat|atra-logs/.test(name))).toEqual([]);
+    expect(plan.artifacts.map((a) => a.path)).not.toContain("grafana/dashboards/atra-logs.json");
+    expect(plan.run.outputs.kibanaUrl.value).toBeUndefined();
   });
 
   test("cAdvisor can be switched off, and then neither its container nor its image nor its scrape job exist", async () => {

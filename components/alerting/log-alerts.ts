@@ -12,6 +12,8 @@ import { EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunboo
 import { ERROR_LEVELS } from "../logs/kibana-bodies";
 
 export const LOG_ALERT_GROUP = "atra-logs";
+/** Alert names; each has a section in the runbook (its anchor is the lowercased name). */
+export const LOG_ALERTS = { errorsHigh: "ServiceLogErrorsHigh", stoppedLogging: "ServiceStoppedLogging" } as const;
 const RUNBOOK = "docs/runbook.md";
 
 export interface LogAlertContext {
@@ -33,8 +35,8 @@ export function logAlertGroup(logs: LogsConfig, services: ServiceConfig[], conte
 function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule {
   const windowSeconds = durationMs(logs.errorRateWindow) / 1000;
   return {
-    uid: ruleUid(LOG_ALERT_GROUP, "ServiceLogErrorsHigh"),
-    name: "ServiceLogErrorsHigh",
+    uid: ruleUid(LOG_ALERT_GROUP, LOG_ALERTS.errorsHigh),
+    name: LOG_ALERTS.errorsHigh,
     for: "0s",
     condition: "ABOVE",
     datas: [
@@ -49,7 +51,7 @@ function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule 
     annotations: {
       summary: `{{ index $labels "service.name" }} logged {{ $values.TOTAL.Value }} error lines in ${logs.errorRateWindow}`,
       description: `More than ${logs.errorRateThreshold} lines at level ${ERROR_LEVELS.join("/")} within ${logs.errorRateWindow} (logs.errorRateThreshold, logs.errorRateWindow). Open the Logs dashboard or Kibana's "Recent errors" search for the messages.`,
-      runbook_url: runbook("servicelogerrorshigh", context),
+      runbook_url: runbook(LOG_ALERTS.errorsHigh, context),
     },
     isPaused: false,
   };
@@ -57,7 +59,7 @@ function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule 
 
 function silenceRule(service: string, maxSilence: string, context: LogAlertContext): GrafanaRule {
   const windowSeconds = durationMs(maxSilence) / 1000;
-  const alert = "ServiceStoppedLogging";
+  const alert = LOG_ALERTS.stoppedLogging;
   return {
     uid: ruleUid(LOG_ALERT_GROUP, `${alert}/${service}`),
     // One rule per service: a silent service has no series to group by, so it needs its own query.
@@ -76,7 +78,7 @@ function silenceRule(service: string, maxSilence: string, context: LogAlertConte
     annotations: {
       summary: `${service} wrote no log line in ${maxSilence}`,
       description: `No line from ${service} reached the log data stream within ${maxSilence} (services[].maxLogSilence). Either the service stopped, or shipping broke: check the service, then the shipper.`,
-      runbook_url: runbook("servicestoppedlogging", context),
+      runbook_url: runbook(alert, context),
     },
     isPaused: false,
   };
@@ -126,6 +128,6 @@ function expression(refId: string, model: Record<string, unknown>): RuleQuery {
   };
 }
 
-function runbook(anchor: string, context: LogAlertContext): string {
-  return resolveRunbookUrl(`${RUNBOOK}#${anchor}`, context.runbookBaseUrl);
+function runbook(alert: string, context: LogAlertContext): string {
+  return resolveRunbookUrl(`${RUNBOOK}#${alert.toLowerCase()}`, context.runbookBaseUrl);
 }

@@ -154,8 +154,9 @@ interface RegisterRequest {
 
 /** The same URN the mock monitor assigns (parent type chain, stack, project). */
 function urnOf(options: RunOptions, parent: string | undefined, type: string, name: string): string {
+  // As the SDK's mock monitor builds them (parent's own type only), so they match the dependency URNs it hands out.
   let qualified = type;
-  if (parent) qualified = `${parent.split("::")[2]}$${type}`;
+  if (parent) qualified = `${parent.split("::")[2].split("$").pop()}$${type}`;
   return `urn:pulumi:${options.stack}::${options.project}::${qualified}::${name}`;
 }
 

@@ -1,0 +1,71 @@
+/**
+ * The log alerts built from the stack config: an error-count rule split per service, and one
+ * "stopped logging" rule per service that sets maxLogSilence; their Grafana model chains.
+ */
+import { LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup, ERROR_LINES_QUERY } from "../components/alerting/log-alerts";
+import { ruleUid } from "../components/alerting/grafana-rules";
+import { resolveStackConfig } from "../components/config/resolve";
+
+const { config } = resolveStackConfig({
+  stack: "dev",
+  values: {
+    services: [
+      { name: "api", logs: ["/srv/logs/api*.log"], maxLogSilence: "30m" },
+      { name: "worker", logs: ["/srv/logs/worker*.log"] },
+      { name: "agent", health: "http://agent:8010/health" },
+      { name: "nightly", logs: ["/srv/logs/nightly*.log"], maxLogSilence: "26h" },
+    ],
+    logs: { errorRateThreshold: 4, errorRateWindow: "10m" },
+  },
+  secretKeys: [],
+});
+const group = logAlertGroup(config.logs, config.services, { elasticsearchDatasourceUid: "es-uid", interval: "1m", runbookBaseUrl: "https://git.example/obs/blob/main" });
+const models = (rule: (typeof group.rules)[number]) => Object.fromEntries(rule.datas.map((data) => [data.refId, { ...data, model: JSON.parse(data.model) }]));
+
+test("one group: the error rule, and a silence rule for each service that asks for one", () => {
+  expect(group.name).toBe(LOG_ALERT_GROUP);
+  expect(group.intervalSeconds).toBe(60);
+  expect(group.rules.map((rule) => rule.name)).toEqual([LOG_ALERTS.errorsHigh, `${LOG_ALERTS.stoppedLogging} api`, `${LOG_ALERTS.stoppedLogging} nightly`]);
+  const uids = group.rules.map((rule) => rule.uid);
+  expect(new Set(uids).size).toBe(uids.length);
+  expect(uids[1]).toBe(ruleUid(LOG_ALERT_GROUP, `${LOG_ALERTS.stoppedLogging}/api`));
+});
+
+test("error rule: count of error lines per service over the window, summed, above the stack's threshold", () => {
+  const [rule] = group.rules;
+  const { A, TOTAL, ABOVE } = models(rule);
+  expect(rule.condition).toBe("ABOVE");
+  expect(A).toMatchObject({ datasourceUid: "es-uid", relativeTimeRange: { from: 600, to: 0 } });
+  expect(A.model).toMatchObject({ query: ERROR_LINES_QUERY, timeField: "@timestamp", metrics: [{ type: "count" }] });
+  expect(A.model.bucketAggs.map((agg: { type: string; field: string }) => [agg.type, agg.field])).toEqual([
+    ["terms", "service.name"],
+    ["date_histogram", "@timestamp"],
+  ]);
+  expect(TOTAL.model).toMatchObject({ type: "reduce", expression: "A", reducer: "sum" });
+  expect(ABOVE.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "gt", params: [4] } }] });
+  expect(rule.noDataState).toBe("OK");
+  expect(rule.labels.service).toContain('"service.name"');
+  expect(rule.annotations.runbook_url).toBe("https://git.example/obs/blob/main/docs/runbook.md#servicelogerrorshigh");
+});
+
+test("silence rule: lines of that one service over maxLogSilence, below one; no data alerts", () => {
+  const rule = group.rules[2];
+  const { A, SILENT } = models(rule);
+  expect(A.model.query).toBe('service.name:"nightly"');
+  expect(A.relativeTimeRange.from).toBe(26 * 3600);
+  expect(A.model.bucketAggs.map((agg: { type: string }) => agg.type)).toEqual(["date_histogram"]);
+  expect(SILENT.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "lt", params: [1] } }] });
+  expect([rule.noDataState, rule.execErrState]).toEqual(["Alerting", "Alerting"]);
+  expect(rule.labels).toEqual({ severity: "warning", service: "nightly" });
+});
+
+test("every condition refers to nodes of its own rule", () => {
+  for (const rule of group.rules) {
+    const refIds = rule.datas.map((data) => data.refId);
+    expect(refIds).toContain(rule.condition);
+    for (const data of rule.datas) {
+      const input = JSON.parse(data.model).expression;
+      if (input !== undefined) expect(refIds).toContain(input);
+    }
+  }
+});
