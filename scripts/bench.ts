@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: how the offline plan scales. Plans the dev stack and a generated stack with
  * 200 services and 50 dashboards (a copy of the program in a temp folder, so the real code runs),
- * each in a fresh process, three times, and reports medians, the ratio and the cost per resource.
+ * with and without the logs stage, each in a fresh process, three times, and reports medians, the
+ * ratio, the cost per resource and what the logs stage adds.
  * A script, not a test: it prints figures and never fails on a slow machine.
  */
 import { spawnSync } from "child_process";
@@ -35,7 +36,7 @@ function median(samples: Sample[]): Sample {
 function generatedProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "atra-bench-"));
   for (const entry of ["index.ts", "Pulumi.yaml", "package.json"]) fs.copyFileSync(path.join(PROJECT_DIR, entry), path.join(dir, entry));
-  for (const entry of ["components", "node_modules"]) fs.symlinkSync(path.join(PROJECT_DIR, entry), path.join(dir, entry));
+  for (const entry of ["components", "node_modules", "alerts"]) fs.symlinkSync(path.join(PROJECT_DIR, entry), path.join(dir, entry));
   const shipped = fs.readdirSync(path.join(PROJECT_DIR, "dashboards")).filter((f) => f.endsWith(".json"));
   fs.mkdirSync(path.join(dir, "dashboards"));
   for (let i = 0; i < 50; i++) {
@@ -48,12 +49,12 @@ function generatedProject(): string {
     name: `svc-${i}`,
     metrics: `http://svc-${i}:8000/metrics`,
     health: `http://svc-${i}:8000/health`,
-    logs: [`/srv/logs/svc-${i}*.log`],
+    logs: [`/srv/logs/svc-${i}/*.log`],
+    ...(i % 4 === 0 ? { maxLogSilence: "30m" } : {}),
   }));
-  fs.writeFileSync(
-    path.join(dir, "Pulumi.bench.yaml"),
-    `config:\n  atra-observability:appNetworks: ["atra-network"]\n  atra-observability:services: ${JSON.stringify(services)}\n`,
-  );
+  const common = `config:\n  atra-observability:appNetworks: ["atra-network"]\n  atra-observability:services: ${JSON.stringify(services)}\n`;
+  fs.writeFileSync(path.join(dir, "Pulumi.bench.yaml"), common);
+  fs.writeFileSync(path.join(dir, "Pulumi.bench-nologs.yaml"), `${common}  atra-observability:logs: { enabled: false }\n`);
   return dir;
 }
 
@@ -62,11 +63,14 @@ function main(): void {
   const dir = generatedProject();
   try {
     const large = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench")));
+    const withoutLogs = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench-nologs")));
     const perSmall = small.elapsedMs / small.resources;
     const perLarge = large.elapsedMs / large.resources;
     console.log(`offline plan, median of ${RUNS} runs each (time inside the process: program + mock engine, no Node start-up)`);
     console.log(`  dev stack:                          ${small.elapsedMs.toFixed(0).padStart(6)} ms  ${String(small.resources).padStart(4)} resources  ${perSmall.toFixed(1)} ms/resource`);
     console.log(`  200 services + 50 dashboards:       ${large.elapsedMs.toFixed(0).padStart(6)} ms  ${String(large.resources).padStart(4)} resources  ${perLarge.toFixed(1)} ms/resource`);
+    console.log(`  the same without the logs stage:    ${withoutLogs.elapsedMs.toFixed(0).padStart(6)} ms  ${String(withoutLogs.resources).padStart(4)} resources`);
+    console.log(`  the logs stage adds ${(large.elapsedMs - withoutLogs.elapsedMs).toFixed(0)} ms and ${large.resources - withoutLogs.resources} resources at 200 services`);
     console.log(`  time ratio ${(large.elapsedMs / small.elapsedMs).toFixed(2)} for a resource ratio of ${(large.resources / small.resources).toFixed(2)}; ` +
       `per-resource cost ratio ${(perLarge / perSmall).toFixed(2)} (<= 1 means at most linear)`);
     console.log(`  goal: dev plan well under 5000 ms: ${small.elapsedMs < 5000 ? "met" : "NOT met"}`);
