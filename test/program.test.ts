@@ -170,6 +170,17 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(spawnSync("sh", ["-n", "-c", script]).status).toBe(0);
   });
 
+  test("Elasticsearch's entrypoint rewrites its file-realm admin from the environment, then starts Elasticsearch", () => {
+    const elasticsearch = byName(CONTAINER, "elasticsearch");
+    const [shell, flag, script] = elasticsearch.inputs.entrypoints as string[];
+    expect([shell, flag]).toEqual(["/bin/sh", "-c"]);
+    expect(script).toContain('elasticsearch-users useradd "$ATRA_ADMIN_USER" -p "$ATRA_ADMIN_PASSWORD" -r superuser');
+    expect(script.trim().split("\n").pop()).toBe("exec /usr/local/bin/docker-entrypoint.sh eswrapper");
+    expect(spawnSync("sh", ["-n", "-c", script]).status).toBe(0);
+    // The healthcheck authenticates through the environment: no password in the container's settings.
+    expect((elasticsearch.inputs.healthcheck as { tests: string[] }).tests.join(" ")).toContain('"$ATRA_ADMIN_USER:$ATRA_ADMIN_PASSWORD"');
+  });
+
   test("the admin password comes from secret config when set, else from a generated random password", () => {
     const generated = ofType("random:index/randomPassword:RandomPassword").filter((password) => password.name === "grafana-admin-password");
     const configured = readStackFile(PROJECT_DIR, stack, "atra-observability").secretKeys.includes("atra-observability:grafanaAdminPassword");
