@@ -14,6 +14,7 @@ import {
   renderIngestPipeline,
   renderReaderRole,
   renderWriterRole,
+  RoleBody,
 } from "./elastic-bodies";
 
 export interface ElasticsearchConfigurationArgs {
@@ -45,28 +46,17 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     // Kibana connects as kibana_system; its password is set here, before Kibana starts.
     this.kibanaSystemPassword = new BuiltinUserPassword("kibana-system-password", { connection, name: "kibana_system", password: args.kibanaSystemPassword }, own);
 
-    const writerRole = new ElasticsearchRole("writer-role", { connection, name: naming.writerRole, body: renderWriterRole(args.dataStream) }, own);
-    this.writerUser = new ElasticsearchUser(
-      "writer-user",
-      {
-        connection,
-        name: naming.writerUser,
-        password: args.writerPassword,
-        body: { roles: [naming.writerRole], full_name: "Log shipper (atra-observability)" },
-      },
-      { ...own, dependsOn: [...args.waitFor, writerRole] },
-    );
-    const readerRole = new ElasticsearchRole("reader-role", { connection, name: naming.readerRole, body: renderReaderRole(args.dataStream) }, own);
-    this.readerUser = new ElasticsearchUser(
-      "reader-user",
-      {
-        connection,
-        name: naming.readerUser,
-        password: args.readerPassword,
-        body: { roles: [naming.readerRole], full_name: "Grafana logs datasource (atra-observability)" },
-      },
-      { ...own, dependsOn: [...args.waitFor, readerRole] },
-    );
+    // A role and the one user that holds it, for the shipper (writes) and for Grafana (reads).
+    const userWithRole = (kind: "writer" | "reader", user: string, role: string, body: RoleBody, password: pulumi.Input<string>, fullName: string) => {
+      const created = new ElasticsearchRole(`${kind}-role`, { connection, name: role, body }, own);
+      return new ElasticsearchUser(
+        `${kind}-user`,
+        { connection, name: user, password, body: { roles: [role], full_name: fullName } },
+        { ...own, dependsOn: [...args.waitFor, created] },
+      );
+    };
+    this.writerUser = userWithRole("writer", naming.writerUser, naming.writerRole, renderWriterRole(args.dataStream), args.writerPassword, "Log shipper (atra-observability)");
+    this.readerUser = userWithRole("reader", naming.readerUser, naming.readerRole, renderReaderRole(args.dataStream), args.readerPassword, "Grafana logs datasource (atra-observability)");
 
     // Kept on delete: Elasticsearch refuses to delete a policy or template its data stream still uses,
     // and the data (on a retained volume) outlives a `destroy` anyway.
