@@ -27,6 +27,12 @@ function issuesOf(values: Record<string, unknown>, secretKeys: string[] = []): C
   return configError(values, secretKeys).issues;
 }
 
+/** What an ssh:// Docker host needs besides: where `pulumi up` reaches the published ports. */
+const SSH_TUNNELS = {
+  grafana: { providerUrl: "http://127.0.0.1:13000" },
+  logs: { elasticsearchProviderUrl: "http://127.0.0.1:19200", kibanaProviderUrl: "http://127.0.0.1:15601" },
+};
+
 const DEV_MEMORY = { prometheus: 1024, grafana: 512, nodeExporter: 128, blackboxExporter: 128, cadvisor: 256, elasticsearch: 1536, kibana: 1024, filebeat: 256 };
 
 describe("defaults for an empty config", () => {
@@ -228,6 +234,7 @@ describe("overrides merge with defaults", () => {
       services,
       appNetworks: ["app_default", "backend"],
       dockerHost: "ssh://deploy@docker-1.example.com",
+      ...SSH_TUNNELS,
       cadvisor: { privileged: true },
       nodeExporter: { listenAddress: "172.18.0.1:9100" },
     });
@@ -243,7 +250,7 @@ describe("overrides merge with defaults", () => {
     "ssh://deploy@docker-1.example.com",
     "tcp://10.0.0.5:2376",
   ])("dockerHost %s is accepted", (dockerHost) => {
-    expect(resolve("dev", { dockerHost }).config.dockerHost).toBe(dockerHost);
+    expect(resolve("dev", { dockerHost, ...SSH_TUNNELS }).config.dockerHost).toBe(dockerHost);
   });
 
   test("a digest-pinned image is accepted", () => {
@@ -650,6 +657,23 @@ describe("the logs stage", () => {
     ]);
     expect(issues.find((issue) => issue.key.endsWith("services[2].logs[0]"))?.message).toContain('service "api"');
     expect(issues.find((issue) => issue.key.endsWith("elasticsearchHeapMb"))?.message).toContain("1536 MB container");
+  });
+
+  test("an ssh:// Docker host needs the provider URLs (tunnels); without the logs stage only Grafana's", () => {
+    expect(issuesOf({ dockerHost: "ssh://deploy@host" }).map((issue) => issue.key)).toEqual([
+      "atra-observability:grafana.providerUrl",
+      "atra-observability:logs.elasticsearchProviderUrl",
+      "atra-observability:logs.kibanaProviderUrl",
+    ]);
+    expect(issuesOf({ dockerHost: "ssh://deploy@host", logs: { enabled: false } }).map((issue) => issue.key)).toEqual(["atra-observability:grafana.providerUrl"]);
+    expect(resolve("dev", { dockerHost: "ssh://deploy@host", grafana: { providerUrl: "http://127.0.0.1:13000" }, logs: { enabled: false } }).config.logs.enabled).toBe(false);
+  });
+
+  test("a container too small for the default heap is refused under memoryMb.elasticsearch", () => {
+    expect(issuesOf({ memoryMb: { elasticsearch: 300 } })).toEqual([
+      { key: "atra-observability:memoryMb.elasticsearch", message: "300 MB is too little for Elasticsearch: its smallest heap (256 MB) needs a container of at least 342 MB" },
+    ]);
+    expect(resolve("dev", { memoryMb: { elasticsearch: 300 }, logs: { enabled: false } }).config.memoryMb.elasticsearch).toBe(300);
   });
 
   test("elasticPassword must be secret and is never echoed", () => {

@@ -76,13 +76,15 @@ describe("validateDataStreamName", () => {
     ["metrics-atra-prod", /start with "logs-"/],
     ["logs-", /start with "logs-"/],
     ["logsatra", /start with "logs-"/],
-    ["logs-atra prod", /" "/],
-    ["logs-atra*", /"\*"/],
-    ["logs-a:b", /":"/],
-    ["logs-a#b,c", /^(?=.*"#")(?=.*",")/],
-    ["logs-a/b", /"\/"/],
+    ["logs-atra prod", /letters, digits/],
+    ["logs-atra*", /letters, digits/],
+    ["logs-a:b", /letters, digits/],
+    ["logs-a#b,c", /letters, digits/],
+    ["logs-a/b", /letters, digits/],
+    ["logs-atra+x", /letters, digits/],
+    ["logs-%{x}", /letters, digits/],
+    [`logs-${"ü".repeat(3)}`, /letters, digits/],
     [`logs-${"a".repeat(251)}`, /at most 255 bytes, not 256/],
-    [`logs-${"ü".repeat(126)}`, /at most 255 bytes, not 257/],
   ])("refuses %j", (name, message) => {
     expect(validateDataStreamName(name)).toMatch(message);
   });
@@ -236,7 +238,6 @@ describe("Kibana bodies", () => {
     const body = renderDataView({ id: naming.dataViewId, dataStream: naming.dataStream, name: "Atra logs (prod)" });
     expect(body).toEqual({
       data_view: { id: naming.dataViewId, title: naming.dataStream, name: "Atra logs (prod)", timeFieldName: "@timestamp", allowNoIndex: true },
-      override: true,
     });
   });
 

@@ -621,6 +621,17 @@ describe("Kibana saved object (saved search)", () => {
     expect(fake.requests.map((request) => request.status)).toEqual([200, 200]);
   });
 
+  test("a search source Kibana re-serialized (other key order, added defaults) is no drift; a changed query is", async () => {
+    const { outs } = await provider().create(inputs());
+    const stored = fake.savedObjects.get("default/search/atra-errors") as { attributes: { kibanaSavedObjectMeta: { searchSourceJSON: string } } };
+    stored.attributes.kibanaSavedObjectMeta.searchSourceJSON = JSON.stringify({ highlightAll: true, indexRefName: searchSource.indexRefName, filter: [], query: searchSource.query });
+    const reserialized = await provider().read("search/atra-errors", outs);
+    expect(reserialized.props).toEqual(outs);
+    stored.attributes.kibanaSavedObjectMeta.searchSourceJSON = JSON.stringify({ ...searchSource, query: { query: "log.level:warning", language: "kuery" } });
+    const changed = await provider().read("search/atra-errors", outs);
+    expect((await provider().diff("search/atra-errors", changed.props, inputs())).changes).toBe(true);
+  });
+
   test("read (present, drifted, gone), diff, update, delete", async () => {
     const { outs } = await provider().create(inputs());
     const present = await provider().read("search/atra-errors", outs);

@@ -204,11 +204,6 @@ describe("renderFilebeatConfig", () => {
     ]);
   });
 
-  test("an https Elasticsearch gets the CA certificate", () => {
-    const { config: tls } = render(team, { elasticsearchUrl: "https://es.internal:9200", caCertificatePath: "/usr/share/filebeat/certs/ca.crt" });
-    expect(tls.output.elasticsearch.ssl).toEqual({ certificate_authorities: ["/usr/share/filebeat/certs/ca.crt"] });
-  });
-
   test("no service with logs: refused, since Filebeat exits when it has no input", () => {
     expect(() => renderFilebeatConfig({ ...baseArgs, services: [] })).toThrow(/No catalog service has logs/);
     expect(() => renderFilebeatConfig({ ...baseArgs, services: [{ name: "victoria-agent" }, { name: "empty", logs: [] }] })).toThrow(/No catalog service has logs/);

@@ -2,7 +2,7 @@
  * The log alerts built from the stack config: an error-count rule split per service, and one
  * "stopped logging" rule per service that sets maxLogSilence; their Grafana model chains.
  */
-import { LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup, ERROR_LINES_QUERY } from "../components/alerting/log-alerts";
+import { histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup, ERROR_LINES_QUERY } from "../components/alerting/log-alerts";
 import { ruleUid } from "../components/alerting/grafana-rules";
 import { resolveStackConfig } from "../components/config/resolve";
 
@@ -57,6 +57,12 @@ test("silence rule: lines of that one service over maxLogSilence, below one; no 
   expect(SILENT.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "lt", params: [1] } }] });
   expect([rule.noDataState, rule.execErrState]).toEqual(["Alerting", "Alerting"]);
   expect(rule.labels).toEqual({ severity: "warning", service: "nightly" });
+  // 26 h in 26-minute buckets: 60 buckets, far below Elasticsearch's search.max_buckets.
+  expect(A.model.bucketAggs[0].settings.interval).toBe("26m");
+});
+
+test("histogram buckets: about 60 per window, never under a minute", () => {
+  expect([histogramInterval(300), histogramInterval(3600), histogramInterval(3601), histogramInterval(60 * 86400)]).toEqual(["1m", "1m", "2m", "1440m"]);
 });
 
 test("every condition refers to nodes of its own rule", () => {

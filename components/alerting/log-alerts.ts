@@ -84,11 +84,11 @@ function silenceRule(service: string, maxSilence: string, context: LogAlertConte
   };
 }
 
-/** Count of matching lines per minute over the window; split per service when `byService`. */
+/** Count of matching lines over the window, in date buckets; split per service when `byService`. */
 function elasticsearchCount(refId: string, query: string, windowSeconds: number, datasourceUid: string, byService: boolean): RuleQuery {
   const bucketAggs = [
     ...(byService ? [{ id: "2", type: "terms", field: "service.name", settings: { size: "500", order: "desc", orderBy: "_count", min_doc_count: "1" } }] : []),
-    { id: "3", type: "date_histogram", field: "@timestamp", settings: { interval: "1m", min_doc_count: "0", trimEdges: "0" } },
+    { id: "3", type: "date_histogram", field: "@timestamp", settings: { interval: histogramInterval(windowSeconds), min_doc_count: "0", trimEdges: "0" } },
   ];
   return {
     refId,
@@ -104,10 +104,18 @@ function elasticsearchCount(refId: string, query: string, windowSeconds: number,
       metrics: [{ id: "1", type: "count" }],
       bucketAggs,
       timeField: "@timestamp",
-      intervalMs: 60_000,
+      intervalMs: 60_000 * Number.parseInt(histogramInterval(windowSeconds), 10),
       maxDataPoints: 43200,
     }),
   };
+}
+
+/**
+ * About 60 buckets over the window, in whole minutes: the sum is the same, and a long window (a
+ * nightly job's silence of a day or more) stays far below Elasticsearch's search.max_buckets.
+ */
+export function histogramInterval(windowSeconds: number): string {
+  return `${Math.max(1, Math.ceil(windowSeconds / 60 / 60))}m`;
 }
 
 function reduceSum(refId: string, input: string): RuleQuery {

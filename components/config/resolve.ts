@@ -271,7 +271,10 @@ function crossFieldIssues(input: RawConfigInput): ConfigIssue[] {
   return issues;
 }
 
-/** The shipper's globs, and an Elasticsearch heap that leaves the JVM room inside its container. */
+/**
+ * The shipper's globs, an Elasticsearch heap that leaves the JVM room inside its container, and the
+ * provider URLs a remote Docker host needs.
+ */
 function logsIssues(values: Record<string, unknown>, stack: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (Array.isArray(values.services)) {
@@ -282,16 +285,34 @@ function logsIssues(values: Record<string, unknown>, stack: string): ConfigIssue
     }));
     for (const issue of logGlobIssues(logServices)) issues.push({ key: fullKey(issue.path), message: issue.message });
   }
-  const heapMb = (values.logs as { elasticsearchHeapMb?: unknown } | undefined)?.elasticsearchHeapMb;
+  const rawLogs = values.logs as { elasticsearchHeapMb?: unknown; enabled?: unknown; elasticsearchProviderUrl?: unknown; kibanaProviderUrl?: unknown } | undefined;
   const memory = stackConfigSchema.shape.memoryMb.safeParse(values.memoryMb);
   const environment = stackConfigSchema.shape.environment.safeParse(values.environment);
-  if (typeof heapMb === "number" && memory.success && environment.success) {
+  if (memory.success && environment.success && rawLogs?.enabled !== false) {
     const containerMb = memory.data?.elasticsearch ?? ENVIRONMENT_DEFAULTS[environment.data ?? environmentFromStackName(stack)].memoryMb.elasticsearch;
+    const heapMb = typeof rawLogs?.elasticsearchHeapMb === "number" ? rawLogs.elasticsearchHeapMb : defaultHeapMb(containerMb);
     if (heapMb > containerMb * 0.75) {
+      const explicit = typeof rawLogs?.elasticsearchHeapMb === "number";
       issues.push({
-        key: fullKey(["logs", "elasticsearchHeapMb"]),
-        message: `${heapMb} MB leaves too little of the ${containerMb} MB container (memoryMb.elasticsearch) outside the heap; keep it at most 75%, usually 50%`,
+        key: fullKey(explicit ? ["logs", "elasticsearchHeapMb"] : ["memoryMb", "elasticsearch"]),
+        message: explicit
+          ? `${heapMb} MB leaves too little of the ${containerMb} MB container (memoryMb.elasticsearch) outside the heap; keep it at most 75%, usually 50%`
+          : `${containerMb} MB is too little for Elasticsearch: its smallest heap (${heapMb} MB) needs a container of at least ${Math.ceil(heapMb / 0.75)} MB`,
       });
+    }
+  }
+  // On a remote Docker host the ports are published there, not here: `pulumi up` needs to be told how to reach them.
+  const dockerHost = values.dockerHost;
+  if (typeof dockerHost === "string" && dockerHost.startsWith("ssh://")) {
+    const grafana = values.grafana as { providerUrl?: unknown } | undefined;
+    const needed: [string[], unknown][] = [[["grafana", "providerUrl"], grafana?.providerUrl]];
+    if (rawLogs?.enabled !== false) {
+      needed.push([["logs", "elasticsearchProviderUrl"], rawLogs?.elasticsearchProviderUrl], [["logs", "kibanaProviderUrl"], rawLogs?.kibanaProviderUrl]);
+    }
+    for (const [path, value] of needed) {
+      if (value === undefined) {
+        issues.push({ key: fullKey(path), message: `is required with an ssh:// dockerHost: the local end of an SSH tunnel to the published port (see README "Remote Docker host")` });
+      }
     }
   }
   return issues;

@@ -251,7 +251,7 @@ export const stackConfigSchema = z
       })
       .optional(),
     logs: logsSchema.optional(),
-    /** The `elastic` superuser's password; generated when unset. */
+    /** Password of the stack's Elasticsearch superuser `atra-admin`; generated when unset. */
     elasticPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
     prometheus: z
       .strictObject({

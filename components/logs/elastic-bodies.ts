@@ -75,15 +75,13 @@ export function logsNaming(stack: string): LogsNaming {
   };
 }
 
-/** Characters Elasticsearch refuses in index and data stream names. */
-const FORBIDDEN_NAME_CHARS = ["\\", "/", "*", "?", '"', "<", ">", "|", " ", ",", "#", ":"];
 const MAX_NAME_BYTES = 255;
 
 /**
  * Checks a user-supplied data stream name (the config override). Returns an error message, or
  * undefined when the name is acceptable: lowercase, starts with `logs-` (so Kibana's and Grafana's
  * logs views see it as logs, and our template, matching the exact name at a higher priority than
- * the built-in `logs-*-*`, applies), none of the characters Elasticsearch forbids, at most 255 bytes.
+ * the built-in `logs-*-*`, applies), only `a-z0-9._-`, at most 255 bytes.
  */
 export function validateDataStreamName(name: string): string | undefined {
   if (name.length === 0) return "must not be empty";
@@ -91,9 +89,9 @@ export function validateDataStreamName(name: string): string | undefined {
   if (!name.startsWith("logs-") || name.length === "logs-".length) {
     return `must start with "logs-" and name a dataset (e.g. logs-atra-prod), not ${JSON.stringify(name)}`;
   }
-  const forbidden = FORBIDDEN_NAME_CHARS.filter((char) => name.includes(char));
-  if (forbidden.length > 0) {
-    return `must not contain ${forbidden.map((char) => JSON.stringify(char)).join(", ")} (Elasticsearch refuses them in index names)`;
+  if (!/^[a-z0-9._-]+$/.test(name)) {
+    // Filebeat reads `%{...}`/`${...}` in its index setting, and Elasticsearch refuses more: keep to the safe set.
+    return `must be lowercase letters, digits, ".", "_" and "-" only, not ${JSON.stringify(name)}`;
   }
   const bytes = Buffer.byteLength(name, "utf8");
   if (bytes > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes, not ${bytes}`;
@@ -186,10 +184,11 @@ export const INDEX_TEMPLATE_PRIORITY = 200;
 /**
  * Mapping choices:
  * - Not composed with the built-in `logs@mappings` / `logs@settings` / `ecs@mappings` component
- *   templates: they change between Elasticsearch versions (9.x turns on logsdb index mode and
- *   synthetic source for `logs-*-*` through them), and the fields this stack writes are few and
- *   known. So every field the pipeline and Filebeat produce is mapped here explicitly, with the
- *   ECS types, and a second `up` against a newer server renders the same template.
+ *   templates: they change between Elasticsearch versions, and the fields this stack writes are few
+ *   and known. So every field the pipeline and Filebeat produce is mapped here explicitly, with the
+ *   ECS types, and a second `up` against a newer server renders the same template. (Elasticsearch 9
+ *   may still put a `logs-*-*` data stream in logsdb index mode by cluster default; these mappings
+ *   are valid in both modes.)
  * - `structlog` is `flattened`: a structlog line carries any keys a developer binds, and as one
  *   flattened field they cannot grow the mapping without bound nor clash with ECS fields (a
  *   `host` string under `structlog.host` never meets the `host` object Filebeat sends). Its leaves

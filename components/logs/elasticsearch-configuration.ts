@@ -58,10 +58,10 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     this.writerUser = userWithRole("writer", naming.writerUser, naming.writerRole, renderWriterRole(args.dataStream), args.writerPassword, "Log shipper (atra-observability)");
     this.readerUser = userWithRole("reader", naming.readerUser, naming.readerRole, renderReaderRole(args.dataStream), args.readerPassword, "Grafana logs datasource (atra-observability)");
 
-    // Kept on delete: Elasticsearch refuses to delete a policy or template its data stream still uses,
-    // and the data (on a retained volume) outlives a `destroy` anyway.
+    // Kept on delete: Elasticsearch refuses to delete a policy, template or default pipeline its data
+    // stream still uses, and the data (on a retained volume) outlives a `destroy` anyway.
     this.ilmPolicy = new IlmPolicy("ilm-policy", { connection, name: naming.ilmPolicy, body: { policy: renderIlmPolicy(args.ilm) } }, { ...own, retainOnDelete: true });
-    this.ingestPipeline = new IngestPipeline("ingest-pipeline", { connection, name: naming.pipeline, body: renderIngestPipeline() }, own);
+    this.ingestPipeline = new IngestPipeline("ingest-pipeline", { connection, name: naming.pipeline, body: renderIngestPipeline() }, { ...own, retainOnDelete: true });
     // The template names both: they exist before the first backing index is created from it.
     this.indexTemplate = new IndexTemplate(
       "index-template",

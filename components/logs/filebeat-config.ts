@@ -34,8 +34,6 @@ export interface FilebeatConfigArgs {
   usernameEnv: string;
   passwordEnv: string;
   stack: string;
-  /** Path, inside the container, of a CA certificate for an https Elasticsearch. */
-  caCertificatePath?: string;
 }
 
 /** Stable filestream input id: derived from the service name only, since a new id re-reads every file. */
@@ -75,7 +73,6 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
       compression_level: 1,
       "backoff.init": "1s",
       "backoff.max": "60s",
-      ...(args.caCertificatePath ? { "ssl.certificate_authorities": [args.caCertificatePath] } : {}),
     },
     // The program manages the index template, the ILM policy and the Kibana data view.
     "setup.template.enabled": false,

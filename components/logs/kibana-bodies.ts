@@ -4,9 +4,9 @@
  *
  * Shapes, as documented for Kibana 9:
  * - Data view: POST /api/data_views/data_view with `{ data_view: { id, title, name,
- *   timeFieldName, allowNoIndex }, override }`. `title` is the index pattern; `allowNoIndex` lets
+ *   timeFieldName, allowNoIndex } }`. `title` is the index pattern; `allowNoIndex` lets
  *   the data view exist before the data stream does (Filebeat creates it on its first write);
- *   `override: true` replaces a data view with the same title, so create works as an upsert.
+ *   the provider turns a 409 (the id exists) into an update, so create works as an upsert.
  * - Saved search: the saved objects API (POST /api/saved_objects/search/<id>?overwrite=true) with
  *   `{ attributes, references }`. Attributes follow the `search` type's schema (title,
  *   description, columns, sort, grid, hideChart, isTextBasedQuery, kibanaSavedObjectMeta); the
@@ -29,7 +29,6 @@ export interface DataViewBody {
     timeFieldName: string;
     allowNoIndex: boolean;
   };
-  override: boolean;
 }
 
 export function renderDataView(options: DataViewOptions): DataViewBody {
@@ -41,7 +40,6 @@ export function renderDataView(options: DataViewOptions): DataViewBody {
       timeFieldName: "@timestamp",
       allowNoIndex: true,
     },
-    override: true,
   };
 }
 

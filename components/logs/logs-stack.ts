@@ -106,7 +106,7 @@ export class LogsStack extends pulumi.ComponentResource {
         memoryMb: config.memoryMb.elasticsearch,
         healthcheck: [
           "CMD-SHELL",
-          'curl -fsS -o /dev/null -u "$ATRA_ADMIN_USER:$ATRA_ADMIN_PASSWORD" "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=5s"',
+          'curl -fsS -o /dev/null -u "$ATRA_ADMIN_USER:$ATRA_ADMIN_PASSWORD" "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=3s"',
         ],
         // A cold start (first JVM start, security index creation) takes a while on a laptop.
         waitTimeoutSeconds: 300,
