@@ -499,12 +499,7 @@ function userProvider(): dynamic.ResourceProvider {
   };
   return {
     async check(_olds: UserState, news: UserState) {
-      const failures = connectionFailures(news.connection);
-      if (!news.name) failures.push({ property: "name", reason: "user name is required" });
-      if (typeof news.password === "string" && !isUnknown(news.password) && news.password.length < 6) {
-        failures.push({ property: "password", reason: "Elasticsearch passwords must be at least 6 characters long" });
-      }
-      return { inputs: news, failures };
+      return { inputs: news, failures: userFailures(news) };
     },
     async create(inputs: UserState) {
       await upsert(inputs);
@@ -538,6 +533,16 @@ function userProvider(): dynamic.ResourceProvider {
   };
 }
 
+/** What `check` refuses for a user or a reserved user's password: no connection, no name, a short password. */
+function userFailures(news: { connection: ElasticConnection; name: string; password: string }): dynamic.CheckFailure[] {
+  const failures = connectionFailures(news.connection);
+  if (!news.name) failures.push({ property: "name", reason: "user name is required" });
+  if (typeof news.password === "string" && !isUnknown(news.password) && news.password.length < 6) {
+    failures.push({ property: "password", reason: "Elasticsearch passwords must be at least 6 characters long" });
+  }
+  return failures;
+}
+
 function builtinPasswordProvider(): dynamic.ResourceProvider {
   const setPassword = async (state: BuiltinPasswordState) => {
     await esCall(
@@ -552,12 +557,7 @@ function builtinPasswordProvider(): dynamic.ResourceProvider {
   };
   return {
     async check(_olds: BuiltinPasswordState, news: BuiltinPasswordState) {
-      const failures = connectionFailures(news.connection);
-      if (!news.name) failures.push({ property: "name", reason: "user name is required" });
-      if (typeof news.password === "string" && !isUnknown(news.password) && news.password.length < 6) {
-        failures.push({ property: "password", reason: "Elasticsearch passwords must be at least 6 characters long" });
-      }
-      return { inputs: news, failures };
+      return { inputs: news, failures: userFailures(news) };
     },
     async create(inputs: BuiltinPasswordState) {
       await setPassword(inputs);

@@ -120,13 +120,8 @@ class Document {
       if (isObject(context)) {
         if (!(key in context)) throw new ProcessorError(`field [${key}] not present as part of path [${path}]`);
         context = context[key]!;
-      } else if (Array.isArray(context)) {
-        if (!/^-?\d+$/.test(key)) throw new ProcessorError(`[${key}] is not an integer, cannot be used as an index as part of path [${path}]`);
-        const index = Number(key);
-        if (index < 0 || index >= context.length) throw new ProcessorError(`[${index}] is out of bounds for array with length [${context.length}] as part of path [${path}]`);
-        context = context[index]!;
       } else {
-        throw new ProcessorError(`cannot resolve [${key}] from object of type [${javaType(context)}] as part of path [${path}]`);
+        context = arrayElement(context, key, path);
       }
     }
     return context;
@@ -144,13 +139,8 @@ class Document {
           context[key] = {};
         }
         context = context[key]!;
-      } else if (Array.isArray(context)) {
-        if (!/^-?\d+$/.test(key)) throw new ProcessorError(`[${key}] is not an integer, cannot be used as an index as part of path [${path}]`);
-        const index = Number(key);
-        if (index < 0 || index >= context.length) throw new ProcessorError(`[${index}] is out of bounds for array with length [${context.length}] as part of path [${path}]`);
-        context = context[index]!;
       } else {
-        throw new ProcessorError(`cannot resolve [${key}] from object of type [${javaType(context)}] as part of path [${path}]`);
+        context = arrayElement(context, key, path);
       }
     }
     return { parent: context, leaf: keys[keys.length - 1]! };
@@ -529,4 +519,13 @@ export function simulatePipeline(pipeline: PipelineDefinition, source: Record<st
     }
   }
   return { source: doc.source };
+}
+
+/** One path step into an array by index, with Elasticsearch's messages; anything else cannot be walked into. */
+function arrayElement(context: Json, key: string, path: string): Json {
+  if (!Array.isArray(context)) throw new ProcessorError(`cannot resolve [${key}] from object of type [${javaType(context)}] as part of path [${path}]`);
+  if (!/^-?\d+$/.test(key)) throw new ProcessorError(`[${key}] is not an integer, cannot be used as an index as part of path [${path}]`);
+  const index = Number(key);
+  if (index < 0 || index >= context.length) throw new ProcessorError(`[${index}] is out of bounds for array with length [${context.length}] as part of path [${path}]`);
+  return context[index]!;
 }
