@@ -6,6 +6,7 @@
 import type { estypes } from "@elastic/elasticsearch";
 import {
   dataStreamParts,
+  esByteSizeAsReturned,
   INDEX_TEMPLATE_PRIORITY,
   isEsByteSize,
   isEsDuration,
@@ -109,6 +110,30 @@ describe("renderIlmPolicy", () => {
     ["deleteAfter", { rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "30 days" }],
   ])("refuses a bad %s", (key, options) => {
     expect(() => renderIlmPolicy(options)).toThrow(new RegExp(key));
+  });
+
+  // elastic/elasticsearch ByteSizeValue.parseBytesSizeValue lower-cases the input and keeps its
+  // unit; RolloverAction writes max_primary_shard_size back with getStringRep() (number + the
+  // unit's lower-case suffix). A size in any other form would read back different: drift.
+  test.each([
+    ["10GB", "10gb"],
+    ["10gb", "10gb"],
+    ["512Mb", "512mb"],
+    ["1024MB", "1024mb"],
+    ["1TB", "1tb"],
+    ["2048b", "2048b"],
+  ])("renders the size %j as Elasticsearch returns it: %j", (configured, returned) => {
+    const policy = renderIlmPolicy({ rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: configured, deleteAfter: "7d" });
+    expect(policy.phases.hot?.actions?.rollover?.max_primary_shard_size).toBe(returned);
+    expect(esByteSizeAsReturned(configured)).toBe(returned);
+  });
+
+  test("sizes Elasticsearch would refuse or rewrite are refused", () => {
+    // ByteSizeValue.of: more than Long.MAX_VALUE bytes is refused; 8191pb is just below it.
+    expect(isEsByteSize("8191pb")).toBe(true);
+    expect(isEsByteSize("8192pb")).toBe(false);
+    // A fraction comes back in bytes (getStringRep with a residue), a bare number is refused.
+    for (const value of ["1.5gb", "10", "10 gb"]) expect(() => esByteSizeAsReturned(value)).toThrow(/not a whole byte size/);
   });
 
   test("duration and size syntax", () => {

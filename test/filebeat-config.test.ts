@@ -125,14 +125,30 @@ describe("renderFilebeatConfig", () => {
     expect(text).not.toMatch(/ndjson|json\./);
   });
 
-  test("rotated files are read to their end, closed when idle, and their state leaves the registry when they are gone", () => {
+  test("rotated and removed files are read to their end through the open handle and closed when idle", () => {
     for (const input of inputs) {
       expect(input.prospector.scanner.check_interval).toBe("10s");
       expect(input.close.on_state_change).toEqual({ inactive: "5m", renamed: false, removed: false });
-      expect(input.clean_removed).toBe(true);
+      expect(input.clean_removed).toBe(false);
       // clean_inactive needs ignore_older and loses data when misconfigured; take_over is for migrations only.
       expect(input).not.toHaveProperty("clean_inactive");
       expect(input).not.toHaveProperty("take_over");
+    }
+  });
+
+  // elastic/beats docs/reference/filebeat/filebeat-input-filestream.md, `clean_removed`: "You must
+  // disable this option if you also disable close.on_state_change.removed". Defaults, from the same
+  // page: clean_removed is enabled; close.on_state_change.removed is disabled on Linux since 9.1
+  // (enabled only on Windows). So an unset `removed` counts as off and an unset `clean_removed` as on.
+  test("upstream's rule: clean_removed is disabled whenever close.on_state_change.removed is", () => {
+    const removed = (input: Input) => input.close?.on_state_change?.removed ?? false;
+    const cleanRemoved = (input: Input) => input.clean_removed ?? true;
+    for (const stackInputs of [inputs, render([{ name: "solo", logs: ["/srv/solo/*.log"] }]).config.filebeat.inputs]) {
+      expect(stackInputs.length).toBeGreaterThan(0);
+      for (const input of stackInputs) {
+        expect(removed(input)).toBe(false);
+        expect(cleanRemoved(input)).toBe(false);
+      }
     }
   });
 

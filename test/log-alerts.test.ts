@@ -75,3 +75,27 @@ test("every condition refers to nodes of its own rule", () => {
     }
   }
 });
+
+// Grafana's PreSave copies the model's queryType onto the query (grafana
+// pkg/services/ngalert/models/alert_query.go, setQueryType; a model without the key leaves the query's
+// own value). If the two differ, what Grafana stores is not what the program sent, and rule group
+// atra-logs shows a change on every `up`.
+test("every query's queryType is what Grafana stores after copying the model's", () => {
+  const asGrafanaSaves = (data: (typeof group.rules)[number]["datas"][number]) => {
+    const model = JSON.parse(data.model) as Record<string, unknown>;
+    if (!("queryType" in model)) return data.queryType;
+    if (typeof model.queryType !== "string") throw new Error(`${data.refId}: Grafana refuses a non-string model queryType`);
+    return model.queryType;
+  };
+  let elasticsearchQueries = 0;
+  for (const rule of group.rules) {
+    for (const data of rule.datas) {
+      expect({ rule: rule.name, refId: data.refId, queryType: data.queryType }).toEqual({ rule: rule.name, refId: data.refId, queryType: asGrafanaSaves(data) });
+      if (data.datasourceUid === "es-uid") {
+        elasticsearchQueries++;
+        expect(data.queryType).toBe("lucene");
+      }
+    }
+  }
+  expect(elasticsearchQueries).toBe(group.rules.length);
+});

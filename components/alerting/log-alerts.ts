@@ -84,6 +84,9 @@ function silenceRule(service: string, maxSilence: string, context: LogAlertConte
   };
 }
 
+/** The Elasticsearch datasource's query language for `query` (Lucene syntax). */
+const LUCENE_QUERY_TYPE = "lucene";
+
 /** Count of matching lines over the window, in date buckets; split per service when `byService`. */
 function elasticsearchCount(refId: string, query: string, windowSeconds: number, datasourceUid: string, byService: boolean): RuleQuery {
   const bucketAggs = [
@@ -93,13 +96,17 @@ function elasticsearchCount(refId: string, query: string, windowSeconds: number,
   return {
     refId,
     datasourceUid,
-    queryType: "",
+    // Grafana copies the model's queryType onto the query when it saves the rule (grafana
+    // pkg/services/ngalert/models/alert_query.go: PreSave calls setQueryType), and the provider
+    // compares query_type as a plain string (terraform-provider-grafana
+    // internal/resources/grafana/resource_alerting_rule_group.go, packRuleData): both must say the same.
+    queryType: LUCENE_QUERY_TYPE,
     relativeTimeRange: { from: windowSeconds, to: 0 },
     model: JSON.stringify({
       refId,
       datasource: { type: "elasticsearch", uid: datasourceUid },
       query,
-      queryType: "lucene",
+      queryType: LUCENE_QUERY_TYPE,
       alias: "",
       metrics: [{ id: "1", type: "count" }],
       bucketAggs,

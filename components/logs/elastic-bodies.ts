@@ -123,16 +123,42 @@ export interface IlmPolicyOptions {
 }
 
 const ES_DURATION = /^[1-9][0-9]*(d|h|m|s|ms|micros|nanos)$/;
-const ES_BYTE_SIZE = /^[1-9][0-9]*(b|kb|mb|gb|tb|pb)$/i;
+const ES_BYTE_SIZE = /^([1-9][0-9]*)(b|kb|mb|gb|tb|pb)$/i;
+/** Bytes per unit (elastic/elasticsearch server/.../common/unit/ByteSizeUnit.java: powers of 1024). */
+const BYTE_UNIT_FACTOR: Record<string, bigint> = { b: 1n, kb: 1n << 10n, mb: 1n << 20n, gb: 1n << 30n, tb: 1n << 40n, pb: 1n << 50n };
+/** ByteSizeValue.of refuses sizes above Long.MAX_VALUE bytes. */
+const JAVA_LONG_MAX = (1n << 63n) - 1n;
 
 /** A positive whole duration in Elasticsearch's time-unit syntax (`30d`, `12h`, `90m`). */
 export function isEsDuration(value: string): boolean {
   return ES_DURATION.test(value);
 }
 
-/** A positive whole byte size in Elasticsearch's syntax (`10gb`, `512mb`). */
+/**
+ * A positive whole byte size in Elasticsearch's syntax (`10gb`, `512mb`; any letter case, as the
+ * server parses it case-insensitively), at most Long.MAX_VALUE bytes (ByteSizeValue.of).
+ */
 export function isEsByteSize(value: string): boolean {
-  return ES_BYTE_SIZE.test(value);
+  const match = ES_BYTE_SIZE.exec(value);
+  if (!match) return false;
+  return BigInt(match[1]!) * BYTE_UNIT_FACTOR[match[2]!.toLowerCase()]! <= JAVA_LONG_MAX;
+}
+
+/**
+ * A byte size as Elasticsearch returns it after storing it. elastic/elasticsearch
+ * server/src/main/java/org/elasticsearch/common/unit/ByteSizeValue.java: parseBytesSizeValue
+ * lower-cases the input and keeps the unit it was written in (`desiredUnit`); ILM's rollover action
+ * (x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/core/ilm/RolloverAction.java,
+ * toXContent; newer versions through RolloverConditions) writes `max_primary_shard_size` back
+ * with ByteSizeValue.getStringRep(), i.e. the whole number and the unit's
+ * lower-case suffix from ByteSizeUnit.getSuffix() (`b`, `kb`, ... `pb`). So `10GB` comes back as
+ * `10gb`, `1024MB` as `1024mb` (no unit conversion). Sent in that form, a refresh reads back exactly
+ * what the program sends and a second `up` shows no change. Whole numbers only: a fraction
+ * (`1.5gb`) would come back in bytes, and isEsByteSize refuses it.
+ */
+export function esByteSizeAsReturned(value: string): string {
+  if (!isEsByteSize(value)) throw new Error(`${JSON.stringify(value)} is not a whole byte size like 10gb`);
+  return value.toLowerCase();
 }
 
 export function renderIlmPolicy(options: IlmPolicyOptions): estypes.IlmPolicy {
@@ -151,7 +177,7 @@ export function renderIlmPolicy(options: IlmPolicyOptions): estypes.IlmPolicy {
         actions: {
           rollover: {
             max_age: options.rolloverMaxAge,
-            max_primary_shard_size: options.rolloverMaxPrimaryShardSize,
+            max_primary_shard_size: esByteSizeAsReturned(options.rolloverMaxPrimaryShardSize),
           },
         },
       },

@@ -93,11 +93,19 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
 
 /**
  * One filestream input per service. Raw lines (no parser). Rotation by rename or by new files is
- * followed: a renamed file is read to its end through the open handle (renamed/removed do not close
- * it), the handle is closed after 5 minutes without new lines, and the state of a file that is gone
- * is dropped from the registry (clean_removed), so the registry does not grow with every rotation.
- * File identity stays the 9.x default (fingerprint of the first 1024 bytes): a file is shipped
- * once it holds 1 KiB.
+ * followed: a renamed or removed file is read to its end through the open handle (renamed/removed do
+ * not close it), and the handle is closed after 5 minutes without new lines. File identity stays
+ * the 9.x default (fingerprint of the first 1024 bytes): a file is shipped once it holds 1 KiB.
+ *
+ * `clean_removed` is off because `close.on_state_change.removed` is off: elastic/beats
+ * docs/reference/filebeat/filebeat-input-filestream.md (`clean_removed`): "You must disable this
+ * option if you also disable close.on_state_change.removed" (on Linux `removed` is off by default
+ * since 9.1 while `clean_removed` is on by default, so the rule needs both set here). Otherwise the
+ * registry state of a file still being read through its open handle could be dropped, and the
+ * file read again from the start (duplicates) if it reappears. The price: one
+ * small registry entry per rotated file stays until the registry is cleaned (`clean_inactive`
+ * stays at its default -1, because it needs `ignore_older`, which would skip old files that have not
+ * been shipped yet). Keeping every line matters more here than a registry that never grows.
  */
 function filestreamInput(serviceName: string, globs: string[]): Record<string, unknown> {
   return {
@@ -110,7 +118,7 @@ function filestreamInput(serviceName: string, globs: string[]): Record<string, u
     "close.on_state_change.inactive": "5m",
     "close.on_state_change.renamed": false,
     "close.on_state_change.removed": false,
-    clean_removed: true,
+    clean_removed: false,
   };
 }
 
