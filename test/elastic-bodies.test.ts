@@ -7,10 +7,12 @@ import type { estypes } from "@elastic/elasticsearch";
 import {
   dataStreamParts,
   esByteSizeAsReturned,
+  failureStoreIndex,
   INDEX_TEMPLATE_PRIORITY,
   isEsByteSize,
   isEsDuration,
   logsNaming,
+  READ_FAILURE_STORE_PRIVILEGE,
   renderDataView,
   renderIlmPolicy,
   renderIndexTemplate,
@@ -163,6 +165,12 @@ describe("renderIndexTemplate", () => {
     expect(template.composed_of).toBeUndefined();
   });
 
+  test("the data stream's failure store is enabled, where Elasticsearch 9.1 reads it (template.data_stream_options)", () => {
+    expect(template.template!.data_stream_options).toEqual({ failure_store: { enabled: true } });
+    expect(template).not.toHaveProperty("data_stream_options");
+    expect(failureStoreIndex(naming.dataStream)).toBe("logs-atra-prod::failures");
+  });
+
   test("linked to the ILM policy and the pipeline by name; single node: no replicas", () => {
     const index = template.template!.settings!.index!;
     expect(index.lifecycle?.name).toBe(naming.ilmPolicy);
@@ -234,12 +242,16 @@ describe("roles", () => {
     expect(role.run_as ?? []).toEqual([]);
   });
 
-  test("reader: monitor on the cluster, read + view_index_metadata on the data stream only", () => {
+  test("reader: monitor on the cluster, read + view_index_metadata + read_failure_store on the data stream only", () => {
     const role = renderReaderRole(dataStream);
     expect(role.cluster).toEqual(["monitor"]);
     expect(role.indices).toHaveLength(1);
     expect(role.indices![0]!.names).toEqual([dataStream]);
-    expect([...role.indices![0]!.privileges].sort()).toEqual(["read", "view_index_metadata"]);
+    // `read` does not reach `::failures`; Elasticsearch's name for the privilege that does.
+    expect([...role.indices![0]!.privileges].sort()).toEqual(["read", "read_failure_store", "view_index_metadata"]);
+    expect(READ_FAILURE_STORE_PRIVILEGE).toBe("read_failure_store");
+    // The writer gets nothing for the failure store: redirected documents are written under create_doc.
+    expect(renderWriterRole(dataStream).indices![0]!.privileges).not.toContain(READ_FAILURE_STORE_PRIVILEGE);
   });
 
   test.each([

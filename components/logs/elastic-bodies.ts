@@ -109,6 +109,14 @@ export function dataStreamParts(dataStream: string): { type: string; dataset: st
   return { type, dataset, namespace };
 }
 
+/**
+ * The failure store of a data stream, in the index component selector syntax (`::failures`,
+ * elastic/elasticsearch PR #114992; docs-content failure-store.md "Searching failures").
+ */
+export function failureStoreIndex(dataStream: string): string {
+  return `${dataStream}::failures`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // ILM policy
 // ---------------------------------------------------------------------------------------------
@@ -201,8 +209,17 @@ export interface IndexTemplateOptions {
   pipeline: string;
 }
 
+/**
+ * The `template` part of PUT _index_template/<name>. The client's request type (9.1.1,
+ * IndicesPutIndexTemplateIndexTemplateMapping) lacks `data_stream_options`, which Elasticsearch 9.1
+ * accepts there (docs-content failure-store.md) and which the client's own read-side type
+ * (IndicesIndexTemplateSummary, what GET _index_template returns) has: the field is borrowed from
+ * that type, so it is still checked against the specification.
+ */
+export type IndexTemplateMapping = estypes.IndicesPutIndexTemplateIndexTemplateMapping & Pick<estypes.IndicesIndexTemplateSummary, "data_stream_options">;
+
 /** The body of PUT _index_template/<name> (the request without its name). */
-export type IndexTemplateBody = Omit<estypes.IndicesPutIndexTemplateRequest, "name">;
+export type IndexTemplateBody = Omit<estypes.IndicesPutIndexTemplateRequest, "name" | "template"> & { template?: IndexTemplateMapping };
 
 /** Above the built-in `logs` template (`logs-*-*`, priority 100), which would otherwise match too. */
 export const INDEX_TEMPLATE_PRIORITY = 200;
@@ -245,6 +262,17 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
     priority: INDEX_TEMPLATE_PRIORITY,
     _meta: { managed_by: "atra-observability", description: "structlog JSON lines shipped by Filebeat" },
     template: {
+      // The failure store (GA in Elasticsearch 9.1; elastic/docs-content
+      // manage-data/data-store/data-streams/failure-store.md, "Set up for new data streams"): a
+      // document the pipeline fails on, or the mapping rejects, is kept in `<data stream>::failures`
+      // (the `.fs-*` indices) instead of being refused, and the bulk item answers 201 with
+      // `failure_store: used`. It sits under `template` (as in the docs' example), typed by the client
+      // as IndicesIndexTemplateSummary.data_stream_options. Applied once, when the data stream is
+      // created: a data stream made before this template change keeps its options until
+      // `PUT _data_stream/<name>/_options {"failure_store":{"enabled":true}}` (runbook,
+      // LogIngestFailures). Failure documents are kept 30 days by default
+      // (data_streams.lifecycle.retention.failures_default).
+      data_stream_options: { failure_store: { enabled: true } },
       settings: {
         index: {
           number_of_shards: 1,
@@ -326,17 +354,33 @@ export function renderWriterRole(dataStream: string): RoleBody {
 }
 
 /**
+ * The index privilege that lets a role search a data stream's failure store (`<name>::failures`):
+ * `read` covers only the backing indices. Named so in elastic/elasticsearch
+ * x-pack/plugin/core/.../security/authz/privilege/IndexPrivilege.java (READ_FAILURE_STORE) and in
+ * elastic/docs-content failure-store.md ("Searching failures"). The client's SecurityIndexPrivilege
+ * union (9.1.1) does not list it yet; it accepts any string, so the body still type-checks.
+ */
+export const READ_FAILURE_STORE_PRIVILEGE = "read_failure_store";
+
+/**
  * Grafana's Elasticsearch datasource, after Grafana's "Configure the Elasticsearch data source"
  * permissions list:
  * - cluster `monitor`: Grafana reads the server version.
  * - indices `view_index_metadata`: the field mappings (query editor, time field check).
  * - indices `read`: search.
+ * - indices `read_failure_store`: search `<data stream>::failures`, for the failure count on the
+ *   logs dashboard and the LogIngestFailures alert. Failure documents hold the line as it arrived
+ *   (docs-content failure-store.md warns they may hold what a pipeline would have redacted); here
+ *   that is the same raw log line `read` already shows.
+ * The writer needs nothing more: no privilege grants writing into failures directly, the redirect
+ * happens under the original create_doc (IndexPrivilegeTests: no privilege grants the index action
+ * on the failures selector).
  */
 export function renderReaderRole(dataStream: string): RoleBody {
   return {
-    description: `Grafana: search ${dataStream} (managed by atra-observability)`,
+    description: `Grafana: search ${dataStream} and its failure store (managed by atra-observability)`,
     cluster: ["monitor"],
-    indices: [{ names: [dataStream], privileges: ["read", "view_index_metadata"], allow_restricted_indices: false }],
+    indices: [{ names: [dataStream], privileges: ["read", "view_index_metadata", READ_FAILURE_STORE_PRIVILEGE], allow_restricted_indices: false }],
     metadata: { managed_by: "atra-observability" },
   };
 }
