@@ -5,6 +5,7 @@
  */
 import type { AlertingConfig } from "../config/resolve";
 import type { ContactPointConfig } from "../config/schema";
+import { canonicalNotificationTiming } from "../grafana/read-back-forms";
 
 /** The args of one `grafana.alerting.ContactPoint`, with `S` where the secret goes. */
 export interface ContactPointSpec<S> {
@@ -50,9 +51,10 @@ export function notificationPolicySpec(alerting: AlertingConfig): NotificationPo
   return {
     contactPoint: alerting.defaultContactPoint,
     groupBies: alerting.groupBy,
-    groupWait: alerting.groupWait,
-    groupInterval: alerting.groupInterval,
-    repeatInterval: alerting.repeatInterval,
+    // In the form Grafana returns them (`60s` is sent as `1m`), so the provider's read-back matches.
+    groupWait: canonicalNotificationTiming(alerting.groupWait),
+    groupInterval: canonicalNotificationTiming(alerting.groupInterval),
+    repeatInterval: canonicalNotificationTiming(alerting.repeatInterval),
     policies: alerting.routes.map((route) => ({
       contactPoint: route.contactPoint,
       matchers: Object.entries(route.match).map(([label, value]) => ({ label, match: "=" as const, value })),

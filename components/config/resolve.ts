@@ -17,6 +17,10 @@ import {
 import { logGlobIssues } from "../logs/filebeat-config";
 import { logsNaming } from "../logs/elastic-bodies";
 import { CONTACT_POINT_TYPES_WITH_SECRET, ContactPointConfig, SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
+import type { ROOT_PROPAGATIONS } from "./schema";
+import { defaultBridgeName } from "../docker/names";
+
+export type RootPropagation = (typeof ROOT_PROPAGATIONS)[number];
 
 export const CONFIG_NAMESPACE = "atra-observability";
 
@@ -74,7 +78,13 @@ export interface StackConfig {
   };
   prometheusPublicUrl: string;
   cadvisor: { enabled: boolean; privileged: boolean };
-  nodeExporter: { listenAddress: string };
+  nodeExporter: {
+    listenAddress: string;
+    /** Propagation of its bind of the host root: `rslave`, or `rprivate` on hosts whose `/` is a private mount. */
+    rootPropagation: RootPropagation;
+  };
+  /** The stack's own bridge network; `bridgeName` is its host interface (for firewall rules). */
+  network: { bridgeName: string };
   alerting: AlertingConfig;
   logs: LogsConfig;
 }
@@ -178,7 +188,11 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
     },
     prometheusPublicUrl: `http://${publicHostname}:${ports.prometheus}`,
     cadvisor: { enabled: raw.cadvisor?.enabled ?? true, privileged: raw.cadvisor?.privileged ?? false },
-    nodeExporter: { listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULT_NODE_EXPORTER_LISTEN },
+    nodeExporter: {
+      listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULT_NODE_EXPORTER_LISTEN,
+      rootPropagation: raw.nodeExporter?.rootPropagation ?? "rslave",
+    },
+    network: { bridgeName: raw.network?.bridgeName ?? defaultBridgeName(input.stack) },
     alerting: alertingConfig(raw.alerting),
     logs: {
       enabled: raw.logs?.enabled ?? true,
@@ -346,9 +360,22 @@ function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
   const unknown = (name: string) => `no contact point named "${name}" (configured: ${names.length > 0 ? names.join(", ") : "none"})`;
   const defaultPoint = alerting.data?.defaultContactPoint;
   if (defaultPoint && !names.includes(defaultPoint)) issues.push({ key: fullKey(["alerting", "defaultContactPoint"]), message: unknown(defaultPoint) });
-  alerting.data?.routes?.forEach((route, index) => {
+  const routes = alerting.data?.routes ?? [];
+  routes.forEach((route, index) => {
     if (!names.includes(route.contactPoint)) issues.push({ key: fullKey(["alerting", "routes", index, "contactPoint"]), message: unknown(route.contactPoint) });
   });
+  // Alertmanager's routing (prometheus/alertmanager dispatch/route.go, Route.Match), which Grafana's
+  // built-in Alertmanager runs: `continue` only lets later sibling routes match too; the default
+  // contact point receives an alert only when no route matched. On the last route it does nothing.
+  const last = routes.length - 1;
+  if (last >= 0 && routes[last].continue) {
+    issues.push({
+      key: fullKey(["alerting", "routes", last, "continue"]),
+      message:
+        `has no effect on the last route: alerts it matches reach only "${routes[last].contactPoint}", never the default contact point ` +
+        "(the default receives only alerts no route matched). To notify a second contact point too, add a later route with the same match for it.",
+    });
+  }
   const given = secrets.data ?? {};
   points.forEach((point, index) => {
     const needsSecret = (CONTACT_POINT_TYPES_WITH_SECRET as readonly string[]).includes(point.type);

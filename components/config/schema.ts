@@ -6,6 +6,10 @@
 import { z } from "zod";
 import { ENVIRONMENTS } from "./defaults";
 import { isEsByteSize, isEsDuration, validateDataStreamName } from "../logs/elastic-bodies";
+import { bridgeNameProblem } from "../docker/names";
+
+/** node-exporter's root bind propagation: `rslave` (follows host mounts) or `rprivate` (for hosts whose `/` is private). */
+export const ROOT_PROPAGATIONS = ["rslave", "rprivate"] as const;
 
 /** Prometheus duration syntax (`30s`, `1h30m`, `15d`, `2w`); the empty string is not a duration. */
 const PROMETHEUS_DURATION = /^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
@@ -284,6 +288,25 @@ export const stackConfigSchema = z
             } else if (address.startsWith("127.")) {
               ctx.addIssue({ code: "custom", message: "a loopback address is unreachable from the Prometheus container; use the Docker bridge gateway (172.17.0.1) or 0.0.0.0" });
             }
+          })
+          .optional(),
+        /**
+         * Propagation of node-exporter's read-only bind of the host root. `rslave` (default) lets it see
+         * filesystems mounted on the host after it started, but Docker refuses it where `/` is a private
+         * mount; `rprivate` starts there and sees only what was mounted when the container started.
+         */
+        rootPropagation: z.enum(ROOT_PROPAGATIONS, { error: `must be one of ${ROOT_PROPAGATIONS.join(", ")}` }).optional(),
+      })
+      .optional(),
+    /** The stack's own Docker network. */
+    network: z
+      .strictObject({
+        /** Host interface name of the stack's bridge network (what a firewall rule names); `atra-<stack>` by default. */
+        bridgeName: z
+          .string()
+          .superRefine((value, ctx) => {
+            const problem = bridgeNameProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
           })
           .optional(),
       })

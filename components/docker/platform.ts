@@ -7,9 +7,26 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
 import type { ImageKey } from "../config/defaults";
-import { dockerNames, STACK_LABEL } from "./names";
+import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "./names";
 
 const LOGS_IMAGES: ImageKey[] = ["elasticsearch", "kibana", "filebeat"];
+
+/**
+ * The stack network: a bridge whose host interface has a fixed name (`network.bridgeName`), so one
+ * firewall rule lets Prometheus, on this network, reach node-exporter on the host. The provider hands
+ * `options` to the Engine's NetworkCreate as driver options and reads them back from NetworkInspect
+ * (kreuzwerker/terraform-provider-docker internal/provider/resource_docker_network_funcs.go); the
+ * Engine returns exactly the options given, so a second `up` sees no change. Also what the preflight
+ * creates its probe network from.
+ */
+export function stackNetworkArgs(config: StackConfig) {
+  return {
+    name: dockerNames(config).network,
+    driver: "bridge",
+    options: { [BRIDGE_NAME_OPTION]: config.network.bridgeName },
+    labels: [{ label: STACK_LABEL, value: config.stack }],
+  };
+}
 
 export class DockerPlatform extends pulumi.ComponentResource {
   readonly provider: docker.Provider;
@@ -31,7 +48,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const own = { parent: this, provider: this.provider };
 
     // Fixed names: a replacement must remove the old object first.
-    this.network = new docker.Network("network", { name: names.network, driver: "bridge", labels }, { ...own, deleteBeforeReplace: true });
+    this.network = new docker.Network("network", stackNetworkArgs(config), { ...own, deleteBeforeReplace: true });
 
     // Retained: neither `destroy` nor a replacement deletes the data; a new volume of the same name reattaches it.
     const retained = { ...own, retainOnDelete: true, deleteBeforeReplace: true };

@@ -8,6 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DockerPlatform } from "./platform";
 import type { ImageKey } from "../config/defaults";
 import { COMPONENT_LABEL, STACK_LABEL } from "./names";
+import { dockerHealthcheckDuration } from "./read-back-forms";
+
+const HEALTHCHECK_INTERVAL_SECONDS = 10;
+const HEALTHCHECK_TIMEOUT_SECONDS = 5;
+const HEALTHCHECK_RETRIES = 6;
 
 export interface ServiceContainerArgs {
   platform: DockerPlatform;
@@ -22,12 +27,12 @@ export interface ServiceContainerArgs {
   healthcheck: string[];
   /** How long `pulumi up` waits for the container to become healthy. */
   waitTimeoutSeconds: number;
-  /** A grace period before failed checks count, for slow starts. */
-  startPeriod?: string;
+  /** A grace period before failed checks count, for slow starts (whole seconds; default 20). */
+  startPeriodSeconds?: number;
   /** Extra Docker args (ports, volumes, networks, command, uploads, ...). */
   container: Omit<
     docker.ContainerArgs,
-    "image" | "name" | "healthcheck" | "memory" | "labels" | "wait" | "waitTimeout" | "restart" | "destroyGraceSeconds"
+    "image" | "name" | "healthcheck" | "memory" | "memorySwap" | "labels" | "wait" | "waitTimeout" | "restart" | "destroyGraceSeconds"
   >;
 }
 
@@ -40,12 +45,17 @@ export function serviceContainer(name: string, args: ServiceContainerArgs, opts:
       image: args.platform.image(args.image).imageId,
       restart: "unless-stopped",
       memory: args.memoryMb,
+      // Equal to the memory limit, i.e. no swap: left unset, the engine stores twice the memory and the
+      // provider reads that back as a change (see read-back-forms.ts). No swap also keeps Elasticsearch's
+      // heap and Prometheus's head block in RAM.
+      memorySwap: args.memoryMb,
+      // Durations in the form the provider reads back (Go's Duration.String: 60 s is `1m0s`).
       healthcheck: {
         tests: args.healthcheck,
-        interval: "10s",
-        timeout: "5s",
-        retries: 6,
-        startPeriod: args.startPeriod ?? "20s",
+        interval: dockerHealthcheckDuration(HEALTHCHECK_INTERVAL_SECONDS),
+        timeout: dockerHealthcheckDuration(HEALTHCHECK_TIMEOUT_SECONDS),
+        retries: HEALTHCHECK_RETRIES,
+        startPeriod: dockerHealthcheckDuration(args.startPeriodSeconds ?? 20),
       },
       wait: true,
       waitTimeout: args.waitTimeoutSeconds,

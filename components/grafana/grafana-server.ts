@@ -9,6 +9,7 @@ import type { StackConfig } from "../config/resolve";
 import type { DockerPlatform } from "../docker/platform";
 import { dockerNames } from "../docker/names";
 import { serviceContainer } from "../docker/service-container";
+import { AdminLoginGuard } from "./admin-login-guard";
 
 /**
  * Grafana applies GF_SECURITY_ADMIN_PASSWORD only when it creates its database. The database lives
@@ -61,6 +62,9 @@ export class GrafanaServer extends pulumi.ComponentResource {
     // The whole env list is secret because one entry is: Pulumi encrypts it in state as one value.
     const envs = pulumi.secret(this.adminPassword.apply((password) => [...settings, `GF_SECURITY_ADMIN_PASSWORD=${password}`]));
 
+    // A renamed admin would match no user in the retained database: refuse it before the container changes.
+    const loginGuard = new AdminLoginGuard("grafana-admin-login", { login: this.adminUser, dataVolume: platform.grafanaVolume.name }, { parent: this });
+
     this.container = serviceContainer(
       "grafana",
       {
@@ -77,7 +81,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
         ],
         // First start runs the database migrations.
         waitTimeoutSeconds: 180,
-        startPeriod: "60s",
+        startPeriodSeconds: 60,
         container: {
           entrypoints: ["/bin/sh", "-c", SYNC_ADMIN_PASSWORD_THEN_START, "grafana"],
           envs,
@@ -86,7 +90,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
           volumes: [{ volumeName: platform.grafanaVolume.name, containerPath: "/var/lib/grafana" }],
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: [loginGuard] },
     );
 
     this.registerOutputs({ adminUser: this.adminUser });

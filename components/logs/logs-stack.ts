@@ -33,6 +33,43 @@ const SYNC_ADMIN_THEN_START = [
   "exec /usr/local/bin/docker-entrypoint.sh eswrapper",
 ].join("\n");
 
+/**
+ * Elasticsearch's node settings as environment variables in the `ES_SETTING_*` form. The container
+ * starts through `/bin/sh -c` (the admin-sync entrypoint above), and POSIX shells other than bash
+ * (dash, busybox ash) drop variables whose names are not shell identifiers, such as
+ * `discovery.type`, from the environment they pass on. Elasticsearch's Docker build reads both forms
+ * (elastic/elasticsearch server/src/main/java/org/elasticsearch/common/cli/EnvironmentAwareCommand.java,
+ * putDockerEnvSettings): `ES_SETTING_` is stripped, `_` becomes `.`, `__` becomes `_`, lower-cased.
+ */
+export function elasticsearchEnvironment(config: Pick<StackConfig, "namePrefix" | "logs">): string[] {
+  const names = dockerNames(config);
+  const heap = `${config.logs.elasticsearchHeapMb}m`;
+  const settings: [string, string][] = [
+    ["discovery.type", "single-node"],
+    ["cluster.name", config.namePrefix],
+    ["node.name", names.elasticsearch],
+    ["xpack.security.enabled", "true"],
+    // Plain HTTP inside the host: published on the bind address only (loopback by default).
+    ["xpack.security.http.ssl.enabled", "false"],
+    ["xpack.security.transport.ssl.enabled", "false"],
+    ["xpack.license.self_generated.type", "basic"],
+    ["xpack.ml.enabled", "false"],
+    // No internet egress expected from the host: don't try to download GeoIP databases.
+    ["ingest.geoip.downloader.enabled", "false"],
+  ];
+  return [
+    ...settings.map(([setting, value]) => `${elasticsearchSettingVariable(setting)}=${value}`),
+    `ES_JAVA_OPTS=-Xms${heap} -Xmx${heap}`,
+    `ATRA_ADMIN_USER=${ELASTIC_ADMIN_USER}`,
+  ];
+}
+
+/** `xpack.license.self_generated.type` -> `ES_SETTING_XPACK_LICENSE_SELF__GENERATED_TYPE` (the inverse of putDockerEnvSettings). */
+export function elasticsearchSettingVariable(setting: string): string {
+  if (!/^[a-z0-9_]+(\.[a-z0-9_]+)+$/.test(setting)) throw new Error(`elasticsearchSettingVariable: ${setting} has no ES_SETTING_ form`);
+  return `ES_SETTING_${setting.replace(/_/g, "__").replace(/\./g, "_").toUpperCase()}`;
+}
+
 const WRITER_USERNAME_ENV = "ATRA_LOGS_WRITER_USERNAME";
 const WRITER_PASSWORD_ENV = "ATRA_LOGS_WRITER_PASSWORD";
 
@@ -79,22 +116,7 @@ export class LogsStack extends pulumi.ComponentResource {
     // Kibana encrypts saved-object secrets and sessions with these; they must not change between runs.
     const encryptionKeys = ["security", "saved-objects", "reporting"].map((purpose) => generated(`kibana-${purpose}-key`, 48));
 
-    const heap = `${logs.elasticsearchHeapMb}m`;
-    const elasticsearchSettings = [
-      "discovery.type=single-node",
-      `cluster.name=${config.namePrefix}`,
-      `node.name=${names.elasticsearch}`,
-      "xpack.security.enabled=true",
-      // Plain HTTP inside the host: published on the bind address only (loopback by default).
-      "xpack.security.http.ssl.enabled=false",
-      "xpack.security.transport.ssl.enabled=false",
-      "xpack.license.self_generated.type=basic",
-      "xpack.ml.enabled=false",
-      // No internet egress expected from the host: don't try to download GeoIP databases.
-      "ingest.geoip.downloader.enabled=false",
-      `ES_JAVA_OPTS=-Xms${heap} -Xmx${heap}`,
-      `ATRA_ADMIN_USER=${ELASTIC_ADMIN_USER}`,
-    ];
+    const elasticsearchSettings = elasticsearchEnvironment(config);
     this.elasticsearch = serviceContainer(
       "elasticsearch",
       {
@@ -110,7 +132,7 @@ export class LogsStack extends pulumi.ComponentResource {
         ],
         // A cold start (first JVM start, security index creation) takes a while on a laptop.
         waitTimeoutSeconds: 300,
-        startPeriod: "90s",
+        startPeriodSeconds: 90,
         container: {
           entrypoints: ["/bin/sh", "-c", SYNC_ADMIN_THEN_START],
           envs: pulumi.secret(this.adminPassword.apply((password) => [...elasticsearchSettings, `ATRA_ADMIN_PASSWORD=${password}`])),
@@ -158,7 +180,7 @@ export class LogsStack extends pulumi.ComponentResource {
         // 503 until Kibana is ready; then the status API answers (401 without credentials).
         healthcheck: ["CMD-SHELL", "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5601/api/status | grep -qE '^(200|401)$'"],
         waitTimeoutSeconds: 300,
-        startPeriod: "120s",
+        startPeriodSeconds: 120,
         container: {
           envs: pulumi.secret(
             pulumi.all([kibanaSystemPassword, ...encryptionKeys]).apply(([password, securityKey, savedObjectsKey, reportingKey]) => [

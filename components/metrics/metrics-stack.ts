@@ -80,7 +80,9 @@ export class MetricsStack extends pulumi.ComponentResource {
           // The host's network and process namespaces, and its root read-only: host metrics, not the container's.
           networkMode: "host",
           pidMode: "host",
-          mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } }],
+          // `rslave` follows mounts made on the host later; Docker refuses it where `/` is a private mount
+          // (moby/moby daemon/oci_linux.go, ensureSharedOrSlave), so such hosts set `nodeExporter.rootPropagation: rprivate`.
+          mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: config.nodeExporter.rootPropagation } }],
           command: [
             "--path.rootfs=/host",
             `--web.listen-address=${config.nodeExporter.listenAddress}`,
@@ -131,7 +133,14 @@ export class MetricsStack extends pulumi.ComponentResource {
               { hostPath: "/var/run", containerPath: "/var/run", readOnly: true },
               { hostPath: "/sys", containerPath: "/sys", readOnly: true },
               { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker", readOnly: true },
+              // Disk names (by-id, by-uuid) for the per-device I/O metrics.
+              { hostPath: "/dev/disk", containerPath: "/dev/disk", readOnly: true },
             ],
+            // cAdvisor's OOM-event watcher reads the kernel log (google/cadvisor utils/oomparser); the README's
+            // quick start (google/cadvisor README.md) passes `--device=/dev/kmsg` and `/dev/disk:ro`. Read-only,
+            // and given explicitly because the provider reads the permissions back (kreuzwerker
+            // internal/provider/resource_docker_container_structures.go, flattenDevices).
+            devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }],
             command: ["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false"],
           },
         },
@@ -150,7 +159,7 @@ export class MetricsStack extends pulumi.ComponentResource {
         healthcheck: httpHealthcheck("http://127.0.0.1:9090/-/ready"),
         // Replaying a large WAL after a restart takes minutes in production.
         waitTimeoutSeconds: config.environment === "prod" ? 600 : 180,
-        startPeriod: "60s",
+        startPeriodSeconds: 60,
         container: {
           command: prometheusCommand(config),
           ports: [{ internal: 9090, external: config.ports.prometheus, ip: config.bindAddress, protocol: "tcp" }],

@@ -1,0 +1,121 @@
+/**
+ * A generated stack that sets every config option (with values written the way a user might, not
+ * already in canonical form: `60s`, `24h`), for tests that must hold over whatever a user can
+ * configure. `uncoveredOptions` walks the config schema so a key added later without being added
+ * here fails the test that uses this stack instead of going unchecked.
+ */
+import { z } from "zod";
+import { stackConfigSchema } from "../../components/config/schema";
+import { stackConfig } from "./plan";
+
+const SECRET_VALUES: Record<string, string> = {
+  grafanaAdminPassword: "every-option-grafana-password",
+  elasticPassword: "every-option-elastic-password",
+};
+
+export const EVERY_OPTION_VALUES: Record<string, unknown> = {
+  environment: "staging",
+  services: [
+    {
+      name: "billing-api",
+      metrics: "http://billing_api:9000/metrics?format=prometheus",
+      health: "http://billing_api:9000/health",
+      logs: ["/srv/billing/logs/api*.log"],
+      maxLogSilence: "90m",
+    },
+    { name: "billing-worker", logs: ["/srv/billing/logs/worker*.log"] },
+  ],
+  bindAddress: "127.0.0.1",
+  publicHostname: "obs.example.internal",
+  appNetworks: ["billing-net"],
+  dockerHost: "unix:///var/run/docker.sock",
+  images: {
+    prometheus: "prom/prometheus:v3.5.0",
+    grafana: "grafana/grafana:12.1.1",
+    nodeExporter: "prom/node-exporter:v1.9.1",
+    blackboxExporter: "prom/blackbox-exporter:v0.27.0",
+    cadvisor: "gcr.io/cadvisor/cadvisor:v0.52.1",
+    elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.1.0",
+    kibana: "docker.elastic.co/kibana/kibana:9.1.0",
+    filebeat: "docker.elastic.co/beats/filebeat:9.1.0",
+  },
+  ports: { prometheus: 19090, grafana: 13000, elasticsearch: 19200, kibana: 15601 },
+  memoryMb: { prometheus: 1500, grafana: 700, nodeExporter: 64, blackboxExporter: 64, cadvisor: 300, elasticsearch: 2048, kibana: 1200, filebeat: 200 },
+  logs: {
+    enabled: true,
+    dataStream: "logs-billing-staging",
+    retention: "21d",
+    rolloverMaxAge: "12h",
+    rolloverMaxPrimaryShardSize: "20gb",
+    elasticsearchHeapMb: 768,
+    errorRateThreshold: 5,
+    errorRateWindow: "120s",
+    elasticsearchProviderUrl: "http://127.0.0.1:19200",
+    kibanaProviderUrl: "http://127.0.0.1:15601",
+  },
+  prometheus: { retentionTime: "21d", retentionSize: "15GB", scrapeInterval: "30s", scrapeTimeout: "20s", evaluationInterval: "60s" },
+  grafana: { adminUser: "obs-admin", providerUrl: "http://127.0.0.1:13000" },
+  cadvisor: { enabled: true, privileged: true },
+  alerting: {
+    evaluationInterval: "60s",
+    runbookBaseUrl: "https://git.example.internal/obs/-/blob/main/",
+    contactPoints: [
+      { name: "pager", type: "webhook", httpMethod: "PUT" },
+      { name: "mail", type: "email", addresses: ["ops@example.internal"], singleEmail: true },
+      { name: "chat", type: "slack", recipient: "#obs", mentionChannel: "here" },
+      { name: "phone", type: "telegram", chatId: "-100123456" },
+    ],
+    defaultContactPoint: "chat",
+    routes: [
+      { match: { severity: "critical" }, contactPoint: "pager", continue: true },
+      { match: { severity: "critical" }, contactPoint: "phone" },
+      { match: { severity: "info" }, contactPoint: "mail" },
+    ],
+    groupBy: ["alertname", "service"],
+    groupWait: "60s",
+    groupInterval: "300s",
+    repeatInterval: "24h",
+  },
+  alertingSecrets: {
+    pager: "https://pager.example.internal/hook/every-option",
+    chat: "https://hooks.slack.com/services/T000/B000/every-option",
+    phone: "123456:every-option-telegram-token",
+  },
+  nodeExporter: { listenAddress: "172.17.0.1:9100", rootPropagation: "rprivate" },
+  network: { bridgeName: "atra-everyopt" },
+  ...SECRET_VALUES,
+};
+
+const SECRET_KEYS = [...Object.keys(SECRET_VALUES), "alertingSecrets"];
+
+export function everyOptionStackConfig() {
+  return stackConfig(EVERY_OPTION_VALUES, SECRET_KEYS);
+}
+
+/** Config keys the schema knows that `value` does not set, as `a.b.c` paths (arrays: their first object). */
+export function uncoveredOptions(schema: z.ZodType = stackConfigSchema, value: unknown = EVERY_OPTION_VALUES, at = ""): string[] {
+  const inner = unwrap(schema);
+  if (inner instanceof z.ZodObject) {
+    const record = (value ?? {}) as Record<string, unknown>;
+    return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, child]) => {
+      const path = at ? `${at}.${key}` : key;
+      return record[key] === undefined ? [path] : uncoveredOptions(child, record[key], path);
+    });
+  }
+  if (inner instanceof z.ZodArray && Array.isArray(value) && value.length > 0) {
+    // Every element's keys together must cover the element schema (optional keys may sit on different elements).
+    const element = inner.element as z.ZodType;
+    const merged = Object.assign({}, ...value.filter((item) => typeof item === "object" && item !== null)) as Record<string, unknown>;
+    return uncoveredOptions(element, unwrap(element) instanceof z.ZodObject ? merged : value[0], `${at}[]`);
+  }
+  return [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
+    else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
+    else return current;
+  }
+}
