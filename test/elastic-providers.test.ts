@@ -521,11 +521,127 @@ describe("Kibana data view", () => {
     expect(fake.dataViews.get("default/atra-logs")?.timeFieldName).toBe("event.created");
   });
 
-  test("create when the id exists under another name: Kibana's 409 turns into an update", async () => {
+  test("create when the id exists under another name (state lost, renamed in the UI): Kibana's 400 conflict turns into an update", async () => {
     await provider().create(inputs({ name: "Renamed by hand" }));
     await provider().create(inputs());
-    expect(fake.requests.map((request) => request.status)).toEqual([200, 409, 200]);
+    expect(fake.requests.map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
+      "POST /api/data_views/data_view 200",
+      "POST /api/data_views/data_view 400",
+      "POST /api/data_views/data_view/atra-logs 200",
+    ]);
     expect(fake.dataViews.get("default/atra-logs")?.name).toBe("Atra logs");
+  });
+
+  test("the fake answers a data view create as Kibana does: 400 for a taken name or id (never 409), override overwrites", async () => {
+    const post = async (body: unknown) => {
+      const response = await fetch(`${fake.url}/api/data_views/data_view`, {
+        method: "POST",
+        headers: { "kbn-xsrf": "true", authorization: basic("elastic", ADMIN_PASSWORD), "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect((await post({ data_view: { id: "v1", title: "logs-*", name: "Logs" } })).status).toBe(200);
+    // Same name: DataViewsService.createSavedObject's findByName check comes first.
+    expect(await post({ data_view: { id: "v2", title: "logs-*", name: "Logs" } })).toEqual({
+      status: 400,
+      body: { statusCode: 400, error: "Bad Request", message: "Duplicate data view: Logs" },
+    });
+    // Same id, other name: the saved objects client's conflict, mapped to 400 by handleErrors.
+    expect(await post({ data_view: { id: "v1", title: "logs-*", name: "Other" } })).toEqual({
+      status: 400,
+      body: { statusCode: 400, error: "Bad Request", message: "Saved object [index-pattern/v1] conflict" },
+    });
+    expect((await post({ data_view: { id: "v1", title: "logs-*", name: "Other" }, override: true })).status).toBe(200);
+    expect(fake.dataViews.get("default/v1")?.name).toBe("Other");
+    // No name: Kibana names it after its title.
+    expect((await post({ data_view: { id: "v3", title: "metrics-*" } })).body.data_view).toMatchObject({ name: "metrics-*", allowNoIndex: false });
+    expect(await post({ data_view: { id: "v4", title: "x-*", fieldAttr: {} } })).toEqual({
+      status: 400,
+      body: { statusCode: 400, error: "Bad Request", message: "[request body.data_view.fieldAttr]: definition for this key is missing" },
+    });
+  });
+
+  test("the fake's update accepts allowNoIndex and ignores it, as Kibana's updateDataView does; fieldAttrs is refused", async () => {
+    await provider().create(inputs());
+    const update = (dataView: Record<string, unknown>) =>
+      fetch(`${fake.url}/api/data_views/data_view/atra-logs`, {
+        method: "POST",
+        headers: { "kbn-xsrf": "true", authorization: basic("elastic", ADMIN_PASSWORD), "content-type": "application/json" },
+        body: JSON.stringify({ data_view: dataView }),
+      });
+    const accepted = await update({ allowNoIndex: true, timeFieldName: "event.created" });
+    expect(accepted.status).toBe(200);
+    expect(((await accepted.json()) as { data_view: Record<string, unknown> }).data_view).toMatchObject({ allowNoIndex: false, timeFieldName: "event.created" });
+    expect(fake.dataViews.get("default/atra-logs")?.allowNoIndex).toBe(false);
+    expect((await update({ fieldAttrs: {} })).status).toBe(400);
+  });
+
+  test("a changed allowNoIndex (or fieldAttrs) replaces the data view, deleting the old one first; an absent allowNoIndex is false", async () => {
+    const { outs } = await provider().create(inputs({ allowNoIndex: true }));
+    expect(fake.dataViews.get("default/atra-logs")?.allowNoIndex).toBe(true);
+    expect(await provider().diff("atra-logs", outs, inputs({ allowNoIndex: false }))).toEqual({ changes: true, replaces: ["dataView"], deleteBeforeReplace: true });
+    expect(await provider().diff("atra-logs", outs, inputs())).toEqual({ changes: true, replaces: ["dataView"], deleteBeforeReplace: true });
+    expect(await provider().diff("atra-logs", outs, inputs({ allowNoIndex: true, fieldAttrs: { message: { customLabel: "Line" } } }))).toEqual({
+      changes: true,
+      replaces: ["dataView"],
+      deleteBeforeReplace: true,
+    });
+    const plain = (await provider().create(inputs({ id: "plain", name: "Plain" }))).outs;
+    expect(await provider().diff("plain", plain, inputs({ id: "plain", name: "Plain", allowNoIndex: false }))).toEqual({ changes: true, replaces: [] });
+    // A new id in another space is another object: no need to delete first.
+    expect((await provider().diff("atra-logs", outs, inputs({ allowNoIndex: false }, "ops"))).deleteBeforeReplace).toBeUndefined();
+
+    // What the engine then does for deleteBeforeReplace: delete the old, create the new.
+    await provider().delete("atra-logs", outs);
+    await provider().create(inputs({ allowNoIndex: false }));
+    expect(fake.dataViews.get("default/atra-logs")).toMatchObject({ allowNoIndex: false, name: "Atra logs" });
+  });
+
+  test("an upsert over an existing data view whose allowNoIndex differs recreates it (an update would leave it as it was)", async () => {
+    await provider().create(inputs());
+    fake.requests.length = 0;
+    await provider().create(inputs({ allowNoIndex: true }));
+    expect(fake.requests.map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
+      "POST /api/data_views/data_view 400",
+      "POST /api/data_views/data_view/atra-logs 200",
+      "DELETE /api/data_views/data_view/atra-logs 200",
+      "POST /api/data_views/data_view 200",
+    ]);
+    expect(fake.dataViews.get("default/atra-logs")?.allowNoIndex).toBe(true);
+    // The update sent no allowNoIndex: Kibana would drop it anyway.
+    expect(fake.requests[1].body).toEqual({ data_view: { title: "logs-atra-*", name: "Atra logs", timeFieldName: "@timestamp" } });
+  });
+
+  test("refresh shows an allowNoIndex that differs on the server, and the next diff replaces", async () => {
+    const { outs } = await provider().create(inputs({ allowNoIndex: true }));
+    expect((await provider().read("atra-logs", outs)).props).toEqual(outs);
+    (fake.dataViews.get("default/atra-logs") as { allowNoIndex: boolean }).allowNoIndex = false;
+    const drifted = await provider().read("atra-logs", outs);
+    expect((drifted.props as DataViewState).dataView.allowNoIndex).toBe(false);
+    expect((await provider().diff("atra-logs", drifted.props, inputs({ allowNoIndex: true }))).replaces).toEqual(["dataView"]);
+  });
+
+  test("runtime fields read back as Kibana keeps them (type, script, subfield types) are no drift", async () => {
+    const runtimeFieldMap = {
+      "service.tier": { type: "keyword", script: { source: "emit('web')" }, customLabel: "Tier", popularity: 3 },
+      parts: { type: "composite", script: { source: "emit(Map.of('a', 'x'))" }, fields: { a: { type: "keyword", customLabel: "A" } } },
+    };
+    const { outs } = await provider().create(inputs({ runtimeFieldMap }));
+    expect((fake.dataViews.get("default/atra-logs") as { runtimeFieldMap: Record<string, unknown> }).runtimeFieldMap["service.tier"]).toEqual({
+      type: "keyword",
+      script: { source: "emit('web')" },
+    });
+    const read = await provider().read("atra-logs", outs);
+    expect(read.props).toEqual(outs);
+    expect((await provider().diff("atra-logs", read.props, inputs({ runtimeFieldMap }))).changes).toBe(false);
+  });
+
+  test("check refuses an empty name and non-scripted field specs (Kibana would not keep them)", async () => {
+    const empty = await provider().check({}, inputs({ name: "" }));
+    expect(empty.failures?.map((failure) => failure.reason)).toEqual([expect.stringContaining("dataView.name must not be empty")]);
+    const fields = await provider().check({}, inputs({ fields: { message: { name: "message", type: "string", customLabel: "Line" }, twice: { name: "twice", type: "number", scripted: true, script: "2", lang: "painless" } } }));
+    expect(fields.failures?.map((failure) => failure.reason)).toEqual([expect.stringContaining("keeps only scripted fields in Kibana (message would not be stored)")]);
   });
 
   test("a data view of the same name under another id is a clear error, not an overwrite", async () => {
@@ -571,6 +687,10 @@ describe("Kibana data view", () => {
     fake.startingFor(2);
     await provider().create(inputs());
     expect(fake.requests.map((request) => request.status)).toEqual([503, 503, 200]);
+    // Kibana's not-ready answer is text, not JSON.
+    fake.startingFor(1);
+    const notReady = await fetch(`${fake.url}/api/data_views/data_view/atra-logs`, { headers: { authorization: basic("elastic", ADMIN_PASSWORD) } });
+    expect([notReady.status, notReady.headers.get("retry-after"), await notReady.text()]).toEqual([503, "30", "Kibana server is not ready yet"]);
 
     fake.requests.length = 0;
     const message = await failure(provider().create({ ...inputs(), connection: { ...connection, password: "bad-kibana-pw" } }));

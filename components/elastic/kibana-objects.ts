@@ -20,9 +20,11 @@ export interface KibanaDataViewArgs {
 }
 
 /**
- * POST /api/data_views/data_view with a fixed id; when it exists already (409, or Kibana's
- * "Duplicate data view" for the same name) it is updated instead (POST .../data_view/<id>).
- * Changing the id or space replaces it.
+ * POST /api/data_views/data_view with a fixed id; when it exists already (Kibana answers 400 for an
+ * existing id and for a name already taken, never 409) it is updated instead (POST .../data_view/<id>).
+ * Changing the id or space replaces it, and so does changing `allowNoIndex` or `fieldAttrs`, which
+ * Kibana's update API accepts but does not apply, or refuses (the old one is deleted first when the id
+ * stays the same). See provider-runtime.ts for the upstream sources.
  */
 export class KibanaDataView extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ElasticConnection>;

@@ -9,7 +9,8 @@
  *
  * Rules kept by every provider: create is an idempotent upsert; read answers `pulumi refresh`
  * (404 means gone, drift shows up as a changed body); diff compares only what the program set;
- * a changed name/id replaces, anything else updates in place; delete tolerates 404; calls retry with
+ * a changed name/id, or a field the server's update API cannot change, replaces, anything else
+ * updates in place; delete tolerates 404; calls retry with
  * bounded backoff while the server starts; errors name the object, the call, the HTTP status and
  * the server's error type and reason, and never contain a password.
  */
@@ -57,17 +58,24 @@ export interface BuiltinPasswordState {
   retry?: RetryOptions;
 }
 
-/** Kibana's data view object as the data views API takes it (`data_view`), with a fixed id. */
+/**
+ * Kibana's data view object as the data views API takes it (`data_view`), with a fixed id. Changing
+ * `id`, `allowNoIndex` or `fieldAttrs` replaces the data view (Kibana's update API cannot change them);
+ * anything else is updated in place.
+ */
 export interface DataViewSpec {
   id: string;
   title: string;
+  /** Defaults to the title; must not be empty. */
   name?: string;
   timeFieldName?: string;
+  /** Kibana reads an absent value back as false. */
   allowNoIndex?: boolean;
   sourceFilters?: { value: string }[];
   fieldFormats?: Record<string, unknown>;
   fieldAttrs?: Record<string, unknown>;
   runtimeFieldMap?: Record<string, unknown>;
+  /** Scripted fields only (Kibana keeps no other field specs). */
   fields?: Record<string, unknown>;
   type?: string;
   typeMeta?: Record<string, unknown>;
@@ -648,47 +656,113 @@ async function kibanaCall(what: string, state: { connection: ElasticConnection; 
   });
 }
 
-/** Fields the data view update API accepts (its schema refuses others, e.g. id). */
-const DATA_VIEW_UPDATABLE = ["title", "name", "timeFieldName", "allowNoIndex", "sourceFilters", "fieldFormats", "runtimeFieldMap", "fields", "type", "typeMeta"];
+/*
+ * What Kibana's data views API does with a data view (Kibana 9.1, elastic/kibana,
+ * src/platform/plugins/shared/data_views/...):
+ * - POST /api/data_views/data_view (server/rest_api_routes/public/create_data_view.ts) stores
+ *   `name || title` as the name, then DataViewsService.createSavedObject
+ *   (common/data_views/data_views.ts) refuses a data view whose name another one has ("Duplicate
+ *   data view: <name>", via findByName on `name.keyword`, common/utils.ts) before the saved objects
+ *   client refuses an existing id ("Saved object [index-pattern/<id>] conflict": the type is
+ *   `namespaceType: 'multiple'`, server/saved_objects/data_views.ts, so the preflight check of
+ *   core's saved-objects api-server-internal `apis/create.ts` throws createConflictError).
+ *   Every such error reaches the client as **400**, never 409: the route's handleErrors
+ *   (server/rest_api_routes/public/util/handle_errors.ts) maps everything but a 404 to badRequest.
+ * - POST /api/data_views/data_view/<id> (update_data_view.ts) takes title, type, typeMeta,
+ *   timeFieldName, sourceFilters, fieldFormats, fields, allowNoIndex, runtimeFieldMap and name in
+ *   its schema (others, e.g. fieldAttrs and id, are refused with 400), but updateDataView never
+ *   applies `allowNoIndex`: it is accepted and silently dropped.
+ * - Reading back (get_data_view.ts, DataView(Lazy).toSpec in common/data_views/abstract_data_views.ts):
+ *   `allowNoIndex` is false unless it was stored true; runtime fields keep only type, script and
+ *   their subfields' types (removeFieldAttrs, common/data_views/utils.ts); of `fields` only
+ *   scripted ones are stored (a non-scripted field's count and labels move to fieldAttrs), the
+ *   rest comes from the indices' mappings.
+ */
+
+/** Fields the data view update API applies. `allowNoIndex` is left out on purpose (see above). */
+const DATA_VIEW_UPDATABLE = ["title", "name", "timeFieldName", "sourceFilters", "fieldFormats", "runtimeFieldMap", "fields", "type", "typeMeta"];
+
+/**
+ * Fields no update can change: a change replaces the data view (delete, then create with the same
+ * id). Compared in the form Kibana reads them back: an absent `allowNoIndex` is false.
+ */
+function dataViewFixedChanges(live: Partial<DataViewSpec> | undefined, desired: Partial<DataViewSpec> | undefined): string[] {
+  const changed: string[] = [];
+  if ((live?.allowNoIndex ?? false) !== (desired?.allowNoIndex ?? false)) changed.push("allowNoIndex");
+  if (desired?.fieldAttrs !== undefined && !covers(live?.fieldAttrs ?? {}, desired.fieldAttrs)) changed.push("fieldAttrs");
+  return changed;
+}
+
+/** The program's data view in the form Kibana returns it, for comparing with what GET answers. */
+function dataViewAsKibanaReturns(spec: DataViewSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...spec };
+  if (spec.runtimeFieldMap) {
+    const runtime: Record<string, unknown> = {};
+    for (const [name, field] of Object.entries(spec.runtimeFieldMap)) {
+      const { type, script, fields } = (field ?? {}) as { type?: unknown; script?: unknown; fields?: Record<string, { type?: unknown }> };
+      const subfields = fields ? Object.fromEntries(Object.entries(fields).map(([sub, value]) => [sub, { type: value?.type }])) : undefined;
+      runtime[name] = { type, script, ...(subfields ? { fields: subfields } : {}) };
+    }
+    out.runtimeFieldMap = runtime;
+  }
+  return out;
+}
 
 function dataViewProvider(): dynamic.ResourceProvider {
   const label = (state: DataViewState) => `Kibana data view "${state.dataView.id}"`;
   const base = (state: DataViewState) => `${spacePrefix(state.spaceId)}/api/data_views/data_view`;
+  const one = (state: DataViewState) => `${base(state)}/${encodeURIComponent(state.dataView.id)}`;
   const updateBody = (spec: DataViewSpec) => {
     const picked: Record<string, unknown> = {};
     for (const key of DATA_VIEW_UPDATABLE) if ((spec as unknown as Record<string, unknown>)[key] !== undefined) picked[key] = (spec as unknown as Record<string, unknown>)[key];
     return { data_view: picked };
   };
-  const update = (state: DataViewState, accept: number[] = []) =>
-    kibanaCall(label(state), state, "POST", `${base(state)}/${encodeURIComponent(state.dataView.id)}`, updateBody(state.dataView), accept);
+  const liveView = (response: KibanaResponse) => ((response.body as { data_view?: Partial<DataViewSpec> } | null)?.data_view ?? {}) as Partial<DataViewSpec>;
   const create = (state: DataViewState, accept: number[] = []) => kibanaCall(label(state), state, "POST", base(state), { data_view: state.dataView, override: false }, accept);
+  const remove = (state: DataViewState) => kibanaCall(label(state), state, "DELETE", one(state), undefined, [404]);
   /**
-   * Create, or update when it exists already: an idempotent upsert. Kibana refuses the create with
-   * 409 when the id exists, and (checked first, since 8.x) with "Duplicate data view: <name>" when a
-   * data view of the same name (or title) exists, which is also what our own data view looks like.
+   * Updates the data view with this id; when a field no update applies differs on the server, deletes
+   * and creates it again instead. False when no data view has the id (404).
+   */
+  const put = async (state: DataViewState): Promise<boolean> => {
+    const updated = await kibanaCall(label(state), state, "POST", one(state), updateBody(state.dataView), [404]);
+    if (updated.status === 404) return false;
+    if (dataViewFixedChanges(liveView(updated), state.dataView).length > 0) {
+      await remove(state);
+      await create(state);
+    }
+    return true;
+  };
+  /**
+   * Create, or bring the existing one to the program's spec: an idempotent upsert. Kibana answers an
+   * existing id, and a name that is taken, with 400 (see above), so any 400 is followed by an update of
+   * the id; only when no data view has the id does the create's own error stand.
    */
   const upsert = async (state: DataViewState) => {
-    const created = await create(state, [400, 409]);
-    if (created.status === 400 && !/duplicate data view/i.test(kibanaFailure({ kibana: created }).reason)) {
-      throw new Error(scrub(`${label(state)}: POST ${base(state)} failed: ${describeFailure(kibanaFailure({ kibana: created }))}`, [state.connection.password]));
-    }
-    if (created.status !== 409 && created.status !== 400) return;
-    const updated = await update(state, [404]);
-    if (updated.status === 404) {
-      const conflict = kibanaFailure({ kibana: created });
-      throw new Error(
-        scrub(
-          `${label(state)}: POST ${base(state)} failed: ${describeFailure(conflict)} (and no data view has id "${state.dataView.id}": another data view has the same name or title; delete it or choose another name)`,
-          [state.connection.password],
-        ),
-      );
-    }
+    const created = await create(state, [400]);
+    if (created.status !== 400) return;
+    if (await put(state)) return;
+    const refusal = kibanaFailure({ kibana: created });
+    const hint = /duplicate data view/i.test(refusal.reason)
+      ? ` (and no data view has id "${state.dataView.id}": another data view has the same name or title; delete it or choose another name)`
+      : "";
+    throw new Error(scrub(`${label(state)}: POST ${base(state)} failed: ${describeFailure(refusal)}${hint}`, [state.connection.password]));
   };
   return {
     async check(_olds: DataViewState, news: DataViewState) {
       const failures = connectionFailures(news.connection);
       if (!isUnknown(news.dataView) && (!news.dataView || !news.dataView.id)) failures.push({ property: "dataView", reason: "dataView.id is required (a fixed id)" });
       if (!isUnknown(news.dataView) && (!news.dataView || !news.dataView.title)) failures.push({ property: "dataView", reason: "dataView.title (the index pattern) is required" });
+      // Create stores an empty name as the title, update stores it empty: leave it out instead.
+      if (!isUnknown(news.dataView) && news.dataView?.name === "") failures.push({ property: "dataView", reason: "dataView.name must not be empty (leave it out to name the data view after its title)" });
+      const fields = !isUnknown(news.dataView) && news.dataView?.fields && !isUnknown(news.dataView.fields) ? news.dataView.fields : {};
+      const unscripted = Object.entries(fields).filter(([, field]) => !(field as { scripted?: boolean } | null)?.scripted).map(([name]) => name);
+      if (unscripted.length > 0) {
+        failures.push({
+          property: "dataView",
+          reason: `dataView.fields keeps only scripted fields in Kibana (${unscripted.join(", ")} would not be stored): set labels and counts in fieldAttrs, computed fields in runtimeFieldMap`,
+        });
+      }
       return { inputs: news, failures };
     },
     async create(inputs: DataViewState) {
@@ -697,29 +771,32 @@ function dataViewProvider(): dynamic.ResourceProvider {
     },
     async read(id: string, props: DataViewState) {
       const state = { ...props, dataView: { ...props.dataView, id: props.dataView?.id ?? id } };
-      const found = await kibanaCall(label(state), state, "GET", `${base(state)}/${encodeURIComponent(state.dataView.id)}`, undefined, [404]);
+      const found = await kibanaCall(label(state), state, "GET", one(state), undefined, [404]);
       if (found.status === 404) return { id: "", props: {} };
-      const live = ((found.body as { data_view?: Record<string, unknown> })?.data_view ?? {}) as Record<string, unknown>;
+      const live = liveView(found) as Record<string, unknown>;
       const desired = state.dataView as unknown as Record<string, unknown>;
-      const dataView = covers(live, desired) ? desired : project(live, desired);
+      const dataView = covers(live, dataViewAsKibanaReturns(state.dataView)) ? desired : project(live, desired);
       return { id, props: { ...state, dataView } };
     },
     async diff(_id: string, olds: DataViewState, news: DataViewState) {
       const replaces: string[] = [];
-      if (olds.dataView?.id !== news.dataView?.id) replaces.push("dataView");
+      const fixed = dataViewFixedChanges(olds.dataView, news.dataView);
+      if (olds.dataView?.id !== news.dataView?.id || fixed.length > 0) replaces.push("dataView");
       if ((olds.spaceId ?? "default") !== (news.spaceId ?? "default")) replaces.push("spaceId");
       const changed = replaces.length > 0 || !same(olds.dataView, news.dataView) || !same(olds.connection, news.connection);
-      return { changes: changed, replaces };
+      // Same id in the same space: the old one must go first, or the new one would be an update of it and
+      // the old one's delete would then remove it.
+      const sameObject = olds.dataView?.id === news.dataView?.id && (olds.spaceId ?? "default") === (news.spaceId ?? "default");
+      return replaces.length > 0 && sameObject ? { changes: changed, replaces, deleteBeforeReplace: true } : { changes: changed, replaces };
     },
     async update(_id: string, _olds: DataViewState, news: DataViewState) {
       // Gone behind Pulumi's back: create it again.
-      const updated = await update(news, [404]);
-      if (updated.status === 404) await upsert(news);
+      if (!(await put(news))) await upsert(news);
       return { outs: news };
     },
     async delete(id: string, props: DataViewState) {
       const state = { ...props, dataView: { ...props.dataView, id: props.dataView?.id ?? id } };
-      await kibanaCall(label(state), state, "DELETE", `${base(state)}/${encodeURIComponent(state.dataView.id)}`, undefined, [404]);
+      await remove(state);
     },
   };
 }

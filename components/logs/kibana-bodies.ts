@@ -5,8 +5,10 @@
  * Shapes, as documented for Kibana 9:
  * - Data view: POST /api/data_views/data_view with `{ data_view: { id, title, name,
  *   timeFieldName, allowNoIndex } }`. `title` is the index pattern; `allowNoIndex` lets
- *   the data view exist before the data stream does (Filebeat creates it on its first write);
- *   the provider turns a 409 (the id exists) into an update, so create works as an upsert.
+ *   the data view exist before the data stream does (Filebeat creates it on its first write).
+ *   Kibana answers an existing id with 400 (not 409); the provider turns that into an update, so
+ *   create works as an upsert. Kibana's update API ignores `allowNoIndex`, so changing it replaces
+ *   the data view (same id, deleted first).
  * - Saved search: the saved objects API (POST /api/saved_objects/search/<id>?overwrite=true) with
  *   `{ attributes, references }`. Attributes follow the `search` type's schema (title,
  *   description, columns, sort, grid, hideChart, isTextBasedQuery, kibanaSavedObjectMeta); the

@@ -94,7 +94,13 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
       try {
         if (starting > 0) {
           starting--;
-          if (kibana) return send(503, { statusCode: 503, error: "Service Unavailable", message: "Kibana server is not ready yet" });
+          if (kibana) {
+            // Kibana's NotReady server answers every route with this text, not JSON (elastic/kibana
+            // src/core/packages/http/server-internal/src/http_service.ts, runNotReadyServer; hapi sends a string as text/html).
+            record.status = 503;
+            res.writeHead(503, { "content-type": "text/html; charset=utf-8", "retry-after": "30" });
+            return res.end("Kibana server is not ready yet");
+          }
           return send(503, esError(503, "unavailable_shards_exception", "at least one primary shard for the index [.security-7] is unavailable"));
         }
         const who = basicAuth(req.headers.authorization);
@@ -281,46 +287,69 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
       return send(400, { statusCode: 400, error: "Bad Request", message: "Request must contain a kbn-xsrf header." });
     }
     const body = (request.body ?? {}) as Json;
-    const notFound = (type: string, id: string) => send(404, { statusCode: 404, error: "Not Found", message: `Saved object [${type}/${id}] not found` });
+    // The saved objects client's createGenericNotFoundError (kibana src/core/packages/saved-objects/server/src/saved_objects_error_helpers.ts).
+    const notFound = (type: string, id: string) => send(404, kibanaError(404, `Saved object [${type}/${id}] not found`));
 
-    // /api/data_views/data_view[/<id>]
+    // /api/data_views/data_view[/<id>] (elastic/kibana src/platform/plugins/shared/data_views/server/rest_api_routes/public/*.ts).
+    // Errors pass through util/handle_errors.ts: a 404 stays 404, every other error becomes 400.
     if (parts[0] === "api" && parts[1] === "data_views" && parts[2] === "data_view") {
       const id = parts[3];
       if (!id && method === "POST") {
+        // create_data_view.ts: body { override?, refresh_fields?, data_view: dataViewSpecSchema (rest_api_routes/schema.ts) }.
+        const refusedTop = Object.keys(body).find((key) => !["data_view", "override", "refresh_fields"].includes(key));
+        if (refusedTop) return send(400, kibanaError(400, `[request body.${refusedTop}]: definition for this key is missing`));
         const spec = body.data_view as Json | undefined;
-        const unknown = Object.keys(body).filter((key) => !["data_view", "override", "refresh_fields"].includes(key));
-        if (!spec || typeof spec.title !== "string" || unknown.length > 0) {
-          return send(400, { statusCode: 400, error: "Bad Request", message: "[request body.data_view.title]: expected value of type [string] but got [undefined]" });
+        if (!spec || typeof spec.title !== "string") {
+          return send(400, kibanaError(400, `[request body.data_view.title]: expected value of type [string] but got [${spec ? typeName(spec.title) : "undefined"}]`));
         }
+        const refused = Object.keys(spec).find((key) => !DATA_VIEW_CREATE_KEYS.includes(key));
+        if (refused) return send(400, kibanaError(400, `[request body.data_view.${refused}]: definition for this key is missing`));
         const newId = typeof spec.id === "string" ? spec.id : `generated-${version++}`;
         const key = `${space}/${newId}`;
-        // Kibana looks for a data view of the same name (name, else title) first, then saves (409 on an existing id).
-        const nameOf = (view: Json) => String(view.name || view.title);
-        const dupe = [...dataViews.entries()].find(([k, view]) => k.startsWith(`${space}/`) && nameOf(view) === nameOf(spec));
-        if (dupe && body.override !== true) return send(400, { statusCode: 400, error: "Bad Request", message: `Duplicate data view: ${nameOf(spec)}` });
+        // The route stores `name || title` as the name; DataViewsService.createSavedObject
+        // (common/data_views/data_views.ts) then looks for a data view of that name in the space
+        // (findByName on name.keyword, common/utils.ts): "Duplicate data view: <name>" unless
+        // override, which deletes the other one. Then the saved objects client creates `index-pattern`
+        // (namespaceType 'multiple', server/saved_objects/data_views.ts): an existing id fails the
+        // preflight check with createConflictError (core saved-objects api-server-internal
+        // src/lib/apis/create.ts, server/src/saved_objects_error_helpers.ts) unless override, which
+        // overwrites. handleErrors turns both refusals into 400.
+        const name = (spec.name as string) || spec.title;
+        const override = body.override === true;
+        const dupe = [...dataViews.entries()].find(([k, view]) => k.startsWith(`${space}/`) && view.name === name);
+        if (dupe && !override) return send(400, kibanaError(400, `Duplicate data view: ${name}`));
         if (dupe) dataViews.delete(dupe[0]);
-        if (dataViews.has(key)) return send(409, { statusCode: 409, error: "Conflict", message: `Saved object [index-pattern/${newId}] conflict` });
-        const stored = dataViewDefaults({ ...spec, id: newId }, space);
+        if (dataViews.has(key) && !override) return send(400, kibanaError(400, `Saved object [index-pattern/${newId}] conflict`));
+        const stored = dataViewDefaults({ ...asStored(spec), id: newId, name }, space);
+        stored.version = `Wz${version++},1]`;
         dataViews.set(key, stored);
         return send(200, { data_view: stored });
       }
       if (id) {
         const key = `${space}/${id}`;
+        // A missing id: the saved objects client's createGenericNotFoundError, kept as 404 by handleErrors.
         if (method === "GET") return dataViews.has(key) ? send(200, { data_view: dataViews.get(key) }) : notFound("index-pattern", id);
         if (method === "DELETE") {
-          // Kibana answers 200 with an empty body.
+          // delete_data_view.ts answers res.ok() without a body.
           return dataViews.delete(key) ? send(200, undefined) : notFound("index-pattern", id);
         }
         if (method === "POST") {
+          // update_data_view.ts: its schema takes these keys (and refuses others, e.g. fieldAttrs, id),
+          // but updateDataView applies all of them except allowNoIndex, which it drops.
+          const refusedTop = Object.keys(body).find((field) => !["data_view", "refresh_fields"].includes(field));
+          if (refusedTop) return send(400, kibanaError(400, `[request body.${refusedTop}]: definition for this key is missing`));
           const spec = (body.data_view ?? {}) as Json;
-          const allowed = ["title", "name", "timeFieldName", "allowNoIndex", "sourceFilters", "fieldFormats", "runtimeFieldMap", "fields", "type", "typeMeta"];
-          const refused = Object.keys(spec).find((field) => !allowed.includes(field));
-          if (refused) return send(400, { statusCode: 400, error: "Bad Request", message: `[request body.data_view.${refused}]: definition for this key is missing` });
+          const refused = Object.keys(spec).find((field) => !DATA_VIEW_UPDATE_KEYS.includes(field));
+          if (refused) return send(400, kibanaError(400, `[request body.data_view.${refused}]: definition for this key is missing`));
           const existing = dataViews.get(key);
           if (!existing) return notFound("index-pattern", id);
-          const stored = { ...existing, ...spec, version: `Wz${version++}sMV0=` };
+          const { allowNoIndex: _ignoredByKibana, ...applied } = asStored(spec);
+          const stored: Json = { ...existing, ...applied, version: `Wz${version++},1]` };
+          if (applied.fields) stored.fields = { ...unscripted(existing.fields as Json), ...(applied.fields as Json) };
           dataViews.set(key, stored);
-          return send(200, { data_view: stored });
+          // The update answers toApiSpec(toSpec()): no namespaces.
+          const { namespaces: _namespaces, ...answer } = stored;
+          return send(200, { data_view: answer });
         }
       }
     }
@@ -385,6 +414,60 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
   };
 }
 
+/** Kibana's error body: a Boom payload (elastic/kibana src/core/packages/http/router-server-internal/src/response_adapter.ts, toError). */
+function kibanaError(statusCode: number, message: string): Json {
+  const error = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict" }[statusCode] ?? "Error";
+  return { statusCode, error, message };
+}
+
+/** How @kbn/config-schema names a value's type in its messages. */
+function typeName(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (value === null) return "null";
+  return Array.isArray(value) ? "Array" : typeof value;
+}
+
+/** dataViewSpecSchema, the create route's data_view (kibana src/platform/plugins/shared/data_views/server/rest_api_routes/schema.ts). */
+const DATA_VIEW_CREATE_KEYS = ["title", "version", "id", "type", "timeFieldName", "sourceFilters", "fields", "typeMeta", "fieldFormats", "fieldAttrs", "allowNoIndex", "runtimeFieldMap", "name", "namespaces", "allowHidden"];
+/** indexPatternUpdateSchema (same plugin, server/rest_api_routes/public/update_data_view.ts). */
+const DATA_VIEW_UPDATE_KEYS = ["title", "type", "typeMeta", "timeFieldName", "sourceFilters", "fieldFormats", "fields", "allowNoIndex", "runtimeFieldMap", "name"];
+
+/**
+ * A data view spec as Kibana keeps it (common/data_views/abstract_data_views.ts): of `fields` only
+ * scripted ones (a non-scripted field's count, customLabel and customDescription move to fieldAttrs),
+ * runtime fields with only type, script and subfield types (removeFieldAttrs, common/data_views/utils.ts).
+ */
+function asStored(spec: Json): Json {
+  const out: Json = { ...spec };
+  if (spec.fields && typeof spec.fields === "object") {
+    const attrs: Json = { ...((spec.fieldAttrs as Json) ?? {}) };
+    const scripted: Json = {};
+    for (const [name, field] of Object.entries(spec.fields as Record<string, Json>)) {
+      if (field.scripted) scripted[name] = { name, script: field.script, lang: field.lang, type: field.type, scripted: true };
+      const picked = Object.fromEntries(["count", "customLabel", "customDescription"].filter((key) => field[key]).map((key) => [key, field[key]]));
+      if (Object.keys(picked).length > 0) attrs[name] = { ...picked, ...((attrs[name] as Json) ?? {}) };
+    }
+    out.fields = scripted;
+    if (Object.keys(attrs).length > 0) out.fieldAttrs = attrs;
+  }
+  if (spec.runtimeFieldMap && typeof spec.runtimeFieldMap === "object") {
+    out.runtimeFieldMap = Object.fromEntries(
+      Object.entries(spec.runtimeFieldMap as Record<string, Json>).map(([name, field]) => {
+        const fields = field.fields as Record<string, Json> | undefined;
+        const kept: Json = { type: field.type, script: field.script };
+        if (fields) kept.fields = Object.fromEntries(Object.entries(fields).map(([sub, value]) => [sub, { type: value.type }]));
+        return [name, kept];
+      }),
+    );
+  }
+  return out;
+}
+
+/** The fields of a stored data view that come from the indices' mappings (everything not scripted). */
+function unscripted(fields: Json | undefined): Json {
+  return Object.fromEntries(Object.entries(fields ?? {}).filter(([, field]) => !(field as Json).scripted));
+}
+
 /** Elasticsearch's error body. */
 function esError(status: number, type: string, reason: string): Json {
   return { error: { root_cause: [{ type, reason }], type, reason }, status };
@@ -417,19 +500,24 @@ function nestSettings(settings: Json): Json {
   return out;
 }
 
+/**
+ * A data view as GET answers it: toSpec (kibana src/platform/plugins/shared/data_views/common/data_views/
+ * abstract_data_views.ts, toSpecShared) always has sourceFilters, fieldFormats, runtimeFieldMap,
+ * fieldAttrs, allowNoIndex (false unless stored true), name and allowHidden, and leaves out what is
+ * undefined (type, typeMeta, timeFieldName); `fields` are the indices' mapped fields (field caps) plus the
+ * scripted ones; get_data_view.ts adds namespaces.
+ */
 function dataViewDefaults(spec: Json, space: string): Json {
   return {
-    version: "WzEsMV0=",
     sourceFilters: [],
-    typeMeta: {},
     fieldFormats: {},
     runtimeFieldMap: {},
     fieldAttrs: {},
     allowNoIndex: false,
     allowHidden: false,
     name: "",
-    fields: { "@timestamp": { name: "@timestamp", type: "date", searchable: true, aggregatable: true } },
     namespaces: [space],
     ...spec,
+    fields: { "@timestamp": { name: "@timestamp", type: "date", esTypes: ["date"], searchable: true, aggregatable: true, readFromDocValues: true }, ...((spec.fields as Json) ?? {}) },
   };
 }
