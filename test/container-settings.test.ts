@@ -1,0 +1,102 @@
+/**
+ * Container settings whose meaning depends on software outside this program: the shells that run
+ * the entrypoints, Elasticsearch's reading of its environment, and Grafana's stored admin login.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import { elasticsearchEnvironment, elasticsearchSettingVariable } from "../components/logs/logs-stack";
+import { adminLoginGuardProvider } from "../components/grafana/admin-login-guard";
+import { planIsolated, resolvedStackConfig } from "./support/plan";
+
+/**
+ * Elasticsearch's Docker build turns `ES_SETTING_*` variables into settings this way
+ * (elastic/elasticsearch server/src/main/java/org/elasticsearch/common/cli/EnvironmentAwareCommand.java,
+ * putDockerEnvSettings): strip the prefix, `_` to `.`, `..` back to `_`, lower-case.
+ */
+function settingFromVariable(name: string): string | undefined {
+  if (!name.startsWith("ES_SETTING_")) return undefined;
+  return name.slice("ES_SETTING_".length).replace(/_/g, ".").replace(/\.\./g, "_").toLowerCase();
+}
+
+const SHELLS = ["/bin/dash", "/bin/busybox"].filter((shell) => fs.existsSync(shell));
+
+describe("Elasticsearch's settings in the environment", () => {
+  const config = resolvedStackConfig("dev");
+  const environment = elasticsearchEnvironment(config);
+  const variables = Object.fromEntries(environment.map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+
+  test("every setting is an ES_SETTING_ variable Elasticsearch decodes back to it", () => {
+    const settings = Object.fromEntries(Object.entries(variables).flatMap(([name, value]) => (settingFromVariable(name) ? [[settingFromVariable(name), value]] : [])));
+    expect(settings).toEqual({
+      "discovery.type": "single-node",
+      "cluster.name": config.namePrefix,
+      "node.name": `${config.namePrefix}-elasticsearch`,
+      "xpack.security.enabled": "true",
+      "xpack.security.http.ssl.enabled": "false",
+      "xpack.security.transport.ssl.enabled": "false",
+      "xpack.license.self_generated.type": "basic",
+      "xpack.ml.enabled": "false",
+      "ingest.geoip.downloader.enabled": "false",
+    });
+    expect(elasticsearchSettingVariable("xpack.license.self_generated.type")).toBe("ES_SETTING_XPACK_LICENSE_SELF__GENERATED_TYPE");
+  });
+
+  test("every variable name is a shell identifier", () => {
+    for (const name of Object.keys(variables)) expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+  });
+
+  // The entrypoint runs under /bin/sh -c; in images whose sh is dash or busybox, a dotted name would be dropped.
+  test.each(SHELLS)("%s passes every variable on to the program it starts", (shell) => {
+    const args = shell.endsWith("busybox") ? ["sh", "-c", "exec env"] : ["-c", "exec env"];
+    const passed = spawnSync(shell, args, { env: { ...variables, "discovery.type": "single-node" }, encoding: "utf8" }).stdout.split("\n");
+    for (const [name, value] of Object.entries(variables)) expect(passed).toContain(`${name}=${value}`);
+    // The negative control: the dotted form this replaces does not survive.
+    expect(passed).not.toContain("discovery.type=single-node");
+  });
+
+  test("the machine has Debian's dash (its /bin/sh) to check with", () => {
+    expect(SHELLS).toContain("/bin/dash");
+  });
+});
+
+describe("Grafana admin login guard", () => {
+  const check = (olds: object | undefined, news: { login: string; dataVolume: string }) =>
+    (adminLoginGuardProvider.check as NonNullable<pulumi.dynamic.ResourceProvider["check"]>)(olds, news);
+
+  test("a changed login on the same volume is refused with the key, both logins and the way out", async () => {
+    const result = await check({ login: "admin", dataVolume: "atra-obs-dev-grafana-data" }, { login: "ops", dataVolume: "atra-obs-dev-grafana-data" });
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures?.[0].property).toBe("login");
+    expect(result.failures?.[0].reason).toMatch(/^atra-observability:grafana\.adminUser: changed from "admin" to "ops".*Set grafana\.adminUser back to "admin".*pulumi state delete/);
+  });
+
+  test.each([
+    ["first deployment", undefined, { login: "ops", dataVolume: "v1" }],
+    ["same login", { login: "ops", dataVolume: "v1" }, { login: "ops", dataVolume: "v1" }],
+    ["new volume (new database)", { login: "admin", dataVolume: "v1" }, { login: "ops", dataVolume: "v2" }],
+  ])("%s passes", async (_case, olds, news) => {
+    expect((await check(olds, news)).failures ?? []).toEqual([]);
+  });
+
+  test("the program registers the guard and the Grafana container waits for it", async () => {
+    const resources = (await planIsolated("dev")).run.resources;
+    const guard = resources.find((resource) => resource.type === "pulumi-nodejs:dynamic/grafana:AdminLoginGuard");
+    const grafana = resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === "grafana");
+    expect(guard?.inputs).toMatchObject({ login: "admin", dataVolume: "atra-obs-dev-grafana-data" });
+    expect(grafana?.dependencies).toContain(guard?.urn);
+  });
+
+  test("the provider serializes without project modules", async () => {
+    const serialized = await pulumi.runtime.serializeFunction(() => adminLoginGuardProvider);
+    expect(serialized.text).not.toMatch(/require\(/);
+    expect(serialized.containsSecrets).toBe(false);
+  });
+});
+
+test("cAdvisor gets the kernel log and the disk names read-only, as its quick start passes them", async () => {
+  const resources = (await planIsolated("dev")).run.resources;
+  const cadvisor = resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === "cadvisor");
+  expect(cadvisor?.inputs.devices).toEqual([{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }]);
+  expect(cadvisor?.inputs.volumes).toEqual(expect.arrayContaining([{ hostPath: "/dev/disk", containerPath: "/dev/disk", readOnly: true }]));
+});
