@@ -117,7 +117,13 @@ describe("datasource references without a uid", () => {
     expect(panels(dashboard)[0].datasource).toBe("$datasource");
     expect(panels(dashboard)[0].targets[0].datasource).toEqual({ type: "prometheus", uid: "$datasource" });
     expect(panels(dashboard)[1].datasource).toEqual({ type: "datasource", uid: "grafana" });
-    expect(templating(dashboard)[0]).toEqual({ name: "datasource", type: "datasource", query: "prometheus", current: {} });
+    // The variable stays; its current value is pinned to our datasource (see "datasource variables" below).
+    expect(templating(dashboard)[0]).toEqual({
+      name: "datasource",
+      type: "datasource",
+      query: "prometheus",
+      current: { selected: true, text: "Prometheus", value: PROMETHEUS_UID },
+    });
   });
 
   test("resolution reaches panels nested in a collapsed row", () => {
@@ -147,6 +153,83 @@ describe("datasource references without a uid", () => {
     const datasources: DatasourceMap = { ...DATASOURCES, loki: { uid: "atra-loki-ds", name: "Loki" } };
     const dashboard = importOne("needs-loki.json", datasources);
     expect(panels(dashboard)[0].datasource).toEqual({ type: "loki", uid: "atra-loki-ds" });
+  });
+});
+
+/** A minimal dashboard with the given variables and one panel whose datasource is `datasource`. */
+function dashboardText(templating: unknown[], datasource: unknown, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    uid: "vars",
+    title: "Variables",
+    templating: { list: templating },
+    panels: [{ id: 1, type: "timeseries", title: "CPU", datasource, targets: [{ refId: "A", datasource, expr: "up" }] }],
+    ...extra,
+  });
+}
+const dsVariable = (extra: Record<string, unknown> = {}) => ({ name: "ds_prometheus", type: "datasource", query: "prometheus", current: {}, ...extra });
+const importText = (text: string, datasources: DatasourceMap = DATASOURCES, switchedOff: string[] = []) =>
+  importDashboards([{ fileName: "dashboards/vars.json", text }], datasources, switchedOff);
+
+describe("datasource variables", () => {
+  const VARIABLE_REF = { type: "prometheus", uid: "${ds_prometheus}" };
+
+  test("are kept, with their current value pinned to our datasource; references through them stay", () => {
+    const [dashboard] = importText(dashboardText([dsVariable({ current: { text: "someone else's", value: "P1809F7CD0C75ACF3" } })], VARIABLE_REF));
+    expect(templating(dashboard)[0]).toEqual({ ...dsVariable(), current: { selected: true, text: "Prometheus", value: PROMETHEUS_UID } });
+    expect(panels(dashboard)[0].datasource).toEqual(VARIABLE_REF);
+    expect(panels(dashboard)[0].targets[0].datasource).toEqual(VARIABLE_REF);
+  });
+
+  test("a multi-value variable is pinned to a one-element list", () => {
+    const [dashboard] = importText(dashboardText([dsVariable({ multi: true })], VARIABLE_REF));
+    expect(templating(dashboard)[0].current).toEqual({ selected: true, text: ["Prometheus"], value: [PROMETHEUS_UID] });
+  });
+
+  test("a variable named like an export placeholder (${DS_PROMETHEUS} without __inputs) is the dashboard's own, not a missing input", () => {
+    const [dashboard] = importText(dashboardText([dsVariable({ name: "DS_PROMETHEUS" })], { type: "prometheus", uid: "${DS_PROMETHEUS}" }));
+    expect(panels(dashboard)[0].datasource).toEqual({ type: "prometheus", uid: "${DS_PROMETHEUS}" });
+    expect(templating(dashboard)[0].current.value).toBe(PROMETHEUS_UID);
+  });
+
+  test("a variable over a datasource type the stack has switched off leaves the dashboard out; one no stack has is an error", () => {
+    const logs = dashboardText([{ name: "ds", type: "datasource", query: "elasticsearch" }], { type: "elasticsearch", uid: "$ds" });
+    expect(importText(logs, DATASOURCES, ["elasticsearch"])).toEqual([]);
+    expect(() => importText(dashboardText([{ name: "ds", type: "datasource", query: "loki" }], { type: "loki", uid: "$ds" }))).toThrow(
+      'dashboards/vars.json: variable $ds lists "loki" datasources, and this stack has only prometheus',
+    );
+  });
+
+  test("a regex that hides our datasource is an error; one that matches it is fine", () => {
+    expect(importText(dashboardText([dsVariable({ regex: "/^Prom/" })], VARIABLE_REF))).toHaveLength(1);
+    expect(() => importText(dashboardText([dsVariable({ regex: "/^prod-.*/" })], VARIABLE_REF))).toThrow(
+      'dashboards/vars.json: variable $ds_prometheus has regex "/^prod-.*/", which hides this stack\'s datasource "Prometheus"; clear the regex',
+    );
+  });
+});
+
+describe("datasource uids that are in no stack", () => {
+  test("are reported with the file, the uid and where it is used, as Grafana would fail those panels", () => {
+    const error = importError([{ fileName: "dashboards/old.json", text: dashboardText([], { type: "prometheus", uid: "000000001" }) }]);
+    expect(error.problems).toEqual([
+      'dashboards/old.json: datasource uid "000000001" (panel "CPU" query A, panel "CPU") is no datasource of this stack (prometheus "atra-prometheus-ds"); ' +
+        'Grafana would import it and fail those panels with "Datasource 000000001 was not found". Use the exported-for-sharing form (${DS_...} with __inputs), drop the uid and keep the type, or use the uid above',
+    ]);
+  });
+
+  test("every unknown uid and every reference to a variable the dashboard lacks is listed, variables and annotations named", () => {
+    const text = dashboardText([{ name: "job", type: "query", datasource: { type: "prometheus", uid: "abc" }, query: "label_values(up, job)" }], "$datasource", {
+      annotations: { list: [{ name: "Deploys", datasource: { type: "prometheus", uid: "abc" } }] },
+    });
+    expect(importError([{ fileName: "dashboards/old.json", text }]).problems).toEqual([
+      expect.stringContaining('dashboards/old.json: datasource uid "abc" (variable $job, annotation "Deploys") is no datasource of this stack'),
+      'dashboards/old.json: datasource reference $datasource (panel "CPU" query A, panel "CPU") names no variable of the dashboard\'s templating.list',
+    ]);
+  });
+
+  test("our own uids, built-in pseudo datasources and server-side expressions are not unknown", () => {
+    for (const ref of [{ type: "prometheus", uid: PROMETHEUS_UID }, { type: "datasource", uid: "-- Mixed --" }, { type: "__expr__", uid: "__expr__" }, { type: "datasource", uid: "grafana" }]) {
+      expect(importText(dashboardText([], ref))).toHaveLength(1);
+    }
   });
 });
 

@@ -1,86 +1,207 @@
 /**
- * The shipped dashboards: they import, keep their fixed uids, point at our datasources, every
- * Prometheus query is valid PromQL and every Elasticsearch query has the shape Grafana's
- * Elasticsearch datasource runs, over the fields the log pipeline produces.
+ * Dashboards, in two kinds of tests.
+ *
+ * Generic, for every file under `dashboards/` (shipped or added by a user) and for Grafana's Node
+ * Exporter Full dropped into a copy of the folder: it imports as the program imports it, every
+ * datasource reference resolves, and every PromQL query parses once the dashboard's own template
+ * variables are substituted. A dashboard that plans passes these.
+ *
+ * Shipped only (named in test/support/shipped-content.ts): fixed uids, one datasource of ours each,
+ * layout on the grid, the host filesystem selector, and the logs dashboard's Elasticsearch queries over
+ * the fields the log pipeline produces.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { loadDashboards } from "../components/grafana/dashboard-files";
+import { DashboardImportError, importDashboards } from "../components/grafana/dashboard-import";
 import { ELASTICSEARCH_DATASOURCE, PROMETHEUS_DATASOURCE } from "../components/grafana/grafana-configuration";
 import {
   dashboardQueries,
   DashboardModel,
+  datasourceReferences,
   ElasticsearchTarget,
   datasourceType,
   elasticsearchTargetProblems,
   elasticsearchTargets,
   elasticsearchVariables,
-  isGrafanaVariableFunction,
+  genericDashboardProblems,
   luceneProblems,
+  promqlOfVariableQuery,
   substituteVariables,
+  templateValues,
 } from "./support/dashboard-queries";
 import { promqlSyntaxErrors } from "./support/promql";
+import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull } from "./support/project-copy";
+import { isShippedDashboard, SHIPPED_DASHBOARDS } from "./support/shipped-content";
 
-// The same call the program makes.
-const dashboards = loadDashboards(path.join(__dirname, "..", "dashboards"), {
-  prometheus: PROMETHEUS_DATASOURCE,
-  elasticsearch: ELASTICSEARCH_DATASOURCE,
-});
-/** The one datasource type each dashboard queries. */
-const DASHBOARD_DATASOURCE: Record<string, { type: string; uid: string }> = { "atra-logs": { type: "elasticsearch", uid: ELASTICSEARCH_DATASOURCE.uid } };
-const datasourceOf = (uid: string) => DASHBOARD_DATASOURCE[uid] ?? { type: "prometheus", uid: PROMETHEUS_DATASOURCE.uid };
-/** Values of the shape Grafana substitutes, so the expression can be parsed as Prometheus will see it. */
-const sampleVariables = { __rate_interval: "1m", __interval: "15s", __range: "1h", instance: "host:9100", service: "a|b" };
+const DASHBOARDS_DIR = path.join(PROJECT_DIR, "dashboards");
+const OURS = { prometheus: PROMETHEUS_DATASOURCE, elasticsearch: ELASTICSEARCH_DATASOURCE };
 
-test("the day-one dashboards and the logs dashboard ship with fixed uids", () => {
-  expect(dashboards.map((d) => [d.fileName, d.uid])).toEqual([
-    ["dashboards/host.json", "atra-host"],
-    ["dashboards/logs.json", "atra-logs"],
-    ["dashboards/prometheus.json", "atra-prometheus"],
-    ["dashboards/services-overview.json", "atra-services-overview"],
-  ]);
-});
+// The same call the program makes, over whatever the folder holds.
+const dashboards = loadDashboards(DASHBOARDS_DIR, OURS);
+const shipped = dashboards.filter((d) => isShippedDashboard(d.fileName));
+const datasourceOf = (uid: string) => {
+  const type = SHIPPED_DASHBOARDS.find((d) => d.uid === uid)?.datasource ?? "prometheus";
+  return { type, uid: OURS[type].uid };
+};
 
-test.each(dashboards.map((d) => [d.fileName, d] as const))("%s queries only its one datasource of ours", (_name, dashboard) => {
-  const text = JSON.stringify(dashboard.model);
-  expect(text).not.toMatch(/\$\{DS_/);
-  const refs = [...text.matchAll(/"datasource":(\{[^}]*\}|"[^"]*"|null)/g)].map((m) => m[1]);
-  expect(refs.length).toBeGreaterThan(5);
-  // Grafana's built-in annotation source is the one other reference allowed.
-  const builtIn = { type: "grafana", uid: "-- Grafana --" };
-  for (const ref of refs.map((r) => JSON.parse(r))) {
-    if (ref?.uid !== builtIn.uid) expect(ref).toEqual(datasourceOf(dashboard.uid));
-  }
+// ---------------------------------------------------------------------------------------------
+// Generic checks: every dashboard in the folder
+
+describe("every dashboard under dashboards/ (shipped or added)", () => {
+  test.each(dashboards.map((d) => [d.fileName, d] as const))("%s: datasource references resolve and every PromQL query parses", (_name, dashboard) => {
+    expect(genericDashboardProblems(dashboard.model as DashboardModel, OURS, promqlSyntaxErrors).problems).toEqual([]);
+  });
+
+  test("no leftover export placeholder in any dashboard", () => {
+    for (const dashboard of dashboards) expect([dashboard.fileName, JSON.stringify(dashboard.model)]).toEqual([dashboard.fileName, expect.not.stringMatching(/\$\{DS_/)]);
+  });
 });
 
-test("the logs dashboard's Elasticsearch placeholder needs the stack's Elasticsearch datasource", () => {
-  expect(() => loadDashboards(path.join(__dirname, "..", "dashboards"), { prometheus: PROMETHEUS_DATASOURCE })).toThrow(
-    /logs\.json: input DS_ELASTICSEARCH needs a "elasticsearch" datasource/,
-  );
+describe("the generic checks themselves", () => {
+  const model = (templating: unknown[], expr: string, datasource: unknown = { type: "prometheus", uid: PROMETHEUS_DATASOURCE.uid }): DashboardModel =>
+    ({ templating: { list: templating }, panels: [{ title: "p", datasource, targets: [{ refId: "A", expr }] }] }) as unknown as DashboardModel;
+  const check = (m: DashboardModel) => genericDashboardProblems(m, OURS, promqlSyntaxErrors).problems;
+
+  test("values come from the dashboard's own templating.list, in every syntax Grafana substitutes", () => {
+    const values = templateValues({
+      templating: {
+        list: [
+          { name: "job", type: "query", current: { value: "node" } },
+          { name: "node", type: "query", current: {} },
+          { name: "step", type: "interval", query: "30s,1m,5m", current: { value: "$__auto_interval_step" } },
+          { name: "topk", type: "custom", query: "5,10,20" },
+          { name: "env", type: "constant", query: "prod" },
+          { name: "ds_prometheus", type: "datasource", query: "prometheus" },
+        ],
+      },
+    } as unknown as DashboardModel);
+    expect(values).toMatchObject({ job: "node", node: "sample", step: "30s", topk: "5", env: "prod", __rate_interval: "1m", __interval: "15s" });
+    const expr = 'topk(${topk}, rate(x{job="$job", instance=~"${node:regex}", env="[[env]]"}[$__rate_interval])) offset ${step} @ ${__to:date:seconds}';
+    expect(substituteVariables(expr, values)).toEqual({ expr: 'topk(5, rate(x{job="node", instance=~"sample", env="prod"}[1m])) offset 30s @ 1700003600000', missing: [] });
+  });
+
+  test("a datasource variable reference (the ${ds_prometheus} form) resolves when the dashboard defines it", () => {
+    const ds = { name: "ds_prometheus", type: "datasource", query: "prometheus" };
+    expect(check(model([ds], "up", { type: "prometheus", uid: "${ds_prometheus}" }))).toEqual([]);
+    expect(check(model([], "up", { type: "prometheus", uid: "${ds_prometheus}" }))).toEqual([expect.stringContaining("refers to $ds_prometheus, which the dashboard does not define")]);
+  });
+
+  test("an unknown datasource uid, a variable the dashboard lacks and a broken query are each reported", () => {
+    expect(check(model([], "up", { type: "prometheus", uid: "000000001" }))).toEqual([expect.stringContaining('uid "000000001" is not a datasource of this stack')]);
+    expect(check(model([], 'up{job="$job"}'))).toEqual([expect.stringContaining("uses $job, which the dashboard does not define")]);
+    expect(check(model([], "sum(rate(x[5m])"))).toEqual([expect.stringContaining("not valid PromQL")]);
+  });
+
+  test("variable queries: the PromQL inside Grafana's functions is what is parsed", () => {
+    expect(promqlOfVariableQuery('label_values(node_uname_info{job="$job"}, nodename)')).toBe('node_uname_info{job="$job"}');
+    expect(promqlOfVariableQuery('label_values(up{a=",b"}, instance)')).toBe('up{a=",b"}');
+    expect(promqlOfVariableQuery("label_values(job)")).toBeUndefined();
+    expect(promqlOfVariableQuery("query_result(topk(5, up))")).toBe("topk(5, up)");
+    expect(promqlOfVariableQuery("metrics(node_.*)")).toBeUndefined();
+    expect(promqlOfVariableQuery("up")).toBe("up");
+    const variable = { name: "v", type: "query", datasource: { type: "prometheus", uid: PROMETHEUS_DATASOURCE.uid }, query: { query: "label_values(up{job=}, instance)" } };
+    expect(check({ templating: { list: [variable] }, panels: [] } as unknown as DashboardModel)).toEqual([expect.stringContaining("variable $v: not valid PromQL")]);
+  });
+
+  test("the PromQL check rejects what Prometheus would reject", () => {
+    expect(promqlSyntaxErrors('sum(rate(http_requests_total{job="x"}[5m])')).not.toEqual([]);
+    expect(promqlSyntaxErrors("up{job=}")).not.toEqual([]);
+    expect(promqlSyntaxErrors('sum by (job) (rate(http_requests_total{job="x"}[5m]))')).toEqual([]);
+  });
 });
 
-const allQueries = dashboards.flatMap((dashboard) => dashboardQueries(dashboard.model).map((q) => [`${dashboard.fileName} ${q.where}`, q.expr] as const));
+// ---------------------------------------------------------------------------------------------
+// A user's dashboard: Grafana's Node Exporter Full (grafana.com 1860), as a user would add it
 
-test("the dashboards have queries to check", () => {
-  expect(allQueries.length).toBeGreaterThan(40);
+describe("Node Exporter Full dropped into a copy of the program's dashboards/", () => {
+  let copy: ProjectCopy;
+  const text = readNodeExporterFull();
+  const fileName = "dashboards/node-exporter-full.json";
+
+  beforeAll(() => {
+    copy = copyProject();
+    copy.add(fileName, text);
+  });
+  afterAll(() => copy?.remove());
+
+  const loadCopy = () => loadDashboards(path.join(copy.dir, "dashboards"), OURS);
+  const nodeExporterFull = () => loadCopy().find((d) => d.fileName === fileName)!;
+
+  test("imports beside the shipped dashboards, keeping its uid", () => {
+    const all = loadCopy();
+    expect(all.map((d) => d.fileName).sort()).toEqual([...dashboards.map((d) => d.fileName), fileName].sort());
+    expect(nodeExporterFull()).toMatchObject({ uid: "rYdddlPWk", title: "Node Exporter Full" });
+  });
+
+  test("its datasource variable is kept and pinned to our Prometheus; its references stay on the variable", () => {
+    const model = nodeExporterFull().model as DashboardModel;
+    const variable = model.templating!.list!.find((v) => v.name === "ds_prometheus")!;
+    expect(variable).toMatchObject({ type: "datasource", query: "prometheus", current: { selected: true, text: "Prometheus", value: PROMETHEUS_DATASOURCE.uid } });
+    const uids = new Set(datasourceReferences(model).map(({ ref }) => (ref as { uid?: string }).uid));
+    expect([...uids].sort()).toEqual(["${ds_prometheus}", "grafana"]);
+  });
+
+  test("passes the generic checks: every reference resolves, every one of its PromQL queries parses", () => {
+    const { problems, queriesParsed } = genericDashboardProblems(nodeExporterFull().model as DashboardModel, OURS, promqlSyntaxErrors);
+    expect(problems).toEqual([]);
+    // Panels nested in its 14 collapsed rows and its variable queries: about 290 (figure in the README).
+    expect(queriesParsed).toBeGreaterThan(250);
+  });
+
+  test("the program plans with it: the dashboard is sent to Grafana as imported", async () => {
+    const plan = await planCopy(copy, "dev");
+    const artifact = plan.artifacts.find((a) => a.path === "grafana/dashboards/rYdddlPWk.json");
+    expect(artifact).toBeDefined();
+    const sent = JSON.parse(artifact!.content) as DashboardModel & Record<string, unknown>;
+    expect(sent).not.toHaveProperty("__requires");
+    expect(sent.templating!.list!.find((v) => v.name === "ds_prometheus")!.current).toEqual({ selected: true, text: "Prometheus", value: PROMETHEUS_DATASOURCE.uid });
+    const dashboardsSent = plan.run.resources.filter((r) => r.type === "grafana:oss/dashboard:Dashboard");
+    expect(dashboardsSent.length).toBe(dashboards.length + 1);
+  });
+
+  test("negative controls: a broken query or an unknown datasource uid in the same file is caught", () => {
+    const broken = JSON.parse(text);
+    broken.panels.find((p: { panels?: unknown[] }) => p.panels?.length).panels[0].targets[0].expr += ")";
+    const [imported] = importDashboards([{ fileName, text: JSON.stringify(broken) }], OURS);
+    expect(genericDashboardProblems(imported.model as DashboardModel, OURS, promqlSyntaxErrors).problems).toEqual([expect.stringContaining("not valid PromQL")]);
+
+    const oldUid = text.replaceAll("${ds_prometheus}", "000000001");
+    expect(() => importDashboards([{ fileName, text: oldUid }], OURS)).toThrow(DashboardImportError);
+    expect(() => importDashboards([{ fileName, text: oldUid }], OURS)).toThrow(/dashboards\/node-exporter-full\.json: datasource uid "000000001" \(panel "[^"]+".* and \d+ more\) is no datasource of this stack/);
+  });
 });
 
-test.each(allQueries.filter(([, expr]) => !isGrafanaVariableFunction(expr)))("%s parses as PromQL", (_where, expr) => {
-  const { expr: concrete, missing } = substituteVariables(expr, sampleVariables);
-  expect(missing).toEqual([]);
-  expect(promqlSyntaxErrors(concrete)).toEqual([]);
-});
+// ---------------------------------------------------------------------------------------------
+// Shipped dashboards only
 
-test("the PromQL check rejects what Prometheus would reject", () => {
-  expect(promqlSyntaxErrors('sum(rate(http_requests_total{job="x"}[5m])')).not.toEqual([]);
-  expect(promqlSyntaxErrors("up{job=}")).not.toEqual([]);
-  expect(promqlSyntaxErrors('sum by (job) (rate(http_requests_total{job="x"}[5m]))')).toEqual([]);
-});
+describe("the shipped dashboards", () => {
+  test("every manifest entry is in dashboards/ with its fixed uid", () => {
+    for (const entry of SHIPPED_DASHBOARDS) expect(fs.existsSync(path.join(PROJECT_DIR, entry.file))).toBe(true);
+    expect(shipped.map((d) => [d.fileName, d.uid])).toEqual(SHIPPED_DASHBOARDS.map((d) => [d.file, d.uid]));
+  });
 
-test("the host dashboard's filesystem panels use the selector that works on ext4, xfs, btrfs, zfs and overlay hosts", () => {
-  const host = dashboards.find((d) => d.uid === "atra-host");
-  const fsQueries = dashboardQueries(host!.model).filter((q) => q.expr.includes("node_filesystem_"));
-  expect(fsQueries.length).toBeGreaterThan(0);
-  for (const query of fsQueries) expect(query.expr).toContain('fstype=~"ext4|xfs|btrfs|zfs|overlay"');
+  test.each(shipped.map((d) => [d.fileName, d] as const))("%s queries only its one datasource of ours", (_name, dashboard) => {
+    const refs = datasourceReferences(dashboard.model).map(({ ref }) => ref);
+    expect(refs.length).toBeGreaterThan(5);
+    // Grafana's built-in annotation source is the one other reference allowed.
+    for (const ref of refs) if ((ref as { uid?: string })?.uid !== "-- Grafana --") expect(ref).toEqual(datasourceOf(dashboard.uid));
+  });
+
+  test("the logs dashboard's Elasticsearch placeholder needs the stack's Elasticsearch datasource", () => {
+    expect(() => loadDashboards(DASHBOARDS_DIR, { prometheus: PROMETHEUS_DATASOURCE })).toThrow(/logs\.json: input DS_ELASTICSEARCH needs a "elasticsearch" datasource/);
+  });
+
+  test("the shipped dashboards have queries to check", () => {
+    expect(shipped.flatMap((d) => dashboardQueries(d.model as DashboardModel)).length).toBeGreaterThan(40);
+  });
+
+  test("the host dashboard's filesystem panels use the selector that works on ext4, xfs, btrfs, zfs and overlay hosts", () => {
+    const host = shipped.find((d) => d.uid === "atra-host");
+    const fsQueries = dashboardQueries(host!.model as DashboardModel).filter((q) => q.expr.includes("node_filesystem_"));
+    expect(fsQueries.length).toBeGreaterThan(0);
+    for (const query of fsQueries) expect(query.expr).toContain('fstype=~"ext4|xfs|btrfs|zfs|overlay"');
+  });
 });
 
 interface GridPanel {
@@ -91,7 +212,7 @@ interface GridPanel {
   panels?: GridPanel[];
 }
 
-test.each(dashboards.map((d) => [d.fileName, d] as const))("%s lays out its panels on Grafana's 24-column grid without overlap", (_name, dashboard) => {
+test.each(shipped.map((d) => [d.fileName, d] as const))("%s lays out its panels on Grafana's 24-column grid without overlap", (_name, dashboard) => {
   const all: GridPanel[] = [];
   const walk = (panels: GridPanel[] | undefined) => panels?.forEach((panel) => (all.push(panel), walk(panel.panels)));
   walk(dashboard.model.panels as GridPanel[]);
@@ -121,7 +242,7 @@ const serviceValues = [{ service: '("knowledge-os-api" OR "worker")' }, { servic
 const ERROR_FILTER = "log.level:(error OR critical OR exception)";
 
 describe("the logs dashboard", () => {
-  const logs = dashboards.find((d) => d.uid === "atra-logs")!;
+  const logs = shipped.find((d) => d.uid === "atra-logs")!;
   const model = logs.model as DashboardModel;
   const targets = elasticsearchTargets(model);
   interface LogsPanel {

@@ -3,6 +3,25 @@
  * dashboards we manage, doing what Grafana's import dialog does: datasource placeholders
  * (`__inputs`, `${DS_PROMETHEUS}`), datasource references by name or without a uid, all pointed at our
  * datasources; the file's uid kept (or derived from the file name). Pure: files in, objects out.
+ *
+ * Beyond the dialog: a datasource template variable (`type: datasource`, e.g. `ds_prometheus`) is kept
+ * but its current value is pinned to our datasource of its type, and a reference to a datasource uid
+ * that is in no stack is an error naming the file and the panel.
+ *
+ * Upstream behaviour this follows (grafana/grafana):
+ * - `pkg/services/dashboardimport/utils/dash_template_evaluator.go`: the import replaces `${NAME}` only
+ *   for the names in `__inputs` and drops `__inputs`; every other string stays as it is.
+ * - `public/app/features/manage-dashboards/import/legacy/actions.ts` (`processInputs`, `importDashboard`):
+ *   the dialog asks for one datasource per `__inputs` entry and for constants; it never touches
+ *   datasource variables or references that carry a uid.
+ * - `apps/dashboard/pkg/migration/schemaversion/datasource_utils.go` (`MigrateDatasourceNameToRef`): an
+ *   object reference with a uid is kept even when no such datasource exists ("Unknown name is preserved
+ *   as a UID-only ref"), and `public/app/features/plugins/datasource_srv.ts` (`loadDatasource`) then
+ *   fails the panel with "Datasource <uid> was not found". So an unknown uid imports fine in Grafana and
+ *   breaks every panel that uses it: reported here instead.
+ * - grafana/scenes `DataSourceVariable.tsx` lists the datasources of the variable's plugin id as options
+ *   `{label: name, value: uid}`; `MultiValueVariable.ts` keeps `current` when it matches an option by
+ *   value (or text) and otherwise takes the first option by name, whichever datasource that is.
  */
 import { createHash } from "crypto";
 
@@ -34,6 +53,10 @@ export class DashboardImportError extends Error {
 const MAX_UID_LENGTH = 40;
 /** Datasource references that name Grafana's built-in pseudo datasources or a dashboard variable: left alone. */
 const BUILT_IN_DATASOURCES = new Set(["-- Grafana --", "-- Mixed --", "-- Dashboard --", "grafana", "datasource"]);
+/** Built-in uids of object references: the pseudo datasources and server-side expressions (`__expr__`, the old `-100`). */
+const BUILT_IN_UIDS = new Set([...BUILT_IN_DATASOURCES, "__expr__", "-100"]);
+/** A whole-string reference to a dashboard variable: `$name`, `${name}`, `${name:format}`, `[[name]]`. */
+const VARIABLE_REFERENCE = /^(?:\$(\w+)|\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::\w+)?\]\])$/;
 
 /**
  * `switchedOff` names datasource types a stack can have but does not have now (the logs stage
@@ -44,7 +67,7 @@ export function importDashboards(files: DashboardFile[], datasources: Datasource
   const imported: ImportedDashboard[] = [];
   for (const file of files) {
     const result = importOne(file, datasources, switchedOff);
-    if (typeof result === "string") problems.push(result);
+    if (typeof result === "string") problems.push(...result.split("\n"));
     else if (result) imported.push(result);
   }
   const byUid = new Map<string, ImportedDashboard>();
@@ -84,11 +107,27 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
     }
   }
 
-  const unresolved = new Set<string>();
-  const model = resolveNode(parsed, replacements, datasources, unresolved) as Record<string, unknown>;
-  if (unresolved.size > 0) {
-    return `${file.fileName}: placeholders with no matching __inputs entry: ${[...unresolved].map((name) => "${" + name + "}").join(", ")}`;
+  const variables = templateVariables(parsed);
+  const pinned = pinDatasourceVariables(file.fileName, parsed, datasources, switchedOff);
+  if (pinned === undefined || typeof pinned === "string") return pinned;
+
+  const context: ResolveContext = { replacements, datasources, variables: new Set(variables.map((v) => v.name)), unresolved: new Set(), unknownUids: new Map(), undefinedVariables: new Map() };
+  const model = resolveNode(pinned, context, "the dashboard") as Record<string, unknown>;
+  const problems: string[] = [];
+  if (context.unresolved.size > 0) {
+    problems.push(`placeholders with no matching __inputs entry: ${[...context.unresolved].map((name) => "${" + name + "}").join(", ")}`);
   }
+  const ours = Object.entries(datasources).map(([type, ds]) => `${type} "${ds.uid}"`).join(", ");
+  for (const [uid, places] of context.unknownUids) {
+    problems.push(
+      `datasource uid "${uid}" (${describePlaces(places)}) is no datasource of this stack (${ours}); Grafana would import it and fail those panels with ` +
+        `"Datasource ${uid} was not found". Use the exported-for-sharing form (\${DS_...} with __inputs), drop the uid and keep the type, or use the uid above`,
+    );
+  }
+  for (const [name, places] of context.undefinedVariables) {
+    problems.push(`datasource reference $${name} (${describePlaces(places)}) names no variable of the dashboard's templating.list`);
+  }
+  if (problems.length > 0) return problems.map((problem) => `${file.fileName}: ${problem}`).join("\n");
 
   const uid = typeof parsed.uid === "string" && parsed.uid !== "" ? parsed.uid : uidFromFileName(file.fileName);
   if (!/^[a-zA-Z0-9_-]+$/.test(uid) || uid.length > MAX_UID_LENGTH) {
@@ -115,37 +154,126 @@ export function uidFromFileName(fileName: string): string {
 
 const PLACEHOLDER = /\$\{(DS_[A-Za-z0-9_]+|VAR_[A-Za-z0-9_]+)\}/g;
 
-function resolveNode(node: unknown, replacements: Map<string, string>, datasources: DatasourceMap, unresolved: Set<string>): unknown {
-  if (typeof node === "string") return replacePlaceholders(node, replacements, unresolved);
-  if (Array.isArray(node)) return node.map((item) => resolveNode(item, replacements, datasources, unresolved));
+interface TemplateVariable {
+  name: string;
+  type: string;
+  [key: string]: unknown;
+}
+
+function templateVariables(dashboard: Record<string, unknown>): TemplateVariable[] {
+  const list = isObject(dashboard.templating) && Array.isArray(dashboard.templating.list) ? dashboard.templating.list : [];
+  return list.filter((item): item is TemplateVariable => isObject(item) && typeof item.name === "string" && typeof item.type === "string");
+}
+
+/**
+ * Datasource variables stay (people may add datasources and switch), but their current value is
+ * pinned to ours: left empty, Grafana would pick the first datasource of the type by name, which is
+ * ours only while it is the only one. A variable over a type the stack has switched off leaves the
+ * dashboard out (undefined); one over a type no stack has, or whose regex hides ours, is a problem.
+ */
+function pinDatasourceVariables(fileName: string, dashboard: Record<string, unknown>, datasources: DatasourceMap, switchedOff: string[]): Record<string, unknown> | string | undefined {
+  const templating = dashboard.templating;
+  if (!isObject(templating) || !Array.isArray(templating.list)) return dashboard;
+  const problems: string[] = [];
+  let leftOut = false;
+  const list = templating.list.map((variable) => {
+    if (!isObject(variable) || variable.type !== "datasource") return variable;
+    const pluginId = typeof variable.query === "string" ? variable.query : "";
+    if (switchedOff.includes(pluginId)) {
+      leftOut = true;
+      return variable;
+    }
+    const target = datasources[pluginId];
+    if (!target) {
+      problems.push(`variable $${String(variable.name)} lists "${pluginId}" datasources, and this stack has only ${Object.keys(datasources).join(", ")}`);
+      return variable;
+    }
+    const regex = typeof variable.regex === "string" ? variable.regex : "";
+    if (regex !== "" && !regex.includes("$") && !nameMatchesGrafanaRegex(target.name, regex)) {
+      problems.push(`variable $${String(variable.name)} has regex ${JSON.stringify(regex)}, which hides this stack's datasource "${target.name}"; clear the regex`);
+      return variable;
+    }
+    const multi = variable.multi === true;
+    return { ...variable, current: { selected: true, text: multi ? [target.name] : target.name, value: multi ? [target.uid] : target.uid } };
+  });
+  if (leftOut) return undefined;
+  if (problems.length > 0) return problems.map((problem) => `${fileName}: ${problem}`).join("\n");
+  return { ...dashboard, templating: { ...templating, list } };
+}
+
+/** Grafana's `stringToJsRegex`: `/pattern/flags`, or a plain pattern. */
+function nameMatchesGrafanaRegex(name: string, regex: string): boolean {
+  try {
+    const match = /^\/(.*)\/([gimsuy]*)$/.exec(regex);
+    return (match ? new RegExp(match[1], match[2].replace("g", "")) : new RegExp(regex)).test(name);
+  } catch {
+    return true; // An invalid regex is Grafana's to report; it does not hide ours.
+  }
+}
+
+interface ResolveContext {
+  replacements: Map<string, string>;
+  datasources: DatasourceMap;
+  /** Names of the dashboard's template variables. */
+  variables: Set<string>;
+  unresolved: Set<string>;
+  /** Unknown datasource uid to where it is used. */
+  unknownUids: Map<string, string[]>;
+  undefinedVariables: Map<string, string[]>;
+}
+
+/** Where in the dashboard a node is, for messages: the panel's title, the variable's or annotation's name. */
+function describeItem(key: string, item: unknown, where: string): string {
+  if (!isObject(item)) return where;
+  if (key === "panels" || key === "rows") return typeof item.title === "string" && item.title !== "" ? `panel "${item.title}"` : `panel id ${String(item.id ?? "?")}`;
+  if (key === "targets") return `${where} query ${String(item.refId ?? "")}`.trim();
+  if (key === "list" && typeof item.name === "string") return where === "templating" ? `variable $${item.name}` : `annotation "${item.name}"`;
+  return where;
+}
+
+function describePlaces(places: string[]): string {
+  const unique = [...new Set(places)];
+  return unique.length <= 3 ? unique.join(", ") : `${unique.slice(0, 3).join(", ")} and ${unique.length - 3} more`;
+}
+
+function resolveNode(node: unknown, context: ResolveContext, where: string): unknown {
+  if (typeof node === "string") return replacePlaceholders(node, context);
+  if (Array.isArray(node)) return node.map((item) => resolveNode(item, context, where));
   if (!isObject(node)) return node;
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
-    result[key] = key === "__inputs" ? value : resolveNode(value, replacements, datasources, unresolved);
+    if (key === "__inputs") result[key] = value;
+    else if (Array.isArray(value)) result[key] = value.map((item) => resolveNode(item, context, describeItem(key, item, where)));
+    else result[key] = resolveNode(value, context, key === "templating" || key === "annotations" ? key : where);
   }
-  if ("datasource" in result) result.datasource = resolveDatasourceRef(result.datasource, datasources);
+  if ("datasource" in result) result.datasource = resolveDatasourceRef(result.datasource, context, where);
   return result;
 }
 
-function replacePlaceholders(text: string, replacements: Map<string, string>, unresolved: Set<string>): string {
+function replacePlaceholders(text: string, context: ResolveContext): string {
   return text.replace(PLACEHOLDER, (whole, name: string) => {
-    const value = replacements.get(name);
-    if (value === undefined) {
-      unresolved.add(name);
-      return whole;
-    }
-    return value;
+    const value = context.replacements.get(name);
+    if (value !== undefined) return value;
+    // Not an input but a variable of the dashboard itself (a datasource variable named DS_...): Grafana keeps it.
+    if (!context.variables.has(name)) context.unresolved.add(name);
+    return whole;
   });
 }
 
 /**
  * Grafana accepts a datasource as a name (old dashboards), as {type, uid}, or as {type} alone.
- * Names and missing uids are pointed at our datasource of that type; a reference with a real
- * uid, a dashboard variable (`$datasource`) or a built-in pseudo datasource is kept as it is.
+ * Names and missing uids are pointed at our datasource of that type; a reference to a dashboard
+ * variable (`$datasource`, `${ds_prometheus}`) or a built-in pseudo datasource is kept as it is, and
+ * so is our own uid. Any other uid is recorded as unknown (and the file reported).
  */
-function resolveDatasourceRef(ref: unknown, datasources: DatasourceMap): unknown {
+function resolveDatasourceRef(ref: unknown, context: ResolveContext, where: string): unknown {
+  const { datasources } = context;
   if (typeof ref === "string") {
-    if (ref.startsWith("$") || BUILT_IN_DATASOURCES.has(ref)) return ref;
+    if (ref.startsWith("$") || ref.startsWith("[[")) {
+      checkVariableRef(ref, context, where);
+      return ref;
+    }
+    if (BUILT_IN_DATASOURCES.has(ref)) return ref;
     // By name (old dashboards), or by uid: a string `${DS_...}` placeholder has already become our uid.
     const byName = Object.entries(datasources).find(([, ds]) => ds.name === ref || ds.uid === ref);
     const [type, target] = byName ?? ["prometheus", datasources.prometheus];
@@ -157,9 +285,24 @@ function resolveDatasourceRef(ref: unknown, datasources: DatasourceMap): unknown
   }
   if (isObject(ref)) {
     const uid = typeof ref.uid === "string" ? ref.uid : "";
-    if (uid === "" && typeof ref.type === "string" && datasources[ref.type]) return { ...ref, uid: datasources[ref.type].uid };
+    if (uid === "") {
+      if (typeof ref.type === "string" && datasources[ref.type]) return { ...ref, uid: datasources[ref.type].uid };
+      return ref;
+    }
+    if (uid.startsWith("$") || uid.startsWith("[[")) checkVariableRef(uid, context, where);
+    else if (!BUILT_IN_UIDS.has(uid) && !Object.values(datasources).some((ds) => ds.uid === uid)) {
+      context.unknownUids.set(uid, [...(context.unknownUids.get(uid) ?? []), where]);
+    }
   }
   return ref;
+}
+
+/** A variable reference must name a variable of the dashboard; a leftover `${DS_...}` is reported as a placeholder instead. */
+function checkVariableRef(text: string, context: ResolveContext, where: string): void {
+  const match = VARIABLE_REFERENCE.exec(text);
+  const name = match ? (match[1] ?? match[2] ?? match[3]) : undefined;
+  if (!name || context.variables.has(name) || context.unresolved.has(name)) return;
+  context.undefinedVariables.set(name, [...(context.undefinedVariables.get(name) ?? []), where]);
 }
 
 function describeJsonError(text: string, error: Error): string {

@@ -85,16 +85,205 @@ export function isGrafanaVariableFunction(expr: string): boolean {
   return /^\s*(label_values|label_names|metrics|query_result)\s*\(/.test(expr);
 }
 
+/**
+ * The PromQL inside a variable query of Grafana's Prometheus datasource: `label_values(selector, label)`
+ * and `label_names(selector)` hold a series selector, `query_result(expr)` an expression; `label_values(label)`,
+ * `label_names()` and `metrics(regex)` hold none (undefined). A plain expression is itself.
+ */
+export function promqlOfVariableQuery(expr: string): string | undefined {
+  const call = /^\s*(label_values|label_names|metrics|query_result)\s*\(([\s\S]*)\)\s*$/.exec(expr);
+  if (!call) return expr;
+  const [, fn, args] = call;
+  if (fn === "query_result") return args;
+  if (fn === "metrics") return undefined;
+  if (fn === "label_names") return args.trim() === "" ? undefined : args;
+  // label_values(selector, label) or label_values(label): the label is the last argument, after the last top-level comma.
+  let depth = 0;
+  let quote: string | undefined;
+  let lastComma = -1;
+  for (let i = 0; i < args.length; i++) {
+    const char = args[i];
+    if (quote) {
+      if (char === "\\") i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'" || char === "`") quote = char;
+    else if ("({[".includes(char)) depth++;
+    else if (")}]".includes(char)) depth--;
+    else if (char === "," && depth === 0) lastComma = i;
+  }
+  return lastComma < 0 ? undefined : args.slice(0, lastComma);
+}
+
+/**
+ * Grafana's template variable syntax, as its interpolation matches it (grafana/grafana
+ * `public/app/features/variables/utils.ts`, `variableRegex`): `$name`, `[[name]]`, `[[name:format]]`,
+ * `${name}`, `${name.path}`, `${name:format}` (formats with arguments too: `${__from:date:seconds}`).
+ */
+const GRAFANA_VARIABLE = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}/g;
+
 /** Replace Grafana's template variables with concrete values; names without a value are reported. */
 export function substituteVariables(expr: string, values: Record<string, string>): { expr: string; missing: string[] } {
   const missing: string[] = [];
-  const result = expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g, (whole, a?: string, b?: string, c?: string) => {
+  const result = expr.replace(GRAFANA_VARIABLE, (whole, a?: string, b?: string, _bFormat?: string, c?: string) => {
     const name = (a ?? b ?? c) as string;
-    if (name in values) return values[name];
+    if (Object.prototype.hasOwnProperty.call(values, name)) return values[name];
     missing.push(name);
     return whole;
   });
   return { expr: result, missing };
+}
+
+/**
+ * Grafana's global variables, with values of the shape Grafana gives them (durations for the interval
+ * ones, milliseconds or seconds for the `_ms`/`_s` ones and the time range, text for the rest).
+ */
+export const GRAFANA_GLOBAL_VARIABLES: Readonly<Record<string, string>> = {
+  __interval: "15s",
+  __interval_ms: "15000",
+  __rate_interval: "1m",
+  __rate_interval_ms: "60000",
+  __range: "3600s",
+  __range_s: "3600",
+  __range_ms: "3600000",
+  __from: "1700000000000",
+  __to: "1700003600000",
+  __dashboard: "dashboard",
+  __name: "name",
+  __org: "1",
+  __user: "user",
+  __timezone: "utc",
+};
+
+const DURATION = /^\d+(ms|s|m|h|d|w|y)$/;
+
+/** The current value of a variable as a single string, when it has a usable one. */
+function currentValue(variable: Variable): string | undefined {
+  const current = variable.current as { value?: unknown } | undefined;
+  const value = Array.isArray(current?.value) ? current?.value[0] : current?.value;
+  return typeof value === "string" && value !== "" && value !== "$__all" && !value.startsWith("$__auto") ? value : undefined;
+}
+
+/** The options of a custom or interval variable: `a, b, c` or `text : value` pairs, as Grafana splits them. */
+function listOptions(query: unknown): string[] {
+  if (typeof query !== "string") return [];
+  return query
+    .split(/(?<!\\),/)
+    .map((option) => option.trim())
+    .filter(Boolean)
+    .map((option) => (/\s:\s/.test(option) ? option.split(/\s:\s/)[1].trim() : option));
+}
+
+/**
+ * Values for every variable of a dashboard, built from its own `templating.list` (the way Grafana would
+ * fill them: the current value, else the first option), plus Grafana's global variables. Query and text
+ * variables without a value get a label-like sample; interval variables a duration; datasource
+ * variables their datasource uid (they never appear inside PromQL).
+ */
+export function templateValues(model: DashboardModel): Record<string, string> {
+  const values: Record<string, string> = { ...GRAFANA_GLOBAL_VARIABLES };
+  for (const variable of model.templating?.list ?? []) {
+    const current = currentValue(variable);
+    const options = listOptions(variable.query);
+    switch (variable.type) {
+      case "interval": {
+        const candidates = [current, ...options].filter((value): value is string => value !== undefined && DURATION.test(value));
+        values[variable.name] = candidates[0] ?? "1m";
+        // With auto on, Grafana also fills $__auto_interval_<name>.
+        values[`__auto_interval_${variable.name}`] = "1m";
+        break;
+      }
+      case "custom":
+        values[variable.name] = current ?? options[0] ?? "sample";
+        break;
+      case "constant":
+        values[variable.name] = typeof variable.query === "string" ? variable.query : "";
+        break;
+      case "textbox":
+        values[variable.name] = current ?? (typeof variable.query === "string" && variable.query !== "" ? variable.query : "sample");
+        break;
+      case "datasource":
+        values[variable.name] = current ?? "datasource";
+        break;
+      case "adhoc":
+        // Ad hoc filters are added to the selectors by Grafana; the name itself never appears in a query.
+        break;
+      default:
+        values[variable.name] = current ?? "sample";
+    }
+  }
+  return values;
+}
+
+/** Every datasource reference of a model, with where it is (`panels[2].targets[0]`). */
+export function datasourceReferences(model: unknown): { where: string; ref: unknown }[] {
+  const found: { where: string; ref: unknown }[] = [];
+  const walk = (node: unknown, where: string) => {
+    if (Array.isArray(node)) node.forEach((item, index) => walk(item, `${where}[${index}]`));
+    else if (typeof node === "object" && node !== null) {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === "datasource") found.push({ where, ref: value });
+        walk(value, where ? `${where}.${key}` : key);
+      }
+    }
+  };
+  walk(model, "");
+  return found;
+}
+
+const BUILT_IN_REFS = new Set(["-- Grafana --", "-- Mixed --", "-- Dashboard --", "grafana", "__expr__"]);
+
+/**
+ * Datasource references that would not resolve in Grafana: each must carry one of our uids (with its
+ * type), name a variable of the dashboard, or be a built-in pseudo datasource.
+ */
+export function unresolvedDatasourceReferences(model: DashboardModel, ours: Record<string, { uid: string }>): string[] {
+  const variables = new Set((model.templating?.list ?? []).map((variable) => variable.name));
+  const problems: string[] = [];
+  for (const { where, ref } of datasourceReferences(model)) {
+    const uid = typeof ref === "string" ? ref : typeof ref === "object" && ref !== null ? (ref as { uid?: unknown }).uid : undefined;
+    const type = typeof ref === "object" && ref !== null ? (ref as { type?: unknown }).type : undefined;
+    if (typeof uid !== "string" || uid === "") {
+      problems.push(`${where}: ${JSON.stringify(ref)} has no uid`);
+      continue;
+    }
+    const variable = /^(?:\$(\w+)|\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)\]\])$/.exec(uid);
+    if (variable) {
+      const name = variable[1] ?? variable[2] ?? variable[3];
+      if (!variables.has(name)) problems.push(`${where}: refers to $${name}, which the dashboard does not define`);
+      continue;
+    }
+    if (BUILT_IN_REFS.has(uid)) continue;
+    const owner = Object.entries(ours).find(([, ds]) => ds.uid === uid);
+    if (!owner) problems.push(`${where}: uid ${JSON.stringify(uid)} is not a datasource of this stack`);
+    else if (typeof type === "string" && type !== owner[0]) problems.push(`${where}: uid ${uid} is our ${owner[0]} datasource, not ${type}`);
+  }
+  return problems;
+}
+
+/**
+ * The generic checks every dashboard under `dashboards/` must pass, shipped or added: every datasource
+ * reference resolves, and every PromQL query (panel targets, Prometheus variable queries) parses once the
+ * dashboard's own variables are substituted, with no variable left that the dashboard does not define.
+ * Returns the problems and how many queries were parsed.
+ */
+export function genericDashboardProblems(
+  model: DashboardModel,
+  ours: Record<string, { uid: string }>,
+  parse: (expr: string) => string[],
+): { problems: string[]; queriesParsed: number } {
+  const problems = unresolvedDatasourceReferences(model, ours);
+  const values = templateValues(model);
+  let queriesParsed = 0;
+  for (const query of dashboardQueries(model)) {
+    const promql = promqlOfVariableQuery(query.expr);
+    if (promql === undefined) continue;
+    const { expr, missing } = substituteVariables(promql, values);
+    if (missing.length > 0) problems.push(`${query.where}: uses ${missing.map((name) => "$" + name).join(", ")}, which the dashboard does not define`);
+    const errors = parse(expr);
+    if (errors.length > 0) problems.push(`${query.where}: not valid PromQL once variables are substituted (${errors.join("; ")}): ${expr}`);
+    queriesParsed++;
+  }
+  return { problems, queriesParsed };
 }
 
 // ---------------------------------------------------------------------------------------------
