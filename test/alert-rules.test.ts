@@ -1,8 +1,15 @@
 /**
- * The shipped alert rules (alerts/*.yml, Prometheus rule-file format) and their promtool unit tests
- * (alerts/tests/*.test.yml): promtool accepts them, every unit test passes, every alert is tested
- * both firing and silent, and every rule follows the conventions the Grafana translator and the
- * runbook (docs/runbook.md) rely on.
+ * Alert rules, in two kinds of tests.
+ *
+ * Generic, for every rule file in `alerts/` (shipped or added by a user) and for a plain Prometheus
+ * rule file added to a copy of the program: the program's own parser accepts it (what `pulumi up`
+ * refuses is refused here, nothing more), promtool accepts it, every promtool unit test in
+ * `alerts/tests/` passes, and the program plans with it.
+ *
+ * Shipped only (named in test/support/shipped-content.ts): the house conventions (CamelCase names,
+ * description and runbook_url, `for` of at least 1m, templates the translator maps), the required
+ * alerts, jobs the rendered prometheus.yml has, the filesystem selectors, a runbook section per alert in
+ * docs/runbook.md, and a promtool test that makes each alert fire and one where it stays silent.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,9 +17,13 @@ import * as yaml from "js-yaml";
 import { parser } from "@prometheus-io/lezer-promql";
 import { durationMs, resolveStackConfig } from "../components/config/resolve";
 import { LOG_ALERTS, logAlertGroup } from "../components/alerting/log-alerts";
+import { readRuleFiles } from "../components/alerting/alert-files";
+import { parseRuleFiles, RuleFileError } from "../components/alerting/rule-files";
 import { renderPrometheusConfig, ScrapeConfig } from "../components/metrics/prometheus-config";
 import { promqlSyntaxErrors } from "./support/promql";
 import { describeWithTools, runTool, tempDir } from "./support/real-tools";
+import { copyProject, planCopy, ProjectCopy } from "./support/project-copy";
+import { SHIPPED_RULE_FILES, SHIPPED_RULE_TESTS } from "./support/shipped-content";
 
 const ROOT = path.join(__dirname, "..");
 const ALERTS_DIR = path.join(ROOT, "alerts");
@@ -45,6 +56,7 @@ interface RuleTestFile {
 }
 
 function yamlFiles(dir: string, suffix: string): string[] {
+  if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
     .filter((name) => name.endsWith(suffix))
@@ -52,21 +64,22 @@ function yamlFiles(dir: string, suffix: string): string[] {
     .map((name) => path.join(dir, name));
 }
 
-const ruleFiles = fs
-  .readdirSync(ALERTS_DIR)
-  .filter((name) => /\.ya?ml$/.test(name))
-  .sort()
-  .map((name) => path.join(ALERTS_DIR, name));
-const testFiles = yamlFiles(TESTS_DIR, ".test.yml");
+/** Every rule file the program reads (the `*.yml`/`*.yaml` directly in the folder). */
+const allRuleFiles = (dir: string) => readRuleFiles(dir).map((file) => path.join(path.dirname(dir), file.fileName));
+const ruleFiles = SHIPPED_RULE_FILES.map((file) => path.join(ROOT, file));
+const testFiles = SHIPPED_RULE_TESTS.map((file) => path.join(ROOT, file));
 
-function loadRules(): LoadedRule[] {
-  return ruleFiles.flatMap((file) => {
+function loadRules(files: string[]): LoadedRule[] {
+  return files.flatMap((file) => {
     const document = yaml.load(fs.readFileSync(file, "utf8")) as { groups: RuleGroup[] };
     return document.groups.flatMap((group) => group.rules.map((rule) => ({ file, group, rule })));
   });
 }
-const rules = loadRules();
+/** The shipped rules: the subjects of the convention, runbook and coverage tests. */
+const rules = loadRules(ruleFiles);
 const alertNames = rules.map((r) => r.rule.alert);
+/** Every alert any rule file in alerts/ defines (a user's too). */
+const allAlertNames = loadRules(allRuleFiles(ALERTS_DIR)).map((r) => r.rule.alert);
 
 /** Seconds in a Prometheus duration. */
 const seconds = (duration: string) => durationMs(duration) / 1000;
@@ -118,8 +131,8 @@ function jobMatchers(expr: string): { op: string; value: string }[] {
 }
 
 describe("shipped alert rules: structure and conventions", () => {
-  test("there are rule files and every one holds alerting rules only, with the known fields", () => {
-    expect(ruleFiles.map((f) => path.basename(f))).toEqual(expect.arrayContaining(["services.yml", "host.yml", "stack.yml"]));
+  test("every manifest entry exists, and every shipped file holds alerting rules only, with the known fields", () => {
+    for (const file of [...ruleFiles, ...testFiles]) expect({ file, exists: fs.existsSync(file) }).toEqual({ file, exists: true });
     for (const file of ruleFiles) {
       const document = yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
       expect({ file, keys: Object.keys(document) }).toEqual({ file, keys: ["groups"] });
@@ -247,11 +260,12 @@ describe("runbook", () => {
   });
 
   test("every section is an alert's (no stale sections), once, and says what it means, what to check and how to resolve", () => {
-    // The log alerts are built in code (components/alerting/log-alerts.ts) and share the runbook.
-    const documented = [...alertNames, ...Object.values(LOG_ALERTS)];
+    // The log alerts are built in code (components/alerting/log-alerts.ts) and share the runbook; a
+    // user may document their own alerts here too (not required).
+    const documented = [...allAlertNames, ...Object.values(LOG_ALERTS)];
     expect(sections.map((s) => s.heading).filter((heading) => !documented.includes(heading))).toEqual([]);
     expect(new Set(anchors).size).toBe(anchors.length);
-    expect(sections.length).toBe(documented.length);
+    for (const name of [...alertNames, ...Object.values(LOG_ALERTS)]) expect({ name, sections: sections.filter((s) => s.heading === name).length }).toEqual({ name, sections: 1 });
     for (const section of sections) {
       for (const part of ["**Meaning.**", "**First checks.**", "**Resolve.**"]) {
         expect({ section: section.heading, has: section.body.includes(part) }).toEqual({ section: section.heading, has: true });
@@ -276,17 +290,19 @@ describe("runbook", () => {
   });
 });
 
-describe("promtool unit tests: coverage", () => {
-  const loaded = testFiles.map((file) => ({ file, document: yaml.load(fs.readFileSync(file, "utf8")) as RuleTestFile }));
+describe("promtool unit tests: coverage of the shipped alerts", () => {
+  // Every test file in alerts/tests/, a user's too: a shipped alert may be tested in any of them.
+  const loaded = yamlFiles(TESTS_DIR, ".test.yml").map((file) => ({ file, document: yaml.load(fs.readFileSync(file, "utf8")) as RuleTestFile }));
 
-  test("there are unit test files, and each one's rule_files exist in alerts/", () => {
+  test("there are unit test files, and each one's rule_files are rule files of alerts/", () => {
     expect(testFiles.length).toBeGreaterThanOrEqual(3);
+    const programRuleFiles = allRuleFiles(ALERTS_DIR);
     for (const { file, document } of loaded) {
       expect(document.rule_files.length).toBeGreaterThan(0);
       for (const ruleFile of document.rule_files) {
         const resolved = path.resolve(path.dirname(file), ruleFile);
         expect({ file: path.basename(file), ruleFile, exists: fs.existsSync(resolved) }).toEqual({ file: path.basename(file), ruleFile, exists: true });
-        expect(ruleFiles).toContain(resolved);
+        expect(programRuleFiles).toContain(resolved);
       }
     }
   });
@@ -303,19 +319,101 @@ describe("promtool unit tests: coverage", () => {
     expect(cases.some((c) => Array.isArray(c.exp_alerts) && c.exp_alerts.length === 0)).toBe(true);
   });
 
-  test("no unit test names an alert that is not shipped", () => {
+  test("no unit test names an alert that no rule file defines", () => {
     const tested = loaded.flatMap(({ document }) => document.tests.flatMap((group) => (group.alert_rule_test ?? []).map((c) => c.alertname)));
-    expect([...new Set(tested)].filter((name) => !alertNames.includes(name))).toEqual([]);
+    expect([...new Set(tested)].filter((name) => !allAlertNames.includes(name))).toEqual([]);
   });
 });
 
-describeWithTools(["promtool"], "promtool on the shipped rules", () => {
-  test.each(ruleFiles.map((file) => [path.relative(ROOT, file), file]))("promtool check rules %s", (_name, file) => {
+// ---------------------------------------------------------------------------------------------
+// Generic checks: every rule file in alerts/, and a user's plain Prometheus rule file
+
+/** A rule file as the README's "How to add an alert" shows it: plain Prometheus format, summary, severity, runbook. */
+const USER_RULE_FILE = `groups:
+  - name: atra-billing
+    rules:
+      - alert: BillingQueueBacklog
+        expr: billing_queue_depth{service="billing-api"} > 1000
+        for: 10m
+        labels:
+          severity: warning
+        annotations:
+          summary: "{{ $labels.service }} has {{ $value }} queued jobs"
+          description: The queue grows faster than the workers drain it.
+          runbook_url: https://wiki.example.com/runbooks/billing#queue-backlog
+`;
+/** The least a rule needs: alert, expr, labels.severity, annotations.summary. No for, no runbook, no unit test, any name. */
+const MINIMAL_RULE_FILE = `groups:
+  - name: team-minimal
+    rules:
+      - alert: queue_stuck
+        expr: increase(jobs_done_total[15m]) == 0
+        labels: { severity: info }
+        annotations: { summary: no job finished in 15 minutes }
+`;
+
+describe("every rule file in alerts/ (shipped or added): the program's own checks", () => {
+  test("the program's parser accepts them all", () => {
+    expect(() => parseRuleFiles(readRuleFiles(ALERTS_DIR))).not.toThrow();
+  });
+
+  test("a user's rule needs exactly what the program refuses without: severity and summary", () => {
+    const parse = (text: string) => () => parseRuleFiles([{ fileName: "alerts/user.yml", text }]);
+    expect(parse(USER_RULE_FILE)).not.toThrow();
+    expect(parse(MINIMAL_RULE_FILE)).not.toThrow();
+    expect(parse(MINIMAL_RULE_FILE.replace("labels: { severity: info }", "labels: {}"))).toThrow('alerts/user.yml, group "team-minimal", rule "queue_stuck": needs labels.severity');
+    expect(parse(MINIMAL_RULE_FILE.replace("summary: no job finished in 15 minutes", "description: x"))).toThrow(RuleFileError);
+    expect(parse(MINIMAL_RULE_FILE.replace("summary: no job finished in 15 minutes", "description: x"))).toThrow("needs annotations.summary");
+  });
+});
+
+describe("a plain Prometheus rule file added to a copy of the program", () => {
+  let copy: ProjectCopy;
+  beforeAll(() => {
+    copy = copyProject();
+    copy.add("alerts/billing.yml", USER_RULE_FILE);
+    copy.add("alerts/minimal.yml", MINIMAL_RULE_FILE);
+  });
+  afterAll(() => copy?.remove());
+
+  test("plans: each group becomes a Grafana rule group beside the shipped ones", async () => {
+    const plan = await planCopy(copy, "dev");
+    const groups = plan.run.resources.filter((r) => r.type === "grafana:alerting/ruleGroup:RuleGroup").map((r) => String(r.inputs.name));
+    expect(groups).toEqual(expect.arrayContaining(["atra-billing", "team-minimal"]));
+    const billing = JSON.parse(plan.artifacts.find((a) => a.path === "grafana/alert-rules/atra-billing.json")!.content) as {
+      rules: { name: string; labels: Record<string, string>; annotations: Record<string, string>; for: string }[];
+    };
+    expect(billing.rules[0]).toMatchObject({
+      name: "BillingQueueBacklog",
+      labels: { severity: "warning" },
+      annotations: { runbook_url: "https://wiki.example.com/runbooks/billing#queue-backlog" },
+    });
+  });
+
+  test("the shipped-only checks do not see it (they read the manifest), the generic ones do", () => {
+    expect(alertNames).not.toContain("BillingQueueBacklog");
+    const copied = loadRules(allRuleFiles(path.join(copy.dir, "alerts"))).map((r) => r.rule.alert);
+    expect(copied).toEqual(expect.arrayContaining(["BillingQueueBacklog", "queue_stuck", ...alertNames]));
+    expect(() => parseRuleFiles(readRuleFiles(path.join(copy.dir, "alerts")))).not.toThrow();
+  });
+
+  describeWithTools(["promtool"], "promtool", () => {
+    test("accepts the added rule files", () => {
+      for (const file of ["billing.yml", "minimal.yml"]) {
+        const result = runTool("promtool", ["check", "rules", path.join(copy.dir, "alerts", file)]);
+        expect({ file, status: result.status, output: result.output }).toEqual({ file, status: 0, output: expect.stringContaining("SUCCESS") });
+      }
+    });
+  });
+});
+
+describeWithTools(["promtool"], "promtool on every rule file and unit test in alerts/", () => {
+  test.each(allRuleFiles(ALERTS_DIR).map((file) => [path.relative(ROOT, file), file]))("promtool check rules %s", (_name, file) => {
     const result = runTool("promtool", ["check", "rules", file]);
     expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.stringContaining("SUCCESS") });
   });
 
-  test.each(testFiles.map((file) => [path.relative(ROOT, file), file]))("promtool test rules %s", (_name, file) => {
+  test.each(yamlFiles(TESTS_DIR, ".test.yml").map((file) => [path.relative(ROOT, file), file]))("promtool test rules %s", (_name, file) => {
     const result = runTool("promtool", ["test", "rules", file]);
     expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.stringContaining("SUCCESS") });
   });
