@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
-# `npm run deploy -- [stack]`: select (or create) the stack in the local state backend and run `pulumi up`.
+# `npm run deploy -- [stack] [--skip-preflight]`: check the stack's Docker host (`npm run preflight`), then
+# select (or create) the stack in the local state backend and run `pulumi up`. A preflight problem stops
+# the deploy before anything is made; --skip-preflight deploys without asking the host first.
 # The dev stack needs nothing typed: it uses an empty passphrase unless PULUMI_CONFIG_PASSPHRASE(_FILE) is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stack="${1:-dev}"
+stack="dev"
+preflight=1
+stack_given=""
+for arg in "$@"; do
+  case "$arg" in
+    --skip-preflight) preflight=0 ;;
+    -h | --help) echo "usage: npm run deploy -- [stack] [--skip-preflight]"; exit 0 ;;
+    -*) echo "deploy: unknown option $arg; usage: npm run deploy -- [stack] [--skip-preflight]" >&2; exit 2 ;;
+    *)
+      [ -z "$stack_given" ] || { echo "deploy: more than one stack given ($stack_given, $arg)" >&2; exit 2; }
+      stack="$arg"; stack_given="$arg" ;;
+  esac
+done
 
 command -v pulumi >/dev/null || { echo "deploy: the Pulumi CLI is not installed (https://www.pulumi.com/docs/iac/download-install/)" >&2; exit 1; }
 if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
@@ -16,6 +30,11 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_
   fi
 fi
 [ -f "Pulumi.$stack.yaml" ] || { echo "deploy: no Pulumi.$stack.yaml; copy Pulumi.dev.yaml and adapt it" >&2; exit 1; }
+
+if [ "$preflight" = 1 ]; then
+  node scripts/run-ts.js scripts/preflight.ts --stack "$stack" \
+    || { echo "deploy: the preflight found problems on the Docker host (above); nothing was deployed. Fix them, or deploy anyway with --skip-preflight" >&2; exit 1; }
+fi
 
 pulumi stack select --create --non-interactive "$stack"
 pulumi up --yes --non-interactive --stack "$stack"

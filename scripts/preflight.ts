@@ -1,0 +1,86 @@
+/**
+ * Preflight: `npm run preflight -- --stack <name> [--probe-image <image>]`.
+ * Asks the stack's Docker host (`dockerHost`, else DOCKER_HOST, else the local socket) what would
+ * make `pulumi up` fail half-way or deploy a stack that silently misses data: Engine API version,
+ * node-exporter's root mount propagation, its listen address and the firewall path to it from the
+ * stack's network, the application networks, the published ports, vm.max_map_count. Prints every
+ * check that passed and each problem with its fix; exits 1 when anything would fail (2 on usage).
+ * Reads the stack config as the program does (the offline plan of the real program), and removes
+ * every container and network it made, also on SIGINT/SIGTERM.
+ */
+import * as path from "path";
+import { planStack } from "./lib/plan";
+import { readProjectName, readStackFile } from "./lib/stack-file";
+import { rawConfigFromStore } from "../components/config/pulumi-config";
+import { resolveStackConfig } from "../components/config/resolve";
+import { formatReport } from "./lib/preflight/checks";
+import { DockerCli } from "./lib/preflight/docker-cli";
+import { runPreflight } from "./lib/preflight/run";
+
+const PROJECT_DIR = path.resolve(__dirname, "..");
+const USAGE = "usage: npm run preflight -- --stack <name> [--probe-image <image>] [--config-dir <dir with Pulumi.<name>.yaml>]";
+
+function parseArgs(argv: string[]): { stack: string; probeImage?: string; configDir: string } {
+  let stack: string | undefined;
+  let probeImage: string | undefined;
+  let configDir = PROJECT_DIR;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.split("=", 2);
+    const value = () => inline ?? argv[++i];
+    if (flag === "--stack" || flag === "-s") stack = value();
+    else if (flag === "--probe-image") probeImage = value();
+    else if (flag === "--config-dir") configDir = path.resolve(value());
+    else if (flag === "--help" || flag === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else usage(`unknown argument ${arg}`);
+  }
+  if (!stack) usage("missing --stack <name> (one of the Pulumi.<name>.yaml files)");
+  return { stack: stack as string, probeImage, configDir };
+}
+
+function usage(message: string): never {
+  console.error(`preflight: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const project = readProjectName(PROJECT_DIR);
+  let stored: ReturnType<typeof readStackFile>;
+  let config;
+  let resources;
+  try {
+    stored = readStackFile(args.configDir, args.stack, project);
+    // The same reader and resolver as the program (components/config/pulumi-config.ts): the same errors.
+    config = resolveStackConfig(rawConfigFromStore(args.stack, stored.config, stored.secretKeys)).config;
+    resources = (await planStack(PROJECT_DIR, args.stack, { config: stored })).run.resources;
+  } catch (error) {
+    console.error((error as Error).message);
+    console.error("preflight: nothing was checked on the Docker host");
+    process.exit(1);
+  }
+
+  const docker = new DockerCli(config.dockerHost);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`\npreflight: ${signal}: removing what it created on the Docker host`);
+      docker.abortAndCleanupSync();
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    });
+  }
+  const report = await runPreflight({ config, resources, probeImage: args.probeImage, docker });
+  console.log(formatReport(report.header, report.results));
+  console.log(`(${(report.elapsedMs / 1000).toFixed(1)} s)`);
+  if (report.leftovers.length > 0) {
+    console.error(`preflight: could not remove everything it created:\n  ${report.leftovers.join("\n  ")}`);
+    process.exit(1);
+  }
+  process.exit(report.ok ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
