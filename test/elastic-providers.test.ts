@@ -312,6 +312,99 @@ describe.each(Object.entries(BODY_CASES))("Elasticsearch %s", (_label, kind) => 
   });
 });
 
+describe("Elasticsearch read-back forms: what the server stores differs from what was sent, and is no drift", () => {
+  test("ILM time and byte values come back lower-cased in their canonical unit (TimeValue, ByteSizeValue); read finds no drift", async () => {
+    const body = {
+      policy: {
+        phases: {
+          hot: { actions: { rollover: { max_age: "1D", max_primary_shard_size: "10GB", min_size: "1g" } } },
+          delete: { min_age: "30D", actions: { delete: {} } },
+        },
+      },
+    };
+    const state: ObjectState<object> = { connection, name: "atra-logs", body: clone(body), retry: FAST };
+    const { outs } = await loaded("ilmPolicy").create(state);
+    const stored = fake.ilmPolicies.get("atra-logs") as { policy: { phases: Record<string, { min_age: string; actions: Record<string, Record<string, unknown>> }> } };
+    expect(stored.policy.phases.hot.actions.rollover).toEqual({ max_age: "1d", max_primary_shard_size: "10gb", min_size: "1gb" });
+    expect(stored.policy.phases.hot.min_age).toBe("0ms");
+    expect(stored.policy.phases.delete).toEqual({ min_age: "30d", actions: { delete: { delete_searchable_snapshot: true } } });
+    const read = await loaded("ilmPolicy").read("atra-logs", outs);
+    expect(read.props).toEqual(outs);
+    // A real change still shows.
+    stored.policy.phases.delete.min_age = "7d";
+    expect(((await loaded("ilmPolicy").read("atra-logs", outs)).props as ObjectState<typeof body>).body.policy.phases.delete.min_age).toBe("7d");
+  });
+
+  test("the fake renders sizes as ByteSizeValue.getStringRep does", async () => {
+    const sizes = { max_size: "1.5gb", max_primary_shard_size: "1024MB", min_size: "0", min_primary_shard_size: "512k" };
+    await loaded("ilmPolicy").create({ connection, name: "sizes", body: { policy: { phases: { hot: { actions: { rollover: sizes } } } } }, retry: FAST });
+    const stored = fake.ilmPolicies.get("sizes") as { policy: { phases: { hot: { actions: { rollover: Record<string, string> } } } } };
+    expect(stored.policy.phases.hot.actions.rollover).toEqual({ max_size: "1610612736b", max_primary_shard_size: "1024mb", min_size: "0", min_primary_shard_size: "512kb" });
+  });
+
+  test("a role's index names given as one string, a template's index_patterns as one string: stored as lists, no drift", async () => {
+    const role: ObjectState<object> = { connection, name: "reader", body: { indices: [{ names: "logs-atra-*", privileges: ["read"] }] }, retry: FAST };
+    const createdRole = await loaded("role").create(role);
+    expect((fake.roles.get("reader") as { indices: { names: string[] }[] }).indices[0].names).toEqual(["logs-atra-*"]);
+    expect((await loaded("role").read("reader", createdRole.outs)).props).toEqual(createdRole.outs);
+
+    const template: ObjectState<object> = { connection, name: "t", body: { index_patterns: "logs-atra-*", data_stream: {}, priority: 200 }, retry: FAST };
+    const createdTemplate = await loaded("indexTemplate").create(template);
+    expect(fake.indexTemplates.get("t")).toMatchObject({ index_patterns: ["logs-atra-*"], data_stream: { hidden: false, allow_custom_routing: false } });
+    expect((await loaded("indexTemplate").read("t", createdTemplate.outs)).props).toEqual(createdTemplate.outs);
+  });
+});
+
+describe("the fake answers as Elasticsearch does (each case cites its upstream source in fake-elastic.ts)", () => {
+  const es = async (method: string, path: string, body?: unknown, user = "elastic", password = ADMIN_PASSWORD) => {
+    const response = await fetch(`${fake.url}${path}`, {
+      method,
+      headers: { authorization: basic(user, password), accept: "application/vnd.elasticsearch+json; compatible-with=9", "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  };
+  const reasonOf = (answer: { body?: Record<string, unknown> }) => {
+    const error = answer.body?.error as { type: string; reason: string };
+    return `${error.type}: ${error.reason}`;
+  };
+
+  test("security: reserved users, short passwords, missing users", async () => {
+    const reserved = await es("PUT", "/_security/user/kibana_system", { password: "long-enough", roles: [] });
+    expect([reserved.status, reasonOf(reserved)]).toEqual([400, "action_request_validation_exception: Validation Failed: 1: user [kibana_system] is reserved and only the password can be changed;"]);
+    const short = await es("PUT", "/_security/user/someone", { password: "abc", roles: [] });
+    expect([short.status, reasonOf(short)]).toEqual([400, "validation_exception: Validation Failed: 1: passwords must be at least [6] characters long;"]);
+    const noPassword = await es("PUT", "/_security/user/someone", { roles: [] });
+    expect([noPassword.status, reasonOf(noPassword)]).toEqual([400, "validation_exception: Validation Failed: 1: password must be specified unless you are updating an existing user;"]);
+    const missing = await es("POST", "/_security/user/nobody/_password", { password: "long-enough" });
+    expect([missing.status, reasonOf(missing)]).toEqual([400, "validation_exception: Validation Failed: 1: user must exist in order to change password;"]);
+    const deleteReserved = await es("DELETE", "/_security/user/elastic");
+    expect([deleteReserved.status, reasonOf(deleteReserved)]).toEqual([400, "illegal_argument_exception: user [elastic] is reserved and cannot be deleted"]);
+    expect(await es("GET", "/_security/role/none")).toEqual({ status: 404, body: {} });
+    expect(await es("DELETE", "/_security/role/none")).toEqual({ status: 404, body: { found: false } });
+    expect(await es("GET", "/_security/user/none")).toEqual({ status: 404, body: {} });
+  });
+
+  test("401 names the request's uri with its query; an unknown route is a 400 with a bare error string", async () => {
+    const denied = await es("GET", "/_security/role/x?pretty", undefined, "elastic", "wrong-password");
+    expect([denied.status, reasonOf(denied)]).toEqual([401, "security_exception: unable to authenticate user [elastic] for REST request [/_security/role/x?pretty]"]);
+    expect(await es("GET", "/_nothing_here")).toEqual({ status: 400, body: { error: "no handler found for uri [/_nothing_here] and method [GET]" } });
+  });
+
+  test("ILM, templates and pipelines: their 404 bodies", async () => {
+    const ilm = await es("GET", "/_ilm/policy/none");
+    expect([ilm.status, reasonOf(ilm)]).toEqual([404, "resource_not_found_exception: Lifecycle policy not found: none"]);
+    const template = await es("GET", "/_index_template/none");
+    expect([template.status, reasonOf(template)]).toEqual([404, "resource_not_found_exception: index template matching [none] not found"]);
+    const deleteTemplate = await es("DELETE", "/_index_template/none");
+    expect([deleteTemplate.status, reasonOf(deleteTemplate)]).toEqual([404, "index_template_missing_exception: index_template [none] missing"]);
+    expect(await es("GET", "/_ingest/pipeline/none")).toEqual({ status: 404, body: {} });
+    const deletePipeline = await es("DELETE", "/_ingest/pipeline/none");
+    expect([deletePipeline.status, reasonOf(deletePipeline)]).toEqual([404, "resource_not_found_exception: pipeline [none] is missing"]);
+  });
+});
+
 describe("Elasticsearch errors and retries", () => {
   test("a 400 is not retried and carries ES's error type and reason", async () => {
     const message = await failure(
@@ -424,7 +517,7 @@ describe("Elasticsearch native user", () => {
     const checked = await provider().check({}, inputs({ password: "abc" }));
     expect(checked.failures?.map((failure) => failure.property)).toContain("password");
     const message = await failure(provider().create(inputs({ password: "abcd" })));
-    expect(message).toContain("HTTP 400 action_request_validation_exception");
+    expect(message).toContain("HTTP 400 validation_exception: Validation Failed: 1: passwords must be at least [6] characters long;");
     expect(message).not.toContain("abcd");
   });
 });

@@ -340,10 +340,90 @@ function flattenSettings(settingsValue: unknown): Record<string, string> | undef
   return out;
 }
 
+/**
+ * An index template in the form GET _index_template answers: settings flat (see flattenSettings), and
+ * `index_patterns` always a list (ComposableIndexTemplate parses a single string into one; elastic/elasticsearch
+ * server/src/main/java/org/elasticsearch/cluster/metadata/ComposableIndexTemplate.java).
+ */
 function normalizeTemplate(body: Record<string, unknown>): Record<string, unknown> {
-  const template = body.template as Record<string, unknown> | undefined;
-  if (!template || !template.settings) return body;
-  return { ...body, template: { ...template, settings: flattenSettings(template.settings) } };
+  const out = typeof body.index_patterns === "string" ? { ...body, index_patterns: [body.index_patterns] } : body;
+  const template = out.template as Record<string, unknown> | undefined;
+  if (!template || !template.settings) return out;
+  return { ...out, template: { ...template, settings: flattenSettings(template.settings) } };
+}
+
+/** A role as GET _security/role answers: an index privilege's `names` given as one string comes back as a list (RoleDescriptor.parseIndex). */
+function normalizeRole(body: Record<string, unknown>): Record<string, unknown> {
+  const listed = (entries: unknown) =>
+    Array.isArray(entries) ? entries.map((entry) => (entry && typeof entry === "object" && typeof (entry as { names?: unknown }).names === "string" ? { ...entry, names: [(entry as { names: string }).names] } : entry)) : entries;
+  const out: Record<string, unknown> = { ...body };
+  if (body.indices !== undefined) out.indices = listed(body.indices);
+  if (body.remote_indices !== undefined) out.remote_indices = listed(body.remote_indices);
+  return out;
+}
+
+/**
+ * A time value as Elasticsearch writes it back (TimeValue.parseTimeValue lower-cases all units but `M`;
+ * getStringRep renders "<n><unit>", 0 as "0ms"; elastic/elasticsearch libs/core/src/main/java/org/elasticsearch/core/TimeValue.java).
+ * Anything it does not recognise is left as it is.
+ */
+function canonicalTime(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const text = value.trim();
+  if (/^0+$/.test(text)) return "0ms";
+  const match = /^(\d+)\s*(nanos|micros|ms|s|m|h|d)$/i.exec(text);
+  if (!match || match[2] === "M") return value;
+  return `${Number(match[1])}${match[2].toLowerCase()}`;
+}
+
+/**
+ * A byte size as Elasticsearch writes it back (ByteSizeValue.parseBytesSizeValue lower-cases, takes k|kb|m|mb|g|gb|t|tb|p|pb|b;
+ * getStringRep renders whole units as "<n>kb|mb|gb|tb|pb|b", otherwise the rounded-up bytes;
+ * elastic/elasticsearch server/src/main/java/org/elasticsearch/common/unit/ByteSizeValue.java).
+ */
+function canonicalBytes(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  if (value === "0" || value === "0b" || value === "0B") return "0";
+  const match = /^([\d.]+)\s*(kb|k|mb|m|gb|g|tb|t|pb|p|b)$/.exec(value.toLowerCase().trim());
+  if (!match) return value;
+  const sizes: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+  const unit = match[2][0];
+  const bytes = Math.ceil(Number(match[1]) * sizes[unit]);
+  return bytes % sizes[unit] === 0 ? `${bytes / sizes[unit]}${unit === "b" ? "b" : `${unit}b`}` : `${bytes}b`;
+}
+
+/**
+ * An ILM policy as GET _ilm/policy answers it: each phase's min_age and the rollover and shrink conditions in
+ * their canonical time and byte forms (Phase.toXContent, RolloverConditions.toXContent use getStringRep;
+ * elastic/elasticsearch x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/core/ilm/).
+ */
+function normalizeIlmPolicy(body: Record<string, unknown>): Record<string, unknown> {
+  const policy = body.policy as { phases?: Record<string, Record<string, unknown>> } | undefined;
+  if (!policy || !policy.phases || typeof policy.phases !== "object") return body;
+  const phases: Record<string, unknown> = {};
+  for (const [name, phase] of Object.entries(policy.phases)) {
+    if (!phase || typeof phase !== "object") {
+      phases[name] = phase;
+      continue;
+    }
+    const out: Record<string, unknown> = { ...phase };
+    if (phase.min_age !== undefined) out.min_age = canonicalTime(phase.min_age);
+    const actions = phase.actions as Record<string, Record<string, unknown>> | undefined;
+    if (actions && typeof actions === "object") {
+      const normalized: Record<string, unknown> = { ...actions };
+      for (const kind of ["rollover", "shrink"]) {
+        const action = actions[kind];
+        if (!action || typeof action !== "object") continue;
+        const copy: Record<string, unknown> = { ...action };
+        for (const key of ["max_age", "min_age"]) if (copy[key] !== undefined) copy[key] = canonicalTime(copy[key]);
+        for (const key of ["max_size", "max_primary_shard_size", "min_size", "min_primary_shard_size"]) if (copy[key] !== undefined) copy[key] = canonicalBytes(copy[key]);
+        normalized[kind] = copy;
+      }
+      out.actions = normalized;
+    }
+    phases[name] = out;
+  }
+  return { ...body, policy: { ...policy, phases } };
 }
 
 function validUrl(url: unknown): boolean {
@@ -437,6 +517,7 @@ const roleKind: EsObjectKind<RoleBody> = {
     return found?.[name] as Record<string, unknown> | undefined;
   },
   remove: (client, name) => client.security.deleteRole({ name }),
+  normalize: normalizeRole,
 };
 
 const ilmPolicyKind: EsObjectKind<IlmPolicyBody> = {
@@ -452,6 +533,7 @@ const ilmPolicyKind: EsObjectKind<IlmPolicyBody> = {
     return entry ? { policy: entry.policy } : undefined;
   },
   remove: (client, name) => client.ilm.deleteLifecycle({ name }),
+  normalize: normalizeIlmPolicy,
 };
 
 const indexTemplateKind: EsObjectKind<IndexTemplateBody> = {

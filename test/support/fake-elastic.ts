@@ -6,14 +6,20 @@
  *   ILM policies, composable index templates, ingest pipelines. Every answer carries
  *   `x-elastic-product: Elasticsearch` (the official client refuses a 2xx answer without it) and the
  *   versioned media type. Missing objects are 404 with ES's bodies (`{}` for roles, users and
- *   pipelines' GET, `resource_not_found_exception` elsewhere), bad credentials 401 with a
- *   `security_exception`, and the server adds the defaults a real one adds (so "only what the program
- *   set" comparisons are exercised).
- * - Kibana: data views (`/api/data_views/data_view[/<id>]`, 409 when the id exists) and saved objects
- *   (`/api/saved_objects/<type>/<id>`, `?overwrite=true`), with optional `/s/<space>` prefix; POST and
- *   DELETE without `kbn-xsrf` are refused with 400 as Kibana does.
+ *   pipelines' GET, `{"found":false}` for role and user DELETE, `resource_not_found_exception` or
+ *   `index_template_missing_exception` elsewhere), bad credentials 401 with a `security_exception`,
+ *   and the server stores values the way a real one does (defaults added, time and byte sizes in their
+ *   canonical form, template settings nested and as text), so "only what the program set" comparisons
+ *   and read-back forms are exercised.
+ * - Kibana: data views (`/api/data_views/data_view[/<id>]`: a taken id or name is a 400, never 409;
+ *   the update accepts `allowNoIndex` and ignores it) and saved objects (`/api/saved_objects/<type>/<id>`,
+ *   409 without `?overwrite=true`), with optional `/s/<space>` prefix; POST, PUT and DELETE without
+ *   `kbn-xsrf` are refused with 400 as Kibana does.
  * - `startingFor(n)`: the next n calls answer 503 as a starting server does (ES: the security index's
- *   shards are unavailable; Kibana: "not ready yet").
+ *   shards are unavailable; Kibana: its not-ready server's text).
+ *
+ * Each behaviour cites where upstream it is defined: elastic/elasticsearch (9.x) and elastic/kibana
+ * (9.x) paths, in the comment next to it.
  *
  * Every request is recorded (method, path with query, headers, parsed body) for the tests.
  */
@@ -101,19 +107,25 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
             res.writeHead(503, { "content-type": "text/html; charset=utf-8", "retry-after": "30" });
             return res.end("Kibana server is not ready yet");
           }
+          // SecurityIndexManager's unavailable reason while the security index's primaries are not started (elastic/elasticsearch
+          // x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/support/SecurityIndexManager.java).
           return send(503, esError(503, "unavailable_shards_exception", "at least one primary shard for the index [.security-7] is unavailable"));
         }
         const who = basicAuth(req.headers.authorization);
         const authenticated = who !== undefined && passwords.get(who.username) === who.password;
         if (!authenticated) {
-          const reason = who
-            ? `unable to authenticate user [${who.username}] for REST request [${url.pathname}]`
-            : `missing authentication credentials for REST request [${url.pathname}]`;
+          // DefaultAuthenticationFailureHandler (elastic/elasticsearch x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/
+          // core/security/authc/DefaultAuthenticationFailureHandler.java): 401 security_exception naming the request's uri
+          // (path and query), with a Basic WWW-Authenticate challenge. Kibana passes Elasticsearch's error on as the message
+          // `[<ResponseError message>]: <reason>` (kibana src/core/packages/http/router-server-internal/src/response_adapter.ts,
+          // getErrorMessage) for its own /_security/_authenticate call.
+          const uri = `${url.pathname}${url.search}`;
+          const reason = who ? `unable to authenticate user [${who.username}] for REST request [${uri}]` : `missing authentication credentials for REST request [${uri}]`;
           if (kibana) {
             return send(401, {
               statusCode: 401,
               error: "Unauthorized",
-              message: `[security_exception\n\tRoot causes:\n\t\tsecurity_exception: ${reason.replace(url.pathname, "/_security/_authenticate")}]: ${reason.replace(url.pathname, "/_security/_authenticate")}`,
+              message: `[security_exception\n\tRoot causes:\n\t\tsecurity_exception: ${reason.replace(uri, "/_security/_authenticate")}]: ${reason.replace(uri, "/_security/_authenticate")}`,
             });
           }
           return send(401, esError(401, "security_exception", reason), { "www-authenticate": 'Basic realm="security", charset="UTF-8"' });
@@ -129,14 +141,19 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
   type Send = (status: number, payload: unknown, extraHeaders?: Record<string, string>) => void;
 
   function esRoute(request: RecordedRequest, url: URL, send: Send, username: string): void {
+    // A compatible-with version the server does not speak (ES 9 answers 8 and 9) fails the request's media-type parsing
+    // (elastic/elasticsearch server/src/main/java/org/elasticsearch/rest/RestRequest.java, MediaTypeHeaderException): 400.
     const accept = String(request.headers.accept ?? "");
-    if (!accept.includes("compatible-with=9") && !accept.includes("application/json")) {
-      return send(406, esError(406, "media_type_header_exception", `Invalid media-type value on headers [Accept]`));
+    const compatible = /compatible-with=(\d+)/.exec(accept);
+    if (compatible && !["8", "9"].includes(compatible[1])) {
+      return send(400, esError(400, "media_type_header_exception", "Invalid media-type value on headers [Accept]"));
     }
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const body = (request.body ?? {}) as Json;
     const method = request.method;
 
+    // GET _security/_authenticate: the authenticated user with its realms (rest-api-spec security.authenticate;
+    // x-pack/plugin/core/.../security/action/user/AuthenticateResponse.java). Reserved users live in the `reserved` realm.
     if (parts[0] === "_security" && parts[1] === "_authenticate" && method === "GET") {
       const reserved = RESERVED.includes(username);
       const user = users.get(username);
@@ -152,13 +169,19 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         authentication_type: "realm",
       });
     }
+    // Roles (elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/rest/action/role/):
+    // PUT/POST answer {"role":{"created":bool}} (RestPutRoleAction); GET of a missing name is 404 with `{}`
+    // (RestGetRolesAction); DELETE answers {"found":bool} with 200 or 404 (RestDeleteRoleAction). A role reads back as
+    // RoleDescriptor.toXContent writes it (x-pack/plugin/core/.../security/authz/RoleDescriptor.java): cluster, indices
+    // (each with allow_restricted_indices), applications, run_as, metadata, transient_metadata.
     if (parts[0] === "_security" && parts[1] === "role" && parts[2]) {
       const name = parts[2];
       if (method === "PUT" || method === "POST") {
         const existed = roles.has(name);
         roles.set(name, {
           cluster: body.cluster ?? [],
-          indices: ((body.indices as Json[]) ?? []).map((entry) => ({ allow_restricted_indices: false, ...entry })),
+          // RoleDescriptor.parseIndex takes one string for `names` and stores a list.
+          indices: ((body.indices as Json[]) ?? []).map((entry) => ({ allow_restricted_indices: false, ...entry, ...(typeof entry.names === "string" ? { names: [entry.names] } : {}) })),
           applications: body.applications ?? [],
           run_as: body.run_as ?? [],
           metadata: body.metadata ?? {},
@@ -171,32 +194,39 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
       if (method === "DELETE") return roles.delete(name) ? send(200, { found: true }) : send(404, { found: false });
     }
     if (parts[0] === "_security" && parts[1] === "user" && parts[2] && parts[3] === "_password" && (method === "POST" || method === "PUT")) {
+      // x-pack/plugin/core/.../security/action/user/ChangePasswordRequestBuilder.java validates the length first (a
+      // ValidationException); NativeUsersStore.changePassword refuses a user that does not exist the same way
+      // (x-pack/plugin/security/.../authc/esnative/NativeUsersStore.java). Both are 400 validation_exception.
       const name = parts[2];
-      if (!RESERVED.includes(name) && !users.has(name)) {
-        return send(404, esError(404, "resource_not_found_exception", `user [${name}] does not exist`));
-      }
       if (typeof body.password !== "string" || body.password.length < 6) {
-        return send(400, esError(400, "action_request_validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;"));
+        return send(400, esError(400, "validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;"));
+      }
+      if (!RESERVED.includes(name) && !users.has(name)) {
+        return send(400, esError(400, "validation_exception", "Validation Failed: 1: user must exist in order to change password;"));
       }
       passwords.set(name, body.password);
       return send(200, {});
     }
     if (parts[0] === "_security" && parts[1] === "user" && parts[2] && parts.length === 3) {
       const name = parts[2];
+      // Users (x-pack/plugin/security/.../rest/action/user/ and .../action/user/): PUT answers {"created":bool}. A short
+      // password fails PutUserRequestBuilder.password (x-pack/plugin/core/.../action/user/PutUserRequestBuilder.java,
+      // ValidationException); a reserved name fails TransportPutUserAction.validateRequest
+      // (ActionRequestValidationException); a new user without a password fails NativeUsersStore (ValidationException).
+      // GET of a missing user is 404 `{}`; DELETE answers {"found":bool} (200/404), and a reserved user cannot be
+      // deleted (TransportDeleteUserAction: illegal_argument_exception).
       if (method === "PUT" || method === "POST") {
+        if (typeof body.password === "string" && body.password.length < 6) {
+          return send(400, esError(400, "validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;"));
+        }
         if (RESERVED.includes(name)) {
-          return send(400, esError(400, "illegal_argument_exception", `user [${name}] is reserved and only the password can be changed`));
+          return send(400, esError(400, "action_request_validation_exception", `Validation Failed: 1: user [${name}] is reserved and only the password can be changed;`));
         }
         const existed = users.has(name);
         if (!existed && typeof body.password !== "string") {
-          return send(400, esError(400, "action_request_validation_exception", "Validation Failed: 1: password must be specified unless you are updating an existing user;"));
+          return send(400, esError(400, "validation_exception", "Validation Failed: 1: password must be specified unless you are updating an existing user;"));
         }
-        if (typeof body.password === "string") {
-          if (body.password.length < 6) {
-            return send(400, esError(400, "action_request_validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;"));
-          }
-          passwords.set(name, body.password);
-        }
+        if (typeof body.password === "string") passwords.set(name, body.password);
         users.set(name, {
           username: name,
           roles: body.roles ?? [],
@@ -209,20 +239,31 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
       }
       if (method === "GET") return users.has(name) ? send(200, { [name]: users.get(name) }) : send(404, {});
       if (method === "DELETE") {
+        if (RESERVED.includes(name)) return send(400, esError(400, "illegal_argument_exception", `user [${name}] is reserved and cannot be deleted`));
         if (!users.delete(name)) return send(404, { found: false });
         passwords.delete(name);
         return send(200, { found: true });
       }
     }
+    // ILM (elastic/elasticsearch x-pack/plugin/ilm/src/main/java/org/elasticsearch/xpack/ilm/action/): PUT acknowledges;
+    // GET and DELETE of a missing policy are 404 resource_not_found_exception "Lifecycle policy not found: <name>"
+    // (TransportGetLifecycleAction, TransportDeleteLifecycleAction). GET answers {name: {version, modified_date,
+    // policy, in_use_by}}, the policy as x-pack/plugin/core/.../ilm/ writes it back: every phase has min_age (Phase.java,
+    // default TimeValue.ZERO, "0ms"), the delete action has delete_searchable_snapshot (DeleteAction.java, default true),
+    // and time and byte values are re-rendered by TimeValue/ByteSizeValue.getStringRep (lower case, canonical unit).
     if (parts[0] === "_ilm" && parts[1] === "policy" && parts[2]) {
       const name = parts[2];
       if (method === "PUT") {
         const policy = structuredClone((body.policy ?? {}) as Json);
         const phases = (policy.phases ?? {}) as Record<string, Json>;
         for (const [phase, definition] of Object.entries(phases)) {
-          if (definition.min_age === undefined) definition.min_age = "0ms";
+          definition.min_age = definition.min_age === undefined ? "0ms" : timeValueRep(definition.min_age);
           const actions = (definition.actions ?? {}) as Record<string, Json>;
           if (phase === "delete" && actions.delete) actions.delete = { delete_searchable_snapshot: true, ...actions.delete };
+          for (const action of [actions.rollover, actions.shrink].filter(Boolean) as Json[]) {
+            for (const key of ["max_age", "min_age"]) if (action[key] !== undefined) action[key] = timeValueRep(action[key]);
+            for (const key of ["max_size", "max_primary_shard_size", "min_size", "min_primary_shard_size"]) if (action[key] !== undefined) action[key] = byteSizeRep(action[key]);
+          }
         }
         ilmPolicies.set(name, { version: version++, modified_date: new Date().toISOString(), policy, in_use_by: { indices: [], data_streams: [], composable_templates: [] } });
         return send(200, { acknowledged: true });
@@ -234,6 +275,12 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         return ilmPolicies.delete(name) ? send(200, { acknowledged: true }) : send(404, esError(404, "resource_not_found_exception", `Lifecycle policy not found: ${name}`));
       }
     }
+    // Composable index templates (elastic/elasticsearch server/src/main/java/org/elasticsearch/): PUT acknowledges; GET of a
+    // missing name is 404 resource_not_found_exception "index template matching [<name>] not found"
+    // (action/admin/indices/template/get/TransportGetComposableIndexTemplateAction.java); DELETE of a missing one is 404
+    // index_template_missing_exception (cluster/metadata/MetadataIndexTemplateService.java, IndexTemplateMissingException).
+    // GET renders settings nested, `index.`-prefixed, values as text (Settings.toXContent), and data_stream with its
+    // defaults hidden and allow_custom_routing (cluster/metadata/ComposableIndexTemplate.java, DataStreamTemplate).
     if (parts[0] === "_index_template" && parts[1]) {
       const name = parts[1];
       if (method === "PUT" || method === "POST") {
@@ -244,6 +291,8 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         const template = stored.template as Json | undefined;
         // ES stores settings nested under "index" with every value as a string.
         if (template?.settings) template.settings = { index: nestSettings(template.settings as Json) };
+        if (typeof stored.index_patterns === "string") stored.index_patterns = [stored.index_patterns];
+        if (stored.data_stream && typeof stored.data_stream === "object") stored.data_stream = { hidden: false, allow_custom_routing: false, ...(stored.data_stream as Json) };
         indexTemplates.set(name, stored);
         return send(200, { acknowledged: true });
       }
@@ -258,6 +307,10 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
           : send(404, esError(404, "index_template_missing_exception", `index_template [${name}] missing`));
       }
     }
+    // Ingest pipelines (elastic/elasticsearch server/src/main/java/org/elasticsearch/): PUT acknowledges; a body without
+    // processors fails ConfigurationUtils.readList, 400 parse_exception "[processors] required property is missing";
+    // GET answers the stored config, 404 `{}` when missing (action/ingest/GetPipelineResponse.java, status());
+    // DELETE of a missing id is 404 resource_not_found_exception "pipeline [<id>] is missing" (ingest/IngestService.java).
     if (parts[0] === "_ingest" && parts[1] === "pipeline" && parts[2]) {
       const id = parts[2];
       if (method === "PUT") {
@@ -272,7 +325,9 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         return pipelines.delete(id) ? send(200, { acknowledged: true }) : send(404, esError(404, "resource_not_found_exception", `pipeline [${id}] is missing`));
       }
     }
-    return send(405, esError(405, "unsupported_operation", `Incorrect HTTP method for uri [${request.path}] and method [${method}]`));
+    // No handler for the path and method: RestController.handleBadRequest answers 400 with a bare error string
+    // (elastic/elasticsearch server/src/main/java/org/elasticsearch/rest/RestController.java).
+    return send(400, { error: `no handler found for uri [${request.path}] and method [${method}]` });
   }
 
   function kibanaRoute(request: RecordedRequest, url: URL, send: Send, _username: string): void {
@@ -283,7 +338,9 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
       parts = parts.slice(2);
     }
     const method = request.method;
-    if ((method === "POST" || method === "DELETE" || method === "PUT") && request.headers["kbn-xsrf"] === undefined) {
+    // Kibana's XSRF post-auth handler (kibana src/core/packages/http/server-internal/src/lifecycle_handlers.ts) refuses
+    // unsafe methods without kbn-xsrf (or kbn-version) with a Boom 400.
+    if ((method === "POST" || method === "DELETE" || method === "PUT") && request.headers["kbn-xsrf"] === undefined && request.headers["kbn-version"] === undefined) {
       return send(400, { statusCode: 400, error: "Bad Request", message: "Request must contain a kbn-xsrf header." });
     }
     const body = (request.body ?? {}) as Json;
@@ -468,7 +525,39 @@ function unscripted(fields: Json | undefined): Json {
   return Object.fromEntries(Object.entries(fields ?? {}).filter(([, field]) => !(field as Json).scripted));
 }
 
-/** Elasticsearch's error body. */
+/**
+ * A time value as Elasticsearch writes it back: TimeValue.parseTimeValue lower-cases (except `M`, which is not minutes)
+ * and TimeValue.getStringRep renders `<n><unit>`, "0" as "0ms" (elastic/elasticsearch libs/core/src/main/java/org/
+ * elasticsearch/core/TimeValue.java).
+ */
+function timeValueRep(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const text = value.trim();
+  if (/^0+$/.test(text)) return "0ms";
+  if (/^-0*1$/.test(text)) return "-1";
+  const match = /^(\d+)\s*(nanos|micros|ms|s|m|h|d)$/i.exec(text);
+  if (!match || (match[2] === "M")) return value;
+  return `${Number(match[1])}${match[2].toLowerCase()}`;
+}
+
+/**
+ * A byte size as Elasticsearch writes it back: ByteSizeValue.parseBytesSizeValue lower-cases and takes `k|kb|m|mb|g|gb|t|tb|p|pb|b`,
+ * getStringRep renders whole units as `<n><unit suffix>` (suffixes kb, mb, gb, tb, pb, b) and a fraction that is no whole
+ * number of its unit in bytes (elastic/elasticsearch server/src/main/java/org/elasticsearch/common/unit/ByteSizeValue.java).
+ */
+function byteSizeRep(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  if (["0", "0b", "0B"].includes(value)) return "0";
+  const match = /^([\d.]+)\s*(kb|k|mb|m|gb|g|tb|t|pb|p|b)$/.exec(value.toLowerCase().trim());
+  if (!match) return value;
+  const units: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+  const unit = match[2][0];
+  const bytes = Math.ceil(Number(match[1]) * units[unit]);
+  const suffix = unit === "b" ? "b" : `${unit}b`;
+  return bytes % units[unit] === 0 ? `${bytes / units[unit]}${suffix}` : `${bytes}b`;
+}
+
+/** Elasticsearch's error body (ElasticsearchException.generateFailureXContent: root_cause, type, reason; status). */
 function esError(status: number, type: string, reason: string): Json {
   return { error: { root_cause: [{ type, reason }], type, reason }, status };
 }
