@@ -834,6 +834,16 @@ describe("Kibana saved object (saved search)", () => {
     expect(fake.requests.map((request) => request.status)).toEqual([200, 200]);
   });
 
+  test("the fake answers the saved objects API as Kibana does: 409 for an existing id without overwrite (Boom errors pass through)", async () => {
+    await provider().create(inputs());
+    const response = await fetch(`${fake.url}/api/saved_objects/search/atra-errors`, {
+      method: "POST",
+      headers: { "kbn-xsrf": "true", authorization: basic("elastic", ADMIN_PASSWORD), "content-type": "application/json" },
+      body: JSON.stringify({ attributes }),
+    });
+    expect([response.status, await response.json()]).toEqual([409, { statusCode: 409, error: "Conflict", message: "Saved object [search/atra-errors] conflict" }]);
+  });
+
   test("a search source Kibana re-serialized (other key order, added defaults) is no drift; a changed query is", async () => {
     const { outs } = await provider().create(inputs());
     const stored = fake.savedObjects.get("default/search/atra-errors") as { attributes: { kibanaSavedObjectMeta: { searchSourceJSON: string } } };

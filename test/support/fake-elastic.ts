@@ -410,28 +410,37 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         }
       }
     }
-    // /api/saved_objects/<type>/<id>
+    // /api/saved_objects/<type>/<id> (kibana src/core/packages/saved-objects/server-internal/src/routes/create.ts, get.ts,
+    // delete.ts). Their handlers pass Boom errors through (catchAndReturnBoomErrors), so unlike the data views API an
+    // existing id without ?overwrite=true is a 409: the multi-namespace preflight check's createConflictError
+    // (saved-objects api-server-internal src/lib/apis/create.ts). The body schema takes attributes (required),
+    // references, migration versions and initialNamespaces. The answer is the saved object as the repository returns it
+    // (rawToSavedObject): id, type, namespaces, timestamps, version, managed, migration versions, attributes, references.
+    // DELETE answers {}.
     if (parts[0] === "api" && parts[1] === "saved_objects" && parts[2] && parts[3]) {
       const [type, id] = [parts[2], parts[3]];
       const key = `${space}/${type}/${id}`;
       if (method === "POST") {
+        const refused = Object.keys(body).find((field) => !["attributes", "references", "migrationVersion", "coreMigrationVersion", "typeMigrationVersion", "initialNamespaces"].includes(field));
+        if (refused) return send(400, kibanaError(400, `[request body.${refused}]: definition for this key is missing`));
         if (!body.attributes || typeof body.attributes !== "object") {
-          return send(400, { statusCode: 400, error: "Bad Request", message: "[request body.attributes]: expected value of type [object] but got [undefined]" });
+          return send(400, kibanaError(400, `[request body.attributes]: expected value of type [object] but got [${typeName(body.attributes)}]`));
         }
         if (savedObjects.has(key) && url.searchParams.get("overwrite") !== "true") {
-          return send(409, { statusCode: 409, error: "Conflict", message: `Saved object [${type}/${id}] conflict` });
+          return send(409, kibanaError(409, `Saved object [${type}/${id}] conflict`));
         }
+        const now = new Date().toISOString();
         const stored = {
           id,
           type,
           namespaces: [space],
-          updated_at: new Date().toISOString(),
-          created_at: new Date().toISOString(),
-          version: `Wz${version++}sMV0=`,
+          updated_at: now,
+          created_at: now,
+          version: `Wz${version++},1]`,
           managed: false,
           coreMigrationVersion: "8.8.0",
           typeMigrationVersion: "10.6.0",
-          attributes: { ...(type === "search" ? { hideChart: false, isTextBasedQuery: false } : {}), ...(body.attributes as Json) },
+          attributes: structuredClone(body.attributes as Json),
           references: body.references ?? [],
         };
         savedObjects.set(key, stored);
@@ -440,6 +449,7 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
       if (method === "GET") return savedObjects.has(key) ? send(200, savedObjects.get(key)) : notFound(type, id);
       if (method === "DELETE") return savedObjects.delete(key) ? send(200, {}) : notFound(type, id);
     }
+    // hapi's own answer for a route nobody registered.
     return send(404, { statusCode: 404, error: "Not Found", message: "Not Found" });
   }
 
