@@ -40,13 +40,20 @@ async function main(): Promise<void> {
   try {
     result = await planStack(PROJECT_DIR, args.stack);
   } catch (error) {
+    // A bad stack file, config, dashboard or rule file: its problems, and what (not) happened.
     console.error((error as Error).message);
+    console.error(`\nnothing was planned for stack "${args.stack}"; no artifact was written`);
+    process.exit(1);
+  }
+  const count = result.run.resources.length;
+  if (count === 0) {
+    console.error(`nothing was planned for stack "${args.stack}": the program registered no resource`);
     process.exit(1);
   }
   writeArtifacts(outDir, result);
   console.log(renderTree(result));
   console.log(
-    `\n${result.run.resources.length} resources planned for stack "${args.stack}" in ${result.elapsedMs.toFixed(0)} ms; ` +
+    `\nplanned ${count} resource${count === 1 ? "" : "s"} for stack "${args.stack}" in ${result.elapsedMs.toFixed(0)} ms (offline: nothing was created or changed); ` +
       `artifacts in ${path.relative(process.cwd(), outDir) || "."}/`,
   );
 }

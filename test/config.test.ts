@@ -310,16 +310,16 @@ describe("ConfigError", () => {
     ]);
     expect(error.name).toBe("ConfigError");
     expect(error.stack).toBe("dev");
-    expect(error.message.split("\n")[0]).toBe('Stack config "dev" has 16 problems; nothing was deployed:');
+    expect(error.message.split("\n")[0]).toBe('Stack config "dev" has 16 problems; nothing was created or changed:');
     expect(error.message).toContain("  - atra-observability:prometheus.retentionTme: unknown key (did you mean retentionTime?)");
     // The credentials in the bad URL are not repeated back.
     expect(error.message).not.toContain("hunter2");
   });
 
-  test("one problem: singular, and still says nothing was deployed", () => {
+  test("one problem: singular, and still says nothing was created or changed", () => {
     const error = configError({ prometheus: { retentionTime: "two weeks" } }, [], "prod");
     expect(error.message).toBe(
-      'Stack config "prod" has 1 problem; nothing was deployed:\n' +
+      'Stack config "prod" has 1 problem; nothing was created or changed:\n' +
         "  - atra-observability:prometheus.retentionTime: must be a Prometheus duration such as 15s, 1m, 12h, 15d",
     );
   });

@@ -1,30 +1,33 @@
-/** `npm run plan` as a user runs it: the real CLI in a child process, for a good and a bad stack. */
-import { spawnSync } from "child_process";
+/**
+ * `npm run plan` as a user runs it: the real CLI in a child process, for good and bad stacks. Bad
+ * stack files are written into a copy of the project, never into the repository (other tests list
+ * its stack files).
+ */
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "./support/plan";
+import { copyProject, ProjectCopy, runPlanCli } from "./support/project-copy";
 import { tempDir } from "./support/real-tools";
 
-function plan(args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(PROJECT_DIR, "scripts/run-ts.js"), path.join(PROJECT_DIR, "scripts/plan.ts"), ...args], {
-    cwd: PROJECT_DIR,
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
 describe("npm run plan", () => {
+  let copy: ProjectCopy;
   const out = tempDir("atra-plan-");
-  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+  const plan = (args: string[]) => runPlanCli(copy, args);
+  beforeAll(() => {
+    copy = copyProject();
+  });
+  afterAll(() => {
+    fs.rmSync(out, { recursive: true, force: true });
+    copy?.remove();
+  });
 
-  test("plans the prod stack (with its encrypted secret) offline and writes every artifact", () => {
+  test("plans the prod stack (with its encrypted secret) offline, writes every artifact and says what it did", () => {
     const result = plan(["--stack", "prod", "--out", out]);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/atra:grafana:GrafanaConfiguration\s+grafana-config/);
     expect(result.stdout).toMatch(/docker:index\/volume:Volume\s+prometheus-data.*retained on delete/);
-    expect(result.stdout).toMatch(/resources planned for stack "prod"/);
+    expect(result.stdout).toMatch(/\nplanned \d+ resources for stack "prod" in \d+ ms \(offline: nothing was created or changed\); artifacts in /);
+    expect(result.stdout).not.toMatch(/deployed/i);
     const files = fs.readdirSync(out, { recursive: true }).map(String).sort();
     expect(files).toEqual(
       expect.arrayContaining([
@@ -39,6 +42,7 @@ describe("npm run plan", () => {
       ]),
     );
     const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string; name: string; parent?: string; dependencies: string[]; inputs: unknown }[];
+    expect(result.stdout).toContain(`planned ${resources.length} resources`);
     expect(resources.find((r) => r.name === "grafana" && r.type === "docker:index/container:Container")).toMatchObject({
       parent: expect.stringContaining("GrafanaServer"),
       dependencies: expect.arrayContaining([expect.stringContaining("grafana-data")]),
@@ -64,27 +68,67 @@ describe("npm run plan", () => {
     fs.rmSync(precious, { recursive: true, force: true });
   });
 
-  test("a bad stack config prints every config error and exits non-zero", () => {
-    const stackFile = path.join(PROJECT_DIR, "Pulumi.plan-test-bad.yaml");
-    fs.writeFileSync(
-      stackFile,
+  test("a bad stack config prints every config error, says nothing was planned, and exits non-zero", () => {
+    copy.add(
+      "Pulumi.plan-test-bad.yaml",
       "config:\n  atra-observability:services:\n    - name: Bad Name\n      metrics: nope\n  atra-observability:prometheus:\n    retentionTime: forever\n",
     );
-    try {
-      const result = plan(["--stack", "plan-test-bad", "--out", path.join(out, "bad")]);
-      expect(result.status).toBe(1);
-      expect(result.stderr).toContain("atra-observability:services[0].name");
-      expect(result.stderr).toContain("atra-observability:services[0].metrics");
-      expect(result.stderr).toContain("atra-observability:prometheus.retentionTime");
-      expect(result.stderr).not.toMatch(/\n\s+at /); // a list of problems, not a stack trace
-      expect(fs.existsSync(path.join(out, "bad"))).toBe(false);
-    } finally {
-      fs.rmSync(stackFile, { force: true });
-    }
+    const result = plan(["--stack", "plan-test-bad", "--out", path.join(out, "bad")]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("atra-observability:services[0].name");
+    expect(result.stderr).toContain("atra-observability:services[0].metrics");
+    expect(result.stderr).toContain("atra-observability:prometheus.retentionTime");
+    expect(result.stderr).toContain('Stack config "plan-test-bad" has 3 problems; nothing was created or changed:');
+    expect(result.stderr).toContain('nothing was planned for stack "plan-test-bad"; no artifact was written');
+    expect(result.stderr).not.toMatch(/deployed/i);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a list of problems, not a stack trace
+    expect(result.stdout).toBe("");
+    expect(fs.existsSync(path.join(out, "bad"))).toBe(false);
+  });
+
+  test("the newcomer's mistakes, all at once: a mistyped or unknown namespace, ports 0 and 70000, a secret where none belongs", () => {
+    copy.add(
+      "Pulumi.plan-test-mistakes.yaml",
+      [
+        "config:",
+        "  atra-observabilty:bindAddress: 0.0.0.0",
+        "  grafna:url: http://localhost:3000",
+        "  pulumi:disable-default-providers: ['*']",
+        "  docker:host: unix:///var/run/docker.sock",
+        "  atra-observability:services:",
+        "    - name: api",
+        "      metrics:",
+        "        secure: v1:c2VjcmV0:c2VjcmV0",
+        "      health: http://api:0/health",
+        "    - name: agent",
+        "      health: http://agent:70000/health",
+        "",
+      ].join("\n"),
+    );
+    const result = plan(["--stack", "plan-test-mistakes", "--out", path.join(out, "mistakes")]);
+    expect(result.status).toBe(1);
+    const problems = result.stderr.split("\n").filter((line) => line.startsWith("  - "));
+    expect(problems).toEqual([
+      expect.stringMatching(/^ {2}- atra-observability:services\[0\]\.health: port 0 is out of range: a port must be 1-65535$/),
+      expect.stringMatching(/^ {2}- atra-observability:services\[0\]\.metrics: is stored encrypted but is not a secret setting/),
+      expect.stringMatching(/^ {2}- atra-observability:services\[1\]\.health: port 70000 is out of range: a port must be 1-65535$/),
+      expect.stringMatching(/^ {2}- atra-observabilty:bindAddress: unknown namespace "atra-observabilty" \(did you mean atra-observability:bindAddress\?\)/),
+      expect.stringMatching(/^ {2}- grafna:url: unknown namespace "grafna": this program reads atra-observability:\* keys; besides them only Pulumi's own \(pulumi:\*\) and its providers' \(docker:\*, grafana:\*, random:\*\) are allowed$/),
+    ]);
+    expect(result.stderr).toContain('nothing was planned for stack "plan-test-mistakes"');
+  });
+
+  test("a YAML syntax error in a stack file names the file and the line", () => {
+    copy.add("Pulumi.plan-test-yaml.yaml", "config:\n  atra-observability:bindAddress: 127.0.0.1\n  atra-observability:appNetworks: [atra-network\n");
+    const result = plan(["--stack", "plan-test-yaml"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^Pulumi\.plan-test-yaml\.yaml:4: not valid YAML \(line 4, column 1\): /);
+    expect(result.stderr).toContain('nothing was planned for stack "plan-test-yaml"');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   test("an unknown stack or missing --stack is a usage error", () => {
-    expect(plan(["--stack", "nope"]).stderr).toContain("no stack file");
+    expect(plan(["--stack", "nope"]).stderr).toContain("no stack file Pulumi.nope.yaml");
     expect(plan([]).status).toBe(2);
   });
 });

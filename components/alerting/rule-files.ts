@@ -44,7 +44,7 @@ export interface RuleFileIssue {
 export class RuleFileError extends Error {
   constructor(readonly issues: RuleFileIssue[]) {
     super(
-      `Alert rule files have ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was deployed:\n` +
+      `Alert rule files have ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was created or changed:\n` +
         issues.map((issue) => `  - ${where(issue)}: ${issue.message}`).join("\n"),
     );
     this.name = "RuleFileError";

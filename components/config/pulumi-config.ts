@@ -3,9 +3,21 @@
  * validates them all at once, and hands secrets back as Pulumi secrets. A bad config stops the
  * program here, before any resource is registered.
  */
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigError, RawConfigInput, resolveStackConfig, StackConfig } from "./resolve";
+import { closest, CONFIG_NAMESPACE, ConfigError, ConfigIssue, RawConfigInput, resolveStackConfig, StackConfig } from "./resolve";
 import { STRING_KEYS } from "./schema";
+
+/**
+ * Config namespaces besides this project's that a stack file may hold: Pulumi's own (`pulumi:`, e.g.
+ * `pulumi:disable-default-providers`) and those of the provider packages the program uses (each reads
+ * `<package>:<key>`; the names are the `pulumi.name` of @pulumi/docker, @pulumiverse/grafana,
+ * @pulumi/random). A key in any other namespace is a typo (`atra-observabilty:`) or meant for
+ * something this program does not run, and is reported.
+ */
+export const ALLOWED_OTHER_NAMESPACES = ["pulumi", "docker", "grafana", "random"];
 
 export interface LoadedConfig {
   config: StackConfig;
@@ -25,8 +37,11 @@ export function loadStackConfig(): LoadedConfig {
   }
   const stored = pulumi.runtime.allConfig();
   const secretKeys = Object.keys(stored).filter((key) => isSecret(key));
+  const stack = pulumi.getStack();
   try {
-    const { config, secrets } = resolveStackConfig(rawConfigFromStore(pulumi.getStack(), stored, secretKeys));
+    const raw = rawConfigFromStore(stack, stored, secretKeys);
+    // The engine says only which keys hold a secret; the stack file (the program runs in the project folder) says where.
+    const { config, secrets } = resolveStackConfig({ ...raw, securePaths: stackFileSecurePaths(path.join(process.cwd(), `Pulumi.${stack}.yaml`)) });
     return {
       config,
       grafanaAdminPassword: secrets.grafanaAdminPassword === undefined ? undefined : pulumi.secret(secrets.grafanaAdminPassword),
@@ -51,7 +66,54 @@ export function rawConfigFromStore(stack: string, stored: Record<string, string>
     if (fullKey.startsWith(prefix)) values[fullKey.slice(prefix.length)] = parseStoredValue(fullKey.slice(prefix.length), text);
   }
   const secretKeys = secretFullKeys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
-  return { stack, values, secretKeys };
+  return { stack, values, secretKeys, storeIssues: namespaceIssues(Object.keys(stored)) };
+}
+
+/** Keys in a namespace that is neither this project's, Pulumi's nor a provider's the program uses. */
+export function namespaceIssues(fullKeys: string[]): ConfigIssue[] {
+  const allowed = [CONFIG_NAMESPACE, ...ALLOWED_OTHER_NAMESPACES];
+  return fullKeys
+    .filter((key) => key.includes(":") && !allowed.includes(key.slice(0, key.indexOf(":"))))
+    .map((key) => {
+      const namespace = key.slice(0, key.indexOf(":"));
+      const suggestion = closest(namespace, [CONFIG_NAMESPACE]);
+      return {
+        key,
+        message:
+          `unknown namespace "${namespace}"${suggestion ? ` (did you mean ${suggestion}:${key.slice(namespace.length + 1)}?)` : ""}: ` +
+          `this program reads ${CONFIG_NAMESPACE}:* keys; besides them only Pulumi's own (pulumi:*) and its providers' (${ALLOWED_OTHER_NAMESPACES.slice(1).map((n) => `${n}:*`).join(", ")}) are allowed`,
+      };
+    });
+}
+
+/**
+ * Where the `secure:` values of this project's keys sit in a stack file (`["services", 0, "metrics"]`),
+ * or undefined when the file is absent or unreadable (config from elsewhere): then only keys are known.
+ */
+export function stackFileSecurePaths(file: string): (string | number)[][] | undefined {
+  try {
+    if (!fs.existsSync(file)) return undefined;
+    const document = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    const paths: (string | number)[][] = [];
+    for (const [rawKey, value] of Object.entries(document?.config ?? {})) {
+      const [namespace, key] = rawKey.includes(":") ? [rawKey.slice(0, rawKey.indexOf(":")), rawKey.slice(rawKey.indexOf(":") + 1)] : [CONFIG_NAMESPACE, rawKey];
+      if (namespace === CONFIG_NAMESPACE) paths.push(...securePaths(value, [key]));
+    }
+    return paths;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Paths of the `{ secure: ... }` values inside a stack-file value. */
+export function securePaths(value: unknown, at: (string | number)[]): (string | number)[][] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => securePaths(item, [...at, index]));
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 1 && entries[0][0] === "secure" && typeof entries[0][1] === "string") return [at];
+    return entries.flatMap(([key, item]) => securePaths(item, [...at, key]));
+  }
+  return [];
 }
 
 /**

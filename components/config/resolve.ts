@@ -42,7 +42,7 @@ export class ConfigError extends Error {
     readonly issues: ConfigIssue[],
   ) {
     super(
-      `Stack config "${stack}" has ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was deployed:\n` +
+      `Stack config "${stack}" has ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was created or changed:\n` +
         issues.map((issue) => `  - ${issue.key}: ${issue.message}`).join("\n"),
     );
     this.name = "ConfigError";
@@ -80,7 +80,7 @@ export interface StackConfig {
   cadvisor: { enabled: boolean; privileged: boolean };
   nodeExporter: {
     listenAddress: string;
-    /** Propagation of its bind of the host root: `rslave`, or `rprivate` on hosts whose `/` is a private mount. */
+    /** Propagation of its bind of the host root: `rslave`, or `none` on hosts whose `/` is a private mount. */
     rootPropagation: RootPropagation;
   };
   /** The stack's own bridge network; `bridgeName` is its host interface (for firewall rules). */
@@ -139,15 +139,24 @@ export interface RawConfigInput {
   values: Record<string, unknown>;
   /** Keys (without namespace) that were stored encrypted (`pulumi config set --secret`). */
   secretKeys: string[];
+  /**
+   * Where each encrypted (`secure:`) value sits inside its key, when the stack file is at hand
+   * (`["services", 0, "metrics"]`): a misplaced one is then reported at that path, not at its key.
+   */
+  securePaths?: (string | number)[][];
+  /** Problems found in the config store itself (keys outside any known namespace), reported with the rest. */
+  storeIssues?: ConfigIssue[];
 }
 
 /** Validate and default a stack's config; throws ConfigError listing every problem. */
 export function resolveStackConfig(input: RawConfigInput): { config: StackConfig; secrets: StackSecrets } {
   const parsed = stackConfigSchema.safeParse(input.values, { reportInput: false });
   const issues: ConfigIssue[] = [
-    ...(parsed.success ? [] : parsed.error.issues.flatMap(toConfigIssues)),
+    // A value the offline plan could not decrypt has no shape to check (its key is still checked for being secret).
+    ...(parsed.success ? [] : parsed.error.issues.filter((issue) => valueAt(input.values, issue.path) !== UNDECRYPTED_SECRET).flatMap(toConfigIssues)),
     ...secretHandlingIssues(input),
     ...crossFieldIssues(input),
+    ...(input.storeIssues ?? []),
   ];
   if (!parsed.success || issues.length > 0) throw new ConfigError(input.stack, sortIssues(issues));
 
@@ -248,10 +257,14 @@ function secretHandlingIssues(input: RawConfigInput): ConfigIssue[] {
   }));
   const encryptedPlain = input.secretKeys
     .filter((key) => !SECRET_KEYS.includes(key))
-    .map((key) => ({
-      key: fullKey([key]),
-      message: `is stored encrypted but is not a secret setting: its value would be used in plain text in rendered files; store it without --secret (secret settings: ${SECRET_KEYS.join(", ")})`,
-    }));
+    .flatMap((key) => {
+      // Pulumi marks the whole key secret when any value inside it is: name the value itself when the stack file says where it is.
+      const inside = (input.securePaths ?? []).filter((path) => path[0] === key);
+      return (inside.length > 0 ? inside : [[key]]).map((path) => ({
+        key: fullKey(path),
+        message: `is stored encrypted but is not a secret setting: its value would be used in plain text in rendered files; store it without --secret (secret settings: ${SECRET_KEYS.join(", ")})`,
+      }));
+    });
   return [...plainSecrets, ...encryptedPlain];
 }
 
@@ -481,7 +494,17 @@ function unwrap(schema: unknown): unknown {
   return current;
 }
 
-function closest(word: string, candidates: string[]): string | undefined {
+function valueAt(values: unknown, path: PropertyKey[]): unknown {
+  let node = values;
+  for (const segment of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node;
+}
+
+/** The candidate nearest to `word` within a few edits, for "did you mean". */
+export function closest(word: string, candidates: string[]): string | undefined {
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());

@@ -8,8 +8,11 @@ import { ENVIRONMENTS } from "./defaults";
 import { isEsByteSize, isEsDuration, validateDataStreamName } from "../logs/elastic-bodies";
 import { bridgeNameProblem } from "../docker/names";
 
-/** node-exporter's root bind propagation: `rslave` (follows host mounts) or `rprivate` (for hosts whose `/` is private). */
-export const ROOT_PROPAGATIONS = ["rslave", "rprivate"] as const;
+/**
+ * node-exporter's root bind propagation: `rslave` (follows host mounts), or `none` (no mode asked for,
+ * for hosts whose `/` is private: the only setting Docker accepts there, see metrics-stack.ts).
+ */
+export const ROOT_PROPAGATIONS = ["rslave", "none"] as const;
 
 /** Prometheus duration syntax (`30s`, `1h30m`, `15d`, `2w`); the empty string is not a duration. */
 const PROMETHEUS_DURATION = /^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
@@ -39,7 +42,15 @@ const memoryMb = z.int({ error: "must be a whole number of MB" }).min(32, { erro
 const SECRET_LOOKING_PARAM = /token|secret|passw|api[-_]?key|^key$|auth|signature/i;
 
 /** An http(s) URL with a host, no credentials and no fragment: Prometheus and the prober need exactly that. */
+/** The explicit port of a URL as written (`http://host:70000/x` gives 70000); the WHATWG parser throws on one above 65535. */
+const EXPLICIT_PORT = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?=[/?#]|$)/;
+
 const httpUrl = z.string().superRefine((value, ctx) => {
+  const port = EXPLICIT_PORT.exec(value)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    ctx.addIssue({ code: "custom", message: `port ${Number(port)} is out of range: a port must be 1-65535` });
+    return;
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -293,7 +304,7 @@ export const stackConfigSchema = z
         /**
          * Propagation of node-exporter's read-only bind of the host root. `rslave` (default) lets it see
          * filesystems mounted on the host after it started, but Docker refuses it where `/` is a private
-         * mount; `rprivate` starts there and sees only what was mounted when the container started.
+         * mount; `none` starts there and sees only what was mounted when the container started.
          */
         rootPropagation: z.enum(ROOT_PROPAGATIONS, { error: `must be one of ${ROOT_PROPAGATIONS.join(", ")}` }).optional(),
       })

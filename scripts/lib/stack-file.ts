@@ -18,13 +18,37 @@ export interface StackFileConfig {
   secretKeys: string[];
 }
 
+/** A stack file that cannot be read as one; the message names the file (and the line, for YAML errors). */
+export class StackFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackFileError";
+  }
+}
+
 export function readStackFile(projectDir: string, stack: string, project: string): StackFileConfig {
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) throw new Error(`no stack file ${path.relative(process.cwd(), file) || file} (stack "${stack}")`);
-  const document = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+  const shown = path.relative(process.cwd(), file) || file;
+  if (!fs.existsSync(file)) throw new StackFileError(`no stack file ${shown} (stack "${stack}")`);
+  let document: { config?: unknown } | null;
+  try {
+    document = yaml.load(fs.readFileSync(file, "utf8"), { filename: shown }) as { config?: unknown } | null;
+  } catch (error) {
+    const yamlError = error as yaml.YAMLException;
+    const mark = yamlError.mark;
+    const at = mark ? `:${mark.line + 1}: not valid YAML (line ${mark.line + 1}, column ${mark.column + 1})` : ": not valid YAML";
+    const snippet = mark?.snippet ? `\n${mark.snippet}` : "";
+    throw new StackFileError(`${shown}${at}: ${yamlError.reason ?? yamlError.message}${snippet}`);
+  }
+  if (document !== null && document !== undefined && (typeof document !== "object" || Array.isArray(document))) {
+    throw new StackFileError(`${shown}: a stack file is a mapping with a \`config:\` section`);
+  }
+  if (document?.config !== undefined && document.config !== null && (typeof document.config !== "object" || Array.isArray(document.config))) {
+    throw new StackFileError(`${shown}: \`config:\` must be a mapping of keys (${project}:<key>) to values`);
+  }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
-  for (const [rawKey, rawValue] of Object.entries(document?.config ?? {})) {
+  for (const [rawKey, rawValue] of Object.entries((document?.config ?? {}) as Record<string, unknown>)) {
     const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
     let secret = false;
     const value = replaceSecure(rawValue, () => (secret = true));

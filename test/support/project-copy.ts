@@ -1,8 +1,10 @@
 /**
  * A throw-away copy of the program in a temp folder, as a user's checkout would be after adding a
- * dashboard or a rule file: the real index.ts, stack files and components (linked), with `dashboards/`
- * and `alerts/` copied so files can be dropped in. Planned with the real offline plan.
+ * dashboard, a rule file or a stack file: the real index.ts, stack files and components (linked), with
+ * `dashboards/`, `alerts/` and `scripts/` copied so files can be dropped in and `npm run plan` runs
+ * there. Planned with the real offline plan.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,7 +28,8 @@ export function copyProject(): ProjectCopy {
     if (/^(index\.ts|Pulumi\..*yaml|package\.json|tsconfig\.json)$/.test(name)) fs.copyFileSync(path.join(PROJECT_DIR, name), path.join(dir, name));
   }
   for (const name of ["components", "node_modules", "docs"]) fs.symlinkSync(path.join(PROJECT_DIR, name), path.join(dir, name));
-  for (const name of ["dashboards", "alerts"]) fs.cpSync(path.join(PROJECT_DIR, name), path.join(dir, name), { recursive: true });
+  // Copied, not linked: a script or a dashboard resolves the project folder from its own path.
+  for (const name of ["dashboards", "alerts", "scripts"]) fs.cpSync(path.join(PROJECT_DIR, name), path.join(dir, name), { recursive: true });
   return {
     dir,
     add(relativePath, content) {
@@ -50,6 +53,16 @@ export async function planCopy(copy: ProjectCopy, stack: string): Promise<PlanRe
     result = await planStack(copy.dir, stack);
   });
   return result as PlanResult;
+}
+
+/** `npm run plan -- <args>` in the copy, as a user runs it: the real CLI in a child process. */
+export function runPlanCli(copy: ProjectCopy, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [path.join(copy.dir, "scripts/run-ts.js"), path.join(copy.dir, "scripts/plan.ts"), ...args], {
+    cwd: copy.dir,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** The Node Exporter Full export, or a failure that says where it was looked for. */
