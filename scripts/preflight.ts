@@ -13,7 +13,7 @@ import { planStack } from "./lib/plan";
 import { readProjectName, readStackFile } from "./lib/stack-file";
 import { rawConfigFromStore } from "../components/config/pulumi-config";
 import { resolveStackConfig } from "../components/config/resolve";
-import { formatReport } from "./lib/preflight/checks";
+import { formatReport, PREFLIGHT_LABEL } from "./lib/preflight/checks";
 import { DockerCli } from "./lib/preflight/docker-cli";
 import { runPreflight } from "./lib/preflight/run";
 
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       process.exit(signal === "SIGINT" ? 130 : 143);
     });
   }
+  console.error(`preflight: asking ${docker.host}; what it creates is labelled ${PREFLIGHT_LABEL}=${docker.runId} and removed at the end`);
   const report = await runPreflight({ config, resources, probeImage: args.probeImage, docker });
   console.log(formatReport(report.header, report.results));
   console.log(`(${(report.elapsedMs / 1000).toFixed(1)} s)`);

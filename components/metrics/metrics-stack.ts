@@ -81,8 +81,19 @@ export class MetricsStack extends pulumi.ComponentResource {
           networkMode: "host",
           pidMode: "host",
           // `rslave` follows mounts made on the host later; Docker refuses it where `/` is a private mount
-          // (moby/moby daemon/oci_linux.go, ensureSharedOrSlave), so such hosts set `nodeExporter.rootPropagation: rprivate`.
-          mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: config.nodeExporter.rootPropagation } }],
+          // (moby/moby daemon/oci_linux.go, ensureSharedOrSlave). Such hosts set `nodeExporter.rootPropagation: none`:
+          // no mode is sent, the one setting Docker accepts there, since for a source holding its data root it
+          // refuses every explicit mode but rslave and rshared (moby/moby daemon/volumes_linux.go, validateBindDaemonRoot).
+          // Filesystems mounted on the host after node-exporter started are then not seen until it is re-created.
+          mounts: [
+            {
+              type: "bind",
+              source: "/",
+              target: "/host",
+              readOnly: true,
+              ...(config.nodeExporter.rootPropagation === "rslave" ? { bindOptions: { propagation: "rslave" } } : {}),
+            },
+          ],
           command: [
             "--path.rootfs=/host",
             `--web.listen-address=${config.nodeExporter.listenAddress}`,

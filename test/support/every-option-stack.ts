@@ -81,7 +81,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     chat: "https://hooks.slack.com/services/T000/B000/every-option",
     phone: "123456:every-option-telegram-token",
   },
-  nodeExporter: { listenAddress: "172.17.0.1:9100", rootPropagation: "rprivate" },
+  nodeExporter: { listenAddress: "172.17.0.1:9100", rootPropagation: "none" },
   network: { bridgeName: "atra-everyopt" },
   ...SECRET_VALUES,
 };

@@ -112,7 +112,7 @@ export function hostNeeds(config: StackConfig, resources: PlannedResource[], pro
     nodeExporter: {
       containerName: names.nodeExporter,
       hostArgs: hostArgs(nodeExporter, NODE_EXPORTER_HOST_KEYS),
-      rootPropagation: mounts.find((mount) => mount.source === "/")?.bindOptions?.propagation ?? "rprivate",
+      rootPropagation: mounts.find((mount) => mount.source === "/")?.bindOptions?.propagation ?? "no",
       listen: { address, port: Number(port) },
       scrapeTarget: dockerScrapeAddresses(config).nodeExporter,
     },

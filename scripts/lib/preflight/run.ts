@@ -67,14 +67,18 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     if (engine.usable && !image) {
       const ownContainers = await stackContainers(docker, config.stack);
       // Independent probes run side by side; results are reported in a fixed order.
-      const groups = await Promise.all([
+      // allSettled: one probe's error must not start the cleanup while the others still create containers.
+      const groups = await Promise.allSettled([
         checkRootPropagation(docker, needs),
         checkNodeExporterPath(docker, needs, ownContainers),
         checkAppNetworks(docker, needs),
         checkPorts(docker, needs, ownContainers),
         checkMaxMapCount(docker, needs),
       ]);
-      for (const group of groups) for (const result of group) add(result);
+      for (const group of groups) {
+        if (group.status === "fulfilled") group.value.forEach(add);
+        else add({ id: "preflight", status: "fail", summary: `a probe failed: ${(group.reason as Error).message}` });
+      }
     }
   } catch (error) {
     add({ id: "preflight", status: "fail", summary: `the preflight itself failed: ${(error as Error).message}` });
@@ -165,7 +169,13 @@ async function stackContainers(docker: DockerCli, stack: string): Promise<OwnCon
 
 /** Create, start and wait for a probe container running `script` in /bin/sh; exit code and output, or the start error. */
 async function runProbe(docker: DockerCli, image: string, args: string[], script: string, timeoutMs = 30_000): Promise<{ code: number; output: string; startError?: string }> {
-  const id = await docker.createContainer([...args, "--entrypoint", "/bin/sh", image, "-c", script]);
+  let id: string;
+  try {
+    id = await docker.createContainer([...args, "--entrypoint", "/bin/sh", image, "-c", script]);
+  } catch (error) {
+    // The Engine validates mounts and namespaces at create (e.g. an explicit propagation it refuses).
+    return { code: 1, output: "", startError: (error as Error).message };
+  }
   try {
     const started = await docker.run(["start", "--attach", id], timeoutMs);
     // `start --attach` prints the container's output; a refused start is an "Error response from daemon".
@@ -190,7 +200,7 @@ async function checkRootPropagation(docker: DockerCli, needs: HostNeeds): Promis
         summary: `node-exporter's bind of / with ${rootPropagation} propagation is refused: ${firstLine(result.startError)}`,
         remedy: [
           "make the host's / a shared mount, as systemd does at boot: mount --make-rshared /  (and in the boot scripts to keep it)",
-          `or, where the host cannot change: pulumi config set --path ${PROPAGATION_KEY} rprivate  (node-exporter then does not see filesystems mounted on the host after it started, until it is re-created)`,
+          `or, where the host cannot change: pulumi config set --path ${PROPAGATION_KEY} none  (node-exporter then does not see filesystems mounted on the host after it started, until it is re-created)`,
         ],
       },
     ];

@@ -1,0 +1,229 @@
+/**
+ * The preflight against a real Docker Engine (started by .ci/run): each host problem is created for
+ * real (a private `/`, a missing application network, a taken port, a listen address that is not the
+ * host's, a firewall drop on the stack's bridge, a second `up` holding its own ports), seen to fail
+ * with its fix, and seen to pass once fixed. Images are built locally; every test removes by id what
+ * it made, and every run is checked to leave nothing of its own behind.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import { randomBytes } from "crypto";
+import { planIsolated, stackConfig } from "./support/plan";
+import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, docker, labelled, removeById } from "./support/docker";
+import { freePort } from "./support/real-tools";
+import { rawConfigFromStore } from "../components/config/pulumi-config";
+import { resolveStackConfig } from "../components/config/resolve";
+import { DEFAULT_IMAGES } from "../components/config/defaults";
+import { BRIDGE_NAME_OPTION, COMPONENT_LABEL, STACK_LABEL } from "../components/docker/names";
+import { CheckResult, formatReport, PREFLIGHT_LABEL } from "../scripts/lib/preflight/checks";
+import { DockerCli } from "../scripts/lib/preflight/docker-cli";
+import { PreflightReport, runPreflight } from "../scripts/lib/preflight/run";
+
+/** Whether the Docker host's `/` is a private mount (no shared:/master: tag in mountinfo), as on these machines. */
+function hostRootIsPrivate(): boolean {
+  const root = fs
+    .readFileSync("/proc/1/mountinfo", "utf8")
+    .split("\n")
+    .find((line) => line.split(" ")[4] === "/");
+  return !/ (shared|master):\d+/.test(root ?? "");
+}
+
+describeWithDocker("preflight against the real Docker Engine", () => {
+  const stack = `pf${randomBytes(3).toString("hex")}`;
+  const made = { containers: [] as string[], networks: [] as string[], images: [] as string[] };
+  let image: string;
+  let gateway: string;
+  let ports: { prometheus: number; grafana: number; elasticsearch: number; kibana: number };
+  let listenPort: number;
+  const appNetwork = `atra-test-app-${randomBytes(3).toString("hex")}`;
+
+  beforeAll(async () => {
+    const built = buildBusyboxImage();
+    image = built.ref;
+    made.images.push(built.id);
+    gateway = defaultBridgeGateway(image);
+    ports = { prometheus: await freePort(), grafana: await freePort(), elasticsearch: await freePort(), kibana: await freePort() };
+    listenPort = await freePort();
+  });
+
+  afterAll(() => {
+    removeById("container", made.containers);
+    removeById("network", made.networks);
+    removeById("image", made.images);
+  });
+
+  /** The stack's config as a user writes it, with every image pointed at the local busybox image. */
+  const values = (overrides: Record<string, unknown>) => ({
+    services: [{ name: "api", metrics: "http://api:8000/metrics" }],
+    images: Object.fromEntries(Object.keys(DEFAULT_IMAGES).map((key) => [key, image])),
+    ports,
+    nodeExporter: { listenAddress: `${gateway}:${listenPort}` },
+    logs: { enabled: false },
+    ...overrides,
+  });
+
+  /** Plan the program with these values, run the preflight, and check it left nothing of its own. */
+  async function preflight(overrides: Record<string, unknown>): Promise<PreflightReport & { byId: (id: string) => CheckResult }> {
+    const stored = stackConfig(values(overrides)) as { config: Record<string, string>; secretKeys: string[] };
+    const config = resolveStackConfig(rawConfigFromStore(stack, stored.config, stored.secretKeys)).config;
+    const plan = await planIsolated(stack, { config: stored });
+    const cli = new DockerCli(config.dockerHost);
+    const report = await runPreflight({ config, resources: plan.run.resources, docker: cli });
+    if (process.env.PREFLIGHT_DEBUG) console.log(`${formatReport(report.header, report.results)}\n(${report.elapsedMs} ms)`);
+    expect(report.leftovers).toEqual([]);
+    expect(labelled(`${PREFLIGHT_LABEL}=${cli.runId}`)).toEqual({ containers: [], networks: [] });
+    const byId = (id: string) => {
+      const found = report.results.find((result) => result.id === id);
+      if (!found) throw new Error(`no check ${id} in:\n${formatReport(report.header, report.results)}`);
+      return found;
+    };
+    return { ...report, byId };
+  }
+
+  describe("a host with every problem, then fixed", () => {
+    let broken: Awaited<ReturnType<typeof preflight>>;
+    let fixed: Awaited<ReturnType<typeof preflight>>;
+    let listener: net.Server;
+
+    beforeAll(async () => {
+      // A process on the host holds Grafana's port.
+      listener = net.createServer((socket) => socket.end());
+      await new Promise<void>((resolve) => listener.listen(ports.grafana, "127.0.0.1", resolve));
+      broken = await preflight({
+        appNetworks: [appNetwork],
+        // TEST-NET-1 (RFC 5737): an address no host has.
+        nodeExporter: { listenAddress: `192.0.2.1:${listenPort}` },
+        logs: { enabled: true },
+      });
+      // The fixes: the config escape for a private root, the network created, the port freed, the gateway address.
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      made.networks.push(docker(["network", "create", appNetwork]));
+      fixed = await preflight({ appNetworks: [appNetwork], nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } });
+    });
+
+    afterAll(async () => {
+      if (listener.listening) await new Promise<void>((resolve) => listener.close(() => resolve()));
+    });
+
+    test("the Engine and its API version are reported", () => {
+      expect(broken.byId("api-version")).toMatchObject({ status: "pass", summary: expect.stringMatching(/^Engine API 1\.\d+ >= 1\.41/) });
+      expect(broken.header).toMatch(/Docker Engine \S+, API 1\.\d+/);
+    });
+
+    test("a private / refuses node-exporter's rslave bind; nodeExporter.rootPropagation=none passes", () => {
+      const propagation = broken.byId("root-propagation");
+      if (hostRootIsPrivate()) {
+        expect(propagation.status).toBe("fail");
+        expect(propagation.summary).toContain("not a shared or slave mount");
+        expect(propagation.remedy?.join("\n")).toContain("mount --make-rshared /");
+        expect(propagation.remedy?.join("\n")).toContain("pulumi config set --path nodeExporter.rootPropagation none");
+      } else {
+        expect(propagation.status).toBe("pass");
+      }
+      expect(fixed.byId("root-propagation")).toMatchObject({ status: "pass", summary: expect.stringContaining("with no propagation") });
+    });
+
+    test("a listen address that is not the host's fails with the gateway as fix; the gateway passes and is reachable from the stack's bridge", () => {
+      expect(broken.byId("listen-address")).toMatchObject({
+        status: "fail",
+        summary: expect.stringContaining(`192.0.2.1:${listenPort} is not an address of the Docker host`),
+        remedy: [`pulumi config set --path nodeExporter.listenAddress ${gateway}:${listenPort}`],
+      });
+      expect(broken.byId("node-exporter-reachable").status).toBe("skip");
+      expect(fixed.byId("listen-address")).toMatchObject({ status: "pass", summary: expect.stringContaining("the default bridge gateway") });
+      expect(fixed.byId("node-exporter-reachable")).toMatchObject({
+        status: "pass",
+        summary: expect.stringContaining(`bridge interface atra-${stack}`),
+      });
+    });
+
+    test("a missing application network fails with the command that creates it; once created it passes", () => {
+      expect(broken.byId(`app-network:${appNetwork}`)).toMatchObject({ status: "fail", remedy: [expect.stringContaining(`docker network create ${appNetwork}`)] });
+      expect(fixed.byId(`app-network:${appNetwork}`).status).toBe("pass");
+    });
+
+    test("a port taken by a host process fails with the config key that moves it; freed, it passes", () => {
+      expect(broken.byId("port:grafana")).toMatchObject({
+        status: "fail",
+        summary: `127.0.0.1:${ports.grafana} (grafana) is taken on the Docker host by a process outside Docker`,
+        remedy: [`find it: ss -ltnp 'sport = :${ports.grafana}'`, "or publish grafana elsewhere: pulumi config set --path ports.grafana <free port>"],
+      });
+      for (const component of ["prometheus", "elasticsearch", "kibana"]) expect(broken.byId(`port:${component}`).status).toBe("pass");
+      expect(fixed.byId("port:grafana").status).toBe("pass");
+      // The logs stage is off in the fixed stack: its ports are not asked for.
+      expect(fixed.results.some((result) => result.id === "port:elasticsearch")).toBe(false);
+    });
+
+    test("vm.max_map_count is read from the host when the logs stage is on", () => {
+      const hostValue = Number(fs.readFileSync("/proc/sys/vm/max_map_count", "utf8"));
+      expect(broken.byId("max-map-count")).toMatchObject(
+        hostValue >= 262144
+          ? { status: "pass" }
+          : { status: "fail", summary: `vm.max_map_count is ${hostValue} on the host; Elasticsearch needs at least 262144`, remedy: [expect.stringContaining("sysctl -w vm.max_map_count=262144"), "or switch the logs stage off: pulumi config set --path logs.enabled false"] },
+      );
+      expect(fixed.byId("max-map-count").status).toBe("skip");
+    });
+
+    test("the report is not ok while anything fails, and ok once fixed", () => {
+      expect(broken.ok).toBe(false);
+      expect(fixed.ok).toBe(true);
+      expect(fixed.results.filter((result) => result.status === "fail")).toEqual([]);
+      expect(formatReport(fixed.header, fixed.results)).toMatch(/checks passed, \d+ not needed: nothing here would stop `pulumi up`\.$/);
+    });
+  });
+
+  test("a firewall dropping the stack's bridge on the listen port fails reachability with the rule that fixes it", async () => {
+    const bridge = `atra-${stack}`;
+    const rule = ["INPUT", "-i", bridge, "-p", "tcp", "--dport", String(listenPort), "-j", "DROP"];
+    // docker.io depends on iptables, and the Engine programs its own rules with it.
+    execFileSync("iptables", ["-I", ...rule]);
+    try {
+      const report = await preflight({ nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } });
+      expect(report.byId("listen-address").status).toBe("pass");
+      const reach = report.byId("node-exporter-reachable");
+      expect(reach.status).toBe("fail");
+      expect(reach.summary).toContain("Prometheus's node-exporter target would stay down");
+      expect(reach.remedy?.join("\n")).toContain(`ufw allow in on ${bridge} to ${gateway} port ${listenPort} proto tcp`);
+      expect(reach.remedy?.join("\n")).toContain(`nft insert rule inet filter input iifname "${bridge}" tcp dport ${listenPort} accept`);
+    } finally {
+      execFileSync("iptables", ["-D", ...rule]);
+    }
+  });
+
+  test("a second `up`: ports and the listen address held by the stack's own containers pass; a foreign container's port fails", async () => {
+    const ownLabels = (component: string) => ["--label", `${STACK_LABEL}=${stack}`, "--label", `${COMPONENT_LABEL}=${component}`];
+    // Stand-ins for the running stack: node-exporter in the host's network on its address, Prometheus publishing its port.
+    const exporter = docker(["run", "--detach", ...ownLabels("node-exporter"), "--network", "host", image, "httpd", "-f", "-p", `${gateway}:${listenPort}`]);
+    made.containers.push(exporter);
+    const prometheus = docker(["run", "--detach", ...ownLabels("prometheus"), "--publish", `127.0.0.1:${ports.prometheus}:9090`, image, "sleep", "600"]);
+    made.containers.push(prometheus);
+    const foreign = docker(["run", "--detach", "--publish", `127.0.0.1:${ports.grafana}:3000`, image, "sleep", "600"]);
+    made.containers.push(foreign);
+    const foreignName = docker(["inspect", "--format", "{{.Name}}", foreign]).replace(/^\//, "");
+    try {
+      const report = await preflight({ nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } });
+      expect(report.byId("listen-address").summary).toContain("held by this stack's running");
+      expect(report.byId("node-exporter-reachable")).toMatchObject({ status: "pass", summary: expect.stringContaining("(the node-exporter)") });
+      expect(report.byId("port:prometheus")).toMatchObject({ status: "pass", summary: expect.stringContaining("held by this stack's") });
+      expect(report.byId("port:grafana")).toMatchObject({ status: "fail", summary: expect.stringContaining(`by container ${foreignName}`) });
+    } finally {
+      removeById("container", [exporter, prometheus, foreign]);
+    }
+  });
+
+  test("the probe network has exactly the stack network's options, so the provider reads back what it sent", async () => {
+    // The same `docker network create` the preflight uses for its probe network, kept long enough to inspect.
+    const name = `atra-obs-${stack}-net-inspect`;
+    const id = docker(["network", "create", "--driver", "bridge", "--opt", `${BRIDGE_NAME_OPTION}=atra-${stack}`, name]);
+    made.networks.push(id);
+    try {
+      expect(JSON.parse(docker(["network", "inspect", "--format", "{{json .Options}}", id]))).toEqual({ [BRIDGE_NAME_OPTION]: `atra-${stack}` });
+      // A second network with the same interface is refused: the preflight reports it as a bridge-name conflict.
+      const report = await preflight({ nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } });
+      expect(report.byId("bridge-name")).toMatchObject({ status: "fail", remedy: [expect.stringContaining("network.bridgeName")] });
+    } finally {
+      removeById("network", [id]);
+    }
+  });
+});
