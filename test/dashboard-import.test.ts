@@ -226,6 +226,10 @@ describe("datasource uids that are in no stack", () => {
     ]);
   });
 
+  test("a uid of a datasource type the stack has switched off leaves the dashboard out, as its inputs would", () => {
+    expect(importText(dashboardText([], { type: "elasticsearch", uid: "atra-elasticsearch-ds" }), DATASOURCES, ["elasticsearch"])).toEqual([]);
+  });
+
   test("our own uids, built-in pseudo datasources and server-side expressions are not unknown", () => {
     for (const ref of [{ type: "prometheus", uid: PROMETHEUS_UID }, { type: "datasource", uid: "-- Mixed --" }, { type: "__expr__", uid: "__expr__" }, { type: "datasource", uid: "grafana" }]) {
       expect(importText(dashboardText([], ref))).toHaveLength(1);

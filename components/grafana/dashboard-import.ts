@@ -111,8 +111,19 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
   const pinned = pinDatasourceVariables(file.fileName, parsed, datasources, switchedOff);
   if (pinned === undefined || typeof pinned === "string") return pinned;
 
-  const context: ResolveContext = { replacements, datasources, variables: new Set(variables.map((v) => v.name)), unresolved: new Set(), unknownUids: new Map(), undefinedVariables: new Map() };
+  const context: ResolveContext = {
+    replacements,
+    datasources,
+    switchedOff,
+    needsSwitchedOff: false,
+    variables: new Set(variables.map((v) => v.name)),
+    unresolved: new Set(),
+    unknownUids: new Map(),
+    undefinedVariables: new Map(),
+  };
   const model = resolveNode(pinned, context, "the dashboard") as Record<string, unknown>;
+  // A reference by uid to a datasource type this stack has switched off (the logs stage): left out, like its inputs.
+  if (context.needsSwitchedOff) return undefined;
   const problems: string[] = [];
   if (context.unresolved.size > 0) {
     problems.push(`placeholders with no matching __inputs entry: ${[...context.unresolved].map((name) => "${" + name + "}").join(", ")}`);
@@ -214,6 +225,9 @@ function nameMatchesGrafanaRegex(name: string, regex: string): boolean {
 interface ResolveContext {
   replacements: Map<string, string>;
   datasources: DatasourceMap;
+  switchedOff: string[];
+  /** Set when a reference by uid names a switched-off datasource type. */
+  needsSwitchedOff: boolean;
   /** Names of the dashboard's template variables. */
   variables: Set<string>;
   unresolved: Set<string>;
@@ -291,7 +305,8 @@ function resolveDatasourceRef(ref: unknown, context: ResolveContext, where: stri
     }
     if (uid.startsWith("$") || uid.startsWith("[[")) checkVariableRef(uid, context, where);
     else if (!BUILT_IN_UIDS.has(uid) && !Object.values(datasources).some((ds) => ds.uid === uid)) {
-      context.unknownUids.set(uid, [...(context.unknownUids.get(uid) ?? []), where]);
+      if (typeof ref.type === "string" && context.switchedOff.includes(ref.type)) context.needsSwitchedOff = true;
+      else context.unknownUids.set(uid, [...(context.unknownUids.get(uid) ?? []), where]);
     }
   }
   return ref;
