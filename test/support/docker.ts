@@ -54,9 +54,10 @@ const APPLETS = ["sh", "cat", "nc", "httpd", "printf", "sleep", "true", "wget", 
 /**
  * A busybox image like the Prometheus images (quay.io/prometheus/busybox, running as nobody), made
  * with `docker import` of a root filesystem holding Debian's static busybox. Returns its reference
- * (`atra-test-busybox:<random>`, a tag the stack's image schema accepts) and id.
+ * (`atra-test-busybox:<random>`, a tag the stack's image schema accepts) and id. `scripts` replaces
+ * applets by shell scripts.
  */
-export function buildBusyboxImage(): { ref: string; id: string } {
+export function buildBusyboxImage(scripts: Record<string, string> = {}): { ref: string; id: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "atra-busybox-"));
   try {
     fs.mkdirSync(path.join(root, "bin"));
@@ -64,7 +65,9 @@ export function buildBusyboxImage(): { ref: string; id: string } {
     fs.mkdirSync(path.join(root, "etc"));
     fs.copyFileSync(BUSYBOX, path.join(root, "bin/busybox"));
     fs.chmodSync(path.join(root, "bin/busybox"), 0o755);
-    for (const applet of APPLETS) fs.symlinkSync("busybox", path.join(root, "bin", applet));
+    for (const applet of APPLETS) if (!scripts[applet]) fs.symlinkSync("busybox", path.join(root, "bin", applet));
+    // Stand-ins for applets (e.g. an `nc` that hangs, to interrupt a run mid-probe).
+    for (const [name, script] of Object.entries(scripts)) fs.writeFileSync(path.join(root, "bin", name), script, { mode: 0o755 });
     fs.writeFileSync(path.join(root, "etc/passwd"), "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
     const tarball = execFileSync("tar", ["-C", root, "--owner=0", "--group=0", "-c", "."], { maxBuffer: 64 * 1024 * 1024 });
     const ref = `atra-test-busybox:t${randomBytes(4).toString("hex")}`;

@@ -1,0 +1,142 @@
+/**
+ * `npm run preflight` and `npm run deploy` as a user runs them: the exit status and messages on a bad
+ * stack file and on an unreachable Docker host, deploy stopping before `pulumi up` when the preflight
+ * fails (and going on with --skip-preflight), and an interrupted preflight removing what it made.
+ */
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { DEFAULT_IMAGES } from "../components/config/defaults";
+import { PREFLIGHT_LABEL } from "../scripts/lib/preflight/checks";
+import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, labelled, removeById } from "./support/docker";
+import { PROJECT_DIR } from "./support/plan";
+import { freePort, tempDir, waitFor } from "./support/real-tools";
+
+const RUN_TS = path.join(PROJECT_DIR, "scripts/run-ts.js");
+const PREFLIGHT = path.join(PROJECT_DIR, "scripts/preflight.ts");
+const NOWHERE = "unix:///nonexistent/atra-preflight-test.sock";
+
+function writeStackFile(dir: string, stack: string, body: string): void {
+  fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), body);
+}
+
+function preflightSync(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [RUN_TS, PREFLIGHT, ...args], { cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test("a bad stack file: exit 1 with every problem at its key, and nothing asked of the Docker host", () => {
+  const dir = tempDir("atra-preflight-config-");
+  try {
+    writeStackFile(dir, "bad", "config:\n  atra-observability:network:\n    bridgeName: this-name-is-too-long\n  atra-observability:nodeExporter:\n    rootPropagation: rprivate\n");
+    const run = preflightSync(["--stack", "bad", "--config-dir", dir], { DOCKER_HOST: NOWHERE });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("atra-observability:network.bridgeName: is 21 characters; a Linux interface name has at most 15");
+    expect(run.stderr).toContain("atra-observability:nodeExporter.rootPropagation: must be one of rslave, none");
+    expect(run.stderr).toContain("nothing was checked on the Docker host");
+    expect(run.stdout).toBe("");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("usage errors exit 2", () => {
+  expect(preflightSync([]).status).toBe(2);
+  expect(preflightSync(["--stack", "dev", "--bogus"]).stderr).toContain("unknown argument --bogus");
+});
+
+test("an unreachable Docker host: exit 1, the fix, and no other check", () => {
+  const run = preflightSync(["--stack", "dev"], { DOCKER_HOST: NOWHERE });
+  expect(run.status).toBe(1);
+  expect(run.stdout).toContain(`FAIL  cannot reach the Docker Engine at ${NOWHERE}`);
+  expect(run.stdout).toContain("pulumi config set dockerHost ssh://user@host (or export DOCKER_HOST)");
+  expect(run.stdout).toMatch(/1 problem would stop `pulumi up`/);
+});
+
+describe("npm run deploy runs the preflight first", () => {
+  let bin: string;
+  let calls: string;
+  beforeAll(() => {
+    bin = tempDir("atra-deploy-bin-");
+    calls = path.join(bin, "calls.log");
+    // A stand-in Pulumi CLI that records how it was called.
+    fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$*" >> "${calls}"\n`, { mode: 0o755 });
+  });
+  afterAll(() => fs.rmSync(bin, { recursive: true, force: true }));
+
+  const deploy = (args: string[]) =>
+    spawnSync("bash", [path.join(PROJECT_DIR, "scripts/deploy.sh"), ...args], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_HOST: NOWHERE },
+      timeout: 60_000,
+    });
+  const recorded = () => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8") : "");
+
+  test("a failing preflight stops it before pulumi is called", () => {
+    fs.rmSync(calls, { force: true });
+    const run = deploy(["dev"]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("cannot reach the Docker Engine");
+    expect(run.stderr).toContain("nothing was deployed. Fix them, or deploy anyway with --skip-preflight");
+    expect(recorded()).toBe("");
+  });
+
+  test("--skip-preflight deploys without asking the host", () => {
+    fs.rmSync(calls, { force: true });
+    const run = deploy(["dev", "--skip-preflight"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).not.toContain("preflight");
+    expect(recorded().split("\n").filter(Boolean)).toEqual(["stack select --create --non-interactive dev", "up --yes --non-interactive --stack dev", "stack output --stack dev"]);
+  });
+
+  test("unknown options are refused", () => {
+    expect(deploy(["--yes"]).status).toBe(2);
+  });
+});
+
+describeWithDocker("an interrupted preflight", () => {
+  let image: { ref: string; id: string };
+  let dir: string;
+  let child: ChildProcess | undefined;
+  beforeAll(() => {
+    // `nc` hangs: the run is caught in its reachability probe, with its probe network and containers up.
+    image = buildBusyboxImage({ nc: "#!/bin/sh\nexec sleep 60\n" });
+    dir = tempDir("atra-preflight-signal-");
+  });
+  afterAll(() => {
+    if (child?.exitCode === null && child.pid) process.kill(child.pid, "SIGKILL");
+    removeById("image", [image?.id]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("SIGTERM removes every container and network it made, and exits 143", async () => {
+    const gateway = defaultBridgeGateway(image.ref);
+    const images = Object.keys(DEFAULT_IMAGES)
+      .map((key) => `    ${key}: ${image.ref}\n`)
+      .join("");
+    const ports = `    prometheus: ${await freePort()}\n    grafana: ${await freePort()}\n`;
+    writeStackFile(
+      dir,
+      "sigterm",
+      `config:\n  atra-observability:logs:\n    enabled: false\n  atra-observability:images:\n${images}  atra-observability:ports:\n${ports}` +
+        `  atra-observability:nodeExporter:\n    listenAddress: ${gateway}:${await freePort()}\n    rootPropagation: none\n`,
+    );
+    const started = spawn(process.execPath, [RUN_TS, PREFLIGHT, "--stack", "sigterm", "--config-dir", dir], { cwd: PROJECT_DIR, stdio: ["ignore", "pipe", "pipe"] });
+    child = started;
+    let stderr = "";
+    started.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => started.on("exit", (code) => resolve(code)));
+    const runId = await waitFor("the run id", 30_000, async () => new RegExp(`${PREFLIGHT_LABEL}=([0-9a-f]+)`).exec(stderr)?.[1]);
+    const label = `${PREFLIGHT_LABEL}=${runId}`;
+    // Its probe network and the hanging reachability probe exist.
+    await waitFor("the probe network and containers", 30_000, async () => {
+      const made = labelled(label);
+      return made.networks.length > 0 && made.containers.length > 0 ? made : undefined;
+    });
+    started.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(stderr).toContain("SIGTERM: removing what it created on the Docker host");
+    expect(labelled(label)).toEqual({ containers: [], networks: [] });
+  });
+});
