@@ -378,7 +378,7 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         if (dupe) dataViews.delete(dupe[0]);
         if (dataViews.has(key) && !override) return send(400, kibanaError(400, `Saved object [index-pattern/${newId}] conflict`));
         const stored = dataViewDefaults({ ...asStored(spec), id: newId, name }, space);
-        stored.version = `Wz${version++},1]`;
+        stored.version = soVersion(version++);
         dataViews.set(key, stored);
         return send(200, { data_view: stored });
       }
@@ -401,7 +401,7 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
           const existing = dataViews.get(key);
           if (!existing) return notFound("index-pattern", id);
           const { allowNoIndex: _ignoredByKibana, ...applied } = asStored(spec);
-          const stored: Json = { ...existing, ...applied, version: `Wz${version++},1]` };
+          const stored: Json = { ...existing, ...applied, version: soVersion(version++) };
           if (applied.fields) stored.fields = { ...unscripted(existing.fields as Json), ...(applied.fields as Json) };
           dataViews.set(key, stored);
           // The update answers toApiSpec(toSpec()): no namespaces.
@@ -436,7 +436,7 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
           namespaces: [space],
           updated_at: now,
           created_at: now,
-          version: `Wz${version++},1]`,
+          version: soVersion(version++),
           managed: false,
           coreMigrationVersion: "8.8.0",
           typeMigrationVersion: "10.6.0",
@@ -479,6 +479,11 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         server.close(() => resolve());
       }),
   };
+}
+
+/** A saved object's version: base64 of [seq_no, primary_term] (kibana saved-objects base-server-internal encodeVersion). */
+function soVersion(seqNo: number): string {
+  return Buffer.from(JSON.stringify([seqNo, 1])).toString("base64");
 }
 
 /** Kibana's error body: a Boom payload (elastic/kibana src/core/packages/http/router-server-internal/src/response_adapter.ts, toError). */
