@@ -1,11 +1,14 @@
 /**
- * The rendered ingest pipeline, run over lines a REAL structlog wrote (Debian's python3-structlog,
- * test/support/structlog-lines.py) and over malformed lines, through the ingest simulator
- * (test/support/ingest-simulator.ts). The simulator is a model of Elasticsearch's ingest
- * semantics, not Elasticsearch: see its header for what it reproduces and what it refuses.
+ * The rendered ingest pipeline and index template, run over lines a REAL structlog wrote (Debian's
+ * python3-structlog, test/support/structlog-lines.py: the production stdlib chain, dict_tracebacks,
+ * EventRenamer("message"), TimeStamper(utc=False) and TimeStamper(), and values of the wrong type)
+ * and over malformed lines, through the ingest simulator (test/support/ingest-simulator.ts). The
+ * simulator is a model of Elasticsearch's ingest and mapping semantics, not Elasticsearch: see its
+ * header for what it reproduces and what it refuses.
  *
- * Each resulting document is also checked against the index template's mapping (a small model of
- * the field types: a value the mapping would reject means the line would be lost).
+ * Each document goes through a simulated data stream: pipeline, then the template's mappings, then
+ * the data stream or (template: failure store on) its failure store. "No line is lost" means every
+ * line ends in one of the two, never rejected.
  *
  * Without /usr/bin/python3 + structlog the real-line suite is skipped locally and fails under CI.
  */
@@ -14,8 +17,16 @@ import * as fs from "fs";
 import * as path from "path";
 import type { estypes } from "@elastic/elasticsearch";
 import { logsNaming, renderIndexTemplate } from "../components/logs/elastic-bodies";
-import { PARSE_FAILURE_TAG, renderIngestPipeline, TIMESTAMP_FAILURE_TAG } from "../components/logs/ingest-pipeline";
-import { PipelineFailure, simulatePipeline, UnsupportedByModel } from "./support/ingest-simulator";
+import {
+  DATE_NANOS_LAST,
+  DICT_TRACEBACK_TEMPLATE,
+  PARSE_FAILURE_TAG,
+  renderIngestPipeline,
+  TIMESTAMP_FAILURE_TAG,
+  TIMESTAMP_RANGE_TAG,
+  TYPE_MISMATCH_TAG,
+} from "../components/logs/ingest-pipeline";
+import { IngestOutcome, mappingRejection, PipelineDefinition, PipelineFailure, SimulatedDataStream, simulatePipeline, UnsupportedByModel } from "./support/ingest-simulator";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = path.join(__dirname, "support", "structlog-lines.py");
@@ -23,6 +34,7 @@ const READ_TIME = "2030-01-02T03:04:05.678Z";
 const pipeline = renderIngestPipeline();
 const naming = logsNaming("dev");
 const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline });
+const mappings = template.template!.mappings!;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are free-form JSON
 type Doc = Record<string, any>;
@@ -42,8 +54,18 @@ function filebeatEvent(line: string, extra: Doc = {}): Doc {
   };
 }
 
+const newStream = (body: typeof template = template, definition: PipelineDefinition = pipeline) => new SimulatedDataStream(naming.dataStream, body, definition, naming.pipeline);
+
+/** Pipeline, mapping, data stream: the outcome of one bulk `create`. */
+function ingestOutcome(line: string, extra: Doc = {}, stream = newStream()): IngestOutcome {
+  return stream.ingest(filebeatEvent(line, extra));
+}
+
+/** The indexed document; fails the test if the line did not land in the data stream. */
 function ingest(line: string, extra: Doc = {}): Doc {
-  return simulatePipeline(pipeline, filebeatEvent(line, extra)).source;
+  const outcome = ingestOutcome(line, extra);
+  if (outcome.outcome !== "indexed") throw new Error(`line not indexed (${outcome.outcome}): ${JSON.stringify(outcome)}`);
+  return outcome.source;
 }
 
 /** Microseconds since the epoch of an ISO 8601 string, parsed here independently of the simulator. */
@@ -53,61 +75,6 @@ function isoMicros(text: string): bigint {
   const seconds = Date.parse(`${match[1]}${match[3]}`);
   if (Number.isNaN(seconds)) throw new Error(`unparsable: ${text}`);
   return BigInt(seconds) * 1000n + BigInt((match[2] ?? "").padEnd(6, "0").slice(0, 6) || "0");
-}
-
-// ---------------------------------------------------------------------------------------------
-// A model of the mapping: would Elasticsearch accept these values?
-// ---------------------------------------------------------------------------------------------
-
-function mappingProblems(doc: Doc): string[] {
-  const problems: string[] = [];
-  const scalar = (value: unknown) => ["string", "number", "boolean"].includes(typeof value);
-  const walk = (value: unknown, property: estypes.MappingProperty, at: string): void => {
-    if (value === undefined || value === null) return;
-    const type = (property as { type?: string }).type;
-    const values = Array.isArray(value) ? value : [value];
-    if (type === undefined || type === "object") {
-      const properties = (property as estypes.MappingObjectProperty).properties ?? {};
-      for (const item of values) {
-        if (typeof item !== "object" || item === null || Array.isArray(item)) {
-          problems.push(`${at}: object expected, got ${JSON.stringify(item)}`);
-          continue;
-        }
-        for (const [key, child] of Object.entries(properties)) walk((item as Doc)[key], child, `${at}.${key}`);
-      }
-      return;
-    }
-    for (const item of values) {
-      switch (type) {
-        case "keyword":
-        case "constant_keyword":
-          if (!scalar(item)) problems.push(`${at}: ${type} expected a scalar, got ${JSON.stringify(item)}`);
-          if (type === "constant_keyword" && "value" in property && property.value !== undefined && item !== property.value) {
-            problems.push(`${at}: constant_keyword ${String(property.value)} got ${JSON.stringify(item)}`);
-          }
-          break;
-        case "match_only_text":
-        case "wildcard":
-          if (typeof item !== "string" && typeof item !== "number") problems.push(`${at}: ${type} expected text, got ${JSON.stringify(item)}`);
-          break;
-        case "date_nanos":
-          if (typeof item !== "string" || Number.isNaN(Date.parse(item))) problems.push(`${at}: date expected, got ${JSON.stringify(item)}`);
-          break;
-        case "long":
-          if (!Number.isInteger(item)) problems.push(`${at}: long expected, got ${JSON.stringify(item)}`);
-          break;
-        case "flattened":
-          // The flattened field parser starts at an object: arrays of objects are fine, scalars not.
-          if (typeof item !== "object" || item === null || Array.isArray(item)) problems.push(`${at}: flattened expects an object, got ${JSON.stringify(item)}`);
-          break;
-        default:
-          problems.push(`${at}: mapping type ${type} not covered by this check`);
-      }
-    }
-  };
-  const properties = template.template?.mappings?.properties ?? {};
-  for (const [key, property] of Object.entries(properties)) walk(doc[key], property, key);
-  return problems;
 }
 
 /** Filebeat's own fields pass through untouched. */
@@ -125,9 +92,13 @@ function reconstructStructlog(doc: Doc): Doc {
   rebuilt.event = doc.message;
   if (doc.log?.level !== undefined) rebuilt.level = doc.log.level;
   if (doc.log?.logger !== undefined) rebuilt.logger = doc.log.logger;
-  if (doc.error?.stack_trace !== undefined) rebuilt.exception = doc.error.stack_trace;
+  // dict_tracebacks' list stays under structlog.exception; format_exc_info's text moves.
+  if (doc.error?.stack_trace !== undefined && rebuilt.exception === undefined) rebuilt.exception = doc.error.stack_trace;
   return rebuilt;
 }
+
+/** The line's own event text: `event`, or `message` for EventRenamer("message") output. */
+const eventOf = (original: Doc): unknown => original.event ?? original.message;
 
 // ---------------------------------------------------------------------------------------------
 // Real structlog lines
@@ -152,32 +123,70 @@ function describeWithStructlog(title: string, body: () => void): void {
   }
 }
 
+/** Lines written with values of the wrong type on purpose (structlog-lines.py, "Values a developer can bind ..."). */
+const MISTYPED_EVENTS = [
+  "level as a dict",
+  "logger as a list",
+  "timestamp before 1970",
+  "timestamp after 2262",
+  "unix timestamp far out",
+  "exception as a dict",
+  "nested too deep",
+];
+
 describeWithStructlog("the pipeline over real structlog lines", () => {
   let lines: string[] = [];
   const byEvent = (event: string): string => {
-    const line = lines.find((candidate) => (JSON.parse(candidate) as Doc).event === event);
+    const line = lines.find((candidate) => eventOf(JSON.parse(candidate) as Doc) === event);
     if (!line) throw new Error(`structlog-lines.py printed no line with event ${JSON.stringify(event)}:\n${lines.join("\n")}`);
     return line;
+  };
+  const isMistyped = (line: string) => {
+    const original = JSON.parse(line) as Doc;
+    return typeof eventOf(original) !== "string" || MISTYPED_EVENTS.includes(eventOf(original) as string);
   };
 
   beforeAll(() => {
     const run = spawnSync(PYTHON, [SCRIPT], { encoding: "utf8", timeout: 30_000 });
     if (run.status !== 0) throw new Error(`structlog-lines.py failed (${run.status}): ${run.stderr}`);
     lines = run.stdout.split("\n").filter((line) => line.trim() !== "");
-    expect(lines.length).toBeGreaterThanOrEqual(9);
+    expect(lines.length).toBeGreaterThanOrEqual(22);
   });
 
-  test("every line becomes a mapped document with no failure tag and nothing lost", () => {
-    for (const line of lines) {
+  test("no line is lost: every line lands in the data stream, or (mapping still rejects it) in the failure store", () => {
+    const stream = newStream();
+    const outcomes = lines.map((line) => ({ line, outcome: stream.ingest(filebeatEvent(line)) }));
+    expect(outcomes.filter(({ outcome }) => outcome.outcome === "rejected")).toEqual([]);
+    expect(stream.indexed.length + stream.failures.length).toBe(lines.length);
+    // Only the object nested past the flattened depth limit needs the failure store.
+    expect(outcomes.filter(({ outcome }) => outcome.outcome === "failure_store").map(({ line }) => eventOf(JSON.parse(line) as Doc))).toEqual(["nested too deep"]);
+  });
+
+  test("without the failure store the same data stream would have refused a line (the store matters)", () => {
+    const withoutStore = { ...template, template: { ...template.template, data_stream_options: undefined } };
+    const stream = newStream(withoutStore);
+    const refused = lines.map((line) => stream.ingest(filebeatEvent(line))).filter((outcome) => outcome.outcome === "rejected");
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ stage: "mapping", error: { message: expect.stringMatching(/exceeds the maximum depth limit of \[20\]/) } });
+  });
+
+  test("every well-typed line becomes a mapped document with no tag and nothing lost", () => {
+    const wellTyped = lines.filter((line) => !isMistyped(line));
+    expect(wellTyped.length).toBeGreaterThanOrEqual(14);
+    for (const line of wellTyped) {
       const original = JSON.parse(line) as Doc;
       const doc = ingest(line);
-      expect(mappingProblems(doc)).toEqual([]);
-      expect(doc.tags).toBeUndefined();
+      expect({ line, tags: doc.tags }).toEqual({ line, tags: undefined });
       expect(doc.error?.message).toBeUndefined();
-      expect(doc.message).toBe(original.event);
+      expect(doc.message).toBe(eventOf(original));
       expect(doc.log.level).toBe(String(original.level).toLowerCase());
+      expect(doc.event).toEqual({ created: READ_TIME });
       // The timestamp is the one mapped key not kept verbatim: compare it as an instant.
       const { timestamp, ...withoutTimestamp } = original;
+      if (!("event" in original)) {
+        withoutTimestamp.event = withoutTimestamp.message;
+        delete withoutTimestamp.message;
+      }
       expect(reconstructStructlog(doc)).toEqual(withoutTimestamp);
       if (timestamp === undefined) expect(doc["@timestamp"]).toBe(READ_TIME);
       expectShipperFieldsKept(doc);
@@ -197,14 +206,17 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
     expect(doc["@timestamp"]).toMatch(/\.\d{6}Z$/);
     expect(isoMicros(doc["@timestamp"])).toBe(isoMicros(original.timestamp));
     expect(doc["@timestamp"]).not.toBe(READ_TIME);
+    expect(doc.event.created).toBe(READ_TIME);
   });
 
-  test("every ISO timestamp lands in @timestamp at the same microsecond", () => {
-    const timed = lines.map((line) => JSON.parse(line) as Doc).filter((original) => typeof original.timestamp === "string");
-    expect(timed.length).toBeGreaterThanOrEqual(7);
+  test("every ISO timestamp lands in @timestamp at the same microsecond (a zone-less one read as UTC)", () => {
+    const timed = lines.map((line) => JSON.parse(line) as Doc).filter((original) => typeof original.timestamp === "string" && !MISTYPED_EVENTS.includes(eventOf(original) as string));
+    expect(timed.length).toBeGreaterThanOrEqual(11);
+    expect(timed.filter((original) => !/(Z|[+-]\d{2}:\d{2})$/.test(original.timestamp)).length).toBeGreaterThanOrEqual(3);
     for (const original of timed) {
       const doc = ingest(JSON.stringify(original));
-      expect(isoMicros(doc["@timestamp"])).toBe(isoMicros(original.timestamp));
+      const asWritten = /(Z|[+-]\d{2}:\d{2})$/.test(original.timestamp) ? original.timestamp : `${original.timestamp}Z`;
+      expect(isoMicros(doc["@timestamp"])).toBe(isoMicros(asWritten));
     }
   });
 
@@ -215,7 +227,7 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
     expect(critical.structlog).toEqual({ mount: "/srv", free_bytes: 1024 });
   });
 
-  test("log.exception: level error, the traceback in error.stack_trace", () => {
+  test("log.exception with format_exc_info: level error, the traceback text in error.stack_trace", () => {
     const line = byEvent("division failed");
     const doc = ingest(line);
     expect(doc.log.level).toBe("error");
@@ -225,12 +237,70 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
     expect(doc.structlog).toEqual({ job_id: "job-17" });
   });
 
+  test("dict_tracebacks: the list of stacks becomes a readable traceback; the list itself is kept", () => {
+    const line = byEvent("config load failed");
+    const original = JSON.parse(line) as Doc;
+    expect(Array.isArray(original.exception)).toBe(true);
+    expect(original.exception.map((stack: Doc) => [stack.exc_type, stack.is_cause])).toEqual([
+      ["RuntimeError", false],
+      ["KeyError", true],
+    ]);
+    const doc = ingest(line);
+    expect(doc.tags).toBeUndefined();
+    expect(doc.log.level).toBe("error");
+    const trace: string = doc.error.stack_trace;
+    const [outer, cause] = original.exception as Doc[];
+    const frameLine = (frame: Doc) => `  File "${frame.filename}", line ${frame.lineno}, in ${frame.name}`;
+    expect(trace).toBe(
+      [
+        "Traceback (most recent call last):",
+        ...outer!.frames.map(frameLine),
+        "RuntimeError: no config at /etc/atra.toml",
+        "The exception above was raised from:",
+        "Traceback (most recent call last):",
+        ...cause!.frames.map(frameLine),
+        "KeyError: '/etc/atra.toml'",
+      ].join("\n"),
+    );
+    expect(trace).toContain(", in load_config");
+    expect(doc.structlog.exception).toEqual(original.exception);
+    expect(doc.structlog.attempt).toBe(3);
+  });
+
+  test("dict_tracebacks, an exception raised while handling another: both stacks, no 'raised from'", () => {
+    const doc = ingest(byEvent("error while handling another"));
+    expect(doc.error.stack_trace).toMatch(/^Traceback \(most recent call last\):\n[\s\S]*IndexError: list index out of range\nTraceback \(most recent call last\):\n[\s\S]*ZeroDivisionError: division by zero$/);
+    expect(doc.error.stack_trace).not.toContain("raised from");
+  });
+
+  test("EventRenamer('message'): the event is in `message`, the document's message is that text", () => {
+    const line = byEvent("renamed event");
+    const original = JSON.parse(line) as Doc;
+    expect(original).not.toHaveProperty("event");
+    const doc = ingest(line);
+    expect(doc.message).toBe("renamed event");
+    expect(doc.log.level).toBe("warning");
+    expect(doc.structlog).toEqual({ order_id: "o-1" });
+    expect(doc.tags).toBeUndefined();
+    const withTrace = ingest(byEvent("renamed with traceback"));
+    expect(withTrace.message).toBe("renamed with traceback");
+    expect(withTrace.error.stack_trace).toContain("ValueError: invalid literal for int() with base 10: 'x'");
+  });
+
+  test("TimeStamper(utc=False): local wall-clock time without zone, read as UTC (documented in the pipeline)", () => {
+    const line = byEvent("local time without zone");
+    const original = JSON.parse(line) as Doc;
+    expect(original.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/);
+    const doc = ingest(line);
+    expect(doc["@timestamp"]).toBe(`${original.timestamp}Z`);
+    expect(doc.tags).toBeUndefined();
+  });
+
   test("keys named like ECS fields stay under structlog and leave Filebeat's fields alone", () => {
     const doc = ingest(byEvent("peer connected"));
     expect(doc.structlog).toEqual({ host: "10.0.0.7", service: { name: "victoria" }, log: "not the ECS log", error: "none" });
     expectShipperFieldsKept(doc);
     expect(doc.error).toBeUndefined();
-    expect(mappingProblems(doc)).toEqual([]);
   });
 
   test("unicode survives (structlog escapes it as \\u sequences)", () => {
@@ -264,6 +334,92 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
     expect(isoMicros(doc["@timestamp"])).toBe(BigInt(Math.trunc(seconds * 1000)) * 1000n);
     expect(doc.structlog).toEqual({ worker: "w2" });
   });
+
+  test("an event that is a dict: the raw line stays the message, the dict stays under structlog, tagged", () => {
+    const line = lines.find((candidate) => (JSON.parse(candidate) as Doc).marker === "event-dict")!;
+    const doc = ingest(line);
+    expect(doc.message).toBe(line);
+    expect(doc.structlog).toEqual({ event: { kind: "event as a dict" }, marker: "event-dict" });
+    expect(doc.log.level).toBe("info");
+    expect(doc.tags).toEqual([TYPE_MISMATCH_TAG]);
+  });
+
+  test.each([
+    ["level as a dict", "level", { name: "info", no: 20 }],
+    ["logger as a list", "logger", ["a", "b"]],
+    ["exception as a dict", "exception", { type: "X" }],
+  ])("%s: kept under structlog, not moved into its keyword/wildcard field, tagged", (event, key, value) => {
+    const doc = ingest(byEvent(event));
+    expect(doc.structlog[key]).toEqual(value);
+    expect(doc.tags).toEqual([TYPE_MISMATCH_TAG]);
+    expect(doc.message).toBe(event);
+    if (key === "level") expect(doc.log.level).toBeUndefined();
+    if (key === "logger") expect(doc.log.logger).toBeUndefined();
+    if (key === "exception") expect(doc.error).toBeUndefined();
+  });
+
+  test.each([
+    ["timestamp before 1970", "1969-07-20T20:17:40Z"],
+    ["timestamp after 2262", "2300-01-01T00:00:00Z"],
+    ["unix timestamp far out", 1e13],
+  ])("%s: outside date_nanos, so the read time stays and the value is kept, tagged", (event, value) => {
+    const doc = ingest(byEvent(event));
+    expect(doc["@timestamp"]).toBe(READ_TIME);
+    expect(doc.tags).toEqual([TIMESTAMP_RANGE_TAG]);
+    expect(doc.structlog).toEqual({ timestamp_out_of_range: value });
+  });
+
+  test("an object deeper than the flattened depth limit: the failure store keeps it as the pipeline left it", () => {
+    const stream = newStream();
+    const outcome = ingestOutcome(byEvent("nested too deep"), {}, stream);
+    expect(outcome.outcome).toBe("failure_store");
+    if (outcome.outcome !== "failure_store") return;
+    expect(outcome.stage).toBe("mapping");
+    expect(outcome.failure.error).toEqual({ type: "document_parsing_exception", message: "The provided [flattened] field [structlog] exceeds the maximum depth limit of [20]." });
+    expect(outcome.failure.document.index).toBe(naming.dataStream);
+    expect(outcome.failure.document.source.message).toBe("nested too deep");
+    expect((outcome.failure.document.source.structlog as Doc).payload.l24).toBeDefined();
+    expect(stream.failures).toHaveLength(1);
+    expect(stream.indexed).toHaveLength(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The guards matter: the same lines through a pipeline without them
+// ---------------------------------------------------------------------------------------------
+
+describe("without the type guards the mapping would reject these lines", () => {
+  /** The pipeline as it was before item 7: every move unconditional (`if` dropped, failures ignored). */
+  const unguarded: PipelineDefinition = {
+    ...pipeline,
+    processors: pipeline.processors!.map((processor) => {
+      const [[type, config]] = Object.entries(processor) as [[string, Record<string, unknown>]];
+      if (!["rename", "remove"].includes(type) || typeof config.if !== "string" || !/instanceof String \|\|/.test(config.if)) return processor;
+      const { if: _condition, ...rest } = config;
+      return { [type]: { ...rest, ignore_failure: true } };
+    }),
+  };
+
+  test.each([
+    [{ event: "x", level: { name: "info" } }, /\[log\.level\] of type \[keyword\]/],
+    [{ event: "x", logger: { name: "a" } }, /\[log\.logger\] of type \[keyword\]/],
+    [{ event: { a: 1 } }, /\[message\] of type \[match_only_text\]/],
+    [{ event: "x", exception: [{ exc_type: "E", frames: [] }] }, /\[error\.stack_trace\] of type \[wildcard\]/],
+  ])("%j", (object, rejection) => {
+    const line = JSON.stringify(object);
+    const stream = newStream({ ...template, template: { ...template.template, data_stream_options: undefined } }, unguarded);
+    const outcome = stream.ingest(filebeatEvent(line));
+    expect(outcome).toMatchObject({ outcome: "rejected", stage: "mapping", error: { message: expect.stringMatching(rejection) } });
+    expect(ingestOutcome(line).outcome).toBe("indexed");
+  });
+
+  test("a timestamp outside date_nanos, moved unguarded, is rejected by the mapping", () => {
+    const unranged: PipelineDefinition = { ...pipeline, processors: pipeline.processors!.filter((processor) => !JSON.stringify(processor).includes("timestamp_out_of_range")) };
+    const line = JSON.stringify({ event: "x", timestamp: "1969-12-31T23:59:59Z" });
+    const outcome = newStream(template, unranged).ingest(filebeatEvent(line));
+    expect(outcome).toMatchObject({ outcome: "failure_store", stage: "mapping", failure: { error: { message: expect.stringMatching(/before the epoch in 1970/) } } });
+    expect(ingestOutcome(line).outcome).toBe("indexed");
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -279,8 +435,8 @@ describe("the pipeline over malformed lines", () => {
     expect(doc.structlog).toBeUndefined();
     expect(doc.log.level).toBeUndefined();
     expect(doc["@timestamp"]).toBe(READ_TIME);
+    expect(doc.event).toEqual({ created: READ_TIME });
     expectShipperFieldsKept(doc);
-    expect(mappingProblems(doc)).toEqual([]);
     return doc;
   }
 
@@ -311,7 +467,6 @@ describe("the pipeline over malformed lines", () => {
     expect(doc.structlog).toEqual({ msg: "from another library" });
     expect(doc["@timestamp"]).toBe("2024-05-01T10:34:56.500000Z");
     expect(doc.tags).toBeUndefined();
-    expect(mappingProblems(doc)).toEqual([]);
   });
 
   test("an unparsable timestamp: read time kept, tagged, original kept", () => {
@@ -322,13 +477,22 @@ describe("the pipeline over malformed lines", () => {
     expect(doc.structlog).toEqual({ timestamp_unparsed: "yesterday at noon" });
     expect(doc.message).toBe("clock broke");
     expect(doc.log.level).toBe("error");
-    expect(mappingProblems(doc)).toEqual([]);
   });
 
   test("an impossible date (Feb 30) is unparsable, not rolled over", () => {
     const doc = ingest(JSON.stringify({ event: "x", timestamp: "2024-02-30T00:00:00Z" }));
     expect(doc["@timestamp"]).toBe(READ_TIME);
     expect(doc.tags).toEqual([TIMESTAMP_FAILURE_TAG]);
+  });
+
+  test("the edges of date_nanos: the last microsecond it stores is kept, the next one is not", () => {
+    expect(ingest(JSON.stringify({ event: "x", timestamp: DATE_NANOS_LAST }))["@timestamp"]).toBe(DATE_NANOS_LAST);
+    expect(ingest(JSON.stringify({ event: "x", timestamp: "1970-01-01T00:00:00Z" }))["@timestamp"]).toBe("1970-01-01T00:00:00.000000Z");
+    expect(ingest(JSON.stringify({ event: "x", timestamp: "2262-04-11T23:47:16.854776Z" })).tags).toEqual([TIMESTAMP_RANGE_TAG]);
+    expect(ingest(JSON.stringify({ event: "x", timestamp: -0.001 })).tags).toEqual([TIMESTAMP_RANGE_TAG]);
+    // A year with five digits, and one before year 0 (UNIX seconds), sort below the range too.
+    expect(ingest(JSON.stringify({ event: "x", timestamp: 4e11 })).tags).toEqual([TIMESTAMP_RANGE_TAG]);
+    expect(ingest(JSON.stringify({ event: "x", timestamp: -1.2e11 })).tags).toEqual([TIMESTAMP_RANGE_TAG]);
   });
 
   test("null values: event null keeps the raw line, timestamp null keeps the read time", () => {
@@ -340,17 +504,32 @@ describe("the pipeline over malformed lines", () => {
     expect(doc.structlog).toEqual({});
   });
 
-  test("a level that is not a string is moved unchanged; uppercase levels are lowercased", () => {
+  test("EventRenamer output with an explicit `event: null` keeps both keys (the rename cannot overwrite)", () => {
+    const line = JSON.stringify({ event: null, message: "renamed" });
+    const doc = ingest(line);
+    expect(doc.message).toBe(line);
+    expect(doc.structlog).toEqual({ message: "renamed" });
+  });
+
+  test("scalar levels of other types are moved unchanged (keyword takes them); uppercase levels are lowercased", () => {
     expect(ingest(JSON.stringify({ event: "x", level: 40 })).log.level).toBe(40);
+    expect(ingest(JSON.stringify({ event: "x", level: true })).log.level).toBe(true);
     expect(ingest(JSON.stringify({ event: "x", level: "WARNING" })).log.level).toBe("warning");
+    expect(ingest(JSON.stringify({ event: 7 })).message).toBe(7);
   });
 
   test("the json processor alone would leave a non-object the mapping rejects (the guard matters)", () => {
-    const parseOnly = { ...pipeline, processors: pipeline.processors!.slice(0, 1) };
-    expect(parseOnly.processors[0]!.json).toBeDefined();
+    const parseOnly = { ...pipeline, processors: pipeline.processors!.slice(0, 2) };
+    expect(parseOnly.processors[1]!.json).toBeDefined();
     const doc = simulatePipeline(parseOnly, filebeatEvent("[1, 2, 3]")).source;
-    expect(mappingProblems(doc)).toEqual(["1", "2", "3"].map((n) => `structlog: flattened expects an object, got ${n}`));
-    expect(mappingProblems(ingest("[1, 2, 3]"))).toEqual([]);
+    expect(mappingRejection(mappings, doc)?.reason).toMatch(/failed to parse field \[structlog\] of type \[flattened\]/);
+    expect(ingestOutcome("[1, 2, 3]").outcome).toBe("indexed");
+  });
+
+  test("the dict_tracebacks template has no section tag alone on a line before its end (mustache would drop that line)", () => {
+    const lines = DICT_TRACEBACK_TEMPLATE.split("\n");
+    for (const line of lines.slice(0, -1)) expect(line).not.toMatch(/^\s*\{\{[#^/][^}]*\}\}\s*$/);
+    expect(lines[lines.length - 1]).toBe("{{/structlog.exception}}");
   });
 });
 
@@ -365,7 +544,7 @@ describe("ingest simulator", () => {
     ["an unknown processor", { script: { source: "ctx.x = 1" } }],
     ["an unmodelled option", { rename: { field: "a", target_field: "b", ignore_missing: true, override: true } as estypes.IngestRenameProcessor }],
     ["an unmodelled json option", { json: { field: "message", add_to_root: true } }],
-    ["a condition outside the subset", { remove: { field: "a", if: "ctx.a instanceof Map" } }],
+    ["a condition outside the subset", { remove: { field: "a", if: "ctx.a.size() > 0" } }],
     ["a double-brace template", { set: { field: "x", value: "{{message}}" } }],
     ["an unmodelled date format", { date: { field: "message", formats: ["dd/MM/yyyy"] } }],
     ["a date timezone", { date: { field: "message", formats: ["ISO8601"], timezone: "Europe/Berlin" } }],

@@ -287,6 +287,9 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
         dynamic_templates: [{ strings_as_keyword: { match_mapping_type: "string", mapping: { type: "keyword", ignore_above: 1024 } } }],
         properties: {
           "@timestamp": { type: "date_nanos" },
+          // Filebeat's read time, kept by the pipeline (ECS: when the agent first read the event);
+          // milliseconds, so `date`.
+          event: { properties: { created: { type: "date" } } },
           message: { type: "match_only_text" },
           tags: keyword,
           log: {

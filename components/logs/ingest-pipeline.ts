@@ -5,33 +5,88 @@
  * Input, as Filebeat's filestream input sends it: `message` (the raw line), `@timestamp` (when
  * Filebeat read the line), `service.name`, `log.file.path`, `host.name`, ... Output:
  *
- * | structlog key | document field                                                  |
- * |---------------|-----------------------------------------------------------------|
- * | event         | message (an object without `event` keeps the raw line)          |
- * | level         | log.level, lowercased                                           |
- * | logger        | log.logger                                                      |
- * | timestamp     | @timestamp, microseconds kept; Filebeat's read time if missing  |
- * | exception     | error.stack_trace (format_exc_info's traceback text)            |
- * | anything else | structlog.<key>, unchanged (a `flattened` field)                |
+ * | structlog key | document field (only when the value has the field's type)              |
+ * |---------------|-------------------------------------------------------------------------|
+ * | event         | message, if text/number/boolean (else the raw line stays the message)    |
+ * | message       | message, when there is no `event` (EventRenamer("message") output)      |
+ * | level         | log.level, lowercased, if text/number/boolean                           |
+ * | logger        | log.logger, if text/number/boolean                                      |
+ * | timestamp     | @timestamp (microseconds), if it parses and fits date_nanos (1970-2262) |
+ * | exception     | error.stack_trace: format_exc_info's text as it is; dict_tracebacks'    |
+ * |               | list of stacks rendered as a Python-style traceback (and kept as is)    |
+ * | anything else | structlog.<key>, unchanged (a `flattened` field)                        |
  *
- * Never fails and never drops a line: a line that is not JSON (or JSON that is not an object) is
- * indexed with its raw `message`, the tag `structlog_parse_failure` and `error.message`; an
- * unparsable timestamp keeps Filebeat's read time, the tag `structlog_timestamp_unparsable`, and
- * the original value as `structlog.timestamp_unparsed`.
+ * `event.created` keeps Filebeat's read time (ECS: when the agent first read the event).
  *
- * Plain processors only; the one condition is a null check. Every processor and option used here
- * is modelled by test/support/ingest-simulator.ts, which refuses anything else.
+ * What this pipeline promises: no processor failure rejects a line, and no value it moves can be
+ * refused by the index template's mapping (each move into a typed ECS field is guarded by the
+ * value's type). A value that does not fit stays under `structlog.*` and the line gets a tag:
+ * - `structlog_parse_failure`: not JSON, or JSON that is not an object: raw line in `message`,
+ *   the reason in `error.message`.
+ * - `structlog_timestamp_unparsable`: Filebeat's read time stays in `@timestamp`, the value is kept
+ *   as `structlog.timestamp_unparsed`, the reason in `error.message`.
+ * - `structlog_timestamp_out_of_range`: the timestamp parsed but lies outside what `date_nanos`
+ *   stores (before 1970 or after 2262-04-11T23:47:16.854775807Z; elastic/elasticsearch
+ *   server/src/main/java/org/elasticsearch/common/time/DateUtils.java, toLong): read time in
+ *   `@timestamp`, the value kept as `structlog.timestamp_out_of_range`.
+ * - `structlog_type_mismatch`: `event`, `level`, `logger` or `exception` held a value of the wrong
+ *   type (an object, a list); it stays where it was, under `structlog.*`.
+ * What the pipeline cannot see (a `structlog` object nested deeper than the flattened field's
+ * depth_limit of 20, a key with a NUL character, a leaf whose key and value together pass Lucene's
+ * 32766-byte term limit) the mapping still rejects; the data stream's failure store keeps those
+ * documents (`<data stream>::failures`, see elastic-bodies.ts), so no line is dropped.
+ *
+ * Time zones: a timestamp with an offset (`Z`, `+02:00`) is exact. A timestamp without one
+ * (structlog's `TimeStamper(fmt="iso", utc=False)` writes the local wall-clock time with no offset)
+ * is read as UTC: the date processor applies its `timezone` only to zone-less input
+ * (elastic/elasticsearch modules/ingest-common/.../DateFormat.java, Iso8601: DateFormatters.from(
+ * accessor, ROOT, timezone)), and a container's local time is UTC unless its image or environment
+ * sets TZ. A service that sets TZ and logs with utc=False is shifted by its offset: log with
+ * `TimeStamper(fmt="iso", utc=True)` (the runbook says so).
+ *
+ * Painless appears only in `if` conditions (type checks, null checks, one string comparison), and
+ * templates only as mustache `{{{...}}}` and sections. Every processor, condition and template form
+ * used here is modelled by test/support/ingest-simulator.ts, which refuses anything else.
  */
 import type { estypes } from "@elastic/elasticsearch";
 
 export const STRUCTLOG_FIELD = "structlog";
 export const PARSE_FAILURE_TAG = "structlog_parse_failure";
 export const TIMESTAMP_FAILURE_TAG = "structlog_timestamp_unparsable";
+export const TIMESTAMP_RANGE_TAG = "structlog_timestamp_out_of_range";
+export const TYPE_MISMATCH_TAG = "structlog_type_mismatch";
 
-/** Java time pattern: microseconds, as structlog writes them (the default output keeps milliseconds). */
-const MICROSECOND_OUTPUT_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX";
+/**
+ * Java time pattern: microseconds, as structlog writes them (the default output keeps
+ * milliseconds). `uuuu` (proleptic year, sign for years before 0 and after 9999) rather than
+ * `yyyy` (year of era, which prints 2000 BC as "2000"), so the range check below can compare the
+ * text: every in-range value has a plain four-digit year.
+ */
+const MICROSECOND_OUTPUT_FORMAT = "uuuu-MM-dd'T'HH:mm:ss.SSSSSSXXX";
+
+/** What date_nanos can store (DateUtils.toLong), at the output format's microsecond precision. */
+export const DATE_NANOS_FIRST = "1970-01-01T00:00:00.000000Z";
+export const DATE_NANOS_LAST = "2262-04-11T23:47:16.854775Z";
 
 const FAILURE_MESSAGE = "{{{_ingest.on_failure_message}}}";
+
+/**
+ * dict_tracebacks' output as text (structlog 22.x, structlog/tracebacks.py: a list of stacks, each
+ * {exc_type, exc_value, syntax_error, is_cause, frames: [{filename, lineno, name, line, locals}]},
+ * the logged exception first, then the exception it was raised from (`is_cause` true) or during the
+ * handling of (`is_cause` false)). Rendered like Python's traceback, one block per stack in
+ * structlog's order. Mustache sections iterate lists and skip `false` (mustache.java
+ * BaseObjectHandler.iterate; Elasticsearch turns collections into iterables,
+ * modules/lang-mustache/.../CustomReflectionObjectHandler.java); triple braces write values without
+ * escaping. No line of the template is a tag alone, so mustache's standalone-line rule never applies.
+ * Local variables and source lines (structlog 22 leaves `line` empty) are not in the text; the
+ * structured list stays in `structlog.exception` for them.
+ */
+export const DICT_TRACEBACK_TEMPLATE =
+  "{{#structlog.exception}}{{#is_cause}}The exception above was raised from:\n{{/is_cause}}" +
+  "Traceback (most recent call last):\n" +
+  '{{#frames}}  File "{{{filename}}}", line {{{lineno}}}, in {{{name}}}\n{{/frames}}' +
+  "{{{exc_type}}}: {{{exc_value}}}\n{{/structlog.exception}}";
 
 function tagAndExplain(tag: string): estypes.IngestProcessorContainer[] {
   return [
@@ -40,21 +95,40 @@ function tagAndExplain(tag: string): estypes.IngestProcessorContainer[] {
   ];
 }
 
+/** Painless: the structlog key's value (null-safe; `structlog` is a Map or absent where these are used). */
+const at = (key: string) => `ctx.${STRUCTLOG_FIELD}?.${key}`;
+/** A value a keyword / text / wildcard field takes: a string, a number or a boolean (not an object, not a list). */
+const isScalar = (key: string) => `(${at(key)} instanceof String || ${at(key)} instanceof Number || ${at(key)} instanceof Boolean)`;
+const TIMESTAMP = "ctx['@timestamp']";
+
 export function renderIngestPipeline(): estypes.IngestPipeline {
   const s = STRUCTLOG_FIELD;
   return {
-    description: "structlog JSON lines (one object a line) to ECS: event, level, logger, timestamp, exception; other keys under structlog.* (managed by atra-observability)",
+    description: "structlog JSON lines (one object a line) to ECS: event, level, logger, timestamp, exception, each moved only when its type fits; other keys under structlog.* (managed by atra-observability)",
     _meta: { managed_by: "atra-observability" },
     processors: [
+      // Filebeat's read time, kept (ECS event.created) before @timestamp takes the line's own time.
+      { set: { tag: "read_time_to_event_created", field: "event.created", copy_from: "@timestamp", override: false } },
       {
         // No processor-level handler: a line that is not JSON ends the pipeline here and the
         // pipeline-level on_failure tags it; the raw line stays in `message`.
         json: { tag: "parse_structlog_json", field: "message", target_field: s },
       },
       {
+        // EventRenamer("message") output: the event is under `message` and there is no `event`.
+        // An `event` key holding null makes the rename fail (target exists): ignored, both kept.
+        rename: {
+          tag: "event_renamer_message",
+          if: `ctx.${s} instanceof Map && ctx.${s}.event == null && ctx.${s}.message != null`,
+          field: `${s}.message`,
+          target_field: `${s}.event`,
+          ignore_failure: true,
+        },
+      },
+      {
         // Two jobs. (1) An object without `event` gets the raw line as its event, so `message`
-        // below keeps the raw line. (2) Guard: JSON that parsed to an array, string, number or
-        // null cannot take a key, so this fails for exactly those lines; on_failure drops the
+        // keeps the raw line. (2) Guard: JSON that parsed to an array, string, number or null
+        // cannot take a key, so this fails for exactly those lines; on_failure drops the
         // non-object value (a `flattened` field accepts only objects: indexing it would reject
         // the document) and tags the line, whose raw text is still in `message`.
         set: {
@@ -66,19 +140,20 @@ export function renderIngestPipeline(): estypes.IngestPipeline {
         },
       },
       // From here on `structlog` is an object, or absent after the guard's on_failure.
-      // `event` always exists in an object now (the guard), so the raw line can go.
-      { remove: { tag: "drop_raw_line", field: "message", if: `ctx.${s}?.event != null` } },
-      { rename: { tag: "event_to_message", field: `${s}.event`, target_field: "message", ignore_missing: true } },
-      // A level that is not a string stays as it is (lowercase fails and is ignored).
-      { lowercase: { tag: "lowercase_level", field: `${s}.level`, ignore_missing: true, ignore_failure: true } },
-      { rename: { tag: "level_to_log_level", field: `${s}.level`, target_field: "log.level", ignore_missing: true, ignore_failure: true } },
-      { rename: { tag: "logger_to_log_logger", field: `${s}.logger`, target_field: "log.logger", ignore_missing: true, ignore_failure: true } },
+      // message (match_only_text) takes a string, number or boolean; an object or list event
+      // stays under structlog.event and the raw line stays the message.
+      { remove: { tag: "drop_raw_line", if: isScalar("event"), field: "message" } },
+      { rename: { tag: "event_to_message", if: isScalar("event"), field: `${s}.event`, target_field: "message" } },
+      { lowercase: { tag: "lowercase_level", if: `${at("level")} instanceof String`, field: `${s}.level` } },
+      { rename: { tag: "level_to_log_level", if: isScalar("level"), field: `${s}.level`, target_field: "log.level" } },
+      { rename: { tag: "logger_to_log_logger", if: isScalar("logger"), field: `${s}.logger`, target_field: "log.logger" } },
       {
-        // TimeStamper(fmt="iso") writes ISO 8601 (UTC with utc=True); TimeStamper() writes UNIX
-        // seconds. Without a timestamp Filebeat's read time stays.
+        // TimeStamper(fmt="iso") writes ISO 8601 (with `Z` when utc=True, with no offset when
+        // utc=False: read as UTC, see the header); TimeStamper() writes UNIX seconds. Without a
+        // timestamp Filebeat's read time stays.
         date: {
           tag: "structlog_timestamp",
-          if: `ctx.${s}?.timestamp != null`,
+          if: `${at("timestamp")} != null`,
           field: `${s}.timestamp`,
           target_field: "@timestamp",
           formats: ["ISO8601", "UNIX"],
@@ -86,13 +161,39 @@ export function renderIngestPipeline(): estypes.IngestPipeline {
           output_format: MICROSECOND_OUTPUT_FORMAT,
           on_failure: [
             ...tagAndExplain(TIMESTAMP_FAILURE_TAG),
-            // Kept, under a name the next processor does not remove.
+            // Kept, under a name the processors below do not remove.
             { rename: { field: `${s}.timestamp`, target_field: `${s}.timestamp_unparsed`, ignore_missing: true, ignore_failure: true } },
           ],
         },
       },
+      // A parsed time outside date_nanos' range would reject the whole document. In this output
+      // format (UTC, `uuuu`) text order is time order for four-digit years; any other year starts
+      // with '0', '+' or '-' and sorts below DATE_NANOS_FIRST. Tag and keep the value first: the
+      // last step puts the read time back, after which the condition no longer holds.
+      ...((): estypes.IngestProcessorContainer[] => {
+        const outOfRange = `${TIMESTAMP} instanceof String && (${TIMESTAMP}.compareTo('${DATE_NANOS_FIRST}') < 0 || ${TIMESTAMP}.compareTo('${DATE_NANOS_LAST}') > 0)`;
+        return [
+          { append: { tag: "timestamp_out_of_range_tag", if: outOfRange, field: "tags", value: [TIMESTAMP_RANGE_TAG], allow_duplicates: false } },
+          { rename: { tag: "timestamp_out_of_range_keep", if: outOfRange, field: `${s}.timestamp`, target_field: `${s}.timestamp_out_of_range`, ignore_missing: true, ignore_failure: true } },
+          { set: { tag: "timestamp_out_of_range_read_time", if: outOfRange, field: "@timestamp", copy_from: "event.created" } },
+        ];
+      })(),
       { remove: { tag: "drop_parsed_timestamp", field: `${s}.timestamp`, ignore_missing: true } },
-      { rename: { tag: "exception_to_stack_trace", field: `${s}.exception`, target_field: "error.stack_trace", ignore_missing: true, ignore_failure: true } },
+      // format_exc_info: the traceback as text, moved as it is (wildcard takes text and numbers).
+      { rename: { tag: "exception_to_stack_trace", if: isScalar("exception"), field: `${s}.exception`, target_field: "error.stack_trace" } },
+      // dict_tracebacks: a list of stacks, rendered as text; the list stays under structlog.
+      { set: { tag: "dict_traceback_to_stack_trace", if: `${at("exception")} instanceof List`, field: "error.stack_trace", value: DICT_TRACEBACK_TEMPLATE } },
+      { trim: { tag: "trim_stack_trace", if: `${at("exception")} instanceof List`, field: "error.stack_trace" } },
+      {
+        // Whatever did not fit its typed field is still under structlog.*: say so.
+        append: {
+          tag: "type_mismatch_tag",
+          if: `${at("event")} != null || ${at("level")} != null || ${at("logger")} != null || (${at("exception")} != null && !(${at("exception")} instanceof List))`,
+          field: "tags",
+          value: [TYPE_MISMATCH_TAG],
+          allow_duplicates: false,
+        },
+      },
     ],
     // Reached only when the json processor fails (every later processor handles its own
     // failures): the document is still indexed, raw line in `message`, tagged and explained.

@@ -1,40 +1,64 @@
 /**
- * A small model of Elasticsearch's ingest pipeline execution, for exactly the processors and
- * options the logs pipeline uses. It is a model, not Elasticsearch: it reproduces the documented
- * behaviour (and, where the docs are silent, the behaviour of the server's source: IngestDocument,
- * CompoundProcessor and the processors named below), and it throws `UnsupportedByModel` for any
- * processor, option, condition or template it does not implement, so the pipeline cannot start
- * using something these tests never exercised.
+ * A small model of Elasticsearch's ingest pipeline execution and of the index mapping step that
+ * follows it, for exactly the processors, options, conditions, templates and field types the logs
+ * stage uses. It is a model, not Elasticsearch: it reproduces the documented behaviour (and, where
+ * the docs are silent, the behaviour of the server's source, cited below), and it throws
+ * `UnsupportedByModel` for anything it does not implement, so the pipeline and the template cannot
+ * start using something these tests never exercised.
  *
- * Reproduced:
- * - Field paths (IngestDocument, "classic" access): dot-separated keys through objects; reading a
- *   missing key fails with "field [k] not present as part of path [p]"; setting creates missing
- *   parent objects, and fails under a parent that is not an object ("cannot set [k] with parent
- *   object of type [T]", "... with null parent", "[k] is not an integer" for lists); `hasField`
- *   is false through null, scalars and non-numeric list keys.
- * - Failure handling ("Handling pipeline failures"): a failing processor with `ignore_failure`
- *   is skipped; with `on_failure` its handlers run with `_ingest.on_failure_message`,
- *   `_ingest.on_failure_processor_type` and `_ingest.on_failure_processor_tag` set, then the
- *   pipeline continues with the next processor; otherwise the pipeline-level `on_failure` runs
- *   and the remaining processors do not, and the document is indexed as it is then. A failure
- *   with no handler at all rejects the document (`PipelineFailure`).
- * - `if`: only `ctx.a != null` / `ctx.a?.b != null` (Painless null-safe access through objects).
- *   A condition that would read a key of a non-object is refused (`UnsupportedByModel`): Painless
- *   semantics there (list shortcuts, errors) are not modelled.
- * - Templates: only `{{{path}}}` (triple braces, no escaping) in `set`/`append` values.
+ * Reproduced (elastic/elasticsearch unless noted):
+ * - Field paths (server/.../ingest/IngestDocument.java, "classic" access): dot-separated keys
+ *   through objects; reading a missing key fails with "field [k] not present as part of path [p]";
+ *   setting creates missing parent objects, and fails under a parent that is not an object
+ *   ("cannot set [k] with parent object of type [T]", "... with null parent", "[k] is not an
+ *   integer" for lists); `hasField` is false through null, scalars and non-numeric list keys.
+ *   `_ingest.*` paths address the ingest metadata.
+ * - Failure handling (server/.../ingest/CompoundProcessor.java, "Handling pipeline failures"): a
+ *   failing processor with `ignore_failure` is skipped; with `on_failure` its handlers run with
+ *   `_ingest.on_failure_message`, `_ingest.on_failure_processor_type` and
+ *   `_ingest.on_failure_processor_tag` set, then the pipeline continues with the next processor;
+ *   otherwise the pipeline-level `on_failure` runs and the remaining processors do not, and the
+ *   document is indexed as it is then. A failure with no handler at all fails the document
+ *   (`PipelineFailure`); with the failure store on, it is stored there in its original form.
+ * - `if` (ConditionalProcessor + Painless), a subset: `ctx` field access with `.`/`?.`/`['k']`
+ *   (Painless map shortcuts: `map.k` is `map.get("k")`, `?.` is null-safe), `instanceof`
+ *   String/Number/Boolean/Map/List (false for null), `== null`, `!= null`, `s.compareTo('lit')`
+ *   against 0, `!`, `&&`, `||` (short-circuit), parentheses. Reading a key of a list or scalar, or
+ *   `.` on null, is refused (`UnsupportedByModel`): Painless' list shortcuts and its errors are not
+ *   modelled, so the pipeline must guard with `instanceof Map` first.
+ * - Templates (modules/lang-mustache: CustomMustacheFactory, CustomReflectionObjectHandler; and
+ *   spullara/mustache.java BaseObjectHandler.iterate), a subset: text, `{{{name}}}` (written as it
+ *   is: string; integer; boolean; missing or null -> ""), sections `{{#name}}...{{/name}}` (null,
+ *   false, "" and empty lists render nothing; a list renders once per element with the element as
+ *   the innermost scope; anything else renders once with it as scope) and inverted sections
+ *   `{{^name}}`. Names resolve like mustache.java: the first segment in the innermost scope that
+ *   has it, the rest inside that value; lists take numeric segments and `size`. Refused: `{{name}}`
+ *   (its escaping depends on the media type), `{{&`, comments, partials, delimiter changes, the
+ *   toJson/join/url functions, a section tag alone on its line (mustache's standalone-line rule
+ *   is not modelled), and writing an object or list as text.
  * - json (field, target_field): any JSON value is accepted (object, array, string, number,
  *   boolean, null, as the docs say); an empty value parses to null; invalid JSON fails.
  *   NOT modelled: duplicate keys (Elasticsearch fails the line, `allow_duplicate_keys` false),
- *   Jackson's exact error texts, numbers beyond double precision.
+ *   Jackson's exact error texts, numbers beyond double precision, 1.0 vs 1 (JSON.parse forgets).
  * - set (field, value | copy_from, override), remove (field, ignore_missing), rename (field,
  *   target_field, ignore_missing; fails if the target exists; puts the value back if setting the
  *   target fails), lowercase (field, target_field, ignore_missing; strings or lists of strings),
- *   append (field, value, allow_duplicates).
- * - date (field, target_field, formats ISO8601 and UNIX, timezone UTC, output_format: the default
- *   `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` or the microsecond variant): the value's string form is tried
- *   against each format in order; instants are kept in nanoseconds; UNIX is seconds, truncated to
- *   milliseconds as the server does. ISO8601 here accepts `yyyy-MM-dd[THH[:mm[:ss[.f{1,9}]]]]`
- *   with an optional `Z` / `±HH[:mm]` / `±HHmm` offset (no offset: the timezone, UTC).
+ *   trim (the same options; Java String.trim: code points up to U+0020 at both ends), append
+ *   (field, value, allow_duplicates).
+ * - date (modules/ingest-common/.../DateProcessor.java, DateFormat.java; field, target_field,
+ *   formats ISO8601 and UNIX, timezone UTC, output_format: the default `yyyy-MM-dd'T'HH:mm:ss.SSSXXX`
+ *   or the microsecond variant with `yyyy` or `uuuu`): the value's string form is tried against
+ *   each format in order; instants are kept in nanoseconds; UNIX is `(long) (Double.parseDouble(s)
+ *   * 1000)` (Java's saturating cast; NaN is 0). ISO8601 here accepts `yyyy-MM-dd[THH[:mm[:ss[.f{1,9}]]]]`
+ *   with an optional `Z` / `±HH[:mm]` / `±HHmm` offset (no offset: the timezone, UTC); other year
+ *   forms count as unparsable. Years print as java.time does: `uuuu` with a sign before 0 and above
+ *   9999, `yyyy` as the year of era.
+ * - Mapping (after the pipeline, before the shard, as Elasticsearch parses the document against the
+ *   index template's mappings; the first problem rejects the document, see `mappingRejection`).
+ * - The failure store (docs-content manage-data/data-store/data-streams/failure-store.md): when the
+ *   template enables it, a document the pipeline fails on is stored as it arrived, one the mapping
+ *   rejects as the pipeline left it, with `error.type`, `error.message` and, for pipeline
+ *   failures, `error.pipeline`, `error.processor_type`, `error.processor_tag`.
  */
 
 export class UnsupportedByModel extends Error {
@@ -46,7 +70,11 @@ export class UnsupportedByModel extends Error {
 
 /** The document was rejected: a processor failed and no on_failure handled it. */
 export class PipelineFailure extends Error {
-  constructor(message: string, readonly processorType: string) {
+  constructor(
+    message: string,
+    readonly processorType: string,
+    readonly processorTag?: string,
+  ) {
     super(message);
     this.name = "PipelineFailure";
   }
@@ -205,33 +233,309 @@ function booleanOption(type: string, config: Record<string, unknown>, key: strin
   return value;
 }
 
-const CONDITION = /^ctx\.([A-Za-z_@][\w@]*)((?:\?\.[A-Za-z_@][\w@]*)*)\s*!=\s*null$/;
+// --- Painless conditions (the subset) ---------------------------------------------------------
 
-/** `ctx.a?.b?.c != null`, with Painless null-safe access through objects. */
-function evaluateCondition(condition: unknown, doc: Document): boolean {
-  if (typeof condition !== "string") throw new UnsupportedByModel(`"if" must be an inline script string, got ${JSON.stringify(condition)}`);
-  const match = CONDITION.exec(condition.trim());
-  if (!match) throw new UnsupportedByModel(`condition ${JSON.stringify(condition)} is outside the modelled subset (ctx.a?.b != null)`);
-  const keys = [match[1]!, ...match[2]!.split("?.").filter((key) => key !== "")];
-  let value: Json | undefined = doc.source;
-  for (const key of keys) {
-    if (value === null || value === undefined) return false;
-    if (!isObject(value)) throw new UnsupportedByModel(`condition ${JSON.stringify(condition)} reads [${key}] of a ${javaType(value)}: Painless behaviour there is not modelled`);
-    value = value[key];
+type Token = { kind: "op" | "ident" | "string" | "number"; text: string };
+
+function tokenize(source: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < source.length) {
+    const rest = source.slice(i);
+    const space = /^\s+/.exec(rest);
+    if (space) {
+      i += space[0].length;
+      continue;
+    }
+    const op = /^(\?\.|&&|\|\||==|!=|<=|>=|[()!<>.[\]])/.exec(rest);
+    if (op) {
+      tokens.push({ kind: "op", text: op[0] });
+      i += op[0].length;
+      continue;
+    }
+    const ident = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
+    if (ident) {
+      tokens.push({ kind: "ident", text: ident[0] });
+      i += ident[0].length;
+      continue;
+    }
+    const str = /^'([^'\\]*)'/.exec(rest);
+    if (str) {
+      tokens.push({ kind: "string", text: str[1]! });
+      i += str[0].length;
+      continue;
+    }
+    const num = /^-?\d+/.exec(rest);
+    if (num) {
+      tokens.push({ kind: "number", text: num[0] });
+      i += num[0].length;
+      continue;
+    }
+    throw new UnsupportedByModel(`condition ${JSON.stringify(source)}: cannot read ${JSON.stringify(rest.slice(0, 20))}`);
   }
-  return value !== null && value !== undefined;
+  return tokens;
 }
 
-/** Renders `{{{path}}}` templates; a whole-value template of a missing field renders as "". */
-function renderTemplate(template: string, doc: Document): string {
-  if (/\{\{(?!\{)/.test(template.replace(/\{\{\{[^{}]+\}\}\}/g, ""))) {
-    throw new UnsupportedByModel(`template ${JSON.stringify(template)}: only {{{path}}} is modelled`);
+const PAINLESS_TYPES: Record<string, (value: Json | undefined) => boolean> = {
+  String: (value) => typeof value === "string",
+  Number: (value) => typeof value === "number",
+  Boolean: (value) => typeof value === "boolean",
+  Map: (value) => isObject(value),
+  List: (value) => Array.isArray(value),
+};
+
+/** A recursive-descent reader of the modelled Painless subset, evaluating as it reads (with short-circuit). */
+class Condition {
+  private position = 0;
+  private readonly tokens: Token[];
+  constructor(
+    private readonly source: string,
+    private readonly doc: Document,
+  ) {
+    this.tokens = tokenize(source);
   }
-  return template.replace(/\{\{\{\s*([^{}\s]+)\s*\}\}\}/g, (_all, path: string) => {
-    if (!doc.has(path)) return "";
-    const value = doc.get(path);
-    return typeof value === "string" ? value : JSON.stringify(value);
+
+  evaluate(): boolean {
+    const value = this.or(true);
+    if (this.position !== this.tokens.length) this.refuse(`unexpected ${JSON.stringify(this.tokens[this.position]!.text)}`);
+    return value;
+  }
+
+  private refuse(why: string): never {
+    throw new UnsupportedByModel(`condition ${JSON.stringify(this.source)} is outside the modelled Painless subset: ${why}`);
+  }
+
+  private peek(text: string): boolean {
+    const token = this.tokens[this.position];
+    return token !== undefined && token.kind === "op" && token.text === text;
+  }
+
+  private expect(text: string): void {
+    if (!this.peek(text)) this.refuse(`expected ${JSON.stringify(text)}`);
+    this.position++;
+  }
+
+  private or(live: boolean): boolean {
+    let value = this.and(live);
+    while (this.peek("||")) {
+      this.position++;
+      const right = this.and(live && !value);
+      value = value || right;
+    }
+    return value;
+  }
+
+  private and(live: boolean): boolean {
+    let value = this.unary(live);
+    while (this.peek("&&")) {
+      this.position++;
+      const right = this.unary(live && value);
+      value = value && right;
+    }
+    return value;
+  }
+
+  private unary(live: boolean): boolean {
+    if (this.peek("!")) {
+      this.position++;
+      return !this.unary(live);
+    }
+    if (this.peek("(")) {
+      this.position++;
+      const value = this.or(live);
+      this.expect(")");
+      return value;
+    }
+    const operand = this.access(live);
+    const token = this.tokens[this.position];
+    if (token?.kind === "ident" && token.text === "instanceof") {
+      const type = this.tokens[this.position + 1];
+      const test = type && PAINLESS_TYPES[type.text];
+      if (!test) this.refuse(`instanceof ${type?.text ?? "?"}`);
+      this.position += 2;
+      return live && test(operand);
+    }
+    if (this.peek("==") || this.peek("!=")) {
+      const negate = this.tokens[this.position]!.text === "!=";
+      const right = this.tokens[this.position + 1];
+      if (right?.kind !== "ident" || right.text !== "null") this.refuse("only comparisons with null");
+      this.position += 2;
+      const isNull = operand === null || operand === undefined;
+      return live && (negate ? !isNull : isNull);
+    }
+    if (this.peek(".") && this.tokens[this.position + 1]?.text === "compareTo") {
+      this.position += 2;
+      this.expect("(");
+      const literal = this.tokens[this.position];
+      if (literal?.kind !== "string") this.refuse("compareTo takes a string literal here");
+      this.position++;
+      this.expect(")");
+      const op = this.tokens[this.position];
+      const zero = this.tokens[this.position + 1];
+      if (op?.kind !== "op" || !["<", ">", "<=", ">="].includes(op.text) || zero?.kind !== "number" || zero.text !== "0") this.refuse("compareTo(...) must be compared with 0");
+      this.position += 2;
+      if (!live) return false;
+      if (typeof operand !== "string") this.refuse(`compareTo on a ${operand === undefined || operand === null ? "null" : javaType(operand)}`);
+      // Java String.compareTo: UTF-16 code units, as JavaScript compares strings.
+      const sign = operand < literal.text ? -1 : operand > literal.text ? 1 : 0;
+      return { "<": sign < 0, ">": sign > 0, "<=": sign <= 0, ">=": sign >= 0 }[op.text as "<" | ">" | "<=" | ">="];
+    }
+    this.refuse("a bare value is not a condition");
+  }
+
+  /** `ctx` followed by `.k`, `?.k` or `['k']`; undefined stands for a missing key (null in Painless). */
+  private access(live: boolean): Json | undefined {
+    const head = this.tokens[this.position];
+    if (head?.kind !== "ident" || head.text !== "ctx") this.refuse("values are read from ctx only");
+    this.position++;
+    let value: Json | undefined = this.doc.source;
+    for (;;) {
+      let key: string;
+      let nullSafe = false;
+      if (this.peek("?.") || (this.peek(".") && this.tokens[this.position + 1]?.text !== "compareTo")) {
+        nullSafe = this.tokens[this.position]!.text === "?.";
+        const name = this.tokens[this.position + 1];
+        if (name?.kind !== "ident") this.refuse("a field name after '.'");
+        key = name.text;
+        this.position += 2;
+      } else if (this.peek("[")) {
+        const name = this.tokens[this.position + 1];
+        if (name?.kind !== "string") this.refuse("['...'] takes a string literal");
+        this.position += 2;
+        this.expect("]");
+        key = name.text;
+      } else {
+        return value;
+      }
+      if (!live) continue;
+      if (value === null || value === undefined) {
+        if (nullSafe) {
+          value = undefined;
+          continue;
+        }
+        this.refuse(`reading [${key}] of null (a NullPointerException in Painless)`);
+      }
+      if (!isObject(value)) this.refuse(`reading [${key}] of a ${javaType(value)}: Painless behaviour there is not modelled`);
+      value = key in value ? value[key]! : undefined;
+    }
+  }
+}
+
+function evaluateCondition(condition: unknown, doc: Document): boolean {
+  if (typeof condition !== "string") throw new UnsupportedByModel(`"if" must be an inline script string, got ${JSON.stringify(condition)}`);
+  return new Condition(condition, doc).evaluate();
+}
+
+// --- Mustache templates (the subset) ----------------------------------------------------------
+
+type TemplateNode = { kind: "text"; text: string } | { kind: "value"; name: string } | { kind: "section"; name: string; inverted: boolean; body: TemplateNode[] };
+
+function parseTemplate(template: string): TemplateNode[] {
+  const tag = /\{\{(\{?)([^{}]*?)\}?\}\}/g;
+  // A section tag alone on a line is "standalone" in mustache: the line, with its whitespace and its
+  // newline, is dropped. Not modelled, so refused, except where dropping it removes nothing: the
+  // template's last line, holding nothing but the tag.
+  const lines = template.split("\n");
+  lines.forEach((line, index) => {
+    if (!/^\s*\{\{[#^/][^{}]*\}\}\s*$/.test(line)) return;
+    if (index === lines.length - 1 && line === line.trim()) return;
+    throw new UnsupportedByModel(`template line ${JSON.stringify(line)} holds a section tag alone: mustache's standalone-line rule is not modelled`);
   });
+  const root: TemplateNode[] = [];
+  const stack: { name: string; body: TemplateNode[] }[] = [{ name: "", body: root }];
+  let last = 0;
+  for (const match of template.matchAll(tag)) {
+    const [whole, triple, rawName] = match;
+    const body = stack[stack.length - 1]!.body;
+    if (match.index! > last) body.push({ kind: "text", text: template.slice(last, match.index) });
+    last = match.index! + whole.length;
+    const name = rawName!.trim();
+    if (triple) {
+      if (!whole.endsWith("}}}")) throw new UnsupportedByModel(`template tag ${whole} is not closed with }}}`);
+      body.push({ kind: "value", name });
+      continue;
+    }
+    const sigil = name[0];
+    if (sigil === "#" || sigil === "^") {
+      const sectionName = name.slice(1).trim();
+      if (/^(toJson|join|url)\b/i.test(sectionName)) throw new UnsupportedByModel(`template function {{#${sectionName}}} is not modelled`);
+      const node: TemplateNode = { kind: "section", name: sectionName, inverted: sigil === "^", body: [] };
+      body.push(node);
+      stack.push({ name: sectionName, body: node.body });
+    } else if (sigil === "/") {
+      const open = stack.pop();
+      if (!open || stack.length === 0 || open.name !== name.slice(1).trim()) throw new UnsupportedByModel(`template section {{${name}}} closes nothing open`);
+    } else {
+      throw new UnsupportedByModel(`template tag ${whole}: only {{{name}}} and sections are modelled ({{name}} escapes by media type)`);
+    }
+  }
+  if (stack.length !== 1) throw new UnsupportedByModel(`template section {{#${stack[stack.length - 1]!.name}}} is never closed`);
+  if (last < template.length) root.push({ kind: "text", text: template.slice(last) });
+  return root;
+}
+
+const MISSING = Symbol("missing");
+
+/** mustache.java name lookup: first segment in the innermost scope that has it, the rest inside its value. */
+function lookup(name: string, scopes: Json[]): Json | typeof MISSING {
+  const [first, ...rest] = name.split(".");
+  const step = (value: Json, key: string): Json | typeof MISSING => {
+    if (isObject(value)) return key in value ? value[key]! : MISSING;
+    if (Array.isArray(value)) {
+      if (key === "size") return value.length;
+      return /^\d+$/.test(key) && Number(key) < value.length ? value[Number(key)]! : MISSING;
+    }
+    return MISSING;
+  };
+  for (let i = scopes.length - 1; i >= 0; i--) {
+    let value = step(scopes[i]!, first!);
+    if (value === MISSING) continue;
+    for (const key of rest) {
+      if (value === null) return MISSING;
+      value = step(value, key);
+      if (value === MISSING) return MISSING;
+    }
+    return value;
+  }
+  return MISSING;
+}
+
+function renderNodes(nodes: TemplateNode[], scopes: Json[]): string {
+  let out = "";
+  for (const node of nodes) {
+    if (node.kind === "text") {
+      out += node.text;
+    } else if (node.kind === "value") {
+      const value = lookup(node.name, scopes);
+      if (value === MISSING || value === null) continue;
+      if (typeof value === "object") throw new UnsupportedByModel(`template writes {{{${node.name}}}}, an object or list: Java's toString of it is not modelled`);
+      out += typeof value === "number" ? javaNumberText(value) : String(value);
+    } else {
+      const value = lookup(node.name, scopes);
+      // mustache.java BaseObjectHandler.iterate: null, false and "" are falsey; lists iterate; the rest render once.
+      const falsey = value === MISSING || value === null || value === false || value === "" || (Array.isArray(value) && value.length === 0);
+      if (node.inverted) {
+        if (falsey) out += renderNodes(node.body, scopes);
+      } else if (!falsey) {
+        const items = Array.isArray(value) ? value : [value as Json];
+        for (const item of items) out += renderNodes(node.body, [...scopes, item]);
+      }
+    }
+  }
+  return out;
+}
+
+/** Java's toString of the number Jackson would have made: integers as such, other doubles as Double.toString for the usual range. */
+function javaNumberText(value: number): string {
+  if (Number.isInteger(value) && Math.abs(value) < 2 ** 63) return String(value);
+  const abs = Math.abs(value);
+  if (abs >= 1e-3 && abs < 1e7) return String(value);
+  throw new UnsupportedByModel(`Java's Double.toString of ${value} (scientific notation) is not modelled`);
+}
+
+function renderTemplate(template: string, doc: Document): string {
+  if (!template.includes("{{")) return template;
+  return renderNodes(parseTemplate(template), [{ ...doc.source, _ingest: doc.ingest }]);
 }
 
 function renderValue(value: unknown, doc: Document): Json {
@@ -248,49 +552,91 @@ function renderValue(value: unknown, doc: Document): Json {
 
 const ISO8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 const NANOS_PER_MS = 1_000_000n;
+const NANOS_PER_DAY = 86_400_000_000_000n;
+const LONG_MAX = (1n << 63n) - 1n;
+const LONG_MIN = -(1n << 63n);
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: bigint, month: number, day: number): bigint {
+  const y = month <= 2 ? year - 1n : year;
+  const era = (y >= 0n ? y : y - 399n) / 400n;
+  const yoe = y - era * 400n;
+  const m = BigInt(month);
+  const doy = (153n * (m > 2n ? m - 3n : m + 9n) + 2n) / 5n + BigInt(day) - 1n;
+  const doe = yoe * 365n + yoe / 4n - yoe / 100n + doy;
+  return era * 146_097n + doe - 719_468n;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
 
 function parseIso8601(text: string): bigint {
   const match = ISO8601.exec(text);
-  if (!match) throw new ProcessorError(`failed to parse date field [${text}] with format [iso8601]`);
+  const fail = () => new ProcessorError(`failed to parse date field [${text}] with format [iso8601]`);
+  if (!match) throw fail();
   const [, year, month, day, hour = "0", minute = "0", second = "0", fraction = "", offset = "Z"] = match;
-  const ms = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
-  const check = new Date(ms);
-  if (
-    Number.isNaN(ms) ||
-    check.getUTCMonth() !== Number(month) - 1 ||
-    check.getUTCDate() !== Number(day) ||
-    Number(hour) > 23 ||
-    Number(minute) > 59 ||
-    Number(second) > 59
-  ) {
-    throw new ProcessorError(`failed to parse date field [${text}] with format [iso8601]`);
-  }
+  const [y, mo, d, h, mi, se] = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || se > 59) throw fail();
   let offsetMinutes = 0;
   if (offset !== "Z") {
     const digits = offset.slice(1).replace(":", "");
     offsetMinutes = (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || "0")) * (offset.startsWith("-") ? -1 : 1);
   }
-  return BigInt(ms - offsetMinutes * 60_000) * NANOS_PER_MS + BigInt(fraction.padEnd(9, "0") || "0");
+  const seconds = daysFromCivil(BigInt(y), mo, d) * 86_400n + BigInt(h * 3600 + mi * 60 + se - offsetMinutes * 60);
+  return seconds * 1_000_000_000n + BigInt(fraction.padEnd(9, "0") || "0");
 }
 
+/** Double.parseDouble's syntax (hexadecimal floats not modelled), then Java's saturating (long) cast of seconds * 1000. */
 function parseUnix(text: string): bigint {
-  // Double.parseDouble accepts more than this (hex, NaN); structlog writes plain decimals.
-  if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text)) throw new ProcessorError(`For input string: "${text}"`);
-  return BigInt(Math.trunc(Number(text) * 1000)) * NANOS_PER_MS;
+  const match = /^[\x00-\x20]*([+-]?(?:NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))[fFdD]?[\x00-\x20]*$/.exec(text);
+  if (!match) throw new ProcessorError(`For input string: "${text}"`);
+  const millis = Number(match[1]!.replace(/^\+/, "")) * 1000;
+  let ms: bigint;
+  if (Number.isNaN(millis)) ms = 0n;
+  else if (millis >= 2 ** 63) ms = LONG_MAX;
+  else if (millis <= -(2 ** 63)) ms = LONG_MIN;
+  else ms = BigInt(Math.trunc(millis));
+  return ms * NANOS_PER_MS;
 }
 
-const OUTPUT_FORMATS: Record<string, number> = {
-  "yyyy-MM-dd'T'HH:mm:ss.SSSXXX": 3,
-  "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX": 6,
+const OUTPUT_FORMATS: Record<string, { digits: number; year: "era" | "proleptic" }> = {
+  "yyyy-MM-dd'T'HH:mm:ss.SSSXXX": { digits: 3, year: "era" },
+  "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX": { digits: 6, year: "era" },
+  "uuuu-MM-dd'T'HH:mm:ss.SSSSSSXXX": { digits: 6, year: "proleptic" },
 };
 
-function formatInstant(nanos: bigint, fractionDigits: number): string {
-  const ms = nanos / NANOS_PER_MS - (nanos % NANOS_PER_MS < 0n ? 1n : 0n);
-  const base = new Date(Number(ms)).toISOString().slice(0, 19);
-  const nanosOfSecond = ((nanos % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
-  return `${base}.${nanosOfSecond.toString().padStart(9, "0").slice(0, fractionDigits)}Z`;
+/** Civil date of a day count since 1970-01-01, proleptic Gregorian (H. Hinnant's days_from_civil, inverted), exact for any range. */
+function civilFromDays(days: bigint): { year: bigint; month: number; day: number } {
+  const z = days + 719_468n;
+  const era = (z >= 0n ? z : z - 146_096n) / 146_097n;
+  const doe = z - era * 146_097n;
+  const yoe = (doe - doe / 1460n + doe / 36_524n - doe / 146_096n) / 365n;
+  const doy = doe - (365n * yoe + yoe / 4n - yoe / 100n);
+  const mp = (5n * doy + 2n) / 153n;
+  const day = Number(doy - (153n * mp + 2n) / 5n + 1n);
+  const month = Number(mp < 10n ? mp + 3n : mp - 9n);
+  return { year: yoe + era * 400n + (month <= 2 ? 1n : 0n), month, day };
 }
 
+/** java.time's year text: `u`/`y` with four letters pad to 4 and (SignStyle.EXCEEDS_PAD) sign what exceeds it or is negative. */
+function yearText(year: bigint, style: "era" | "proleptic"): string {
+  const value = style === "era" && year <= 0n ? 1n - year : year;
+  const digits = (value < 0n ? -value : value).toString();
+  if (value < 0n) return `-${digits.padStart(4, "0")}`;
+  return digits.length > 4 ? `+${digits}` : digits.padStart(4, "0");
+}
+
+function formatInstant(nanos: bigint, format: { digits: number; year: "era" | "proleptic" }): string {
+  const days = nanos / NANOS_PER_DAY - (nanos % NANOS_PER_DAY < 0n ? 1n : 0n);
+  const ofDay = nanos - days * NANOS_PER_DAY;
+  const { year, month, day } = civilFromDays(days);
+  const seconds = ofDay / 1_000_000_000n;
+  const pad = (n: bigint | number) => n.toString().padStart(2, "0");
+  const fraction = (ofDay % 1_000_000_000n).toString().padStart(9, "0").slice(0, format.digits);
+  return `${yearText(year, format.year)}-${pad(month)}-${pad(day)}T${pad(seconds / 3600n)}:${pad((seconds / 60n) % 60n)}:${pad(seconds % 60n)}.${fraction}Z`;
+}
 // ---------------------------------------------------------------------------------------------
 // Processors
 // ---------------------------------------------------------------------------------------------
@@ -373,6 +719,24 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
       return item.toLocaleLowerCase("en-US");
     };
     doc.set(target, Array.isArray(value) ? value.map(lower) : lower(value));
+  },
+
+  trim(config, doc) {
+    checkOptions("trim", config, ["field", "target_field", "ignore_missing"], ["field"]);
+    const field = stringOption("trim", config, "field");
+    const target = config.target_field === undefined ? field : stringOption("trim", config, "target_field");
+    const ignoreMissing = booleanOption("trim", config, "ignore_missing", false);
+    const value = doc.has(field) ? doc.get(field) : undefined;
+    if (value === undefined || value === null) {
+      if (ignoreMissing) return;
+      throw new ProcessorError(value === null ? `field [${field}] is null, cannot process it.` : `field [${field}] not present as part of path [${field}]`);
+    }
+    // Java String.trim: every char up to U+0020 at both ends.
+    const trim = (item: Json): string => {
+      if (typeof item !== "string") throw new ProcessorError(`field [${field}] of type [${javaType(item)}] cannot be cast to [java.lang.String]`);
+      return item.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "");
+    };
+    doc.set(target, Array.isArray(value) ? value.map(trim) : trim(value));
   },
 
   append(config, doc) {
@@ -508,12 +872,12 @@ export function simulatePipeline(pipeline: PipelineDefinition, source: Record<st
     for (const processor of pipeline.processors ?? []) runProcessor(processor, doc);
   } catch (error) {
     if (!(error instanceof ProcessorFailed)) throw error;
-    if (pipeline.on_failure === undefined) throw new PipelineFailure(error.failure.message, error.failure.processorType);
+    if (pipeline.on_failure === undefined) throw new PipelineFailure(error.failure.message, error.failure.processorType, error.failure.processorTag);
     try {
       runHandlers(pipeline.on_failure, error.failure, doc);
     } catch (handlerError) {
       if (handlerError instanceof ProcessorFailed || handlerError instanceof ProcessorError) {
-        throw new PipelineFailure(handlerError.message, error.failure.processorType);
+        throw new PipelineFailure(handlerError.message, error.failure.processorType, error.failure.processorTag);
       }
       throw handlerError;
     }
@@ -528,4 +892,316 @@ function arrayElement(context: Json, key: string, path: string): Json {
   const index = Number(key);
   if (index < 0 || index >= context.length) throw new ProcessorError(`[${index}] is out of bounds for array with length [${context.length}] as part of path [${path}]`);
   return context[index]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping: what Elasticsearch does with the document after the pipeline
+// ---------------------------------------------------------------------------------------------
+
+/** A mapping property as the template writes it (the subset of estypes.MappingProperty read here). */
+interface Property {
+  type?: string;
+  properties?: Record<string, Property>;
+  value?: unknown;
+  ignore_above?: number;
+  depth_limit?: number;
+  fields?: Record<string, Property>;
+  [key: string]: unknown;
+}
+
+interface Mappings {
+  dynamic?: boolean | string;
+  date_detection?: boolean;
+  dynamic_templates?: Record<string, { match_mapping_type?: string; mapping?: Property; [key: string]: unknown }>[];
+  properties?: Record<string, Property>;
+  [key: string]: unknown;
+}
+
+/** The parts of an index template body (PUT _index_template) this model reads. */
+export interface TemplateDefinition {
+  index_patterns?: string | string[];
+  data_stream?: unknown;
+  template?: { mappings?: Mappings; data_stream_options?: { failure_store?: { enabled?: boolean | null } | null } | null; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface MappingRejection {
+  type: string;
+  /** Abridged: the field, its type and the cause, not Elasticsearch's exact text (positions, previews). */
+  reason: string;
+}
+
+/** Lucene's IndexWriter.MAX_TERM_LENGTH, in UTF-8 bytes. */
+const MAX_TERM_BYTES = 32766;
+/** FlattenedFieldMapper's default depth_limit. */
+const FLATTENED_DEPTH_LIMIT = 20;
+const TEXT_TYPES = new Set(["keyword", "constant_keyword", "wildcard", "match_only_text", "text"]);
+const MODELLED_TYPES = new Set([...TEXT_TYPES, "long", "float", "boolean", "date", "date_nanos", "flattened", "object"]);
+
+class Rejected extends Error {
+  constructor(readonly rejection: MappingRejection) {
+    super(rejection.reason);
+  }
+}
+
+function reject(path: string, type: string, cause: string): never {
+  throw new Rejected({ type: "document_parsing_exception", reason: `failed to parse field [${path}] of type [${type}]: ${cause}` });
+}
+
+const utf8Bytes = (text: string) => Buffer.byteLength(text, "utf8");
+
+/**
+ * Date parsing as a date/date_nanos field without a `format` does: `strict_date_optional_time`
+ * (`strict_date_optional_time_nanos` for date_nanos; four-digit year, `T` separator, optional offset)
+ * or `epoch_millis` (server/.../index/mapper/DateFieldMapper.java, DEFAULT_DATE_TIME_FORMATTER and
+ * DEFAULT_DATE_TIME_NANOS_FORMATTER). Returns nanoseconds since the epoch.
+ */
+function parseDateValue(path: string, type: string, value: Json): bigint {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) reject(path, type, `failed to parse date field [${value}] with format [epoch_millis]`);
+    return BigInt(Math.trunc(value)) * NANOS_PER_MS + BigInt(Math.round((value - Math.trunc(value)) * 1e6));
+  }
+  if (typeof value !== "string") reject(path, type, `failed to parse date field [${JSON.stringify(value)}]`);
+  if (/^-?\d+(\.\d+)?$/.test(value)) return parseDateValue(path, type, Number(value));
+  try {
+    return parseIso8601(value);
+  } catch {
+    reject(path, type, `failed to parse date field [${value}] with format [strict_date_optional_time${type === "date_nanos" ? "_nanos" : ""}||epoch_millis]`);
+  }
+}
+
+/**
+ * Checks a document against a template's mappings as Elasticsearch's document parser would, and
+ * learns dynamic mappings into `learned` (one data stream's mapping grows across documents).
+ * Where each rule lives in elastic/elasticsearch:
+ * - An object mapping given a concrete value: server/src/main/java/org/elasticsearch/index/mapper/DocumentParser.java
+ *   ("object mapping for [x] tried to parse field [x] as object, but found a concrete value").
+ * - A concrete field given an object: FieldMapper.parse / rethrowAsDocumentParsingException
+ *   (server/.../index/mapper/FieldMapper.java); keyword (KeywordFieldMapper.java: ignore_above skips,
+ *   a longer term than 32766 bytes fails), wildcard (x-pack/plugin/wildcard/.../WildcardFieldMapper.java),
+ *   match_only_text (modules/mapper-extras/.../MatchOnlyTextFieldMapper.java) read text, numbers and
+ *   booleans as text and refuse objects.
+ * - constant_keyword (x-pack/plugin/mapper-constant-keyword/.../ConstantKeywordFieldMapper.java): a
+ *   value other than the mapped one fails; with none mapped, the first value becomes it.
+ * - long/float (server/.../index/mapper/NumberFieldMapper.java): numbers, and numeric strings
+ *   (coerce, on by default; a long truncates a fraction); anything else fails, as do values out of
+ *   a long's range.
+ * - date, date_nanos (DateFieldMapper.java): see parseDateValue; date_nanos also refuses instants
+ *   before 1970 or after 2262-04-11T23:47:16.854775807Z (server/.../common/time/DateUtils.java, toLong).
+ * - flattened (server/.../index/mapper/flattened/FlattenedFieldParser.java): the value must be an
+ *   object (arrays of objects too); a nested object deeper than depth_limit (default 20,
+ *   FlattenedFieldMapper.java) fails; a key with \0 fails; a leaf longer than ignore_above
+ *   (characters) is skipped, else its keyed form (key, \0, value) over 32766 UTF-8 bytes fails.
+ * - Unmapped fields (DocumentParser + DynamicFieldsBuilder.java, `dynamic: true`): strings that
+ *   read as strict_date_optional_time become `date` (date_detection on by default), else the first
+ *   matching dynamic template by match_mapping_type; numbers `long`/`float`, booleans `boolean`,
+ *   objects `object`. Later values must fit what was learned.
+ * - A data stream's documents need `@timestamp` (DataStreamTimestampFieldMapper.java).
+ * Not modelled (refused): other field types, `dynamic` other than true, runtime fields, copy_to,
+ * match/path_match in dynamic templates.
+ */
+export function mappingRejection(mappings: Mappings, source: Record<string, unknown>, learned: Map<string, Property> = new Map()): MappingRejection | undefined {
+  if (mappings.dynamic !== undefined && mappings.dynamic !== true && mappings.dynamic !== "true") throw new UnsupportedByModel(`dynamic: ${String(mappings.dynamic)} is not modelled`);
+  try {
+    if (source["@timestamp"] === undefined || source["@timestamp"] === null) {
+      throw new Rejected({ type: "document_parsing_exception", reason: "data stream timestamp field [@timestamp] is missing" });
+    }
+    parseObject(mappings, mappings.properties ?? {}, source as JsonObject, "", learned);
+    return undefined;
+  } catch (error) {
+    if (error instanceof Rejected) return error.rejection;
+    throw error;
+  }
+}
+
+function parseObject(mappings: Mappings, properties: Record<string, Property>, value: JsonObject, prefix: string, learned: Map<string, Property>): void {
+  for (const [key, child] of Object.entries(value)) {
+    if (key.includes(".")) throw new UnsupportedByModel(`field name [${prefix}${key}] with a dot (object expansion) is not modelled`);
+    const path = `${prefix}${key}`;
+    const property = properties[key] ?? learned.get(path);
+    if (property) parseField(mappings, property, child, path, learned);
+    else parseDynamic(mappings, child, path, learned);
+  }
+}
+
+function parseField(mappings: Mappings, property: Property, value: Json, path: string, learned: Map<string, Property>): void {
+  if (value === null) return;
+  const type = property.type ?? (property.properties ? "object" : "object");
+  if (!MODELLED_TYPES.has(type)) throw new UnsupportedByModel(`mapping type ${type} (at ${path}) is not modelled`);
+  if (Array.isArray(value)) {
+    for (const item of value) parseField(mappings, property, item, path, learned);
+    return;
+  }
+  if (type === "object") {
+    if (!isObject(value)) {
+      throw new Rejected({ type: "document_parsing_exception", reason: `object mapping for [${path}] tried to parse field [${path.split(".").pop()}] as object, but found a concrete value` });
+    }
+    parseObject(mappings, property.properties ?? {}, value, `${path}.`, learned);
+    return;
+  }
+  if (type === "flattened") return parseFlattened(property, value, path);
+  if (isObject(value)) reject(path, type, "Can't get text on a START_OBJECT");
+  if (TEXT_TYPES.has(type)) {
+    const text = typeof value === "number" ? javaNumberText(value) : String(value);
+    if (type === "constant_keyword") {
+      const expected = property.value ?? learned.get(`${path}#constant`)?.value;
+      if (expected === undefined) learned.set(`${path}#constant`, { value: text });
+      else if (String(expected) !== text) {
+        throw new Rejected({ type: "document_parsing_exception", reason: `[constant_keyword] field [${path}] only accepts values that are equal to the value defined in the mappings [${String(expected)}], but got [${text}]` });
+      }
+    }
+    if (type === "keyword" && (property.ignore_above === undefined || text.length <= property.ignore_above) && utf8Bytes(text) > MAX_TERM_BYTES) {
+      throw new Rejected({ type: "document_parsing_exception", reason: `Document contains at least one immense term in field="${path}" (whose UTF8 encoding is longer than the max length ${MAX_TERM_BYTES})` });
+    }
+    return;
+  }
+  if (type === "long" || type === "float") {
+    const number = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+    if (typeof value === "boolean" || Number.isNaN(number)) reject(path, type, `For input string: "${String(value)}"`);
+    if (type === "long" && (number >= 2 ** 63 || number < -(2 ** 63))) reject(path, type, `Value [${String(value)}] is out of range for a long`);
+    return;
+  }
+  if (type === "boolean") {
+    if (!(typeof value === "boolean" || value === "true" || value === "false" || value === "")) reject(path, type, `Failed to parse value [${String(value)}] as only [true] or [false] are allowed.`);
+    return;
+  }
+  // date, date_nanos
+  const nanos = parseDateValue(path, type, value);
+  if (type === "date_nanos") {
+    if (nanos < 0n) reject(path, type, `date[${String(value)}] is before the epoch in 1970 and cannot be stored in nanosecond resolution`);
+    if (nanos > LONG_MAX) reject(path, type, `date[${String(value)}] is after 2262-04-11T23:47:16.854775807 and cannot be stored in nanosecond resolution`);
+  }
+}
+
+function parseFlattened(property: Property, value: Json, path: string): void {
+  if (!isObject(value)) reject(path, "flattened", `Failed to parse object: expecting token of type [START_OBJECT] but found [${typeof value === "string" ? "VALUE_STRING" : typeof value === "boolean" ? "VALUE_BOOLEAN" : "VALUE_NUMBER"}]`);
+  const depthLimit = typeof property.depth_limit === "number" ? property.depth_limit : FLATTENED_DEPTH_LIMIT;
+  const ignoreAbove = typeof property.ignore_above === "number" ? property.ignore_above : Number.MAX_SAFE_INTEGER;
+  const walk = (object: JsonObject, keys: string[]): void => {
+    for (const [key, child] of Object.entries(object)) visit(child, keys, key);
+  };
+  const visit = (child: Json, keys: string[], key: string): void => {
+    if (child === null) return;
+    if (Array.isArray(child)) {
+      for (const item of child) visit(item, keys, key);
+    } else if (isObject(child)) {
+      const nested = [...keys, key];
+      if (nested.length + 1 > depthLimit) {
+        throw new Rejected({ type: "document_parsing_exception", reason: `The provided [flattened] field [${path}] exceeds the maximum depth limit of [${depthLimit}].` });
+      }
+      walk(child, nested);
+    } else {
+      const fullKey = [...keys, key].join(".");
+      if (fullKey.includes("\0")) {
+        throw new Rejected({ type: "document_parsing_exception", reason: `Keys in [flattened] fields cannot contain the reserved character \\0. Offending key: [${fullKey}].` });
+      }
+      const text = typeof child === "number" ? javaNumberText(child) : String(child);
+      if (text.length > ignoreAbove) return;
+      if (utf8Bytes(`${fullKey}\0${text}`) > MAX_TERM_BYTES) {
+        throw new Rejected({ type: "document_parsing_exception", reason: `Flattened field [${path}] contains one immense field whose keyed encoding is longer than the allowed max length of ${MAX_TERM_BYTES} bytes.` });
+      }
+    }
+  };
+  walk(value, []);
+}
+
+const STRICT_DATE_OPTIONAL_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
+
+function parseDynamic(mappings: Mappings, value: Json, path: string, learned: Map<string, Property>): void {
+  if (value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const known = learned.get(path);
+      if (known) parseField(mappings, known, item, path, learned);
+      else parseDynamic(mappings, item, path, learned);
+    }
+    return;
+  }
+  let matchType: string;
+  if (isObject(value)) matchType = "object";
+  else if (typeof value === "string") matchType = mappings.date_detection !== false && STRICT_DATE_OPTIONAL_TIME.test(value) ? "date" : "string";
+  else if (typeof value === "boolean") matchType = "boolean";
+  else matchType = Number.isInteger(value) ? "long" : "double";
+  let property: Property | undefined;
+  for (const entry of mappings.dynamic_templates ?? []) {
+    const [name, template] = Object.entries(entry)[0]!;
+    const conditions = Object.keys(template).filter((key) => key !== "mapping");
+    if (conditions.some((key) => key !== "match_mapping_type")) throw new UnsupportedByModel(`dynamic template ${name}: only match_mapping_type is modelled`);
+    if (template.match_mapping_type === matchType || template.match_mapping_type === "*") {
+      property = { ...(template.mapping ?? {}) };
+      break;
+    }
+  }
+  property ??= { type: { object: "object", date: "date", string: "text", boolean: "boolean", long: "long", double: "float" }[matchType]! };
+  if (property.type === "text") throw new UnsupportedByModel(`a dynamically mapped string at ${path} (text + keyword) is not modelled`);
+  learned.set(path, property);
+  parseField(mappings, property, value, path, learned);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Indexing into a data stream, with or without its failure store
+// ---------------------------------------------------------------------------------------------
+
+export interface FailureDocument {
+  /** The failure document's own time: when the failure happened. */
+  "@timestamp": string;
+  document: { index: string; source: Record<string, unknown> };
+  error: { type: string; message: string; pipeline?: string; processor_type?: string; processor_tag?: string };
+}
+
+export type IngestOutcome =
+  | { outcome: "indexed"; source: Record<string, unknown> }
+  | { outcome: "failure_store"; stage: "pipeline" | "mapping"; failure: FailureDocument }
+  | { outcome: "rejected"; stage: "pipeline" | "mapping"; error: { type: string; message: string } };
+
+/**
+ * One data stream: its template (mappings, failure store switch) and default pipeline, with the
+ * mapping it has learned so far. `ingest` is what a bulk `create` of one document does.
+ */
+export class SimulatedDataStream {
+  private readonly learned = new Map<string, Property>();
+  readonly indexed: Record<string, unknown>[] = [];
+  readonly failures: FailureDocument[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly template: TemplateDefinition,
+    private readonly pipeline: PipelineDefinition,
+    private readonly pipelineName = "default-pipeline",
+  ) {
+    if (template.data_stream === undefined) throw new UnsupportedByModel("the template has no data_stream: not a data stream template");
+  }
+
+  get failureStoreEnabled(): boolean {
+    return this.template.template?.data_stream_options?.failure_store?.enabled === true;
+  }
+
+  ingest(source: Record<string, unknown>, now = new Date()): IngestOutcome {
+    let processed: Record<string, unknown>;
+    try {
+      processed = simulatePipeline(this.pipeline, source, now).source;
+    } catch (error) {
+      if (!(error instanceof PipelineFailure)) throw error;
+      const failure: FailureDocument = {
+        "@timestamp": now.toISOString(),
+        // Pipeline failures keep the document as it arrived (failure-store.md, "Failure document source").
+        document: { index: this.name, source: deepCopy(source as Json) as Record<string, unknown> },
+        error: { type: "illegal_argument_exception", message: error.message, pipeline: this.pipelineName, processor_type: error.processorType, ...(error.processorTag ? { processor_tag: error.processorTag } : {}) },
+      };
+      return this.fail("pipeline", failure);
+    }
+    const rejection = mappingRejection(this.template.template?.mappings ?? {}, processed, this.learned);
+    if (rejection) {
+      // Mapping failures keep the document as the pipeline left it.
+      return this.fail("mapping", { "@timestamp": now.toISOString(), document: { index: this.name, source: processed }, error: { type: rejection.type, message: rejection.reason } });
+    }
+    this.indexed.push(processed);
+    return { outcome: "indexed", source: processed };
+  }
+
+  private fail(stage: "pipeline" | "mapping", failure: FailureDocument): IngestOutcome {
+    if (!this.failureStoreEnabled) return { outcome: "rejected", stage, error: { type: failure.error.type, message: failure.error.message } };
+    this.failures.push(failure);
+    return { outcome: "failure_store", stage, failure };
+  }
 }

@@ -1,7 +1,8 @@
 """Print real structlog JSON lines, as the team's services write them, for the ingest pipeline tests.
 
 Run with Debian's Python (python3-structlog): /usr/bin/python3 test/support/structlog-lines.py
-Every line on stdout is one log event; the tests find them by their `event`.
+Every line on stdout is one log event; the tests find them by their `event` (or, for the
+EventRenamer("message") configuration, by their `message`).
 
 The configuration is a typical production one through the standard library: logger name,
 level, ISO 8601 UTC timestamp, exception formatting, JSON rendering; the standard library
@@ -57,3 +58,83 @@ unix_timed = structlog.wrap_logger(
     processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper(), structlog.processors.JSONRenderer()],
 )
 unix_timed.info("unix timestamp", worker="w2")
+
+
+# structlog's documented JSON recipe for exceptions: dict_tracebacks turns exc_info into a list of
+# stacks (exc_type, exc_value, is_cause, frames with filename/lineno/name/locals).
+dict_tb = structlog.wrap_logger(
+    structlog.PrintLogger(file=sys.stdout),
+    processors=[
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.dict_tracebacks,
+        structlog.processors.JSONRenderer(),
+    ],
+)
+
+
+def load_config(path):
+    try:
+        return {"a": 1}[path]
+    except KeyError as missing:
+        raise RuntimeError(f"no config at {path}") from missing
+
+
+try:
+    load_config("/etc/atra.toml")
+except RuntimeError:
+    dict_tb.exception("config load failed", attempt=3)
+
+try:
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        [][1]
+except IndexError:
+    dict_tb.exception("error while handling another")
+
+# EventRenamer("message"): the event text is under `message`, there is no `event`; with
+# TimeStamper(utc=False) the timestamp is local wall-clock time without an offset.
+renamed = structlog.wrap_logger(
+    structlog.PrintLogger(file=sys.stdout),
+    processors=[
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=False),
+        structlog.processors.format_exc_info,
+        structlog.processors.EventRenamer("message"),
+        structlog.processors.JSONRenderer(),
+    ],
+)
+renamed.warning("renamed event", order_id="o-1")
+try:
+    int("x")
+except ValueError:
+    renamed.exception("renamed with traceback")
+
+# TimeStamper(utc=False) alone: local time, no offset, read as UTC by the pipeline.
+local = structlog.wrap_logger(
+    structlog.PrintLogger(file=sys.stdout),
+    processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=False), structlog.processors.JSONRenderer()],
+)
+local.info("local time without zone")
+
+# Values a developer can bind that do not fit the typed ECS fields. Without a TimeStamper in the
+# chain, a bound `timestamp` goes out as it is.
+plain = structlog.wrap_logger(
+    structlog.PrintLogger(file=sys.stdout),
+    processors=[structlog.processors.JSONRenderer()],
+)
+plain.info({"kind": "event as a dict"}, level="info", marker="event-dict")
+plain.info("level as a dict", level={"name": "info", "no": 20})
+plain.info("logger as a list", logger=["a", "b"], level="info")
+plain.info("timestamp before 1970", timestamp="1969-07-20T20:17:40Z", level="info")
+plain.info("timestamp after 2262", timestamp="2300-01-01T00:00:00Z", level="info")
+plain.info("unix timestamp far out", timestamp=1e13, level="info")
+plain.info("exception as a dict", exception={"type": "X"}, level="error")
+
+# What even a guarded pipeline cannot fix: an object nested deeper than the flattened field's
+# depth limit (20). The mapping rejects it; the failure store keeps it.
+deep = "leaf"
+for level in range(25):
+    deep = {f"l{level}": deep}
+plain.info("nested too deep", payload=deep, level="info")
