@@ -57,6 +57,7 @@ export interface FakeElastic {
   close(): Promise<void>;
 }
 
+/** The reserved realm's users (elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/authc/esnative/ReservedRealm.java). */
 const RESERVED = ["elastic", "kibana_system", "logstash_system", "beats_system", "apm_system", "remote_monitoring_user"];
 
 export async function startFakeElastic(adminPassword: string): Promise<FakeElastic> {
@@ -289,7 +290,8 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         }
         const stored = structuredClone(body);
         const template = stored.template as Json | undefined;
-        // ES stores settings nested under "index" with every value as a string.
+        // Template settings get the `index.` prefix (MetadataIndexTemplateService, normalizePrefix) and are rendered by
+        // Settings.toXContent nested, every value as text (server/src/main/java/org/elasticsearch/common/settings/Settings.java).
         if (template?.settings) template.settings = { index: nestSettings(template.settings as Json) };
         if (typeof stored.index_patterns === "string") stored.index_patterns = [stored.index_patterns];
         if (stored.data_stream && typeof stored.data_stream === "object") stored.data_stream = { hidden: false, allow_custom_routing: false, ...(stored.data_stream as Json) };
