@@ -86,7 +86,8 @@ describe("defaults for an empty config", () => {
       grafana: { adminUser: "admin", publicUrl: "http://localhost:3000", providerUrl: "http://127.0.0.1:3000" },
       prometheusPublicUrl: "http://localhost:9090",
       cadvisor: { enabled: true, privileged: false },
-      nodeExporter: { listenAddress: "172.17.0.1:9100" },
+      nodeExporter: { listenAddress: "172.17.0.1:9100", rootPropagation: "rslave" },
+      network: { bridgeName: "atra-dev" },
       alerting: {
         evaluationInterval: "1m",
         runbookBaseUrl: undefined,
@@ -236,13 +237,43 @@ describe("overrides merge with defaults", () => {
       dockerHost: "ssh://deploy@docker-1.example.com",
       ...SSH_TUNNELS,
       cadvisor: { privileged: true },
-      nodeExporter: { listenAddress: "172.18.0.1:9100" },
+      nodeExporter: { listenAddress: "172.18.0.1:9100", rootPropagation: "none" },
+      network: { bridgeName: "obs0" },
     });
     expect(config.services).toEqual(services);
     expect(config.appNetworks).toEqual(["app_default", "backend"]);
     expect(config.dockerHost).toBe("ssh://deploy@docker-1.example.com");
     expect(config.cadvisor).toEqual({ enabled: true, privileged: true });
-    expect(config.nodeExporter).toEqual({ listenAddress: "172.18.0.1:9100" });
+    expect(config.nodeExporter).toEqual({ listenAddress: "172.18.0.1:9100", rootPropagation: "none" });
+    expect(config.network).toEqual({ bridgeName: "obs0" });
+  });
+
+  test("the stack network's bridge interface: atra-<stack> when it fits Linux's 15 characters, else a stable hash per stack", () => {
+    expect(resolve("prod").config.network.bridgeName).toBe("atra-prod");
+    expect(resolve("staging").config.network.bridgeName).toBe("atra-staging");
+    const long = resolve("customer-onboarding").config.network.bridgeName;
+    expect(long).toMatch(/^atra-[0-9a-f]{10}$/);
+    expect(resolve("customer-onboarding").config.network.bridgeName).toBe(long);
+    expect(resolve("customer-offboarding").config.network.bridgeName).not.toBe(long);
+  });
+
+  test("bad bridge names and propagation modes are reported at their keys, with every other problem", () => {
+    const issues = (values: Record<string, unknown>) => {
+      try {
+        resolve("dev", values);
+      } catch (error) {
+        return (error as { issues: { key: string; message: string }[] }).issues;
+      }
+      throw new Error("expected a ConfigError");
+    };
+    expect(issues({ network: { bridgeName: "atra-observability-dev" }, nodeExporter: { rootPropagation: "rprivate" }, bindAddress: "localhost" })).toEqual([
+      { key: "atra-observability:bindAddress", message: "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0" },
+      { key: "atra-observability:network.bridgeName", message: "is 22 characters; a Linux interface name has at most 15" },
+      { key: "atra-observability:nodeExporter.rootPropagation", message: "must be one of rslave, none" },
+    ]);
+    expect(issues({ network: { bridgeName: "docker0" } })[0].message).toContain("an interface Docker or the kernel names itself");
+    expect(issues({ network: { bridgeName: "br lan" } })[0].message).toContain("must be letters, digits");
+    expect(issues({ network: { bridgename: "x" } })[0]).toEqual({ key: "atra-observability:network.bridgename", message: "unknown key (did you mean bridgeName?)" });
   });
 
   test.each([

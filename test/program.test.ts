@@ -137,6 +137,21 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     });
   });
 
+  test("the stack network names its bridge interface (for the firewall rule); node-exporter binds / read-only with rslave", () => {
+    expect(byName("docker:index/network:Network", "network").inputs).toEqual({
+      name: `atra-obs-${stack}-net`,
+      driver: "bridge",
+      options: { "com.docker.network.bridge.name": config.network.bridgeName },
+      labels: [{ label: "atra-observability.stack", value: stack }],
+    });
+    expect(config.network.bridgeName).toBe(`atra-${stack}`);
+    expect(byName(CONTAINER, "node-exporter").inputs).toMatchObject({
+      networkMode: "host",
+      pidMode: "host",
+      mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } }],
+    });
+  });
+
   test("Prometheus and the prober join the application networks; the rendered config is uploaded", () => {
     for (const name of ["prometheus", "blackbox-exporter"]) {
       const networks = (byName(CONTAINER, name).inputs.networksAdvanced as { name: string }[]).map((network) => network.name);
@@ -386,6 +401,15 @@ describe("bad config under mocks", () => {
     expect(names.filter((name) => /elastic|kibana|filebeat|atra-logs/.test(name))).toEqual([]);
     expect(plan.artifacts.map((a) => a.path)).not.toContain("grafana/dashboards/atra-logs.json");
     expect(plan.run.outputs.kibanaUrl.value).toBeUndefined();
+  });
+
+  test("the stack network has a fixed bridge interface; node-exporter binds / with rslave, or with no mode under the escape", async () => {
+    const plan = await planIsolated("custom", { config: stackConfig({ network: { bridgeName: "obs-br0" }, nodeExporter: { rootPropagation: "none" } }) });
+    const network = plan.run.resources.find((r) => r.type === "docker:index/network:Network");
+    expect(network?.inputs).toMatchObject({ name: "atra-obs-custom-net", driver: "bridge", options: { "com.docker.network.bridge.name": "obs-br0" } });
+    const nodeExporter = plan.run.resources.find((r) => r.type === CONTAINER && r.name === "node-exporter");
+    // No bindOptions at all: the only form Docker accepts for a bind of / on a host whose / is private.
+    expect(nodeExporter?.inputs.mounts).toEqual([{ type: "bind", source: "/", target: "/host", readOnly: true }]);
   });
 
   test("cAdvisor can be switched off, and then neither its container nor its image nor its scrape job exist", async () => {
