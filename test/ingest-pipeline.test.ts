@@ -611,3 +611,159 @@ describe("ingest simulator", () => {
     expect(run("1969-12-31T23:59:59.999999Z", "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX")).toBe("1969-12-31T23:59:59.999999Z");
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// The simulator's new parts: Painless conditions, mustache, trim, java.time years, mapping,
+// failure store. Each expectation is the upstream behaviour cited in the simulator.
+// ---------------------------------------------------------------------------------------------
+
+describe("ingest simulator: conditions (Painless subset)", () => {
+  const when = (condition: string, source: Doc) => simulatePipeline({ processors: [{ set: { field: "hit", value: true, if: condition } }] }, source).source.hit === true;
+
+  test("instanceof, null checks, !, && and || with short-circuit", () => {
+    const source = { a: { s: "x", n: 1.5, b: false, m: {}, l: [] }, t: "2000-01-01" };
+    expect(["String", "Number", "Boolean", "Map", "List"].map((type) => when(`ctx.a?.${({ String: "s", Number: "n", Boolean: "b", Map: "m", List: "l" } as Doc)[type]} instanceof ${type}`, source))).toEqual([true, true, true, true, true]);
+    expect(when("ctx.a?.s instanceof Map", source)).toBe(false);
+    expect(when("ctx.missing?.x instanceof String", source)).toBe(false);
+    expect(when("ctx.missing?.x == null && !(ctx.a?.s == null)", source)).toBe(true);
+    // The right side would read a key of a string: short-circuit means it is never evaluated.
+    expect(when("ctx.t instanceof Map && ctx.t.x != null", source)).toBe(false);
+    expect(when("ctx.t instanceof String || ctx.t.x != null", source)).toBe(true);
+    expect(() => when("ctx.t.x != null", source)).toThrow(UnsupportedByModel);
+    expect(() => when("ctx.missing.x != null", source)).toThrow(/NullPointerException/);
+  });
+
+  test("compareTo against a literal, as Java compares strings", () => {
+    expect(when("ctx['t'].compareTo('2000-01-01') >= 0", { t: "2000-01-01" })).toBe(true);
+    expect(when("ctx['t'].compareTo('2000-01-02') < 0", { t: "2000-01-01" })).toBe(true);
+    expect(when("ctx['t'].compareTo('1970') < 0", { t: "+19700-01-01" })).toBe(true);
+    expect(() => when("ctx['t'].compareTo('x') < 0", { t: 5 })).toThrow(UnsupportedByModel);
+    expect(() => when("ctx['t'].compareTo('x') < 1", { t: "a" })).toThrow(UnsupportedByModel);
+  });
+});
+
+describe("ingest simulator: templates (mustache subset)", () => {
+  const render = (template: string, source: Doc) => simulatePipeline({ processors: [{ set: { field: "out", value: template } }] }, source).source.out;
+
+  test("sections: lists iterate, false/null/''/[]/missing render nothing, the rest once; inverted sections", () => {
+    const source = { list: [{ v: 1 }, { v: 2 }], t: true, f: false, e: "", z: [], s: "x", n: 0, o: { v: "in" } };
+    expect(render("{{#list}}[{{{v}}}]{{/list}}", source)).toBe("[1][2]");
+    expect(render("{{#t}}T{{/t}}{{#f}}F{{/f}}{{#e}}E{{/e}}{{#z}}Z{{/z}}{{#missing}}M{{/missing}}", source)).toBe("T");
+    expect(render("{{#s}}S{{/s}}{{#n}}N{{/n}}{{#o}}{{{v}}}{{/o}}", source)).toBe("SNin");
+    expect(render("{{^f}}not f{{/f}}{{^t}}not t{{/t}}", source)).toBe("not f");
+  });
+
+  test("names: innermost scope first, then outward; a dotted name stays inside the value it starts in", () => {
+    const source = { name: "outer", items: [{ name: "inner" }, { other: 1 }], a: { b: { c: "deep" } } };
+    expect(render("{{#items}}{{{name}}};{{/items}}", source)).toBe("inner;outer;");
+    expect(render("{{{a.b.c}}}|{{{a.x.c}}}|{{{items.size}}}|{{{items.0.name}}}", source)).toBe("deep||2|inner");
+  });
+
+  test("refused: double braces, functions, a lone section tag before the end, writing an object", () => {
+    for (const template of ["{{name}}", "{{#toJson}}a{{/toJson}}", "{{#a}}\nx\n{{/a}}", "{{{a}}}", "{{&a}}"]) {
+      expect(() => render(template, { a: { b: 1 }, name: "n" })).toThrow(UnsupportedByModel);
+    }
+  });
+
+  test("trim: Java's String.trim on both ends", () => {
+    const out = simulatePipeline({ processors: [{ trim: { field: "x" } }] }, { x: " \t\n a b \n" }).source.x;
+    expect(out).toBe("a b");
+    expect(() => simulatePipeline({ processors: [{ trim: { field: "x" } }] }, { x: 5 })).toThrow(PipelineFailure);
+  });
+});
+
+describe("ingest simulator: date output as java.time prints it", () => {
+  const run = (value: unknown, formats = ["ISO8601", "UNIX"], outputFormat = "uuuu-MM-dd'T'HH:mm:ss.SSSSSSXXX") =>
+    simulatePipeline({ processors: [{ date: { field: "t", formats, output_format: outputFormat } }] }, { t: value }).source["@timestamp"];
+
+  // Expected instants from JavaScript's own Date (new Date(4e14).toISOString() is +014645-06-30T15:06:40.000Z).
+  test("uuuu signs years beyond four digits and before year 0; yyyy prints the year of era", () => {
+    expect(run(4e11)).toBe(`+${new Date(4e14).toISOString().slice(2, -1)}000Z`);
+    expect(run(4e11)).toBe("+14645-06-30T15:06:40.000000Z");
+    expect(run(-1.2e11)).toBe("-1833-05-09T02:40:00.000000Z");
+    expect(new Date(-1.2e14).toISOString()).toBe("-001833-05-09T02:40:00.000Z");
+    expect(run(-1.2e11, ["UNIX"], "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX")).toBe("1834-05-09T02:40:00.000000Z");
+    expect(run("0099-12-31T23:59:59Z")).toBe("0099-12-31T23:59:59.000000Z");
+  });
+
+  test("UNIX: Java's saturating (long) cast of seconds * 1000; NaN is the epoch", () => {
+    expect(run("1e300", ["UNIX"])).toBe("+292278994-08-17T07:12:55.807000Z");
+    expect(run("NaN", ["UNIX"])).toBe("1970-01-01T00:00:00.000000Z");
+    expect(run(" 1.5 ", ["UNIX"])).toBe("1970-01-01T00:00:01.500000Z");
+  });
+});
+
+describe("ingest simulator: the mapping step (as Elasticsearch's document parser)", () => {
+  const base = { "@timestamp": READ_TIME };
+  const rejected = (source: Doc) => mappingRejection(mappings, { ...base, ...source })?.reason;
+
+  test.each<[string, Doc, RegExp | undefined]>([
+    ["keyword takes strings, numbers, booleans and lists of them", { log: { level: ["info", 3, true] } }, undefined],
+    ["keyword refuses an object", { log: { level: { a: 1 } } }, /\[log\.level\] of type \[keyword\]/],
+    ["an object mapping refuses a concrete value", { log: "x" }, /object mapping for \[log\] tried to parse field \[log\] as object, but found a concrete value/],
+    ["match_only_text refuses an object", { message: { a: 1 } }, /\[message\] of type \[match_only_text\]/],
+    ["wildcard refuses a list of objects", { error: { stack_trace: [{ a: 1 }] } }, /\[error\.stack_trace\] of type \[wildcard\]/],
+    ["long coerces a numeric string", { log: { offset: "12" } }, undefined],
+    ["long refuses text", { log: { offset: "twelve" } }, /\[log\.offset\] of type \[long\]/],
+    ["date_nanos refuses 1969", { "@timestamp": "1969-12-31T23:59:59Z" }, /before the epoch in 1970/],
+    ["date_nanos refuses 2262-04-12", { "@timestamp": "2262-04-12T00:00:00Z" }, /after 2262-04-11T23:47:16\.854775807/],
+    ["date_nanos takes its last nanosecond", { "@timestamp": "2262-04-11T23:47:16.854775807Z" }, undefined],
+    ["date refuses text that is not a date", { event: { created: "soon" } }, /\[event\.created\] of type \[date\]/],
+    ["constant_keyword refuses another value", { data_stream: { namespace: "prod" } }, /only accepts values that are equal to the value defined in the mappings \[dev\]/],
+    ["flattened refuses a scalar", { structlog: "x" }, /\[structlog\] of type \[flattened\]/],
+    // FlattenedFieldParser: the field's own object is level 1; a nested object at path length p fails when p + 1 > 20.
+    ["flattened takes 20 nested objects counting its own", { structlog: JSON.parse(`${'{"a":'.repeat(20)}1${"}".repeat(20)}`) }, undefined],
+    ["flattened refuses 21", { structlog: JSON.parse(`${'{"a":'.repeat(21)}1${"}".repeat(21)}`) }, /exceeds the maximum depth limit of \[20\]/],
+    ["flattened refuses a NUL in a key", { structlog: { "a\u0000b": 1 } }, /reserved character/],
+    ["flattened skips a leaf above ignore_above", { structlog: { big: "x".repeat(9000) } }, undefined],
+    ["flattened refuses a keyed leaf over 32766 bytes", { structlog: { ["k".repeat(30000)]: "v".repeat(8000) } }, /immense field/],
+    ["a data stream document needs @timestamp", { "@timestamp": undefined }, /data stream timestamp field \[@timestamp\] is missing/],
+  ])("%s", (_name, source, expected) => {
+    const reason = rejected(source);
+    if (expected === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toMatch(expected);
+  });
+
+  test("dynamic mapping: the first value decides, a later document of another shape is refused", () => {
+    const learned = new Map();
+    expect(mappingRejection(mappings, { ...base, input: { type: "filestream" } }, learned)).toBeUndefined();
+    expect(mappingRejection(mappings, { ...base, input: { type: { nested: 1 } } }, learned)?.reason).toMatch(/\[input\.type\] of type \[keyword\]/);
+    expect(mappingRejection(mappings, { ...base, extra: 5 }, learned)).toBeUndefined();
+    expect(mappingRejection(mappings, { ...base, extra: "five" }, learned)?.reason).toMatch(/\[extra\] of type \[long\]/);
+    expect(mappingRejection(mappings, { ...base, when: "2024-01-01T00:00:00Z" }, learned)).toBeUndefined();
+    expect(mappingRejection(mappings, { ...base, when: "not a date" }, learned)?.reason).toMatch(/\[when\] of type \[date\]/);
+  });
+
+  test("a field type the model does not know is refused, not guessed", () => {
+    expect(() => mappingRejection({ properties: { x: { type: "geo_point" } } }, { ...base, x: "1,2" })).toThrow(UnsupportedByModel);
+  });
+});
+
+describe("ingest simulator: the failure store", () => {
+  const failing: PipelineDefinition = { processors: [{ rename: { tag: "needs_field", field: "missing", target_field: "x" } }] };
+
+  test("a pipeline failure stores the document as it arrived, with the pipeline, processor type and tag", () => {
+    const stream = newStream(template, failing);
+    const source = filebeatEvent("line");
+    const outcome = stream.ingest(source, new Date("2030-01-02T03:04:06Z"));
+    expect(outcome).toEqual({
+      outcome: "failure_store",
+      stage: "pipeline",
+      failure: {
+        "@timestamp": "2030-01-02T03:04:06.000Z",
+        document: { index: naming.dataStream, source },
+        error: { type: "illegal_argument_exception", message: "field [missing] doesn't exist", pipeline: naming.pipeline, processor_type: "rename", processor_tag: "needs_field" },
+      },
+    });
+  });
+
+  test("with the failure store off (no data_stream_options), the same failure is refused", () => {
+    const withoutStore = { ...template, template: { ...template.template, data_stream_options: undefined } };
+    expect(newStream(withoutStore, failing).ingest(filebeatEvent("line"))).toMatchObject({ outcome: "rejected", stage: "pipeline" });
+    expect(newStream(withoutStore).ingest({ ...filebeatEvent("x"), log: "flat" })).toMatchObject({ outcome: "rejected", stage: "mapping" });
+  });
+
+  test("the shipped template turns it on", () => {
+    expect(newStream().failureStoreEnabled).toBe(true);
+  });
+});

@@ -912,17 +912,21 @@ interface Property {
 interface Mappings {
   dynamic?: boolean | string;
   date_detection?: boolean;
-  dynamic_templates?: Record<string, { match_mapping_type?: string; mapping?: Property; [key: string]: unknown }>[];
+  dynamic_templates?: Partial<Record<string, { match_mapping_type?: string | string[]; mapping?: unknown; [key: string]: unknown }>>[];
   properties?: Record<string, Property>;
   [key: string]: unknown;
 }
 
-/** The parts of an index template body (PUT _index_template) this model reads. */
+/** An index template body (PUT _index_template), as the renderer returns it; read through `TemplateParts`. */
 export interface TemplateDefinition {
-  index_patterns?: string | string[];
   data_stream?: unknown;
-  template?: { mappings?: Mappings; data_stream_options?: { failure_store?: { enabled?: boolean | null } | null } | null; [key: string]: unknown };
-  [key: string]: unknown;
+  template?: object;
+}
+
+/** The parts of the template this model reads. */
+interface TemplateParts {
+  mappings?: Mappings;
+  data_stream_options?: { failure_store?: { enabled?: boolean | null } | null } | null;
 }
 
 export interface MappingRejection {
@@ -1000,7 +1004,8 @@ function parseDateValue(path: string, type: string, value: Json): bigint {
  * Not modelled (refused): other field types, `dynamic` other than true, runtime fields, copy_to,
  * match/path_match in dynamic templates.
  */
-export function mappingRejection(mappings: Mappings, source: Record<string, unknown>, learned: Map<string, Property> = new Map()): MappingRejection | undefined {
+export function mappingRejection(mappingsBody: object, source: Record<string, unknown>, learned: Map<string, Property> = new Map()): MappingRejection | undefined {
+  const mappings = mappingsBody as Mappings;
   if (mappings.dynamic !== undefined && mappings.dynamic !== true && mappings.dynamic !== "true") throw new UnsupportedByModel(`dynamic: ${String(mappings.dynamic)} is not modelled`);
   try {
     if (source["@timestamp"] === undefined || source["@timestamp"] === null) {
@@ -1125,10 +1130,13 @@ function parseDynamic(mappings: Mappings, value: Json, path: string, learned: Ma
   let property: Property | undefined;
   for (const entry of mappings.dynamic_templates ?? []) {
     const [name, template] = Object.entries(entry)[0]!;
+    if (!template) continue;
     const conditions = Object.keys(template).filter((key) => key !== "mapping");
-    if (conditions.some((key) => key !== "match_mapping_type")) throw new UnsupportedByModel(`dynamic template ${name}: only match_mapping_type is modelled`);
+    if (conditions.some((key) => key !== "match_mapping_type") || typeof template.match_mapping_type !== "string") {
+      throw new UnsupportedByModel(`dynamic template ${name}: only a single match_mapping_type is modelled`);
+    }
     if (template.match_mapping_type === matchType || template.match_mapping_type === "*") {
-      property = { ...(template.mapping ?? {}) };
+      property = { ...((template.mapping as Property | undefined) ?? {}) };
       break;
     }
   }
@@ -1173,7 +1181,7 @@ export class SimulatedDataStream {
   }
 
   get failureStoreEnabled(): boolean {
-    return this.template.template?.data_stream_options?.failure_store?.enabled === true;
+    return (this.template.template as TemplateParts | undefined)?.data_stream_options?.failure_store?.enabled === true;
   }
 
   ingest(source: Record<string, unknown>, now = new Date()): IngestOutcome {
@@ -1190,7 +1198,7 @@ export class SimulatedDataStream {
       };
       return this.fail("pipeline", failure);
     }
-    const rejection = mappingRejection(this.template.template?.mappings ?? {}, processed, this.learned);
+    const rejection = mappingRejection((this.template.template as TemplateParts | undefined)?.mappings ?? {}, processed, this.learned);
     if (rejection) {
       // Mapping failures keep the document as the pipeline left it.
       return this.fail("mapping", { "@timestamp": now.toISOString(), document: { index: this.name, source: processed }, error: { type: rejection.type, message: rejection.reason } });
