@@ -191,6 +191,12 @@ describeWithDocker("preflight against the real Docker Engine", () => {
     }
   });
 
+  test("listening on every interface: Prometheus's path is host.docker.internal (host-gateway), and the probe goes the same way", async () => {
+    const report = await preflight({ nodeExporter: { listenAddress: `0.0.0.0:${listenPort}`, rootPropagation: "none" } });
+    expect(report.byId("listen-address")).toMatchObject({ status: "pass", summary: expect.stringContaining("every interface") });
+    expect(report.byId("node-exporter-reachable")).toMatchObject({ status: "pass", summary: expect.stringContaining(`host.docker.internal:${listenPort}`) });
+  });
+
   test("a second `up`: ports and the listen address held by the stack's own containers pass; a foreign container's port fails", async () => {
     const ownLabels = (component: string) => ["--label", `${STACK_LABEL}=${stack}`, "--label", `${COMPONENT_LABEL}=${component}`];
     // Stand-ins for the running stack: node-exporter in the host's network on its address, Prometheus publishing its port.

@@ -279,10 +279,11 @@ export function formatReport(header: string, results: CheckResult[]): string {
   const failed = results.filter((result) => result.status === "fail").length;
   const passed = results.filter((result) => result.status === "pass").length;
   const skipped = results.length - failed - passed;
+  const checks = `${passed} check${passed === 1 ? "" : "s"} passed`;
   lines.push(
     failed === 0
-      ? `\n${passed} checks passed${skipped ? `, ${skipped} not needed` : ""}: nothing here would stop \`pulumi up\`.`
-      : `\n${failed} problem${failed === 1 ? "" : "s"} would stop \`pulumi up\` or leave a target down; ${passed} checks passed${skipped ? `, ${skipped} not run` : ""}.`,
+      ? `\n${checks}${skipped ? `, ${skipped} not needed` : ""}: nothing here would stop \`pulumi up\`.`
+      : `\n${failed} problem${failed === 1 ? "" : "s"} would stop \`pulumi up\` or leave a target down; ${checks}${skipped ? `, ${skipped} not run` : ""}.`,
   );
   return lines.join("\n");
 }

@@ -64,7 +64,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     add(engine.result);
     const image = engine.usable ? await ensureProbeImage(docker, needs.probeImage) : undefined;
     if (image) add(image);
-    if (engine.usable && !image) {
+    if (image?.status === "pass") {
       const ownContainers = await stackContainers(docker, config.stack);
       // Independent probes run side by side; results are reported in a fixed order.
       // allSettled: one probe's error must not start the cleanup while the others still create containers.
@@ -122,11 +122,11 @@ async function checkEngine(docker: DockerCli): Promise<{ usable: boolean; result
 }
 
 /** The probe image on the host: present, or pulled (the stack pulls the same image anyway, and keeps it). */
-async function ensureProbeImage(docker: DockerCli, image: string): Promise<CheckResult | undefined> {
+async function ensureProbeImage(docker: DockerCli, image: string): Promise<CheckResult> {
   const present = await docker.run(["image", "inspect", "--format", "{{.Id}}", image]);
-  if (present.code === 0) return undefined;
+  if (present.code === 0) return { id: "probe-image", status: "pass", summary: `probe image ${image} is on the host` };
   const pulled = await docker.run(["pull", "--quiet", image], 300_000);
-  if (pulled.code === 0) return undefined;
+  if (pulled.code === 0) return { id: "probe-image", status: "pass", summary: `probe image ${image} pulled (the stack runs it too; kept, as \`up\` keeps its images)` };
   return {
     id: "probe-image",
     status: "fail",
@@ -431,13 +431,13 @@ function parseJson<T>(text: string): T | undefined {
   }
 }
 
+/** The line that says what went wrong: the Engine's error when there is one (CLIs before 23 print log noise first). */
 function firstLine(text: string): string {
-  return (
-    text
-      .split("\n")
-      .map((line) => line.trim())
-      .find(Boolean) ?? ""
-  );
+  const lines = text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return lines.find((line) => /Error response from daemon/.test(line)) ?? lines.find((line) => !/^time="[^"]*" level=/.test(line)) ?? lines[0] ?? "";
 }
 
 function sleep(ms: number): Promise<void> {
