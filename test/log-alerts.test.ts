@@ -2,7 +2,19 @@
  * The log alerts built from the stack config: an error-count rule split per service, and one
  * "stopped logging" rule per service that sets maxLogSilence; their Grafana model chains.
  */
-import { histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup, ERROR_LINES_QUERY } from "../components/alerting/log-alerts";
+import * as fs from "fs";
+import * as path from "path";
+import {
+  ERROR_LINES_QUERY,
+  FAILURE_STORE_DATASOURCE,
+  failureStoreDatasourceJsonData,
+  failureStorePanel,
+  histogramInterval,
+  LOG_ALERT_GROUP,
+  LOG_ALERTS,
+  logAlertGroup,
+} from "../components/alerting/log-alerts";
+import { ElasticsearchTarget, elasticsearchTargetProblems } from "./support/dashboard-queries";
 import { ruleUid } from "../components/alerting/grafana-rules";
 import { resolveStackConfig } from "../components/config/resolve";
 
@@ -98,4 +110,60 @@ test("every query's queryType is what Grafana stores after copying the model's",
     }
   }
   expect(elasticsearchQueries).toBe(group.rules.length);
+});
+
+// ---------------------------------------------------------------------------------------------
+// LogIngestFailures: documents in the failure store
+// ---------------------------------------------------------------------------------------------
+
+describe("LogIngestFailures (needs the failure-store datasource)", () => {
+  const withFailures = logAlertGroup(config.logs, config.services, {
+    elasticsearchDatasourceUid: "es-uid",
+    failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
+    interval: "1m",
+  });
+  const rule = withFailures.rules.find((r) => r.name === LOG_ALERTS.ingestFailures)!;
+
+  test("left out while the stack has no failure-store datasource (Grafana refuses a rule on a missing datasource)", () => {
+    expect(group.rules.map((r) => r.name)).not.toContain(LOG_ALERTS.ingestFailures);
+    expect(withFailures.rules.map((r) => r.name)).toEqual([...group.rules.map((r) => r.name), LOG_ALERTS.ingestFailures]);
+  });
+
+  test("counts failure documents over the window on the failure-store datasource and fires above zero", () => {
+    const { A, TOTAL, FAILED } = models(rule);
+    expect(rule.condition).toBe("FAILED");
+    expect(A).toMatchObject({ datasourceUid: FAILURE_STORE_DATASOURCE.uid, queryType: "lucene", relativeTimeRange: { from: 600, to: 0 } });
+    expect(A.model).toMatchObject({ query: "*", queryType: "lucene", timeField: "@timestamp", metrics: [{ type: "count" }] });
+    expect(A.model.bucketAggs.map((agg: { type: string }) => agg.type)).toEqual(["date_histogram"]);
+    expect(TOTAL.model).toMatchObject({ type: "reduce", expression: "A", reducer: "sum" });
+    expect(FAILED.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "gt", params: [0] } }] });
+    expect([rule.noDataState, rule.execErrState]).toEqual(["OK", "Alerting"]);
+  });
+
+  test("monitoring-mixin conventions: CamelCase name, severity, summary, description, runbook section", () => {
+    expect(rule.name).toMatch(/^[A-Z][A-Za-z]+$/);
+    expect(rule.labels).toEqual({ severity: "warning" });
+    expect(rule.annotations.summary).toContain("failure store");
+    expect(rule.annotations.description).toMatch(/re-index/);
+    expect(rule.annotations.runbook_url).toBe("docs/runbook.md#logingestfailures");
+    const runbook = fs.readFileSync(path.join(__dirname, "..", "docs", "runbook.md"), "utf8");
+    expect(runbook).toMatch(/^## LogIngestFailures$/m);
+    // The runbook's recipe reads the failure store and replays into the data stream with op_type create.
+    const section = runbook.slice(runbook.indexOf("## LogIngestFailures"));
+    expect(section).toContain("::failures");
+    expect(section).toContain('"op_type": "create"');
+  });
+
+  test("its datasource's index is the failure store of the stack's data stream", () => {
+    expect(failureStoreDatasourceJsonData("logs-atra-prod")).toEqual({ index: "logs-atra-prod::failures", timeField: "@timestamp" });
+  });
+
+  test("the failure-count panel has the shape Grafana's Elasticsearch datasource runs, over failure-document fields", () => {
+    const panel = failureStorePanel(FAILURE_STORE_DATASOURCE.uid, { x: 0, y: 0, w: 8, h: 4 }) as { datasource: unknown; targets: ElasticsearchTarget[] };
+    expect(panel.datasource).toEqual({ type: "elasticsearch", uid: FAILURE_STORE_DATASOURCE.uid });
+    expect(panel.targets).toHaveLength(1);
+    // docs-content failure-store.md, "Failure document structure".
+    const failureFields = { time: "@timestamp", known: ["@timestamp", "document.id", "document.index", "error.type", "error.message", "error.pipeline", "error.processor_type"] };
+    expect(elasticsearchTargetProblems(panel.targets[0]!, failureFields, {})).toEqual([]);
+  });
 });
