@@ -23,6 +23,7 @@ import {
   validateDataStreamName,
 } from "../components/logs/elastic-bodies";
 import { ERROR_LEVELS } from "../components/logs/kibana-bodies";
+import { FakeElastic, startFakeElastic } from "./support/fake-elastic";
 
 /** Elasticsearch's index-name rules (MetadataCreateIndexService.validateIndexOrAliasName). */
 function indexNameProblems(name: string): string[] {
@@ -223,7 +224,7 @@ describe("renderIndexTemplate", () => {
     };
     collect(pipeline.processors);
     collect(pipeline.on_failure);
-    expect([...written].sort()).toEqual(["@timestamp", "error.message", "error.stack_trace", "log.level", "log.logger", "message", "structlog", "tags"]);
+    expect([...written].sort()).toEqual(["@timestamp", "error.message", "error.stack_trace", "event.created", "log.level", "log.logger", "message", "structlog", "tags"]);
     for (const field of written) expect(at(field)).toBeDefined();
   });
 });
@@ -317,4 +318,30 @@ export const typeChecks = (): unknown[] => {
 
 test("type-level checks build", () => {
   expect(typeChecks()).toHaveLength(5);
+});
+
+describe("the ILM policy round-trips through an Elasticsearch that stores byte sizes as ByteSizeValue does", () => {
+  // test/support/fake-elastic.ts answers as Elasticsearch: rollover sizes read back lower-case.
+  let fake: FakeElastic;
+  beforeAll(async () => {
+    fake = await startFakeElastic("pw");
+  });
+  afterAll(() => fake.close());
+
+  const putAndGet = async (policy: unknown) => {
+    const auth = `Basic ${Buffer.from("elastic:pw").toString("base64")}`;
+    const headers = { authorization: auth, "content-type": "application/json" };
+    const put = await fetch(`${fake.url}/_ilm/policy/p`, { method: "PUT", headers, body: JSON.stringify({ policy }) });
+    expect(put.status).toBe(200);
+    const got = (await (await fetch(`${fake.url}/_ilm/policy/p`, { headers })).json()) as { p: { policy: { phases: { hot: { actions: { rollover: Record<string, unknown> } } } } } };
+    return got.p.policy.phases.hot.actions.rollover;
+  };
+
+  test("a configured 10GB is sent as 10gb, which is what comes back (no drift on refresh)", async () => {
+    const policy = renderIlmPolicy({ rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10GB", deleteAfter: "7d" });
+    const sent = policy.phases.hot!.actions!.rollover!;
+    expect(await putAndGet(policy)).toEqual(sent);
+    // The double is not trivially equal: an upper-case size would come back changed.
+    expect((await putAndGet({ phases: { hot: { actions: { rollover: { max_primary_shard_size: "10GB" } } } } })).max_primary_shard_size).toBe("10gb");
+  });
 });
