@@ -261,13 +261,6 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
           definition.min_age = definition.min_age === undefined ? "0ms" : timeValueRep(definition.min_age);
           const actions = (definition.actions ?? {}) as Record<string, Json>;
           if (phase === "delete" && actions.delete) actions.delete = { delete_searchable_snapshot: true, ...actions.delete };
-          // Byte sizes come back lower-case in the unit they were written in: RolloverAction.toXContent
-          // writes ByteSizeValue.getStringRep() (elastic/elasticsearch x-pack/plugin/core/.../ilm/RolloverAction.java,
-          // server/.../common/unit/ByteSizeValue.java: parseBytesSizeValue lower-cases, keeps the unit).
-          const rollover = actions.rollover as Record<string, unknown> | undefined;
-          for (const key of ["max_size", "max_primary_shard_size", "min_primary_shard_size"]) {
-            if (rollover && typeof rollover[key] === "string") rollover[key] = (rollover[key] as string).toLowerCase();
-          }
           for (const action of [actions.rollover, actions.shrink].filter(Boolean) as Json[]) {
             for (const key of ["max_age", "min_age"]) if (action[key] !== undefined) action[key] = timeValueRep(action[key]);
             for (const key of ["max_size", "max_primary_shard_size", "min_size", "min_primary_shard_size"]) if (action[key] !== undefined) action[key] = byteSizeRep(action[key]);
