@@ -127,6 +127,26 @@ describe("npm run plan", () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  test("a broken dashboard or rule file a user added is named, and nothing is planned", () => {
+    const dashboard = copy.add("dashboards/team/broken.json", '{\n  "title": "Broken",\n  "panels": [\n}\n');
+    const rules = copy.add("alerts/team.yml", "groups:\n  - name: team\n    rules:\n      - alert: NoSummary\n        expr: up == 0\n        labels: { severity: page }\n");
+    try {
+      const result = plan(["--stack", "dev", "--out", path.join(out, "broken")]);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^1 dashboard problem; nothing was created or changed:\n {2}- dashboards\/team\/broken\.json: invalid JSON \(Unexpected token '\}', .* is not valid JSON\)\n\nnothing was planned/);
+      expect(result.stderr).toContain('nothing was planned for stack "dev"');
+      fs.rmSync(dashboard);
+      const second = plan(["--stack", "dev", "--out", path.join(out, "broken")]);
+      expect(second.stderr).toMatch(/^Alert rule files have 2 problems; nothing was created or changed:\n/);
+      expect(second.stderr).toContain('alerts/team.yml, group "team", rule "NoSummary": severity "page" is not one of critical, warning, info');
+      expect(second.stderr).toContain('alerts/team.yml, group "team", rule "NoSummary": needs annotations.summary');
+      expect(fs.existsSync(path.join(out, "broken"))).toBe(false);
+    } finally {
+      fs.rmSync(dashboard, { force: true });
+      fs.rmSync(rules, { force: true });
+    }
+  });
+
   test("an unknown stack or missing --stack is a usage error", () => {
     expect(plan(["--stack", "nope"]).stderr).toContain("no stack file Pulumi.nope.yaml");
     expect(plan([]).status).toBe(2);

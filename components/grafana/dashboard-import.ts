@@ -44,7 +44,7 @@ export interface ImportedDashboard {
 
 export class DashboardImportError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Dashboards could not be imported:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    super(`${problems.length} dashboard problem${problems.length === 1 ? "" : "s"}; nothing was created or changed:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
     this.name = "DashboardImportError";
   }
 }
@@ -67,7 +67,8 @@ export function importDashboards(files: DashboardFile[], datasources: Datasource
   const imported: ImportedDashboard[] = [];
   for (const file of files) {
     const result = importOne(file, datasources, switchedOff);
-    if (typeof result === "string") problems.push(...result.split("\n"));
+    if (typeof result === "string") problems.push(result);
+    else if (Array.isArray(result)) problems.push(...result);
     else if (result) imported.push(result);
   }
   const byUid = new Map<string, ImportedDashboard>();
@@ -80,7 +81,8 @@ export function importDashboards(files: DashboardFile[], datasources: Datasource
   return imported;
 }
 
-function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff: string[]): ImportedDashboard | string | undefined {
+/** The dashboard, its problems (one string or several), or undefined when it is left out. */
+function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff: string[]): ImportedDashboard | string | string[] | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(file.text);
@@ -109,7 +111,7 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
 
   const variables = templateVariables(parsed);
   const pinned = pinDatasourceVariables(file.fileName, parsed, datasources, switchedOff);
-  if (pinned === undefined || typeof pinned === "string") return pinned;
+  if (pinned === undefined || Array.isArray(pinned)) return pinned;
 
   const context: ResolveContext = {
     replacements,
@@ -138,7 +140,7 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
   for (const [name, places] of context.undefinedVariables) {
     problems.push(`datasource reference $${name} (${describePlaces(places)}) names no variable of the dashboard's templating.list`);
   }
-  if (problems.length > 0) return problems.map((problem) => `${file.fileName}: ${problem}`).join("\n");
+  if (problems.length > 0) return problems.map((problem) => `${file.fileName}: ${problem}`);
 
   const uid = typeof parsed.uid === "string" && parsed.uid !== "" ? parsed.uid : uidFromFileName(file.fileName);
   if (!/^[a-zA-Z0-9_-]+$/.test(uid) || uid.length > MAX_UID_LENGTH) {
@@ -182,7 +184,7 @@ function templateVariables(dashboard: Record<string, unknown>): TemplateVariable
  * ours only while it is the only one. A variable over a type the stack has switched off leaves the
  * dashboard out (undefined); one over a type no stack has, or whose regex hides ours, is a problem.
  */
-function pinDatasourceVariables(fileName: string, dashboard: Record<string, unknown>, datasources: DatasourceMap, switchedOff: string[]): Record<string, unknown> | string | undefined {
+function pinDatasourceVariables(fileName: string, dashboard: Record<string, unknown>, datasources: DatasourceMap, switchedOff: string[]): Record<string, unknown> | string[] | undefined {
   const templating = dashboard.templating;
   if (!isObject(templating) || !Array.isArray(templating.list)) return dashboard;
   const problems: string[] = [];
@@ -208,7 +210,7 @@ function pinDatasourceVariables(fileName: string, dashboard: Record<string, unkn
     return { ...variable, current: { selected: true, text: multi ? [target.name] : target.name, value: multi ? [target.uid] : target.uid } };
   });
   if (leftOut) return undefined;
-  if (problems.length > 0) return problems.map((problem) => `${fileName}: ${problem}`).join("\n");
+  if (problems.length > 0) return problems.map((problem) => `${fileName}: ${problem}`);
   return { ...dashboard, templating: { ...templating, list } };
 }
 
@@ -322,7 +324,8 @@ function checkVariableRef(text: string, context: ResolveContext, where: string):
 
 function describeJsonError(text: string, error: Error): string {
   const position = /position (\d+)/.exec(error.message);
-  if (!position) return `(${error.message})`;
+  // V8 gives no position for an unexpected token, only a quoted excerpt that may span lines: keep it on one line.
+  if (!position) return `(${error.message.replace(/\s*\n\s*/g, " ")})`;
   const offset = Number(position[1]);
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
