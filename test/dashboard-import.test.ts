@@ -149,6 +149,18 @@ describe("datasource references without a uid", () => {
     expect(panels(dashboard)[0].datasource).toEqual({ type: "loki", uid: "atra-loki-ds" });
   });
 
+  test("any __inputs name is replaced, as Grafana's evaluator does, not only DS_/VAR_ ones", () => {
+    const text = JSON.stringify({
+      __inputs: [{ name: "PROM", type: "datasource", pluginId: "prometheus" }, { name: "JOB", type: "constant", value: "node" }],
+      uid: "any-input-names",
+      title: "Any input names",
+      panels: [{ id: 1, type: "timeseries", datasource: { type: "prometheus", uid: "${PROM}" }, targets: [{ refId: "A", expr: 'up{job="${JOB}"}' }] }],
+    });
+    const [dashboard] = importDashboards([{ fileName: "dashboards/any.json", text }], DATASOURCES);
+    expect(panels(dashboard)[0].datasource).toEqual(OUR_PROMETHEUS);
+    expect(panels(dashboard)[0].targets[0].expr).toBe('up{job="node"}');
+  });
+
   test("a Loki input resolves when the stack has a Loki datasource", () => {
     const datasources: DatasourceMap = { ...DATASOURCES, loki: { uid: "atra-loki-ds", name: "Loki" } };
     const dashboard = importOne("needs-loki.json", datasources);

@@ -9,8 +9,10 @@
  * that is in no stack is an error naming the file and the panel.
  *
  * Upstream behaviour this follows (grafana/grafana):
- * - `pkg/services/dashboardimport/utils/dash_template_evaluator.go`: the import replaces `${NAME}` only
- *   for the names in `__inputs` and drops `__inputs`; every other string stays as it is.
+ * - `pkg/services/dashboardimport/service/service.go` (`ImportDashboard`) runs
+ *   `pkg/services/dashboardimport/utils/dash_template_evaluator.go`: `${NAME}` is replaced only for the
+ *   names in `__inputs` (every other string stays as it is), then `__inputs`, `__requires` and
+ *   `__elements` are dropped.
  * - `public/app/features/manage-dashboards/import/legacy/actions.ts` (`processInputs`, `importDashboard`):
  *   the dialog asks for one datasource per `__inputs` entry and for constants; it never touches
  *   datasource variables or references that carry a uid.
@@ -165,7 +167,10 @@ export function uidFromFileName(fileName: string): string {
   return `${slug.slice(0, MAX_UID_LENGTH - 9)}-${hash}`;
 }
 
-const PLACEHOLDER = /\$\{(DS_[A-Za-z0-9_]+|VAR_[A-Za-z0-9_]+)\}/g;
+/** What Grafana's evaluator replaces when the name is an input (`varRegex` in dash_template_evaluator.go). */
+const PLACEHOLDER = /\$\{(.+?)\}/g;
+/** The names Grafana's exporter gives inputs: left unreplaced, one is a missing input, not a variable. */
+const EXPORT_INPUT_NAME = /^(DS|VAR)_[A-Za-z0-9_]+$/;
 
 interface TemplateVariable {
   name: string;
@@ -270,8 +275,9 @@ function replacePlaceholders(text: string, context: ResolveContext): string {
   return text.replace(PLACEHOLDER, (whole, name: string) => {
     const value = context.replacements.get(name);
     if (value !== undefined) return value;
-    // Not an input but a variable of the dashboard itself (a datasource variable named DS_...): Grafana keeps it.
-    if (!context.variables.has(name)) context.unresolved.add(name);
+    // Not an input: a variable reference (`${ds_prometheus}`), kept as Grafana keeps it; one named like an
+    // export input that the dashboard does not define as a variable is a missing __inputs entry.
+    if (EXPORT_INPUT_NAME.test(name) && !context.variables.has(name)) context.unresolved.add(name);
     return whole;
   });
 }
