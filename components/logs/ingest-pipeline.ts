@@ -42,7 +42,7 @@
  * (elastic/elasticsearch modules/ingest-common/.../DateFormat.java, Iso8601: DateFormatters.from(
  * accessor, ROOT, timezone)), and a container's local time is UTC unless its image or environment
  * sets TZ. A service that sets TZ and logs with utc=False is shifted by its offset: log with
- * `TimeStamper(fmt="iso", utc=True)` (the runbook says so).
+ * `TimeStamper(fmt="iso", utc=True)` (README, "Logs").
  *
  * Painless appears only in `if` conditions (type checks, null checks, one string comparison), and
  * templates only as mustache `{{{...}}}` and sections. Every processor, condition and template form
