@@ -31,7 +31,8 @@
  *   is: string; integer; boolean; missing or null -> ""), sections `{{#name}}...{{/name}}` (null,
  *   false, "" and empty lists render nothing; a list renders once per element with the element as
  *   the innermost scope; anything else renders once with it as scope) and inverted sections
- *   `{{^name}}`. Names resolve like mustache.java: the first segment in the innermost scope that
+ *   `{{^name}}`. Ingest value templates encode `{{name}}` as JSON by default
+ *   (server/src/test/.../ingest/ValueSourceTests.java), hence the triple braces. Names resolve like mustache.java: the first segment in the innermost scope that
  *   has it, the rest inside that value; lists take numeric segments and `size`. Refused: `{{name}}`
  *   (its escaping depends on the media type), `{{&`, comments, partials, delimiter changes, the
  *   toJson/join/url functions, a section tag alone on its line (mustache's standalone-line rule
@@ -58,7 +59,9 @@
  * - The failure store (docs-content manage-data/data-store/data-streams/failure-store.md): when the
  *   template enables it, a document the pipeline fails on is stored as it arrived, one the mapping
  *   rejects as the pipeline left it, with `error.type`, `error.message` and, for pipeline
- *   failures, `error.pipeline`, `error.processor_type`, `error.processor_tag`.
+ *   failures, `error.pipeline`, `error.processor_type`, `error.processor_tag`. A pipeline failure's
+ *   `error.type` is always `illegal_argument_exception` here (what the modelled processors throw);
+ *   the stack trace, `document.id` and `error.pipeline_trace` are not modelled.
  */
 
 export class UnsupportedByModel extends Error {
