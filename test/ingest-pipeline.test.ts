@@ -767,3 +767,13 @@ describe("ingest simulator: the failure store", () => {
     expect(newStream().failureStoreEnabled).toBe(true);
   });
 });
+
+describe("documents without Filebeat's @timestamp", () => {
+  test("the pipeline still parses the line; the mapping then sends the document to the failure store, not to oblivion", () => {
+    const { "@timestamp": _readTime, ...withoutTime } = filebeatEvent(JSON.stringify({ event: "no read time", level: "info" }));
+    const processed = simulatePipeline(pipeline, withoutTime).source;
+    expect(processed.tags).toBeUndefined();
+    expect(processed.message).toBe("no read time");
+    expect(newStream().ingest(withoutTime)).toMatchObject({ outcome: "failure_store", stage: "mapping", failure: { error: { message: "data stream timestamp field [@timestamp] is missing" } } });
+  });
+});

@@ -108,7 +108,8 @@ export function renderIngestPipeline(): estypes.IngestPipeline {
     _meta: { managed_by: "atra-observability" },
     processors: [
       // Filebeat's read time, kept (ECS event.created) before @timestamp takes the line's own time.
-      { set: { tag: "read_time_to_event_created", field: "event.created", copy_from: "@timestamp", override: false } },
+      // (Guarded: a copy from a missing field would fail the whole pipeline.)
+      { set: { tag: "read_time_to_event_created", if: `${TIMESTAMP} != null`, field: "event.created", copy_from: "@timestamp", override: false } },
       {
         // No processor-level handler: a line that is not JSON ends the pipeline here and the
         // pipeline-level on_failure tags it; the raw line stays in `message`.
