@@ -138,5 +138,8 @@ describeWithDocker("an interrupted preflight", () => {
     expect(await exited).toBe(143);
     expect(stderr).toContain("SIGTERM: removing what it created on the Docker host");
     expect(labelled(label)).toEqual({ containers: [], networks: [] });
+    // Nothing appears late either (a `docker create` killed in flight is finished by the Engine).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(labelled(label)).toEqual({ containers: [], networks: [] });
   });
 });

@@ -85,11 +85,17 @@ describeWithDocker("preflight against the real Docker Engine", () => {
     let broken: Awaited<ReturnType<typeof preflight>>;
     let fixed: Awaited<ReturnType<typeof preflight>>;
     let listener: net.Server;
+    let conflicting: string;
+    let conflictingOptions: Record<string, string>;
 
     beforeAll(async () => {
       // A process on the host holds Grafana's port.
       listener = net.createServer((socket) => socket.end());
       await new Promise<void>((resolve) => listener.listen(ports.grafana, "127.0.0.1", resolve));
+      // Another network already has the stack's bridge interface, made as the preflight makes its probe network.
+      conflicting = docker(["network", "create", "--driver", "bridge", "--opt", `${BRIDGE_NAME_OPTION}=atra-${stack}`, `atra-test-conflict-${stack}`]);
+      made.networks.push(conflicting);
+      conflictingOptions = JSON.parse(docker(["network", "inspect", "--format", "{{json .Options}}", conflicting])) as Record<string, string>;
       broken = await preflight({
         appNetworks: [appNetwork],
         // TEST-NET-1 (RFC 5737): an address no host has.
@@ -99,6 +105,7 @@ describeWithDocker("preflight against the real Docker Engine", () => {
       // The fixes: the config escape for a private root, the network created, the port freed, the gateway address.
       await new Promise<void>((resolve) => listener.close(() => resolve()));
       made.networks.push(docker(["network", "create", appNetwork]));
+      removeById("network", [conflicting]);
       fixed = await preflight({ appNetworks: [appNetwork], nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } });
     });
 
@@ -136,6 +143,17 @@ describeWithDocker("preflight against the real Docker Engine", () => {
         status: "pass",
         summary: expect.stringContaining(`bridge interface atra-${stack}`),
       });
+    });
+
+    test("a bridge interface name another network has fails with the config key; free, it passes (and the options read back as sent)", () => {
+      expect(broken.byId("bridge-name")).toMatchObject({
+        status: "fail",
+        summary: expect.stringContaining("networks have same bridge name"),
+        remedy: [expect.stringContaining("pulumi config set --path network.bridgeName")],
+      });
+      expect(fixed.byId("bridge-name")).toMatchObject({ status: "pass", summary: `bridge interface atra-${stack} is free: the stack network can be created` });
+      // The Engine returns exactly the options given, which the provider reads back: a second `up` sees no change.
+      expect(conflictingOptions).toEqual({ [BRIDGE_NAME_OPTION]: `atra-${stack}` });
     });
 
     test("a missing application network fails with the command that creates it; once created it passes", () => {
@@ -191,16 +209,10 @@ describeWithDocker("preflight against the real Docker Engine", () => {
     }
   });
 
-  test("listening on every interface: Prometheus's path is host.docker.internal (host-gateway), and the probe goes the same way", async () => {
-    const report = await preflight({ nodeExporter: { listenAddress: `0.0.0.0:${listenPort}`, rootPropagation: "none" } });
-    expect(report.byId("listen-address")).toMatchObject({ status: "pass", summary: expect.stringContaining("every interface") });
-    expect(report.byId("node-exporter-reachable")).toMatchObject({ status: "pass", summary: expect.stringContaining(`host.docker.internal:${listenPort}`) });
-  });
-
-  test("a second `up`: ports and the listen address held by the stack's own containers pass; a foreign container's port fails", async () => {
+  test("a second `up` listening on every interface: its own ports and listen address pass, reached through host-gateway; a foreign container's port fails", async () => {
     const ownLabels = (component: string) => ["--label", `${STACK_LABEL}=${stack}`, "--label", `${COMPONENT_LABEL}=${component}`];
     // Stand-ins for the running stack: node-exporter in the host's network on its address, Prometheus publishing its port.
-    const exporter = docker(["run", "--detach", ...ownLabels("node-exporter"), "--network", "host", image, "httpd", "-f", "-p", `${gateway}:${listenPort}`]);
+    const exporter = docker(["run", "--detach", ...ownLabels("node-exporter"), "--network", "host", image, "httpd", "-f", "-p", `0.0.0.0:${listenPort}`]);
     made.containers.push(exporter);
     const prometheus = docker(["run", "--detach", ...ownLabels("prometheus"), "--publish", `127.0.0.1:${ports.prometheus}:9090`, image, "sleep", "600"]);
     made.containers.push(prometheus);
@@ -208,28 +220,14 @@ describeWithDocker("preflight against the real Docker Engine", () => {
     made.containers.push(foreign);
     const foreignName = docker(["inspect", "--format", "{{.Name}}", foreign]).replace(/^\//, "");
     try {
-      const report = await preflight({ nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } });
-      expect(report.byId("listen-address").summary).toContain("held by this stack's running");
-      expect(report.byId("node-exporter-reachable")).toMatchObject({ status: "pass", summary: expect.stringContaining("(the node-exporter)") });
+      const report = await preflight({ nodeExporter: { listenAddress: `0.0.0.0:${listenPort}`, rootPropagation: "none" } });
+      expect(report.byId("listen-address")).toMatchObject({ status: "pass", summary: expect.stringContaining("held by this stack's running") });
+      // Prometheus reaches an exporter on every interface as host.docker.internal (host-gateway); so does the probe.
+      expect(report.byId("node-exporter-reachable")).toMatchObject({ status: "pass", summary: `host.docker.internal:${listenPort} (the node-exporter) answers from a probe network with the stack network's settings (bridge interface atra-${stack})` });
       expect(report.byId("port:prometheus")).toMatchObject({ status: "pass", summary: expect.stringContaining("held by this stack's") });
       expect(report.byId("port:grafana")).toMatchObject({ status: "fail", summary: expect.stringContaining(`by container ${foreignName}`) });
     } finally {
       removeById("container", [exporter, prometheus, foreign]);
-    }
-  });
-
-  test("the probe network has exactly the stack network's options, so the provider reads back what it sent", async () => {
-    // The same `docker network create` the preflight uses for its probe network, kept long enough to inspect.
-    const name = `atra-obs-${stack}-net-inspect`;
-    const id = docker(["network", "create", "--driver", "bridge", "--opt", `${BRIDGE_NAME_OPTION}=atra-${stack}`, name]);
-    made.networks.push(id);
-    try {
-      expect(JSON.parse(docker(["network", "inspect", "--format", "{{json .Options}}", id]))).toEqual({ [BRIDGE_NAME_OPTION]: `atra-${stack}` });
-      // A second network with the same interface is refused: the preflight reports it as a bridge-name conflict.
-      const report = await preflight({ nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } });
-      expect(report.byId("bridge-name")).toMatchObject({ status: "fail", remedy: [expect.stringContaining("network.bridgeName")] });
-    } finally {
-      removeById("network", [id]);
     }
   });
 });

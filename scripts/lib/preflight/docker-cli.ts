@@ -137,10 +137,18 @@ export class DockerCli {
       }
     };
     const label = `label=${PREFLIGHT_LABEL}=${this.runId}`;
-    const containers = new Set([...this.containers, ...sync(["ps", "--all", "--quiet", "--no-trunc", "--filter", label]).split(/\s+/).filter(Boolean)]);
-    if (containers.size) sync(["rm", "--force", "--volumes", ...containers]);
-    const networks = new Set([...this.networks, ...sync(["network", "ls", "--quiet", "--no-trunc", "--filter", label]).split(/\s+/).filter(Boolean)]);
-    for (const id of networks) sync(["network", "rm", id]);
+    const listed = (args: string[]) => sync(args).split(/\s+/).filter(Boolean);
+    // A killed `docker create` has already sent its request: the Engine may finish the container after
+    // the first sweep. Sweep again until nothing of this run is left (bounded: about 2 s).
+    let known = { containers: [...this.containers], networks: [...this.networks] };
+    for (const pause of [0, 300, 700, 1000]) {
+      if (pause) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+      const containers = new Set([...known.containers, ...listed(["ps", "--all", "--quiet", "--no-trunc", "--filter", label])]);
+      if (containers.size) sync(["rm", "--force", "--volumes", ...containers]);
+      const networks = new Set([...known.networks, ...listed(["network", "ls", "--quiet", "--no-trunc", "--filter", label])]);
+      for (const id of networks) sync(["network", "rm", id]);
+      known = { containers: [], networks: [] };
+    }
     for (const image of this.images) sync(["image", "rm", image]);
     this.containers.clear();
     this.networks.clear();

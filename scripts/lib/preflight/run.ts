@@ -6,7 +6,7 @@
  * creates is labelled with the run's id and removed before it returns.
  */
 import type { StackConfig } from "../../../components/config/resolve";
-import { STACK_LABEL, COMPONENT_LABEL, dockerNames } from "../../../components/docker/names";
+import { BRIDGE_NAME_OPTION, COMPONENT_LABEL, STACK_LABEL } from "../../../components/docker/names";
 import type { PlannedResource } from "../mock-engine";
 import {
   apiVersionAtLeast,
@@ -222,23 +222,31 @@ async function checkNodeExporterPath(docker: DockerCli, needs: HostNeeds, own: O
   const results: CheckResult[] = [];
   const gateway = await defaultBridgeGateway(docker, needs.probeImage);
   const running = own.find((container) => container.component === "node-exporter" && container.running);
+  const fromNetwork = await probeNetwork(docker, needs);
+  results.push(fromNetwork.result);
+  const unreachableSkip = (why: string): CheckResult => ({ id: "node-exporter-reachable", status: "skip", summary: `reachability of ${scrapeTarget} from the stack network not checked: ${why}` });
 
-  let listener: string | undefined;
-  if (running) {
-    results.push({ id: "listen-address", status: "pass", summary: `${listenAddress}: held by this stack's running ${running.name} (checked for reachability below)` });
-  } else {
-    // The same image and user as node-exporter, so a privileged port fails here as it would there.
-    listener = await docker.createContainer(["--network", "host", "--entrypoint", "/bin/sh", needs.probeImage, "-c", `exec httpd -f -p ${listenAddress}`]);
-    const started = await docker.run(["start", listener]);
-    await sleep(400);
-    const state = await docker.run(["container", "inspect", "--format", "{{.State.Running}}", listener]);
-    if (started.code !== 0 || state.stdout.trim() !== "true") {
-      const log = `${(await docker.run(["logs", listener])).stderr}\n${started.stderr}`;
-      await docker.removeContainer(listener);
-      results.push(listenFailure(bindFailure(log), listenAddress, gateway, log));
-      results.push({ id: "node-exporter-reachable", status: "skip", summary: `reachability of ${scrapeTarget} from the stack network not checked: nothing listens there` });
+  // The same image and user as node-exporter, so a privileged port fails here as it would there.
+  let listener: string | undefined = await docker.createContainer(["--network", "host", "--entrypoint", "/bin/sh", needs.probeImage, "-c", `exec httpd -f -p ${listenAddress}`]);
+  const started = await docker.run(["start", listener]);
+  await sleep(400);
+  const state = await docker.run(["container", "inspect", "--format", "{{.State.Running}}", listener]);
+  let reached = "probe listener";
+  if (started.code !== 0 || state.stdout.trim() !== "true") {
+    const log = `${(await docker.run(["logs", listener])).stderr}\n${started.stderr}`;
+    await docker.removeContainer(listener);
+    listener = undefined;
+    const kind = bindFailure(log);
+    if (kind === "in-use" && running) {
+      // A second `up`: the stack's own node-exporter holds it (and is replaced in place); reach that one.
+      results.push({ id: "listen-address", status: "pass", summary: `${listenAddress}: held by this stack's running ${running.name}` });
+      reached = "node-exporter";
+    } else {
+      results.push(listenFailure(kind, listenAddress, gateway, log));
+      results.push(unreachableSkip("nothing listens there"));
       return results;
     }
+  } else {
     const onGateway = listen.address === gateway;
     results.push({
       id: "listen-address",
@@ -250,7 +258,9 @@ async function checkNodeExporterPath(docker: DockerCli, needs: HostNeeds, own: O
   }
 
   try {
-    results.push(await checkReach(docker, needs, running ? "node-exporter" : "probe listener"));
+    results.push(
+      fromNetwork.name && fromNetwork.via ? await checkReach(docker, needs, reached, fromNetwork.name, fromNetwork.via) : unreachableSkip("no network like the stack's can be made"),
+    );
   } finally {
     if (listener) await docker.removeContainer(listener);
   }
@@ -285,32 +295,56 @@ function listenFailure(kind: ReturnType<typeof bindFailure>, listenAddress: stri
 }
 
 /** From a network with the stack network's settings (the stack's own when it exists), connect to where Prometheus scrapes node-exporter. */
-async function checkReach(docker: DockerCli, needs: HostNeeds, what: string): Promise<CheckResult> {
+/**
+ * The network the reachability probe connects from: the stack's own when it exists (a second `up`),
+ * else a probe network created with the stack network's driver and options. Creating it is also the
+ * check that the bridge interface name is free (the Engine refuses a second network with the same one).
+ */
+async function probeNetwork(docker: DockerCli, needs: HostNeeds): Promise<{ result: CheckResult; name?: string; via?: string }> {
+  const { network } = needs;
+  const id = "bridge-name";
+  const existing = await docker.run(["network", "inspect", "--format", "{{json .Options}}", network.name]);
+  if (existing.code === 0) {
+    const options = parseJson<Record<string, string>>(existing.stdout) ?? {};
+    const fixed = options[BRIDGE_NAME_OPTION] === network.bridgeName;
+    return {
+      name: network.name,
+      via: `the stack network ${network.name}`,
+      result: {
+        id,
+        status: "pass",
+        summary: fixed
+          ? `the stack network ${network.name} exists with bridge interface ${network.bridgeName}`
+          : `the stack network ${network.name} exists without bridge interface ${network.bridgeName}; \`up\` replaces it (and the containers on it)`,
+      },
+    };
+  }
+  const name = `${network.name}-preflight-${docker.runId}`;
+  const optionArgs = Object.entries(network.options).flatMap(([key, value]) => ["--opt", `${key}=${value}`]);
+  const created = await docker.createNetwork(["--driver", network.driver, ...optionArgs, name]);
+  if (created.error) {
+    return {
+      result: {
+        id,
+        status: "fail",
+        summary: `the stack network (bridge interface ${network.bridgeName}) cannot be created: ${firstLine(created.error)}`,
+        remedy: /same bridge name/i.test(created.error)
+          ? [`another network uses interface ${network.bridgeName}: pulumi config set --path network.bridgeName <another name, at most 15 characters>`]
+          : undefined,
+      },
+    };
+  }
+  return {
+    name,
+    via: `a probe network with the stack network's settings (bridge interface ${network.bridgeName})`,
+    result: { id, status: "pass", summary: `bridge interface ${network.bridgeName} is free: the stack network can be created` },
+  };
+}
+
+/** From the probe network, connect to where Prometheus scrapes node-exporter, with Prometheus's extra hosts. */
+async function checkReach(docker: DockerCli, needs: HostNeeds, what: string, networkName: string, via: string): Promise<CheckResult> {
   const { network } = needs;
   const target = needs.nodeExporter.scrapeTarget;
-  const existing = await docker.run(["network", "inspect", "--format", "{{json .Options}}", network.name]);
-  let networkName = network.name;
-  let via = `the stack network ${network.name}`;
-  if (existing.code === 0) {
-    const options = JSON.parse(existing.stdout.trim() || "{}") as Record<string, string> | null;
-    if (options?.["com.docker.network.bridge.name"] !== network.bridgeName) {
-      via += ` (which exists without bridge interface ${network.bridgeName}; \`up\` replaces it)`;
-    }
-  } else {
-    networkName = `${dockerNames({ namePrefix: `atra-obs-${needs.stack}` }).network}-preflight-${docker.runId}`;
-    const optionArgs = Object.entries(network.options).flatMap(([key, value]) => ["--opt", `${key}=${value}`]);
-    const created = await docker.createNetwork(["--driver", network.driver, ...optionArgs, networkName]);
-    if (created.error) {
-      const sameBridge = /same bridge name/i.test(created.error);
-      return {
-        id: "bridge-name",
-        status: "fail",
-        summary: `a network like the stack's (bridge interface ${network.bridgeName}) cannot be created: ${firstLine(created.error)}`,
-        remedy: sameBridge ? [`another network uses interface ${network.bridgeName}: pulumi config set --path network.bridgeName <another name, at most 15 characters>`] : undefined,
-      };
-    }
-    via = `a probe network with the stack network's settings (bridge interface ${network.bridgeName})`;
-  }
   const [host, port] = target.split(":");
   const request = `printf 'GET /metrics HTTP/1.0\\r\\nHost: ${target}\\r\\n\\r\\n' | nc -w 3 ${host} ${port}`;
   const answer = await runProbe(docker, needs.probeImage, ["--network", networkName, ...needs.prometheusHostArgs], request, 20_000);
