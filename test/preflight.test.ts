@@ -11,7 +11,7 @@ import * as net from "net";
 import { randomBytes } from "crypto";
 import { planIsolated, stackConfig } from "./support/plan";
 import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, docker, labelled, removeById } from "./support/docker";
-import { freePort } from "./support/real-tools";
+import { findTool, freePort } from "./support/real-tools";
 import { rawConfigFromStore } from "../components/config/pulumi-config";
 import { resolveStackConfig } from "../components/config/resolve";
 import { DEFAULT_IMAGES } from "../components/config/defaults";
@@ -195,7 +195,8 @@ describeWithDocker("preflight against the real Docker Engine", () => {
     const bridge = `atra-${stack}`;
     const rule = ["INPUT", "-i", bridge, "-p", "tcp", "--dport", String(listenPort), "-j", "DROP"];
     // docker.io depends on iptables, and the Engine programs its own rules with it.
-    execFileSync("iptables", ["-I", ...rule]);
+    const iptables = findTool("iptables") ?? "/usr/sbin/iptables";
+    execFileSync(iptables, ["-I", ...rule]);
     try {
       const report = await preflight({ nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } });
       expect(report.byId("listen-address").status).toBe("pass");
@@ -205,7 +206,7 @@ describeWithDocker("preflight against the real Docker Engine", () => {
       expect(reach.remedy?.join("\n")).toContain(`ufw allow in on ${bridge} to ${gateway} port ${listenPort} proto tcp`);
       expect(reach.remedy?.join("\n")).toContain(`nft insert rule inet filter input iifname "${bridge}" tcp dport ${listenPort} accept`);
     } finally {
-      execFileSync("iptables", ["-D", ...rule]);
+      execFileSync(iptables, ["-D", ...rule]);
     }
   });
 

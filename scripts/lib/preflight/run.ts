@@ -441,7 +441,8 @@ async function checkMaxMapCount(docker: DockerCli, needs: HostNeeds): Promise<Ch
   if (!needs.needsMaxMapCount) return [{ id: "max-map-count", status: "skip", summary: "vm.max_map_count: the logs stage is off" }];
   // Not namespaced: a container reads the host kernel's value.
   const answer = await runProbe(docker, needs.probeImage, [], "cat /proc/sys/vm/max_map_count");
-  const value = Number(answer.output.trim());
+  const text = answer.output.trim();
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(value)) return [{ id: "max-map-count", status: "fail", summary: `cannot read vm.max_map_count on the host: ${firstLine(answer.startError ?? answer.output)}` }];
   if (value >= MIN_MAX_MAP_COUNT) return [{ id: "max-map-count", status: "pass", summary: `vm.max_map_count ${value} >= ${MIN_MAX_MAP_COUNT} (Elasticsearch)` }];
   return [
