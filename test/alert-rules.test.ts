@@ -69,10 +69,17 @@ const allRuleFiles = (dir: string) => readRuleFiles(dir).map((file) => path.join
 const ruleFiles = SHIPPED_RULE_FILES.map((file) => path.join(ROOT, file));
 const testFiles = SHIPPED_RULE_TESTS.map((file) => path.join(ROOT, file));
 
+/** The rules of rule files; a file the program would refuse contributes none (the parser test reports it). */
 function loadRules(files: string[]): LoadedRule[] {
   return files.flatMap((file) => {
-    const document = yaml.load(fs.readFileSync(file, "utf8")) as { groups: RuleGroup[] };
-    return document.groups.flatMap((group) => group.rules.map((rule) => ({ file, group, rule })));
+    let document: { groups?: RuleGroup[] } | undefined;
+    try {
+      document = yaml.load(fs.readFileSync(file, "utf8")) as { groups?: RuleGroup[] } | undefined;
+    } catch {
+      return [];
+    }
+    const groups = Array.isArray(document?.groups) ? document.groups : [];
+    return groups.flatMap((group) => (Array.isArray(group?.rules) ? group.rules : []).map((rule) => ({ file, group, rule })));
   });
 }
 /** The shipped rules: the subjects of the convention, runbook and coverage tests. */
