@@ -29,7 +29,7 @@ export interface PreflightOptions {
   resources: PlannedResource[];
   /** Image the probe containers run (default: the stack's node-exporter image); needs busybox sh, httpd, nc, cat. */
   probeImage?: string;
-  /** Called with each result as it is known (the CLI prints them). */
+  /** Called with each result as it is known (for callers that stream; the CLI prints the whole report at the end). */
   onResult?: (result: CheckResult) => void;
   /** Created by the caller so it can clean up on a signal; one per run. */
   docker?: DockerCli;
