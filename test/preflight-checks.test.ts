@@ -18,6 +18,7 @@ import {
   hostNeeds,
   isPortTaken,
   isPropagationRefusal,
+  missingApplet,
   reachedHttp,
 } from "../scripts/lib/preflight/checks";
 import { DockerCli, dockerEnvironment } from "../scripts/lib/preflight/docker-cli";
@@ -124,6 +125,9 @@ describe("reading the Engine's answers", () => {
     expect(bindFailure("httpd: bind: Cannot assign requested address")).toBe("not-host-address");
     expect(bindFailure("httpd: bind: Address already in use")).toBe("in-use");
     expect(bindFailure("httpd: bind: Permission denied")).toBe("permission");
+    expect(bindFailure("/bin/sh: httpd: not found")).toBe("missing-applet");
+    expect(missingApplet("sh: nc: not found")).toBe("nc");
+    expect(missingApplet("HTTP/1.1 404 Not Found")).toBeUndefined();
     expect(isPortTaken("Error starting userland proxy: listen tcp4 127.0.0.1:3000: bind: address already in use")).toBe(true);
     expect(isPortTaken("Bind for 0.0.0.0:3000 failed: port is already allocated")).toBe(true);
     expect(reachedHttp("HTTP/1.1 404 Not Found\r\nDate: x\r\n")).toBe(true);

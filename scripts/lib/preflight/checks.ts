@@ -226,8 +226,14 @@ export function isPropagationRefusal(error: string): boolean {
   return /is not a shared or slave mount|is not a shared mount/.test(error);
 }
 
+/** The probe image lacks a busybox applet the probe runs (`sh: httpd: not found`). */
+export function missingApplet(output: string): string | undefined {
+  return /(?:^|\s)(?:sh: )?(\w+): not found/m.exec(output)?.[1] ?? /can't execute '(\w+)'/.exec(output)?.[1];
+}
+
 /** Why a listener in the host's network could not bind, from busybox httpd's message (bind(2) errno text). */
-export function bindFailure(log: string): "not-host-address" | "in-use" | "permission" | "other" {
+export function bindFailure(log: string): "not-host-address" | "in-use" | "permission" | "missing-applet" | "other" {
+  if (missingApplet(log)) return "missing-applet";
   if (/Cannot assign requested address/i.test(log)) return "not-host-address";
   if (/Address already in use|address already in use/i.test(log)) return "in-use";
   if (/Permission denied/i.test(log)) return "permission";

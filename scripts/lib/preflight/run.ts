@@ -16,6 +16,7 @@ import {
   hostNeeds,
   isPortTaken,
   isPropagationRefusal,
+  missingApplet,
   MIN_API_VERSION,
   MIN_MAX_MAP_COUNT,
   defaultGateway,
@@ -45,6 +46,7 @@ export interface PreflightReport {
 }
 
 const PROPAGATION_KEY = "nodeExporter.rootPropagation";
+const PROBE_IMAGE_REMEDY = "run the preflight with --probe-image <an image with busybox sh, httpd, nc and cat on the host> (the default is the stack's node-exporter image)";
 
 export async function runPreflight(options: PreflightOptions): Promise<PreflightReport> {
   const started = Date.now();
@@ -287,6 +289,8 @@ function listenFailure(kind: ReturnType<typeof bindFailure>, listenAddress: stri
         summary: `${listenAddress} is taken on the Docker host by a process outside this stack`,
         remedy: [`find it: ss -ltnp 'sport = :${port}' (a host node-exporter? stop it), or pulumi config set --path ${key} <address>:<free port>`],
       };
+    case "missing-applet":
+      return { id: "listen-address", status: "fail", summary: `the probe image cannot listen: ${firstLine(log)}`, remedy: [PROBE_IMAGE_REMEDY] };
     case "permission":
       return { id: "listen-address", status: "fail", summary: `${listenAddress}: node-exporter runs unprivileged and cannot bind port ${port}`, remedy: [`pulumi config set --path ${key} <address>:9100 (a port above 1023)`] };
     default:
@@ -348,6 +352,9 @@ async function checkReach(docker: DockerCli, needs: HostNeeds, what: string, net
   const [host, port] = target.split(":");
   const request = `printf 'GET /metrics HTTP/1.0\\r\\nHost: ${target}\\r\\n\\r\\n' | nc -w 3 ${host} ${port}`;
   const answer = await runProbe(docker, needs.probeImage, ["--network", networkName, ...needs.prometheusHostArgs], request, 20_000);
+  if (missingApplet(answer.output)) {
+    return { id: "node-exporter-reachable", status: "fail", summary: `the probe image cannot connect: ${firstLine(answer.output)}`, remedy: [PROBE_IMAGE_REMEDY] };
+  }
   if (reachedHttp(answer.output)) {
     return { id: "node-exporter-reachable", status: "pass", summary: `${target} (the ${what}) answers from ${via}` };
   }
