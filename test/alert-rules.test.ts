@@ -282,8 +282,8 @@ describe("runbook", () => {
 
   test("the log alerts' runbook_url point at their own sections", () => {
     const { config } = resolveStackConfig({ stack: "dev", values: { services: [{ name: "api", logs: ["/srv/logs/api*.log"], maxLogSilence: "30m" }] }, secretKeys: [] });
-    const group = logAlertGroup(config.logs, config.services, { elasticsearchDatasourceUid: "es", interval: "1m" });
-    expect(group.rules.length).toBe(2);
+    const group = logAlertGroup(config.logs, config.services, { elasticsearchDatasourceUid: "es", failureStoreDatasourceUid: "es-failures", interval: "1m" });
+    expect(group.rules.length).toBe(3);
     for (const rule of group.rules) {
       const anchor = rule.annotations.runbook_url.split("#")[1];
       expect(sections[anchors.indexOf(anchor)]?.heading).toBe(rule.name.split(" ")[0]);

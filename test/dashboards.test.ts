@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadDashboards } from "../components/grafana/dashboard-files";
 import { DashboardImportError, importDashboards } from "../components/grafana/dashboard-import";
-import { ELASTICSEARCH_DATASOURCE, PROMETHEUS_DATASOURCE } from "../components/grafana/grafana-configuration";
+import { FAILURE_STORE_DATASOURCE, PROMETHEUS_DATASOURCE, STACK_DATASOURCES } from "../components/grafana/grafana-configuration";
 import {
   dashboardQueries,
   DashboardModel,
@@ -35,11 +35,12 @@ import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull }
 import { isShippedDashboard, SHIPPED_DASHBOARDS } from "./support/shipped-content";
 
 const DASHBOARDS_DIR = path.join(PROJECT_DIR, "dashboards");
-const OURS = { prometheus: PROMETHEUS_DATASOURCE, elasticsearch: ELASTICSEARCH_DATASOURCE };
+const OURS = STACK_DATASOURCES;
 
 // The same call the program makes, over whatever the folder holds.
 const dashboards = loadDashboards(DASHBOARDS_DIR, OURS);
 const shipped = dashboards.filter((d) => isShippedDashboard(d.fileName));
+const FAILURE_STORE = { type: "elasticsearch", uid: FAILURE_STORE_DATASOURCE.uid };
 const datasourceOf = (uid: string) => {
   const type = SHIPPED_DASHBOARDS.find((d) => d.uid === uid)?.datasource ?? "prometheus";
   return { type, uid: OURS[type].uid };
@@ -188,8 +189,10 @@ describe("the shipped dashboards", () => {
   test.each(shipped.map((d) => [d.fileName, d] as const))("%s queries only its one datasource of ours", (_name, dashboard) => {
     const refs = datasourceReferences(dashboard.model).map(({ ref }) => ref);
     expect(refs.length).toBeGreaterThan(5);
-    // Grafana's built-in annotation source is the one other reference allowed.
-    for (const ref of refs) if ((ref as { uid?: string })?.uid !== "-- Grafana --") expect(ref).toEqual(datasourceOf(dashboard.uid));
+    // Grafana's built-in annotation source is the one other reference allowed, and on the logs
+    // dashboard the failure store of the same data stream (its own datasource: the index is the datasource's).
+    const allowed = [datasourceOf(dashboard.uid), ...(dashboard.uid === "atra-logs" ? [FAILURE_STORE] : [])];
+    for (const ref of refs) if ((ref as { uid?: string })?.uid !== "-- Grafana --") expect(allowed).toContainEqual(ref);
   });
 
   test("the logs dashboard's Elasticsearch placeholder needs the stack's Elasticsearch datasource", () => {
@@ -248,7 +251,10 @@ const ERROR_FILTER = "log.level:(error OR critical OR exception)";
 describe("the logs dashboard", () => {
   const logs = shipped.find((d) => d.uid === "atra-logs")!;
   const model = logs.model as DashboardModel;
-  const targets = elasticsearchTargets(model);
+  const onFailureStore = (t: { target: ElasticsearchTarget; panel?: unknown }) => (t.target.datasource as { uid?: string } | undefined)?.uid === FAILURE_STORE_DATASOURCE.uid;
+  const allTargets = elasticsearchTargets(model);
+  // The data stream's own lines; the failure-store panel is checked against failure documents below.
+  const targets = allTargets.filter((t) => !onFailureStore(t));
   interface LogsPanel {
     id: number;
     type: string;
@@ -260,7 +266,7 @@ describe("the logs dashboard", () => {
   const panel = (title: string) => panels.find((p) => p.title === title)!;
 
   test("every panel queries Elasticsearch, none Prometheus", () => {
-    expect(targets.length).toBe(panels.reduce((n, p) => n + p.targets.length, 0));
+    expect(allTargets.length).toBe(panels.reduce((n, p) => n + p.targets.length, 0));
     expect(targets.length).toBeGreaterThanOrEqual(8);
     expect(dashboardQueries(model)).toEqual([]);
   });
@@ -271,6 +277,16 @@ describe("the logs dashboard", () => {
       expect(elasticsearchTargetProblems(target, LOG_FIELDS, values)).toEqual([]);
     },
   );
+
+  test("one stat counts the failure store's documents, over the fields a failure document has", () => {
+    const failures = allTargets.filter(onFailureStore);
+    expect(failures).toHaveLength(1);
+    expect(panel("Refused by Elasticsearch (failure store)").type).toBe("stat");
+    // elastic/docs-content manage-data/data-store/data-streams/failure-store.md, "Failure document structure".
+    const failureFields = { time: "@timestamp", known: ["@timestamp", "document.id", "document.index", "error.type", "error.message", "error.pipeline", "error.processor_type"] };
+    expect(elasticsearchTargetProblems(failures[0].target, failureFields, {})).toEqual([]);
+    expect(failures[0].target.metrics).toEqual([{ id: "1", type: "count" }]);
+  });
 
   test("every target is filtered by the service variable", () => {
     for (const { where, target } of targets) expect([where, String(target.query)]).toEqual([where, expect.stringMatching(/^service\.name:\$service( AND |$)/)]);

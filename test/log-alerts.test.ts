@@ -6,16 +6,13 @@ import * as fs from "fs";
 import * as path from "path";
 import {
   ERROR_LINES_QUERY,
-  FAILURE_STORE_DATASOURCE,
-  failureStoreDatasourceJsonData,
-  failureStorePanel,
   histogramInterval,
   LOG_ALERT_GROUP,
   LOG_ALERTS,
   logAlertGroup,
 } from "../components/alerting/log-alerts";
-import { ElasticsearchTarget, elasticsearchTargetProblems } from "./support/dashboard-queries";
 import { ruleUid } from "../components/alerting/grafana-rules";
+import { FAILURE_STORE_DATASOURCE } from "../components/grafana/grafana-configuration";
 import { resolveStackConfig } from "../components/config/resolve";
 
 const { config } = resolveStackConfig({
@@ -31,13 +28,18 @@ const { config } = resolveStackConfig({
   },
   secretKeys: [],
 });
-const group = logAlertGroup(config.logs, config.services, { elasticsearchDatasourceUid: "es-uid", interval: "1m", runbookBaseUrl: "https://git.example/obs/blob/main" });
+const group = logAlertGroup(config.logs, config.services, {
+  elasticsearchDatasourceUid: "es-uid",
+  failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
+  interval: "1m",
+  runbookBaseUrl: "https://git.example/obs/blob/main",
+});
 const models = (rule: (typeof group.rules)[number]) => Object.fromEntries(rule.datas.map((data) => [data.refId, { ...data, model: JSON.parse(data.model) }]));
 
 test("one group: the error rule, and a silence rule for each service that asks for one", () => {
   expect(group.name).toBe(LOG_ALERT_GROUP);
   expect(group.intervalSeconds).toBe(60);
-  expect(group.rules.map((rule) => rule.name)).toEqual([LOG_ALERTS.errorsHigh, `${LOG_ALERTS.stoppedLogging} api`, `${LOG_ALERTS.stoppedLogging} nightly`]);
+  expect(group.rules.map((rule) => rule.name)).toEqual([LOG_ALERTS.errorsHigh, `${LOG_ALERTS.stoppedLogging} api`, `${LOG_ALERTS.stoppedLogging} nightly`, LOG_ALERTS.ingestFailures]);
   const uids = group.rules.map((rule) => rule.uid);
   expect(new Set(uids).size).toBe(uids.length);
   expect(uids[1]).toBe(ruleUid(LOG_ALERT_GROUP, `${LOG_ALERTS.stoppedLogging}/api`));
@@ -109,25 +111,16 @@ test("every query's queryType is what Grafana stores after copying the model's",
       }
     }
   }
-  expect(elasticsearchQueries).toBe(group.rules.length);
+  // Every rule has one Elasticsearch query; LogIngestFailures's is on the failure-store datasource.
+  expect(elasticsearchQueries).toBe(group.rules.length - 1);
 });
 
 // ---------------------------------------------------------------------------------------------
 // LogIngestFailures: documents in the failure store
 // ---------------------------------------------------------------------------------------------
 
-describe("LogIngestFailures (needs the failure-store datasource)", () => {
-  const withFailures = logAlertGroup(config.logs, config.services, {
-    elasticsearchDatasourceUid: "es-uid",
-    failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
-    interval: "1m",
-  });
-  const rule = withFailures.rules.find((r) => r.name === LOG_ALERTS.ingestFailures)!;
-
-  test("left out while the stack has no failure-store datasource (Grafana refuses a rule on a missing datasource)", () => {
-    expect(group.rules.map((r) => r.name)).not.toContain(LOG_ALERTS.ingestFailures);
-    expect(withFailures.rules.map((r) => r.name)).toEqual([...group.rules.map((r) => r.name), LOG_ALERTS.ingestFailures]);
-  });
+describe("LogIngestFailures (on the failure-store datasource)", () => {
+  const rule = group.rules.find((r) => r.name === LOG_ALERTS.ingestFailures)!;
 
   test("counts failure documents over the window on the failure-store datasource and fires above zero", () => {
     const { A, TOTAL, FAILED } = models(rule);
@@ -145,25 +138,12 @@ describe("LogIngestFailures (needs the failure-store datasource)", () => {
     expect(rule.labels).toEqual({ severity: "warning" });
     expect(rule.annotations.summary).toContain("failure store");
     expect(rule.annotations.description).toMatch(/re-index/);
-    expect(rule.annotations.runbook_url).toBe("docs/runbook.md#logingestfailures");
+    expect(rule.annotations.runbook_url).toBe("https://git.example/obs/blob/main/docs/runbook.md#logingestfailures");
     const runbook = fs.readFileSync(path.join(__dirname, "..", "docs", "runbook.md"), "utf8");
     expect(runbook).toMatch(/^## LogIngestFailures$/m);
     // The runbook's recipe reads the failure store and replays into the data stream with op_type create.
     const section = runbook.slice(runbook.indexOf("## LogIngestFailures"));
     expect(section).toContain("::failures");
     expect(section).toContain('"op_type": "create"');
-  });
-
-  test("its datasource's index is the failure store of the stack's data stream", () => {
-    expect(failureStoreDatasourceJsonData("logs-atra-prod")).toEqual({ index: "logs-atra-prod::failures", timeField: "@timestamp" });
-  });
-
-  test("the failure-count panel has the shape Grafana's Elasticsearch datasource runs, over failure-document fields", () => {
-    const panel = failureStorePanel(FAILURE_STORE_DATASOURCE.uid, { x: 0, y: 0, w: 8, h: 4 }) as { datasource: unknown; targets: ElasticsearchTarget[] };
-    expect(panel.datasource).toEqual({ type: "elasticsearch", uid: FAILURE_STORE_DATASOURCE.uid });
-    expect(panel.targets).toHaveLength(1);
-    // docs-content failure-store.md, "Failure document structure".
-    const failureFields = { time: "@timestamp", known: ["@timestamp", "document.id", "document.index", "error.type", "error.message", "error.pipeline", "error.processor_type"] };
-    expect(elasticsearchTargetProblems(panel.targets[0]!, failureFields, {})).toEqual([]);
   });
 });

@@ -324,6 +324,14 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(datasource.secretPaths).toEqual(["secureJsonDataEncoded"]);
     expect(datasource.inputs).toMatchObject({ uid: "atra-elasticsearch-ds", basicAuthEnabled: true, basicAuthUsername: `atra-${stack}-grafana-logs` });
     expect(JSON.parse(String(datasource.inputs.jsonDataEncoded))).toMatchObject({ index: config.logs.dataStream, timeField: "@timestamp", logLevelField: "log.level", logMessageField: "message" });
+    // The failure store has a datasource of its own (the index is the datasource's), read as the same reader.
+    const failures = byName("grafana:oss/dataSource:DataSource", "elasticsearch-failures");
+    expect(failures.secretPaths).toEqual(["secureJsonDataEncoded"]);
+    expect(failures.inputs).toMatchObject({ uid: "atra-elasticsearch-failures-ds", url: datasource.inputs.url, basicAuthUsername: `atra-${stack}-grafana-logs` });
+    expect(JSON.parse(String(failures.inputs.jsonDataEncoded))).toMatchObject({ index: `${config.logs.dataStream}::failures`, timeField: "@timestamp" });
+    const logsGroup = byName(RULE_GROUP, "rule-group-atra-logs");
+    expect(logsGroup.dependencies).toContain(failures.urn);
+    expect((logsGroup.inputs.rules as { name: string }[]).map((rule) => rule.name)).toContain("LogIngestFailures");
     const filebeatYml = plan.artifacts.find((a) => a.path.endsWith("filebeat/filebeat.yml"))!.content;
     expect(filebeatYml).toContain("${ATRA_LOGS_WRITER_PASSWORD}");
     const writer = byName(`${DYNAMIC}ElasticsearchUser`, "writer-user");

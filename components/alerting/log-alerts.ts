@@ -10,7 +10,6 @@ import type { ServiceConfig } from "../config/schema";
 import { durationMs } from "../config/resolve";
 import { EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
 import { ERROR_LEVELS } from "../logs/kibana-bodies";
-import { failureStoreIndex } from "../logs/elastic-bodies";
 
 export const LOG_ALERT_GROUP = "atra-logs";
 /** Alert names; each has a section in the runbook (its anchor is the lowercased name). */
@@ -20,13 +19,12 @@ const RUNBOOK = "docs/runbook.md";
 export interface LogAlertContext {
   elasticsearchDatasourceUid: string;
   /**
-   * A Grafana Elasticsearch datasource whose index is the data stream's failure store (see
-   * FAILURE_STORE_DATASOURCE). With it the group gains LogIngestFailures; without it (the datasource
-   * is not provisioned) the rule is left out: Grafana validates a rule's condition when it is saved
-   * and resolves each query's datasource on the way (grafana pkg/services/ngalert/eval,
-   * ConditionValidator.Validate -> getExprRequest), so a rule on a missing datasource fails the `up`.
+   * A Grafana Elasticsearch datasource whose index is the data stream's failure store
+   * (FAILURE_STORE_DATASOURCE in components/grafana), for LogIngestFailures. It must exist before the
+   * group: Grafana validates a rule's condition when it is saved and resolves each query's datasource
+   * on the way (grafana pkg/services/ngalert/eval, ConditionValidator.Validate -> getExprRequest).
    */
-  failureStoreDatasourceUid?: string;
+  failureStoreDatasourceUid: string;
   /** Interval of the group (Prometheus duration). */
   interval: string;
   runbookBaseUrl?: string;
@@ -38,7 +36,7 @@ export const ERROR_LINES_QUERY = `log.level:(${ERROR_LEVELS.join(" OR ")})`;
 export function logAlertGroup(logs: LogsConfig, services: ServiceConfig[], context: LogAlertContext): GrafanaRuleGroup {
   const rules: GrafanaRule[] = [errorRateRule(logs, context)];
   for (const service of services) if (service.maxLogSilence && service.logs?.length) rules.push(silenceRule(service.name, service.maxLogSilence, context));
-  if (context.failureStoreDatasourceUid) rules.push(ingestFailuresRule(logs, context.failureStoreDatasourceUid, context));
+  rules.push(ingestFailuresRule(logs, context.failureStoreDatasourceUid, context));
   return { name: LOG_ALERT_GROUP, intervalSeconds: durationMs(context.interval) / 1000, rules, source: "stack config (logs)" };
 }
 
@@ -91,57 +89,6 @@ function silenceRule(service: string, maxSilence: string, context: LogAlertConte
       runbook_url: runbook(alert, context),
     },
     isPaused: false,
-  };
-}
-
-/**
- * The Grafana datasource LogIngestFailures and the failure-count panel query: the same Elasticsearch
- * and reader user as the logs datasource, its index the failure store. Grafana's Elasticsearch
- * datasource takes its index from the datasource, not the query (grafana pkg/tsdb/elasticsearch/
- * client/client.go: every _msearch header's `index` is the datasource's index pattern; a static
- * pattern is sent as it is, index_pattern.go), so `<data stream>::failures` reaches Elasticsearch
- * unchanged and selects the failure store (selector syntax, docs-content failure-store.md
- * "Searching failures"; the reader role has read_failure_store). Failure documents carry their own
- * `@timestamp` (when the failure happened), `error.type`, `error.message`, `document.index`.
- * The datasource itself is the Grafana component's to provision (components/grafana).
- */
-export const FAILURE_STORE_DATASOURCE = { uid: "atra-elasticsearch-failures-ds", name: "Elasticsearch log failures" } as const;
-
-/** jsonData for FAILURE_STORE_DATASOURCE (url, basic auth and password as for the logs datasource). */
-export function failureStoreDatasourceJsonData(dataStream: string): { index: string; timeField: string } {
-  return { index: failureStoreIndex(dataStream), timeField: "@timestamp" };
-}
-
-/**
- * The failure-count panel for the logs dashboard (a stat, red from the first failure), for the day
- * FAILURE_STORE_DATASOURCE exists: dashboards/logs.json can only reference datasources the stack
- * provisions (the dashboard import refuses unknown uids), so it is not in the file yet.
- */
-export function failureStorePanel(datasourceUid: string, gridPos: { x: number; y: number; w: number; h: number }): Record<string, unknown> {
-  const datasource = { type: "elasticsearch", uid: datasourceUid };
-  return {
-    type: "stat",
-    title: "Refused by Elasticsearch (failure store)",
-    description: "Documents of the log data stream that Elasticsearch refused (mapping conflict, pipeline failure) and kept in <data stream>::failures. Anything above 0: see the LogIngestFailures runbook.",
-    datasource,
-    gridPos,
-    targets: [
-      {
-        refId: "A",
-        datasource,
-        query: "*",
-        queryType: LUCENE_QUERY_TYPE,
-        alias: "",
-        metrics: [{ id: "1", type: "count" }],
-        bucketAggs: [{ id: "2", type: "date_histogram", field: "@timestamp", settings: { interval: "auto", min_doc_count: "0", trimEdges: "0" } }],
-        timeField: "@timestamp",
-      },
-    ],
-    options: { reduceOptions: { calcs: ["sum"], fields: "", values: false }, colorMode: "background", graphMode: "none", textMode: "value" },
-    fieldConfig: {
-      defaults: { unit: "short", thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, { color: "red", value: 1 }] } },
-      overrides: [],
-    },
   };
 }
 

@@ -33,8 +33,13 @@ export interface DashboardFile {
   text: string;
 }
 
-/** Our datasources by plugin type (e.g. `prometheus`), each with its fixed uid and its name. */
-export type DatasourceMap = Record<string, { uid: string; name: string }>;
+/**
+ * Our datasources, each with its fixed uid and its name. Keyed by plugin type (e.g. `prometheus`):
+ * that entry is where references by type, by name, `null` and `${DS_...}` inputs point. Further
+ * datasources of a type (e.g. the log failure store) carry their `type` under a key of their own and
+ * are reached by uid only.
+ */
+export type DatasourceMap = Record<string, { uid: string; name: string; type?: string }>;
 
 export interface ImportedDashboard {
   fileName: string;
@@ -298,8 +303,8 @@ function resolveDatasourceRef(ref: unknown, context: ResolveContext, where: stri
     if (BUILT_IN_DATASOURCES.has(ref)) return ref;
     // By name (old dashboards), or by uid: a string `${DS_...}` placeholder has already become our uid.
     const byName = Object.entries(datasources).find(([, ds]) => ds.name === ref || ds.uid === ref);
-    const [type, target] = byName ?? ["prometheus", datasources.prometheus];
-    return target ? { type, uid: target.uid } : ref;
+    const [key, target] = byName ?? ["prometheus", datasources.prometheus];
+    return target ? { type: target.type ?? key, uid: target.uid } : ref;
   }
   if (ref === null) {
     // `null` is how old exports say "the default datasource", which is ours.

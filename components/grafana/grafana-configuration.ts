@@ -5,11 +5,28 @@
  */
 import * as grafana from "@pulumiverse/grafana";
 import * as pulumi from "@pulumi/pulumi";
-import type { ImportedDashboard } from "./dashboard-import";
+import type { DatasourceMap, ImportedDashboard } from "./dashboard-import";
+import { failureStoreIndex } from "../logs/elastic-bodies";
 
 /** Fixed uids: dashboards and (later) alert rules refer to them, and they must not change between runs. */
 export const PROMETHEUS_DATASOURCE = { uid: "atra-prometheus-ds", name: "Prometheus" } as const;
 export const ELASTICSEARCH_DATASOURCE = { uid: "atra-elasticsearch-ds", name: "Elasticsearch logs" } as const;
+/**
+ * The log data stream's failure store (`<data stream>::failures`), for the LogIngestFailures alert and
+ * the logs dashboard's failure count. A datasource of its own because Grafana's Elasticsearch
+ * datasource takes the index from the datasource, never from the query (grafana/grafana
+ * pkg/tsdb/elasticsearch/client/client.go: each _msearch header's `index` is the datasource's; a
+ * static pattern is sent as it is, index_pattern.go). The `::failures` selector makes Elasticsearch
+ * search the failure store (elastic/docs-content manage-data/data-store/data-streams/failure-store.md,
+ * "Searching failures"); the reader role has `read_failure_store`.
+ */
+export const FAILURE_STORE_DATASOURCE = { uid: "atra-elasticsearch-failures-ds", name: "Elasticsearch log failures" } as const;
+/** The datasources dashboards may refer to, as the dashboard importer takes them. */
+export const STACK_DATASOURCES: DatasourceMap = {
+  prometheus: PROMETHEUS_DATASOURCE,
+  elasticsearch: ELASTICSEARCH_DATASOURCE,
+  "elasticsearch-failures": { ...FAILURE_STORE_DATASOURCE, type: "elasticsearch" },
+};
 export const DASHBOARD_FOLDER = { uid: "atra-dashboards", title: "Atra observability" } as const;
 
 export interface GrafanaConfigurationArgs {
@@ -40,6 +57,9 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
   readonly provider: grafana.Provider;
   readonly prometheusDatasource: grafana.oss.DataSource;
   readonly elasticsearchDatasource?: grafana.oss.DataSource;
+  readonly failureStoreDatasource?: grafana.oss.DataSource;
+  /** Every datasource this component made: dashboards and alert rules refer to them by uid. */
+  readonly datasources: grafana.oss.DataSource[];
   readonly folder: grafana.oss.Folder;
   readonly dashboards: grafana.oss.Dashboard[];
   /** Dashboard uid to its URL. */
@@ -99,7 +119,25 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
         },
         { ...own, dependsOn: [...args.waitFor, ...elasticsearch.waitFor] },
       );
+      this.failureStoreDatasource = new grafana.oss.DataSource(
+        "elasticsearch-failures",
+        {
+          type: "elasticsearch",
+          uid: FAILURE_STORE_DATASOURCE.uid,
+          name: FAILURE_STORE_DATASOURCE.name,
+          url: elasticsearch.url,
+          accessMode: "proxy",
+          basicAuthEnabled: true,
+          basicAuthUsername: elasticsearch.user,
+          // Failure documents carry their own @timestamp (when the failure happened), error.* and document.*.
+          jsonDataEncoded: JSON.stringify({ index: failureStoreIndex(elasticsearch.dataStream), timeField: "@timestamp", maxConcurrentShardRequests: 5 }),
+          secureJsonDataEncoded: pulumi.secret(elasticsearch.password.apply((password) => JSON.stringify({ basicAuthPassword: password }))),
+        },
+        { ...own, dependsOn: [...args.waitFor, ...elasticsearch.waitFor] },
+      );
     }
+
+    this.datasources = [this.prometheusDatasource, ...(this.elasticsearchDatasource ? [this.elasticsearchDatasource] : []), ...(this.failureStoreDatasource ? [this.failureStoreDatasource] : [])];
 
     this.folder = new grafana.oss.Folder("dashboards", { uid: DASHBOARD_FOLDER.uid, title: DASHBOARD_FOLDER.title }, own);
 
@@ -114,7 +152,7 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
             message: `Managed by atra-observability from ${dashboard.fileName}`,
           },
           // Panels query the datasources by uid: create them first so no dashboard opens on a missing datasource.
-          { ...own, dependsOn: [...args.waitFor, this.prometheusDatasource, ...(this.elasticsearchDatasource ? [this.elasticsearchDatasource] : [])] },
+          { ...own, dependsOn: [...args.waitFor, ...this.datasources] },
         ),
     );
 

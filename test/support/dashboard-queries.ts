@@ -236,7 +236,7 @@ const BUILT_IN_REFS = new Set(["-- Grafana --", "-- Mixed --", "-- Dashboard --"
  * Datasource references that would not resolve in Grafana: each must carry one of our uids (with its
  * type), name a variable of the dashboard, or be a built-in pseudo datasource.
  */
-export function unresolvedDatasourceReferences(model: DashboardModel, ours: Record<string, { uid: string }>): string[] {
+export function unresolvedDatasourceReferences(model: DashboardModel, ours: Record<string, { uid: string; type?: string }>): string[] {
   const variables = new Set((model.templating?.list ?? []).map((variable) => variable.name));
   const problems: string[] = [];
   for (const { where, ref } of datasourceReferences(model)) {
@@ -255,7 +255,7 @@ export function unresolvedDatasourceReferences(model: DashboardModel, ours: Reco
     if (BUILT_IN_REFS.has(uid)) continue;
     const owner = Object.entries(ours).find(([, ds]) => ds.uid === uid);
     if (!owner) problems.push(`${where}: uid ${JSON.stringify(uid)} is not a datasource of this stack`);
-    else if (typeof type === "string" && type !== owner[0]) problems.push(`${where}: uid ${uid} is our ${owner[0]} datasource, not ${type}`);
+    else if (typeof type === "string" && type !== (owner[1].type ?? owner[0])) problems.push(`${where}: uid ${uid} is our ${owner[1].type ?? owner[0]} datasource, not ${type}`);
   }
   return problems;
 }
@@ -268,7 +268,7 @@ export function unresolvedDatasourceReferences(model: DashboardModel, ours: Reco
  */
 export function genericDashboardProblems(
   model: DashboardModel,
-  ours: Record<string, { uid: string }>,
+  ours: Record<string, { uid: string; type?: string }>,
   parse: (expr: string) => string[],
 ): { problems: string[]; queriesParsed: number } {
   const problems = unresolvedDatasourceReferences(model, ours);
