@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { stackConfigSchema } from "../../components/config/schema";
+import { DEFAULT_IMAGES } from "../../components/config/defaults";
 import { stackConfig } from "./plan";
 
 const SECRET_VALUES: Record<string, string> = {
@@ -29,16 +30,8 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
   publicHostname: "obs.example.internal",
   appNetworks: ["billing-net"],
   dockerHost: "unix:///var/run/docker.sock",
-  images: {
-    prometheus: "prom/prometheus:v3.5.0",
-    grafana: "grafana/grafana:12.1.1",
-    nodeExporter: "prom/node-exporter:v1.9.1",
-    blackboxExporter: "prom/blackbox-exporter:v0.27.0",
-    cadvisor: "gcr.io/cadvisor/cadvisor:v0.52.1",
-    elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.1.0",
-    kibana: "docker.elastic.co/kibana/kibana:9.1.0",
-    filebeat: "docker.elastic.co/beats/filebeat:9.1.0",
-  },
+  // Every image key, pinned (the defaults are exact tags).
+  images: { ...DEFAULT_IMAGES },
   ports: { prometheus: 19090, grafana: 13000, elasticsearch: 19200, kibana: 15601 },
   memoryMb: { prometheus: 1500, grafana: 700, nodeExporter: 64, blackboxExporter: 64, cadvisor: 300, elasticsearch: 2048, kibana: 1200, filebeat: 200 },
   logs: {
@@ -46,7 +39,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     dataStream: "logs-billing-staging",
     retention: "21d",
     rolloverMaxAge: "12h",
-    rolloverMaxPrimaryShardSize: "20gb",
+    rolloverMaxPrimaryShardSize: "20GB",
     elasticsearchHeapMb: 768,
     errorRateThreshold: 5,
     errorRateWindow: "120s",
