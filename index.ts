@@ -8,23 +8,32 @@ import { DockerPlatform } from "./components/docker/platform";
 import { MetricsStack } from "./components/metrics/metrics-stack";
 import { LogsStack } from "./components/logs/logs-stack";
 import { GrafanaServer } from "./components/grafana/grafana-server";
-import { ELASTICSEARCH_DATASOURCE, FAILURE_STORE_DATASOURCE, GrafanaConfiguration, PROMETHEUS_DATASOURCE, STACK_DATASOURCES } from "./components/grafana/grafana-configuration";
+import {
+  ELASTICSEARCH_DATASOURCE,
+  FAILURE_STORE_DATASOURCE,
+  GrafanaConfiguration,
+  PROMETHEUS_DATASOURCE,
+  STACK_DATASOURCES,
+} from "./components/grafana/grafana-configuration";
 import { loadDashboards } from "./components/grafana/dashboard-files";
 import { GrafanaAlerting } from "./components/grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./components/alerting/alert-files";
 import { logAlertGroup } from "./components/alerting/log-alerts";
 
 const { config, grafanaAdminPassword: configuredGrafanaPassword, alertingSecrets, elasticPassword } = loadStackConfig();
-const dashboards = loadDashboards(
-  path.join(__dirname, "dashboards"),
-  STACK_DATASOURCES,
-  config.logs.enabled ? [] : ["elasticsearch"],
-);
+const dashboards = loadDashboards(path.join(__dirname, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"]);
 const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
 const alertRuleGroups = [
   ...loadAlertRuleGroups(path.join(__dirname, "alerts"), { ...ruleContext, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
   ...(config.logs.enabled
-    ? [logAlertGroup(config.logs, config.services, { ...ruleContext, interval: config.alerting.evaluationInterval, elasticsearchDatasourceUid: ELASTICSEARCH_DATASOURCE.uid, failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid })]
+    ? [
+        logAlertGroup(config.logs, config.services, {
+          ...ruleContext,
+          interval: config.alerting.evaluationInterval,
+          elasticsearchDatasourceUid: ELASTICSEARCH_DATASOURCE.uid,
+          failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
+        }),
+      ]
     : []),
 ];
 

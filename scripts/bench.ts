@@ -19,10 +19,14 @@ interface Sample {
 }
 
 function planOnce(projectDir: string, stack: string): Sample {
-  const result = spawnSync(process.execPath, [path.join(PROJECT_DIR, "scripts/run-ts.js"), path.join(PROJECT_DIR, "scripts/lib/bench-worker.ts"), projectDir, stack], {
-    encoding: "utf8",
-    timeout: 300_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(PROJECT_DIR, "scripts/run-ts.js"), path.join(PROJECT_DIR, "scripts/lib/bench-worker.ts"), projectDir, stack],
+    {
+      encoding: "utf8",
+      timeout: 300_000,
+    },
+  );
   if (result.status !== 0) throw new Error(`plan of ${stack} failed:\n${result.stderr}`);
   return JSON.parse(result.stdout.trim().split("\n").pop() as string) as Sample;
 }
@@ -67,12 +71,22 @@ function main(): void {
     const perSmall = small.elapsedMs / small.resources;
     const perLarge = large.elapsedMs / large.resources;
     console.log(`offline plan, median of ${RUNS} runs each (time inside the process: program + mock engine, no Node start-up)`);
-    console.log(`  dev stack:                          ${small.elapsedMs.toFixed(0).padStart(6)} ms  ${String(small.resources).padStart(4)} resources  ${perSmall.toFixed(1)} ms/resource`);
-    console.log(`  200 services + 50 dashboards:       ${large.elapsedMs.toFixed(0).padStart(6)} ms  ${String(large.resources).padStart(4)} resources  ${perLarge.toFixed(1)} ms/resource`);
-    console.log(`  the same without the logs stage:    ${withoutLogs.elapsedMs.toFixed(0).padStart(6)} ms  ${String(withoutLogs.resources).padStart(4)} resources`);
-    console.log(`  the logs stage adds ${(large.elapsedMs - withoutLogs.elapsedMs).toFixed(0)} ms and ${large.resources - withoutLogs.resources} resources at 200 services`);
-    console.log(`  time ratio ${(large.elapsedMs / small.elapsedMs).toFixed(2)} for a resource ratio of ${(large.resources / small.resources).toFixed(2)}; ` +
-      `per-resource cost ratio ${(perLarge / perSmall).toFixed(2)} (<= 1 means at most linear)`);
+    console.log(
+      `  dev stack:                          ${small.elapsedMs.toFixed(0).padStart(6)} ms  ${String(small.resources).padStart(4)} resources  ${perSmall.toFixed(1)} ms/resource`,
+    );
+    console.log(
+      `  200 services + 50 dashboards:       ${large.elapsedMs.toFixed(0).padStart(6)} ms  ${String(large.resources).padStart(4)} resources  ${perLarge.toFixed(1)} ms/resource`,
+    );
+    console.log(
+      `  the same without the logs stage:    ${withoutLogs.elapsedMs.toFixed(0).padStart(6)} ms  ${String(withoutLogs.resources).padStart(4)} resources`,
+    );
+    console.log(
+      `  the logs stage adds ${(large.elapsedMs - withoutLogs.elapsedMs).toFixed(0)} ms and ${large.resources - withoutLogs.resources} resources at 200 services`,
+    );
+    console.log(
+      `  time ratio ${(large.elapsedMs / small.elapsedMs).toFixed(2)} for a resource ratio of ${(large.resources / small.resources).toFixed(2)}; ` +
+        `per-resource cost ratio ${(perLarge / perSmall).toFixed(2)} (<= 1 means at most linear)`,
+    );
     console.log(`  goal: dev plan well under 5000 ms: ${small.elapsedMs < 5000 ? "met" : "NOT met"}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

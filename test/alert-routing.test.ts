@@ -59,7 +59,15 @@ describe("the Alertmanager routing model", () => {
   });
 
   test("continue lets a later sibling match too", () => {
-    expect(receivers(tree([{ ...critical, continue: true }, { ...critical, contactPoint: "chat" }]), { severity: "critical" })).toEqual(["pager", "chat"]);
+    expect(
+      receivers(
+        tree([
+          { ...critical, continue: true },
+          { ...critical, contactPoint: "chat" },
+        ]),
+        { severity: "critical" },
+      ),
+    ).toEqual(["pager", "chat"]);
   });
 
   test("no matching child: the parent receives it; a missing label matches only the empty value", () => {

@@ -149,7 +149,10 @@ describe("shipped alert rules: structure and conventions", () => {
         expect(group.rules.length).toBeGreaterThan(0);
         for (const rule of group.rules) {
           const fields = Object.keys(rule).filter((key) => !["alert", "expr", "for", "keep_firing_for", "labels", "annotations"].includes(key));
-          expect({ where: `${where} ${rule.alert ?? JSON.stringify(rule)}`, extra: fields }).toEqual({ where: `${where} ${rule.alert ?? JSON.stringify(rule)}`, extra: [] });
+          expect({ where: `${where} ${rule.alert ?? JSON.stringify(rule)}`, extra: fields }).toEqual({
+            where: `${where} ${rule.alert ?? JSON.stringify(rule)}`,
+            extra: [],
+          });
           expect(typeof rule.alert).toBe("string");
           expect(typeof rule.expr).toBe("string");
         }
@@ -217,7 +220,13 @@ describe("shipped alert rules: structure and conventions", () => {
       secretKeys: [],
     });
     const rendered = yaml.load(
-      renderPrometheusConfig(config, { prometheus: "localhost:9090", nodeExporter: "172.17.0.1:9100", blackboxExporter: "bb:9115", grafana: "g:3000", cadvisor: "c:8080" }),
+      renderPrometheusConfig(config, {
+        prometheus: "localhost:9090",
+        nodeExporter: "172.17.0.1:9100",
+        blackboxExporter: "bb:9115",
+        grafana: "g:3000",
+        cadvisor: "c:8080",
+      }),
     ) as { scrape_configs: ScrapeConfig[] };
     const stackJobs = rendered.scrape_configs.map((job) => job.job_name).filter((job) => job !== "knowledge-os-api");
     const selected = rules.flatMap(({ rule }) =>
@@ -272,7 +281,8 @@ describe("runbook", () => {
     const documented = [...allAlertNames, ...Object.values(LOG_ALERTS)];
     expect(sections.map((s) => s.heading).filter((heading) => !documented.includes(heading))).toEqual([]);
     expect(new Set(anchors).size).toBe(anchors.length);
-    for (const name of [...alertNames, ...Object.values(LOG_ALERTS)]) expect({ name, sections: sections.filter((s) => s.heading === name).length }).toEqual({ name, sections: 1 });
+    for (const name of [...alertNames, ...Object.values(LOG_ALERTS)])
+      expect({ name, sections: sections.filter((s) => s.heading === name).length }).toEqual({ name, sections: 1 });
     for (const section of sections) {
       for (const part of ["**Meaning.**", "**First checks.**", "**Resolve.**"]) {
         expect({ section: section.heading, has: section.body.includes(part) }).toEqual({ section: section.heading, has: true });
@@ -281,7 +291,11 @@ describe("runbook", () => {
   });
 
   test("the log alerts' runbook_url point at their own sections", () => {
-    const { config } = resolveStackConfig({ stack: "dev", values: { services: [{ name: "api", logs: ["/srv/logs/api*.log"], maxLogSilence: "30m" }] }, secretKeys: [] });
+    const { config } = resolveStackConfig({
+      stack: "dev",
+      values: { services: [{ name: "api", logs: ["/srv/logs/api*.log"], maxLogSilence: "30m" }] },
+      secretKeys: [],
+    });
     const group = logAlertGroup(config.logs, config.services, { elasticsearchDatasourceUid: "es", failureStoreDatasourceUid: "es-failures", interval: "1m" });
     expect(group.rules.length).toBe(3);
     for (const rule of group.rules) {
@@ -368,7 +382,9 @@ describe("every rule file in alerts/ (shipped or added): the program's own check
     const parse = (text: string) => () => parseRuleFiles([{ fileName: "alerts/user.yml", text }]);
     expect(parse(USER_RULE_FILE)).not.toThrow();
     expect(parse(MINIMAL_RULE_FILE)).not.toThrow();
-    expect(parse(MINIMAL_RULE_FILE.replace("labels: { severity: info }", "labels: {}"))).toThrow('alerts/user.yml, group "team-minimal", rule "queue_stuck": needs labels.severity');
+    expect(parse(MINIMAL_RULE_FILE.replace("labels: { severity: info }", "labels: {}"))).toThrow(
+      'alerts/user.yml, group "team-minimal", rule "queue_stuck": needs labels.severity',
+    );
     expect(parse(MINIMAL_RULE_FILE.replace("summary: no job finished in 15 minutes", "description: x"))).toThrow(RuleFileError);
     expect(parse(MINIMAL_RULE_FILE.replace("summary: no job finished in 15 minutes", "description: x"))).toThrow("needs annotations.summary");
   });
@@ -431,7 +447,9 @@ describeWithTools(["promtool"], "promtool on every rule file and unit test in al
       const broken = path.join(dir, "broken.yml");
       fs.writeFileSync(
         broken,
-        yaml.dump({ groups: [{ name: "broken", rules: [{ alert: "Broken", expr: 'up{job="x" == 0', for: "1m", annotations: { summary: "{{ $labels.job " } }] }] }),
+        yaml.dump({
+          groups: [{ name: "broken", rules: [{ alert: "Broken", expr: 'up{job="x" == 0', for: "1m", annotations: { summary: "{{ $labels.job " } }] }],
+        }),
       );
       const check = runTool("promtool", ["check", "rules", broken]);
       expect(check.status).not.toBe(0);
@@ -449,7 +467,13 @@ describeWithTools(["promtool"], "promtool on every rule file and unit test in al
             {
               interval: "1m",
               input_series: [{ series: 'probe_success{job="blackbox-health",service="a",instance="http://a/health"}', values: "0x10" }],
-              alert_rule_test: [{ eval_time: "1m", alertname: "ServiceHealthProbeFailing", exp_alerts: [{ exp_labels: { severity: "critical", job: "blackbox-health", service: "a", instance: "http://a/health" } }] }],
+              alert_rule_test: [
+                {
+                  eval_time: "1m",
+                  alertname: "ServiceHealthProbeFailing",
+                  exp_alerts: [{ exp_labels: { severity: "critical", job: "blackbox-health", service: "a", instance: "http://a/health" } }],
+                },
+              ],
             },
           ],
         }),

@@ -68,19 +68,59 @@ describe("parsing rule files", () => {
     ["unknown top-level field", "groups: []\nnamespace: x", 'alerts/bad.yml: unknown top-level field "namespace"'],
     ["group without name", "groups:\n  - rules: []", "alerts/bad.yml: groups[0] needs a non-empty `name`"],
     ["empty group", "groups:\n  - name: g\n    rules: []", 'alerts/bad.yml, group "g": needs a non-empty `rules:` list'],
-    ["unsupported group field", "groups:\n  - name: g\n    limit: 10\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}]", 'group "g": field "limit" is not supported'],
-    ["interval not on the 10s tick", "groups:\n  - name: g\n    interval: 15s\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}]", "interval 15s is not a multiple of 10s"],
+    [
+      "unsupported group field",
+      "groups:\n  - name: g\n    limit: 10\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}]",
+      'group "g": field "limit" is not supported',
+    ],
+    [
+      "interval not on the 10s tick",
+      "groups:\n  - name: g\n    interval: 15s\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}]",
+      "interval 15s is not a multiple of 10s",
+    ],
     ["recording rule", "groups:\n  - name: g\n    rules: [{record: 'job:up:sum', expr: sum(up)}]", 'rules[0] is a recording rule ("job:up:sum")'],
-    ["unknown rule field", "groups:\n  - name: g\n    rules: [{alert: A, expr: up, severity: critical, labels: {severity: info}, annotations: {summary: s}}]", 'rule "A": unknown field "severity"'],
-    ["missing summary", "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {description: d}}]", 'rule "A": needs annotations.summary'],
+    [
+      "unknown rule field",
+      "groups:\n  - name: g\n    rules: [{alert: A, expr: up, severity: critical, labels: {severity: info}, annotations: {summary: s}}]",
+      'rule "A": unknown field "severity"',
+    ],
+    [
+      "missing summary",
+      "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {description: d}}]",
+      'rule "A": needs annotations.summary',
+    ],
     ["missing severity", "groups:\n  - name: g\n    rules: [{alert: A, expr: up, annotations: {summary: s}}]", 'rule "A": needs labels.severity'],
-    ["bad severity", "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: page}, annotations: {summary: s}}]", 'rule "A": severity "page" is not one of critical, warning, info'],
-    ["bad PromQL", "groups:\n  - name: g\n    rules: [{alert: A, expr: 'sum(rate(x[5m])', labels: {severity: info}, annotations: {summary: s}}]", 'rule "A": expr is not valid PromQL'],
+    [
+      "bad severity",
+      "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: page}, annotations: {summary: s}}]",
+      'rule "A": severity "page" is not one of critical, warning, info',
+    ],
+    [
+      "bad PromQL",
+      "groups:\n  - name: g\n    rules: [{alert: A, expr: 'sum(rate(x[5m])', labels: {severity: info}, annotations: {summary: s}}]",
+      'rule "A": expr is not valid PromQL',
+    ],
     ["missing expr", "groups:\n  - name: g\n    rules: [{alert: A, labels: {severity: info}, annotations: {summary: s}}]", 'rule "A": needs an `expr`'],
-    ["bad for", "groups:\n  - name: g\n    rules: [{alert: A, expr: up, for: 5 minutes, labels: {severity: info}, annotations: {summary: s}}]", 'rule "A": for must be a Prometheus duration'],
-    ["Prometheus-only template", "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: '{{ with query \"up\" }}x{{ end }}'}}]", "annotations.summary uses the `query` function"],
-    ["unbalanced template", "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: '{{ $value }'}}]", "annotations.summary has unbalanced {{ }}"],
-    ["duplicate alert in a group", "groups:\n  - name: g\n    rules:\n      - {alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}\n      - {alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}", 'group "g", rule "A": duplicate alert name in this group'],
+    [
+      "bad for",
+      "groups:\n  - name: g\n    rules: [{alert: A, expr: up, for: 5 minutes, labels: {severity: info}, annotations: {summary: s}}]",
+      'rule "A": for must be a Prometheus duration',
+    ],
+    [
+      "Prometheus-only template",
+      "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: '{{ with query \"up\" }}x{{ end }}'}}]",
+      "annotations.summary uses the `query` function",
+    ],
+    [
+      "unbalanced template",
+      "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: '{{ $value }'}}]",
+      "annotations.summary has unbalanced {{ }}",
+    ],
+    [
+      "duplicate alert in a group",
+      "groups:\n  - name: g\n    rules:\n      - {alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}\n      - {alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}",
+      'group "g", rule "A": duplicate alert name in this group',
+    ],
   ])("%s is an error naming file, group and rule", (_what, text, expected) => {
     const issues = issuesOf([{ fileName: "alerts/bad.yml", text }]);
     expect(issues.join("\n")).toContain(expected);
@@ -127,7 +167,13 @@ describe("translation to Grafana rules", () => {
     expect(rule.condition).toBe("FIRING");
     const [query, condition] = rule.datas.map((data) => ({ ...data, model: JSON.parse(data.model) }));
     expect(query).toMatchObject({ datasourceUid: "prom-uid", relativeTimeRange: { from: 600, to: 0 } });
-    expect(query.model).toMatchObject({ refId: "A", expr: 'up{job="api"} == 0', instant: true, range: false, datasource: { type: "prometheus", uid: "prom-uid" } });
+    expect(query.model).toMatchObject({
+      refId: "A",
+      expr: 'up{job="api"} == 0',
+      instant: true,
+      range: false,
+      datasource: { type: "prometheus", uid: "prom-uid" },
+    });
     expect(condition).toMatchObject({ datasourceUid: "__expr__" });
     expect(condition.model).toMatchObject({ refId: "FIRING", type: "math", expression: "is_number($A) || is_nan($A) || is_inf($A)" });
     expect(condition.model.expression).toContain("$A");
@@ -209,7 +255,9 @@ describe("contact points and the notification policy", () => {
   });
 
   test("each type carries its secret where the Grafana API expects it, and nothing else secret", () => {
-    const specs = config.alerting.contactPoints.map((point) => contactPointSpec(point, secrets.alertingSecrets[point.name] ? `<secret ${point.name}>` : undefined));
+    const specs = config.alerting.contactPoints.map((point) =>
+      contactPointSpec(point, secrets.alertingSecrets[point.name] ? `<secret ${point.name}>` : undefined),
+    );
     expect(specs).toEqual([
       { name: "pager", webhooks: [{ url: "<secret pager>", httpMethod: "POST" }] },
       { name: "chat", slacks: [{ url: "<secret chat>", recipient: "#alerts" }] },

@@ -25,7 +25,12 @@ describe("config namespaces", () => {
   test("besides ours, exactly Pulumi's own and the namespaces of the provider packages in package.json are allowed", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     const providers = Object.keys(pkg.dependencies)
-      .map((name) => JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "node_modules", name, "package.json"), "utf8")) as { pulumi?: { resource?: boolean; name?: string } })
+      .map(
+        (name) =>
+          JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "node_modules", name, "package.json"), "utf8")) as {
+            pulumi?: { resource?: boolean; name?: string };
+          },
+      )
       .filter((manifest) => manifest.pulumi?.resource === true)
       .map((manifest) => manifest.pulumi!.name!);
     expect([...ALLOWED_OTHER_NAMESPACES].sort()).toEqual(["pulumi", ...providers].sort());
@@ -58,8 +63,12 @@ describe("URL ports", () => {
 
   test("port 0 is refused and a port above 65535 is out of range (where the URL parser would only say 'invalid URL')", () => {
     expect(() => new URL("http://api:70000/health")).toThrow("Invalid URL");
-    expect(health("http://api:0/health")).toEqual([{ key: "atra-observability:services[0].health", message: "port 0 is out of range: a port must be 1-65535" }]);
-    expect(health("http://api:70000/health")).toEqual([{ key: "atra-observability:services[0].health", message: "port 70000 is out of range: a port must be 1-65535" }]);
+    expect(health("http://api:0/health")).toEqual([
+      { key: "atra-observability:services[0].health", message: "port 0 is out of range: a port must be 1-65535" },
+    ]);
+    expect(health("http://api:70000/health")).toEqual([
+      { key: "atra-observability:services[0].health", message: "port 70000 is out of range: a port must be 1-65535" },
+    ]);
     expect(health("http://user@[::1]:99999")).toEqual([expect.objectContaining({ message: "port 99999 is out of range: a port must be 1-65535" })]);
   });
 
@@ -81,7 +90,9 @@ describe("an encrypted value under a key that is not secret", () => {
   });
 
   test("without the stack file (config from elsewhere) at the key Pulumi marks secret", () => {
-    expect(issuesOf(() => resolveStackConfig({ stack: "dev", values, secretKeys: ["services"] })).map((issue) => issue.key)).toEqual(["atra-observability:services"]);
+    expect(issuesOf(() => resolveStackConfig({ stack: "dev", values, secretKeys: ["services"] })).map((issue) => issue.key)).toEqual([
+      "atra-observability:services",
+    ]);
   });
 
   test("the paths come from the stack file's `secure:` values, of this project's keys only", () => {
@@ -96,7 +107,10 @@ describe("an encrypted value under a key that is not secret", () => {
         file,
         "config:\n  atra-observability:services:\n    - name: api\n      metrics:\n        secure: v1:abc\n  alertingSecrets:\n    pager:\n      secure: v1:def\n  docker:host:\n    secure: v1:ghi\n",
       );
-      expect(stackFileSecurePaths(file)).toEqual([["services", 0, "metrics"], ["alertingSecrets", "pager"]]);
+      expect(stackFileSecurePaths(file)).toEqual([
+        ["services", 0, "metrics"],
+        ["alertingSecrets", "pager"],
+      ]);
       expect(stackFileSecurePaths(path.join(dir, "Pulumi.none.yaml"))).toBeUndefined();
       fs.writeFileSync(file, "config: [\n");
       expect(stackFileSecurePaths(file)).toBeUndefined();
@@ -109,7 +123,11 @@ describe("an encrypted value under a key that is not secret", () => {
     expect(() =>
       resolveStackConfig({
         stack: "dev",
-        values: { grafanaAdminPassword: "a-long-enough-password", alerting: { contactPoints: [{ name: "pager", type: "webhook" }] }, alertingSecrets: { pager: "https://hooks.example.com/x" } },
+        values: {
+          grafanaAdminPassword: "a-long-enough-password",
+          alerting: { contactPoints: [{ name: "pager", type: "webhook" }] },
+          alertingSecrets: { pager: "https://hooks.example.com/x" },
+        },
         secretKeys: ["grafanaAdminPassword", "alertingSecrets"],
         securePaths: [["grafanaAdminPassword"], ["alertingSecrets", "pager"]],
       }),

@@ -33,13 +33,36 @@ const SSH_TUNNELS = {
   logs: { elasticsearchProviderUrl: "http://127.0.0.1:19200", kibanaProviderUrl: "http://127.0.0.1:15601" },
 };
 
-const DEV_MEMORY = { prometheus: 1024, grafana: 512, nodeExporter: 128, blackboxExporter: 128, cadvisor: 256, elasticsearch: 1536, kibana: 1024, filebeat: 256 };
+const DEV_MEMORY = {
+  prometheus: 1024,
+  grafana: 512,
+  nodeExporter: 128,
+  blackboxExporter: 128,
+  cadvisor: 256,
+  elasticsearch: 1536,
+  kibana: 1024,
+  filebeat: 256,
+};
 
 describe("defaults for an empty config", () => {
   test.each([
     ["dev", "dev", "7d", "5GB", DEV_MEMORY, "7d"],
-    ["staging", "staging", "15d", "20GB", { prometheus: 2048, grafana: 768, nodeExporter: 128, blackboxExporter: 128, cadvisor: 384, elasticsearch: 3072, kibana: 1536, filebeat: 384 }, "15d"],
-    ["prod", "prod", "30d", "50GB", { prometheus: 4096, grafana: 1024, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512, elasticsearch: 4096, kibana: 2048, filebeat: 512 }, "30d"],
+    [
+      "staging",
+      "staging",
+      "15d",
+      "20GB",
+      { prometheus: 2048, grafana: 768, nodeExporter: 128, blackboxExporter: 128, cadvisor: 384, elasticsearch: 3072, kibana: 1536, filebeat: 384 },
+      "15d",
+    ],
+    [
+      "prod",
+      "prod",
+      "30d",
+      "50GB",
+      { prometheus: 4096, grafana: 1024, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512, elasticsearch: 4096, kibana: 2048, filebeat: 512 },
+      "30d",
+    ],
     ["feature-x", "dev", "7d", "5GB", DEV_MEMORY, "7d"],
   ])("stack %s -> environment %s", (stack, environment, retentionTime, retentionSize, memoryMb, logRetention) => {
     const { config, secrets } = resolve(stack);
@@ -211,7 +234,16 @@ describe("overrides merge with defaults", () => {
 
   test("overriding one memory limit keeps the environment's others", () => {
     const { config } = resolve("prod", { memoryMb: { grafana: 2048 } });
-    expect(config.memoryMb).toEqual({ prometheus: 4096, grafana: 2048, nodeExporter: 128, blackboxExporter: 128, cadvisor: 512, elasticsearch: 4096, kibana: 2048, filebeat: 512 });
+    expect(config.memoryMb).toEqual({
+      prometheus: 4096,
+      grafana: 2048,
+      nodeExporter: 128,
+      blackboxExporter: 128,
+      cadvisor: 512,
+      elasticsearch: 4096,
+      kibana: 2048,
+      filebeat: 512,
+    });
   });
 
   test("overriding one port keeps the others", () => {
@@ -273,14 +305,13 @@ describe("overrides merge with defaults", () => {
     ]);
     expect(issues({ network: { bridgeName: "docker0" } })[0].message).toContain("an interface Docker or the kernel names itself");
     expect(issues({ network: { bridgeName: "br lan" } })[0].message).toContain("must be letters, digits");
-    expect(issues({ network: { bridgename: "x" } })[0]).toEqual({ key: "atra-observability:network.bridgename", message: "unknown key (did you mean bridgeName?)" });
+    expect(issues({ network: { bridgename: "x" } })[0]).toEqual({
+      key: "atra-observability:network.bridgename",
+      message: "unknown key (did you mean bridgeName?)",
+    });
   });
 
-  test.each([
-    "unix:///var/run/docker.sock",
-    "ssh://deploy@docker-1.example.com",
-    "tcp://10.0.0.5:2376",
-  ])("dockerHost %s is accepted", (dockerHost) => {
+  test.each(["unix:///var/run/docker.sock", "ssh://deploy@docker-1.example.com", "tcp://10.0.0.5:2376"])("dockerHost %s is accepted", (dockerHost) => {
     expect(resolve("dev", { dockerHost, ...SSH_TUNNELS }).config.dockerHost).toBe(dockerHost);
   });
 
@@ -361,12 +392,8 @@ describe("ConfigError", () => {
       { key: "atra-observability:ports.prometheus", message: "must be a whole number" },
       { key: "atra-observability:services", message: "expected array" },
     ]);
-    expect(issuesOf({ memoryMb: { grafana: 12.5 } })).toEqual([
-      { key: "atra-observability:memoryMb.grafana", message: "must be a whole number of MB" },
-    ]);
-    expect(issuesOf({ environment: "production" })).toEqual([
-      { key: "atra-observability:environment", message: "must be one of dev, staging, prod" },
-    ]);
+    expect(issuesOf({ memoryMb: { grafana: 12.5 } })).toEqual([{ key: "atra-observability:memoryMb.grafana", message: "must be a whole number of MB" }]);
+    expect(issuesOf({ environment: "production" })).toEqual([{ key: "atra-observability:environment", message: "must be one of dev, staging, prod" }]);
   });
 
   test("unknown keys in a service and in grafana, with suggestions", () => {
@@ -385,12 +412,8 @@ describe("ConfigError", () => {
   });
 
   test("same port for prometheus and grafana, one of them by default", () => {
-    expect(issuesOf({ ports: { grafana: 9090 } })).toEqual([
-      { key: "atra-observability:ports", message: "prometheus and grafana both use port 9090" },
-    ]);
-    expect(issuesOf({ ports: { prometheus: 3000 } })).toEqual([
-      { key: "atra-observability:ports", message: "prometheus and grafana both use port 3000" },
-    ]);
+    expect(issuesOf({ ports: { grafana: 9090 } })).toEqual([{ key: "atra-observability:ports", message: "prometheus and grafana both use port 9090" }]);
+    expect(issuesOf({ ports: { prometheus: 3000 } })).toEqual([{ key: "atra-observability:ports", message: "prometheus and grafana both use port 3000" }]);
   });
 
   test("cross-field problems are listed together", () => {
@@ -421,15 +444,11 @@ describe("ConfigError", () => {
   });
 
   test("duplicate appNetworks", () => {
-    expect(issuesOf({ appNetworks: ["app", "backend", "app"] })).toEqual([
-      { key: "atra-observability:appNetworks[2]", message: 'duplicate network "app"' },
-    ]);
+    expect(issuesOf({ appNetworks: ["app", "backend", "app"] })).toEqual([{ key: "atra-observability:appNetworks[2]", message: 'duplicate network "app"' }]);
   });
 
   test("bad bind address, node-exporter listen address and admin user", () => {
-    expect(
-      issuesOf({ bindAddress: "localhost", nodeExporter: { listenAddress: "172.17.0.1" }, grafana: { adminUser: "root user" } }),
-    ).toEqual([
+    expect(issuesOf({ bindAddress: "localhost", nodeExporter: { listenAddress: "172.17.0.1" }, grafana: { adminUser: "root user" } })).toEqual([
       { key: "atra-observability:bindAddress", message: "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0" },
       { key: "atra-observability:grafana.adminUser", message: "must be 1-64 letters, digits or ._@-" },
       { key: "atra-observability:nodeExporter.listenAddress", message: "must be ipv4:port, e.g. 172.17.0.1:9100" },
@@ -443,8 +462,7 @@ describe("the Grafana admin password", () => {
     expect(error.issues).toEqual([
       {
         key: "atra-observability:grafanaAdminPassword",
-        message:
-          "must be stored encrypted: pulumi config set --secret grafanaAdminPassword (a plain-text value would sit in the stack file)",
+        message: "must be stored encrypted: pulumi config set --secret grafanaAdminPassword (a plain-text value would sit in the stack file)",
       },
     ]);
     expect(error.message).not.toContain("plain-text-password-123");
@@ -452,10 +470,7 @@ describe("the Grafana admin password", () => {
 
   test("plain text is reported together with other problems", () => {
     const error = configError({ grafanaAdminPassword: "plain-text-password-123", ports: { grafana: 0 } });
-    expect(error.issues.map((issue) => issue.key)).toEqual([
-      "atra-observability:grafanaAdminPassword",
-      "atra-observability:ports.grafana",
-    ]);
+    expect(error.issues.map((issue) => issue.key)).toEqual(["atra-observability:grafanaAdminPassword", "atra-observability:ports.grafana"]);
     expect(error.message).not.toContain("plain-text-password-123");
   });
 
@@ -578,7 +593,13 @@ describe("alerting: contact points, routes and their secrets", () => {
   test("secret values of the wrong shape are refused without echoing them", () => {
     const error = configError(
       {
-        alerting: { contactPoints: [{ name: "chat", type: "slack" }, { name: "tg", type: "telegram", chatId: "42" }, { name: "hook", type: "webhook" }] },
+        alerting: {
+          contactPoints: [
+            { name: "chat", type: "slack" },
+            { name: "tg", type: "telegram", chatId: "42" },
+            { name: "hook", type: "webhook" },
+          ],
+        },
         alertingSecrets: { chat: "http://hooks.slack.com/plain-http-token-abc", tg: "not-a-token-zzz", hook: "ftp://files/secret-path-qq" },
       },
       ["alertingSecrets"],
@@ -598,7 +619,9 @@ describe("alerting: contact points, routes and their secrets", () => {
   });
 
   test("an offline plan's placeholder for an encrypted value is not shape-checked", () => {
-    const { secrets } = resolve("prod", { alerting: { contactPoints: [{ name: "chat", type: "slack" }] }, alertingSecrets: { chat: UNDECRYPTED_SECRET } }, ["alertingSecrets"]);
+    const { secrets } = resolve("prod", { alerting: { contactPoints: [{ name: "chat", type: "slack" }] }, alertingSecrets: { chat: UNDECRYPTED_SECRET } }, [
+      "alertingSecrets",
+    ]);
     expect(secrets.alertingSecrets.chat).toBe(UNDECRYPTED_SECRET);
   });
 
@@ -696,13 +719,20 @@ describe("the logs stage", () => {
       "atra-observability:logs.elasticsearchProviderUrl",
       "atra-observability:logs.kibanaProviderUrl",
     ]);
-    expect(issuesOf({ dockerHost: "ssh://deploy@host", logs: { enabled: false } }).map((issue) => issue.key)).toEqual(["atra-observability:grafana.providerUrl"]);
-    expect(resolve("dev", { dockerHost: "ssh://deploy@host", grafana: { providerUrl: "http://127.0.0.1:13000" }, logs: { enabled: false } }).config.logs.enabled).toBe(false);
+    expect(issuesOf({ dockerHost: "ssh://deploy@host", logs: { enabled: false } }).map((issue) => issue.key)).toEqual([
+      "atra-observability:grafana.providerUrl",
+    ]);
+    expect(
+      resolve("dev", { dockerHost: "ssh://deploy@host", grafana: { providerUrl: "http://127.0.0.1:13000" }, logs: { enabled: false } }).config.logs.enabled,
+    ).toBe(false);
   });
 
   test("a container too small for the default heap is refused under memoryMb.elasticsearch", () => {
     expect(issuesOf({ memoryMb: { elasticsearch: 300 } })).toEqual([
-      { key: "atra-observability:memoryMb.elasticsearch", message: "300 MB is too little for Elasticsearch: its smallest heap (256 MB) needs a container of at least 342 MB" },
+      {
+        key: "atra-observability:memoryMb.elasticsearch",
+        message: "300 MB is too little for Elasticsearch: its smallest heap (256 MB) needs a container of at least 342 MB",
+      },
     ]);
     expect(resolve("dev", { memoryMb: { elasticsearch: 300 }, logs: { enabled: false } }).config.memoryMb.elasticsearch).toBe(300);
   });
@@ -748,9 +778,7 @@ describe("parseStoredValue", () => {
   });
 
   test("structured keys are parsed from JSON", () => {
-    expect(parseStoredValue("services", '[{"name":"api","metrics":"http://api:8080/metrics"}]')).toEqual([
-      { name: "api", metrics: "http://api:8080/metrics" },
-    ]);
+    expect(parseStoredValue("services", '[{"name":"api","metrics":"http://api:8080/metrics"}]')).toEqual([{ name: "api", metrics: "http://api:8080/metrics" }]);
     expect(parseStoredValue("ports", '{"grafana":3001}')).toEqual({ grafana: 3001 });
     expect(parseStoredValue("cadvisor", '{"enabled":false}')).toEqual({ enabled: false });
     expect(parseStoredValue("appNetworks", '["app","backend"]')).toEqual(["app", "backend"]);

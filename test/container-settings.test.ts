@@ -27,7 +27,9 @@ describe("Elasticsearch's settings in the environment", () => {
   const variables = Object.fromEntries(environment.map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
 
   test("every setting is an ES_SETTING_ variable Elasticsearch decodes back to it", () => {
-    const settings = Object.fromEntries(Object.entries(variables).flatMap(([name, value]) => (settingFromVariable(name) ? [[settingFromVariable(name), value]] : [])));
+    const settings = Object.fromEntries(
+      Object.entries(variables).flatMap(([name, value]) => (settingFromVariable(name) ? [[settingFromVariable(name), value]] : [])),
+    );
     expect(settings).toEqual({
       "discovery.type": "single-node",
       "cluster.name": config.namePrefix,
@@ -68,7 +70,9 @@ describe("Grafana admin login guard", () => {
     const result = await check({ login: "admin", dataVolume: "atra-obs-dev-grafana-data" }, { login: "ops", dataVolume: "atra-obs-dev-grafana-data" });
     expect(result.failures).toHaveLength(1);
     expect(result.failures?.[0].property).toBe("login");
-    expect(result.failures?.[0].reason).toMatch(/^atra-observability:grafana\.adminUser: changed from "admin" to "ops".*Set grafana\.adminUser back to "admin".*pulumi state delete/);
+    expect(result.failures?.[0].reason).toMatch(
+      /^atra-observability:grafana\.adminUser: changed from "admin" to "ops".*Set grafana\.adminUser back to "admin".*pulumi state delete/,
+    );
   });
 
   test.each([

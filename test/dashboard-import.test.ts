@@ -41,6 +41,7 @@ function importError(files: DashboardFile[], datasources: DatasourceMap = DATASO
 }
 
 // Loose accessors for the JSON model, which is untyped by nature.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- dashboard JSON is untyped; the tests poke into it freely
 type Json = any;
 const panels = (dashboard: ImportedDashboard): Json[] => dashboard.model.panels as Json[];
 const templating = (dashboard: ImportedDashboard): Json[] => (dashboard.model.templating as Json).list;
@@ -74,9 +75,7 @@ describe("an exported-for-sharing dashboard", () => {
   });
 
   test("substitutes the constant input in queries and variables", () => {
-    expect(panels(dashboard)[0].targets[0].expr).toBe(
-      'sum by (instance) (rate(node_cpu_seconds_total{job="node-exporter", mode!="idle"}[5m]))',
-    );
+    expect(panels(dashboard)[0].targets[0].expr).toBe('sum by (instance) (rate(node_cpu_seconds_total{job="node-exporter", mode!="idle"}[5m]))');
     expect(panels(dashboard)[1].targets[0].expr).toBe('up{job="node-exporter"}');
     expect(templating(dashboard)[0].query).toBe('label_values(up{job="node-exporter"}, instance)');
     expect(templating(dashboard)[1]).toEqual({ name: "job", type: "constant", hide: 2, query: "node-exporter" });
@@ -151,7 +150,10 @@ describe("datasource references without a uid", () => {
 
   test("any __inputs name is replaced, as Grafana's evaluator does, not only DS_/VAR_ ones", () => {
     const text = JSON.stringify({
-      __inputs: [{ name: "PROM", type: "datasource", pluginId: "prometheus" }, { name: "JOB", type: "constant", value: "node" }],
+      __inputs: [
+        { name: "PROM", type: "datasource", pluginId: "prometheus" },
+        { name: "JOB", type: "constant", value: "node" },
+      ],
       uid: "any-input-names",
       title: "Any input names",
       panels: [{ id: 1, type: "timeseries", datasource: { type: "prometheus", uid: "${PROM}" }, targets: [{ refId: "A", expr: 'up{job="${JOB}"}' }] }],
@@ -229,9 +231,13 @@ describe("datasource uids that are in no stack", () => {
   });
 
   test("every unknown uid and every reference to a variable the dashboard lacks is listed, variables and annotations named", () => {
-    const text = dashboardText([{ name: "job", type: "query", datasource: { type: "prometheus", uid: "abc" }, query: "label_values(up, job)" }], "$datasource", {
-      annotations: { list: [{ name: "Deploys", datasource: { type: "prometheus", uid: "abc" } }] },
-    });
+    const text = dashboardText(
+      [{ name: "job", type: "query", datasource: { type: "prometheus", uid: "abc" }, query: "label_values(up, job)" }],
+      "$datasource",
+      {
+        annotations: { list: [{ name: "Deploys", datasource: { type: "prometheus", uid: "abc" } }] },
+      },
+    );
     expect(importError([{ fileName: "dashboards/old.json", text }]).problems).toEqual([
       expect.stringContaining('dashboards/old.json: datasource uid "abc" (variable $job, annotation "Deploys") is no datasource of this stack'),
       'dashboards/old.json: datasource reference $datasource (panel "CPU" query A, panel "CPU") names no variable of the dashboard\'s templating.list',
@@ -243,7 +249,12 @@ describe("datasource uids that are in no stack", () => {
   });
 
   test("our own uids, built-in pseudo datasources and server-side expressions are not unknown", () => {
-    for (const ref of [{ type: "prometheus", uid: PROMETHEUS_UID }, { type: "datasource", uid: "-- Mixed --" }, { type: "__expr__", uid: "__expr__" }, { type: "datasource", uid: "grafana" }]) {
+    for (const ref of [
+      { type: "prometheus", uid: PROMETHEUS_UID },
+      { type: "datasource", uid: "-- Mixed --" },
+      { type: "__expr__", uid: "__expr__" },
+      { type: "datasource", uid: "grafana" },
+    ]) {
       expect(importText(dashboardText([], ref))).toHaveLength(1);
     }
   });
@@ -353,13 +364,7 @@ describe("all the good fixtures together", () => {
   test("import with distinct uids and no placeholder left", () => {
     const names = ["exported-for-sharing.json", "old-style-names.json", "type-only.json", "builtin-and-variable.json", "nested-rows.json"];
     const imported = importDashboards(names.map(fixture), DATASOURCES);
-    expect(imported.map((dashboard) => dashboard.uid)).toEqual([
-      "shared-node",
-      "old-style",
-      "type-only",
-      "builtin-variable",
-      "nested-rows",
-    ]);
+    expect(imported.map((dashboard) => dashboard.uid)).toEqual(["shared-node", "old-style", "type-only", "builtin-variable", "nested-rows"]);
     for (const dashboard of imported) {
       expect(JSON.stringify(dashboard.model)).not.toContain("${DS_");
       expect(dashboard.model).not.toHaveProperty("__inputs");

@@ -55,7 +55,8 @@ describe("every dashboard under dashboards/ (shipped or added)", () => {
   });
 
   test("no leftover export placeholder in any dashboard", () => {
-    for (const dashboard of dashboards) expect([dashboard.fileName, JSON.stringify(dashboard.model)]).toEqual([dashboard.fileName, expect.not.stringMatching(/\$\{DS_/)]);
+    for (const dashboard of dashboards)
+      expect([dashboard.fileName, JSON.stringify(dashboard.model)]).toEqual([dashboard.fileName, expect.not.stringMatching(/\$\{DS_/)]);
   });
 });
 
@@ -79,17 +80,24 @@ describe("the generic checks themselves", () => {
     } as unknown as DashboardModel);
     expect(values).toMatchObject({ job: "node", node: "sample", step: "30s", topk: "5", env: "prod", __rate_interval: "1m", __interval: "15s" });
     const expr = 'topk(${topk}, rate(x{job="$job", instance=~"${node:regex}", env="[[env]]"}[$__rate_interval])) offset ${step} @ ${__to:date:seconds}';
-    expect(substituteVariables(expr, values)).toEqual({ expr: 'topk(5, rate(x{job="node", instance=~"sample", env="prod"}[1m])) offset 30s @ 1700003600000', missing: [] });
+    expect(substituteVariables(expr, values)).toEqual({
+      expr: 'topk(5, rate(x{job="node", instance=~"sample", env="prod"}[1m])) offset 30s @ 1700003600000',
+      missing: [],
+    });
   });
 
   test("a datasource variable reference (the ${ds_prometheus} form) resolves when the dashboard defines it", () => {
     const ds = { name: "ds_prometheus", type: "datasource", query: "prometheus" };
     expect(check(model([ds], "up", { type: "prometheus", uid: "${ds_prometheus}" }))).toEqual([]);
-    expect(check(model([], "up", { type: "prometheus", uid: "${ds_prometheus}" }))).toEqual([expect.stringContaining("refers to $ds_prometheus, which the dashboard does not define")]);
+    expect(check(model([], "up", { type: "prometheus", uid: "${ds_prometheus}" }))).toEqual([
+      expect.stringContaining("refers to $ds_prometheus, which the dashboard does not define"),
+    ]);
   });
 
   test("an unknown datasource uid, a variable the dashboard lacks and a broken query are each reported", () => {
-    expect(check(model([], "up", { type: "prometheus", uid: "000000001" }))).toEqual([expect.stringContaining('uid "000000001" is not a datasource of this stack')]);
+    expect(check(model([], "up", { type: "prometheus", uid: "000000001" }))).toEqual([
+      expect.stringContaining('uid "000000001" is not a datasource of this stack'),
+    ]);
     expect(check(model([], 'up{job="$job"}'))).toEqual([expect.stringContaining("uses $job, which the dashboard does not define")]);
     expect(check(model([], "sum(rate(x[5m])"))).toEqual([expect.stringContaining("not valid PromQL")]);
   });
@@ -101,8 +109,15 @@ describe("the generic checks themselves", () => {
     expect(promqlOfVariableQuery("query_result(topk(5, up))")).toBe("topk(5, up)");
     expect(promqlOfVariableQuery("metrics(node_.*)")).toBeUndefined();
     expect(promqlOfVariableQuery("up")).toBe("up");
-    const variable = { name: "v", type: "query", datasource: { type: "prometheus", uid: PROMETHEUS_DATASOURCE.uid }, query: { query: "label_values(up{job=}, instance)" } };
-    expect(check({ templating: { list: [variable] }, panels: [] } as unknown as DashboardModel)).toEqual([expect.stringContaining("variable $v: not valid PromQL")]);
+    const variable = {
+      name: "v",
+      type: "query",
+      datasource: { type: "prometheus", uid: PROMETHEUS_DATASOURCE.uid },
+      query: { query: "label_values(up{job=}, instance)" },
+    };
+    expect(check({ templating: { list: [variable] }, panels: [] } as unknown as DashboardModel)).toEqual([
+      expect.stringContaining("variable $v: not valid PromQL"),
+    ]);
   });
 
   test("the PromQL check rejects what Prometheus would reject", () => {
@@ -142,7 +157,11 @@ describe("Node Exporter Full dropped into a copy of the program's dashboards/", 
   test("its datasource variable is kept and pinned to our Prometheus; its references stay on the variable", () => {
     const model = nodeExporterFull().model as DashboardModel;
     const variable = model.templating!.list!.find((v) => v.name === "ds_prometheus")!;
-    expect(variable).toMatchObject({ type: "datasource", query: "prometheus", current: { selected: true, text: "Prometheus", value: PROMETHEUS_DATASOURCE.uid } });
+    expect(variable).toMatchObject({
+      type: "datasource",
+      query: "prometheus",
+      current: { selected: true, text: "Prometheus", value: PROMETHEUS_DATASOURCE.uid },
+    });
     const uids = new Set(datasourceReferences(model).map(({ ref }) => (ref as { uid?: string }).uid));
     expect([...uids].sort()).toEqual(["${ds_prometheus}", "grafana"]);
   });
@@ -160,7 +179,11 @@ describe("Node Exporter Full dropped into a copy of the program's dashboards/", 
     expect(artifact).toBeDefined();
     const sent = JSON.parse(artifact!.content) as DashboardModel & Record<string, unknown>;
     expect(sent).not.toHaveProperty("__requires");
-    expect(sent.templating!.list!.find((v) => v.name === "ds_prometheus")!.current).toEqual({ selected: true, text: "Prometheus", value: PROMETHEUS_DATASOURCE.uid });
+    expect(sent.templating!.list!.find((v) => v.name === "ds_prometheus")!.current).toEqual({
+      selected: true,
+      text: "Prometheus",
+      value: PROMETHEUS_DATASOURCE.uid,
+    });
     const dashboardsSent = plan.run.resources.filter((r) => r.type === "grafana:oss/dashboard:Dashboard");
     expect(dashboardsSent.length).toBe(others.length + 1);
   });
@@ -169,11 +192,15 @@ describe("Node Exporter Full dropped into a copy of the program's dashboards/", 
     const broken = JSON.parse(text);
     broken.panels.find((p: { panels?: unknown[] }) => p.panels?.length).panels[0].targets[0].expr += ")";
     const [imported] = importDashboards([{ fileName, text: JSON.stringify(broken) }], OURS);
-    expect(genericDashboardProblems(imported.model as DashboardModel, OURS, promqlSyntaxErrors).problems).toEqual([expect.stringContaining("not valid PromQL")]);
+    expect(genericDashboardProblems(imported.model as DashboardModel, OURS, promqlSyntaxErrors).problems).toEqual([
+      expect.stringContaining("not valid PromQL"),
+    ]);
 
     const oldUid = text.replaceAll("${ds_prometheus}", "000000001");
     expect(() => importDashboards([{ fileName, text: oldUid }], OURS)).toThrow(DashboardImportError);
-    expect(() => importDashboards([{ fileName, text: oldUid }], OURS)).toThrow(/dashboards\/node-exporter-full\.json: datasource uid "000000001" \(panel "[^"]+".* and \d+ more\) is no datasource of this stack/);
+    expect(() => importDashboards([{ fileName, text: oldUid }], OURS)).toThrow(
+      /dashboards\/node-exporter-full\.json: datasource uid "000000001" \(panel "[^"]+".* and \d+ more\) is no datasource of this stack/,
+    );
   });
 });
 
@@ -196,7 +223,9 @@ describe("the shipped dashboards", () => {
   });
 
   test("the logs dashboard's Elasticsearch placeholder needs the stack's Elasticsearch datasource", () => {
-    expect(() => loadDashboards(DASHBOARDS_DIR, { prometheus: PROMETHEUS_DATASOURCE })).toThrow(/logs\.json: input DS_ELASTICSEARCH needs a "elasticsearch" datasource/);
+    expect(() => loadDashboards(DASHBOARDS_DIR, { prometheus: PROMETHEUS_DATASOURCE })).toThrow(
+      /logs\.json: input DS_ELASTICSEARCH needs a "elasticsearch" datasource/,
+    );
   });
 
   test("the shipped dashboards have queries to check", () => {
@@ -236,7 +265,8 @@ test.each(shipped.map((d) => [d.fileName, d] as const))("%s lays out its panels 
     const q = b.gridPos!;
     return p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h;
   };
-  for (let i = 0; i < top.length; i++) for (let j = i + 1; j < top.length; j++) expect([top[i].title, top[j].title, overlaps(top[i], top[j])]).toEqual([top[i].title, top[j].title, false]);
+  for (let i = 0; i < top.length; i++)
+    for (let j = i + 1; j < top.length; j++) expect([top[i].title, top[j].title, overlaps(top[i], top[j])]).toEqual([top[i].title, top[j].title, false]);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -251,7 +281,8 @@ const ERROR_FILTER = "log.level:(error OR critical OR exception)";
 describe("the logs dashboard", () => {
   const logs = shipped.find((d) => d.uid === "atra-logs")!;
   const model = logs.model as DashboardModel;
-  const onFailureStore = (t: { target: ElasticsearchTarget; panel?: unknown }) => (t.target.datasource as { uid?: string } | undefined)?.uid === FAILURE_STORE_DATASOURCE.uid;
+  const onFailureStore = (t: { target: ElasticsearchTarget; panel?: unknown }) =>
+    (t.target.datasource as { uid?: string } | undefined)?.uid === FAILURE_STORE_DATASOURCE.uid;
   const allTargets = elasticsearchTargets(model);
   // The data stream's own lines; the failure-store panel is checked against failure documents below.
   const targets = allTargets.filter((t) => !onFailureStore(t));
@@ -283,7 +314,10 @@ describe("the logs dashboard", () => {
     expect(failures).toHaveLength(1);
     expect(panel("Refused by Elasticsearch (failure store)").type).toBe("stat");
     // elastic/docs-content manage-data/data-store/data-streams/failure-store.md, "Failure document structure".
-    const failureFields = { time: "@timestamp", known: ["@timestamp", "document.id", "document.index", "error.type", "error.message", "error.pipeline", "error.processor_type"] };
+    const failureFields = {
+      time: "@timestamp",
+      known: ["@timestamp", "document.id", "document.index", "error.type", "error.message", "error.pipeline", "error.processor_type"],
+    };
     expect(elasticsearchTargetProblems(failures[0].target, failureFields, {})).toEqual([]);
     expect(failures[0].target.metrics).toEqual([{ id: "1", type: "count" }]);
   });
@@ -352,22 +386,28 @@ describe("the logs dashboard", () => {
     expect(check({ ...good, query: "service.name:$service AND level:error" })).toEqual([expect.stringContaining("unknown field level")]);
     expect(check({ ...good, query: "service.name:$service AND $env" })).toEqual([expect.stringContaining("unknown variables env")]);
     expect(check({ ...good, metrics: [] })).toEqual(["no metrics"]);
-    expect(check({ ...good, metrics: [{ type: "avg", id: "1", field: "duration" }] })).toEqual([expect.stringContaining("unknown field \"duration\"")]);
-    expect(check({ ...good, metrics: [{ type: "logs", id: "1" }], bucketAggs: [{ type: "date_histogram", id: "2", field: "@timestamp", settings: { interval: "auto" } }] })).toEqual([
-      "a logs query takes no bucket aggregations",
-    ]);
+    expect(check({ ...good, metrics: [{ type: "avg", id: "1", field: "duration" }] })).toEqual([expect.stringContaining('unknown field "duration"')]);
+    expect(
+      check({
+        ...good,
+        metrics: [{ type: "logs", id: "1" }],
+        bucketAggs: [{ type: "date_histogram", id: "2", field: "@timestamp", settings: { interval: "auto" } }],
+      }),
+    ).toEqual(["a logs query takes no bucket aggregations"]);
     const histogram = { type: "date_histogram", id: "2", field: "@timestamp", settings: { interval: "auto" } };
     const terms = { type: "terms", id: "3", field: "log.level", settings: { order: "desc", orderBy: "_count", size: "10" } };
     expect(check({ ...good, bucketAggs: [histogram, terms] })).toEqual(["the date_histogram must be the last bucket aggregation"]);
     expect(check({ ...good, bucketAggs: [{ ...terms, id: "1" }, histogram] })).toEqual([expect.stringContaining("aggregation ids repeat")]);
-    expect(check({ ...good, bucketAggs: [{ ...terms, settings: { ...terms.settings, size: 10 } }, histogram] })).toEqual([expect.stringContaining("setting size is 10, not a string")]);
+    expect(check({ ...good, bucketAggs: [{ ...terms, settings: { ...terms.settings, size: 10 } }, histogram] })).toEqual([
+      expect.stringContaining("setting size is 10, not a string"),
+    ]);
     expect(check({ ...good, bucketAggs: [{ ...terms, field: "level" }, histogram] })).toEqual([expect.stringContaining("bucket terms on unknown field")]);
   });
 
   test("the Lucene check rejects malformed queries", () => {
     const known = new Set(LOG_FIELDS.known);
     expect(luceneProblems(`service.name:("a" OR "b") AND ${ERROR_FILTER}`, known)).toEqual([]);
-    expect(luceneProblems("service.name:knowledge\\-os\\-api AND message:\"timed out\"", known)).toEqual([]);
+    expect(luceneProblems('service.name:knowledge\\-os\\-api AND message:"timed out"', known)).toEqual([]);
     expect(luceneProblems("log.level:(error OR critical", known)).toEqual([expect.stringContaining("unbalanced parentheses")]);
     expect(luceneProblems('message:"timed out', known)).toEqual([expect.stringContaining("unbalanced quotes")]);
     expect(luceneProblems("log.level:error and service.name:a", known)).toEqual([expect.stringContaining("lowercase boolean operator")]);

@@ -53,7 +53,12 @@ describeWithDocker("healthchecks and memory as the real engine stores them", () 
     const containers = (await planIsolated(stack)).run.resources.filter((resource: PlannedResource) => resource.type === "docker:index/container:Container");
     expect(containers.length).toBeGreaterThan(3);
     for (const container of containers) {
-      const { interval, timeout, startPeriod, retries } = container.inputs.healthcheck as { interval: string; timeout: string; startPeriod: string; retries: number };
+      const { interval, timeout, startPeriod, retries } = container.inputs.healthcheck as {
+        interval: string;
+        timeout: string;
+        startPeriod: string;
+        retries: number;
+      };
       const planned = { interval, timeout, startPeriod, retries, memory: container.inputs.memory as number, memorySwap: container.inputs.memorySwap as number };
       const inspected = create([
         "--health-cmd=true",

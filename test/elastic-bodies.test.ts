@@ -224,7 +224,17 @@ describe("renderIndexTemplate", () => {
     };
     collect(pipeline.processors);
     collect(pipeline.on_failure);
-    expect([...written].sort()).toEqual(["@timestamp", "error.message", "error.stack_trace", "event.created", "log.level", "log.logger", "message", "structlog", "tags"]);
+    expect([...written].sort()).toEqual([
+      "@timestamp",
+      "error.message",
+      "error.stack_trace",
+      "event.created",
+      "log.level",
+      "log.logger",
+      "message",
+      "structlog",
+      "tags",
+    ]);
     for (const field of written) expect(at(field)).toBeDefined();
   });
 });
@@ -333,7 +343,9 @@ describe("the ILM policy round-trips through an Elasticsearch that stores byte s
     const headers = { authorization: auth, "content-type": "application/json" };
     const put = await fetch(`${fake.url}/_ilm/policy/p`, { method: "PUT", headers, body: JSON.stringify({ policy }) });
     expect(put.status).toBe(200);
-    const got = (await (await fetch(`${fake.url}/_ilm/policy/p`, { headers })).json()) as { p: { policy: { phases: { hot: { actions: { rollover: Record<string, unknown> } } } } } };
+    const got = (await (await fetch(`${fake.url}/_ilm/policy/p`, { headers })).json()) as {
+      p: { policy: { phases: { hot: { actions: { rollover: Record<string, unknown> } } } } };
+    };
     return got.p.policy.phases.hot.actions.rollover;
   };
 

@@ -76,7 +76,12 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 /** The same value with every object's keys in reverse order. */
 const reverseKeys = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(reverseKeys);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).reverse().map(([key, item]) => [key, reverseKeys(item)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([key, item]) => [key, reverseKeys(item)]),
+    );
   return value;
 };
 
@@ -324,7 +329,9 @@ describe("Elasticsearch read-back forms: what the server stores differs from wha
     };
     const state: ObjectState<object> = { connection, name: "atra-logs", body: clone(body), retry: FAST };
     const { outs } = await loaded("ilmPolicy").create(state);
-    const stored = fake.ilmPolicies.get("atra-logs") as { policy: { phases: Record<string, { min_age: string; actions: Record<string, Record<string, unknown>> }> } };
+    const stored = fake.ilmPolicies.get("atra-logs") as {
+      policy: { phases: Record<string, { min_age: string; actions: Record<string, Record<string, unknown>> }> };
+    };
     expect(stored.policy.phases.hot.actions.rollover).toEqual({ max_age: "1d", max_primary_shard_size: "10gb", min_size: "1gb" });
     expect(stored.policy.phases.hot.min_age).toBe("0ms");
     expect(stored.policy.phases.delete).toEqual({ min_age: "30d", actions: { delete: { delete_searchable_snapshot: true } } });
@@ -339,7 +346,12 @@ describe("Elasticsearch read-back forms: what the server stores differs from wha
     const sizes = { max_size: "1.5gb", max_primary_shard_size: "1024MB", min_size: "0", min_primary_shard_size: "512k" };
     await loaded("ilmPolicy").create({ connection, name: "sizes", body: { policy: { phases: { hot: { actions: { rollover: sizes } } } } }, retry: FAST });
     const stored = fake.ilmPolicies.get("sizes") as { policy: { phases: { hot: { actions: { rollover: Record<string, string> } } } } };
-    expect(stored.policy.phases.hot.actions.rollover).toEqual({ max_size: "1610612736b", max_primary_shard_size: "1024mb", min_size: "0", min_primary_shard_size: "512kb" });
+    expect(stored.policy.phases.hot.actions.rollover).toEqual({
+      max_size: "1610612736b",
+      max_primary_shard_size: "1024mb",
+      min_size: "0",
+      min_primary_shard_size: "512kb",
+    });
   });
 
   test("a role's index names given as one string, a template's index_patterns as one string: stored as lists, no drift", async () => {
@@ -372,11 +384,17 @@ describe("the fake answers as Elasticsearch does (each case cites its upstream s
 
   test("security: reserved users, short passwords, missing users", async () => {
     const reserved = await es("PUT", "/_security/user/kibana_system", { password: "long-enough", roles: [] });
-    expect([reserved.status, reasonOf(reserved)]).toEqual([400, "action_request_validation_exception: Validation Failed: 1: user [kibana_system] is reserved and only the password can be changed;"]);
+    expect([reserved.status, reasonOf(reserved)]).toEqual([
+      400,
+      "action_request_validation_exception: Validation Failed: 1: user [kibana_system] is reserved and only the password can be changed;",
+    ]);
     const short = await es("PUT", "/_security/user/someone", { password: "abc", roles: [] });
     expect([short.status, reasonOf(short)]).toEqual([400, "validation_exception: Validation Failed: 1: passwords must be at least [6] characters long;"]);
     const noPassword = await es("PUT", "/_security/user/someone", { roles: [] });
-    expect([noPassword.status, reasonOf(noPassword)]).toEqual([400, "validation_exception: Validation Failed: 1: password must be specified unless you are updating an existing user;"]);
+    expect([noPassword.status, reasonOf(noPassword)]).toEqual([
+      400,
+      "validation_exception: Validation Failed: 1: password must be specified unless you are updating an existing user;",
+    ]);
     const missing = await es("POST", "/_security/user/nobody/_password", { password: "long-enough" });
     expect([missing.status, reasonOf(missing)]).toEqual([400, "validation_exception: Validation Failed: 1: user must exist in order to change password;"]);
     const deleteReserved = await es("DELETE", "/_security/user/elastic");
@@ -388,7 +406,10 @@ describe("the fake answers as Elasticsearch does (each case cites its upstream s
 
   test("401 names the request's uri with its query; an unknown route is a 400 with a bare error string", async () => {
     const denied = await es("GET", "/_security/role/x?pretty", undefined, "elastic", "wrong-password");
-    expect([denied.status, reasonOf(denied)]).toEqual([401, "security_exception: unable to authenticate user [elastic] for REST request [/_security/role/x?pretty]"]);
+    expect([denied.status, reasonOf(denied)]).toEqual([
+      401,
+      "security_exception: unable to authenticate user [elastic] for REST request [/_security/role/x?pretty]",
+    ]);
     expect(await es("GET", "/_nothing_here")).toEqual({ status: 400, body: { error: "no handler found for uri [/_nothing_here] and method [GET]" } });
   });
 
@@ -407,10 +428,10 @@ describe("the fake answers as Elasticsearch does (each case cites its upstream s
 
 describe("Elasticsearch errors and retries", () => {
   test("a 400 is not retried and carries ES's error type and reason", async () => {
-    const message = await failure(
-      loaded("ingestPipeline").create({ connection, name: "broken", body: { description: "no processors" }, retry: FAST }),
+    const message = await failure(loaded("ingestPipeline").create({ connection, name: "broken", body: { description: "no processors" }, retry: FAST }));
+    expect(message).toMatch(
+      /Elasticsearch ingest pipeline "broken": PUT _ingest\/pipeline\/broken failed: HTTP 400 parse_exception: \[processors\] required property is missing/,
     );
-    expect(message).toMatch(/Elasticsearch ingest pipeline "broken": PUT _ingest\/pipeline\/broken failed: HTTP 400 parse_exception: \[processors\] required property is missing/);
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -445,7 +466,9 @@ describe("Elasticsearch errors and retries", () => {
     await new Promise<void>((resolve) => impostor.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = impostor.address() as net.AddressInfo;
-      const message = await failure(loaded("role").create({ connection: { ...connection, url: `http://127.0.0.1:${port}` }, name: "r", body: {}, retry: FAST }));
+      const message = await failure(
+        loaded("role").create({ connection: { ...connection, url: `http://127.0.0.1:${port}` }, name: "r", body: {}, retry: FAST }),
+      );
       expect(message).toMatch(/ProductNotSupportedError|not Elasticsearch|unknown product/i);
       expect(message).not.toMatch(/gave up after/);
     } finally {
@@ -605,12 +628,10 @@ describe("Kibana data view", () => {
     await provider().create(inputs());
     await provider().create(inputs({ timeFieldName: "event.created" }));
     const statuses = fake.requests.map((request) => `${request.method} ${request.path} ${request.status}`);
-    expect(statuses).toEqual([
-      "POST /api/data_views/data_view 200",
-      "POST /api/data_views/data_view 400",
-      "POST /api/data_views/data_view/atra-logs 200",
-    ]);
-    expect(last("POST", "/api/data_views/data_view/atra-logs").body).toEqual({ data_view: { title: "logs-atra-*", name: "Atra logs", timeFieldName: "event.created" } });
+    expect(statuses).toEqual(["POST /api/data_views/data_view 200", "POST /api/data_views/data_view 400", "POST /api/data_views/data_view/atra-logs 200"]);
+    expect(last("POST", "/api/data_views/data_view/atra-logs").body).toEqual({
+      data_view: { title: "logs-atra-*", name: "Atra logs", timeFieldName: "event.created" },
+    });
     expect(fake.dataViews.get("default/atra-logs")?.timeFieldName).toBe("event.created");
   });
 
@@ -665,7 +686,10 @@ describe("Kibana data view", () => {
       });
     const accepted = await update({ allowNoIndex: true, timeFieldName: "event.created" });
     expect(accepted.status).toBe(200);
-    expect(((await accepted.json()) as { data_view: Record<string, unknown> }).data_view).toMatchObject({ allowNoIndex: false, timeFieldName: "event.created" });
+    expect(((await accepted.json()) as { data_view: Record<string, unknown> }).data_view).toMatchObject({
+      allowNoIndex: false,
+      timeFieldName: "event.created",
+    });
     expect(fake.dataViews.get("default/atra-logs")?.allowNoIndex).toBe(false);
     expect((await update({ fieldAttrs: {} })).status).toBe(400);
   });
@@ -673,7 +697,11 @@ describe("Kibana data view", () => {
   test("a changed allowNoIndex (or fieldAttrs) replaces the data view, deleting the old one first; an absent allowNoIndex is false", async () => {
     const { outs } = await provider().create(inputs({ allowNoIndex: true }));
     expect(fake.dataViews.get("default/atra-logs")?.allowNoIndex).toBe(true);
-    expect(await provider().diff("atra-logs", outs, inputs({ allowNoIndex: false }))).toEqual({ changes: true, replaces: ["dataView"], deleteBeforeReplace: true });
+    expect(await provider().diff("atra-logs", outs, inputs({ allowNoIndex: false }))).toEqual({
+      changes: true,
+      replaces: ["dataView"],
+      deleteBeforeReplace: true,
+    });
     expect(await provider().diff("atra-logs", outs, inputs())).toEqual({ changes: true, replaces: ["dataView"], deleteBeforeReplace: true });
     expect(await provider().diff("atra-logs", outs, inputs({ allowNoIndex: true, fieldAttrs: { message: { customLabel: "Line" } } }))).toEqual({
       changes: true,
@@ -733,8 +761,18 @@ describe("Kibana data view", () => {
   test("check refuses an empty name and non-scripted field specs (Kibana would not keep them)", async () => {
     const empty = await provider().check({}, inputs({ name: "" }));
     expect(empty.failures?.map((failure) => failure.reason)).toEqual([expect.stringContaining("dataView.name must not be empty")]);
-    const fields = await provider().check({}, inputs({ fields: { message: { name: "message", type: "string", customLabel: "Line" }, twice: { name: "twice", type: "number", scripted: true, script: "2", lang: "painless" } } }));
-    expect(fields.failures?.map((failure) => failure.reason)).toEqual([expect.stringContaining("keeps only scripted fields in Kibana (message would not be stored)")]);
+    const fields = await provider().check(
+      {},
+      inputs({
+        fields: {
+          message: { name: "message", type: "string", customLabel: "Line" },
+          twice: { name: "twice", type: "number", scripted: true, script: "2", lang: "painless" },
+        },
+      }),
+    );
+    expect(fields.failures?.map((failure) => failure.reason)).toEqual([
+      expect.stringContaining("keeps only scripted fields in Kibana (message would not be stored)"),
+    ]);
   });
 
   test("a data view of the same name under another id is a clear error, not an overwrite", async () => {
@@ -796,7 +834,9 @@ describe("Kibana data view", () => {
 
   test("connection refused is retried, then fails clearly", async () => {
     const port = await closedPort();
-    const message = await failure(provider().create({ ...inputs(), connection: { ...connection, url: `http://127.0.0.1:${port}` }, retry: { ...FAST, maxElapsedMs: 600 } }));
+    const message = await failure(
+      provider().create({ ...inputs(), connection: { ...connection, url: `http://127.0.0.1:${port}` }, retry: { ...FAST, maxElapsedMs: 600 } }),
+    );
     expect(message).toContain("ECONNREFUSED");
     expect(message).toMatch(/gave up after \d+ attempts/);
   });
@@ -841,13 +881,21 @@ describe("Kibana saved object (saved search)", () => {
       headers: { "kbn-xsrf": "true", authorization: basic("elastic", ADMIN_PASSWORD), "content-type": "application/json" },
       body: JSON.stringify({ attributes }),
     });
-    expect([response.status, await response.json()]).toEqual([409, { statusCode: 409, error: "Conflict", message: "Saved object [search/atra-errors] conflict" }]);
+    expect([response.status, await response.json()]).toEqual([
+      409,
+      { statusCode: 409, error: "Conflict", message: "Saved object [search/atra-errors] conflict" },
+    ]);
   });
 
   test("a search source Kibana re-serialized (other key order, added defaults) is no drift; a changed query is", async () => {
     const { outs } = await provider().create(inputs());
     const stored = fake.savedObjects.get("default/search/atra-errors") as { attributes: { kibanaSavedObjectMeta: { searchSourceJSON: string } } };
-    stored.attributes.kibanaSavedObjectMeta.searchSourceJSON = JSON.stringify({ highlightAll: true, indexRefName: searchSource.indexRefName, filter: [], query: searchSource.query });
+    stored.attributes.kibanaSavedObjectMeta.searchSourceJSON = JSON.stringify({
+      highlightAll: true,
+      indexRefName: searchSource.indexRefName,
+      filter: [],
+      query: searchSource.query,
+    });
     const reserialized = await provider().read("search/atra-errors", outs);
     expect(reserialized.props).toEqual(outs);
     stored.attributes.kibanaSavedObjectMeta.searchSourceJSON = JSON.stringify({ ...searchSource, query: { query: "log.level:warning", language: "kuery" } });
@@ -860,11 +908,14 @@ describe("Kibana saved object (saved search)", () => {
     const present = await provider().read("search/atra-errors", outs);
     expect(present.props).toEqual(outs);
     expect(await provider().diff("search/atra-errors", present.props, inputs())).toEqual({ changes: false, replaces: [] });
-    expect(await provider().diff("search/atra-errors", outs, inputs({ attributes: { ...attributes, title: "Errors" } }))).toEqual({ changes: true, replaces: [] });
+    expect(await provider().diff("search/atra-errors", outs, inputs({ attributes: { ...attributes, title: "Errors" } }))).toEqual({
+      changes: true,
+      replaces: [],
+    });
     expect((await provider().diff("search/atra-errors", outs, inputs({ objectId: "other" }))).replaces).toEqual(["objectId"]);
     expect((await provider().diff("search/atra-errors", outs, inputs({ type: "dashboard" }))).replaces).toEqual(["type"]);
 
-    ((fake.savedObjects.get("default/search/atra-errors") as { attributes: { title: string } }).attributes).title = "edited in the UI";
+    (fake.savedObjects.get("default/search/atra-errors") as { attributes: { title: string } }).attributes.title = "edited in the UI";
     const drifted = await provider().read("search/atra-errors", outs);
     expect((drifted.props as SavedObjectState).attributes.title).toBe("edited in the UI");
     expect((await provider().diff("search/atra-errors", drifted.props, inputs())).changes).toBe(true);

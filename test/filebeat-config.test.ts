@@ -222,7 +222,9 @@ describe("renderFilebeatConfig", () => {
 
   test("no service with logs: refused, since Filebeat exits when it has no input", () => {
     expect(() => renderFilebeatConfig({ ...baseArgs, services: [] })).toThrow(/No catalog service has logs/);
-    expect(() => renderFilebeatConfig({ ...baseArgs, services: [{ name: "victoria-agent" }, { name: "empty", logs: [] }] })).toThrow(/No catalog service has logs/);
+    expect(() => renderFilebeatConfig({ ...baseArgs, services: [{ name: "victoria-agent" }, { name: "empty", logs: [] }] })).toThrow(
+      /No catalog service has logs/,
+    );
   });
 
   test.each([

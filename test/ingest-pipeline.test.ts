@@ -26,7 +26,15 @@ import {
   TIMESTAMP_RANGE_TAG,
   TYPE_MISMATCH_TAG,
 } from "../components/logs/ingest-pipeline";
-import { IngestOutcome, mappingRejection, PipelineDefinition, PipelineFailure, SimulatedDataStream, simulatePipeline, UnsupportedByModel } from "./support/ingest-simulator";
+import {
+  IngestOutcome,
+  mappingRejection,
+  PipelineDefinition,
+  PipelineFailure,
+  SimulatedDataStream,
+  simulatePipeline,
+  UnsupportedByModel,
+} from "./support/ingest-simulator";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = path.join(__dirname, "support", "structlog-lines.py");
@@ -54,7 +62,8 @@ function filebeatEvent(line: string, extra: Doc = {}): Doc {
   };
 }
 
-const newStream = (body: typeof template = template, definition: PipelineDefinition = pipeline) => new SimulatedDataStream(naming.dataStream, body, definition, naming.pipeline);
+const newStream = (body: typeof template = template, definition: PipelineDefinition = pipeline) =>
+  new SimulatedDataStream(naming.dataStream, body, definition, naming.pipeline);
 
 /** Pipeline, mapping, data stream: the outcome of one bulk `create`. */
 function ingestOutcome(line: string, extra: Doc = {}, stream = newStream()): IngestOutcome {
@@ -159,7 +168,9 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
     expect(outcomes.filter(({ outcome }) => outcome.outcome === "rejected")).toEqual([]);
     expect(stream.indexed.length + stream.failures.length).toBe(lines.length);
     // Only the object nested past the flattened depth limit needs the failure store.
-    expect(outcomes.filter(({ outcome }) => outcome.outcome === "failure_store").map(({ line }) => eventOf(JSON.parse(line) as Doc))).toEqual(["nested too deep"]);
+    expect(outcomes.filter(({ outcome }) => outcome.outcome === "failure_store").map(({ line }) => eventOf(JSON.parse(line) as Doc))).toEqual([
+      "nested too deep",
+    ]);
   });
 
   test("without the failure store the same data stream would have refused a line (the store matters)", () => {
@@ -210,7 +221,9 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
   });
 
   test("every ISO timestamp lands in @timestamp at the same microsecond (a zone-less one read as UTC)", () => {
-    const timed = lines.map((line) => JSON.parse(line) as Doc).filter((original) => typeof original.timestamp === "string" && !MISTYPED_EVENTS.includes(eventOf(original) as string));
+    const timed = lines
+      .map((line) => JSON.parse(line) as Doc)
+      .filter((original) => typeof original.timestamp === "string" && !MISTYPED_EVENTS.includes(eventOf(original) as string));
     expect(timed.length).toBeGreaterThanOrEqual(11);
     expect(timed.filter((original) => !/(Z|[+-]\d{2}:\d{2})$/.test(original.timestamp)).length).toBeGreaterThanOrEqual(3);
     for (const original of timed) {
@@ -269,7 +282,9 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
 
   test("dict_tracebacks, an exception raised while handling another: both stacks, no 'raised from'", () => {
     const doc = ingest(byEvent("error while handling another"));
-    expect(doc.error.stack_trace).toMatch(/^Traceback \(most recent call last\):\n[\s\S]*IndexError: list index out of range\nTraceback \(most recent call last\):\n[\s\S]*ZeroDivisionError: division by zero$/);
+    expect(doc.error.stack_trace).toMatch(
+      /^Traceback \(most recent call last\):\n[\s\S]*IndexError: list index out of range\nTraceback \(most recent call last\):\n[\s\S]*ZeroDivisionError: division by zero$/,
+    );
     expect(doc.error.stack_trace).not.toContain("raised from");
   });
 
@@ -375,7 +390,10 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
     expect(outcome.outcome).toBe("failure_store");
     if (outcome.outcome !== "failure_store") return;
     expect(outcome.stage).toBe("mapping");
-    expect(outcome.failure.error).toEqual({ type: "document_parsing_exception", message: "The provided [flattened] field [structlog] exceeds the maximum depth limit of [20]." });
+    expect(outcome.failure.error).toEqual({
+      type: "document_parsing_exception",
+      message: "The provided [flattened] field [structlog] exceeds the maximum depth limit of [20].",
+    });
     expect(outcome.failure.document.index).toBe(naming.dataStream);
     expect(outcome.failure.document.source.message).toBe("nested too deep");
     expect((outcome.failure.document.source.structlog as Doc).payload.l24).toBeDefined();
@@ -414,10 +432,17 @@ describe("without the type guards the mapping would reject these lines", () => {
   });
 
   test("a timestamp outside date_nanos, moved unguarded, is rejected by the mapping", () => {
-    const unranged: PipelineDefinition = { ...pipeline, processors: pipeline.processors!.filter((processor) => !JSON.stringify(processor).includes("timestamp_out_of_range")) };
+    const unranged: PipelineDefinition = {
+      ...pipeline,
+      processors: pipeline.processors!.filter((processor) => !JSON.stringify(processor).includes("timestamp_out_of_range")),
+    };
     const line = JSON.stringify({ event: "x", timestamp: "1969-12-31T23:59:59Z" });
     const outcome = newStream(template, unranged).ingest(filebeatEvent(line));
-    expect(outcome).toMatchObject({ outcome: "failure_store", stage: "mapping", failure: { error: { message: expect.stringMatching(/before the epoch in 1970/) } } });
+    expect(outcome).toMatchObject({
+      outcome: "failure_store",
+      stage: "mapping",
+      failure: { error: { message: expect.stringMatching(/before the epoch in 1970/) } },
+    });
     expect(ingestOutcome(line).outcome).toBe("indexed");
   });
 });
@@ -564,7 +589,21 @@ describe("ingest simulator", () => {
     const result = simulatePipeline(
       {
         processors: [
-          { rename: { tag: "t1", field: "missing", target_field: "x", on_failure: [{ set: { field: "why", value: "{{{_ingest.on_failure_processor_type}}}/{{{_ingest.on_failure_processor_tag}}}: {{{_ingest.on_failure_message}}}" } }] } },
+          {
+            rename: {
+              tag: "t1",
+              field: "missing",
+              target_field: "x",
+              on_failure: [
+                {
+                  set: {
+                    field: "why",
+                    value: "{{{_ingest.on_failure_processor_type}}}/{{{_ingest.on_failure_processor_tag}}}: {{{_ingest.on_failure_message}}}",
+                  },
+                },
+              ],
+            },
+          },
           { set: { field: "after", value: "{{{_ingest.on_failure_message}}}" } },
         ],
       },
@@ -583,7 +622,10 @@ describe("ingest simulator", () => {
   });
 
   test("ignore_failure skips a failing processor", () => {
-    const result = simulatePipeline({ processors: [{ lowercase: { field: "a.b", ignore_failure: true } }, { set: { field: "next", value: 1 } }] }, source).source;
+    const result = simulatePipeline(
+      { processors: [{ lowercase: { field: "a.b", ignore_failure: true } }, { set: { field: "next", value: 1 } }] },
+      source,
+    ).source;
     expect(result).toEqual({ message: "m", a: { b: 1 }, next: 1 });
   });
 
@@ -604,7 +646,8 @@ describe("ingest simulator", () => {
 
   test("date: offsets, fractions and output formats", () => {
     const run = (value: string, outputFormat?: string) =>
-      simulatePipeline({ processors: [{ date: { field: "t", formats: ["ISO8601"], ...(outputFormat ? { output_format: outputFormat } : {}) } }] }, { t: value }).source["@timestamp"];
+      simulatePipeline({ processors: [{ date: { field: "t", formats: ["ISO8601"], ...(outputFormat ? { output_format: outputFormat } : {}) } }] }, { t: value })
+        .source["@timestamp"];
     expect(run("2024-05-01T12:34:56.123456789-03:30")).toBe("2024-05-01T16:04:56.123Z");
     expect(run("2024-05-01T12:34:56.123456Z", "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX")).toBe("2024-05-01T12:34:56.123456Z");
     expect(run("2024-05-01")).toBe("2024-05-01T00:00:00.000Z");
@@ -618,11 +661,16 @@ describe("ingest simulator", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("ingest simulator: conditions (Painless subset)", () => {
-  const when = (condition: string, source: Doc) => simulatePipeline({ processors: [{ set: { field: "hit", value: true, if: condition } }] }, source).source.hit === true;
+  const when = (condition: string, source: Doc) =>
+    simulatePipeline({ processors: [{ set: { field: "hit", value: true, if: condition } }] }, source).source.hit === true;
 
   test("instanceof, null checks, !, && and || with short-circuit", () => {
     const source = { a: { s: "x", n: 1.5, b: false, m: {}, l: [] }, t: "2000-01-01" };
-    expect(["String", "Number", "Boolean", "Map", "List"].map((type) => when(`ctx.a?.${({ String: "s", Number: "n", Boolean: "b", Map: "m", List: "l" } as Doc)[type]} instanceof ${type}`, source))).toEqual([true, true, true, true, true]);
+    expect(
+      ["String", "Number", "Boolean", "Map", "List"].map((type) =>
+        when(`ctx.a?.${({ String: "s", Number: "n", Boolean: "b", Map: "m", List: "l" } as Doc)[type]} instanceof ${type}`, source),
+      ),
+    ).toEqual([true, true, true, true, true]);
     expect(when("ctx.a?.s instanceof Map", source)).toBe(false);
     expect(when("ctx.missing?.x instanceof String", source)).toBe(false);
     expect(when("ctx.missing?.x == null && !(ctx.a?.s == null)", source)).toBe(true);
@@ -700,7 +748,11 @@ describe("ingest simulator: the mapping step (as Elasticsearch's document parser
   test.each<[string, Doc, RegExp | undefined]>([
     ["keyword takes strings, numbers, booleans and lists of them", { log: { level: ["info", 3, true] } }, undefined],
     ["keyword refuses an object", { log: { level: { a: 1 } } }, /\[log\.level\] of type \[keyword\]/],
-    ["an object mapping refuses a concrete value", { log: "x" }, /object mapping for \[log\] tried to parse field \[log\] as object, but found a concrete value/],
+    [
+      "an object mapping refuses a concrete value",
+      { log: "x" },
+      /object mapping for \[log\] tried to parse field \[log\] as object, but found a concrete value/,
+    ],
     ["match_only_text refuses an object", { message: { a: 1 } }, /\[message\] of type \[match_only_text\]/],
     ["wildcard refuses a list of objects", { error: { stack_trace: [{ a: 1 }] } }, /\[error\.stack_trace\] of type \[wildcard\]/],
     ["long coerces a numeric string", { log: { offset: "12" } }, undefined],
@@ -709,7 +761,11 @@ describe("ingest simulator: the mapping step (as Elasticsearch's document parser
     ["date_nanos refuses 2262-04-12", { "@timestamp": "2262-04-12T00:00:00Z" }, /after 2262-04-11T23:47:16\.854775807/],
     ["date_nanos takes its last nanosecond", { "@timestamp": "2262-04-11T23:47:16.854775807Z" }, undefined],
     ["date refuses text that is not a date", { event: { created: "soon" } }, /\[event\.created\] of type \[date\]/],
-    ["constant_keyword refuses another value", { data_stream: { namespace: "prod" } }, /only accepts values that are equal to the value defined in the mappings \[dev\]/],
+    [
+      "constant_keyword refuses another value",
+      { data_stream: { namespace: "prod" } },
+      /only accepts values that are equal to the value defined in the mappings \[dev\]/,
+    ],
     ["flattened refuses a scalar", { structlog: "x" }, /\[structlog\] of type \[flattened\]/],
     // FlattenedFieldParser: the field's own object is level 1; a nested object at path length p fails when p + 1 > 20.
     ["flattened takes 20 nested objects counting its own", { structlog: JSON.parse(`${'{"a":'.repeat(20)}1${"}".repeat(20)}`) }, undefined],
@@ -752,7 +808,13 @@ describe("ingest simulator: the failure store", () => {
       failure: {
         "@timestamp": "2030-01-02T03:04:06.000Z",
         document: { index: naming.dataStream, source },
-        error: { type: "illegal_argument_exception", message: "field [missing] doesn't exist", pipeline: naming.pipeline, processor_type: "rename", processor_tag: "needs_field" },
+        error: {
+          type: "illegal_argument_exception",
+          message: "field [missing] doesn't exist",
+          pipeline: naming.pipeline,
+          processor_type: "rename",
+          processor_tag: "needs_field",
+        },
       },
     });
   });
@@ -774,6 +836,10 @@ describe("documents without Filebeat's @timestamp", () => {
     const processed = simulatePipeline(pipeline, withoutTime).source;
     expect(processed.tags).toBeUndefined();
     expect(processed.message).toBe("no read time");
-    expect(newStream().ingest(withoutTime)).toMatchObject({ outcome: "failure_store", stage: "mapping", failure: { error: { message: "data stream timestamp field [@timestamp] is missing" } } });
+    expect(newStream().ingest(withoutTime)).toMatchObject({
+      outcome: "failure_store",
+      stage: "mapping",
+      failure: { error: { message: "data stream timestamp field [@timestamp] is missing" } },
+    });
   });
 });

@@ -4,13 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import {
-  ERROR_LINES_QUERY,
-  histogramInterval,
-  LOG_ALERT_GROUP,
-  LOG_ALERTS,
-  logAlertGroup,
-} from "../components/alerting/log-alerts";
+import { ERROR_LINES_QUERY, histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup } from "../components/alerting/log-alerts";
 import { ruleUid } from "../components/alerting/grafana-rules";
 import { FAILURE_STORE_DATASOURCE } from "../components/grafana/grafana-configuration";
 import { resolveStackConfig } from "../components/config/resolve";
@@ -39,7 +33,12 @@ const models = (rule: (typeof group.rules)[number]) => Object.fromEntries(rule.d
 test("one group: the error rule, and a silence rule for each service that asks for one", () => {
   expect(group.name).toBe(LOG_ALERT_GROUP);
   expect(group.intervalSeconds).toBe(60);
-  expect(group.rules.map((rule) => rule.name)).toEqual([LOG_ALERTS.errorsHigh, `${LOG_ALERTS.stoppedLogging} api`, `${LOG_ALERTS.stoppedLogging} nightly`, LOG_ALERTS.ingestFailures]);
+  expect(group.rules.map((rule) => rule.name)).toEqual([
+    LOG_ALERTS.errorsHigh,
+    `${LOG_ALERTS.stoppedLogging} api`,
+    `${LOG_ALERTS.stoppedLogging} nightly`,
+    LOG_ALERTS.ingestFailures,
+  ]);
   const uids = group.rules.map((rule) => rule.uid);
   expect(new Set(uids).size).toBe(uids.length);
   expect(uids[1]).toBe(ruleUid(LOG_ALERT_GROUP, `${LOG_ALERTS.stoppedLogging}/api`));
@@ -104,7 +103,11 @@ test("every query's queryType is what Grafana stores after copying the model's",
   let elasticsearchQueries = 0;
   for (const rule of group.rules) {
     for (const data of rule.datas) {
-      expect({ rule: rule.name, refId: data.refId, queryType: data.queryType }).toEqual({ rule: rule.name, refId: data.refId, queryType: asGrafanaSaves(data) });
+      expect({ rule: rule.name, refId: data.refId, queryType: data.queryType }).toEqual({
+        rule: rule.name,
+        refId: data.refId,
+        queryType: asGrafanaSaves(data),
+      });
       if (data.datasourceUid === "es-uid") {
         elasticsearchQueries++;
         expect(data.queryType).toBe("lucene");

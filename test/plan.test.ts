@@ -41,14 +41,23 @@ describe("npm run plan", () => {
         "grafana/datasources/atra-prometheus-ds.json",
       ]),
     );
-    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as { type: string; name: string; parent?: string; dependencies: string[]; inputs: unknown }[];
+    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as {
+      type: string;
+      name: string;
+      parent?: string;
+      dependencies: string[];
+      inputs: unknown;
+    }[];
     expect(result.stdout).toContain(`planned ${resources.length} resources`);
     expect(resources.find((r) => r.name === "grafana" && r.type === "docker:index/container:Container")).toMatchObject({
       parent: expect.stringContaining("GrafanaServer"),
       dependencies: expect.arrayContaining([expect.stringContaining("grafana-data")]),
     });
     // The encrypted value of the stack file is planned as a secret and never written out.
-    const everything = files.filter((f) => fs.statSync(path.join(out, f)).isFile()).map((f) => fs.readFileSync(path.join(out, f), "utf8")).join("\n");
+    const everything = files
+      .filter((f) => fs.statSync(path.join(out, f)).isFile())
+      .map((f) => fs.readFileSync(path.join(out, f), "utf8"))
+      .join("\n");
     expect(everything).not.toContain("offline-plan-secret-placeholder");
     expect(everything).toContain("[secret]");
   });
@@ -113,7 +122,9 @@ describe("npm run plan", () => {
       expect.stringMatching(/^ {2}- atra-observability:services\[0\]\.metrics: is stored encrypted but is not a secret setting/),
       expect.stringMatching(/^ {2}- atra-observability:services\[1\]\.health: port 70000 is out of range: a port must be 1-65535$/),
       expect.stringMatching(/^ {2}- atra-observabilty:bindAddress: unknown namespace "atra-observabilty" \(did you mean atra-observability:bindAddress\?\)/),
-      expect.stringMatching(/^ {2}- grafna:url: unknown namespace "grafna": this program reads atra-observability:\* keys; besides them only Pulumi's own \(pulumi:\*\) and its providers' \(docker:\*, grafana:\*, random:\*\) are allowed$/),
+      expect.stringMatching(
+        /^ {2}- grafna:url: unknown namespace "grafna": this program reads atra-observability:\* keys; besides them only Pulumi's own \(pulumi:\*\) and its providers' \(docker:\*, grafana:\*, random:\*\) are allowed$/,
+      ),
     ]);
     expect(result.stderr).toContain('nothing was planned for stack "plan-test-mistakes"');
   });
@@ -129,11 +140,16 @@ describe("npm run plan", () => {
 
   test("a broken dashboard or rule file a user added is named, and nothing is planned", () => {
     const dashboard = copy.add("dashboards/team/broken.json", '{\n  "title": "Broken",\n  "panels": [\n}\n');
-    const rules = copy.add("alerts/team.yml", "groups:\n  - name: team\n    rules:\n      - alert: NoSummary\n        expr: up == 0\n        labels: { severity: page }\n");
+    const rules = copy.add(
+      "alerts/team.yml",
+      "groups:\n  - name: team\n    rules:\n      - alert: NoSummary\n        expr: up == 0\n        labels: { severity: page }\n",
+    );
     try {
       const result = plan(["--stack", "dev", "--out", path.join(out, "broken")]);
       expect(result.status).toBe(1);
-      expect(result.stderr).toMatch(/^1 dashboard problem; nothing was created or changed:\n {2}- dashboards\/team\/broken\.json: invalid JSON \(Unexpected token '\}', .* is not valid JSON\)\n\nnothing was planned/);
+      expect(result.stderr).toMatch(
+        /^1 dashboard problem; nothing was created or changed:\n {2}- dashboards\/team\/broken\.json: invalid JSON \(Unexpected token '\}', .* is not valid JSON\)\n\nnothing was planned/,
+      );
       expect(result.stderr).toContain('nothing was planned for stack "dev"');
       fs.rmSync(dashboard);
       const second = plan(["--stack", "dev", "--out", path.join(out, "broken")]);

@@ -46,7 +46,12 @@ describe("what the preflight reads from the dev stack's plan", () => {
 
   test("the stack network, the application networks, every published port and the logs stage", () => {
     const needs = hostNeeds(config, plan.run.resources);
-    expect(needs.network).toEqual({ name: "atra-obs-dev-net", driver: "bridge", options: { "com.docker.network.bridge.name": "atra-dev" }, bridgeName: "atra-dev" });
+    expect(needs.network).toEqual({
+      name: "atra-obs-dev-net",
+      driver: "bridge",
+      options: { "com.docker.network.bridge.name": "atra-dev" },
+      bridgeName: "atra-dev",
+    });
     expect(needs.externalNetworks).toEqual(config.appNetworks);
     expect(needs.publishedPorts.map((port) => `${port.component} ${port.ip}:${port.port} ${port.configKey}`).sort()).toEqual([
       "elasticsearch 127.0.0.1:9200 ports.elasticsearch",
@@ -61,7 +66,11 @@ describe("what the preflight reads from the dev stack's plan", () => {
     const dir = tempDir("atra-fake-docker-");
     try {
       const fake = path.join(dir, "docker");
-      fs.writeFileSync(fake, `#!/bin/sh\n[ "$1" = version ] && { echo '{"Version":"19.03.15","ApiVersion":"1.40"}'; exit 0; }\necho "unexpected: $*" >&2; exit 1\n`, { mode: 0o755 });
+      fs.writeFileSync(
+        fake,
+        `#!/bin/sh\n[ "$1" = version ] && { echo '{"Version":"19.03.15","ApiVersion":"1.40"}'; exit 0; }\necho "unexpected: $*" >&2; exit 1\n`,
+        { mode: 0o755 },
+      );
       const report = await runPreflight({ config, resources: plan.run.resources, docker: new DockerCli(undefined, fake) });
       expect(report.ok).toBe(false);
       expect(report.results).toEqual([
@@ -151,7 +160,7 @@ describe("reading the Engine's answers", () => {
 
 describe("the report", () => {
   test("every pass and every problem with its fix; the firewall rule names the stack's bridge", () => {
-    const text = formatReport("preflight of stack \"dev\"", [
+    const text = formatReport('preflight of stack "dev"', [
       { id: "a", status: "pass", summary: "one" },
       { id: "b", status: "fail", summary: "two", remedy: firewallRemedy("atra-dev", { address: "172.17.0.1", port: 9100 }) },
       { id: "c", status: "skip", summary: "three" },

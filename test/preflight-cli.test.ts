@@ -21,14 +21,23 @@ function writeStackFile(dir: string, stack: string, body: string): void {
 }
 
 function preflightSync(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [RUN_TS, PREFLIGHT, ...args], { cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
+  const result = spawnSync(process.execPath, [RUN_TS, PREFLIGHT, ...args], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 test("a bad stack file: exit 1 with every problem at its key, and nothing asked of the Docker host", () => {
   const dir = tempDir("atra-preflight-config-");
   try {
-    writeStackFile(dir, "bad", "config:\n  atra-observability:network:\n    bridgeName: this-name-is-too-long\n  atra-observability:nodeExporter:\n    rootPropagation: rprivate\n");
+    writeStackFile(
+      dir,
+      "bad",
+      "config:\n  atra-observability:network:\n    bridgeName: this-name-is-too-long\n  atra-observability:nodeExporter:\n    rootPropagation: rprivate\n",
+    );
     const run = preflightSync(["--stack", "bad", "--config-dir", dir], { DOCKER_HOST: NOWHERE });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("atra-observability:network.bridgeName: is 21 characters; a Linux interface name has at most 15");
@@ -87,7 +96,11 @@ describe("npm run deploy runs the preflight first", () => {
     const run = deploy(["dev", "--skip-preflight"]);
     expect(run.status).toBe(0);
     expect(run.stdout).not.toContain("preflight");
-    expect(recorded().split("\n").filter(Boolean)).toEqual(["stack select --create --non-interactive dev", "up --yes --non-interactive --stack dev", "stack output --stack dev"]);
+    expect(recorded().split("\n").filter(Boolean)).toEqual([
+      "stack select --create --non-interactive dev",
+      "up --yes --non-interactive --stack dev",
+      "stack output --stack dev",
+    ]);
   });
 
   test("unknown options are refused", () => {
@@ -122,7 +135,10 @@ describeWithDocker("an interrupted preflight", () => {
       `config:\n  atra-observability:logs:\n    enabled: false\n  atra-observability:images:\n${images}  atra-observability:ports:\n${ports}` +
         `  atra-observability:nodeExporter:\n    listenAddress: ${gateway}:${await freePort()}\n    rootPropagation: none\n`,
     );
-    const started = spawn(process.execPath, [RUN_TS, PREFLIGHT, "--stack", "sigterm", "--config-dir", dir], { cwd: PROJECT_DIR, stdio: ["ignore", "pipe", "pipe"] });
+    const started = spawn(process.execPath, [RUN_TS, PREFLIGHT, "--stack", "sigterm", "--config-dir", dir], {
+      cwd: PROJECT_DIR,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child = started;
     let stderr = "";
     started.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

@@ -157,7 +157,10 @@ describeWithDocker("preflight against the real Docker Engine", () => {
     });
 
     test("a missing application network fails with the command that creates it; once created it passes", () => {
-      expect(broken.byId(`app-network:${appNetwork}`)).toMatchObject({ status: "fail", remedy: [expect.stringContaining(`docker network create ${appNetwork}`)] });
+      expect(broken.byId(`app-network:${appNetwork}`)).toMatchObject({
+        status: "fail",
+        remedy: [expect.stringContaining(`docker network create ${appNetwork}`)],
+      });
       expect(fixed.byId(`app-network:${appNetwork}`).status).toBe("pass");
     });
 
@@ -178,7 +181,14 @@ describeWithDocker("preflight against the real Docker Engine", () => {
       expect(broken.byId("max-map-count")).toMatchObject(
         hostValue >= 262144
           ? { status: "pass" }
-          : { status: "fail", summary: `vm.max_map_count is ${hostValue} on the host; Elasticsearch needs at least 262144`, remedy: [expect.stringContaining("sysctl -w vm.max_map_count=262144"), "or switch the logs stage off: pulumi config set --path logs.enabled false"] },
+          : {
+              status: "fail",
+              summary: `vm.max_map_count is ${hostValue} on the host; Elasticsearch needs at least 262144`,
+              remedy: [
+                expect.stringContaining("sysctl -w vm.max_map_count=262144"),
+                "or switch the logs stage off: pulumi config set --path logs.enabled false",
+              ],
+            },
       );
       expect(fixed.byId("max-map-count").status).toBe("skip");
     });
@@ -224,7 +234,10 @@ describeWithDocker("preflight against the real Docker Engine", () => {
       const report = await preflight({ nodeExporter: { listenAddress: `0.0.0.0:${listenPort}`, rootPropagation: "none" } });
       expect(report.byId("listen-address")).toMatchObject({ status: "pass", summary: expect.stringContaining("held by this stack's running") });
       // Prometheus reaches an exporter on every interface as host.docker.internal (host-gateway); so does the probe.
-      expect(report.byId("node-exporter-reachable")).toMatchObject({ status: "pass", summary: `host.docker.internal:${listenPort} (the node-exporter) answers from a probe network with the stack network's settings (bridge interface atra-${stack})` });
+      expect(report.byId("node-exporter-reachable")).toMatchObject({
+        status: "pass",
+        summary: `host.docker.internal:${listenPort} (the node-exporter) answers from a probe network with the stack network's settings (bridge interface atra-${stack})`,
+      });
       expect(report.byId("port:prometheus")).toMatchObject({ status: "pass", summary: expect.stringContaining("held by this stack's") });
       expect(report.byId("port:grafana")).toMatchObject({ status: "fail", summary: expect.stringContaining(`by container ${foreignName}`) });
     } finally {

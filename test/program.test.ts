@@ -112,9 +112,13 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   test("published ports bind to the configured address; exporters, the shipper and Elasticsearch's transport port publish none", () => {
     const published = ofType(CONTAINER).filter((container) => ((container.inputs.ports as unknown[]) ?? []).length > 0);
     expect(published.map((container) => container.name).sort()).toEqual(["elasticsearch", "grafana", "kibana", "prometheus"]);
-    expect(byName(CONTAINER, "elasticsearch").inputs.ports).toEqual([{ internal: 9200, external: config.ports.elasticsearch, ip: config.bindAddress, protocol: "tcp" }]);
+    expect(byName(CONTAINER, "elasticsearch").inputs.ports).toEqual([
+      { internal: 9200, external: config.ports.elasticsearch, ip: config.bindAddress, protocol: "tcp" },
+    ]);
     expect(byName(CONTAINER, "kibana").inputs.ports).toEqual([{ internal: 5601, external: config.ports.kibana, ip: config.bindAddress, protocol: "tcp" }]);
-    expect(byName(CONTAINER, "prometheus").inputs.ports).toEqual([{ internal: 9090, external: config.ports.prometheus, ip: config.bindAddress, protocol: "tcp" }]);
+    expect(byName(CONTAINER, "prometheus").inputs.ports).toEqual([
+      { internal: 9090, external: config.ports.prometheus, ip: config.bindAddress, protocol: "tcp" },
+    ]);
     expect(byName(CONTAINER, "grafana").inputs.ports).toEqual([{ internal: 3000, external: config.ports.grafana, ip: config.bindAddress, protocol: "tcp" }]);
   });
 
@@ -122,12 +126,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const volumes = ofType(VOLUME);
     expect(volumes.map((volume) => volume.name).sort()).toEqual(["elasticsearch-data", "filebeat-data", "grafana-data", "prometheus-data"]);
     for (const volume of volumes) expect(volume.retainOnDelete).toBe(true);
-    expect(byName(CONTAINER, "prometheus").inputs.volumes).toEqual([
-      { volumeName: `atra-obs-${stack}-prometheus-data`, containerPath: "/prometheus" },
-    ]);
-    expect(byName(CONTAINER, "grafana").inputs.volumes).toEqual([
-      { volumeName: `atra-obs-${stack}-grafana-data`, containerPath: "/var/lib/grafana" },
-    ]);
+    expect(byName(CONTAINER, "prometheus").inputs.volumes).toEqual([{ volumeName: `atra-obs-${stack}-prometheus-data`, containerPath: "/prometheus" }]);
+    expect(byName(CONTAINER, "grafana").inputs.volumes).toEqual([{ volumeName: `atra-obs-${stack}-grafana-data`, containerPath: "/var/lib/grafana" }]);
     expect(byName(CONTAINER, "elasticsearch").inputs.volumes).toEqual([
       { volumeName: `atra-obs-${stack}-elasticsearch-data`, containerPath: "/usr/share/elasticsearch/data" },
     ]);
@@ -161,7 +161,10 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml"]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
-      expect.arrayContaining([`--storage.tsdb.retention.time=${config.prometheus.retentionTime}`, `--storage.tsdb.retention.size=${config.prometheus.retentionSize}`]),
+      expect.arrayContaining([
+        `--storage.tsdb.retention.time=${config.prometheus.retentionTime}`,
+        `--storage.tsdb.retention.size=${config.prometheus.retentionSize}`,
+      ]),
     );
     expect(byName(CONTAINER, "prometheus").inputs.command).not.toContain("--web.enable-lifecycle");
   });
@@ -212,7 +215,12 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     }
     for (const object of grafanaObjects) expect(object.provider?.startsWith(`${provider.urn}::`)).toBe(true);
     const datasource = byName("grafana:oss/dataSource:DataSource", "prometheus");
-    expect(datasource.inputs).toMatchObject({ uid: "atra-prometheus-ds", isDefault: true, type: "prometheus", url: `http://atra-obs-${stack}-prometheus:9090` });
+    expect(datasource.inputs).toMatchObject({
+      uid: "atra-prometheus-ds",
+      isDefault: true,
+      type: "prometheus",
+      url: `http://atra-obs-${stack}-prometheus:9090`,
+    });
     expect(JSON.parse(String(datasource.inputs.jsonDataEncoded))).toMatchObject({ httpMethod: "POST" });
   });
 
@@ -264,7 +272,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
       expect(["critical", "warning", "info"]).toContain(rule.labels.severity);
       expect(rule.annotations.summary).toBeTruthy();
       // Repo-relative runbook links are joined to the base; an absolute one (a user's wiki) stays as written.
-      const sourceUrl = shippedRuleGroups.find((candidate) => candidate.name === group)?.rules.find((candidate) => candidate.alert === rule.name)?.annotations.runbook_url;
+      const sourceUrl = shippedRuleGroups.find((candidate) => candidate.name === group)?.rules.find((candidate) => candidate.alert === rule.name)
+        ?.annotations.runbook_url;
       const relative = sourceUrl !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(sourceUrl);
       if (config.alerting.runbookBaseUrl && relative) expect(rule.annotations.runbook_url.startsWith(config.alerting.runbookBaseUrl)).toBe(true);
       if (sourceUrl !== undefined && !relative) expect(rule.annotations.runbook_url).toBe(sourceUrl);
@@ -293,7 +302,18 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const elasticsearch = byName(CONTAINER, "elasticsearch");
     const dynamic = resources.filter((resource) => resource.type.startsWith(DYNAMIC));
     expect(dynamic.map((resource) => resource.type.slice(DYNAMIC.length)).sort()).toEqual(
-      ["BuiltinUserPassword", "ElasticsearchRole", "ElasticsearchRole", "ElasticsearchUser", "ElasticsearchUser", "IlmPolicy", "IndexTemplate", "IngestPipeline", "KibanaDataView", "KibanaSavedObject"].sort(),
+      [
+        "BuiltinUserPassword",
+        "ElasticsearchRole",
+        "ElasticsearchRole",
+        "ElasticsearchUser",
+        "ElasticsearchUser",
+        "IlmPolicy",
+        "IndexTemplate",
+        "IngestPipeline",
+        "KibanaDataView",
+        "KibanaSavedObject",
+      ].sort(),
     );
     const kibanaObjects = dynamic.filter((resource) => resource.type.includes(":Kibana"));
     for (const object of dynamic.filter((resource) => !kibanaObjects.includes(resource))) expect(object.dependencies).toContain(elasticsearch.urn);
@@ -307,7 +327,9 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
       expect.arrayContaining(["writer-user", "index-template", "ingest-pipeline"].map((name) => dynamic.find((r) => r.name === name)!.urn)),
     );
     const template = byName(`${DYNAMIC}IndexTemplate`, "index-template");
-    expect(template.dependencies).toEqual(expect.arrayContaining([byName(`${DYNAMIC}IlmPolicy`, "ilm-policy").urn, byName(`${DYNAMIC}IngestPipeline`, "ingest-pipeline").urn]));
+    expect(template.dependencies).toEqual(
+      expect.arrayContaining([byName(`${DYNAMIC}IlmPolicy`, "ilm-policy").urn, byName(`${DYNAMIC}IngestPipeline`, "ingest-pipeline").urn]),
+    );
     // Elasticsearch refuses to delete what its data stream uses: kept on destroy, like the data.
     expect([template.retainOnDelete, byName(`${DYNAMIC}IlmPolicy`, "ilm-policy").retainOnDelete]).toEqual([true, true]);
     const datasource = byName("grafana:oss/dataSource:DataSource", "elasticsearch");
@@ -323,11 +345,20 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const datasource = byName("grafana:oss/dataSource:DataSource", "elasticsearch");
     expect(datasource.secretPaths).toEqual(["secureJsonDataEncoded"]);
     expect(datasource.inputs).toMatchObject({ uid: "atra-elasticsearch-ds", basicAuthEnabled: true, basicAuthUsername: `atra-${stack}-grafana-logs` });
-    expect(JSON.parse(String(datasource.inputs.jsonDataEncoded))).toMatchObject({ index: config.logs.dataStream, timeField: "@timestamp", logLevelField: "log.level", logMessageField: "message" });
+    expect(JSON.parse(String(datasource.inputs.jsonDataEncoded))).toMatchObject({
+      index: config.logs.dataStream,
+      timeField: "@timestamp",
+      logLevelField: "log.level",
+      logMessageField: "message",
+    });
     // The failure store has a datasource of its own (the index is the datasource's), read as the same reader.
     const failures = byName("grafana:oss/dataSource:DataSource", "elasticsearch-failures");
     expect(failures.secretPaths).toEqual(["secureJsonDataEncoded"]);
-    expect(failures.inputs).toMatchObject({ uid: "atra-elasticsearch-failures-ds", url: datasource.inputs.url, basicAuthUsername: `atra-${stack}-grafana-logs` });
+    expect(failures.inputs).toMatchObject({
+      uid: "atra-elasticsearch-failures-ds",
+      url: datasource.inputs.url,
+      basicAuthUsername: `atra-${stack}-grafana-logs`,
+    });
     expect(JSON.parse(String(failures.inputs.jsonDataEncoded))).toMatchObject({ index: `${config.logs.dataStream}::failures`, timeField: "@timestamp" });
     const logsGroup = byName(RULE_GROUP, "rule-group-atra-logs");
     expect(logsGroup.dependencies).toContain(failures.urn);
@@ -367,7 +398,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(outputs.elasticsearchUser.value).toBe("atra-admin");
     expect(outputs.kibanaDataViewId.value).toBe(`atra-${stack}-logs-data-view`);
     expect(outputs.logsDataStream.value).toBe(config.logs.dataStream);
-    for (const secret of ["elasticsearchPassword", "logShipperPassword", "grafanaLogsPassword"]) expect(outputs[secret]).toEqual({ value: "[secret]", secret: true });
+    for (const secret of ["elasticsearchPassword", "logShipperPassword", "grafanaLogsPassword"])
+      expect(outputs[secret]).toEqual({ value: "[secret]", secret: true });
   });
 });
 
@@ -375,7 +407,10 @@ describe("bad config under mocks", () => {
   test("every problem is reported at once and no resource is registered", async () => {
     const error = (await planIsolated("dev", {
       config: stackConfig({
-        services: [{ name: "api", metrics: "ftp://x/metrics" }, { name: "api", health: "not a url" }],
+        services: [
+          { name: "api", metrics: "ftp://x/metrics" },
+          { name: "api", health: "not a url" },
+        ],
         ports: { prometheus: 70000 },
         prometheus: { retentionTime: "two weeks" },
         grafanaAdminPassword: "plain-text-password",
@@ -407,7 +442,9 @@ describe("bad config under mocks", () => {
   });
 
   test("the logs stage can be switched off: no Elasticsearch, Kibana, shipper, volumes, datasource, logs dashboard or log alerts", async () => {
-    const plan = await planIsolated("nologs", { config: stackConfig({ logs: { enabled: false }, services: [{ name: "api", health: "http://api:8000/health", logs: ["/srv/logs/api*.log"] }] }) });
+    const plan = await planIsolated("nologs", {
+      config: stackConfig({ logs: { enabled: false }, services: [{ name: "api", health: "http://api:8000/health", logs: ["/srv/logs/api*.log"] }] }),
+    });
     const names = plan.run.resources.map((r) => `${r.type}/${r.name}`);
     for (const gone of ["elasticsearch", "kibana", "filebeat"]) expect(names).not.toContain(`${CONTAINER}/${gone}`);
     expect(names.filter((name) => /elastic|kibana|filebeat|atra-logs/.test(name))).toEqual([]);

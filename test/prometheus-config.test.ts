@@ -138,7 +138,10 @@ describeWithTools(["promtool", "prometheus-blackbox-exporter"], "the real tools 
 
   test("promtool rejects a broken config (the check can fail)", () => {
     const file = path.join(dir, "broken.yml");
-    fs.writeFileSync(file, "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: [a:1]\n  - job_name: x\n    static_configs:\n      - targets: [b:1]\n");
+    fs.writeFileSync(
+      file,
+      "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: [a:1]\n  - job_name: x\n    static_configs:\n      - targets: [b:1]\n",
+    );
     expect(runTool("promtool", ["check", "config", file]).status).not.toBe(0);
   });
 

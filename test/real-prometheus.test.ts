@@ -26,17 +26,7 @@ import { loadDashboards } from "../components/grafana/dashboard-files";
 import { PROMETHEUS_DATASOURCE } from "../components/grafana/grafana-configuration";
 import { dashboardQueries, isGrafanaVariableFunction, substituteVariables } from "./support/dashboard-queries";
 import { isShippedDashboard, SHIPPED_RULE_FILES } from "./support/shipped-content";
-import {
-  describeWithTools,
-  freePort,
-  getJson,
-  RunningProcess,
-  runTool,
-  startProcess,
-  stopProcess,
-  tempDir,
-  waitFor,
-} from "./support/real-tools";
+import { describeWithTools, freePort, getJson, RunningProcess, runTool, startProcess, stopProcess, tempDir, waitFor } from "./support/real-tools";
 
 const TOOLS = ["prometheus", "promtool", "prometheus-node-exporter", "prometheus-blackbox-exporter"];
 
@@ -167,7 +157,7 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
       // The probe goes to the exporter with the health URL as its target: never a scrape of /health itself.
       for (const probe of probes) expect(probe.scrapeUrl).toContain("/probe?");
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${logsOnFailure()}`);
+      throw new Error(`${(error as Error).message}\n${logsOnFailure()}`, { cause: error });
     }
   });
 
@@ -192,9 +182,7 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
       instance: nodeExporterAddress,
       service: "demo-api",
     };
-    const queries = dashboards.flatMap((dashboard) =>
-      dashboardQueries(dashboard.model).map((query) => ({ ...query, dashboard: dashboard.fileName })),
-    );
+    const queries = dashboards.flatMap((dashboard) => dashboardQueries(dashboard.model).map((query) => ({ ...query, dashboard: dashboard.fileName })));
     expect(queries.length).toBeGreaterThan(40);
 
     const dead: string[] = [];
@@ -276,7 +264,8 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
         firing = [];
         for (const alert of silent) {
           const response = await query(alert.expr);
-          if (response.status !== "success" || response.data.result.length > 0) firing.push(`${alert.alert}: ${JSON.stringify(response.data?.result ?? response.error)}`);
+          if (response.status !== "success" || response.data.result.length > 0)
+            firing.push(`${alert.alert}: ${JSON.stringify(response.data?.result ?? response.error)}`);
         }
         return firing.length === 0 ? true : undefined;
       },
@@ -303,9 +292,9 @@ interface ShippedAlert {
 
 /** Every alerting rule of the shipped rule files. */
 function loadShippedAlerts(): ShippedAlert[] {
-  return SHIPPED_RULE_FILES.flatMap((file) => (yaml.load(fs.readFileSync(path.join(__dirname, "..", file), "utf8")) as { groups: { rules: ShippedAlert[] }[] }).groups).flatMap(
-    (group) => group.rules,
-  );
+  return SHIPPED_RULE_FILES.flatMap(
+    (file) => (yaml.load(fs.readFileSync(path.join(__dirname, "..", file), "utf8")) as { groups: { rules: ShippedAlert[] }[] }).groups,
+  ).flatMap((group) => group.rules);
 }
 
 /** The vector selectors of an expression (inside range selectors too), as text: `metric{matchers}`. */

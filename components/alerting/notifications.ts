@@ -30,7 +30,13 @@ export function contactPointSpec<S>(point: ContactPointConfig, secret: S | undef
     case "slack":
       return {
         name: point.name,
-        slacks: [{ url: required(), ...(point.recipient ? { recipient: point.recipient } : {}), ...(point.mentionChannel ? { mentionChannel: point.mentionChannel } : {}) }],
+        slacks: [
+          {
+            url: required(),
+            ...(point.recipient ? { recipient: point.recipient } : {}),
+            ...(point.mentionChannel ? { mentionChannel: point.mentionChannel } : {}),
+          },
+        ],
       };
     case "telegram":
       return { name: point.name, telegrams: [{ token: required(), chatId: point.chatId }] };

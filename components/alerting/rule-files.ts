@@ -176,7 +176,10 @@ function parseRule(raw: unknown, index: number, at: (message: string, rule?: str
   if (severity === undefined) fail(`needs labels.severity (one of ${SEVERITIES.join(", ")})`);
   else if (!(SEVERITIES as readonly string[]).includes(severity)) fail(`severity "${severity}" is not one of ${SEVERITIES.join(", ")}`);
   if (!annotations.summary?.trim()) fail("needs annotations.summary");
-  for (const [kind, map] of [["labels", labels], ["annotations", annotations]] as const) {
+  for (const [kind, map] of [
+    ["labels", labels],
+    ["annotations", annotations],
+  ] as const) {
     for (const [name, text] of Object.entries(map)) for (const templateProblem of templateProblems(text)) fail(`${kind}.${name} ${templateProblem}`);
   }
   return ok ? { alert, expr, for: forDuration, keepFiringFor, labels, annotations } : undefined;

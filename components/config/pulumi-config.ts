@@ -81,7 +81,9 @@ export function namespaceIssues(fullKeys: string[]): ConfigIssue[] {
         key,
         message:
           `unknown namespace "${namespace}"${suggestion ? ` (did you mean ${suggestion}:${key.slice(namespace.length + 1)}?)` : ""}: ` +
-          `this program reads ${CONFIG_NAMESPACE}:* keys; besides them only Pulumi's own (pulumi:*) and its providers' (${ALLOWED_OTHER_NAMESPACES.slice(1).map((n) => `${n}:*`).join(", ")}) are allowed`,
+          `this program reads ${CONFIG_NAMESPACE}:* keys; besides them only Pulumi's own (pulumi:*) and its providers' (${ALLOWED_OTHER_NAMESPACES.slice(1)
+            .map((n) => `${n}:*`)
+            .join(", ")}) are allowed`,
       };
     });
 }
@@ -96,7 +98,9 @@ export function stackFileSecurePaths(file: string): (string | number)[][] | unde
     const document = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
     const paths: (string | number)[][] = [];
     for (const [rawKey, value] of Object.entries(document?.config ?? {})) {
-      const [namespace, key] = rawKey.includes(":") ? [rawKey.slice(0, rawKey.indexOf(":")), rawKey.slice(rawKey.indexOf(":") + 1)] : [CONFIG_NAMESPACE, rawKey];
+      const [namespace, key] = rawKey.includes(":")
+        ? [rawKey.slice(0, rawKey.indexOf(":")), rawKey.slice(rawKey.indexOf(":") + 1)]
+        : [CONFIG_NAMESPACE, rawKey];
       if (namespace === CONFIG_NAMESPACE) paths.push(...securePaths(value, [key]));
     }
     return paths;

@@ -4,16 +4,7 @@
  * directly.
  */
 import type { z } from "zod";
-import {
-  DEFAULT_IMAGES,
-  DEFAULT_NODE_EXPORTER_LISTEN,
-  DEFAULT_PORTS,
-  ENVIRONMENT_DEFAULTS,
-  ENVIRONMENTS,
-  Environment,
-  ImageKey,
-  MemoryKey,
-} from "./defaults";
+import { DEFAULT_IMAGES, DEFAULT_NODE_EXPORTER_LISTEN, DEFAULT_PORTS, ENVIRONMENT_DEFAULTS, ENVIRONMENTS, Environment, ImageKey, MemoryKey } from "./defaults";
 import { logGlobIssues } from "../logs/filebeat-config";
 import { logsNaming } from "../logs/elastic-bodies";
 import { CONTACT_POINT_TYPES_WITH_SECRET, ContactPointConfig, SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
@@ -312,7 +303,8 @@ function logsIssues(values: Record<string, unknown>, stack: string): ConfigIssue
     }));
     for (const issue of logGlobIssues(logServices)) issues.push({ key: fullKey(issue.path), message: issue.message });
   }
-  const rawLogs = values.logs as { elasticsearchHeapMb?: unknown; enabled?: unknown; elasticsearchProviderUrl?: unknown; kibanaProviderUrl?: unknown } | undefined;
+  const rawLogs = values.logs as
+    { elasticsearchHeapMb?: unknown; enabled?: unknown; elasticsearchProviderUrl?: unknown; kibanaProviderUrl?: unknown } | undefined;
   const memory = stackConfigSchema.shape.memoryMb.safeParse(values.memoryMb);
   const environment = stackConfigSchema.shape.environment.safeParse(values.environment);
   if (memory.success && environment.success && rawLogs?.enabled !== false) {
@@ -338,7 +330,10 @@ function logsIssues(values: Record<string, unknown>, stack: string): ConfigIssue
     }
     for (const [path, value] of needed) {
       if (value === undefined) {
-        issues.push({ key: fullKey(path), message: `is required with an ssh:// dockerHost: the local end of an SSH tunnel to the published port (see README "Remote Docker host")` });
+        issues.push({
+          key: fullKey(path),
+          message: `is required with an ssh:// dockerHost: the local end of an SSH tunnel to the published port (see README "Remote Docker host")`,
+        });
       }
     }
   }
@@ -357,7 +352,10 @@ function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
     rawNames.forEach((name, index) => {
       const first = rawNames.indexOf(name);
       if (typeof name === "string" && first !== index) {
-        issues.push({ key: fullKey(["alerting", "contactPoints", index, "name"]), message: `duplicate contact point "${name}" (also contactPoints[${first}])` });
+        issues.push({
+          key: fullKey(["alerting", "contactPoints", index, "name"]),
+          message: `duplicate contact point "${name}" (also contactPoints[${first}])`,
+        });
       }
     });
   }

@@ -129,12 +129,15 @@ const contactPointSchema = z.discriminatedUnion(
     z.strictObject({
       name: contactPointName,
       type: z.literal("email"),
-      addresses: z
-        .array(z.email({ error: "must be an email address" }))
-        .min(1, { error: "needs at least one address" }),
+      addresses: z.array(z.email({ error: "must be an email address" })).min(1, { error: "needs at least one address" }),
       singleEmail: z.boolean().optional(),
     }),
-    z.strictObject({ name: contactPointName, type: z.literal("slack"), recipient: z.string().min(1).optional(), mentionChannel: z.enum(["here", "channel"]).optional() }),
+    z.strictObject({
+      name: contactPointName,
+      type: z.literal("slack"),
+      recipient: z.string().min(1).optional(),
+      mentionChannel: z.enum(["here", "channel"]).optional(),
+    }),
     z.strictObject({
       name: contactPointName,
       type: z.literal("telegram"),
@@ -200,129 +203,132 @@ const logsSchema = z.strictObject({
   kibanaProviderUrl: httpUrl.optional(),
 });
 
-export const stackConfigSchema = z
-  .strictObject({
-    environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(", ")}` }).optional(),
-    services: z
-      .array(serviceSchema)
-      .superRefine((services, ctx) => {
-        const firstIndex = new Map<string, number>();
-        services.forEach((service, index) => {
-          const earlier = firstIndex.get(service.name);
-          if (earlier !== undefined) {
+export const stackConfigSchema = z.strictObject({
+  environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(", ")}` }).optional(),
+  services: z
+    .array(serviceSchema)
+    .superRefine((services, ctx) => {
+      const firstIndex = new Map<string, number>();
+      services.forEach((service, index) => {
+        const earlier = firstIndex.get(service.name);
+        if (earlier !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [index, "name"],
+            message: `duplicate service name "${service.name}" (also services[${earlier}])`,
+          });
+        } else {
+          firstIndex.set(service.name, index);
+        }
+      });
+    })
+    .optional(),
+  bindAddress: z.string().regex(IPV4, { error: "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0" }).optional(),
+  publicHostname: z
+    .string()
+    .regex(/^[a-zA-Z0-9.-]+$/, { error: "must be a host name or address, without scheme or port" })
+    .optional(),
+  appNetworks: z
+    .array(z.string().regex(DOCKER_NAME, { error: "is not a valid Docker network name" }))
+    .superRefine((names, ctx) => {
+      names.forEach((name, index) => {
+        if (names.indexOf(name) !== index) ctx.addIssue({ code: "custom", path: [index], message: `duplicate network "${name}"` });
+      });
+    })
+    .optional(),
+  dockerHost: z
+    .string()
+    .regex(/^(unix|ssh|tcp):\/\/\S+$/, { error: "must be unix:///path/to/docker.sock, ssh://user@host or tcp://host:port" })
+    .optional(),
+  images: z
+    .strictObject({
+      prometheus: image.optional(),
+      grafana: image.optional(),
+      nodeExporter: image.optional(),
+      blackboxExporter: image.optional(),
+      cadvisor: image.optional(),
+      elasticsearch: image.optional(),
+      kibana: image.optional(),
+      filebeat: image.optional(),
+    })
+    .optional(),
+  ports: z.strictObject({ prometheus: port.optional(), grafana: port.optional(), elasticsearch: port.optional(), kibana: port.optional() }).optional(),
+  memoryMb: z
+    .strictObject({
+      prometheus: memoryMb.optional(),
+      grafana: memoryMb.optional(),
+      nodeExporter: memoryMb.optional(),
+      blackboxExporter: memoryMb.optional(),
+      cadvisor: memoryMb.optional(),
+      elasticsearch: memoryMb.optional(),
+      kibana: memoryMb.optional(),
+      filebeat: memoryMb.optional(),
+    })
+    .optional(),
+  logs: logsSchema.optional(),
+  /** Password of the stack's Elasticsearch superuser `atra-admin`; generated when unset. */
+  elasticPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
+  prometheus: z
+    .strictObject({
+      retentionTime: duration.optional(),
+      retentionSize: size.optional(),
+      scrapeInterval: duration.optional(),
+      scrapeTimeout: duration.optional(),
+      evaluationInterval: duration.optional(),
+    })
+    .optional(),
+  grafana: z
+    .strictObject({
+      adminUser: z
+        .string()
+        .regex(/^[a-zA-Z0-9._@-]{1,64}$/, { error: "must be 1-64 letters, digits or ._@-" })
+        .optional(),
+      providerUrl: httpUrl.optional(),
+    })
+    .optional(),
+  grafanaAdminPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
+  cadvisor: z.strictObject({ enabled: z.boolean().optional(), privileged: z.boolean().optional() }).optional(),
+  alerting: alertingSchema.optional(),
+  /** Secret setting of each contact point, by contact point name (`pulumi config set --secret --path alertingSecrets.<name> ...`). */
+  alertingSecrets: z.record(z.string(), z.string().min(1, { error: "must not be empty" })).optional(),
+  nodeExporter: z
+    .strictObject({
+      listenAddress: z
+        .string()
+        .superRefine((value, ctx) => {
+          const [address, port, ...rest] = value.split(":");
+          if (rest.length > 0 || !IPV4.test(address) || !/^\d{1,5}$/.test(port ?? "") || Number(port) < 1 || Number(port) > 65535) {
+            ctx.addIssue({ code: "custom", message: "must be ipv4:port, e.g. 172.17.0.1:9100" });
+          } else if (address.startsWith("127.")) {
             ctx.addIssue({
               code: "custom",
-              path: [index, "name"],
-              message: `duplicate service name "${service.name}" (also services[${earlier}])`,
+              message: "a loopback address is unreachable from the Prometheus container; use the Docker bridge gateway (172.17.0.1) or 0.0.0.0",
             });
-          } else {
-            firstIndex.set(service.name, index);
           }
-        });
-      })
-      .optional(),
-    bindAddress: z.string().regex(IPV4, { error: "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0" }).optional(),
-    publicHostname: z
-      .string()
-      .regex(/^[a-zA-Z0-9.-]+$/, { error: "must be a host name or address, without scheme or port" })
-      .optional(),
-    appNetworks: z
-      .array(z.string().regex(DOCKER_NAME, { error: "is not a valid Docker network name" }))
-      .superRefine((names, ctx) => {
-        names.forEach((name, index) => {
-          if (names.indexOf(name) !== index) ctx.addIssue({ code: "custom", path: [index], message: `duplicate network "${name}"` });
-        });
-      })
-      .optional(),
-    dockerHost: z
-      .string()
-      .regex(/^(unix|ssh|tcp):\/\/\S+$/, { error: "must be unix:///path/to/docker.sock, ssh://user@host or tcp://host:port" })
-      .optional(),
-    images: z
-      .strictObject({
-        prometheus: image.optional(),
-        grafana: image.optional(),
-        nodeExporter: image.optional(),
-        blackboxExporter: image.optional(),
-        cadvisor: image.optional(),
-        elasticsearch: image.optional(),
-        kibana: image.optional(),
-        filebeat: image.optional(),
-      })
-      .optional(),
-    ports: z
-      .strictObject({ prometheus: port.optional(), grafana: port.optional(), elasticsearch: port.optional(), kibana: port.optional() })
-      .optional(),
-    memoryMb: z
-      .strictObject({
-        prometheus: memoryMb.optional(),
-        grafana: memoryMb.optional(),
-        nodeExporter: memoryMb.optional(),
-        blackboxExporter: memoryMb.optional(),
-        cadvisor: memoryMb.optional(),
-        elasticsearch: memoryMb.optional(),
-        kibana: memoryMb.optional(),
-        filebeat: memoryMb.optional(),
-      })
-      .optional(),
-    logs: logsSchema.optional(),
-    /** Password of the stack's Elasticsearch superuser `atra-admin`; generated when unset. */
-    elasticPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
-    prometheus: z
-      .strictObject({
-        retentionTime: duration.optional(),
-        retentionSize: size.optional(),
-        scrapeInterval: duration.optional(),
-        scrapeTimeout: duration.optional(),
-        evaluationInterval: duration.optional(),
-      })
-      .optional(),
-    grafana: z
-      .strictObject({
-        adminUser: z.string().regex(/^[a-zA-Z0-9._@-]{1,64}$/, { error: "must be 1-64 letters, digits or ._@-" }).optional(),
-        providerUrl: httpUrl.optional(),
-      })
-      .optional(),
-    grafanaAdminPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
-    cadvisor: z.strictObject({ enabled: z.boolean().optional(), privileged: z.boolean().optional() }).optional(),
-    alerting: alertingSchema.optional(),
-    /** Secret setting of each contact point, by contact point name (`pulumi config set --secret --path alertingSecrets.<name> ...`). */
-    alertingSecrets: z.record(z.string(), z.string().min(1, { error: "must not be empty" })).optional(),
-    nodeExporter: z
-      .strictObject({
-        listenAddress: z
-          .string()
-          .superRefine((value, ctx) => {
-            const [address, port, ...rest] = value.split(":");
-            if (rest.length > 0 || !IPV4.test(address) || !/^\d{1,5}$/.test(port ?? "") || Number(port) < 1 || Number(port) > 65535) {
-              ctx.addIssue({ code: "custom", message: "must be ipv4:port, e.g. 172.17.0.1:9100" });
-            } else if (address.startsWith("127.")) {
-              ctx.addIssue({ code: "custom", message: "a loopback address is unreachable from the Prometheus container; use the Docker bridge gateway (172.17.0.1) or 0.0.0.0" });
-            }
-          })
-          .optional(),
-        /**
-         * Propagation of node-exporter's read-only bind of the host root. `rslave` (default) lets it see
-         * filesystems mounted on the host after it started, but Docker refuses it where `/` is a private
-         * mount; `none` starts there and sees only what was mounted when the container started.
-         */
-        rootPropagation: z.enum(ROOT_PROPAGATIONS, { error: `must be one of ${ROOT_PROPAGATIONS.join(", ")}` }).optional(),
-      })
-      .optional(),
-    /** The stack's own Docker network. */
-    network: z
-      .strictObject({
-        /** Host interface name of the stack's bridge network (what a firewall rule names); `atra-<stack>` by default. */
-        bridgeName: z
-          .string()
-          .superRefine((value, ctx) => {
-            const problem = bridgeNameProblem(value);
-            if (problem) ctx.addIssue({ code: "custom", message: problem });
-          })
-          .optional(),
-      })
-      .optional(),
-  });
+        })
+        .optional(),
+      /**
+       * Propagation of node-exporter's read-only bind of the host root. `rslave` (default) lets it see
+       * filesystems mounted on the host after it started, but Docker refuses it where `/` is a private
+       * mount; `none` starts there and sees only what was mounted when the container started.
+       */
+      rootPropagation: z.enum(ROOT_PROPAGATIONS, { error: `must be one of ${ROOT_PROPAGATIONS.join(", ")}` }).optional(),
+    })
+    .optional(),
+  /** The stack's own Docker network. */
+  network: z
+    .strictObject({
+      /** Host interface name of the stack's bridge network (what a firewall rule names); `atra-<stack>` by default. */
+      bridgeName: z
+        .string()
+        .superRefine((value, ctx) => {
+          const problem = bridgeNameProblem(value);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        })
+        .optional(),
+    })
+    .optional(),
+});
 
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type ContactPointConfig = z.infer<typeof contactPointSchema>;

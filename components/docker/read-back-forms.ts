@@ -61,7 +61,15 @@ export function isDockerHealthcheckReadBackForm(value: string): boolean {
 /** Go's `time.ParseDuration` for the units a healthcheck uses (h, m, s, ms, us/µs, ns); undefined if unreadable. */
 export function parseGoDuration(value: string): bigint | undefined {
   if (value === "0") return 0n;
-  const units: Record<string, bigint> = { h: 3600n * NANOS_PER_SECOND, m: 60n * NANOS_PER_SECOND, s: NANOS_PER_SECOND, ms: 1_000_000n, us: 1_000n, "µs": 1_000n, ns: 1n };
+  const units: Record<string, bigint> = {
+    h: 3600n * NANOS_PER_SECOND,
+    m: 60n * NANOS_PER_SECOND,
+    s: NANOS_PER_SECOND,
+    ms: 1_000_000n,
+    us: 1_000n,
+    µs: 1_000n,
+    ns: 1n,
+  };
   const part = /(\d+)(?:\.(\d+))?(h|ms|m|s|us|µs|ns)/y;
   let total = 0n;
   let index = 0;

@@ -22,10 +22,7 @@ import type { ElasticConnection, RetryOptions } from "./connection";
 // Input and state shapes (inputs and outputs are the same: outputs echo the inputs).
 
 /** Request body type: the client's request type without path/query parameters. */
-type BodyOf<Request, PathAndQuery extends keyof Request> = Omit<
-  Request,
-  PathAndQuery | "body" | "querystring" | keyof estypes.RequestBase
->;
+type BodyOf<Request, PathAndQuery extends keyof Request> = Omit<Request, PathAndQuery | "body" | "querystring" | keyof estypes.RequestBase>;
 
 export type RoleBody = BodyOf<estypes.SecurityPutRoleRequest, "name" | "refresh">;
 export type IlmPolicyBody = BodyOf<estypes.IlmPutLifecycleRequest, "name" | "master_timeout" | "timeout">;
@@ -119,9 +116,19 @@ interface Failure {
 }
 
 const RETRYABLE_STATUS = [429, 502, 503, 504];
-const RETRYABLE_CODES = ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT"];
+const RETRYABLE_CODES = [
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+];
 /** Elasticsearch 5xx errors seen while a node starts (security index, cluster state, master). */
-const NOT_READY = /security index|\.security|unavailable_shards|no_shard_available|not recovered|state not recovered|master_not_discovered|cluster_block|node_not_connected|node_closed/i;
+const NOT_READY =
+  /security index|\.security|unavailable_shards|no_shard_available|not recovered|state not recovered|master_not_discovered|cluster_block|node_not_connected|node_closed/i;
 
 function settings(retry: RetryOptions | undefined) {
   return {
@@ -180,7 +187,13 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Runs `attempt` until it succeeds, fails for good, or the retry budget is spent. */
-async function withRetry<T>(what: string, secrets: string[], retry: RetryOptions | undefined, classify: (error: unknown) => Failure, attempt: () => Promise<T>): Promise<T> {
+async function withRetry<T>(
+  what: string,
+  secrets: string[],
+  retry: RetryOptions | undefined,
+  classify: (error: unknown) => Failure,
+  attempt: () => Promise<T>,
+): Promise<T> {
   const limits = settings(retry);
   const started = Date.now();
   let delay = limits.initialDelayMs;
@@ -218,7 +231,12 @@ function newClient(connection: ElasticConnection, retry: RetryOptions | undefine
   });
 }
 
-async function esCall<T>(what: string, state: { connection: ElasticConnection; retry?: RetryOptions }, call: (client: Client) => Promise<T>, extraSecrets: string[] = []): Promise<T> {
+async function esCall<T>(
+  what: string,
+  state: { connection: ElasticConnection; retry?: RetryOptions },
+  call: (client: Client) => Promise<T>,
+  extraSecrets: string[] = [],
+): Promise<T> {
   return withRetry(what, [state.connection.password, ...extraSecrets], state.retry, esFailure, async () => {
     const client = newClient(state.connection, state.retry);
     try {
@@ -355,7 +373,13 @@ function normalizeTemplate(body: Record<string, unknown>): Record<string, unknow
 /** A role as GET _security/role answers: an index privilege's `names` given as one string comes back as a list (RoleDescriptor.parseIndex). */
 function normalizeRole(body: Record<string, unknown>): Record<string, unknown> {
   const listed = (entries: unknown) =>
-    Array.isArray(entries) ? entries.map((entry) => (entry && typeof entry === "object" && typeof (entry as { names?: unknown }).names === "string" ? { ...entry, names: [(entry as { names: string }).names] } : entry)) : entries;
+    Array.isArray(entries)
+      ? entries.map((entry) =>
+          entry && typeof entry === "object" && typeof (entry as { names?: unknown }).names === "string"
+            ? { ...entry, names: [(entry as { names: string }).names] }
+            : entry,
+        )
+      : entries;
   const out: Record<string, unknown> = { ...body };
   if (body.indices !== undefined) out.indices = listed(body.indices);
   if (body.remote_indices !== undefined) out.remote_indices = listed(body.remote_indices);
@@ -416,7 +440,8 @@ function normalizeIlmPolicy(body: Record<string, unknown>): Record<string, unkno
         if (!action || typeof action !== "object") continue;
         const copy: Record<string, unknown> = { ...action };
         for (const key of ["max_age", "min_age"]) if (copy[key] !== undefined) copy[key] = canonicalTime(copy[key]);
-        for (const key of ["max_size", "max_primary_shard_size", "min_size", "min_primary_shard_size"]) if (copy[key] !== undefined) copy[key] = canonicalBytes(copy[key]);
+        for (const key of ["max_size", "max_primary_shard_size", "min_size", "min_primary_shard_size"])
+          if (copy[key] !== undefined) copy[key] = canonicalBytes(copy[key]);
         normalized[kind] = copy;
       }
       out.actions = normalized;
@@ -473,7 +498,8 @@ function esObjectProvider<Body>(spec: EsObjectKind<Body>): dynamic.ResourceProvi
     async check(_olds: ObjectState<Body>, news: ObjectState<Body>) {
       const failures = connectionFailures(news.connection);
       if (!news.name || typeof news.name !== "string") failures.push({ property: "name", reason: `${spec.kind} name is required` });
-      if (!isUnknown(news.body) && (!news.body || typeof news.body !== "object")) failures.push({ property: "body", reason: `${spec.kind} body must be an object` });
+      if (!isUnknown(news.body) && (!news.body || typeof news.body !== "object"))
+        failures.push({ property: "body", reason: `${spec.kind} body must be an object` });
       return { inputs: news, failures };
     },
     async create(inputs: ObjectState<Body>) {
@@ -712,7 +738,14 @@ function spacePrefix(spaceId: string | undefined): string {
  * One Kibana call with retry. Answers whose status is in `accept` are returned (e.g. 404 on read);
  * 2xx always is; anything else throws with Kibana's error and message.
  */
-async function kibanaCall(what: string, state: { connection: ElasticConnection; retry?: RetryOptions }, method: string, path: string, body: unknown, accept: number[] = []): Promise<KibanaResponse> {
+async function kibanaCall(
+  what: string,
+  state: { connection: ElasticConnection; retry?: RetryOptions },
+  method: string,
+  path: string,
+  body: unknown,
+  accept: number[] = [],
+): Promise<KibanaResponse> {
   const { connection } = state;
   const url = connection.url.replace(/\/+$/, "") + path;
   const authorization = "Basic " + Buffer.from(`${connection.username}:${connection.password}`).toString("base64");
@@ -796,11 +829,13 @@ function dataViewProvider(): dynamic.ResourceProvider {
   const one = (state: DataViewState) => `${base(state)}/${encodeURIComponent(state.dataView.id)}`;
   const updateBody = (spec: DataViewSpec) => {
     const picked: Record<string, unknown> = {};
-    for (const key of DATA_VIEW_UPDATABLE) if ((spec as unknown as Record<string, unknown>)[key] !== undefined) picked[key] = (spec as unknown as Record<string, unknown>)[key];
+    for (const key of DATA_VIEW_UPDATABLE)
+      if ((spec as unknown as Record<string, unknown>)[key] !== undefined) picked[key] = (spec as unknown as Record<string, unknown>)[key];
     return { data_view: picked };
   };
   const liveView = (response: KibanaResponse) => ((response.body as { data_view?: Partial<DataViewSpec> } | null)?.data_view ?? {}) as Partial<DataViewSpec>;
-  const create = (state: DataViewState, accept: number[] = []) => kibanaCall(label(state), state, "POST", base(state), { data_view: state.dataView, override: false }, accept);
+  const create = (state: DataViewState, accept: number[] = []) =>
+    kibanaCall(label(state), state, "POST", base(state), { data_view: state.dataView, override: false }, accept);
   const remove = (state: DataViewState) => kibanaCall(label(state), state, "DELETE", one(state), undefined, [404]);
   /**
    * Updates the data view with this id; when a field no update applies differs on the server, deletes
@@ -833,12 +868,17 @@ function dataViewProvider(): dynamic.ResourceProvider {
   return {
     async check(_olds: DataViewState, news: DataViewState) {
       const failures = connectionFailures(news.connection);
-      if (!isUnknown(news.dataView) && (!news.dataView || !news.dataView.id)) failures.push({ property: "dataView", reason: "dataView.id is required (a fixed id)" });
-      if (!isUnknown(news.dataView) && (!news.dataView || !news.dataView.title)) failures.push({ property: "dataView", reason: "dataView.title (the index pattern) is required" });
+      if (!isUnknown(news.dataView) && (!news.dataView || !news.dataView.id))
+        failures.push({ property: "dataView", reason: "dataView.id is required (a fixed id)" });
+      if (!isUnknown(news.dataView) && (!news.dataView || !news.dataView.title))
+        failures.push({ property: "dataView", reason: "dataView.title (the index pattern) is required" });
       // Create stores an empty name as the title, update stores it empty: leave it out instead.
-      if (!isUnknown(news.dataView) && news.dataView?.name === "") failures.push({ property: "dataView", reason: "dataView.name must not be empty (leave it out to name the data view after its title)" });
+      if (!isUnknown(news.dataView) && news.dataView?.name === "")
+        failures.push({ property: "dataView", reason: "dataView.name must not be empty (leave it out to name the data view after its title)" });
       const fields = !isUnknown(news.dataView) && news.dataView?.fields && !isUnknown(news.dataView.fields) ? news.dataView.fields : {};
-      const unscripted = Object.entries(fields).filter(([, field]) => !(field as { scripted?: boolean } | null)?.scripted).map(([name]) => name);
+      const unscripted = Object.entries(fields)
+        .filter(([, field]) => !(field as { scripted?: boolean } | null)?.scripted)
+        .map(([name]) => name);
       if (unscripted.length > 0) {
         failures.push({
           property: "dataView",
@@ -885,7 +925,8 @@ function dataViewProvider(): dynamic.ResourceProvider {
 
 function savedObjectProvider(): dynamic.ResourceProvider {
   const label = (state: SavedObjectState) => `Kibana saved object ${state.type}/${state.objectId}`;
-  const path = (state: SavedObjectState) => `${spacePrefix(state.spaceId)}/api/saved_objects/${encodeURIComponent(state.type)}/${encodeURIComponent(state.objectId)}`;
+  const path = (state: SavedObjectState) =>
+    `${spacePrefix(state.spaceId)}/api/saved_objects/${encodeURIComponent(state.type)}/${encodeURIComponent(state.objectId)}`;
   const upsert = async (state: SavedObjectState) => {
     await kibanaCall(label(state), state, "POST", `${path(state)}?overwrite=true`, { attributes: state.attributes, references: state.references ?? [] });
   };
@@ -894,7 +935,8 @@ function savedObjectProvider(): dynamic.ResourceProvider {
       const failures = connectionFailures(news.connection);
       if (!news.type) failures.push({ property: "type", reason: "saved object type is required" });
       if (!news.objectId) failures.push({ property: "objectId", reason: "a fixed saved object id is required" });
-      if (!isUnknown(news.attributes) && (!news.attributes || typeof news.attributes !== "object")) failures.push({ property: "attributes", reason: "attributes must be an object" });
+      if (!isUnknown(news.attributes) && (!news.attributes || typeof news.attributes !== "object"))
+        failures.push({ property: "attributes", reason: "attributes must be an object" });
       return { inputs: news, failures };
     },
     async create(inputs: SavedObjectState) {
@@ -915,7 +957,10 @@ function savedObjectProvider(): dynamic.ResourceProvider {
       if (olds.objectId !== news.objectId) replaces.push("objectId");
       if ((olds.spaceId ?? "default") !== (news.spaceId ?? "default")) replaces.push("spaceId");
       const changed =
-        replaces.length > 0 || !same(olds.attributes, news.attributes) || !same(olds.references ?? [], news.references ?? []) || !same(olds.connection, news.connection);
+        replaces.length > 0 ||
+        !same(olds.attributes, news.attributes) ||
+        !same(olds.references ?? [], news.references ?? []) ||
+        !same(olds.connection, news.connection);
       return { changes: changed, replaces };
     },
     async update(_id: string, _olds: SavedObjectState, news: SavedObjectState) {

@@ -51,7 +51,9 @@ export interface ImportedDashboard {
 
 export class DashboardImportError extends Error {
   constructor(readonly problems: string[]) {
-    super(`${problems.length} dashboard problem${problems.length === 1 ? "" : "s"}; nothing was created or changed:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    super(
+      `${problems.length} dashboard problem${problems.length === 1 ? "" : "s"}; nothing was created or changed:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
+    );
     this.name = "DashboardImportError";
   }
 }
@@ -137,7 +139,9 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
   if (context.unresolved.size > 0) {
     problems.push(`placeholders with no matching __inputs entry: ${[...context.unresolved].map((name) => "${" + name + "}").join(", ")}`);
   }
-  const ours = Object.entries(datasources).map(([type, ds]) => `${type} "${ds.uid}"`).join(", ");
+  const ours = Object.entries(datasources)
+    .map(([type, ds]) => `${type} "${ds.uid}"`)
+    .join(", ");
   for (const [uid, places] of context.unknownUids) {
     problems.push(
       `datasource uid "${uid}" (${describePlaces(places)}) is no datasource of this stack (${ours}); Grafana would import it and fail those panels with ` +
@@ -166,7 +170,11 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
 /** A uid from the file name: readable when it fits, shortened with a hash of the name when it does not. */
 export function uidFromFileName(fileName: string): string {
   const base = fileName.replace(/^.*[\\/]/, "").replace(/\.json$/i, "");
-  const slug = base.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "dashboard";
+  const slug =
+    base
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "dashboard";
   if (slug.length <= MAX_UID_LENGTH) return slug;
   const hash = createHash("sha256").update(base).digest("hex").slice(0, 8);
   return `${slug.slice(0, MAX_UID_LENGTH - 9)}-${hash}`;
@@ -194,7 +202,12 @@ function templateVariables(dashboard: Record<string, unknown>): TemplateVariable
  * ours only while it is the only one. A variable over a type the stack has switched off leaves the
  * dashboard out (undefined); one over a type no stack has, or whose regex hides ours, is a problem.
  */
-function pinDatasourceVariables(fileName: string, dashboard: Record<string, unknown>, datasources: DatasourceMap, switchedOff: string[]): Record<string, unknown> | string[] | undefined {
+function pinDatasourceVariables(
+  fileName: string,
+  dashboard: Record<string, unknown>,
+  datasources: DatasourceMap,
+  switchedOff: string[],
+): Record<string, unknown> | string[] | undefined {
   const templating = dashboard.templating;
   if (!isObject(templating) || !Array.isArray(templating.list)) return dashboard;
   const problems: string[] = [];
@@ -213,7 +226,9 @@ function pinDatasourceVariables(fileName: string, dashboard: Record<string, unkn
     }
     const regex = typeof variable.regex === "string" ? variable.regex : "";
     if (regex !== "" && !regex.includes("$") && !nameMatchesGrafanaRegex(target.name, regex)) {
-      problems.push(`variable $${String(variable.name)} has regex ${JSON.stringify(regex)}, which hides this stack's datasource "${target.name}"; clear the regex`);
+      problems.push(
+        `variable $${String(variable.name)} has regex ${JSON.stringify(regex)}, which hides this stack's datasource "${target.name}"; clear the regex`,
+      );
       return variable;
     }
     const multi = variable.multi === true;
@@ -251,7 +266,8 @@ interface ResolveContext {
 /** Where in the dashboard a node is, for messages: the panel's title, the variable's or annotation's name. */
 function describeItem(key: string, item: unknown, where: string): string {
   if (!isObject(item)) return where;
-  if (key === "panels" || key === "rows") return typeof item.title === "string" && item.title !== "" ? `panel "${item.title}"` : `panel id ${String(item.id ?? "?")}`;
+  if (key === "panels" || key === "rows")
+    return typeof item.title === "string" && item.title !== "" ? `panel "${item.title}"` : `panel id ${String(item.id ?? "?")}`;
   if (key === "targets") return `${where} query ${String(item.refId ?? "")}`.trim();
   if (key === "list" && typeof item.name === "string") return where === "templating" ? `variable $${item.name}` : `annotation "${item.name}"`;
   return where;

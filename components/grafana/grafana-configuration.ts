@@ -137,7 +137,11 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
       );
     }
 
-    this.datasources = [this.prometheusDatasource, ...(this.elasticsearchDatasource ? [this.elasticsearchDatasource] : []), ...(this.failureStoreDatasource ? [this.failureStoreDatasource] : [])];
+    this.datasources = [
+      this.prometheusDatasource,
+      ...(this.elasticsearchDatasource ? [this.elasticsearchDatasource] : []),
+      ...(this.failureStoreDatasource ? [this.failureStoreDatasource] : []),
+    ];
 
     this.folder = new grafana.oss.Folder("dashboards", { uid: DASHBOARD_FOLDER.uid, title: DASHBOARD_FOLDER.title }, own);
 

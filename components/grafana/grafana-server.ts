@@ -75,10 +75,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
         image: "grafana",
         memoryMb: config.memoryMb.grafana,
         // The image is Alpine-based (busybox wget); curl is the fallback should a variant lack wget.
-        healthcheck: [
-          "CMD-SHELL",
-          "wget -q -O /dev/null http://127.0.0.1:3000/api/health || curl -fsS -o /dev/null http://127.0.0.1:3000/api/health",
-        ],
+        healthcheck: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:3000/api/health || curl -fsS -o /dev/null http://127.0.0.1:3000/api/health"],
         // First start runs the database migrations.
         waitTimeoutSeconds: 180,
         startPeriodSeconds: 60,

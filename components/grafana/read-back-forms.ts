@@ -11,7 +11,8 @@ import { durationMs } from "../config/resolve";
  * (`90d` stays `90d`, `14d` is `2w`), `0s` for zero. `60s` is `1m`, `24h` is `1d`, `90s` is `1m30s`.
  */
 export function prometheusDurationString(milliseconds: number): string {
-  if (!Number.isInteger(milliseconds) || milliseconds < 0) throw new Error(`prometheusDurationString: ${milliseconds} is not a whole, non-negative number of milliseconds`);
+  if (!Number.isInteger(milliseconds) || milliseconds < 0)
+    throw new Error(`prometheusDurationString: ${milliseconds} is not a whole, non-negative number of milliseconds`);
   if (milliseconds === 0) return "0s";
   let rest = milliseconds;
   let text = "";

@@ -42,7 +42,10 @@ const NAMESPACE_MAX_LENGTH = 100;
  * that only matters if several stacks ever share one Elasticsearch.
  */
 export function dataStreamNamespace(stack: string): string {
-  const namespace = stack.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, NAMESPACE_MAX_LENGTH);
+  const namespace = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, NAMESPACE_MAX_LENGTH);
   if (namespace.length === 0) throw new Error("logsNaming: the stack name must not be empty");
   return namespace;
 }

@@ -7,15 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ElasticConnectionArgs } from "../elastic/connection";
 import { BuiltinUserPassword, ElasticsearchRole, ElasticsearchUser, IlmPolicy, IndexTemplate, IngestPipeline } from "../elastic/elasticsearch-objects";
-import {
-  LogsNaming,
-  renderIlmPolicy,
-  renderIndexTemplate,
-  renderIngestPipeline,
-  renderReaderRole,
-  renderWriterRole,
-  RoleBody,
-} from "./elastic-bodies";
+import { LogsNaming, renderIlmPolicy, renderIndexTemplate, renderIngestPipeline, renderReaderRole, renderWriterRole, RoleBody } from "./elastic-bodies";
 
 export interface ElasticsearchConfigurationArgs {
   /** An Elasticsearch URL reachable from `pulumi up`, and a user allowed to manage security and indices. */
@@ -44,7 +36,11 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     const own = { parent: this, dependsOn: args.waitFor };
 
     // Kibana connects as kibana_system; its password is set here, before Kibana starts.
-    this.kibanaSystemPassword = new BuiltinUserPassword("kibana-system-password", { connection, name: "kibana_system", password: args.kibanaSystemPassword }, own);
+    this.kibanaSystemPassword = new BuiltinUserPassword(
+      "kibana-system-password",
+      { connection, name: "kibana_system", password: args.kibanaSystemPassword },
+      own,
+    );
 
     // A role and the one user that holds it, for the shipper (writes) and for Grafana (reads).
     const userWithRole = (kind: "writer" | "reader", user: string, role: string, body: RoleBody, password: pulumi.Input<string>, fullName: string) => {
@@ -55,17 +51,43 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
         { ...own, dependsOn: [...args.waitFor, created] },
       );
     };
-    this.writerUser = userWithRole("writer", naming.writerUser, naming.writerRole, renderWriterRole(args.dataStream), args.writerPassword, "Log shipper (atra-observability)");
-    this.readerUser = userWithRole("reader", naming.readerUser, naming.readerRole, renderReaderRole(args.dataStream), args.readerPassword, "Grafana logs datasource (atra-observability)");
+    this.writerUser = userWithRole(
+      "writer",
+      naming.writerUser,
+      naming.writerRole,
+      renderWriterRole(args.dataStream),
+      args.writerPassword,
+      "Log shipper (atra-observability)",
+    );
+    this.readerUser = userWithRole(
+      "reader",
+      naming.readerUser,
+      naming.readerRole,
+      renderReaderRole(args.dataStream),
+      args.readerPassword,
+      "Grafana logs datasource (atra-observability)",
+    );
 
     // Kept on delete: Elasticsearch refuses to delete a policy, template or default pipeline its data
     // stream still uses, and the data (on a retained volume) outlives a `destroy` anyway.
-    this.ilmPolicy = new IlmPolicy("ilm-policy", { connection, name: naming.ilmPolicy, body: { policy: renderIlmPolicy(args.ilm) } }, { ...own, retainOnDelete: true });
-    this.ingestPipeline = new IngestPipeline("ingest-pipeline", { connection, name: naming.pipeline, body: renderIngestPipeline() }, { ...own, retainOnDelete: true });
+    this.ilmPolicy = new IlmPolicy(
+      "ilm-policy",
+      { connection, name: naming.ilmPolicy, body: { policy: renderIlmPolicy(args.ilm) } },
+      { ...own, retainOnDelete: true },
+    );
+    this.ingestPipeline = new IngestPipeline(
+      "ingest-pipeline",
+      { connection, name: naming.pipeline, body: renderIngestPipeline() },
+      { ...own, retainOnDelete: true },
+    );
     // The template names both: they exist before the first backing index is created from it.
     this.indexTemplate = new IndexTemplate(
       "index-template",
-      { connection, name: naming.indexTemplate, body: renderIndexTemplate({ dataStream: args.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }) },
+      {
+        connection,
+        name: naming.indexTemplate,
+        body: renderIndexTemplate({ dataStream: args.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }),
+      },
       { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline], retainOnDelete: true },
     );
     this.registerOutputs({});

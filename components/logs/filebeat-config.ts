@@ -263,6 +263,7 @@ export function logGlobIssues(services: LogService[]): LogGlobIssue[] {
 export function globProblem(glob: string): string | undefined {
   if (glob.trim() === "") return "must not be empty";
   if (glob !== glob.trim()) return `"${glob}" has leading or trailing whitespace`;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (/[\u0000-\u001f\u007f]/.test(glob)) return "must not contain control characters (a newline, a tab)";
   if (!glob.startsWith("/")) return `"${glob}" must be an absolute path on the Docker host (starting with /), not relative`;
   if (glob.endsWith("/")) return `"${glob}" ends with '/': name the files, e.g. ${glob}*.log`;
@@ -292,7 +293,8 @@ export function globProblem(glob: string): string | undefined {
     return `"${glob}" would mount ${directory} into the log shipper; keep the logs in a directory of their own, e.g. /srv/<app>/logs/*.log`;
   }
   const tree = SYSTEM_TREES.find((system) => isInside(directory, system));
-  if (tree) return `"${glob}" would mount ${directory}, a system directory (${tree}), into the log shipper; that is refused: keep the logs in a directory of their own`;
+  if (tree)
+    return `"${glob}" would mount ${directory}, a system directory (${tree}), into the log shipper; that is refused: keep the logs in a directory of their own`;
   return undefined;
 }
 

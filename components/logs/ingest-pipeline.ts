@@ -89,10 +89,7 @@ export const DICT_TRACEBACK_TEMPLATE =
   "{{{exc_type}}}: {{{exc_value}}}\n{{/structlog.exception}}";
 
 function tagAndExplain(tag: string): estypes.IngestProcessorContainer[] {
-  return [
-    { append: { field: "tags", value: [tag], allow_duplicates: false } },
-    { set: { field: "error.message", value: FAILURE_MESSAGE } },
-  ];
+  return [{ append: { field: "tags", value: [tag], allow_duplicates: false } }, { set: { field: "error.message", value: FAILURE_MESSAGE } }];
 }
 
 /** Painless: the structlog key's value (null-safe; `structlog` is a Map or absent where these are used). */
@@ -104,7 +101,8 @@ const TIMESTAMP = "ctx['@timestamp']";
 export function renderIngestPipeline(): estypes.IngestPipeline {
   const s = STRUCTLOG_FIELD;
   return {
-    description: "structlog JSON lines (one object a line) to ECS: event, level, logger, timestamp, exception, each moved only when its type fits; other keys under structlog.* (managed by atra-observability)",
+    description:
+      "structlog JSON lines (one object a line) to ECS: event, level, logger, timestamp, exception, each moved only when its type fits; other keys under structlog.* (managed by atra-observability)",
     _meta: { managed_by: "atra-observability" },
     processors: [
       // Filebeat's read time, kept (ECS event.created) before @timestamp takes the line's own time.
@@ -175,7 +173,16 @@ export function renderIngestPipeline(): estypes.IngestPipeline {
         const outOfRange = `${TIMESTAMP} instanceof String && (${TIMESTAMP}.compareTo('${DATE_NANOS_FIRST}') < 0 || ${TIMESTAMP}.compareTo('${DATE_NANOS_LAST}') > 0)`;
         return [
           { append: { tag: "timestamp_out_of_range_tag", if: outOfRange, field: "tags", value: [TIMESTAMP_RANGE_TAG], allow_duplicates: false } },
-          { rename: { tag: "timestamp_out_of_range_keep", if: outOfRange, field: `${s}.timestamp`, target_field: `${s}.timestamp_out_of_range`, ignore_missing: true, ignore_failure: true } },
+          {
+            rename: {
+              tag: "timestamp_out_of_range_keep",
+              if: outOfRange,
+              field: `${s}.timestamp`,
+              target_field: `${s}.timestamp_out_of_range`,
+              ignore_missing: true,
+              ignore_failure: true,
+            },
+          },
           { set: { tag: "timestamp_out_of_range_read_time", if: outOfRange, field: "@timestamp", copy_from: "event.created" } },
         ];
       })(),

@@ -29,7 +29,11 @@ export class KibanaConfiguration extends pulumi.ComponentResource {
 
     const dataView = renderDataView({ id: naming.dataViewId, dataStream: args.dataStream, name: `Atra logs (${args.stack})` });
     this.dataView = new KibanaDataView("data-view", { connection, dataView: dataView.data_view }, own);
-    const search = renderRecentErrorsSearch({ id: naming.recentErrorsSearchId, dataViewId: naming.dataViewId, title: `Recent errors by service (${args.stack})` });
+    const search = renderRecentErrorsSearch({
+      id: naming.recentErrorsSearchId,
+      dataViewId: naming.dataViewId,
+      title: `Recent errors by service (${args.stack})`,
+    });
     this.recentErrors = new KibanaSavedObject(
       "recent-errors-search",
       { connection, type: "search", objectId: naming.recentErrorsSearchId, attributes: search.attributes, references: search.references },

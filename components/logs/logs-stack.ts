@@ -29,7 +29,7 @@ const SYNC_ADMIN_THEN_START = [
   "set -e",
   `${ELASTICSEARCH_HOME}/bin/elasticsearch-users userdel "$ATRA_ADMIN_USER" >/dev/null 2>&1 || true`,
   `${ELASTICSEARCH_HOME}/bin/elasticsearch-users useradd "$ATRA_ADMIN_USER" -p "$ATRA_ADMIN_PASSWORD" -r superuser`,
-  'if [ -x /bin/tini ]; then exec /bin/tini -- /usr/local/bin/docker-entrypoint.sh eswrapper; fi',
+  "if [ -x /bin/tini ]; then exec /bin/tini -- /usr/local/bin/docker-entrypoint.sh eswrapper; fi",
   "exec /usr/local/bin/docker-entrypoint.sh eswrapper",
 ].join("\n");
 
@@ -183,13 +183,15 @@ export class LogsStack extends pulumi.ComponentResource {
         startPeriodSeconds: 120,
         container: {
           envs: pulumi.secret(
-            pulumi.all([kibanaSystemPassword, ...encryptionKeys]).apply(([password, securityKey, savedObjectsKey, reportingKey]) => [
-              ...kibanaSettings,
-              `ELASTICSEARCH_PASSWORD=${password}`,
-              `XPACK_SECURITY_ENCRYPTIONKEY=${securityKey}`,
-              `XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY=${savedObjectsKey}`,
-              `XPACK_REPORTING_ENCRYPTIONKEY=${reportingKey}`,
-            ]),
+            pulumi
+              .all([kibanaSystemPassword, ...encryptionKeys])
+              .apply(([password, securityKey, savedObjectsKey, reportingKey]) => [
+                ...kibanaSettings,
+                `ELASTICSEARCH_PASSWORD=${password}`,
+                `XPACK_SECURITY_ENCRYPTIONKEY=${securityKey}`,
+                `XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY=${savedObjectsKey}`,
+                `XPACK_REPORTING_ENCRYPTIONKEY=${reportingKey}`,
+              ]),
           ),
           ports: [{ internal: 5601, external: config.ports.kibana, ip: config.bindAddress, protocol: "tcp" }],
           networksAdvanced: [{ name: platform.network.name, aliases: ["kibana"] }],

@@ -255,7 +255,8 @@ export function unresolvedDatasourceReferences(model: DashboardModel, ours: Reco
     if (BUILT_IN_REFS.has(uid)) continue;
     const owner = Object.entries(ours).find(([, ds]) => ds.uid === uid);
     if (!owner) problems.push(`${where}: uid ${JSON.stringify(uid)} is not a datasource of this stack`);
-    else if (typeof type === "string" && type !== (owner[1].type ?? owner[0])) problems.push(`${where}: uid ${uid} is our ${owner[1].type ?? owner[0]} datasource, not ${type}`);
+    else if (typeof type === "string" && type !== (owner[1].type ?? owner[0]))
+      problems.push(`${where}: uid ${uid} is our ${owner[1].type ?? owner[0]} datasource, not ${type}`);
   }
   return problems;
 }
@@ -327,7 +328,11 @@ const BUCKET_TYPES = new Set(["terms", "filters", "date_histogram", "histogram"]
  * field), only the known fields, and a Lucene query that parses. Template variables in the query
  * are substituted with the values given first.
  */
-export function elasticsearchTargetProblems(target: ElasticsearchTarget, fields: { time: string; known: string[] }, variables: Record<string, string>): string[] {
+export function elasticsearchTargetProblems(
+  target: ElasticsearchTarget,
+  fields: { time: string; known: string[] },
+  variables: Record<string, string>,
+): string[] {
   const problems: string[] = [];
   const known = new Set(fields.known);
   if (typeof target.refId !== "string" || target.refId === "") problems.push("no refId");
@@ -380,7 +385,8 @@ export function elasticsearchTargetProblems(target: ElasticsearchTarget, fields:
       if (!["_count", "_term", "_key"].includes(orderBy) && !metrics.some((metric) => metric.id === orderBy)) {
         problems.push(`terms orderBy ${JSON.stringify(settings.orderBy)} is neither _count/_term nor a metric id`);
       }
-      if (!/^\d+$/.test(String(settings.size)) || Number(settings.size) < 1) problems.push(`terms size ${JSON.stringify(settings.size)} is not a positive number`);
+      if (!/^\d+$/.test(String(settings.size)) || Number(settings.size) < 1)
+        problems.push(`terms size ${JSON.stringify(settings.size)} is not a positive number`);
     }
   });
   return problems;

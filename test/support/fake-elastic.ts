@@ -121,7 +121,9 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
           // `[<ResponseError message>]: <reason>` (kibana src/core/packages/http/router-server-internal/src/response_adapter.ts,
           // getErrorMessage) for its own /_security/_authenticate call.
           const uri = `${url.pathname}${url.search}`;
-          const reason = who ? `unable to authenticate user [${who.username}] for REST request [${uri}]` : `missing authentication credentials for REST request [${uri}]`;
+          const reason = who
+            ? `unable to authenticate user [${who.username}] for REST request [${uri}]`
+            : `missing authentication credentials for REST request [${uri}]`;
           if (kibana) {
             return send(401, {
               statusCode: 401,
@@ -182,7 +184,11 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         roles.set(name, {
           cluster: body.cluster ?? [],
           // RoleDescriptor.parseIndex takes one string for `names` and stores a list.
-          indices: ((body.indices as Json[]) ?? []).map((entry) => ({ allow_restricted_indices: false, ...entry, ...(typeof entry.names === "string" ? { names: [entry.names] } : {}) })),
+          indices: ((body.indices as Json[]) ?? []).map((entry) => ({
+            allow_restricted_indices: false,
+            ...entry,
+            ...(typeof entry.names === "string" ? { names: [entry.names] } : {}),
+          })),
           applications: body.applications ?? [],
           run_as: body.run_as ?? [],
           metadata: body.metadata ?? {},
@@ -221,7 +227,10 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
           return send(400, esError(400, "validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;"));
         }
         if (RESERVED.includes(name)) {
-          return send(400, esError(400, "action_request_validation_exception", `Validation Failed: 1: user [${name}] is reserved and only the password can be changed;`));
+          return send(
+            400,
+            esError(400, "action_request_validation_exception", `Validation Failed: 1: user [${name}] is reserved and only the password can be changed;`),
+          );
         }
         const existed = users.has(name);
         if (!existed && typeof body.password !== "string") {
@@ -263,17 +272,27 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
           if (phase === "delete" && actions.delete) actions.delete = { delete_searchable_snapshot: true, ...actions.delete };
           for (const action of [actions.rollover, actions.shrink].filter(Boolean) as Json[]) {
             for (const key of ["max_age", "min_age"]) if (action[key] !== undefined) action[key] = timeValueRep(action[key]);
-            for (const key of ["max_size", "max_primary_shard_size", "min_size", "min_primary_shard_size"]) if (action[key] !== undefined) action[key] = byteSizeRep(action[key]);
+            for (const key of ["max_size", "max_primary_shard_size", "min_size", "min_primary_shard_size"])
+              if (action[key] !== undefined) action[key] = byteSizeRep(action[key]);
           }
         }
-        ilmPolicies.set(name, { version: version++, modified_date: new Date().toISOString(), policy, in_use_by: { indices: [], data_streams: [], composable_templates: [] } });
+        ilmPolicies.set(name, {
+          version: version++,
+          modified_date: new Date().toISOString(),
+          policy,
+          in_use_by: { indices: [], data_streams: [], composable_templates: [] },
+        });
         return send(200, { acknowledged: true });
       }
       if (method === "GET") {
-        return ilmPolicies.has(name) ? send(200, { [name]: ilmPolicies.get(name) }) : send(404, esError(404, "resource_not_found_exception", `Lifecycle policy not found: ${name}`));
+        return ilmPolicies.has(name)
+          ? send(200, { [name]: ilmPolicies.get(name) })
+          : send(404, esError(404, "resource_not_found_exception", `Lifecycle policy not found: ${name}`));
       }
       if (method === "DELETE") {
-        return ilmPolicies.delete(name) ? send(200, { acknowledged: true }) : send(404, esError(404, "resource_not_found_exception", `Lifecycle policy not found: ${name}`));
+        return ilmPolicies.delete(name)
+          ? send(200, { acknowledged: true })
+          : send(404, esError(404, "resource_not_found_exception", `Lifecycle policy not found: ${name}`));
       }
     }
     // Composable index templates (elastic/elasticsearch server/src/main/java/org/elasticsearch/): PUT acknowledges; GET of a
@@ -294,7 +313,8 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         // Settings.toXContent nested, every value as text (server/src/main/java/org/elasticsearch/common/settings/Settings.java).
         if (template?.settings) template.settings = { index: nestSettings(template.settings as Json) };
         if (typeof stored.index_patterns === "string") stored.index_patterns = [stored.index_patterns];
-        if (stored.data_stream && typeof stored.data_stream === "object") stored.data_stream = { hidden: false, allow_custom_routing: false, ...(stored.data_stream as Json) };
+        if (stored.data_stream && typeof stored.data_stream === "object")
+          stored.data_stream = { hidden: false, allow_custom_routing: false, ...(stored.data_stream as Json) };
         indexTemplates.set(name, stored);
         return send(200, { acknowledged: true });
       }
@@ -324,7 +344,9 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
       }
       if (method === "GET") return pipelines.has(id) ? send(200, { [id]: pipelines.get(id) }) : send(404, {});
       if (method === "DELETE") {
-        return pipelines.delete(id) ? send(200, { acknowledged: true }) : send(404, esError(404, "resource_not_found_exception", `pipeline [${id}] is missing`));
+        return pipelines.delete(id)
+          ? send(200, { acknowledged: true })
+          : send(404, esError(404, "resource_not_found_exception", `pipeline [${id}] is missing`));
       }
     }
     // No handler for the path and method: RestController.handleBadRequest answers 400 with a bare error string
@@ -342,7 +364,11 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
     const method = request.method;
     // Kibana's XSRF post-auth handler (kibana src/core/packages/http/server-internal/src/lifecycle_handlers.ts) refuses
     // unsafe methods without kbn-xsrf (or kbn-version) with a Boom 400.
-    if ((method === "POST" || method === "DELETE" || method === "PUT") && request.headers["kbn-xsrf"] === undefined && request.headers["kbn-version"] === undefined) {
+    if (
+      (method === "POST" || method === "DELETE" || method === "PUT") &&
+      request.headers["kbn-xsrf"] === undefined &&
+      request.headers["kbn-version"] === undefined
+    ) {
       return send(400, { statusCode: 400, error: "Bad Request", message: "Request must contain a kbn-xsrf header." });
     }
     const body = (request.body ?? {}) as Json;
@@ -359,7 +385,10 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         if (refusedTop) return send(400, kibanaError(400, `[request body.${refusedTop}]: definition for this key is missing`));
         const spec = body.data_view as Json | undefined;
         if (!spec || typeof spec.title !== "string") {
-          return send(400, kibanaError(400, `[request body.data_view.title]: expected value of type [string] but got [${spec ? typeName(spec.title) : "undefined"}]`));
+          return send(
+            400,
+            kibanaError(400, `[request body.data_view.title]: expected value of type [string] but got [${spec ? typeName(spec.title) : "undefined"}]`),
+          );
         }
         const refused = Object.keys(spec).find((key) => !DATA_VIEW_CREATE_KEYS.includes(key));
         if (refused) return send(400, kibanaError(400, `[request body.data_view.${refused}]: definition for this key is missing`));
@@ -423,7 +452,9 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
       const [type, id] = [parts[2], parts[3]];
       const key = `${space}/${type}/${id}`;
       if (method === "POST") {
-        const refused = Object.keys(body).find((field) => !["attributes", "references", "migrationVersion", "coreMigrationVersion", "typeMigrationVersion", "initialNamespaces"].includes(field));
+        const refused = Object.keys(body).find(
+          (field) => !["attributes", "references", "migrationVersion", "coreMigrationVersion", "typeMigrationVersion", "initialNamespaces"].includes(field),
+        );
         if (refused) return send(400, kibanaError(400, `[request body.${refused}]: definition for this key is missing`));
         if (!body.attributes || typeof body.attributes !== "object") {
           return send(400, kibanaError(400, `[request body.attributes]: expected value of type [object] but got [${typeName(body.attributes)}]`));
@@ -502,9 +533,36 @@ function typeName(value: unknown): string {
 }
 
 /** dataViewSpecSchema, the create route's data_view (kibana src/platform/plugins/shared/data_views/server/rest_api_routes/schema.ts). */
-const DATA_VIEW_CREATE_KEYS = ["title", "version", "id", "type", "timeFieldName", "sourceFilters", "fields", "typeMeta", "fieldFormats", "fieldAttrs", "allowNoIndex", "runtimeFieldMap", "name", "namespaces", "allowHidden"];
+const DATA_VIEW_CREATE_KEYS = [
+  "title",
+  "version",
+  "id",
+  "type",
+  "timeFieldName",
+  "sourceFilters",
+  "fields",
+  "typeMeta",
+  "fieldFormats",
+  "fieldAttrs",
+  "allowNoIndex",
+  "runtimeFieldMap",
+  "name",
+  "namespaces",
+  "allowHidden",
+];
 /** indexPatternUpdateSchema (same plugin, server/rest_api_routes/public/update_data_view.ts). */
-const DATA_VIEW_UPDATE_KEYS = ["title", "type", "typeMeta", "timeFieldName", "sourceFilters", "fieldFormats", "fields", "allowNoIndex", "runtimeFieldMap", "name"];
+const DATA_VIEW_UPDATE_KEYS = [
+  "title",
+  "type",
+  "typeMeta",
+  "timeFieldName",
+  "sourceFilters",
+  "fieldFormats",
+  "fields",
+  "allowNoIndex",
+  "runtimeFieldMap",
+  "name",
+];
 
 /**
  * A data view spec as Kibana keeps it (common/data_views/abstract_data_views.ts): of `fields` only
@@ -553,7 +611,7 @@ function timeValueRep(value: unknown): unknown {
   if (/^0+$/.test(text)) return "0ms";
   if (/^-0*1$/.test(text)) return "-1";
   const match = /^(\d+)\s*(nanos|micros|ms|s|m|h|d)$/i.exec(text);
-  if (!match || (match[2] === "M")) return value;
+  if (!match || match[2] === "M") return value;
   return `${Number(match[1])}${match[2].toLowerCase()}`;
 }
 
@@ -624,6 +682,9 @@ function dataViewDefaults(spec: Json, space: string): Json {
     name: "",
     namespaces: [space],
     ...spec,
-    fields: { "@timestamp": { name: "@timestamp", type: "date", esTypes: ["date"], searchable: true, aggregatable: true, readFromDocValues: true }, ...((spec.fields as Json) ?? {}) },
+    fields: {
+      "@timestamp": { name: "@timestamp", type: "date", esTypes: ["date"], searchable: true, aggregatable: true, readFromDocValues: true },
+      ...((spec.fields as Json) ?? {}),
+    },
   };
 }

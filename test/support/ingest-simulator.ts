@@ -97,7 +97,8 @@ function isObject(value: unknown): value is JsonObject {
 function javaType(value: Json): string {
   if (typeof value === "string") return "java.lang.String";
   if (typeof value === "boolean") return "java.lang.Boolean";
-  if (typeof value === "number") return Number.isInteger(value) ? (Math.abs(value) <= 2 ** 31 - 1 ? "java.lang.Integer" : "java.lang.Long") : "java.lang.Double";
+  if (typeof value === "number")
+    return Number.isInteger(value) ? (Math.abs(value) <= 2 ** 31 - 1 ? "java.lang.Integer" : "java.lang.Long") : "java.lang.Double";
   if (Array.isArray(value)) return "java.util.ArrayList";
   return "java.util.HashMap";
 }
@@ -112,7 +113,10 @@ function deepCopy<T extends Json>(value: T): T {
 
 class Document {
   readonly ingest: JsonObject;
-  constructor(readonly source: JsonObject, now: Date) {
+  constructor(
+    readonly source: JsonObject,
+    now: Date,
+  ) {
     this.ingest = { timestamp: now.toISOString() };
   }
 
@@ -185,7 +189,8 @@ class Document {
     } else if (Array.isArray(parent)) {
       if (!/^-?\d+$/.test(leaf)) throw new ProcessorError(`[${leaf}] is not an integer, cannot be used as an index as part of path [${path}]`);
       const index = Number(leaf);
-      if (index < 0 || index >= parent.length) throw new ProcessorError(`[${index}] is out of bounds for array with length [${parent.length}] as part of path [${path}]`);
+      if (index < 0 || index >= parent.length)
+        throw new ProcessorError(`[${index}] is out of bounds for array with length [${parent.length}] as part of path [${path}]`);
       parent[index] = value;
     } else {
       throw new ProcessorError(`cannot set [${leaf}] with parent object of type [${javaType(parent)}] as part of path [${path}]`);
@@ -375,7 +380,8 @@ class Condition {
       this.expect(")");
       const op = this.tokens[this.position];
       const zero = this.tokens[this.position + 1];
-      if (op?.kind !== "op" || !["<", ">", "<=", ">="].includes(op.text) || zero?.kind !== "number" || zero.text !== "0") this.refuse("compareTo(...) must be compared with 0");
+      if (op?.kind !== "op" || !["<", ">", "<=", ">="].includes(op.text) || zero?.kind !== "number" || zero.text !== "0")
+        this.refuse("compareTo(...) must be compared with 0");
       this.position += 2;
       if (!live) return false;
       if (typeof operand !== "string") this.refuse(`compareTo on a ${operand === undefined || operand === null ? "null" : javaType(operand)}`);
@@ -431,7 +437,8 @@ function evaluateCondition(condition: unknown, doc: Document): boolean {
 
 // --- Mustache templates (the subset) ----------------------------------------------------------
 
-type TemplateNode = { kind: "text"; text: string } | { kind: "value"; name: string } | { kind: "section"; name: string; inverted: boolean; body: TemplateNode[] };
+type TemplateNode =
+  { kind: "text"; text: string } | { kind: "value"; name: string } | { kind: "section"; name: string; inverted: boolean; body: TemplateNode[] };
 
 function parseTemplate(template: string): TemplateNode[] {
   const tag = /\{\{(\{?)([^{}]*?)\}?\}\}/g;
@@ -511,7 +518,8 @@ function renderNodes(nodes: TemplateNode[], scopes: Json[]): string {
     } else if (node.kind === "value") {
       const value = lookup(node.name, scopes);
       if (value === MISSING || value === null) continue;
-      if (typeof value === "object") throw new UnsupportedByModel(`template writes {{{${node.name}}}}, an object or list: Java's toString of it is not modelled`);
+      if (typeof value === "object")
+        throw new UnsupportedByModel(`template writes {{{${node.name}}}}, an object or list: Java's toString of it is not modelled`);
       out += typeof value === "number" ? javaNumberText(value) : String(value);
     } else {
       const value = lookup(node.name, scopes);
@@ -593,6 +601,7 @@ function parseIso8601(text: string): bigint {
 
 /** Double.parseDouble's syntax (hexadecimal floats not modelled), then Java's saturating (long) cast of seconds * 1000. */
 function parseUnix(text: string): bigint {
+  // eslint-disable-next-line no-control-regex -- Java's String.trim() strips every char up to U+0020
   const match = /^[\x00-\x20]*([+-]?(?:NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))[fFdD]?[\x00-\x20]*$/.exec(text);
   if (!match) throw new ProcessorError(`For input string: "${text}"`);
   const millis = Number(match[1]!.replace(/^\+/, "")) * 1000;
@@ -737,6 +746,7 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
     // Java String.trim: every char up to U+0020 at both ends.
     const trim = (item: Json): string => {
       if (typeof item !== "string") throw new ProcessorError(`field [${field}] of type [${javaType(item)}] cannot be cast to [java.lang.String]`);
+      // eslint-disable-next-line no-control-regex -- Java's String.trim() strips every char up to U+0020
       return item.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "");
     };
     doc.set(target, Array.isArray(value) ? value.map(trim) : trim(value));
@@ -760,7 +770,8 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
     checkOptions("date", config, ["field", "target_field", "formats", "timezone", "output_format"], ["field", "formats"]);
     const field = stringOption("date", config, "field");
     const target = config.target_field === undefined ? "@timestamp" : stringOption("date", config, "target_field");
-    if (config.timezone !== undefined && config.timezone !== "UTC") throw new UnsupportedByModel(`date: timezone ${JSON.stringify(config.timezone)} is not modelled (only UTC)`);
+    if (config.timezone !== undefined && config.timezone !== "UTC")
+      throw new UnsupportedByModel(`date: timezone ${JSON.stringify(config.timezone)} is not modelled (only UTC)`);
     const outputFormat = config.output_format === undefined ? "yyyy-MM-dd'T'HH:mm:ss.SSSXXX" : config.output_format;
     const digits = typeof outputFormat === "string" ? OUTPUT_FORMATS[outputFormat] : undefined;
     if (digits === undefined) throw new UnsupportedByModel(`date: output_format ${JSON.stringify(outputFormat)} is not modelled`);
@@ -819,7 +830,8 @@ function runHandlers(handlers: unknown, failure: Failure, doc: Document): void {
 }
 
 function runProcessor(container: unknown, doc: Document): void {
-  if (!isObject(container) || Object.keys(container).length !== 1) throw new UnsupportedByModel(`a processor must be an object with one key: ${JSON.stringify(container)}`);
+  if (!isObject(container) || Object.keys(container).length !== 1)
+    throw new UnsupportedByModel(`a processor must be an object with one key: ${JSON.stringify(container)}`);
   const [type, rawConfig] = Object.entries(container)[0]!;
   const implementation = PROCESSORS[type];
   if (!implementation) throw new UnsupportedByModel(`processor "${type}" is not modelled`);
@@ -868,7 +880,8 @@ export interface SimulationResult {
  */
 export function simulatePipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now = new Date()): SimulationResult {
   for (const key of Object.keys(pipeline)) {
-    if (!["description", "processors", "on_failure", "version", "_meta"].includes(key)) throw new UnsupportedByModel(`pipeline option "${key}" is not modelled`);
+    if (!["description", "processors", "on_failure", "version", "_meta"].includes(key))
+      throw new UnsupportedByModel(`pipeline option "${key}" is not modelled`);
   }
   const doc = new Document(deepCopy(source as Json) as JsonObject, now);
   try {
@@ -893,7 +906,8 @@ function arrayElement(context: Json, key: string, path: string): Json {
   if (!Array.isArray(context)) throw new ProcessorError(`cannot resolve [${key}] from object of type [${javaType(context)}] as part of path [${path}]`);
   if (!/^-?\d+$/.test(key)) throw new ProcessorError(`[${key}] is not an integer, cannot be used as an index as part of path [${path}]`);
   const index = Number(key);
-  if (index < 0 || index >= context.length) throw new ProcessorError(`[${index}] is out of bounds for array with length [${context.length}] as part of path [${path}]`);
+  if (index < 0 || index >= context.length)
+    throw new ProcessorError(`[${index}] is out of bounds for array with length [${context.length}] as part of path [${path}]`);
   return context[index]!;
 }
 
@@ -1007,9 +1021,14 @@ function parseDateValue(path: string, type: string, value: Json): bigint {
  * Not modelled (refused): other field types, `dynamic` other than true, runtime fields, copy_to,
  * match/path_match in dynamic templates.
  */
-export function mappingRejection(mappingsBody: object, source: Record<string, unknown>, learned: Map<string, Property> = new Map()): MappingRejection | undefined {
+export function mappingRejection(
+  mappingsBody: object,
+  source: Record<string, unknown>,
+  learned: Map<string, Property> = new Map(),
+): MappingRejection | undefined {
   const mappings = mappingsBody as Mappings;
-  if (mappings.dynamic !== undefined && mappings.dynamic !== true && mappings.dynamic !== "true") throw new UnsupportedByModel(`dynamic: ${String(mappings.dynamic)} is not modelled`);
+  if (mappings.dynamic !== undefined && mappings.dynamic !== true && mappings.dynamic !== "true")
+    throw new UnsupportedByModel(`dynamic: ${String(mappings.dynamic)} is not modelled`);
   try {
     if (source["@timestamp"] === undefined || source["@timestamp"] === null) {
       throw new Rejected({ type: "document_parsing_exception", reason: "data stream timestamp field [@timestamp] is missing" });
@@ -1042,7 +1061,10 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
   }
   if (type === "object") {
     if (!isObject(value)) {
-      throw new Rejected({ type: "document_parsing_exception", reason: `object mapping for [${path}] tried to parse field [${path.split(".").pop()}] as object, but found a concrete value` });
+      throw new Rejected({
+        type: "document_parsing_exception",
+        reason: `object mapping for [${path}] tried to parse field [${path.split(".").pop()}] as object, but found a concrete value`,
+      });
     }
     parseObject(mappings, property.properties ?? {}, value, `${path}.`, learned);
     return;
@@ -1055,11 +1077,17 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
       const expected = property.value ?? learned.get(`${path}#constant`)?.value;
       if (expected === undefined) learned.set(`${path}#constant`, { value: text });
       else if (String(expected) !== text) {
-        throw new Rejected({ type: "document_parsing_exception", reason: `[constant_keyword] field [${path}] only accepts values that are equal to the value defined in the mappings [${String(expected)}], but got [${text}]` });
+        throw new Rejected({
+          type: "document_parsing_exception",
+          reason: `[constant_keyword] field [${path}] only accepts values that are equal to the value defined in the mappings [${String(expected)}], but got [${text}]`,
+        });
       }
     }
     if (type === "keyword" && (property.ignore_above === undefined || text.length <= property.ignore_above) && utf8Bytes(text) > MAX_TERM_BYTES) {
-      throw new Rejected({ type: "document_parsing_exception", reason: `Document contains at least one immense term in field="${path}" (whose UTF8 encoding is longer than the max length ${MAX_TERM_BYTES})` });
+      throw new Rejected({
+        type: "document_parsing_exception",
+        reason: `Document contains at least one immense term in field="${path}" (whose UTF8 encoding is longer than the max length ${MAX_TERM_BYTES})`,
+      });
     }
     return;
   }
@@ -1070,7 +1098,8 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
     return;
   }
   if (type === "boolean") {
-    if (!(typeof value === "boolean" || value === "true" || value === "false" || value === "")) reject(path, type, `Failed to parse value [${String(value)}] as only [true] or [false] are allowed.`);
+    if (!(typeof value === "boolean" || value === "true" || value === "false" || value === ""))
+      reject(path, type, `Failed to parse value [${String(value)}] as only [true] or [false] are allowed.`);
     return;
   }
   // date, date_nanos
@@ -1082,7 +1111,12 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
 }
 
 function parseFlattened(property: Property, value: Json, path: string): void {
-  if (!isObject(value)) reject(path, "flattened", `Failed to parse object: expecting token of type [START_OBJECT] but found [${typeof value === "string" ? "VALUE_STRING" : typeof value === "boolean" ? "VALUE_BOOLEAN" : "VALUE_NUMBER"}]`);
+  if (!isObject(value))
+    reject(
+      path,
+      "flattened",
+      `Failed to parse object: expecting token of type [START_OBJECT] but found [${typeof value === "string" ? "VALUE_STRING" : typeof value === "boolean" ? "VALUE_BOOLEAN" : "VALUE_NUMBER"}]`,
+    );
   const depthLimit = typeof property.depth_limit === "number" ? property.depth_limit : FLATTENED_DEPTH_LIMIT;
   const ignoreAbove = typeof property.ignore_above === "number" ? property.ignore_above : Number.MAX_SAFE_INTEGER;
   const walk = (object: JsonObject, keys: string[]): void => {
@@ -1095,18 +1129,27 @@ function parseFlattened(property: Property, value: Json, path: string): void {
     } else if (isObject(child)) {
       const nested = [...keys, key];
       if (nested.length + 1 > depthLimit) {
-        throw new Rejected({ type: "document_parsing_exception", reason: `The provided [flattened] field [${path}] exceeds the maximum depth limit of [${depthLimit}].` });
+        throw new Rejected({
+          type: "document_parsing_exception",
+          reason: `The provided [flattened] field [${path}] exceeds the maximum depth limit of [${depthLimit}].`,
+        });
       }
       walk(child, nested);
     } else {
       const fullKey = [...keys, key].join(".");
       if (fullKey.includes("\0")) {
-        throw new Rejected({ type: "document_parsing_exception", reason: `Keys in [flattened] fields cannot contain the reserved character \\0. Offending key: [${fullKey}].` });
+        throw new Rejected({
+          type: "document_parsing_exception",
+          reason: `Keys in [flattened] fields cannot contain the reserved character \\0. Offending key: [${fullKey}].`,
+        });
       }
       const text = typeof child === "number" ? javaNumberText(child) : String(child);
       if (text.length > ignoreAbove) return;
       if (utf8Bytes(`${fullKey}\0${text}`) > MAX_TERM_BYTES) {
-        throw new Rejected({ type: "document_parsing_exception", reason: `Flattened field [${path}] contains one immense field whose keyed encoding is longer than the allowed max length of ${MAX_TERM_BYTES} bytes.` });
+        throw new Rejected({
+          type: "document_parsing_exception",
+          reason: `Flattened field [${path}] contains one immense field whose keyed encoding is longer than the allowed max length of ${MAX_TERM_BYTES} bytes.`,
+        });
       }
     }
   };
@@ -1197,14 +1240,24 @@ export class SimulatedDataStream {
         "@timestamp": now.toISOString(),
         // Pipeline failures keep the document as it arrived (failure-store.md, "Failure document source").
         document: { index: this.name, source: deepCopy(source as Json) as Record<string, unknown> },
-        error: { type: "illegal_argument_exception", message: error.message, pipeline: this.pipelineName, processor_type: error.processorType, ...(error.processorTag ? { processor_tag: error.processorTag } : {}) },
+        error: {
+          type: "illegal_argument_exception",
+          message: error.message,
+          pipeline: this.pipelineName,
+          processor_type: error.processorType,
+          ...(error.processorTag ? { processor_tag: error.processorTag } : {}),
+        },
       };
       return this.fail("pipeline", failure);
     }
     const rejection = mappingRejection((this.template.template as TemplateParts | undefined)?.mappings ?? {}, processed, this.learned);
     if (rejection) {
       // Mapping failures keep the document as the pipeline left it.
-      return this.fail("mapping", { "@timestamp": now.toISOString(), document: { index: this.name, source: processed }, error: { type: rejection.type, message: rejection.reason } });
+      return this.fail("mapping", {
+        "@timestamp": now.toISOString(),
+        document: { index: this.name, source: processed },
+        error: { type: rejection.type, message: rejection.reason },
+      });
     }
     this.indexed.push(processed);
     return { outcome: "indexed", source: processed };

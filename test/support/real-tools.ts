@@ -25,7 +25,9 @@ export function describeWithTools(tools: string[], title: string, body: () => vo
   } else if (process.env.CI === "true") {
     describe(title, () => {
       test("required tools are installed", () => {
-        throw new Error(`missing ${missing.join(", ")}: .ci/run must install them (Debian packages prometheus, prometheus-node-exporter, prometheus-blackbox-exporter)`);
+        throw new Error(
+          `missing ${missing.join(", ")}: .ci/run must install them (Debian packages prometheus, prometheus-node-exporter, prometheus-blackbox-exporter)`,
+        );
       });
     });
   } else {

@@ -155,7 +155,8 @@ const NOT_HOST_SETTINGS = [
 /** Container inputs (as the provider receives them) to `docker create` arguments, for the listed keys. */
 export function hostArgs(inputs: Record<string, unknown>, keys: string[]): string[] {
   const unknown = Object.keys(inputs).filter((key) => !keys.includes(key) && !NOT_HOST_SETTINGS.includes(key) && !NODE_EXPORTER_HOST_KEYS.includes(key));
-  if (unknown.length > 0) throw new Error(`the preflight does not know how to reproduce container setting(s) ${unknown.join(", ")}; teach scripts/lib/preflight/checks.ts`);
+  if (unknown.length > 0)
+    throw new Error(`the preflight does not know how to reproduce container setting(s) ${unknown.join(", ")}; teach scripts/lib/preflight/checks.ts`);
   const args: string[] = [];
   for (const key of keys) {
     const value = inputs[key];

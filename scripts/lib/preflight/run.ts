@@ -46,7 +46,8 @@ export interface PreflightReport {
 }
 
 const PROPAGATION_KEY = "nodeExporter.rootPropagation";
-const PROBE_IMAGE_REMEDY = "run the preflight with --probe-image <an image with busybox sh, httpd, nc and cat on the host> (the default is the stack's node-exporter image)";
+const PROBE_IMAGE_REMEDY =
+  "run the preflight with --probe-image <an image with busybox sh, httpd, nc and cat on the host> (the default is the stack's node-exporter image)";
 
 export async function runPreflight(options: PreflightOptions): Promise<PreflightReport> {
   const started = Date.now();
@@ -59,7 +60,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     options.onResult?.(result);
   };
   let header = `preflight of stack "${config.stack}" against ${docker.host}`;
-  let leftovers: string[] = [];
+  let leftovers: string[];
   try {
     const engine = await checkEngine(docker);
     if (engine.version) header += ` (Docker Engine ${engine.version}, API ${engine.apiVersion})`;
@@ -91,7 +92,9 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
 }
 
 async function checkEngine(docker: DockerCli): Promise<{ usable: boolean; result: CheckResult; version?: string; apiVersion?: string }> {
-  const answer = await docker.run(["version", "--format", "{{json .Server}}"], 30_000).catch((error: Error) => ({ code: 1, stdout: "", stderr: error.message }));
+  const answer = await docker
+    .run(["version", "--format", "{{json .Server}}"], 30_000)
+    .catch((error: Error) => ({ code: 1, stdout: "", stderr: error.message }));
   const server = parseJson<{ Version?: string; ApiVersion?: string }>(answer.stdout);
   if (answer.code !== 0 || !server?.ApiVersion) {
     return {
@@ -113,7 +116,11 @@ async function checkEngine(docker: DockerCli): Promise<{ usable: boolean; result
     version: server.Version,
     apiVersion: server.ApiVersion,
     result: enough
-      ? { id: "api-version", status: "pass", summary: `Engine API ${server.ApiVersion} >= ${MIN_API_VERSION} (host-gateway for Prometheus's host.docker.internal)` }
+      ? {
+          id: "api-version",
+          status: "pass",
+          summary: `Engine API ${server.ApiVersion} >= ${MIN_API_VERSION} (host-gateway for Prometheus's host.docker.internal)`,
+        }
       : {
           id: "api-version",
           status: "fail",
@@ -128,12 +135,16 @@ async function ensureProbeImage(docker: DockerCli, image: string): Promise<Check
   const present = await docker.run(["image", "inspect", "--format", "{{.Id}}", image]);
   if (present.code === 0) return { id: "probe-image", status: "pass", summary: `probe image ${image} is on the host` };
   const pulled = await docker.run(["pull", "--quiet", image], 300_000);
-  if (pulled.code === 0) return { id: "probe-image", status: "pass", summary: `probe image ${image} pulled (the stack runs it too; kept, as \`up\` keeps its images)` };
+  if (pulled.code === 0)
+    return { id: "probe-image", status: "pass", summary: `probe image ${image} pulled (the stack runs it too; kept, as \`up\` keeps its images)` };
   return {
     id: "probe-image",
     status: "fail",
     summary: `the probe image ${image} is not on the host and cannot be pulled: ${pulled.stderr.split("\n")[0]}`,
-    remedy: [`docker pull ${image} on the host (or docker load it), or run the preflight with --probe-image <a busybox image on the host>`, "no other check ran"],
+    remedy: [
+      `docker pull ${image} on the host (or docker load it), or run the preflight with --probe-image <a busybox image on the host>`,
+      "no other check ran",
+    ],
   };
 }
 
@@ -170,7 +181,13 @@ async function stackContainers(docker: DockerCli, stack: string): Promise<OwnCon
 }
 
 /** Create, start and wait for a probe container running `script` in /bin/sh; exit code and output, or the start error. */
-async function runProbe(docker: DockerCli, image: string, args: string[], script: string, timeoutMs = 30_000): Promise<{ code: number; output: string; startError?: string }> {
+async function runProbe(
+  docker: DockerCli,
+  image: string,
+  args: string[],
+  script: string,
+  timeoutMs = 30_000,
+): Promise<{ code: number; output: string; startError?: string }> {
   let id: string;
   try {
     id = await docker.createContainer([...args, "--entrypoint", "/bin/sh", image, "-c", script]);
@@ -208,9 +225,21 @@ async function checkRootPropagation(docker: DockerCli, needs: HostNeeds): Promis
     ];
   }
   if (result.startError || result.code !== 0) {
-    return [{ id: "root-propagation", status: "fail", summary: `a container with node-exporter's host settings (${hostArgs.join(" ")}) does not start: ${firstLine(result.startError ?? result.output)}` }];
+    return [
+      {
+        id: "root-propagation",
+        status: "fail",
+        summary: `a container with node-exporter's host settings (${hostArgs.join(" ")}) does not start: ${firstLine(result.startError ?? result.output)}`,
+      },
+    ];
   }
-  return [{ id: "root-propagation", status: "pass", summary: `node-exporter's host settings start (host network and PID namespace, / read-only with ${rootPropagation} propagation)` }];
+  return [
+    {
+      id: "root-propagation",
+      status: "pass",
+      summary: `node-exporter's host settings start (host network and PID namespace, / read-only with ${rootPropagation} propagation)`,
+    },
+  ];
 }
 
 /**
@@ -226,10 +255,22 @@ async function checkNodeExporterPath(docker: DockerCli, needs: HostNeeds, own: O
   const running = own.find((container) => container.component === "node-exporter" && container.running);
   const fromNetwork = await probeNetwork(docker, needs);
   results.push(fromNetwork.result);
-  const unreachableSkip = (why: string): CheckResult => ({ id: "node-exporter-reachable", status: "skip", summary: `reachability of ${scrapeTarget} from the stack network not checked: ${why}` });
+  const unreachableSkip = (why: string): CheckResult => ({
+    id: "node-exporter-reachable",
+    status: "skip",
+    summary: `reachability of ${scrapeTarget} from the stack network not checked: ${why}`,
+  });
 
   // The same image and user as node-exporter, so a privileged port fails here as it would there.
-  let listener: string | undefined = await docker.createContainer(["--network", "host", "--entrypoint", "/bin/sh", needs.probeImage, "-c", `exec httpd -f -p ${listenAddress}`]);
+  let listener: string | undefined = await docker.createContainer([
+    "--network",
+    "host",
+    "--entrypoint",
+    "/bin/sh",
+    needs.probeImage,
+    "-c",
+    `exec httpd -f -p ${listenAddress}`,
+  ]);
   const started = await docker.run(["start", listener]);
   await sleep(400);
   const state = await docker.run(["container", "inspect", "--format", "{{.State.Running}}", listener]);
@@ -255,13 +296,21 @@ async function checkNodeExporterPath(docker: DockerCli, needs: HostNeeds, own: O
       status: "pass",
       summary:
         `${listenAddress} binds in the host's network` +
-        (listen.address === "0.0.0.0" ? " (every interface: firewall it from outside the host)" : onGateway ? " (the default bridge gateway)" : gateway ? ` (not the default bridge gateway ${gateway}, but an address of the host)` : ""),
+        (listen.address === "0.0.0.0"
+          ? " (every interface: firewall it from outside the host)"
+          : onGateway
+            ? " (the default bridge gateway)"
+            : gateway
+              ? ` (not the default bridge gateway ${gateway}, but an address of the host)`
+              : ""),
     });
   }
 
   try {
     results.push(
-      fromNetwork.name && fromNetwork.via ? await checkReach(docker, needs, reached, fromNetwork.name, fromNetwork.via) : unreachableSkip("no network like the stack's can be made"),
+      fromNetwork.name && fromNetwork.via
+        ? await checkReach(docker, needs, reached, fromNetwork.name, fromNetwork.via)
+        : unreachableSkip("no network like the stack's can be made"),
     );
   } finally {
     if (listener) await docker.removeContainer(listener);
@@ -292,7 +341,12 @@ function listenFailure(kind: ReturnType<typeof bindFailure>, listenAddress: stri
     case "missing-applet":
       return { id: "listen-address", status: "fail", summary: `the probe image cannot listen: ${firstLine(log)}`, remedy: [PROBE_IMAGE_REMEDY] };
     case "permission":
-      return { id: "listen-address", status: "fail", summary: `${listenAddress}: node-exporter runs unprivileged and cannot bind port ${port}`, remedy: [`pulumi config set --path ${key} <address>:9100 (a port above 1023)`] };
+      return {
+        id: "listen-address",
+        status: "fail",
+        summary: `${listenAddress}: node-exporter runs unprivileged and cannot bind port ${port}`,
+        remedy: [`pulumi config set --path ${key} <address>:9100 (a port above 1023)`],
+      };
     default:
       return { id: "listen-address", status: "fail", summary: `a listener on ${listenAddress} in the host's network did not start: ${firstLine(log)}` };
   }
@@ -353,7 +407,12 @@ async function checkReach(docker: DockerCli, needs: HostNeeds, what: string, net
   const request = `printf 'GET /metrics HTTP/1.0\\r\\nHost: ${target}\\r\\n\\r\\n' | nc -w 3 ${host} ${port}`;
   const answer = await runProbe(docker, needs.probeImage, ["--network", networkName, ...needs.prometheusHostArgs], request, 20_000);
   if (missingApplet(answer.output)) {
-    return { id: "node-exporter-reachable", status: "fail", summary: `the probe image cannot connect: ${firstLine(answer.output)}`, remedy: [PROBE_IMAGE_REMEDY] };
+    return {
+      id: "node-exporter-reachable",
+      status: "fail",
+      summary: `the probe image cannot connect: ${firstLine(answer.output)}`,
+      remedy: [PROBE_IMAGE_REMEDY],
+    };
   }
   if (reachedHttp(answer.output)) {
     return { id: "node-exporter-reachable", status: "pass", summary: `${target} (the ${what}) answers from ${via}` };
@@ -384,7 +443,10 @@ export function firewallRemedy(bridgeName: string, listen: { address: string; po
 async function defaultBridgeGateway(docker: DockerCli, image: string): Promise<string | undefined> {
   const inspected = await docker.run(["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}", "bridge"]);
   if (inspected.code !== 0) return undefined;
-  const listed = inspected.stdout.trim().split(/\s+/).find((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
+  const listed = inspected.stdout
+    .trim()
+    .split(/\s+/)
+    .find((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
   if (listed) return listed;
   const routes = await runProbe(docker, image, ["--network", "bridge"], "cat /proc/net/route");
   return defaultGateway(routes.output);
@@ -411,14 +473,26 @@ async function checkPorts(docker: DockerCli, needs: HostNeeds, own: OwnContainer
     needs.publishedPorts.map(async (published): Promise<CheckResult> => {
       const spec = `${published.ip}:${published.port}`;
       const id = `port:${published.component}`;
-      const holder = own.find((container) => container.published.some((binding) => binding === `${spec}/${published.protocol}` || binding === `0.0.0.0:${published.port}/${published.protocol}`));
-      if (holder) return { id, status: "pass", summary: `${spec} (${published.component}) is held by this stack's ${holder.name}; \`up\` replaces it in place` };
+      const holder = own.find((container) =>
+        container.published.some((binding) => binding === `${spec}/${published.protocol}` || binding === `0.0.0.0:${published.port}/${published.protocol}`),
+      );
+      if (holder)
+        return { id, status: "pass", summary: `${spec} (${published.component}) is held by this stack's ${holder.name}; \`up\` replaces it in place` };
       // Publishing the port is exactly what fails at `up` (docker-proxy's bind, or the Engine's port allocator).
-      const container = await docker.createContainer(["--publish", `${spec}:9/${published.protocol}`, "--entrypoint", "/bin/sh", needs.probeImage, "-c", "exit 0"]);
+      const container = await docker.createContainer([
+        "--publish",
+        `${spec}:9/${published.protocol}`,
+        "--entrypoint",
+        "/bin/sh",
+        needs.probeImage,
+        "-c",
+        "exit 0",
+      ]);
       try {
         const started = await docker.run(["start", container]);
         if (started.code === 0) return { id, status: "pass", summary: `${spec} (${published.component}) is free` };
-        if (!isPortTaken(started.stderr)) return { id, status: "fail", summary: `publishing ${spec} (${published.component}) fails: ${firstLine(started.stderr)}` };
+        if (!isPortTaken(started.stderr))
+          return { id, status: "fail", summary: `publishing ${spec} (${published.component}) fails: ${firstLine(started.stderr)}` };
         const other = await containerPublishing(docker, published.port);
         return {
           id,
@@ -450,8 +524,10 @@ async function checkMaxMapCount(docker: DockerCli, needs: HostNeeds): Promise<Ch
   const answer = await runProbe(docker, needs.probeImage, [], "cat /proc/sys/vm/max_map_count");
   const text = answer.output.trim();
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(value)) return [{ id: "max-map-count", status: "fail", summary: `cannot read vm.max_map_count on the host: ${firstLine(answer.startError ?? answer.output)}` }];
-  if (value >= MIN_MAX_MAP_COUNT) return [{ id: "max-map-count", status: "pass", summary: `vm.max_map_count ${value} >= ${MIN_MAX_MAP_COUNT} (Elasticsearch)` }];
+  if (!Number.isInteger(value))
+    return [{ id: "max-map-count", status: "fail", summary: `cannot read vm.max_map_count on the host: ${firstLine(answer.startError ?? answer.output)}` }];
+  if (value >= MIN_MAX_MAP_COUNT)
+    return [{ id: "max-map-count", status: "pass", summary: `vm.max_map_count ${value} >= ${MIN_MAX_MAP_COUNT} (Elasticsearch)` }];
   return [
     {
       id: "max-map-count",
