@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ALLOWED_OTHER_NAMESPACES, namespaceIssues, rawConfigFromStore, securePaths, stackFileSecurePaths } from "../components/config/pulumi-config";
 import { ConfigError, resolveStackConfig } from "../components/config/resolve";
+import { parseRuleFiles } from "../components/alerting/rule-files";
 import { readStackFile, StackFileError } from "../scripts/lib/stack-file";
 import { PROJECT_DIR } from "./support/project-copy";
 import { tempDir } from "./support/real-tools";
@@ -152,5 +153,31 @@ describe("stack files that are not valid", () => {
   test("a document or a config section that is not a mapping is named too", () => {
     expect(read("- config\n")).toThrow(/Pulumi\.bad\.yaml: a stack file is a mapping with a `config:` section/);
     expect(read("config: [a, b]\n")).toThrow(/Pulumi\.bad\.yaml: `config:` must be a mapping of keys \(atra-observability:<key>\) to values/);
+  });
+});
+
+describe("one rule, one place (issue 10)", () => {
+  test("an unknown key, a bad port and a scrape timeout longer than its interval are reported in one run", () => {
+    const issues = issuesOf(() =>
+      resolveStackConfig({
+        stack: "dev",
+        values: { bindAdress: "0.0.0.0", ports: { grafana: 70000 }, prometheus: { scrapeInterval: "15s", scrapeTimeout: "30s" } },
+        secretKeys: [],
+      }),
+    );
+    expect(issues.map((issue) => issue.key)).toEqual([
+      "atra-observability:bindAdress",
+      "atra-observability:ports.grafana",
+      "atra-observability:prometheus.scrapeTimeout",
+    ]);
+  });
+
+  test("a rule group with interval 0s is refused like alerting.evaluationInterval 0s, with the same message", () => {
+    const config = issuesOf(() => resolveStackConfig({ stack: "dev", values: { alerting: { evaluationInterval: "0s" } }, secretKeys: [] }));
+    expect(config).toEqual([{ key: "atra-observability:alerting.evaluationInterval", message: "must be longer than zero" }]);
+    const group =
+      "groups:\n  - name: g\n    interval: 0s\n    rules:\n      - alert: A\n        expr: up == 0\n        labels: { severity: warning }\n        annotations: { summary: s }\n";
+    expect(() => parseRuleFiles([{ fileName: "alerts/user.yml", text: group }])).toThrow(/interval must be longer than zero/);
+    expect(() => parseRuleFiles([{ fileName: "alerts/user.yml", text: group.replace("0s", "15s") }])).toThrow(/interval 15s is not a multiple of 10s/);
   });
 });

@@ -2,7 +2,8 @@
  * The pure config resolver: defaults per environment, overrides merged with defaults, and every
  * problem of a stack file reported at once with its full config key.
  */
-import { ConfigError, ConfigIssue, durationMs, resolveStackConfig, UNDECRYPTED_SECRET } from "../components/config/resolve";
+import { ConfigError, ConfigIssue, resolveStackConfig, UNDECRYPTED_SECRET } from "../components/config/resolve";
+import { durationMs } from "../components/lib/validators";
 import { parseStoredValue } from "../components/config/pulumi-config";
 import { DEFAULT_IMAGES } from "../components/config/defaults";
 
@@ -372,7 +373,7 @@ describe("ConfigError", () => {
     ]);
     expect(error.name).toBe("ConfigError");
     expect(error.stack).toBe("dev");
-    expect(error.message.split("\n")[0]).toBe('Stack config "dev" has 16 problems; nothing was created or changed:');
+    expect(error.message.split("\n")[0]).toBe('Stack config "dev": 16 problems; nothing was created or changed:');
     expect(error.message).toContain("  - atra-observability:prometheus.retentionTme: unknown key (did you mean retentionTime?)");
     // The credentials in the bad URL are not repeated back.
     expect(error.message).not.toContain("hunter2");
@@ -381,7 +382,7 @@ describe("ConfigError", () => {
   test("one problem: singular, and still says nothing was created or changed", () => {
     const error = configError({ prometheus: { retentionTime: "two weeks" } }, [], "prod");
     expect(error.message).toBe(
-      'Stack config "prod" has 1 problem; nothing was created or changed:\n' +
+      'Stack config "prod": 1 problem; nothing was created or changed:\n' +
         "  - atra-observability:prometheus.retentionTime: must be a Prometheus duration such as 15s, 1m, 12h, 15d",
     );
   });

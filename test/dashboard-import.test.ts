@@ -355,7 +355,7 @@ describe("bad files", () => {
       "dashboards/unresolved-placeholder.json: placeholders with no matching __inputs entry: ${DS_OTHER}",
       'dashboards/same-uid-b.json: uid "shared-uid" is also the uid of dashboards/same-uid-a.json',
     ]);
-    expect(error.message.split("\n")[0]).toBe("4 dashboard problems; nothing was created or changed:");
+    expect(error.message.split("\n")[0]).toBe("Dashboards: 4 problems; nothing was created or changed:");
     for (const problem of error.problems) expect(error.message).toContain(`  - ${problem}`);
   });
 });

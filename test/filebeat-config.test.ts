@@ -232,7 +232,7 @@ describe("renderFilebeatConfig", () => {
     [{ elasticsearchUrl: "es:9200" }, /must use http or https|is not a URL/],
     [{ usernameEnv: "ES USER" }, /usernameEnv "ES USER" is not an environment variable name/],
     [{ passwordEnv: "${ES_PASSWORD}" }, /passwordEnv .* is not an environment variable name/],
-    [{ dataStream: "logs-%{[agent.version]}" }, /dataStream .* must be lowercase/],
+    [{ dataStream: "logs-%{[agent.version]}" }, /dataStream must be lowercase letters, digits/],
     [{ pipeline: "Atra" }, /pipeline "Atra" must be lowercase/],
   ] as [Partial<FilebeatConfigArgs>, RegExp][])("refuses bad arguments: %j", (extra, message) => {
     expect(() => renderFilebeatConfig({ ...baseArgs, ...extra, services: team })).toThrow(message);

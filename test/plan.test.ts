@@ -87,7 +87,7 @@ describe("npm run plan", () => {
     expect(result.stderr).toContain("atra-observability:services[0].name");
     expect(result.stderr).toContain("atra-observability:services[0].metrics");
     expect(result.stderr).toContain("atra-observability:prometheus.retentionTime");
-    expect(result.stderr).toContain('Stack config "plan-test-bad" has 3 problems; nothing was created or changed:');
+    expect(result.stderr).toContain('Stack config "plan-test-bad": 3 problems; nothing was created or changed:');
     expect(result.stderr).toContain('nothing was planned for stack "plan-test-bad"; no artifact was written');
     expect(result.stderr).not.toMatch(/deployed/i);
     expect(result.stderr).not.toMatch(/\n\s+at /); // a list of problems, not a stack trace
@@ -148,12 +148,12 @@ describe("npm run plan", () => {
       const result = plan(["--stack", "dev", "--out", path.join(out, "broken")]);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(
-        /^1 dashboard problem; nothing was created or changed:\n {2}- dashboards\/team\/broken\.json: invalid JSON \(Unexpected token '\}', .* is not valid JSON\)\n\nnothing was planned/,
+        /^Dashboards: 1 problem; nothing was created or changed:\n {2}- dashboards\/team\/broken\.json: invalid JSON \(Unexpected token '\}', .* is not valid JSON\)\n\nnothing was planned/,
       );
       expect(result.stderr).toContain('nothing was planned for stack "dev"');
       fs.rmSync(dashboard);
       const second = plan(["--stack", "dev", "--out", path.join(out, "broken")]);
-      expect(second.stderr).toMatch(/^Alert rule files have 2 problems; nothing was created or changed:\n/);
+      expect(second.stderr).toMatch(/^Alert rule files: 2 problems; nothing was created or changed:\n/);
       expect(second.stderr).toContain('alerts/team.yml, group "team", rule "NoSummary": severity "page" is not one of critical, warning, info');
       expect(second.stderr).toContain('alerts/team.yml, group "team", rule "NoSummary": needs annotations.summary');
       expect(fs.existsSync(path.join(out, "broken"))).toBe(false);

@@ -12,7 +12,7 @@ import * as path from "path";
 import { readRuleFiles } from "../components/alerting/alert-files";
 import { parseRuleFiles } from "../components/alerting/rule-files";
 import { ruleUid } from "../components/alerting/grafana-rules";
-import { durationMs } from "../components/config/resolve";
+import { durationMs } from "../components/lib/validators";
 
 const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";

@@ -1,9 +1,9 @@
 /** Reads the alert rule files from disk and translates them; the only I/O around the pure modules. */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+import { stopOnProblems } from "../lib/problems";
 import { GrafanaRuleGroup, toGrafanaRuleGroups, TranslationContext } from "./grafana-rules";
-import { parseRuleFiles, RuleFile, RuleFileError } from "./rule-files";
+import { parseRuleFiles, RuleFile } from "./rule-files";
 
 /** The `*.yml`/`*.yaml` files directly in `directory` (its `tests/` folder holds promtool tests, not rules). */
 export function readRuleFiles(directory: string): RuleFile[] {
@@ -21,10 +21,5 @@ export function readRuleFiles(directory: string): RuleFile[] {
 
 /** Every rule group below `directory` as Grafana rule groups; a bad file stops the program with every problem listed. */
 export function loadAlertRuleGroups(directory: string, context: TranslationContext): GrafanaRuleGroup[] {
-  try {
-    return toGrafanaRuleGroups(parseRuleFiles(readRuleFiles(directory)), context);
-  } catch (error) {
-    if (error instanceof RuleFileError) throw new pulumi.RunError(error.message);
-    throw error;
-  }
+  return stopOnProblems(() => toGrafanaRuleGroups(parseRuleFiles(readRuleFiles(directory)), context));
 }

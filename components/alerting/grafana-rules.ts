@@ -6,7 +6,7 @@
  */
 import { createHash } from "crypto";
 import type { AlertGroupSource, AlertRuleSource } from "./rule-files";
-import { durationMs } from "../config/resolve";
+import { durationMs } from "../lib/validators";
 
 /** One query or expression node of a Grafana rule (`datas` in the provider). */
 export interface RuleQuery {

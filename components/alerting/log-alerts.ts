@@ -7,7 +7,7 @@
  */
 import type { LogsConfig } from "../config/resolve";
 import type { ServiceConfig } from "../config/schema";
-import { durationMs } from "../config/resolve";
+import { durationMs } from "../lib/validators";
 import { EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
 import { ERROR_LEVELS } from "../logs/kibana-bodies";
 

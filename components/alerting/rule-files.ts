@@ -3,9 +3,10 @@
  * `for`, `labels`, `annotations`), read and checked as a whole. Pure: the caller supplies the file
  * texts. Every problem is reported at once, each naming its file, group and rule.
  */
+import { ProblemsError } from "../lib/problems";
 import * as yaml from "js-yaml";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
-import { durationMs } from "../config/resolve";
+import { evaluationIntervalProblem, isObject, isPrometheusDuration, LABEL_NAME } from "../lib/validators";
 import { templateProblems } from "./grafana-rules";
 
 export const SEVERITIES = ["critical", "warning", "info"] as const;
@@ -41,13 +42,12 @@ export interface RuleFileIssue {
   message: string;
 }
 
-export class RuleFileError extends Error {
+export class RuleFileError extends ProblemsError {
   constructor(readonly issues: RuleFileIssue[]) {
     super(
-      `Alert rule files have ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was created or changed:\n` +
-        issues.map((issue) => `  - ${where(issue)}: ${issue.message}`).join("\n"),
+      "Alert rule files",
+      issues.map((issue) => `${where(issue)}: ${issue.message}`),
     );
-    this.name = "RuleFileError";
   }
 }
 
@@ -62,8 +62,6 @@ const UNSUPPORTED_GROUP_KEYS: Record<string, string> = {
   limit: "Grafana-managed rule groups have no series limit",
   query_offset: "Grafana-managed rules have no query offset",
 };
-const DURATION = /^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Grafana caps rule titles at 190 characters. */
 const MAX_ALERT_NAME = 190;
 
@@ -118,7 +116,9 @@ function parseRuleFile(file: RuleFile, issues: RuleFileIssue[]): AlertGroupSourc
       at(UNSUPPORTED_GROUP_KEYS[key] ? `field "${key}" is not supported: ${UNSUPPORTED_GROUP_KEYS[key]}` : `unknown field "${key}"`);
     }
     const interval = optionalDuration(rawGroup.interval, "interval", at);
-    if (interval && durationMs(interval) % 10_000 !== 0) at(`interval ${interval} is not a multiple of 10s; Grafana evaluates rules on a 10s tick`);
+    // The same rule as alerting.evaluationInterval: a non-zero multiple of Grafana's 10 s tick.
+    const intervalProblem = interval === undefined ? undefined : evaluationIntervalProblem(interval);
+    if (intervalProblem) at(`interval ${intervalProblem}`);
     const groupLabels = stringMap(rawGroup.labels, "labels", at);
     if (!Array.isArray(rawGroup.rules) || rawGroup.rules.length === 0) {
       at("needs a non-empty `rules:` list");
@@ -187,7 +187,7 @@ function parseRule(raw: unknown, index: number, at: (message: string, rule?: str
 
 function optionalDuration(value: unknown, field: string, fail: (message: string) => void): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || !DURATION.test(value)) {
+  if (typeof value !== "string" || !isPrometheusDuration(value)) {
     fail(`${field} must be a Prometheus duration such as 5m or 1h`);
     return undefined;
   }
@@ -217,8 +217,4 @@ export function promqlErrors(expr: string): string[] {
     },
   });
   return errors;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

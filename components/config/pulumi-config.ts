@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { closest, CONFIG_NAMESPACE, ConfigError, ConfigIssue, RawConfigInput, resolveStackConfig, StackConfig } from "./resolve";
+import { closest, CONFIG_NAMESPACE, ConfigIssue, RawConfigInput, resolveStackConfig, StackConfig } from "./resolve";
+import { stopOnProblems } from "../lib/problems";
 import { STRING_KEYS } from "./schema";
 
 /**
@@ -38,7 +39,7 @@ export function loadStackConfig(): LoadedConfig {
   const stored = pulumi.runtime.allConfig();
   const secretKeys = Object.keys(stored).filter((key) => isSecret(key));
   const stack = pulumi.getStack();
-  try {
+  return stopOnProblems(() => {
     const raw = rawConfigFromStore(stack, stored, secretKeys);
     // The engine says only which keys hold a secret; the stack file (the program runs in the project folder) says where.
     const { config, secrets } = resolveStackConfig({ ...raw, securePaths: stackFileSecurePaths(path.join(process.cwd(), `Pulumi.${stack}.yaml`)) });
@@ -48,11 +49,7 @@ export function loadStackConfig(): LoadedConfig {
       elasticPassword: secrets.elasticPassword === undefined ? undefined : pulumi.secret(secrets.elasticPassword),
       alertingSecrets: Object.fromEntries(Object.entries(secrets.alertingSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
     };
-  } catch (error) {
-    // RunError prints the message without a stack trace: the list of config problems is the whole story.
-    if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
-    throw error;
-  }
+  });
 }
 
 /**

@@ -4,6 +4,8 @@
  * directly.
  */
 import type { z } from "zod";
+import { ProblemsError } from "../lib/problems";
+import { durationMs } from "../lib/validators";
 import { DEFAULT_IMAGES, DEFAULT_NODE_EXPORTER_LISTEN, DEFAULT_PORTS, ENVIRONMENT_DEFAULTS, ENVIRONMENTS, Environment, ImageKey, MemoryKey } from "./defaults";
 import { logGlobIssues } from "../logs/filebeat-config";
 import { logsNaming } from "../logs/elastic-bodies";
@@ -27,16 +29,15 @@ export interface ConfigIssue {
   message: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends ProblemsError {
   constructor(
     readonly stack: string,
     readonly issues: ConfigIssue[],
   ) {
     super(
-      `Stack config "${stack}" has ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was created or changed:\n` +
-        issues.map((issue) => `  - ${issue.key}: ${issue.message}`).join("\n"),
+      `Stack config "${stack}"`,
+      issues.map((issue) => `${issue.key}: ${issue.message}`),
     );
-    this.name = "ConfigError";
   }
 }
 
@@ -362,10 +363,6 @@ function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
   const alerting = stackConfigSchema.shape.alerting.safeParse(values.alerting);
   const secrets = stackConfigSchema.shape.alertingSecrets.safeParse(values.alertingSecrets);
   if (!alerting.success || !secrets.success) return issues;
-  const interval = alerting.data?.evaluationInterval;
-  if (interval && (durationMs(interval) % 10_000 !== 0 || durationMs(interval) === 0)) {
-    issues.push({ key: fullKey(["alerting", "evaluationInterval"]), message: `${interval} is not a multiple of 10s; Grafana evaluates rules on a 10s tick` });
-  }
   const points = alerting.data?.contactPoints ?? [];
   const names = points.map((point) => point.name);
   const unknown = (name: string) => `no contact point named "${name}" (configured: ${names.length > 0 ? names.join(", ") : "none"})`;
@@ -436,14 +433,6 @@ function scrapeTimings(prometheus: { scrapeInterval?: string; scrapeTimeout?: st
 /** `dev`, `staging` and `prod` stacks default to their own environment; any other stack name to dev. */
 export function environmentFromStackName(stack: string): Environment {
   return (ENVIRONMENTS as readonly string[]).includes(stack) ? (stack as Environment) : "dev";
-}
-
-/** Milliseconds in a Prometheus duration (already validated by the schema). */
-export function durationMs(value: string): number {
-  const units: Record<string, number> = { y: 31_536_000_000, w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
-  let total = 0;
-  for (const [, amount, unit] of value.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += Number(amount) * units[unit];
-  return total;
 }
 
 export function fullKey(path: PropertyKey[]): string {

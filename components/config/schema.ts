@@ -4,6 +4,7 @@
  * objects they concern, so zod reports every problem of a file in one pass.
  */
 import { z } from "zod";
+import { duration, evaluationInterval, httpUrl, ipv4, isIpv4, labelName, port } from "../lib/validators";
 import { ENVIRONMENTS } from "./defaults";
 import { isEsByteSize, isEsDuration, validateDataStreamName } from "../logs/elastic-bodies";
 import { bridgeNameProblem } from "../docker/names";
@@ -14,65 +15,16 @@ import { bridgeNameProblem } from "../docker/names";
  */
 export const ROOT_PROPAGATIONS = ["rslave", "none"] as const;
 
-/** Prometheus duration syntax (`30s`, `1h30m`, `15d`, `2w`); the empty string is not a duration. */
-const PROMETHEUS_DURATION = /^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
-/** Prometheus storage size syntax for `--storage.tsdb.retention.size`. */
 const PROMETHEUS_SIZE = /^\d+(B|KB|MB|GB|TB|PB|EB)$/;
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,47}$/;
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Job names the stack itself uses; a catalog service may not take one. */
 export const RESERVED_JOB_NAMES = ["prometheus", "node-exporter", "blackbox-exporter", "blackbox-health", "grafana", "cadvisor"];
 
-export const duration = z
-  .string()
-  .regex(PROMETHEUS_DURATION, { error: "must be a Prometheus duration such as 15s, 1m, 12h, 15d" })
-  // Prometheus silently swaps a zero for its own default (1m scrapes, 15d retention): refuse it instead.
-  .refine((value) => !/^(0+(y|w|d|h|m|s|ms))+$/.test(value), { error: "must be longer than zero" });
-
 const size = z.string().regex(PROMETHEUS_SIZE, { error: "must be a size such as 512MB, 10GB, 1TB" });
 
-const port = z.int({ error: "must be a whole number" }).min(1, { error: "port must be 1-65535" }).max(65535, {
-  error: "port must be 1-65535",
-});
-
 const memoryMb = z.int({ error: "must be a whole number of MB" }).min(32, { error: "must be at least 32 (MB)" });
-
-const SECRET_LOOKING_PARAM = /token|secret|passw|api[-_]?key|^key$|auth|signature/i;
-
-/** An http(s) URL with a host, no credentials and no fragment: Prometheus and the prober need exactly that. */
-/** The explicit port of a URL as written (`http://host:70000/x` gives 70000); the WHATWG parser throws on one above 65535. */
-const EXPLICIT_PORT = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?=[/?#]|$)/;
-
-const httpUrl = z.string().superRefine((value, ctx) => {
-  const port = EXPLICIT_PORT.exec(value)?.[1];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-    ctx.addIssue({ code: "custom", message: `port ${Number(port)} is out of range: a port must be 1-65535` });
-    return;
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "must be an absolute http:// or https:// URL" });
-    return;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    ctx.addIssue({ code: "custom", message: `must use http or https, not ${url.protocol.replace(":", "")}` });
-  }
-  if (url.username || url.password) {
-    ctx.addIssue({ code: "custom", message: "must not carry credentials (they would land in prometheus.yml in plain text)" });
-  }
-  if (url.hash) ctx.addIssue({ code: "custom", message: "must not have a #fragment" });
-  const secretParams = [...url.searchParams.keys()].filter((name) => SECRET_LOOKING_PARAM.test(name));
-  if (secretParams.length > 0) {
-    ctx.addIssue({
-      code: "custom",
-      message: `must not carry secrets in query parameters (${secretParams.join(", ")}): they would land in prometheus.yml in plain text`,
-    });
-  }
-});
 
 /** An image reference with an explicit tag or digest; `latest` (or no tag, which means latest) is refused. */
 const image = z.string().superRefine((value, ctx) => {
@@ -113,8 +65,6 @@ export const serviceSchema = z
     }
   });
 
-/** Prometheus-style label name, as Grafana's notification policy matchers and group_by accept them. */
-const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "must be a label name (letters, digits, _; not starting with a digit)" });
 const CONTACT_POINT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const contactPointName = z.string().regex(CONTACT_POINT_NAME, { error: "must be lowercase letters, digits and dashes, start with a letter" });
 
@@ -150,8 +100,8 @@ const contactPointSchema = z.discriminatedUnion(
 export const CONTACT_POINT_TYPES_WITH_SECRET = ["webhook", "slack", "telegram"] as const;
 
 const alertingSchema = z.strictObject({
-  /** Default evaluation interval of a rule group that sets none. */
-  evaluationInterval: duration.optional(),
+  /** Default evaluation interval of a rule group that sets none (the same rule as a group's own `interval`). */
+  evaluationInterval: evaluationInterval.optional(),
   /** Prefix for repo-relative `runbook_url` annotations (e.g. https://git.example.com/atra/observability/blob/main/). */
   runbookBaseUrl: httpUrl.optional(),
   // Duplicate names are a cross-field check in resolve.ts, so they are reported even when an entry is invalid.
@@ -223,7 +173,7 @@ export const stackConfigSchema = z.strictObject({
       });
     })
     .optional(),
-  bindAddress: z.string().regex(IPV4, { error: "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0" }).optional(),
+  bindAddress: ipv4.optional(),
   publicHostname: z
     .string()
     .regex(/^[a-zA-Z0-9.-]+$/, { error: "must be a host name or address, without scheme or port" })
@@ -297,7 +247,7 @@ export const stackConfigSchema = z.strictObject({
         .string()
         .superRefine((value, ctx) => {
           const [address, port, ...rest] = value.split(":");
-          if (rest.length > 0 || !IPV4.test(address) || !/^\d{1,5}$/.test(port ?? "") || Number(port) < 1 || Number(port) > 65535) {
+          if (rest.length > 0 || !isIpv4(address) || !/^\d{1,5}$/.test(port ?? "") || Number(port) < 1 || Number(port) > 65535) {
             ctx.addIssue({ code: "custom", message: "must be ipv4:port, e.g. 172.17.0.1:9100" });
           } else if (address.startsWith("127.")) {
             ctx.addIssue({

@@ -1,8 +1,8 @@
 /** Reads the dashboard files from disk and imports them; the only I/O around the pure importer. */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { DashboardFile, DashboardImportError, DatasourceMap, ImportedDashboard, importDashboards } from "./dashboard-import";
+import { stopOnProblems } from "../lib/problems";
+import { DashboardFile, DatasourceMap, ImportedDashboard, importDashboards } from "./dashboard-import";
 
 /** Every `*.json` file below a folder, sorted so the plan and the diff are stable. */
 export function readDashboardFiles(directory: string): DashboardFile[] {
@@ -23,10 +23,5 @@ export function readDashboardFiles(directory: string): DashboardFile[] {
 
 /** Import every dashboard below `directory`; a bad file stops the program with a message naming it. */
 export function loadDashboards(directory: string, datasources: DatasourceMap, switchedOff: string[] = []): ImportedDashboard[] {
-  try {
-    return importDashboards(readDashboardFiles(directory), datasources, switchedOff);
-  } catch (error) {
-    if (error instanceof DashboardImportError) throw new pulumi.RunError(error.message);
-    throw error;
-  }
+  return stopOnProblems(() => importDashboards(readDashboardFiles(directory), datasources, switchedOff));
 }

@@ -26,6 +26,8 @@
  *   value (or text) and otherwise takes the first option by name, whichever datasource that is.
  */
 import { createHash } from "crypto";
+import { ProblemsError } from "../lib/problems";
+import { isObject } from "../lib/validators";
 
 export interface DashboardFile {
   /** Shown in errors; also the source of a derived uid. */
@@ -49,12 +51,9 @@ export interface ImportedDashboard {
   model: Record<string, unknown>;
 }
 
-export class DashboardImportError extends Error {
-  constructor(readonly problems: string[]) {
-    super(
-      `${problems.length} dashboard problem${problems.length === 1 ? "" : "s"}; nothing was created or changed:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
-    );
-    this.name = "DashboardImportError";
+export class DashboardImportError extends ProblemsError {
+  constructor(problems: string[]) {
+    super("Dashboards", problems);
   }
 }
 
@@ -358,8 +357,4 @@ function describeJsonError(text: string, error: Error): string {
   const line = before.split("\n").length;
   const column = offset - before.lastIndexOf("\n");
   return `at line ${line}, column ${column}: ${error.message.replace(/\s*\(line \d+ column \d+\)/, "")}`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -3,7 +3,7 @@
  * an apply (and after a refresh) gives back what the program sends and a second `pulumi up` shows
  * no change.
  */
-import { durationMs } from "../config/resolve";
+import { durationMs } from "../lib/validators";
 
 /**
  * Prometheus's canonical duration form, as `model.Duration.String()` prints it (prometheus/common

@@ -8,6 +8,8 @@
  * stream as a least-privilege writer whose credentials come from environment variables, so the
  * rendered file never holds a secret.
  */
+import { httpUrlProblems } from "../lib/validators";
+import { validateDataStreamName } from "./elastic-bodies";
 import * as yaml from "js-yaml";
 
 /** Where the container reads its config and keeps its registry (the official image's layout). */
@@ -136,23 +138,12 @@ function argumentProblems(args: FilebeatConfigArgs): string[] {
   ] as const) {
     if (!ENV_NAME.test(value)) problems.push(`${key} "${value}" is not an environment variable name`);
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(args.elasticsearchUrl);
-  } catch {
-    problems.push(`elasticsearchUrl "${args.elasticsearchUrl}" is not a URL`);
-  }
-  if (url) {
-    if (url.protocol !== "http:" && url.protocol !== "https:") problems.push(`elasticsearchUrl must use http or https, not ${url.protocol.replace(":", "")}`);
-    if (url.username || url.password) problems.push("elasticsearchUrl must not carry credentials (they come from the environment)");
-  }
-  // Filebeat expands ${...} and %{...} in these strings; a data stream name is lowercase anyway.
-  for (const [key, value] of [
-    ["dataStream", args.dataStream],
-    ["pipeline", args.pipeline],
-  ] as const) {
-    if (!/^[a-z0-9][a-z0-9._-]*$/.test(value)) problems.push(`${key} "${value}" must be lowercase letters, digits, '.', '_' or '-'`);
-  }
+  // The file is not secret: the same URL rule as every rendered file (credentials come from the environment).
+  for (const problem of httpUrlProblems(args.elasticsearchUrl)) problems.push(`elasticsearchUrl ${problem}`);
+  const dataStreamProblem = validateDataStreamName(args.dataStream);
+  if (dataStreamProblem) problems.push(`dataStream ${dataStreamProblem}`);
+  // Filebeat expands ${...} and %{...} in its strings: the pipeline name keeps to the data stream's safe set.
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(args.pipeline)) problems.push(`pipeline "${args.pipeline}" must be lowercase letters, digits, '.', '_' or '-'`);
   const names = args.services.map((service) => service.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate !== undefined) problems.push(`service "${duplicate}" appears twice: filestream input ids must be unique`);

@@ -1,0 +1,101 @@
+/**
+ * Rules several features validate, once each: Prometheus durations and what Grafana's evaluation tick
+ * allows, http(s) URLs for rendered (non-secret) files, ports, IPv4 addresses, label names. Each has a
+ * plain form (a problem message or undefined) for code that walks raw input, and a zod form for the
+ * config slices. The serialized Elasticsearch providers keep their own copies (they must be
+ * self-contained); a test proves those agree with these.
+ */
+import { z } from "zod";
+
+/** Prometheus duration syntax (`30s`, `1h30m`, `15d`, `2w`); the empty string is not a duration. */
+const PROMETHEUS_DURATION = /^(?!$)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
+const DURATION_UNIT_MS: Record<string, number> = { y: 31_536_000_000, w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+export function isPrometheusDuration(value: string): boolean {
+  return PROMETHEUS_DURATION.test(value);
+}
+
+/** Milliseconds in a Prometheus duration (the caller has checked its syntax). */
+export function durationMs(value: string): number {
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += Number(amount) * DURATION_UNIT_MS[unit];
+  return total;
+}
+
+/** Prometheus silently swaps a zero duration for its own default (1m scrapes, 15d retention): refused everywhere. */
+export function durationProblem(value: string): string | undefined {
+  if (!isPrometheusDuration(value)) return "must be a Prometheus duration such as 15s, 1m, 12h, 15d";
+  if (durationMs(value) === 0) return "must be longer than zero";
+  return undefined;
+}
+
+/** A rule group's evaluation interval: Grafana evaluates rules on a 10 s tick, so a non-zero multiple of 10s. */
+export function evaluationIntervalProblem(value: string): string | undefined {
+  const problem = durationProblem(value);
+  if (problem) return problem;
+  return durationMs(value) % 10_000 === 0 ? undefined : `${value} is not a multiple of 10s; Grafana evaluates rules on a 10s tick`;
+}
+
+/** `[address]:port` as written in a URL (`http://host:70000/x` gives 70000); the WHATWG parser only says "Invalid URL" above 65535. */
+const EXPLICIT_PORT = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?=[/?#]|$)/;
+const SECRET_LOOKING_PARAM = /token|secret|passw|api[-_]?key|^key$|auth|signature/i;
+
+export function portProblem(port: number): string | undefined {
+  return Number.isInteger(port) && port >= 1 && port <= 65535 ? undefined : `port ${port} is out of range: a port must be 1-65535`;
+}
+
+/**
+ * An http(s) URL with a host, no credentials, no fragment and no secret-looking query parameter: what
+ * may appear in a rendered file (prometheus.yml, filebeat.yml), which is not secret. Every problem, in order.
+ */
+export function httpUrlProblems(value: string): string[] {
+  const port = EXPLICIT_PORT.exec(value)?.[1];
+  if (port !== undefined && portProblem(Number(port))) return [portProblem(Number(port)) as string];
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return ["must be an absolute http:// or https:// URL"];
+  }
+  const problems: string[] = [];
+  if (url.protocol !== "http:" && url.protocol !== "https:") problems.push(`must use http or https, not ${url.protocol.replace(":", "")}`);
+  if (url.username || url.password) problems.push("must not carry credentials (they would land in prometheus.yml in plain text)");
+  if (url.hash) problems.push("must not have a #fragment");
+  const secretParams = [...url.searchParams.keys()].filter((name) => SECRET_LOOKING_PARAM.test(name));
+  if (secretParams.length > 0) {
+    problems.push(`must not carry secrets in query parameters (${secretParams.join(", ")}): they would land in prometheus.yml in plain text`);
+  }
+  return problems;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIpv4(value: string): boolean {
+  return IPV4.test(value);
+}
+
+/** A Prometheus label name (also what Grafana's policy matchers and group_by take). */
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// --- zod forms, for the config slices --------------------------------------------------------
+
+/** A zod string checked by a problem function (one message, or none). */
+function checkedString(problem: (value: string) => string | undefined) {
+  return z.string().superRefine((value, ctx) => {
+    const message = problem(value);
+    if (message) ctx.addIssue({ code: "custom", message });
+  });
+}
+
+export const duration = checkedString(durationProblem);
+export const evaluationInterval = checkedString(evaluationIntervalProblem);
+export const httpUrl = z.string().superRefine((value, ctx) => {
+  for (const message of httpUrlProblems(value)) ctx.addIssue({ code: "custom", message });
+});
+export const port = z.int({ error: "must be a whole number" }).min(1, { error: "port must be 1-65535" }).max(65535, { error: "port must be 1-65535" });
+export const ipv4 = z.string().regex(IPV4, { error: "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0" });
+export const labelName = z.string().regex(LABEL_NAME, { error: "must be a label name (letters, digits, _; not starting with a digit)" });
