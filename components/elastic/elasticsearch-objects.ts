@@ -13,18 +13,12 @@ import { ElasticConnection, ElasticConnectionArgs, RetryOptions, secretConnectio
 import {
   builtinUserPasswordProvider,
   ilmPolicyProvider,
-  IlmPolicyBody,
   indexTemplateProvider,
-  IndexTemplateBody,
   ingestPipelineProvider,
-  IngestPipelineBody,
   nativeUserProvider,
   roleProvider,
-  RoleBody,
-  UserBody,
 } from "./provider-runtime";
-
-export type { RoleBody, IlmPolicyBody, IndexTemplateBody, IngestPipelineBody, UserBody } from "./provider-runtime";
+import type { IlmPolicyBody, IndexTemplateBody, IngestPipelineBody, RoleBody, UserBody } from "./request-bodies";
 
 /** Dynamic resource module: types read `pulumi-nodejs:dynamic/elastic:<Class>`. */
 export const ELASTIC_MODULE = "elastic";

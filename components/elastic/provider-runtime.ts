@@ -17,19 +17,10 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { Client, estypes } from "@elastic/elasticsearch";
 import type { ElasticConnection, RetryOptions } from "./connection";
+import type { IlmPolicyBody, IndexTemplateBody, IngestPipelineBody, RoleBody, UserBody } from "./request-bodies";
 
 // ---------------------------------------------------------------------------------------------
 // Input and state shapes (inputs and outputs are the same: outputs echo the inputs).
-
-/** Request body type: the client's request type without path/query parameters. */
-type BodyOf<Request, PathAndQuery extends keyof Request> = Omit<Request, PathAndQuery | "body" | "querystring" | keyof estypes.RequestBase>;
-
-export type RoleBody = BodyOf<estypes.SecurityPutRoleRequest, "name" | "refresh">;
-export type IlmPolicyBody = BodyOf<estypes.IlmPutLifecycleRequest, "name" | "master_timeout" | "timeout">;
-export type IndexTemplateBody = BodyOf<estypes.IndicesPutIndexTemplateRequest, "name" | "create" | "master_timeout" | "cause">;
-export type IngestPipelineBody = BodyOf<estypes.IngestPutPipelineRequest, "id" | "master_timeout" | "timeout" | "if_version">;
-/** A native user's fields other than its name and password. */
-export type UserBody = Pick<estypes.SecurityPutUserRequest, "roles" | "full_name" | "email" | "metadata" | "enabled">;
 
 export interface ObjectState<Body> {
   connection: ElasticConnection;

@@ -1,13 +1,15 @@
 /**
  * Pure renderers for the logs stage's Elasticsearch objects: names, the ILM policy, the index
  * template of the data stream, and the writer (Filebeat) and reader (Grafana) roles. No Pulumi
- * inside; the dynamic providers PUT these bodies as they are. Bodies are typed with the official
- * client's `estypes`, so `tsc` checks every key against the Elasticsearch API specification.
+ * inside; the dynamic providers PUT these bodies as they are. Bodies have the types the providers
+ * take (../elastic/request-bodies.ts, from the official client's `estypes`), so `tsc` checks every
+ * key against the Elasticsearch API specification.
  *
  * The ingest pipeline lives in ./ingest-pipeline.ts and the Kibana bodies in ./kibana-bodies.ts;
  * both are re-exported here so callers have one import.
  */
 import type { estypes } from "@elastic/elasticsearch";
+import type { IndexTemplateBody, RoleBody } from "../elastic/request-bodies";
 
 export { renderIngestPipeline, PARSE_FAILURE_TAG, TIMESTAMP_FAILURE_TAG, STRUCTLOG_FIELD } from "./ingest-pipeline";
 export { renderDataView, renderRecentErrorsSearch, ERROR_LEVELS } from "./kibana-bodies";
@@ -212,18 +214,6 @@ export interface IndexTemplateOptions {
   pipeline: string;
 }
 
-/**
- * The `template` part of PUT _index_template/<name>. The client's request type (9.1.1,
- * IndicesPutIndexTemplateIndexTemplateMapping) lacks `data_stream_options`, which Elasticsearch 9.1
- * accepts there (docs-content failure-store.md) and which the client's own read-side type
- * (IndicesIndexTemplateSummary, what GET _index_template returns) has: the field is borrowed from
- * that type, so it is still checked against the specification.
- */
-export type IndexTemplateMapping = estypes.IndicesPutIndexTemplateIndexTemplateMapping & Pick<estypes.IndicesIndexTemplateSummary, "data_stream_options">;
-
-/** The body of PUT _index_template/<name> (the request without its name). */
-export type IndexTemplateBody = Omit<estypes.IndicesPutIndexTemplateRequest, "name" | "template"> & { template?: IndexTemplateMapping };
-
 /** Above the built-in `logs` template (`logs-*-*`, priority 100), which would otherwise match too. */
 export const INDEX_TEMPLATE_PRIORITY = 200;
 
@@ -330,9 +320,6 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
 // ---------------------------------------------------------------------------------------------
 // Roles
 // ---------------------------------------------------------------------------------------------
-
-/** The body of PUT _security/role/<name> (the request without its name). */
-export type RoleBody = Omit<estypes.SecurityPutRoleRequest, "name">;
 
 /**
  * Filebeat's writer role, least privilege, after Filebeat's "Grant privileges and roles needed

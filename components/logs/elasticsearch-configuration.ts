@@ -7,7 +7,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ElasticConnectionArgs } from "../elastic/connection";
 import { BuiltinUserPassword, ElasticsearchRole, ElasticsearchUser, IlmPolicy, IndexTemplate, IngestPipeline } from "../elastic/elasticsearch-objects";
-import { LogsNaming, renderIlmPolicy, renderIndexTemplate, renderIngestPipeline, renderReaderRole, renderWriterRole, RoleBody } from "./elastic-bodies";
+import type { RoleBody } from "../elastic/request-bodies";
+import { LogsNaming, renderIlmPolicy, renderIndexTemplate, renderIngestPipeline, renderReaderRole, renderWriterRole } from "./elastic-bodies";
 
 export interface ElasticsearchConfigurationArgs {
   /** An Elasticsearch URL reachable from `pulumi up`, and a user allowed to manage security and indices. */

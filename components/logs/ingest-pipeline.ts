@@ -49,6 +49,7 @@
  * used here is modelled by test/support/ingest-simulator.ts, which refuses anything else.
  */
 import type { estypes } from "@elastic/elasticsearch";
+import type { IngestPipelineBody } from "../elastic/request-bodies";
 
 export const STRUCTLOG_FIELD = "structlog";
 export const PARSE_FAILURE_TAG = "structlog_parse_failure";
@@ -98,7 +99,7 @@ const at = (key: string) => `ctx.${STRUCTLOG_FIELD}?.${key}`;
 const isScalar = (key: string) => `(${at(key)} instanceof String || ${at(key)} instanceof Number || ${at(key)} instanceof Boolean)`;
 const TIMESTAMP = "ctx['@timestamp']";
 
-export function renderIngestPipeline(): estypes.IngestPipeline {
+export function renderIngestPipeline(): IngestPipelineBody {
   const s = STRUCTLOG_FIELD;
   return {
     description:
