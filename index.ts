@@ -53,7 +53,7 @@ const grafanaConfig = new GrafanaConfiguration("grafana-config", {
     url: logs.internalElasticsearchUrl,
     user: logs.readerUser,
     password: logs.readerPassword,
-    dataStream: config.logs.dataStream,
+    dataStream: logs.naming.dataStream,
     waitFor: [logs.elasticsearchConfig.readerUser],
   },
   // Configure Grafana only once it is healthy and Prometheus answers behind the datasource.
@@ -78,7 +78,7 @@ export const kibanaUrl = logs && config.logs.kibanaPublicUrl;
 export const elasticsearchUrl = logs && config.logs.elasticsearchPublicUrl;
 export const elasticsearchUser = logs?.adminUser;
 export const elasticsearchPassword = logs?.adminPassword;
-export const logsDataStream = logs && config.logs.dataStream;
+export const logsDataStream = logs?.naming.dataStream;
 export const kibanaDataViewId = logs?.naming.dataViewId;
 export const logShipperUser = logs?.writerUser;
 export const logShipperPassword = logs?.writerPassword;

@@ -6,6 +6,7 @@
 import type { estypes } from "@elastic/elasticsearch";
 import {
   dataStreamParts,
+  defaultDataStream,
   esByteSizeAsReturned,
   failureStoreIndex,
   INDEX_TEMPLATE_PRIORITY,
@@ -36,7 +37,7 @@ function indexNameProblems(name: string): string[] {
   return problems;
 }
 
-describe("logsNaming", () => {
+describe("logsNaming and the default data stream", () => {
   test.each([
     ["dev", "logs-atra-dev", "atra-dev"],
     ["prod", "logs-atra-prod", "atra-prod"],
@@ -44,7 +45,8 @@ describe("logsNaming", () => {
     ["eu.prod-2", "logs-atra-eu_prod_2", "atra-eu-prod-2"],
     ["Team_A.Blue-Green", "logs-atra-team_a_blue_green", "atra-team_a-blue-green"],
   ])("stack %j", (stack, dataStream, prefix) => {
-    const naming = logsNaming(stack);
+    expect(defaultDataStream(stack)).toBe(dataStream);
+    const naming = logsNaming(stack, defaultDataStream(stack));
     expect(naming.dataStream).toBe(dataStream);
     for (const [key, name] of Object.entries(naming)) {
       if (key !== "dataStream") expect(name.startsWith(`${prefix}-`)).toBe(true);
@@ -58,13 +60,19 @@ describe("logsNaming", () => {
   });
 
   test("the namespace keeps to 100 characters; an empty stack name is refused", () => {
-    const naming = logsNaming("x".repeat(150));
-    expect(dataStreamParts(naming.dataStream)!.namespace).toHaveLength(100);
-    expect(() => logsNaming("")).toThrow(/must not be empty/);
+    expect(dataStreamParts(defaultDataStream("x".repeat(150)))!.namespace).toHaveLength(100);
+    expect(() => defaultDataStream("")).toThrow(/must not be empty/);
+    expect(() => logsNaming("", "logs-atra-x")).toThrow(/must not be empty/);
+  });
+
+  test("the naming carries the data stream it is given (a config override); the other names follow the stack", () => {
+    const custom = logsNaming("prod", "logs-payments-eu");
+    expect(custom.dataStream).toBe("logs-payments-eu");
+    expect({ ...custom, dataStream: undefined }).toEqual({ ...logsNaming("prod", defaultDataStream("prod")), dataStream: undefined });
   });
 
   test("naming is deterministic (fixed ids for a second up)", () => {
-    expect(logsNaming("prod")).toEqual(logsNaming("prod"));
+    expect(logsNaming("prod", defaultDataStream("prod"))).toEqual(logsNaming("prod", defaultDataStream("prod")));
   });
 });
 
@@ -148,7 +156,7 @@ describe("renderIlmPolicy", () => {
 });
 
 describe("renderIndexTemplate", () => {
-  const naming = logsNaming("prod");
+  const naming = logsNaming("prod", defaultDataStream("prod"));
   const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline });
   const properties = template.template!.mappings!.properties!;
   const at = (path: string): estypes.MappingProperty | undefined => {
@@ -240,7 +248,7 @@ describe("renderIndexTemplate", () => {
 });
 
 describe("roles", () => {
-  const dataStream = logsNaming("prod").dataStream;
+  const dataStream = logsNaming("prod", defaultDataStream("prod")).dataStream;
   const FORBIDDEN = ["all", "write", "index", "delete", "delete_index", "manage", "create_index", "create"];
 
   test("writer: monitor on the cluster, create_doc + auto_configure on the data stream only", () => {
@@ -280,7 +288,7 @@ describe("roles", () => {
 });
 
 describe("Kibana bodies", () => {
-  const naming = logsNaming("prod");
+  const naming = logsNaming("prod", defaultDataStream("prod"));
 
   test("data view over the data stream, timed by @timestamp, allowed before the data exists", () => {
     const body = renderDataView({ id: naming.dataViewId, dataStream: naming.dataStream, name: "Atra logs (prod)" });
@@ -311,7 +319,7 @@ describe("Kibana bodies", () => {
 
 // Type level: each body, with its name added, is a request the official client accepts.
 export const typeChecks = (): unknown[] => {
-  const naming = logsNaming("dev");
+  const naming = logsNaming("dev", defaultDataStream("dev"));
   const ilm: estypes.IlmPutLifecycleRequest = {
     name: naming.ilmPolicy,
     policy: renderIlmPolicy({ rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "7d" }),

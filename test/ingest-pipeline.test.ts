@@ -16,7 +16,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { estypes } from "@elastic/elasticsearch";
-import { logsNaming, renderIndexTemplate } from "../components/logs/elastic-bodies";
+import { defaultDataStream, logsNaming, renderIndexTemplate } from "../components/logs/elastic-bodies";
 import {
   DATE_NANOS_LAST,
   DICT_TRACEBACK_TEMPLATE,
@@ -40,7 +40,7 @@ const PYTHON = "/usr/bin/python3";
 const SCRIPT = path.join(__dirname, "support", "structlog-lines.py");
 const READ_TIME = "2030-01-02T03:04:05.678Z";
 const pipeline = renderIngestPipeline();
-const naming = logsNaming("dev");
+const naming = logsNaming("dev", defaultDataStream("dev"));
 const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline });
 const mappings = template.template!.mappings!;
 

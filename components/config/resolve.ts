@@ -8,7 +8,7 @@ import { ProblemsError } from "../lib/problems";
 import { durationMs } from "../lib/validators";
 import { DEFAULT_IMAGES, DEFAULT_NODE_EXPORTER_LISTEN, DEFAULT_PORTS, ENVIRONMENT_DEFAULTS, ENVIRONMENTS, Environment, ImageKey, MemoryKey } from "./defaults";
 import { logGlobIssues } from "../logs/filebeat-config";
-import { logsNaming } from "../logs/elastic-bodies";
+import { defaultDataStream } from "../logs/elastic-bodies";
 import { CONTACT_POINT_TYPES_WITH_SECRET, ContactPointConfig, SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
 import type { ROOT_PROPAGATIONS } from "./schema";
 import { defaultBridgeName } from "../docker/names";
@@ -197,7 +197,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
     alerting: alertingConfig(raw.alerting),
     logs: {
       enabled: raw.logs?.enabled ?? true,
-      dataStream: raw.logs?.dataStream ?? logsNaming(input.stack).dataStream,
+      dataStream: raw.logs?.dataStream ?? defaultDataStream(input.stack),
       retention: raw.logs?.retention ?? envDefaults.logRetention,
       rolloverMaxAge: raw.logs?.rolloverMaxAge ?? "1d",
       rolloverMaxPrimaryShardSize: raw.logs?.rolloverMaxPrimaryShardSize ?? "10gb",

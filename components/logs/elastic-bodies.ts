@@ -19,8 +19,9 @@ export type { DataViewBody, SavedSearchBody } from "./kibana-bodies";
 // Names
 // ---------------------------------------------------------------------------------------------
 
+/** The names of a stack's logs objects, the data stream among them: one value for everything that names one. */
 export interface LogsNaming {
-  /** `logs-atra-<namespace>`: the data stream Filebeat writes to (type `logs`, dataset `atra`). */
+  /** The data stream Filebeat writes to: the config's `logs.dataStream` (by default defaultDataStream(stack)). */
   dataStream: string;
   ilmPolicy: string;
   indexTemplate: string;
@@ -63,11 +64,21 @@ export function stackSlug(stack: string): string {
   return slug;
 }
 
-export function logsNaming(stack: string): LogsNaming {
+/** `logs-atra-<namespace>`: the data stream of a stack whose config names none (type `logs`, dataset `atra`). */
+export function defaultDataStream(stack: string): string {
+  return `logs-atra-${dataStreamNamespace(stack)}`;
+}
+
+/**
+ * The names for a stack whose logs go to `dataStream` (the resolved `logs.dataStream`). The data
+ * stream is an argument, not derived here, because the config may name another: the template, the
+ * roles, the data view, the shipper and Grafana all take it from here.
+ */
+export function logsNaming(stack: string, dataStream: string): LogsNaming {
   const slug = stackSlug(stack);
   const p = `atra-${slug}`;
   return {
-    dataStream: `logs-atra-${dataStreamNamespace(stack)}`,
+    dataStream,
     ilmPolicy: `${p}-logs-ilm`,
     indexTemplate: `${p}-logs`,
     pipeline: `${p}-logs-structlog`,

@@ -13,8 +13,8 @@ import { LogsNaming, renderIlmPolicy, renderIndexTemplate, renderIngestPipeline,
 export interface ElasticsearchConfigurationArgs {
   /** An Elasticsearch URL reachable from `pulumi up`, and a user allowed to manage security and indices. */
   connection: pulumi.Input<ElasticConnectionArgs>;
+  /** The objects' names, the data stream among them. */
   naming: LogsNaming;
-  dataStream: string;
   ilm: { rolloverMaxAge: string; rolloverMaxPrimaryShardSize: string; deleteAfter: string };
   kibanaSystemPassword: pulumi.Input<string>;
   writerPassword: pulumi.Input<string>;
@@ -56,7 +56,7 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
       "writer",
       naming.writerUser,
       naming.writerRole,
-      renderWriterRole(args.dataStream),
+      renderWriterRole(naming.dataStream),
       args.writerPassword,
       "Log shipper (atra-observability)",
     );
@@ -64,7 +64,7 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
       "reader",
       naming.readerUser,
       naming.readerRole,
-      renderReaderRole(args.dataStream),
+      renderReaderRole(naming.dataStream),
       args.readerPassword,
       "Grafana logs datasource (atra-observability)",
     );
@@ -87,7 +87,7 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
       {
         connection,
         name: naming.indexTemplate,
-        body: renderIndexTemplate({ dataStream: args.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }),
+        body: renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }),
       },
       { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline], retainOnDelete: true },
     );

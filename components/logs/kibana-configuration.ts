@@ -11,8 +11,8 @@ import { renderDataView, renderRecentErrorsSearch } from "./kibana-bodies";
 
 export interface KibanaConfigurationArgs {
   connection: pulumi.Input<ElasticConnectionArgs>;
+  /** The objects' ids and the data stream the data view reads. */
   naming: LogsNaming;
-  dataStream: string;
   stack: string;
   /** What must be up first (a healthy Kibana, the index template). */
   waitFor: pulumi.Input<pulumi.Resource>[];
@@ -27,7 +27,7 @@ export class KibanaConfiguration extends pulumi.ComponentResource {
     const { naming, connection } = args;
     const own = { parent: this, dependsOn: args.waitFor };
 
-    const dataView = renderDataView({ id: naming.dataViewId, dataStream: args.dataStream, name: `Atra logs (${args.stack})` });
+    const dataView = renderDataView({ id: naming.dataViewId, dataStream: naming.dataStream, name: `Atra logs (${args.stack})` });
     this.dataView = new KibanaDataView("data-view", { connection, dataView: dataView.data_view }, own);
     const search = renderRecentErrorsSearch({
       id: naming.recentErrorsSearchId,

@@ -102,7 +102,7 @@ export class LogsStack extends pulumi.ComponentResource {
     const { config, platform } = args;
     const names = dockerNames(config);
     const logs = config.logs;
-    this.naming = logsNaming(config.stack);
+    this.naming = logsNaming(config.stack, logs.dataStream);
     this.internalElasticsearchUrl = `http://${names.elasticsearch}:9200`;
     const generated = (resource: string, length = 32) =>
       pulumi.secret(new random.RandomPassword(resource, { length, special: false }, { parent: this }).result);
@@ -151,7 +151,6 @@ export class LogsStack extends pulumi.ComponentResource {
       {
         connection: { url: logs.elasticsearchProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword },
         naming: this.naming,
-        dataStream: logs.dataStream,
         ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
         kibanaSystemPassword,
         writerPassword: this.writerPassword,
@@ -206,7 +205,7 @@ export class LogsStack extends pulumi.ComponentResource {
       const filebeatYml = renderFilebeatConfig({
         services: shipped,
         elasticsearchUrl: this.internalElasticsearchUrl,
-        dataStream: logs.dataStream,
+        dataStream: this.naming.dataStream,
         pipeline: this.naming.pipeline,
         usernameEnv: WRITER_USERNAME_ENV,
         passwordEnv: WRITER_PASSWORD_ENV,
@@ -248,7 +247,6 @@ export class LogsStack extends pulumi.ComponentResource {
       {
         connection: { url: logs.kibanaProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword },
         naming: this.naming,
-        dataStream: logs.dataStream,
         stack: config.stack,
         waitFor: [this.kibana, this.elasticsearchConfig.indexTemplate],
       },
