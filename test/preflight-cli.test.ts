@@ -6,7 +6,7 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { DEFAULT_IMAGES } from "../components/config/defaults";
+import { DEFAULT_IMAGES } from "../components/stack-services";
 import { PREFLIGHT_LABEL } from "../scripts/lib/preflight/checks";
 import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, labelled, removeById } from "./support/docker";
 import { PROJECT_DIR } from "./support/plan";

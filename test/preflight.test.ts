@@ -14,7 +14,7 @@ import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, docker, la
 import { findTool, freePort } from "./support/real-tools";
 import { rawConfigFromStore } from "../components/config/pulumi-config";
 import { resolveStackConfig } from "../components/config/resolve";
-import { DEFAULT_IMAGES } from "../components/config/defaults";
+import { DEFAULT_IMAGES } from "../components/stack-services";
 import { BRIDGE_NAME_OPTION, COMPONENT_LABEL, STACK_LABEL } from "../components/docker/names";
 import { CheckResult, formatReport, PREFLIGHT_LABEL } from "../scripts/lib/preflight/checks";
 import { DockerCli } from "../scripts/lib/preflight/docker-cli";

@@ -4,40 +4,34 @@
  */
 import { createHash } from "crypto";
 import type { StackConfig } from "../config/resolve";
+import { keyedBy, STACK_SERVICE_KEYS, STACK_SERVICES, StackServiceKey } from "../stack-services";
 
-export interface DockerNames {
+/** One container name per service of the stack (by its key in stack-services.ts), plus the network and volumes. */
+export type DockerNames = Record<StackServiceKey, string> & {
   network: string;
   prometheusVolume: string;
   grafanaVolume: string;
-  prometheus: string;
-  grafana: string;
-  nodeExporter: string;
-  blackboxExporter: string;
-  cadvisor: string;
   elasticsearchVolume: string;
   filebeatVolume: string;
-  elasticsearch: string;
-  kibana: string;
-  filebeat: string;
-}
+};
 
 export function dockerNames(config: Pick<StackConfig, "namePrefix">): DockerNames {
   const p = config.namePrefix;
   return {
     network: `${p}-net`,
+    ...keyedBy(STACK_SERVICE_KEYS, (key) => `${p}-${STACK_SERVICES[key].name}`),
+    // Spelled out rather than derived from a service's name: a volume holds retained data, and a
+    // renamed volume would leave that data behind.
     prometheusVolume: `${p}-prometheus-data`,
     grafanaVolume: `${p}-grafana-data`,
-    prometheus: `${p}-prometheus`,
-    grafana: `${p}-grafana`,
-    nodeExporter: `${p}-node-exporter`,
-    blackboxExporter: `${p}-blackbox-exporter`,
-    cadvisor: `${p}-cadvisor`,
     elasticsearchVolume: `${p}-elasticsearch-data`,
     filebeatVolume: `${p}-filebeat-data`,
-    elasticsearch: `${p}-elasticsearch`,
-    kibana: `${p}-kibana`,
-    filebeat: `${p}-filebeat`,
   };
+}
+
+/** host:port where containers on the stack network reach one of the stack's services. */
+export function stackNetworkAddress(names: DockerNames, service: StackServiceKey): string {
+  return `${names[service]}:${STACK_SERVICES[service].port}`;
 }
 
 /** Label keys put on every Docker object, so `docker ps --filter label=...` finds a stack's pieces. */

@@ -6,7 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
-import type { ImageKey } from "../config/defaults";
+import type { ImageKey } from "../stack-services";
 import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "./names";
 
 const LOGS_IMAGES: ImageKey[] = ["elasticsearch", "kibana", "filebeat"];

@@ -6,7 +6,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerPlatform } from "./platform";
-import type { ImageKey } from "../config/defaults";
+import type { StackConfig } from "../config/resolve";
+import { PortKey, STACK_SERVICES, StackServiceKey } from "../stack-services";
 import { COMPONENT_LABEL, STACK_LABEL } from "./names";
 import { dockerHealthcheckDuration } from "./read-back-forms";
 
@@ -17,11 +18,10 @@ const HEALTHCHECK_RETRIES = 6;
 export interface ServiceContainerArgs {
   platform: DockerPlatform;
   stack: string;
+  /** Which of the stack's services (stack-services.ts): its name is the resource name and component label, its key the image. */
+  service: StackServiceKey;
   /** Docker container name (see names.ts). */
   containerName: string;
-  /** Value of the component label, e.g. `prometheus`. */
-  component: string;
-  image: ImageKey;
   memoryMb: number;
   /** The healthcheck test, e.g. httpHealthcheck(url). */
   healthcheck: string[];
@@ -36,13 +36,14 @@ export interface ServiceContainerArgs {
   >;
 }
 
-export function serviceContainer(name: string, args: ServiceContainerArgs, opts: pulumi.CustomResourceOptions): docker.Container {
+export function serviceContainer(args: ServiceContainerArgs, opts: pulumi.CustomResourceOptions): docker.Container {
+  const component = STACK_SERVICES[args.service].name;
   return new docker.Container(
-    name,
+    component,
     {
       ...args.container,
       name: args.containerName,
-      image: args.platform.image(args.image).imageId,
+      image: args.platform.image(args.service).imageId,
       restart: "unless-stopped",
       memory: args.memoryMb,
       // Equal to the memory limit, i.e. no swap: left unset, the engine stores twice the memory and the
@@ -65,12 +66,22 @@ export function serviceContainer(name: string, args: ServiceContainerArgs, opts:
       logOpts: { "max-size": "10m", "max-file": "3" },
       labels: [
         { label: STACK_LABEL, value: args.stack },
-        { label: COMPONENT_LABEL, value: args.component },
+        { label: COMPONENT_LABEL, value: component },
       ],
     },
     // The fixed name and published ports are held by the old container: remove it before creating its replacement.
     { ...opts, provider: args.platform.provider, deleteBeforeReplace: true },
   );
+}
+
+/** A URL of the service as its own healthcheck reaches it, from inside its container. */
+export function loopbackUrl(service: StackServiceKey, path: string): string {
+  return `http://127.0.0.1:${STACK_SERVICES[service].port}${path}`;
+}
+
+/** The service's container port published on the stack's bind address, at the host port its config gives. */
+export function publishedPort(service: PortKey, config: Pick<StackConfig, "ports" | "bindAddress">) {
+  return { internal: STACK_SERVICES[service].port, external: config.ports[service], ip: config.bindAddress, protocol: "tcp" };
 }
 
 /** A `wget` healthcheck: wget is in the busybox-based Prometheus and exporter images. */

@@ -8,7 +8,8 @@ import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/resolve";
 import type { DockerPlatform } from "../docker/platform";
 import { dockerNames } from "../docker/names";
-import { serviceContainer } from "../docker/service-container";
+import { loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
+import { STACK_SERVICES } from "../stack-services";
 import { AdminLoginGuard } from "./admin-login-guard";
 
 /**
@@ -65,25 +66,24 @@ export class GrafanaServer extends pulumi.ComponentResource {
     // A renamed admin would match no user in the retained database: refuse it before the container changes.
     const loginGuard = new AdminLoginGuard("grafana-admin-login", { login: this.adminUser, dataVolume: platform.grafanaVolume.name }, { parent: this });
 
+    const healthUrl = loopbackUrl("grafana", "/api/health");
     this.container = serviceContainer(
-      "grafana",
       {
         platform,
         stack: config.stack,
+        service: "grafana",
         containerName: names.grafana,
-        component: "grafana",
-        image: "grafana",
         memoryMb: config.memoryMb.grafana,
         // The image is Alpine-based (busybox wget); curl is the fallback should a variant lack wget.
-        healthcheck: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:3000/api/health || curl -fsS -o /dev/null http://127.0.0.1:3000/api/health"],
+        healthcheck: ["CMD-SHELL", `wget -q -O /dev/null ${healthUrl} || curl -fsS -o /dev/null ${healthUrl}`],
         // First start runs the database migrations.
         waitTimeoutSeconds: 180,
         startPeriodSeconds: 60,
         container: {
           entrypoints: ["/bin/sh", "-c", SYNC_ADMIN_PASSWORD_THEN_START, "grafana"],
           envs,
-          ports: [{ internal: 3000, external: config.ports.grafana, ip: config.bindAddress, protocol: "tcp" }],
-          networksAdvanced: [{ name: platform.network.name, aliases: ["grafana"] }],
+          ports: [publishedPort("grafana", config)],
+          networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.grafana.name] }],
           volumes: [{ volumeName: platform.grafanaVolume.name, containerPath: "/var/lib/grafana" }],
         },
       },

@@ -9,8 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/resolve";
 import type { DockerPlatform } from "../docker/platform";
-import { dockerNames } from "../docker/names";
-import { serviceContainer } from "../docker/service-container";
+import { dockerNames, stackNetworkAddress } from "../docker/names";
+import { loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
+import { STACK_SERVICES } from "../stack-services";
 import { LogsNaming, logsNaming } from "./elastic-bodies";
 import { ElasticsearchConfiguration } from "./elasticsearch-configuration";
 import { KibanaConfiguration } from "./kibana-configuration";
@@ -103,7 +104,7 @@ export class LogsStack extends pulumi.ComponentResource {
     const names = dockerNames(config);
     const logs = config.logs;
     this.naming = logsNaming(config.stack, logs.dataStream);
-    this.internalElasticsearchUrl = `http://${names.elasticsearch}:9200`;
+    this.internalElasticsearchUrl = `http://${stackNetworkAddress(names, "elasticsearch")}`;
     const generated = (resource: string, length = 32) =>
       pulumi.secret(new random.RandomPassword(resource, { length, special: false }, { parent: this }).result);
 
@@ -118,17 +119,15 @@ export class LogsStack extends pulumi.ComponentResource {
 
     const elasticsearchSettings = elasticsearchEnvironment(config);
     this.elasticsearch = serviceContainer(
-      "elasticsearch",
       {
         platform,
         stack: config.stack,
+        service: "elasticsearch",
         containerName: names.elasticsearch,
-        component: "elasticsearch",
-        image: "elasticsearch",
         memoryMb: config.memoryMb.elasticsearch,
         healthcheck: [
           "CMD-SHELL",
-          'curl -fsS -o /dev/null -u "$ATRA_ADMIN_USER:$ATRA_ADMIN_PASSWORD" "http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=3s"',
+          `curl -fsS -o /dev/null -u "$ATRA_ADMIN_USER:$ATRA_ADMIN_PASSWORD" "${loopbackUrl("elasticsearch", "/_cluster/health?wait_for_status=yellow&timeout=3s")}"`,
         ],
         // A cold start (first JVM start, security index creation) takes a while on a laptop.
         waitTimeoutSeconds: 300,
@@ -137,8 +136,8 @@ export class LogsStack extends pulumi.ComponentResource {
           entrypoints: ["/bin/sh", "-c", SYNC_ADMIN_THEN_START],
           envs: pulumi.secret(this.adminPassword.apply((password) => [...elasticsearchSettings, `ATRA_ADMIN_PASSWORD=${password}`])),
           // The transport port (9300) stays unpublished: a single node talks to nobody.
-          ports: [{ internal: 9200, external: config.ports.elasticsearch, ip: config.bindAddress, protocol: "tcp" }],
-          networksAdvanced: [{ name: platform.network.name, aliases: ["elasticsearch"] }],
+          ports: [publishedPort("elasticsearch", config)],
+          networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.elasticsearch.name] }],
           volumes: [{ volumeName: requireVolume(platform.elasticsearchVolume, "elasticsearch").name, containerPath: `${ELASTICSEARCH_HOME}/data` }],
           ulimits: [{ name: "nofile", soft: 65535, hard: 65535 }],
         },
@@ -168,16 +167,14 @@ export class LogsStack extends pulumi.ComponentResource {
       "TELEMETRY_OPTIN=false",
     ];
     this.kibana = serviceContainer(
-      "kibana",
       {
         platform,
         stack: config.stack,
+        service: "kibana",
         containerName: names.kibana,
-        component: "kibana",
-        image: "kibana",
         memoryMb: config.memoryMb.kibana,
         // 503 until Kibana is ready; then the status API answers (401 without credentials).
-        healthcheck: ["CMD-SHELL", "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5601/api/status | grep -qE '^(200|401)$'"],
+        healthcheck: ["CMD-SHELL", `curl -s -o /dev/null -w '%{http_code}' ${loopbackUrl("kibana", "/api/status")} | grep -qE '^(200|401)$'`],
         waitTimeoutSeconds: 300,
         startPeriodSeconds: 120,
         container: {
@@ -192,8 +189,8 @@ export class LogsStack extends pulumi.ComponentResource {
                 `XPACK_REPORTING_ENCRYPTIONKEY=${reportingKey}`,
               ]),
           ),
-          ports: [{ internal: 5601, external: config.ports.kibana, ip: config.bindAddress, protocol: "tcp" }],
-          networksAdvanced: [{ name: platform.network.name, aliases: ["kibana"] }],
+          ports: [publishedPort("kibana", config)],
+          networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.kibana.name] }],
         },
       },
       // Kibana logs in as kibana_system at start: its password must be set first.
@@ -212,13 +209,11 @@ export class LogsStack extends pulumi.ComponentResource {
         stack: config.stack,
       });
       this.filebeat = serviceContainer(
-        "filebeat",
         {
           platform,
           stack: config.stack,
+          service: "filebeat",
           containerName: names.filebeat,
-          component: "filebeat",
-          image: "filebeat",
           memoryMb: config.memoryMb.filebeat,
           healthcheck: ["CMD-SHELL", `curl -fsS -o /dev/null http://${FILEBEAT_HTTP_HOST}:${FILEBEAT_HTTP_PORT}/`],
           waitTimeoutSeconds: 120,

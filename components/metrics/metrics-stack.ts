@@ -7,8 +7,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
 import type { DockerPlatform } from "../docker/platform";
-import { dockerNames } from "../docker/names";
-import { httpHealthcheck, serviceContainer } from "../docker/service-container";
+import { dockerNames, stackNetworkAddress } from "../docker/names";
+import { httpHealthcheck, loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
+import { STACK_SERVICES } from "../stack-services";
 import {
   PROMETHEUS_CONFIG_PATH,
   PROMETHEUS_DATA_PATH,
@@ -29,12 +30,12 @@ export function dockerScrapeAddresses(config: StackConfig): ScrapeAddresses {
   const names = dockerNames(config);
   const [address, port] = config.nodeExporter.listenAddress.split(":");
   return {
-    prometheus: "localhost:9090",
+    prometheus: `localhost:${STACK_SERVICES.prometheus.port}`,
     // Listening on every interface: reach it through the host gateway; else on the address it listens on.
     nodeExporter: address === "0.0.0.0" ? `${HOST_GATEWAY_NAME}:${port}` : config.nodeExporter.listenAddress,
-    blackboxExporter: `${names.blackboxExporter}:9115`,
-    grafana: `${names.grafana}:3000`,
-    cadvisor: config.cadvisor.enabled ? `${names.cadvisor}:8080` : undefined,
+    blackboxExporter: stackNetworkAddress(names, "blackboxExporter"),
+    grafana: stackNetworkAddress(names, "grafana"),
+    cadvisor: config.cadvisor.enabled ? stackNetworkAddress(names, "cadvisor") : undefined,
   };
 }
 
@@ -64,15 +65,13 @@ export class MetricsStack extends pulumi.ComponentResource {
 
     this.prometheusConfig = renderPrometheusConfig(config, dockerScrapeAddresses(config));
     this.blackboxConfig = renderBlackboxConfig();
-    this.internalUrl = `http://${names.prometheus}:9090`;
+    this.internalUrl = `http://${stackNetworkAddress(names, "prometheus")}`;
 
     this.nodeExporter = serviceContainer(
-      "node-exporter",
       {
         ...common,
+        service: "nodeExporter",
         containerName: names.nodeExporter,
-        component: "node-exporter",
-        image: "nodeExporter",
         memoryMb: config.memoryMb.nodeExporter,
         healthcheck: httpHealthcheck(`http://${config.nodeExporter.listenAddress.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}/metrics`),
         waitTimeoutSeconds: 60,
@@ -105,14 +104,12 @@ export class MetricsStack extends pulumi.ComponentResource {
     );
 
     this.blackboxExporter = serviceContainer(
-      "blackbox-exporter",
       {
         ...common,
+        service: "blackboxExporter",
         containerName: names.blackboxExporter,
-        component: "blackbox-exporter",
-        image: "blackboxExporter",
         memoryMb: config.memoryMb.blackboxExporter,
-        healthcheck: httpHealthcheck("http://127.0.0.1:9115/metrics"),
+        healthcheck: httpHealthcheck(loopbackUrl("blackboxExporter", "/metrics")),
         waitTimeoutSeconds: 60,
         container: {
           networksAdvanced: [stackNetwork, ...appNetworks],
@@ -125,14 +122,12 @@ export class MetricsStack extends pulumi.ComponentResource {
 
     if (config.cadvisor.enabled) {
       this.cadvisor = serviceContainer(
-        "cadvisor",
         {
           ...common,
+          service: "cadvisor",
           containerName: names.cadvisor,
-          component: "cadvisor",
-          image: "cadvisor",
           memoryMb: config.memoryMb.cadvisor,
-          healthcheck: httpHealthcheck("http://127.0.0.1:8080/healthz"),
+          healthcheck: httpHealthcheck(loopbackUrl("cadvisor", "/healthz")),
           waitTimeoutSeconds: 90,
           container: {
             // Read-only views of the host are enough for per-container CPU, memory and network on cgroup v2;
@@ -160,21 +155,19 @@ export class MetricsStack extends pulumi.ComponentResource {
     }
 
     this.prometheus = serviceContainer(
-      "prometheus",
       {
         ...common,
+        service: "prometheus",
         containerName: names.prometheus,
-        component: "prometheus",
-        image: "prometheus",
         memoryMb: config.memoryMb.prometheus,
-        healthcheck: httpHealthcheck("http://127.0.0.1:9090/-/ready"),
+        healthcheck: httpHealthcheck(loopbackUrl("prometheus", "/-/ready")),
         // Replaying a large WAL after a restart takes minutes in production.
         waitTimeoutSeconds: config.environment === "prod" ? 600 : 180,
         startPeriodSeconds: 60,
         container: {
           command: prometheusCommand(config),
-          ports: [{ internal: 9090, external: config.ports.prometheus, ip: config.bindAddress, protocol: "tcp" }],
-          networksAdvanced: [{ ...stackNetwork, aliases: ["prometheus"] }, ...appNetworks],
+          ports: [publishedPort("prometheus", config)],
+          networksAdvanced: [{ ...stackNetwork, aliases: [STACK_SERVICES.prometheus.name] }, ...appNetworks],
           hosts: [{ host: HOST_GATEWAY_NAME, ip: "host-gateway" }],
           volumes: [{ volumeName: platform.prometheusVolume.name, containerPath: PROMETHEUS_DATA_PATH }],
           // A config change replaces the container (data stays on the volume), so no lifecycle API is needed.

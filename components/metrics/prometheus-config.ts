@@ -8,6 +8,7 @@
 import * as yaml from "js-yaml";
 import type { StackConfig } from "../config/resolve";
 import type { ServiceConfig } from "../config/schema";
+import { ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
 
 /** host:port of each scrape target of the stack itself, as Prometheus reaches them. */
 export interface ScrapeAddresses {
@@ -19,9 +20,11 @@ export interface ScrapeAddresses {
   cadvisor?: string;
 }
 
+/** The stack's own scrape jobs, in the order prometheus.yml lists them (before the catalog's). */
+const OWN_JOBS_IN_ORDER: readonly ScrapedServiceKey[] = ["prometheus", "nodeExporter", "blackboxExporter", "grafana", "cadvisor"];
+
 /** The blackbox exporter module the health probes use. */
 export const HEALTH_PROBE_MODULE = "http_2xx";
-export const PROBE_JOB = "blackbox-health";
 
 /** One entry of `scrape_configs`, as far as we render it. */
 export interface ScrapeConfig {
@@ -34,13 +37,10 @@ export interface ScrapeConfig {
 }
 
 export function renderPrometheusConfig(config: StackConfig, addresses: ScrapeAddresses): string {
-  const scrapeConfigs: ScrapeConfig[] = [
-    { job_name: "prometheus", static_configs: [{ targets: [addresses.prometheus] }] },
-    { job_name: "node-exporter", static_configs: [{ targets: [addresses.nodeExporter] }] },
-    { job_name: "blackbox-exporter", static_configs: [{ targets: [addresses.blackboxExporter] }] },
-    { job_name: "grafana", static_configs: [{ targets: [addresses.grafana] }] },
-  ];
-  if (addresses.cadvisor) scrapeConfigs.push({ job_name: "cadvisor", static_configs: [{ targets: [addresses.cadvisor] }] });
+  const scrapeConfigs: ScrapeConfig[] = OWN_JOBS_IN_ORDER.flatMap((service) => {
+    const target = addresses[service];
+    return target !== undefined ? [{ job_name: STACK_SERVICES[service].scrapeJob, static_configs: [{ targets: [target] }] }] : [];
+  });
 
   for (const service of config.services) {
     if (service.metrics) scrapeConfigs.push(serviceScrapeJob(service, service.metrics));
@@ -83,7 +83,7 @@ function serviceScrapeJob(service: ServiceConfig, metricsUrl: string): ScrapeCon
  */
 function healthProbeJob(services: ServiceConfig[], blackboxAddress: string): ScrapeConfig {
   return {
-    job_name: PROBE_JOB,
+    job_name: STACK_SERVICES.blackboxExporter.probeJob,
     metrics_path: "/probe",
     params: { module: [HEALTH_PROBE_MODULE] },
     static_configs: services.map((service) => ({ targets: [service.health as string], labels: { service: service.name } })),
@@ -124,7 +124,7 @@ export function prometheusCommand(config: StackConfig): string[] {
     `--storage.tsdb.path=${PROMETHEUS_DATA_PATH}`,
     `--storage.tsdb.retention.time=${config.prometheus.retentionTime}`,
     `--storage.tsdb.retention.size=${config.prometheus.retentionSize}`,
-    `--web.listen-address=:9090`,
+    `--web.listen-address=:${STACK_SERVICES.prometheus.port}`,
     `--web.external-url=${config.prometheusPublicUrl}`,
   ];
 }

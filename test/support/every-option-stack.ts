@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { stackConfigSchema } from "../../components/config/schema";
-import { DEFAULT_IMAGES } from "../../components/config/defaults";
+import { DEFAULT_IMAGES } from "../../components/stack-services";
 import { stackConfig } from "./plan";
 
 const SECRET_VALUES: Record<string, string> = {

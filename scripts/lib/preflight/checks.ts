@@ -8,6 +8,7 @@ import type { PlannedResource } from "../mock-engine";
 import type { StackConfig } from "../../../components/config/resolve";
 import { dockerNames, STACK_LABEL } from "../../../components/docker/names";
 import { dockerScrapeAddresses } from "../../../components/metrics/metrics-stack";
+import { stackServiceKeyNamed } from "../../../components/stack-services";
 
 const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";
@@ -86,12 +87,14 @@ export function hostNeeds(config: StackConfig, resources: PlannedResource[], pro
   for (const container of containers) {
     for (const binding of (container.inputs.ports as { external?: number; ip?: string; protocol?: string }[] | undefined) ?? []) {
       if (binding.external === undefined) continue;
+      const service = stackServiceKeyNamed(container.name);
+      if (!service) throw new Error(`the plan publishes a port of ${container.name}, not one of the stack's services; the preflight and the program disagree`);
       ports.push({
         component: container.name,
         ip: binding.ip ?? "0.0.0.0",
         port: binding.external,
         protocol: binding.protocol ?? "tcp",
-        configKey: `ports.${container.name}`,
+        configKey: `ports.${service}`,
       });
     }
   }

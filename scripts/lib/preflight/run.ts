@@ -7,6 +7,7 @@
  */
 import type { StackConfig } from "../../../components/config/resolve";
 import { BRIDGE_NAME_OPTION, COMPONENT_LABEL, STACK_LABEL } from "../../../components/docker/names";
+import { STACK_SERVICES } from "../../../components/stack-services";
 import type { PlannedResource } from "../mock-engine";
 import {
   apiVersionAtLeast,
@@ -252,7 +253,7 @@ async function checkNodeExporterPath(docker: DockerCli, needs: HostNeeds, own: O
   const listenAddress = `${listen.address}:${listen.port}`;
   const results: CheckResult[] = [];
   const gateway = await defaultBridgeGateway(docker, needs.probeImage);
-  const running = own.find((container) => container.component === "node-exporter" && container.running);
+  const running = own.find((container) => container.component === STACK_SERVICES.nodeExporter.name && container.running);
   const fromNetwork = await probeNetwork(docker, needs);
   results.push(fromNetwork.result);
   const unreachableSkip = (why: string): CheckResult => ({
@@ -345,7 +346,7 @@ function listenFailure(kind: ReturnType<typeof bindFailure>, listenAddress: stri
         id: "listen-address",
         status: "fail",
         summary: `${listenAddress}: node-exporter runs unprivileged and cannot bind port ${port}`,
-        remedy: [`pulumi config set --path ${key} <address>:9100 (a port above 1023)`],
+        remedy: [`pulumi config set --path ${key} <address>:${STACK_SERVICES.nodeExporter.port} (a port above 1023)`],
       };
     default:
       return { id: "listen-address", status: "fail", summary: `a listener on ${listenAddress} in the host's network did not start: ${firstLine(log)}` };
