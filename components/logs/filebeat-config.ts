@@ -10,14 +10,14 @@
  */
 import { httpUrlProblems } from "../lib/validators";
 import { validateDataStreamName } from "./elastic-bodies";
+import { STACK_SERVICES } from "../stack-services";
 import * as yaml from "js-yaml";
 
 /** Where the container reads its config and keeps its registry (the official image's layout). */
 export const FILEBEAT_CONFIG_PATH = "/usr/share/filebeat/filebeat.yml";
 export const FILEBEAT_DATA_PATH = "/usr/share/filebeat/data";
-/** Filebeat's HTTP monitoring endpoint, inside the container only: the healthcheck asks it. */
+/** Filebeat's HTTP monitoring endpoint (on its port in stack-services.ts), inside the container only: the healthcheck asks it. */
 export const FILEBEAT_HTTP_HOST = "127.0.0.1";
-export const FILEBEAT_HTTP_PORT = 5066;
 
 export interface LogService {
   name: string;
@@ -82,7 +82,7 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
     "setup.dashboards.enabled": false,
     "http.enabled": true,
     "http.host": FILEBEAT_HTTP_HOST,
-    "http.port": FILEBEAT_HTTP_PORT,
+    "http.port": STACK_SERVICES.filebeat.port,
     "logging.level": "info",
     "logging.to_stderr": true,
     "logging.to_files": false,

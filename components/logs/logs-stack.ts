@@ -15,7 +15,7 @@ import { STACK_SERVICES } from "../stack-services";
 import { LogsNaming, logsNaming } from "./elastic-bodies";
 import { ElasticsearchConfiguration } from "./elasticsearch-configuration";
 import { KibanaConfiguration } from "./kibana-configuration";
-import { FILEBEAT_CONFIG_PATH, FILEBEAT_DATA_PATH, FILEBEAT_HTTP_HOST, FILEBEAT_HTTP_PORT, logMounts, renderFilebeatConfig } from "./filebeat-config";
+import { FILEBEAT_CONFIG_PATH, FILEBEAT_DATA_PATH, FILEBEAT_HTTP_HOST, logMounts, renderFilebeatConfig } from "./filebeat-config";
 
 /**
  * The stack's Elasticsearch administrator: a file-realm superuser the container (re)writes from its
@@ -215,7 +215,7 @@ export class LogsStack extends pulumi.ComponentResource {
           service: "filebeat",
           containerName: names.filebeat,
           memoryMb: config.memoryMb.filebeat,
-          healthcheck: ["CMD-SHELL", `curl -fsS -o /dev/null http://${FILEBEAT_HTTP_HOST}:${FILEBEAT_HTTP_PORT}/`],
+          healthcheck: ["CMD-SHELL", `curl -fsS -o /dev/null http://${FILEBEAT_HTTP_HOST}:${STACK_SERVICES.filebeat.port}/`],
           waitTimeoutSeconds: 120,
           container: {
             // Root inside the container so it can read log files whatever their owner; every host mount is read-only.
