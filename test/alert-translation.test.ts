@@ -3,7 +3,8 @@
  * chain, uids, templating, `for`, labels, contact points and the notification policy.
  */
 import { alwaysFiringCondition, resolveRunbookUrl, ruleUid, toGrafanaRuleGroups, translateTemplate } from "../components/alerting/grafana-rules";
-import { contactPointSpec, notificationPolicySpec } from "../components/alerting/notifications";
+import { contactPointArgs } from "../components/alerting/contact-point-types";
+import { notificationPolicySpec } from "../components/alerting/notifications";
 import { parseRuleFiles, RuleFileError } from "../components/alerting/rule-files";
 import { resolveStackConfig } from "../components/config/resolve";
 
@@ -256,7 +257,7 @@ describe("contact points and the notification policy", () => {
 
   test("each type carries its secret where the Grafana API expects it, and nothing else secret", () => {
     const specs = config.alerting.contactPoints.map((point) =>
-      contactPointSpec(point, secrets.alertingSecrets[point.name] ? `<secret ${point.name}>` : undefined),
+      contactPointArgs(point, secrets.alertingSecrets[point.name] ? `<secret ${point.name}>` : undefined),
     );
     expect(specs).toEqual([
       { name: "pager", webhooks: [{ url: "<secret pager>", httpMethod: "POST" }] },

@@ -9,7 +9,8 @@ import { durationMs } from "../lib/validators";
 import { DEFAULT_IMAGES, DEFAULT_NODE_EXPORTER_LISTEN, DEFAULT_PORTS, ENVIRONMENT_DEFAULTS, ENVIRONMENTS, Environment, ImageKey, MemoryKey } from "./defaults";
 import { logGlobIssues } from "../logs/filebeat-config";
 import { defaultDataStream } from "../logs/elastic-bodies";
-import { CONTACT_POINT_TYPES_WITH_SECRET, ContactPointConfig, SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
+import { SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./schema";
+import { ContactPointConfig, contactPointSecret } from "../alerting/contact-point-types";
 import type { ROOT_PROPAGATIONS } from "./schema";
 import { defaultBridgeName } from "../docker/names";
 
@@ -386,41 +387,26 @@ function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
   }
   const given = secrets.data ?? {};
   points.forEach((point, index) => {
-    const needsSecret = (CONTACT_POINT_TYPES_WITH_SECRET as readonly string[]).includes(point.type);
+    const secret = contactPointSecret(point.type);
     const value = given[point.name];
-    if (needsSecret && value === undefined) {
+    if (secret && value === undefined) {
       issues.push({
         key: fullKey(["alerting", "contactPoints", index]),
-        message: `${point.type} contact point "${point.name}" needs its ${SECRET_SETTING[point.type]}: pulumi config set --secret --path 'alertingSecrets.${point.name}' <value>`,
+        message: `${point.type} contact point "${point.name}" needs its ${secret.name}: pulumi config set --secret --path 'alertingSecrets.${point.name}' <value>`,
       });
-    } else if (needsSecret && value !== undefined && value !== UNDECRYPTED_SECRET) {
-      const problem = secretShapeProblem(point.type, value);
+    } else if (secret && value !== undefined && value !== UNDECRYPTED_SECRET) {
+      const problem = secret.problem(value);
       if (problem) issues.push({ key: fullKey(["alertingSecrets", point.name]), message: problem });
     }
   });
   for (const name of Object.keys(given)) {
     const point = points.find((candidate) => candidate.name === name);
     if (!point) issues.push({ key: fullKey(["alertingSecrets", name]), message: unknown(name) });
-    else if (!(CONTACT_POINT_TYPES_WITH_SECRET as readonly string[]).includes(point.type)) {
+    else if (!contactPointSecret(point.type)) {
       issues.push({ key: fullKey(["alertingSecrets", name]), message: `${point.type} contact points take no secret; remove it` });
     }
   }
   return issues;
-}
-
-const SECRET_SETTING: Record<string, string> = { webhook: "URL", slack: "webhook URL", telegram: "bot token", email: "" };
-
-/** What is wrong with a contact point's secret value, without repeating the value. */
-function secretShapeProblem(type: string, value: string): string | undefined {
-  if (type === "telegram") return /^\d+:[A-Za-z0-9_-]{20,}$/.test(value) ? undefined : "is not a Telegram bot token (digits:characters, as BotFather gives it)";
-  try {
-    const url = new URL(value);
-    if (url.protocol !== "https:" && url.protocol !== "http:") return `the ${SECRET_SETTING[type]} must be an http(s) URL`;
-    if (type === "slack" && url.protocol !== "https:") return "the Slack webhook URL must use https";
-    return undefined;
-  } catch {
-    return `is not a valid ${SECRET_SETTING[type]}`;
-  }
 }
 
 /** Scrape interval (default 15s) and timeout (default 10s, or the interval when that is shorter). */

@@ -8,6 +8,7 @@ import { duration, evaluationInterval, httpUrl, ipv4, isIpv4, labelName, port } 
 import { ENVIRONMENTS } from "./defaults";
 import { isEsByteSize, isEsDuration, validateDataStreamName } from "../logs/elastic-bodies";
 import { bridgeNameProblem } from "../docker/names";
+import { contactPointName, contactPointSchema } from "../alerting/contact-point-types";
 
 /**
  * node-exporter's root bind propagation: `rslave` (follows host mounts), or `none` (no mode asked for,
@@ -64,40 +65,6 @@ export const serviceSchema = z
       ctx.addIssue({ code: "custom", path: ["name"], message: `"${service.name}" is used by the stack itself; pick another name` });
     }
   });
-
-const CONTACT_POINT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-const contactPointName = z.string().regex(CONTACT_POINT_NAME, { error: "must be lowercase letters, digits and dashes, start with a letter" });
-
-/**
- * Contact points by type. Each type's one secret setting (webhook/Slack URL, Telegram bot token) is
- * not here: it comes from the secret `alertingSecrets.<name>`, so nothing here is sensitive.
- */
-const contactPointSchema = z.discriminatedUnion(
-  "type",
-  [
-    z.strictObject({ name: contactPointName, type: z.literal("webhook"), httpMethod: z.enum(["POST", "PUT"]).optional() }),
-    z.strictObject({
-      name: contactPointName,
-      type: z.literal("email"),
-      addresses: z.array(z.email({ error: "must be an email address" })).min(1, { error: "needs at least one address" }),
-      singleEmail: z.boolean().optional(),
-    }),
-    z.strictObject({
-      name: contactPointName,
-      type: z.literal("slack"),
-      recipient: z.string().min(1).optional(),
-      mentionChannel: z.enum(["here", "channel"]).optional(),
-    }),
-    z.strictObject({
-      name: contactPointName,
-      type: z.literal("telegram"),
-      chatId: z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, { error: "must be a numeric chat id or @channelname" }),
-    }),
-  ],
-  { error: "type must be one of webhook, email, slack, telegram" },
-);
-
-export const CONTACT_POINT_TYPES_WITH_SECRET = ["webhook", "slack", "telegram"] as const;
 
 const alertingSchema = z.strictObject({
   /** Default evaluation interval of a rule group that sets none (the same rule as a group's own `interval`). */
@@ -281,7 +248,6 @@ export const stackConfigSchema = z.strictObject({
 });
 
 export type ServiceConfig = z.infer<typeof serviceSchema>;
-export type ContactPointConfig = z.infer<typeof contactPointSchema>;
 
 /** The top-level keys, for suggestions on typos and for knowing which values are plain strings. */
 export const TOP_LEVEL_KEYS = Object.keys(stackConfigSchema.shape);

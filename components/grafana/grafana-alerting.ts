@@ -7,7 +7,8 @@ import * as grafana from "@pulumiverse/grafana";
 import * as pulumi from "@pulumi/pulumi";
 import type { AlertingConfig } from "../config/resolve";
 import type { GrafanaRuleGroup } from "../alerting/grafana-rules";
-import { contactPointSpec, notificationPolicySpec } from "../alerting/notifications";
+import { contactPointArgs } from "../alerting/contact-point-types";
+import { notificationPolicySpec } from "../alerting/notifications";
 
 export const ALERT_FOLDER = { uid: "atra-alerts", title: "Atra alerts" } as const;
 
@@ -42,7 +43,7 @@ export class GrafanaAlerting extends pulumi.ComponentResource {
     );
 
     this.contactPoints = args.alerting.contactPoints.map(
-      (point) => new grafana.alerting.ContactPoint(`contact-point-${point.name}`, contactPointSpec(point, args.contactPointSecrets[point.name]), own),
+      (point) => new grafana.alerting.ContactPoint(`contact-point-${point.name}`, contactPointArgs(point, args.contactPointSecrets[point.name]), own),
     );
     // The tree names contact points by name: create them first. Without any, it routes to Grafana's built-in one.
     this.notificationPolicy = new grafana.alerting.NotificationPolicy("notification-policy", notificationPolicySpec(args.alerting), {
