@@ -5,6 +5,7 @@ import * as yaml from "js-yaml";
 import { resolveStackConfig, StackConfig } from "../components/config/resolve";
 import { dockerScrapeAddresses } from "../components/metrics/metrics-stack";
 import { prometheusCommand, renderBlackboxConfig, renderPrometheusConfig, ScrapeConfig } from "../components/metrics/prometheus-config";
+import { RESERVED_JOB_NAMES } from "../components/stack-services";
 import { listStacks } from "../scripts/lib/stack-file";
 import { describeWithTools, runTool, tempDir } from "./support/real-tools";
 import { PROJECT_DIR, resolvedStackConfig } from "./support/plan";
@@ -42,6 +43,14 @@ describe("renderPrometheusConfig", () => {
       "secure-api",
       "blackbox-health",
     ]);
+  });
+
+  test("the stack's own jobs are exactly those of the stack-services table, so a catalog service can take none of them", () => {
+    const catalogNames = catalog.services.map((service) => service.name);
+    const ownJobs = jobs(config)
+      .map((job) => job.job_name)
+      .filter((name) => !catalogNames.includes(name));
+    expect([...ownJobs].sort()).toEqual([...RESERVED_JOB_NAMES].sort());
   });
 
   test("a service's metrics URL becomes scheme, path, params and a host:port target labelled with the service", () => {
