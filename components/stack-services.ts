@@ -54,12 +54,11 @@ type KeysWith<Field extends keyof StackService> = {
   [Key in StackServiceKey]: (typeof STACK_SERVICES)[Key] extends Record<Field, unknown> ? Key : never;
 }[StackServiceKey];
 export type ScrapedServiceKey = KeysWith<"scrapeJob">;
-export type PublishedServiceKey = KeysWith<"publishedPort">;
 
 /** Every service has an image and a memory limit; only those people open have a published port. */
 export type ImageKey = StackServiceKey;
 export type MemoryKey = StackServiceKey;
-export type PortKey = PublishedServiceKey;
+export type PortKey = KeysWith<"publishedPort">;
 
 export const STACK_SERVICE_KEYS = Object.keys(STACK_SERVICES) as readonly StackServiceKey[];
 export const IMAGE_KEYS: readonly ImageKey[] = STACK_SERVICE_KEYS;
