@@ -380,31 +380,42 @@ function normalizeRole(body: Record<string, unknown>): Record<string, unknown> {
 /**
  * A time value as Elasticsearch writes it back (TimeValue.parseTimeValue lower-cases all units but `M`;
  * getStringRep renders "<n><unit>", 0 as "0ms"; elastic/elasticsearch libs/core/src/main/java/org/elasticsearch/core/TimeValue.java).
- * Anything it does not recognise is left as it is.
+ * Anything it does not recognise is left as it is. The digits are kept as text (leading zeros
+ * dropped, as Long.parseLong does), so a number beyond 2^53 is not rounded.
+ * Exported for test/provider-rule-agreement.test.ts: it must agree with the renderer's isEsDuration.
  */
-function canonicalTime(value: unknown): unknown {
+export function canonicalTime(value: unknown): unknown {
   if (typeof value !== "string") return value;
   const text = value.trim();
   if (/^0+$/.test(text)) return "0ms";
   const match = /^(\d+)\s*(nanos|micros|ms|s|m|h|d)$/i.exec(text);
   if (!match || match[2] === "M") return value;
-  return `${Number(match[1])}${match[2].toLowerCase()}`;
+  return `${match[1].replace(/^0+(?=\d)/, "")}${match[2].toLowerCase()}`;
 }
 
 /**
- * A byte size as Elasticsearch writes it back (ByteSizeValue.parseBytesSizeValue lower-cases, takes k|kb|m|mb|g|gb|t|tb|p|pb|b;
- * getStringRep renders whole units as "<n>kb|mb|gb|tb|pb|b", otherwise the rounded-up bytes;
- * elastic/elasticsearch server/src/main/java/org/elasticsearch/common/unit/ByteSizeValue.java).
+ * A byte size as Elasticsearch writes it back (elastic/elasticsearch
+ * server/src/main/java/org/elasticsearch/common/unit/ByteSizeValue.java): parseBytesSizeValue
+ * lower-cases and takes k|kb|m|mb|g|gb|t|tb|p|pb|b, keeping the unit written (`desiredUnit`); a
+ * fraction is rounded up to whole bytes. getStringRep renders a size of 0 bytes as "0" whatever its
+ * unit, whole units as "<n>kb|mb|gb|tb|pb|b", anything else as "<bytes>b". Whole numbers are
+ * counted with BigInt, as the server counts in a long, so sizes beyond 2^53 bytes stay exact.
+ * Exported for test/provider-rule-agreement.test.ts: it must agree with the renderer's esByteSizeAsReturned.
  */
-function canonicalBytes(value: unknown): unknown {
+export function canonicalBytes(value: unknown): unknown {
   if (typeof value !== "string") return value;
-  if (value === "0" || value === "0b" || value === "0B") return "0";
   const match = /^([\d.]+)\s*(kb|k|mb|m|gb|g|tb|t|pb|p|b)$/.exec(value.toLowerCase().trim());
-  if (!match) return value;
-  const sizes: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+  if (!match) return value === "0" ? "0" : value;
   const unit = match[2][0];
+  const suffix = unit === "b" ? "b" : `${unit}b`;
+  if (/^\d+$/.test(match[1])) {
+    const units = BigInt(match[1]);
+    return units === 0n ? "0" : `${units}${suffix}`;
+  }
+  const sizes: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
   const bytes = Math.ceil(Number(match[1]) * sizes[unit]);
-  return bytes % sizes[unit] === 0 ? `${bytes / sizes[unit]}${unit === "b" ? "b" : `${unit}b`}` : `${bytes}b`;
+  if (bytes === 0) return "0";
+  return bytes % sizes[unit] === 0 ? `${bytes / sizes[unit]}${suffix}` : `${bytes}b`;
 }
 
 /**
@@ -442,8 +453,22 @@ function normalizeIlmPolicy(body: Record<string, unknown>): Record<string, unkno
   return { ...body, policy: { ...policy, phases } };
 }
 
+/**
+ * An absolute http(s) URL with a usable port, as the WHATWG URL parser (which the client and fetch
+ * use) reads it: the config's rule for these URLs (httpUrlProblems in components/lib/validators.ts,
+ * less what concerns rendered files only), kept here because the provider must be self-contained.
+ * test/provider-rule-agreement.test.ts proves the two agree.
+ */
 function validUrl(url: unknown): boolean {
-  return typeof url === "string" && /^https?:\/\/[^/]/.test(url);
+  if (typeof url !== "string") return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  // The parser takes port 0 (and refuses one above 65535); no server listens on 0.
+  return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.port !== "0";
 }
 
 function connectionFailures(connection: ElasticConnection | undefined): dynamic.CheckFailure[] {
