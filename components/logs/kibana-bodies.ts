@@ -17,20 +17,17 @@
  *   attributes into Discover session `tabs` and migrates objects written in this shape.
  */
 
+import type { DataViewSpec } from "../elastic/kibana-objects";
+
 export interface DataViewOptions {
   id: string;
   dataStream: string;
   name: string;
 }
 
+/** The request of POST /api/data_views/data_view: the provider's DataViewSpec, with the fields this stack sets. */
 export interface DataViewBody {
-  data_view: {
-    id: string;
-    title: string;
-    name: string;
-    timeFieldName: string;
-    allowNoIndex: boolean;
-  };
+  data_view: Required<Pick<DataViewSpec, "id" | "title" | "name" | "timeFieldName" | "allowNoIndex">>;
 }
 
 export function renderDataView(options: DataViewOptions): DataViewBody {
