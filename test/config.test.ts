@@ -5,7 +5,7 @@
 import { ConfigError, ConfigIssue, resolveStackConfig, UNDECRYPTED_SECRET } from "../components/config/resolve";
 import { durationMs } from "../components/lib/validators";
 import { parseStoredValue } from "../components/config/pulumi-config";
-import { DEFAULT_IMAGES } from "../components/config/defaults";
+import { DEFAULT_IMAGES } from "../components/stack-services";
 
 const SECRET_PASSWORD = "s3cret-Passw0rd-long";
 

@@ -5,8 +5,8 @@
  * Queries use Grafana's Elasticsearch datasource model (count, terms on `service.name`,
  * date_histogram), reduced over the window and compared with a threshold.
  */
-import type { LogsConfig } from "../config/resolve";
-import type { ServiceConfig } from "../config/schema";
+import type { LogsConfig } from "../logs/config";
+import type { ServiceConfig } from "../config/stack-config";
 import { durationMs } from "../lib/validators";
 import { EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
 import { ERROR_LEVELS } from "../logs/kibana-bodies";

@@ -2,7 +2,7 @@
  * The notification policy tree from the stack config. Pure. (The contact points it routes to are
  * made from ./contact-point-types.ts, which holds everything about each contact point type.)
  */
-import type { AlertingConfig } from "../config/resolve";
+import type { AlertingConfig } from "./config";
 import { canonicalNotificationTiming } from "../grafana/read-back-forms";
 
 /** The args of the one `grafana.alerting.NotificationPolicy` (Grafana keeps exactly one tree). */

@@ -7,9 +7,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { closest, CONFIG_NAMESPACE, ConfigIssue, RawConfigInput, resolveStackConfig, StackConfig } from "./resolve";
+import { closest, CONFIG_NAMESPACE, ConfigIssue } from "../lib/config-keys";
+import { RawConfigInput, resolveStackConfig, StackConfig } from "./resolve";
 import { stopOnProblems } from "../lib/problems";
-import { STRING_KEYS } from "./schema";
+import { STRING_KEYS } from "./stack-config";
 
 /**
  * Config namespaces besides this project's that a stack file may hold: Pulumi's own (`pulumi:`, e.g.

@@ -5,7 +5,7 @@
  */
 import * as grafana from "@pulumiverse/grafana";
 import * as pulumi from "@pulumi/pulumi";
-import type { AlertingConfig } from "../config/resolve";
+import type { AlertingConfig } from "../alerting/config";
 import type { GrafanaRuleGroup } from "../alerting/grafana-rules";
 import { contactPointArgs } from "../alerting/contact-point-types";
 import { notificationPolicySpec } from "../alerting/notifications";

@@ -7,7 +7,7 @@
  */
 import * as yaml from "js-yaml";
 import type { StackConfig } from "../config/resolve";
-import type { ServiceConfig } from "../config/schema";
+import type { ServiceConfig } from "../config/stack-config";
 import { ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
 
 /** host:port of each scrape target of the stack itself, as Prometheus reaches them. */

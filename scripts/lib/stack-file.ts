@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 
-import { UNDECRYPTED_SECRET } from "../../components/config/resolve";
+import { UNDECRYPTED_SECRET } from "../../components/lib/config-keys";
 
 /** Stands for every `secure:` value; the config resolver knows it and skips shape checks on it. */
 export const SECRET_PLACEHOLDER = UNDECRYPTED_SECRET;

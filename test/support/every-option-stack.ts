@@ -5,7 +5,7 @@
  * here fails the test that uses this stack instead of going unchecked.
  */
 import { z } from "zod";
-import { stackConfigSchema } from "../../components/config/schema";
+import { stackConfigSchema } from "../../components/config/stack-config";
 import { DEFAULT_IMAGES } from "../../components/stack-services";
 import { stackConfig } from "./plan";
 

@@ -1,0 +1,157 @@
+/**
+ * The alerting room's config slice: the evaluation interval of rule groups that set none, the
+ * runbook links, contact points (their types live in contact-point-types.ts) with their secrets, and
+ * the notification policy.
+ */
+import { z } from "zod";
+import { defineSlice } from "../config/slice";
+import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
+import { duration, evaluationInterval, httpUrl, labelName } from "../lib/validators";
+import { ContactPointConfig, contactPointName, contactPointSchema, contactPointSecret } from "./contact-point-types";
+
+/**
+ * Grafana's own contact point, present in every fresh Grafana: a stack with no contact point routes
+ * there, so alerts are listed in Grafana and nothing is sent until one is configured.
+ */
+export const GRAFANA_DEFAULT_CONTACT_POINT = "grafana-default-email";
+
+const DEFAULTS = {
+  evaluationInterval: "1m",
+  // One notification per alert and service (or host/target when the alert has no service label).
+  groupBy: ["alertname", "service", "instance"],
+  groupWait: "30s",
+  groupInterval: "5m",
+  repeatInterval: "4h",
+};
+
+export interface AlertingConfig {
+  /** Interval of a rule group that sets none. */
+  evaluationInterval: string;
+  runbookBaseUrl?: string;
+  contactPoints: ContactPointConfig[];
+  /** A configured contact point, or Grafana's built-in one when none is configured. */
+  defaultContactPoint: string;
+  routes: { match: Record<string, string>; contactPoint: string; continue: boolean }[];
+  groupBy: string[];
+  groupWait: string;
+  groupInterval: string;
+  repeatInterval: string;
+}
+
+const alertingShape = z.strictObject({
+  /** Default evaluation interval of a rule group that sets none (the same rule as a group's own `interval`). */
+  evaluationInterval: evaluationInterval.optional(),
+  /** Prefix for repo-relative `runbook_url` annotations (e.g. https://git.example.com/atra/observability/blob/main/). */
+  runbookBaseUrl: httpUrl.optional(),
+  // Duplicate names are a cross-field rule below, so they are reported even when an entry is invalid.
+  contactPoints: z.array(contactPointSchema).optional(),
+  /** Where alerts go that match no route; the first contact point when unset. */
+  defaultContactPoint: contactPointName.optional(),
+  /** Routes tried in order; the first match wins unless it says `continue`. */
+  routes: z
+    .array(
+      z.strictObject({
+        match: z.record(labelName, z.string().min(1, { error: "must not be empty" })).refine((match) => Object.keys(match).length > 0, {
+          error: "needs at least one label, e.g. { severity: critical }",
+        }),
+        contactPoint: contactPointName,
+        continue: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+  groupBy: z.array(labelName).min(1, { error: "needs at least one label" }).optional(),
+  groupWait: duration.optional(),
+  groupInterval: duration.optional(),
+  repeatInterval: duration.optional(),
+});
+/** Secret setting of each contact point, by contact point name (`pulumi config set --secret --path alertingSecrets.<name> ...`). */
+const alertingSecretsShape = z.record(z.string(), z.string().min(1, { error: "must not be empty" }));
+
+export const alertingSlice = defineSlice({
+  shape: { alerting: alertingShape.optional(), alertingSecrets: alertingSecretsShape.optional() },
+  secretKeys: ["alertingSecrets"],
+  rules: ({ values }) => alertingIssues(values),
+  resolve: (raw): { alerting: AlertingConfig } => {
+    const alerting = raw.alerting;
+    const contactPoints = alerting?.contactPoints ?? [];
+    return {
+      alerting: {
+        evaluationInterval: alerting?.evaluationInterval ?? DEFAULTS.evaluationInterval,
+        runbookBaseUrl: alerting?.runbookBaseUrl,
+        contactPoints,
+        defaultContactPoint: alerting?.defaultContactPoint ?? contactPoints[0]?.name ?? GRAFANA_DEFAULT_CONTACT_POINT,
+        routes: (alerting?.routes ?? []).map((route) => ({ ...route, continue: route.continue ?? false })),
+        groupBy: alerting?.groupBy ?? DEFAULTS.groupBy,
+        groupWait: alerting?.groupWait ?? DEFAULTS.groupWait,
+        groupInterval: alerting?.groupInterval ?? DEFAULTS.groupInterval,
+        repeatInterval: alerting?.repeatInterval ?? DEFAULTS.repeatInterval,
+      },
+    };
+  },
+});
+
+/**
+ * Contact point references, routing and secrets. Secret values are checked for shape but never
+ * echoed, and the messages say how to set them.
+ */
+function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const rawPoints = (values.alerting as { contactPoints?: unknown } | undefined)?.contactPoints;
+  if (Array.isArray(rawPoints)) {
+    const rawNames = rawPoints.map((point) => (point as { name?: unknown } | null)?.name);
+    rawNames.forEach((name, index) => {
+      const first = rawNames.indexOf(name);
+      if (typeof name === "string" && first !== index) {
+        issues.push({
+          key: fullKey(["alerting", "contactPoints", index, "name"]),
+          message: `duplicate contact point "${name}" (also contactPoints[${first}])`,
+        });
+      }
+    });
+  }
+  const alerting = alertingShape.optional().safeParse(values.alerting);
+  const secrets = alertingSecretsShape.optional().safeParse(values.alertingSecrets);
+  if (!alerting.success || !secrets.success) return issues;
+  const points = alerting.data?.contactPoints ?? [];
+  const names = points.map((point) => point.name);
+  const unknown = (name: string) => `no contact point named "${name}" (configured: ${names.length > 0 ? names.join(", ") : "none"})`;
+  const defaultPoint = alerting.data?.defaultContactPoint;
+  if (defaultPoint && !names.includes(defaultPoint)) issues.push({ key: fullKey(["alerting", "defaultContactPoint"]), message: unknown(defaultPoint) });
+  const routes = alerting.data?.routes ?? [];
+  routes.forEach((route, index) => {
+    if (!names.includes(route.contactPoint)) issues.push({ key: fullKey(["alerting", "routes", index, "contactPoint"]), message: unknown(route.contactPoint) });
+  });
+  // Alertmanager's routing (prometheus/alertmanager dispatch/route.go, Route.Match), which Grafana's
+  // built-in Alertmanager runs: `continue` only lets later sibling routes match too; the default
+  // contact point receives an alert only when no route matched. On the last route it does nothing.
+  const last = routes.length - 1;
+  if (last >= 0 && routes[last].continue) {
+    issues.push({
+      key: fullKey(["alerting", "routes", last, "continue"]),
+      message:
+        `has no effect on the last route: alerts it matches reach only "${routes[last].contactPoint}", never the default contact point ` +
+        "(the default receives only alerts no route matched). To notify a second contact point too, add a later route with the same match for it.",
+    });
+  }
+  const given = secrets.data ?? {};
+  points.forEach((point, index) => {
+    const secret = contactPointSecret(point.type);
+    const value = given[point.name];
+    if (secret && value === undefined) {
+      issues.push({
+        key: fullKey(["alerting", "contactPoints", index]),
+        message: `${point.type} contact point "${point.name}" needs its ${secret.name}: pulumi config set --secret --path 'alertingSecrets.${point.name}' <value>`,
+      });
+    } else if (secret && value !== undefined && value !== UNDECRYPTED_SECRET) {
+      const problem = secret.problem(value);
+      if (problem) issues.push({ key: fullKey(["alertingSecrets", point.name]), message: problem });
+    }
+  });
+  for (const name of Object.keys(given)) {
+    const point = points.find((candidate) => candidate.name === name);
+    if (!point) issues.push({ key: fullKey(["alertingSecrets", name]), message: unknown(name) });
+    else if (!contactPointSecret(point.type))
+      issues.push({ key: fullKey(["alertingSecrets", name]), message: `${point.type} contact points take no secret; remove it` });
+  }
+  return issues;
+}

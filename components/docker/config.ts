@@ -1,0 +1,56 @@
+/**
+ * The Docker platform's config slice: which Docker host, the applications' networks the stack joins,
+ * and the stack network's bridge interface name.
+ */
+import { z } from "zod";
+import { defineSlice } from "../config/slice";
+import { bridgeNameProblem, defaultBridgeName } from "./names";
+
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export interface DockerConfig {
+  dockerHost?: string;
+  appNetworks: string[];
+  /** The stack's own bridge network; `bridgeName` is its host interface (for firewall rules). */
+  network: { bridgeName: string };
+}
+
+export const dockerSlice = defineSlice({
+  shape: {
+    dockerHost: z
+      .string()
+      .regex(/^(unix|ssh|tcp):\/\/\S+$/, { error: "must be unix:///path/to/docker.sock, ssh://user@host or tcp://host:port" })
+      .optional(),
+    appNetworks: z
+      .array(z.string().regex(DOCKER_NAME, { error: "is not a valid Docker network name" }))
+      .superRefine((names, ctx) => {
+        names.forEach((name, index) => {
+          if (names.indexOf(name) !== index) ctx.addIssue({ code: "custom", path: [index], message: `duplicate network "${name}"` });
+        });
+      })
+      .optional(),
+    /** The stack's own Docker network. */
+    network: z
+      .strictObject({
+        /** Host interface name of the stack's bridge network (what a firewall rule names); `atra-<stack>` by default. */
+        bridgeName: z
+          .string()
+          .superRefine((value, ctx) => {
+            const problem = bridgeNameProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          })
+          .optional(),
+      })
+      .optional(),
+  },
+  resolve: (raw, core): DockerConfig => ({
+    dockerHost: raw.dockerHost,
+    appNetworks: raw.appNetworks ?? [],
+    network: { bridgeName: raw.network?.bridgeName ?? defaultBridgeName(core.stack) },
+  }),
+});
+
+/** Whether the stack's Docker host is reached over SSH, where published ports are not local to `pulumi up`. */
+export function isRemoteDockerHost(values: Record<string, unknown>): boolean {
+  return typeof values.dockerHost === "string" && values.dockerHost.startsWith("ssh://");
+}
