@@ -181,3 +181,8 @@ describe("one rule, one place (issue 10)", () => {
     expect(() => parseRuleFiles([{ fileName: "alerts/user.yml", text: group.replace("0s", "15s") }])).toThrow(/interval 15s is not a multiple of 10s/);
   });
 });
+
+test("a URL with surrounding whitespace is refused (a provider would join its API path to the raw value)", () => {
+  const issues = issuesOf(() => resolveStackConfig({ stack: "dev", values: { grafana: { providerUrl: " http://127.0.0.1:3000 " } }, secretKeys: [] }));
+  expect(issues).toEqual([{ key: "atra-observability:grafana.providerUrl", message: "must not have leading or trailing whitespace" }]);
+});

@@ -460,7 +460,8 @@ function normalizeIlmPolicy(body: Record<string, unknown>): Record<string, unkno
  * test/provider-rule-agreement.test.ts proves the two agree.
  */
 function validUrl(url: unknown): boolean {
-  if (typeof url !== "string") return false;
+  // The parser trims surrounding whitespace, but the raw value is what the calls join their paths to.
+  if (typeof url !== "string" || url !== url.trim()) return false;
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -49,6 +49,8 @@ export function portProblem(port: number): string | undefined {
  * may appear in a rendered file (prometheus.yml, filebeat.yml), which is not secret. Every problem, in order.
  */
 export function httpUrlProblems(value: string): string[] {
+  // The parser would trim it, but the raw value is what a provider joins an API path to.
+  if (value !== value.trim()) return ["must not have leading or trailing whitespace"];
   const port = EXPLICIT_PORT.exec(value)?.[1];
   if (port !== undefined && portProblem(Number(port))) return [portProblem(Number(port)) as string];
   let url: URL;
