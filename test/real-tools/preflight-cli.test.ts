@@ -6,11 +6,11 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { DEFAULT_IMAGES } from "../components/stack-services";
-import { PREFLIGHT_LABEL } from "../scripts/lib/preflight/checks";
-import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, labelled, removeById } from "./support/docker";
-import { PROJECT_DIR } from "./support/plan";
-import { freePort, tempDir, waitFor } from "./support/real-tools";
+import { DEFAULT_IMAGES } from "../../components/stack-services";
+import { PREFLIGHT_LABEL } from "../../scripts/lib/preflight/checks";
+import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, labelled, removeById } from "../support/docker";
+import { PROJECT_DIR } from "../support/plan";
+import { freePort, tempDir, waitFor } from "../support/real-tools";
 
 const RUN_TS = path.join(PROJECT_DIR, "scripts/run-ts.js");
 const PREFLIGHT = path.join(PROJECT_DIR, "scripts/preflight.ts");

@@ -12,14 +12,14 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import * as runtime from "../components/elastic/provider-runtime";
-import type { DataViewState, ObjectState, SavedObjectState, UserState, BuiltinPasswordState } from "../components/elastic/provider-runtime";
-import type { ElasticConnection, RetryOptions } from "../components/elastic/connection";
-import { FakeElastic, RecordedRequest, startFakeElastic } from "./support/fake-elastic";
+import * as runtime from "../../components/elastic/provider-runtime";
+import type { DataViewState, ObjectState, SavedObjectState, UserState, BuiltinPasswordState } from "../../components/elastic/provider-runtime";
+import type { ElasticConnection, RetryOptions } from "../../components/elastic/connection";
+import { FakeElastic, RecordedRequest, startFakeElastic } from "../support/fake-elastic";
 
 const ADMIN_PASSWORD = "es-admin-Pa55word!";
 const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 2_000 };
-const COMPONENTS_DIR = path.resolve(__dirname, "../components");
+const COMPONENTS_DIR = path.resolve(__dirname, "../../components");
 
 type Provider = Required<Pick<dynamic.ResourceProvider, "check" | "create" | "read" | "diff" | "update" | "delete">>;
 
@@ -111,7 +111,7 @@ describe("serialized providers", () => {
     const { text, containsSecrets } = serialized[name];
     expect(containsSecrets).toBe(false);
     expect(text).not.toContain(COMPONENTS_DIR);
-    expect(text).not.toContain(path.resolve(__dirname, ".."));
+    expect(text).not.toContain(path.resolve(__dirname, "../.."));
     expect(text).not.toContain(ADMIN_PASSWORD);
     const requires = [...text.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((match) => match[1]);
     for (const required of requires) expect(["@elastic/elasticsearch"]).toContain(required);
@@ -937,7 +937,7 @@ describe("Kibana saved object (saved search)", () => {
 describe("resource classes under the mock engine", () => {
   test("connection and passwords are secret inputs and outputs; types, ids and the serialized provider are as expected", async () => {
     const entry = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "elastic-program-")), "index.js");
-    const components = path.resolve(__dirname, "../components/elastic");
+    const components = path.resolve(__dirname, "../../components/elastic");
     fs.writeFileSync(
       entry,
       `const es = require(${JSON.stringify(path.join(components, "elasticsearch-objects.ts"))});
@@ -958,10 +958,10 @@ exports.roleConnection = role.connection;
 exports.roleName = role.name;
 `,
     );
-    let run: import("../scripts/lib/mock-engine").ProgramRun | undefined;
+    let run: import("../../scripts/lib/mock-engine").ProgramRun | undefined;
     await jest.isolateModulesAsync(async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { runProgram } = require("../scripts/lib/mock-engine") as typeof import("../scripts/lib/mock-engine");
+      const { runProgram } = require("../../scripts/lib/mock-engine") as typeof import("../../scripts/lib/mock-engine");
       run = await runProgram({ entry, project: "atra-observability", stack: "dev", config: {}, secretKeys: [] });
     });
     fs.rmSync(path.dirname(entry), { recursive: true, force: true });

@@ -5,8 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { copyProject, ProjectCopy, runPlanCli } from "./support/project-copy";
-import { tempDir } from "./support/real-tools";
+import { copyProject, ProjectCopy, runPlanCli } from "../support/project-copy";
+import { tempDir } from "../support/real-tools";
 
 describe("npm run plan", () => {
   let copy: ProjectCopy;

@@ -6,9 +6,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { PlanResult } from "../scripts/lib/plan";
-import { planIsolated, resolvedStackConfig } from "./support/plan";
-import { tempDir } from "./support/real-tools";
+import type { PlanResult } from "../../scripts/lib/plan";
+import { planIsolated, resolvedStackConfig } from "../support/plan";
+import { tempDir } from "../support/real-tools";
 import {
   apiVersionAtLeast,
   bindFailure,
@@ -20,9 +20,9 @@ import {
   isPropagationRefusal,
   missingApplet,
   reachedHttp,
-} from "../scripts/lib/preflight/checks";
-import { DockerCli, dockerEnvironment } from "../scripts/lib/preflight/docker-cli";
-import { firewallRemedy, runPreflight } from "../scripts/lib/preflight/run";
+} from "../../scripts/lib/preflight/checks";
+import { DockerCli, dockerEnvironment } from "../../scripts/lib/preflight/docker-cli";
+import { firewallRemedy, runPreflight } from "../../scripts/lib/preflight/run";
 
 describe("what the preflight reads from the dev stack's plan", () => {
   let plan: PlanResult;

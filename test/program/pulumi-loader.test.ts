@@ -4,10 +4,10 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { planIsolated, PROJECT_DIR } from "./support/plan";
+import { planIsolated, PROJECT_DIR } from "../support/plan";
 
 test("the program type-checks and runs under the TypeScript loader that `pulumi up` uses", async () => {
-  const result = spawnSync(process.execPath, [path.join(__dirname, "support/plan-under-pulumi-loader.js"), PROJECT_DIR, "dev"], {
+  const result = spawnSync(process.execPath, [path.join(__dirname, "../support/plan-under-pulumi-loader.js"), PROJECT_DIR, "dev"], {
     encoding: "utf8",
     timeout: 120_000,
   });

@@ -12,9 +12,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { loadDashboards } from "../components/grafana/dashboard-files";
-import { DashboardImportError, importDashboards } from "../components/grafana/dashboard-import";
-import { FAILURE_STORE_DATASOURCE, PROMETHEUS_DATASOURCE, STACK_DATASOURCES } from "../components/grafana/grafana-configuration";
+import { loadDashboards } from "../../components/grafana/dashboard-files";
+import { DashboardImportError, importDashboards } from "../../components/grafana/dashboard-import";
+import { FAILURE_STORE_DATASOURCE, PROMETHEUS_DATASOURCE, STACK_DATASOURCES } from "../../components/grafana/grafana-configuration";
 import {
   dashboardQueries,
   DashboardModel,
@@ -29,10 +29,10 @@ import {
   promqlOfVariableQuery,
   substituteVariables,
   templateValues,
-} from "./support/dashboard-queries";
-import { promqlSyntaxErrors } from "./support/promql";
-import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull } from "./support/project-copy";
-import { isShippedDashboard, SHIPPED_DASHBOARDS } from "./support/shipped-content";
+} from "../support/dashboard-queries";
+import { promqlSyntaxErrors } from "../support/promql";
+import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull } from "../support/project-copy";
+import { isShippedDashboard, SHIPPED_DASHBOARDS } from "../support/shipped-content";
 
 const DASHBOARDS_DIR = path.join(PROJECT_DIR, "dashboards");
 const OURS = STACK_DATASOURCES;

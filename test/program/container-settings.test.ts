@@ -5,9 +5,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { elasticsearchEnvironment, elasticsearchSettingVariable } from "../components/logs/logs-stack";
-import { adminLoginGuardProvider } from "../components/grafana/admin-login-guard";
-import { planIsolated, resolvedStackConfig } from "./support/plan";
+import { elasticsearchEnvironment, elasticsearchSettingVariable } from "../../components/logs/logs-stack";
+import { adminLoginGuardProvider } from "../../components/grafana/admin-login-guard";
+import { planIsolated, resolvedStackConfig } from "../support/plan";
 
 /**
  * Elasticsearch's Docker build turns `ES_SETTING_*` variables into settings this way

@@ -12,9 +12,9 @@ import {
   ImportedDashboard,
   importDashboards,
   uidFromFileName,
-} from "../components/grafana/dashboard-import";
+} from "../../components/grafana/dashboard-import";
 
-const FIXTURES = join(__dirname, "fixtures", "dashboards");
+const FIXTURES = join(__dirname, "..", "fixtures", "dashboards");
 const PROMETHEUS_UID = "atra-prometheus-ds";
 const DATASOURCES: DatasourceMap = { prometheus: { uid: PROMETHEUS_UID, name: "Prometheus" } };
 const OUR_PROMETHEUS = { type: "prometheus", uid: PROMETHEUS_UID };

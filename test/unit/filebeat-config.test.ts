@@ -9,7 +9,7 @@ import {
   logMounts,
   renderFilebeatConfig,
   staticDirectory,
-} from "../components/logs/filebeat-config";
+} from "../../components/logs/filebeat-config";
 
 /** The first team's catalog (DESIGN.md): four services log to /srv/atra/logs; the agent is only probed. */
 const team: LogService[] = [

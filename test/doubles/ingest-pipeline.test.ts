@@ -16,7 +16,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { estypes } from "@elastic/elasticsearch";
-import { defaultDataStream, logsNaming, renderIndexTemplate } from "../components/logs/elastic-bodies";
+import { defaultDataStream, logsNaming, renderIndexTemplate } from "../../components/logs/elastic-bodies";
 import {
   DATE_NANOS_LAST,
   DICT_TRACEBACK_TEMPLATE,
@@ -25,7 +25,7 @@ import {
   TIMESTAMP_FAILURE_TAG,
   TIMESTAMP_RANGE_TAG,
   TYPE_MISMATCH_TAG,
-} from "../components/logs/ingest-pipeline";
+} from "../../components/logs/ingest-pipeline";
 import {
   IngestOutcome,
   mappingRejection,
@@ -34,10 +34,10 @@ import {
   SimulatedDataStream,
   simulatePipeline,
   UnsupportedByModel,
-} from "./support/ingest-simulator";
+} from "../support/ingest-simulator";
 
 const PYTHON = "/usr/bin/python3";
-const SCRIPT = path.join(__dirname, "support", "structlog-lines.py");
+const SCRIPT = path.join(__dirname, "..", "support", "structlog-lines.py");
 const READ_TIME = "2030-01-02T03:04:05.678Z";
 const pipeline = renderIngestPipeline();
 const naming = logsNaming("dev", defaultDataStream("dev"));

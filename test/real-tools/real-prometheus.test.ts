@@ -20,13 +20,13 @@ import * as http from "http";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
-import { resolveStackConfig, StackConfig } from "../components/config/resolve";
-import { renderBlackboxConfig, renderPrometheusConfig } from "../components/metrics/prometheus-config";
-import { loadDashboards } from "../components/grafana/dashboard-files";
-import { PROMETHEUS_DATASOURCE } from "../components/grafana/grafana-configuration";
-import { dashboardQueries, isGrafanaVariableFunction, substituteVariables } from "./support/dashboard-queries";
-import { isShippedDashboard, SHIPPED_RULE_FILES } from "./support/shipped-content";
-import { describeWithTools, freePort, getJson, RunningProcess, runTool, startProcess, stopProcess, tempDir, waitFor } from "./support/real-tools";
+import { resolveStackConfig, StackConfig } from "../../components/config/resolve";
+import { renderBlackboxConfig, renderPrometheusConfig } from "../../components/metrics/prometheus-config";
+import { loadDashboards } from "../../components/grafana/dashboard-files";
+import { PROMETHEUS_DATASOURCE } from "../../components/grafana/grafana-configuration";
+import { dashboardQueries, isGrafanaVariableFunction, substituteVariables } from "../support/dashboard-queries";
+import { isShippedDashboard, SHIPPED_RULE_FILES } from "../support/shipped-content";
+import { describeWithTools, freePort, getJson, RunningProcess, runTool, startProcess, stopProcess, tempDir, waitFor } from "../support/real-tools";
 
 const TOOLS = ["prometheus", "promtool", "prometheus-node-exporter", "prometheus-blackbox-exporter"];
 
@@ -171,8 +171,8 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
 
   test("every panel and variable query of every shipped dashboard returns data", async () => {
     // The logs dashboard queries Elasticsearch, which cannot run here: left out like a stack without the logs stage.
-    const dashboards = loadDashboards(path.join(__dirname, "..", "dashboards"), { prometheus: PROMETHEUS_DATASOURCE }, ["elasticsearch"]).filter((dashboard) =>
-      isShippedDashboard(dashboard.fileName),
+    const dashboards = loadDashboards(path.join(__dirname, "..", "..", "dashboards"), { prometheus: PROMETHEUS_DATASOURCE }, ["elasticsearch"]).filter(
+      (dashboard) => isShippedDashboard(dashboard.fileName),
     );
     // What Grafana would put in the variables on this test host (multi-value variables become regex alternatives).
     const variables = {
@@ -293,7 +293,7 @@ interface ShippedAlert {
 /** Every alerting rule of the shipped rule files. */
 function loadShippedAlerts(): ShippedAlert[] {
   return SHIPPED_RULE_FILES.flatMap(
-    (file) => (yaml.load(fs.readFileSync(path.join(__dirname, "..", file), "utf8")) as { groups: { rules: ShippedAlert[] }[] }).groups,
+    (file) => (yaml.load(fs.readFileSync(path.join(__dirname, "..", "..", file), "utf8")) as { groups: { rules: ShippedAlert[] }[] }).groups,
   ).flatMap((group) => group.rules);
 }
 

@@ -11,8 +11,8 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
-import * as runtime from "../components/elastic/provider-runtime";
-import { httpUrlProblems } from "../components/lib/validators";
+import * as runtime from "../../components/elastic/provider-runtime";
+import { httpUrlProblems } from "../../components/lib/validators";
 import {
   defaultDataStream,
   esByteSizeAsReturned,
@@ -26,7 +26,7 @@ import {
   renderReaderRole,
   renderRecentErrorsSearch,
   renderWriterRole,
-} from "../components/logs/elastic-bodies";
+} from "../../components/logs/elastic-bodies";
 
 const check = (provider: dynamic.ResourceProvider, inputs: object) => provider.check!({}, inputs);
 const connection = (url: unknown) => ({ url, username: "atra-admin", password: "admin-password" });

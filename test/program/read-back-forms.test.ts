@@ -4,13 +4,13 @@
  * shipped stack file and of a generated stack that sets every option; each rule names the upstream
  * code that defines the read-back form.
  */
-import type { PlannedResource } from "../scripts/lib/mock-engine";
-import type { PlanResult } from "../scripts/lib/plan";
-import { listStacks } from "../scripts/lib/stack-file";
-import { planIsolated, PROJECT_DIR } from "./support/plan";
-import { everyOptionStackConfig, uncoveredOptions } from "./support/every-option-stack";
-import { dockerHealthcheckDuration, goDurationString, isDockerHealthcheckReadBackForm, parseGoDuration } from "../components/docker/read-back-forms";
-import { canonicalNotificationTiming, prometheusDurationString } from "../components/grafana/read-back-forms";
+import type { PlannedResource } from "../../scripts/lib/mock-engine";
+import type { PlanResult } from "../../scripts/lib/plan";
+import { listStacks } from "../../scripts/lib/stack-file";
+import { planIsolated, PROJECT_DIR } from "../support/plan";
+import { everyOptionStackConfig, uncoveredOptions } from "../support/every-option-stack";
+import { dockerHealthcheckDuration, goDurationString, isDockerHealthcheckReadBackForm, parseGoDuration } from "../../components/docker/read-back-forms";
+import { canonicalNotificationTiming, prometheusDurationString } from "../../components/grafana/read-back-forms";
 
 const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";

@@ -6,11 +6,11 @@
  * internal/provider/resource_docker_container_funcs.go, resourceDockerContainerRead: durations
  * through Go's Duration.String, memory and memory_swap divided down to MB).
  */
-import type { PlannedResource } from "../scripts/lib/mock-engine";
-import { listStacks } from "../scripts/lib/stack-file";
-import { planIsolated, PROJECT_DIR } from "./support/plan";
-import { buildBusyboxImage, describeWithDocker, docker, removeById } from "./support/docker";
-import { goDurationString } from "../components/docker/read-back-forms";
+import type { PlannedResource } from "../../scripts/lib/mock-engine";
+import { listStacks } from "../../scripts/lib/stack-file";
+import { planIsolated, PROJECT_DIR } from "../support/plan";
+import { buildBusyboxImage, describeWithDocker, docker, removeById } from "../support/docker";
+import { goDurationString } from "../../components/docker/read-back-forms";
 
 interface Inspected {
   Config: { Healthcheck: { Interval?: number; Timeout?: number; StartPeriod?: number; Retries: number } };

@@ -3,12 +3,12 @@
  * every-option stack) walked the way Alertmanager routes (test/support/alertmanager-routing.ts, after
  * prometheus/alertmanager dispatch/route.go), for the label sets the shipped alerts carry.
  */
-import type { PlannedResource } from "../scripts/lib/mock-engine";
-import { listStacks } from "../scripts/lib/stack-file";
-import { planIsolated, PROJECT_DIR } from "./support/plan";
-import { everyOptionStackConfig } from "./support/every-option-stack";
-import { PolicyNode, receivers } from "./support/alertmanager-routing";
-import { resolveStackConfig } from "../components/config/resolve";
+import type { PlannedResource } from "../../scripts/lib/mock-engine";
+import { listStacks } from "../../scripts/lib/stack-file";
+import { planIsolated, PROJECT_DIR } from "../support/plan";
+import { everyOptionStackConfig } from "../support/every-option-stack";
+import { PolicyNode, receivers } from "../support/alertmanager-routing";
+import { resolveStackConfig } from "../../components/config/resolve";
 
 const POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy";
 const CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint";

@@ -22,9 +22,9 @@ import {
   renderRecentErrorsSearch,
   renderWriterRole,
   validateDataStreamName,
-} from "../components/logs/elastic-bodies";
-import { ERROR_LEVELS } from "../components/logs/kibana-bodies";
-import { FakeElastic, startFakeElastic } from "./support/fake-elastic";
+} from "../../components/logs/elastic-bodies";
+import { ERROR_LEVELS } from "../../components/logs/kibana-bodies";
+import { FakeElastic, startFakeElastic } from "../support/fake-elastic";
 
 /** Elasticsearch's index-name rules (MetadataCreateIndexService.validateIndexOrAliasName). */
 function indexNameProblems(name: string): string[] {

@@ -3,7 +3,7 @@
  * its secret's name and shape check (messages as the config errors print them, never echoing the
  * value), and the Grafana args it becomes.
  */
-import { ContactPointConfig, contactPointArgs, contactPointSchema, contactPointSecret } from "../components/alerting/contact-point-types";
+import { ContactPointConfig, contactPointArgs, contactPointSchema, contactPointSecret } from "../../components/alerting/contact-point-types";
 
 describe("contact point types", () => {
   test("the config entry of each type, strict; an unknown type names the known ones", () => {

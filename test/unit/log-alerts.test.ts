@@ -4,10 +4,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ERROR_LINES_QUERY, histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup } from "../components/alerting/log-alerts";
-import { ruleUid } from "../components/alerting/grafana-rules";
-import { FAILURE_STORE_DATASOURCE } from "../components/grafana/grafana-configuration";
-import { resolveStackConfig } from "../components/config/resolve";
+import { ERROR_LINES_QUERY, histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup } from "../../components/alerting/log-alerts";
+import { ruleUid } from "../../components/alerting/grafana-rules";
+import { FAILURE_STORE_DATASOURCE } from "../../components/grafana/grafana-configuration";
+import { resolveStackConfig } from "../../components/config/resolve";
 
 const { config } = resolveStackConfig({
   stack: "dev",
@@ -142,7 +142,7 @@ describe("LogIngestFailures (on the failure-store datasource)", () => {
     expect(rule.annotations.summary).toContain("failure store");
     expect(rule.annotations.description).toMatch(/re-index/);
     expect(rule.annotations.runbook_url).toBe("https://git.example/obs/blob/main/docs/runbook.md#logingestfailures");
-    const runbook = fs.readFileSync(path.join(__dirname, "..", "docs", "runbook.md"), "utf8");
+    const runbook = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "runbook.md"), "utf8");
     expect(runbook).toMatch(/^## LogIngestFailures$/m);
     // The runbook's recipe reads the failure store and replays into the data stream with op_type create.
     const section = runbook.slice(runbook.indexOf("## LogIngestFailures"));

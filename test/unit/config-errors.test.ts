@@ -5,12 +5,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ALLOWED_OTHER_NAMESPACES, namespaceIssues, rawConfigFromStore, securePaths, stackFileSecurePaths } from "../components/config/pulumi-config";
-import { ConfigError, resolveStackConfig } from "../components/config/resolve";
-import { parseRuleFiles } from "../components/alerting/rule-files";
-import { readStackFile, StackFileError } from "../scripts/lib/stack-file";
-import { PROJECT_DIR } from "./support/project-copy";
-import { tempDir } from "./support/real-tools";
+import { ALLOWED_OTHER_NAMESPACES, namespaceIssues, rawConfigFromStore, securePaths, stackFileSecurePaths } from "../../components/config/pulumi-config";
+import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
+import { parseRuleFiles } from "../../components/alerting/rule-files";
+import { readStackFile, StackFileError } from "../../scripts/lib/stack-file";
+import { PROJECT_DIR } from "../support/project-copy";
+import { tempDir } from "../support/real-tools";
 
 function issuesOf(run: () => unknown): { key: string; message: string }[] {
   try {

@@ -3,16 +3,16 @@
  * as the engine would receive it (names, images, ports, secrets, retention, ordering, outputs).
  */
 import { spawnSync } from "child_process";
-import type { PlannedResource } from "../scripts/lib/mock-engine";
-import { ProgramError } from "../scripts/lib/mock-engine";
-import { listStacks, readStackFile, SECRET_PLACEHOLDER } from "../scripts/lib/stack-file";
-import type { PlanResult } from "../scripts/lib/plan";
-import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "./support/plan";
+import type { PlannedResource } from "../../scripts/lib/mock-engine";
+import { ProgramError } from "../../scripts/lib/mock-engine";
+import { listStacks, readStackFile, SECRET_PLACEHOLDER } from "../../scripts/lib/stack-file";
+import type { PlanResult } from "../../scripts/lib/plan";
+import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "../support/plan";
 import * as path from "path";
-import { readRuleFiles } from "../components/alerting/alert-files";
-import { parseRuleFiles } from "../components/alerting/rule-files";
-import { ruleUid } from "../components/alerting/grafana-rules";
-import { durationMs } from "../components/lib/validators";
+import { readRuleFiles } from "../../components/alerting/alert-files";
+import { parseRuleFiles } from "../../components/alerting/rule-files";
+import { ruleUid } from "../../components/alerting/grafana-rules";
+import { durationMs } from "../../components/lib/validators";
 
 const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";

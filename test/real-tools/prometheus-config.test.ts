@@ -2,13 +2,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { resolveStackConfig, StackConfig } from "../components/config/resolve";
-import { dockerScrapeAddresses } from "../components/metrics/metrics-stack";
-import { prometheusCommand, renderBlackboxConfig, renderPrometheusConfig, ScrapeConfig } from "../components/metrics/prometheus-config";
-import { RESERVED_JOB_NAMES } from "../components/stack-services";
-import { listStacks } from "../scripts/lib/stack-file";
-import { describeWithTools, runTool, tempDir } from "./support/real-tools";
-import { PROJECT_DIR, resolvedStackConfig } from "./support/plan";
+import { resolveStackConfig, StackConfig } from "../../components/config/resolve";
+import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
+import { prometheusCommand, renderBlackboxConfig, renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
+import { RESERVED_JOB_NAMES } from "../../components/stack-services";
+import { listStacks } from "../../scripts/lib/stack-file";
+import { describeWithTools, runTool, tempDir } from "../support/real-tools";
+import { PROJECT_DIR, resolvedStackConfig } from "../support/plan";
 
 function configFor(values: Record<string, unknown>, stack = "dev"): StackConfig {
   return resolveStackConfig({ stack, values, secretKeys: [] }).config;

@@ -2,11 +2,11 @@
  * Rule files in the Prometheus format to Grafana-managed rules: parsing and its errors, the query
  * chain, uids, templating, `for`, labels, contact points and the notification policy.
  */
-import { alwaysFiringCondition, resolveRunbookUrl, ruleUid, toGrafanaRuleGroups, translateTemplate } from "../components/alerting/grafana-rules";
-import { contactPointArgs } from "../components/alerting/contact-point-types";
-import { notificationPolicySpec } from "../components/alerting/notifications";
-import { parseRuleFiles, RuleFileError } from "../components/alerting/rule-files";
-import { resolveStackConfig } from "../components/config/resolve";
+import { alwaysFiringCondition, resolveRunbookUrl, ruleUid, toGrafanaRuleGroups, translateTemplate } from "../../components/alerting/grafana-rules";
+import { contactPointArgs } from "../../components/alerting/contact-point-types";
+import { notificationPolicySpec } from "../../components/alerting/notifications";
+import { parseRuleFiles, RuleFileError } from "../../components/alerting/rule-files";
+import { resolveStackConfig } from "../../components/config/resolve";
 
 const CONTEXT = { prometheusDatasourceUid: "prom-uid", defaultInterval: "1m" };
 

@@ -2,10 +2,10 @@
  * The pure config resolver: defaults per environment, overrides merged with defaults, and every
  * problem of a stack file reported at once with its full config key.
  */
-import { ConfigError, ConfigIssue, resolveStackConfig, UNDECRYPTED_SECRET } from "../components/config/resolve";
-import { durationMs } from "../components/lib/validators";
-import { parseStoredValue } from "../components/config/pulumi-config";
-import { DEFAULT_IMAGES } from "../components/stack-services";
+import { ConfigError, ConfigIssue, resolveStackConfig, UNDECRYPTED_SECRET } from "../../components/config/resolve";
+import { durationMs } from "../../components/lib/validators";
+import { parseStoredValue } from "../../components/config/pulumi-config";
+import { DEFAULT_IMAGES } from "../../components/stack-services";
 
 const SECRET_PASSWORD = "s3cret-Passw0rd-long";
 

@@ -9,16 +9,16 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import { randomBytes } from "crypto";
-import { planIsolated, stackConfig } from "./support/plan";
-import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, docker, labelled, removeById } from "./support/docker";
-import { findTool, freePort } from "./support/real-tools";
-import { rawConfigFromStore } from "../components/config/pulumi-config";
-import { resolveStackConfig } from "../components/config/resolve";
-import { DEFAULT_IMAGES } from "../components/stack-services";
-import { BRIDGE_NAME_OPTION, COMPONENT_LABEL, STACK_LABEL } from "../components/docker/names";
-import { CheckResult, formatReport, PREFLIGHT_LABEL } from "../scripts/lib/preflight/checks";
-import { DockerCli } from "../scripts/lib/preflight/docker-cli";
-import { PreflightReport, runPreflight } from "../scripts/lib/preflight/run";
+import { planIsolated, stackConfig } from "../support/plan";
+import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, docker, labelled, removeById } from "../support/docker";
+import { findTool, freePort } from "../support/real-tools";
+import { rawConfigFromStore } from "../../components/config/pulumi-config";
+import { resolveStackConfig } from "../../components/config/resolve";
+import { DEFAULT_IMAGES } from "../../components/stack-services";
+import { BRIDGE_NAME_OPTION, COMPONENT_LABEL, STACK_LABEL } from "../../components/docker/names";
+import { CheckResult, formatReport, PREFLIGHT_LABEL } from "../../scripts/lib/preflight/checks";
+import { DockerCli } from "../../scripts/lib/preflight/docker-cli";
+import { PreflightReport, runPreflight } from "../../scripts/lib/preflight/run";
 
 /** Whether the Docker host's `/` is a private mount (no shared:/master: tag in mountinfo), as on these machines. */
 function hostRootIsPrivate(): boolean {
