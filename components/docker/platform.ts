@@ -6,6 +6,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
+
+/** The Docker slice, the images, and which stages need their images and volumes. */
+export type PlatformConfig = Pick<StackConfig, "stack" | "namePrefix" | "dockerHost" | "network" | "images" | "logs" | "cadvisor">;
 import type { ImageKey } from "../stack-services";
 import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "./names";
 
@@ -19,7 +22,7 @@ const LOGS_IMAGES: ImageKey[] = ["elasticsearch", "kibana", "filebeat"];
  * Engine returns exactly the options given, so a second `up` sees no change. Also what the preflight
  * creates its probe network from.
  */
-export function stackNetworkArgs(config: StackConfig) {
+export function stackNetworkArgs(config: Pick<StackConfig, "stack" | "namePrefix" | "network">) {
   return {
     name: dockerNames(config).network,
     driver: "bridge",
@@ -39,7 +42,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
   readonly filebeatVolume?: docker.Volume;
   private readonly images = new Map<ImageKey, docker.RemoteImage>();
 
-  constructor(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, config: PlatformConfig, opts?: pulumi.ComponentResourceOptions) {
     super("atra:docker:Platform", name, {}, opts);
     const names = dockerNames(config);
     const labels = [{ label: STACK_LABEL, value: config.stack }];

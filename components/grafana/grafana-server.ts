@@ -28,7 +28,8 @@ const SYNC_ADMIN_PASSWORD_THEN_START = [
 ].join("\n");
 
 export interface GrafanaServerArgs {
-  config: StackConfig;
+  /** The Grafana slice, and what names, publishes and sizes its container. */
+  config: Pick<StackConfig, "stack" | "namePrefix" | "grafana" | "memoryMb" | "ports" | "bindAddress">;
   platform: DockerPlatform;
   /** From secret config; when absent a password is generated and kept in state (encrypted). */
   adminPassword?: pulumi.Output<string>;

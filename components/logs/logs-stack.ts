@@ -75,7 +75,8 @@ const WRITER_USERNAME_ENV = "ATRA_LOGS_WRITER_USERNAME";
 const WRITER_PASSWORD_ENV = "ATRA_LOGS_WRITER_PASSWORD";
 
 export interface LogsStackArgs {
-  config: StackConfig;
+  /** The logs slice, the catalog's log files, and what names, publishes and sizes its containers. */
+  config: Pick<StackConfig, "stack" | "namePrefix" | "services" | "logs" | "memoryMb" | "ports" | "bindAddress">;
   platform: DockerPlatform;
   /** From secret config (`elasticPassword`); generated and kept in state when absent. */
   adminPassword?: pulumi.Output<string>;

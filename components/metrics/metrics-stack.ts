@@ -6,6 +6,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
+
+export type MetricsStackConfig = PrometheusConfigInput &
+  Pick<StackConfig, "namePrefix" | "appNetworks" | "nodeExporter" | "cadvisor" | "memoryMb" | "ports" | "bindAddress">;
 import type { DockerPlatform } from "../docker/platform";
 import { dockerNames, stackNetworkAddress } from "../docker/names";
 import { httpHealthcheck, loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
@@ -16,6 +19,7 @@ import {
   prometheusCommand,
   renderBlackboxConfig,
   renderPrometheusConfig,
+  PrometheusConfigInput,
   ScrapeAddresses,
 } from "./prometheus-config";
 
@@ -26,7 +30,7 @@ const HOST_GATEWAY_NAME = "host.docker.internal";
 const NODE_EXPORTER_MOUNT_EXCLUDE = "^/(dev|proc|sys|run/docker/.+|run/containerd/.+|var/lib/docker/.+)($|/)";
 
 /** Where Prometheus, inside the stack network, reaches each of the stack's own targets. */
-export function dockerScrapeAddresses(config: StackConfig): ScrapeAddresses {
+export function dockerScrapeAddresses(config: Pick<StackConfig, "namePrefix" | "nodeExporter" | "cadvisor">): ScrapeAddresses {
   const names = dockerNames(config);
   const [address, port] = config.nodeExporter.listenAddress.split(":");
   return {
@@ -40,7 +44,8 @@ export function dockerScrapeAddresses(config: StackConfig): ScrapeAddresses {
 }
 
 export interface MetricsStackArgs {
-  config: StackConfig;
+  /** The metrics slice, the catalog, and what names, publishes and sizes its containers. */
+  config: MetricsStackConfig;
   platform: DockerPlatform;
 }
 

@@ -7,6 +7,9 @@
  */
 import * as yaml from "js-yaml";
 import type { StackConfig } from "../config/resolve";
+
+/** What prometheus.yml is rendered from: the metrics slice, the catalog and which stack this is. */
+export type PrometheusConfigInput = Pick<StackConfig, "stack" | "environment" | "services" | "prometheus" | "prometheusPublicUrl">;
 import type { ServiceConfig } from "../config/stack-config";
 import { ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
 
@@ -36,7 +39,7 @@ export interface ScrapeConfig {
   relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
 }
 
-export function renderPrometheusConfig(config: StackConfig, addresses: ScrapeAddresses): string {
+export function renderPrometheusConfig(config: PrometheusConfigInput, addresses: ScrapeAddresses): string {
   const scrapeConfigs: ScrapeConfig[] = OWN_JOBS_IN_ORDER.flatMap((service) => {
     const target = addresses[service];
     return target !== undefined ? [{ job_name: STACK_SERVICES[service].scrapeJob, static_configs: [{ targets: [target] }] }] : [];
@@ -118,7 +121,7 @@ export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 export const PROMETHEUS_DATA_PATH = "/prometheus";
 
 /** Command line of the Prometheus container. The lifecycle API stays off: config changes replace the container. */
-export function prometheusCommand(config: StackConfig): string[] {
+export function prometheusCommand(config: Pick<StackConfig, "prometheus" | "prometheusPublicUrl">): string[] {
   return [
     `--config.file=${PROMETHEUS_CONFIG_PATH}`,
     `--storage.tsdb.path=${PROMETHEUS_DATA_PATH}`,
