@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { defineSlice } from "../config/slice";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
-import { duration, evaluationInterval, httpUrl, labelName } from "../lib/validators";
+import { duration, evaluationInterval, httpUrl, labelName, repeats } from "../lib/validators";
 import { ContactPointConfig, contactPointName, contactPointSchema, contactPointSecret } from "./contact-point-types";
 
 /**
@@ -99,15 +99,14 @@ function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
   const rawPoints = (values.alerting as { contactPoints?: unknown } | undefined)?.contactPoints;
   if (Array.isArray(rawPoints)) {
     const rawNames = rawPoints.map((point) => (point as { name?: unknown } | null)?.name);
-    rawNames.forEach((name, index) => {
-      const first = rawNames.indexOf(name);
-      if (typeof name === "string" && first !== index) {
+    for (const { value, index, first } of repeats(rawNames)) {
+      if (typeof value === "string") {
         issues.push({
           key: fullKey(["alerting", "contactPoints", index, "name"]),
-          message: `duplicate contact point "${name}" (also contactPoints[${first}])`,
+          message: `duplicate contact point "${value}" (also contactPoints[${first}])`,
         });
       }
-    });
+    }
   }
   const alerting = alertingShape.optional().safeParse(values.alerting);
   const secrets = alertingSecretsShape.optional().safeParse(values.alertingSecrets);

@@ -6,7 +6,7 @@
 import { ProblemsError } from "../lib/problems";
 import * as yaml from "js-yaml";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
-import { evaluationIntervalProblem, isObject, isPrometheusDuration, LABEL_NAME } from "../lib/validators";
+import { evaluationIntervalProblem, isObject, isPrometheusDuration, LABEL_NAME, repeats } from "../lib/validators";
 import { templateProblems } from "./grafana-rules";
 
 export const SEVERITIES = ["critical", "warning", "info"] as const;
@@ -129,11 +129,9 @@ function parseRuleFile(file: RuleFile, issues: RuleFileIssue[]): AlertGroupSourc
       const rule = parseRule(rawRule, ruleIndex, (message, name) => at(message, name));
       if (rule) rules.push({ ...rule, labels: { ...groupLabels, ...rule.labels } });
     });
-    const names = rules.map((rule) => rule.alert);
-    names.forEach((name, i) => {
-      if (names.indexOf(name) !== i) at("duplicate alert name in this group", name);
-    });
-    groups.push({ fileName, name: group, interval, rules: rules.filter((rule, i) => names.indexOf(rule.alert) === i) });
+    const repeated = repeats(rules.map((rule) => rule.alert));
+    for (const { value } of repeated) at("duplicate alert name in this group", value);
+    groups.push({ fileName, name: group, interval, rules: rules.filter((_, i) => !repeated.some((repeat) => repeat.index === i)) });
   });
   return groups;
 }

@@ -10,7 +10,7 @@ import { grafanaSlice } from "../grafana/config";
 import { logsSlice } from "../logs/config";
 import { metricsSlice } from "../metrics/config";
 import { ConfigIssue, fullKey } from "../lib/config-keys";
-import { ipv4, port } from "../lib/validators";
+import { ipv4, port, repeats } from "../lib/validators";
 import { DEFAULT_PORTS, IMAGE_KEYS, keyedBy, MEMORY_KEYS, PORT_KEYS } from "../stack-services";
 import { MIN_MEMORY_MB } from "./container-memory";
 import { ENVIRONMENTS, environmentFromStackName, Environment } from "./environments";
@@ -74,15 +74,9 @@ const coreShape = {
   services: z
     .array(serviceSchema)
     .superRefine((services, ctx) => {
-      const firstIndex = new Map<string, number>();
-      services.forEach((service, index) => {
-        const earlier = firstIndex.get(service.name);
-        if (earlier !== undefined) {
-          ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate service name "${service.name}" (also services[${earlier}])` });
-        } else {
-          firstIndex.set(service.name, index);
-        }
-      });
+      for (const { value, index, first } of repeats(services.map((service) => service.name))) {
+        ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate service name "${value}" (also services[${first}])` });
+      }
     })
     .optional(),
   bindAddress: ipv4.optional(),

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { defineSlice } from "../config/slice";
+import { repeats } from "../lib/validators";
 import { bridgeNameProblem, defaultBridgeName } from "./names";
 
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -24,9 +25,7 @@ export const dockerSlice = defineSlice({
     appNetworks: z
       .array(z.string().regex(DOCKER_NAME, { error: "is not a valid Docker network name" }))
       .superRefine((names, ctx) => {
-        names.forEach((name, index) => {
-          if (names.indexOf(name) !== index) ctx.addIssue({ code: "custom", path: [index], message: `duplicate network "${name}"` });
-        });
+        for (const { value, index } of repeats(names)) ctx.addIssue({ code: "custom", path: [index], message: `duplicate network "${value}"` });
       })
       .optional(),
     /** The stack's own Docker network. */

@@ -79,6 +79,18 @@ export function isIpv4(value: string): boolean {
 /** A Prometheus label name (also what Grafana's policy matchers and group_by take). */
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** Every repeat in a list: where it is, and where the value first appeared. */
+export function repeats<T>(values: readonly T[]): { value: T; index: number; first: number }[] {
+  const first = new Map<T, number>();
+  const found: { value: T; index: number; first: number }[] = [];
+  values.forEach((value, index) => {
+    const earlier = first.get(value);
+    if (earlier === undefined) first.set(value, index);
+    else found.push({ value, index, first: earlier });
+  });
+  return found;
+}
+
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -8,7 +8,7 @@
  * stream as a least-privilege writer whose credentials come from environment variables, so the
  * rendered file never holds a secret.
  */
-import { httpUrlProblems } from "../lib/validators";
+import { httpUrlProblems, repeats } from "../lib/validators";
 import { validateDataStreamName } from "./elastic-bodies";
 import { STACK_SERVICES } from "../stack-services";
 import * as yaml from "js-yaml";
@@ -144,9 +144,8 @@ function argumentProblems(args: FilebeatConfigArgs): string[] {
   if (dataStreamProblem) problems.push(`dataStream ${dataStreamProblem}`);
   // Filebeat expands ${...} and %{...} in its strings: the pipeline name keeps to the data stream's safe set.
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(args.pipeline)) problems.push(`pipeline "${args.pipeline}" must be lowercase letters, digits, '.', '_' or '-'`);
-  const names = args.services.map((service) => service.name);
-  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-  if (duplicate !== undefined) problems.push(`service "${duplicate}" appears twice: filestream input ids must be unique`);
+  const [duplicate] = repeats(args.services.map((service) => service.name));
+  if (duplicate) problems.push(`service "${duplicate.value}" appears twice: filestream input ids must be unique`);
   return problems;
 }
 
