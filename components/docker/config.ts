@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { defineSlice } from "../config/slice";
-import { repeats } from "../lib/validators";
+import { checkedString, repeats } from "../lib/validators";
 import { bridgeNameProblem, defaultBridgeName } from "./names";
 
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -32,13 +32,7 @@ export const dockerSlice = defineSlice({
     network: z
       .strictObject({
         /** Host interface name of the stack's bridge network (what a firewall rule names); `atra-<stack>` by default. */
-        bridgeName: z
-          .string()
-          .superRefine((value, ctx) => {
-            const problem = bridgeNameProblem(value);
-            if (problem) ctx.addIssue({ code: "custom", message: problem });
-          })
-          .optional(),
+        bridgeName: checkedString(bridgeNameProblem).optional(),
       })
       .optional(),
   },

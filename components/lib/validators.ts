@@ -98,7 +98,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 // --- zod forms, for the config slices --------------------------------------------------------
 
 /** A zod string checked by a problem function (one message, or none). */
-function checkedString(problem: (value: string) => string | undefined) {
+export function checkedString(problem: (value: string) => string | undefined) {
   return z.string().superRefine((value, ctx) => {
     const message = problem(value);
     if (message) ctx.addIssue({ code: "custom", message });

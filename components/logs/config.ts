@@ -10,7 +10,7 @@ import { defineSlice, withoutTrailingSlash } from "../config/slice";
 import { isRemoteDockerHost } from "../docker/config";
 import { PROVIDER_URL_NEEDED_WITH_SSH } from "../grafana/config";
 import { ConfigIssue, fullKey } from "../lib/config-keys";
-import { duration, httpUrl } from "../lib/validators";
+import { checkedString, duration, httpUrl } from "../lib/validators";
 import { defaultDataStream, isEsByteSize, isEsDuration, validateDataStreamName } from "./elastic-bodies";
 import { logGlobIssues } from "./filebeat-config";
 
@@ -62,13 +62,7 @@ export const logsSlice = defineSlice({
         /** The logs stage (Elasticsearch, Kibana, the shipper); on by default. */
         enabled: z.boolean().optional(),
         /** Data stream the services' lines go to; `logs-atra-<stack>` by default. */
-        dataStream: z
-          .string()
-          .superRefine((value, ctx) => {
-            const problem = validateDataStreamName(value);
-            if (problem) ctx.addIssue({ code: "custom", message: problem });
-          })
-          .optional(),
+        dataStream: checkedString(validateDataStreamName).optional(),
         /** Delete log lines this long after their index rolled over (ILM). */
         retention: esDuration.optional(),
         rolloverMaxAge: esDuration.optional(),
