@@ -5,18 +5,23 @@
  * (stack-config.ts lists them); this module only runs them together.
  */
 import type { z } from "zod";
-import type { AlertingConfig } from "../alerting/config";
-import type { DockerConfig } from "../docker/config";
-import type { GrafanaConfig } from "../grafana/config";
-import type { LogsConfig } from "../logs/config";
-import type { MetricsConfig } from "../metrics/config";
 import { closest, ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import { ProblemsError } from "../lib/problems";
 import { DEFAULT_IMAGES, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey } from "../stack-services";
 import { DEFAULT_MEMORY_MB } from "./container-memory";
 import { Environment, environmentFromStackName } from "./environments";
 import type { CoreSettings, RuleContext } from "./slice";
-import { coreRules, enabledFeatures, FEATURE_SLICES, ruleEnvironment, SECRET_KEYS, ServiceConfig, stackConfigSchema, TOP_LEVEL_KEYS } from "./stack-config";
+import {
+  coreRules,
+  enabledFeatures,
+  FEATURE_SLICES,
+  FeatureParts,
+  ruleEnvironment,
+  SECRET_KEYS,
+  ServiceConfig,
+  stackConfigSchema,
+  TOP_LEVEL_KEYS,
+} from "./stack-config";
 
 export type { ConfigIssue } from "../lib/config-keys";
 export { UNDECRYPTED_SECRET, fullKey, closest } from "../lib/config-keys";
@@ -47,8 +52,8 @@ export interface CoreConfig {
   memoryMb: Record<MemoryKey, number>;
 }
 
-/** Everything the program needs, each feature's part under its own keys. */
-export type StackConfig = CoreConfig & DockerConfig & MetricsConfig & GrafanaConfig & { alerting: AlertingConfig } & { logs: LogsConfig };
+/** Everything the program needs: the core settings and each feature's part under its own keys. */
+export type StackConfig = CoreConfig & FeatureParts;
 
 export interface StackSecrets {
   grafanaAdminPassword?: string;

@@ -20,6 +20,8 @@ import type { EnabledFeatures, RuleContext } from "./slice";
 export const FEATURE_SLICES = [dockerSlice, metricsSlice, grafanaSlice, alertingSlice, logsSlice] as const;
 
 type Slices = typeof FEATURE_SLICES;
+/** Every feature's part of StackConfig, as its slice resolves it. */
+export type FeatureParts = UnionToIntersection<ReturnType<Slices[number]["resolve"]>>;
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 /** Every slice's top-level keys in one shape, typed as the intersection of theirs. */
 const featureShapes = Object.assign({}, ...FEATURE_SLICES.map((slice) => slice.shape)) as UnionToIntersection<Slices[number]["shape"]>;
