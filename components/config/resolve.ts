@@ -23,9 +23,6 @@ import {
   TOP_LEVEL_KEYS,
 } from "./stack-config";
 
-export type { ConfigIssue } from "../lib/config-keys";
-export { UNDECRYPTED_SECRET, fullKey, closest } from "../lib/config-keys";
-
 export class ConfigError extends ProblemsError {
   constructor(
     readonly stack: string,

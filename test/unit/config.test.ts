@@ -2,7 +2,8 @@
  * The pure config resolver: defaults per environment, overrides merged with defaults, and every
  * problem of a stack file reported at once with its full config key.
  */
-import { ConfigError, ConfigIssue, resolveStackConfig, UNDECRYPTED_SECRET } from "../../components/config/resolve";
+import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
+import { ConfigIssue, UNDECRYPTED_SECRET } from "../../components/lib/config-keys";
 import { durationMs } from "../../components/lib/validators";
 import { parseStoredValue } from "../../components/config/pulumi-config";
 import { DEFAULT_IMAGES } from "../../components/stack-services";
