@@ -20,7 +20,14 @@ import { GrafanaAlerting } from "./components/grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./components/alerting/alert-files";
 import { logAlertGroup } from "./components/alerting/log-alerts";
 
-const { config, grafanaAdminPassword: configuredGrafanaPassword, alertingSecrets, elasticPassword } = loadStackConfig();
+const {
+  config,
+  grafanaAdminPassword: configuredGrafanaPassword,
+  alertingSecrets,
+  elasticPassword,
+  remoteWriteSecrets,
+  prometheusQueryPassword,
+} = loadStackConfig();
 const dashboards = loadDashboards(path.join(__dirname, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"]);
 const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
 const alertRuleGroups = [
@@ -38,7 +45,7 @@ const alertRuleGroups = [
 ];
 
 const platform = new DockerPlatform("platform", config);
-const metrics = new MetricsStack("metrics", { config, platform });
+const metrics = new MetricsStack("metrics", { config, platform, remoteWriteSecrets });
 const logs = config.logs.enabled ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword }) : undefined;
 const grafanaServer = new GrafanaServer("grafana-server", { config, platform, adminPassword: configuredGrafanaPassword });
 const grafanaConfig = new GrafanaConfiguration("grafana-config", {
@@ -46,7 +53,12 @@ const grafanaConfig = new GrafanaConfiguration("grafana-config", {
   publicUrl: config.grafana.publicUrl,
   adminUser: grafanaServer.adminUser,
   adminPassword: grafanaServer.adminPassword,
-  prometheusUrl: metrics.internalUrl,
+  // Metrics kept elsewhere (agent mode, a remote-write backend): the datasource, and so the alert rules, read there.
+  prometheusUrl: config.prometheus.external?.queryUrl ?? metrics.internalUrl,
+  prometheusBasicAuth:
+    config.prometheus.external?.basicAuthUser !== undefined && prometheusQueryPassword
+      ? { user: config.prometheus.external.basicAuthUser, password: prometheusQueryPassword }
+      : undefined,
   scrapeInterval: config.prometheus.scrapeInterval,
   dashboards,
   elasticsearch: logs && {

@@ -29,6 +29,10 @@ export interface LoadedConfig {
   alertingSecrets: Record<string, pulumi.Output<string>>;
   /** The Elasticsearch administrator's password from secret config, or undefined: generated. */
   elasticPassword?: pulumi.Output<string>;
+  /** Remote write name to its password or token (the credentials file uploaded into Prometheus). */
+  remoteWriteSecrets: Record<string, pulumi.Output<string>>;
+  /** Grafana's basic auth password for `prometheus.external.queryUrl`. */
+  prometheusQueryPassword?: pulumi.Output<string>;
 }
 
 export function loadStackConfig(): LoadedConfig {
@@ -49,6 +53,8 @@ export function loadStackConfig(): LoadedConfig {
       grafanaAdminPassword: secrets.grafanaAdminPassword === undefined ? undefined : pulumi.secret(secrets.grafanaAdminPassword),
       elasticPassword: secrets.elasticPassword === undefined ? undefined : pulumi.secret(secrets.elasticPassword),
       alertingSecrets: Object.fromEntries(Object.entries(secrets.alertingSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
+      remoteWriteSecrets: Object.fromEntries(Object.entries(secrets.remoteWriteSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
+      prometheusQueryPassword: secrets.prometheusQueryPassword === undefined ? undefined : pulumi.secret(secrets.prometheusQueryPassword),
     };
   });
 }

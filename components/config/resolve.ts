@@ -57,6 +57,10 @@ export interface StackSecrets {
   /** Contact point name to its secret setting (webhook/Slack URL, Telegram bot token). */
   alertingSecrets: Record<string, string>;
   elasticPassword?: string;
+  /** Remote write name to its basic auth password or Bearer token. */
+  remoteWriteSecrets: Record<string, string>;
+  /** The basic auth password of `prometheus.external.queryUrl`. */
+  prometheusQueryPassword?: string;
 }
 
 export interface RawConfigInput {
@@ -119,7 +123,13 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   const config = Object.assign({}, core, ...parts) as StackConfig;
   return {
     config,
-    secrets: { grafanaAdminPassword: raw.grafanaAdminPassword, alertingSecrets: raw.alertingSecrets ?? {}, elasticPassword: raw.elasticPassword },
+    secrets: {
+      grafanaAdminPassword: raw.grafanaAdminPassword,
+      alertingSecrets: raw.alertingSecrets ?? {},
+      elasticPassword: raw.elasticPassword,
+      remoteWriteSecrets: raw.remoteWriteSecrets ?? {},
+      prometheusQueryPassword: raw.prometheusQueryPassword,
+    },
   };
 }
 

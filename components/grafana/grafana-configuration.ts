@@ -36,8 +36,10 @@ export interface GrafanaConfigurationArgs {
   publicUrl: string;
   adminUser: pulumi.Input<string>;
   adminPassword: pulumi.Output<string>;
-  /** Prometheus as Grafana's server reaches it. */
+  /** Prometheus as Grafana's server reaches it: this stack's, or the external query URL (prometheus.external). */
   prometheusUrl: pulumi.Input<string>;
+  /** Basic auth for an external query URL; the password goes only into secureJsonData. */
+  prometheusBasicAuth?: { user: string; password: pulumi.Output<string> };
   scrapeInterval: string;
   dashboards: ImportedDashboard[];
   /** The log data stream, when the logs stage is on: an Elasticsearch datasource as a read-only user. */
@@ -92,6 +94,14 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
         accessMode: "proxy",
         isDefault: true,
         jsonDataEncoded: JSON.stringify({ httpMethod: "POST", timeInterval: args.scrapeInterval }),
+        // As for the Elasticsearch datasources below: the user in plain settings, the password secret.
+        ...(args.prometheusBasicAuth
+          ? {
+              basicAuthEnabled: true,
+              basicAuthUsername: args.prometheusBasicAuth.user,
+              secureJsonDataEncoded: pulumi.secret(args.prometheusBasicAuth.password.apply((password) => JSON.stringify({ basicAuthPassword: password }))),
+            }
+          : {}),
       },
       own,
     );

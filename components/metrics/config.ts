@@ -8,6 +8,7 @@ import { defineSlice } from "../config/slice";
 import { fullKey } from "../lib/config-keys";
 import { duration, durationMs, httpUrl, isIpv4 } from "../lib/validators";
 import { RESERVED_JOB_NAMES, STACK_SERVICES } from "../stack-services";
+import { REMOTE_PROMETHEUS_FIELDS, REMOTE_SECRET_SHAPE, RemoteMetricsSettings, remoteIssues, resolveRemoteSettings } from "./remote-config";
 
 /**
  * node-exporter's root bind propagation: `rslave` (follows host mounts), or `none` (no mode asked for,
@@ -41,7 +42,14 @@ const DEFAULTS = {
 };
 
 export interface MetricsConfig {
-  prometheus: { retentionTime: string; retentionSize: string; scrapeInterval: string; scrapeTimeout: string; evaluationInterval: string };
+  /** Storage and timings, and (remote-config.ts) the mode, remote write, the receiver, the host label and the external query URL. */
+  prometheus: {
+    retentionTime: string;
+    retentionSize: string;
+    scrapeInterval: string;
+    scrapeTimeout: string;
+    evaluationInterval: string;
+  } & RemoteMetricsSettings;
   prometheusPublicUrl: string;
   cadvisor: { enabled: boolean; privileged: boolean };
   nodeExporter: {
@@ -57,6 +65,7 @@ const prometheusShape = z.strictObject({
   scrapeInterval: duration.optional(),
   scrapeTimeout: duration.optional(),
   evaluationInterval: duration.optional(),
+  ...REMOTE_PROMETHEUS_FIELDS,
 });
 
 /** What a catalog entry may give the metrics room. */
@@ -95,7 +104,9 @@ export const metricsSlice = defineSlice({
       })
       .optional(),
     cadvisor: z.strictObject({ enabled: z.boolean().optional(), privileged: z.boolean().optional() }).optional(),
+    ...REMOTE_SECRET_SHAPE,
   },
+  secretKeys: ["remoteWriteSecrets", "prometheusQueryPassword"],
   serviceShape: METRICS_SERVICE_FIELDS,
   refineService: (service, ctx) => {
     // A catalog service's scrape job is named after it.
@@ -104,11 +115,13 @@ export const metricsSlice = defineSlice({
     }
   },
   rules: ({ values }) => {
+    const remote = remoteIssues(values);
     const prometheus = prometheusShape.optional().safeParse(values.prometheus);
-    if (!prometheus.success) return [];
+    if (!prometheus.success) return remote;
     const { scrapeInterval, scrapeTimeout } = scrapeTimings(prometheus.data);
-    if (durationMs(scrapeTimeout) <= durationMs(scrapeInterval)) return [];
+    if (durationMs(scrapeTimeout) <= durationMs(scrapeInterval)) return remote;
     return [
+      ...remote,
       {
         key: fullKey(["prometheus", "scrapeTimeout"]),
         message: `${scrapeTimeout} is longer than prometheus.scrapeInterval ${scrapeInterval}; Prometheus refuses that`,
@@ -125,6 +138,7 @@ export const metricsSlice = defineSlice({
         scrapeInterval,
         scrapeTimeout,
         evaluationInterval: raw.prometheus?.evaluationInterval ?? scrapeInterval,
+        ...resolveRemoteSettings(raw.prometheus, raw, core.publicHostname),
       },
       prometheusPublicUrl: `http://${core.publicHostname}:${core.ports.prometheus}`,
       cadvisor: { enabled: core.enabled.cadvisor, privileged: raw.cadvisor?.privileged ?? DEFAULTS.cadvisorPrivileged },

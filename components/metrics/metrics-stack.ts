@@ -20,6 +20,7 @@ import {
   renderBlackboxConfig,
   renderPrometheusConfig,
   PrometheusConfigInput,
+  remoteWriteCredentialsPath,
   ScrapeAddresses,
 } from "./prometheus-config";
 
@@ -43,10 +44,29 @@ export function dockerScrapeAddresses(config: Pick<StackConfig, "namePrefix" | "
   };
 }
 
+/**
+ * One upload per remote write with credentials, its content the secret (so encrypted in state). The
+ * provider uploads files owned by root (kreuzwerker/terraform-provider-docker
+ * internal/provider/resource_docker_container_funcs.go: the tar header sets no owner) and Prometheus
+ * runs as `nobody` (prometheus/prometheus Dockerfile, `USER nobody`): read-only for all, like
+ * prometheus.yml, inside a container only this stack's Docker users reach.
+ */
+function remoteWriteCredentialUploads(config: MetricsStackConfig, secrets: Record<string, pulumi.Output<string>> = {}) {
+  return config.prometheus.remoteWrite
+    .filter((remote) => remote.credentials !== "none")
+    .map((remote) => {
+      const secret = secrets[remote.name];
+      if (!secret) throw new Error(`remote write "${remote.name}" has credentials configured but no remoteWriteSecrets.${remote.name} was handed over`);
+      return { file: remoteWriteCredentialsPath(remote.name), content: pulumi.secret(secret), permissions: "0444" };
+    });
+}
+
 export interface MetricsStackArgs {
   /** The metrics slice, the catalog, and what names, publishes and sizes its containers. */
   config: MetricsStackConfig;
   platform: DockerPlatform;
+  /** Remote write name to its password or token (secret): uploaded as the file prometheus.yml names, never written into it. */
+  remoteWriteSecrets?: Record<string, pulumi.Output<string>>;
 }
 
 export class MetricsStack extends pulumi.ComponentResource {
@@ -176,7 +196,10 @@ export class MetricsStack extends pulumi.ComponentResource {
           hosts: [{ host: HOST_GATEWAY_NAME, ip: "host-gateway" }],
           volumes: [{ volumeName: platform.prometheusVolume.name, containerPath: PROMETHEUS_DATA_PATH }],
           // A config change replaces the container (data stays on the volume), so no lifecycle API is needed.
-          uploads: [{ file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" }],
+          uploads: [
+            { file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" },
+            ...remoteWriteCredentialUploads(config, args.remoteWriteSecrets),
+          ],
         },
       },
       { parent: this, dependsOn: [this.nodeExporter, this.blackboxExporter, ...(this.cadvisor ? [this.cadvisor] : [])] },

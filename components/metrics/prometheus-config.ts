@@ -12,6 +12,7 @@ import type { StackConfig } from "../config/resolve";
 export type PrometheusConfigInput = Pick<StackConfig, "stack" | "environment" | "services" | "prometheus" | "prometheusPublicUrl">;
 import type { ServiceConfig } from "../config/stack-config";
 import { ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
+import type { QueueConfig, RemoteWriteConfig } from "./remote-config";
 
 /** host:port of each scrape target of the stack itself, as Prometheus reaches them. */
 export interface ScrapeAddresses {
@@ -56,14 +57,60 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
       scrape_interval: config.prometheus.scrapeInterval,
       scrape_timeout: config.prometheus.scrapeTimeout,
       evaluation_interval: config.prometheus.evaluationInterval,
-      external_labels: { stack: config.stack, environment: config.environment },
+      external_labels: externalLabels(config),
     },
     scrape_configs: scrapeConfigs,
+    ...(config.prometheus.remoteWrite.length > 0 ? { remote_write: config.prometheus.remoteWrite.map(remoteWriteSection) } : {}),
   };
   return `# Rendered by atra-observability for stack "${config.stack}". Do not edit: change the stack config.\n${yaml.dump(document, {
     lineWidth: -1,
     noRefs: true,
   })}`;
+}
+
+/**
+ * `stack` and `environment` always; `host` when it is set or series leave this host by remote write, so
+ * that a backend receiving from several hosts tells them apart (and two hosts never write one series).
+ */
+function externalLabels(config: PrometheusConfigInput): Record<string, string> {
+  const host = config.prometheus.hostLabel;
+  return { stack: config.stack, environment: config.environment, ...(host !== undefined ? { host } : {}) };
+}
+
+/** Where the credentials of a remote write sit in the Prometheus container (uploaded as a secret by MetricsStack). */
+export function remoteWriteCredentialsPath(name: string): string {
+  return `${PROMETHEUS_SECRETS_DIR}/remote-write-${name}`;
+}
+export const PROMETHEUS_SECRETS_DIR = "/etc/prometheus/secrets";
+
+/** prometheus.yml's `queue_config` names for ours (prometheus/prometheus config/config.go, QueueConfig yaml tags). */
+const QUEUE_CONFIG_FIELDS: Record<keyof QueueConfig, string> = {
+  capacity: "capacity",
+  maxShards: "max_shards",
+  minShards: "min_shards",
+  maxSamplesPerSend: "max_samples_per_send",
+  batchSendDeadline: "batch_send_deadline",
+  minBackoff: "min_backoff",
+  maxBackoff: "max_backoff",
+  retryOnRateLimit: "retry_on_http_429",
+};
+
+/**
+ * One `remote_write` entry. The password or token is never in prometheus.yml: it is read from a file
+ * (`basic_auth.password_file`, `authorization.credentials_file`, prometheus/common config/http_config.go
+ * `BasicAuth`/`Authorization`, in both v0.39 used by Prometheus 2.42 and current versions), which
+ * Prometheus reads at each request and trims.
+ */
+function remoteWriteSection(remote: RemoteWriteConfig): Record<string, unknown> {
+  const queue = Object.entries(remote.queueConfig ?? {}).map(([key, value]) => [QUEUE_CONFIG_FIELDS[key as keyof QueueConfig], value]);
+  return {
+    name: remote.name,
+    url: remote.url,
+    ...(Object.keys(remote.headers).length > 0 ? { headers: remote.headers } : {}),
+    ...(remote.credentials === "basic" ? { basic_auth: { username: remote.basicAuthUser, password_file: remoteWriteCredentialsPath(remote.name) } } : {}),
+    ...(remote.credentials === "bearer" ? { authorization: { type: "Bearer", credentials_file: remoteWriteCredentialsPath(remote.name) } } : {}),
+    ...(queue.length > 0 ? { queue_config: Object.fromEntries(queue) } : {}),
+  };
 }
 
 /** One job per service, named after it, so `up{job="<service>"}` reads naturally in queries. */
@@ -120,14 +167,36 @@ export function renderBlackboxConfig(): string {
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 export const PROMETHEUS_DATA_PATH = "/prometheus";
 
-/** Command line of the Prometheus container. The lifecycle API stays off: config changes replace the container. */
+/**
+ * The agent's write-ahead log, in its own directory of the data volume: the agent and the server both
+ * keep theirs in `<storage path>/wal` (prometheus/prometheus tsdb/agent/db.go `Open`, tsdb/db.go), so a
+ * switch of mode never replays one's log as the other's.
+ */
+export const PROMETHEUS_AGENT_DATA_PATH = `${PROMETHEUS_DATA_PATH}/agent`;
+
+/**
+ * Command line of the Prometheus container (3.x). The lifecycle API stays off: config changes replace
+ * the container. Agent mode is `--agent` with `--storage.agent.path` and none of the server-only
+ * flags, which Prometheus refuses in agent mode (prometheus/prometheus v3.5.0 cmd/prometheus/main.go:
+ * `a.Flag("agent", ...)`, `serverOnlyFlag(a, "storage.tsdb.retention.time", ...)`, "can not be used in
+ * agent mode"); 2.42 spells it `--enable-feature=agent` (v2.42.0 cmd/prometheus/main.go,
+ * setFeatureListOptions). The remote-write receiver is `--web.enable-remote-write-receiver` in both
+ * (since v2.33.0).
+ */
 export function prometheusCommand(config: Pick<StackConfig, "prometheus" | "prometheusPublicUrl">): string[] {
+  const storage =
+    config.prometheus.mode === "agent"
+      ? ["--agent", `--storage.agent.path=${PROMETHEUS_AGENT_DATA_PATH}`]
+      : [
+          `--storage.tsdb.path=${PROMETHEUS_DATA_PATH}`,
+          `--storage.tsdb.retention.time=${config.prometheus.retentionTime}`,
+          `--storage.tsdb.retention.size=${config.prometheus.retentionSize}`,
+        ];
   return [
     `--config.file=${PROMETHEUS_CONFIG_PATH}`,
-    `--storage.tsdb.path=${PROMETHEUS_DATA_PATH}`,
-    `--storage.tsdb.retention.time=${config.prometheus.retentionTime}`,
-    `--storage.tsdb.retention.size=${config.prometheus.retentionSize}`,
+    ...storage,
     `--web.listen-address=:${STACK_SERVICES.prometheus.port}`,
     `--web.external-url=${config.prometheusPublicUrl}`,
+    ...(config.prometheus.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
   ];
 }

@@ -11,6 +11,7 @@ import { stackConfig } from "./plan";
 
 const SECRET_VALUES: Record<string, string> = {
   grafanaAdminPassword: "every-option-grafana-password",
+  prometheusQueryPassword: "every-option-query-password",
   elasticPassword: "every-option-elastic-password",
 };
 
@@ -46,7 +47,38 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     elasticsearchProviderUrl: "http://127.0.0.1:19200",
     kibanaProviderUrl: "http://127.0.0.1:15601",
   },
-  prometheus: { retentionTime: "21d", retentionSize: "15GB", scrapeInterval: "30s", scrapeTimeout: "20s", evaluationInterval: "60s" },
+  prometheus: {
+    retentionTime: "21d",
+    retentionSize: "15GB",
+    scrapeInterval: "30s",
+    scrapeTimeout: "20s",
+    evaluationInterval: "60s",
+    // Server mode (agent mode refuses retention and the receiver: its own stacks in test/program/remote-metrics.test.ts).
+    mode: "server",
+    hostLabel: "obs-host-1",
+    remoteWrite: [
+      {
+        name: "central",
+        url: "https://mimir.example.internal/api/v1/push",
+        basicAuthUser: "tenant-1",
+        headers: { "X-Scope-OrgID": "tenant-1" },
+        queueConfig: {
+          capacity: 10000,
+          maxShards: 20,
+          minShards: 2,
+          maxSamplesPerSend: 2000,
+          batchSendDeadline: "5s",
+          minBackoff: "30ms",
+          maxBackoff: "5s",
+          retryOnRateLimit: true,
+        },
+      },
+      { name: "cloud", url: "https://prometheus-blocks.example.net/api/prom/push" },
+      { name: "local-receiver", url: "http://127.0.0.1:19999/api/v1/write" },
+    ],
+    remoteWriteReceiver: true,
+    external: { queryUrl: "https://mimir.example.internal/prometheus", basicAuthUser: "grafana-reader" },
+  },
   grafana: { adminUser: "obs-admin", providerUrl: "http://127.0.0.1:13000" },
   cadvisor: { enabled: true, privileged: true },
   alerting: {
@@ -74,12 +106,14 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     chat: "https://hooks.slack.com/services/T000/B000/every-option",
     phone: "123456:every-option-telegram-token",
   },
+  // The basic auth password of "central" and the Bearer token of "cloud"; "local-receiver" takes none.
+  remoteWriteSecrets: { central: "every-option-remote-write-password", cloud: "every-option-remote-write-token" },
   nodeExporter: { listenAddress: "172.17.0.1:9100", rootPropagation: "none" },
   network: { bridgeName: "atra-everyopt" },
   ...SECRET_VALUES,
 };
 
-const SECRET_KEYS = [...Object.keys(SECRET_VALUES), "alertingSecrets"];
+const SECRET_KEYS = [...Object.keys(SECRET_VALUES), "alertingSecrets", "remoteWriteSecrets"];
 
 export function everyOptionStackConfig() {
   return stackConfig(EVERY_OPTION_VALUES, SECRET_KEYS);

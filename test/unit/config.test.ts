@@ -78,8 +78,17 @@ describe("defaults for an empty config", () => {
       scrapeInterval: "15s",
       scrapeTimeout: "10s",
       evaluationInterval: "15s",
+      mode: "server",
+      remoteWrite: [],
+      remoteWriteReceiver: false,
     });
-    expect(secrets).toEqual({ grafanaAdminPassword: undefined, alertingSecrets: {}, elasticPassword: undefined });
+    expect(secrets).toEqual({
+      grafanaAdminPassword: undefined,
+      alertingSecrets: {},
+      elasticPassword: undefined,
+      remoteWriteSecrets: {},
+      prometheusQueryPassword: undefined,
+    });
     expect(config.logs.retention).toBe(logRetention);
     expect(config.logs.elasticsearchHeapMb).toBe(memoryMb.elasticsearch / 2);
   });
@@ -107,7 +116,16 @@ describe("defaults for an empty config", () => {
       },
       ports: { prometheus: 9090, grafana: 3000, elasticsearch: 9200, kibana: 5601 },
       memoryMb: DEV_MEMORY,
-      prometheus: { retentionTime: "7d", retentionSize: "5GB", scrapeInterval: "15s", scrapeTimeout: "10s", evaluationInterval: "15s" },
+      prometheus: {
+        retentionTime: "7d",
+        retentionSize: "5GB",
+        scrapeInterval: "15s",
+        scrapeTimeout: "10s",
+        evaluationInterval: "15s",
+        mode: "server",
+        remoteWrite: [],
+        remoteWriteReceiver: false,
+      },
       grafana: { adminUser: "admin", publicUrl: "http://localhost:3000", providerUrl: "http://127.0.0.1:3000" },
       prometheusPublicUrl: "http://localhost:9090",
       cadvisor: { enabled: true, privileged: false },
@@ -485,7 +503,13 @@ describe("the Grafana admin password", () => {
 
   test("a valid secret is returned in secrets, not in config", () => {
     const { config, secrets } = resolve("prod", { grafanaAdminPassword: SECRET_PASSWORD }, ["grafanaAdminPassword"]);
-    expect(secrets).toEqual({ grafanaAdminPassword: SECRET_PASSWORD, alertingSecrets: {}, elasticPassword: undefined });
+    expect(secrets).toEqual({
+      grafanaAdminPassword: SECRET_PASSWORD,
+      alertingSecrets: {},
+      elasticPassword: undefined,
+      remoteWriteSecrets: {},
+      prometheusQueryPassword: undefined,
+    });
     expect(JSON.stringify(config)).not.toContain(SECRET_PASSWORD);
     expect(config).not.toHaveProperty("grafanaAdminPassword");
   });

@@ -1,0 +1,308 @@
+/**
+ * The metrics room's keys for metrics that leave or live beyond this host: remote write
+ * (`prometheus.remoteWrite`, secrets in `remoteWriteSecrets`), the mode (`server` or `agent`), the
+ * remote-write receiver, the host label, and where Grafana queries when the data lives elsewhere
+ * (`prometheus.external`, secret `prometheusQueryPassword`). Their cross-field rules are here too, each
+ * reading its own keys so that every problem is reported at once, even when others are invalid.
+ */
+import { z } from "zod";
+import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
+import { duration, httpUrl, isObject, repeats } from "../lib/validators";
+
+export const PROMETHEUS_MODES = ["server", "agent"] as const;
+export type PrometheusMode = (typeof PROMETHEUS_MODES)[number];
+
+/** A remote write's name: Prometheus's `name` (its metrics and logs) and the credentials file's name. */
+const REMOTE_WRITE_NAME = /^[a-z][a-z0-9-]{0,47}$/;
+/** An HTTP field name (RFC 9110 `token`). */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/** Header names that carry credentials: their values would sit in prometheus.yml in plain text. */
+const SECRET_LOOKING_HEADER = /auth|token|secret|passw|api[-_]?key|cookie|session|signature|credential|bearer/i;
+/**
+ * Headers Prometheus sets itself and refuses in `headers` (prometheus/prometheus config/config.go,
+ * `reservedHeaders` and `validateHeaders`, the same list in v2.42.0 and v3.5.0).
+ */
+const PROMETHEUS_RESERVED_HEADERS = [
+  "host",
+  "content-encoding",
+  "content-length",
+  "content-type",
+  "user-agent",
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "www-authenticate",
+  "accept-encoding",
+  "x-prometheus-remote-write-version",
+  "x-prometheus-remote-read-version",
+  "x-amz-date",
+  "x-amz-security-token",
+  "x-amz-content-sha256",
+];
+/** A host label value: a host name or address. */
+const HOST_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+const LOOPBACK_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+
+const positiveInt = z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" });
+
+/**
+ * `queue_config` fields both Prometheus 2.42 and 3.x take (prometheus/prometheus config/config.go,
+ * `QueueConfig`; 3.x adds `sample_age_limit`, which 2.42 refuses), in camelCase.
+ */
+const queueConfigShape = z.strictObject({
+  capacity: positiveInt.optional(),
+  maxShards: positiveInt.optional(),
+  minShards: positiveInt.optional(),
+  maxSamplesPerSend: positiveInt.optional(),
+  batchSendDeadline: duration.optional(),
+  minBackoff: duration.optional(),
+  maxBackoff: duration.optional(),
+  retryOnRateLimit: z.boolean().optional(),
+});
+export type QueueConfig = z.infer<typeof queueConfigShape>;
+
+const headersShape = z.record(z.string(), z.string().min(1, { error: "must not be empty" })).superRefine((headers, ctx) => {
+  for (const name of Object.keys(headers)) {
+    if (!HEADER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not a valid HTTP header name" });
+    else if (SECRET_LOOKING_HEADER.test(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message:
+          "looks like a credential: header values sit in prometheus.yml in plain text. Give the password or token in " +
+          "remoteWriteSecrets.<name> instead (sent as basic auth with basicAuthUser, else as a Bearer token)",
+      });
+    } else if (PROMETHEUS_RESERVED_HEADERS.includes(name.toLowerCase())) {
+      ctx.addIssue({ code: "custom", path: [name], message: "is set by Prometheus itself, which refuses it in remote write headers" });
+    }
+  }
+});
+
+const userName = z
+  .string()
+  .min(1, { error: "must not be empty" })
+  .regex(/^[^\s:]+$/, { error: "must not contain whitespace or ':'" });
+
+export const remoteWriteShape = z.strictObject({
+  name: z.string().regex(REMOTE_WRITE_NAME, { error: "must be lowercase letters, digits and dashes, start with a letter, at most 48 characters" }),
+  url: httpUrl,
+  /** With it, the secret `remoteWriteSecrets.<name>` is the basic auth password; without it, a Bearer token (if given). */
+  basicAuthUser: userName.optional(),
+  headers: headersShape.optional(),
+  queueConfig: queueConfigShape.optional(),
+});
+export type RemoteWriteEntry = z.infer<typeof remoteWriteShape>;
+
+const externalShape = z.strictObject({
+  /** Prometheus-compatible query endpoint (Mimir, Thanos, VictoriaMetrics, Grafana Cloud, a central Prometheus). */
+  queryUrl: httpUrl,
+  basicAuthUser: userName.optional(),
+});
+
+/** The keys this file adds under `prometheus`. */
+export const REMOTE_PROMETHEUS_FIELDS = {
+  mode: z.enum(PROMETHEUS_MODES, { error: `must be one of ${PROMETHEUS_MODES.join(", ")}` }).optional(),
+  // Duplicate names are a cross-field rule below, so they are reported even when an entry is invalid.
+  remoteWrite: z.array(remoteWriteShape).optional(),
+  remoteWriteReceiver: z.boolean().optional(),
+  hostLabel: z.string().regex(HOST_LABEL, { error: "must be a host name or address (letters, digits, '.', '-', '_')" }).optional(),
+  external: externalShape.optional(),
+};
+
+const secretValue = z.string().min(1, { error: "must not be empty" });
+/** The top-level secret keys: each remote write's password or token by name, and the query URL's password. */
+export const REMOTE_SECRET_SHAPE = {
+  remoteWriteSecrets: z.record(z.string(), secretValue).optional(),
+  prometheusQueryPassword: secretValue.optional(),
+};
+
+/** How a remote write authenticates, decided by what is configured (never the secret itself). */
+export type RemoteWriteCredentials = "basic" | "bearer" | "none";
+
+export interface RemoteWriteConfig {
+  name: string;
+  url: string;
+  basicAuthUser?: string;
+  headers: Record<string, string>;
+  queueConfig?: QueueConfig;
+  credentials: RemoteWriteCredentials;
+}
+
+export interface RemoteMetricsSettings {
+  mode: PrometheusMode;
+  remoteWrite: RemoteWriteConfig[];
+  remoteWriteReceiver: boolean;
+  /** The `host` external label, when rendered: set explicitly, or whenever series leave this host by remote write. */
+  hostLabel?: string;
+  /** Where Grafana queries instead of this stack's Prometheus. */
+  external?: { queryUrl: string; basicAuthUser?: string };
+}
+
+type RawRemote = Partial<{ [K in keyof typeof REMOTE_PROMETHEUS_FIELDS]: z.infer<(typeof REMOTE_PROMETHEUS_FIELDS)[K]> }>;
+
+export function resolveRemoteSettings(
+  prometheus: RawRemote | undefined,
+  secrets: { remoteWriteSecrets?: Record<string, string> },
+  publicHostname: string,
+): RemoteMetricsSettings {
+  const remoteWrite = (prometheus?.remoteWrite ?? []).map((entry): RemoteWriteConfig => ({
+    name: entry.name,
+    url: entry.url,
+    ...(entry.basicAuthUser !== undefined ? { basicAuthUser: entry.basicAuthUser } : {}),
+    headers: entry.headers ?? {},
+    ...(entry.queueConfig !== undefined ? { queueConfig: entry.queueConfig } : {}),
+    credentials: secrets.remoteWriteSecrets?.[entry.name] === undefined ? "none" : entry.basicAuthUser !== undefined ? "basic" : "bearer",
+  }));
+  const hostLabel = prometheus?.hostLabel ?? (remoteWrite.length > 0 ? publicHostname : undefined);
+  return {
+    mode: prometheus?.mode ?? "server",
+    remoteWrite,
+    remoteWriteReceiver: prometheus?.remoteWriteReceiver ?? false,
+    ...(hostLabel !== undefined ? { hostLabel } : {}),
+    ...(prometheus?.external ? { external: prometheus.external } : {}),
+  };
+}
+
+/** `http://` to a host other than loopback: anything sent there crosses the network readable. */
+function plainHttpToRemoteHost(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" && !LOOPBACK_HOSTS.test(parsed.hostname) ? parsed.hostname : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The publicHostname the core resolver will pick (resolve.ts): as given, else a specific bindAddress, else localhost. */
+function effectivePublicHostname(values: Record<string, unknown>): string {
+  if (typeof values.publicHostname === "string") return values.publicHostname;
+  const bind = values.bindAddress;
+  return typeof bind === "string" && bind !== "127.0.0.1" && bind !== "0.0.0.0" ? bind : "localhost";
+}
+
+/** Every problem of the remote keys, each at its own key. */
+export function remoteIssues(values: Record<string, unknown>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const key = (...path: PropertyKey[]) => fullKey(path);
+  const prometheus = isObject(values.prometheus) ? values.prometheus : {};
+  const field = <T extends z.ZodType>(schema: T, value: unknown): z.infer<T> | undefined => {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? (parsed.data as z.infer<T>) : undefined;
+  };
+
+  const rawEntries = Array.isArray(prometheus.remoteWrite) ? (prometheus.remoteWrite as unknown[]) : [];
+  const rawNames = rawEntries.map((entry) => (isObject(entry) ? entry.name : undefined));
+  for (const { value, index, first } of repeats(rawNames)) {
+    if (typeof value === "string") {
+      issues.push({ key: key("prometheus", "remoteWrite", index, "name"), message: `duplicate remote write "${value}" (also remoteWrite[${first}])` });
+    }
+  }
+
+  const secrets = field(REMOTE_SECRET_SHAPE.remoteWriteSecrets, values.remoteWriteSecrets) ?? {};
+  rawEntries.forEach((raw, index) => {
+    const entry = field(remoteWriteShape, raw);
+    if (!entry) return;
+    const secret = secrets[entry.name];
+    if (entry.basicAuthUser !== undefined && secret === undefined) {
+      issues.push({
+        key: key("prometheus", "remoteWrite", index, "basicAuthUser"),
+        message: `remote write "${entry.name}" needs its password: pulumi config set --secret --path 'remoteWriteSecrets.${entry.name}' <password>`,
+      });
+    }
+    const host = plainHttpToRemoteHost(entry.url);
+    if (host && (secret !== undefined || entry.basicAuthUser !== undefined)) {
+      issues.push({
+        key: key("prometheus", "remoteWrite", index, "url"),
+        message: `would send credentials over plain http to ${host}, readable on the way: use https (plain http only to a loopback address)`,
+      });
+    }
+  });
+  const entryNames = rawEntries.map((raw) => field(remoteWriteShape, raw)?.name).filter((name): name is string => name !== undefined);
+  for (const [name, secret] of Object.entries(secrets)) {
+    if (!rawNames.includes(name)) {
+      issues.push({
+        key: key("remoteWriteSecrets", name),
+        message: `no remote write named "${name}" (configured: ${entryNames.length > 0 ? entryNames.join(", ") : "none"}); remove it or add prometheus.remoteWrite with that name`,
+      });
+    } else if (secret !== UNDECRYPTED_SECRET && secret !== secret.trim()) {
+      // Prometheus trims the file it reads (prometheus/common config/http_config.go: FileSecret.Fetch in
+      // current versions, the basic-auth and credentials-file round trippers in v0.39 used by 2.42).
+      issues.push({ key: key("remoteWriteSecrets", name), message: "must not start or end with whitespace: Prometheus trims the credentials file it reads" });
+    }
+  }
+
+  const external = field(externalShape, prometheus.external);
+  const password = values.prometheusQueryPassword;
+  if (external?.basicAuthUser !== undefined && password === undefined) {
+    issues.push({
+      key: key("prometheus", "external", "basicAuthUser"),
+      message: "needs its password: pulumi config set --secret prometheusQueryPassword <password>",
+    });
+  }
+  if (password !== undefined && prometheus.external !== undefined && external && external.basicAuthUser === undefined) {
+    issues.push({ key: key("prometheusQueryPassword"), message: "is used only with prometheus.external.basicAuthUser: set that user, or remove the password" });
+  }
+  if (password !== undefined && prometheus.external === undefined) {
+    issues.push({
+      key: key("prometheusQueryPassword"),
+      message: "is used only with prometheus.external.queryUrl and basicAuthUser: set them, or remove the password",
+    });
+  }
+  const queryHost = external && plainHttpToRemoteHost(external.queryUrl);
+  if (queryHost && (password !== undefined || external?.basicAuthUser !== undefined)) {
+    issues.push({
+      key: key("prometheus", "external", "queryUrl"),
+      message: `would send Grafana's credentials over plain http to ${queryHost}, readable on the way: use https (plain http only to a loopback address)`,
+    });
+  }
+
+  const mode = field(REMOTE_PROMETHEUS_FIELDS.mode, prometheus.mode) ?? "server";
+  if (mode === "agent") {
+    if (rawEntries.length === 0) {
+      issues.push({
+        key: key("prometheus", "remoteWrite"),
+        message: "agent mode stores nothing to query and sends everything it scrapes by remote write: configure at least one remote write",
+      });
+    }
+    if (prometheus.external === undefined) {
+      issues.push({
+        key: key("prometheus", "external", "queryUrl"),
+        message:
+          "agent mode has no query API: Grafana's dashboards and alert rules need the query URL of the backend the agent writes to " +
+          "(prometheus.external.queryUrl)",
+      });
+    }
+    for (const retention of ["retentionTime", "retentionSize"]) {
+      if (prometheus[retention] !== undefined) {
+        issues.push({
+          key: key("prometheus", retention),
+          message: "does not apply in agent mode (no TSDB: the agent keeps only its write-ahead log until sent); remove it",
+        });
+      }
+    }
+    if (prometheus.evaluationInterval !== undefined) {
+      issues.push({
+        key: key("prometheus", "evaluationInterval"),
+        message: "does not apply in agent mode, which evaluates no rules (the alert rules evaluate in Grafana against prometheus.external.queryUrl); remove it",
+      });
+    }
+    if (prometheus.remoteWriteReceiver === true) {
+      issues.push({
+        key: key("prometheus", "remoteWriteReceiver"),
+        message: "a receiver belongs on the Prometheus that stores and answers queries (prometheus.mode: server), not on an agent",
+      });
+    }
+  }
+
+  if (rawEntries.length > 0 && prometheus.hostLabel === undefined) {
+    const host = effectivePublicHostname(values);
+    if (LOOPBACK_HOSTS.test(host) || host === "::1") {
+      issues.push({
+        key: key("prometheus", "hostLabel"),
+        message: `remote-written series carry a host label that must tell this host from the others writing to the same backend; publicHostname is "${host}": set prometheus.hostLabel (or publicHostname)`,
+      });
+    }
+  }
+  return issues;
+}
