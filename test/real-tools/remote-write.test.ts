@@ -234,6 +234,15 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
     expect(await response.text()).toMatch(/agent/i);
   });
 
+  test("without the receiver flag Prometheus refuses remote writes, so the receiver's arrivals are the flag's doing", async () => {
+    // The agent's command has no --web.enable-remote-write-receiver: prometheus/prometheus web/api/v1/api.go
+    // (remoteWrite) answers 404 "remote write receiver needs to be enabled with ..." (v2.42.0 names the
+    // deprecated feature flag there, v3.5.0 the flag; v2.42.0 main.go takes both).
+    const response = await fetch(`${agentUrl}/api/v1/write`, { method: "POST", body: "" });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("remote write receiver needs to be enabled");
+  });
+
   test("the host's series arrive at the receiver with the agent's external labels, sent with the secret as basic auth", async () => {
     const labels = `stack="agent-test",environment="dev",host="app-host-7.example.internal",job="node-exporter"`;
     const arrived = await waitFor(
