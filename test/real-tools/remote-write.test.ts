@@ -8,7 +8,8 @@
  *   cmd/prometheus/main.go setFeatureListOptions) scrapes a real node-exporter and remote-writes,
  *   through a proxy that checks basic auth against the secret, to a second Prometheus started with
  *   the rendered server command with `--web.enable-remote-write-receiver` (since v2.33.0). The host's
- *   series must arrive with the agent's external labels (stack, environment, host).
+ *   series must arrive with the agent's external labels (stack, environment, host). A second remote
+ *   write sends its Bearer token from its credentials file to the proxy, which checks and counts it.
  * The only change to the rendered files is where the credentials file lives (a temp file, not
  * /etc/prometheus/secrets/...) and the listen addresses and storage paths (temp dirs, free ports).
  */
@@ -107,7 +108,8 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
   let workDir: string;
   let receiverUrl: string;
   let agentUrl: string;
-  const seen = { authorized: 0, refused: 0 };
+  const seen = { authorized: 0, refused: 0, bearer: 0 };
+  const token = "agent-remote-write-bearer-token-5678";
   const password = "agent-remote-write-password-1234";
   const user = "app-host-7";
   let agent: StackConfig;
@@ -124,6 +126,17 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
     // the basic auth Prometheus sends from its password file, then forwards to the receiver.
     const expected = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
     proxy = http.createServer((request, response) => {
+      // The second remote write ("cloud") sends its Bearer token from its credentials file; it is only counted.
+      if (request.url?.startsWith("/bearer/")) {
+        if (request.headers.authorization === `Bearer ${token}`) seen.bearer += 1;
+        else seen.refused += 1;
+        request.resume();
+        request.on("end", () => {
+          response.writeHead(request.headers.authorization === `Bearer ${token}` ? 204 : 401);
+          response.end();
+        });
+        return;
+      }
       if (request.headers.authorization !== expected) {
         seen.refused += 1;
         response.writeHead(401);
@@ -158,11 +171,14 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
         mode: "agent",
         scrapeInterval: "1s",
         scrapeTimeout: "1s",
-        remoteWrite: [{ name: "central", url: `http://127.0.0.1:${proxyPort}/api/v1/write`, basicAuthUser: user, queueConfig: { batchSendDeadline: "1s" } }],
+        remoteWrite: [
+          { name: "central", url: `http://127.0.0.1:${proxyPort}/api/v1/write`, basicAuthUser: user, queueConfig: { batchSendDeadline: "1s" } },
+          { name: "cloud", url: `http://127.0.0.1:${proxyPort}/bearer/api/v1/write`, queueConfig: { batchSendDeadline: "1s" } },
+        ],
         external: { queryUrl: receiverUrl },
       },
       cadvisor: { enabled: false },
-      remoteWriteSecrets: { central: password },
+      remoteWriteSecrets: { central: password, cloud: token },
     });
     const receiver = configFor("central-test", {
       prometheus: { remoteWriteReceiver: true, scrapeInterval: "1s", scrapeTimeout: "1s" },
@@ -178,11 +194,18 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
     // The credentials file: its content the secret (as MetricsStack uploads it), at a local path.
     const credentialsFile = path.join(workDir, "remote-write-central");
     fs.writeFileSync(credentialsFile, `${password}\n`, { mode: 0o400 });
+    const tokenFile = path.join(workDir, "remote-write-cloud");
+    fs.writeFileSync(tokenFile, token, { mode: 0o400 });
     const agentYaml = renderPrometheusConfig(agent, addresses(`127.0.0.1:${agentPort}`));
     expect(agentYaml).not.toContain(password);
+    expect(agentYaml).not.toContain(token);
     expect(agentYaml.split(remoteWriteCredentialsPath("central")).length).toBe(2);
+    expect(agentYaml.split(remoteWriteCredentialsPath("cloud")).length).toBe(2);
     const agentFile = path.join(workDir, "agent.yml");
-    fs.writeFileSync(agentFile, agentYaml.replace(remoteWriteCredentialsPath("central"), credentialsFile));
+    fs.writeFileSync(
+      agentFile,
+      agentYaml.replace(remoteWriteCredentialsPath("central"), credentialsFile).replace(remoteWriteCredentialsPath("cloud"), tokenFile),
+    );
     const receiverFile = path.join(workDir, "receiver.yml");
     // The receiver scrapes only itself: any node_* series it holds came by remote write.
     const receiverDocument = yaml.load(renderPrometheusConfig(receiver, addresses(`127.0.0.1:${receiverPort}`))) as { scrape_configs: { job_name: string }[] };
@@ -243,15 +266,17 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
     expect(await response.text()).toContain("remote write receiver needs to be enabled");
   });
 
-  test("the host's series arrive at the receiver with the agent's external labels, sent with the secret as basic auth", async () => {
+  test("the host's series arrive at the receiver with the agent's external labels, sent with the secrets as basic auth and as a Bearer token", async () => {
     const labels = `stack="agent-test",environment="dev",host="app-host-7.example.internal",job="node-exporter"`;
     const arrived = await waitFor(
       "node-exporter series at the receiver",
       60_000,
       async () => {
+        // The first batches may carry part of a scrape: wait for a full one (node_load1 among > 100 series).
         const response = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent(`count({${labels}})`)}`);
         const count = Number(response.data.result[0]?.value[1] ?? 0);
-        return count > 100 ? count : undefined;
+        const load = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent(`node_load1{${labels}}`)}`);
+        return count > 100 && load.data.result.length === 1 ? count : undefined;
       },
       500,
     ).catch((error: Error) => {
@@ -262,10 +287,11 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
     expect(load.data.result).toHaveLength(1);
     expect(load.data.result[0].metric).toMatchObject({ stack: "agent-test", environment: "dev", host: "app-host-7.example.internal", job: "node-exporter" });
     expect(seen.authorized).toBeGreaterThan(0);
+    await waitFor("a write with the Bearer token", 20_000, async () => (seen.bearer > 0 ? true : undefined));
     expect(seen.refused).toBe(0);
     // Figures for the record (README: what is verified).
     console.log(
-      `remote write: ${arrived} node-exporter series of the agent at the receiver ${seconds.toFixed(1)} s after the agent started; ${seen.authorized} authorized writes`,
+      `remote write: ${arrived} node-exporter series of the agent at the receiver ${seconds.toFixed(1)} s after the agent started; ${seen.authorized} basic-auth and ${seen.bearer} Bearer-token writes, ${seen.refused} refused`,
     );
   }, 70_000);
 });
