@@ -27,6 +27,8 @@ const {
   elasticPassword,
   remoteWriteSecrets,
   prometheusQueryPassword,
+  grafanaApiToken,
+  elasticApiKey,
 } = loadStackConfig();
 const dashboards = loadDashboards(path.join(__dirname, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"]);
 const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
@@ -46,15 +48,21 @@ const alertRuleGroups = [
 
 const platform = new DockerPlatform("platform", config);
 const metrics = new MetricsStack("metrics", { config, platform, remoteWriteSecrets });
-const logs = config.logs.enabled ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword }) : undefined;
-const grafanaServer = new GrafanaServer("grafana-server", { config, platform, adminPassword: configuredGrafanaPassword });
+const logs = config.logs.enabled ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword, apiKey: elasticApiKey }) : undefined;
+// An external Grafana (grafana.external) is configured, not run: no container, volume or password of its own.
+const external = config.grafana.external;
+const grafanaServer = external ? undefined : new GrafanaServer("grafana-server", { config, platform, adminPassword: configuredGrafanaPassword });
+const grafanaAdminLogin =
+  grafanaServer ?? (external?.auth === "password" ? { adminUser: config.grafana.adminUser, adminPassword: configuredGrafanaPassword } : undefined);
 const grafanaConfig = new GrafanaConfiguration("grafana-config", {
   apiUrl: config.grafana.providerUrl,
   publicUrl: config.grafana.publicUrl,
-  adminUser: grafanaServer.adminUser,
-  adminPassword: grafanaServer.adminPassword,
+  adminUser: grafanaAdminLogin?.adminUser,
+  adminPassword: grafanaAdminLogin?.adminPassword,
+  apiToken: external?.auth === "token" ? grafanaApiToken : undefined,
   // Metrics kept elsewhere (agent mode, a remote-write backend): the datasource, and so the alert rules, read there.
-  prometheusUrl: config.prometheus.external?.queryUrl ?? metrics.internalUrl,
+  // An external Grafana reads a URL it reaches (the config rules refuse a container name or loopback).
+  prometheusUrl: external?.prometheusUrl ?? config.prometheus.external?.queryUrl ?? metrics.internalUrl,
   prometheusBasicAuth:
     config.prometheus.external?.basicAuthUser !== undefined && prometheusQueryPassword
       ? { user: config.prometheus.external.basicAuthUser, password: prometheusQueryPassword }
@@ -66,25 +74,27 @@ const grafanaConfig = new GrafanaConfiguration("grafana-config", {
     user: logs.readerUser,
     password: logs.readerPassword,
     dataStream: logs.naming.dataStream,
+    caCertificate: logs.caCertificate,
     waitFor: [logs.elasticsearchConfig.readerUser],
   },
   // Configure Grafana only once it is healthy and Prometheus answers behind the datasource.
-  waitFor: [grafanaServer.container, metrics.prometheus],
+  waitFor: [...(grafanaServer ? [grafanaServer.container] : []), metrics.prometheus],
 });
 new GrafanaAlerting("grafana-alerting", {
   provider: grafanaConfig.provider,
   alerting: config.alerting,
   ruleGroups: alertRuleGroups,
   contactPointSecrets: alertingSecrets,
-  waitFor: [grafanaServer.container, metrics.prometheus, ...grafanaConfig.datasources],
+  waitFor: [...(grafanaServer ? [grafanaServer.container] : []), metrics.prometheus, ...grafanaConfig.datasources],
 });
 
 export const environment = config.environment;
 export const monitoredServices = config.services.map((service) => service.name);
 export const grafanaUrl = config.grafana.publicUrl;
 export const prometheusUrl = config.prometheusPublicUrl;
-export const grafanaAdminUser = grafanaServer.adminUser;
-export const grafanaAdminPassword = grafanaServer.adminPassword;
+export const grafanaAdminUser = grafanaAdminLogin?.adminUser;
+// Only the stack's own Grafana's (generated or configured); an external Grafana's credentials are the user's own.
+export const grafanaAdminPassword = grafanaServer?.adminPassword;
 export const dashboardUrls = grafanaConfig.dashboardUrls;
 export const kibanaUrl = logs && config.logs.kibanaPublicUrl;
 export const elasticsearchUrl = logs && config.logs.elasticsearchPublicUrl;

@@ -29,6 +29,10 @@ export interface LoadedConfig {
   alertingSecrets: Record<string, pulumi.Output<string>>;
   /** The Elasticsearch administrator's password from secret config, or undefined: generated. */
   elasticPassword?: pulumi.Output<string>;
+  /** An external Grafana's service account token. */
+  grafanaApiToken?: pulumi.Output<string>;
+  /** An external Elastic cluster's encoded API key. */
+  elasticApiKey?: pulumi.Output<string>;
   /** Remote write name to its password or token (the credentials file uploaded into Prometheus). */
   remoteWriteSecrets: Record<string, pulumi.Output<string>>;
   /** Grafana's basic auth password for `prometheus.external.queryUrl`. */
@@ -52,6 +56,8 @@ export function loadStackConfig(): LoadedConfig {
       config,
       grafanaAdminPassword: secrets.grafanaAdminPassword === undefined ? undefined : pulumi.secret(secrets.grafanaAdminPassword),
       elasticPassword: secrets.elasticPassword === undefined ? undefined : pulumi.secret(secrets.elasticPassword),
+      grafanaApiToken: secrets.grafanaApiToken === undefined ? undefined : pulumi.secret(secrets.grafanaApiToken),
+      elasticApiKey: secrets.elasticApiKey === undefined ? undefined : pulumi.secret(secrets.elasticApiKey),
       alertingSecrets: Object.fromEntries(Object.entries(secrets.alertingSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
       remoteWriteSecrets: Object.fromEntries(Object.entries(secrets.remoteWriteSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
       prometheusQueryPassword: secrets.prometheusQueryPassword === undefined ? undefined : pulumi.secret(secrets.prometheusQueryPassword),

@@ -57,6 +57,10 @@ export interface StackSecrets {
   /** Contact point name to its secret setting (webhook/Slack URL, Telegram bot token). */
   alertingSecrets: Record<string, string>;
   elasticPassword?: string;
+  /** An external Grafana's service account token (`grafana.external`). */
+  grafanaApiToken?: string;
+  /** An external Elastic cluster's encoded API key (`logs.external`). */
+  elasticApiKey?: string;
   /** Remote write name to its basic auth password or Bearer token. */
   remoteWriteSecrets: Record<string, string>;
   /** The basic auth password of `prometheus.external.queryUrl`. */
@@ -127,6 +131,8 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
       grafanaAdminPassword: raw.grafanaAdminPassword,
       alertingSecrets: raw.alertingSecrets ?? {},
       elasticPassword: raw.elasticPassword,
+      grafanaApiToken: raw.grafanaApiToken,
+      elasticApiKey: raw.elasticApiKey,
       remoteWriteSecrets: raw.remoteWriteSecrets ?? {},
       prometheusQueryPassword: raw.prometheusQueryPassword,
     },

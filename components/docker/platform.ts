@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
 
 /** The Docker slice, the images, and which stages need their images and volumes. */
-export type PlatformConfig = Pick<StackConfig, "stack" | "namePrefix" | "dockerHost" | "network" | "images" | "logs" | "cadvisor">;
+export type PlatformConfig = Pick<StackConfig, "stack" | "namePrefix" | "dockerHost" | "network" | "images" | "logs" | "cadvisor" | "grafana">;
 import type { ImageKey } from "../stack-services";
 import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "./names";
 
@@ -35,8 +35,9 @@ export class DockerPlatform extends pulumi.ComponentResource {
   readonly provider: docker.Provider;
   readonly network: docker.Network;
   readonly prometheusVolume: docker.Volume;
-  readonly grafanaVolume: docker.Volume;
-  /** Present when the logs stage is on. */
+  /** Absent with an external Grafana (`grafana.external`). */
+  readonly grafanaVolume?: docker.Volume;
+  /** Present when the logs stage is on, with the stack's own Elasticsearch. */
   readonly elasticsearchVolume?: docker.Volume;
   /** The shipper's registry (read offsets): kept, so a new shipper neither re-sends nor skips lines. */
   readonly filebeatVolume?: docker.Volume;
@@ -56,14 +57,20 @@ export class DockerPlatform extends pulumi.ComponentResource {
     // Retained: neither `destroy` nor a replacement deletes the data; a new volume of the same name reattaches it.
     const retained = { ...own, retainOnDelete: true, deleteBeforeReplace: true };
     this.prometheusVolume = new docker.Volume("prometheus-data", { name: names.prometheusVolume, labels }, retained);
-    this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
+    if (!config.grafana.external) this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
     if (config.logs.enabled) {
-      this.elasticsearchVolume = new docker.Volume("elasticsearch-data", { name: names.elasticsearchVolume, labels }, retained);
+      if (!config.logs.external) this.elasticsearchVolume = new docker.Volume("elasticsearch-data", { name: names.elasticsearchVolume, labels }, retained);
       this.filebeatVolume = new docker.Volume("filebeat-data", { name: names.filebeatVolume, labels }, retained);
     }
 
-    // Pulled by exact tag and kept on the host after destroy, so a re-create needs no registry.
-    const switchedOff: ImageKey[] = [...(config.cadvisor.enabled ? [] : (["cadvisor"] as const)), ...(config.logs.enabled ? [] : LOGS_IMAGES)];
+    // Pulled by exact tag and kept on the host after destroy, so a re-create needs no registry. Nothing of
+    // an external Grafana or Elastic cluster runs here (Filebeat still does, shipping to the cluster).
+    const switchedOff: ImageKey[] = [
+      ...(config.cadvisor.enabled ? [] : (["cadvisor"] as const)),
+      ...(config.logs.enabled ? [] : LOGS_IMAGES),
+      ...(config.logs.enabled && config.logs.external ? (["elasticsearch", "kibana"] as const) : []),
+      ...(config.grafana.external ? (["grafana"] as const) : []),
+    ];
     const wanted = (Object.keys(config.images) as ImageKey[]).filter((key) => !switchedOff.includes(key));
     for (const key of wanted) {
       this.images.set(key, new docker.RemoteImage(`image-${key}`, { name: config.images[key], keepLocally: true }, own));

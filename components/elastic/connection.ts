@@ -5,18 +5,32 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-/** Where and as whom to call Elasticsearch or Kibana (basic auth). */
+/**
+ * Where and as whom to call Elasticsearch or Kibana: basic auth (`username`, `password`) or an
+ * encoded API key (`apiKey`, sent as `Authorization: ApiKey <encoded>`), and for https with a
+ * private CA the CA certificate (PEM) and/or the SHA-256 fingerprint of a CA the server presents in
+ * its chain. TLS verification is never turned off.
+ */
 export interface ElasticConnection {
-  /** Base URL, e.g. `http://atra-obs-dev-elasticsearch:9200` or `http://127.0.0.1:5601`. */
+  /** Base URL, e.g. `http://atra-obs-dev-elasticsearch:9200` or `https://my-deployment.es.eu-west-1.aws.elastic.cloud`. */
   url: string;
-  username: string;
-  password: string;
+  username?: string;
+  password?: string;
+  /** The encoded API key (base64 of `id:api_key`, the create API key API's `encoded`). */
+  apiKey?: string;
+  /** PEM: trusted besides the system's CAs. */
+  caCertificate?: string;
+  /** 64 hex digits: the CA with this SHA-256 fingerprint in the server's chain is trusted too. */
+  caFingerprint?: string;
 }
 
 export interface ElasticConnectionArgs {
   url: pulumi.Input<string>;
-  username: pulumi.Input<string>;
-  password: pulumi.Input<string>;
+  username?: pulumi.Input<string>;
+  password?: pulumi.Input<string>;
+  apiKey?: pulumi.Input<string>;
+  caCertificate?: pulumi.Input<string>;
+  caFingerprint?: pulumi.Input<string>;
 }
 
 /**

@@ -150,6 +150,8 @@ function statusRetryable(status: number, type: string | undefined, reason: strin
 
 /** A failure from the Elasticsearch client (ResponseError, ConnectionError, TimeoutError, ...). */
 function esFailure(error: unknown): Failure {
+  const tls = tlsFailure(error);
+  if (tls) return tls;
   const err = error as { name?: string; message?: string; meta?: { statusCode?: number; body?: unknown } };
   if (err && err.name === "ResponseError" && err.meta) {
     const status = err.meta.statusCode ?? 0;
@@ -169,7 +171,7 @@ function esFailure(error: unknown): Failure {
   }
   const name = err?.name ?? "Error";
   const message = err?.message ?? String(error);
-  const retryable = name === "ConnectionError" || name === "TimeoutError" || name === "NoLivingConnectionsError";
+  const retryable = (name === "ConnectionError" || name === "TimeoutError" || name === "NoLivingConnectionsError") && !CERTIFICATE_REFUSED.test(message);
   return { type: name, reason: message, retryable };
 }
 
@@ -210,17 +212,124 @@ async function withRetry<T>(
 // ---------------------------------------------------------------------------------------------
 // Elasticsearch calls (official client, one client per attempt so no dead-connection state lingers).
 
-function newClient(connection: ElasticConnection, retry: RetryOptions | undefined, auth?: { username: string; password: string }): Client {
+function newClient(
+  connection: ElasticConnection,
+  retry: RetryOptions | undefined,
+  ca: string[] | undefined,
+  auth?: { username: string; password: string },
+): Client {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Client: EsClient } = require("@elastic/elasticsearch") as typeof import("@elastic/elasticsearch");
+  // The client sends `{ apiKey: "<encoded>" }` as `Authorization: ApiKey <encoded>` and hands `tls` to
+  // the TLS connect of each socket (@elastic/transport lib/connection/BaseConnection.js, prepareHeaders;
+  // lib/connection/UndiciConnection.js, `connect: this.tls`).
   return new EsClient({
     node: connection.url,
-    auth: auth ?? { username: connection.username, password: connection.password },
+    auth: auth ?? (connection.apiKey ? { apiKey: connection.apiKey } : { username: connection.username ?? "", password: connection.password ?? "" }),
+    ...(ca ? { tls: { ca } } : {}),
     maxRetries: 0,
     requestTimeout: settings(retry).requestTimeoutMs,
     sniffOnStart: false,
   });
 }
+
+/** Every credential a connection carries, and the forms it travels in: scrubbed from every message. */
+function connectionSecrets(connection: ElasticConnection | undefined): string[] {
+  if (!connection) return [];
+  const secrets = [connection.password ?? "", connection.apiKey ?? ""];
+  if (connection.apiKey) {
+    // The decoded `id:api_key` and its key half.
+    const decoded = Buffer.from(connection.apiKey, "base64").toString("utf8");
+    secrets.push(decoded, decoded.slice(decoded.indexOf(":") + 1));
+  }
+  if (connection.username && connection.password) secrets.push(Buffer.from(`${connection.username}:${connection.password}`).toString("base64"));
+  return secrets.filter((secret) => secret.length > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS: which CAs a connection trusts. Verification (chain and host name) always stays on.
+
+/** An error of the trust set-up, classified apart from the server's answers. */
+interface TlsSetupError extends Error {
+  atraTls: true;
+  code?: string;
+}
+
+function tlsSetupError(message: string, code?: string): TlsSetupError {
+  return Object.assign(new Error(message), { atraTls: true as const, code });
+}
+
+/** Lower-case hex without colons, the form Node's `fingerprint256` has once its colons are dropped. */
+function normalizeFingerprint(value: string): string {
+  return value.replace(/:/g, "").toLowerCase();
+}
+
+/**
+ * The CAs to trust, or undefined for the system's: the configured PEM and, for a fingerprint, the
+ * certificate with that SHA-256 fingerprint in the chain the server presents. Given a `ca`, Node trusts
+ * those instead of its bundled roots, and still checks the chain and the host name.
+ *
+ * Why not the client's own `caFingerprint`: @elastic/transport checks it after the handshake
+ * (lib/connection/UndiciConnection.js and HttpConnection.js, on `secureConnect`, against
+ * getIssuerCertificate in BaseConnection.js, the chain's root), so with a private CA the handshake
+ * fails first unless verification is turned off (`rejectUnauthorized: false`), which would also drop
+ * the host name check. Here the fingerprint picks the CA out of the chain on a connection that sends
+ * nothing (no request, no credential), and that CA is then trusted on a fully verified connection,
+ * which is what Beats' `ssl.ca_trusted_fingerprint` does ("added to the certificate_authorities list",
+ * elastic/beats docs/reference/filebeat/configuration-ssl.md).
+ */
+async function trustedCas(connection: ElasticConnection, timeoutMs: number): Promise<string[] | undefined> {
+  if (!connection.caCertificate && !connection.caFingerprint) return undefined;
+  const cas = connection.caCertificate ? [connection.caCertificate] : [];
+  if (connection.caFingerprint) cas.push(await caByFingerprint(connection.url, connection.caFingerprint, timeoutMs));
+  return cas;
+}
+
+function caByFingerprint(url: string, fingerprint: string, timeoutMs: number): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tls = require("tls") as typeof import("tls");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require("net") as typeof import("net");
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(parsed.port || 443);
+  const wanted = normalizeFingerprint(fingerprint);
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false }, () => {
+      let certificate = socket.getPeerCertificate(true) as import("tls").DetailedPeerCertificate | undefined;
+      const seen = new Set<string>();
+      while (certificate && certificate.raw && !seen.has(certificate.fingerprint256)) {
+        seen.add(certificate.fingerprint256);
+        if (normalizeFingerprint(certificate.fingerprint256) === wanted) {
+          socket.end();
+          const base64 = certificate.raw.toString("base64").replace(/(.{64})/g, "$1\n");
+          return resolve(`-----BEGIN CERTIFICATE-----\n${base64.replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`);
+        }
+        certificate = certificate.issuerCertificate;
+      }
+      socket.destroy();
+      reject(
+        tlsSetupError(
+          `no certificate in the chain ${host}:${port} presents has the SHA-256 fingerprint ${wanted} (caFingerprint): the server must send that CA in its chain, or give the CA itself as caCertificate`,
+        ),
+      );
+    });
+    socket.setTimeout(timeoutMs, () => socket.destroy(tlsSetupError(`TLS connection to ${host}:${port} timed out`, "ETIMEDOUT")));
+    socket.once("error", (error: Error & { code?: string }) =>
+      reject((error as Partial<TlsSetupError>).atraTls ? error : tlsSetupError(error.message, error.code)),
+    );
+  });
+}
+
+/** A failure of the trust set-up: retried only when the server is not reachable yet. */
+function tlsFailure(error: unknown): Failure | undefined {
+  const err = error as Partial<TlsSetupError> | undefined;
+  if (!err || err.atraTls !== true) return undefined;
+  return { type: err.code ?? "tls", reason: err.message ?? "TLS set-up failed", retryable: err.code !== undefined && RETRYABLE_CODES.includes(err.code) };
+}
+
+/** A certificate the client refused: retrying cannot help. */
+const CERTIFICATE_REFUSED = /certificate|self[- ]signed|altname|CERT_|unable to verify|unable to get (local )?issuer/i;
 
 async function esCall<T>(
   what: string,
@@ -228,8 +337,9 @@ async function esCall<T>(
   call: (client: Client) => Promise<T>,
   extraSecrets: string[] = [],
 ): Promise<T> {
-  return withRetry(what, [state.connection.password, ...extraSecrets], state.retry, esFailure, async () => {
-    const client = newClient(state.connection, state.retry);
+  return withRetry(what, [...connectionSecrets(state.connection), ...extraSecrets], state.retry, esFailure, async () => {
+    const ca = await trustedCas(state.connection, settings(state.retry).requestTimeoutMs);
+    const client = newClient(state.connection, state.retry, ca);
     try {
       return await call(client);
     } finally {
@@ -259,8 +369,9 @@ async function unless404<T>(promise: Promise<T>): Promise<T | undefined> {
  */
 async function passwordWorks(state: { connection: ElasticConnection; retry?: RetryOptions }, name: string, password: string): Promise<boolean> {
   const what = `Elasticsearch GET _security/_authenticate as user "${name}"`;
-  return withRetry(what, [state.connection.password, password], state.retry, esFailure, async () => {
-    const client = newClient(state.connection, state.retry, { username: name, password });
+  return withRetry(what, [...connectionSecrets(state.connection), password], state.retry, esFailure, async () => {
+    const ca = await trustedCas(state.connection, settings(state.retry).requestTimeoutMs);
+    const client = newClient(state.connection, state.retry, ca, { username: name, password });
     try {
       const me = await client.security.authenticate();
       return me.username === name;
@@ -480,9 +591,42 @@ function connectionFailures(connection: ElasticConnection | undefined): dynamic.
   if (connection.url !== undefined && !validUrl(connection.url) && !isUnknown(connection.url)) {
     failures.push({ property: "connection", reason: `connection.url must be an http(s) URL, not ${JSON.stringify(connection.url)}` });
   }
-  if (!connection.username) failures.push({ property: "connection", reason: "connection.username is required" });
-  if (!connection.password) failures.push({ property: "connection", reason: "connection.password is required" });
+  if (connection.apiKey !== undefined) {
+    if (connection.username !== undefined || connection.password !== undefined)
+      failures.push({ property: "connection", reason: "connection: give either apiKey or username and password, not both" });
+    else if (!isUnknown(connection.apiKey) && !encodedApiKey(connection.apiKey))
+      // Never the value itself: it is a credential.
+      failures.push({
+        property: "connection",
+        reason: "connection.apiKey must be an encoded API key (base64 of id:api_key, the create API key API's `encoded`)",
+      });
+  } else {
+    if (!connection.username) failures.push({ property: "connection", reason: "connection.username is required (or an apiKey)" });
+    if (!connection.password) failures.push({ property: "connection", reason: "connection.password is required (or an apiKey)" });
+  }
+  const https = typeof connection.url === "string" && connection.url.toLowerCase().startsWith("https:");
+  if (
+    connection.caFingerprint !== undefined &&
+    !isUnknown(connection.caFingerprint) &&
+    !/^[0-9a-f]{64}$/.test(normalizeFingerprint(String(connection.caFingerprint)))
+  )
+    failures.push({ property: "connection", reason: "connection.caFingerprint must be a SHA-256 fingerprint: 64 hex digits (colons allowed)" });
+  if (
+    connection.caCertificate !== undefined &&
+    !isUnknown(connection.caCertificate) &&
+    !String(connection.caCertificate).includes("-----BEGIN CERTIFICATE-----")
+  )
+    failures.push({ property: "connection", reason: "connection.caCertificate must be a PEM certificate (-----BEGIN CERTIFICATE-----)" });
+  if ((connection.caFingerprint !== undefined || connection.caCertificate !== undefined) && !https && !isUnknown(connection.url))
+    failures.push({ property: "connection", reason: "connection.caCertificate and caFingerprint need an https:// url" });
   return failures;
+}
+
+/** An encoded API key: base64 of `id:api_key` (ApiKeyService.parseApiKey splits the decoded text at its first colon). */
+function encodedApiKey(value: unknown): boolean {
+  if (typeof value !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+  const decoded = Buffer.from(value, "base64").toString("utf8");
+  return decoded.indexOf(":") > 0 && decoded.indexOf(":") < decoded.length - 1;
 }
 
 /** Pulumi's placeholder for a value not known during preview. */
@@ -727,6 +871,8 @@ interface KibanaResponse {
 }
 
 function kibanaFailure(error: unknown): Failure {
+  const tls = tlsFailure(error);
+  if (tls) return tls;
   const err = error as { kibana?: KibanaResponse; name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err && err.kibana) {
     const { status, body } = err.kibana;
@@ -765,17 +911,27 @@ async function kibanaCall(
 ): Promise<KibanaResponse> {
   const { connection } = state;
   const url = connection.url.replace(/\/+$/, "") + path;
-  const authorization = "Basic " + Buffer.from(`${connection.username}:${connection.password}`).toString("base64");
-  return withRetry(`${what}: ${method} ${path}`, [connection.password, authorization], state.retry, kibanaFailure, async () => {
+  // Kibana takes an Elasticsearch API key as `Authorization: ApiKey <encoded>`: its HTTP authentication
+  // provider passes the header on to Elasticsearch for the schemes in `xpack.security.authc.http.schemes`,
+  // `['apikey', 'bearer']` by default (elastic/kibana x-pack/platform/plugins/shared/security/server/config.ts).
+  const authorization = connection.apiKey
+    ? `ApiKey ${connection.apiKey}`
+    : "Basic " + Buffer.from(`${connection.username ?? ""}:${connection.password ?? ""}`).toString("base64");
+  return withRetry(`${what}: ${method} ${path}`, [...connectionSecrets(connection), authorization], state.retry, kibanaFailure, async () => {
     const headers: Record<string, string> = { "kbn-xsrf": "true", authorization, accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const response = await fetch(url, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(settings(state.retry).requestTimeoutMs),
-    });
-    const text = await response.text();
+    const timeoutMs = settings(state.retry).requestTimeoutMs;
+    const ca = await trustedCas(connection, timeoutMs);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    // fetch (Node's bundled undici) takes no CA of its own without undici's Agent, which is not a dependency
+    // of this project (only of @elastic/transport): with a CA the call goes through node's https module.
+    const response = ca
+      ? await httpsRequest(url, { method, headers, body: payload, ca, timeoutMs })
+      : await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs) }).then(async (answer) => ({
+          status: answer.status,
+          text: await answer.text(),
+        }));
+    const text = response.text;
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : null;
@@ -785,6 +941,28 @@ async function kibanaCall(
     const result = { status: response.status, body: parsed };
     if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return result;
     throw Object.assign(new Error(`HTTP ${response.status}`), { kibana: result });
+  });
+}
+
+/** One https request trusting `ca` (chain and host name verified); errors shaped as fetch's (`cause.code`). */
+function httpsRequest(
+  url: string,
+  options: { method: string; headers: Record<string, string>; body?: string; ca: string[]; timeoutMs: number },
+): Promise<{ status: number; text: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const https = require("https") as typeof import("https");
+  return new Promise((resolve, reject) => {
+    const request = https.request(url, { method: options.method, headers: options.headers, ca: options.ca, timeout: options.timeoutMs }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      response.on("error", reject);
+    });
+    request.on("timeout", () => request.destroy(Object.assign(new Error("request timed out"), { name: "TimeoutError" })));
+    request.on("error", (error: Error & { code?: string }) =>
+      reject(error.name === "TimeoutError" ? error : Object.assign(new Error(error.message), { cause: { code: error.code, message: error.message } })),
+    );
+    request.end(options.body);
   });
 }
 
@@ -880,7 +1058,7 @@ function dataViewProvider(): dynamic.ResourceProvider {
     const hint = /duplicate data view/i.test(refusal.reason)
       ? ` (and no data view has id "${state.dataView.id}": another data view has the same name or title; delete it or choose another name)`
       : "";
-    throw new Error(scrub(`${label(state)}: POST ${base(state)} failed: ${describeFailure(refusal)}${hint}`, [state.connection.password]));
+    throw new Error(scrub(`${label(state)}: POST ${base(state)} failed: ${describeFailure(refusal)}${hint}`, connectionSecrets(state.connection)));
   };
   return {
     async check(_olds: DataViewState, news: DataViewState) {

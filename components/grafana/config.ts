@@ -1,9 +1,13 @@
-/** The Grafana room's config slice: the admin login and password, and where `pulumi up` reaches Grafana's API. */
+/**
+ * The Grafana room's config slice: the admin login and password, where `pulumi up` reaches Grafana's
+ * API, or an existing Grafana (`grafana.external.url`: Grafana Cloud or one run elsewhere) that is
+ * configured instead of running one here.
+ */
 import { z } from "zod";
 import { isRemoteDockerHost } from "../docker/config";
 import { defineSlice, withoutTrailingSlash } from "../config/slice";
-import { fullKey } from "../lib/config-keys";
-import { httpUrl } from "../lib/validators";
+import { ConfigIssue, fullKey } from "../lib/config-keys";
+import { credentialUrlProblem, httpUrl, isLoopbackUrl, isObject, refusedTlsOffKeys } from "../lib/validators";
 
 const DEFAULT_ADMIN_USER = "admin";
 
@@ -14,12 +18,55 @@ export interface GrafanaConfig {
     publicUrl: string;
     /** Where the Grafana provider talks to Grafana from the machine running `pulumi up`. */
     providerUrl: string;
+    /**
+     * An existing Grafana, configured instead of running a container: its URL, how the provider logs
+     * in (a service account token, or the admin login with `grafanaAdminPassword`), and the Prometheus
+     * URL its datasource queries (one that Grafana can reach: not a container's name, not loopback).
+     */
+    external?: { url: string; auth: "token" | "password"; prometheusUrl: string };
   };
 }
 
 /** A message for a provider URL a remote Docker host needs: its ports are published there, not where `pulumi up` runs. */
 export const PROVIDER_URL_NEEDED_WITH_SSH =
   'is required with an ssh:// dockerHost: the local end of an SSH tunnel to the published port (see README "Remote Docker host")';
+
+const TLS_OFF_REFUSED =
+  "TLS verification of an external Grafana cannot be turned off: the provider sends its token or password there. Use https with a certificate the machine running `pulumi up` trusts";
+
+const externalShape = z.strictObject({
+  /** Grafana's root URL, e.g. https://my-org.grafana.net. */
+  url: httpUrl,
+  ...refusedTlsOffKeys(TLS_OFF_REFUSED),
+});
+
+/**
+ * Where an external Grafana's Prometheus datasource points, from the raw config: the metrics room's
+ * `prometheus.external.queryUrl` when set, else this stack's Prometheus as published (`publicHostname`
+ * and `ports.prometheus`) when that is an address other hosts reach, else undefined (refused by the rule).
+ */
+function externalPrometheusUrl(values: Record<string, unknown>): { url?: string; problem?: string } {
+  const prometheus = isObject(values.prometheus) ? values.prometheus : {};
+  const external = isObject(prometheus.external) ? prometheus.external : {};
+  if (typeof external.queryUrl === "string") {
+    return isLoopbackUrl(external.queryUrl)
+      ? { problem: "is a loopback address, which an external Grafana cannot reach: give a query URL that Grafana reaches" }
+      : { url: withoutTrailingSlash(external.queryUrl) };
+  }
+  const bindAddress = typeof values.bindAddress === "string" ? values.bindAddress : "127.0.0.1";
+  const publicHostname =
+    typeof values.publicHostname === "string" ? values.publicHostname : bindAddress === "127.0.0.1" || bindAddress === "0.0.0.0" ? "localhost" : bindAddress;
+  const ports = isObject(values.ports) ? values.ports : {};
+  const port = typeof ports.prometheus === "number" ? ports.prometheus : 9090;
+  const published = `http://${publicHostname}:${port}`;
+  if (!bindAddress.startsWith("127.") && !isLoopbackUrl(published)) return { url: published };
+  return {
+    problem:
+      `an external Grafana cannot reach this stack's Prometheus: inside the stack it is a container name (http://<stack>-prometheus:9090), ` +
+      `and it is published on ${bindAddress} as ${published}, a loopback address. Set prometheus.external.queryUrl to a Prometheus-compatible ` +
+      `query URL Grafana reaches, or publish Prometheus (bindAddress and publicHostname) where Grafana reaches it`,
+  };
+}
 
 export const grafanaSlice = defineSlice({
   shape: {
@@ -30,23 +77,87 @@ export const grafanaSlice = defineSlice({
           .regex(/^[a-zA-Z0-9._@-]{1,64}$/, { error: "must be 1-64 letters, digits or ._@-" })
           .optional(),
         providerUrl: httpUrl.optional(),
+        /** An existing Grafana to configure instead of running one. */
+        external: externalShape.optional(),
       })
       .optional(),
-    /** The admin's password; generated when unset. */
+    /** The admin's password; generated when unset (the stack's own Grafana), or the external Grafana's admin login. */
     grafanaAdminPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
+    /** A service account token of the external Grafana (Administration > Users and access > Service accounts; role Admin). */
+    grafanaApiToken: z.string().min(1, { error: "must not be empty" }).optional(),
   },
-  secretKeys: ["grafanaAdminPassword"],
-  rules: ({ values }) => {
-    const grafana = values.grafana as { providerUrl?: unknown } | undefined;
-    return isRemoteDockerHost(values) && grafana?.providerUrl === undefined
-      ? [{ key: fullKey(["grafana", "providerUrl"]), message: PROVIDER_URL_NEEDED_WITH_SSH }]
-      : [];
+  secretKeys: ["grafanaAdminPassword", "grafanaApiToken"],
+  rules: ({ values, enabled }) => {
+    const grafana = (isObject(values.grafana) ? values.grafana : {}) as { providerUrl?: unknown; external?: unknown; adminUser?: unknown };
+    const external = isObject(grafana.external) ? grafana.external : undefined;
+    const issues: ConfigIssue[] = [];
+    if (!external) {
+      if (isRemoteDockerHost(values) && grafana.providerUrl === undefined)
+        issues.push({ key: fullKey(["grafana", "providerUrl"]), message: PROVIDER_URL_NEEDED_WITH_SSH });
+      if (values.grafanaApiToken !== undefined)
+        issues.push({
+          key: fullKey(["grafanaApiToken"]),
+          message: "is only for an external Grafana (grafana.external.url): the stack's own Grafana is configured with its admin login",
+        });
+      return issues;
+    }
+    if (typeof external.url === "string") {
+      const problem = credentialUrlProblem(external.url);
+      if (problem) issues.push({ key: fullKey(["grafana", "external", "url"]), message: problem });
+    }
+    if (grafana.providerUrl !== undefined)
+      issues.push({
+        key: fullKey(["grafana", "providerUrl"]),
+        message: "is for the stack's own Grafana; with grafana.external.url the provider talks to that URL: remove grafana.providerUrl",
+      });
+    const token = values.grafanaApiToken !== undefined;
+    const password = values.grafanaAdminPassword !== undefined;
+    if (token && password)
+      issues.push({
+        key: fullKey(["grafanaAdminPassword"]),
+        message:
+          "give one way to log in to the external Grafana: grafanaApiToken (a service account token) or grafana.adminUser with grafanaAdminPassword, not both",
+      });
+    if (!token && !password)
+      issues.push({
+        key: fullKey(["grafanaApiToken"]),
+        message:
+          "is required with grafana.external.url (a service account token with the Admin role: pulumi config set --secret grafanaApiToken <token>), or set grafana.adminUser and grafanaAdminPassword",
+      });
+    if (token && grafana.adminUser !== undefined)
+      issues.push({ key: fullKey(["grafana", "adminUser"]), message: "is not used with grafanaApiToken (the token names its service account): remove it" });
+    const prometheus = externalPrometheusUrl(values);
+    if (prometheus.problem) issues.push({ key: fullKey(["prometheus", "external", "queryUrl"]), message: prometheus.problem });
+    const logs = isObject(values.logs) ? values.logs : {};
+    if (enabled.logs && !isObject(logs.external))
+      issues.push({
+        key: fullKey(["logs", "external", "elasticsearchUrl"]),
+        message:
+          "an external Grafana cannot reach this stack's Elasticsearch container (its logs datasource would point at http://<stack>-elasticsearch:9200): " +
+          "use an Elastic cluster it reaches (logs.external.elasticsearchUrl and logs.external.kibanaUrl), or switch the logs stage off (logs.enabled: false)",
+      });
+    return issues;
   },
-  resolve: (raw, core): GrafanaConfig => ({
-    grafana: {
-      adminUser: raw.grafana?.adminUser ?? DEFAULT_ADMIN_USER,
-      publicUrl: `http://${core.publicHostname}:${core.ports.grafana}`,
-      providerUrl: raw.grafana?.providerUrl ? withoutTrailingSlash(raw.grafana.providerUrl) : `http://${core.localHost}:${core.ports.grafana}`,
-    },
-  }),
+  resolve: (raw, core): GrafanaConfig => {
+    const external = raw.grafana?.external;
+    if (external) {
+      const url = withoutTrailingSlash(external.url);
+      const prometheusUrl = externalPrometheusUrl(raw as Record<string, unknown>).url as string;
+      return {
+        grafana: {
+          adminUser: raw.grafana?.adminUser ?? DEFAULT_ADMIN_USER,
+          publicUrl: url,
+          providerUrl: url,
+          external: { url, auth: raw.grafanaApiToken !== undefined ? "token" : "password", prometheusUrl },
+        },
+      };
+    }
+    return {
+      grafana: {
+        adminUser: raw.grafana?.adminUser ?? DEFAULT_ADMIN_USER,
+        publicUrl: `http://${core.publicHostname}:${core.ports.grafana}`,
+        providerUrl: raw.grafana?.providerUrl ? withoutTrailingSlash(raw.grafana.providerUrl) : `http://${core.localHost}:${core.ports.grafana}`,
+      },
+    };
+  },
 });

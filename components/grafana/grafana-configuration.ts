@@ -34,8 +34,14 @@ export interface GrafanaConfigurationArgs {
   apiUrl: pulumi.Input<string>;
   /** Where people open Grafana; used for the dashboards' URLs. */
   publicUrl: string;
-  adminUser: pulumi.Input<string>;
-  adminPassword: pulumi.Output<string>;
+  /** The admin login (the stack's Grafana, or an external one's `grafana.adminUser`); not used with `apiToken`. */
+  adminUser?: pulumi.Input<string>;
+  adminPassword?: pulumi.Output<string>;
+  /**
+   * An external Grafana's service account token: the provider's `auth` takes "API token, basic auth in the
+   * `username:password` format or `anonymous`" (grafana/terraform-provider-grafana docs/index.md, `auth`).
+   */
+  apiToken?: pulumi.Output<string>;
   /** Prometheus as Grafana's server reaches it: this stack's, or the external query URL (prometheus.external). */
   prometheusUrl: pulumi.Input<string>;
   /** Basic auth for an external query URL; the password goes only into secureJsonData. */
@@ -48,6 +54,12 @@ export interface GrafanaConfigurationArgs {
     user: pulumi.Input<string>;
     password: pulumi.Output<string>;
     dataStream: string;
+    /**
+     * A private CA of an external cluster (PEM): trusted through the datasource's `tlsAuthWithCACert` and
+     * secure `tlsCACert` (grafana/grafana pkg/services/datasources/service/datasource.go, dsTLSOptions:
+     * the PEM goes into the TLS root pool; `tlsSkipVerify` stays unset, so verification stays on).
+     */
+    caCertificate?: string;
     /** What must exist before the datasource is usable (the reader user). */
     waitFor: pulumi.Input<pulumi.Resource>[];
   };
@@ -74,7 +86,7 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
       "grafana",
       {
         url: args.apiUrl,
-        auth: pulumi.secret(pulumi.interpolate`${args.adminUser}:${args.adminPassword}`),
+        auth: providerAuth(args),
         // Grafana answers 5xx for a moment after its healthcheck first passes; ride that out.
         retries: 10,
         retryWait: 3,
@@ -124,8 +136,9 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
             logMessageField: "message",
             logLevelField: "log.level",
             maxConcurrentShardRequests: 5,
+            ...caJsonData(elasticsearch.caCertificate),
           }),
-          secureJsonDataEncoded: pulumi.secret(elasticsearch.password.apply((password) => JSON.stringify({ basicAuthPassword: password }))),
+          secureJsonDataEncoded: secureElasticsearchData(elasticsearch),
         },
         { ...own, dependsOn: [...args.waitFor, ...elasticsearch.waitFor] },
       );
@@ -140,8 +153,13 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
           basicAuthEnabled: true,
           basicAuthUsername: elasticsearch.user,
           // Failure documents carry their own @timestamp (when the failure happened), error.* and document.*.
-          jsonDataEncoded: JSON.stringify({ index: failureStoreIndex(elasticsearch.dataStream), timeField: "@timestamp", maxConcurrentShardRequests: 5 }),
-          secureJsonDataEncoded: pulumi.secret(elasticsearch.password.apply((password) => JSON.stringify({ basicAuthPassword: password }))),
+          jsonDataEncoded: JSON.stringify({
+            index: failureStoreIndex(elasticsearch.dataStream),
+            timeField: "@timestamp",
+            maxConcurrentShardRequests: 5,
+            ...caJsonData(elasticsearch.caCertificate),
+          }),
+          secureJsonDataEncoded: secureElasticsearchData(elasticsearch),
         },
         { ...own, dependsOn: [...args.waitFor, ...elasticsearch.waitFor] },
       );
@@ -173,4 +191,24 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
     this.dashboardUrls = Object.fromEntries(args.dashboards.map((dashboard) => [dashboard.uid, `${args.publicUrl}/d/${dashboard.uid}`]));
     this.registerOutputs({ dashboardUrls: this.dashboardUrls });
   }
+}
+
+/** The provider's `auth`, secret: the token, or `user:password`. */
+function providerAuth(args: GrafanaConfigurationArgs): pulumi.Output<string> {
+  if (args.apiToken) return pulumi.secret(args.apiToken);
+  if (args.adminUser === undefined || !args.adminPassword) throw new Error("GrafanaConfiguration needs apiToken, or adminUser and adminPassword");
+  return pulumi.secret(pulumi.interpolate`${args.adminUser}:${args.adminPassword}`);
+}
+
+function caJsonData(caCertificate: string | undefined): Record<string, unknown> {
+  return caCertificate ? { tlsAuthWithCACert: true } : {};
+}
+
+/** The reader's password, and an external cluster's CA, in secureJsonData (the whole of it secret). */
+function secureElasticsearchData(elasticsearch: NonNullable<GrafanaConfigurationArgs["elasticsearch"]>): pulumi.Output<string> {
+  return pulumi.secret(
+    elasticsearch.password.apply((password) =>
+      JSON.stringify({ basicAuthPassword: password, ...(elasticsearch.caCertificate ? { tlsCACert: elasticsearch.caCertificate } : {}) }),
+    ),
+  );
 }

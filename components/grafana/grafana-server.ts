@@ -44,6 +44,8 @@ export class GrafanaServer extends pulumi.ComponentResource {
     super("atra:grafana:GrafanaServer", name, {}, opts);
     const { config, platform } = args;
     const names = dockerNames(config);
+    const volume = platform.grafanaVolume;
+    if (!volume) throw new Error("the Docker platform has no Grafana volume: with grafana.external no Grafana container is made");
 
     this.adminUser = config.grafana.adminUser;
     this.adminPassword = pulumi.secret(
@@ -65,7 +67,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
     const envs = pulumi.secret(this.adminPassword.apply((password) => [...settings, `GF_SECURITY_ADMIN_PASSWORD=${password}`]));
 
     // A renamed admin would match no user in the retained database: refuse it before the container changes.
-    const loginGuard = new AdminLoginGuard("grafana-admin-login", { login: this.adminUser, dataVolume: platform.grafanaVolume.name }, { parent: this });
+    const loginGuard = new AdminLoginGuard("grafana-admin-login", { login: this.adminUser, dataVolume: volume.name }, { parent: this });
 
     const healthUrl = loopbackUrl("grafana", "/api/health");
     this.container = serviceContainer(
@@ -85,7 +87,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
           envs,
           ports: [publishedPort("grafana", config)],
           networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.grafana.name] }],
-          volumes: [{ volumeName: platform.grafanaVolume.name, containerPath: "/var/lib/grafana" }],
+          volumes: [{ volumeName: volume.name, containerPath: "/var/lib/grafana" }],
         },
       },
       { parent: this, dependsOn: [loginGuard] },

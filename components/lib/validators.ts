@@ -113,3 +113,75 @@ export const httpUrl = z.string().superRefine((value, ctx) => {
 export const port = z.int({ error: "must be a whole number" }).min(1, { error: "port must be 1-65535" }).max(65535, { error: "port must be 1-65535" });
 export const ipv4 = z.string().regex(IPV4, { error: "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0" });
 export const labelName = z.string().regex(LABEL_NAME, { error: "must be a label name (letters, digits, _; not starting with a digit)" });
+
+// --- external backends (an existing Grafana, an Elastic cluster) --------------------------------
+
+/** True when the URL's host is a loopback address or `localhost` (the URL is valid). */
+export function isLoopbackUrl(value: string): boolean {
+  try {
+    const host = new URL(value).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    return host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "::1";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An external backend's URL that credentials are sent to: plain http is accepted only to a loopback
+ * address (the local end of a tunnel); anywhere else the token, key or password would cross the
+ * network in clear text.
+ */
+export function credentialUrlProblem(value: string): string | undefined {
+  if (httpUrlProblems(value).length > 0) return undefined; // reported by the URL check itself
+  if (new URL(value).protocol === "http:" && !isLoopbackUrl(value))
+    return "must use https: credentials are sent to it, and plain http would carry them in clear text (http:// is accepted only to a loopback address, e.g. an SSH tunnel)";
+  return undefined;
+}
+
+/** A SHA-256 fingerprint as `openssl x509 -fingerprint -sha256` or Elasticsearch prints it: 64 hex digits, colons allowed. */
+export function sha256FingerprintProblem(value: string): string | undefined {
+  return /^[0-9a-fA-F]{64}$/.test(value.replace(/:/g, "")) && (!value.includes(":") || /^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/.test(value))
+    ? undefined
+    : "must be a SHA-256 fingerprint: 64 hex digits, optionally in pairs separated by colons";
+}
+
+/** The fingerprint in the form Beats takes (`ssl.ca_trusted_fingerprint`): lower-case hex, no colons. */
+export function canonicalFingerprint(value: string): string {
+  return value.replace(/:/g, "").toLowerCase();
+}
+
+/** One or more PEM certificates, and nothing else (a private key pasted by mistake is refused). */
+export function pemCertificateProblem(value: string): string | undefined {
+  if (/PRIVATE KEY-----/.test(value)) return "holds a private key: give only the CA certificate (PEM), never a key";
+  const blocks = value.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return "must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)";
+  const rest = blocks.reduce((text, block) => text.replace(block, ""), value).trim();
+  return rest === "" ? undefined : "must hold only PEM certificates (found text outside the -----BEGIN/END CERTIFICATE----- blocks)";
+}
+
+/** Keys someone might try, to turn TLS verification off; refused with the reason instead of "unknown key". */
+export const TLS_VERIFICATION_OFF_KEYS = [
+  "verifyTls",
+  "tlsVerify",
+  "verifyCertificate",
+  "verifyCertificates",
+  "sslVerify",
+  "sslVerificationMode",
+  "verificationMode",
+  "insecure",
+  "insecureSkipVerify",
+  "skipTlsVerify",
+  "tlsSkipVerify",
+  "rejectUnauthorized",
+] as const;
+
+/** Zod shape entries for TLS_VERIFICATION_OFF_KEYS: any value is refused with `message` (the caller names what to set instead). */
+export function refusedTlsOffKeys(message: string) {
+  return Object.fromEntries(TLS_VERIFICATION_OFF_KEYS.map((key) => [key, z.never({ error: message }).optional()])) as Record<
+    (typeof TLS_VERIFICATION_OFF_KEYS)[number],
+    z.ZodOptional<z.ZodNever>
+  >;
+}
+
+export const pemCertificate = checkedString(pemCertificateProblem);
+export const sha256Fingerprint = checkedString(sha256FingerprintProblem);

@@ -9,8 +9,19 @@ import type { PerEnvironment } from "../config/environments";
 import { defineSlice, withoutTrailingSlash } from "../config/slice";
 import { isRemoteDockerHost } from "../docker/config";
 import { PROVIDER_URL_NEEDED_WITH_SSH } from "../grafana/config";
-import { ConfigIssue, fullKey } from "../lib/config-keys";
-import { checkedString, duration, httpUrl } from "../lib/validators";
+import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
+import {
+  canonicalFingerprint,
+  checkedString,
+  credentialUrlProblem,
+  duration,
+  httpUrl,
+  isLoopbackUrl,
+  isObject,
+  pemCertificate,
+  refusedTlsOffKeys,
+  sha256Fingerprint,
+} from "../lib/validators";
 import { defaultDataStream, isEsByteSize, isEsDuration, validateDataStreamName } from "./elastic-bodies";
 import { logGlobIssues } from "./filebeat-config";
 
@@ -43,6 +54,53 @@ export interface LogsConfig {
   /** Where the Elasticsearch and Kibana providers reach them from the machine running `pulumi up`. */
   elasticsearchProviderUrl: string;
   kibanaProviderUrl: string;
+  /**
+   * An existing Elastic cluster, configured instead of running Elasticsearch and Kibana here: where
+   * everyone reaches it (the providers, Filebeat, Grafana), as whom the providers log in (an API key, or
+   * `user` with `elasticPassword`), and the CA to trust (PEM) and/or a CA's SHA-256 fingerprint
+   * (lower-case hex). TLS verification is always on.
+   */
+  external?: ExternalElastic;
+}
+
+export interface ExternalElastic {
+  elasticsearchUrl: string;
+  kibanaUrl: string;
+  auth: "apiKey" | "password";
+  /** With `auth: "password"`. */
+  user?: string;
+  caCertificate?: string;
+  caFingerprint?: string;
+}
+
+const TLS_OFF_REFUSED =
+  "TLS verification of the Elastic cluster cannot be turned off: the providers, Filebeat and Grafana send credentials there. " +
+  "For a private CA give logs.external.caCertificate (PEM) or logs.external.caFingerprint (its SHA-256)";
+
+const externalShape = z.strictObject({
+  /** e.g. https://my-deployment.es.europe-west1.gcp.cloud.es.io or https://es.internal:9200 */
+  elasticsearchUrl: httpUrl,
+  kibanaUrl: httpUrl,
+  /** The providers' user (with `elasticPassword`); leave out with `elasticApiKey`. */
+  user: z
+    .string()
+    .regex(/^[a-zA-Z0-9._@-]{1,507}$/, { error: "must be a user name (letters, digits, ._@-)" })
+    .optional(),
+  caCertificate: pemCertificate.optional(),
+  caFingerprint: sha256Fingerprint.optional(),
+  ...refusedTlsOffKeys(TLS_OFF_REFUSED),
+});
+
+/** The encoded form the create API key API returns (`encoded`): base64 of `id:api_key`. */
+function encodedApiKeyProblem(value: string): string | undefined {
+  // The offline plan's stand-in for a value it cannot decrypt has no shape to check.
+  if (value === UNDECRYPTED_SECRET) return undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return "must be an encoded API key (the `encoded` value the create API key API returns: base64 of id:api_key)";
+  const decoded = Buffer.from(value, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon > 0 && colon < decoded.length - 1
+    ? undefined
+    : "must be an encoded API key (the `encoded` value the create API key API returns: base64 of id:api_key), not the bare key";
 }
 
 const esDuration = z.string().refine(isEsDuration, { error: "must be an Elasticsearch duration such as 12h, 7d, 30d" });
@@ -78,12 +136,16 @@ export const logsSlice = defineSlice({
         /** Where `pulumi up` reaches Elasticsearch and Kibana (e.g. the local end of an SSH tunnel). */
         elasticsearchProviderUrl: httpUrl.optional(),
         kibanaProviderUrl: httpUrl.optional(),
+        /** An existing Elastic cluster to configure instead of running one. */
+        external: externalShape.optional(),
       })
       .optional(),
-    /** Password of the stack's Elasticsearch superuser `atra-admin`; generated when unset. */
+    /** Password of the stack's Elasticsearch superuser `atra-admin` (generated when unset), or of `logs.external.user`. */
     elasticPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
+    /** An encoded API key of the external cluster, for the providers (privileges: see README "Elastic Cloud or an existing cluster"). */
+    elasticApiKey: checkedString(encodedApiKeyProblem).optional(),
   },
-  secretKeys: ["elasticPassword"],
+  secretKeys: ["elasticPassword", "elasticApiKey"],
   serviceShape: LOGS_SERVICE_FIELDS,
   refineService: (service, ctx) => {
     if (service.maxLogSilence && !(Array.isArray(service.logs) && service.logs.length > 0)) {
@@ -100,7 +162,14 @@ export const logsSlice = defineSlice({
       }));
       for (const issue of logGlobIssues(logServices)) issues.push({ key: fullKey(issue.path), message: issue.message });
     }
+    const external = isObject(values.logs) && isObject(values.logs.external) ? values.logs.external : undefined;
+    if (!external && values.elasticApiKey !== undefined)
+      issues.push({
+        key: fullKey(["elasticApiKey"]),
+        message: "is only for an external Elastic cluster (logs.external): the stack's own Elasticsearch is configured as its administrator (elasticPassword)",
+      });
     if (!enabled.logs) return issues;
+    if (external) return [...issues, ...externalIssues(values, external)];
     const raw = values.logs as { elasticsearchHeapMb?: unknown; elasticsearchProviderUrl?: unknown; kibanaProviderUrl?: unknown } | undefined;
     const memory = values.memoryMb as { elasticsearch?: unknown } | undefined;
     const containerMb = typeof memory?.elasticsearch === "number" ? memory.elasticsearch : DEFAULT_MEMORY_MB[environment].elasticsearch;
@@ -124,6 +193,7 @@ export const logsSlice = defineSlice({
   },
   resolve: (raw, core): { logs: LogsConfig } => {
     const logs = raw.logs;
+    const external = core.enabled.logs ? logs?.external : undefined;
     const providerUrl = (given: string | undefined, port: number) => (given ? withoutTrailingSlash(given) : `http://${core.localHost}:${port}`);
     return {
       logs: {
@@ -139,6 +209,7 @@ export const logsSlice = defineSlice({
         elasticsearchPublicUrl: `http://${core.publicHostname}:${core.ports.elasticsearch}`,
         elasticsearchProviderUrl: providerUrl(logs?.elasticsearchProviderUrl, core.ports.elasticsearch),
         kibanaProviderUrl: providerUrl(logs?.kibanaProviderUrl, core.ports.kibana),
+        ...(external ? externalPart(external, raw.elasticApiKey !== undefined) : {}),
       },
     };
   },
@@ -147,4 +218,85 @@ export const logsSlice = defineSlice({
 /** Half the container's memory, the usual Elasticsearch sizing (the rest is file cache), at least the minimum heap. */
 function defaultHeapMb(containerMb: number): number {
   return Math.max(DEFAULTS.minHeapMb, Math.floor(containerMb / 2));
+}
+
+/** With an external cluster, it is where every URL points; nothing of the local stage is published. */
+function externalPart(external: z.infer<typeof externalShape>, apiKey: boolean): Partial<LogsConfig> {
+  const elasticsearchUrl = withoutTrailingSlash(external.elasticsearchUrl);
+  const kibanaUrl = withoutTrailingSlash(external.kibanaUrl);
+  return {
+    elasticsearchPublicUrl: elasticsearchUrl,
+    kibanaPublicUrl: kibanaUrl,
+    elasticsearchProviderUrl: elasticsearchUrl,
+    kibanaProviderUrl: kibanaUrl,
+    external: {
+      elasticsearchUrl,
+      kibanaUrl,
+      auth: apiKey ? "apiKey" : "password",
+      ...(apiKey ? {} : { user: external.user }),
+      ...(external.caCertificate ? { caCertificate: external.caCertificate } : {}),
+      ...(external.caFingerprint ? { caFingerprint: canonicalFingerprint(external.caFingerprint) } : {}),
+    },
+  };
+}
+
+/** What an external Elastic cluster needs, and what it cannot be combined with. */
+function externalIssues(values: Record<string, unknown>, external: Record<string, unknown>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const logs = values.logs as Record<string, unknown>;
+  const key = (name: string) => fullKey(["logs", "external", name]);
+  for (const name of ["elasticsearchProviderUrl", "kibanaProviderUrl", "elasticsearchHeapMb"]) {
+    if (logs[name] !== undefined)
+      issues.push({
+        key: fullKey(["logs", name]),
+        message: `is for the stack's own Elasticsearch and Kibana; with logs.external there are none here (the providers use logs.external's URLs): remove logs.${name}`,
+      });
+  }
+  const memory = isObject(values.memoryMb) ? values.memoryMb : {};
+  for (const name of ["elasticsearch", "kibana"]) {
+    if (memory[name] !== undefined)
+      issues.push({ key: fullKey(["memoryMb", name]), message: `there is no ${name} container with logs.external: remove memoryMb.${name}` });
+  }
+  for (const name of ["elasticsearchUrl", "kibanaUrl"]) {
+    const url = external[name];
+    if (url === undefined) {
+      issues.push({ key: key(name), message: "is required with logs.external (the cluster's Elasticsearch and Kibana endpoints)" });
+      continue;
+    }
+    if (typeof url !== "string") continue;
+    const problem = credentialUrlProblem(url);
+    if (problem) issues.push({ key: key(name), message: problem });
+    if ((external.caCertificate !== undefined || external.caFingerprint !== undefined) && url.toLowerCase().startsWith("http:"))
+      issues.push({ key: key(name), message: "is plain http, so logs.external.caCertificate / caFingerprint would not apply: use https" });
+  }
+  if (typeof external.elasticsearchUrl === "string" && isLoopbackUrl(external.elasticsearchUrl))
+    issues.push({
+      key: key("elasticsearchUrl"),
+      message:
+        "is a loopback address, which Filebeat and Grafana (in their containers, or elsewhere) cannot reach: give the cluster's own address (a tunnel's local end works for the providers only)",
+    });
+  const apiKey = values.elasticApiKey !== undefined;
+  const password = values.elasticPassword !== undefined;
+  const user = external.user !== undefined;
+  if (apiKey && (user || password))
+    issues.push({
+      key: fullKey(["elasticApiKey"]),
+      message: "give one way to log in to the Elastic cluster: elasticApiKey, or logs.external.user with elasticPassword, not both",
+    });
+  else if (!apiKey && !(user && password))
+    issues.push({
+      key: user ? fullKey(["elasticPassword"]) : fullKey(["elasticApiKey"]),
+      message: user
+        ? "is required with logs.external.user (that user's password: pulumi config set --secret elasticPassword)"
+        : "is required with logs.external (an encoded API key: pulumi config set --secret elasticApiKey <encoded>), or set logs.external.user and elasticPassword",
+    });
+  // Grafana's Elasticsearch datasource trusts a CA given as PEM (jsonData.tlsAuthWithCACert, secureJsonData.tlsCACert), never by fingerprint.
+  if (external.caFingerprint !== undefined && external.caCertificate === undefined)
+    issues.push({
+      key: key("caFingerprint"),
+      message:
+        "alone is not enough: Grafana's Elasticsearch datasource trusts a CA only as a PEM certificate. Give the CA as logs.external.caCertificate too " +
+        "(e.g. `openssl s_client -connect <host>:<port> -showcerts`, the certificate whose fingerprint this is)",
+    });
+  return issues;
 }

@@ -16,7 +16,8 @@ export interface ElasticsearchConfigurationArgs {
   /** The objects' names, the data stream among them. */
   naming: LogsNaming;
   ilm: { rolloverMaxAge: string; rolloverMaxPrimaryShardSize: string; deleteAfter: string };
-  kibanaSystemPassword: pulumi.Input<string>;
+  /** The stack's own Kibana's `kibana_system` password; absent for an external cluster (its Kibana is set up already). */
+  kibanaSystemPassword?: pulumi.Input<string>;
   writerPassword: pulumi.Input<string>;
   readerPassword: pulumi.Input<string>;
   /** What must be up first (a healthy Elasticsearch). */
@@ -24,7 +25,7 @@ export interface ElasticsearchConfigurationArgs {
 }
 
 export class ElasticsearchConfiguration extends pulumi.ComponentResource {
-  readonly kibanaSystemPassword: BuiltinUserPassword;
+  readonly kibanaSystemPassword?: BuiltinUserPassword;
   readonly writerUser: ElasticsearchUser;
   readonly readerUser: ElasticsearchUser;
   readonly indexTemplate: IndexTemplate;
@@ -37,11 +38,13 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     const own = { parent: this, dependsOn: args.waitFor };
 
     // Kibana connects as kibana_system; its password is set here, before Kibana starts.
-    this.kibanaSystemPassword = new BuiltinUserPassword(
-      "kibana-system-password",
-      { connection, name: "kibana_system", password: args.kibanaSystemPassword },
-      own,
-    );
+    if (args.kibanaSystemPassword !== undefined) {
+      this.kibanaSystemPassword = new BuiltinUserPassword(
+        "kibana-system-password",
+        { connection, name: "kibana_system", password: args.kibanaSystemPassword },
+        own,
+      );
+    }
 
     // A role and the one user that holds it, for the shipper (writes) and for Grafana (reads).
     const userWithRole = (kind: "writer" | "reader", user: string, role: string, body: RoleBody, password: pulumi.Input<string>, fullName: string) => {

@@ -15,6 +15,8 @@ import * as yaml from "js-yaml";
 
 /** Where the container reads its config and keeps its registry (the official image's layout). */
 export const FILEBEAT_CONFIG_PATH = "/usr/share/filebeat/filebeat.yml";
+/** Where an external cluster's CA certificate (logs.external.caCertificate) is uploaded for `ssl.certificate_authorities`. */
+export const FILEBEAT_CA_PATH = "/usr/share/filebeat/atra-ca.pem";
 export const FILEBEAT_DATA_PATH = "/usr/share/filebeat/data";
 /** Filebeat's HTTP monitoring endpoint (on its port in stack-services.ts), inside the container only: the healthcheck asks it. */
 export const FILEBEAT_HTTP_HOST = "127.0.0.1";
@@ -32,9 +34,23 @@ export interface FilebeatConfigArgs {
   dataStream: string;
   /** The ingest pipeline that parses the structlog JSON. */
   pipeline: string;
-  /** Names of the environment variables that hold the writer's user name and password. */
-  usernameEnv: string;
-  passwordEnv: string;
+  /** Names of the environment variables that hold the writer's user name and password (or `apiKeyEnv`). */
+  usernameEnv?: string;
+  passwordEnv?: string;
+  /**
+   * Instead of a user: the environment variable holding an API key in the `id:api_key` form Filebeat
+   * takes (elastic/beats docs/reference/filebeat/elasticsearch-output.md, `api_key`: "the ID of the API
+   * key and the API key joined by a colon"; not the base64 `encoded` form). Never written into the file.
+   */
+  apiKeyEnv?: string;
+  /**
+   * For https with a private CA (elastic/beats docs/reference/filebeat/configuration-ssl.md): the CA
+   * file's path inside the container (`ssl.certificate_authorities`, the file is uploaded beside the
+   * config) and/or the CA's SHA-256 fingerprint, 64 lower-case hex digits (`ssl.ca_trusted_fingerprint`:
+   * that CA, when in the chain the server presents, is added to the trusted ones). Verification stays
+   * `full` (the default: chain and host name).
+   */
+  tls?: { caFile?: string; caFingerprint?: string };
   stack: string;
 }
 
@@ -62,8 +78,12 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
     "queue.mem": { events: 4096, "flush.min_events": 512, "flush.timeout": "5s" },
     "output.elasticsearch": {
       hosts: [args.elasticsearchUrl],
-      username: envReference(args.usernameEnv),
-      password: envReference(args.passwordEnv),
+      ...(args.apiKeyEnv
+        ? { api_key: envReference(args.apiKeyEnv) }
+        : { username: envReference(args.usernameEnv as string), password: envReference(args.passwordEnv as string) }),
+      ...(args.tls?.caFile ? { "ssl.certificate_authorities": [args.tls.caFile] } : {}),
+      ...(args.tls?.caFingerprint ? { "ssl.ca_trusted_fingerprint": args.tls.caFingerprint } : {}),
+      ...(args.tls?.caFile || args.tls?.caFingerprint ? { "ssl.verification_mode": "full" } : {}),
       // The data stream itself; Filebeat >= 7.5 sends every event as a bulk `create` (the only op a
       // data stream accepts, and all the writer's create_doc privilege allows), so no op_type is set.
       index: args.dataStream,
@@ -132,12 +152,22 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function argumentProblems(args: FilebeatConfigArgs): string[] {
   const problems: string[] = [];
-  for (const [key, value] of [
-    ["usernameEnv", args.usernameEnv],
-    ["passwordEnv", args.passwordEnv],
-  ] as const) {
-    if (!ENV_NAME.test(value)) problems.push(`${key} "${value}" is not an environment variable name`);
+  const credentials: [string, string | undefined][] = args.apiKeyEnv
+    ? [["apiKeyEnv", args.apiKeyEnv]]
+    : [
+        ["usernameEnv", args.usernameEnv],
+        ["passwordEnv", args.passwordEnv],
+      ];
+  if (args.apiKeyEnv && (args.usernameEnv || args.passwordEnv)) problems.push("give apiKeyEnv or usernameEnv/passwordEnv, not both");
+  for (const [key, value] of credentials) {
+    if (value === undefined || !ENV_NAME.test(value)) problems.push(`${key} "${value ?? ""}" is not an environment variable name`);
   }
+  if (args.tls?.caFingerprint !== undefined && !/^[0-9a-f]{64}$/.test(args.tls.caFingerprint))
+    problems.push("tls.caFingerprint must be 64 lower-case hex digits (Filebeat's ssl.ca_trusted_fingerprint)");
+  if (args.tls?.caFile !== undefined && !args.tls.caFile.startsWith("/"))
+    problems.push(`tls.caFile "${args.tls.caFile}" must be an absolute path in the container`);
+  if ((args.tls?.caFile || args.tls?.caFingerprint) && !args.elasticsearchUrl.toLowerCase().startsWith("https:"))
+    problems.push("tls settings need an https:// elasticsearchUrl");
   // The file is not secret: the same URL rule as every rendered file (credentials come from the environment).
   for (const problem of httpUrlProblems(args.elasticsearchUrl)) problems.push(`elasticsearchUrl ${problem}`);
   const dataStreamProblem = validateDataStreamName(args.dataStream);

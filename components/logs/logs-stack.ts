@@ -15,7 +15,9 @@ import { STACK_SERVICES } from "../stack-services";
 import { LogsNaming, logsNaming } from "./elastic-bodies";
 import { ElasticsearchConfiguration } from "./elasticsearch-configuration";
 import { KibanaConfiguration } from "./kibana-configuration";
-import { FILEBEAT_CONFIG_PATH, FILEBEAT_DATA_PATH, FILEBEAT_HTTP_HOST, logMounts, renderFilebeatConfig } from "./filebeat-config";
+import { FILEBEAT_CA_PATH, FILEBEAT_CONFIG_PATH, FILEBEAT_DATA_PATH, FILEBEAT_HTTP_HOST, logMounts, renderFilebeatConfig } from "./filebeat-config";
+import type { ElasticConnectionArgs } from "../elastic/connection";
+import type { ExternalElastic } from "./config";
 
 /**
  * The stack's Elasticsearch administrator: a file-realm superuser the container (re)writes from its
@@ -78,22 +80,29 @@ export interface LogsStackArgs {
   /** The logs slice, the catalog's log files, and what names, publishes and sizes its containers. */
   config: Pick<StackConfig, "stack" | "namePrefix" | "services" | "logs" | "memoryMb" | "ports" | "bindAddress">;
   platform: DockerPlatform;
-  /** From secret config (`elasticPassword`); generated and kept in state when absent. */
+  /** From secret config (`elasticPassword`); generated and kept in state when absent. With `logs.external`: `logs.external.user`'s password. */
   adminPassword?: pulumi.Output<string>;
+  /** With `logs.external`: the encoded API key the providers use instead of a user (`elasticApiKey`). */
+  apiKey?: pulumi.Output<string>;
 }
 
 export class LogsStack extends pulumi.ComponentResource {
   readonly naming: LogsNaming;
-  readonly adminUser = ELASTIC_ADMIN_USER;
-  readonly adminPassword: pulumi.Output<string>;
-  readonly elasticsearch: docker.Container;
-  readonly kibana: docker.Container;
+  /** The providers' user: the stack's `atra-admin`, or `logs.external.user` (absent with an API key). */
+  readonly adminUser?: string;
+  /** The stack's administrator password (generated or configured); absent with `logs.external` (the user's own secret is not re-exported). */
+  readonly adminPassword?: pulumi.Output<string>;
+  /** The stack's own containers; absent with `logs.external`. */
+  readonly elasticsearch?: docker.Container;
+  readonly kibana?: docker.Container;
   /** Absent when no catalog service has log files. */
   readonly filebeat?: docker.Container;
   readonly elasticsearchConfig: ElasticsearchConfiguration;
   readonly kibanaConfig: KibanaConfiguration;
-  /** Elasticsearch as containers on the stack network reach it (Grafana, Kibana, the shipper). */
+  /** Elasticsearch as Grafana, Kibana and the shipper reach it: the container on the stack network, or the external cluster. */
   readonly internalElasticsearchUrl: string;
+  /** The external cluster's CA (PEM), for Grafana's datasource; absent otherwise. */
+  readonly caCertificate?: string;
   readonly readerUser: string;
   readonly readerPassword: pulumi.Output<string>;
   readonly writerUser: string;
@@ -105,15 +114,60 @@ export class LogsStack extends pulumi.ComponentResource {
     const names = dockerNames(config);
     const logs = config.logs;
     this.naming = logsNaming(config.stack, logs.dataStream);
-    this.internalElasticsearchUrl = `http://${stackNetworkAddress(names, "elasticsearch")}`;
     const generated = (resource: string, length = 32) =>
       pulumi.secret(new random.RandomPassword(resource, { length, special: false }, { parent: this }).result);
+    this.writerUser = this.naming.writerUser;
+    this.readerUser = this.naming.readerUser;
 
+    const external = logs.external;
+    const shipped = config.services.filter((service) => service.logs?.length);
+    if (external) {
+      // An existing cluster: no Elasticsearch or Kibana here; its objects are made there, and the shipper sends there.
+      this.writerPassword = generated("logs-writer-password");
+      this.readerPassword = generated("logs-reader-password");
+      this.internalElasticsearchUrl = external.elasticsearchUrl;
+      this.caCertificate = external.caCertificate;
+      this.adminUser = external.auth === "password" ? external.user : undefined;
+      const credentials: Omit<ElasticConnectionArgs, "url"> =
+        external.auth === "apiKey"
+          ? { apiKey: requireSecret(args.apiKey, "elasticApiKey") }
+          : { username: external.user as string, password: requireSecret(args.adminPassword, "elasticPassword") };
+      const tls = {
+        ...(external.caCertificate ? { caCertificate: external.caCertificate } : {}),
+        ...(external.caFingerprint ? { caFingerprint: external.caFingerprint } : {}),
+      };
+      this.elasticsearchConfig = new ElasticsearchConfiguration(
+        "elasticsearch-config",
+        {
+          connection: { url: external.elasticsearchUrl, ...credentials, ...tls },
+          naming: this.naming,
+          ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
+          writerPassword: this.writerPassword,
+          readerPassword: this.readerPassword,
+          waitFor: [],
+        },
+        { parent: this },
+      );
+      if (shipped.length > 0) this.filebeat = this.shipper(config, platform, shipped, [], external);
+      this.kibanaConfig = new KibanaConfiguration(
+        "kibana-config",
+        {
+          connection: { url: external.kibanaUrl, ...credentials, ...tls },
+          naming: this.naming,
+          stack: config.stack,
+          waitFor: [this.elasticsearchConfig.indexTemplate],
+        },
+        { parent: this },
+      );
+      this.registerOutputs({ dataViewId: this.naming.dataViewId });
+      return;
+    }
+
+    this.adminUser = ELASTIC_ADMIN_USER;
+    this.internalElasticsearchUrl = `http://${stackNetworkAddress(names, "elasticsearch")}`;
     this.adminPassword = pulumi.secret(args.adminPassword ?? generated("elastic-admin-password"));
     const kibanaSystemPassword = generated("kibana-system-password");
-    this.writerUser = this.naming.writerUser;
     this.writerPassword = generated("logs-writer-password");
-    this.readerUser = this.naming.readerUser;
     this.readerPassword = generated("logs-reader-password");
     // Kibana encrypts saved-object secrets and sessions with these; they must not change between runs.
     const encryptionKeys = ["security", "saved-objects", "reporting"].map((purpose) => generated(`kibana-${purpose}-key`, 48));
@@ -195,48 +249,13 @@ export class LogsStack extends pulumi.ComponentResource {
         },
       },
       // Kibana logs in as kibana_system at start: its password must be set first.
-      { parent: this, dependsOn: [this.elasticsearch, this.elasticsearchConfig.kibanaSystemPassword] },
+      {
+        parent: this,
+        dependsOn: [this.elasticsearch, ...(this.elasticsearchConfig.kibanaSystemPassword ? [this.elasticsearchConfig.kibanaSystemPassword] : [])],
+      },
     );
 
-    const shipped = config.services.filter((service) => service.logs?.length);
-    if (shipped.length > 0) {
-      const filebeatYml = renderFilebeatConfig({
-        services: shipped,
-        elasticsearchUrl: this.internalElasticsearchUrl,
-        dataStream: this.naming.dataStream,
-        pipeline: this.naming.pipeline,
-        usernameEnv: WRITER_USERNAME_ENV,
-        passwordEnv: WRITER_PASSWORD_ENV,
-        stack: config.stack,
-      });
-      this.filebeat = serviceContainer(
-        {
-          platform,
-          stack: config.stack,
-          service: "filebeat",
-          containerName: names.filebeat,
-          memoryMb: config.memoryMb.filebeat,
-          healthcheck: ["CMD-SHELL", `curl -fsS -o /dev/null http://${FILEBEAT_HTTP_HOST}:${STACK_SERVICES.filebeat.port}/`],
-          waitTimeoutSeconds: 120,
-          container: {
-            // Root inside the container so it can read log files whatever their owner; every host mount is read-only.
-            user: "root",
-            envs: pulumi.secret(this.writerPassword.apply((password) => [`${WRITER_USERNAME_ENV}=${this.writerUser}`, `${WRITER_PASSWORD_ENV}=${password}`])),
-            uploads: [{ file: FILEBEAT_CONFIG_PATH, content: filebeatYml }],
-            networksAdvanced: [{ name: platform.network.name }],
-            volumes: [
-              { volumeName: requireVolume(platform.filebeatVolume, "filebeat").name, containerPath: FILEBEAT_DATA_PATH },
-              ...logMounts(shipped).map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: true })),
-            ],
-          },
-        },
-        // Its first line creates the data stream: the writer, the template and the pipeline exist by then.
-        {
-          parent: this,
-          dependsOn: [this.elasticsearch, this.elasticsearchConfig.writerUser, this.elasticsearchConfig.indexTemplate, this.elasticsearchConfig.ingestPipeline],
-        },
-      );
-    }
+    if (shipped.length > 0) this.filebeat = this.shipper(config, platform, shipped, [this.elasticsearch]);
 
     this.kibanaConfig = new KibanaConfiguration(
       "kibana-config",
@@ -251,9 +270,73 @@ export class LogsStack extends pulumi.ComponentResource {
 
     this.registerOutputs({ dataViewId: this.naming.dataViewId });
   }
+
+  /** Filebeat, shipping the catalog's log files as the writer to the stack's Elasticsearch or the external cluster. */
+  private shipper(
+    config: LogsStackArgs["config"],
+    platform: DockerPlatform,
+    shipped: LogsStackArgs["config"]["services"],
+    waitFor: pulumi.Resource[],
+    external?: ExternalElastic,
+  ): docker.Container {
+    const names = dockerNames(config);
+    const filebeatYml = renderFilebeatConfig({
+      services: shipped,
+      elasticsearchUrl: this.internalElasticsearchUrl,
+      dataStream: this.naming.dataStream,
+      pipeline: this.naming.pipeline,
+      // The writer (create_doc on the data stream only) also on an external cluster: never the providers' own key or user.
+      usernameEnv: WRITER_USERNAME_ENV,
+      passwordEnv: WRITER_PASSWORD_ENV,
+      ...(external?.caCertificate || external?.caFingerprint
+        ? {
+            tls: {
+              ...(external.caCertificate ? { caFile: FILEBEAT_CA_PATH } : {}),
+              ...(external.caFingerprint ? { caFingerprint: external.caFingerprint } : {}),
+            },
+          }
+        : {}),
+      stack: config.stack,
+    });
+    return serviceContainer(
+      {
+        platform,
+        stack: config.stack,
+        service: "filebeat",
+        containerName: names.filebeat,
+        memoryMb: config.memoryMb.filebeat,
+        healthcheck: ["CMD-SHELL", `curl -fsS -o /dev/null http://${FILEBEAT_HTTP_HOST}:${STACK_SERVICES.filebeat.port}/`],
+        waitTimeoutSeconds: 120,
+        container: {
+          // Root inside the container so it can read log files whatever their owner; every host mount is read-only.
+          user: "root",
+          envs: pulumi.secret(this.writerPassword.apply((password) => [`${WRITER_USERNAME_ENV}=${this.writerUser}`, `${WRITER_PASSWORD_ENV}=${password}`])),
+          uploads: [
+            { file: FILEBEAT_CONFIG_PATH, content: filebeatYml },
+            ...(external?.caCertificate ? [{ file: FILEBEAT_CA_PATH, content: external.caCertificate }] : []),
+          ],
+          networksAdvanced: [{ name: platform.network.name }],
+          volumes: [
+            { volumeName: requireVolume(platform.filebeatVolume, "filebeat").name, containerPath: FILEBEAT_DATA_PATH },
+            ...logMounts(shipped).map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: true })),
+          ],
+        },
+      },
+      // Its first line creates the data stream: the writer, the template and the pipeline exist by then.
+      {
+        parent: this,
+        dependsOn: [...waitFor, this.elasticsearchConfig.writerUser, this.elasticsearchConfig.indexTemplate, this.elasticsearchConfig.ingestPipeline],
+      },
+    );
+  }
 }
 
 function requireVolume(volume: docker.Volume | undefined, what: string): docker.Volume {
   if (!volume) throw new Error(`the Docker platform has no ${what} volume: is the logs stage switched off?`);
   return volume;
+}
+
+function requireSecret(value: pulumi.Output<string> | undefined, key: string): pulumi.Output<string> {
+  if (!value) throw new Error(`logs.external needs ${key} (the config rules require it)`);
+  return pulumi.secret(value);
 }

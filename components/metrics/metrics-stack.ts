@@ -8,7 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
 
 export type MetricsStackConfig = PrometheusConfigInput &
-  Pick<StackConfig, "namePrefix" | "appNetworks" | "nodeExporter" | "cadvisor" | "memoryMb" | "ports" | "bindAddress">;
+  Pick<StackConfig, "namePrefix" | "appNetworks" | "nodeExporter" | "cadvisor" | "memoryMb" | "ports" | "bindAddress"> &
+  // Whether Grafana is this stack's (scraped) or external (not).
+  Partial<Pick<StackConfig, "grafana">>;
 import type { DockerPlatform } from "../docker/platform";
 import { dockerNames, stackNetworkAddress } from "../docker/names";
 import { httpHealthcheck, loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
@@ -31,7 +33,9 @@ const HOST_GATEWAY_NAME = "host.docker.internal";
 const NODE_EXPORTER_MOUNT_EXCLUDE = "^/(dev|proc|sys|run/docker/.+|run/containerd/.+|var/lib/docker/.+)($|/)";
 
 /** Where Prometheus, inside the stack network, reaches each of the stack's own targets. */
-export function dockerScrapeAddresses(config: Pick<StackConfig, "namePrefix" | "nodeExporter" | "cadvisor">): ScrapeAddresses {
+export function dockerScrapeAddresses(
+  config: Pick<StackConfig, "namePrefix" | "nodeExporter" | "cadvisor"> & Partial<Pick<StackConfig, "grafana">>,
+): ScrapeAddresses {
   const names = dockerNames(config);
   const [address, port] = config.nodeExporter.listenAddress.split(":");
   return {
@@ -39,7 +43,8 @@ export function dockerScrapeAddresses(config: Pick<StackConfig, "namePrefix" | "
     // Listening on every interface: reach it through the host gateway; else on the address it listens on.
     nodeExporter: address === "0.0.0.0" ? `${HOST_GATEWAY_NAME}:${port}` : config.nodeExporter.listenAddress,
     blackboxExporter: stackNetworkAddress(names, "blackboxExporter"),
-    grafana: stackNetworkAddress(names, "grafana"),
+    // An external Grafana (grafana.external) is not on the stack network: not scraped here.
+    grafana: config.grafana?.external ? undefined : stackNetworkAddress(names, "grafana"),
     cadvisor: config.cadvisor.enabled ? stackNetworkAddress(names, "cadvisor") : undefined,
   };
 }

@@ -19,7 +19,8 @@ export interface ScrapeAddresses {
   prometheus: string;
   nodeExporter: string;
   blackboxExporter: string;
-  grafana: string;
+  /** Absent with an external Grafana (grafana.external). */
+  grafana?: string;
   /** Absent when cAdvisor is switched off. */
   cadvisor?: string;
 }

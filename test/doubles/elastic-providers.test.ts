@@ -114,15 +114,19 @@ describe("serialized providers", () => {
     expect(text).not.toContain(path.resolve(__dirname, "../.."));
     expect(text).not.toContain(ADMIN_PASSWORD);
     const requires = [...text.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((match) => match[1]);
-    for (const required of requires) expect(["@elastic/elasticsearch"]).toContain(required);
+    // Node's own modules for a private CA (tls, net: the fingerprint's CA; https: Kibana's calls with a CA).
+    for (const required of requires) expect(["@elastic/elasticsearch", "tls", "net", "https"]).toContain(required);
     expect(text).toMatch(/^exports\.handler = /);
   });
 
-  test("the Elasticsearch providers load the official client and the Kibana ones use only fetch", () => {
+  test("the Elasticsearch providers load the official client and the Kibana ones use fetch (node's https only with a private CA)", () => {
     for (const name of ["role", "ilmPolicy", "indexTemplate", "ingestPipeline", "user", "builtinPassword"] as ProviderName[]) {
       expect(serialized[name].text).toContain('require("@elastic/elasticsearch")');
     }
-    for (const name of ["dataView", "savedObject"] as ProviderName[]) expect(serialized[name].text).not.toContain("require(");
+    for (const name of ["dataView", "savedObject"] as ProviderName[]) {
+      expect(serialized[name].text).not.toContain('require("@elastic/elasticsearch")');
+      expect(serialized[name].text).toContain("fetch(");
+    }
   });
 });
 

@@ -8,7 +8,8 @@ import type { PlannedResource } from "../../scripts/lib/mock-engine";
 import type { PlanResult } from "../../scripts/lib/plan";
 import { listStacks } from "../../scripts/lib/stack-file";
 import { planIsolated, PROJECT_DIR } from "../support/plan";
-import { everyOptionStackConfig, uncoveredOptions } from "../support/every-option-stack";
+import { EVERY_OPTION_VALUES, everyOptionStackConfig, uncoveredByAll, uncoveredOptions } from "../support/every-option-stack";
+import { EVERY_EXTERNAL_OPTION_STACKS, externalStackConfig } from "../support/external-stacks";
 import { dockerHealthcheckDuration, goDurationString, isDockerHealthcheckReadBackForm, parseGoDuration } from "../../components/docker/read-back-forms";
 import { canonicalNotificationTiming, prometheusDurationString } from "../../components/grafana/read-back-forms";
 
@@ -61,13 +62,21 @@ test("notification timings are normalised to what Grafana returns", () => {
   expect(["60s", "24h", "300s", "4h", "30s", "168h"].map(canonicalNotificationTiming)).toEqual(["1m", "1d", "5m", "4h", "30s", "1w"]);
 });
 
-test("the generated stack sets every option the schema has", () => {
-  expect(uncoveredOptions()).toEqual([]);
+test("the generated stacks set every option the schema has (the local one, and the external ones for what cannot share it)", () => {
+  const externals = Object.values(EVERY_EXTERNAL_OPTION_STACKS).map((stack) => ({ ...stack.values, ...stack.secrets }));
+  expect(uncoveredByAll([EVERY_OPTION_VALUES, ...externals])).toEqual([]);
+  // The local stack leaves only the external backends' keys to the external ones.
+  const externalKeys = ["elasticApiKey", "grafana.external", "grafanaApiToken", "logs.external"];
+  expect(uncoveredOptions().filter((path) => !externalKeys.some((key) => path === key || path.startsWith(`${key}.`)))).toEqual([]);
 });
 
 const plans: [string, () => Promise<PlanResult>][] = [
   ...listStacks(PROJECT_DIR).map((stack): [string, () => Promise<PlanResult>] => [stack, () => planIsolated(stack)]),
   ["every-option", () => planIsolated("every-option", { config: everyOptionStackConfig() })],
+  ...Object.entries(EVERY_EXTERNAL_OPTION_STACKS).map(([name, stack]): [string, () => Promise<PlanResult>] => [
+    name,
+    () => planIsolated(name, { config: externalStackConfig(stack) }),
+  ]),
 ];
 
 describe.each(plans)("plan of %s: values already in read-back form", (_name, plan) => {

@@ -126,6 +126,8 @@ export function uncoveredOptions(schema: z.ZodType = stackConfigSchema, value: u
     const record = (value ?? {}) as Record<string, unknown>;
     return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, child]) => {
       const path = at ? `${at}.${key}` : key;
+      // A key whose every value is refused (`verifyTls: false` under an external backend) is no option to cover.
+      if (unwrap(child) instanceof z.ZodNever) return [];
       return record[key] === undefined ? [path] : uncoveredOptions(child, record[key], path);
     });
   }
@@ -136,6 +138,17 @@ export function uncoveredOptions(schema: z.ZodType = stackConfigSchema, value: u
     return uncoveredOptions(element, unwrap(element) instanceof z.ZodObject ? merged : value[0], `${at}[]`);
   }
   return [];
+}
+
+/**
+ * Options no stack of `stacks` sets: each key must be set by at least one of them (the local every-option
+ * stack and the external ones of test/support/external-stacks.ts, whose keys cannot share one stack).
+ */
+export function uncoveredByAll(stacks: Record<string, unknown>[]): string[] {
+  const [first, ...rest] = stacks.map((values) => uncoveredOptions(stackConfigSchema, values));
+  // A stack that leaves out `a` leaves out `a.b` and `a[].c` too.
+  const leavesOut = (uncovered: string[], path: string) => uncovered.some((gap) => path === gap || path.startsWith(`${gap}.`) || path.startsWith(`${gap}[]`));
+  return (first ?? []).filter((path) => rest.every((uncovered) => leavesOut(uncovered, path)));
 }
 
 function unwrap(schema: z.ZodType): z.ZodType {

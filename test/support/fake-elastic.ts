@@ -24,6 +24,7 @@
  * Every request is recorded (method, path with query, headers, parsed body) for the tests.
  */
 import * as http from "http";
+import * as https from "https";
 import type { AddressInfo } from "net";
 
 export interface RecordedRequest {
@@ -52,16 +53,24 @@ export interface FakeElastic {
   dataViews: Map<string, Json>;
   /** `<space>/<type>/<id>` -> saved object. */
   savedObjects: Map<string, Json>;
+  /** API key id -> its secret half and the user it belongs to (`POST _security/api_key` made it). */
+  apiKeys: Map<string, { key: string; owner: string }>;
   /** The next `count` requests answer 503 as a starting server. */
   startingFor(count: number): void;
   close(): Promise<void>;
 }
 
+export interface FakeElasticOptions {
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
+}
+
 /** The reserved realm's users (elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/authc/esnative/ReservedRealm.java). */
 const RESERVED = ["elastic", "kibana_system", "logstash_system", "beats_system", "apm_system", "remote_monitoring_user"];
 
-export async function startFakeElastic(adminPassword: string): Promise<FakeElastic> {
+export async function startFakeElastic(adminPassword: string, options: FakeElasticOptions = {}): Promise<FakeElastic> {
   const passwords = new Map<string, string>([["elastic", adminPassword]]);
+  const apiKeys = new Map<string, { key: string; owner: string }>();
   const roles = new Map<string, Json>();
   const users = new Map<string, Json>();
   const ilmPolicies = new Map<string, Json>();
@@ -73,7 +82,7 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
   let starting = 0;
   let version = 1;
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -112,6 +121,26 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
           // x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/support/SecurityIndexManager.java).
           return send(503, esError(503, "unavailable_shards_exception", "at least one primary shard for the index [.security-7] is unavailable"));
         }
+        const apiKey = apiKeyAuth(req.headers.authorization);
+        if (apiKey) {
+          // An API key (`Authorization: ApiKey <base64 of id:api_key>`, the scheme matched case-insensitively:
+          // elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/authc/ApiKeyService.java,
+          // getCredentialsFromHeader / parseApiKey, and Authenticator.extractCredentialFromHeaderValue). A wrong or unknown
+          // key fails the request with 401 security_exception (DefaultAuthenticationFailureHandler), challenging with ApiKey too.
+          const stored = apiKey.id ? apiKeys.get(apiKey.id) : undefined;
+          if (!stored || stored.key !== apiKey.key) {
+            const reason = "unable to authenticate with provided credentials and anonymous access is not allowed for this request";
+            if (kibana)
+              return send(401, {
+                statusCode: 401,
+                error: "Unauthorized",
+                message: `[security_exception\n\tRoot causes:\n\t\tsecurity_exception: ${reason}]: ${reason}`,
+              });
+            return send(401, esError(401, "security_exception", reason), { "www-authenticate": 'Basic realm="security", charset="UTF-8", ApiKey' });
+          }
+          if (kibana) return kibanaRoute(record, url, send, stored.owner);
+          return esRoute(record, url, send, stored.owner);
+        }
         const who = basicAuth(req.headers.authorization);
         const authenticated = who !== undefined && passwords.get(who.username) === who.password;
         if (!authenticated) {
@@ -139,7 +168,8 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
         return send(500, { error: { type: "fake_error", reason: String(error) }, status: 500 });
       }
     });
-  });
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
 
   type Send = (status: number, payload: unknown, extraHeaders?: Record<string, string>) => void;
 
@@ -493,9 +523,10 @@ export async function startFakeElastic(adminPassword: string): Promise<FakeElast
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     requests,
     passwords,
+    apiKeys,
     roles,
     users,
     ilmPolicies,
@@ -635,6 +666,14 @@ function byteSizeRep(value: unknown): unknown {
 /** Elasticsearch's error body (ElasticsearchException.generateFailureXContent: root_cause, type, reason; status). */
 function esError(status: number, type: string, reason: string): Json {
   return { error: { root_cause: [{ type, reason }], type, reason }, status };
+}
+
+/** `ApiKey <base64 of id:api_key>`; the scheme name is matched ignoring case, as Elasticsearch does. */
+function apiKeyAuth(header: string | undefined): { id: string; key: string } | undefined {
+  if (!header || !/^apikey /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice("ApiKey ".length), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon < 0 ? { id: "", key: "" } : { id: decoded.slice(0, colon), key: decoded.slice(colon + 1) };
 }
 
 function basicAuth(header: string | undefined): { username: string; password: string } | undefined {
