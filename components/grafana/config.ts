@@ -105,6 +105,15 @@ export const grafanaSlice = defineSlice({
       const problem = credentialUrlProblem(external.url);
       if (problem) issues.push({ key: fullKey(["grafana", "external", "url"]), message: problem });
     }
+    // Settings of a Grafana container there is none of.
+    for (const [group, name] of [
+      ["memoryMb", "grafana"],
+      ["ports", "grafana"],
+      ["images", "grafana"],
+    ] as const) {
+      if (isObject(values[group]) && (values[group] as Record<string, unknown>)[name] !== undefined)
+        issues.push({ key: fullKey([group, name]), message: `there is no Grafana container with grafana.external: remove ${group}.${name}` });
+    }
     if (grafana.providerUrl !== undefined)
       issues.push({
         key: fullKey(["grafana", "providerUrl"]),

@@ -145,13 +145,16 @@ describe("refused, each with its key, all at once", () => {
     const stack = merge(BOTH_EXTERNAL, {
       grafana: { external: { url: GRAFANA_CLOUD_URL }, providerUrl: "http://127.0.0.1:13000" },
       logs: { external: ELASTIC_CLOUD, elasticsearchProviderUrl: "http://127.0.0.1:19200", elasticsearchHeapMb: 512 },
-      memoryMb: { elasticsearch: 2048 },
+      memoryMb: { elasticsearch: 2048, grafana: 512 },
+      ports: { grafana: 13000 },
     });
     expect(problems(stack)).toEqual([
       expect.stringMatching(/^grafana\.providerUrl: is for the stack's own Grafana/),
       expect.stringMatching(/^logs\.elasticsearchHeapMb: is for the stack's own Elasticsearch/),
       expect.stringMatching(/^logs\.elasticsearchProviderUrl: is for the stack's own Elasticsearch/),
       expect.stringMatching(/^memoryMb\.elasticsearch: there is no elasticsearch container/),
+      "memoryMb.grafana: there is no Grafana container with grafana.external: remove memoryMb.grafana",
+      "ports.grafana: there is no Grafana container with grafana.external: remove ports.grafana",
     ]);
   });
 
