@@ -19,6 +19,7 @@ import { loadDashboards } from "./components/grafana/dashboard-files";
 import { GrafanaAlerting } from "./components/grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./components/alerting/alert-files";
 import { logAlertGroup } from "./components/alerting/log-alerts";
+import { renderSloRuleFile, SLO_RULE_FILE_PATH, sloAlertGroup, sloDefinitions } from "./components/slo/slo-rules";
 
 const {
   config,
@@ -32,6 +33,7 @@ const {
 } = loadStackConfig();
 const dashboards = loadDashboards(path.join(__dirname, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"]);
 const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
+const slos = sloDefinitions(config.services);
 const alertRuleGroups = [
   ...loadAlertRuleGroups(path.join(__dirname, "alerts"), { ...ruleContext, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
   ...(config.logs.enabled
@@ -44,10 +46,15 @@ const alertRuleGroups = [
         }),
       ]
     : []),
+  ...(slos.length > 0
+    ? [sloAlertGroup(slos, { ...ruleContext, interval: config.alerting.evaluationInterval, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid })]
+    : []),
 ];
+// The SLOs' recording rules, evaluated by Prometheus itself (the alerts above query them).
+const prometheusRuleFiles = slos.length > 0 ? [{ path: SLO_RULE_FILE_PATH, content: renderSloRuleFile(slos, config.prometheus.evaluationInterval) }] : [];
 
 const platform = new DockerPlatform("platform", config);
-const metrics = new MetricsStack("metrics", { config, platform, remoteWriteSecrets });
+const metrics = new MetricsStack("metrics", { config, platform, remoteWriteSecrets, ruleFiles: prometheusRuleFiles });
 const logs = config.logs.enabled ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword, apiKey: elasticApiKey }) : undefined;
 // An external Grafana (grafana.external) is configured, not run: no container, volume or password of its own.
 const external = config.grafana.external;

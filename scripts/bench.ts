@@ -2,13 +2,17 @@
  * `npm run bench`: how the offline plan scales. Plans the dev stack and a generated stack with
  * 200 services and 50 dashboards (a copy of the program in a temp folder, so the real code runs),
  * with and without the logs stage, each in a fresh process, three times, and reports medians, the
- * ratio, the cost per resource and what the logs stage adds.
+ * ratio, the cost per resource and what the logs stage adds. Every generated service has an availability and
+ * a latency objective (the SLO room): the same stack is planned without them, and the SLO renderers'
+ * output (recording rules, alert rules, rule file size) is measured at 50, 100 and 200 services.
  * A script, not a test: it prints figures and never fails on a slow machine.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { resolveStackConfig } from "../components/config/resolve";
+import { burnRateAlerts, renderSloRuleFile, sloDefinitions } from "../components/slo/slo-rules";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const RUNS = 3;
@@ -37,6 +41,20 @@ function median(samples: Sample[]): Sample {
 }
 
 /** A copy of the program whose stack has 200 services and whose dashboards folder holds 50 dashboards. */
+function benchServices(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `svc-${i}`,
+    metrics: `http://svc-${i}:8000/metrics`,
+    health: `http://svc-${i}:8000/health`,
+    logs: [`/srv/logs/svc-${i}/*.log`],
+    ...(i % 4 === 0 ? { maxLogSilence: "30m" } : {}),
+    slo: { availability: 99.9, latency: { thresholdSeconds: 0.5, objective: 99 } },
+  }));
+}
+
+/** A 30d SLO window needs 30d of retention (the bench stacks are dev stacks, which keep 7d). */
+const BENCH_PROMETHEUS = { retentionTime: "30d" };
+
 function generatedProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "atra-bench-"));
   for (const entry of ["index.ts", "Pulumi.yaml", "package.json"]) fs.copyFileSync(path.join(PROJECT_DIR, entry), path.join(dir, entry));
@@ -49,16 +67,13 @@ function generatedProject(): string {
     model.title = `Bench ${i}`;
     fs.writeFileSync(path.join(dir, "dashboards", `bench-${i}.json`), JSON.stringify(model));
   }
-  const services = Array.from({ length: 200 }, (_, i) => ({
-    name: `svc-${i}`,
-    metrics: `http://svc-${i}:8000/metrics`,
-    health: `http://svc-${i}:8000/health`,
-    logs: [`/srv/logs/svc-${i}/*.log`],
-    ...(i % 4 === 0 ? { maxLogSilence: "30m" } : {}),
-  }));
-  const common = `config:\n  atra-observability:appNetworks: ["atra-network"]\n  atra-observability:services: ${JSON.stringify(services)}\n`;
+  const services = benchServices(200);
+  const withoutSlo = services.map(({ slo: _slo, ...service }) => service);
+  const head = `config:\n  atra-observability:appNetworks: ["atra-network"]\n  atra-observability:prometheus: ${JSON.stringify(BENCH_PROMETHEUS)}\n`;
+  const common = `${head}  atra-observability:services: ${JSON.stringify(services)}\n`;
   fs.writeFileSync(path.join(dir, "Pulumi.bench.yaml"), common);
   fs.writeFileSync(path.join(dir, "Pulumi.bench-nologs.yaml"), `${common}  atra-observability:logs: { enabled: false }\n`);
+  fs.writeFileSync(path.join(dir, "Pulumi.bench-noslo.yaml"), `${head}  atra-observability:services: ${JSON.stringify(withoutSlo)}\n`);
   return dir;
 }
 
@@ -68,6 +83,7 @@ function main(): void {
   try {
     const large = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench")));
     const withoutLogs = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench-nologs")));
+    const withoutSlo = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench-noslo")));
     const perSmall = small.elapsedMs / small.resources;
     const perLarge = large.elapsedMs / large.resources;
     console.log(`offline plan, median of ${RUNS} runs each (time inside the process: program + mock engine, no Node start-up)`);
@@ -87,10 +103,36 @@ function main(): void {
       `  time ratio ${(large.elapsedMs / small.elapsedMs).toFixed(2)} for a resource ratio of ${(large.resources / small.resources).toFixed(2)}; ` +
         `per-resource cost ratio ${(perLarge / perSmall).toFixed(2)} (<= 1 means at most linear)`,
     );
+    console.log(
+      `  the same without SLOs:              ${withoutSlo.elapsedMs.toFixed(0).padStart(6)} ms  ${String(withoutSlo.resources).padStart(4)} resources ` +
+        `(the SLOs add ${(large.elapsedMs - withoutSlo.elapsedMs).toFixed(0)} ms and ${large.resources - withoutSlo.resources} resources at 200 services)`,
+    );
+    sloFigures();
     console.log(`  goal: dev plan well under 5000 ms: ${small.elapsedMs < 5000 ? "met" : "NOT met"}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What the SLO renderers produce for 50, 100 and 200 services with two objectives each: it should grow linearly. */
+function sloFigures(): void {
+  console.log("  SLO rules (two objectives per service): services, recording rules, Grafana alert rules, rule file, render time");
+  const perService: number[] = [];
+  for (const count of [50, 100, 200]) {
+    const { config } = resolveStackConfig({ stack: "bench", values: { services: benchServices(count), prometheus: BENCH_PROMETHEUS }, secretKeys: [] });
+    const started = process.hrtime.bigint();
+    const slos = sloDefinitions(config.services);
+    const file = renderSloRuleFile(slos, config.prometheus.evaluationInterval);
+    const alerts = slos.flatMap(burnRateAlerts).length;
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const recording = (file.match(/^ {6}- record: /gm) ?? []).length;
+    perService.push(file.length / count);
+    console.log(
+      `    ${String(count).padStart(4)} services: ${String(recording).padStart(5)} recording rules, ${String(alerts).padStart(4)} alert rules, ` +
+        `${(file.length / 1024).toFixed(0).padStart(5)} KiB (${(file.length / count / 1024).toFixed(2)} KiB/service), ${elapsedMs.toFixed(0)} ms`,
+    );
+  }
+  console.log(`    rule file bytes per service at 200 / at 50: ${(perService[2] / perService[0]).toFixed(2)} (1.00 is linear)`);
 }
 
 main();

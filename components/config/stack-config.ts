@@ -9,6 +9,7 @@ import { dockerSlice } from "../docker/config";
 import { grafanaSlice } from "../grafana/config";
 import { logsSlice } from "../logs/config";
 import { metricsSlice } from "../metrics/config";
+import { sloSlice } from "../slo/config";
 import { ConfigIssue, fullKey } from "../lib/config-keys";
 import { ipv4, port, repeats } from "../lib/validators";
 import { DEFAULT_PORTS, IMAGE_KEYS, keyedBy, MEMORY_KEYS, PORT_KEYS } from "../stack-services";
@@ -17,7 +18,7 @@ import { ENVIRONMENTS, environmentFromStackName, Environment } from "./environme
 import type { EnabledFeatures, RuleContext } from "./slice";
 
 /** Every feature's config slice, in the order their keys are listed. Adding a feature adds it here, and nowhere else in this layer. */
-export const FEATURE_SLICES = [dockerSlice, metricsSlice, grafanaSlice, alertingSlice, logsSlice] as const;
+export const FEATURE_SLICES = [dockerSlice, metricsSlice, grafanaSlice, alertingSlice, logsSlice, sloSlice] as const;
 
 type Slices = typeof FEATURE_SLICES;
 /** Every feature's part of StackConfig, as its slice resolves it. */

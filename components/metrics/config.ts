@@ -21,7 +21,7 @@ export type RootPropagation = (typeof ROOT_PROPAGATIONS)[number];
 const PROMETHEUS_SIZE = /^\d+(B|KB|MB|GB|TB|PB|EB)$/;
 
 /** Prometheus's storage by environment: dev fits a laptop, prod keeps a month. */
-const ENVIRONMENT_DEFAULTS: PerEnvironment<{ retentionTime: string; retentionSize: string }> = {
+export const ENVIRONMENT_DEFAULTS: PerEnvironment<{ retentionTime: string; retentionSize: string }> = {
   dev: { retentionTime: "7d", retentionSize: "5GB" },
   staging: { retentionTime: "15d", retentionSize: "20GB" },
   prod: { retentionTime: "30d", retentionSize: "50GB" },

@@ -70,6 +70,8 @@ export interface MetricsStackArgs {
   /** The metrics slice, the catalog, and what names, publishes and sizes its containers. */
   config: MetricsStackConfig;
   platform: DockerPlatform;
+  /** Rule files Prometheus evaluates itself (the SLO room's recording rules): uploaded next to prometheus.yml, named in its rule_files. */
+  ruleFiles?: { path: string; content: string }[];
   /** Remote write name to its password or token (secret): uploaded as the file prometheus.yml names, never written into it. */
   remoteWriteSecrets?: Record<string, pulumi.Output<string>>;
 }
@@ -93,7 +95,11 @@ export class MetricsStack extends pulumi.ComponentResource {
     const appNetworks = config.appNetworks.map((network) => ({ name: network }));
     const common = { platform, stack: config.stack };
 
-    this.prometheusConfig = renderPrometheusConfig(config, dockerScrapeAddresses(config));
+    this.prometheusConfig = renderPrometheusConfig(
+      config,
+      dockerScrapeAddresses(config),
+      (args.ruleFiles ?? []).map((file) => file.path),
+    );
     this.blackboxConfig = renderBlackboxConfig();
     this.internalUrl = `http://${stackNetworkAddress(names, "prometheus")}`;
 
@@ -204,6 +210,8 @@ export class MetricsStack extends pulumi.ComponentResource {
           uploads: [
             { file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" },
             ...remoteWriteCredentialUploads(config, args.remoteWriteSecrets),
+            // After the credentials, whose upload indexes their secret paths name.
+            ...(args.ruleFiles ?? []).map((file) => ({ file: file.path, content: file.content, permissions: "0644" })),
           ],
         },
       },

@@ -41,7 +41,7 @@ export interface ScrapeConfig {
   relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
 }
 
-export function renderPrometheusConfig(config: PrometheusConfigInput, addresses: ScrapeAddresses): string {
+export function renderPrometheusConfig(config: PrometheusConfigInput, addresses: ScrapeAddresses, ruleFiles: readonly string[] = []): string {
   const scrapeConfigs: ScrapeConfig[] = OWN_JOBS_IN_ORDER.flatMap((service) => {
     const target = addresses[service];
     return target !== undefined ? [{ job_name: STACK_SERVICES[service].scrapeJob, static_configs: [{ targets: [target] }] }] : [];
@@ -60,6 +60,8 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
       evaluation_interval: config.prometheus.evaluationInterval,
       external_labels: externalLabels(config),
     },
+    // Rule files in the container (the SLO room's recording rules), which Prometheus evaluates itself.
+    ...(ruleFiles.length > 0 ? { rule_files: [...ruleFiles] } : {}),
     scrape_configs: scrapeConfigs,
     ...(config.prometheus.remoteWrite.length > 0 ? { remote_write: config.prometheus.remoteWrite.map(remoteWriteSection) } : {}),
   };

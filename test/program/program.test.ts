@@ -8,6 +8,7 @@ import { ProgramError } from "../../scripts/lib/mock-engine";
 import { listStacks, readStackFile, SECRET_PLACEHOLDER } from "../../scripts/lib/stack-file";
 import type { PlanResult } from "../../scripts/lib/plan";
 import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "../support/plan";
+import { SLO_ALERT_GROUP, SLO_RULE_FILE_PATH, sloDefinitions } from "../../components/slo/slo-rules";
 import * as path from "path";
 import { readRuleFiles } from "../../components/alerting/alert-files";
 import { parseRuleFiles } from "../../components/alerting/rule-files";
@@ -16,6 +17,8 @@ import { durationMs } from "../../components/lib/validators";
 
 const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
+/** Groups built in code from the config, not from rule files. */
+const LOG_GROUP = "atra-logs";
 const DYNAMIC = "pulumi-nodejs:dynamic/elastic:";
 const CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint";
 const NOTIFICATION_POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy";
@@ -158,7 +161,9 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
       expect(networks).toEqual([`atra-obs-${stack}-net`, ...config.appNetworks]);
     }
     const uploads = byName(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[];
-    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml"]);
+    // The SLO room's recording rules when the catalog sets objectives (test/program/slo.test.ts).
+    const ruleFiles = sloDefinitions(config.services).length > 0 ? [SLO_RULE_FILE_PATH] : [];
+    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...ruleFiles]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
       expect.arrayContaining([
@@ -233,7 +238,7 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   });
 
   test("one Grafana rule group per shipped rule-file group, in the alert folder, at the stack's interval", () => {
-    const groups = ofType(RULE_GROUP).filter((group) => group.inputs.name !== "atra-logs");
+    const groups = ofType(RULE_GROUP).filter((group) => ![LOG_GROUP, SLO_ALERT_GROUP].includes(String(group.inputs.name)));
     expect(groups.map((group) => group.inputs.name).sort()).toEqual(shippedRuleGroups.map((group) => group.name).sort());
     const folder = byName("grafana:oss/folder:Folder", "alerts");
     expect(folder.inputs.uid).toBe("atra-alerts");
@@ -248,7 +253,7 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
 
   test("every rule model is well-formed: a PromQL query, a condition node that refers to it, stable unique uids", () => {
     const rules = ofType(RULE_GROUP)
-      .filter((group) => group.inputs.name !== "atra-logs")
+      .filter((group) => ![LOG_GROUP, SLO_ALERT_GROUP].includes(String(group.inputs.name)))
       .flatMap((group) => (group.inputs.rules as PlannedRule[]).map((rule) => ({ group: String(group.inputs.name), rule })));
     expect(rules.length).toBe(shippedRuleGroups.reduce((sum, group) => sum + group.rules.length, 0));
     const uids = rules.map(({ rule }) => rule.uid);

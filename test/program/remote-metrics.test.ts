@@ -34,6 +34,8 @@ describe("server mode with remote write, the receiver and an external query URL 
       ["/etc/prometheus/prometheus.yml", "0644"],
       ["/etc/prometheus/secrets/remote-write-central", "0444"],
       ["/etc/prometheus/secrets/remote-write-cloud", "0444"],
+      // The every-option stack sets SLOs: their recording rules (components/slo), after the credentials.
+      ["/etc/prometheus/rules/slo.yml", "0644"],
     ]);
     // Only the credentials' contents are secret: prometheus.yml stays readable in the plan.
     expect(prometheus.secretPaths).toEqual(["uploads[1].content", "uploads[2].content"]);

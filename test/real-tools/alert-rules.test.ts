@@ -18,6 +18,7 @@ import { parser } from "@prometheus-io/lezer-promql";
 import { resolveStackConfig } from "../../components/config/resolve";
 import { durationMs } from "../../components/lib/validators";
 import { LOG_ALERTS, logAlertGroup } from "../../components/alerting/log-alerts";
+import { SLO_ALERTS } from "../../components/slo/slo-rules";
 import { readRuleFiles } from "../../components/alerting/alert-files";
 import { parseRuleFiles, RuleFileError } from "../../components/alerting/rule-files";
 import { renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
@@ -279,10 +280,10 @@ describe("runbook", () => {
   test("every section is an alert's (no stale sections), once, and says what it means, what to check and how to resolve", () => {
     // The log alerts are built in code (components/alerting/log-alerts.ts) and share the runbook; a
     // user may document their own alerts here too (not required).
-    const documented = [...allAlertNames, ...Object.values(LOG_ALERTS)];
+    const documented = [...allAlertNames, ...Object.values(LOG_ALERTS), ...Object.values(SLO_ALERTS)];
     expect(sections.map((s) => s.heading).filter((heading) => !documented.includes(heading))).toEqual([]);
     expect(new Set(anchors).size).toBe(anchors.length);
-    for (const name of [...alertNames, ...Object.values(LOG_ALERTS)])
+    for (const name of [...alertNames, ...Object.values(LOG_ALERTS), ...Object.values(SLO_ALERTS)])
       expect({ name, sections: sections.filter((s) => s.heading === name).length }).toEqual({ name, sections: 1 });
     for (const section of sections) {
       for (const part of ["**Meaning.**", "**First checks.**", "**Resolve.**"]) {

@@ -22,6 +22,7 @@ import * as yaml from "js-yaml";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
 import { resolveStackConfig, StackConfig } from "../../components/config/resolve";
 import { renderBlackboxConfig, renderPrometheusConfig } from "../../components/metrics/prometheus-config";
+import { renderSloRuleFile, sloDefinitions } from "../../components/slo/slo-rules";
 import { loadDashboards } from "../../components/grafana/dashboard-files";
 import { PROMETHEUS_DATASOURCE } from "../../components/grafana/grafana-configuration";
 import { dashboardQueries, isGrafanaVariableFunction, substituteVariables } from "../support/dashboard-queries";
@@ -91,7 +92,13 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
       stack: "realtest",
       values: {
         services: [
-          { name: "demo-api", metrics: `http://127.0.0.1:${demoPort}/metrics`, health: `http://127.0.0.1:${demoPort}/health` },
+          {
+            name: "demo-api",
+            metrics: `http://127.0.0.1:${demoPort}/metrics`,
+            health: `http://127.0.0.1:${demoPort}/health`,
+            // An objective, so the SLO dashboard's panels have their recording rules (test/real-tools/slo-prometheus.test.ts tests those).
+            slo: { availability: 99, latency: { thresholdSeconds: 0.5, objective: 99 }, window: "7d" },
+          },
           { name: "demo-agent", health: `http://127.0.0.1:${demoPort}/health?probe=agent` },
         ],
         prometheus: { scrapeInterval: "1s", scrapeTimeout: "1s", evaluationInterval: "1s" },
@@ -100,15 +107,22 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
       secretKeys: [],
     }).config;
 
+    // The SLO rules as for a 1m evaluation interval: every group then runs at this test's 1s global interval.
+    const sloRuleFile = path.join(workDir, "slo.yml");
+    fs.writeFileSync(sloRuleFile, renderSloRuleFile(sloDefinitions(config.services), "1m"));
     const prometheusYml = path.join(workDir, "prometheus.yml");
     fs.writeFileSync(
       prometheusYml,
-      renderPrometheusConfig(config, {
-        prometheus: `127.0.0.1:${prometheusPort}`,
-        nodeExporter: nodeExporterAddress,
-        blackboxExporter: `127.0.0.1:${blackboxPort}`,
-        grafana: `127.0.0.1:${demoPort}`,
-      }),
+      renderPrometheusConfig(
+        config,
+        {
+          prometheus: `127.0.0.1:${prometheusPort}`,
+          nodeExporter: nodeExporterAddress,
+          blackboxExporter: `127.0.0.1:${blackboxPort}`,
+          grafana: `127.0.0.1:${demoPort}`,
+        },
+        [sloRuleFile],
+      ),
     );
     const blackboxYml = path.join(workDir, "blackbox.yml");
     fs.writeFileSync(blackboxYml, renderBlackboxConfig());

@@ -24,8 +24,21 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
       health: "http://billing_api:9000/health",
       logs: ["/srv/billing/logs/api*.log"],
       maxLogSilence: "90m",
+      // Availability from the health probe.
+      slo: { availability: 99.9, window: "14d" },
     },
     { name: "billing-worker", logs: ["/srv/billing/logs/worker*.log"] },
+    // Availability from request counters (no health endpoint), and latency from its histogram (every `slo` key in one entry).
+    {
+      name: "billing-orders",
+      metrics: "http://billing_orders:9100/metrics",
+      slo: {
+        availability: 99.5,
+        requests: { total: "orders_requests_total", errors: 'outcome="failed"' },
+        latency: { thresholdSeconds: 0.3, objective: 99, histogram: "orders_request_seconds", buckets: [0.1, 0.3, 1] },
+        window: "21d",
+      },
+    },
   ],
   bindAddress: "127.0.0.1",
   publicHostname: "obs.example.internal",

@@ -29,6 +29,7 @@ export const SHIPPED_DASHBOARDS: readonly ShippedDashboard[] = [
   { file: "dashboards/logs.json", uid: "atra-logs", datasource: "elasticsearch" },
   { file: "dashboards/prometheus.json", uid: "atra-prometheus", datasource: "prometheus" },
   { file: "dashboards/services-overview.json", uid: "atra-services-overview", datasource: "prometheus" },
+  { file: "dashboards/slo.json", uid: "atra-slo", datasource: "prometheus" },
 ];
 
 /** Rule files (Prometheus rule-file format) whose every alert has promtool tests and a runbook section. */
