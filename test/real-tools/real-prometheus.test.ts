@@ -262,12 +262,14 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
     //   would be extrapolated to "full tomorrow". It must evaluate (checked above), not be silent.
     // - HostClockNotSynchronising states a fact about this machine's kernel, checked below against
     //   node-exporter's own output.
-    const notSilentHere = ["HostFilesystemFillingUp", "HostClockNotSynchronising"];
+    // - HostHighLoad states a fact about this machine's load (a loaded CI or development machine runs
+    //   above 2 per core), checked below against node-exporter's own load and CPU count.
+    const notSilentHere = ["HostFilesystemFillingUp", "HostClockNotSynchronising", "HostHighLoad"];
     // GrafanaAlertRuleEvaluationFailing is silent here without proving much: the stand-in `grafana`
     // job exports no grafana_* metrics (its expression is still checked to evaluate, above).
     const silent = alerts.filter((alert) => !notSilentHere.includes(alert.alert));
     expect(silent.map((alert) => alert.alert)).toEqual(
-      expect.arrayContaining(["ServiceHealthProbeFailing", "ServiceTargetDown", "HostFilesystemSpaceLow", "HostHighLoad", "GrafanaDown", "ExporterDown"]),
+      expect.arrayContaining(["ServiceHealthProbeFailing", "ServiceTargetDown", "HostFilesystemSpaceLow", "GrafanaDown", "ExporterDown"]),
     );
     let firing: string[] = [];
     // Poll briefly: a just-started target may still be settling.
@@ -296,6 +298,19 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
     const clock = await query((clockRule as ShippedAlert).expr);
     expect(clock.status).toBe("success");
     expect(clock.data.result.map((r) => (r as { metric: Record<string, string> }).metric.instance)).toEqual(unsynchronised ? [nodeExporterAddress] : []);
+
+    // The load rule must agree with node-exporter's own 15-minute load per core (away from the threshold,
+    // where the scrape and this reading could fall on different sides of it).
+    const cores = (metrics.match(/^node_cpu_seconds_total\{[^}]*mode="idle"[^}]*\} /gm) ?? []).length;
+    const loadPerCore = sample("node_load15") / cores;
+    expect(cores).toBeGreaterThan(0);
+    const loadRule = alerts.find((alert) => alert.alert === "HostHighLoad");
+    expect(loadRule).toBeDefined();
+    const load = await query((loadRule as ShippedAlert).expr);
+    expect(load.status).toBe("success");
+    if (Math.abs(loadPerCore - 2) > 0.25) {
+      expect(load.data.result.map((r) => (r as { metric: Record<string, string> }).metric.instance)).toEqual(loadPerCore > 2 ? [nodeExporterAddress] : []);
+    }
   });
 });
 
