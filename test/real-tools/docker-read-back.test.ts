@@ -35,10 +35,15 @@ function asProviderReadsIt(inspected: Inspected) {
 describeWithDocker("healthchecks and memory as the real engine stores them", () => {
   let image: { ref: string; id: string };
   const created: string[] = [];
+  // Each container is removed as soon as it is inspected, so a run killed midway leaves at most one.
   const create = (args: string[]) => {
     const id = docker(["create", "--label", "atra-observability.test=read-back", ...args, image.ref, "sh"]);
     created.push(id);
-    return JSON.parse(docker(["inspect", id]))[0] as Inspected;
+    try {
+      return JSON.parse(docker(["inspect", id]))[0] as Inspected;
+    } finally {
+      removeById("container", [id]);
+    }
   };
 
   beforeAll(() => {
