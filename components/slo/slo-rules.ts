@@ -62,15 +62,19 @@ export function sloDefinitions(services: readonly ServiceConfig[]): SloDefinitio
     const window = slo.window ?? SLO_DEFAULTS.window;
     const selector = `service="${service.name}"`;
     const found: SloDefinition[] = [];
+    // What every objective of this service shares: who, which kind, the objective, its budget and window.
+    const objectiveOf = (kind: SloDefinition["slo"], objective: number) => ({
+      service: service.name,
+      slo: kind,
+      objective,
+      budget: budgetOf(objective),
+      window,
+    });
     if (slo.availability !== undefined) {
       if (service.health) {
         const probe = `probe_success{job="${STACK_SERVICES.blackboxExporter.probeJob}", ${selector}}`;
         found.push({
-          service: service.name,
-          slo: "availability",
-          objective: slo.availability,
-          budget: budgetOf(slo.availability),
-          window,
+          ...objectiveOf("availability", slo.availability),
           source: "probe",
           // Success ratio of the probes in the range: their sum over their count (each sample 0 or 1).
           errorRatio: (range) => `1 - (sum by (service) (sum_over_time(${probe}[${range}])) / sum by (service) (count_over_time(${probe}[${range}])))`,
@@ -81,11 +85,7 @@ export function sloDefinitions(services: readonly ServiceConfig[]): SloDefinitio
         const errors = slo.requests?.errors ?? SLO_DEFAULTS.requestsErrors;
         const all = (range: string) => `sum by (service) (rate(${total}{${selector}}[${range}]))`;
         found.push({
-          service: service.name,
-          slo: "availability",
-          objective: slo.availability,
-          budget: budgetOf(slo.availability),
-          window,
+          ...objectiveOf("availability", slo.availability),
           source: "requests",
           // Client libraries create a labelled series at its first observation: before the first
           // error there is no error series at all, which must read as 0 errors, not as no data.
@@ -98,11 +98,7 @@ export function sloDefinitions(services: readonly ServiceConfig[]): SloDefinitio
       const bucket = `${slo.latency.histogram ?? SLO_DEFAULTS.histogram}_bucket`;
       const le = leMatcher(slo.latency.thresholdSeconds);
       found.push({
-        service: service.name,
-        slo: "latency",
-        objective: slo.latency.objective,
-        budget: budgetOf(slo.latency.objective),
-        window,
+        ...objectiveOf("latency", slo.latency.objective),
         source: "histogram",
         errorRatio: (range) =>
           `1 - (sum by (service) (rate(${bucket}{${selector}, ${le}}[${range}])) / sum by (service) (rate(${bucket}{${selector}, le="+Inf"}[${range}])))`,
