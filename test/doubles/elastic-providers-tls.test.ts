@@ -6,13 +6,12 @@
  * 127.0.0.1 made here with Debian's `openssl`, signed by a CA made here too; a second CA plays the wrong
  * one. Providers are serialized and loaded back as Pulumi's dynamic-provider host does.
  */
+import { failure, Provider, serializeAndLoad } from "../support/serialized-provider";
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as runtime from "../../components/elastic/provider-runtime";
 import type { DataViewState, ObjectState, UserState } from "../../components/elastic/provider-runtime";
 import type { ElasticConnection, RetryOptions } from "../../components/elastic/connection";
@@ -24,15 +23,6 @@ const API_KEY_SECRET = "ui2lp2axTNmsyakw9tvNnw";
 /** The create API key API's `encoded`: base64 of `id:api_key`. */
 const ENCODED_API_KEY = Buffer.from(`${API_KEY_ID}:${API_KEY_SECRET}`).toString("base64");
 const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 2_000 };
-
-type Provider = Required<Pick<dynamic.ResourceProvider, "check" | "create" | "read" | "diff" | "update" | "delete">>;
-
-async function serializeAndLoad(provider: dynamic.ResourceProvider): Promise<Provider> {
-  const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const requireFromString = require("require-from-string") as (code: string) => { handler: () => Provider };
-  return requireFromString(serialized.text).handler();
-}
 
 interface Pki {
   caPem: string;
@@ -107,9 +97,9 @@ const providers = {} as { role: Provider; user: Provider; dataView: Provider };
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "atra-tls-"));
   pki = makePki(tmp);
-  providers.role = await serializeAndLoad(runtime.roleProvider);
-  providers.user = await serializeAndLoad(runtime.nativeUserProvider);
-  providers.dataView = await serializeAndLoad(runtime.kibanaDataViewProvider);
+  providers.role = (await serializeAndLoad(runtime.roleProvider)).provider;
+  providers.user = (await serializeAndLoad(runtime.nativeUserProvider)).provider;
+  providers.dataView = (await serializeAndLoad(runtime.kibanaDataViewProvider)).provider;
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -134,15 +124,6 @@ const dataView = (connection: ElasticConnection): DataViewState => ({
   dataView: { id: "atra-test-logs-data-view", title: "logs-atra-test", name: "Atra logs (test)", timeFieldName: "@timestamp" },
   retry: FAST,
 });
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** No form of the key may appear in a message. */
 function expectNoKey(text: string): void {

@@ -6,12 +6,11 @@
  * of the documented Elasticsearch 9 and Kibana 9 APIs (test/support/fake-elastic.ts). The resource
  * classes are also registered under Pulumi's mock engine to check what state would hold in secret.
  */
+import { failure, serializeAndLoad, Serialized } from "../support/serialized-provider";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as runtime from "../../components/elastic/provider-runtime";
 import type { DataViewState, ObjectState, SavedObjectState, UserState, BuiltinPasswordState } from "../../components/elastic/provider-runtime";
 import type { ElasticConnection, RetryOptions } from "../../components/elastic/connection";
@@ -20,8 +19,6 @@ import { FakeElastic, RecordedRequest, startFakeElastic } from "../support/fake-
 const ADMIN_PASSWORD = "es-admin-Pa55word!";
 const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 2_000 };
 const COMPONENTS_DIR = path.resolve(__dirname, "../../components");
-
-type Provider = Required<Pick<dynamic.ResourceProvider, "check" | "create" | "read" | "diff" | "update" | "delete">>;
 
 const PROVIDERS = {
   role: runtime.roleProvider,
@@ -34,20 +31,6 @@ const PROVIDERS = {
   savedObject: runtime.kibanaSavedObjectProvider,
 };
 type ProviderName = keyof typeof PROVIDERS;
-
-interface Serialized {
-  text: string;
-  containsSecrets: boolean;
-  provider: Provider;
-}
-
-/** What the dynamic-provider host does with the `__provider` input: requireFromString(text).handler(). */
-async function serializeAndLoad(provider: dynamic.ResourceProvider): Promise<Serialized> {
-  const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const requireFromString = require("require-from-string") as (code: string) => { handler: () => Provider };
-  return { text: serialized.text, containsSecrets: serialized.containsSecrets, provider: requireFromString(serialized.text).handler() };
-}
 
 const serialized = {} as Record<ProviderName, Serialized>;
 const loaded = (name: ProviderName) => serialized[name].provider;
@@ -84,16 +67,6 @@ const reverseKeys = (value: unknown): unknown => {
     );
   return value;
 };
-
-/** Rejection message of a promise that must fail. */
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** A 127.0.0.1 port nothing listens on. */
 async function closedPort(): Promise<number> {
