@@ -41,17 +41,25 @@ export interface ScrapeConfig {
   relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
 }
 
+/**
+ * Every target carries `host` as a target label, so every series this Prometheus scrapes has it in its own
+ * TSDB too. `external_labels` alone would not do: Prometheus adds them only to what leaves the server
+ * (remote write, federation, alerts; prometheus/prometheus docs/configuration/configuration.md,
+ * `external_labels`), never to local queries, so on a central stack receiving agents' remote writes its own
+ * series would lack `host` while the agents' had it, and the dashboards' `host` filter would drop them.
+ */
 export function renderPrometheusConfig(config: PrometheusConfigInput, addresses: ScrapeAddresses, ruleFiles: readonly string[] = []): string {
+  const host = config.prometheus.hostLabel;
   const scrapeConfigs: ScrapeConfig[] = OWN_JOBS_IN_ORDER.flatMap((service) => {
     const target = addresses[service];
-    return target !== undefined ? [{ job_name: STACK_SERVICES[service].scrapeJob, static_configs: [{ targets: [target] }] }] : [];
+    return target !== undefined ? [{ job_name: STACK_SERVICES[service].scrapeJob, static_configs: [{ targets: [target], labels: { host } }] }] : [];
   });
 
   for (const service of config.services) {
-    if (service.metrics) scrapeConfigs.push(serviceScrapeJob(service, service.metrics));
+    if (service.metrics) scrapeConfigs.push(serviceScrapeJob(service, service.metrics, host));
   }
   const probed = config.services.filter((service) => service.health);
-  if (probed.length > 0) scrapeConfigs.push(healthProbeJob(probed, addresses.blackboxExporter));
+  if (probed.length > 0) scrapeConfigs.push(healthProbeJob(probed, addresses.blackboxExporter, host));
 
   const document = {
     global: {
@@ -72,12 +80,13 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
 }
 
 /**
- * `stack` and `environment` always; `host` when it is set or series leave this host by remote write, so
- * that a backend receiving from several hosts tells them apart (and two hosts never write one series).
+ * `stack`, `environment` and `host`, so that a backend receiving from several hosts tells them apart (and
+ * two hosts never write one series). `host` repeats the target label, which is harmless: an external
+ * label is added only where the series lacks that label (prometheus/prometheus
+ * storage/remote/queue_manager.go, `processExternalLabels`: the series' own value wins).
  */
 function externalLabels(config: PrometheusConfigInput): Record<string, string> {
-  const host = config.prometheus.hostLabel;
-  return { stack: config.stack, environment: config.environment, ...(host !== undefined ? { host } : {}) };
+  return { stack: config.stack, environment: config.environment, host: config.prometheus.hostLabel };
 }
 
 /** Where the credentials of a remote write sit in the Prometheus container (uploaded as a secret by MetricsStack). */
@@ -117,7 +126,7 @@ function remoteWriteSection(remote: RemoteWriteConfig): Record<string, unknown> 
 }
 
 /** One job per service, named after it, so `up{job="<service>"}` reads naturally in queries. */
-function serviceScrapeJob(service: ServiceConfig, metricsUrl: string): ScrapeConfig {
+function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: string): ScrapeConfig {
   const url = new URL(metricsUrl);
   const params: Record<string, string[]> = {};
   for (const [name, value] of url.searchParams) (params[name] ??= []).push(value);
@@ -126,7 +135,7 @@ function serviceScrapeJob(service: ServiceConfig, metricsUrl: string): ScrapeCon
     scheme: url.protocol.replace(":", ""),
     metrics_path: url.pathname,
     ...(Object.keys(params).length > 0 ? { params } : {}),
-    static_configs: [{ targets: [hostPort(url)], labels: { service: service.name } }],
+    static_configs: [{ targets: [hostPort(url)], labels: { service: service.name, host } }],
   };
 }
 
@@ -134,12 +143,12 @@ function serviceScrapeJob(service: ServiceConfig, metricsUrl: string): ScrapeCon
  * The multi-target exporter pattern: each health URL becomes the `target` parameter of a probe sent to
  * the blackbox exporter, and the `instance` label keeps the URL rather than the exporter's address.
  */
-function healthProbeJob(services: ServiceConfig[], blackboxAddress: string): ScrapeConfig {
+function healthProbeJob(services: ServiceConfig[], blackboxAddress: string, host: string): ScrapeConfig {
   return {
     job_name: STACK_SERVICES.blackboxExporter.probeJob,
     metrics_path: "/probe",
     params: { module: [HEALTH_PROBE_MODULE] },
-    static_configs: services.map((service) => ({ targets: [service.health as string], labels: { service: service.name } })),
+    static_configs: services.map((service) => ({ targets: [service.health as string], labels: { service: service.name, host } })),
     relabel_configs: [
       { source_labels: ["__address__"], target_label: "__param_target" },
       { source_labels: ["__param_target"], target_label: "instance" },

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import { duration, httpUrl, isObject, repeats } from "../lib/validators";
+import type { Role } from "../config/role";
 
 export const PROMETHEUS_MODES = ["server", "agent"] as const;
 export type PrometheusMode = (typeof PROMETHEUS_MODES)[number];
@@ -133,8 +134,8 @@ export interface RemoteMetricsSettings {
   mode: PrometheusMode;
   remoteWrite: RemoteWriteConfig[];
   remoteWriteReceiver: boolean;
-  /** The `host` external label, when rendered: set explicitly, or whenever series leave this host by remote write. */
-  hostLabel?: string;
+  /** The `host` label of every series this Prometheus scrapes: `prometheus.hostLabel`, else publicHostname. */
+  hostLabel: string;
   /** Where Grafana queries instead of this stack's Prometheus. */
   external?: { queryUrl: string; basicAuthUser?: string };
 }
@@ -154,12 +155,11 @@ export function resolveRemoteSettings(
     ...(entry.queueConfig !== undefined ? { queueConfig: entry.queueConfig } : {}),
     credentials: secrets.remoteWriteSecrets?.[entry.name] === undefined ? "none" : entry.basicAuthUser !== undefined ? "basic" : "bearer",
   }));
-  const hostLabel = prometheus?.hostLabel ?? (remoteWrite.length > 0 ? publicHostname : undefined);
   return {
     mode: prometheus?.mode ?? "server",
     remoteWrite,
     remoteWriteReceiver: prometheus?.remoteWriteReceiver ?? false,
-    ...(hostLabel !== undefined ? { hostLabel } : {}),
+    hostLabel: prometheus?.hostLabel ?? publicHostname,
     ...(prometheus?.external ? { external: prometheus.external } : {}),
   };
 }
@@ -181,8 +181,8 @@ function effectivePublicHostname(values: Record<string, unknown>): string {
   return typeof bind === "string" && bind !== "127.0.0.1" && bind !== "0.0.0.0" ? bind : "localhost";
 }
 
-/** Every problem of the remote keys, each at its own key. */
-export function remoteIssues(values: Record<string, unknown>): ConfigIssue[] {
+/** Every problem of the remote keys, each at its own key. An agent host (`role: agent`) runs Prometheus in agent mode. */
+export function remoteIssues(values: Record<string, unknown>, role: Role = "central"): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const key = (...path: PropertyKey[]) => fullKey(path);
   const prometheus = isObject(values.prometheus) ? values.prometheus : {};
@@ -257,7 +257,7 @@ export function remoteIssues(values: Record<string, unknown>): ConfigIssue[] {
     });
   }
 
-  const mode = field(REMOTE_PROMETHEUS_FIELDS.mode, prometheus.mode) ?? "server";
+  const mode = field(REMOTE_PROMETHEUS_FIELDS.mode, prometheus.mode) ?? (role === "agent" ? "agent" : "server");
   if (mode === "agent") {
     if (rawEntries.length === 0) {
       issues.push({
@@ -265,7 +265,8 @@ export function remoteIssues(values: Record<string, unknown>): ConfigIssue[] {
         message: "agent mode stores nothing to query and sends everything it scrapes by remote write: configure at least one remote write",
       });
     }
-    if (prometheus.external === undefined) {
+    // An agent host configures no Grafana, so nothing there queries (role.ts refuses prometheus.external).
+    if (prometheus.external === undefined && role === "central") {
       issues.push({
         key: key("prometheus", "external", "queryUrl"),
         message:
@@ -287,7 +288,7 @@ export function remoteIssues(values: Record<string, unknown>): ConfigIssue[] {
         message: "does not apply in agent mode, which evaluates no rules (the alert rules evaluate in Grafana against prometheus.external.queryUrl); remove it",
       });
     }
-    if (prometheus.remoteWriteReceiver === true) {
+    if (prometheus.remoteWriteReceiver === true && role === "central") {
       issues.push({
         key: key("prometheus", "remoteWriteReceiver"),
         message: "a receiver belongs on the Prometheus that stores and answers queries (prometheus.mode: server), not on an agent",

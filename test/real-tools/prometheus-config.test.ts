@@ -58,14 +58,14 @@ describe("renderPrometheusConfig", () => {
       job_name: "knowledge-os-api",
       scheme: "http",
       metrics_path: "/metrics",
-      static_configs: [{ targets: ["knowledge_os_api:8000"], labels: { service: "knowledge-os-api" } }],
+      static_configs: [{ targets: ["knowledge_os_api:8000"], labels: { service: "knowledge-os-api", host: "localhost" } }],
     });
     expect(byName["secure-api"]).toEqual({
       job_name: "secure-api",
       scheme: "https",
       metrics_path: "/prom/metrics",
       params: { format: ["prometheus"], x: ["1"] },
-      static_configs: [{ targets: ["api.internal:443"], labels: { service: "secure-api" } }],
+      static_configs: [{ targets: ["api.internal:443"], labels: { service: "secure-api", host: "localhost" } }],
     });
   });
 
@@ -74,8 +74,8 @@ describe("renderPrometheusConfig", () => {
     expect(probe.metrics_path).toBe("/probe");
     expect(probe.params).toEqual({ module: ["http_2xx"] });
     expect(probe.static_configs).toEqual([
-      { targets: ["http://knowledge_os_api:8000/health"], labels: { service: "knowledge-os-api" } },
-      { targets: ["http://atra-victoria-agent:8010/health"], labels: { service: "victoria-agent" } },
+      { targets: ["http://knowledge_os_api:8000/health"], labels: { service: "knowledge-os-api", host: "localhost" } },
+      { targets: ["http://atra-victoria-agent:8010/health"], labels: { service: "victoria-agent", host: "localhost" } },
     ]);
     expect(probe.relabel_configs).toEqual([
       { source_labels: ["__address__"], target_label: "__param_target" },
@@ -84,6 +84,14 @@ describe("renderPrometheusConfig", () => {
     ]);
     const scrapedPaths = jobs(config).map((job) => job.metrics_path);
     expect(scrapedPaths).not.toContain("/health");
+  });
+
+  test("every target of every job carries the host label (prometheus.hostLabel, else publicHostname)", () => {
+    const targetLabels = (values: Record<string, unknown>) =>
+      jobs(configFor({ ...catalog, ...values })).flatMap((job) => job.static_configs.map((group) => group.labels?.host));
+    expect(targetLabels({})).toEqual(Array(9).fill("localhost"));
+    expect(new Set(targetLabels({ publicHostname: "obs-1.example.internal" }))).toEqual(new Set(["obs-1.example.internal"]));
+    expect(new Set(targetLabels({ publicHostname: "obs-1.example.internal", prometheus: { hostLabel: "edge-1" } }))).toEqual(new Set(["edge-1"]));
   });
 
   test("a catalog without health URLs has no probe job; without cAdvisor no cadvisor job", () => {
@@ -99,7 +107,7 @@ describe("renderPrometheusConfig", () => {
       scrape_interval: "30s",
       scrape_timeout: "10s",
       evaluation_interval: "30s",
-      external_labels: { stack: "prod", environment: "prod" },
+      external_labels: { stack: "prod", environment: "prod", host: "localhost" },
     });
   });
 

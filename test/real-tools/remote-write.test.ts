@@ -181,7 +181,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
       remoteWriteSecrets: { central: password, cloud: token },
     });
     const receiver = configFor("central-test", {
-      prometheus: { remoteWriteReceiver: true, scrapeInterval: "1s", scrapeTimeout: "1s" },
+      prometheus: { remoteWriteReceiver: true, scrapeInterval: "1s", scrapeTimeout: "1s", hostLabel: "central-1" },
       cadvisor: { enabled: false },
     });
 
@@ -294,4 +294,24 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
       `remote write: ${arrived} node-exporter series of the agent at the receiver ${seconds.toFixed(1)} s after the agent started; ${seen.authorized} basic-auth and ${seen.bearer} Bearer-token writes, ${seen.refused} refused`,
     );
   }, 70_000);
+
+  test("the receiver's own series carry its host as a target label (external labels never reach local queries), so `up` tells both hosts apart", async () => {
+    const hosts = await waitFor(
+      "up of both hosts at the receiver",
+      30_000,
+      async () => {
+        const response = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent("count by (host) (up)")}`);
+        const found = response.data.result.map((sample) => sample.metric.host).sort();
+        return found.length === 2 ? found : undefined;
+      },
+      500,
+    );
+    expect(hosts).toEqual(["app-host-7.example.internal", "central-1"]);
+    const selfScrapes = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent('up{job="prometheus"}')}`);
+    // The agent's arrive with its external labels; the receiver's own lack its external label `stack`.
+    expect(selfScrapes.data.result.map((sample) => sample.metric).sort((a, b) => a.host.localeCompare(b.host))).toEqual([
+      { __name__: "up", job: "prometheus", instance: expect.any(String), host: "app-host-7.example.internal", stack: "agent-test", environment: "dev" },
+      { __name__: "up", job: "prometheus", instance: expect.any(String), host: "central-1" },
+    ]);
+  }, 40_000);
 });

@@ -81,6 +81,7 @@ describe("defaults for an empty config", () => {
       mode: "server",
       remoteWrite: [],
       remoteWriteReceiver: false,
+      hostLabel: "localhost",
     });
     expect(secrets).toEqual({
       grafanaAdminPassword: undefined,
@@ -125,6 +126,7 @@ describe("defaults for an empty config", () => {
         mode: "server",
         remoteWrite: [],
         remoteWriteReceiver: false,
+        hostLabel: "localhost",
       },
       grafana: { adminUser: "admin", publicUrl: "http://localhost:3000", providerUrl: "http://127.0.0.1:3000" },
       prometheusPublicUrl: "http://localhost:9090",

@@ -46,10 +46,10 @@ const agentValues = {
 };
 
 describe("config", () => {
-  test("no new key set: server mode, no remote write, no receiver, no host label, no external query URL", () => {
+  test("no new key set: server mode, no remote write, no receiver, host label publicHostname, no external query URL", () => {
     const { config, secrets } = resolve({});
     expect(config.prometheus).toMatchObject({ mode: "server", remoteWrite: [], remoteWriteReceiver: false });
-    expect(config.prometheus.hostLabel).toBeUndefined();
+    expect(config.prometheus.hostLabel).toBe("localhost");
     expect(config.prometheus.external).toBeUndefined();
     expect(secrets.remoteWriteSecrets).toEqual({});
     expect(secrets.prometheusQueryPassword).toBeUndefined();
@@ -223,10 +223,10 @@ describe("renderers", () => {
     ]);
   });
 
-  test("without the new keys prometheus.yml has no remote_write and no host label", () => {
+  test("without the new keys prometheus.yml has no remote_write; the host label is publicHostname", () => {
     const document = rendered(resolve({}).config);
     expect(document.remote_write).toBeUndefined();
-    expect(document.global.external_labels).toEqual({ stack: "dev", environment: "dev" });
+    expect(document.global.external_labels).toEqual({ stack: "dev", environment: "dev", host: "localhost" });
   });
 
   test("agent mode: --agent and the agent's own storage path, no TSDB retention; the receiver flag in server mode", () => {
