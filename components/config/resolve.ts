@@ -10,6 +10,7 @@ import { ProblemsError } from "../lib/problems";
 import { DEFAULT_IMAGES, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey } from "../stack-services";
 import { DEFAULT_MEMORY_MB } from "./container-memory";
 import { Environment, environmentFromStackName } from "./environments";
+import { Role, roleOf } from "./role";
 import type { CoreSettings, RuleContext } from "./slice";
 import {
   coreRules,
@@ -39,6 +40,8 @@ export class ConfigError extends ProblemsError {
 export interface CoreConfig {
   stack: string;
   environment: Environment;
+  /** `central`, or `agent`: one more application host that only collects and ships (role.ts). */
+  role: Role;
   /** Prefix of every Docker object's name, so two stacks can share a host. */
   namePrefix: string;
   services: ServiceConfig[];
@@ -90,6 +93,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   const context: RuleContext = {
     stack: input.stack,
     environment: ruleEnvironment(input.values, input.stack),
+    role: roleOf(input.values),
     enabled: enabledFeatures(input.values),
     values: input.values,
   };
@@ -109,6 +113,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   const core: CoreConfig = {
     stack: input.stack,
     environment,
+    role: raw.role ?? "central",
     namePrefix: `atra-obs-${input.stack}`,
     services: raw.services ?? [],
     bindAddress,

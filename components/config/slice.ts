@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import type { ConfigIssue } from "../lib/config-keys";
 import type { Environment } from "./environments";
+import type { Role } from "./role";
 
 /** Which optional features a stack runs, decided once (features.ts) and handed to every rule and resolver. */
 export interface EnabledFeatures {
@@ -19,6 +20,8 @@ export interface RuleContext {
   stack: string;
   /** From `environment` when it is valid, else from the stack name. */
   environment: Environment;
+  /** `central` (the default) or `agent` (one more application host: role.ts). */
+  role: Role;
   enabled: EnabledFeatures;
   /** The raw config values, by top-level key (unvalidated: a rule checks what it reads). */
   values: Record<string, unknown>;
@@ -28,6 +31,7 @@ export interface RuleContext {
 export interface CoreSettings {
   stack: string;
   environment: Environment;
+  role: Role;
   enabled: EnabledFeatures;
   bindAddress: string;
   publicHostname: string;

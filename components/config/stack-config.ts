@@ -15,6 +15,7 @@ import { ipv4, port, repeats } from "../lib/validators";
 import { DEFAULT_PORTS, IMAGE_KEYS, keyedBy, MEMORY_KEYS, PORT_KEYS } from "../stack-services";
 import { MIN_MEMORY_MB } from "./container-memory";
 import { ENVIRONMENTS, environmentFromStackName, Environment } from "./environments";
+import { agentRoleIssues, roleOf, ROLES } from "./role";
 import type { EnabledFeatures, RuleContext } from "./slice";
 
 /** Every feature's config slice, in the order their keys are listed. Adding a feature adds it here, and nowhere else in this layer. */
@@ -73,6 +74,8 @@ const memoryMb = z.int({ error: "must be a whole number of MB" }).min(MIN_MEMORY
 
 /** The config layer's own keys. */
 const coreShape = {
+  /** `central` (default) or `agent`: one more application host shipping to a central stack (role.ts). */
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }).optional(),
   environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(", ")}` }).optional(),
   services: z
     .array(serviceSchema)
@@ -112,7 +115,10 @@ export const STRING_KEYS: readonly string[] = TOP_LEVEL_KEYS.filter((key) => {
 /** Which optional features a stack runs: decided here, once, for every rule and resolver. */
 export function enabledFeatures(values: Record<string, unknown>): EnabledFeatures {
   const switchedOff = (key: string) => (values[key] as { enabled?: unknown } | undefined)?.enabled === false;
-  return { logs: !switchedOff("logs"), cadvisor: !switchedOff("cadvisor") };
+  // An agent host's logs stage is its shipper alone: on only when one of its services has log files.
+  const shipsLogs =
+    Array.isArray(values.services) && values.services.some((service: { logs?: unknown }) => Array.isArray(service?.logs) && service.logs.length > 0);
+  return { logs: !switchedOff("logs") && (roleOf(values) === "central" || shipsLogs), cadvisor: !switchedOff("cadvisor") };
 }
 
 /** The environment the rules check against: `environment` when it is valid, else the stack name's. */
@@ -121,11 +127,11 @@ export function ruleEnvironment(values: Record<string, unknown>, stack: string):
   return (environment.success ? environment.data : undefined) ?? environmentFromStackName(stack);
 }
 
-/** The config layer's own cross-field rule: two published services on one port. */
+/** The config layer's own cross-field rules: what an agent host refuses, and two published services on one port. */
 export function coreRules({ values }: RuleContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = agentRoleIssues(values);
   const ports = coreShape.ports.safeParse(values.ports);
-  if (!ports.success) return [];
-  const issues: ConfigIssue[] = [];
+  if (!ports.success) return issues;
   const effective = Object.entries({ ...DEFAULT_PORTS, ...ports.data });
   effective.forEach(([name, value], index) => {
     const other = effective.slice(0, index).find(([, earlier]) => earlier === value);

@@ -87,7 +87,9 @@ export const grafanaSlice = defineSlice({
     grafanaApiToken: z.string().min(1, { error: "must not be empty" }).optional(),
   },
   secretKeys: ["grafanaAdminPassword", "grafanaApiToken"],
-  rules: ({ values, enabled }) => {
+  rules: ({ values, enabled, role }) => {
+    // An agent host has no Grafana of its own and configures none (role.ts refuses these keys there).
+    if (role === "agent") return [];
     const grafana = (isObject(values.grafana) ? values.grafana : {}) as { providerUrl?: unknown; external?: unknown; adminUser?: unknown };
     const external = isObject(grafana.external) ? grafana.external : undefined;
     const issues: ConfigIssue[] = [];

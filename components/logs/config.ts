@@ -54,6 +54,13 @@ export interface LogsConfig {
   /** Where the Elasticsearch and Kibana providers reach them from the machine running `pulumi up`. */
   elasticsearchProviderUrl: string;
   kibanaProviderUrl: string;
+  /** Central stacks: create an API key for agent hosts' Filebeat (create_doc on the data stream only), output as a secret. */
+  agentApiKey: boolean;
+  /**
+   * Agent hosts (`role: agent`): where their Filebeat ships, into the central stack's data stream, with
+   * the API key in `logShipperApiKey`; nothing is configured in the cluster.
+   */
+  shipTo?: AgentShipping;
   /**
    * An existing Elastic cluster, configured instead of running Elasticsearch and Kibana here: where
    * everyone reaches it (the providers, Filebeat, Grafana), as whom the providers log in (an API key, or
@@ -61,6 +68,12 @@ export interface LogsConfig {
    * (lower-case hex). TLS verification is always on.
    */
   external?: ExternalElastic;
+}
+
+export interface AgentShipping {
+  elasticsearchUrl: string;
+  caCertificate?: string;
+  caFingerprint?: string;
 }
 
 export interface ExternalElastic {
@@ -79,8 +92,9 @@ const TLS_OFF_REFUSED =
 
 const externalShape = z.strictObject({
   /** e.g. https://my-deployment.es.europe-west1.gcp.cloud.es.io or https://es.internal:9200 */
-  elasticsearchUrl: httpUrl,
-  kibanaUrl: httpUrl,
+  // Both required on a central stack (externalIssues); an agent host ships to Elasticsearch only (role.ts refuses kibanaUrl).
+  elasticsearchUrl: httpUrl.optional(),
+  kibanaUrl: httpUrl.optional(),
   /** The providers' user (with `elasticPassword`); leave out with `elasticApiKey`. */
   user: z
     .string()
@@ -101,6 +115,27 @@ function encodedApiKeyProblem(value: string): string | undefined {
   return colon > 0 && colon < decoded.length - 1
     ? undefined
     : "must be an encoded API key (the `encoded` value the create API key API returns: base64 of id:api_key), not the bare key";
+}
+
+/**
+ * An agent's shipping key: the `id:api_key` form Filebeat's `api_key` takes (the central stack's
+ * output agentLogShipperApiKey), or the base64 `encoded` form of it, which is decoded (shipperApiKey).
+ */
+function shipperApiKeyProblem(value: string): string | undefined {
+  if (value === UNDECRYPTED_SECRET) return undefined;
+  return shipperApiKey(value) === undefined
+    ? "must be an API key as id:api_key (the central stack's output agentLogShipperApiKey), or its base64 `encoded` form"
+    : undefined;
+}
+
+/** `id:api_key` from either form, or undefined when it is neither. */
+export function shipperApiKey(value: string): string | undefined {
+  const idAndKey = (text: string) => {
+    const colon = text.indexOf(":");
+    return colon > 0 && colon < text.length - 1 && text.indexOf(":", colon + 1) === -1 && !/\s/.test(text) ? text : undefined;
+  };
+  if (value.includes(":")) return idAndKey(value);
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? idAndKey(Buffer.from(value, "base64").toString("utf8")) : undefined;
 }
 
 const esDuration = z.string().refine(isEsDuration, { error: "must be an Elasticsearch duration such as 12h, 7d, 30d" });
@@ -136,23 +171,27 @@ export const logsSlice = defineSlice({
         /** Where `pulumi up` reaches Elasticsearch and Kibana (e.g. the local end of an SSH tunnel). */
         elasticsearchProviderUrl: httpUrl.optional(),
         kibanaProviderUrl: httpUrl.optional(),
-        /** An existing Elastic cluster to configure instead of running one. */
+        /** An existing Elastic cluster to configure instead of running one; on an agent host, the central cluster it ships to. */
         external: externalShape.optional(),
+        /** Central stacks: create the API key agent hosts' Filebeat ships with (output agentLogShipperApiKey). */
+        agentApiKey: z.boolean().optional(),
       })
       .optional(),
     /** Password of the stack's Elasticsearch superuser `atra-admin` (generated when unset), or of `logs.external.user`. */
     elasticPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
     /** An encoded API key of the external cluster, for the providers (privileges: see README "Elastic Cloud or an existing cluster"). */
     elasticApiKey: checkedString(encodedApiKeyProblem).optional(),
+    /** Agent hosts: the API key their Filebeat ships with (the central stack's output agentLogShipperApiKey). */
+    logShipperApiKey: checkedString(shipperApiKeyProblem).optional(),
   },
-  secretKeys: ["elasticPassword", "elasticApiKey"],
+  secretKeys: ["elasticPassword", "elasticApiKey", "logShipperApiKey"],
   serviceShape: LOGS_SERVICE_FIELDS,
   refineService: (service, ctx) => {
     if (service.maxLogSilence && !(Array.isArray(service.logs) && service.logs.length > 0)) {
       ctx.addIssue({ code: "custom", path: ["maxLogSilence"], message: "needs `logs`: only shipped log files can go silent" });
     }
   },
-  rules: ({ values, environment, enabled }) => {
+  rules: ({ values, environment, enabled, role }) => {
     const issues: ConfigIssue[] = [];
     if (Array.isArray(values.services)) {
       // Checked on the raw entries so a bad glob is reported even when another field of its service is wrong.
@@ -168,6 +207,13 @@ export const logsSlice = defineSlice({
         key: fullKey(["elasticApiKey"]),
         message: "is only for an external Elastic cluster (logs.external): the stack's own Elasticsearch is configured as its administrator (elasticPassword)",
       });
+    if (role === "agent") return [...issues, ...agentShippingIssues(values, enabled.logs)];
+    if (values.logShipperApiKey !== undefined)
+      issues.push({
+        key: fullKey(["logShipperApiKey"]),
+        message: "is for agent hosts (role: agent), whose Filebeat ships with it; a central stack's Filebeat ships as its own writer user: remove it",
+      });
+    if (isObject(values.logs) && values.logs.agentApiKey === true) issues.push(...agentApiKeyIssues(values, enabled.logs));
     if (!enabled.logs) return issues;
     if (external) return [...issues, ...externalIssues(values, external)];
     const raw = values.logs as { elasticsearchHeapMb?: unknown; elasticsearchProviderUrl?: unknown; kibanaProviderUrl?: unknown } | undefined;
@@ -209,7 +255,9 @@ export const logsSlice = defineSlice({
         elasticsearchPublicUrl: `http://${core.publicHostname}:${core.ports.elasticsearch}`,
         elasticsearchProviderUrl: providerUrl(logs?.elasticsearchProviderUrl, core.ports.elasticsearch),
         kibanaProviderUrl: providerUrl(logs?.kibanaProviderUrl, core.ports.kibana),
-        ...(external ? externalPart(external, raw.elasticApiKey !== undefined) : {}),
+        agentApiKey: core.role === "central" && core.enabled.logs && logs?.agentApiKey === true,
+        ...(core.role === "agent" ? {} : external ? externalPart(external, raw.elasticApiKey !== undefined) : {}),
+        ...(core.role === "agent" && external ? { shipTo: agentShipping(external) } : {}),
       },
     };
   },
@@ -222,8 +270,9 @@ function defaultHeapMb(containerMb: number): number {
 
 /** With an external cluster, it is where every URL points; nothing of the local stage is published. */
 function externalPart(external: z.infer<typeof externalShape>, apiKey: boolean): Partial<LogsConfig> {
-  const elasticsearchUrl = withoutTrailingSlash(external.elasticsearchUrl);
-  const kibanaUrl = withoutTrailingSlash(external.kibanaUrl);
+  // Both present: externalIssues requires them.
+  const elasticsearchUrl = withoutTrailingSlash(external.elasticsearchUrl as string);
+  const kibanaUrl = withoutTrailingSlash(external.kibanaUrl as string);
   return {
     elasticsearchPublicUrl: elasticsearchUrl,
     kibanaPublicUrl: kibanaUrl,
@@ -238,6 +287,90 @@ function externalPart(external: z.infer<typeof externalShape>, apiKey: boolean):
       ...(external.caFingerprint ? { caFingerprint: canonicalFingerprint(external.caFingerprint) } : {}),
     },
   };
+}
+
+/** An agent host ships to the central cluster; nothing of its own is published. */
+function agentShipping(external: z.infer<typeof externalShape>): AgentShipping {
+  return {
+    // Present: agentShippingIssues requires it.
+    elasticsearchUrl: withoutTrailingSlash(external.elasticsearchUrl as string),
+    ...(external.caCertificate ? { caCertificate: external.caCertificate } : {}),
+    ...(external.caFingerprint ? { caFingerprint: canonicalFingerprint(external.caFingerprint) } : {}),
+  };
+}
+
+/** An agent host (`role: agent`) whose services have log files: where to ship, into which data stream, with which key. */
+function agentShippingIssues(values: Record<string, unknown>, shipsLogs: boolean): ConfigIssue[] {
+  const logs = isObject(values.logs) ? values.logs : {};
+  const external = isObject(logs.external) ? logs.external : undefined;
+  if (!shipsLogs) {
+    // Nothing to ship (no service has log files, or logs.enabled: false): the shipping settings would do nothing.
+    return [
+      ...(values.logShipperApiKey !== undefined ? [fullKey(["logShipperApiKey"])] : []),
+      ...(external ? [fullKey(["logs", "external"])] : []),
+      ...(logs.dataStream !== undefined ? [fullKey(["logs", "dataStream"])] : []),
+    ].map((key) => ({
+      key,
+      message: "has nothing to ship: no catalog service of this agent host has log files (or logs.enabled is false): remove it (role: agent)",
+    }));
+  }
+  const issues: ConfigIssue[] = [];
+  const url = external?.elasticsearchUrl;
+  if (typeof url !== "string") {
+    if (url === undefined)
+      issues.push({
+        key: fullKey(["logs", "external", "elasticsearchUrl"]),
+        message:
+          "is required on an agent host whose services have log files (role: agent): the central Elastic cluster's URL as this host reaches it (https; the central stack's output elasticsearchUrl when it is published there)",
+      });
+  } else {
+    const problem = credentialUrlProblem(url);
+    if (problem) issues.push({ key: fullKey(["logs", "external", "elasticsearchUrl"]), message: problem });
+    else if (isLoopbackUrl(url))
+      issues.push({
+        key: fullKey(["logs", "external", "elasticsearchUrl"]),
+        message: "is a loopback address, which Filebeat in its container cannot reach: give the central cluster's address as this host reaches it",
+      });
+    if ((external?.caCertificate !== undefined || external?.caFingerprint !== undefined) && url.toLowerCase().startsWith("http:"))
+      issues.push({
+        key: fullKey(["logs", "external", "elasticsearchUrl"]),
+        message: "is plain http, so logs.external.caCertificate / caFingerprint would not apply: use https",
+      });
+  }
+  if (logs.dataStream === undefined)
+    issues.push({
+      key: fullKey(["logs", "dataStream"]),
+      message:
+        "is required on an agent host (role: agent): the central stack's data stream (its output logsDataStream), the only one the agents' API key may write to",
+    });
+  if (values.logShipperApiKey === undefined)
+    issues.push({
+      key: fullKey(["logShipperApiKey"]),
+      message:
+        "is required on an agent host whose services have log files (role: agent): the central stack's output agentLogShipperApiKey " +
+        "(pulumi stack output --stack <central> --show-secrets agentLogShipperApiKey | pulumi config set --secret logShipperApiKey)",
+    });
+  return issues;
+}
+
+/**
+ * `logs.agentApiKey` on a central stack: needs the logs stage, and a login that may create a key with
+ * privileges. Elasticsearch refuses role descriptors on a key created by a request that is itself
+ * authenticated with an API key (a derived key gets no privileges), so `elasticApiKey` cannot make it.
+ */
+function agentApiKeyIssues(values: Record<string, unknown>, logsOn: boolean): ConfigIssue[] {
+  const key = fullKey(["logs", "agentApiKey"]);
+  if (!logsOn) return [{ key, message: "needs the logs stage (logs.enabled is false): agents would ship into a data stream nobody manages" }];
+  if (values.elasticApiKey !== undefined)
+    return [
+      {
+        key,
+        message:
+          "cannot be made with elasticApiKey: Elasticsearch gives no privileges to an API key created by a request that is itself authenticated with an API key. " +
+          "Log in to the cluster as a user (logs.external.user with elasticPassword) to create the agents' key",
+      },
+    ];
+  return [];
 }
 
 /** What an external Elastic cluster needs, and what it cannot be combined with. */

@@ -114,8 +114,8 @@ export const metricsSlice = defineSlice({
       ctx.addIssue({ code: "custom", path: ["name"], message: `"${service.name}" is used by the stack itself; pick another name` });
     }
   },
-  rules: ({ values }) => {
-    const remote = remoteIssues(values);
+  rules: ({ values, role }) => {
+    const remote = remoteIssues(values, role);
     const prometheus = prometheusShape.optional().safeParse(values.prometheus);
     if (!prometheus.success) return remote;
     const { scrapeInterval, scrapeTimeout } = scrapeTimings(prometheus.data);
@@ -139,6 +139,8 @@ export const metricsSlice = defineSlice({
         scrapeTimeout,
         evaluationInterval: raw.prometheus?.evaluationInterval ?? scrapeInterval,
         ...resolveRemoteSettings(raw.prometheus, raw, core.publicHostname),
+        // An agent host's Prometheus always runs in agent mode (role.ts refuses `mode: server` there).
+        ...(core.role === "agent" ? { mode: "agent" as const } : {}),
       },
       prometheusPublicUrl: `http://${core.publicHostname}:${core.ports.prometheus}`,
       cadvisor: { enabled: core.enabled.cadvisor, privileged: raw.cadvisor?.privileged ?? DEFAULTS.cadvisorPrivileged },

@@ -182,7 +182,8 @@ export const sloSlice = defineSlice({
 function sloRules(values: Record<string, unknown>, environment: Environment): ConfigIssue[] {
   if (!Array.isArray(values.services)) return [];
   const prometheus = isObject(values.prometheus) ? values.prometheus : {};
-  const agentMode = prometheus.mode === "agent";
+  const agentRole = values.role === "agent";
+  const agentMode = prometheus.mode === "agent" || agentRole;
   const retention = typeof prometheus.retentionTime === "string" ? prometheus.retentionTime : PROMETHEUS_ENVIRONMENT_DEFAULTS[environment].retentionTime;
   const retentionMs = durationProblem(retention) ? undefined : durationMs(retention);
   const issues: ConfigIssue[] = [];
@@ -191,8 +192,9 @@ function sloRules(values: Record<string, unknown>, environment: Environment): Co
     if (agentMode) {
       issues.push({
         key: fullKey(["services", index, "slo"]),
-        message:
-          "needs Prometheus in server mode: in agent mode (prometheus.mode: agent) Prometheus evaluates no rules, so the SLO's recording rules and alerts cannot work. Remove the SLOs from this stack or drop prometheus.mode",
+        message: agentRole
+          ? "cannot be evaluated on an agent host (role: agent): its Prometheus runs in agent mode and evaluates no rules, and it configures no Grafana alerts. SLOs are evaluated for the central stack's own catalog services only: remove it here"
+          : "needs Prometheus in server mode: in agent mode (prometheus.mode: agent) Prometheus evaluates no rules, so the SLO's recording rules and alerts cannot work. Remove the SLOs from this stack or drop prometheus.mode",
       });
     }
     const given = service.slo.window;
