@@ -1,7 +1,7 @@
 /**
  * Elasticsearch objects of the logs stage as Pulumi resources (dynamic providers over the official
  * client, see provider-runtime.ts): security roles, native users, a reserved user's password, ILM
- * policies, composable index templates and ingest pipelines.
+ * policies, composable index templates, ingest pipelines and API keys.
  *
  * Each takes the connection (made secret here, and its outputs listed as secret) and the request
  * body as the client's `estypes` type it. The body comes from the renderers; these classes only
@@ -12,13 +12,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { ElasticConnection, ElasticConnectionArgs, RetryOptions, secretConnection, withSecretOutputs } from "./connection";
 import {
   builtinUserPasswordProvider,
+  elasticsearchApiKeyProvider,
   ilmPolicyProvider,
   indexTemplateProvider,
   ingestPipelineProvider,
   nativeUserProvider,
   roleProvider,
 } from "./provider-runtime";
-import type { IlmPolicyBody, IndexTemplateBody, IngestPipelineBody, RoleBody, UserBody } from "./request-bodies";
+import type { ApiKeyBody, IlmPolicyBody, IndexTemplateBody, IngestPipelineBody, RoleBody, UserBody } from "./request-bodies";
 
 /** Dynamic resource module: types read `pulumi-nodejs:dynamic/elastic:<Class>`. */
 export const ELASTIC_MODULE = "elastic";
@@ -143,6 +144,59 @@ export class BuiltinUserPassword extends pulumi.dynamic.Resource {
       withSecretOutputs(opts, ["connection", "password"]),
       ELASTIC_MODULE,
       "BuiltinUserPassword",
+    );
+  }
+}
+
+export interface ElasticsearchApiKeyArgs {
+  /**
+   * A user allowed to create API keys (`manage_api_key`, or `manage_own_api_key`), who holds at least the
+   * privileges the key grants: a key can never do more than its owner could when it was made. Not an API
+   * key: Elasticsearch refuses a key with privileges to a request authenticated by one (check says so).
+   */
+  connection: pulumi.Input<ElasticConnectionArgs>;
+  /** The key's name (names need not be unique in Elasticsearch). */
+  name: pulumi.Input<string>;
+  /** `role_descriptors` (at least one) and `metadata`. */
+  body: pulumi.Input<ApiKeyBody>;
+  retry?: RetryOptions;
+}
+
+/**
+ * An API key: POST _security/api_key; refresh reads it back (GET ...?id=), a key invalidated or expired
+ * is gone and made again; destroy invalidates it (DELETE _security/api_key). Any change of name, body or
+ * connection URL makes a new key, created before the old one is invalidated; rotating is
+ * `pulumi up --replace <urn>`. A change of credentials alone keeps the key. `apiKey` and `encoded` are
+ * secret outputs; the engine stores them encrypted.
+ */
+export class ElasticsearchApiKey extends pulumi.dynamic.Resource {
+  declare readonly connection: pulumi.Output<ElasticConnection>;
+  declare readonly name: pulumi.Output<string>;
+  declare readonly body: pulumi.Output<ApiKeyBody>;
+  /** The key's id (also the resource id). */
+  declare readonly keyId: pulumi.Output<string>;
+  /** `<id>:<api_key>`: the form Filebeat's `output.elasticsearch.api_key` takes (Beats base64-encodes it itself). Secret. */
+  declare readonly apiKey: pulumi.Output<string>;
+  /** base64 of `<id>:<api_key>`: the form an `Authorization: ApiKey <encoded>` header (and `elasticApiKey`) takes. Secret. */
+  declare readonly encoded: pulumi.Output<string>;
+
+  constructor(name: string, args: ElasticsearchApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      elasticsearchApiKeyProvider,
+      name,
+      // The outputs the provider computes are registered unknown, so the engine knows their names.
+      {
+        connection: secretConnection(args.connection),
+        name: args.name,
+        body: args.body,
+        retry: args.retry,
+        keyId: undefined,
+        apiKey: undefined,
+        encoded: undefined,
+      },
+      withSecretOutputs(opts, ["connection", "apiKey", "encoded"]),
+      ELASTIC_MODULE,
+      "ElasticsearchApiKey",
     );
   }
 }

@@ -17,7 +17,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { Client, estypes } from "@elastic/elasticsearch";
 import type { ElasticConnection, RetryOptions } from "./connection";
-import type { IlmPolicyBody, IndexTemplateBody, IngestPipelineBody, RoleBody, UserBody } from "./request-bodies";
+import type { ApiKeyBody, IlmPolicyBody, IndexTemplateBody, IngestPipelineBody, RoleBody, UserBody } from "./request-bodies";
 
 // ---------------------------------------------------------------------------------------------
 // Input and state shapes (inputs and outputs are the same: outputs echo the inputs).
@@ -36,6 +36,21 @@ export interface UserState {
   password: string;
   body: UserBody;
   retry?: RetryOptions;
+}
+
+/**
+ * An API key: what the program sets (connection, name, body) and, once created, what only the create
+ * answer ever holds (the key's secret half): `keyId`, `apiKey` (`<id>:<api_key>`, the form Filebeat's
+ * `api_key` takes) and `encoded` (base64 of that, the form an `Authorization: ApiKey` header takes).
+ */
+export interface ApiKeyState {
+  connection: ElasticConnection;
+  name: string;
+  body: ApiKeyBody;
+  retry?: RetryOptions;
+  keyId?: string;
+  apiKey?: string;
+  encoded?: string;
 }
 
 export interface BuiltinPasswordState {
@@ -861,6 +876,163 @@ function builtinPasswordProvider(): dynamic.ResourceProvider {
 
 export const nativeUserProvider = userProvider();
 export const builtinUserPasswordProvider = builtinPasswordProvider();
+
+// ---------------------------------------------------------------------------------------------
+// API keys: POST, GET and DELETE _security/api_key.
+
+/*
+ * What Elasticsearch does with API keys (elastic/elasticsearch, rest-api-spec security.create_api_key.json,
+ * security.get_api_key.json, security.invalidate_api_key.json; x-pack/plugin/security/src/main/java/org/
+ * elasticsearch/xpack/security/rest/action/apikey/Rest{Create,Get,Invalidate}ApiKeyAction.java; x-pack/plugin/
+ * security/.../authc/ApiKeyService.java; x-pack/plugin/core/.../security/action/apikey/):
+ * - POST (or PUT) /_security/api_key { name, role_descriptors, metadata } answers 200 { id, name, api_key,
+ *   encoded } (CreateApiKeyResponse.toXContent; `encoded` is base64 of `id:api_key`). Every call indexes a
+ *   new key with a new id and names need not be unique (ApiKeyService.createApiKeyAndIndexIt), so create
+ *   cannot be an upsert, and a replacement made before the old key is invalidated can keep the name.
+ * - The key may do what its role descriptors allow AND what its owner (the creating user) could do when
+ *   it was made (`limited_by`, a snapshot of the owner's roles: ApiKeyService.newDocument).
+ * - A request authenticated by an API key can only create a key whose role descriptors are given and all
+ *   empty (TransportCreateApiKeyAction.grantsAnyPrivileges): see derivedKeyRefused.
+ * - API key role descriptors take no `description` ("not supported for API key role descriptors",
+ *   ApiKeyService.removeUserRoleDescriptorDescriptions) and read back as RoleDescriptor.toXContent writes them.
+ * - GET /_security/api_key?id=<id> answers { api_keys: [...] } (ApiKey.innerToXContent: id, name, type,
+ *   creation, expiration?, invalidated, invalidation?, username, realm, metadata, role_descriptors),
+ *   invalidated keys included; no key with the id is a 404 (RestGetApiKeyAction).
+ * - DELETE /_security/api_key { ids } invalidates and answers 200 { invalidated_api_keys,
+ *   previously_invalidated_api_keys, error_count, error_details? } (InvalidateApiKeyResponse). It looks for
+ *   active keys only (ApiKeyService.invalidateApiKeys, filterOutInvalidatedKeys), so a key gone or invalidated
+ *   already gets the empty answer, not an error.
+ */
+
+/** Elasticsearch's refusal of a key with privileges asked for by a request authenticated with an API key. */
+export const DERIVED_API_KEY_REASON = "creating derived api keys requires an explicit role descriptor that is empty (has no privileges)";
+
+/** The privilege-bearing fields of a role descriptor (RoleDescriptor.isEmpty counts metadata too). */
+const DESCRIPTOR_GRANTS = ["cluster", "global", "indices", "index", "applications", "run_as", "metadata", "remote_indices", "remote_cluster"];
+
+function descriptorEmpty(descriptor: unknown): boolean {
+  if (!descriptor || typeof descriptor !== "object") return true;
+  return DESCRIPTOR_GRANTS.every((field) => {
+    const value = (descriptor as Record<string, unknown>)[field];
+    if (value === undefined || value === null) return true;
+    return Array.isArray(value) ? value.length === 0 : typeof value === "object" ? Object.keys(value).length === 0 : false;
+  });
+}
+
+/**
+ * Whether Elasticsearch refuses these role descriptors when the create request is authenticated by an API
+ * key (TransportCreateApiKeyAction.grantsAnyPrivileges): none given (the key would inherit its creator's
+ * privileges), or any descriptor that grants something. Exported for test/provider-rule-agreement.test.ts:
+ * it must agree with the renderers' copy (components/logs/elastic-bodies.ts).
+ */
+export function derivedKeyRefused(roleDescriptors: unknown): boolean {
+  if (!roleDescriptors || typeof roleDescriptors !== "object") return true;
+  const descriptors = Object.values(roleDescriptors);
+  return descriptors.length === 0 || !descriptors.every(descriptorEmpty);
+}
+
+/** The key's secret forms, scrubbed from every message about it. */
+function apiKeySecrets(state: Partial<ApiKeyState>): string[] {
+  const secrets = [state.apiKey ?? "", state.encoded ?? ""];
+  if (state.apiKey) secrets.push(state.apiKey.slice(state.apiKey.indexOf(":") + 1));
+  return secrets.filter((secret) => secret.length > 0);
+}
+
+/** Role descriptors as GET answers them: each in the form of a role (normalizeRole). */
+function normalizeDescriptors(descriptors: unknown): unknown {
+  if (!descriptors || typeof descriptors !== "object") return descriptors;
+  return Object.fromEntries(Object.entries(descriptors).map(([name, descriptor]) => [name, normalizeRole((descriptor ?? {}) as Record<string, unknown>)]));
+}
+
+function apiKeyProvider(): dynamic.ResourceProvider {
+  const label = (name: string) => `Elasticsearch API key "${name}"`;
+  return {
+    async check(_olds: ApiKeyState, news: ApiKeyState) {
+      const failures = connectionFailures(news.connection);
+      if (!news.name || typeof news.name !== "string") failures.push({ property: "name", reason: "API key name is required" });
+      const body = news.body as ApiKeyBody | undefined;
+      if (!isUnknown(body) && (!body || typeof body !== "object")) {
+        failures.push({ property: "body", reason: "API key body must be an object" });
+      } else if (body && !isUnknown(body.role_descriptors)) {
+        const descriptors = body.role_descriptors;
+        if (!descriptors || typeof descriptors !== "object" || Array.isArray(descriptors) || Object.keys(descriptors).length === 0) {
+          // Without role descriptors Elasticsearch gives the key a snapshot of all its owner's privileges.
+          failures.push({
+            property: "body",
+            reason: "body.role_descriptors must name at least one role descriptor (without any, the key gets all its owner's privileges)",
+          });
+        } else if (news.connection && typeof news.connection === "object" && news.connection.apiKey !== undefined && derivedKeyRefused(descriptors)) {
+          failures.push({
+            property: "connection",
+            reason: `connection authenticates with an API key, and Elasticsearch refuses a key with privileges to such a request ("${DERIVED_API_KEY_REASON}"): create this key as a user (username and password)`,
+          });
+        }
+      }
+      return { inputs: news, failures };
+    },
+    async create(inputs: ApiKeyState) {
+      const created = await esCall(`${label(inputs.name)}: POST _security/api_key`, inputs, (client) => {
+        const request: estypes.SecurityCreateApiKeyRequest = { ...inputs.body, name: inputs.name };
+        return client.security.createApiKey(request);
+      });
+      const apiKey = `${created.id}:${created.api_key}`;
+      // Servers before 7.16 answer no `encoded`; it is the same base64 of id:api_key (CreateApiKeyResponse).
+      const encoded = created.encoded ?? Buffer.from(apiKey, "utf8").toString("base64");
+      const outs: ApiKeyState = { ...inputs, keyId: created.id, apiKey, encoded };
+      return { id: created.id, outs };
+    },
+    async read(id: string, props: ApiKeyState) {
+      const keyId = props.keyId ?? id;
+      const found = await esCall(
+        `${label(props.name)}: GET _security/api_key?id=${keyId}`,
+        props,
+        (client) => unless404(client.security.getApiKey({ id: keyId })),
+        apiKeySecrets(props),
+      );
+      const live = found?.api_keys.find((key) => key.id === keyId);
+      // Invalidated or expired, a key authenticates nothing: gone, so the next `up` makes a new one.
+      if (!live || live.invalidated || (typeof live.expiration === "number" && live.expiration <= Date.now())) return { id: "", props: {} };
+      const desired = (props.body ?? {}) as Record<string, unknown>;
+      const server: Record<string, unknown> = { role_descriptors: live.role_descriptors ?? {}, metadata: live.metadata ?? {} };
+      const sameDescriptors = same(Object.keys(server.role_descriptors as object).sort(), Object.keys((desired.role_descriptors ?? {}) as object).sort());
+      const unchanged =
+        sameDescriptors &&
+        covers(normalizeDescriptors(server.role_descriptors), normalizeDescriptors(desired.role_descriptors)) &&
+        covers(server.metadata, desired.metadata);
+      const body = (unchanged ? desired : project(server, desired)) as ApiKeyBody;
+      return { id, props: { ...props, name: live.name, body, keyId } };
+    },
+    async diff(_id: string, olds: ApiKeyState, news: ApiKeyState) {
+      // A key's privileges, name and metadata are fixed here: any change is a new key (created before the old one
+      // is invalidated, so agents holding the old key keep shipping until they switch). So is another cluster.
+      const replaces: string[] = [];
+      if (olds.name !== news.name) replaces.push("name");
+      if (!same(olds.body, news.body)) replaces.push("body");
+      const oldUrl = olds.connection?.url;
+      const newUrl = news.connection && typeof news.connection === "object" ? news.connection.url : undefined;
+      if (typeof oldUrl === "string" && typeof newUrl === "string" && !isUnknown(newUrl) && oldUrl !== newUrl) replaces.push("connection");
+      // Credentials or the CA alone: the same key, reached another way.
+      const changed = replaces.length > 0 || !same(olds.connection, news.connection);
+      return { changes: changed, replaces };
+    },
+    async update(_id: string, olds: ApiKeyState, news: ApiKeyState) {
+      const outs: ApiKeyState = { ...news, keyId: olds.keyId, apiKey: olds.apiKey, encoded: olds.encoded };
+      return { outs };
+    },
+    async delete(id: string, props: ApiKeyState) {
+      const keyId = props.keyId ?? id;
+      const what = `${label(props.name)}: DELETE _security/api_key (ids [${keyId}])`;
+      const secrets = [...connectionSecrets(props.connection), ...apiKeySecrets(props)];
+      const answer = await esCall(what, props, (client) => unless404(client.security.invalidateApiKey({ ids: [keyId] })), apiKeySecrets(props));
+      if (answer && answer.error_count > 0) {
+        const cause = answer.error_details?.[0];
+        throw new Error(scrub(`${what} failed: ${cause?.type ?? "error"}: ${cause?.reason ?? JSON.stringify(answer.error_details ?? [])}`, secrets));
+      }
+    },
+  };
+}
+
+export const elasticsearchApiKeyProvider = apiKeyProvider();
 
 // ---------------------------------------------------------------------------------------------
 // Kibana REST (global fetch, basic auth, kbn-xsrf).

@@ -37,3 +37,9 @@ export type IngestPipelineBody = BodyOf<estypes.IngestPutPipelineRequest, "id" |
 
 /** A native user's fields other than its name and password (PUT _security/user/<name>). */
 export type UserBody = Pick<estypes.SecurityPutUserRequest, "roles" | "full_name" | "email" | "metadata" | "enabled">;
+
+/**
+ * POST _security/api_key without its name (the resource's `name`) and `expiration` (left out on purpose:
+ * a key that expires stops the agents' shipping with nothing in Pulumi noticing; rotation is a replace).
+ */
+export type ApiKeyBody = Pick<estypes.SecurityCreateApiKeyRequest, "role_descriptors" | "metadata">;

@@ -9,7 +9,7 @@
  * both are re-exported here so callers have one import.
  */
 import type { estypes } from "@elastic/elasticsearch";
-import type { IndexTemplateBody, RoleBody } from "../elastic/request-bodies";
+import type { ApiKeyBody, IndexTemplateBody, RoleBody } from "../elastic/request-bodies";
 
 export { renderIngestPipeline, PARSE_FAILURE_TAG, TIMESTAMP_FAILURE_TAG, STRUCTLOG_FIELD } from "./ingest-pipeline";
 export { renderDataView, renderRecentErrorsSearch, ERROR_LEVELS } from "./kibana-bodies";
@@ -30,6 +30,8 @@ export interface LogsNaming {
   writerUser: string;
   readerRole: string;
   readerUser: string;
+  /** The API key the central stack makes for its agent stacks' Filebeat. */
+  agentApiKey: string;
   /** Kibana data view id (fixed, so the saved search can reference it and a second `up` finds it). */
   dataViewId: string;
   recentErrorsSearchId: string;
@@ -86,6 +88,7 @@ export function logsNaming(stack: string, dataStream: string): LogsNaming {
     writerUser: `${p}-filebeat`,
     readerRole: `${p}-logs-reader`,
     readerUser: `${p}-grafana-logs`,
+    agentApiKey: `${p}-agents-filebeat`,
     dataViewId: `${p}-logs-data-view`,
     recentErrorsSearchId: `${p}-logs-recent-errors`,
   };
@@ -387,4 +390,54 @@ export function renderReaderRole(dataStream: string): RoleBody {
     indices: [{ names: [dataStream], privileges: ["read", "view_index_metadata", READ_FAILURE_STORE_PRIVILEGE], allow_restricted_indices: false }],
     metadata: { managed_by: "atra-observability" },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agents' API key
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The API key agent stacks' Filebeat ships with: one role descriptor, named after the writer role, that
+ * grants what the writer role grants (cluster `monitor`; `create_doc` and `auto_configure` on the data
+ * stream only; see renderWriterRole for why each). The role's `description` is left out: Elasticsearch
+ * takes none in an API key's role descriptors (elastic/elasticsearch x-pack/plugin/security/.../authc/
+ * ApiKeyService.java, removeUserRoleDescriptorDescriptions: "not supported for API key role descriptors").
+ * The key can do no more than its owner (the user that creates it) could at that moment.
+ */
+export function renderAgentApiKey(naming: Pick<LogsNaming, "dataStream" | "writerRole">): ApiKeyBody {
+  // The writer role grants through these three only (test/unit/elastic-bodies.test.ts holds the two equal).
+  const { cluster, indices, metadata } = renderWriterRole(naming.dataStream);
+  return {
+    role_descriptors: { [naming.writerRole]: { cluster, indices, metadata } },
+    metadata: { managed_by: "atra-observability", purpose: "agent stacks' Filebeat", data_stream: naming.dataStream },
+  };
+}
+
+/** The privilege-bearing fields of a role descriptor (RoleDescriptor.isEmpty; metadata counts too). */
+const DESCRIPTOR_GRANTS = ["cluster", "global", "indices", "index", "applications", "run_as", "metadata", "remote_indices", "remote_cluster"];
+
+/**
+ * Elasticsearch refuses to create an API key with privileges when the request itself is authenticated by an
+ * API key: elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/action/
+ * apikey/TransportCreateApiKeyAction.java, doExecute: `authentication.isApiKey() && grantsAnyPrivileges(request)`
+ * fails with IllegalArgumentException (HTTP 400 illegal_argument_exception) and this reason. grantsAnyPrivileges
+ * is true when role_descriptors are absent or empty (the key would inherit its creator's privileges) or any
+ * descriptor is not RoleDescriptor.isEmpty(). So a stack that connects with `elasticApiKey` cannot make the
+ * agents' key.
+ */
+export const DERIVED_API_KEY_REFUSAL = {
+  type: "illegal_argument_exception",
+  reason: "creating derived api keys requires an explicit role descriptor that is empty (has no privileges)",
+} as const;
+
+/** Whether Elasticsearch would refuse these role descriptors to a request authenticated by an API key (see DERIVED_API_KEY_REFUSAL). */
+export function derivedApiKeyRefused(roleDescriptors: ApiKeyBody["role_descriptors"]): boolean {
+  const descriptors = Object.values(roleDescriptors ?? {});
+  const empty = (descriptor: object) =>
+    DESCRIPTOR_GRANTS.every((field) => {
+      const value = (descriptor as Record<string, unknown>)[field];
+      if (value === undefined || value === null) return true;
+      return Array.isArray(value) ? value.length === 0 : typeof value === "object" && Object.keys(value).length === 0;
+    });
+  return descriptors.length === 0 || !descriptors.every(empty);
 }

@@ -6,9 +6,25 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ElasticConnectionArgs } from "../elastic/connection";
-import { BuiltinUserPassword, ElasticsearchRole, ElasticsearchUser, IlmPolicy, IndexTemplate, IngestPipeline } from "../elastic/elasticsearch-objects";
+import {
+  BuiltinUserPassword,
+  ElasticsearchApiKey,
+  ElasticsearchRole,
+  ElasticsearchUser,
+  IlmPolicy,
+  IndexTemplate,
+  IngestPipeline,
+} from "../elastic/elasticsearch-objects";
 import type { RoleBody } from "../elastic/request-bodies";
-import { LogsNaming, renderIlmPolicy, renderIndexTemplate, renderIngestPipeline, renderReaderRole, renderWriterRole } from "./elastic-bodies";
+import {
+  LogsNaming,
+  renderAgentApiKey,
+  renderIlmPolicy,
+  renderIndexTemplate,
+  renderIngestPipeline,
+  renderReaderRole,
+  renderWriterRole,
+} from "./elastic-bodies";
 
 export interface ElasticsearchConfigurationArgs {
   /** An Elasticsearch URL reachable from `pulumi up`, and a user allowed to manage security and indices. */
@@ -20,6 +36,12 @@ export interface ElasticsearchConfigurationArgs {
   kibanaSystemPassword?: pulumi.Input<string>;
   writerPassword: pulumi.Input<string>;
   readerPassword: pulumi.Input<string>;
+  /**
+   * Also make the API key agent stacks' Filebeat ships with (`naming.agentApiKey`, the writer's privileges).
+   * The connection must then be a user, not an API key: Elasticsearch refuses a key with privileges to a
+   * request authenticated by one (DERIVED_API_KEY_REFUSAL), and the key can do no more than that user.
+   */
+  agentApiKey?: boolean;
   /** What must be up first (a healthy Elasticsearch). */
   waitFor: pulumi.Input<pulumi.Resource>[];
 }
@@ -31,6 +53,8 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
   readonly indexTemplate: IndexTemplate;
   readonly ingestPipeline: IngestPipeline;
   readonly ilmPolicy: IlmPolicy;
+  /** Present when `agentApiKey` was asked for; its `apiKey` (`id:api_key`) and `encoded` outputs are secret. */
+  readonly agentApiKey?: ElasticsearchApiKey;
 
   constructor(name: string, args: ElasticsearchConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:logs:ElasticsearchConfiguration", name, {}, opts);
@@ -94,6 +118,15 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
       },
       { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline], retainOnDelete: true },
     );
+    // Made once the data stream's template, pipeline and policy exist, so an agent's first write creates the
+    // data stream from them. Not retained: destroying it (or turning it off) invalidates the key.
+    if (args.agentApiKey) {
+      this.agentApiKey = new ElasticsearchApiKey(
+        "agent-api-key",
+        { connection, name: naming.agentApiKey, body: renderAgentApiKey(naming) },
+        { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline, this.indexTemplate] },
+      );
+    }
     this.registerOutputs({});
   }
 }
