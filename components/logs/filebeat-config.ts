@@ -32,8 +32,16 @@ export interface FilebeatConfigArgs {
   elasticsearchUrl: string;
   /** The data stream the events go to (its index template is managed elsewhere). */
   dataStream: string;
-  /** The ingest pipeline that parses the structlog JSON. */
-  pipeline: string;
+  /**
+   * The ingest pipeline that parses the structlog JSON. Absent (an agent host does not know the
+   * central stack's pipeline name), no `pipeline` is sent and the data stream's index template
+   * setting `index.default_pipeline` applies, which the `pipeline` parameter would only override
+   * (elastic/elasticsearch docs/reference/elasticsearch/index-settings/index-modules.md,
+   * `index.default_pipeline`).
+   */
+  pipeline?: string;
+  /** The host every event names in `host.name`: the same value as the `host` label of this host's metrics (prometheus.hostLabel). */
+  host: string;
   /** Names of the environment variables that hold the writer's user name and password (or `apiKeyEnv`). */
   usernameEnv?: string;
   passwordEnv?: string;
@@ -72,9 +80,14 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
   const document = {
     "path.data": FILEBEAT_DATA_PATH,
     "filebeat.inputs": withLogs.map((service) => filestreamInput(service.name, service.logs as string[])),
-    // Explicitly none: no cloud/docker/kubernetes metadata lookups (no metadata endpoint calls, no
-    // Docker socket). host.name, agent.* and ecs.version are still added by Filebeat itself.
-    processors: [],
+    // No cloud/docker/kubernetes metadata lookups (no metadata endpoint calls, no Docker socket).
+    // host.name is set here rather than left to Filebeat, which would name the container (its
+    // hostname). In the publisher pipeline (elastic/beats libbeat/publisher/processing/default.go,
+    // builder.Create) an input's `fields` come first, then the builtin host.name/agent.*/ecs.version
+    // are added without overwriting, then the global `processors` run; an `add_fields` processor
+    // overwrites (libbeat/processors/actions/addfields/add_fields.go, MakeFieldsProcessor). So a
+    // global add_fields wins over both, and every event of every input carries this host.
+    processors: [{ add_fields: { target: "", fields: { host: { name: args.host } } } }],
     "queue.mem": { events: 4096, "flush.min_events": 512, "flush.timeout": "5s" },
     "output.elasticsearch": {
       hosts: [args.elasticsearchUrl],
@@ -87,7 +100,7 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
       // The data stream itself; Filebeat >= 7.5 sends every event as a bulk `create` (the only op a
       // data stream accepts, and all the writer's create_doc privilege allows), so no op_type is set.
       index: args.dataStream,
-      pipeline: args.pipeline,
+      ...(args.pipeline !== undefined ? { pipeline: args.pipeline } : {}),
       // Presets would override the settings below; `custom` applies them as written.
       preset: "custom",
       worker: 1,
@@ -173,7 +186,11 @@ function argumentProblems(args: FilebeatConfigArgs): string[] {
   const dataStreamProblem = validateDataStreamName(args.dataStream);
   if (dataStreamProblem) problems.push(`dataStream ${dataStreamProblem}`);
   // Filebeat expands ${...} and %{...} in its strings: the pipeline name keeps to the data stream's safe set.
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(args.pipeline)) problems.push(`pipeline "${args.pipeline}" must be lowercase letters, digits, '.', '_' or '-'`);
+  if (args.pipeline !== undefined && !/^[a-z0-9][a-z0-9._-]*$/.test(args.pipeline))
+    problems.push(`pipeline "${args.pipeline}" must be lowercase letters, digits, '.', '_' or '-'`);
+  // The same shape as prometheus.hostLabel; and no `$` or `%`, which Filebeat would expand.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(args.host))
+    problems.push(`host "${args.host}" must be a host name or address (letters, digits, '.', '-', '_')`);
   const [duplicate] = repeats(args.services.map((service) => service.name));
   if (duplicate) problems.push(`service "${duplicate.value}" appears twice: filestream input ids must be unique`);
   return problems;

@@ -24,6 +24,7 @@ const baseArgs: Omit<FilebeatConfigArgs, "services"> = {
   elasticsearchUrl: "http://atra-dev-elasticsearch:9200",
   dataStream: "logs-atra-dev",
   pipeline: "atra-structlog",
+  host: "app-host-7.example.internal",
   usernameEnv: "ATRA_ES_WRITER_USERNAME",
   passwordEnv: "ATRA_ES_WRITER_PASSWORD",
   stack: "dev",
@@ -183,8 +184,20 @@ describe("renderFilebeatConfig", () => {
     expect(config.setup.ilm.enabled).toBe(false);
     expect(config.setup.dashboards.enabled).toBe(false);
     expect(config.setup.kibana).toBeUndefined();
-    expect(config.processors).toEqual([]);
     expect(text).not.toMatch(/add_(cloud|docker|kubernetes|host)_metadata/);
+  });
+
+  test("every event names its host: one global add_fields at the root sets host.name, no input sets host", () => {
+    expect(config.processors).toEqual([{ add_fields: { target: "", fields: { host: { name: "app-host-7.example.internal" } } } }]);
+    for (const input of config.filebeat.inputs) expect(input.fields).not.toHaveProperty("host");
+  });
+
+  test("without a pipeline no pipeline is sent: the data stream's index.default_pipeline applies", () => {
+    const withoutPipeline = { ...baseArgs, services: team };
+    delete withoutPipeline.pipeline;
+    const output = (expandDotted(yaml.load(renderFilebeatConfig(withoutPipeline))) as Rendered).output.elasticsearch;
+    expect(output).not.toHaveProperty("pipeline");
+    expect(output.index).toBe("logs-atra-dev");
   });
 
   test("monitoring endpoint on loopback inside the container, logs to stderr at info", () => {
@@ -234,6 +247,8 @@ describe("renderFilebeatConfig", () => {
     [{ passwordEnv: "${ES_PASSWORD}" }, /passwordEnv .* is not an environment variable name/],
     [{ dataStream: "logs-%{[agent.version]}" }, /dataStream must be lowercase letters, digits/],
     [{ pipeline: "Atra" }, /pipeline "Atra" must be lowercase/],
+    [{ host: "" }, /host "" must be a host name or address/],
+    [{ host: "${HOSTNAME}" }, /host "\$\{HOSTNAME\}" must be a host name or address/],
   ] as [Partial<FilebeatConfigArgs>, RegExp][])("refuses bad arguments: %j", (extra, message) => {
     expect(() => renderFilebeatConfig({ ...baseArgs, ...extra, services: team })).toThrow(message);
   });

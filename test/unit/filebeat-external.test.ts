@@ -11,6 +11,7 @@ const BASE = {
   elasticsearchUrl: "https://atra.es.europe-west1.gcp.cloud.es.io",
   dataStream: "logs-atra-ext",
   pipeline: "atra-ext-logs-structlog",
+  host: "obs-ext-1",
   stack: "ext",
 };
 const FINGERPRINT = "b9a10bbe64ee9826abeda6546fc988c8bf798b41957c33d05db736716513dc9c";
