@@ -37,6 +37,8 @@ export interface LoadedConfig {
   remoteWriteSecrets: Record<string, pulumi.Output<string>>;
   /** Grafana's basic auth password for `prometheus.external.queryUrl`. */
   prometheusQueryPassword?: pulumi.Output<string>;
+  /** An agent host's Filebeat API key, as given (`id:api_key` or the encoded form). */
+  logShipperApiKey?: pulumi.Output<string>;
 }
 
 export function loadStackConfig(): LoadedConfig {
@@ -61,6 +63,7 @@ export function loadStackConfig(): LoadedConfig {
       alertingSecrets: Object.fromEntries(Object.entries(secrets.alertingSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
       remoteWriteSecrets: Object.fromEntries(Object.entries(secrets.remoteWriteSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
       prometheusQueryPassword: secrets.prometheusQueryPassword === undefined ? undefined : pulumi.secret(secrets.prometheusQueryPassword),
+      logShipperApiKey: secrets.logShipperApiKey === undefined ? undefined : pulumi.secret(secrets.logShipperApiKey),
     };
   });
 }

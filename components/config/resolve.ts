@@ -68,6 +68,8 @@ export interface StackSecrets {
   remoteWriteSecrets: Record<string, string>;
   /** The basic auth password of `prometheus.external.queryUrl`. */
   prometheusQueryPassword?: string;
+  /** An agent host's Filebeat API key (`id:api_key`, or its encoded form). */
+  logShipperApiKey?: string;
 }
 
 export interface RawConfigInput {
@@ -140,6 +142,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
       elasticApiKey: raw.elasticApiKey,
       remoteWriteSecrets: raw.remoteWriteSecrets ?? {},
       prometheusQueryPassword: raw.prometheusQueryPassword,
+      logShipperApiKey: raw.logShipperApiKey,
     },
   };
 }

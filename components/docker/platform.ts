@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
 
 /** The Docker slice, the images, and which stages need their images and volumes. */
-export type PlatformConfig = Pick<StackConfig, "stack" | "namePrefix" | "dockerHost" | "network" | "images" | "logs" | "cadvisor" | "grafana">;
+export type PlatformConfig = Pick<StackConfig, "stack" | "role" | "namePrefix" | "dockerHost" | "network" | "images" | "logs" | "cadvisor" | "grafana">;
 import type { ImageKey } from "../stack-services";
 import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "./names";
 
@@ -35,9 +35,9 @@ export class DockerPlatform extends pulumi.ComponentResource {
   readonly provider: docker.Provider;
   readonly network: docker.Network;
   readonly prometheusVolume: docker.Volume;
-  /** Absent with an external Grafana (`grafana.external`). */
+  /** Absent with an external Grafana (`grafana.external`) and on an agent host. */
   readonly grafanaVolume?: docker.Volume;
-  /** Present when the logs stage is on, with the stack's own Elasticsearch. */
+  /** Present when the logs stage is on, with the stack's own Elasticsearch (never on an agent host). */
   readonly elasticsearchVolume?: docker.Volume;
   /** The shipper's registry (read offsets): kept, so a new shipper neither re-sends nor skips lines. */
   readonly filebeatVolume?: docker.Volume;
@@ -57,9 +57,13 @@ export class DockerPlatform extends pulumi.ComponentResource {
     // Retained: neither `destroy` nor a replacement deletes the data; a new volume of the same name reattaches it.
     const retained = { ...own, retainOnDelete: true, deleteBeforeReplace: true };
     this.prometheusVolume = new docker.Volume("prometheus-data", { name: names.prometheusVolume, labels }, retained);
-    if (!config.grafana.external) this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
+    // An agent host (role: agent) runs no Grafana, Elasticsearch or Kibana: only the exporters, Prometheus and the shipper.
+    const agent = config.role === "agent";
+    const ownGrafana = !agent && !config.grafana.external;
+    const ownElasticsearch = !agent && !config.logs.external;
+    if (ownGrafana) this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
     if (config.logs.enabled) {
-      if (!config.logs.external) this.elasticsearchVolume = new docker.Volume("elasticsearch-data", { name: names.elasticsearchVolume, labels }, retained);
+      if (ownElasticsearch) this.elasticsearchVolume = new docker.Volume("elasticsearch-data", { name: names.elasticsearchVolume, labels }, retained);
       this.filebeatVolume = new docker.Volume("filebeat-data", { name: names.filebeatVolume, labels }, retained);
     }
 
@@ -68,8 +72,8 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const switchedOff: ImageKey[] = [
       ...(config.cadvisor.enabled ? [] : (["cadvisor"] as const)),
       ...(config.logs.enabled ? [] : LOGS_IMAGES),
-      ...(config.logs.enabled && config.logs.external ? (["elasticsearch", "kibana"] as const) : []),
-      ...(config.grafana.external ? (["grafana"] as const) : []),
+      ...(config.logs.enabled && !ownElasticsearch ? (["elasticsearch", "kibana"] as const) : []),
+      ...(ownGrafana ? [] : (["grafana"] as const)),
     ];
     const wanted = (Object.keys(config.images) as ImageKey[]).filter((key) => !switchedOff.includes(key));
     for (const key of wanted) {

@@ -15,7 +15,7 @@ import { STACK_SERVICES } from "../stack-services";
 import { LogsNaming, logsNaming } from "./elastic-bodies";
 import { ElasticsearchConfiguration } from "./elasticsearch-configuration";
 import { KibanaConfiguration } from "./kibana-configuration";
-import { FILEBEAT_CA_PATH, FILEBEAT_CONFIG_PATH, FILEBEAT_DATA_PATH, FILEBEAT_HTTP_HOST, logMounts, renderFilebeatConfig } from "./filebeat-config";
+import { logShipper } from "./log-shipper";
 import type { ElasticConnectionArgs } from "../elastic/connection";
 import type { ExternalElastic } from "./config";
 
@@ -73,12 +73,9 @@ export function elasticsearchSettingVariable(setting: string): string {
   return `ES_SETTING_${setting.replace(/_/g, "__").replace(/\./g, "_").toUpperCase()}`;
 }
 
-const WRITER_USERNAME_ENV = "ATRA_LOGS_WRITER_USERNAME";
-const WRITER_PASSWORD_ENV = "ATRA_LOGS_WRITER_PASSWORD";
-
 export interface LogsStackArgs {
   /** The logs slice, the catalog's log files, and what names, publishes and sizes its containers. */
-  config: Pick<StackConfig, "stack" | "namePrefix" | "services" | "logs" | "memoryMb" | "ports" | "bindAddress">;
+  config: Pick<StackConfig, "stack" | "namePrefix" | "services" | "logs" | "memoryMb" | "ports" | "bindAddress" | "prometheus">;
   platform: DockerPlatform;
   /** From secret config (`elasticPassword`); generated and kept in state when absent. With `logs.external`: `logs.external.user`'s password. */
   adminPassword?: pulumi.Output<string>;
@@ -279,54 +276,23 @@ export class LogsStack extends pulumi.ComponentResource {
     waitFor: pulumi.Resource[],
     external?: ExternalElastic,
   ): docker.Container {
-    const names = dockerNames(config);
-    const filebeatYml = renderFilebeatConfig({
-      services: shipped,
-      elasticsearchUrl: this.internalElasticsearchUrl,
-      dataStream: this.naming.dataStream,
-      pipeline: this.naming.pipeline,
-      // The writer (create_doc on the data stream only) also on an external cluster: never the providers' own key or user.
-      usernameEnv: WRITER_USERNAME_ENV,
-      passwordEnv: WRITER_PASSWORD_ENV,
-      ...(external?.caCertificate || external?.caFingerprint
-        ? {
-            tls: {
-              ...(external.caCertificate ? { caFile: FILEBEAT_CA_PATH } : {}),
-              ...(external.caFingerprint ? { caFingerprint: external.caFingerprint } : {}),
-            },
-          }
-        : {}),
-      stack: config.stack,
-    });
-    return serviceContainer(
+    return logShipper(
       {
+        config,
         platform,
-        stack: config.stack,
-        service: "filebeat",
-        containerName: names.filebeat,
-        memoryMb: config.memoryMb.filebeat,
-        healthcheck: ["CMD-SHELL", `curl -fsS -o /dev/null http://${FILEBEAT_HTTP_HOST}:${STACK_SERVICES.filebeat.port}/`],
-        waitTimeoutSeconds: 120,
-        container: {
-          // Root inside the container so it can read log files whatever their owner; every host mount is read-only.
-          user: "root",
-          envs: pulumi.secret(this.writerPassword.apply((password) => [`${WRITER_USERNAME_ENV}=${this.writerUser}`, `${WRITER_PASSWORD_ENV}=${password}`])),
-          uploads: [
-            { file: FILEBEAT_CONFIG_PATH, content: filebeatYml },
-            ...(external?.caCertificate ? [{ file: FILEBEAT_CA_PATH, content: external.caCertificate }] : []),
-          ],
-          networksAdvanced: [{ name: platform.network.name }],
-          volumes: [
-            { volumeName: requireVolume(platform.filebeatVolume, "filebeat").name, containerPath: FILEBEAT_DATA_PATH },
-            ...logMounts(shipped).map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: true })),
-          ],
-        },
+        services: shipped,
+        elasticsearchUrl: this.internalElasticsearchUrl,
+        dataStream: this.naming.dataStream,
+        pipeline: this.naming.pipeline,
+        // The writer (create_doc on the data stream only) also on an external cluster: never the providers' own key or user.
+        credentials: { user: this.writerUser, password: this.writerPassword },
+        ...(external?.caCertificate || external?.caFingerprint
+          ? { tls: { caCertificate: external.caCertificate, caFingerprint: external.caFingerprint } }
+          : {}),
+        // Its first line creates the data stream: the writer, the template and the pipeline exist by then.
+        waitFor: [...waitFor, this.elasticsearchConfig.writerUser, this.elasticsearchConfig.indexTemplate, this.elasticsearchConfig.ingestPipeline],
       },
-      // Its first line creates the data stream: the writer, the template and the pipeline exist by then.
-      {
-        parent: this,
-        dependsOn: [...waitFor, this.elasticsearchConfig.writerUser, this.elasticsearchConfig.indexTemplate, this.elasticsearchConfig.ingestPipeline],
-      },
+      { parent: this },
     );
   }
 }

@@ -9,8 +9,8 @@ import type { StackConfig } from "../config/resolve";
 
 export type MetricsStackConfig = PrometheusConfigInput &
   Pick<StackConfig, "namePrefix" | "appNetworks" | "nodeExporter" | "cadvisor" | "memoryMb" | "ports" | "bindAddress"> &
-  // Whether Grafana is this stack's (scraped) or external (not).
-  Partial<Pick<StackConfig, "grafana">>;
+  // Whether Grafana is this stack's (scraped), external or absent on an agent host (not).
+  Partial<Pick<StackConfig, "grafana" | "role">>;
 import type { DockerPlatform } from "../docker/platform";
 import { dockerNames, stackNetworkAddress } from "../docker/names";
 import { httpHealthcheck, loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
@@ -34,7 +34,7 @@ const NODE_EXPORTER_MOUNT_EXCLUDE = "^/(dev|proc|sys|run/docker/.+|run/container
 
 /** Where Prometheus, inside the stack network, reaches each of the stack's own targets. */
 export function dockerScrapeAddresses(
-  config: Pick<StackConfig, "namePrefix" | "nodeExporter" | "cadvisor"> & Partial<Pick<StackConfig, "grafana">>,
+  config: Pick<StackConfig, "namePrefix" | "nodeExporter" | "cadvisor"> & Partial<Pick<StackConfig, "grafana" | "role">>,
 ): ScrapeAddresses {
   const names = dockerNames(config);
   const [address, port] = config.nodeExporter.listenAddress.split(":");
@@ -43,8 +43,8 @@ export function dockerScrapeAddresses(
     // Listening on every interface: reach it through the host gateway; else on the address it listens on.
     nodeExporter: address === "0.0.0.0" ? `${HOST_GATEWAY_NAME}:${port}` : config.nodeExporter.listenAddress,
     blackboxExporter: stackNetworkAddress(names, "blackboxExporter"),
-    // An external Grafana (grafana.external) is not on the stack network: not scraped here.
-    grafana: config.grafana?.external ? undefined : stackNetworkAddress(names, "grafana"),
+    // An external Grafana (grafana.external) is not on the stack network, and an agent host runs none: not scraped here.
+    grafana: config.grafana?.external || config.role === "agent" ? undefined : stackNetworkAddress(names, "grafana"),
     cadvisor: config.cadvisor.enabled ? stackNetworkAddress(names, "cadvisor") : undefined,
   };
 }

@@ -130,9 +130,12 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   } catch (error) {
     throw new ProgramError((error as Error).message, recorded);
   }
+  // An export that settles to undefined is no stack output: the SDK drops undefined properties when it
+  // registers the stack's outputs (pulumi/pulumi sdk/nodejs/runtime/rpc.ts, serializeFilteredProperties).
   const outputs: Record<string, StackOutput> = {};
   for (const [key, value] of Object.entries(program)) {
-    outputs[key] = await settle(pulumi, value);
+    const settled = await settle(pulumi, value);
+    if (settled.value !== undefined) outputs[key] = settled;
   }
   // Resources whose inputs waited on other outputs register late: drain the RPC queue.
   await (pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs();

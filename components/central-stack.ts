@@ -1,0 +1,125 @@
+/**
+ * The central stack (`role: central`, the default): Prometheus storing and answering queries, Grafana
+ * with its datasources, dashboards and alerts, and the logs stage (the stack's own Elasticsearch and
+ * Kibana, or an external cluster), configured from the catalog. It also makes what agent hosts need
+ * (their Filebeat's API key, the remote-write receiver's credentials) and outputs it as secrets.
+ */
+import * as path from "path";
+import type { LoadedConfig } from "./config/pulumi-config";
+import { DockerPlatform } from "./docker/platform";
+import { MetricsStack } from "./metrics/metrics-stack";
+import { LogsStack } from "./logs/logs-stack";
+import { GrafanaServer } from "./grafana/grafana-server";
+import {
+  ELASTICSEARCH_DATASOURCE,
+  FAILURE_STORE_DATASOURCE,
+  GrafanaConfiguration,
+  PROMETHEUS_DATASOURCE,
+  STACK_DATASOURCES,
+} from "./grafana/grafana-configuration";
+import { loadDashboards } from "./grafana/dashboard-files";
+import { GrafanaAlerting } from "./grafana/grafana-alerting";
+import { loadAlertRuleGroups } from "./alerting/alert-files";
+import { logAlertGroup } from "./alerting/log-alerts";
+import { renderSloRuleFile, SLO_RULE_FILE_PATH, sloAlertGroup, sloDefinitions } from "./slo/slo-rules";
+import type { StackOutputs } from "./stack-outputs";
+
+/** Build the central stack from the loaded config; the dashboards and alert rule files are read from `projectDir`. */
+export function centralStack(loaded: LoadedConfig, projectDir: string): StackOutputs {
+  const {
+    config,
+    grafanaAdminPassword: configuredGrafanaPassword,
+    alertingSecrets,
+    elasticPassword,
+    remoteWriteSecrets,
+    prometheusQueryPassword,
+    grafanaApiToken,
+    elasticApiKey,
+  } = loaded;
+  const dashboards = loadDashboards(path.join(projectDir, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"]);
+  const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
+  const slos = sloDefinitions(config.services);
+  const alertRuleGroups = [
+    ...loadAlertRuleGroups(path.join(projectDir, "alerts"), { ...ruleContext, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
+    ...(config.logs.enabled
+      ? [
+          logAlertGroup(config.logs, config.services, {
+            ...ruleContext,
+            interval: config.alerting.evaluationInterval,
+            elasticsearchDatasourceUid: ELASTICSEARCH_DATASOURCE.uid,
+            failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
+          }),
+        ]
+      : []),
+    ...(slos.length > 0
+      ? [sloAlertGroup(slos, { ...ruleContext, interval: config.alerting.evaluationInterval, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid })]
+      : []),
+  ];
+  // The SLOs' recording rules, evaluated by Prometheus itself (the alerts above query them).
+  const prometheusRuleFiles = slos.length > 0 ? [{ path: SLO_RULE_FILE_PATH, content: renderSloRuleFile(slos, config.prometheus.evaluationInterval) }] : [];
+
+  const platform = new DockerPlatform("platform", config);
+  const metrics = new MetricsStack("metrics", { config, platform, remoteWriteSecrets, ruleFiles: prometheusRuleFiles });
+  const logs = config.logs.enabled ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword, apiKey: elasticApiKey }) : undefined;
+  // An external Grafana (grafana.external) is configured, not run: no container, volume or password of its own.
+  const external = config.grafana.external;
+  const grafanaServer = external ? undefined : new GrafanaServer("grafana-server", { config, platform, adminPassword: configuredGrafanaPassword });
+  const grafanaAdminLogin =
+    grafanaServer ?? (external?.auth === "password" ? { adminUser: config.grafana.adminUser, adminPassword: configuredGrafanaPassword } : undefined);
+  const grafanaConfig = new GrafanaConfiguration("grafana-config", {
+    apiUrl: config.grafana.providerUrl,
+    publicUrl: config.grafana.publicUrl,
+    adminUser: grafanaAdminLogin?.adminUser,
+    adminPassword: grafanaAdminLogin?.adminPassword,
+    apiToken: external?.auth === "token" ? grafanaApiToken : undefined,
+    // Metrics kept elsewhere (agent mode, a remote-write backend): the datasource, and so the alert rules, read there.
+    // An external Grafana reads a URL it reaches (the config rules refuse a container name or loopback).
+    prometheusUrl: external?.prometheusUrl ?? config.prometheus.external?.queryUrl ?? metrics.internalUrl,
+    prometheusBasicAuth:
+      config.prometheus.external?.basicAuthUser !== undefined && prometheusQueryPassword
+        ? { user: config.prometheus.external.basicAuthUser, password: prometheusQueryPassword }
+        : undefined,
+    scrapeInterval: config.prometheus.scrapeInterval,
+    dashboards,
+    elasticsearch: logs && {
+      url: logs.internalElasticsearchUrl,
+      user: logs.readerUser,
+      password: logs.readerPassword,
+      dataStream: logs.naming.dataStream,
+      caCertificate: logs.caCertificate,
+      waitFor: [logs.elasticsearchConfig.readerUser],
+    },
+    // Configure Grafana only once it is healthy and Prometheus answers behind the datasource.
+    waitFor: [...(grafanaServer ? [grafanaServer.container] : []), metrics.prometheus],
+  });
+  new GrafanaAlerting("grafana-alerting", {
+    provider: grafanaConfig.provider,
+    alerting: config.alerting,
+    ruleGroups: alertRuleGroups,
+    contactPointSecrets: alertingSecrets,
+    waitFor: [...(grafanaServer ? [grafanaServer.container] : []), metrics.prometheus, ...grafanaConfig.datasources],
+  });
+
+  return {
+    role: config.role,
+    environment: config.environment,
+    host: config.prometheus.hostLabel,
+    monitoredServices: config.services.map((service) => service.name),
+    grafanaUrl: config.grafana.publicUrl,
+    prometheusUrl: config.prometheusPublicUrl,
+    grafanaAdminUser: grafanaAdminLogin?.adminUser,
+    // Only the stack's own Grafana's (generated or configured); an external Grafana's credentials are the user's own.
+    grafanaAdminPassword: grafanaServer?.adminPassword,
+    dashboardUrls: grafanaConfig.dashboardUrls,
+    kibanaUrl: logs && config.logs.kibanaPublicUrl,
+    elasticsearchUrl: logs && config.logs.elasticsearchPublicUrl,
+    elasticsearchUser: logs?.adminUser,
+    elasticsearchPassword: logs?.adminPassword,
+    logsDataStream: logs?.naming.dataStream,
+    kibanaDataViewId: logs?.naming.dataViewId,
+    logShipperUser: logs?.writerUser,
+    logShipperPassword: logs?.writerPassword,
+    grafanaLogsUser: logs?.readerUser,
+    grafanaLogsPassword: logs?.readerPassword,
+  };
+}

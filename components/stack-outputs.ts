@@ -1,0 +1,40 @@
+/**
+ * The stack outputs, for both roles: what people open (URLs), who they log in as (users, secret
+ * passwords), and on a central stack what agent hosts need. An output a role or a mix does not have
+ * is left undefined, and Pulumi then shows no such output.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Role } from "./config/role";
+
+type Secret = pulumi.Output<string> | undefined;
+
+export interface StackOutputs {
+  role: Role;
+  environment: string;
+  /** The `host` label every series and log event of this host carries. */
+  host: string;
+  monitoredServices: string[];
+  prometheusUrl: string;
+  grafanaUrl?: string;
+  grafanaAdminUser?: string;
+  grafanaAdminPassword?: Secret;
+  dashboardUrls?: Record<string, string>;
+  kibanaUrl?: string;
+  elasticsearchUrl?: string;
+  elasticsearchUser?: string;
+  elasticsearchPassword?: Secret;
+  logsDataStream?: string;
+  kibanaDataViewId?: string;
+  logShipperUser?: string;
+  logShipperPassword?: Secret;
+  grafanaLogsUser?: string;
+  grafanaLogsPassword?: Secret;
+  /** Agent hosts: the remote writes this host's Prometheus sends to (name to URL). */
+  remoteWriteUrls?: Record<string, string>;
+  /** Central stacks with `logs.agentApiKey`: the API key agent hosts' Filebeat ships with (`id:api_key`). */
+  agentLogShipperApiKey?: Secret;
+  /** Central stacks with `prometheus.remoteWriteReceiver`: where and as whom agent hosts remote-write. */
+  agentRemoteWriteUrl?: string;
+  agentRemoteWriteUser?: string;
+  agentRemoteWritePassword?: Secret;
+}

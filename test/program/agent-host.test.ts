@@ -1,0 +1,133 @@
+/**
+ * An agent host (`role: agent`) under Pulumi's mock engine: the shipped example and a stack with real
+ * secret values. Only the exporters, Prometheus in agent mode and Filebeat run; nothing of Grafana,
+ * Elasticsearch or Kibana is created or configured; secrets stay secrets and never reach a rendered file.
+ */
+import * as yaml from "js-yaml";
+import type { PlannedResource } from "../../scripts/lib/mock-engine";
+import type { PlanResult } from "../../scripts/lib/plan";
+import { listStacks, SECRET_PLACEHOLDER } from "../../scripts/lib/stack-file";
+import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "../support/plan";
+
+const CONTAINER = "docker:index/container:Container";
+const VOLUME = "docker:index/volume:Volume";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+
+const AGENT_STACKS = listStacks(PROJECT_DIR).filter((stack) => resolvedStackConfig(stack).role === "agent");
+
+const WRITE_PASSWORD = "remote-write-password-in-test";
+const SHIPPER_KEY = "agentKeyId42:agent-key-secret-in-test";
+const AGENT_VALUES = {
+  role: "agent",
+  publicHostname: "app-7.example.internal",
+  prometheus: { remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write", basicAuthUser: "atra-agents" }] },
+  logs: { dataStream: "logs-atra-prod", external: { elasticsearchUrl: "https://logs.example.internal", caFingerprint: "ab".repeat(32) } },
+  services: [
+    { name: "worker", logs: ["/srv/atra/logs/worker*.log"] },
+    { name: "api", metrics: "http://api:8000/metrics", health: "http://api:8000/health" },
+  ],
+  remoteWriteSecrets: { central: WRITE_PASSWORD },
+  // Given in the encoded form: the program hands Filebeat the id:api_key form.
+  logShipperApiKey: Buffer.from(SHIPPER_KEY).toString("base64"),
+};
+
+test("the agent example is a shipped stack file", () => {
+  expect(AGENT_STACKS).toContain("agent-example");
+});
+
+describe.each([
+  ...AGENT_STACKS.map((stack) => ({ name: stack, plan: () => planIsolated(stack) })),
+  {
+    name: "app-7 (secrets given)",
+    plan: () => planIsolated("app-7", { config: stackConfig(AGENT_VALUES, ["remoteWriteSecrets", "logShipperApiKey"]) }),
+  },
+])("agent host $name", ({ plan: makePlan }) => {
+  let plan: PlanResult;
+  let resources: PlannedResource[];
+  const ofType = (type: string) => resources.filter((resource) => resource.type === type);
+  const container = (name: string) => {
+    const found = ofType(CONTAINER).find((resource) => resource.name === name);
+    if (!found) throw new Error(`no container ${name}`);
+    return found;
+  };
+  const artifact = (suffix: string) => {
+    const found = plan.artifacts.find((a) => a.path.endsWith(suffix));
+    if (!found) throw new Error(`no artifact ${suffix}`);
+    return found.content;
+  };
+
+  beforeAll(async () => {
+    plan = await makePlan();
+    resources = plan.run.resources;
+  });
+
+  test("runs the exporters, Prometheus and Filebeat only, with their volumes and images", () => {
+    expect(
+      ofType(CONTAINER)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["blackbox-exporter", "cadvisor", "filebeat", "node-exporter", "prometheus"]);
+    expect(
+      ofType(VOLUME)
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(["filebeat-data", "prometheus-data"]);
+    const images = ofType(IMAGE).map((image) => String(image.inputs.name));
+    for (const central of ["grafana", "elasticsearch", "kibana"]) expect(images.join(" ")).not.toContain(central);
+  });
+
+  test("configures nothing in Grafana, Elasticsearch or Kibana", () => {
+    const configuring = resources.filter((r) => r.type.startsWith("grafana:") || r.type.startsWith("pulumi:providers:grafana") || r.type.includes("dynamic"));
+    expect(configuring.map((r) => r.urn)).toEqual([]);
+  });
+
+  test("Prometheus runs in agent mode and remote-writes with its credentials from a secret file", () => {
+    const command = container("prometheus").inputs.command as string[];
+    expect(command).toContain("--agent");
+    expect(command.some((flag) => flag.startsWith("--storage.tsdb"))).toBe(false);
+    const prometheusYml = yaml.load(artifact("prometheus.yml")) as {
+      global: { external_labels: Record<string, string> };
+      remote_write: { basic_auth?: { password_file: string } }[];
+      scrape_configs: { job_name: string; static_configs: { labels?: Record<string, string> }[] }[];
+    };
+    expect(prometheusYml.remote_write).toHaveLength(1);
+    expect(prometheusYml.remote_write[0].basic_auth?.password_file).toBe("/etc/prometheus/secrets/remote-write-central");
+    expect(prometheusYml.scrape_configs.map((job) => job.job_name)).not.toContain("grafana");
+    const host = plan.run.outputs.host.value;
+    expect(prometheusYml.global.external_labels.host).toBe(host);
+    for (const job of prometheusYml.scrape_configs) for (const target of job.static_configs) expect(target.labels?.host).toBe(host);
+    const credentials = (container("prometheus").inputs.uploads as { file: string }[]).map((upload) => upload.file);
+    expect(credentials).toContain("/etc/prometheus/secrets/remote-write-central");
+    expect(container("prometheus").secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
+  });
+
+  test("Filebeat ships to the central cluster's data stream with the API key from its secret environment", () => {
+    const filebeat = yaml.load(artifact("filebeat/filebeat.yml")) as { "output.elasticsearch": Record<string, unknown>; processors: unknown[] };
+    const output = filebeat["output.elasticsearch"];
+    // Every event names this host, as its series do.
+    expect(filebeat.processors).toEqual([{ add_fields: { target: "", fields: { host: { name: plan.run.outputs.host.value } } } }]);
+    expect(output.api_key).toBe("${ATRA_LOGS_API_KEY}");
+    expect(output.username).toBeUndefined();
+    // The central pipeline is the data stream's default pipeline: an agent does not name it.
+    expect(output.pipeline).toBeUndefined();
+    expect(output.index).toBe(plan.run.outputs.logsDataStream.value);
+    expect(output.hosts).toEqual([plan.run.outputs.elasticsearchUrl.value]);
+    expect(container("filebeat").secretPaths).toEqual(["envs"]);
+  });
+
+  test("secrets never appear in plain text; the outputs say where this host ships", () => {
+    const everything = JSON.stringify({ artifacts: plan.artifacts, inputs: resources.map((r) => r.inputs), outputs: plan.run.outputs });
+    for (const secret of [WRITE_PASSWORD, SHIPPER_KEY, AGENT_VALUES.logShipperApiKey, SECRET_PLACEHOLDER]) expect(everything).not.toContain(secret);
+    expect(plan.run.outputs.role.value).toBe("agent");
+    expect(Object.keys(plan.run.outputs).sort()).toEqual([
+      "elasticsearchUrl",
+      "environment",
+      "host",
+      "logsDataStream",
+      "monitoredServices",
+      "prometheusUrl",
+      "remoteWriteUrls",
+      "role",
+    ]);
+  });
+});
