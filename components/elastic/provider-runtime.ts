@@ -885,7 +885,7 @@ export const builtinUserPasswordProvider = builtinPasswordProvider();
  * security.get_api_key.json, security.invalidate_api_key.json; x-pack/plugin/security/src/main/java/org/
  * elasticsearch/xpack/security/rest/action/apikey/Rest{Create,Get,Invalidate}ApiKeyAction.java; x-pack/plugin/
  * security/.../authc/ApiKeyService.java; x-pack/plugin/core/.../security/action/apikey/):
- * - POST (or PUT) /_security/api_key { name, role_descriptors, metadata } answers 200 { id, name, api_key,
+ * - PUT (or POST) /_security/api_key { name, role_descriptors, metadata } answers 200 { id, name, api_key,
  *   encoded } (CreateApiKeyResponse.toXContent; `encoded` is base64 of `id:api_key`). Every call indexes a
  *   new key with a new id and names need not be unique (ApiKeyService.createApiKeyAndIndexIt), so create
  *   cannot be an upsert, and a replacement made before the old key is invalidated can keep the name.
@@ -953,7 +953,7 @@ function apiKeyProvider(): dynamic.ResourceProvider {
       const body = news.body as ApiKeyBody | undefined;
       if (!isUnknown(body) && (!body || typeof body !== "object")) {
         failures.push({ property: "body", reason: "API key body must be an object" });
-      } else if (body && !isUnknown(body.role_descriptors)) {
+      } else if (body && typeof body === "object" && !isUnknown(body.role_descriptors)) {
         const descriptors = body.role_descriptors;
         if (!descriptors || typeof descriptors !== "object" || Array.isArray(descriptors) || Object.keys(descriptors).length === 0) {
           // Without role descriptors Elasticsearch gives the key a snapshot of all its owner's privileges.
@@ -971,7 +971,8 @@ function apiKeyProvider(): dynamic.ResourceProvider {
       return { inputs: news, failures };
     },
     async create(inputs: ApiKeyState) {
-      const created = await esCall(`${label(inputs.name)}: POST _security/api_key`, inputs, (client) => {
+      // The client sends PUT (@elastic/elasticsearch lib/api/api/security.js, createApiKey); Elasticsearch takes PUT and POST.
+      const created = await esCall(`${label(inputs.name)}: PUT _security/api_key`, inputs, (client) => {
         const request: estypes.SecurityCreateApiKeyRequest = { ...inputs.body, name: inputs.name };
         return client.security.createApiKey(request);
       });

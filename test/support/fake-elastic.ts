@@ -3,7 +3,8 @@
  * REST calls the logs stage's dynamic providers make, the way the documented APIs do:
  *
  * - Elasticsearch: security roles and users (incl. reserved users' `_password` and `_authenticate`),
- *   ILM policies, composable index templates, ingest pipelines. Every answer carries
+ *   ILM policies, composable index templates, ingest pipelines, API keys (create, get by id, invalidate by
+ *   ids, and the derived-key refusal for a caller that is itself an API key). Every answer carries
  *   `x-elastic-product: Elasticsearch` (the official client refuses a 2xx answer without it) and the
  *   versioned media type. Missing objects are 404 with ES's bodies (`{}` for roles, users and
  *   pipelines' GET, `{"found":false}` for role and user DELETE, `resource_not_found_exception` or
@@ -24,6 +25,7 @@
  * Every request is recorded (method, path with query, headers, parsed body) for the tests.
  */
 import * as http from "http";
+import { randomBytes } from "crypto";
 import * as https from "https";
 import type { AddressInfo } from "net";
 
@@ -53,11 +55,23 @@ export interface FakeElastic {
   dataViews: Map<string, Json>;
   /** `<space>/<type>/<id>` -> saved object. */
   savedObjects: Map<string, Json>;
-  /** API key id -> its secret half and the user it belongs to (`POST _security/api_key` made it). */
-  apiKeys: Map<string, { key: string; owner: string }>;
+  /** API key id -> its secret half, the user it belongs to and, for keys `POST _security/api_key` made, what GET shows. */
+  apiKeys: Map<string, FakeApiKey>;
   /** The next `count` requests answer 503 as a starting server. */
   startingFor(count: number): void;
   close(): Promise<void>;
+}
+
+export interface FakeApiKey {
+  key: string;
+  owner: string;
+  name?: string;
+  /** As RoleDescriptor.toXContent writes them. */
+  roleDescriptors?: Record<string, Json>;
+  metadata?: Json;
+  creation?: number;
+  invalidated?: boolean;
+  invalidation?: number;
 }
 
 export interface FakeElasticOptions {
@@ -70,7 +84,7 @@ const RESERVED = ["elastic", "kibana_system", "logstash_system", "beats_system",
 
 export async function startFakeElastic(adminPassword: string, options: FakeElasticOptions = {}): Promise<FakeElastic> {
   const passwords = new Map<string, string>([["elastic", adminPassword]]);
-  const apiKeys = new Map<string, { key: string; owner: string }>();
+  const apiKeys = new Map<string, FakeApiKey>();
   const roles = new Map<string, Json>();
   const users = new Map<string, Json>();
   const ilmPolicies = new Map<string, Json>();
@@ -126,9 +140,11 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
           // An API key (`Authorization: ApiKey <base64 of id:api_key>`, the scheme matched case-insensitively:
           // elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/authc/ApiKeyService.java,
           // getCredentialsFromHeader / parseApiKey, and Authenticator.extractCredentialFromHeaderValue). A wrong or unknown
-          // key fails the request with 401 security_exception (DefaultAuthenticationFailureHandler), challenging with ApiKey too.
+          // key fails the request with 401 security_exception (DefaultAuthenticationFailureHandler), challenging with ApiKey too;
+          // so does an invalidated one (ApiKeyService.validateApiKeyCredentials: "api key [<id>] has been invalidated", which
+          // the failure handler does not pass on).
           const stored = apiKey.id ? apiKeys.get(apiKey.id) : undefined;
-          if (!stored || stored.key !== apiKey.key) {
+          if (!stored || stored.key !== apiKey.key || stored.invalidated) {
             const reason = "unable to authenticate with provided credentials and anonymous access is not allowed for this request";
             if (kibana)
               return send(401, {
@@ -139,7 +155,7 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
             return send(401, esError(401, "security_exception", reason), { "www-authenticate": 'Basic realm="security", charset="UTF-8", ApiKey' });
           }
           if (kibana) return kibanaRoute(record, url, send, stored.owner);
-          return esRoute(record, url, send, stored.owner);
+          return esRoute(record, url, send, stored.owner, apiKey.id);
         }
         const who = basicAuth(req.headers.authorization);
         const authenticated = who !== undefined && passwords.get(who.username) === who.password;
@@ -173,7 +189,8 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
 
   type Send = (status: number, payload: unknown, extraHeaders?: Record<string, string>) => void;
 
-  function esRoute(request: RecordedRequest, url: URL, send: Send, username: string): void {
+  /** `viaApiKey`: the id of the API key the request authenticated with, if it did. */
+  function esRoute(request: RecordedRequest, url: URL, send: Send, username: string, viaApiKey?: string): void {
     // A compatible-with version the server does not speak (ES 9 answers 8 and 9) fails the request's media-type parsing
     // (elastic/elasticsearch server/src/main/java/org/elasticsearch/rest/RestRequest.java, MediaTypeHeaderException): 400.
     const accept = String(request.headers.accept ?? "");
@@ -212,17 +229,7 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
       if (method === "PUT" || method === "POST") {
         const existed = roles.has(name);
         roles.set(name, {
-          cluster: body.cluster ?? [],
-          // RoleDescriptor.parseIndex takes one string for `names` and stores a list.
-          indices: ((body.indices as Json[]) ?? []).map((entry) => ({
-            allow_restricted_indices: false,
-            ...entry,
-            ...(typeof entry.names === "string" ? { names: [entry.names] } : {}),
-          })),
-          applications: body.applications ?? [],
-          run_as: body.run_as ?? [],
-          metadata: body.metadata ?? {},
-          transient_metadata: { enabled: true },
+          ...roleDescriptorAsWritten(body),
           ...(body.description !== undefined ? { description: body.description } : {}),
         });
         return send(200, { role: { created: !existed } });
@@ -377,6 +384,67 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         return pipelines.delete(id)
           ? send(200, { acknowledged: true })
           : send(404, esError(404, "resource_not_found_exception", `pipeline [${id}] is missing`));
+      }
+    }
+    // API keys (elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/rest/action/apikey/
+    // Rest{Create,Get,Invalidate}ApiKeyAction.java, .../security/authc/ApiKeyService.java, x-pack/plugin/core/.../security/
+    // action/apikey/{CreateApiKeyResponse,ApiKey,InvalidateApiKeyResponse}.java).
+    if (parts[0] === "_security" && parts[1] === "api_key" && parts.length === 2) {
+      if (method === "POST" || method === "PUT") {
+        const descriptors = body.role_descriptors as Record<string, Json> | undefined;
+        // TransportCreateApiKeyAction.doExecute: a caller authenticated by an API key may only create a key whose role
+        // descriptors are given and all empty (grantsAnyPrivileges), else IllegalArgumentException: 400.
+        if (viaApiKey && grantsAnyPrivileges(descriptors)) {
+          return send(
+            400,
+            esError(400, "illegal_argument_exception", "creating derived api keys requires an explicit role descriptor that is empty (has no privileges)"),
+          );
+        }
+        // API key role descriptors take no description (ApiKeyService.removeUserRoleDescriptorDescriptions: "not supported for
+        // API key role descriptors"; CreateApiKeyRequestBuilder parses them without allowDescription), so RoleDescriptor.parse
+        // refuses the field.
+        for (const [role, descriptor] of Object.entries(descriptors ?? {})) {
+          if (descriptor && typeof descriptor === "object" && "description" in descriptor) {
+            return send(400, esError(400, "parse_exception", `failed to parse role [${role}]. unexpected field [description]`));
+          }
+        }
+        // A new key with a new id every time, names not checked for uniqueness (ApiKeyService.createApiKeyAndIndexIt;
+        // ids and keys from UUIDs.base64UUID / randomBase64UUIDSecureString). RestToXContentListener: 200.
+        const id = randomBytes(15).toString("base64url");
+        const key = randomBytes(16).toString("base64url");
+        apiKeys.set(id, {
+          key,
+          owner: username,
+          name: String(body.name),
+          roleDescriptors: Object.fromEntries(Object.entries(descriptors ?? {}).map(([role, descriptor]) => [role, roleDescriptorAsWritten(descriptor)])),
+          metadata: (body.metadata as Json) ?? {},
+          creation: Date.now(),
+        });
+        return send(200, { id, name: body.name, api_key: key, encoded: Buffer.from(`${id}:${key}`).toString("base64") });
+      }
+      if (method === "GET") {
+        // RestGetApiKeyAction: invalidated keys included; 404 (same body) when an id was asked for and none matched.
+        const id = url.searchParams.get("id");
+        const found = [...apiKeys.entries()].filter(([keyId, stored]) => stored.name !== undefined && (!id || keyId === id));
+        const answer = { api_keys: found.map(([keyId, stored]) => apiKeyInfo(keyId, stored)) };
+        return send(id && found.length === 0 ? 404 : 200, answer);
+      }
+      if (method === "DELETE") {
+        // ApiKeyService.invalidateApiKeys: no criteria is IllegalArgumentException (400); otherwise it searches active keys only
+        // (filterOutInvalidatedKeys), so missing or already invalidated ids give the empty response; RestInvalidateApiKeyAction: 200.
+        const ids = Array.isArray(body.ids) ? (body.ids as string[]) : [];
+        if (ids.length === 0 && body.name === undefined && body.username === undefined && body.realm_name === undefined && body.owner !== true) {
+          return send(400, esError(400, "illegal_argument_exception", "One of [api key id, api key name, username, realm name] must be specified"));
+        }
+        const invalidated: string[] = [];
+        for (const id of ids) {
+          const stored = apiKeys.get(id);
+          if (!stored || stored.invalidated) continue;
+          stored.invalidated = true;
+          stored.invalidation = Date.now();
+          invalidated.push(id);
+        }
+        return send(200, { invalidated_api_keys: invalidated, previously_invalidated_api_keys: [], error_count: 0 });
       }
     }
     // No handler for the path and method: RestController.handleBadRequest answers 400 with a bare error string
@@ -661,6 +729,60 @@ function byteSizeRep(value: unknown): unknown {
   const bytes = Math.ceil(Number(match[1]) * units[unit]);
   const suffix = unit === "b" ? "b" : `${unit}b`;
   return bytes % units[unit] === 0 ? `${bytes / units[unit]}${suffix}` : `${bytes}b`;
+}
+
+/**
+ * A role descriptor as RoleDescriptor.toXContent writes it (x-pack/plugin/core/.../security/authz/RoleDescriptor.java): cluster,
+ * indices (each with allow_restricted_indices; RoleDescriptor.parseIndex takes one string for `names` and stores a list),
+ * applications, run_as, metadata, transient_metadata.
+ */
+function roleDescriptorAsWritten(body: Json): Json {
+  return {
+    cluster: body.cluster ?? [],
+    indices: ((body.indices as Json[]) ?? []).map((entry) => ({
+      allow_restricted_indices: false,
+      ...entry,
+      ...(typeof entry.names === "string" ? { names: [entry.names] } : {}),
+    })),
+    applications: body.applications ?? [],
+    run_as: body.run_as ?? [],
+    metadata: body.metadata ?? {},
+    transient_metadata: { enabled: true },
+  };
+}
+
+/**
+ * TransportCreateApiKeyAction.grantsAnyPrivileges: no role descriptors, or one that is not RoleDescriptor.isEmpty() (cluster,
+ * global, indices, applications, run_as, metadata, remote indices and remote cluster all empty).
+ */
+function grantsAnyPrivileges(descriptors: Record<string, Json> | undefined): boolean {
+  const values = Object.values(descriptors ?? {});
+  const empty = (descriptor: Json) =>
+    ["cluster", "global", "indices", "index", "applications", "run_as", "metadata", "remote_indices", "remote_cluster"].every((field) => {
+      const value = descriptor?.[field];
+      return (
+        value === undefined || value === null || (Array.isArray(value) ? value.length === 0 : typeof value === "object" && Object.keys(value).length === 0)
+      );
+    });
+  return values.length === 0 || !values.every(empty);
+}
+
+/** One key as GET _security/api_key lists it (ApiKey.innerToXContent; the owner here is always in the native or reserved realm). */
+function apiKeyInfo(id: string, stored: FakeApiKey): Json {
+  const reserved = RESERVED.includes(stored.owner);
+  return {
+    id,
+    name: stored.name,
+    type: "rest",
+    creation: stored.creation,
+    invalidated: stored.invalidated === true,
+    ...(stored.invalidation !== undefined ? { invalidation: stored.invalidation } : {}),
+    username: stored.owner,
+    realm: reserved ? "reserved" : "default_native",
+    realm_type: reserved ? "reserved" : "native",
+    metadata: stored.metadata ?? {},
+    role_descriptors: stored.roleDescriptors ?? {},
+  };
 }
 
 /** Elasticsearch's error body (ElasticsearchException.generateFailureXContent: root_cause, type, reason; status). */
