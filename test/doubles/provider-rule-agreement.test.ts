@@ -7,6 +7,7 @@
  *   renderer accepts and sends (isEsDuration);
  * - byte sizes: canonicalBytes against the renderer's esByteSizeAsReturned;
  * - Pulumi's placeholder for an unknown value against @pulumi/pulumi's own;
+ * - the derived-API-key rule: the provider's derivedKeyRefused against the renderers' derivedApiKeyRefused;
  * - and every body the renderers make passes its provider's check.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
@@ -15,10 +16,12 @@ import * as runtime from "../../components/elastic/provider-runtime";
 import { httpUrlProblems } from "../../components/lib/validators";
 import {
   defaultDataStream,
+  derivedApiKeyRefused,
   esByteSizeAsReturned,
   isEsByteSize,
   isEsDuration,
   logsNaming,
+  renderAgentApiKey,
   renderDataView,
   renderIlmPolicy,
   renderIndexTemplate,
@@ -157,6 +160,7 @@ describe("every body the renderers make passes its provider's check", () => {
         },
       ],
       [runtime.ingestPipelineProvider, { connection: conn, name: naming.pipeline, body: renderIngestPipeline() }],
+      [runtime.elasticsearchApiKeyProvider, { connection: conn, name: naming.agentApiKey, body: renderAgentApiKey(naming) }],
       [
         runtime.kibanaDataViewProvider,
         { connection: conn, dataView: renderDataView({ id: naming.dataViewId, dataStream: naming.dataStream, name: `Atra logs (${stack})` }).data_view },
@@ -172,5 +176,22 @@ describe("every body the renderers make passes its provider's check", () => {
       ],
     ];
     for (const [provider, inputs] of cases) expect((await check(provider, inputs)).failures).toEqual([]);
+  });
+});
+
+describe("the derived-API-key rule: the provider's copy and the renderers' agree", () => {
+  const cases: [string, unknown][] = [
+    ["the agents' key", renderAgentApiKey(logsNaming("dev", defaultDataStream("dev"))).role_descriptors],
+    ["none", undefined],
+    ["an empty set", {}],
+    ["one empty descriptor", { none: {} }],
+    ["empty lists", { none: { cluster: [], indices: [], applications: [], run_as: [], metadata: {} } }],
+    ["metadata only", { tagged: { metadata: { a: 1 } } }],
+    ["one of two granting", { none: {}, reader: { indices: [{ names: ["x"], privileges: ["read"] }] } }],
+    ["a global privilege", { app: { global: { application: { manage: { applications: ["a"] } } } } }],
+    ["run_as", { sudo: { run_as: ["someone"] } }],
+  ];
+  test.each(cases)("%s", (_what, descriptors) => {
+    expect(runtime.derivedKeyRefused(descriptors)).toBe(derivedApiKeyRefused(descriptors as Parameters<typeof derivedApiKeyRefused>[0]));
   });
 });

@@ -7,6 +7,8 @@ import type { estypes } from "@elastic/elasticsearch";
 import {
   dataStreamParts,
   defaultDataStream,
+  DERIVED_API_KEY_REFUSAL,
+  derivedApiKeyRefused,
   esByteSizeAsReturned,
   failureStoreIndex,
   INDEX_TEMPLATE_PRIORITY,
@@ -17,6 +19,7 @@ import {
   renderDataView,
   renderIlmPolicy,
   renderIndexTemplate,
+  renderAgentApiKey,
   renderIngestPipeline,
   renderReaderRole,
   renderRecentErrorsSearch,
@@ -284,6 +287,37 @@ describe("roles", () => {
       expect(entry.allow_restricted_indices).toBe(false);
       for (const name of [entry.names].flat()) expect(name).not.toMatch(/[*?]/);
     }
+  });
+});
+
+describe("the agents' API key", () => {
+  const naming = logsNaming("eu.prod-2", "logs-payments-eu");
+
+  test("named atra-<stack slug>-agents-filebeat; one role descriptor granting exactly the writer role (less its description)", () => {
+    expect(naming.agentApiKey).toBe("atra-eu-prod-2-agents-filebeat");
+    const body = renderAgentApiKey(naming);
+    expect(Object.keys(body.role_descriptors!)).toEqual([naming.writerRole]);
+    const { description, ...writer } = renderWriterRole(naming.dataStream);
+    expect(description).toBeDefined();
+    expect(body.role_descriptors![naming.writerRole]).toEqual(writer);
+    expect(body.role_descriptors![naming.writerRole]!.indices).toEqual([
+      { names: ["logs-payments-eu"], privileges: ["create_doc", "auto_configure"], allow_restricted_indices: false },
+    ]);
+    expect(body.metadata).toMatchObject({ managed_by: "atra-observability", data_stream: "logs-payments-eu" });
+  });
+
+  test("a request authenticated by an API key could not create it (Elasticsearch's derived-key rule)", () => {
+    expect(derivedApiKeyRefused(renderAgentApiKey(naming).role_descriptors)).toBe(true);
+    // What such a request may create: role descriptors given, every one empty.
+    expect(derivedApiKeyRefused({ none: {} })).toBe(false);
+    expect(derivedApiKeyRefused({ none: { cluster: [], indices: [] } })).toBe(false);
+    expect(derivedApiKeyRefused({})).toBe(true);
+    expect(derivedApiKeyRefused(undefined)).toBe(true);
+    expect(derivedApiKeyRefused({ tagged: { metadata: { a: 1 } } })).toBe(true);
+    expect(DERIVED_API_KEY_REFUSAL).toEqual({
+      type: "illegal_argument_exception",
+      reason: "creating derived api keys requires an explicit role descriptor that is empty (has no privileges)",
+    });
   });
 });
 
