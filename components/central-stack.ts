@@ -5,6 +5,7 @@
  * (their Filebeat's API key, the remote-write receiver's credentials) and outputs it as secrets.
  */
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import type { LoadedConfig } from "./config/pulumi-config";
 import { DockerPlatform } from "./docker/platform";
 import { MetricsStack } from "./metrics/metrics-stack";
@@ -121,5 +122,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     logShipperPassword: logs?.writerPassword,
     grafanaLogsUser: logs?.readerUser,
     grafanaLogsPassword: logs?.readerPassword,
+    // What agent hosts need (README "How to add a host").
+    agentLogShipperApiKey: logs?.agentApiKey && pulumi.secret(logs.agentApiKey),
   };
 }

@@ -104,6 +104,8 @@ export class LogsStack extends pulumi.ComponentResource {
   readonly readerPassword: pulumi.Output<string>;
   readonly writerUser: string;
   readonly writerPassword: pulumi.Output<string>;
+  /** With `logs.agentApiKey`: the key agent hosts' Filebeat ships with, `id:api_key` (secret). */
+  readonly agentApiKey?: pulumi.Output<string>;
 
   constructor(name: string, args: LogsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:logs:LogsStack", name, {}, opts);
@@ -141,10 +143,12 @@ export class LogsStack extends pulumi.ComponentResource {
           ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
           writerPassword: this.writerPassword,
           readerPassword: this.readerPassword,
+          agentApiKey: logs.agentApiKey,
           waitFor: [],
         },
         { parent: this },
       );
+      this.agentApiKey = this.elasticsearchConfig.agentApiKey?.apiKey;
       if (shipped.length > 0) this.filebeat = this.shipper(config, platform, shipped, [], external);
       this.kibanaConfig = new KibanaConfiguration(
         "kibana-config",
@@ -206,6 +210,7 @@ export class LogsStack extends pulumi.ComponentResource {
         kibanaSystemPassword,
         writerPassword: this.writerPassword,
         readerPassword: this.readerPassword,
+        agentApiKey: logs.agentApiKey,
         waitFor: [this.elasticsearch],
       },
       { parent: this },
@@ -252,6 +257,7 @@ export class LogsStack extends pulumi.ComponentResource {
       },
     );
 
+    this.agentApiKey = this.elasticsearchConfig.agentApiKey?.apiKey;
     if (shipped.length > 0) this.filebeat = this.shipper(config, platform, shipped, [this.elasticsearch]);
 
     this.kibanaConfig = new KibanaConfiguration(

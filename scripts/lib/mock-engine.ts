@@ -72,7 +72,17 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: `sha256:mock-image-id-of(${String(inputs.name)})` };
     case "random:index/randomPassword:RandomPassword":
-      return { ...inputs, result: `mock-generated-password-${name}` };
+      // Both secret, as the provider's schema marks them (@pulumi/random randomPassword.js, additionalSecretOutputs).
+      return { ...inputs, result: wireSecret(`mock-generated-password-${name}`), bcryptHash: wireSecret(mockBcryptHash(name)) };
+    case "pulumi-nodejs:dynamic/elastic:ElasticsearchApiKey":
+      // What the provider's create returns (components/elastic/provider-runtime.ts): the key id:api_key and its
+      // base64, both secret (additionalSecretOutputs, which the SDK's mocks do not apply by themselves).
+      return {
+        ...inputs,
+        keyId: `mock-key-id-${name}`,
+        apiKey: wireSecret(`mock-key-id-${name}:mock-api-key-${name}`),
+        encoded: wireSecret(Buffer.from(`mock-key-id-${name}:mock-api-key-${name}`).toString("base64")),
+      };
     default:
       return inputs;
   }
