@@ -44,7 +44,10 @@ export interface GrafanaConfigurationArgs {
   apiToken?: pulumi.Output<string>;
   /** Prometheus as Grafana's server reaches it: this stack's, or the external query URL (prometheus.external). */
   prometheusUrl: pulumi.Input<string>;
-  /** Basic auth for an external query URL; the password goes only into secureJsonData. */
+  /**
+   * Basic auth for the datasource: an external query URL's, or this stack's Prometheus when its receiver makes
+   * it require a login (MetricsStack.queryAuth). The password goes only into secureJsonData.
+   */
   prometheusBasicAuth?: { user: string; password: pulumi.Output<string> };
   scrapeInterval: string;
   dashboards: ImportedDashboard[];

@@ -5,6 +5,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/resolve";
 
 export type MetricsStackConfig = PrometheusConfigInput &
@@ -25,6 +26,16 @@ import {
   remoteWriteCredentialsPath,
   ScrapeAddresses,
 } from "./prometheus-config";
+import {
+  authenticatedHealthcheck,
+  basicCredentials,
+  HEALTHCHECK_CREDENTIALS_PATH,
+  PROMETHEUS_LOGINS,
+  PROMETHEUS_WEB_CONFIG_PATH,
+  PrometheusLogin,
+  QUERY_PASSWORD_PATH,
+  renderWebConfig,
+} from "./web-config";
 
 const BLACKBOX_CONFIG_PATH = "/etc/blackbox_exporter/config.yml";
 /** How containers on a bridge network reach the host (node-exporter runs in the host's network). */
@@ -66,6 +77,37 @@ function remoteWriteCredentialUploads(config: MetricsStackConfig, secrets: Recor
     });
 }
 
+/**
+ * One generated password per login. The random provider computes the bcrypt hash once, at create, and
+ * keeps it in state (hashicorp/terraform-provider-random internal/provider/resource_password.go: `Create`
+ * sets `bcrypt_hash`, `Read` does nothing, the attribute's plan modifier is `UseStateForUnknown`), so a
+ * second `up` renders the same web config; `result` and `bcryptHash` are secret outputs (@pulumi/random
+ * randomPassword.js, `additionalSecretOutputs`). Letters and digits, 32 of them: far under bcrypt's 72 bytes.
+ */
+function generatedLogins(parent: pulumi.Resource): Record<PrometheusLogin, random.RandomPassword> {
+  const generate = (login: PrometheusLogin) => new random.RandomPassword(`prometheus-${login}-password`, { length: 32, special: false }, { parent });
+  return { agents: generate("agents"), query: generate("query") };
+}
+
+/**
+ * The login's files (web-config.ts): the web config, the query password for the self-scrape, and its
+ * Basic credentials for the healthcheck. Secret contents; read-only for all as the credentials above.
+ */
+function loginUploads(logins: Record<PrometheusLogin, random.RandomPassword>) {
+  const webConfig = pulumi
+    .all([logins.agents.bcryptHash, logins.query.bcryptHash])
+    .apply(([agents, query]) => renderWebConfig({ [PROMETHEUS_LOGINS.agents]: agents, [PROMETHEUS_LOGINS.query]: query }));
+  return [
+    { file: PROMETHEUS_WEB_CONFIG_PATH, content: pulumi.secret(webConfig), permissions: "0444" },
+    { file: QUERY_PASSWORD_PATH, content: pulumi.secret(logins.query.result), permissions: "0444" },
+    {
+      file: HEALTHCHECK_CREDENTIALS_PATH,
+      content: pulumi.secret(logins.query.result.apply((password) => basicCredentials(PROMETHEUS_LOGINS.query, password))),
+      permissions: "0444",
+    },
+  ];
+}
+
 export interface MetricsStackArgs {
   /** The metrics slice, the catalog, and what names, publishes and sizes its containers. */
   config: MetricsStackConfig;
@@ -86,6 +128,10 @@ export class MetricsStack extends pulumi.ComponentResource {
   readonly blackboxConfig: string;
   /** Prometheus as Grafana (on the stack network) reaches it. */
   readonly internalUrl: string;
+  /** With the receiver on: the login Grafana's datasource (and people in the UI) query with. */
+  readonly queryAuth?: { user: string; password: pulumi.Output<string> };
+  /** With the receiver on: where and as whom agent stacks remote-write (the published port; a TLS proxy's URL in front of it). */
+  readonly receiver?: { url: string; user: string; password: pulumi.Output<string> };
 
   constructor(name: string, args: MetricsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:metrics:MetricsStack", name, {}, opts);
@@ -102,6 +148,11 @@ export class MetricsStack extends pulumi.ComponentResource {
     );
     this.blackboxConfig = renderBlackboxConfig();
     this.internalUrl = `http://${stackNetworkAddress(names, "prometheus")}`;
+    const logins = config.prometheus.remoteWriteReceiver ? generatedLogins(this) : undefined;
+    if (logins) {
+      this.queryAuth = { user: PROMETHEUS_LOGINS.query, password: pulumi.secret(logins.query.result) };
+      this.receiver = { url: `${config.prometheusPublicUrl}/api/v1/write`, user: PROMETHEUS_LOGINS.agents, password: pulumi.secret(logins.agents.result) };
+    }
 
     this.nodeExporter = serviceContainer(
       {
@@ -196,7 +247,7 @@ export class MetricsStack extends pulumi.ComponentResource {
         service: "prometheus",
         containerName: names.prometheus,
         memoryMb: config.memoryMb.prometheus,
-        healthcheck: httpHealthcheck(loopbackUrl("prometheus", "/-/ready")),
+        healthcheck: (logins ? authenticatedHealthcheck : httpHealthcheck)(loopbackUrl("prometheus", "/-/ready")),
         // Replaying a large WAL after a restart takes minutes in production.
         waitTimeoutSeconds: config.environment === "prod" ? 600 : 180,
         startPeriodSeconds: 60,
@@ -210,6 +261,7 @@ export class MetricsStack extends pulumi.ComponentResource {
           uploads: [
             { file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" },
             ...remoteWriteCredentialUploads(config, args.remoteWriteSecrets),
+            ...(logins ? loginUploads(logins) : []),
             // After the credentials, whose upload indexes their secret paths name.
             ...(args.ruleFiles ?? []).map((file) => ({ file: file.path, content: file.content, permissions: "0644" })),
           ],

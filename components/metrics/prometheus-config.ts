@@ -13,6 +13,7 @@ export type PrometheusConfigInput = Pick<StackConfig, "stack" | "environment" | 
 import type { ServiceConfig } from "../config/stack-config";
 import { ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
 import type { QueueConfig, RemoteWriteConfig } from "./remote-config";
+import { PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, QUERY_PASSWORD_PATH } from "./web-config";
 
 /** host:port of each scrape target of the stack itself, as Prometheus reaches them. */
 export interface ScrapeAddresses {
@@ -34,6 +35,7 @@ export const HEALTH_PROBE_MODULE = "http_2xx";
 /** One entry of `scrape_configs`, as far as we render it. */
 export interface ScrapeConfig {
   job_name: string;
+  basic_auth?: { username: string; password_file: string };
   scheme?: string;
   metrics_path?: string;
   params?: Record<string, string[]>;
@@ -52,7 +54,9 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
   const host = config.prometheus.hostLabel;
   const scrapeConfigs: ScrapeConfig[] = OWN_JOBS_IN_ORDER.flatMap((service) => {
     const target = addresses[service];
-    return target !== undefined ? [{ job_name: STACK_SERVICES[service].scrapeJob, static_configs: [{ targets: [target], labels: { host } }] }] : [];
+    return target !== undefined
+      ? [{ job_name: STACK_SERVICES[service].scrapeJob, ...selfScrapeLogin(config, service), static_configs: [{ targets: [target], labels: { host } }] }]
+      : [];
   });
 
   for (const service of config.services) {
@@ -87,6 +91,16 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
  */
 function externalLabels(config: PrometheusConfigInput): Record<string, string> {
   return { stack: config.stack, environment: config.environment, host: config.prometheus.hostLabel };
+}
+
+/**
+ * With the receiver on, Prometheus requires a login (web-config.ts), its own scrape too: as the query
+ * login, the password read from its file (prometheus/common config/http_config.go `BasicAuth`), never in here.
+ */
+function selfScrapeLogin(config: PrometheusConfigInput, service: ScrapedServiceKey): Pick<ScrapeConfig, "basic_auth"> {
+  return config.prometheus.remoteWriteReceiver && service === "prometheus"
+    ? { basic_auth: { username: PROMETHEUS_LOGINS.query, password_file: QUERY_PASSWORD_PATH } }
+    : {};
 }
 
 /** Where the credentials of a remote write sit in the Prometheus container (uploaded as a secret by MetricsStack). */
@@ -193,7 +207,7 @@ export const PROMETHEUS_AGENT_DATA_PATH = `${PROMETHEUS_DATA_PATH}/agent`;
  * `a.Flag("agent", ...)`, `serverOnlyFlag(a, "storage.tsdb.retention.time", ...)`, "can not be used in
  * agent mode"); 2.42 spells it `--enable-feature=agent` (v2.42.0 cmd/prometheus/main.go,
  * setFeatureListOptions). The remote-write receiver is `--web.enable-remote-write-receiver` in both
- * (since v2.33.0).
+ * (since v2.33.0); with it comes the login, `--web.config.file` (web-config.ts).
  */
 export function prometheusCommand(config: Pick<StackConfig, "prometheus" | "prometheusPublicUrl">): string[] {
   const storage =
@@ -209,6 +223,6 @@ export function prometheusCommand(config: Pick<StackConfig, "prometheus" | "prom
     ...storage,
     `--web.listen-address=:${STACK_SERVICES.prometheus.port}`,
     `--web.external-url=${config.prometheusPublicUrl}`,
-    ...(config.prometheus.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
+    ...(config.prometheus.remoteWriteReceiver ? ["--web.enable-remote-write-receiver", `--web.config.file=${PROMETHEUS_WEB_CONFIG_PATH}`] : []),
   ];
 }

@@ -4,6 +4,7 @@
  * options and inputs, with secret inputs masked (and their paths listed). Used by `npm run plan`,
  * the benchmark and the program tests. Needs no CLI, plugin, Docker or network.
  */
+import { createHash } from "crypto";
 import * as path from "path";
 
 export const SECRET_MASK = "[secret]";
@@ -86,6 +87,22 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     default:
       return inputs;
   }
+}
+
+/** A secret as the engine returns it, so the SDK resolves the output as secret. */
+function wireSecret(value: string): Record<string, unknown> {
+  return { [SIG_KEY]: SECRET_SIG, value };
+}
+
+/**
+ * Shaped like the provider's bcrypt hash (golang.org/x/crypto/bcrypt at its default cost: `$2a$10$`, 22
+ * characters of salt and 31 of hash in bcrypt's base64 alphabet), derived from the name, not the password.
+ */
+function mockBcryptHash(name: string): string {
+  const alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const digest = createHash("sha512").update(name).digest();
+  const encoded = Array.from(digest.subarray(0, 53), (byte) => alphabet[byte % 64]).join("");
+  return `$2a$10$${encoded}`;
 }
 
 export async function runProgram(options: RunOptions): Promise<ProgramRun> {

@@ -34,11 +34,15 @@ describe("server mode with remote write, the receiver and an external query URL 
       ["/etc/prometheus/prometheus.yml", "0644"],
       ["/etc/prometheus/secrets/remote-write-central", "0444"],
       ["/etc/prometheus/secrets/remote-write-cloud", "0444"],
+      // The receiver's login (test/program/receiver-login.test.ts).
+      ["/etc/prometheus/web.yml", "0444"],
+      ["/etc/prometheus/secrets/login-query-password", "0444"],
+      ["/etc/prometheus/secrets/login-healthcheck-basic", "0444"],
       // The every-option stack sets SLOs: their recording rules (components/slo), after the credentials.
       ["/etc/prometheus/rules/slo.yml", "0644"],
     ]);
     // Only the credentials' contents are secret: prometheus.yml stays readable in the plan.
-    expect(prometheus.secretPaths).toEqual(["uploads[1].content", "uploads[2].content"]);
+    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5].map((index) => `uploads[${index}].content`));
     expect(uploads[1].content).toBe("[secret]");
     const yml = plan.artifacts.find((artifact) => artifact.path.endsWith("/etc/prometheus/prometheus.yml"))!.content;
     expect(yml).toContain("password_file: /etc/prometheus/secrets/remote-write-central");

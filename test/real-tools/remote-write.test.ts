@@ -6,11 +6,13 @@
  * - an agent-mode Prometheus started with the rendered config and command line (3.x's `--agent`
  *   spelled `--enable-feature=agent`, as 2.42 takes it: prometheus/prometheus v2.42.0
  *   cmd/prometheus/main.go setFeatureListOptions) scrapes a real node-exporter and remote-writes,
- *   through a proxy that checks basic auth against the secret, to a second Prometheus started with
- *   the rendered server command with `--web.enable-remote-write-receiver` (since v2.33.0). The host's
- *   series must arrive with the agent's external labels (stack, environment, host). A second remote
- *   write sends its Bearer token from its credentials file to the proxy, which checks and counts it.
- * The only change to the rendered files is where the credentials file lives (a temp file, not
+ *   through a pass-through proxy (the TLS-terminating one in front of a receiver), to a second
+ *   Prometheus started with the rendered server command with `--web.enable-remote-write-receiver` (since
+ *   v2.33.0) and its login (`--web.config.file`, test/real-tools/receiver-auth.test.ts), which checks
+ *   the basic auth the agent sends from its password file. The host's series must arrive with the
+ *   agent's external labels (stack, environment, host). A second remote write sends its Bearer token
+ *   from its credentials file to the proxy, which checks and counts it.
+ * The only change to the rendered files is where the credentials files live (temp files, not
  * /etc/prometheus/secrets/...) and the listen addresses and storage paths (temp dirs, free ports).
  */
 import * as fs from "fs";
@@ -21,28 +23,13 @@ import { resolveStackConfig, StackConfig } from "../../components/config/resolve
 import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
 import { prometheusCommand, remoteWriteCredentialsPath, renderPrometheusConfig, ScrapeAddresses } from "../../components/metrics/prometheus-config";
 import { everyOptionStackConfig, EVERY_OPTION_VALUES } from "../support/every-option-stack";
-import { describeWithTools, freePort, getJson, RunningProcess, runTool, startProcess, stopProcess, tempDir, waitFor } from "../support/real-tools";
+import { PROMETHEUS_LOGINS } from "../../components/metrics/web-config";
+import { describeWithTools, freePort, RunningProcess, runTool, startProcess, stopProcess, tempDir, waitFor } from "../support/real-tools";
+import { getJsonAs, localCommand, ReceiverLogin, withLocalLoginFiles, writeReceiverLogin } from "../support/local-prometheus";
 
 const SECRET_KEYS = ["remoteWriteSecrets", "prometheusQueryPassword"];
 function configFor(stack: string, values: Record<string, unknown>): StackConfig {
   return resolveStackConfig({ stack, values, secretKeys: SECRET_KEYS.filter((key) => values[key] !== undefined) }).config;
-}
-
-/**
- * The rendered 3.x command line as Debian's 2.42 runs it here: `--agent` becomes `--enable-feature=agent`,
- * paths and the listen address are local. Every other flag is passed as rendered (2.42 exits on a
- * server-only flag in agent mode, so a retention flag rendered for an agent would fail this test).
- */
-function localCommand(command: string[], local: { configFile: string; dataDir: string; listen: string }): string[] {
-  return command.map((flag) => {
-    if (flag === "--agent") return "--enable-feature=agent";
-    if (flag.startsWith("--config.file=")) return `--config.file=${local.configFile}`;
-    if (flag.startsWith("--storage.agent.path=")) return `--storage.agent.path=${local.dataDir}`;
-    if (flag.startsWith("--storage.tsdb.path=")) return `--storage.tsdb.path=${local.dataDir}`;
-    if (flag.startsWith("--web.listen-address=")) return `--web.listen-address=${local.listen}`;
-    if (flag.startsWith("--web.external-url=")) return `--web.external-url=http://${local.listen}`;
-    return flag;
-  });
 }
 
 interface QueryResponse {
@@ -102,7 +89,7 @@ describeWithTools(["promtool"], "promtool accepts the rendered remote-write conf
   });
 });
 
-describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Prometheus remote-writes the host's series to a receiver", () => {
+describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "an agent-mode Prometheus remote-writes the host's series to a receiver", () => {
   const processes: RunningProcess[] = [];
   let proxy: http.Server | undefined;
   let workDir: string;
@@ -110,20 +97,24 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
   let agentUrl: string;
   const seen = { authorized: 0, refused: 0, bearer: 0 };
   const token = "agent-remote-write-bearer-token-5678";
-  const password = "agent-remote-write-password-1234";
-  const user = "app-host-7";
+  // The agents' login of the receiver (web-config.ts), its password what the agent's secret holds.
+  let login: ReceiverLogin;
+  const user = PROMETHEUS_LOGINS.agents;
+  const query = <T>(promql: string) => getJsonAs<T>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent(promql)}`, login.authorization("query"));
   let agent: StackConfig;
   let startedAt = 0;
 
   beforeAll(async () => {
     workDir = tempDir("atra-remote-write-");
+    login = writeReceiverLogin(workDir);
+    const password = login.passwords.agents;
     const [nodePort, receiverPort, proxyPort, agentPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     receiverUrl = `http://127.0.0.1:${receiverPort}`;
     agentUrl = `http://127.0.0.1:${agentPort}`;
     const unused = `127.0.0.1:${await freePort()}`;
 
-    // A stand-in for the TLS-terminating, authenticating reverse proxy in front of a receiver: it checks
-    // the basic auth Prometheus sends from its password file, then forwards to the receiver.
+    // A stand-in for the TLS-terminating reverse proxy in front of a receiver: it forwards everything (the
+    // receiver checks the login) and counts the writes carrying the basic auth the agent's password file holds.
     const expected = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
     proxy = http.createServer((request, response) => {
       // The second remote write ("cloud") sends its Bearer token from its credentials file; it is only counted.
@@ -137,13 +128,8 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
         });
         return;
       }
-      if (request.headers.authorization !== expected) {
-        seen.refused += 1;
-        response.writeHead(401);
-        response.end();
-        return;
-      }
-      seen.authorized += 1;
+      if (request.headers.authorization === expected) seen.authorized += 1;
+      else seen.refused += 1;
       const forward = http.request(
         {
           host: "127.0.0.1",
@@ -210,7 +196,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
     // The receiver scrapes only itself: any node_* series it holds came by remote write.
     const receiverDocument = yaml.load(renderPrometheusConfig(receiver, addresses(`127.0.0.1:${receiverPort}`))) as { scrape_configs: { job_name: string }[] };
     receiverDocument.scrape_configs = receiverDocument.scrape_configs.filter((job) => job.job_name === "prometheus");
-    fs.writeFileSync(receiverFile, yaml.dump(receiverDocument));
+    fs.writeFileSync(receiverFile, withLocalLoginFiles(yaml.dump(receiverDocument), login));
 
     processes.push(startProcess("node-exporter", "prometheus-node-exporter", [`--web.listen-address=127.0.0.1:${nodePort}`]));
     processes.push(
@@ -221,6 +207,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
           configFile: receiverFile,
           dataDir: path.join(workDir, "receiver-data"),
           listen: `127.0.0.1:${receiverPort}`,
+          webConfigFile: login.webConfigFile,
         }),
       ),
     );
@@ -234,7 +221,8 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
     );
     const logs = () => processes.map((p) => `--- ${p.name}\n${p.output().slice(-2000)}`).join("\n");
     try {
-      await waitFor("the receiver to be ready", 30_000, async () => ((await fetch(`${receiverUrl}/-/ready`)).ok ? true : undefined));
+      const asQuery = { headers: { authorization: login.authorization("query") } };
+      await waitFor("the receiver to be ready", 30_000, async () => ((await fetch(`${receiverUrl}/-/ready`, asQuery)).ok ? true : undefined));
       // The container's healthcheck asks /-/ready: an agent answers it too.
       await waitFor("the agent to be ready", 30_000, async () => ((await fetch(`${agentUrl}/-/ready`)).ok ? true : undefined));
     } catch (error) {
@@ -273,9 +261,9 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
       60_000,
       async () => {
         // The first batches may carry part of a scrape: wait for a full one (node_load1 among > 100 series).
-        const response = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent(`count({${labels}})`)}`);
+        const response = await query<QueryResponse>(`count({${labels}})`);
         const count = Number(response.data.result[0]?.value[1] ?? 0);
-        const load = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent(`node_load1{${labels}}`)}`);
+        const load = await query<QueryResponse>(`node_load1{${labels}}`);
         return count > 100 && load.data.result.length === 1 ? count : undefined;
       },
       500,
@@ -283,7 +271,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
       throw new Error(`${error.message}\n${processes.map((p) => `--- ${p.name}\n${p.output().slice(-2000)}`).join("\n")}`, { cause: error });
     });
     const seconds = (Date.now() - startedAt) / 1000;
-    const load = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent(`node_load1{${labels}}`)}`);
+    const load = await query<QueryResponse>(`node_load1{${labels}}`);
     expect(load.data.result).toHaveLength(1);
     expect(load.data.result[0].metric).toMatchObject({ stack: "agent-test", environment: "dev", host: "app-host-7.example.internal", job: "node-exporter" });
     expect(seen.authorized).toBeGreaterThan(0);
@@ -300,14 +288,14 @@ describeWithTools(["prometheus", "prometheus-node-exporter"], "an agent-mode Pro
       "up of both hosts at the receiver",
       30_000,
       async () => {
-        const response = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent("count by (host) (up)")}`);
+        const response = await query<QueryResponse>("count by (host) (up)");
         const found = response.data.result.map((sample) => sample.metric.host).sort();
         return found.length === 2 ? found : undefined;
       },
       500,
     );
     expect(hosts).toEqual(["app-host-7.example.internal", "central-1"]);
-    const selfScrapes = await getJson<QueryResponse>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent('up{job="prometheus"}')}`);
+    const selfScrapes = await query<QueryResponse>('up{job="prometheus"}');
     // The agent's arrive with its external labels; the receiver's own lack its external label `stack`.
     expect(selfScrapes.data.result.map((sample) => sample.metric).sort((a, b) => a.host.localeCompare(b.host))).toEqual([
       { __name__: "up", job: "prometheus", instance: expect.any(String), host: "app-host-7.example.internal", stack: "agent-test", environment: "dev" },

@@ -229,7 +229,7 @@ describe("renderers", () => {
     expect(document.global.external_labels).toEqual({ stack: "dev", environment: "dev", host: "localhost" });
   });
 
-  test("agent mode: --agent and the agent's own storage path, no TSDB retention; the receiver flag in server mode", () => {
+  test("agent mode: --agent and the agent's own storage path, no TSDB retention; the receiver flag and its login in server mode", () => {
     expect(prometheusCommand(resolve(agentValues).config)).toEqual([
       "--config.file=/etc/prometheus/prometheus.yml",
       "--agent",
@@ -245,6 +245,7 @@ describe("renderers", () => {
       "--web.listen-address=:9090",
       "--web.external-url=http://localhost:9090",
       "--web.enable-remote-write-receiver",
+      "--web.config.file=/etc/prometheus/web.yml",
     ]);
   });
 });
