@@ -7,8 +7,9 @@
  * variables are substituted. A dashboard that plans passes these.
  *
  * Shipped only (named in test/support/shipped-content.ts): fixed uids, one datasource of ours each,
- * layout on the grid, the host filesystem selector, and the logs dashboard's Elasticsearch queries over
- * the fields the log pipeline produces.
+ * layout on the grid, the host filesystem selector, the host variable and filter (several hosts write to
+ * one Prometheus and one data stream), and the logs dashboard's Elasticsearch queries over the fields the
+ * log pipeline produces.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -30,6 +31,7 @@ import {
   substituteVariables,
   templateValues,
 } from "../support/dashboard-queries";
+import { hostDroppingProblems, selectorsWithout } from "../support/host-label";
 import { promqlSyntaxErrors } from "../support/promql";
 import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull } from "../support/project-copy";
 import { isShippedDashboard, SHIPPED_DASHBOARDS } from "../support/shipped-content";
@@ -240,6 +242,101 @@ describe("the shipped dashboards", () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// Several hosts: every Prometheus dashboard filters and splits by the host label
+
+describe("the shipped Prometheus dashboards with several hosts", () => {
+  const prometheusDashboards = shipped.filter((d) => datasourceOf(d.uid).type === "prometheus");
+  /** `$host` substituted with a marker, so the matcher can be found in the parsed selectors. */
+  const HOST_MARKER = "__host__";
+  const queriesOf = (dashboard: (typeof shipped)[number]) => {
+    const model = dashboard.model as DashboardModel;
+    const values = { ...templateValues(model), host: HOST_MARKER };
+    return dashboardQueries(model)
+      .filter((query) => query.where !== "variable $host")
+      .map((query) => ({ where: query.where, expr: substituteVariables(promqlOfVariableQuery(query.expr) ?? "", values).expr }));
+  };
+  /**
+   * The SLO dashboard's series are recording rules that aggregate a service over every host
+   * (components/slo/slo-rules.ts, `by (service)`): they carry no host, so its queries keep the services
+   * with a target on the selected hosts through `and on (service) up{host=~"$host"}` instead.
+   */
+  const SLO_HOST_FILTER = `and on (service) up{host=~"${HOST_MARKER}",service!=""}`;
+  /** Queries over those host-less series: the SLO dashboard's panels (each ends with the filter) and its service list. */
+  const sloExempt = (dashboard: (typeof shipped)[number], where: string, expr: string) =>
+    dashboard.uid === "atra-slo" && (expr.endsWith(` ${SLO_HOST_FILTER}`) || where === "variable $service");
+
+  test("the SLO dashboard: every panel query keeps the services on the selected hosts", () => {
+    const slo = shipped.find((d) => d.uid === "atra-slo")!;
+    const panels = queriesOf(slo).filter((query) => !query.where.startsWith("variable "));
+    expect(panels.length).toBeGreaterThan(5);
+    for (const { where, expr } of panels)
+      expect([where, expr]).toEqual([where, expect.stringMatching(/^\(.*\) and on \(service\) up\{host=~"__host__",service!=""\}$/)]);
+  });
+
+  test.each(prometheusDashboards.map((d) => [d.fileName, d] as const))(
+    "%s: a host variable over label_values(up, host), several or all hosts, refreshed on load, All by default",
+    (_name, dashboard) => {
+      const host = (dashboard.model as DashboardModel).templating!.list!.find((v) => v.name === "host");
+      expect(host).toMatchObject({
+        type: "query",
+        definition: "label_values(up, host)",
+        query: { query: "label_values(up, host)" },
+        multi: true,
+        includeAll: true,
+        refresh: 1,
+        current: { value: ["$__all"] },
+      });
+      expect(datasourceType(host!.datasource)).toBe("prometheus");
+      // Declared first: the other variables (and a service list of the selected hosts) may use it.
+      expect((dashboard.model as DashboardModel).templating!.list![0].name).toBe("host");
+    },
+  );
+
+  test.each(prometheusDashboards.map((d) => [d.fileName, d] as const))("%s: every selector of every query is filtered by $host", (_name, dashboard) => {
+    const queries = queriesOf(dashboard);
+    expect(queries.length).toBeGreaterThan(0);
+    const missing = queries.flatMap(({ where, expr }) =>
+      sloExempt(dashboard, where, expr) ? [] : selectorsWithout(expr, `host=~"${HOST_MARKER}"`).map((selector) => `${where}: ${selector}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  test.each(prometheusDashboards.map((d) => [d.fileName, d] as const))("%s: no aggregation or vector matching merges hosts", (_name, dashboard) => {
+    const problems = queriesOf(dashboard).flatMap(({ where, expr }) =>
+      sloExempt(dashboard, where, expr) ? [] : hostDroppingProblems(expr).map((problem) => `${where}: ${problem}`),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  test("the host check itself finds what merges hosts", () => {
+    expect(hostDroppingProblems('sum by (host, mode) (rate(x{host=~"h"}[5m])) / on (host) group_left () count by (host) (y)')).toEqual([]);
+    expect(hostDroppingProblems("sum(rate(x[5m]))")).toEqual(["aggregation drops host: sum(rate(x[5m]))"]);
+    expect(hostDroppingProblems("max by (job) (x)")).toEqual(["aggregation drops host: max by (job) (x)"]);
+    expect(hostDroppingProblems("count without (host) (x)")).toEqual(["aggregation drops host: count without (host) (x)"]);
+    expect(hostDroppingProblems("a / on (instance) b")).toEqual(["vector matching ignores host: on (instance)"]);
+    expect(hostDroppingProblems("a / ignoring (host) b")).toEqual(["vector matching ignores host: ignoring (host)"]);
+    expect(hostDroppingProblems("a / scalar(count(b))")).toEqual(["scalar() drops host: scalar(count(b))", "aggregation drops host: count(b)"]);
+    expect(selectorsWithout('a{host=~"h"} / b{job="x"}', 'host=~"h"')).toEqual(['b{job="x"}']);
+  });
+
+  /**
+   * Grafana's row model (grafana/grafana kinds/dashboard/dashboard_kind.cue, `#RowPanel`: `collapsed`,
+   * `panels`, `repeat`): an expanded row keeps its panels at the top level after it, up to the next row
+   * (public/app/features/dashboard/state/DashboardModel.ts, `getRowPanels`), and `panels` stays empty
+   * (the collapsed form holds them there instead). A row with `repeat` is copied once per value of that
+   * variable, its panels with it, each copy with the variable set to its one value. (`repeatDirection`
+   * belongs to repeated panels, not rows: rows always repeat downwards.)
+   */
+  test("the host dashboard: one expanded row repeated per host on top, every node_exporter panel inside it", () => {
+    const host = shipped.find((d) => d.uid === "atra-host")!;
+    const [row, ...rest] = host.model.panels as (GridPanel & { collapsed?: boolean; repeat?: string })[];
+    expect(row).toMatchObject({ type: "row", title: "Host: $host", repeat: "host", collapsed: false, panels: [], gridPos: { x: 0, y: 0, w: 24, h: 1 } });
+    expect(rest.length).toBeGreaterThan(10);
+    for (const panel of rest) expect([panel.title, panel.type, panel.gridPos!.y >= 1]).toEqual([panel.title, expect.not.stringMatching(/^row$/), true]);
+  });
+});
+
 interface GridPanel {
   id?: number;
   type?: string;
@@ -273,9 +370,13 @@ test.each(shipped.map((d) => [d.fileName, d] as const))("%s lays out its panels 
 // The logs dashboard over Elasticsearch
 
 /** The fields the logs stage produces (Filebeat's service.name tag; the ingest pipeline's ECS mapping of structlog). */
-const LOG_FIELDS = { time: "@timestamp", known: ["@timestamp", "message", "log.level", "log.logger", "service.name", "error.stack_trace"] };
-/** `$service` as Grafana's Lucene formatter writes it: several values, and the custom All value. */
-const serviceValues = [{ service: '("knowledge-os-api" OR "worker")' }, { service: "*" }];
+const LOG_FIELDS = { time: "@timestamp", known: ["@timestamp", "message", "log.level", "log.logger", "service.name", "host.name", "error.stack_trace"] };
+/** `$service` and `$host` as Grafana's Lucene formatter writes them: several values, and the custom All value. */
+const serviceValues = [
+  { service: '("knowledge-os-api" OR "worker")', host: '("obs-1" OR "app-2")' },
+  { service: "*", host: "*" },
+];
+const FILTER = "service.name:$service AND host.name:$host";
 const ERROR_FILTER = "log.level:(error OR critical OR exception)";
 
 describe("the logs dashboard", () => {
@@ -322,51 +423,61 @@ describe("the logs dashboard", () => {
     expect(failures[0].target.metrics).toEqual([{ id: "1", type: "count" }]);
   });
 
-  test("every target is filtered by the service variable", () => {
-    for (const { where, target } of targets) expect([where, String(target.query)]).toEqual([where, expect.stringMatching(/^service\.name:\$service( AND |$)/)]);
+  test("every target is filtered by the service and host variables", () => {
+    for (const { where, target } of targets)
+      expect([where, String(target.query)]).toEqual([where, expect.stringMatching(/^service\.name:\$service AND host\.name:\$host( AND |$)/)]);
   });
 
-  test("the service variable lists the service.name terms, several or all at once", () => {
+  test("the host and service variables list the host.name and service.name terms, several or all at once", () => {
     const variables = elasticsearchVariables(model);
-    expect(variables.map((v) => v.name)).toEqual(["service"]);
-    const [service] = variables;
-    expect(typeof service.query).toBe("string");
-    expect(JSON.parse(service.query as string)).toEqual({ find: "terms", field: "service.name" });
-    expect(service.definition).toBe(service.query);
-    expect(datasourceType(service.datasource)).toBe("elasticsearch");
-    expect(service).toMatchObject({ multi: true, includeAll: true, allValue: "*", refresh: 2 });
+    expect(variables.map((v) => v.name)).toEqual(["host", "service"]);
+    const [host, service] = variables;
+    for (const [variable, field] of [
+      [host, "host.name"],
+      [service, "service.name"],
+    ] as const) {
+      expect(typeof variable.query).toBe("string");
+      expect(JSON.parse(variable.query as string)).toEqual({ find: "terms", field });
+      expect(variable.definition).toBe(variable.query);
+      expect(datasourceType(variable.datasource)).toBe("elasticsearch");
+      expect(variable).toMatchObject({ multi: true, includeAll: true, allValue: "*" });
+    }
+    expect(service.refresh).toBe(2);
+    expect(host).toMatchObject({ refresh: 1, current: { value: ["$__all"] } });
   });
 
-  test("volume by level and by service are time series of counts split by terms", () => {
-    for (const [title, field] of [
-      ["Log volume by level", "log.level"],
-      ["Log volume by service", "service.name"],
-      ["Errors by service", "service.name"],
-    ]) {
+  /**
+   * Nested terms split by each: Grafana's Elasticsearch backend adds every terms bucket's key as a label
+   * named after the field and the innermost date_histogram makes the series (grafana/grafana
+   * pkg/tsdb/elasticsearch/response_parser.go, processBuckets and processMetrics).
+   */
+  test("volume by level, and by host and service, are time series of counts split by terms", () => {
+    for (const [title, fields] of [
+      ["Log volume by level", ["log.level"]],
+      ["Log volume by service", ["host.name", "service.name"]],
+      ["Errors by service", ["host.name", "service.name"]],
+    ] as const) {
       const [target] = panel(title).targets;
       expect([title, panel(title).type, target.metrics.map((m) => m.type), target.bucketAggs.map((b) => [b.type, b.field])]).toEqual([
         title,
         "timeseries",
         ["count"],
-        [
-          ["terms", field],
-          ["date_histogram", "@timestamp"],
-        ],
+        [...fields.map((field) => ["terms", field]), ["date_histogram", "@timestamp"]],
       ]);
     }
   });
 
   test("the error panels select error, critical and exception lines", () => {
     for (const title of ["Errors", "Errors by service", "Top loggers with errors", "Recent errors"]) {
-      expect([title, panel(title).targets[0].query]).toEqual([title, `service.name:$service AND ${ERROR_FILTER}`]);
+      expect([title, panel(title).targets[0].query]).toEqual([title, `${FILTER} AND ${ERROR_FILTER}`]);
     }
   });
 
-  test("recent errors: a table of the latest error documents with their time, service, level, logger, message and stack trace", () => {
+  test("recent errors: a table of the latest error documents with their time, host, service, level, logger, message and stack trace", () => {
     const recent = panel("Recent errors");
     expect(recent.type).toBe("table");
     expect(recent.targets[0].metrics).toEqual([{ type: "raw_data", id: "1", settings: { size: "100" } }]);
-    const columns = ["@timestamp", "service.name", "log.level", "log.logger", "message", "error.stack_trace"];
+    const columns = ["@timestamp", "host.name", "service.name", "log.level", "log.logger", "message", "error.stack_trace"];
     expect(recent.transformations?.[0]).toEqual({ id: "filterFieldsByName", options: { include: { names: columns } } });
     expect(recent.transformations?.[1]).toMatchObject({ id: "organize", options: { indexByName: Object.fromEntries(columns.map((c, i) => [c, i])) } });
   });
@@ -374,7 +485,7 @@ describe("the logs dashboard", () => {
   test("the logs panel shows the latest lines of the selected services", () => {
     const lines = panels.filter((p) => p.type === "logs");
     expect(lines.map((p) => [p.title, p.targets[0].query, p.targets[0].metrics])).toEqual([
-      ["Logs", "service.name:$service", [{ type: "logs", id: "1", settings: { limit: "500" } }]],
+      ["Logs", FILTER, [{ type: "logs", id: "1", settings: { limit: "500" } }]],
     ]);
   });
 

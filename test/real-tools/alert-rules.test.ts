@@ -22,6 +22,7 @@ import { SLO_ALERTS } from "../../components/slo/slo-rules";
 import { readRuleFiles } from "../../components/alerting/alert-files";
 import { parseRuleFiles, RuleFileError } from "../../components/alerting/rule-files";
 import { renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
+import { hostDroppingProblems } from "../support/host-label";
 import { promqlSyntaxErrors } from "../support/promql";
 import { describeWithTools, runTool, tempDir } from "../support/real-tools";
 import { copyProject, planCopy, ProjectCopy } from "../support/project-copy";
@@ -214,6 +215,14 @@ describe("shipped alert rules: structure and conventions", () => {
   test.each(rules.map((r) => [r.rule.alert, r.rule.expr] as const))("%s: the expression parses as PromQL", (_name, expr) => {
     expect(promqlSyntaxErrors(expr)).toEqual([]);
   });
+
+  test.each(rules.map((r) => [r.rule.alert, r.rule.expr] as const))(
+    "%s: no aggregation or vector matching merges hosts, and the summary names the host",
+    (name, expr) => {
+      expect(hostDroppingProblems(expr)).toEqual([]);
+      expect(rules.find((r) => r.rule.alert === name)!.rule.annotations?.summary).toContain("{{ $labels.host }}");
+    },
+  );
 
   test("every job an expression selects is a job the rendered prometheus.yml has", () => {
     const { config } = resolveStackConfig({

@@ -195,6 +195,8 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
       __range: "1m",
       instance: nodeExporterAddress,
       service: "demo-api",
+      // Every target's host label (prometheus.hostLabel, here publicHostname's default).
+      host: config.prometheus.hostLabel,
     };
     const queries = dashboards.flatMap((dashboard) => dashboardQueries(dashboard.model).map((query) => ({ ...query, dashboard: dashboard.fileName })));
     expect(queries.length).toBeGreaterThan(40);
