@@ -16,6 +16,8 @@ const SECRET_VALUES: Record<string, string> = {
 };
 
 export const EVERY_OPTION_VALUES: Record<string, unknown> = {
+  // A central stack; agent hosts (which refuse most keys here) have their own in test/support/external-stacks.ts.
+  role: "central",
   environment: "staging",
   services: [
     {
@@ -59,6 +61,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     errorRateWindow: "120s",
     elasticsearchProviderUrl: "http://127.0.0.1:19200",
     kibanaProviderUrl: "http://127.0.0.1:15601",
+    agentApiKey: true,
   },
   prometheus: {
     retentionTime: "21d",

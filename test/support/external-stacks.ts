@@ -37,7 +37,8 @@ const PUBLISHED_PROMETHEUS = { bindAddress: "0.0.0.0", publicHostname: "obs.exam
 
 export interface ExternalStack {
   values: Record<string, unknown>;
-  secrets: Record<string, string>;
+  /** Secret keys to their values (a map of them for remoteWriteSecrets). */
+  secrets: Record<string, string | Record<string, string>>;
 }
 
 /** Grafana Cloud and Elastic Cloud, a token and an API key: nothing but the metrics stage and Filebeat runs here. */
@@ -74,6 +75,24 @@ export const EXTERNAL_GRAFANA_NO_LOGS: ExternalStack = {
   secrets: { grafanaAdminPassword: GRAFANA_EXTERNAL_PASSWORD },
 };
 
+/** An agent host shipping to a central cluster behind a private CA, with the shipper's key in its encoded form. */
+export const AGENT_HOST: ExternalStack = {
+  values: {
+    role: "agent",
+    publicHostname: "app-2.example.internal",
+    services: SERVICES,
+    prometheus: { remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write", basicAuthUser: "atra-agents" }] },
+    logs: {
+      dataStream: "logs-billing-staging",
+      external: { elasticsearchUrl: "https://logs.example.internal", caCertificate: TEST_CA_PEM, caFingerprint: TEST_CA_FINGERPRINT },
+    },
+  },
+  secrets: {
+    remoteWriteSecrets: { central: "agent-remote-write-password" },
+    logShipperApiKey: Buffer.from("agent-key-id:agent-key-secret-value").toString("base64"),
+  },
+};
+
 /** Every external key across the stacks (each stack valid on its own). */
 export const EVERY_EXTERNAL_OPTION_STACKS: Record<string, ExternalStack> = {
   "every-external-api-key": BOTH_EXTERNAL,
@@ -85,6 +104,7 @@ export const EVERY_EXTERNAL_OPTION_STACKS: Record<string, ExternalStack> = {
     },
     secrets: { grafanaAdminPassword: GRAFANA_EXTERNAL_PASSWORD, elasticPassword: ELASTIC_EXTERNAL_PASSWORD },
   },
+  "every-agent-option": AGENT_HOST,
 };
 
 export function externalStackConfig(stack: ExternalStack) {
@@ -93,7 +113,7 @@ export function externalStackConfig(stack: ExternalStack) {
 
 /** Every secret value a stack carries, to look for in artifacts. */
 export function secretValues(stack: ExternalStack): string[] {
-  const values = Object.values(stack.secrets);
+  const values = Object.values(stack.secrets).flatMap((value) => (typeof value === "string" ? [value] : Object.values(value)));
   // The API key's decoded forms too.
   for (const value of values) {
     const decoded = Buffer.from(value, "base64").toString("utf8");

@@ -15,6 +15,7 @@ import {
   ExternalStack,
   GRAFANA_API_TOKEN,
   GRAFANA_CLOUD_URL,
+  secretValues,
   TEST_CA_PEM,
 } from "../support/external-stacks";
 
@@ -29,13 +30,13 @@ function problems(stack: ExternalStack): string[] {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const text = error.issues.map((issue) => `${issue.key.replace(/^atra-observability:/, "")}: ${issue.message}`);
-    for (const secret of Object.values(stack.secrets)) expect(text.join("\n")).not.toContain(secret);
+    for (const secret of secretValues(stack)) expect(text.join("\n")).not.toContain(secret);
     return text;
   }
   throw new Error("expected a ConfigError");
 }
 
-const merge = (stack: ExternalStack, values: Record<string, unknown>, secrets: Record<string, string> = stack.secrets): ExternalStack => ({
+const merge = (stack: ExternalStack, values: Record<string, unknown>, secrets: ExternalStack["secrets"] = stack.secrets): ExternalStack => ({
   values: { ...stack.values, ...values },
   secrets,
 });
