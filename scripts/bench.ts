@@ -5,6 +5,8 @@
  * ratio, the cost per resource and what the logs stage adds. Every generated service has an availability and
  * a latency objective (the SLO room): the same stack is planned without them, and the SLO renderers'
  * output (recording rules, alert rules, rule file size) is measured at 50, 100 and 200 services.
+ * Past one host, it also plans an agent host and a central stack with every backend external, each
+ * with the 200 services.
  * A script, not a test: it prints figures and never fails on a slow machine.
  */
 import { spawnSync } from "child_process";
@@ -74,7 +76,45 @@ function generatedProject(): string {
   fs.writeFileSync(path.join(dir, "Pulumi.bench.yaml"), common);
   fs.writeFileSync(path.join(dir, "Pulumi.bench-nologs.yaml"), `${common}  atra-observability:logs: { enabled: false }\n`);
   fs.writeFileSync(path.join(dir, "Pulumi.bench-noslo.yaml"), `${head}  atra-observability:services: ${JSON.stringify(withoutSlo)}\n`);
+  // Past one host: an agent host, and a central stack whose every backend is external (both with 200
+  // services; neither evaluates SLOs, and an agent host alerts on nothing itself).
+  const agentServices = withoutSlo.map(({ maxLogSilence: _silence, ...service }) => service);
+  fs.writeFileSync(path.join(dir, "Pulumi.bench-agent.yaml"), stackFile({ ...AGENT_HOST, services: agentServices }));
+  fs.writeFileSync(path.join(dir, "Pulumi.bench-external.yaml"), stackFile({ ...EVERY_BACKEND_EXTERNAL, services: withoutSlo }));
   return dir;
+}
+
+/** Secrets as a stack file holds them: encrypted values, which the offline plan stands in for. */
+const SECURE = { secure: "v1:bench-placeholder" };
+const REMOTE_WRITE = [{ name: "central", url: "https://metrics.example.internal/api/v1/write", basicAuthUser: "atra-agents" }];
+
+const AGENT_HOST = {
+  role: "agent",
+  appNetworks: ["atra-network"],
+  publicHostname: "app-2.example.internal",
+  prometheus: { remoteWrite: REMOTE_WRITE },
+  remoteWriteSecrets: { central: SECURE },
+  logs: { dataStream: "logs-atra-prod", external: { elasticsearchUrl: "https://logs.example.internal" } },
+  logShipperApiKey: SECURE,
+};
+
+/** Grafana Cloud, a remote-write backend read back through its query URL (Prometheus in agent mode), Elastic Cloud. */
+const EVERY_BACKEND_EXTERNAL = {
+  appNetworks: ["atra-network"],
+  publicHostname: "obs.example.internal",
+  grafana: { external: { url: "https://atra.grafana.net" } },
+  grafanaApiToken: SECURE,
+  prometheus: { mode: "agent", remoteWrite: REMOTE_WRITE, external: { queryUrl: "https://metrics.example.internal/prometheus", basicAuthUser: "reader" } },
+  remoteWriteSecrets: { central: SECURE },
+  prometheusQueryPassword: SECURE,
+  logs: { external: { elasticsearchUrl: "https://atra.es.example.cloud", kibanaUrl: "https://atra.kb.example.cloud" } },
+  elasticApiKey: SECURE,
+};
+
+function stackFile(values: Record<string, unknown>): string {
+  return `config:\n${Object.entries(values)
+    .map(([key, value]) => `  atra-observability:${key}: ${JSON.stringify(value)}\n`)
+    .join("")}`;
 }
 
 function main(): void {
@@ -84,6 +124,8 @@ function main(): void {
     const large = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench")));
     const withoutLogs = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench-nologs")));
     const withoutSlo = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench-noslo")));
+    const agent = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench-agent")));
+    const allExternal = median(Array.from({ length: RUNS }, () => planOnce(dir, "bench-external")));
     const perSmall = small.elapsedMs / small.resources;
     const perLarge = large.elapsedMs / large.resources;
     console.log(`offline plan, median of ${RUNS} runs each (time inside the process: program + mock engine, no Node start-up)`);
@@ -107,6 +149,16 @@ function main(): void {
       `  the same without SLOs:              ${withoutSlo.elapsedMs.toFixed(0).padStart(6)} ms  ${String(withoutSlo.resources).padStart(4)} resources ` +
         `(the SLOs add ${(large.elapsedMs - withoutSlo.elapsedMs).toFixed(0)} ms and ${large.resources - withoutSlo.resources} resources at 200 services)`,
     );
+    console.log("  past one host, 200 services each (the rows above for comparison):");
+    for (const [label, sample] of [
+      ["an agent host (role: agent)", agent],
+      ["a central stack, every backend external", allExternal],
+    ] as const) {
+      console.log(
+        `    ${label.padEnd(42)} ${sample.elapsedMs.toFixed(0).padStart(6)} ms  ${String(sample.resources).padStart(4)} resources  ` +
+          `${(sample.elapsedMs / sample.resources).toFixed(1)} ms/resource`,
+      );
+    }
     sloFigures();
     console.log(`  goal: dev plan well under 5000 ms: ${small.elapsedMs < 5000 ? "met" : "NOT met"}`);
   } finally {
