@@ -17,8 +17,10 @@ export const GRAFANA_DEFAULT_CONTACT_POINT = "grafana-default-email";
 
 const DEFAULTS = {
   evaluationInterval: "1m",
-  // One notification per alert and service (or host/target when the alert has no service label).
-  groupBy: ["alertname", "service", "instance"],
+  // One notification per alert, host and service (or target when the alert has no service label).
+  // `host` because hosts share target addresses (node-exporter is 172.17.0.1:9100 on every Docker
+  // host): without it, the same alert on two hosts would go out as one notification.
+  groupBy: ["alertname", "host", "service", "instance"],
   groupWait: "30s",
   groupInterval: "5m",
   repeatInterval: "4h",

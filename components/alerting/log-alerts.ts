@@ -2,7 +2,7 @@
  * Alerts on the logs, built in code because their thresholds come from the stack config: a
  * service's error lines above the stack's threshold, and (per service, optional) a service that
  * stopped logging. Same shape and machinery as the rule-file alerts: one Grafana rule group.
- * Queries use Grafana's Elasticsearch datasource model (count, terms on `service.name`,
+ * Queries use Grafana's Elasticsearch datasource model (count, terms on `host.name` and `service.name`,
  * date_histogram), reduced over the window and compared with a threshold.
  */
 import type { LogsConfig } from "../logs/config";
@@ -55,9 +55,9 @@ function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule 
     // No error line at all in the window is the healthy case.
     noDataState: "OK",
     execErrState: "Alerting",
-    labels: { severity: "warning", service: '{{ index $labels "service.name" }}' },
+    labels: { severity: "warning", service: '{{ index $labels "service.name" }}', host: '{{ index $labels "host.name" }}' },
     annotations: {
-      summary: `{{ index $labels "service.name" }} logged {{ $values.TOTAL.Value }} error lines in ${logs.errorRateWindow}`,
+      summary: `{{ index $labels "service.name" }} on {{ index $labels "host.name" }} logged {{ $values.TOTAL.Value }} error lines in ${logs.errorRateWindow}`,
       description: `More than ${logs.errorRateThreshold} lines at level ${ERROR_LEVELS.join("/")} within ${logs.errorRateWindow} (logs.errorRateThreshold, logs.errorRateWindow). Open the Logs dashboard or Kibana's "Recent errors" search for the messages.`,
       runbook_url: runbook(LOG_ALERTS.errorsHigh, context),
     },
@@ -123,10 +123,17 @@ function ingestFailuresRule(logs: LogsConfig, datasourceUid: string, context: Lo
 /** The Elasticsearch datasource's query language for `query` (Lucene syntax). */
 const LUCENE_QUERY_TYPE = "lucene";
 
-/** Count of matching lines over the window, in date buckets; split per service when `byService`. */
+/**
+ * Count of matching lines over the window, in date buckets; split per host and service when
+ * `byService`. Nested terms give one series per pair: Grafana's Elasticsearch backend labels each
+ * series with every terms bucket's key under its field's name, the innermost date_histogram making
+ * the series (grafana/grafana pkg/tsdb/elasticsearch/response_parser.go, processBuckets and
+ * processMetrics), so the rule's alerts carry both `host.name` and `service.name`.
+ */
 function elasticsearchCount(refId: string, query: string, windowSeconds: number, datasourceUid: string, byService: boolean): RuleQuery {
+  const terms = (id: string, field: string) => ({ id, type: "terms", field, settings: { size: "500", order: "desc", orderBy: "_count", min_doc_count: "1" } });
   const bucketAggs = [
-    ...(byService ? [{ id: "2", type: "terms", field: "service.name", settings: { size: "500", order: "desc", orderBy: "_count", min_doc_count: "1" } }] : []),
+    ...(byService ? [terms("4", "host.name"), terms("2", "service.name")] : []),
     { id: "3", type: "date_histogram", field: "@timestamp", settings: { interval: histogramInterval(windowSeconds), min_doc_count: "0", trimEdges: "0" } },
   ];
   return {

@@ -270,7 +270,7 @@ describe("contact points and the notification policy", () => {
   test("one policy tree: default contact point, grouping, timings and routes by label", () => {
     expect(notificationPolicySpec(config.alerting)).toEqual({
       contactPoint: "chat",
-      groupBies: ["alertname", "service", "instance"],
+      groupBies: ["alertname", "host", "service", "instance"],
       groupWait: "10s",
       groupInterval: "5m",
       repeatInterval: "4h",

@@ -139,7 +139,7 @@ describe("defaults for an empty config", () => {
         contactPoints: [],
         defaultContactPoint: "grafana-default-email",
         routes: [],
-        groupBy: ["alertname", "service", "instance"],
+        groupBy: ["alertname", "host", "service", "instance"],
         groupWait: "30s",
         groupInterval: "5m",
         repeatInterval: "4h",

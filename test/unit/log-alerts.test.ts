@@ -44,13 +44,14 @@ test("one group: the error rule, and a silence rule for each service that asks f
   expect(uids[1]).toBe(ruleUid(LOG_ALERT_GROUP, `${LOG_ALERTS.stoppedLogging}/api`));
 });
 
-test("error rule: count of error lines per service over the window, summed, above the stack's threshold", () => {
+test("error rule: count of error lines per host and service over the window, summed, above the stack's threshold", () => {
   const [rule] = group.rules;
   const { A, TOTAL, ABOVE } = models(rule);
   expect(rule.condition).toBe("ABOVE");
   expect(A).toMatchObject({ datasourceUid: "es-uid", relativeTimeRange: { from: 600, to: 0 } });
   expect(A.model).toMatchObject({ query: ERROR_LINES_QUERY, timeField: "@timestamp", metrics: [{ type: "count" }] });
   expect(A.model.bucketAggs.map((agg: { type: string; field: string }) => [agg.type, agg.field])).toEqual([
+    ["terms", "host.name"],
     ["terms", "service.name"],
     ["date_histogram", "@timestamp"],
   ]);
@@ -58,6 +59,8 @@ test("error rule: count of error lines per service over the window, summed, abov
   expect(ABOVE.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "gt", params: [4] } }] });
   expect(rule.noDataState).toBe("OK");
   expect(rule.labels.service).toContain('"service.name"');
+  expect(rule.labels.host).toBe('{{ index $labels "host.name" }}');
+  expect(rule.annotations.summary).toContain('on {{ index $labels "host.name" }}');
   expect(rule.annotations.runbook_url).toBe("https://git.example/obs/blob/main/docs/runbook.md#servicelogerrorshigh");
 });
 
