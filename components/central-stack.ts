@@ -76,10 +76,12 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     // Metrics kept elsewhere (agent mode, a remote-write backend): the datasource, and so the alert rules, read there.
     // An external Grafana reads a URL it reaches (the config rules refuse a container name or loopback).
     prometheusUrl: external?.prometheusUrl ?? config.prometheus.external?.queryUrl ?? metrics.internalUrl,
-    prometheusBasicAuth:
-      config.prometheus.external?.basicAuthUser !== undefined && prometheusQueryPassword
+    // The backend's login when metrics are read elsewhere; else this Prometheus's own when the receiver makes it require one.
+    prometheusBasicAuth: config.prometheus.external
+      ? config.prometheus.external.basicAuthUser !== undefined && prometheusQueryPassword
         ? { user: config.prometheus.external.basicAuthUser, password: prometheusQueryPassword }
-        : undefined,
+        : undefined
+      : metrics.queryAuth,
     scrapeInterval: config.prometheus.scrapeInterval,
     dashboards,
     elasticsearch: logs && {
@@ -122,7 +124,13 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     logShipperPassword: logs?.writerPassword,
     grafanaLogsUser: logs?.readerUser,
     grafanaLogsPassword: logs?.readerPassword,
+    // The receiver's login for people in the Prometheus UI (the one Grafana uses).
+    prometheusUser: metrics.queryAuth?.user,
+    prometheusPassword: metrics.queryAuth?.password,
     // What agent hosts need (README "How to add a host").
     agentLogShipperApiKey: logs?.agentApiKey && pulumi.secret(logs.agentApiKey),
+    agentRemoteWriteUrl: metrics.receiver?.url,
+    agentRemoteWriteUser: metrics.receiver?.user,
+    agentRemoteWritePassword: metrics.receiver && pulumi.secret(metrics.receiver.password),
   };
 }

@@ -15,6 +15,9 @@ export interface StackOutputs {
   host: string;
   monitoredServices: string[];
   prometheusUrl: string;
+  /** With the remote-write receiver on, Prometheus requires a login: this one (Grafana's). */
+  prometheusUser?: string;
+  prometheusPassword?: Secret;
   grafanaUrl?: string;
   grafanaAdminUser?: string;
   grafanaAdminPassword?: Secret;

@@ -39,6 +39,7 @@ const CENTRAL_ONLY_CONTAINERS = ["grafana", "elasticsearch", "kibana"];
 const REFUSED_NESTED: [string[], string][] = [
   [["prometheus", "external"], "nothing on an agent host queries metrics (the central Grafana reads the backend the agent writes to): remove it"],
   [["prometheus", "remoteWriteReceiver"], "a receiver belongs on the central stack, whose Prometheus stores and answers queries, not on an agent"],
+  [["prometheus", "receiverPublicUrl"], "a receiver belongs on the central stack, whose Prometheus stores and answers queries, not on an agent"],
   [["logs", "agentApiKey"], "is the central stack's key (it creates the API key agents ship with): remove it here"],
   [["logs", "retention"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],
   [["logs", "rolloverMaxAge"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],

@@ -139,6 +139,16 @@ export const grafanaSlice = defineSlice({
       issues.push({ key: fullKey(["grafana", "adminUser"]), message: "is not used with grafanaApiToken (the token names its service account): remove it" });
     const prometheus = externalPrometheusUrl(values);
     if (prometheus.problem) issues.push({ key: fullKey(["prometheus", "external", "queryUrl"]), message: prometheus.problem });
+    // With the receiver on, this Prometheus requires a login (components/metrics/web-config.ts), which an
+    // external Grafana reading it where it is published would send over plain http to another host.
+    const metrics = isObject(values.prometheus) ? values.prometheus : {};
+    if (prometheus.url && metrics.external === undefined && metrics.remoteWriteReceiver === true)
+      issues.push({
+        key: fullKey(["prometheus", "remoteWriteReceiver"]),
+        message:
+          `makes this Prometheus require a login, which an external Grafana would send over plain http to ${prometheus.url}: ` +
+          "put a TLS reverse proxy in front of it and give its https URL as prometheus.external.queryUrl (with basicAuthUser and prometheusQueryPassword), or switch the receiver off",
+      });
     const logs = isObject(values.logs) ? values.logs : {};
     if (enabled.logs && !isObject(logs.external))
       issues.push({

@@ -151,7 +151,8 @@ export class MetricsStack extends pulumi.ComponentResource {
     const logins = config.prometheus.remoteWriteReceiver ? generatedLogins(this) : undefined;
     if (logins) {
       this.queryAuth = { user: PROMETHEUS_LOGINS.query, password: pulumi.secret(logins.query.result) };
-      this.receiver = { url: `${config.prometheusPublicUrl}/api/v1/write`, user: PROMETHEUS_LOGINS.agents, password: pulumi.secret(logins.agents.result) };
+      const receiverUrl = config.prometheus.receiverPublicUrl ?? `${config.prometheusPublicUrl}/api/v1/write`;
+      this.receiver = { url: receiverUrl, user: PROMETHEUS_LOGINS.agents, password: pulumi.secret(logins.agents.result) };
     }
 
     this.nodeExporter = serviceContainer(

@@ -107,6 +107,8 @@ export const REMOTE_PROMETHEUS_FIELDS = {
   // Duplicate names are a cross-field rule below, so they are reported even when an entry is invalid.
   remoteWrite: z.array(remoteWriteShape).optional(),
   remoteWriteReceiver: z.boolean().optional(),
+  /** Where agent hosts remote-write: the TLS reverse proxy in front of the receiver (default: the published port's /api/v1/write). */
+  receiverPublicUrl: httpUrl.optional(),
   hostLabel: z.string().regex(HOST_LABEL, { error: "must be a host name or address (letters, digits, '.', '-', '_')" }).optional(),
   external: externalShape.optional(),
 };
@@ -134,6 +136,8 @@ export interface RemoteMetricsSettings {
   mode: PrometheusMode;
   remoteWrite: RemoteWriteConfig[];
   remoteWriteReceiver: boolean;
+  /** With the receiver: the URL agent hosts are told to remote-write to (stack output agentRemoteWriteUrl). */
+  receiverPublicUrl?: string;
   /** The `host` label of every series this Prometheus scrapes: `prometheus.hostLabel`, else publicHostname. */
   hostLabel: string;
   /** Where Grafana queries instead of this stack's Prometheus. */
@@ -159,6 +163,7 @@ export function resolveRemoteSettings(
     mode: prometheus?.mode ?? "server",
     remoteWrite,
     remoteWriteReceiver: prometheus?.remoteWriteReceiver ?? false,
+    ...(prometheus?.remoteWriteReceiver && prometheus.receiverPublicUrl ? { receiverPublicUrl: prometheus.receiverPublicUrl } : {}),
     hostLabel: prometheus?.hostLabel ?? publicHostname,
     ...(prometheus?.external ? { external: prometheus.external } : {}),
   };
@@ -257,6 +262,11 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
     });
   }
 
+  if (prometheus.receiverPublicUrl !== undefined && prometheus.remoteWriteReceiver !== true)
+    issues.push({
+      key: key("prometheus", "receiverPublicUrl"),
+      message: "is where agent hosts reach the remote-write receiver: set prometheus.remoteWriteReceiver: true, or remove it",
+    });
   const mode = field(REMOTE_PROMETHEUS_FIELDS.mode, prometheus.mode) ?? (role === "agent" ? "agent" : "server");
   if (mode === "agent") {
     if (rawEntries.length === 0) {

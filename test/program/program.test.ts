@@ -164,7 +164,11 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const uploads = byName(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[];
     // The SLO room's recording rules when the catalog sets objectives (test/program/slo.test.ts).
     const ruleFiles = sloDefinitions(config.services).length > 0 ? [SLO_RULE_FILE_PATH] : [];
-    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...ruleFiles]);
+    // With the remote-write receiver, Prometheus's login (test/program/receiver-login.test.ts).
+    const login = config.prometheus.remoteWriteReceiver
+      ? ["/etc/prometheus/web.yml", "/etc/prometheus/secrets/login-query-password", "/etc/prometheus/secrets/login-healthcheck-basic"]
+      : [];
+    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...ruleFiles]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
       expect.arrayContaining([

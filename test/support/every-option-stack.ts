@@ -93,6 +93,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
       { name: "local-receiver", url: "http://127.0.0.1:19999/api/v1/write" },
     ],
     remoteWriteReceiver: true,
+    receiverPublicUrl: "https://metrics.example.internal/api/v1/write",
     external: { queryUrl: "https://mimir.example.internal/prometheus", basicAuthUser: "grafana-reader" },
   },
   grafana: { adminUser: "obs-admin", providerUrl: "http://127.0.0.1:13000" },

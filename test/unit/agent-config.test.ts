@@ -191,3 +191,36 @@ describe("a central stack's keys for agents", () => {
     ).toEqual([expect.stringMatching(/^logs\.agentApiKey: cannot be made with elasticApiKey/)]);
   });
 });
+
+describe("the remote-write receiver's login", () => {
+  test("an external Grafana reading the published Prometheus with the receiver on is refused (plain http with the login)", () => {
+    const stack: Stack = {
+      values: {
+        services: [{ name: "api", metrics: "http://api:8000/metrics" }],
+        bindAddress: "0.0.0.0",
+        publicHostname: "obs.example.com",
+        grafana: { external: { url: "https://atra.grafana.net" } },
+        logs: { enabled: false },
+        prometheus: { remoteWriteReceiver: true },
+      },
+      secrets: { grafanaApiToken: "glsa_token_not_in_errors" },
+    };
+    expect(problems(stack)).toEqual([
+      expect.stringMatching(/^prometheus\.remoteWriteReceiver: makes this Prometheus require a login, .*http:\/\/obs\.example\.com:9090/),
+    ]);
+    // Without the receiver it reads the published Prometheus, which has no login.
+    expect(resolve({ ...stack, values: { ...stack.values, prometheus: {} } }).config.grafana.external?.prometheusUrl).toBe("http://obs.example.com:9090");
+  });
+
+  test("receiverPublicUrl needs the receiver", () => {
+    const central = { services: [{ name: "api", metrics: "http://api:8000/metrics" }] };
+    expect(problems({ values: { ...central, prometheus: { receiverPublicUrl: "https://metrics.example.internal/api/v1/write" } }, secrets: {} })).toEqual([
+      expect.stringMatching(/^prometheus\.receiverPublicUrl: is where agent hosts reach the remote-write receiver/),
+    ]);
+    const { config } = resolve({
+      values: { ...central, prometheus: { remoteWriteReceiver: true, receiverPublicUrl: "https://metrics.example.internal/api/v1/write" } },
+      secrets: {},
+    });
+    expect(config.prometheus.receiverPublicUrl).toBe("https://metrics.example.internal/api/v1/write");
+  });
+});

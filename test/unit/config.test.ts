@@ -99,6 +99,7 @@ describe("defaults for an empty config", () => {
     expect(config).toEqual({
       stack: "dev",
       environment: "dev",
+      role: "central",
       namePrefix: "atra-obs-dev",
       services: [],
       bindAddress: "127.0.0.1",
@@ -146,6 +147,7 @@ describe("defaults for an empty config", () => {
       },
       logs: {
         enabled: true,
+        agentApiKey: false,
         dataStream: "logs-atra-dev",
         retention: "7d",
         rolloverMaxAge: "1d",
