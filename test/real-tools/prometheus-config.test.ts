@@ -147,7 +147,8 @@ describeWithTools(["promtool", "prometheus-blackbox-exporter"], "the real tools 
     (name, config) => {
       const file = path.join(dir, `${String(name).replace(/\W+/g, "-")}.yml`);
       fs.writeFileSync(file, renderPrometheusConfig(config, dockerScrapeAddresses(config)));
-      const result = runTool("promtool", ["check", "config", file]);
+      // An agent host's config is checked as an agent's (promtool's --agent, as Prometheus runs it there).
+      const result = runTool("promtool", ["check", "config", ...(config.prometheus.mode === "agent" ? ["--agent"] : []), file]);
       expect(result.output).toContain("SUCCESS");
       expect(result.status).toBe(0);
     },
