@@ -520,7 +520,14 @@ async function containerPublishing(docker: DockerCli, port: number): Promise<str
 }
 
 async function checkMaxMapCount(docker: DockerCli, needs: HostNeeds): Promise<CheckResult[]> {
-  if (!needs.needsMaxMapCount) return [{ id: "max-map-count", status: "skip", summary: "vm.max_map_count: no Elasticsearch runs on this host (logs stage off, an external cluster, or an agent host)" }];
+  if (!needs.needsMaxMapCount)
+    return [
+      {
+        id: "max-map-count",
+        status: "skip",
+        summary: "vm.max_map_count: no Elasticsearch runs on this host (logs stage off, an external cluster, or an agent host)",
+      },
+    ];
   // Not namespaced: a container reads the host kernel's value.
   const answer = await runProbe(docker, needs.probeImage, [], "cat /proc/sys/vm/max_map_count");
   const text = answer.output.trim();
