@@ -295,11 +295,20 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "an age
       500,
     );
     expect(hosts).toEqual(["app-host-7.example.internal", "central-1"]);
-    const selfScrapes = await query<QueryResponse>('up{job="prometheus"}');
+    // Both self-scrapes, each at its own first scrape interval (the hosts above may have come from other jobs first).
+    const selfScrapes = await waitFor(
+      "both Prometheus self-scrapes at the receiver",
+      30_000,
+      async () => {
+        const response = await query<QueryResponse>('up{job="prometheus"}');
+        return response.data.result.length === 2 ? response.data.result : undefined;
+      },
+      500,
+    );
     // The agent's arrive with its external labels; the receiver's own lack its external label `stack`.
-    expect(selfScrapes.data.result.map((sample) => sample.metric).sort((a, b) => a.host.localeCompare(b.host))).toEqual([
+    expect(selfScrapes.map((sample) => sample.metric).sort((a, b) => a.host.localeCompare(b.host))).toEqual([
       { __name__: "up", job: "prometheus", instance: expect.any(String), host: "app-host-7.example.internal", stack: "agent-test", environment: "dev" },
       { __name__: "up", job: "prometheus", instance: expect.any(String), host: "central-1" },
     ]);
-  }, 40_000);
+  }, 70_000);
 });
