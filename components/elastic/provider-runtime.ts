@@ -7,7 +7,9 @@
  * packages are `require`d inside the functions that use them, and every helper a provider calls is
  * a function of this module, serialized along with it. Nothing here may capture a secret value.
  *
- * Rules kept by every provider: create is an idempotent upsert; read answers `pulumi refresh`
+ * Rules kept by every provider: create is an idempotent upsert (but for API keys, which Elasticsearch
+ * makes anew at each create: there a create is retried only while it cannot have been carried out);
+ * read answers `pulumi refresh`
  * (404 means gone, drift shows up as a changed body); diff compares only what the program set;
  * a changed name/id, or a field the server's update API cannot change, replaces, anything else
  * updates in place; delete tolerates 404; calls retry with
@@ -190,6 +192,25 @@ function esFailure(error: unknown): Failure {
   return { type: name, reason: message, retryable };
 }
 
+/**
+ * For a call that is not idempotent (creating an API key makes a new key each time): retried only when
+ * the request cannot have been carried out, i.e. Elasticsearch itself answered 429 or 503 (it refused
+ * before acting: the security index not ready, too many requests) or the connection was refused. A
+ * timeout, a reset or a proxy's 502/504 may come after the key was made, and a retry would leave an
+ * orphaned key with the same privileges: that failure is final, and says how to find such a key.
+ */
+function notCarriedOutFailure(error: unknown): Failure {
+  const failure = esFailure(error);
+  if (!failure.retryable) return failure;
+  if (failure.status === 429 || failure.status === 503) return failure;
+  if (failure.status === undefined && (failure.type === "ECONNREFUSED" || /ECONNREFUSED/.test(failure.reason))) return failure;
+  return {
+    ...failure,
+    retryable: false,
+    reason: `${failure.reason} (not retried: the key may have been made anyway; look for active keys of this name with GET _security/api_key?name=<name>&active_only=true and invalidate the extra one)`,
+  };
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -351,8 +372,9 @@ async function esCall<T>(
   state: { connection: ElasticConnection; retry?: RetryOptions },
   call: (client: Client) => Promise<T>,
   extraSecrets: string[] = [],
+  classify: (error: unknown) => Failure = esFailure,
 ): Promise<T> {
-  return withRetry(what, [...connectionSecrets(state.connection), ...extraSecrets], state.retry, esFailure, async () => {
+  return withRetry(what, [...connectionSecrets(state.connection), ...extraSecrets], state.retry, classify, async () => {
     const ca = await trustedCas(state.connection, settings(state.retry).requestTimeoutMs);
     const client = newClient(state.connection, state.retry, ca);
     try {
@@ -972,10 +994,17 @@ function apiKeyProvider(): dynamic.ResourceProvider {
     },
     async create(inputs: ApiKeyState) {
       // The client sends PUT (@elastic/elasticsearch lib/api/api/security.js, createApiKey); Elasticsearch takes PUT and POST.
-      const created = await esCall(`${label(inputs.name)}: PUT _security/api_key`, inputs, (client) => {
-        const request: estypes.SecurityCreateApiKeyRequest = { ...inputs.body, name: inputs.name };
-        return client.security.createApiKey(request);
-      });
+      // Each create makes a new key: retried only while the request cannot have been carried out.
+      const created = await esCall(
+        `${label(inputs.name)}: PUT _security/api_key`,
+        inputs,
+        (client) => {
+          const request: estypes.SecurityCreateApiKeyRequest = { ...inputs.body, name: inputs.name };
+          return client.security.createApiKey(request);
+        },
+        [],
+        notCarriedOutFailure,
+      );
       const apiKey = `${created.id}:${created.api_key}`;
       // Servers before 7.16 answer no `encoded`; it is the same base64 of id:api_key (CreateApiKeyResponse).
       const encoded = created.encoded ?? Buffer.from(apiKey, "utf8").toString("base64");

@@ -9,6 +9,8 @@ import { failure, Provider, serializeAndLoad, Serialized } from "../support/seri
 import { Client } from "@elastic/elasticsearch";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import * as runtime from "../../components/elastic/provider-runtime";
@@ -66,6 +68,29 @@ beforeAll(async () => {
   pki = makePki(tmp);
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test("a create that may have been carried out (a gateway's 504 after the request went through) is not retried, and says how to find the key", async () => {
+  // A reverse proxy in front of Elasticsearch answers 504 when Elasticsearch is slow: the key may exist by then.
+  let puts = 0;
+  const gateway = http.createServer((request, response) => {
+    if (request.method === "PUT") puts++;
+    request.resume();
+    response.writeHead(504, { "content-type": "text/plain" }).end("Gateway Timeout");
+  });
+  await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    const message = await failure(
+      provider.create({ connection: { url, username: "elastic", password: ADMIN_PASSWORD }, name: naming.agentApiKey, body: BODY, retry: FAST }),
+    );
+    expect(puts).toBe(1);
+    expect(message).toContain("HTTP 504");
+    expect(message).toContain("not retried: the key may have been made anyway");
+    expect(message).not.toContain(ADMIN_PASSWORD);
+  } finally {
+    await new Promise<void>((resolve) => gateway.close(() => resolve()));
+  }
+});
 
 test("the provider serializes without secrets, local module paths or local requires", () => {
   expect(serialized.containsSecrets).toBe(false);
