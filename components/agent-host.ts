@@ -35,7 +35,7 @@ export function agentHost(loaded: LoadedConfig): StackOutputs {
         dataStream: config.logs.dataStream,
         // The central stack's pipeline is the data stream's default pipeline (its index template): nothing to name here.
         credentials: { apiKey },
-        ...(shipTo.caCertificate || shipTo.caFingerprint ? { tls: { caCertificate: shipTo.caCertificate, caFingerprint: shipTo.caFingerprint } } : {}),
+        tls: { caCertificate: shipTo.caCertificate, caFingerprint: shipTo.caFingerprint },
         waitFor: [],
       },
       {},

@@ -47,6 +47,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
           logAlertGroup(config.logs, config.services, {
             ...ruleContext,
             interval: config.alerting.evaluationInterval,
+            host: config.prometheus.hostLabel,
             elasticsearchDatasourceUid: ELASTICSEARCH_DATASOURCE.uid,
             failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
           }),

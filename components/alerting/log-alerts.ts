@@ -27,6 +27,11 @@ export interface LogAlertContext {
   failureStoreDatasourceUid: string;
   /** Interval of the group (Prometheus duration). */
   interval: string;
+  /**
+   * This stack's host label (`host.name` of its own shipper's lines). A silence rule watches the service
+   * on this host only: a service of the same name on an agent host must not hide this one going quiet.
+   */
+  host: string;
   runbookBaseUrl?: string;
 }
 
@@ -75,17 +80,17 @@ function silenceRule(service: string, maxSilence: string, context: LogAlertConte
     for: "0s",
     condition: "SILENT",
     datas: [
-      elasticsearchCount("A", `service.name:"${service}"`, windowSeconds, context.elasticsearchDatasourceUid, false),
+      elasticsearchCount("A", `service.name:"${service}" AND host.name:"${context.host}"`, windowSeconds, context.elasticsearchDatasourceUid, false),
       reduceSum("TOTAL", "A"),
       threshold("SILENT", "TOTAL", "lt", 1),
     ],
     // No data here means no line at all (or no data stream yet): that is what this alert is for.
     noDataState: "Alerting",
     execErrState: "Alerting",
-    labels: { severity: "warning", service },
+    labels: { severity: "warning", service, host: context.host },
     annotations: {
-      summary: `${service} wrote no log line in ${maxSilence}`,
-      description: `No line from ${service} reached the log data stream within ${maxSilence} (services[].maxLogSilence). Either the service stopped, or shipping broke: check the service, then the shipper.`,
+      summary: `${service} on ${context.host} wrote no log line in ${maxSilence}`,
+      description: `No line from ${service} on ${context.host} reached the log data stream within ${maxSilence} (services[].maxLogSilence). Either the service stopped, or shipping broke: check the service, then the shipper.`,
       runbook_url: runbook(alert, context),
     },
     isPaused: false,

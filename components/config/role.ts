@@ -27,9 +27,9 @@ const REFUSED_TOP_LEVEL: Record<string, string> = {
   grafanaApiToken: `an agent runs no Grafana and configures none: ${ON_CENTRAL}`,
   alerting: `an agent evaluates and routes no alerts (the central Grafana does, over every host's series): ${ON_CENTRAL}`,
   alertingSecrets: `an agent evaluates and routes no alerts (the central Grafana does, over every host's series): ${ON_CENTRAL}`,
-  elasticPassword: "an agent logs in to no Elastic cluster as a user: its Filebeat ships with the API key in logShipperApiKey",
+  elasticPassword: "an agent logs in to no Elastic cluster as a user: its Filebeat ships with the API key in logShipperApiKey. Remove it",
   elasticApiKey:
-    "an agent manages nothing in the Elastic cluster: its Filebeat ships with the API key in logShipperApiKey (the central stack's output agentLogShipperApiKey)",
+    "an agent manages nothing in the Elastic cluster: its Filebeat ships with the API key in logShipperApiKey (the central stack's output agentLogShipperApiKey). Remove it",
 };
 
 /** Containers that do not run on an agent host: their image, port and memory keys. */

@@ -89,3 +89,9 @@ export class DockerPlatform extends pulumi.ComponentResource {
     return image;
   }
 }
+
+/** A volume a component needs; its absence means the component runs where its stage is switched off. */
+export function requireVolume(volume: docker.Volume | undefined, what: string): docker.Volume {
+  if (!volume) throw new Error(`the Docker platform has no ${what} volume: is the logs stage switched off?`);
+  return volume;
+}

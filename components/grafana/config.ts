@@ -147,7 +147,7 @@ export const grafanaSlice = defineSlice({
         key: fullKey(["prometheus", "remoteWriteReceiver"]),
         message:
           `makes this Prometheus require a login, which an external Grafana would send over plain http to ${prometheus.url}: ` +
-          "put a TLS reverse proxy in front of it and give its https URL as prometheus.external.queryUrl (with basicAuthUser and prometheusQueryPassword), or switch the receiver off",
+          "with an external Grafana, receive agents' metrics in a backend it reads (prometheus.remoteWrite and prometheus.external.queryUrl), or switch the receiver off",
       });
     const logs = isObject(values.logs) ? values.logs : {};
     if (enabled.logs && !isObject(logs.external))

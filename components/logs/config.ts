@@ -360,7 +360,13 @@ function agentShippingIssues(values: Record<string, unknown>, shipsLogs: boolean
  */
 function agentApiKeyIssues(values: Record<string, unknown>, logsOn: boolean): ConfigIssue[] {
   const key = fullKey(["logs", "agentApiKey"]);
-  if (!logsOn) return [{ key, message: "needs the logs stage (logs.enabled is false): agents would ship into a data stream nobody manages" }];
+  if (!logsOn)
+    return [
+      {
+        key,
+        message: "needs the logs stage (logs.enabled is false): agents would ship into a data stream nobody manages. Set logs.enabled: true, or remove it",
+      },
+    ];
   if (values.elasticApiKey !== undefined)
     return [
       {

@@ -9,7 +9,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
 import type { ServiceConfig } from "../config/stack-config";
-import type { DockerPlatform } from "../docker/platform";
+import { DockerPlatform, requireVolume } from "../docker/platform";
 import { dockerNames } from "../docker/names";
 import { serviceContainer } from "../docker/service-container";
 import { STACK_SERVICES } from "../stack-services";
@@ -68,8 +68,7 @@ export function logShipper(args: LogShipperArgs, opts: pulumi.CustomResourceOpti
     "apiKey" in credentials
       ? credentials.apiKey.apply((key) => [`${API_KEY_ENV}=${key}`])
       : credentials.password.apply((password) => [`${WRITER_USERNAME_ENV}=${credentials.user}`, `${WRITER_PASSWORD_ENV}=${password}`]);
-  const volume = platform.filebeatVolume;
-  if (!volume) throw new Error("the Docker platform has no filebeat volume: is the logs stage switched off?");
+  const volume = requireVolume(platform.filebeatVolume, "filebeat");
 
   return serviceContainer(
     {

@@ -8,7 +8,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/resolve";
-import type { DockerPlatform } from "../docker/platform";
+import { DockerPlatform, requireVolume } from "../docker/platform";
 import { dockerNames, stackNetworkAddress } from "../docker/names";
 import { loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
 import { STACK_SERVICES } from "../stack-services";
@@ -292,20 +292,13 @@ export class LogsStack extends pulumi.ComponentResource {
         pipeline: this.naming.pipeline,
         // The writer (create_doc on the data stream only) also on an external cluster: never the providers' own key or user.
         credentials: { user: this.writerUser, password: this.writerPassword },
-        ...(external?.caCertificate || external?.caFingerprint
-          ? { tls: { caCertificate: external.caCertificate, caFingerprint: external.caFingerprint } }
-          : {}),
+        tls: { caCertificate: external?.caCertificate, caFingerprint: external?.caFingerprint },
         // Its first line creates the data stream: the writer, the template and the pipeline exist by then.
         waitFor: [...waitFor, this.elasticsearchConfig.writerUser, this.elasticsearchConfig.indexTemplate, this.elasticsearchConfig.ingestPipeline],
       },
       { parent: this },
     );
   }
-}
-
-function requireVolume(volume: docker.Volume | undefined, what: string): docker.Volume {
-  if (!volume) throw new Error(`the Docker platform has no ${what} volume: is the logs stage switched off?`);
-  return volume;
 }
 
 function requireSecret(value: pulumi.Output<string> | undefined, key: string): pulumi.Output<string> {

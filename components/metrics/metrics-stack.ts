@@ -131,7 +131,7 @@ export class MetricsStack extends pulumi.ComponentResource {
   /** With the receiver on: the login Grafana's datasource (and people in the UI) query with. */
   readonly queryAuth?: { user: string; password: pulumi.Output<string> };
   /** With the receiver on: where and as whom agent stacks remote-write (the published port; a TLS proxy's URL in front of it). */
-  readonly receiver?: { url: string; user: string; password: pulumi.Output<string> };
+  readonly receiver?: { url?: string; user: string; password: pulumi.Output<string> };
 
   constructor(name: string, args: MetricsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:metrics:MetricsStack", name, {}, opts);
@@ -151,8 +151,9 @@ export class MetricsStack extends pulumi.ComponentResource {
     const logins = config.prometheus.remoteWriteReceiver ? generatedLogins(this) : undefined;
     if (logins) {
       this.queryAuth = { user: PROMETHEUS_LOGINS.query, password: pulumi.secret(logins.query.result) };
-      const receiverUrl = config.prometheus.receiverPublicUrl ?? `${config.prometheusPublicUrl}/api/v1/write`;
-      this.receiver = { url: receiverUrl, user: PROMETHEUS_LOGINS.agents, password: pulumi.secret(logins.agents.result) };
+      // Where agents write is the TLS proxy's URL when one is named: agents send the login only over https
+      // (or to loopback), so the published plain-http port is no URL to hand them.
+      this.receiver = { url: config.prometheus.receiverPublicUrl, user: PROMETHEUS_LOGINS.agents, password: pulumi.secret(logins.agents.result) };
     }
 
     this.nodeExporter = serviceContainer(

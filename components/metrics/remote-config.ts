@@ -107,7 +107,7 @@ export const REMOTE_PROMETHEUS_FIELDS = {
   // Duplicate names are a cross-field rule below, so they are reported even when an entry is invalid.
   remoteWrite: z.array(remoteWriteShape).optional(),
   remoteWriteReceiver: z.boolean().optional(),
-  /** Where agent hosts remote-write: the TLS reverse proxy in front of the receiver (default: the published port's /api/v1/write). */
+  /** Where agent hosts remote-write: the https URL of the TLS reverse proxy in front of the receiver (output agentRemoteWriteUrl). */
   receiverPublicUrl: httpUrl.optional(),
   hostLabel: z.string().regex(HOST_LABEL, { error: "must be a host name or address (letters, digits, '.', '-', '_')" }).optional(),
   external: externalShape.optional(),
@@ -262,10 +262,18 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
     });
   }
 
-  if (prometheus.receiverPublicUrl !== undefined && prometheus.remoteWriteReceiver !== true)
+  if (prometheus.receiverPublicUrl !== undefined && prometheus.remoteWriteReceiver !== true && role === "central")
     issues.push({
       key: key("prometheus", "receiverPublicUrl"),
       message: "is where agent hosts reach the remote-write receiver: set prometheus.remoteWriteReceiver: true, or remove it",
+    });
+  const receiverUrl = field(httpUrl, prometheus.receiverPublicUrl);
+  const receiverHost = receiverUrl && plainHttpToRemoteHost(receiverUrl);
+  // (An agent host refuses the key altogether: role.ts.)
+  if (receiverHost && role === "central")
+    issues.push({
+      key: key("prometheus", "receiverPublicUrl"),
+      message: `is plain http to ${receiverHost}: agent hosts send the receiver's login there, and refuse to over plain http to another host. Give the https URL of the TLS reverse proxy in front of the receiver`,
     });
   const mode = field(REMOTE_PROMETHEUS_FIELDS.mode, prometheus.mode) ?? (role === "agent" ? "agent" : "server");
   if (mode === "agent") {
@@ -306,6 +314,14 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
     }
   }
 
+  // The host label defaults to publicHostname, whose own form is looser (a leading '-', any length).
+  const defaultHost = effectivePublicHostname(values);
+  if (prometheus.hostLabel === undefined && typeof values.publicHostname === "string" && !HOST_LABEL.test(defaultHost))
+    issues.push({
+      key: key("publicHostname"),
+      message:
+        "is also the host label of every series and log line (prometheus.hostLabel unset), which must start with a letter or digit and have at most 253 characters: change it, or set prometheus.hostLabel",
+    });
   if (rawEntries.length > 0 && prometheus.hostLabel === undefined) {
     const host = effectivePublicHostname(values);
     if (LOOPBACK_HOSTS.test(host) || host === "::1") {

@@ -199,7 +199,8 @@ function sloRules(values: Record<string, unknown>, environment: Environment): Co
     }
     const given = service.slo.window;
     const sloWindow = typeof given === "string" ? given : SLO_DEFAULTS.window;
-    if (retentionMs !== undefined && !durationProblem(sloWindow) && durationMs(sloWindow) > retentionMs) {
+    // (In agent mode there is no retention to compare with: the SLO is refused above.)
+    if (!agentMode && retentionMs !== undefined && !durationProblem(sloWindow) && durationMs(sloWindow) > retentionMs) {
       issues.push({
         key: fullKey(["services", index, "slo", ...(typeof given === "string" ? ["window"] : [])]),
         message: `the SLO window ${sloWindow}${typeof given === "string" ? "" : " (the default)"} is longer than prometheus.retentionTime ${retention}: Prometheus would compute it over ${retention} of data at most. Set slo.window to at most ${retention}, or raise prometheus.retentionTime`,

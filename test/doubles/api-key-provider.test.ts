@@ -7,7 +7,6 @@
  */
 import { failure, Provider, serializeAndLoad, Serialized } from "../support/serialized-provider";
 import { Client } from "@elastic/elasticsearch";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -19,6 +18,7 @@ import type { ElasticConnection, RetryOptions } from "../../components/elastic/c
 import type { ApiKeyBody } from "../../components/elastic/request-bodies";
 import { DERIVED_API_KEY_REFUSAL, defaultDataStream, logsNaming, renderAgentApiKey } from "../../components/logs/elastic-bodies";
 import { FakeElastic, RecordedRequest, startFakeElastic } from "../support/fake-elastic";
+import { makePki, Pki } from "../support/pki";
 
 const ADMIN_PASSWORD = "es-admin-Pa55word!";
 const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 2_000 };
@@ -30,37 +30,10 @@ const WIDER: ApiKeyBody = {
   role_descriptors: { [naming.writerRole]: { ...BODY.role_descriptors![naming.writerRole], indices: [{ names: [naming.dataStream], privileges: ["write"] }] } },
 };
 
-/** A CA and a server certificate for 127.0.0.1 signed by it. */
-function makePki(dir: string): { caPem: string; key: string; chain: string } {
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=atra-api-key-test-ca");
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-  fs.writeFileSync(path.join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.pem",
-    "-days",
-    "2",
-    "-extfile",
-    "server.ext",
-  );
-  const read = (name: string) => fs.readFileSync(path.join(dir, name), "utf8");
-  return { caPem: read("ca.pem"), key: read("server.key"), chain: read("server.pem") + read("ca.pem") };
-}
-
 let serialized: Serialized;
 let provider: Provider;
 let tmp: string;
-let pki: ReturnType<typeof makePki>;
+let pki: Pki;
 beforeAll(async () => {
   serialized = await serializeAndLoad(runtime.elasticsearchApiKeyProvider);
   provider = serialized.provider;
@@ -104,7 +77,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
   let fake: FakeElastic;
   let connection: ElasticConnection;
   beforeEach(async () => {
-    fake = await startFakeElastic(ADMIN_PASSWORD, scheme === "https" ? { tls: { key: pki.key, cert: pki.chain } } : {});
+    fake = await startFakeElastic(ADMIN_PASSWORD, scheme === "https" ? { tls: { key: pki.serverKey, cert: pki.serverChain } } : {});
     connection = { url: fake.url, username: "elastic", password: ADMIN_PASSWORD, ...(scheme === "https" ? { caCertificate: pki.caPem } : {}) };
   });
   afterEach(async () => {

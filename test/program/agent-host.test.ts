@@ -8,6 +8,7 @@ import type { PlannedResource } from "../../scripts/lib/mock-engine";
 import type { PlanResult } from "../../scripts/lib/plan";
 import { listStacks, SECRET_PLACEHOLDER } from "../../scripts/lib/stack-file";
 import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "../support/plan";
+import { PROMETHEUS_LOGINS } from "../../components/metrics/web-config";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -31,8 +32,17 @@ const AGENT_VALUES = {
   logShipperApiKey: Buffer.from(SHIPPER_KEY).toString("base64"),
 };
 
-test("the agent example is a shipped stack file", () => {
+test("the agent example is a shipped stack file, and ships to what the prod stack outputs for agents", () => {
   expect(AGENT_STACKS).toContain("agent-example");
+  const agent = resolvedStackConfig("agent-example");
+  const central = resolvedStackConfig("prod");
+  expect(central.prometheus.remoteWriteReceiver).toBe(true);
+  expect(central.logs.agentApiKey).toBe(true);
+  // agentRemoteWriteUrl, agentRemoteWriteUser and logsDataStream of the central stack.
+  expect(agent.prometheus.remoteWrite.map((remote) => [remote.url, remote.basicAuthUser])).toEqual([
+    [central.prometheus.receiverPublicUrl, PROMETHEUS_LOGINS.agents],
+  ]);
+  expect(agent.logs.dataStream).toBe(central.logs.dataStream);
 });
 
 describe.each([

@@ -179,6 +179,23 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(byName(CONTAINER, "prometheus").inputs.command).not.toContain("--web.enable-lifecycle");
   });
 
+  test("what agent hosts need is output, its secrets as secrets (with the receiver and logs.agentApiKey)", () => {
+    const outputs = plan.run.outputs;
+    if (config.prometheus.remoteWriteReceiver) {
+      expect(outputs.agentRemoteWriteUser).toEqual({ value: "atra-agents", secret: false });
+      expect(outputs.agentRemoteWritePassword).toEqual({ value: "[secret]", secret: true });
+      expect(outputs.prometheusUser).toEqual({ value: "atra-grafana", secret: false });
+      expect(outputs.prometheusPassword).toEqual({ value: "[secret]", secret: true });
+      // The TLS proxy's URL when named; the plain-http published port is no URL agents would send the login to.
+      if (config.prometheus.receiverPublicUrl) expect(outputs.agentRemoteWriteUrl.value).toBe(config.prometheus.receiverPublicUrl);
+      else expect(outputs.agentRemoteWriteUrl).toBeUndefined();
+    } else {
+      for (const name of ["agentRemoteWriteUser", "agentRemoteWritePassword", "agentRemoteWriteUrl", "prometheusUser", "prometheusPassword"]) {
+        expect(outputs[name]).toBeUndefined();
+      }
+    }
+  });
+
   test("secrets are secrets in state and outputs, and no password appears in plain text", () => {
     expect(byName(CONTAINER, "grafana").secretPaths).toEqual(["envs"]);
     expect(byName("pulumi:providers:grafana", "grafana").secretPaths).toEqual(["auth"]);

@@ -307,7 +307,12 @@ describe("runbook", () => {
       values: { services: [{ name: "api", logs: ["/srv/logs/api*.log"], maxLogSilence: "30m" }] },
       secretKeys: [],
     });
-    const group = logAlertGroup(config.logs, config.services, { elasticsearchDatasourceUid: "es", failureStoreDatasourceUid: "es-failures", interval: "1m" });
+    const group = logAlertGroup(config.logs, config.services, {
+      elasticsearchDatasourceUid: "es",
+      failureStoreDatasourceUid: "es-failures",
+      interval: "1m",
+      host: "obs-1",
+    });
     expect(group.rules.length).toBe(3);
     for (const rule of group.rules) {
       const anchor = rule.annotations.runbook_url.split("#")[1];

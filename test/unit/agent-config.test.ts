@@ -224,3 +224,19 @@ describe("the remote-write receiver's login", () => {
     expect(config.prometheus.receiverPublicUrl).toBe("https://metrics.example.internal/api/v1/write");
   });
 });
+
+describe("the host label", () => {
+  test("a publicHostname that cannot be a host label is refused at its key, unless prometheus.hostLabel is set", () => {
+    const values = { services: [{ name: "api", metrics: "http://api:8000/metrics" }], publicHostname: "-obs.example.internal" };
+    expect(problems({ values, secrets: {} })).toEqual([expect.stringMatching(/^publicHostname: is also the host label of every series/)]);
+    expect(resolve({ values: { ...values, prometheus: { hostLabel: "obs-1" } }, secrets: {} }).config.prometheus.hostLabel).toBe("obs-1");
+  });
+
+  test("a receiver URL of plain http to another host is refused: agents send the login there", () => {
+    const values = {
+      services: [{ name: "api", metrics: "http://api:8000/metrics" }],
+      prometheus: { remoteWriteReceiver: true, receiverPublicUrl: "http://obs.example.internal:9090/api/v1/write" },
+    };
+    expect(problems({ values, secrets: {} })).toEqual([expect.stringMatching(/^prometheus\.receiverPublicUrl: is plain http to obs\.example\.internal/)]);
+  });
+});

@@ -26,6 +26,7 @@ const group = logAlertGroup(config.logs, config.services, {
   elasticsearchDatasourceUid: "es-uid",
   failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
   interval: "1m",
+  host: "obs-1.example.internal",
   runbookBaseUrl: "https://git.example/obs/blob/main",
 });
 const models = (rule: (typeof group.rules)[number]) => Object.fromEntries(rule.datas.map((data) => [data.refId, { ...data, model: JSON.parse(data.model) }]));
@@ -64,15 +65,16 @@ test("error rule: count of error lines per host and service over the window, sum
   expect(rule.annotations.runbook_url).toBe("https://git.example/obs/blob/main/docs/runbook.md#servicelogerrorshigh");
 });
 
-test("silence rule: lines of that one service over maxLogSilence, below one; no data alerts", () => {
+test("silence rule: lines of that one service on this host over maxLogSilence, below one; no data alerts", () => {
   const rule = group.rules[2];
   const { A, SILENT } = models(rule);
-  expect(A.model.query).toBe('service.name:"nightly"');
+  // This host's lines only: the same service on an agent host must not hide this one going quiet.
+  expect(A.model.query).toBe('service.name:"nightly" AND host.name:"obs-1.example.internal"');
   expect(A.relativeTimeRange.from).toBe(26 * 3600);
   expect(A.model.bucketAggs.map((agg: { type: string }) => agg.type)).toEqual(["date_histogram"]);
   expect(SILENT.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "lt", params: [1] } }] });
   expect([rule.noDataState, rule.execErrState]).toEqual(["Alerting", "Alerting"]);
-  expect(rule.labels).toEqual({ severity: "warning", service: "nightly" });
+  expect(rule.labels).toEqual({ severity: "warning", service: "nightly", host: "obs-1.example.internal" });
   // 26 h in 26-minute buckets: 60 buckets, far below Elasticsearch's search.max_buckets.
   expect(A.model.bucketAggs[0].settings.interval).toBe("26m");
 });
