@@ -53,8 +53,8 @@ describe("a central stack with the remote-write receiver", () => {
     ]);
   });
 
-  test("no generated password, hash or Basic credentials appear anywhere in the plan", () => {
-    const everything = JSON.stringify(plan.artifacts);
+  test("no generated password, hash or Basic credentials appear anywhere in the plan, its inputs or its outputs", () => {
+    const everything = JSON.stringify({ artifacts: plan.artifacts, inputs: plan.run.resources.map((resource) => resource.inputs), outputs: plan.run.outputs });
     for (const login of ["agents", "query"]) {
       const password = `mock-generated-password-prometheus-${login}-password`;
       expect(everything).not.toContain(password);
