@@ -20,7 +20,8 @@ export function agentHost(loaded: LoadedConfig): StackOutputs {
   new MetricsStack("metrics", { config, platform, remoteWriteSecrets });
 
   const shipped = config.services.filter((service) => (service.logs ?? []).length > 0);
-  const shipTo = config.logs.enabled ? config.logs.shipTo : undefined;
+  // Set only when the logs stage is on (the logs slice's resolver).
+  const shipTo = config.logs.shipTo;
   if (shipTo) {
     const given = loaded.logShipperApiKey;
     if (!given) throw new Error("an agent host with log files needs logShipperApiKey (the config rules require it)");
@@ -35,7 +36,7 @@ export function agentHost(loaded: LoadedConfig): StackOutputs {
         dataStream: config.logs.dataStream,
         // The central stack's pipeline is the data stream's default pipeline (its index template): nothing to name here.
         credentials: { apiKey },
-        tls: { caCertificate: shipTo.caCertificate, caFingerprint: shipTo.caFingerprint },
+        tls: shipTo,
         waitFor: [],
       },
       {},

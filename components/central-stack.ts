@@ -5,7 +5,6 @@
  * (their Filebeat's API key, the remote-write receiver's credentials) and outputs it as secrets.
  */
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import type { LoadedConfig } from "./config/pulumi-config";
 import { DockerPlatform } from "./docker/platform";
 import { MetricsStack } from "./metrics/metrics-stack";
@@ -129,9 +128,9 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     prometheusUser: metrics.queryAuth?.user,
     prometheusPassword: metrics.queryAuth?.password,
     // What agent hosts need (README "How to add a host").
-    agentLogShipperApiKey: logs?.agentApiKey && pulumi.secret(logs.agentApiKey),
+    agentLogShipperApiKey: logs?.agentApiKey,
     agentRemoteWriteUrl: metrics.receiver?.url,
     agentRemoteWriteUser: metrics.receiver?.user,
-    agentRemoteWritePassword: metrics.receiver && pulumi.secret(metrics.receiver.password),
+    agentRemoteWritePassword: metrics.receiver?.password,
   };
 }

@@ -104,8 +104,6 @@ export class LogsStack extends pulumi.ComponentResource {
   readonly readerPassword: pulumi.Output<string>;
   readonly writerUser: string;
   readonly writerPassword: pulumi.Output<string>;
-  /** With `logs.agentApiKey`: the key agent hosts' Filebeat ships with, `id:api_key` (secret). */
-  readonly agentApiKey?: pulumi.Output<string>;
 
   constructor(name: string, args: LogsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:logs:LogsStack", name, {}, opts);
@@ -148,7 +146,6 @@ export class LogsStack extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      this.agentApiKey = this.elasticsearchConfig.agentApiKey?.apiKey;
       if (shipped.length > 0) this.filebeat = this.shipper(config, platform, shipped, [], external);
       this.kibanaConfig = new KibanaConfiguration(
         "kibana-config",
@@ -257,7 +254,6 @@ export class LogsStack extends pulumi.ComponentResource {
       },
     );
 
-    this.agentApiKey = this.elasticsearchConfig.agentApiKey?.apiKey;
     if (shipped.length > 0) this.filebeat = this.shipper(config, platform, shipped, [this.elasticsearch]);
 
     this.kibanaConfig = new KibanaConfiguration(
@@ -272,6 +268,15 @@ export class LogsStack extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({ dataViewId: this.naming.dataViewId });
+  }
+
+  /**
+   * With `logs.agentApiKey`: the key agent hosts' Filebeat ships with, `id:api_key`. Secret here too: the
+   * provider's additionalSecretOutputs make it secret in state, which the SDK's mocks do not apply.
+   */
+  get agentApiKey(): pulumi.Output<string> | undefined {
+    const key = this.elasticsearchConfig.agentApiKey?.apiKey;
+    return key && pulumi.secret(key);
   }
 
   /** Filebeat, shipping the catalog's log files as the writer to the stack's Elasticsearch or the external cluster. */
