@@ -1,12 +1,13 @@
 /**
  * Turns dashboard JSON files (as exported from Grafana or downloaded from grafana.com) into the
  * dashboards we manage, doing what Grafana's import dialog does: datasource placeholders
- * (`__inputs`, `${DS_PROMETHEUS}`), datasource references by name or without a uid, all pointed at our
+ * (`__inputs`, `${DS_PROMETHEUS}`), datasource references without a uid, all pointed at our
  * datasources; the file's uid kept (or derived from the file name). Pure: files in, objects out.
  *
  * Beyond the dialog: a datasource template variable (`type: datasource`, e.g. `ds_prometheus`) is kept
- * but its current value is pinned to our datasource of its type, and a reference to a datasource uid
- * that is in no stack is an error naming the file and the panel.
+ * but its current value is pinned to our datasource of its type, a reference to a datasource uid
+ * that is in no stack is an error naming the file and the panel, and a datasource given by a name that
+ * is not ours takes the type its queries show, or is an error naming the panels and the fix.
  *
  * Upstream behaviour this follows (grafana/grafana):
  * - `pkg/services/dashboardimport/service/service.go` (`ImportDashboard`) runs
@@ -21,6 +22,14 @@
  *   as a UID-only ref"), and `public/app/features/plugins/datasource_srv.ts` (`loadDatasource`) then
  *   fails the panel with "Datasource <uid> was not found". So an unknown uid imports fine in Grafana and
  *   breaks every panel that uses it: reported here instead.
+ * - A datasource given by *name* (dashboards older than schema 33): Grafana's migration looks the string up
+ *   by name, then by uid, and keeps an unknown one as a uid-only reference (`MigrateDatasourceNameToRef` and
+ *   `DatasourceIndex.Lookup` in the same `datasource_utils.go`; `migrateDatasourceNameToRef` in
+ *   `public/app/features/dashboard/state/DashboardMigrator.ts`), so the panel fails as above. A name carries
+ *   no type, and the import API does not look at it (the evaluator only replaces `__inputs`). Here a name of
+ *   ours is ours; any other name is pointed at our datasource of the type its queries show (PromQL `expr`
+ *   for Prometheus, `bucketAggs`/`metrics` for Elasticsearch), the same type for every use of the name (one
+ *   name is one datasource); when the queries do not tell, or tell two types, the file is refused.
  * - grafana/scenes `DataSourceVariable.tsx` lists the datasources of the variable's plugin id as options
  *   `{label: name, value: uid}`; `MultiValueVariable.ts` keeps `current` when it matches an option by
  *   value (or text) and otherwise takes the first option by name, whichever datasource that is.
@@ -121,11 +130,13 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
   const pinned = pinDatasourceVariables(file.fileName, parsed, datasources, switchedOff);
   if (pinned === undefined || Array.isArray(pinned)) return pinned;
 
+  const byName = typesOfNames(pinned, datasources, switchedOff);
   const context: ResolveContext = {
     replacements,
     datasources,
     switchedOff,
-    needsSwitchedOff: false,
+    nameTypes: byName.types,
+    needsSwitchedOff: byName.needsSwitchedOff,
     variables: new Set(variables.map((v) => v.name)),
     unresolved: new Set(),
     unknownUids: new Map(),
@@ -134,7 +145,7 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
   const model = resolveNode(pinned, context, "the dashboard") as Record<string, unknown>;
   // A reference by uid to a datasource type this stack has switched off (the logs stage): left out, like its inputs.
   if (context.needsSwitchedOff) return undefined;
-  const problems: string[] = [];
+  const problems: string[] = [...byName.problems];
   if (context.unresolved.size > 0) {
     problems.push(`placeholders with no matching __inputs entry: ${[...context.unresolved].map((name) => "${" + name + "}").join(", ")}`);
   }
@@ -252,7 +263,9 @@ interface ResolveContext {
   replacements: Map<string, string>;
   datasources: DatasourceMap;
   switchedOff: string[];
-  /** Set when a reference by uid names a switched-off datasource type. */
+  /** Datasource names (not ours) to the plugin type their queries show: see typesOfNames. */
+  nameTypes: Map<string, string>;
+  /** Set when a reference by uid, or a name by its queries, needs a switched-off datasource type. */
   needsSwitchedOff: boolean;
   /** Names of the dashboard's template variables. */
   variables: Set<string>;
@@ -316,12 +329,18 @@ function resolveDatasourceRef(ref: unknown, context: ResolveContext, where: stri
       return ref;
     }
     if (BUILT_IN_DATASOURCES.has(ref)) return ref;
-    // By name (old dashboards), or by uid: a string `${DS_...}` placeholder has already become our uid.
-    const byName = Object.entries(datasources).find(([, ds]) => ds.name === ref || ds.uid === ref);
-    const [key, target] = byName ?? ["prometheus", datasources.prometheus];
-    return target ? { type: target.type ?? key, uid: target.uid } : ref;
+    if (ref !== "default") {
+      // Ours by name, then by uid, as Grafana's DatasourceIndex.Lookup; a string `${DS_...}` placeholder has
+      // already become our uid here.
+      const ours = Object.entries(datasources).find(([, ds]) => ds.name === ref) ?? Object.entries(datasources).find(([, ds]) => ds.uid === ref);
+      if (ours) return { type: ours[1].type ?? ours[0], uid: ours[1].uid };
+      // Any other name: our datasource of the type its queries show (typesOfNames), or left for its reported problem.
+      const type = context.nameTypes.get(ref);
+      const target = type === undefined ? undefined : datasources[type];
+      return target && type ? { type, uid: target.uid } : ref;
+    }
   }
-  if (ref === null) {
+  if (ref === null || ref === "default") {
     // `null` is how old exports say "the default datasource", which is ours.
     return datasources.prometheus ? { type: "prometheus", uid: datasources.prometheus.uid } : ref;
   }
@@ -338,6 +357,163 @@ function resolveDatasourceRef(ref: unknown, context: ResolveContext, where: stri
     }
   }
   return ref;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasources given by name
+
+/** What a node's queries say about the plugin type of the datasource they run on. */
+interface QueryEvidence {
+  /** Undefined when the queries are there but their type cannot be told. */
+  type?: string;
+  /** The kind of query, for messages (`PromQL "expr"`, `Elasticsearch "bucketAggs"`, or why it is unclear). */
+  what: string;
+}
+
+/** Grafana's Prometheus variable functions (public/app/plugins/datasource/prometheus, `metricFindQuery`). */
+const PROMETHEUS_VARIABLE_FUNCTION = /^\s*(label_values|label_names|metrics|query_result)\s*\(/;
+/** Grafana's template variable syntax (public/app/features/variables/utils.ts, `variableRegex`). */
+const GRAFANA_VARIABLE = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}/g;
+
+/**
+ * LogQL (Loki) also keeps its query in `expr`, and much of it also parses as PromQL, so an `expr` proves
+ * Prometheus only when nothing in it is LogQL's own: a pipe (`|=`, `|~`, `| json`: PromQL has no `|`), a
+ * line filter after a selector (`} != "x"`), or a selector without a metric name (LogQL's stream
+ * selector `{app="x"}`; PromQL's nameless selectors carry `__name__` or a quoted UTF-8 name). Returns
+ * why the expression may be LogQL, or undefined for PromQL.
+ */
+export function logqlSign(expr: string): string | undefined {
+  const text = expr
+    .replace(GRAFANA_VARIABLE, "v")
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
+    .replace(/#[^\n]*/g, "");
+  if (text.includes("|")) return 'a "|" pipeline or line filter';
+  if (/\}\s*!(=|~)/.test(text)) return "a line filter after the selector";
+  for (const match of text.matchAll(/\{([^}]*)\}/g)) {
+    const before = text.slice(0, match.index).trimEnd();
+    if (/[\w:]$/.test(before)) continue; // metric{...}
+    const inside = match[1].trim();
+    if (/\b__name__\s*(=|!=|=~|!~)/.test(inside) || /^""\s*(,|$)/.test(inside)) continue;
+    return `a selector without a metric name ({${match[1]}}), LogQL's stream selector`;
+  }
+  return undefined;
+}
+
+/** The type of one query object (a target, an annotation, a query variable), or undefined when it holds no query. */
+function evidenceOf(node: Record<string, unknown>): QueryEvidence | undefined {
+  const elastic =
+    Array.isArray(node.bucketAggs) || (Array.isArray(node.metrics) && node.metrics.some((metric) => isObject(metric) && typeof metric.type === "string"));
+  const expr = typeof node.expr === "string" && node.expr.trim() !== "" ? node.expr : undefined;
+  if (elastic && expr !== undefined) return { what: 'both a PromQL "expr" and Elasticsearch "bucketAggs"/"metrics"' };
+  if (elastic) return { type: "elasticsearch", what: 'Elasticsearch "bucketAggs"/"metrics"' };
+  if (expr !== undefined) {
+    const logql = logqlSign(expr);
+    return logql ? { what: `an "expr" that may be LogQL (${logql})` } : { type: "prometheus", what: 'PromQL "expr"' };
+  }
+  // Variables: Elasticsearch's `{"find": ...}` JSON (public/app/plugins/datasource/elasticsearch, `metricFindQuery`),
+  // Prometheus's functions; annotations: Elasticsearch's query with its time/text/tags fields.
+  const query = isObject(node.query) && typeof node.query.query === "string" ? node.query.query : node.query;
+  if (typeof query === "string") {
+    if (node.type === "query" && /^\s*\{\s*"find"\s*:/.test(query)) return { type: "elasticsearch", what: 'an Elasticsearch {"find": ...} variable query' };
+    if (node.type === "query" && PROMETHEUS_VARIABLE_FUNCTION.test(query)) return { type: "prometheus", what: "a Prometheus variable query" };
+    if (["timeField", "textField", "tagsField"].some((key) => typeof node[key] === "string"))
+      return { type: "elasticsearch", what: "an Elasticsearch annotation query" };
+  }
+  return undefined;
+}
+
+/** A datasource given by a name that is not ours: no variable, placeholder, built-in or "default". */
+function isForeignName(ref: unknown, datasources: DatasourceMap): ref is string {
+  return (
+    typeof ref === "string" &&
+    ref !== "" &&
+    ref !== "default" &&
+    !ref.startsWith("$") &&
+    !ref.startsWith("[[") &&
+    !BUILT_IN_DATASOURCES.has(ref) &&
+    !Object.values(datasources).some((ds) => ds.name === ref || ds.uid === ref)
+  );
+}
+
+/**
+ * Every datasource name of the dashboard that is not ours, typed by the queries that run on it: a node's
+ * own query (a target, an annotation, a variable), or its targets that inherit it (a panel's targets without
+ * a datasource of their own, or with the same name). A name is one datasource in Grafana, so all its uses
+ * together must show exactly one type. A name whose type cannot be told, or is told two ways, is a problem
+ * naming where it is used and the fix; one whose type the stack has switched off leaves the dashboard out.
+ */
+function typesOfNames(
+  dashboard: Record<string, unknown>,
+  datasources: DatasourceMap,
+  switchedOff: string[],
+): { types: Map<string, string>; problems: string[]; needsSwitchedOff: boolean } {
+  const uses = new Map<string, { places: string[]; byType: Map<string, string[]>; unclear: string[] }>();
+  const visit = (node: Record<string, unknown>, where: string) => {
+    const name = node.datasource;
+    if (!isForeignName(name, datasources)) return;
+    const use = uses.get(name) ?? { places: [], byType: new Map<string, string[]>(), unclear: [] };
+    uses.set(name, use);
+    use.places.push(where);
+    const record = (evidence: QueryEvidence | undefined, place: string) => {
+      if (!evidence) return;
+      if (evidence.type === undefined) use.unclear.push(`${place} has ${evidence.what}`);
+      else use.byType.set(evidence.type, [...(use.byType.get(evidence.type) ?? []), `${place} (${evidence.what})`]);
+    };
+    if (Array.isArray(node.targets)) {
+      for (const target of node.targets) {
+        if (!isObject(target)) continue;
+        const own = target.datasource;
+        // A target with a datasource of its own is visited as a node itself; only inheriting targets tell the panel's.
+        if (own === undefined || own === null || own === name) record(evidenceOf(target), describeItem("targets", target, where));
+      }
+    } else record(evidenceOf(node), where);
+  };
+  walkObjects(dashboard, "the dashboard", visit);
+
+  const types = new Map<string, string>();
+  const problems: string[] = [];
+  let needsSwitchedOff = false;
+  const ours = Object.entries(datasources)
+    .map(([key, ds]) => `${ds.type ?? key} "${ds.name}"`)
+    .join(", ");
+  const fix =
+    'Give the reference as {"type": "prometheus"} or {"type": "elasticsearch"} (the importer points it at this stack\'s datasource of that type), ' +
+    "use the exported-for-sharing form (${DS_...} with __inputs), or rename it to one of this stack's datasources";
+  for (const [name, use] of uses) {
+    const where = describePlaces(use.places);
+    const told = [...use.byType.keys()];
+    if (use.unclear.length > 0 || told.length !== 1) {
+      const shown = [...use.byType.values()].flat().concat(use.unclear);
+      const reason =
+        told.length > 1
+          ? `its queries show ${told.join(" and ")} at once, and one name is one datasource: ${describePlaces(shown)}`
+          : shown.length > 0
+            ? `its queries do not tell its type: ${describePlaces(shown)}`
+            : 'it has no query to tell its type by (no PromQL "expr", no Elasticsearch "bucketAggs"/"metrics")';
+      problems.push(`datasource "${name}" (${where}) is no datasource of this stack (${ours}), and a name does not say its type; ${reason}. ${fix}`);
+      continue;
+    }
+    const [type] = told;
+    if (datasources[type]) types.set(name, type);
+    else if (switchedOff.includes(type)) needsSwitchedOff = true;
+    else problems.push(`datasource "${name}" (${where}) runs ${type} queries, and this stack has only ${Object.keys(datasources).join(", ")}`);
+  }
+  return { types, problems, needsSwitchedOff };
+}
+
+/** Calls `visit` on every object of the model with where it is, described as in messages. */
+function walkObjects(node: unknown, where: string, visit: (node: Record<string, unknown>, where: string) => void): void {
+  if (Array.isArray(node)) {
+    for (const item of node) walkObjects(item, where, visit);
+    return;
+  }
+  if (!isObject(node)) return;
+  visit(node, where);
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "__inputs") continue;
+    if (Array.isArray(value)) for (const item of value) walkObjects(item, describeItem(key, item, where), visit);
+    else walkObjects(value, key === "templating" || key === "annotations" ? key : where, visit);
+  }
 }
 
 /** A variable reference must name a variable of the dashboard; a leftover `${DS_...}` is reported as a placeholder instead. */

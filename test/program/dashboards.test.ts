@@ -33,7 +33,7 @@ import {
 } from "../support/dashboard-queries";
 import { hostDroppingProblems, selectorsWithout } from "../support/host-label";
 import { promqlSyntaxErrors } from "../support/promql";
-import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull } from "../support/project-copy";
+import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull, SHARED_FIXTURES } from "../support/project-copy";
 import { isShippedDashboard, SHIPPED_DASHBOARDS } from "../support/shipped-content";
 
 const DASHBOARDS_DIR = path.join(PROJECT_DIR, "dashboards");
@@ -85,6 +85,13 @@ describe("the generic checks themselves", () => {
     expect(substituteVariables(expr, values)).toEqual({
       expr: 'topk(5, rate(x{job="node", instance=~"sample", env="prod"}[1m])) offset 30s @ 1700003600000',
       missing: [],
+      unknown: [],
+    });
+    // A name without a value is left as Grafana leaves it, and said where it is in the result.
+    expect(substituteVariables('up{a="$job", b="${nope:csv}"}', values)).toEqual({
+      expr: 'up{a="node", b="${nope:csv}"}',
+      missing: ["nope"],
+      unknown: [{ name: "nope", text: "${nope:csv}", from: 16, to: 27 }],
     });
   });
 
@@ -102,6 +109,45 @@ describe("the generic checks themselves", () => {
     ]);
     expect(check(model([], 'up{job="$job"}'))).toEqual([expect.stringContaining("uses $job, which the dashboard does not define")]);
     expect(check(model([], "sum(rate(x[5m])"))).toEqual([expect.stringContaining("not valid PromQL")]);
+  });
+
+  /**
+   * Grafana leaves a `$name` it has no variable or macro for as it is (grafana/grafana
+   * public/app/features/templating/template_srv.ts, `_evaluateVariableExpression` returns the match), and
+   * Prometheus expands `$1`, `${1}` and `$name` in label_replace's replacement from the regex's groups
+   * (prometheus/prometheus promql/functions.go, funcLabelReplace: `regex.ExpandString`).
+   */
+  test("a regex capture in label_replace's replacement is Prometheus's, not an undefined dashboard variable", () => {
+    for (const expr of [
+      'label_replace(up, "metric_name", "$1", "__name__", "(.*)")',
+      'sum by (short) (label_replace(up{instance=~"$host"}, "short", "${1}-$port", "instance", "(?P<host>[^:]+):(?P<port>.*)"))',
+    ])
+      expect([expr, check(model([{ name: "host", type: "query", current: { value: "a" } }], expr))]).toEqual([expr, []]);
+    // The same capture outside the replacement is literal text Grafana sends as it is: reported.
+    expect(check(model([], 'label_replace(up{job="$1"}, "dst", "$1", "src", "(.*)")'))).toEqual([
+      expect.stringContaining("uses $1, which the dashboard does not define; Grafana sends it as it is, so the query matches that literal text"),
+    ]);
+  });
+
+  test("an undefined name outside a string breaks the PromQL Grafana sends, and is named in the report", () => {
+    expect(check(model([], "rate(x[$window])"))).toEqual([
+      expect.stringMatching(
+        /not valid PromQL once variables are substituted \(syntax error .*; \$window left as Grafana leaves a name the dashboard does not define\): rate\(x\[\$window\]\)/,
+      ),
+    ]);
+    // `$__auto` is an interval variable's value (scenes IntervalVariable), no built-in Grafana substitutes in PromQL.
+    expect(check(model([], "rate(x[$__auto])"))).toEqual([expect.stringContaining("$__auto left as Grafana leaves")]);
+  });
+
+  test("Grafana's built-ins in every syntax, and an interval variable set to auto", () => {
+    const step = { name: "step", type: "interval", query: "1m,10m", current: { text: "auto", value: "$__auto" } };
+    for (const expr of [
+      "rate(x[$__rate_interval]) * $__range_s / ${__interval_ms}",
+      "increase(x[${__range}]) offset [[__interval]]",
+      "x @ ${__to:date:seconds}",
+      "avg_over_time(x[$step]) and rate(y[${step}])",
+    ])
+      expect([expr, check(model([step], expr))]).toEqual([expr, []]);
   });
 
   test("variable queries: the PromQL inside Grafana's functions is what is parsed", () => {
@@ -203,6 +249,74 @@ describe("Node Exporter Full dropped into a copy of the program's dashboards/", 
     expect(() => importDashboards([{ fileName, text: oldUid }], OURS)).toThrow(
       /dashboards\/node-exporter-full\.json: datasource uid "000000001" \(panel "[^"]+".* and \d+ more\) is no datasource of this stack/,
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Real public dashboards, as users add them: each plans and passes the generic checks
+
+/**
+ * Node Exporter Full and Prometheus 2.0 Stats from ../shared/fixtures (see its README), and Grafana's own
+ * devenv dashboard `devenv/dev-dashboards/datasource-elasticsearch/elasticsearch_v7_filebeat.json`
+ * (grafana/grafana, AGPL-3.0; a verbatim copy under test/fixtures/dashboards, see the README there), whose
+ * panels and ad hoc filter name their Elasticsearch datasource (`gdev-elasticsearch-v7-filebeat`).
+ */
+const REAL_DASHBOARDS = [
+  { file: "dashboards/node-exporter-full.json", source: path.join(SHARED_FIXTURES, "dashboards", "node-exporter-full.json"), uid: "rYdddlPWk" },
+  { file: "dashboards/prometheus2-3681.json", source: path.join(SHARED_FIXTURES, "dashboards", "prometheus2-3681.json"), uid: "prometheus2-3681" },
+  {
+    file: "dashboards/elasticsearch_v7_filebeat.json",
+    source: path.join(PROJECT_DIR, "test", "fixtures", "dashboards", "grafana-devenv-elasticsearch_v7_filebeat.json"),
+    uid: "M94gguRWz",
+  },
+];
+
+describe("real public dashboards dropped together into a copy of the program's dashboards/", () => {
+  let copy: ProjectCopy;
+  const uids = new Set(REAL_DASHBOARDS.map((d) => d.uid));
+
+  beforeAll(() => {
+    copy = copyProject();
+    // A user may have added one of them to the real folder already: the copy holds each once.
+    for (const dashboard of dashboards.filter((d) => uids.has(d.uid))) fs.rmSync(path.join(copy.dir, dashboard.fileName));
+    for (const real of REAL_DASHBOARDS) {
+      if (!fs.existsSync(real.source)) throw new Error(`${real.source} is missing (../shared/fixtures must sit beside the clone)`);
+      copy.add(real.file, fs.readFileSync(real.source, "utf8"));
+    }
+  });
+  afterAll(() => copy?.remove());
+
+  const loadCopy = () => loadDashboards(path.join(copy.dir, "dashboards"), OURS);
+
+  test.each(REAL_DASHBOARDS.map((d) => [d.file, d] as const))("%s imports and passes the generic checks", (_file, real) => {
+    const imported = loadCopy().find((d) => d.fileName === real.file);
+    expect(imported?.uid).toBe(real.uid);
+    expect(genericDashboardProblems(imported!.model as DashboardModel, OURS, promqlSyntaxErrors).problems).toEqual([]);
+  });
+
+  test("Prometheus 2.0 Stats: its label_replace capture is parsed as Prometheus runs it", () => {
+    const model = loadCopy().find((d) => d.uid === "prometheus2-3681")!.model as DashboardModel;
+    const withCapture = dashboardQueries(model).filter((q) => q.expr.includes('"$1"'));
+    expect(withCapture.map((q) => q.where)).toEqual(['panel "Prometheus errors in $aggregation_interval" A']);
+    expect(genericDashboardProblems(model, OURS, promqlSyntaxErrors).queriesParsed).toBeGreaterThan(60);
+  });
+
+  test("the program plans with all three; the devenv dashboard's panels and ad hoc filter query our Elasticsearch", async () => {
+    const plan = await planCopy(copy, "dev");
+    const sent = (uid: string) => {
+      const artifact = plan.artifacts.find((a) => a.path === `grafana/dashboards/${uid}.json`);
+      expect([uid, artifact !== undefined]).toEqual([uid, true]);
+      return JSON.parse(artifact!.content) as DashboardModel & { panels: { datasource?: unknown }[] };
+    };
+    for (const uid of uids) sent(uid);
+    const devenv = sent("M94gguRWz");
+    const elasticsearch = { type: "elasticsearch", uid: OURS.elasticsearch.uid };
+    expect(devenv.panels.map((p) => p.datasource)).toEqual([elasticsearch, elasticsearch]);
+    expect(devenv.templating!.list!.map((v) => [v.name, v.datasource])).toEqual([["Filters", elasticsearch]]);
+    expect(elasticsearchTargets(devenv)).toHaveLength(2);
+    expect(dashboardQueries(devenv)).toEqual([]);
+    const dashboardsSent = plan.run.resources.filter((r) => r.type === "grafana:oss/dashboard:Dashboard");
+    expect(dashboardsSent.length).toBe(dashboards.filter((d) => !uids.has(d.uid)).length + REAL_DASHBOARDS.length);
   });
 });
 
@@ -377,7 +491,8 @@ const serviceValues = [
   { service: "*", host: "*" },
 ];
 const FILTER = "service.name:$service AND host.name:$host";
-const ERROR_FILTER = "log.level:(error OR critical OR exception)";
+/** The levels ServiceLogErrorsHigh counts (dashboards/logs.json follows the alert). */
+const ERROR_FILTER = "log.level:(error OR critical OR exception OR fatal)";
 
 describe("the logs dashboard", () => {
   const logs = shipped.find((d) => d.uid === "atra-logs")!;
@@ -467,7 +582,7 @@ describe("the logs dashboard", () => {
     }
   });
 
-  test("the error panels select error, critical and exception lines", () => {
+  test("the error panels select error, critical, exception and fatal lines", () => {
     for (const title of ["Errors", "Errors by service", "Top loggers with errors", "Recent errors"]) {
       expect([title, panel(title).targets[0].query]).toEqual([title, `${FILTER} AND ${ERROR_FILTER}`]);
     }

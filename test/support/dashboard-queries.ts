@@ -1,8 +1,12 @@
+import { parser as promqlParser } from "@prometheus-io/lezer-promql";
+
 /**
  * The queries of a dashboard model, by datasource type: PromQL expressions (panel targets, rows'
  * nested panels too, and query variables) for the Prometheus checks, and Elasticsearch targets
  * and variables for the Elasticsearch checks. A target's datasource is its own, else its panel's;
- * a reference without a type (a name, `null`, absent) is Prometheus, as the importer resolves it.
+ * a reference without a type is Prometheus: `null` or absent is the default datasource (ours is
+ * Prometheus), a variable reference (`$datasource`) is read by the checks as Prometheus, and a name has
+ * become a typed reference on import (components/grafana/dashboard-import.ts, or the file is refused).
  */
 export interface DashboardQuery {
   where: string;
@@ -121,16 +125,58 @@ export function promqlOfVariableQuery(expr: string): string | undefined {
  */
 const GRAFANA_VARIABLE = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}/g;
 
-/** Replace Grafana's template variables with concrete values; names without a value are reported. */
-export function substituteVariables(expr: string, values: Record<string, string>): { expr: string; missing: string[] } {
+/** A reference to a name the dashboard does not define, left in the text; `from`/`to` are offsets in the result. */
+export interface UnknownReference {
+  name: string;
+  text: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * Replace Grafana's template variables with concrete values. A name without a value is left as it is, as
+ * Grafana leaves it (grafana/grafana public/app/features/templating/template_srv.ts, `replace` →
+ * `_evaluateVariableExpression`: no variable and no macro of that name returns the match unchanged), and
+ * reported in `missing` (names) and `unknown` (where it sits in the result).
+ */
+export function substituteVariables(expr: string, values: Record<string, string>): { expr: string; missing: string[]; unknown: UnknownReference[] } {
   const missing: string[] = [];
-  const result = expr.replace(GRAFANA_VARIABLE, (whole, a?: string, b?: string, _bFormat?: string, c?: string) => {
+  const unknown: UnknownReference[] = [];
+  let result = "";
+  let last = 0;
+  for (const match of expr.matchAll(GRAFANA_VARIABLE)) {
+    const [whole, a, b, , c] = match;
     const name = (a ?? b ?? c) as string;
-    if (Object.prototype.hasOwnProperty.call(values, name)) return values[name];
+    result += expr.slice(last, match.index);
+    last = match.index + whole.length;
+    if (Object.prototype.hasOwnProperty.call(values, name)) {
+      result += values[name];
+      continue;
+    }
     missing.push(name);
-    return whole;
+    unknown.push({ name, text: whole, from: result.length, to: result.length + whole.length });
+    result += whole;
+  }
+  return { expr: result + expr.slice(last), missing, unknown };
+}
+
+/**
+ * The spans of PromQL's `label_replace` replacement arguments (the third), where `$1`, `${1}` and `$name`
+ * are the regex's capture groups: Prometheus expands them with Go's `regexp.ExpandString` (prometheus/prometheus
+ * promql/functions.go, `funcLabelReplace`). A `$name` Grafana leaves there (no such variable) is such a reference.
+ */
+export function labelReplaceReplacements(expr: string): { from: number; to: number }[] {
+  const spans: { from: number; to: number }[] = [];
+  promqlParser.parse(expr).iterate({
+    enter: (node) => {
+      if (node.type.name !== "FunctionCall" || node.node.getChild("FunctionIdentifier")?.getChild("LabelReplace") == null) return;
+      const body = node.node.getChild("FunctionCallBody");
+      const args: { name: string; from: number; to: number }[] = [];
+      for (let child = body?.firstChild; child; child = child.nextSibling) if (!child.type.isError) args.push(child);
+      if (args[2]?.name === "StringLiteral") spans.push({ from: args[2].from, to: args[2].to });
+    },
   });
-  return { expr: result, missing };
+  return spans;
 }
 
 /**
@@ -138,6 +184,7 @@ export function substituteVariables(expr: string, values: Record<string, string>
  * ones, milliseconds or seconds for the `_ms`/`_s` ones and the time range, text for the rest).
  */
 export const GRAFANA_GLOBAL_VARIABLES: Readonly<Record<string, string>> = {
+  // Substituted by Grafana's Prometheus backend (grafana/grafana pkg/promlib/models/query.go, InterpolateVariables).
   __interval: "15s",
   __interval_ms: "15000",
   __rate_interval: "1m",
@@ -145,6 +192,8 @@ export const GRAFANA_GLOBAL_VARIABLES: Readonly<Record<string, string>> = {
   __range: "3600s",
   __range_s: "3600",
   __range_ms: "3600000",
+  // The frontend's: the time range (template_srv.ts updateIndex), the dashboard, user and org (scenes
+  // macros), and the search text of a variable query (public/app/features/variables/utils.ts, SEARCH_FILTER_VARIABLE).
   __from: "1700000000000",
   __to: "1700003600000",
   __dashboard: "dashboard",
@@ -152,6 +201,7 @@ export const GRAFANA_GLOBAL_VARIABLES: Readonly<Record<string, string>> = {
   __org: "1",
   __user: "user",
   __timezone: "utc",
+  __searchFilter: ".*",
 };
 
 const DURATION = /^\d+(ms|s|m|h|d|w|y)$/;
@@ -264,7 +314,11 @@ export function unresolvedDatasourceReferences(model: DashboardModel, ours: Reco
 /**
  * The generic checks every dashboard under `dashboards/` must pass, shipped or added: every datasource
  * reference resolves, and every PromQL query (panel targets, Prometheus variable queries) parses once the
- * dashboard's own variables are substituted, with no variable left that the dashboard does not define.
+ * dashboard's own variables and Grafana's built-ins are substituted. What Grafana would send is what is
+ * parsed: a `$name` the dashboard does not define stays in the query, as Grafana leaves it (see
+ * substituteVariables). Outside a string that breaks the PromQL and is reported with the parse error. Inside
+ * `label_replace`'s replacement it is a capture group (`"$1"`) and fine. Inside any other string the query
+ * parses but matches the literal `$name`, never what was meant, so it is reported too.
  * Returns the problems and how many queries were parsed.
  */
 export function genericDashboardProblems(
@@ -278,11 +332,22 @@ export function genericDashboardProblems(
   for (const query of dashboardQueries(model)) {
     const promql = promqlOfVariableQuery(query.expr);
     if (promql === undefined) continue;
-    const { expr, missing } = substituteVariables(promql, values);
-    if (missing.length > 0) problems.push(`${query.where}: uses ${missing.map((name) => "$" + name).join(", ")}, which the dashboard does not define`);
+    const { expr, unknown } = substituteVariables(promql, values);
+    const undefinedNames = (refs: UnknownReference[]) => [...new Set(refs.map((ref) => ref.text))].join(", ");
     const errors = parse(expr);
-    if (errors.length > 0) problems.push(`${query.where}: not valid PromQL once variables are substituted (${errors.join("; ")}): ${expr}`);
     queriesParsed++;
+    if (errors.length > 0) {
+      const left = unknown.length > 0 ? `; ${undefinedNames(unknown)} left as Grafana leaves a name the dashboard does not define` : "";
+      problems.push(`${query.where}: not valid PromQL once variables are substituted (${errors.join("; ")}${left}): ${expr}`);
+      continue;
+    }
+    const captures = labelReplaceReplacements(expr);
+    const literal = unknown.filter((ref) => !captures.some((span) => span.from < ref.from && ref.to < span.to));
+    if (literal.length > 0) {
+      problems.push(
+        `${query.where}: uses ${undefinedNames(literal)}, which the dashboard does not define; Grafana sends it as it is, so the query matches that literal text`,
+      );
+    }
   }
   return { problems, queriesParsed };
 }

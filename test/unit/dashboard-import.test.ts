@@ -11,6 +11,7 @@ import {
   DatasourceMap,
   ImportedDashboard,
   importDashboards,
+  logqlSign,
   uidFromFileName,
 } from "../../components/grafana/dashboard-import";
 
@@ -357,6 +358,118 @@ describe("bad files", () => {
     ]);
     expect(error.message.split("\n")[0]).toBe("Dashboards: 4 problems; nothing was created or changed:");
     for (const problem of error.problems) expect(error.message).toContain(`  - ${problem}`);
+  });
+});
+
+/**
+ * Datasources given by name. Grafana itself looks a name up among its datasources by name, then uid, and
+ * keeps an unknown one as a uid-only reference that fails its panels (grafana/grafana
+ * apps/dashboard/pkg/migration/schemaversion/datasource_utils.go, MigrateDatasourceNameToRef and
+ * DatasourceIndex.Lookup; public/app/features/dashboard/state/DashboardMigrator.ts, migrateDatasourceNameToRef).
+ * A name carries no type, so the importer takes it from the queries that run on the name, or refuses.
+ */
+describe("datasources given by a name that is not ours", () => {
+  const STACK: DatasourceMap = {
+    prometheus: { uid: PROMETHEUS_UID, name: "Prometheus" },
+    elasticsearch: { uid: "atra-elasticsearch-ds", name: "Elasticsearch logs" },
+    "elasticsearch-failures": { uid: "atra-elasticsearch-failures-ds", name: "Elasticsearch log failures", type: "elasticsearch" },
+  };
+  const OUR_ELASTICSEARCH = { type: "elasticsearch", uid: "atra-elasticsearch-ds" };
+  const DEVENV = "grafana-devenv-elasticsearch_v7_filebeat.json";
+  /** One dashboard whose panels each run `targets` on the datasource `name`. */
+  const byName = (name: string, ...panelTargets: unknown[][]) =>
+    JSON.stringify({
+      uid: "by-name",
+      title: "By name",
+      panels: panelTargets.map((targets, index) => ({ id: index + 1, type: "timeseries", title: `P${index + 1}`, datasource: name, targets })),
+    });
+  const importByName = (text: string, datasources: DatasourceMap = STACK, switchedOff: string[] = []) =>
+    importDashboards([{ fileName: "dashboards/by-name.json", text }], datasources, switchedOff);
+  const esTarget = { refId: "A", query: "*", metrics: [{ id: "1", type: "count" }], bucketAggs: [], timeField: "@timestamp" };
+
+  test("Grafana's devenv Elasticsearch dashboard: every panel and the ad hoc filter point at our Elasticsearch, not Prometheus", () => {
+    const dashboard = importOne(DEVENV, STACK);
+    expect(dashboard).toMatchObject({ uid: "M94gguRWz", title: "Datasource tests - Elasticsearch v7 Filebeat" });
+    expect(panels(dashboard).map((panel) => panel.datasource)).toEqual([OUR_ELASTICSEARCH, OUR_ELASTICSEARCH]);
+    expect(templating(dashboard)).toEqual([expect.objectContaining({ name: "Filters", type: "adhoc", datasource: OUR_ELASTICSEARCH })]);
+    expect((dashboard.model.annotations as Json).list[0].datasource).toBe("-- Grafana --");
+    // The queries themselves are Grafana's, untouched.
+    expect(panels(dashboard)[0].targets[0]).toMatchObject({ query: "fields.app:grafana", timeField: "@timestamp" });
+    expect(JSON.stringify(dashboard.model)).not.toContain("gdev-elasticsearch-v7-filebeat");
+  });
+
+  test("the devenv dashboard is left out when the stack's logs stage is off, and refused when no stack could serve it", () => {
+    const { elasticsearch: _es, "elasticsearch-failures": _failures, ...prometheusOnly } = STACK;
+    expect(importDashboards([fixture(DEVENV)], prometheusOnly, ["elasticsearch"])).toEqual([]);
+    expect(importError([fixture(DEVENV)], prometheusOnly).problems).toEqual([
+      'dashboards/grafana-devenv-elasticsearch_v7_filebeat.json: datasource "gdev-elasticsearch-v7-filebeat" (panel "Panel Title", variable $Filters) runs elasticsearch queries, and this stack has only prometheus',
+    ]);
+  });
+
+  test('a name whose queries are PromQL points at our Prometheus; our own names and "default" are resolved as Grafana does', () => {
+    const [dashboard] = importByName(byName("gdev-prometheus", [{ refId: "A", expr: 'rate(x{job="$job"}[$__rate_interval])' }], []));
+    expect(panels(dashboard).map((panel) => panel.datasource)).toEqual([OUR_PROMETHEUS, OUR_PROMETHEUS]);
+    const [ours] = importByName(byName("Elasticsearch logs", [esTarget]));
+    expect(panels(ours)[0].datasource).toEqual(OUR_ELASTICSEARCH);
+    const [defaulted] = importByName(byName("default", [{ refId: "A", expr: "up" }]));
+    expect(panels(defaulted)[0].datasource).toEqual(OUR_PROMETHEUS);
+  });
+
+  test("a name with no query to tell its type is refused with the panel's title and the fix", () => {
+    expect(importError([{ fileName: "dashboards/by-name.json", text: byName("gdev-influx", []) }], STACK).problems).toEqual([
+      'dashboards/by-name.json: datasource "gdev-influx" (panel "P1") is no datasource of this stack (prometheus "Prometheus", elasticsearch "Elasticsearch logs", ' +
+        'elasticsearch "Elasticsearch log failures"), and a name does not say its type; it has no query to tell its type by (no PromQL "expr", no Elasticsearch ' +
+        '"bucketAggs"/"metrics"). Give the reference as {"type": "prometheus"} or {"type": "elasticsearch"} (the importer points it at this stack\'s datasource ' +
+        "of that type), use the exported-for-sharing form (${DS_...} with __inputs), or rename it to one of this stack's datasources",
+    ]);
+    // Another datasource's queries (InfluxDB's) tell nothing either.
+    expect(() => importByName(byName("gdev-influx", [{ refId: "A", query: "SELECT mean(value) FROM cpu", rawQuery: true }]))).toThrow(
+      /datasource "gdev-influx" \(panel "P1"\) is no datasource of this stack.*it has no query to tell its type by/,
+    );
+  });
+
+  test("one name used for PromQL and Elasticsearch queries is refused, naming both", () => {
+    expect(() => importByName(byName("mixed-up", [{ refId: "A", expr: "up" }], [esTarget]))).toThrow(
+      /datasource "mixed-up" \(panel "P1", panel "P2"\).*its queries show prometheus and elasticsearch at once, and one name is one datasource: panel "P1" query A \(PromQL "expr"\), panel "P2" query A \(Elasticsearch "bucketAggs"\/"metrics"\)/,
+    );
+  });
+
+  test("LogQL kept in expr (Loki) is not taken for PromQL", () => {
+    expect(() => importByName(byName("gdev-loki", [{ refId: "A", expr: '{app="x"} |= "error"' }]))).toThrow(
+      /datasource "gdev-loki" \(panel "P1"\).*its queries do not tell its type: panel "P1" query A has an "expr" that may be LogQL \(a "\|" pipeline or line filter\)/,
+    );
+    expect(() => importByName(byName("gdev-loki", [{ refId: "A", expr: 'sum(rate({app="x"}[5m]))' }]))).toThrow(
+      /may be LogQL \(a selector without a metric name/,
+    );
+  });
+
+  test("the LogQL signs: pipes, line filters and stream selectors; PromQL's nameless selectors carry __name__", () => {
+    expect(logqlSign('{app="x"} |= "error"')).toBeDefined();
+    expect(logqlSign('{app="x"} != "debug"')).toBeDefined();
+    expect(logqlSign('count_over_time({app="x"} | json | level="error" [5m])')).toBeDefined();
+    expect(logqlSign('rate({app="x"}[5m])')).toBeDefined();
+    for (const promql of [
+      'sum by (instance) (rate(node_cpu_seconds_total{mode!="idle", instance=~"$node"}[$__rate_interval]))',
+      'increase({__name__=~"prometheus_.*_total", instance=~"$instance"}[${aggregation_interval}])',
+      'up{job="a|b"} or up{job=~"[[job]]"}',
+      'label_replace(up, "dst", "$1", "src", "(.*)") != 0',
+      '{"my.utf8.metric", job="x"}',
+    ])
+      expect([promql, logqlSign(promql)]).toEqual([promql, undefined]);
+  });
+
+  test("a name typed by a variable query or an annotation, and a switched-off type leaves the dashboard out", () => {
+    const text = JSON.stringify({
+      uid: "by-name",
+      title: "By name",
+      panels: [],
+      templating: { list: [{ name: "host", type: "query", datasource: "old-es", query: '{"find": "terms", "field": "host.name"}' }] },
+      annotations: { list: [{ name: "Deploys", datasource: "old-es", query: "tags:deploy", timeField: "@timestamp", textField: "message" }] },
+    });
+    const [dashboard] = importByName(text);
+    expect(templating(dashboard)[0].datasource).toEqual(OUR_ELASTICSEARCH);
+    expect((dashboard.model.annotations as Json).list[0].datasource).toEqual(OUR_ELASTICSEARCH);
+    expect(importByName(text, { prometheus: STACK.prometheus }, ["elasticsearch"])).toEqual([]);
   });
 });
 
