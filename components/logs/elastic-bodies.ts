@@ -226,7 +226,49 @@ export interface IndexTemplateOptions {
   dataStream: string;
   ilmPolicy: string;
   pipeline: string;
+  /**
+   * How long the failure store keeps a failed line: the config's `logs.retention`, the same time the
+   * ILM policy keeps an indexed one (ES time units, `30d`). Without it Elasticsearch keeps failures
+   * for `data_streams.lifecycle.retention.failures_default` (30d), whatever `logs.retention` says.
+   */
+  failureStoreRetention: string;
 }
+
+/**
+ * The index mode, pinned. Elasticsearch 9 puts a new `logs-*-*` data stream in `logsdb` mode when
+ * the template leaves `index.mode` unset and the cluster setting `cluster.logsdb.enabled` is true,
+ * which is its default on a cluster that had no `logs-*-*` data stream before 9.0
+ * (elastic/elasticsearch x-pack/plugin/logsdb/src/main/java/org/elasticsearch/xpack/logsdb/
+ * LogsDBPlugin.java, CLUSTER_LOGSDB_ENABLED defaults to `logsdb.prior_logs_usage == false`;
+ * LogsdbIndexModeSettingsProvider.getLogsdbModeSetting). Unpinned, the same template would then
+ * give the stack's own cluster one mode and an upgraded external cluster the other. `standard`,
+ * chosen on this evidence:
+ * - logsdb's storage gain comes mostly from synthetic `_source`, which needs an enterprise licence
+ *   (LogsdbLicenseService.java: SYNTHETIC_SOURCE_FEATURE is License.OperationMode.ENTERPRISE;
+ *   fallbackToStoredSource is true on basic), so the stack's own basic-licence node would not get it;
+ * - where it does apply (Elastic Cloud, trial), synthetic source rewrites the `structlog` flattened
+ *   field: its values come back sorted, de-duplicated and as strings (elastic/elasticsearch
+ *   docs/reference/elasticsearch/mapping-reference/flattened.md, "Synthetic `_source`"), so the line
+ *   a developer logged is not the one Kibana shows;
+ * - logsdb turns `index.mapping.ignore_malformed` on by default (IndexSettings.IGNORE_MALFORMED_SETTING):
+ *   a value the mapping cannot take is dropped from the index instead of sending the document to the
+ *   failure store with the reason, where LogIngestFailures sees it.
+ * The ingest simulator (test/support/ingest-simulator.ts) models `standard` and refuses a template
+ * whose mode it would have to guess. An existing data stream takes the pinned mode at its next
+ * rollover (index settings apply to new backing indices).
+ */
+export const INDEX_MODE = "standard";
+
+/**
+ * Replicas: none while the cluster has one data node, one as soon as it has two
+ * (elastic/elasticsearch server/src/main/java/org/elasticsearch/cluster/metadata/AutoExpandReplicas.java:
+ * `min-max`, the number of replicas is (matching data nodes - 1) clamped to [min, max]). Right for
+ * the stack's single node (no unassignable replica, the data stream stays green) and for a
+ * `logs.external` cluster (Elastic Cloud, ECK), where a fixed 0 would lose logs with one node while
+ * the cluster stays green. Stored and returned as the text sent (a string setting; parse() only
+ * validates it; Settings.toXContent renders values as text), so a refresh reads back `0-1`.
+ */
+export const AUTO_EXPAND_REPLICAS = "0-1";
 
 /** Above the built-in `logs` template (`logs-*-*`, priority 100), which would otherwise match too. */
 export const INDEX_TEMPLATE_PRIORITY = 200;
@@ -259,6 +301,9 @@ export const INDEX_TEMPLATE_PRIORITY = 200;
 const STRUCTLOG_MAPPING: estypes.MappingFlattenedProperty & { ignore_above: number } = { type: "flattened", ignore_above: 8191 };
 
 export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplateBody {
+  if (!isEsDuration(options.failureStoreRetention)) {
+    throw new Error(`renderIndexTemplate: failureStoreRetention ${JSON.stringify(options.failureStoreRetention)} is not a duration like 30d`);
+  }
   const parts = dataStreamParts(options.dataStream);
   const constant = (value: string | undefined): estypes.MappingConstantKeywordProperty =>
     value === undefined ? { type: "constant_keyword" } : { type: "constant_keyword", value };
@@ -277,15 +322,22 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
       // as IndicesIndexTemplateSummary.data_stream_options. Applied once, when the data stream is
       // created: a data stream made before this template change keeps its options until
       // `PUT _data_stream/<name>/_options {"failure_store":{"enabled":true}}` (runbook,
-      // LogIngestFailures). Failure documents are kept 30 days by default
-      // (data_streams.lifecycle.retention.failures_default).
-      data_stream_options: { failure_store: { enabled: true } },
+      // LogIngestFailures).
+      //
+      // Its retention follows `logs.retention` (failureStoreRetention), set where the docs set it:
+      // data_stream_options.failure_store.lifecycle.data_retention (docs-content failure-store.md,
+      // "Failure store lifecycle"; elastic/elasticsearch server/.../cluster/metadata/DataStreamFailureStore.java,
+      // Template: `enabled` and `lifecycle`; DataStreamLifecycle.java parses data_retention with
+      // TimeValue.parseTimeValue and writes it back with getStringRep, the text sent). The failures
+      // lifecycle exists from transport version INTRODUCE_FAILURES_LIFECYCLE, back-ported to 8.19
+      // (INTRODUCE_FAILURES_LIFECYCLE_BACKPORT_8_19), so the pinned 9.1.0 takes it; the client's 9.1
+      // specification types it (IndicesDataStreamFailureStoreTemplate.lifecycle).
+      data_stream_options: { failure_store: { enabled: true, lifecycle: { data_retention: options.failureStoreRetention } } },
       settings: {
         index: {
+          mode: INDEX_MODE,
           number_of_shards: 1,
-          // A single Elasticsearch node: replicas could never be assigned and would keep the
-          // data stream yellow.
-          number_of_replicas: 0,
+          auto_expand_replicas: AUTO_EXPAND_REPLICAS,
           lifecycle: { name: options.ilmPolicy },
           default_pipeline: options.pipeline,
         },

@@ -114,7 +114,13 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
       {
         connection,
         name: naming.indexTemplate,
-        body: renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }),
+        // The failure store keeps failed lines as long as the ILM policy keeps indexed ones (logs.retention).
+        body: renderIndexTemplate({
+          dataStream: naming.dataStream,
+          ilmPolicy: naming.ilmPolicy,
+          pipeline: naming.pipeline,
+          failureStoreRetention: args.ilm.deleteAfter,
+        }),
       },
       { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline], retainOnDelete: true },
     );

@@ -11,7 +11,9 @@
  * | message       | message, when there is no `event` (EventRenamer("message") output)      |
  * | level         | log.level, lowercased, if text/number/boolean                           |
  * | logger        | log.logger, if text/number/boolean                                      |
- * | timestamp     | @timestamp (microseconds), if it parses and fits date_nanos (1970-2262) |
+ * | timestamp     | @timestamp (microseconds), if it parses and fits date_nanos (1970-2262): |
+ * |               | ISO 8601 as Elasticsearch reads it; UNIX seconds (TimeStamper()'s float)|
+ * |               | to the microsecond structlog wrote (digits beyond it are cut)           |
  * | exception     | error.stack_trace: format_exc_info's text as it is; dict_tracebacks'    |
  * |               | list of stacks rendered as a Python-style traceback (and kept as is)    |
  * | anything else | structlog.<key>, unchanged (a `flattened` field)                        |
@@ -21,8 +23,10 @@
  * What this pipeline promises: no processor failure rejects a line, and no value it moves can be
  * refused by the index template's mapping (each move into a typed ECS field is guarded by the
  * value's type). A value that does not fit stays under `structlog.*` and the line gets a tag:
- * - `structlog_parse_failure`: not JSON, or JSON that is not an object: raw line in `message`,
- *   the reason in `error.message`.
+ * - `structlog_parse_failure`: not JSON (as Elasticsearch's Jackson reads it: a repeated key,
+ *   nesting past 1000, or the NaN/Infinity structlog writes bare all fail), or JSON that is not an
+ *   object: raw line in `message`, the reason in `error.message`, and structlog's `level`, when
+ *   one is found in the raw line (LEVEL_FROM_RAW_LINE), in `log.level`.
  * - `structlog_timestamp_unparsable`: Filebeat's read time stays in `@timestamp`, the value is kept
  *   as `structlog.timestamp_unparsed`, the reason in `error.message`.
  * - `structlog_timestamp_out_of_range`: the timestamp parsed but lies outside what `date_nanos`
@@ -44,8 +48,9 @@
  * sets TZ. A service that sets TZ and logs with utc=False is shifted by its offset: log with
  * `TimeStamper(fmt="iso", utc=True)` (README, "Logs").
  *
- * Painless appears only in `if` conditions (type checks, null checks, one string comparison), and
- * templates only as mustache `{{{...}}}` and sections. Every processor, condition and template form
+ * Painless appears only in `if` conditions (type checks, null checks, one string comparison),
+ * templates only as mustache `{{{...}}}` and sections, regexes (gsub, grok) only in the subset where
+ * Java's, Joni's and JavaScript's agree. Every processor, condition and template form
  * used here is modelled by test/support/ingest-simulator.ts, which refuses anything else.
  */
 import type { estypes } from "@elastic/elasticsearch";
@@ -70,6 +75,27 @@ export const DATE_NANOS_FIRST = "1970-01-01T00:00:00.000000Z";
 export const DATE_NANOS_LAST = "2262-04-11T23:47:16.854775Z";
 
 const FAILURE_MESSAGE = "{{{_ingest.on_failure_message}}}";
+
+/** The structlog timestamp as text while it is parsed (removed after; top level, so no structlog key can clash). */
+const TIMESTAMP_TEXT = "structlog_timestamp_text";
+
+/**
+ * Grok patterns that find structlog's own `level` in a line the json processor refused, tried in
+ * order (GrokProcessor: the first that matches wins). structlog builds the event dict as bound
+ * context, then the call's keyword arguments, then `event` (BoundLoggerBase._process_event), and
+ * processors add their keys after that (add_log_level, add_logger_name, TimeStamper, ...). So:
+ * 1. the `level` that follows `"event": "<string>"` with only string-valued keys between (logger,
+ *    timestamp): the last such place in the line. A `level` inside a logged value comes before the
+ *    event, and one in dict_tracebacks' frame locals comes after a list; neither is reached;
+ * 2. else (EventRenamer moves the event after the level) the first `"level": "<letters>"` at a key
+ *    position.
+ * A key position: right after `{` or `,` (inside a JSON string every quote is escaped, so an
+ * unescaped quote after `{` or `,` starts a key). Letters only, as structlog's level names are.
+ */
+export const LEVEL_FROM_RAW_LINE = [
+  '^.*[{,] *"event" *: *"(?:[^"\\\\]|\\\\.)*"(?: *, *"[A-Za-z_]+" *: *"(?:[^"\\\\]|\\\\.)*")* *, *"level" *: *"%{STRUCTLOG_LEVEL:log.level}"',
+  '[{,] *"level" *: *"%{STRUCTLOG_LEVEL:log.level}"',
+];
 
 /**
  * dict_tracebacks' output as text (structlog 22.x, structlog/tracebacks.py: a list of stacks, each
@@ -147,16 +173,53 @@ export function renderIngestPipeline(): IngestPipelineBody {
       { lowercase: { tag: "lowercase_level", if: `${at("level")} instanceof String`, field: `${s}.level` } },
       { rename: { tag: "level_to_log_level", if: isScalar("level"), field: `${s}.level`, target_field: "log.level" } },
       { rename: { tag: "logger_to_log_logger", if: isScalar("logger"), field: `${s}.logger`, target_field: "log.logger" } },
+      // TimeStamper() writes UNIX seconds as a Python float (structlog/processors.py, _make_stamper:
+      // `time.time()`), e.g. 1765087080.1234567. The json processor reads it as a Double, and the date
+      // processor reads a field through toString() (DateProcessor.execute), i.e. Double.toString:
+      // "1.7650870801234567E9"; its UNIX format then keeps milliseconds only (DateFormat.java, Unix:
+      // `(long) (Double.parseDouble(date) * 1000.0)`). So a number's text is made plain decimal first:
+      // convert it to a string, then move the decimal point of the E9 form (every time from 2001-09-09 to
+      // 2286-11-20) nine places right, and parse that with epoch_second, which reads up to nine fraction
+      // digits from the text (EpochTime.java, SECONDS_FORMATTER1). The float's digits are those Python
+      // wrote (both print the shortest decimal that reads back as the same double), so @timestamp keeps
+      // the microsecond structlog wrote. Other magnitudes keep UNIX's milliseconds.
+      {
+        convert: {
+          tag: "unix_timestamp_text",
+          if: `${at("timestamp")} instanceof Number`,
+          field: `${s}.timestamp`,
+          target_field: TIMESTAMP_TEXT,
+          type: "string",
+        },
+      },
+      {
+        gsub: {
+          tag: "unix_timestamp_plain_decimal",
+          if: `ctx.${TIMESTAMP_TEXT} != null`,
+          field: TIMESTAMP_TEXT,
+          pattern: "^([0-9])\\.([0-9]{9})([0-9]+)E9$",
+          replacement: "$1$2.$3",
+        },
+      },
+      // Any other value is read as it is.
+      {
+        set: {
+          tag: "timestamp_text",
+          if: `${at("timestamp")} != null && !(${at("timestamp")} instanceof Number)`,
+          field: TIMESTAMP_TEXT,
+          copy_from: `${s}.timestamp`,
+        },
+      },
       {
         // TimeStamper(fmt="iso") writes ISO 8601 (with `Z` when utc=True, with no offset when
-        // utc=False: read as UTC, see the header); TimeStamper() writes UNIX seconds. Without a
-        // timestamp Filebeat's read time stays.
+        // utc=False: read as UTC, see the header); TimeStamper() writes UNIX seconds (above).
+        // Without a timestamp Filebeat's read time stays.
         date: {
           tag: "structlog_timestamp",
-          if: `${at("timestamp")} != null`,
-          field: `${s}.timestamp`,
+          if: `ctx.${TIMESTAMP_TEXT} != null`,
+          field: TIMESTAMP_TEXT,
           target_field: "@timestamp",
-          formats: ["ISO8601", "UNIX"],
+          formats: ["ISO8601", "epoch_second", "UNIX"],
           timezone: "UTC",
           output_format: MICROSECOND_OUTPUT_FORMAT,
           on_failure: [
@@ -166,6 +229,7 @@ export function renderIngestPipeline(): IngestPipelineBody {
           ],
         },
       },
+      { remove: { tag: "drop_timestamp_text", field: TIMESTAMP_TEXT, ignore_missing: true } },
       // A parsed time outside date_nanos' range would reject the whole document. In this output
       // format (UTC, `uuuu`) text order is time order for four-digit years; any other year starts
       // with '0', '+' or '-' and sorts below DATE_NANOS_FIRST. Tag and keep the value first: the
@@ -206,6 +270,21 @@ export function renderIngestPipeline(): IngestPipelineBody {
     ],
     // Reached only when the json processor fails (every later processor handles its own
     // failures): the document is still indexed, raw line in `message`, tagged and explained.
-    on_failure: tagAndExplain(PARSE_FAILURE_TAG),
+    // The level is still read from the raw line (LEVEL_FROM_RAW_LINE), so an error line that is not
+    // strict JSON (structlog writes NaN and Infinity bare: json.dumps' allow_nan) still counts as an
+    // error for the error-rate alert.
+    on_failure: [
+      ...tagAndExplain(PARSE_FAILURE_TAG),
+      {
+        grok: {
+          tag: "level_from_raw_line",
+          field: "message",
+          patterns: LEVEL_FROM_RAW_LINE,
+          pattern_definitions: { STRUCTLOG_LEVEL: "[A-Za-z]+" },
+          ignore_failure: true,
+        },
+      },
+      { lowercase: { tag: "lowercase_raw_line_level", field: "log.level", ignore_missing: true } },
+    ],
   };
 }

@@ -15,6 +15,7 @@ import * as runtime from "../../components/elastic/provider-runtime";
 import type { DataViewState, ObjectState, SavedObjectState, UserState, BuiltinPasswordState } from "../../components/elastic/provider-runtime";
 import type { ElasticConnection, RetryOptions } from "../../components/elastic/connection";
 import { FakeElastic, RecordedRequest, startFakeElastic } from "../support/fake-elastic";
+import { defaultDataStream, logsNaming, renderIndexTemplate } from "../../components/logs/elastic-bodies";
 
 const ADMIN_PASSWORD = "es-admin-Pa55word!";
 const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 2_000 };
@@ -341,6 +342,27 @@ describe("Elasticsearch read-back forms: what the server stores differs from wha
     const createdTemplate = await loaded("indexTemplate").create(template);
     expect(fake.indexTemplates.get("t")).toMatchObject({ index_patterns: ["logs-atra-*"], data_stream: { hidden: false, allow_custom_routing: false } });
     expect((await loaded("indexTemplate").read("t", createdTemplate.outs)).props).toEqual(createdTemplate.outs);
+  });
+
+  // The shipped template: index.mode, auto_expand_replicas (AutoExpandReplicas.java: a string setting, stored as
+  // sent) and the failure store's data_retention (DataStreamLifecycle.toXContent: getStringRep, plus `enabled`)
+  // come back in the form sent, so a refresh finds no drift and a second `up` changes nothing.
+  test("the rendered index template reads back as sent (mode, auto_expand_replicas, failure store retention)", async () => {
+    const naming = logsNaming("prod", defaultDataStream("prod"));
+    const body = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "90d" });
+    const state: ObjectState<object> = { connection, name: naming.indexTemplate, body, retry: FAST };
+    const created = await loaded("indexTemplate").create(state);
+    const stored = fake.indexTemplates.get(naming.indexTemplate) as {
+      template: { settings: { index: Record<string, unknown> }; data_stream_options: unknown };
+    };
+    expect(stored.template.settings.index).toMatchObject({ mode: "standard", auto_expand_replicas: "0-1", number_of_shards: "1" });
+    expect(stored.template.data_stream_options).toEqual({ failure_store: { enabled: true, lifecycle: { enabled: true, data_retention: "90d" } } });
+    const read = await loaded("indexTemplate").read(naming.indexTemplate, created.outs);
+    expect(read.props).toEqual(created.outs);
+    expect((await loaded("indexTemplate").diff(naming.indexTemplate, created.outs, read.props as ObjectState<object>)).changes).toBe(false);
+    // Not trivially equal: a server-side change of the retention shows as drift.
+    (stored.template.data_stream_options as { failure_store: { lifecycle: { data_retention: string } } }).failure_store.lifecycle.data_retention = "30d";
+    expect((await loaded("indexTemplate").read(naming.indexTemplate, created.outs)).props).not.toEqual(created.outs);
   });
 });
 

@@ -41,7 +41,7 @@ const SCRIPT = path.join(__dirname, "..", "support", "structlog-lines.py");
 const READ_TIME = "2030-01-02T03:04:05.678Z";
 const pipeline = renderIngestPipeline();
 const naming = logsNaming("dev", defaultDataStream("dev"));
-const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline });
+const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" });
 const mappings = template.template!.mappings!;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are free-form JSON
@@ -340,14 +340,19 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
     expect(doc.structlog).toEqual({ worker: "w1" });
   });
 
-  test("TimeStamper() without fmt (UNIX seconds) is parsed too, to the millisecond", () => {
+  // DateProcessor reads the Double through Double.toString ("1.7...E9"), which UNIX cuts to the millisecond
+  // (DateFormat.java, Unix); the pipeline rewrites the E9 text as plain decimal and reads it with
+  // epoch_second (EpochTime.java: up to nine fraction digits from the text), so the microsecond stays.
+  test("TimeStamper() without fmt (UNIX seconds) is parsed to the microsecond structlog wrote", () => {
     const line = byEvent("unix timestamp");
-    const seconds = (JSON.parse(line) as Doc).timestamp as number;
-    expect(typeof seconds).toBe("number");
+    const written = /"timestamp": ([0-9.]+)/.exec(line)![1]!;
+    expect(typeof (JSON.parse(line) as Doc).timestamp).toBe("number");
     const doc = ingest(line);
     expect(doc.tags).toBeUndefined();
-    expect(isoMicros(doc["@timestamp"])).toBe(BigInt(Math.trunc(seconds * 1000)) * 1000n);
+    const [whole, fraction = ""] = written.split(".");
+    expect(isoMicros(doc["@timestamp"])).toBe(BigInt(whole!) * 1_000_000n + BigInt(fraction.padEnd(6, "0").slice(0, 6)));
     expect(doc.structlog).toEqual({ worker: "w2" });
+    expect(doc).not.toHaveProperty("structlog_timestamp_text");
   });
 
   test("an event that is a dict: the raw line stays the message, the dict stays under structlog, tagged", () => {

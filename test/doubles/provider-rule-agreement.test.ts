@@ -156,7 +156,7 @@ describe("every body the renderers make passes its provider's check", () => {
         {
           connection: conn,
           name: naming.indexTemplate,
-          body: renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }),
+          body: renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" }),
         },
       ],
       [runtime.ingestPipelineProvider, { connection: conn, name: naming.pipeline, body: renderIngestPipeline() }],

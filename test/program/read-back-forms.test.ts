@@ -17,6 +17,7 @@ const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
 const POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy";
 const ILM_POLICY = "pulumi-nodejs:dynamic/elastic:IlmPolicy";
+const INDEX_TEMPLATE = "pulumi-nodejs:dynamic/elastic:IndexTemplate";
 
 // golang/go src/time/time_test.go, durationTests: the cases Go's own test pins for Duration.String.
 test.each([
@@ -172,6 +173,27 @@ describe.each(plans)("plan of %s: values already in read-back form", (_name, pla
 
   // elastic/elasticsearch server/src/main/java/org/elasticsearch/common/unit/ByteSizeValue.java:
   // sizes are returned with lower-case units (`10gb`), whatever case was sent.
+  // The index template as Elasticsearch stores and returns it: settings as text (Settings.toXContent),
+  // auto_expand_replicas as sent (AutoExpandReplicas.java, a string setting), index.mode as its name
+  // (IndexMode.getName), the failure store's data_retention through TimeValue.getStringRep
+  // (DataStreamLifecycle.java). And the failure store keeps failures as long as the ILM policy keeps lines:
+  // both come from logs.retention (without it the failure store keeps 30d, failures_default).
+  test("index template: replicas auto-expand, mode pinned, failure store retention = the ILM delete age (logs.retention)", () => {
+    const templates = ofType(INDEX_TEMPLATE);
+    const policies = ofType(ILM_POLICY);
+    expect(templates.length).toBe(policies.length);
+    for (const [index, template] of templates.entries()) {
+      const body = template.inputs.body as {
+        template: { settings: { index: Record<string, unknown> }; data_stream_options: { failure_store: { lifecycle: { data_retention: string } } } };
+      };
+      const deleteAfter = (policies[index]!.inputs.body as { policy: { phases: { delete: { min_age: string } } } }).policy.phases.delete.min_age;
+      expect(body.template.settings.index).toMatchObject({ mode: "standard", auto_expand_replicas: "0-1" });
+      expect(body.template.settings.index).not.toHaveProperty("number_of_replicas");
+      expect(body.template.data_stream_options.failure_store.lifecycle.data_retention).toBe(deleteAfter);
+      expect(deleteAfter).toMatch(/^[1-9][0-9]*(d|h|m|s|ms|micros|nanos)$/);
+    }
+  });
+
   test("ILM byte sizes are lower-case, as Elasticsearch returns them", () => {
     for (const policy of ofType(ILM_POLICY)) {
       const sizes = JSON.stringify(policy.inputs.body).match(/"max_[a-z_]*size":"[^"]*"/g) ?? [];

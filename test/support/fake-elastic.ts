@@ -349,6 +349,13 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         // Template settings get the `index.` prefix (MetadataIndexTemplateService, normalizePrefix) and are rendered by
         // Settings.toXContent nested, every value as text (server/src/main/java/org/elasticsearch/common/settings/Settings.java).
         if (template?.settings) template.settings = { index: nestSettings(template.settings as Json) };
+        // A failure store lifecycle comes back with `enabled` always written and data_retention as
+        // TimeValue.getStringRep() (the text sent): elastic/elasticsearch server/src/main/java/org/elasticsearch/
+        // cluster/metadata/DataStreamLifecycle.java, toXContent (`builder.field(ENABLED_FIELD..., enabled)`;
+        // `dataRetention.value().getStringRep()`); DataStreamFailureStore.Template writes `enabled` and `lifecycle`.
+        const failureStore = (template?.data_stream_options as Json | undefined)?.failure_store as Json | undefined;
+        if (failureStore?.lifecycle && typeof failureStore.lifecycle === "object")
+          failureStore.lifecycle = { enabled: true, ...(failureStore.lifecycle as Json) };
         if (typeof stored.index_patterns === "string") stored.index_patterns = [stored.index_patterns];
         if (stored.data_stream && typeof stored.data_stream === "object")
           stored.data_stream = { hidden: false, allow_custom_routing: false, ...(stored.data_stream as Json) };

@@ -37,23 +37,32 @@
  *   (its escaping depends on the media type), `{{&`, comments, partials, delimiter changes, the
  *   toJson/join/url functions, a section tag alone on its line (mustache's standalone-line rule
  *   is not modelled), and writing an object or list as text.
- * - json (field, target_field): any JSON value is accepted (object, array, string, number,
- *   boolean, null, as the docs say); an empty value parses to null; invalid JSON fails.
- *   NOT modelled: duplicate keys (Elasticsearch fails the line, `allow_duplicate_keys` false),
- *   Jackson's exact error texts, numbers beyond double precision, 1.0 vs 1 (JSON.parse forgets).
+ * - json (field, target_field; modules/ingest-common/.../JsonProcessor.java): the field's text read as
+ *   Jackson reads it with Elasticsearch's settings (parseJacksonJson: comments allowed, a duplicate key
+ *   fails, nesting past 1000 fails, no NaN/Infinity, one value then nothing; an empty value is null).
+ *   Numbers keep their Java type: Integer/Long/BigInteger exactly, Double (JavaNumber where a
+ *   JavaScript number cannot tell, e.g. 2.0, 2^64). Error texts are abridged (class and first sentence).
+ * - Numbers written as text (templates, keyword and flattened leaves, the date processor's toString):
+ *   Java's forms (javaDoubleToString: `1.0E-4`, `1.0E7`, `2.0`; integers as digits).
  * - set (field, value | copy_from, override), remove (field, ignore_missing), rename (field,
  *   target_field, ignore_missing; fails if the target exists; puts the value back if setting the
  *   target fails), lowercase (field, target_field, ignore_missing; strings or lists of strings),
  *   trim (the same options; Java String.trim: code points up to U+0020 at both ends), append
- *   (field, value, allow_duplicates).
+ *   (field, value, allow_duplicates), convert (type string only: toString), gsub and grok (a regex
+ *   subset where java.util.regex, Joni and JavaScript agree; grok with custom pattern_definitions and
+ *   `%{NAME:field}` only, searched anywhere in the value, first matching pattern wins).
  * - date (modules/ingest-common/.../DateProcessor.java, DateFormat.java; field, target_field,
- *   formats ISO8601 and UNIX, timezone UTC, output_format: the default `yyyy-MM-dd'T'HH:mm:ss.SSSXXX`
- *   or the microsecond variant with `yyyy` or `uuuu`): the value's string form is tried against
- *   each format in order; instants are kept in nanoseconds; UNIX is `(long) (Double.parseDouble(s)
- *   * 1000)` (Java's saturating cast; NaN is 0). ISO8601 here accepts `yyyy-MM-dd[THH[:mm[:ss[.f{1,9}]]]]`
- *   with an optional `Z` / `±HH[:mm]` / `±HHmm` offset (no offset: the timezone, UTC); other year
- *   forms count as unparsable. Years print as java.time does: `uuuu` with a sign before 0 and above
- *   9999, `yyyy` as the year of era.
+ *   formats ISO8601, epoch_second and UNIX, timezone UTC, output_format: the default
+ *   `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` or the microsecond variant with `yyyy` or `uuuu`): the value's
+ *   toString() is tried against each format in order; instants are kept in nanoseconds. ISO8601 is
+ *   Iso8601Parser's (a year alone, `2024-05`, a `T` without time, `,` or `.` before 1-9 fraction
+ *   digits, `Z`, `±HH[[:]mm[[:]ss]]`, `UTC`/`GMT`/`UT` with or without an offset; see parseIso8601);
+ *   region zone ids and what only the java.time fallback parser could read are refused. epoch_second
+ *   reads the fraction from the text (EpochTime.java). UNIX is `(long) (Double.parseDouble(s) * 1000)`
+ *   (Java's saturating cast; NaN is 0). Years print as java.time does: `uuuu` with a sign before 0
+ *   and above 9999, `yyyy` as the year of era.
+ * - Index mode: `standard` (pinned in the template, or a name outside `logs-*-*`); an unset mode on a
+ *   `logs-*-*` data stream (logsdb or standard by cluster setting) and logsdb are refused.
  * - Mapping (after the pipeline, before the shard, as Elasticsearch parses the document against the
  *   index template's mappings; the first problem rejects the document, see `mappingRejection`).
  * - The failure store (docs-content manage-data/data-store/data-streams/failure-store.md): when the
@@ -86,17 +95,50 @@ export class PipelineFailure extends Error {
 /** An error a processor raises (Elasticsearch's IllegalArgumentException). */
 class ProcessorError extends Error {}
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/**
+ * A Java number that a JavaScript number cannot stand for: a Double with an integral value (Jackson
+ * reads `1.0`, `1e13` and `10000000000000.0` as Double, and it prints as `1.0`, `1.0E13`, where an
+ * Integer prints `1`), and an integer beyond 2^53 (Long up to 2^63 - 1, BigInteger past it; Jackson's
+ * ParserBase.getNumberValue picks Integer, Long or BigInteger by size, exactly). Every other number is
+ * a JavaScript number: integral ones are Integer/Long, the rest Double.
+ */
+export class JavaNumber {
+  private constructor(
+    readonly javaClass: "Double" | "Long" | "BigInteger",
+    readonly double: number,
+    readonly integer: bigint,
+  ) {}
+
+  static ofDouble(value: number): Json {
+    if (!Number.isFinite(value)) throw new UnsupportedByModel(`a non-finite double (${value}): how it is written back is not modelled`);
+    return Number.isInteger(value) ? new JavaNumber("Double", value, 0n) : value;
+  }
+
+  static ofInteger(value: bigint): Json {
+    if (value >= -(2n ** 53n) && value <= 2n ** 53n) return Number(value);
+    return new JavaNumber(value >= -(2n ** 63n) && value < 2n ** 63n ? "Long" : "BigInteger", Number(value), value);
+  }
+
+  /** The value for a plain JSON result (a bigint where a number would lose digits). */
+  plain(): number | bigint {
+    return this.javaClass === "Double" ? this.double : this.integer;
+  }
+}
+
+type Json = null | boolean | number | string | JavaNumber | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof JavaNumber);
 }
+
+const isNumber = (value: unknown): value is number | JavaNumber => typeof value === "number" || value instanceof JavaNumber;
 
 /** The Java class name Elasticsearch would print for a parsed JSON value. */
 function javaType(value: Json): string {
   if (typeof value === "string") return "java.lang.String";
   if (typeof value === "boolean") return "java.lang.Boolean";
+  if (value instanceof JavaNumber) return value.javaClass === "BigInteger" ? "java.math.BigInteger" : `java.lang.${value.javaClass}`;
   if (typeof value === "number")
     return Number.isInteger(value) ? (Math.abs(value) <= 2 ** 31 - 1 ? "java.lang.Integer" : "java.lang.Long") : "java.lang.Double";
   if (Array.isArray(value)) return "java.util.ArrayList";
@@ -104,7 +146,261 @@ function javaType(value: Json): string {
 }
 
 function deepCopy<T extends Json>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+  if (Array.isArray(value)) return value.map((item) => deepCopy(item)) as T;
+  if (isObject(value)) {
+    const out: JsonObject = {};
+    for (const [key, item] of Object.entries(value)) defineKey(out, key, deepCopy(item));
+    return out as T;
+  }
+  return value;
+}
+
+/** Sets an own property even for `__proto__` (as JSON.parse does), so a key never touches the prototype. */
+function defineKey(object: JsonObject, key: string, value: Json): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The document as plain JSON for callers: JavaNumber becomes its number (or bigint). */
+function toPlain(value: Json): unknown {
+  if (value instanceof JavaNumber) return value.plain();
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (isObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value))
+      Object.defineProperty(out, key, { value: toPlain(item), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return value;
+}
+
+/** A stable key for Java's equals between parsed values (Integer 1 and Double 1.0 differ; append's allow_duplicates). */
+function equalityKey(value: Json): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item instanceof JavaNumber
+      ? `${item.javaClass}:${item.integer}:${item.double}`
+      : typeof item === "number"
+        ? `${Number.isInteger(item) ? "I" : "D"}:${item}`
+        : item,
+  );
+}
+
+/**
+ * Java's Double.toString, as the JDK Elasticsearch 9 bundles prints it (JDK 19 and later, JDK-4511638,
+ * openjdk/jdk src/java.base/share/classes/jdk/internal/math/DoubleToDecimal.java): the shortest decimal
+ * that rounds to the double (the digits JavaScript's own Number-to-String picks: both take the one
+ * closest to the double among the shortest), written plain with at least one fraction digit for
+ * 10^-3 <= |d| < 10^7 (`0.001`, `1234567.0`), else as `d.dddE±n` (`1.0E-4`, `1.0E7`,
+ * `1.7650870801234567E9`). Subnormals (where Java may prefer two digits to one) are refused.
+ */
+export function javaDoubleToString(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
+  if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
+  const abs = Math.abs(value);
+  if (abs < 2.2250738585072014e-308) throw new UnsupportedByModel(`Java's Double.toString of the subnormal ${value} is not modelled`);
+  const sign = value < 0 ? "-" : "";
+  const [mantissa, exponentText] = abs.toExponential().split("e") as [string, string];
+  const digits = mantissa.replace(".", "");
+  const exponent = Number(exponentText);
+  if (abs >= 1e-3 && abs < 1e7) {
+    if (exponent < 0) return `${sign}0.${"0".repeat(-exponent - 1)}${digits}`;
+    const integer = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
+    const fraction = digits.slice(exponent + 1) || "0";
+    return `${sign}${integer}.${fraction}`;
+  }
+  return `${sign}${digits[0]}.${digits.slice(1) || "0"}E${exponent}`;
+}
+
+/** Java's toString of a number as Elasticsearch holds it (Integer, Long, BigInteger: digits; Double: Double.toString). */
+function javaNumberText(value: number | JavaNumber): string {
+  if (value instanceof JavaNumber) return value.javaClass === "Double" ? javaDoubleToString(value.double) : value.integer.toString();
+  if (Number.isInteger(value) && Math.abs(value) <= 2 ** 53) return String(value);
+  return javaDoubleToString(value);
+}
+
+/** `Object.toString()` of a parsed value, for processors that read a field as text (date, json). Maps and lists are refused: HashMap's order is not modelled. */
+function javaToString(value: Json): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return String(value);
+  if (isNumber(value)) return javaNumberText(value);
+  if (value === null) return "null";
+  throw new UnsupportedByModel(`Java's toString of a ${javaType(value)} (${JSON.stringify(toPlain(value))}) is not modelled`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON as Elasticsearch's json processor reads it (Jackson, configured by Elasticsearch)
+// ---------------------------------------------------------------------------------------------
+
+/** Jackson's StreamReadConstraints.DEFAULT_MAX_DEPTH (2.15+); Elasticsearch changes only maxStringLength (XContentImplUtils.configure). */
+export const JACKSON_MAX_NESTING_DEPTH = 1000;
+
+const JSON_PARSE = "com.fasterxml.jackson.core.JsonParseException";
+
+/**
+ * Reads `text` as the json processor does (elastic/elasticsearch modules/ingest-common/.../JsonProcessor.java,
+ * apply: JsonXContent's parser, `allowDuplicateKeys(false)`, one value, then nothing but whitespace and
+ * comments (strict_json_parsing, on by default)). The parser is Jackson as
+ * libs/x-content/impl/.../provider/json/JsonXContentImpl.java configures it:
+ * - ALLOW_COMMENTS on: `/* ... *\/` and `// ...` to the end of the line are whitespace;
+ * - STRICT_DUPLICATE_DETECTION on: a key repeated in one object fails ("Duplicate field 'k'");
+ * - nesting deeper than 1000 objects/arrays fails (StreamReadConstraints.validateNestingDepth);
+ * - everything else as RFC 8259: no NaN/Infinity (ALLOW_NON_NUMERIC_NUMBERS off), no leading zeros,
+ *   no `+1`, `.5`, `1.`, no single quotes, no unquoted names or control characters, whitespace only
+ *   space, tab, CR, LF; an empty value reads as null.
+ * Numbers: an integer token is Integer, Long or BigInteger by size; a token with a fraction or an
+ * exponent is a Double (ParserBase; USE_BIG_DECIMAL_FOR_FLOATS off). Error texts are abridged: the
+ * exception class and Jackson's first sentence, without its source location.
+ */
+export function parseJacksonJson(text: string): Json {
+  let position = 0;
+  const fail = (message: string, exception = JSON_PARSE): never => {
+    throw new ProcessorError(`${exception}: ${message}`);
+  };
+  const skipSpace = () => {
+    for (;;) {
+      const c = text[position];
+      if (c === " " || c === "\t" || c === "\n" || c === "\r") position++;
+      else if (c === "/" && text[position + 1] === "*") {
+        const end = text.indexOf("*/", position + 2);
+        if (end < 0) fail("Unexpected end-of-input in a comment");
+        position = end + 2;
+      } else if (c === "/" && text[position + 1] === "/") {
+        while (position < text.length && text[position] !== "\n" && text[position] !== "\r") position++;
+      } else if (c === "/") {
+        fail("Unexpected character ('/' (code 47)): maybe a (non-standard) comment? (not recognized as one)");
+      } else if (c !== undefined && c.charCodeAt(0) < 0x20) {
+        fail(`Illegal character ((CTRL-CHAR, code ${c.charCodeAt(0)})): only regular white space (\\r, \\n, \\t) is allowed between tokens`);
+      } else return;
+    }
+  };
+  const literalEnd = () => /[A-Za-z0-9_$]/.test(text[position] ?? "");
+  const parseString = (): string => {
+    position++; // the opening quote
+    let out = "";
+    for (;;) {
+      const c = text[position];
+      if (c === undefined) fail("Unexpected end-of-input: was expecting closing quote for a string value");
+      if (c === '"') {
+        position++;
+        return out;
+      }
+      if (c!.charCodeAt(0) < 0x20)
+        fail(`Illegal unquoted character ((CTRL-CHAR, code ${c!.charCodeAt(0)})): has to be escaped using backslash to be included in string value`);
+      if (c === "\\") {
+        const e = text[position + 1];
+        const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+        if (e !== undefined && simple[e] !== undefined) {
+          out += simple[e];
+          position += 2;
+        } else if (e === "u" && /^[0-9A-Fa-f]{4}$/.test(text.slice(position + 2, position + 6))) {
+          out += String.fromCharCode(parseInt(text.slice(position + 2, position + 6), 16));
+          position += 6;
+        } else {
+          fail(`Unrecognized character escape '${e ?? ""}'`);
+        }
+        continue;
+      }
+      out += c;
+      position++;
+    }
+  };
+  const parseNumber = (): Json => {
+    const match = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(position));
+    if (!match || match[0] === "-")
+      fail(
+        `Unexpected character (${JSON.stringify(text[position + (text[position] === "-" ? 1 : 0)] ?? "EOF")}): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`,
+      );
+    const token = match![0];
+    const next = text[position + token.length] ?? "";
+    if (/^-?0[0-9]/.test(text.slice(position))) fail("Invalid numeric value: Leading zeroes not allowed");
+    if (next === "." || /[0-9A-Za-z_]/.test(next)) fail(`Unexpected character (${JSON.stringify(next)}) in numeric value`);
+    position += token.length;
+    if (match![2] === undefined && match![3] === undefined) return JavaNumber.ofInteger(BigInt(token));
+    return JavaNumber.ofDouble(Number(token));
+  };
+  const parseValue = (depth: number): Json => {
+    skipSpace();
+    const c = text[position];
+    if (c === "{" || c === "[") {
+      if (depth + 1 > JACKSON_MAX_NESTING_DEPTH) {
+        fail(
+          `Document nesting depth (${depth + 1}) exceeds the maximum allowed (${JACKSON_MAX_NESTING_DEPTH}, from \`StreamReadConstraints.getMaxNestingDepth()\`)`,
+          "com.fasterxml.jackson.core.exc.StreamConstraintsException",
+        );
+      }
+      position++;
+      skipSpace();
+      if (c === "[") {
+        const list: Json[] = [];
+        if (text[position] === "]") {
+          position++;
+          return list;
+        }
+        for (;;) {
+          list.push(parseValue(depth + 1));
+          skipSpace();
+          if (text[position] === ",") position++;
+          else if (text[position] === "]") {
+            position++;
+            return list;
+          } else fail(`Unexpected character (${JSON.stringify(text[position] ?? "EOF")}): was expecting comma to separate Array entries`);
+        }
+      }
+      const object: JsonObject = {};
+      const seen = new Set<string>();
+      if (text[position] === "}") {
+        position++;
+        return object;
+      }
+      for (;;) {
+        skipSpace();
+        if (text[position] !== '"') fail(`Unexpected character (${JSON.stringify(text[position] ?? "EOF")}): was expecting double-quote to start field name`);
+        const key = parseString();
+        if (seen.has(key)) fail(`Duplicate field '${key}'`);
+        seen.add(key);
+        skipSpace();
+        if (text[position] !== ":")
+          fail(`Unexpected character (${JSON.stringify(text[position] ?? "EOF")}): was expecting a colon to separate field name and value`);
+        position++;
+        defineKey(object, key, parseValue(depth + 1));
+        skipSpace();
+        if (text[position] === ",") position++;
+        else if (text[position] === "}") {
+          position++;
+          return object;
+        } else fail(`Unexpected character (${JSON.stringify(text[position] ?? "EOF")}): was expecting comma to separate Object entries`);
+      }
+    }
+    if (c === '"') return parseString();
+    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return parseNumber();
+    for (const [word, value] of [
+      ["true", true],
+      ["false", false],
+      ["null", null],
+    ] as const) {
+      if (text.startsWith(word, position)) {
+        position += word.length;
+        if (literalEnd())
+          fail(
+            `Unrecognized token '${word}${/^[A-Za-z0-9_$]*/.exec(text.slice(position))![0]}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`,
+          );
+        return value;
+      }
+    }
+    if (/^(NaN|Infinity|-Infinity)/.test(text.slice(position))) {
+      fail(`Non-standard token '${/^(NaN|Infinity)/.exec(text.slice(position))![0]}': enable \`JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS\` to allow`);
+    }
+    if (c === undefined) fail("Unexpected end-of-input: expected a value");
+    return fail(
+      `Unrecognized token '${/^[^\s,:{}[\]"]*/.exec(text.slice(position))![0] || c}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`,
+    );
+  };
+  skipSpace();
+  if (position === text.length) return null; // no token: JsonProcessor reads null
+  const value = parseValue(0);
+  skipSpace();
+  if (position !== text.length) fail(`Unexpected content after the JSON value at position ${position} (strict_json_parsing)`);
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,7 +582,7 @@ function tokenize(source: string): Token[] {
 
 const PAINLESS_TYPES: Record<string, (value: Json | undefined) => boolean> = {
   String: (value) => typeof value === "string",
-  Number: (value) => typeof value === "number",
+  Number: (value) => isNumber(value),
   Boolean: (value) => typeof value === "boolean",
   Map: (value) => isObject(value),
   List: (value) => Array.isArray(value),
@@ -518,9 +814,13 @@ function renderNodes(nodes: TemplateNode[], scopes: Json[]): string {
     } else if (node.kind === "value") {
       const value = lookup(node.name, scopes);
       if (value === MISSING || value === null) continue;
+      if (isNumber(value)) {
+        out += javaNumberText(value);
+        continue;
+      }
       if (typeof value === "object")
         throw new UnsupportedByModel(`template writes {{{${node.name}}}}, an object or list: Java's toString of it is not modelled`);
-      out += typeof value === "number" ? javaNumberText(value) : String(value);
+      out += String(value);
     } else {
       const value = lookup(node.name, scopes);
       // mustache.java BaseObjectHandler.iterate: null, false and "" are falsey; lists iterate; the rest render once.
@@ -534,14 +834,6 @@ function renderNodes(nodes: TemplateNode[], scopes: Json[]): string {
     }
   }
   return out;
-}
-
-/** Java's toString of the number Jackson would have made: integers as such, other doubles as Double.toString for the usual range. */
-function javaNumberText(value: number): string {
-  if (Number.isInteger(value) && Math.abs(value) < 2 ** 63) return String(value);
-  const abs = Math.abs(value);
-  if (abs >= 1e-3 && abs < 1e7) return String(value);
-  throw new UnsupportedByModel(`Java's Double.toString of ${value} (scientific notation) is not modelled`);
 }
 
 function renderTemplate(template: string, doc: Document): string {
@@ -583,7 +875,12 @@ function daysInMonth(year: number, month: number): number {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
-function parseIso8601(text: string): bigint {
+/**
+ * The mapping's own date parsing (DateFieldMapper's strict_date_optional_time[_nanos]), for the
+ * canonical forms the pipeline and Filebeat write: `yyyy-MM-dd[THH[:mm[:ss[.f{1,9}]]]]` and `Z` /
+ * `±HH[:mm]` / `±HHmm`. Returns nanoseconds since the epoch.
+ */
+function parseMappingDate(text: string): bigint {
   const match = ISO8601.exec(text);
   const fail = () => new ProcessorError(`failed to parse date field [${text}] with format [iso8601]`);
   if (!match) throw fail();
@@ -597,6 +894,159 @@ function parseIso8601(text: string): bigint {
   }
   const seconds = daysFromCivil(BigInt(y), mo, d) * 86_400n + BigInt(h * 3600 + mi * 60 + se - offsetMinutes * 60);
   return seconds * 1_000_000_000n + BigInt(fraction.padEnd(9, "0") || "0");
+}
+
+/** ZoneOffset.ofTotalSeconds' range: ±18 hours. */
+const MAX_OFFSET_SECONDS = 18 * 3600;
+
+/**
+ * An offset as ZoneOffset.of reads one after `UTC`/`GMT`/`UT` (`+h`, `+hh`, `+hh:mm`, `+hhmm`,
+ * `+hh:mm:ss`, `+hhmmss`), in seconds; undefined when it does not read.
+ */
+function zoneOffsetOf(text: string): number | undefined {
+  const match = /^([+-])(\d{1,2})(?:(:?)(\d{2})(?:\3(\d{2}))?)?$/.exec(text);
+  if (!match || (match[2]!.length === 1 && match[4] !== undefined)) return undefined;
+  const [hours, minutes, seconds] = [match[2], match[4] ?? "0", match[5] ?? "0"].map(Number) as [number, number, number];
+  if (hours > 18 || minutes > 59 || seconds > 59) return undefined;
+  const total = (hours * 3600 + minutes * 60 + seconds) * (match[1] === "-" ? -1 : 1);
+  return Math.abs(total) > MAX_OFFSET_SECONDS ? undefined : total;
+}
+
+/**
+ * Iso8601Parser.parseZoneId (elastic/elasticsearch server/src/main/java/org/elasticsearch/common/time/Iso8601Parser.java):
+ * `Z` alone; `±HH`, `±HH:mm`, `±HHmm`, `±HH:mm:ss`, `±HHmmss` (a colon in both places or in neither,
+ * hours up to 23, within ZoneOffset's ±18h); anything starting with a letter goes to ZoneId.of. Of
+ * ZoneId.of's forms the fixed ones are modelled (`UTC`, `GMT`, `UT`, alone or with an offset:
+ * java.time ZoneId.of); a region id (`Europe/Paris`, `EST`) needs the tz database's rules and is
+ * refused. Returns the offset in seconds, or undefined where the parser answers null (a parse error).
+ */
+function iso8601Zone(text: string): number | undefined {
+  if (text === "Z") return 0;
+  const first = text[0]!;
+  if (first === "+" || first === "-") {
+    const match = /^[+-](\d{2})(?:(:?)(\d{2})(?:\2(\d{2}))?)?$/.exec(text);
+    if (!match) return undefined;
+    const [hours, minutes, seconds] = [match[1], match[3] ?? "0", match[4] ?? "0"].map(Number) as [number, number, number];
+    if (hours > 23 || minutes > 59 || seconds > 59) return undefined;
+    const total = (hours * 3600 + minutes * 60 + seconds) * (first === "-" ? -1 : 1);
+    return Math.abs(total) > MAX_OFFSET_SECONDS ? undefined : total;
+  }
+  const prefixed = /^(UTC|GMT|UT)(.*)$/.exec(text);
+  if (prefixed) return prefixed[2] === "" ? 0 : zoneOffsetOf(prefixed[2]!);
+  // ZoneId.of: a region id must match this (ZoneRegion.checkName); other text is a DateTimeException.
+  if (!/^[A-Za-z][A-Za-z0-9~/._+-]+$/.test(text)) return undefined;
+  throw new UnsupportedByModel(`time zone id ${JSON.stringify(text)}: region ids (tz database rules) are not modelled`);
+}
+
+type IsoFields = { year: number; month?: number; day?: number; hour?: number; minute?: number; second?: number; nanos?: number; offset?: number };
+
+/**
+ * Iso8601Parser.parse as the `iso8601` formatter configures it (DateFormatters.java, ISO_8601: an
+ * Iso8601DateTimeParser with no mandatory field but the year, optionalTime false, DecimalSeparator.BOTH,
+ * TimezonePresence.OPTIONAL): fixed positions; the text may stop after the year, the month, the day,
+ * the `T`, the hour, the minute or the second; a zone may follow the hour, the minute, the second or
+ * the fraction; a fraction follows `.` or `,` with 1 to 9 digits. Months over 12, days over 31, hours
+ * over 23, minutes and seconds over 59 fail here; an impossible day (Feb 30) fails later, in
+ * DateFormatters.from. Returns the fields, or the index where parsing failed.
+ */
+function iso8601Fields(text: string): IsoFields | { errorIndex: number } {
+  const int = (from: number, to: number): number | undefined =>
+    text.length >= to && /^\d+$/.test(text.slice(from, to)) ? Number(text.slice(from, to)) : undefined;
+  const zoneAt = (at: number): number | undefined | "none" => (/^[+\-A-Za-z]/.test(text[at] ?? "") ? iso8601Zone(text.slice(at)) : "none");
+  const year = int(0, 4);
+  if (year === undefined) return { errorIndex: 0 };
+  if (text.length === 4) return { year };
+  if (text[4] !== "-") return { errorIndex: 4 };
+  const month = int(5, 7);
+  if (month === undefined || month > 12) return { errorIndex: 5 };
+  if (text.length === 7) return { year, month };
+  if (text[7] !== "-") return { errorIndex: 7 };
+  const day = int(8, 10);
+  if (day === undefined || day > 31) return { errorIndex: 8 };
+  if (text.length === 10) return { year, month, day };
+  if (text[10] !== "T") return { errorIndex: 10 };
+  if (text.length === 11) return { year, month, day };
+  const hour = int(11, 13);
+  if (hour === undefined || hour > 23) return { errorIndex: 11 };
+  if (text.length === 13) return { year, month, day, hour };
+  let zone = zoneAt(13);
+  if (zone !== "none") return zone === undefined ? { errorIndex: 13 } : { year, month, day, hour, offset: zone };
+  if (text[13] !== ":") return { errorIndex: 13 };
+  const minute = int(14, 16);
+  if (minute === undefined || minute > 59) return { errorIndex: 14 };
+  if (text.length === 16) return { year, month, day, hour, minute };
+  zone = zoneAt(16);
+  if (zone !== "none") return zone === undefined ? { errorIndex: 16 } : { year, month, day, hour, minute, offset: zone };
+  if (text[16] !== ":") return { errorIndex: 16 };
+  const second = int(17, 19);
+  if (second === undefined || second > 59) return { errorIndex: 17 };
+  if (text.length === 19) return { year, month, day, hour, minute, second };
+  zone = zoneAt(19);
+  if (zone !== "none") return zone === undefined ? { errorIndex: 19 } : { year, month, day, hour, minute, second, offset: zone };
+  if (text[19] !== "." && text[19] !== ",") return { errorIndex: 19 };
+  const digits = /^\d{1,9}/.exec(text.slice(20))?.[0];
+  if (digits === undefined) return { errorIndex: 20 };
+  const nanos = Number(digits.padEnd(9, "0"));
+  const end = 20 + digits.length;
+  if (text.length === end) return { year, month, day, hour, minute, second, nanos };
+  zone = zoneAt(end);
+  if (zone !== "none") return zone === undefined ? { errorIndex: end } : { year, month, day, hour, minute, second, nanos, offset: zone };
+  return { errorIndex: end };
+}
+
+/**
+ * The date processor's ISO8601 format (modules/ingest-common/.../DateFormat.java, Iso8601: the
+ * `iso8601` DateFormatter, then DateFormatters.from with the processor's timezone for zone-less
+ * text). Modelled from Iso8601Parser (see iso8601Fields), which Elasticsearch tries first; a leading
+ * `-` is a negative year (tryParse). When it fails, Elasticsearch tries the java.time parser of the
+ * same formatter (JavaDateFormatter.doParse), which needs `yyyy-MM-dd` first (a year of 4 to 10
+ * digits, signed when longer than 4) and differs in what may follow: a failure in the first ten
+ * characters of a plain four-digit year fails there too; other failures after such a prefix are
+ * refused (UnsupportedByModel). Missing fields default to the start (`2024` is 2024-01-01T00:00Z);
+ * an impossible date fails (DateFormatters.from builds a LocalDate). Returns nanoseconds since the epoch.
+ */
+function parseIso8601(text: string): bigint {
+  const fail = () => new ProcessorError(`failed to parse date field [${text}] with format [iso8601]`);
+  if (text === "") throw new ProcessorError("cannot parse empty datetime");
+  const negative = text.startsWith("-");
+  const fields = iso8601Fields(negative ? text.slice(1) : text);
+  if ("errorIndex" in fields) {
+    const plainYear = /^\d{4}-\d{2}-\d{2}/.test(text);
+    if (/^[+-]?\d{4,10}-\d{2}-\d{2}/.test(text) && !(plainYear && fields.errorIndex < 10)) {
+      throw new UnsupportedByModel(`ISO8601 ${JSON.stringify(text)}: Elasticsearch's java.time fallback parser is not modelled`);
+    }
+    throw fail();
+  }
+  const year = negative ? -fields.year : fields.year;
+  const month = fields.month ?? 1;
+  const day = fields.day ?? 1;
+  if (day > daysInMonth(year, month)) throw fail();
+  const seconds =
+    daysFromCivil(BigInt(year), month, day) * 86_400n +
+    BigInt((fields.hour ?? 0) * 3600 + (fields.minute ?? 0) * 60 + (fields.second ?? 0) - (fields.offset ?? 0));
+  return seconds * 1_000_000_000n + BigInt(fields.nanos ?? 0);
+}
+
+/** Instant.MAX's epoch second (java.time.Instant). */
+const INSTANT_MAX_SECONDS = 31_556_889_864_403_199n;
+
+/**
+ * The `epoch_second` format (elastic/elasticsearch server/src/main/java/org/elasticsearch/common/time/EpochTime.java,
+ * SECONDS_FORMATTER1/2): an optional `-`, 1 to 19 digits of seconds, then optionally `.` and 0 to 9
+ * fraction digits (nanoseconds, read from the text, not through a double). Negative values are
+ * -(seconds.fraction) (UNSIGNED_SECONDS.resolve); a negative value with an all-zero fraction ends with
+ * a nano-of-second of 10^9, which java.time refuses: not modelled. Instants past Instant's range fail.
+ */
+function parseEpochSecond(text: string): bigint {
+  const match = /^(-?)(\d{1,19})(?:\.(\d{0,9}))?$/.exec(text);
+  if (!match) throw new ProcessorError(`failed to parse date field [${text}] with format [epoch_second]`);
+  const [, minus, secondsText, fraction] = match;
+  const seconds = BigInt(secondsText!);
+  const nanos = fraction === undefined || fraction === "" ? undefined : BigInt(fraction.padEnd(9, "0"));
+  if (seconds > (1n << 63n) - 1n || seconds > INSTANT_MAX_SECONDS) throw new ProcessorError(`failed to parse date field [${text}] with format [epoch_second]`);
+  if (minus && nanos === 0n) throw new UnsupportedByModel(`epoch_second ${JSON.stringify(text)}: a negative value with a zero fraction is not modelled`);
+  const total = seconds * 1_000_000_000n + (nanos ?? 0n);
+  return minus ? -total : total;
 }
 
 /** Double.parseDouble's syntax (hexadecimal floats not modelled), then Java's saturating (long) cast of seconds * 1000. */
@@ -649,6 +1099,22 @@ function formatInstant(nanos: bigint, format: { digits: number; year: "era" | "p
   const fraction = (ofDay % 1_000_000_000n).toString().padStart(9, "0").slice(0, format.digits);
   return `${yearText(year, format.year)}-${pad(month)}-${pad(day)}T${pad(seconds / 3600n)}:${pad((seconds / 60n) % 60n)}:${pad(seconds % 60n)}.${fraction}Z`;
 }
+/**
+ * A regular expression in the subset where Java's java.util.regex, Joni (Ruby syntax, grok) and
+ * JavaScript's `u` mode read the same: literals, `\\.`-style escapes of punctuation, `[...]` classes of
+ * ASCII characters, `\\d` (ASCII digits in all three without UNICODE_CHARACTER_CLASS), `*`, `+`, `?`,
+ * `{n}`, `{n,m}`, non-capturing and plain groups, `|`, `^`, `$`, `.` (no line terminators in a log
+ * line). Anything else (`\\s`, `\\w`, `\\b`, look-arounds, named groups, flags, non-ASCII) is refused.
+ */
+function javaRegex(processor: string, pattern: unknown): string {
+  if (typeof pattern !== "string" || pattern === "") throw new UnsupportedByModel(`${processor}: pattern must be a non-empty string`);
+  // eslint-disable-next-line no-control-regex -- ASCII only
+  const allowed = /^(?:\\[.\\[\](){}^$*+?|/"-]|\\d|\[(?:[^\]\\\x00-\x1f\x7f-\uffff]|\\[.\\\]-])+\]|\(\?:|[^\\[\]\x00-\x1f\x7f-\uffff])*$/;
+  if (!allowed.test(pattern) || /\(\?[^:]/.test(pattern))
+    throw new UnsupportedByModel(`${processor}: regex ${JSON.stringify(pattern)} is outside the modelled subset`);
+  return pattern;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Processors
 // ---------------------------------------------------------------------------------------------
@@ -661,18 +1127,7 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
     const field = stringOption("json", config, "field");
     const target = config.target_field === undefined ? field : stringOption("json", config, "target_field");
     const raw = doc.get(field);
-    const text = raw === null ? "null" : typeof raw === "string" ? raw : JSON.stringify(raw);
-    let parsed: Json;
-    if (text.trim() === "") {
-      parsed = null;
-    } else {
-      try {
-        parsed = JSON.parse(text) as Json;
-      } catch (error) {
-        throw new ProcessorError(`com.fasterxml.jackson.core.JsonParseException: ${(error as Error).message}`);
-      }
-    }
-    doc.set(target, parsed);
+    doc.set(target, parseJacksonJson(javaToString(raw)));
   },
 
   set(config, doc) {
@@ -761,9 +1216,88 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
     const existing = doc.has(field) ? doc.get(field) : undefined;
     const list: Json[] = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
     for (const value of values) {
-      if (allowDuplicates || !list.some((item) => JSON.stringify(item) === JSON.stringify(value))) list.push(value);
+      if (allowDuplicates || !list.some((item) => equalityKey(item) === equalityKey(value))) list.push(value);
     }
     doc.set(field, list);
+  },
+
+  convert(config, doc) {
+    // modules/ingest-common/.../ConvertProcessor.java: Type.STRING converts with value.toString(); a list converts
+    // element by element. Only `string` is modelled.
+    checkOptions("convert", config, ["field", "target_field", "type", "ignore_missing"], ["field", "type"]);
+    if (config.type !== "string") throw new UnsupportedByModel(`convert: type ${JSON.stringify(config.type)} is not modelled (only string)`);
+    const field = stringOption("convert", config, "field");
+    const target = config.target_field === undefined ? field : stringOption("convert", config, "target_field");
+    const value = doc.has(field) ? doc.get(field) : undefined;
+    if (value === undefined || value === null) {
+      if (booleanOption("convert", config, "ignore_missing", false)) return;
+      throw new ProcessorError(
+        value === null ? `Field [${field}] is null, cannot be converted to type [string]` : `field [${field}] not present as part of path [${field}]`,
+      );
+    }
+    doc.set(target, Array.isArray(value) ? value.map(javaToString) : javaToString(value));
+  },
+
+  gsub(config, doc) {
+    // modules/ingest-common/.../GsubProcessor.java: Pattern.compile(pattern).matcher(value).replaceAll(replacement)
+    // on a string (or each string of a list). Java and JavaScript regexes agree on the subset allowed here
+    // (classes of ASCII, counted and plain quantifiers, groups, anchors); `$n` in the replacement is a group.
+    checkOptions("gsub", config, ["field", "target_field", "pattern", "replacement", "ignore_missing"], ["field", "pattern", "replacement"]);
+    const field = stringOption("gsub", config, "field");
+    const target = config.target_field === undefined ? field : stringOption("gsub", config, "target_field");
+    const pattern = javaRegex("gsub", config.pattern);
+    const replacement = config.replacement;
+    if (typeof replacement !== "string" || !/^(?:[^$\\]|\$[0-9])*$/.test(replacement))
+      throw new UnsupportedByModel(`gsub: replacement ${JSON.stringify(replacement)} is not modelled (text and $n only)`);
+    const value = doc.has(field) ? doc.get(field) : undefined;
+    if (value === undefined || value === null) {
+      if (booleanOption("gsub", config, "ignore_missing", false)) return;
+      throw new ProcessorError(value === null ? `field [${field}] is null, cannot process it.` : `field [${field}] not present as part of path [${field}]`);
+    }
+    const replace = (item: Json): string => {
+      if (typeof item !== "string") throw new ProcessorError(`field [${field}] of type [${javaType(item)}] cannot be cast to [java.lang.String]`);
+      return item.replace(new RegExp(pattern, "gu"), replacement);
+    };
+    doc.set(target, Array.isArray(value) ? value.map(replace) : replace(value));
+  },
+
+  grok(config, doc) {
+    // modules/ingest-common/.../GrokProcessor.java and libs/grok/.../Grok.java: `%{NAME:field}` becomes a named
+    // group holding NAME's pattern (from pattern_definitions here); the expression is searched for anywhere in
+    // the value (Joni's search, unanchored unless the pattern anchors itself); the first pattern that matches
+    // sets each named capture as a string; none matching fails ("Provided Grok expressions do not match field
+    // value: [...]"). A capture that did not take part is not set. Only custom pattern_definitions are modelled.
+    checkOptions("grok", config, ["field", "patterns", "pattern_definitions", "ignore_missing"], ["field", "patterns"]);
+    const field = stringOption("grok", config, "field");
+    const definitions = (config.pattern_definitions ?? {}) as Record<string, unknown>;
+    const patterns = config.patterns;
+    if (!Array.isArray(patterns) || patterns.length === 0) throw new UnsupportedByModel("grok: patterns must be a non-empty list");
+    const value = doc.has(field) ? doc.get(field) : undefined;
+    if (value === undefined || value === null) {
+      if (booleanOption("grok", config, "ignore_missing", false)) return;
+      throw new ProcessorError(value === null ? `field [${field}] is null, cannot process it.` : `field [${field}] not present as part of path [${field}]`);
+    }
+    if (typeof value !== "string") throw new ProcessorError(`field [${field}] of type [${javaType(value)}] cannot be cast to [java.lang.String]`);
+    for (const grokPattern of patterns) {
+      if (typeof grokPattern !== "string") throw new UnsupportedByModel("grok: a pattern must be a string");
+      const fields: string[] = [];
+      const expanded = grokPattern.replace(/%\{([A-Z0-9_]+):([A-Za-z0-9_.@]+)\}/g, (_whole, name: string, target: string) => {
+        const definition = definitions[name];
+        if (typeof definition !== "string") throw new UnsupportedByModel(`grok: pattern %{${name}} is not among the modelled pattern_definitions`);
+        fields.push(target);
+        return `(${javaRegex("grok", definition)})`;
+      });
+      if (expanded.includes("%{"))
+        throw new UnsupportedByModel(`grok: ${JSON.stringify(grokPattern)} uses a pattern form that is not modelled (only %{NAME:field})`);
+      const match = new RegExp(javaRegex("grok", expanded), "u").exec(value);
+      if (!match) continue;
+      fields.forEach((target, index) => {
+        const captured = match[index + 1];
+        if (captured !== undefined) doc.set(target, captured);
+      });
+      return;
+    }
+    throw new ProcessorError(`Provided Grok expressions do not match field value: [${value}]`);
   },
 
   date(config, doc) {
@@ -780,10 +1314,12 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
     const parsers = formats.map((format) => {
       if (format === "ISO8601") return parseIso8601;
       if (format === "UNIX") return parseUnix;
+      if (format === "epoch_second") return parseEpochSecond;
       throw new UnsupportedByModel(`date: format ${JSON.stringify(format)} is not modelled`);
     });
     const raw = doc.get(field);
-    const text = raw === null ? null : typeof raw === "string" ? raw : JSON.stringify(raw);
+    // DateProcessor.execute: the value's toString() (a Double prints as Double.toString: 1.7650870801234567E9).
+    const text = raw === null ? null : javaToString(raw);
     for (const parse of parsers) {
       if (text === null) break;
       try {
@@ -879,6 +1415,11 @@ export interface SimulationResult {
  * something this model does not implement.
  */
 export function simulatePipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now = new Date()): SimulationResult {
+  return { source: toPlain(runPipeline(pipeline, source, now)) as Record<string, unknown> };
+}
+
+/** The pipeline run, the document in the model's own form (JavaNumber kept, for the mapping step). */
+function runPipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now: Date): JsonObject {
   for (const key of Object.keys(pipeline)) {
     if (!["description", "processors", "on_failure", "version", "_meta"].includes(key))
       throw new UnsupportedByModel(`pipeline option "${key}" is not modelled`);
@@ -898,7 +1439,7 @@ export function simulatePipeline(pipeline: PipelineDefinition, source: Record<st
       throw handlerError;
     }
   }
-  return { source: doc.source };
+  return doc.source;
 }
 
 /** One path step into an array by index, with Elasticsearch's messages; anything else cannot be walked into. */
@@ -940,6 +1481,15 @@ export interface TemplateDefinition {
   template?: object;
 }
 
+/** index.mode of a template's settings, nested (`{index: {mode}}`) or flat (`"index.mode"`, `mode`); undefined when unset. */
+function templateIndexMode(template: TemplateDefinition): string | undefined {
+  const settings = (template.template as { settings?: Record<string, unknown> } | undefined)?.settings;
+  if (!settings) return undefined;
+  const nested = settings.index as Record<string, unknown> | undefined;
+  const value = nested?.mode ?? settings["index.mode"] ?? settings.mode;
+  return value === undefined || value === null ? undefined : String(value);
+}
+
 /** The parts of the template this model reads. */
 interface TemplateParts {
   mappings?: Mappings;
@@ -978,6 +1528,10 @@ const utf8Bytes = (text: string) => Buffer.byteLength(text, "utf8");
  * DEFAULT_DATE_TIME_NANOS_FORMATTER). Returns nanoseconds since the epoch.
  */
 function parseDateValue(path: string, type: string, value: Json): bigint {
+  if (value instanceof JavaNumber) {
+    if (value.javaClass !== "Double") throw new UnsupportedByModel(`a ${value.javaClass} epoch_millis value at ${path} is not modelled`);
+    return parseDateValue(path, type, value.double);
+  }
   if (typeof value === "number") {
     if (!Number.isFinite(value)) reject(path, type, `failed to parse date field [${value}] with format [epoch_millis]`);
     return BigInt(Math.trunc(value)) * NANOS_PER_MS + BigInt(Math.round((value - Math.trunc(value)) * 1e6));
@@ -985,7 +1539,7 @@ function parseDateValue(path: string, type: string, value: Json): bigint {
   if (typeof value !== "string") reject(path, type, `failed to parse date field [${JSON.stringify(value)}]`);
   if (/^-?\d+(\.\d+)?$/.test(value)) return parseDateValue(path, type, Number(value));
   try {
-    return parseIso8601(value);
+    return parseMappingDate(value);
   } catch {
     reject(path, type, `failed to parse date field [${value}] with format [strict_date_optional_time${type === "date_nanos" ? "_nanos" : ""}||epoch_millis]`);
   }
@@ -1072,7 +1626,7 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
   if (type === "flattened") return parseFlattened(property, value, path);
   if (isObject(value)) reject(path, type, "Can't get text on a START_OBJECT");
   if (TEXT_TYPES.has(type)) {
-    const text = typeof value === "number" ? javaNumberText(value) : String(value);
+    const text = isNumber(value) ? javaNumberText(value) : String(value);
     if (type === "constant_keyword") {
       const expected = property.value ?? learned.get(`${path}#constant`)?.value;
       if (expected === undefined) learned.set(`${path}#constant`, { value: text });
@@ -1092,7 +1646,18 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
     return;
   }
   if (type === "long" || type === "float") {
-    const number = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+    if (value instanceof JavaNumber && value.javaClass !== "Double") {
+      if (type === "long" && value.javaClass === "BigInteger") reject(path, type, `Value [${value.integer}] is out of range for a long`);
+      if (type === "long") return;
+      throw new UnsupportedByModel(`a ${value.javaClass} in a ${type} field (${path}) is not modelled`);
+    }
+    const number = isNumber(value)
+      ? value instanceof JavaNumber
+        ? value.double
+        : value
+      : typeof value === "string" && value.trim() !== ""
+        ? Number(value)
+        : Number.NaN;
     if (typeof value === "boolean" || Number.isNaN(number)) reject(path, type, `For input string: "${String(value)}"`);
     if (type === "long" && (number >= 2 ** 63 || number < -(2 ** 63))) reject(path, type, `Value [${String(value)}] is out of range for a long`);
     return;
@@ -1143,7 +1708,7 @@ function parseFlattened(property: Property, value: Json, path: string): void {
           reason: `Keys in [flattened] fields cannot contain the reserved character \\0. Offending key: [${fullKey}].`,
         });
       }
-      const text = typeof child === "number" ? javaNumberText(child) : String(child);
+      const text = isNumber(child) ? javaNumberText(child) : String(child);
       if (text.length > ignoreAbove) return;
       if (utf8Bytes(`${fullKey}\0${text}`) > MAX_TERM_BYTES) {
         throw new Rejected({
@@ -1172,7 +1737,10 @@ function parseDynamic(mappings: Mappings, value: Json, path: string, learned: Ma
   if (isObject(value)) matchType = "object";
   else if (typeof value === "string") matchType = mappings.date_detection !== false && STRICT_DATE_OPTIONAL_TIME.test(value) ? "date" : "string";
   else if (typeof value === "boolean") matchType = "boolean";
-  else matchType = Number.isInteger(value) ? "long" : "double";
+  else if (value instanceof JavaNumber) {
+    if (value.javaClass === "BigInteger") throw new UnsupportedByModel(`dynamic mapping of a BigInteger (${path}) is not modelled`);
+    matchType = value.javaClass === "Double" ? "double" : "long";
+  } else matchType = Number.isInteger(value) ? "long" : "double";
   let property: Property | undefined;
   for (const entry of mappings.dynamic_templates ?? []) {
     const [name, template] = Object.entries(entry)[0]!;
@@ -1224,6 +1792,23 @@ export class SimulatedDataStream {
     private readonly pipelineName = "default-pipeline",
   ) {
     if (template.data_stream === undefined) throw new UnsupportedByModel("the template has no data_stream: not a data stream template");
+    const mode = templateIndexMode(template);
+    // elastic/elasticsearch x-pack/plugin/logsdb/.../LogsdbIndexModeSettingsProvider.java (getLogsdbModeSetting): a
+    // data stream named logs-*-* whose template sets no index.mode gets logsdb when cluster.logsdb.enabled is true,
+    // the default on a 9.x cluster without earlier logs-*-* data streams (LogsDBPlugin.java). Which one applies
+    // depends on the cluster, so the model refuses to guess.
+    if (mode === undefined && /^logs-.*-.*$/.test(name)) {
+      throw new UnsupportedByModel(
+        `index.mode is unset for ${name}: Elasticsearch 9 makes a logs-*-* data stream logsdb or standard by cluster setting (cluster.logsdb.enabled); pin it`,
+      );
+    }
+    // logsdb changes what the mapping does (index.mapping.ignore_malformed on by default, host.name and @timestamp
+    // sorting, synthetic _source where licensed): not modelled.
+    if (mode !== undefined && mode !== "standard") throw new UnsupportedByModel(`index.mode ${JSON.stringify(mode)} is not modelled (only standard)`);
+  }
+
+  private mappings(): object {
+    return (this.template.template as TemplateParts | undefined)?.mappings ?? {};
   }
 
   get failureStoreEnabled(): boolean {
@@ -1231,9 +1816,9 @@ export class SimulatedDataStream {
   }
 
   ingest(source: Record<string, unknown>, now = new Date()): IngestOutcome {
-    let processed: Record<string, unknown>;
+    let processed: JsonObject;
     try {
-      processed = simulatePipeline(this.pipeline, source, now).source;
+      processed = runPipeline(this.pipeline, source, now);
     } catch (error) {
       if (!(error instanceof PipelineFailure)) throw error;
       const failure: FailureDocument = {
@@ -1250,17 +1835,18 @@ export class SimulatedDataStream {
       };
       return this.fail("pipeline", failure);
     }
-    const rejection = mappingRejection((this.template.template as TemplateParts | undefined)?.mappings ?? {}, processed, this.learned);
+    const rejection = mappingRejection(this.mappings(), processed, this.learned);
+    const plain = toPlain(processed) as Record<string, unknown>;
     if (rejection) {
       // Mapping failures keep the document as the pipeline left it.
       return this.fail("mapping", {
         "@timestamp": now.toISOString(),
-        document: { index: this.name, source: processed },
+        document: { index: this.name, source: plain },
         error: { type: rejection.type, message: rejection.reason },
       });
     }
-    this.indexed.push(processed);
-    return { outcome: "indexed", source: processed };
+    this.indexed.push(plain);
+    return { outcome: "indexed", source: plain };
   }
 
   private fail(stage: "pipeline" | "mapping", failure: FailureDocument): IngestOutcome {

@@ -14,6 +14,12 @@ import sys
 
 import structlog
 
+# `edge`: only the lines of the second part (values JavaScript's JSON.parse reads differently from
+# Jackson, or refuses), printed by the same configurations; the default prints the first part.
+EDGE = sys.argv[1:] == ["edge"]
+if EDGE:
+    sys.stdout = open("/dev/null", "w")  # the first part runs (same loggers), its lines are dropped
+
 logging.basicConfig(level=logging.DEBUG, format="%(message)s", stream=sys.stdout)
 
 structlog.configure(
@@ -138,3 +144,33 @@ deep = "leaf"
 for level in range(25):
     deep = {f"l{level}": deep}
 plain.info("nested too deep", payload=deep, level="info")
+
+# ---------------------------------------------------------------------------------------------
+# Second part (`edge`): what structlog writes and Jackson reads differently from JavaScript.
+# ---------------------------------------------------------------------------------------------
+if EDGE:
+    sys.stdout = sys.__stdout__
+    logging.getLogger().handlers[0].setStream(sys.stdout)
+    # The first part's PrintLoggers hold the dropped stream: the same chains again, on stdout.
+    unix_timed = structlog.wrap_logger(structlog.PrintLogger(file=sys.stdout), processors=unix_timed._processors)
+    dict_tb = structlog.wrap_logger(structlog.PrintLogger(file=sys.stdout), processors=dict_tb._processors)
+    plain = structlog.wrap_logger(structlog.PrintLogger(file=sys.stdout), processors=plain._processors)
+
+    # TimeStamper() (fmt=None): UNIX seconds as a float, sub-millisecond digits included.
+    for worker in ("w3", "w4", "w5"):
+        unix_timed.info("unix timestamp precise", worker=worker)
+
+    # json.dumps' default allow_nan=True writes NaN, Infinity and -Infinity bare: not JSON, so Jackson
+    # refuses the line. The level must still reach log.level (the error-rate alert counts it).
+    log.error("ratio undefined", ratio=float("nan"), job_id="job-18")
+    log.critical("limit overflow", limit=float("inf"), floor=float("-inf"))
+    # A logged value with its own `level` key comes before structlog's own level in the line.
+    log.error("nested level before the real one", config={"level": "debug"}, ratio=float("nan"))
+    try:
+        level = "debug"  # a local named `level`: dict_tracebacks puts its repr in the frame's locals
+        float("x")
+    except ValueError:
+        dict_tb.exception("traceback with a local named level", ratio=float("nan"))
+
+    # Numbers Java prints differently from JavaScript, and one beyond a double's integers.
+    plain.info("numbers java prints", level="info", small=0.0001, large=1e7, whole=2.0, huge=2**64, seconds=1765087080.1234567)

@@ -160,7 +160,7 @@ describe("renderIlmPolicy", () => {
 
 describe("renderIndexTemplate", () => {
   const naming = logsNaming("prod", defaultDataStream("prod"));
-  const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline });
+  const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" });
   const properties = template.template!.mappings!.properties!;
   const at = (path: string): estypes.MappingProperty | undefined => {
     const keys = path.split(".");
@@ -178,16 +178,48 @@ describe("renderIndexTemplate", () => {
   });
 
   test("the data stream's failure store is enabled, where Elasticsearch 9.1 reads it (template.data_stream_options)", () => {
-    expect(template.template!.data_stream_options).toEqual({ failure_store: { enabled: true } });
+    expect(template.template!.data_stream_options?.failure_store?.enabled).toBe(true);
     expect(template).not.toHaveProperty("data_stream_options");
     expect(failureStoreIndex(naming.dataStream)).toBe("logs-atra-prod::failures");
   });
 
-  test("linked to the ILM policy and the pipeline by name; single node: no replicas", () => {
+  // docs-content manage-data/data-store/data-streams/failure-store.md, "Failure store lifecycle": without
+  // data_retention failures are kept data_streams.lifecycle.retention.failures_default (30d,
+  // elastic/elasticsearch DataStreamGlobalRetentionSettings), whatever logs.retention says.
+  // DataStreamFailureStore.Template reads `lifecycle`; DataStreamLifecycle reads data_retention.
+  test("the failure store keeps failed lines as long as logs.retention keeps indexed ones", () => {
+    expect(template.template!.data_stream_options).toEqual({ failure_store: { enabled: true, lifecycle: { data_retention: "30d" } } });
+    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "7d" });
+    expect(custom.template!.data_stream_options!.failure_store!.lifecycle).toEqual({ data_retention: "7d" });
+    expect(() => renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "1w" })).toThrow(
+      /failureStoreRetention "1w" is not a duration/,
+    );
+  });
+
+  // elastic/elasticsearch server/src/main/java/org/elasticsearch/cluster/metadata/AutoExpandReplicas.java:
+  // replicas = (matching data nodes - 1) clamped to [min, max]. A fixed number_of_replicas: 0 left an
+  // external multi-node cluster without a copy.
+  test("linked to the ILM policy and the pipeline by name; replicas 0 on one node, 1 on several (auto_expand_replicas)", () => {
     const index = template.template!.settings!.index!;
     expect(index.lifecycle?.name).toBe(naming.ilmPolicy);
     expect(index.default_pipeline).toBe(naming.pipeline);
-    expect(index.number_of_replicas).toBe(0);
+    expect(index.auto_expand_replicas).toBe("0-1");
+    expect(index.number_of_replicas).toBeUndefined();
+    // AutoExpandReplicas.getDesiredNumberOfReplicas, for "0-1": min 0, max min(1, nodes - 1).
+    const [min, max] = String(index.auto_expand_replicas).split("-").map(Number) as [number, number];
+    const replicas = (dataNodes: number) => {
+      const upper = Math.min(max, dataNodes - 1);
+      const wanted = dataNodes - 1;
+      return wanted < min ? min : wanted > upper ? upper : wanted;
+    };
+    expect([1, 2, 3, 5].map(replicas)).toEqual([0, 1, 1, 1]);
+  });
+
+  // x-pack/plugin/logsdb/.../LogsDBPlugin.java (CLUSTER_LOGSDB_ENABLED) and LogsdbIndexModeSettingsProvider.java:
+  // an unset index.mode on a logs-*-* data stream becomes logsdb on a 9.x cluster by default; pinned, every
+  // cluster gets the mode the ingest simulator models.
+  test("the index mode is pinned to standard (not left to cluster.logsdb.enabled)", () => {
+    expect(template.template!.settings!.index!.mode).toBe("standard");
   });
 
   test.each([
@@ -213,7 +245,7 @@ describe("renderIndexTemplate", () => {
     expect(at("data_stream.type")).toEqual({ type: "constant_keyword", value: "logs" });
     expect(at("data_stream.dataset")).toEqual({ type: "constant_keyword", value: "atra" });
     expect(at("data_stream.namespace")).toEqual({ type: "constant_keyword", value: "prod" });
-    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q" });
+    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "7d" });
     expect((custom.template!.mappings!.properties!.data_stream as estypes.MappingObjectProperty).properties!.dataset).toEqual({ type: "constant_keyword" });
     expect(custom.index_patterns).toEqual(["logs-foo"]);
   });
@@ -235,6 +267,12 @@ describe("renderIndexTemplate", () => {
     };
     collect(pipeline.processors);
     collect(pipeline.on_failure);
+    // A working field the pipeline removes unconditionally (the timestamp's text while it is parsed) is never indexed.
+    const removed = (pipeline.processors ?? [])
+      .filter((container) => container.remove && container.remove.if === undefined && typeof container.remove.field === "string")
+      .map((container) => container.remove!.field as string);
+    expect(removed).toContain("structlog_timestamp_text");
+    for (const field of removed) written.delete(field);
     expect([...written].sort()).toEqual([
       "@timestamp",
       "error.message",
@@ -360,7 +398,7 @@ export const typeChecks = (): unknown[] => {
   };
   const template: estypes.IndicesPutIndexTemplateRequest = {
     name: naming.indexTemplate,
-    ...renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline }),
+    ...renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" }),
   };
   const pipeline: estypes.IngestPutPipelineRequest = { id: naming.pipeline, ...renderIngestPipeline() };
   const writer: estypes.SecurityPutRoleRequest = { name: naming.writerRole, ...renderWriterRole(naming.dataStream) };
