@@ -2,6 +2,7 @@
 # `npm run deploy -- [stack] [--skip-preflight]`: check the stack's Docker host (`npm run preflight`), then
 # select (or create) the stack in the local state backend and run `pulumi up`. A preflight problem stops
 # the deploy before anything is made; --skip-preflight deploys without asking the host first.
+# It prints the Docker host it deploys to, and refuses a set DOCKER_CONTEXT (see below).
 # The dev stack needs nothing typed: it uses an empty passphrase unless PULUMI_CONFIG_PASSPHRASE(_FILE) is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,13 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_
   fi
 fi
 [ -f "Pulumi.$stack.yaml" ] || { echo "deploy: no Pulumi.$stack.yaml; copy Pulumi.dev.yaml and adapt it" >&2; exit 1; }
+
+# The Docker host, by the program's own rule (components/docker/host.ts): dockerHost, else DOCKER_HOST,
+# else the local socket. A set DOCKER_CONTEXT is refused here, before anything runs: the provider would
+# follow it and deploy to another daemon than dockerHost (and than the preflight checks).
+host="$(node scripts/run-ts.js scripts/preflight.ts --stack "$stack" --print-host)" \
+  || { echo "deploy: nothing was deployed" >&2; exit 1; }
+echo "deploy: stack $stack goes to Docker host $host"
 
 if [ "$preflight" = 1 ]; then
   node scripts/run-ts.js scripts/preflight.ts --stack "$stack" \

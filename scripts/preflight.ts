@@ -1,9 +1,12 @@
 /**
  * Preflight: `npm run preflight -- --stack <name> [--probe-image <image>]`.
- * Asks the stack's Docker host (`dockerHost`, else DOCKER_HOST, else the local socket) what would
+ * Asks the stack's Docker host (`dockerHost`, else DOCKER_HOST, else the local socket; a set
+ * DOCKER_CONTEXT is refused, as the program refuses it: components/docker/host.ts) what would
  * make `pulumi up` fail half-way or deploy a stack that silently misses data: Engine API version,
  * node-exporter's root mount propagation, its listen address and the firewall path to it from the
- * stack's network, the application networks, the published ports, vm.max_map_count. Prints every
+ * stack's network, the application networks, the published ports, vm.max_map_count; and what would
+ * make every `up` change the stack (log options, network options, swap limits stored otherwise than
+ * sent), and a warning on an Engine before 28 for ports published on 127.0.0.1. Prints every
  * check that passed and each problem with its fix; exits 1 when anything would fail (2 on usage).
  * Reads the stack config as the program does (the offline plan of the real program), and removes
  * every container and network it made, also on SIGINT/SIGTERM.
@@ -13,17 +16,20 @@ import { planStack } from "./lib/plan";
 import { readProjectName, readStackFile } from "./lib/stack-file";
 import { rawConfigFromStore } from "../components/config/pulumi-config";
 import { resolveStackConfig } from "../components/config/resolve";
+import { dockerHostInUse } from "../components/docker/host";
 import { formatReport, PREFLIGHT_LABEL } from "./lib/preflight/checks";
 import { DockerCli } from "./lib/preflight/docker-cli";
 import { runPreflight } from "./lib/preflight/run";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
-const USAGE = "usage: npm run preflight -- --stack <name> [--probe-image <image>] [--config-dir <dir with Pulumi.<name>.yaml>]";
+const USAGE =
+  "usage: npm run preflight -- --stack <name> [--probe-image <image>] [--config-dir <dir with Pulumi.<name>.yaml>] [--print-host (print the stack's Docker host and exit)]";
 
-function parseArgs(argv: string[]): { stack: string; probeImage?: string; configDir: string } {
+function parseArgs(argv: string[]): { stack: string; probeImage?: string; configDir: string; printHost: boolean } {
   let stack: string | undefined;
   let probeImage: string | undefined;
   let configDir = PROJECT_DIR;
+  let printHost = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.split("=", 2);
@@ -31,13 +37,14 @@ function parseArgs(argv: string[]): { stack: string; probeImage?: string; config
     if (flag === "--stack" || flag === "-s") stack = value();
     else if (flag === "--probe-image") probeImage = value();
     else if (flag === "--config-dir") configDir = path.resolve(value());
+    else if (flag === "--print-host") printHost = true;
     else if (flag === "--help" || flag === "-h") {
       console.log(USAGE);
       process.exit(0);
     } else usage(`unknown argument ${arg}`);
   }
   if (!stack) usage("missing --stack <name> (one of the Pulumi.<name>.yaml files)");
-  return { stack: stack as string, probeImage, configDir };
+  return { stack: stack as string, probeImage, configDir, printHost };
 }
 
 function usage(message: string): never {
@@ -55,10 +62,17 @@ async function main(): Promise<void> {
     stored = readStackFile(args.configDir, args.stack, project);
     // The same reader and resolver as the program (components/config/pulumi-config.ts): the same errors.
     config = resolveStackConfig(rawConfigFromStore(args.stack, stored.config, stored.secretKeys)).config;
+    // The host `pulumi up` will use, by the program's own rule; a set DOCKER_CONTEXT is refused here as
+    // there, since it would send `up` to another daemon than the one checked (components/docker/host.ts).
+    const host = dockerHostInUse(args.stack, config.dockerHost);
+    if (args.printHost) {
+      console.log(host.description);
+      process.exit(0);
+    }
     resources = (await planStack(PROJECT_DIR, args.stack, { config: stored })).run.resources;
   } catch (error) {
     console.error((error as Error).message);
-    console.error("preflight: nothing was checked on the Docker host");
+    if (!args.printHost) console.error("preflight: nothing was checked on the Docker host");
     process.exit(1);
   }
 

@@ -21,6 +21,14 @@ export const dockerSlice = defineSlice({
     dockerHost: z
       .string()
       .regex(/^(unix|ssh|tcp):\/\/\S+$/, { error: "must be unix:///path/to/docker.sock, ssh://user@host or tcp://host:port" })
+      // A password here sits in plain text in the stack file and in the provider's state, and is refused
+      // at `up` anyway: ssh:// goes through docker/cli's connection helper (kreuzwerker/terraform-provider-docker
+      // internal/provider/config.go, connhelper.GetConnectionHelperWithSSHOpts), whose docker/cli
+      // cli/connhelper/ssh/ssh.go ParseURL answers "plain-text password is not supported".
+      .refine((host) => !hostHasPassword(host), {
+        error:
+          "must not carry a password (user:password@): it would sit in plain text in the stack file and in state; use an SSH key (ssh-agent or ~/.ssh/config) or TLS certificates",
+      })
       .optional(),
     appNetworks: z
       .array(z.string().regex(DOCKER_NAME, { error: "is not a valid Docker network name" }))
@@ -46,4 +54,11 @@ export const dockerSlice = defineSlice({
 /** Whether the stack's Docker host is reached over SSH, where published ports are not local to `pulumi up`. */
 export function isRemoteDockerHost(values: Record<string, unknown>): boolean {
   return typeof values.dockerHost === "string" && values.dockerHost.startsWith("ssh://");
+}
+
+/** Whether a Docker host URL carries a password in its user info (`ssh://user:secret@host`). */
+export function hostHasPassword(host: string): boolean {
+  const authority = host.replace(/^[a-z]+:\/\//, "").split("/")[0];
+  const at = authority.lastIndexOf("@");
+  return at >= 0 && authority.slice(0, at).includes(":");
 }

@@ -6,6 +6,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/resolve";
+import { stopOnProblems } from "../lib/problems";
+import { dockerHostInUse } from "./host";
 
 /** The Docker slice, the images, and which stages need their images and volumes. */
 export type PlatformConfig = Pick<StackConfig, "stack" | "role" | "namePrefix" | "dockerHost" | "network" | "images" | "logs" | "cadvisor" | "grafana">;
@@ -45,9 +47,15 @@ export class DockerPlatform extends pulumi.ComponentResource {
 
   constructor(name: string, config: PlatformConfig, opts?: pulumi.ComponentResourceOptions) {
     super("atra:docker:Platform", name, {}, opts);
+    // Before the provider exists: a set DOCKER_CONTEXT would make it deploy to another daemon than
+    // `dockerHost` (and than the preflight checked); refused with the fix, nothing is created (./host.ts).
+    const dockerHost = stopOnProblems(() => dockerHostInUse(config.stack, config.dockerHost));
+    if (pulumi.runtime.hasEngine()) pulumi.log.info(`Docker host: ${dockerHost.description}`, this);
     const names = dockerNames(config);
     const labels = [{ label: STACK_LABEL, value: config.stack }];
 
+    // `host` as configured: unset, the SDK and the provider fall back to DOCKER_HOST, then the local
+    // socket, exactly as dockerHostInUse says.
     this.provider = new docker.Provider("docker", { host: config.dockerHost }, { parent: this });
     const own = { parent: this, provider: this.provider };
 

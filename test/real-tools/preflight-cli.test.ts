@@ -1,7 +1,8 @@
 /**
  * `npm run preflight` and `npm run deploy` as a user runs them: the exit status and messages on a bad
  * stack file and on an unreachable Docker host, deploy stopping before `pulumi up` when the preflight
- * fails (and going on with --skip-preflight), and an interrupted preflight removing what it made.
+ * fails (and going on with --skip-preflight), both refusing a set DOCKER_CONTEXT (the provider would follow
+ * it instead of dockerHost) and deploy printing the Docker host, and an interrupted preflight removing what it made.
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -62,25 +63,44 @@ test("an unreachable Docker host: exit 1, the fix, and no other check", () => {
   expect(run.stdout).toMatch(/1 problem would stop `pulumi up`/);
 });
 
+test("a set DOCKER_CONTEXT: the preflight refuses it and asks no host", () => {
+  const run = preflightSync(["--stack", "dev"], { DOCKER_HOST: NOWHERE, DOCKER_CONTEXT: "remote" });
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain(`DOCKER_CONTEXT=remote is set: the Docker provider would deploy to the context's host and ignore ${NOWHERE} (DOCKER_HOST`);
+  expect(run.stderr).toContain("nothing was checked on the Docker host");
+  expect(run.stdout).toBe("");
+});
+
+test("--print-host prints the host by the program's rule", () => {
+  const run = preflightSync(["--stack", "dev", "--print-host"], { DOCKER_HOST: NOWHERE, DOCKER_CONTEXT: "" });
+  expect(run.status).toBe(0);
+  expect(run.stdout).toBe(`${NOWHERE} (DOCKER_HOST; the stack sets no dockerHost)\n`);
+});
+
 describe("npm run deploy runs the preflight first", () => {
   let bin: string;
   let calls: string;
   beforeAll(() => {
     bin = tempDir("atra-deploy-bin-");
     calls = path.join(bin, "calls.log");
-    // A stand-in Pulumi CLI that records how it was called.
-    fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$*" >> "${calls}"\n`, { mode: 0o755 });
+    // A stand-in Pulumi CLI that records how it was called, and the Docker variables it was given.
+    fs.writeFileSync(
+      path.join(bin, "pulumi"),
+      `#!/bin/sh\necho "$*" >> "${calls}"\necho "DOCKER_HOST=\${DOCKER_HOST-unset} DOCKER_CONTEXT=\${DOCKER_CONTEXT-unset}" >> "${calls}.env"\n`,
+      { mode: 0o755 },
+    );
   });
   afterAll(() => fs.rmSync(bin, { recursive: true, force: true }));
 
-  const deploy = (args: string[]) =>
+  const deploy = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     spawnSync("bash", [path.join(PROJECT_DIR, "scripts/deploy.sh"), ...args], {
       cwd: PROJECT_DIR,
       encoding: "utf8",
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_HOST: NOWHERE },
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_HOST: NOWHERE, DOCKER_CONTEXT: "", ...env },
       timeout: 60_000,
     });
   const recorded = () => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8") : "");
+  const recordedEnv = () => (fs.existsSync(`${calls}.env`) ? fs.readFileSync(`${calls}.env`, "utf8") : "");
 
   test("a failing preflight stops it before pulumi is called", () => {
     fs.rmSync(calls, { force: true });
@@ -91,16 +111,34 @@ describe("npm run deploy runs the preflight first", () => {
     expect(recorded()).toBe("");
   });
 
-  test("--skip-preflight deploys without asking the host", () => {
+  test("--skip-preflight deploys without asking the host, and says which host it deploys to", () => {
     fs.rmSync(calls, { force: true });
+    fs.rmSync(`${calls}.env`, { force: true });
     const run = deploy(["dev", "--skip-preflight"]);
     expect(run.status).toBe(0);
-    expect(run.stdout).not.toContain("preflight");
+    // (NOWHERE's path has "preflight" in it: look for the report and its first check instead.)
+    expect(run.stdout).not.toMatch(/preflight of stack|cannot reach the Docker Engine/);
+    expect(run.stdout).toContain(`deploy: stack dev goes to Docker host ${NOWHERE} (DOCKER_HOST; the stack sets no dockerHost)`);
     expect(recorded().split("\n").filter(Boolean)).toEqual([
       "stack select --create --non-interactive dev",
       "up --yes --non-interactive --stack dev",
       "stack output --stack dev",
     ]);
+    expect(new Set(recordedEnv().split("\n").filter(Boolean))).toEqual(new Set([`DOCKER_HOST=${NOWHERE} DOCKER_CONTEXT=`]));
+  });
+
+  test("a set DOCKER_CONTEXT is refused before the preflight and before pulumi (the provider would deploy to the context's host)", () => {
+    // kreuzwerker/terraform-provider-docker internal/provider/provider.go configure(): a context overrides `host`.
+    fs.rmSync(calls, { force: true });
+    for (const args of [["dev"], ["dev", "--skip-preflight"]]) {
+      const run = deploy(args, { DOCKER_CONTEXT: "remote" });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain("DOCKER_CONTEXT=remote is set: the Docker provider would deploy to the context's host and ignore");
+      expect(run.stderr).toContain("Unset it (unset DOCKER_CONTEXT)");
+      expect(run.stderr).toContain("deploy: nothing was deployed");
+      expect(run.stdout).not.toContain("cannot reach the Docker Engine");
+    }
+    expect(recorded()).toBe("");
   });
 
   test("unknown options are refused", () => {

@@ -18,7 +18,7 @@ import { DEFAULT_IMAGES } from "../../components/stack-services";
 import { BRIDGE_NAME_OPTION, COMPONENT_LABEL, STACK_LABEL } from "../../components/docker/names";
 import { CheckResult, formatReport, PREFLIGHT_LABEL } from "../../scripts/lib/preflight/checks";
 import { DockerCli } from "../../scripts/lib/preflight/docker-cli";
-import { PreflightReport, runPreflight } from "../../scripts/lib/preflight/run";
+import { checkStoredSettings, PreflightReport, runPreflight } from "../../scripts/lib/preflight/run";
 
 /** Whether the Docker host's `/` is a private mount (no shared:/master: tag in mountinfo), as on these machines. */
 function hostRootIsPrivate(): boolean {
@@ -191,6 +191,69 @@ describeWithDocker("preflight against the real Docker Engine", () => {
             },
       );
       expect(fixed.byId("max-map-count").status).toBe("skip");
+    });
+
+    test("what the Engine stores for the containers' log options, memory and swap, and for the network's options, is what the stack sends", () => {
+      // This Engine (Debian's 20.10) has no daemon.json log-opts and has swap accounting (docker info: SwapLimit true);
+      // the failing cases, from moby's source, are in test/unit/preflight-checks.test.ts and preflight-daemon-defaults.test.ts.
+      const swapLimit = docker(["info", "--format", "{{.SwapLimit}}"]) === "true";
+      for (const report of [broken, fixed]) {
+        expect(report.byId("log-options")).toMatchObject({ status: "pass", summary: expect.stringContaining("json-file max-file=3, max-size=10m") });
+        expect(report.byId("memory-swap").status).toBe(swapLimit ? "pass" : "fail");
+      }
+      expect(fixed.byId("network-options")).toMatchObject({ status: "pass", summary: expect.stringContaining(`${BRIDGE_NAME_OPTION}=atra-${stack}`) });
+    });
+
+    test("a difference the Engine makes is seen: memory sent without swap is stored with twice the swap (a change at every `up`)", async () => {
+      // moby/moby daemon/daemon_unix.go adaptContainerSettings; memory_swap is not Computed in the provider,
+      // so the stored 2x reads back as a change. The program sends memorySwap = memory to avoid exactly this.
+      const cli = new DockerCli(undefined);
+      try {
+        const results = await checkStoredSettings(cli, {
+          probeImage: image,
+          storedSettings: [
+            { settings: { memory: 64, memorySwap: 64 }, containers: ["as-the-program-sends"] },
+            { settings: { memory: 64 }, containers: ["memory-alone"] },
+          ],
+        });
+        const swap = results.find((result) => result.id === "memory-swap");
+        if (docker(["info", "--format", "{{.SwapLimit}}"]) === "true") {
+          expect(swap).toMatchObject({
+            status: "fail",
+            summary: expect.stringContaining("memory-alone: memory 64 MB, memorySwap unset sent; read back 64, 128"),
+          });
+          expect(swap?.summary).not.toContain("as-the-program-sends");
+        }
+      } finally {
+        expect(await cli.cleanup()).toEqual([]);
+      }
+      expect(labelled(`${PREFLIGHT_LABEL}=${cli.runId}`)).toEqual({ containers: [], networks: [] });
+    });
+
+    test("ports on 127.0.0.1 with an Engine before 28: a dev stack is not warned; a staging stack is, with the raw-table rules, and still passes", async () => {
+      const major = Number(/^(\d+)\./.exec(docker(["version", "--format", "{{.Server.Version}}"]))?.[1]);
+      expect(fixed.byId("loopback-ports").status).toBe(major >= 28 ? "pass" : "skip");
+      // The same host and stack, as a staging stack (the warning is for non-dev stacks).
+      const stored = stackConfig(values({ nodeExporter: { listenAddress: `${gateway}:${listenPort}`, rootPropagation: "none" } })) as {
+        config: Record<string, string>;
+        secretKeys: string[];
+      };
+      const config = { ...resolveStackConfig(rawConfigFromStore(stack, stored.config, stored.secretKeys)).config, environment: "staging" as const };
+      const plan = await planIsolated(stack, { config: stored });
+      const report = await runPreflight({ config, resources: plan.run.resources, docker: new DockerCli(config.dockerHost) });
+      expect(report.leftovers).toEqual([]);
+      const loopback = report.results.find((result) => result.id === "loopback-ports");
+      if (major >= 28) {
+        expect(loopback?.status).toBe("pass");
+      } else {
+        expect(loopback).toMatchObject({
+          status: "warn",
+          summary: expect.stringContaining(`can reach 127.0.0.1:${ports.prometheus}, 127.0.0.1:${ports.grafana}`),
+        });
+        expect(loopback?.remedy).toContain(`  iptables -t raw -A PREROUTING -p tcp -d 127.0.0.1 --dport ${ports.grafana} ! -i lo -j DROP`);
+        expect(loopback?.remedy).toContain(`  iptables -t raw -A PREROUTING -d <the stack network's subnet> ! -i atra-${stack} -j DROP`);
+      }
+      expect(report.ok).toBe(true);
     });
 
     test("the report is not ok while anything fails, and ok once fixed", () => {

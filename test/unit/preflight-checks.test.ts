@@ -21,6 +21,19 @@ import {
   missingApplet,
   reachedHttp,
 } from "../../scripts/lib/preflight/checks";
+import {
+  addedOptions,
+  engineMajor,
+  loopbackFirewallRules,
+  loopbackPublishingResult,
+  networkOptionsResult,
+  PublishedPort,
+  StoredHostConfig,
+  StoredSettings,
+  storedSettingsArgs,
+  storedSettingsGroups,
+  storedSettingsResults,
+} from "../../scripts/lib/preflight/checks";
 import { DockerCli, dockerEnvironment } from "../../scripts/lib/preflight/docker-cli";
 import { firewallRemedy, runPreflight } from "../../scripts/lib/preflight/run";
 
@@ -149,12 +162,204 @@ describe("reading the Engine's answers", () => {
     expect(defaultGateway("Iface\tDestination\tGateway\n")).toBeUndefined();
   });
 
-  test("the Docker host: dockerHost, else DOCKER_HOST, else the local socket; a context only when nothing else is given", () => {
-    expect(dockerEnvironment("ssh://deploy@docker-1", { DOCKER_HOST: "tcp://x:2375", DOCKER_CONTEXT: "c" }).DOCKER_HOST).toBe("ssh://deploy@docker-1");
-    expect(dockerEnvironment("ssh://deploy@docker-1", { DOCKER_CONTEXT: "c" }).DOCKER_CONTEXT).toBeUndefined();
+  test("the Docker host: dockerHost, else DOCKER_HOST, else the local socket; never a context", () => {
+    // The provider's rule for `host` (kreuzwerker/terraform-provider-docker internal/provider/provider.go);
+    // the CLI gets DOCKER_HOST, which it prefers to DOCKER_CONTEXT and to `docker context use`.
+    expect(dockerEnvironment("ssh://deploy@docker-1", { DOCKER_HOST: "tcp://x:2375" }).DOCKER_HOST).toBe("ssh://deploy@docker-1");
     expect(dockerEnvironment(undefined, { DOCKER_HOST: "tcp://x:2375" }).DOCKER_HOST).toBe("tcp://x:2375");
-    expect(dockerEnvironment(undefined, {}).DOCKER_HOST).toBe("unix:///var/run/docker.sock");
-    expect(dockerEnvironment(undefined, { DOCKER_CONTEXT: "remote" })).toEqual({ DOCKER_CONTEXT: "remote" });
+    expect(dockerEnvironment(undefined, {})).toEqual({ DOCKER_HOST: "unix:///var/run/docker.sock" });
+    // Before: a set context was left to the CLI (which then asked the context's daemon) or removed while
+    // the provider would still follow it. scripts/preflight.ts refuses it; the CLI never sees it.
+    expect(dockerEnvironment("ssh://deploy@docker-1", { DOCKER_CONTEXT: "" })).toEqual({ DOCKER_HOST: "ssh://deploy@docker-1" });
+  });
+});
+
+/**
+ * What the Engine stores for a container create, modelled line by line on moby/moby (v20.10.24 and
+ * master agree on these lines):
+ * - daemon/logs.go mergeAndVerifyLogConfig: an empty driver becomes the daemon's; when the container's
+ *   driver is the daemon's default driver, every daemon log-opt the container lacks is added; and
+ *   daemon/logger/loggerutils/cache/validate.go MergeDefaultLogConfig adds the daemon's `cache-*` keys
+ *   to every container.
+ * - daemon/daemon_unix.go: adaptContainerSettings sets MemorySwap to twice Memory when only Memory is
+ *   given; verifyPlatformContainerResources discards Memory (0, MemorySwap -1) without the memory
+ *   cgroup, and sets MemorySwap to -1 without swap accounting (sysInfo.SwapLimit).
+ */
+function engineStores(
+  sent: StoredSettings,
+  daemon: { logDriver: string; logOpts: Record<string, string>; memoryLimit: boolean; swapLimit: boolean },
+): StoredHostConfig {
+  const type = sent.logDriver || daemon.logDriver;
+  const config: Record<string, string> = { ...(sent.logOpts ?? {}) };
+  for (const [key, value] of Object.entries(daemon.logOpts)) {
+    if (type === daemon.logDriver && !(key in config)) config[key] = value;
+    if (key.startsWith("cache-") && !(key in config)) config[key] = value;
+  }
+  let memory = (sent.memory ?? 0) * 1024 * 1024;
+  let swap = sent.memorySwap === undefined ? 0 : sent.memorySwap > 0 ? sent.memorySwap * 1024 * 1024 : sent.memorySwap;
+  if (memory > 0 && swap === 0) swap = memory * 2;
+  if (memory > 0 && !daemon.memoryLimit) {
+    memory = 0;
+    swap = -1;
+  }
+  if (memory > 0 && swap !== -1 && !daemon.swapLimit) swap = -1;
+  return { LogConfig: { Type: type, Config: config }, Memory: memory, MemorySwap: swap };
+}
+
+describe("settings the Engine may store otherwise than sent (a change at every `up`)", () => {
+  let plan: PlanResult;
+  const config = resolvedStackConfig("prod");
+  const DEFAULT_DAEMON = { logDriver: "json-file", logOpts: {}, memoryLimit: true, swapLimit: true };
+  beforeAll(async () => {
+    plan = await planIsolated("prod");
+  });
+  const groups = () => hostNeeds(config, plan.run.resources).storedSettings;
+  const observe = (daemon: typeof DEFAULT_DAEMON) => groups().map((group) => ({ group, stored: engineStores(group.settings, daemon) }));
+
+  test("the program's containers, grouped by the log and memory settings they send", () => {
+    const all = groups();
+    const containers = plan.run.resources.filter((resource) => resource.type === "docker:index/container:Container");
+    expect(all.flatMap((group) => group.containers).sort()).toEqual(containers.map((container) => container.name).sort());
+    for (const { settings } of all) {
+      expect(settings.logDriver).toBe("json-file");
+      expect(settings.logOpts).toEqual({ "max-size": "10m", "max-file": "3" });
+      // No swap beyond memory: memorySwap equals memory (see components/docker/service-container.ts).
+      expect(settings.memorySwap).toBe(settings.memory);
+    }
+    expect(
+      storedSettingsGroups([
+        { name: "a", inputs: { memory: 64, memorySwap: 64 } },
+        { name: "b", inputs: { memory: 64, memorySwap: 64 } },
+      ]),
+    ).toEqual([{ settings: { memory: 64, memorySwap: 64 }, containers: ["a", "b"] }]);
+    expect(storedSettingsArgs({ logDriver: "json-file", logOpts: { "max-size": "10m" }, memory: 256, memorySwap: 256 })).toEqual([
+      ...["--log-driver", "json-file", "--log-opt", "max-size=10m", "--memory", "256m", "--memory-swap", "256m"],
+    ]);
+    expect(storedSettingsArgs({ memory: 256, memorySwap: -1 })).toEqual(["--memory", "256m", "--memory-swap", "-1"]);
+  });
+
+  test("a daemon with no log-opts and swap accounting stores exactly what is sent: both pass", () => {
+    expect(storedSettingsResults(observe(DEFAULT_DAEMON)).map((result) => [result.id, result.status])).toEqual([
+      ["log-options", "pass"],
+      ["memory-swap", "pass"],
+    ]);
+  });
+
+  test("daemon.json log-opts merged into the stack's json-file containers: fail, naming the keys to remove", () => {
+    const [logs, memory] = storedSettingsResults(observe({ ...DEFAULT_DAEMON, logOpts: { "max-file": "5", compress: "true", "cache-disabled": "true" } }));
+    expect(logs.status).toBe("fail");
+    // max-file is the stack's own (3 is kept); compress and cache-disabled are added.
+    expect(logs.summary).toContain(
+      "the Engine adds cache-disabled=true, compress=true to the log options the stack sends (json-file max-file=3, max-size=10m)",
+    );
+    expect(logs.summary).toContain("every `up` would replace every container");
+    expect(logs.remedy?.[1]).toBe("remove cache-disabled, compress there, then restart dockerd (systemctl restart docker)");
+    expect(memory.status).toBe("pass");
+  });
+
+  test("another default log driver: only its cache-* keys reach the stack's json-file containers", () => {
+    const [logs] = storedSettingsResults(observe({ ...DEFAULT_DAEMON, logDriver: "local", logOpts: { "max-size": "50m" } }));
+    expect(logs.status).toBe("pass");
+    const [cached] = storedSettingsResults(observe({ ...DEFAULT_DAEMON, logDriver: "local", logOpts: { "cache-max-file": "2" } }));
+    expect(cached.status).toBe("fail");
+    expect(cached.summary).toContain("the Engine adds cache-max-file=2");
+  });
+
+  test("no swap accounting: MemorySwap is stored as -1, an in-place update at every `up`; fail with the kernel fix", () => {
+    const [logs, memory] = storedSettingsResults(observe({ ...DEFAULT_DAEMON, swapLimit: false }));
+    expect(logs.status).toBe("pass");
+    expect(memory.status).toBe("fail");
+    expect(memory.summary).toMatch(
+      /^the kernel has no swap accounting, so the Engine stores memorySwap -1 \(moby\/moby daemon\/daemon_unix.go verifyPlatformContainerResources\)/,
+    );
+    expect(memory.summary).toMatch(/read back \d+, -1/);
+    expect(memory.summary).toContain("every `up` would update every container in place");
+    expect(memory.remedy?.join(" ")).toContain("swapaccount=1");
+  });
+
+  test("no memory cgroup: the limits are discarded; fail", () => {
+    const [, memory] = storedSettingsResults(observe({ ...DEFAULT_DAEMON, memoryLimit: false, swapLimit: false }));
+    expect(memory.status).toBe("fail");
+    expect(memory.summary).toContain("the Engine discards the memory limits");
+    expect(memory.remedy?.[0]).toContain("cgroup_enable=memory");
+  });
+
+  test("options added or dropped, as key=value", () => {
+    expect(addedOptions({ a: "1", b: "2" }, { a: "1", b: "2" })).toEqual([]);
+    expect(addedOptions({ a: "1" }, { a: "1", z: "9", c: "3" })).toEqual(["c=3", "z=9"]);
+    expect(addedOptions({ a: "1", b: "2" }, { a: "2" })).toEqual(["a=2", "b (dropped)"]);
+  });
+});
+
+describe("the stack network's options as the Engine stores them", () => {
+  const sent = { "com.docker.network.bridge.name": "atra-prod" };
+
+  test("stored as sent (Engine 20.10, or no default-network-opts): no result of its own", () => {
+    expect(networkOptionsResult("atra-obs-prod-net", sent, { ...sent }, true)).toBeUndefined();
+  });
+
+  test("default-network-opts merged in (moby/moby daemon/network.go createNetwork, Engine 24+): fail with the daemon.json fix", () => {
+    // createNetwork copies the request's options, then adds each of cfg.DefaultNetworkOpts[driver] it lacks.
+    const daemonDefaults = { "com.docker.network.driver.mtu": "1400", "com.docker.network.bridge.name": "ignored" };
+    const stored: Record<string, string> = { ...sent };
+    for (const [key, value] of Object.entries(daemonDefaults)) if (!(key in stored)) stored[key] = value;
+    const result = networkOptionsResult("atra-obs-prod-net", sent, stored, true);
+    expect(result?.status).toBe("fail");
+    expect(result?.summary).toContain("the Engine stores com.docker.network.driver.mtu=1400 in a new network with the stack network's settings");
+    expect(result?.summary).toContain("every `up` would replace the stack network and every container on it");
+    expect(result?.remedy?.[0]).toContain('remove com.docker.network.driver.mtu from its "bridge" entry');
+  });
+
+  test("an existing network with another bridge name is left to the bridge-name check (a one-time replacement)", () => {
+    expect(networkOptionsResult("atra-obs-prod-net", sent, { "com.docker.network.bridge.name": "old" }, false)).toBeUndefined();
+    expect(networkOptionsResult("atra-obs-prod-net", sent, { ...sent, "com.docker.network.enable_ip_masquerade": "false" }, false)?.remedy).toEqual([
+      expect.stringContaining("com.docker.network.enable_ip_masquerade"),
+      "the existing network keeps them: `up` replaces it once after that",
+    ]);
+  });
+});
+
+describe("ports published on 127.0.0.1 before Engine 28", () => {
+  const ports: PublishedPort[] = [
+    { component: "grafana", ip: "127.0.0.1", port: 3000, protocol: "tcp", configKey: "ports.grafana" },
+    { component: "prometheus", ip: "0.0.0.0", port: 9090, protocol: "tcp", configKey: "ports.prometheus" },
+  ];
+  const network = { name: "atra-obs-prod-net", driver: "bridge", options: {}, bridgeName: "atra-prod" };
+  const needs = (environment: string, publishedPorts = ports) => ({ environment, publishedPorts, network });
+
+  test("the Engine's major version, from its version string (Debian's 20.10.24+dfsg1) or API 1.48 = 28.0", () => {
+    expect(engineMajor("20.10.24+dfsg1")).toBe(20);
+    expect(engineMajor("28.0.1")).toBe(28);
+    expect(engineMajor("dev")).toBeUndefined();
+    expect(loopbackPublishingResult({ version: "dev", apiVersion: "1.48" }, needs("prod")).status).toBe("pass");
+    expect(loopbackPublishingResult({ version: "dev", apiVersion: "1.47" }, needs("prod")).status).toBe("warn");
+  });
+
+  test("a non-dev stack on Engine 27 or older: a warning with the rules Engine 28 adds (raw PREROUTING drops)", () => {
+    const result = loopbackPublishingResult({ version: "20.10.24+dfsg1", apiVersion: "1.41" }, needs("prod"));
+    expect(result.status).toBe("warn");
+    expect(result.summary).toBe(
+      "Docker Engine 20.10.24+dfsg1 is older than 28: a neighbour on the host's LAN can reach 127.0.0.1:3000 (published on 127.0.0.1, but not filtered before 28)",
+    );
+    // moby/moby v28.0.0 libnetwork/drivers/bridge/port_mapping_linux.go filterPortMappedOnLoopback and
+    // filterDirectAccess; 28.2 internal/iptabler/endpoint.go (per container address, `! -i <bridge>`).
+    expect(result.remedy).toEqual(loopbackFirewallRules([ports[0]], "atra-prod"));
+    expect(result.remedy).toContain("  iptables -t raw -A PREROUTING -p tcp -d 127.0.0.1 --dport 3000 ! -i lo -j DROP");
+    expect(result.remedy).toContain("  iptables -t raw -A PREROUTING -d <the stack network's subnet> ! -i atra-prod -j DROP");
+    expect(loopbackPublishingResult({ version: "27.5.1", apiVersion: "1.47" }, needs("staging")).status).toBe("warn");
+  });
+
+  test("no warning on Engine 28+, for a dev stack, or without loopback ports; a warning fails nothing", () => {
+    expect(loopbackPublishingResult({ version: "28.0.0", apiVersion: "1.48" }, needs("prod")).status).toBe("pass");
+    expect(loopbackPublishingResult({ version: "20.10.24+dfsg1", apiVersion: "1.41" }, needs("dev")).status).toBe("skip");
+    expect(loopbackPublishingResult({ version: "20.10.24+dfsg1", apiVersion: "1.41" }, needs("prod", [ports[1]])).status).toBe("skip");
+    expect(formatReport("h", [{ id: "loopback-ports", status: "warn", summary: "w", remedy: ["r"] }]).split("\n")).toEqual([
+      "h",
+      "  WARN  w",
+      "        fix: r",
+      "",
+      "0 checks passed, 1 warning (WARN) to read: nothing here would stop `pulumi up`.",
+    ]);
   });
 });
 
@@ -176,7 +381,7 @@ describe("the report", () => {
         "               iptables: iptables -I INPUT -i atra-dev -p tcp --dport 9100 -j ACCEPT",
         "  skip  three",
         "",
-        "1 problem would stop `pulumi up` or leave a target down; 1 check passed, 1 not run.",
+        "1 problem would stop `pulumi up`, leave a target down or change the stack at every `up`; 1 check passed, 1 not run.",
       ].join("\n"),
     );
   });

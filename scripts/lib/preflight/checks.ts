@@ -6,7 +6,7 @@
  */
 import type { PlannedResource } from "../mock-engine";
 import type { StackConfig } from "../../../components/config/resolve";
-import { dockerNames, STACK_LABEL } from "../../../components/docker/names";
+import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "../../../components/docker/names";
 import { dockerScrapeAddresses } from "../../../components/metrics/metrics-stack";
 import { stackServiceKeyNamed } from "../../../components/stack-services";
 
@@ -62,6 +62,28 @@ export interface HostNeeds {
   needsMaxMapCount: boolean;
   /** The image the probes run: the stack's node-exporter image unless overridden. */
   probeImage: string;
+  /** `dev`, `staging` or `prod` (from the stack name): the loopback-publishing warning is for non-dev stacks. */
+  environment: string;
+  /** The containers' settings the Engine may store differently from what is sent, grouped by equal settings. */
+  storedSettings: StoredSettingsGroup[];
+}
+
+/**
+ * Container settings the Engine can store in another form than the one sent, while the provider
+ * reads them back into state (so a second `up` would see a change): the log driver and options, and
+ * memory and swap in MB, exactly as the program sends them.
+ */
+export interface StoredSettings {
+  logDriver?: string;
+  logOpts?: Record<string, string>;
+  memory?: number;
+  memorySwap?: number;
+}
+
+export interface StoredSettingsGroup {
+  settings: StoredSettings;
+  /** The program's containers (logical names) that send these settings. */
+  containers: string[];
 }
 
 /** What the stack needs from the Docker host, read from the program's planned resources. */
@@ -124,7 +146,278 @@ export function hostNeeds(config: StackConfig, resources: PlannedResource[], pro
     publishedPorts: ports,
     needsMaxMapCount: containers.some((container) => container.inputs.name === names.elasticsearch),
     probeImage: probeImage ?? config.images.nodeExporter,
+    environment: config.environment,
+    storedSettings: storedSettingsGroups(containers),
   };
+}
+
+/** The planned containers' log and memory settings, one group per distinct combination. */
+export function storedSettingsGroups(containers: Pick<PlannedResource, "name" | "inputs">[]): StoredSettingsGroup[] {
+  const groups = new Map<string, StoredSettingsGroup>();
+  for (const { name, inputs } of containers) {
+    const settings: StoredSettings = {
+      logDriver: inputs.logDriver as string | undefined,
+      logOpts: inputs.logOpts as Record<string, string> | undefined,
+      memory: inputs.memory as number | undefined,
+      memorySwap: inputs.memorySwap as number | undefined,
+    };
+    const key = JSON.stringify(settings);
+    const group = groups.get(key) ?? { settings, containers: [] };
+    group.containers.push(name);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/** `docker create` arguments sending these settings as the provider sends them (HostConfig.LogConfig, Memory, MemorySwap). */
+export function storedSettingsArgs(settings: StoredSettings): string[] {
+  const args: string[] = [];
+  if (settings.logDriver) args.push("--log-driver", settings.logDriver);
+  for (const [key, value] of Object.entries(settings.logOpts ?? {})) args.push("--log-opt", `${key}=${value}`);
+  if (settings.memory) args.push("--memory", `${settings.memory}m`);
+  // The provider sends a positive memory_swap in MB, and -1 as -1 (resource_docker_container_funcs.go, memory_swap).
+  if (settings.memorySwap) args.push("--memory-swap", settings.memorySwap > 0 ? `${settings.memorySwap}m` : String(settings.memorySwap));
+  return args;
+}
+
+/** What `docker container inspect` returns of a container's HostConfig, for the settings above. */
+export interface StoredHostConfig {
+  LogConfig?: { Type?: string; Config?: Record<string, string> | null };
+  Memory?: number;
+  MemorySwap?: number;
+}
+
+/**
+ * The settings as the provider puts them into state after reading the container back
+ * (kreuzwerker/terraform-provider-docker internal/provider/resource_docker_container_funcs.go,
+ * resourceDockerContainerRead): `log_driver` = LogConfig.Type; `log_opts` = the whole stored
+ * LogConfig.Config when the program sets log_opts (containerLogOptsForState); `memory` =
+ * Memory / 1 MiB; `memory_swap` = MemorySwap / 1 MiB when positive, else the raw value (-1).
+ */
+export function storedAsProviderReadsIt(sent: StoredSettings, stored: StoredHostConfig): StoredSettings {
+  const swap = stored.MemorySwap ?? 0;
+  return {
+    // log_driver is Optional+Computed: a driver the program leaves out is no change.
+    logDriver: sent.logDriver === undefined ? undefined : stored.LogConfig?.Type,
+    logOpts: sent.logOpts === undefined ? undefined : { ...(stored.LogConfig?.Config ?? {}) },
+    memory: (stored.Memory ?? 0) / 1024 / 1024,
+    memorySwap: swap > 0 ? swap / 1024 / 1024 : swap,
+  };
+}
+
+/** Extra or changed keys of `stored` against `sent`, as `key=value` (what the Engine added or changed). */
+export function addedOptions(sent: Record<string, string>, stored: Record<string, string>): string[] {
+  return Object.keys(stored)
+    .filter((key) => sent[key] !== stored[key])
+    .sort()
+    .map((key) => `${key}=${stored[key]}`)
+    .concat(
+      Object.keys(sent)
+        .filter((key) => !(key in stored))
+        .sort()
+        .map((key) => `${key} (dropped)`),
+    );
+}
+
+const CONTAINER_SOURCE = "kreuzwerker/terraform-provider-docker internal/provider/resource_docker_container.go";
+
+/**
+ * Compare what the Engine stored for each group of settings with what the program sent, as the
+ * provider reads it back. A difference is a change at every `up`:
+ * - log options: the daemon's `log-opts` (daemon.json) are merged into a container that uses the
+ *   daemon's default log driver, key by key where the container has none, and the `cache-*` keys into
+ *   every container (moby/moby daemon/logs.go mergeAndVerifyLogConfig, and
+ *   daemon/logger/loggerutils/cache/validate.go MergeDefaultLogConfig). `log_opts` forces a new
+ *   container, so every `up` would replace every container.
+ * - swap: without swap accounting in the kernel the Engine stores MemorySwap -1, with a warning
+ *   "Your kernel does not support swap limit capabilities ... Memory limited without swap." (moby/moby
+ *   daemon/daemon_unix.go verifyPlatformContainerResources, from pkg/sysinfo SwapLimit: cgroup v1
+ *   memory.memsw.limit_in_bytes, v2 memory.swap.max). `memory_swap` is updated in place, so every
+ *   `up` would update every container (and the Engine would store -1 again).
+ * - memory: without the memory cgroup, the limit is discarded (Memory 0, same function).
+ */
+export function storedSettingsResults(observed: { group: StoredSettingsGroup; stored: StoredHostConfig }[]): CheckResult[] {
+  const logs: string[] = [];
+  const logKeys = new Set<string>();
+  const logContainers: string[] = [];
+  const memory: string[] = [];
+  const memoryContainers: string[] = [];
+  let swapUnsupported = false;
+  let memoryUnsupported = false;
+  for (const { group, stored } of observed) {
+    const sent = group.settings;
+    const read = storedAsProviderReadsIt(sent, stored);
+    const added = addedOptions(sent.logOpts ?? {}, read.logOpts ?? {});
+    if (read.logDriver !== sent.logDriver || added.length > 0) {
+      logContainers.push(...group.containers);
+      if (read.logDriver !== sent.logDriver) logs.push(`log driver ${read.logDriver} for ${sent.logDriver}`);
+      for (const option of added) {
+        if (!logKeys.has(option)) logs.push(option);
+        logKeys.add(option);
+      }
+    }
+    // memory and memory_swap are Optional, not Computed: one left out is compared as 0 (the Engine's
+    // twice-memory swap then shows as a change: moby/moby daemon/daemon_unix.go adaptContainerSettings).
+    const sentMemory = sent.memory ?? 0;
+    const sentSwap = sent.memorySwap ?? 0;
+    if (read.memory !== sentMemory || read.memorySwap !== sentSwap) {
+      memoryContainers.push(...group.containers);
+      if (read.memory !== sentMemory) memoryUnsupported = true;
+      else if (read.memorySwap === -1) swapUnsupported = true;
+      memory.push(
+        `${group.containers.join(", ")}: memory ${sentMemory} MB, memorySwap ${sent.memorySwap ?? "unset"} sent; read back ${read.memory}, ${read.memorySwap}`,
+      );
+    }
+  }
+  const results: CheckResult[] = [];
+  const all = observed.flatMap(({ group }) => group.containers);
+  const logSent = observed[0]?.group.settings;
+  results.push(
+    logContainers.length === 0
+      ? {
+          id: "log-options",
+          status: "pass",
+          summary: `the Engine stores the log options as sent (${describeLog(logSent)}): a second \`up\` keeps the ${all.length} containers`,
+        }
+      : {
+          id: "log-options",
+          status: "fail",
+          summary:
+            `the Engine adds ${logs.join(", ")} to the log options the stack sends (${describeLog(logSent)}): ` +
+            `every \`up\` would replace ${logContainers.length === all.length ? "every container" : logContainers.join(", ")} (log_opts forces a new container: ${CONTAINER_SOURCE})`,
+          remedy: [
+            `these come from "log-opts" in the daemon's /etc/docker/daemon.json (merged into every container that uses the daemon's log driver: moby/moby daemon/logs.go mergeAndVerifyLogConfig):`,
+            `remove ${[...logKeys].map((option) => option.split("=")[0]).join(", ")} there, then restart dockerd (systemctl restart docker)`,
+          ],
+        },
+  );
+  if (memoryContainers.length === 0) {
+    results.push({
+      id: "memory-swap",
+      status: "pass",
+      summary: "the Engine stores memory and swap limits as sent (the kernel has memory and swap accounting)",
+    });
+  } else if (memoryUnsupported) {
+    results.push({
+      id: "memory-swap",
+      status: "fail",
+      summary: `the Engine discards the memory limits (the kernel has no memory cgroup; moby/moby daemon/daemon_unix.go verifyPlatformContainerResources): ${memory[0]}; every \`up\` would change every container`,
+      remedy: [
+        "enable the memory cgroup: add cgroup_enable=memory to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub and reboot)",
+      ],
+    });
+  } else {
+    results.push({
+      id: "memory-swap",
+      status: "fail",
+      summary:
+        `${swapUnsupported ? "the kernel has no swap accounting, so the Engine stores memorySwap -1 (moby/moby daemon/daemon_unix.go verifyPlatformContainerResources)" : "the Engine stores another swap limit than sent"}: ` +
+        `${memory.join("; ")}; every \`up\` would update ${memoryContainers.length === all.length ? "every container" : memoryContainers.join(", ")} in place`,
+      remedy: swapUnsupported
+        ? [
+            'enable swap accounting (docker info then no longer prints "WARNING: No swap limit support"): add swapaccount=1 to the kernel command line',
+            "(GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub and reboot; on cgroup v2 the kernel also needs CONFIG_MEMCG_SWAP)",
+          ]
+        : undefined,
+    });
+  }
+  return results;
+}
+
+function describeLog(settings: StoredSettings | undefined): string {
+  if (!settings?.logDriver) return "the daemon's default driver";
+  const opts = Object.entries(settings.logOpts ?? {}).map(([key, value]) => `${key}=${value}`);
+  return `${settings.logDriver}${opts.length ? ` ${opts.join(", ")}` : ""}`;
+}
+
+/**
+ * The stack network's options as the Engine stores them against what the program sends. The daemon's
+ * `default-network-opts` for the driver are added to every new network, key by key where the request
+ * has none (moby/moby daemon/network.go createNetwork; the option exists from Engine 24.0 on), and the
+ * provider reads the options back into state (`options` forces a new network:
+ * kreuzwerker/terraform-provider-docker internal/provider/resource_docker_network_funcs.go
+ * resourceDockerNetworkReadRefreshFunc, resource_docker_network.go). An added key makes every `up`
+ * replace the network and every container on it.
+ */
+export function networkOptionsResult(
+  networkName: string,
+  sent: Record<string, string>,
+  stored: Record<string, string>,
+  probe: boolean,
+): CheckResult | undefined {
+  // A different bridge name on an existing network is a one-time replacement, reported with the bridge-name check.
+  const added = addedOptions(sent, stored).filter((option) => option.split(/[= ]/)[0] !== BRIDGE_NAME_OPTION);
+  if (added.length === 0) return undefined;
+  const keys = added.map((option) => option.split(/[= ]/)[0]);
+  return {
+    id: "network-options",
+    status: "fail",
+    summary:
+      `the Engine stores ${added.join(", ")} in ${probe ? "a new network with the stack network's settings" : `the stack network ${networkName}`} beside the options the stack sends: ` +
+      "every `up` would replace the stack network and every container on it (options force a new network: kreuzwerker/terraform-provider-docker internal/provider/resource_docker_network.go)",
+    remedy: [
+      `these come from "default-network-opts" in the daemon's /etc/docker/daemon.json (moby/moby daemon/network.go createNetwork, Engine 24.0 and later): remove ${keys.join(", ")} from its "bridge" entry, then restart dockerd (systemctl restart docker)`,
+      ...(probe ? [] : [`the existing network keeps them: \`up\` replaces it once after that`]),
+    ],
+  };
+}
+
+/**
+ * Engine 28.0 is the first to keep other hosts out of ports published on 127.0.0.1, with rules in the
+ * raw table (moby/moby libnetwork/drivers/bridge/port_mapping_linux.go at v28.0.0,
+ * filterPortMappedOnLoopback: `-t raw PREROUTING -p tcp -d 127.0.0.1 --dport <port> ! -i lo -j DROP`,
+ * "LOOPBACK FILTERING - DROP"; filterDirectAccess: `-d <container address> --dport <port> ! -i
+ * <bridge> -j DROP`, "DIRECT ACCESS FILTERING - DROP", per endpoint from 28.2:
+ * libnetwork/drivers/bridge/internal/iptabler/endpoint.go). Before 28, the nat table's DNAT of
+ * 127.0.0.1:<port> runs in PREROUTING, before the kernel's martian check, so a neighbour on the LAN
+ * that sends a packet to 127.0.0.1 through this host, or routes the stack network's subnet through
+ * it, reaches the container. API 1.48 is Engine 28.0 (moby/moby api/common.go DefaultVersion).
+ */
+export const LOOPBACK_FILTERING_API = "1.48";
+
+export function engineMajor(version: string | undefined): number | undefined {
+  const match = /^v?(\d+)\./.exec(version ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
+export function loopbackPublishingResult(
+  engine: { version?: string; apiVersion: string },
+  needs: Pick<HostNeeds, "environment" | "publishedPorts" | "network">,
+): CheckResult {
+  const loopback = needs.publishedPorts.filter((published) => /^127\./.test(published.ip));
+  const id = "loopback-ports";
+  if (loopback.length === 0) return { id, status: "skip", summary: "no port is published on a loopback address" };
+  const major = engineMajor(engine.version);
+  const filtered = major !== undefined ? major >= 28 : apiVersionAtLeast(engine.apiVersion, LOOPBACK_FILTERING_API);
+  const list = loopback.map((published) => `${published.ip}:${published.port}`).join(", ");
+  if (filtered)
+    return {
+      id,
+      status: "pass",
+      summary: `Docker Engine ${engine.version ?? `API ${engine.apiVersion}`} drops other hosts' packets to ${list} (raw-table rules, Engine 28+)`,
+    };
+  if (needs.environment === "dev")
+    return {
+      id,
+      status: "skip",
+      summary: `Docker Engine ${engine.version ?? `API ${engine.apiVersion}`} (before 28) lets LAN neighbours reach ${list}; not checked for a dev stack (see README "Remote Docker host")`,
+    };
+  return {
+    id,
+    status: "warn",
+    summary: `Docker Engine ${engine.version ?? `API ${engine.apiVersion}`} is older than 28: a neighbour on the host's LAN can reach ${list} (published on 127.0.0.1, but not filtered before 28)`,
+    remedy: loopbackFirewallRules(loopback, needs.network.bridgeName),
+  };
+}
+
+/** The rules Engine 28 adds (see LOOPBACK_FILTERING_API), for an older Engine, as iptables commands. */
+export function loopbackFirewallRules(ports: Pick<PublishedPort, "ip" | "port" | "protocol">[], bridgeName: string): string[] {
+  return [
+    "upgrade Docker Engine to 28 or later, or add the rules Engine 28 adds (raw table; persist them with iptables-persistent or your firewall):",
+    ...ports.map((published) => `  iptables -t raw -A PREROUTING -p ${published.protocol} -d ${published.ip} --dport ${published.port} ! -i lo -j DROP`),
+    `  iptables -t raw -A PREROUTING -d <the stack network's subnet> ! -i ${bridgeName} -j DROP`,
+    `  (the subnet: docker network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{end}}' <the stack network>)`,
+  ];
 }
 
 /**
@@ -267,7 +560,8 @@ export function defaultGateway(procNetRoute: string): string | undefined {
 
 // ---- the report ----------------------------------------------------------------------------------
 
-export type CheckStatus = "pass" | "fail" | "skip";
+/** `warn`: worth reading, does not fail the preflight. */
+export type CheckStatus = "pass" | "fail" | "skip" | "warn";
 
 export interface CheckResult {
   /** Stable id, for tests and scripts (`api-version`, `root-propagation`, ...). */
@@ -280,7 +574,7 @@ export interface CheckResult {
 }
 
 export function formatReport(header: string, results: CheckResult[]): string {
-  const mark: Record<CheckStatus, string> = { pass: "ok  ", fail: "FAIL", skip: "skip" };
+  const mark: Record<CheckStatus, string> = { pass: "ok  ", fail: "FAIL", skip: "skip", warn: "WARN" };
   const lines = [header];
   for (const result of results) {
     lines.push(`  ${mark[result.status]}  ${result.summary}`);
@@ -288,12 +582,14 @@ export function formatReport(header: string, results: CheckResult[]): string {
   }
   const failed = results.filter((result) => result.status === "fail").length;
   const passed = results.filter((result) => result.status === "pass").length;
-  const skipped = results.length - failed - passed;
+  const warned = results.filter((result) => result.status === "warn").length;
+  const skipped = results.length - failed - passed - warned;
   const checks = `${passed} check${passed === 1 ? "" : "s"} passed`;
+  const warnings = warned ? `, ${warned} warning${warned === 1 ? "" : "s"} (WARN) to read` : "";
   lines.push(
     failed === 0
-      ? `\n${checks}${skipped ? `, ${skipped} not needed` : ""}: nothing here would stop \`pulumi up\`.`
-      : `\n${failed} problem${failed === 1 ? "" : "s"} would stop \`pulumi up\` or leave a target down; ${checks}${skipped ? `, ${skipped} not run` : ""}.`,
+      ? `\n${checks}${skipped ? `, ${skipped} not needed` : ""}${warnings}: nothing here would stop \`pulumi up\`.`
+      : `\n${failed} problem${failed === 1 ? "" : "s"} would stop \`pulumi up\`, leave a target down or change the stack at every \`up\`; ${checks}${skipped ? `, ${skipped} not run` : ""}${warnings}.`,
   );
   return lines.join("\n");
 }

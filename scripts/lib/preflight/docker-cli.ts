@@ -5,6 +5,7 @@
  */
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import { randomBytes } from "crypto";
+import { dockerHostInUse } from "../../../components/docker/host";
 import { PREFLIGHT_LABEL } from "./checks";
 
 export interface DockerResult {
@@ -14,18 +15,16 @@ export interface DockerResult {
 }
 
 /**
- * Where the provider connects: `dockerHost` from the stack config, else DOCKER_HOST, else the local
- * socket (kreuzwerker/terraform-provider-docker internal/provider/provider.go, `host` defaults from
- * DOCKER_HOST to unix:///var/run/docker.sock). DOCKER_CONTEXT, which the provider also honours, is
- * left to the CLI when no host is given.
+ * The CLI's environment for the stack's Docker host: DOCKER_HOST set to the host the provider uses
+ * (components/docker/host.ts: `dockerHost`, else DOCKER_HOST, else the local socket) and no
+ * DOCKER_CONTEXT. For the docker CLI DOCKER_HOST wins over DOCKER_CONTEXT and over `docker context use`,
+ * the opposite of the provider; a set DOCKER_CONTEXT is refused before this (scripts/preflight.ts), and
+ * removed here as well so the CLI can only ask the one host.
  */
 export function dockerEnvironment(dockerHost: string | undefined, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const host = dockerHost ?? env.DOCKER_HOST ?? (env.DOCKER_CONTEXT ? undefined : "unix:///var/run/docker.sock");
   const out: NodeJS.ProcessEnv = { ...env };
-  if (host) {
-    out.DOCKER_HOST = host;
-    delete out.DOCKER_CONTEXT;
-  }
+  delete out.DOCKER_CONTEXT;
+  out.DOCKER_HOST = dockerHostInUse("", dockerHost, out).host;
   return out;
 }
 
@@ -45,7 +44,7 @@ export class DockerCli {
     private readonly binary = process.env.ATRA_DOCKER_CLI ?? "docker",
   ) {
     this.env = dockerEnvironment(dockerHost);
-    this.host = this.env.DOCKER_HOST ?? `context ${this.env.DOCKER_CONTEXT}`;
+    this.host = this.env.DOCKER_HOST as string;
   }
 
   /** Labels for `docker create` / `docker network create`. */

@@ -21,7 +21,12 @@ import {
   MIN_API_VERSION,
   MIN_MAX_MAP_COUNT,
   defaultGateway,
+  loopbackPublishingResult,
+  networkOptionsResult,
   reachedHttp,
+  StoredHostConfig,
+  storedSettingsArgs,
+  storedSettingsResults,
 } from "./checks";
 import { DockerCli } from "./docker-cli";
 
@@ -66,6 +71,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     const engine = await checkEngine(docker);
     if (engine.version) header += ` (Docker Engine ${engine.version}, API ${engine.apiVersion})`;
     add(engine.result);
+    if (engine.usable && engine.apiVersion) add(loopbackPublishingResult({ version: engine.version, apiVersion: engine.apiVersion }, needs));
     const image = engine.usable ? await ensureProbeImage(docker, needs.probeImage) : undefined;
     if (image) add(image);
     if (image?.status === "pass") {
@@ -78,6 +84,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
         checkAppNetworks(docker, needs),
         checkPorts(docker, needs, ownContainers),
         checkMaxMapCount(docker, needs),
+        checkStoredSettings(docker, needs),
       ]);
       for (const group of groups) {
         if (group.status === "fulfilled") group.value.forEach(add);
@@ -256,6 +263,16 @@ async function checkNodeExporterPath(docker: DockerCli, needs: HostNeeds, own: O
   const running = own.find((container) => container.component === STACK_SERVICES.nodeExporter.name && container.running);
   const fromNetwork = await probeNetwork(docker, needs);
   results.push(fromNetwork.result);
+  if (fromNetwork.result.status === "pass")
+    results.push(
+      fromNetwork.optionsResult ?? {
+        id: "network-options",
+        status: "pass",
+        summary: `the Engine stores the stack network's options as sent (${Object.entries(needs.network.options)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(", ")}): a second \`up\` keeps it`,
+      },
+    );
   const unreachableSkip = (why: string): CheckResult => ({
     id: "node-exporter-reachable",
     status: "skip",
@@ -359,7 +376,7 @@ function listenFailure(kind: ReturnType<typeof bindFailure>, listenAddress: stri
  * else a probe network created with the stack network's driver and options. Creating it is also the
  * check that the bridge interface name is free (the Engine refuses a second network with the same one).
  */
-async function probeNetwork(docker: DockerCli, needs: HostNeeds): Promise<{ result: CheckResult; name?: string; via?: string }> {
+async function probeNetwork(docker: DockerCli, needs: HostNeeds): Promise<{ result: CheckResult; optionsResult?: CheckResult; name?: string; via?: string }> {
   const { network } = needs;
   const id = "bridge-name";
   const existing = await docker.run(["network", "inspect", "--format", "{{json .Options}}", network.name]);
@@ -369,6 +386,7 @@ async function probeNetwork(docker: DockerCli, needs: HostNeeds): Promise<{ resu
     return {
       name: network.name,
       via: `the stack network ${network.name}`,
+      optionsResult: networkOptionsResult(network.name, network.options, options, false),
       result: {
         id,
         status: "pass",
@@ -393,9 +411,15 @@ async function probeNetwork(docker: DockerCli, needs: HostNeeds): Promise<{ resu
       },
     };
   }
+  // What the Engine stored for the options sent (the daemon's default-network-opts are merged in).
+  const stored = await docker.run(["network", "inspect", "--format", "{{json .Options}}", created.id as string]);
+  const options = stored.code === 0 ? parseJson<Record<string, string>>(stored.stdout) : undefined;
   return {
     name,
     via: `a probe network with the stack network's settings (bridge interface ${network.bridgeName})`,
+    optionsResult: options
+      ? networkOptionsResult(network.name, network.options, options, true)
+      : { id: "network-options", status: "fail", summary: `cannot read the probe network's options back: ${firstLine(stored.stderr)}` },
     result: { id, status: "pass", summary: `bridge interface ${network.bridgeName} is free: the stack network can be created` },
   };
 }
@@ -547,6 +571,31 @@ async function checkMaxMapCount(docker: DockerCli, needs: HostNeeds): Promise<Ch
       ],
     },
   ];
+}
+
+/**
+ * Create (never start) one container per distinct group of the planned containers' log and memory
+ * settings, read back what the Engine stored, and compare it with what was sent, as the provider
+ * reads it (checks.ts storedSettingsResults).
+ */
+export async function checkStoredSettings(docker: DockerCli, needs: Pick<HostNeeds, "storedSettings" | "probeImage">): Promise<CheckResult[]> {
+  // allSettled: a failed create must not let the cleanup start while the other creates are in flight.
+  const settled = await Promise.allSettled(
+    needs.storedSettings.map(async (group) => {
+      const id = await docker.createContainer([...storedSettingsArgs(group.settings), "--entrypoint", "/bin/sh", needs.probeImage, "-c", "exit 0"]);
+      try {
+        const inspected = await docker.run(["container", "inspect", "--format", "{{json .HostConfig}}", id]);
+        const stored = parseJson<StoredHostConfig>(inspected.stdout);
+        if (!stored) throw new Error(`cannot read back a container's settings: ${firstLine(inspected.stderr)}`);
+        return { group, stored };
+      } finally {
+        await docker.removeContainer(id);
+      }
+    }),
+  );
+  const failed = settled.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
+  return storedSettingsResults(settled.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : [])));
 }
 
 function parseJson<T>(text: string): T | undefined {
