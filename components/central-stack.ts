@@ -21,6 +21,7 @@ import { loadDashboards } from "./grafana/dashboard-files";
 import { GrafanaAlerting } from "./grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./alerting/alert-files";
 import { logAlertGroup } from "./alerting/log-alerts";
+import { datasourceAlertGroup } from "./alerting/datasource-alerts";
 import { renderSloRuleFile, SLO_RULE_FILE_PATH, sloAlertGroup, sloDefinitions } from "./slo/slo-rules";
 import type { StackOutputs } from "./stack-outputs";
 
@@ -55,6 +56,13 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     ...(slos.length > 0
       ? [sloAlertGroup(slos, { ...ruleContext, interval: config.alerting.evaluationInterval, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid })]
       : []),
+    // One alert per datasource that stays unreachable; every rule above keeps its state meanwhile.
+    datasourceAlertGroup({
+      ...ruleContext,
+      interval: config.alerting.evaluationInterval,
+      prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid,
+      elasticsearchDatasourceUid: config.logs.enabled ? ELASTICSEARCH_DATASOURCE.uid : undefined,
+    }),
   ];
   // The SLOs' recording rules, evaluated by Prometheus itself (the alerts above query them).
   const prometheusRuleFiles = slos.length > 0 ? [{ path: SLO_RULE_FILE_PATH, content: renderSloRuleFile(slos, config.prometheus.evaluationInterval) }] : [];

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { defineSlice } from "../config/slice";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
-import { duration, evaluationInterval, httpUrl, labelName, repeats } from "../lib/validators";
+import { duration, evaluationInterval, httpUrl, isObject, labelName, repeats } from "../lib/validators";
 import { ContactPointConfig, contactPointName, contactPointSchema, contactPointSecret } from "./contact-point-types";
 
 /**
@@ -98,44 +98,48 @@ export const alertingSlice = defineSlice({
  */
 function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const rawPoints = (values.alerting as { contactPoints?: unknown } | undefined)?.contactPoints;
-  if (Array.isArray(rawPoints)) {
-    const rawNames = rawPoints.map((point) => (point as { name?: unknown } | null)?.name);
-    for (const { value, index, first } of repeats(rawNames)) {
-      if (typeof value === "string") {
-        issues.push({
-          key: fullKey(["alerting", "contactPoints", index, "name"]),
-          message: `duplicate contact point "${value}" (also contactPoints[${first}])`,
-        });
-      }
+  // Each check reads only what it needs from the raw values, so a schema error elsewhere in `alerting`
+  // (reported by the schema) hides none of them: every problem is reported at once.
+  const alerting = isObject(values.alerting) ? values.alerting : {};
+  const rawPoints = Array.isArray(alerting.contactPoints) ? (alerting.contactPoints as unknown[]) : [];
+  const rawNames = rawPoints.map((point) => (isObject(point) ? point.name : undefined));
+  for (const { value, index, first } of repeats(rawNames)) {
+    if (typeof value === "string") {
+      issues.push({
+        key: fullKey(["alerting", "contactPoints", index, "name"]),
+        message: `duplicate contact point "${value}" (also contactPoints[${first}])`,
+      });
     }
   }
-  const alerting = alertingShape.optional().safeParse(values.alerting);
-  const secrets = alertingSecretsShape.optional().safeParse(values.alertingSecrets);
-  if (!alerting.success || !secrets.success) return issues;
-  const points = alerting.data?.contactPoints ?? [];
-  const names = points.map((point) => point.name);
+  // Every entry that names itself counts as configured, valid or not (its own problems are reported by the schema).
+  const names = [...new Set(rawNames.filter((name): name is string => typeof name === "string"))];
   const unknown = (name: string) => `no contact point named "${name}" (configured: ${names.length > 0 ? names.join(", ") : "none"})`;
-  const defaultPoint = alerting.data?.defaultContactPoint;
-  if (defaultPoint && !names.includes(defaultPoint)) issues.push({ key: fullKey(["alerting", "defaultContactPoint"]), message: unknown(defaultPoint) });
-  const routes = alerting.data?.routes ?? [];
+  const defaultPoint = alerting.defaultContactPoint;
+  if (typeof defaultPoint === "string" && defaultPoint !== "" && !names.includes(defaultPoint))
+    issues.push({ key: fullKey(["alerting", "defaultContactPoint"]), message: unknown(defaultPoint) });
+  const routes = Array.isArray(alerting.routes) ? (alerting.routes as unknown[]) : [];
   routes.forEach((route, index) => {
-    if (!names.includes(route.contactPoint)) issues.push({ key: fullKey(["alerting", "routes", index, "contactPoint"]), message: unknown(route.contactPoint) });
+    const target = isObject(route) ? route.contactPoint : undefined;
+    if (typeof target === "string" && !names.includes(target)) issues.push({ key: fullKey(["alerting", "routes", index, "contactPoint"]), message: unknown(target) });
   });
   // Alertmanager's routing (prometheus/alertmanager dispatch/route.go, Route.Match), which Grafana's
   // built-in Alertmanager runs: `continue` only lets later sibling routes match too; the default
   // contact point receives an alert only when no route matched. On the last route it does nothing.
   const last = routes.length - 1;
-  if (last >= 0 && routes[last].continue) {
+  const lastRoute = routes[last];
+  if (last >= 0 && isObject(lastRoute) && lastRoute.continue === true) {
     issues.push({
       key: fullKey(["alerting", "routes", last, "continue"]),
       message:
-        `has no effect on the last route: alerts it matches reach only "${routes[last].contactPoint}", never the default contact point ` +
+        `has no effect on the last route: alerts it matches reach only "${String(lastRoute.contactPoint)}", never the default contact point ` +
         "(the default receives only alerts no route matched). To notify a second contact point too, add a later route with the same match for it.",
     });
   }
-  const given = secrets.data ?? {};
-  points.forEach((point, index) => {
+  const given = isObject(values.alertingSecrets) ? values.alertingSecrets : {};
+  rawPoints.forEach((raw, index) => {
+    const parsed = contactPointSchema.safeParse(raw);
+    if (!parsed.success) return; // its type is unknown or its entry invalid: reported by the schema
+    const point = parsed.data;
     const secret = contactPointSecret(point.type);
     const value = given[point.name];
     if (secret && value === undefined) {
@@ -143,16 +147,19 @@ function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
         key: fullKey(["alerting", "contactPoints", index]),
         message: `${point.type} contact point "${point.name}" needs its ${secret.name}: pulumi config set --secret --path 'alertingSecrets.${point.name}' <value>`,
       });
-    } else if (secret && value !== undefined && value !== UNDECRYPTED_SECRET) {
+    } else if (secret && typeof value === "string" && value !== "" && value !== UNDECRYPTED_SECRET) {
       const problem = secret.problem(value);
       if (problem) issues.push({ key: fullKey(["alertingSecrets", point.name]), message: problem });
     }
   });
   for (const name of Object.keys(given)) {
-    const point = points.find((candidate) => candidate.name === name);
-    if (!point) issues.push({ key: fullKey(["alertingSecrets", name]), message: unknown(name) });
-    else if (!contactPointSecret(point.type))
-      issues.push({ key: fullKey(["alertingSecrets", name]), message: `${point.type} contact points take no secret; remove it` });
+    const raw = rawPoints.find((candidate) => isObject(candidate) && candidate.name === name);
+    if (raw === undefined) issues.push({ key: fullKey(["alertingSecrets", name]), message: unknown(name) });
+    else {
+      const parsed = contactPointSchema.safeParse(raw);
+      if (parsed.success && !contactPointSecret(parsed.data.type))
+        issues.push({ key: fullKey(["alertingSecrets", name]), message: `${parsed.data.type} contact points take no secret; remove it` });
+    }
   }
   return issues;
 }

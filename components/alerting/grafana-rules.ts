@@ -1,7 +1,8 @@
 /**
  * Prometheus alerting rules as Grafana-managed rules, with the same meaning: the expression is an
  * instant query, the rule fires for every series it returns (whatever the sample value, as in
- * Prometheus), `for`/`keep_firing_for` are kept, no data means OK and an evaluation error alerts.
+ * Prometheus), `for`/`keep_firing_for` are kept, no data means OK, a failed evaluation changes no
+ * alert (KeepLast, see EVALUATION_ERROR_STATE) and a vanished series resolves at the next evaluation.
  * Pure: the output is plain data in the shape of `grafana.alerting.RuleGroup`'s args.
  */
 import { createHash } from "crypto";
@@ -27,6 +28,8 @@ export interface GrafanaRule {
   datas: RuleQuery[];
   noDataState: "OK" | "NoData" | "Alerting" | "KeepLast";
   execErrState: "OK" | "Error" | "Alerting" | "KeepLast";
+  /** Evaluations a series may be missing before its alert resolves (Grafana's default is 2). */
+  missingSeriesEvalsToResolve?: number;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   isPaused: boolean;
@@ -53,25 +56,56 @@ export const EXPRESSION_DATASOURCE_UID = "__expr__";
 /** Instant queries look at the evaluation moment; the window only bounds what the datasource may read. */
 const QUERY_WINDOW_SECONDS = 600;
 
+/**
+ * What a failed evaluation (the datasource unreachable, restarting, timing out) does to a rule's
+ * alerts: nothing. In Grafana's state manager (grafana/grafana pkg/services/ngalert/state/manager.go,
+ * setNextStateForRule) an all-error result is applied to every state the rule already has
+ * (setNextStateForAll); an error result carries no labels (pkg/services/ngalert/eval/eval.go,
+ * NewResultFromError), so a rule whose healthy answer is "no data" has exactly one such state, and
+ * state.go resultError then decides:
+ *   - Alerting: resultAlerting, which with `for: 0s` fires at once, with the labels of that state and
+ *     no values (SetNextValues puts -1 in every value): a page that says the service is down;
+ *   - Error: SetError at the first failure, sent as a separate `DatasourceError` alert per rule
+ *     (state/compat.go errorAlert): as many alerts as rules, at the first failure;
+ *   - OK: resultNormal, which resolves an alert that was firing;
+ *   - KeepLast: resultKeepLast, which keeps Normal normal and Alerting alerting (a Pending one still
+ *     fires when its `for` is over). That is Prometheus's own behaviour, whose failed rule
+ *     evaluation leaves its alerts as they were (prometheus/prometheus rules/group.go, Eval).
+ * A datasource that stays unreachable is reported once, by the rule of datasource-alerts.ts.
+ */
+export const EVALUATION_ERROR_STATE = "KeepLast" as const;
+/**
+ * Prometheus resolves an alert at the first evaluation that no longer returns its series; Grafana
+ * waits for 2 missing evaluations unless told otherwise (pkg/services/ngalert/models/alert_rule.go,
+ * GetMissingSeriesEvalsToResolve; state/manager.go processMissingSeriesStates). The provider sends
+ * and reads it back as set when it is at least 1 (terraform-provider-grafana
+ * internal/resources/grafana/resource_alerting_rule_group.go, packAlertRule/unpackAlertRule).
+ */
+export const PROMETHEUS_MISSING_SERIES_EVALS = 1;
+
 export function toGrafanaRuleGroups(groups: AlertGroupSource[], context: TranslationContext): GrafanaRuleGroup[] {
-  return groups.map((group) => ({
-    name: group.name,
-    intervalSeconds: durationMs(group.interval ?? context.defaultInterval) / 1000,
-    source: group.fileName,
-    rules: group.rules.map((rule) => toGrafanaRule(group.name, rule, context)),
-  }));
+  return groups.map((group) => {
+    const uids = ruleFileUids(group.name, group.rules);
+    return {
+      name: group.name,
+      intervalSeconds: durationMs(group.interval ?? context.defaultInterval) / 1000,
+      source: group.fileName,
+      rules: group.rules.map((rule, index) => toGrafanaRule(uids[index], rule, context)),
+    };
+  });
 }
 
-function toGrafanaRule(group: string, rule: AlertRuleSource, context: TranslationContext): GrafanaRule {
+function toGrafanaRule(uid: string, rule: AlertRuleSource, context: TranslationContext): GrafanaRule {
   return {
-    uid: ruleUid(group, rule.alert),
+    uid,
     name: rule.alert,
     for: rule.for,
     ...(rule.keepFiringFor ? { keepFiringFor: rule.keepFiringFor } : {}),
     condition: "FIRING",
     datas: promqlRuleQueries(rule.expr, context.prometheusDatasourceUid),
     noDataState: "OK",
-    execErrState: "Alerting",
+    execErrState: EVALUATION_ERROR_STATE,
+    missingSeriesEvalsToResolve: PROMETHEUS_MISSING_SERIES_EVALS,
     labels: Object.fromEntries(Object.entries(rule.labels).map(([name, text]) => [name, translateTemplate(text)])),
     annotations: Object.fromEntries(
       Object.entries(rule.annotations).map(([name, text]) => [
@@ -111,26 +145,58 @@ export function promqlRuleQueries(expr: string, datasourceUid: string): RuleQuer
 
 /** The condition node: 1 for every series of `input`, whatever its value (NaN and ±Inf included). */
 export function alwaysFiringCondition(refId: string, input: string): RuleQuery {
+  return mathExpression(refId, `is_number($${input}) || is_nan($${input}) || is_inf($${input})`);
+}
+
+/** A server-side math expression node (Grafana's `__expr__` pseudo-datasource). */
+export function mathExpression(refId: string, expression: string): RuleQuery {
   return {
     refId,
     datasourceUid: EXPRESSION_DATASOURCE_UID,
     queryType: "",
     relativeTimeRange: { from: 0, to: 0 },
-    model: JSON.stringify({
-      refId,
-      datasource: { type: "__expr__", uid: EXPRESSION_DATASOURCE_UID },
-      type: "math",
-      expression: `is_number($${input}) || is_nan($${input}) || is_inf($${input})`,
-    }),
+    model: JSON.stringify({ refId, datasource: { type: "__expr__", uid: EXPRESSION_DATASOURCE_UID }, type: "math", expression }),
   };
 }
 
 /**
- * A uid from group and alert name: stable across runs and file renames, unique per rule, within
- * Grafana's 40-character limit, and still readable in URLs.
+ * The uids of one group's rules from a rule file. Prometheus requires neither unique alert names in
+ * a group nor anywhere else (the node-exporter mixin has warning/critical pairs of one name), and
+ * Grafana has not required unique titles since grafana/grafana#102067 (nor has the provider since
+ * terraform-provider-grafana#2323, which kept only the uid check in putAlertRuleGroup). So:
+ *   - a name used once in its group: from (group, name), as always, so existing rules keep their
+ *     uid and a rule keeps it through any edit but a rename;
+ *   - a name used several times: from (group, name, labels), the labels after the group's are
+ *     merged in. Rules that share a name in Prometheus differ by their labels (else they make the same
+ *     alerts), so each keeps its uid when its expression, `for` or annotations are edited. Adding a
+ *     second rule of a name moves the first to this form: one replacement in Grafana, nothing else;
+ *   - the same name and the same labels (identical alerts, which Prometheus allows): the ordinal
+ *     among those, counted in file order, as nothing else tells them apart.
+ * Never from the file name, so a renamed file keeps its uids.
  */
-export function ruleUid(group: string, alert: string): string {
-  const hash = createHash("sha256").update(`${group}\u0000${alert}`).digest("hex").slice(0, 10);
+export function ruleFileUids(group: string, rules: readonly Pick<AlertRuleSource, "alert" | "labels">[]): string[] {
+  const uses = new Map<string, number>();
+  for (const rule of rules) uses.set(rule.alert, (uses.get(rule.alert) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return rules.map((rule) => {
+    if (uses.get(rule.alert) === 1) return ruleUid(group, rule.alert);
+    const labels = Object.entries(rule.labels)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+      .join(",");
+    const ordinal = (seen.get(labels + "\u0000" + rule.alert) ?? 0) + 1;
+    seen.set(labels + "\u0000" + rule.alert, ordinal);
+    return ruleUid(group, rule.alert, ordinal === 1 ? `{${labels}}` : `{${labels}}#${ordinal}`);
+  });
+}
+
+/**
+ * A uid from group and alert name (and what else tells same-named rules apart): stable across runs
+ * and file renames, unique per rule, within Grafana's 40-character limit, and still readable in URLs.
+ */
+export function ruleUid(group: string, alert: string, discriminator?: string): string {
+  const identity = discriminator === undefined ? `${group}\u0000${alert}` : `${group}\u0000${alert}\u0000${discriminator}`;
+  const hash = createHash("sha256").update(identity).digest("hex").slice(0, 10);
   const readable = alert
     .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
     .toLowerCase()

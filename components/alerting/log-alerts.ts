@@ -8,7 +8,7 @@
 import type { LogsConfig } from "../logs/config";
 import type { ServiceConfig } from "../config/stack-config";
 import { durationMs } from "../lib/validators";
-import { EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
+import { EVALUATION_ERROR_STATE, EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
 import { ERROR_LEVELS } from "../logs/kibana-bodies";
 
 export const LOG_ALERT_GROUP = "atra-logs";
@@ -35,7 +35,11 @@ export interface LogAlertContext {
   runbookBaseUrl?: string;
 }
 
-/** Lucene query for error lines, the same levels as Kibana's saved search. */
+/**
+ * Lucene query for error lines: the levels of ERROR_LEVELS, the one list that Kibana's saved search,
+ * this alert and the Logs dashboard's error panels (dashboards/logs.json, held to this exact clause by
+ * test/unit/log-alerts.test.ts) count.
+ */
 export const ERROR_LINES_QUERY = `log.level:(${ERROR_LEVELS.join(" OR ")})`;
 
 export function logAlertGroup(logs: LogsConfig, services: ServiceConfig[], context: LogAlertContext): GrafanaRuleGroup {
@@ -57,9 +61,10 @@ function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule 
       reduceSum("TOTAL", "A"),
       threshold("ABOVE", "TOTAL", "gt", logs.errorRateThreshold),
     ],
-    // No error line at all in the window is the healthy case.
+    // No error line at all in the window is the healthy case. An unreachable Elasticsearch changes
+    // nothing here (EVALUATION_ERROR_STATE); ElasticsearchNotQueryable reports it once.
     noDataState: "OK",
-    execErrState: "Alerting",
+    execErrState: EVALUATION_ERROR_STATE,
     labels: { severity: "warning", service: '{{ index $labels "service.name" }}', host: '{{ index $labels "host.name" }}' },
     annotations: {
       summary: `{{ index $labels "service.name" }} on {{ index $labels "host.name" }} logged {{ $values.TOTAL.Value }} error lines in ${logs.errorRateWindow}`,
@@ -84,9 +89,10 @@ function silenceRule(service: string, maxSilence: string, context: LogAlertConte
       reduceSum("TOTAL", "A"),
       threshold("SILENT", "TOTAL", "lt", 1),
     ],
-    // No data here means no line at all (or no data stream yet): that is what this alert is for.
+    // No data here means no line at all (or no data stream yet): that is what this alert is for. A
+    // failed search is not silence: it keeps the last state (EVALUATION_ERROR_STATE).
     noDataState: "Alerting",
-    execErrState: "Alerting",
+    execErrState: EVALUATION_ERROR_STATE,
     labels: { severity: "warning", service, host: context.host },
     annotations: {
       summary: `${service} on ${context.host} wrote no log line in ${maxSilence}`,
@@ -114,7 +120,7 @@ function ingestFailuresRule(logs: LogsConfig, datasourceUid: string, context: Lo
     // No failure document in the window (or no failure index yet: it is created with the first
     // failure, and Grafana's searches ignore a missing index) is the healthy case.
     noDataState: "OK",
-    execErrState: "Alerting",
+    execErrState: EVALUATION_ERROR_STATE,
     labels: { severity: "warning" },
     annotations: {
       summary: `{{ $values.TOTAL.Value }} log documents went to the failure store in ${logs.errorRateWindow}`,
@@ -135,7 +141,7 @@ const LUCENE_QUERY_TYPE = "lucene";
  * the series (grafana/grafana pkg/tsdb/elasticsearch/response_parser.go, processBuckets and
  * processMetrics), so the rule's alerts carry both `host.name` and `service.name`.
  */
-function elasticsearchCount(refId: string, query: string, windowSeconds: number, datasourceUid: string, byService: boolean): RuleQuery {
+export function elasticsearchCount(refId: string, query: string, windowSeconds: number, datasourceUid: string, byService: boolean): RuleQuery {
   const terms = (id: string, field: string) => ({ id, type: "terms", field, settings: { size: "500", order: "desc", orderBy: "_count", min_doc_count: "1" } });
   const bucketAggs = [
     ...(byService ? [terms("4", "host.name"), terms("2", "service.name")] : []),
@@ -173,11 +179,11 @@ export function histogramInterval(windowSeconds: number): string {
   return `${Math.max(1, Math.ceil(windowSeconds / 60 / 60))}m`;
 }
 
-function reduceSum(refId: string, input: string): RuleQuery {
+export function reduceSum(refId: string, input: string): RuleQuery {
   return expression(refId, { type: "reduce", expression: input, reducer: "sum", settings: { mode: "" } });
 }
 
-function threshold(refId: string, input: string, type: "gt" | "lt", value: number): RuleQuery {
+export function threshold(refId: string, input: string, type: "gt" | "lt", value: number): RuleQuery {
   return expression(refId, { type: "threshold", expression: input, conditions: [{ evaluator: { type, params: [value] } }] });
 }
 

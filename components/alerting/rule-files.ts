@@ -6,7 +6,7 @@
 import { ProblemsError } from "../lib/problems";
 import * as yaml from "js-yaml";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
-import { evaluationIntervalProblem, isObject, isPrometheusDuration, LABEL_NAME, repeats } from "../lib/validators";
+import { evaluationIntervalProblem, isObject, isPrometheusDuration, LABEL_NAME } from "../lib/validators";
 import { templateProblems } from "./grafana-rules";
 
 export const SEVERITIES = ["critical", "warning", "info"] as const;
@@ -70,22 +70,35 @@ export function parseRuleFiles(files: RuleFile[]): AlertGroupSource[] {
   const issues: RuleFileIssue[] = [];
   const groups = files.flatMap((file) => parseRuleFile(file, issues));
 
-  // Every group lands in one Grafana folder, where group names and rule titles must be unique.
-  const groupSeen = new Map<string, string>();
-  const alertSeen = new Map<string, string>();
-  for (const group of groups) {
-    const earlierGroup = groupSeen.get(group.name);
-    if (earlierGroup) issues.push({ fileName: group.fileName, group: group.name, message: `duplicate group name (also in ${earlierGroup})` });
-    else groupSeen.set(group.name, group.fileName);
-    for (const rule of group.rules) {
-      const earlierAlert = alertSeen.get(rule.alert);
-      if (earlierAlert) issues.push({ fileName: group.fileName, group: group.name, rule: rule.alert, message: `duplicate alert name (also ${earlierAlert})` });
-      else alertSeen.set(rule.alert, `${group.fileName}, group "${group.name}"`);
+  // Every group lands in one Grafana folder, where a rule group is keyed by its name (the provider's
+  // id is folder and name: terraform-provider-grafana resource_alerting_rule_group.go), so group names
+  // must be unique, and differ from the groups the stack builds in code. Alert names need not be:
+  // Prometheus allows repeats (the node-exporter mixin's warning/critical pairs), Grafana has allowed
+  // repeated titles since grafana/grafana#102067, and uids do not derive from the name alone
+  // (ruleFileUids). A repeated group is reported once, naming every file that has it, blaming none.
+  const filesOf = new Map<string, string[]>();
+  for (const group of groups) filesOf.set(group.name, [...(filesOf.get(group.name) ?? []), group.fileName]);
+  for (const [name, fileNames] of filesOf) {
+    if (RESERVED_GROUP_NAMES.includes(name)) {
+      issues.push({
+        fileName: fileNames[0],
+        group: name,
+        message: `group name "${name}" is the stack's own (${RESERVED_GROUP_NAMES.join(", ")}): rename the group`,
+      });
+    } else if (fileNames.length > 1) {
+      issues.push({
+        fileName: [...new Set(fileNames)].join(" and "),
+        group: name,
+        message: `group name used ${fileNames.length} times; Grafana keys a rule group by its name within the alert folder: rename all but one`,
+      });
     }
   }
   if (issues.length > 0) throw new RuleFileError(issues);
   return groups;
 }
+
+/** Rule groups the stack builds in code (log alerts, SLO burn rates, datasource alerts), in the same folder. */
+export const RESERVED_GROUP_NAMES: readonly string[] = ["atra-logs", "atra-slo", "atra-datasources"];
 
 function parseRuleFile(file: RuleFile, issues: RuleFileIssue[]): AlertGroupSource[] {
   const fileName = file.fileName;
@@ -129,9 +142,7 @@ function parseRuleFile(file: RuleFile, issues: RuleFileIssue[]): AlertGroupSourc
       const rule = parseRule(rawRule, ruleIndex, (message, name) => at(message, name));
       if (rule) rules.push({ ...rule, labels: { ...groupLabels, ...rule.labels } });
     });
-    const repeated = repeats(rules.map((rule) => rule.alert));
-    for (const { value } of repeated) at("duplicate alert name in this group", value);
-    groups.push({ fileName, name: group, interval, rules: rules.filter((_, i) => !repeated.some((repeat) => repeat.index === i)) });
+    groups.push({ fileName, name: group, interval, rules });
   });
   return groups;
 }

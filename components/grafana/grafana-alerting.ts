@@ -33,12 +33,18 @@ export class GrafanaAlerting extends pulumi.ComponentResource {
     const own = { parent: this, provider: args.provider, dependsOn: args.waitFor };
 
     this.folder = new grafana.oss.Folder("alerts", { uid: ALERT_FOLDER.uid, title: ALERT_FOLDER.title }, own);
+    // A group's `name` and `folder_uid` force its replacement (terraform-provider-grafana
+    // internal/resources/grafana/resource_alerting_rule_group.go: both ForceNew). Created first, the
+    // new group (same name, so the same rule uids: ruleFileUids) would claim the old one's rules while
+    // it still exists, and a Grafana before 12 refuses a rule title already in the folder: delete the
+    // old group first. Its alerts are evaluated again by the new one within one interval. (A group
+    // renamed in its file is another resource, with other uids: created, then the old one deleted.)
     this.ruleGroups = args.ruleGroups.map(
       (group) =>
         new grafana.alerting.RuleGroup(
           `rule-group-${group.name}`,
           { name: group.name, folderUid: this.folder.uid, intervalSeconds: group.intervalSeconds, rules: group.rules },
-          own,
+          { ...own, deleteBeforeReplace: true },
         ),
     );
 

@@ -15,7 +15,15 @@
  */
 import * as yaml from "js-yaml";
 import type { ServiceConfig } from "../config/stack-config";
-import { GrafanaRule, GrafanaRuleGroup, promqlRuleQueries, resolveRunbookUrl, ruleUid } from "../alerting/grafana-rules";
+import {
+  EVALUATION_ERROR_STATE,
+  GrafanaRule,
+  GrafanaRuleGroup,
+  PROMETHEUS_MISSING_SERIES_EVALS,
+  promqlRuleQueries,
+  resolveRunbookUrl,
+  ruleUid,
+} from "../alerting/grafana-rules";
 import { durationMs } from "../lib/validators";
 import { STACK_SERVICES } from "../stack-services";
 import { BURN_RATE_ALERTS, RATIO_WINDOWS, SLO_DEFAULTS } from "./config";
@@ -252,12 +260,19 @@ export function sloAlertGroup(slos: readonly SloDefinition[], context: SloAlertC
       uid: ruleUid(SLO_ALERT_GROUP, `${alert.alert}/${slo.service}/${slo.slo}`),
       // One rule per SLO: the title is unique in the folder and says which.
       name: `${alert.alert} ${slo.service} ${slo.slo}`,
+      // No `for`, as the SRE Workbook's iteration 6: the short window already makes the alert wait
+      // for errors to continue, and the page must come within minutes of a full outage. A `for`
+      // would only guard against failed evaluations, which no longer fire (below).
       for: "0s",
       condition: "FIRING",
       datas: promqlRuleQueries(alert.expr, context.prometheusDatasourceUid),
-      // No data is the healthy case (no series while the condition is false); an evaluation error alerts.
+      // No data is the healthy case (no series while the condition is false). A failed evaluation
+      // (Prometheus replaced by `pulumi up`, restarting, timing out) keeps the last state instead of
+      // paging with empty labels and a -1 value (EVALUATION_ERROR_STATE); PrometheusNotQueryable
+      // reports a Prometheus that stays unreachable.
       noDataState: "OK" as const,
-      execErrState: "Alerting" as const,
+      execErrState: EVALUATION_ERROR_STATE,
+      missingSeriesEvalsToResolve: PROMETHEUS_MISSING_SERIES_EVALS,
       labels: { severity: alert.severity, service: slo.service, slo: slo.slo },
       annotations: {
         summary: alert.summary.replaceAll("{{ VALUE }}", "{{ humanizePercentage $values.A.Value }}"),

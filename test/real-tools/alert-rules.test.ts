@@ -19,13 +19,15 @@ import { resolveStackConfig } from "../../components/config/resolve";
 import { durationMs } from "../../components/lib/validators";
 import { LOG_ALERTS, logAlertGroup } from "../../components/alerting/log-alerts";
 import { SLO_ALERTS } from "../../components/slo/slo-rules";
+import { DATASOURCE_ALERTS } from "../../components/alerting/datasource-alerts";
 import { readRuleFiles } from "../../components/alerting/alert-files";
 import { parseRuleFiles, RuleFileError } from "../../components/alerting/rule-files";
 import { renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
 import { hostDroppingProblems } from "../support/host-label";
 import { promqlSyntaxErrors } from "../support/promql";
 import { describeWithTools, runTool, tempDir } from "../support/real-tools";
-import { copyProject, planCopy, ProjectCopy } from "../support/project-copy";
+import { copyProject, planCopy, ProjectCopy, SHARED_FIXTURES } from "../support/project-copy";
+import { ruleUid } from "../../components/alerting/grafana-rules";
 import { SHIPPED_RULE_FILES, SHIPPED_RULE_TESTS } from "../support/shipped-content";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -289,10 +291,10 @@ describe("runbook", () => {
   test("every section is an alert's (no stale sections), once, and says what it means, what to check and how to resolve", () => {
     // The log alerts are built in code (components/alerting/log-alerts.ts) and share the runbook; a
     // user may document their own alerts here too (not required).
-    const documented = [...allAlertNames, ...Object.values(LOG_ALERTS), ...Object.values(SLO_ALERTS)];
+    const documented = [...allAlertNames, ...Object.values(LOG_ALERTS), ...Object.values(SLO_ALERTS), ...Object.values(DATASOURCE_ALERTS)];
     expect(sections.map((s) => s.heading).filter((heading) => !documented.includes(heading))).toEqual([]);
     expect(new Set(anchors).size).toBe(anchors.length);
-    for (const name of [...alertNames, ...Object.values(LOG_ALERTS), ...Object.values(SLO_ALERTS)])
+    for (const name of [...alertNames, ...Object.values(LOG_ALERTS), ...Object.values(SLO_ALERTS), ...Object.values(DATASOURCE_ALERTS)])
       expect({ name, sections: sections.filter((s) => s.heading === name).length }).toEqual({ name, sections: 1 });
     for (const section of sections) {
       for (const part of ["**Meaning.**", "**First checks.**", "**Resolve.**"]) {
@@ -442,6 +444,98 @@ describe("a plain Prometheus rule file added to a copy of the program", () => {
         const result = runTool("promtool", ["check", "rules", path.join(copy.dir, "alerts", file)]);
         expect({ file, status: result.status, output: result.output }).toEqual({ file, status: 0, output: expect.stringContaining("SUCCESS") });
       }
+    });
+  });
+});
+
+/**
+ * The node-exporter mixin's alerts as rendered for users (../shared/fixtures/alerts/node-mixin-alerts.yaml,
+ * monitoring-mixins/website assets/node-exporter/alerts.yaml): warning/critical pairs that share an alert
+ * name within one group. Valid Prometheus, and Grafana has accepted repeated titles since
+ * grafana/grafana#102067 (the provider since terraform-provider-grafana#2323): it must plan unchanged.
+ */
+describe("the node-exporter mixin dropped into a copy's alerts/", () => {
+  const MIXIN = path.join(SHARED_FIXTURES, "alerts", "node-mixin-alerts.yaml");
+  const mixinText = () => {
+    if (!fs.existsSync(MIXIN)) throw new Error(`${MIXIN} is missing: the shared fixtures must sit beside the clone (../shared/fixtures)`);
+    return fs.readFileSync(MIXIN, "utf8");
+  };
+  let copy: ProjectCopy;
+  beforeAll(() => {
+    copy = copyProject();
+    copy.add("alerts/node-mixin-alerts.yaml", mixinText());
+  });
+  afterAll(() => copy?.remove());
+
+  interface Translated {
+    uid: string;
+    name: string;
+    for: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    datas: { refId: string; datasourceUid: string; model: string }[];
+    [key: string]: unknown;
+  }
+
+  test("plans: one rule group with all 26 rules, names repeated, uids unique and stable", async () => {
+    const plan = await planCopy(copy, "dev");
+    const group = plan.run.resources.find((r) => r.type === "grafana:alerting/ruleGroup:RuleGroup" && r.inputs.name === "node-exporter")!;
+    const rules = group.inputs.rules as Translated[];
+    const source = (yaml.load(mixinText()) as { groups: RuleGroup[] }).groups[0].rules;
+    expect(rules.map((rule) => rule.name)).toEqual(source.map((rule) => rule.alert));
+    expect(new Set(rules.map((rule) => rule.name)).size).toBeLessThan(rules.length);
+    const allUids = plan.run.resources
+      .filter((r) => r.type === "grafana:alerting/ruleGroup:RuleGroup")
+      .flatMap((r) => (r.inputs.rules as Translated[]).map((rule) => rule.uid));
+    expect(new Set(allUids).size).toBe(allUids.length);
+    // The same file planned again gives the same uids (nothing random, nothing from the run).
+    const again = (await planCopy(copy, "dev")).run.resources.find((r) => r.inputs.name === "node-exporter" && r.type === group.type)!;
+    expect((again.inputs.rules as Translated[]).map((rule) => rule.uid)).toEqual(rules.map((rule) => rule.uid));
+  }, 120_000);
+
+  test("translates right: the warning/critical pair of NodeFilesystemSpaceFillingUp, as Grafana rules", async () => {
+    const plan = await planCopy(copy, "dev");
+    const artifact = plan.artifacts.find((a) => a.path === "grafana/alert-rules/node-exporter.json")!;
+    const [warning, critical] = (JSON.parse(artifact.content) as { rules: Translated[] }).rules;
+    const source = (yaml.load(mixinText()) as { groups: RuleGroup[] }).groups[0].rules;
+    const expected = (rule: AlertRule, discriminator: string): Record<string, unknown> => ({
+      uid: ruleUid("node-exporter", "NodeFilesystemSpaceFillingUp", discriminator),
+      name: "NodeFilesystemSpaceFillingUp",
+      for: "1h",
+      condition: "FIRING",
+      noDataState: "OK",
+      execErrState: "KeepLast",
+      missingSeriesEvalsToResolve: 1,
+      isPaused: false,
+      labels: rule.labels,
+      annotations: {
+        summary: rule.annotations!.summary,
+        // Prometheus's $value is Grafana's $values.A.Value; printf and $labels carry over.
+        description: rule.annotations!.description.replace('printf "%.2f" $value', 'printf "%.2f" $values.A.Value'),
+      },
+    });
+    expect(warning).toMatchObject(expected(source[0], '{severity="warning"}'));
+    expect(critical).toMatchObject(expected(source[1], '{severity="critical"}'));
+    expect(warning.annotations.description).toContain('{{ printf "%.2f" $values.A.Value }}% available');
+    for (const [rule, from] of [
+      [warning, source[0]],
+      [critical, source[1]],
+    ] as const) {
+      // The plan's artifact shows the model as JSON (the provider takes it as text).
+      const model = rule.datas[0].model as unknown;
+      const query = (typeof model === "string" ? JSON.parse(model) : model) as { expr: string; instant: boolean };
+      expect(rule.datas.map((data) => [data.refId, data.datasourceUid])).toEqual([
+        ["A", "atra-prometheus-ds"],
+        ["FIRING", "__expr__"],
+      ]);
+      expect(query).toMatchObject({ expr: from.expr.trim(), instant: true });
+    }
+  }, 120_000);
+
+  describeWithTools(["promtool"], "promtool", () => {
+    test("accepts the mixin file as the copy holds it", () => {
+      const result = runTool("promtool", ["check", "rules", path.join(copy.dir, "alerts", "node-mixin-alerts.yaml")]);
+      expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.stringContaining("SUCCESS: 26 rules found") });
     });
   });
 });

@@ -2,10 +2,20 @@
  * Rule files in the Prometheus format to Grafana-managed rules: parsing and its errors, the query
  * chain, uids, templating, `for`, labels, contact points and the notification policy.
  */
-import { alwaysFiringCondition, resolveRunbookUrl, ruleUid, toGrafanaRuleGroups, translateTemplate } from "../../components/alerting/grafana-rules";
+import {
+  alwaysFiringCondition,
+  resolveRunbookUrl,
+  ruleFileUids,
+  ruleUid,
+  toGrafanaRuleGroups,
+  translateTemplate,
+} from "../../components/alerting/grafana-rules";
+import { DATASOURCE_ALERT_GROUP } from "../../components/alerting/datasource-alerts";
+import { LOG_ALERT_GROUP } from "../../components/alerting/log-alerts";
+import { SLO_ALERT_GROUP } from "../../components/slo/slo-rules";
 import { contactPointArgs } from "../../components/alerting/contact-point-types";
 import { notificationPolicySpec } from "../../components/alerting/notifications";
-import { parseRuleFiles, RuleFileError } from "../../components/alerting/rule-files";
+import { parseRuleFiles, RESERVED_GROUP_NAMES, RuleFileError } from "../../components/alerting/rule-files";
 import { resolveStackConfig } from "../../components/config/resolve";
 
 const CONTEXT = { prometheusDatasourceUid: "prom-uid", defaultInterval: "1m" };
@@ -117,28 +127,25 @@ describe("parsing rule files", () => {
       "groups:\n  - name: g\n    rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: '{{ $value }'}}]",
       "annotations.summary has unbalanced {{ }}",
     ],
-    [
-      "duplicate alert in a group",
-      "groups:\n  - name: g\n    rules:\n      - {alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}\n      - {alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}",
-      'group "g", rule "A": duplicate alert name in this group',
-    ],
   ])("%s is an error naming file, group and rule", (_what, text, expected) => {
     const issues = issuesOf([{ fileName: "alerts/bad.yml", text }]);
     expect(issues.join("\n")).toContain(expected);
   });
 
-  test("duplicates across files name both places", () => {
+  test("a repeated group name is one problem naming every file that has it, blaming none; repeated alert names are fine", () => {
     const rule = "{alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}";
     const issues = issuesOf([
-      { fileName: "alerts/one.yml", text: `groups:\n  - name: g\n    rules: [${rule}]` },
-      { fileName: "alerts/two.yml", text: `groups:\n  - name: g\n    rules: [${rule}]\n  - name: h\n    rules: [${rule}]` },
+      { fileName: "alerts/host.yml", text: `groups:\n  - name: g\n    rules: [${rule}]` },
+      { fileName: "alerts/mine.yml", text: `groups:\n  - name: g\n    rules: [${rule}]\n  - name: h\n    rules: [${rule}, ${rule}]` },
     ]);
-    expect(issues).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining('alerts/two.yml, group "g": duplicate group name (also in alerts/one.yml)'),
-        expect.stringContaining('alerts/two.yml, group "h", rule "A": duplicate alert name (also alerts/one.yml, group "g")'),
-      ]),
-    );
+    expect(issues).toEqual([expect.stringContaining('alerts/host.yml and alerts/mine.yml, group "g": group name used 2 times')]);
+  });
+
+  test("the groups the stack builds in code are not available to rule files", () => {
+    const rule = "{alert: A, expr: up, labels: {severity: info}, annotations: {summary: s}}";
+    expect(RESERVED_GROUP_NAMES).toEqual([LOG_ALERT_GROUP, SLO_ALERT_GROUP, DATASOURCE_ALERT_GROUP]);
+    const issues = issuesOf([{ fileName: "alerts/mine.yml", text: `groups:\n  - name: atra-datasources\n    rules: [${rule}]` }]);
+    expect(issues).toEqual([expect.stringContaining('alerts/mine.yml, group "atra-datasources": group name "atra-datasources" is the stack\'s own')]);
   });
 
   test("every problem of every file is reported at once", () => {
@@ -180,8 +187,11 @@ describe("translation to Grafana rules", () => {
     expect(condition.model.expression).toContain("$A");
   });
 
-  test("Prometheus semantics: no data is OK, an evaluation error alerts, for and keep_firing_for kept", () => {
-    expect(api.rules[0]).toMatchObject({ noDataState: "OK", execErrState: "Alerting", for: "2m", isPaused: false });
+  test("Prometheus semantics: no data is OK, a failed evaluation changes nothing, a vanished series resolves at once, for and keep_firing_for kept", () => {
+    // KeepLast: grafana/grafana pkg/services/ngalert/state/state.go resultError -> resultKeepLast, as Prometheus's
+    // rules/group.go Eval leaves its alerts alone when a rule's query fails. One missing evaluation resolves, as in
+    // Prometheus (models/alert_rule.go GetMissingSeriesEvalsToResolve defaults to 2).
+    expect(api.rules[0]).toMatchObject({ noDataState: "OK", execErrState: "KeepLast", missingSeriesEvalsToResolve: 1, for: "2m", isPaused: false });
     expect(latency.rules[0]).toMatchObject({ for: "0s", keepFiringFor: "5m" });
     expect(api.rules[0]).not.toHaveProperty("keepFiringFor");
   });
@@ -194,6 +204,39 @@ describe("translation to Grafana rules", () => {
       runbook_url: "https://git.example.com/atra/obs/blob/main/docs/runbook.md#apidown",
     });
     expect(latency.rules[0].annotations.summary).toBe("p95 is {{ $values.A.Value | humanizeDuration }}");
+  });
+
+  test("alert names may repeat (Prometheus and Grafana since grafana/grafana#102067 allow it): uids from name and labels, stable through edits", () => {
+    const pair = (criticalExpr: string) => `
+groups:
+  - name: disk
+    labels: {team: infra}
+    rules:
+      - {alert: DiskFull, expr: 'free < 10', for: 1h, labels: {severity: warning}, annotations: {summary: s}}
+      - {alert: DiskFull, expr: '${criticalExpr}', for: 1h, labels: {severity: critical}, annotations: {summary: s}}
+      - {alert: Lonely, expr: up == 0, labels: {severity: info}, annotations: {summary: s}}
+      - {alert: Twin, expr: up == 0, labels: {severity: info}, annotations: {summary: s}}
+      - {alert: Twin, expr: up == 0, labels: {severity: info}, annotations: {summary: s}}
+`;
+    const [group] = toGrafanaRuleGroups(parse(pair("free < 5")), CONTEXT);
+    const uids = group.rules.map((rule) => rule.uid);
+    expect(new Set(uids).size).toBe(5);
+    expect(group.rules.map((rule) => rule.name)).toEqual(["DiskFull", "DiskFull", "Lonely", "Twin", "Twin"]);
+    // A name used once keeps the uid it always had.
+    expect(uids[2]).toBe(ruleUid("disk", "Lonely"));
+    // Same-named rules: from their labels (group labels merged), so editing the expression or moving the rule keeps it.
+    expect(uids[1]).toBe(ruleUid("disk", "DiskFull", '{severity="critical",team="infra"}'));
+    const edited = toGrafanaRuleGroups(parse(pair("free < 3")), CONTEXT)[0];
+    expect(edited.rules.map((rule) => rule.uid)).toEqual(uids);
+    expect(
+      ruleFileUids(
+        "disk",
+        [group.rules[1], group.rules[0]].map((rule) => ({ alert: rule.name, labels: { ...rule.labels } })),
+      ),
+    ).toEqual([uids[1], uids[0]]);
+    // Identical name and labels: told apart by their order only.
+    expect(uids[4]).toBe(ruleUid("disk", "Twin", '{severity="info",team="infra"}#2'));
+    for (const uid of uids) expect(uid).toMatch(/^[a-z0-9-]{1,40}$/);
   });
 
   test("uids are stable, unique per group and alert, within Grafana's limits", () => {

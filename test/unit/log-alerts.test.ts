@@ -58,7 +58,7 @@ test("error rule: count of error lines per host and service over the window, sum
   ]);
   expect(TOTAL.model).toMatchObject({ type: "reduce", expression: "A", reducer: "sum" });
   expect(ABOVE.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "gt", params: [4] } }] });
-  expect(rule.noDataState).toBe("OK");
+  expect([rule.noDataState, rule.execErrState]).toEqual(["OK", "KeepLast"]);
   expect(rule.labels.service).toContain('"service.name"');
   expect(rule.labels.host).toBe('{{ index $labels "host.name" }}');
   expect(rule.annotations.summary).toContain('on {{ index $labels "host.name" }}');
@@ -73,7 +73,8 @@ test("silence rule: lines of that one service on this host over maxLogSilence, b
   expect(A.relativeTimeRange.from).toBe(26 * 3600);
   expect(A.model.bucketAggs.map((agg: { type: string }) => agg.type)).toEqual(["date_histogram"]);
   expect(SILENT.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "lt", params: [1] } }] });
-  expect([rule.noDataState, rule.execErrState]).toEqual(["Alerting", "Alerting"]);
+  // A failed search is not silence: it keeps the last state (grafana/grafana pkg/services/ngalert/state/state.go resultKeepLast).
+  expect([rule.noDataState, rule.execErrState]).toEqual(["Alerting", "KeepLast"]);
   expect(rule.labels).toEqual({ severity: "warning", service: "nightly", host: "obs-1.example.internal" });
   // 26 h in 26-minute buckets: 60 buckets, far below Elasticsearch's search.max_buckets.
   expect(A.model.bucketAggs[0].settings.interval).toBe("26m");
@@ -138,7 +139,7 @@ describe("LogIngestFailures (on the failure-store datasource)", () => {
     expect(A.model.bucketAggs.map((agg: { type: string }) => agg.type)).toEqual(["date_histogram"]);
     expect(TOTAL.model).toMatchObject({ type: "reduce", expression: "A", reducer: "sum" });
     expect(FAILED.model).toMatchObject({ type: "threshold", expression: "TOTAL", conditions: [{ evaluator: { type: "gt", params: [0] } }] });
-    expect([rule.noDataState, rule.execErrState]).toEqual(["OK", "Alerting"]);
+    expect([rule.noDataState, rule.execErrState]).toEqual(["OK", "KeepLast"]);
   });
 
   test("monitoring-mixin conventions: CamelCase name, severity, summary, description, runbook section", () => {
@@ -154,4 +155,26 @@ describe("LogIngestFailures (on the failure-store datasource)", () => {
     expect(section).toContain("::failures");
     expect(section).toContain('"op_type": "create"');
   });
+});
+
+/** Every `log.level:(...)` clause of a dashboard's queries (Lucene), and the panels that have one. */
+function errorLevelClauses(dashboardJson: string): { panel: string; clause: string }[] {
+  const found: { panel: string; clause: string }[] = [];
+  const walk = (panels: { title?: string; panels?: unknown[]; targets?: { query?: string }[] }[]) => {
+    for (const panel of panels) {
+      for (const target of panel.targets ?? [])
+        for (const [clause] of (target.query ?? "").matchAll(/log\.level:\([^)]*\)/g)) found.push({ panel: panel.title ?? "", clause });
+      walk((panel.panels ?? []) as typeof panels);
+    }
+  };
+  walk((JSON.parse(dashboardJson) as { panels: [] }).panels);
+  return found;
+}
+
+test("the Logs dashboard's error panels count exactly the levels ServiceLogErrorsHigh counts (fatal included)", () => {
+  // One list: ERROR_LEVELS (components/logs/kibana-bodies.ts) makes ERROR_LINES_QUERY, the alert's query.
+  const clauses = errorLevelClauses(fs.readFileSync(path.join(__dirname, "../../dashboards/logs.json"), "utf8"));
+  expect(clauses.length).toBeGreaterThanOrEqual(4);
+  for (const { panel, clause } of clauses) expect([panel, clause]).toEqual([panel, ERROR_LINES_QUERY]);
+  expect(ERROR_LINES_QUERY).toContain("fatal");
 });

@@ -180,6 +180,13 @@ describe("burn-rate alerts", () => {
     );
     expect(new Set(group.rules.map((rule) => rule.uid)).size).toBe(group.rules.length);
     expect(group.rules[0].uid).toBe(ruleUid(SLO_ALERT_GROUP, `${SLO_ALERTS.page}/api/availability`));
+    // A failed evaluation (Prometheus replaced by `pulumi up`) keeps the last state instead of paging
+    // (grafana/grafana pkg/services/ngalert/state/state.go resultError -> resultKeepLast; the
+    // replacement is played through test/program/datasource-outage.test.ts). No `for`: the page stays
+    // within minutes of a full outage.
+    for (const rule of group.rules) {
+      expect(rule).toMatchObject({ for: "0s", noDataState: "OK", execErrState: "KeepLast", missingSeriesEvalsToResolve: 1 });
+    }
     const [page, ticket] = burnRateAlerts(slos[0]);
     for (const [long, short, factor] of [
       ["1h", "5m", 14.4],
