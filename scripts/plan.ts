@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { planStack, PlanResult } from "./lib/plan";
+import { stackNameProblem } from "../components/config/stack-name";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -25,6 +26,9 @@ function parseArgs(argv: string[]): { stack: string; out?: string } {
     } else fail(`unknown argument ${arg}; usage: npm run plan -- --stack <name> [--out <dir>]`);
   }
   if (!stack) fail("missing --stack <name> (one of the Pulumi.<name>.yaml files)");
+  // The name reaches file names, comments in rendered files and object names: only what Pulumi itself accepts.
+  const problem = stackNameProblem(stack as string);
+  if (problem) fail(`--stack ${JSON.stringify(stack)}: ${problem}`);
   return { stack: stack as string, out };
 }
 
@@ -42,12 +46,12 @@ async function main(): Promise<void> {
   } catch (error) {
     // A bad stack file, config, dashboard or rule file: its problems, and what (not) happened.
     console.error((error as Error).message);
-    console.error(`\nnothing was planned for stack "${args.stack}"; no artifact was written`);
+    console.error(`\nnothing was planned for stack "${args.stack}"; no artifact was written${removeEarlierPlan(outDir)}`);
     process.exit(1);
   }
   const count = result.run.resources.length;
   if (count === 0) {
-    console.error(`nothing was planned for stack "${args.stack}": the program registered no resource`);
+    console.error(`nothing was planned for stack "${args.stack}": the program registered no resource${removeEarlierPlan(outDir)}`);
     process.exit(1);
   }
   writeArtifacts(outDir, result);
@@ -56,6 +60,17 @@ async function main(): Promise<void> {
     `\nplanned ${count} resource${count === 1 ? "" : "s"} for stack "${args.stack}" in ${result.elapsedMs.toFixed(0)} ms (offline: nothing was created or changed); ` +
       `artifacts in ${path.relative(process.cwd(), outDir) || "."}/`,
   );
+}
+
+/**
+ * A failed plan must not leave an earlier plan's artifacts in the out dir, where they would pass for
+ * this config's. Only a folder holding an earlier plan (resources.json) is cleared; a user's folder is
+ * left alone. Returns what was done, for the message.
+ */
+function removeEarlierPlan(outDir: string): string {
+  if (!fs.existsSync(path.join(outDir, "resources.json"))) return "";
+  fs.rmSync(outDir, { recursive: true, force: true });
+  return `; the earlier plan in ${path.relative(process.cwd(), outDir) || "."}/ was removed, so no artifact there is out of date`;
 }
 
 function writeArtifacts(outDir: string, result: PlanResult): void {

@@ -5,12 +5,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { closest, CONFIG_NAMESPACE, ConfigIssue } from "../lib/config-keys";
 import { RawConfigInput, resolveStackConfig, StackConfig } from "./resolve";
 import { stopOnProblems } from "../lib/problems";
 import { STRING_KEYS } from "./stack-config";
+import { parseStackYaml } from "./stack-yaml";
 
 /**
  * Config namespaces besides this project's that a stack file may hold: Pulumi's own (`pulumi:`, e.g.
@@ -53,7 +53,8 @@ export function loadStackConfig(): LoadedConfig {
   return stopOnProblems(() => {
     const raw = rawConfigFromStore(stack, stored, secretKeys);
     // The engine says only which keys hold a secret; the stack file (the program runs in the project folder) says where.
-    const { config, secrets } = resolveStackConfig({ ...raw, securePaths: stackFileSecurePaths(path.join(process.cwd(), `Pulumi.${stack}.yaml`)) });
+    const file = path.join(process.cwd(), `Pulumi.${stack}.yaml`);
+    const { config, secrets } = resolveStackConfig({ ...raw, securePaths: stackFileSecurePaths(file), plainPaths: stackFilePlainPaths(file) });
     return {
       config,
       grafanaAdminPassword: secrets.grafanaAdminPassword === undefined ? undefined : pulumi.secret(secrets.grafanaAdminPassword),
@@ -79,7 +80,40 @@ export function rawConfigFromStore(stack: string, stored: Record<string, string>
     if (fullKey.startsWith(prefix)) values[fullKey.slice(prefix.length)] = parseStoredValue(fullKey.slice(prefix.length), text);
   }
   const secretKeys = secretFullKeys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
-  return { stack, values, secretKeys, storeIssues: namespaceIssues(Object.keys(stored)) };
+  return { stack, values, secretKeys, storeIssues: [...namespaceIssues(Object.keys(stored)), ...configSizeIssues(stored)] };
+}
+
+/**
+ * The most config a Pulumi program can be given. pulumi/pulumi sdk/nodejs/cmd/pulumi-language-nodejs/main.go
+ * (execRuntime, constructConfig) passes the whole config to Node as one environment variable,
+ * `PULUMI_CONFIG=<JSON of "<namespace>:config:<key>" to stored text>`, and Linux refuses to start a
+ * process with one environment string longer than MAX_ARG_STRLEN (32 pages, 131072 bytes with its NUL;
+ * include/uapi/linux/binfmts.h). Past that `pulumi up` fails before the program runs (E2BIG).
+ */
+export const MAX_PULUMI_CONFIG_BYTES = 131072 - "PULUMI_CONFIG=".length - 1;
+
+/** One problem, at the largest key, when the config could not be handed to the program by the Pulumi CLI. */
+export function configSizeIssues(stored: Record<string, string>): ConfigIssue[] {
+  const entries = Object.entries(stored).map(([key, text]) => {
+    const colon = key.indexOf(":");
+    const passed = colon > 0 ? `${key.slice(0, colon)}:config:${key.slice(colon + 1)}` : key;
+    return { key, bytes: Buffer.byteLength(JSON.stringify({ [passed]: text })) - 2 };
+  });
+  const total = entries.reduce((sum, entry) => sum + entry.bytes, 2 + Math.max(0, entries.length - 1));
+  if (total <= MAX_PULUMI_CONFIG_BYTES) return [];
+  const largest = [...entries].sort((a, b) => b.bytes - a.bytes);
+  return [
+    {
+      key: largest[0].key,
+      message:
+        `is ${largest[0].bytes} bytes, and the stack's config ${total} bytes in all: more than the Pulumi CLI can hand to the program ` +
+        `(one environment variable, PULUMI_CONFIG, at most ${MAX_PULUMI_CONFIG_BYTES} bytes on Linux), so \`pulumi up\` could not start. ` +
+        `Largest keys: ${largest
+          .slice(0, 3)
+          .map((entry) => `${entry.key} (${entry.bytes} bytes)`)
+          .join(", ")}`,
+    },
+  ];
 }
 
 /** Keys in a namespace that is neither this project's, Pulumi's nor a provider's the program uses. */
@@ -106,20 +140,49 @@ export function namespaceIssues(fullKeys: string[]): ConfigIssue[] {
  * or undefined when the file is absent or unreadable (config from elsewhere): then only keys are known.
  */
 export function stackFileSecurePaths(file: string): (string | number)[][] | undefined {
+  const config = stackFileProjectConfig(file);
+  return config && Object.entries(config).flatMap(([key, value]) => securePaths(value, [key]));
+}
+
+/**
+ * Where the plain (not `secure:`) leaf values of this project's keys sit in a stack file, or undefined
+ * without one. The engine marks a whole key secret when any value inside it is encrypted
+ * (pulumi/pulumi sdk/go/common/resource/config/object.go: object.Secure is true when any element is;
+ * map.go SecureKeys; the language host passes only those keys, PULUMI_CONFIG_SECRET_KEYS), so a plain
+ * value beside an encrypted one in `alertingSecrets` is visible only here.
+ */
+export function stackFilePlainPaths(file: string): (string | number)[][] | undefined {
+  const config = stackFileProjectConfig(file);
+  return config && Object.entries(config).flatMap(([key, value]) => plainPaths(value, [key]));
+}
+
+/** This project's keys (namespace stripped) of a stack file's `config:`, or undefined when there is no readable file. */
+function stackFileProjectConfig(file: string): Record<string, unknown> | undefined {
   try {
     if (!fs.existsSync(file)) return undefined;
-    const document = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-    const paths: (string | number)[][] = [];
+    const document = parseStackYaml(fs.readFileSync(file), file) as { config?: Record<string, unknown> } | null;
+    const config: Record<string, unknown> = {};
     for (const [rawKey, value] of Object.entries(document?.config ?? {})) {
       const [namespace, key] = rawKey.includes(":")
         ? [rawKey.slice(0, rawKey.indexOf(":")), rawKey.slice(rawKey.indexOf(":") + 1)]
         : [CONFIG_NAMESPACE, rawKey];
-      if (namespace === CONFIG_NAMESPACE) paths.push(...securePaths(value, [key]));
+      if (namespace === CONFIG_NAMESPACE) config[key] = value;
     }
-    return paths;
+    return config;
   } catch {
     return undefined;
   }
+}
+
+/** Paths of the plain leaves (strings, numbers, booleans) inside a stack-file value, `secure:` values excluded. */
+export function plainPaths(value: unknown, at: (string | number)[]): (string | number)[][] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => plainPaths(item, [...at, index]));
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 1 && entries[0][0] === "secure" && typeof entries[0][1] === "string") return [];
+    return entries.flatMap(([key, item]) => plainPaths(item, [...at, key]));
+  }
+  return value === null || value === undefined ? [] : [at];
 }
 
 /** Paths of the `{ secure: ... }` values inside a stack-file value. */

@@ -11,6 +11,7 @@ import { DEFAULT_IMAGES, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey } from "../
 import { DEFAULT_MEMORY_MB } from "./container-memory";
 import { Environment, environmentFromStackName } from "./environments";
 import { Role, roleOf } from "./role";
+import { stackNameProblem } from "./stack-name";
 import type { CoreSettings, RuleContext } from "./slice";
 import {
   coreRules,
@@ -83,6 +84,8 @@ export interface RawConfigInput {
    * (`["services", 0, "metrics"]`): a misplaced one is then reported at that path, not at its key.
    */
   securePaths?: (string | number)[][];
+  /** Where the plain (not `secure:`) leaf values sit in the stack file, when it is at hand: a plain value inside a secret map is found by it. */
+  plainPaths?: (string | number)[][];
   /** Problems found in the config store itself (keys outside any known namespace), reported with the rest. */
   storeIssues?: ConfigIssue[];
 }
@@ -101,8 +104,13 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   };
   const issues: ConfigIssue[] = [
     // A value the offline plan could not decrypt has no shape to check (its key is still checked for being secret).
-    ...(parsed.success ? [] : parsed.error.issues.filter((issue) => valueAt(input.values, issue.path) !== UNDECRYPTED_SECRET).flatMap(toConfigIssues)),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues
+          .filter((issue) => valueAt(input.values, issue.path) !== UNDECRYPTED_SECRET)
+          .flatMap((issue) => toConfigIssues(issue, input.values))),
     ...secretHandlingIssues(input),
+    ...stackNameIssues(input.stack),
     ...coreRules(context),
     ...FEATURE_SLICES.flatMap((slice) => ("rules" in slice ? (slice.rules?.(context) ?? []) : [])),
     ...(input.storeIssues ?? []),
@@ -153,10 +161,17 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
  * protected. Both are refused.
  */
 function secretHandlingIssues(input: RawConfigInput): ConfigIssue[] {
-  const plainSecrets = SECRET_KEYS.filter((key) => input.values[key] !== undefined && !input.secretKeys.includes(key)).map((key) => ({
-    key: fullKey([key]),
-    message: `must be stored encrypted: pulumi config set --secret ${key} (a plain-text value would sit in the stack file)`,
-  }));
+  const plainSecrets = SECRET_KEYS.filter((key) => input.values[key] !== undefined).flatMap((key) => {
+    const value = input.values[key];
+    // A map of secrets (alertingSecrets, remoteWriteSecrets) is encrypted value by value, with --path.
+    const isMap = value !== null && typeof value === "object" && !Array.isArray(value);
+    if (!input.secretKeys.includes(key)) {
+      const leaves = isMap ? Object.keys(value).map((name) => [key, name]) : [[key]];
+      return (leaves.length > 0 ? leaves : [[key]]).map((path) => plainSecretIssue(path));
+    }
+    // Pulumi marks the whole key secret when one value inside it is (pulumi-config.ts, stackFilePlainPaths): check every value.
+    return (input.plainPaths ?? []).filter((path) => path[0] === key).map((path) => plainSecretIssue(path));
+  });
   const encryptedPlain = input.secretKeys
     .filter((key) => !SECRET_KEYS.includes(key))
     .flatMap((key) => {
@@ -169,7 +184,33 @@ function secretHandlingIssues(input: RawConfigInput): ConfigIssue[] {
     });
   return [...plainSecrets, ...encryptedPlain];
 }
-function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+
+/** A secret setting found in plain text, with the command that stores that very value encrypted. */
+function plainSecretIssue(path: (string | number)[]): ConfigIssue {
+  const command = path.length === 1 ? `pulumi config set --secret ${String(path[0])}` : `pulumi config set --secret --path '${pulumiConfigPath(path)}'`;
+  return {
+    key: fullKey(path),
+    message: `must be stored encrypted: ${command} <value> (a plain-text value would sit in the stack file, in git)`,
+  };
+}
+
+/** A path as `pulumi config set --path` writes it: `a.b`, `a[0]`, or `a["b.c"]` for a name that is not a plain word. */
+export function pulumiConfigPath(path: (string | number)[]): string {
+  return path
+    .map((segment, index) => {
+      if (typeof segment === "number") return `[${segment}]`;
+      if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) return index === 0 ? segment : `.${segment}`;
+      return `[${JSON.stringify(segment)}]`;
+    })
+    .join("");
+}
+
+function stackNameIssues(stack: string): ConfigIssue[] {
+  const problem = stackNameProblem(stack);
+  return problem ? [{ key: `stack ${JSON.stringify(stack)}`, message: problem }] : [];
+}
+
+function toConfigIssues(issue: z.core.$ZodIssue, values: Record<string, unknown>): ConfigIssue[] {
   if (issue.code === "unrecognized_keys") {
     const known = knownKeysAt(issue.path);
     return issue.keys.map((unknownKey) => {
@@ -181,6 +222,9 @@ function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
     });
   }
   if (issue.code === "invalid_type") {
+    // A required key that is absent is "missing", not a value of the wrong type.
+    const missing = issue.path.length > 0 && !hasKeyAt(values, issue.path);
+    if (missing) return [{ key: fullKey(issue.path), message: `is required (a ${issue.expected}) and missing` }];
     return [{ key: fullKey(issue.path), message: issue.message.startsWith("Invalid input") ? `expected ${issue.expected}` : issue.message }];
   }
   return [{ key: fullKey(issue.path), message: issue.message }];
@@ -204,6 +248,12 @@ function unwrap(schema: unknown): unknown {
     current = (current.def.innerType ?? current.def.in) as typeof current;
   }
   return current;
+}
+
+/** Whether the last segment of `path` is present in its parent (a key given as null is present). */
+function hasKeyAt(values: unknown, path: PropertyKey[]): boolean {
+  const parent = valueAt(values, path.slice(0, -1));
+  return parent !== null && typeof parent === "object" && Object.prototype.hasOwnProperty.call(parent, path[path.length - 1]);
 }
 
 function valueAt(values: unknown, path: PropertyKey[]): unknown {

@@ -63,6 +63,9 @@ const image = z.string().superRefine((value, ctx) => {
   // Repository path lowercase (a registry host may carry a port); tag any case; optional sha256 digest.
   if (!/^[a-z0-9][a-z0-9._/:-]*?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(value)) {
     ctx.addIssue({ code: "custom", message: "is not a valid image reference" });
+  } else if (tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+    // distribution/reference regexp.go: tag = [\w][\w.-]{0,127}; the pattern above lets a longer one through its path part.
+    ctx.addIssue({ code: "custom", message: "has a tag Docker refuses: at most 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'" });
   } else if (!hasDigest && !tag) {
     ctx.addIssue({ code: "custom", message: "needs an exact tag (e.g. :v3.5.0); an untagged image means latest" });
   } else if (tag === "latest" && !hasDigest) {

@@ -22,10 +22,35 @@ export function durationMs(value: string): number {
   return total;
 }
 
-/** Prometheus silently swaps a zero duration for its own default (1m scrapes, 15d retention): refused everywhere. */
+/**
+ * The longest duration every consumer of our Prometheus-syntax durations can hold: 2^63-1 nanoseconds
+ * (about 292 years), Go's time.Duration. prometheus/common model/time.go ParseDuration refuses more
+ * with "duration out of range" (per unit `v > 1<<63/unit.mult`, then the sum `dur > 1<<63-1`); it is
+ * what Prometheus reads its config and flags with (scrape_interval, evaluation_interval, PromQL ranges,
+ * --storage.tsdb.retention.time) and what the Alertmanager routes of Grafana hold (prometheus/alertmanager
+ * config/config.go Route: GroupWait, GroupInterval, RepeatInterval are *model.Duration).
+ */
+export const MAX_DURATION_NS = (1n << 63n) - 1n;
+const DURATION_UNIT_NS: Record<string, bigint> = Object.fromEntries(
+  Object.entries(DURATION_UNIT_MS).map(([unit, ms]) => [unit, BigInt(ms) * 1_000_000n]),
+) as Record<string, bigint>;
+
+/** Nanoseconds in a Prometheus duration (syntax checked by the caller), exact: no float rounding for huge values. */
+export function durationNs(value: string): bigint {
+  let total = 0n;
+  for (const [, amount, unit] of value.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += BigInt(amount) * DURATION_UNIT_NS[unit];
+  return total;
+}
+
+/**
+ * Prometheus silently swaps a zero duration for its own default (1m scrapes, 15d retention): refused
+ * everywhere. Above MAX_DURATION_NS Prometheus refuses to start and Grafana to store the policy.
+ */
 export function durationProblem(value: string): string | undefined {
   if (!isPrometheusDuration(value)) return "must be a Prometheus duration such as 15s, 1m, 12h, 15d";
-  if (durationMs(value) === 0) return "must be longer than zero";
+  const ns = durationNs(value);
+  if (ns === 0n) return "must be longer than zero";
+  if (ns > MAX_DURATION_NS) return `${value} is out of range: at most 292y (2^63-1 ns, Go's time.Duration, which Prometheus and Grafana parse durations into)`;
   return undefined;
 }
 
@@ -51,6 +76,10 @@ export function portProblem(port: number): string | undefined {
 export function httpUrlProblems(value: string): string[] {
   // The parser would trim it, but the raw value is what a provider joins an API path to.
   if (value !== value.trim()) return ["must not have leading or trailing whitespace"];
+  // The WHATWG parser (new URL) drops tabs and newlines anywhere without a word, so the URL checked would
+  // not be the text rendered; Go's net/url (Prometheus, Grafana, Filebeat) refuses them: url.Parse fails
+  // with "invalid control character in URL" (golang/go src/net/url/url.go, stringContainsCTLByte).
+  if (CONTROL_CHARACTER.test(value)) return [`must not contain control characters (${describeControl(value)})`];
   const port = EXPLICIT_PORT.exec(value)?.[1];
   if (port !== undefined && portProblem(Number(port))) return [portProblem(Number(port)) as string];
   let url: URL;
@@ -68,6 +97,16 @@ export function httpUrlProblems(value: string): string[] {
     problems.push(`must not carry secrets in query parameters (${secretParams.join(", ")}): they would land in prometheus.yml in plain text`);
   }
   return problems;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** Names the first control character of a value for a message, without echoing the value. */
+export function describeControl(value: string): string {
+  const found = CONTROL_CHARACTER.exec(value)?.[0];
+  const names: Record<string, string> = { "\t": "a tab", "\n": "a newline", "\r": "a carriage return" };
+  return found === undefined ? "none" : (names[found] ?? `U+${found.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

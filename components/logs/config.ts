@@ -24,6 +24,7 @@ import {
 } from "../lib/validators";
 import { defaultDataStream, isEsByteSize, isEsDuration, validateDataStreamName } from "./elastic-bodies";
 import { logGlobIssues } from "./filebeat-config";
+import { globsOverlap, hasWildcard, minimumSegmentBytes } from "../lib/glob-overlap";
 
 /** How long log lines are kept (ILM delete phase), in Elasticsearch time units, by environment. */
 const RETENTION: PerEnvironment<string> = { dev: "7d", staging: "15d", prod: "30d" };
@@ -138,7 +139,35 @@ export function shipperApiKey(value: string): string | undefined {
   return /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? idAndKey(Buffer.from(value, "base64").toString("utf8")) : undefined;
 }
 
-const esDuration = z.string().refine(isEsDuration, { error: "must be an Elasticsearch duration such as 12h, 7d, 30d" });
+/** Nanoseconds per Elasticsearch time unit (elastic/elasticsearch libs/core/.../core/TimeValue.java, parseTimeValue). */
+const ES_UNIT_NS: Record<string, bigint> = {
+  d: 86_400_000_000_000n,
+  h: 3_600_000_000_000n,
+  m: 60_000_000_000n,
+  s: 1_000_000_000n,
+  ms: 1_000_000n,
+  micros: 1000n,
+  nanos: 1n,
+};
+const JAVA_LONG_MAX = (1n << 63n) - 1n;
+
+/**
+ * A positive whole Elasticsearch duration that a TimeValue holds. TimeValue.parseTimeValue takes any
+ * long in its unit, but every use converts it with TimeUnit.toNanos/toMillis, which saturate at
+ * Long.MAX_VALUE nanoseconds: TimeValue.timeValueDays refuses more than 106751 days for that reason
+ * ("106751.9 days is Long.MAX_VALUE nanoseconds"), and a longer ILM age would be silently cut.
+ */
+export function esDurationProblem(value: string): string | undefined {
+  const match = /^(\d+)(d|h|m|s|ms|micros|nanos)$/.exec(value);
+  if (!match) return "must be an Elasticsearch duration such as 12h, 7d, 30d";
+  const ns = BigInt(match[1]) * ES_UNIT_NS[match[2]];
+  if (ns === 0n) return "must be longer than zero";
+  if (ns > JAVA_LONG_MAX) return `${value} is out of range: at most 106751d (Long.MAX_VALUE nanoseconds, what Elasticsearch's TimeValue holds)`;
+  // isEsDuration is what the renderer checks; a leading zero (`07d`) is the one form it refuses beyond these.
+  return isEsDuration(value) ? undefined : "must be an Elasticsearch duration such as 12h, 7d, 30d (no leading zero)";
+}
+
+const esDuration = checkedString(esDurationProblem);
 
 /** What a catalog entry may give the logs room. */
 export const LOGS_SERVICE_FIELDS = {
@@ -191,17 +220,25 @@ export const logsSlice = defineSlice({
       ctx.addIssue({ code: "custom", path: ["maxLogSilence"], message: "needs `logs`: only shipped log files can go silent" });
     }
   },
-  rules: ({ values, environment, enabled, role }) => {
+  rules: ({ values, environment, enabled, role, stack }) => {
     const issues: ConfigIssue[] = [];
+    const external = isObject(values.logs) && isObject(values.logs.external) ? values.logs.external : undefined;
     if (Array.isArray(values.services)) {
       // Checked on the raw entries so a bad glob is reported even when another field of its service is wrong.
       const logServices = (values.services as { name?: unknown; logs?: unknown }[]).map((service) => ({
         name: typeof service?.name === "string" ? service.name : "",
         logs: Array.isArray(service?.logs) ? service.logs.filter((glob): glob is string => typeof glob === "string") : [],
       }));
-      for (const issue of logGlobIssues(logServices)) issues.push({ key: fullKey(issue.path), message: issue.message });
+      const globIssues = logGlobIssues(logServices);
+      for (const issue of globIssues) issues.push({ key: fullKey(issue.path), message: issue.message });
+      issues.push(
+        ...globLimitIssues(
+          logServices,
+          globIssues.map((issue) => fullKey(issue.path)),
+        ),
+      );
     }
-    const external = isObject(values.logs) && isObject(values.logs.external) ? values.logs.external : undefined;
+    if (external) issues.push(...sharedClusterStackNameIssues(stack));
     if (!external && values.elasticApiKey !== undefined)
       issues.push({
         key: fullKey(["elasticApiKey"]),
@@ -438,4 +475,70 @@ function externalIssues(values: Record<string, unknown>, external: Record<string
         "(e.g. `openssl s_client -connect <host>:<port> -showcerts`, the certificate whose fingerprint this is)",
     });
   return issues;
+}
+
+/** Linux's longest file or directory name (NAME_MAX) and path (PATH_MAX less its NUL), include/uapi/linux/limits.h. */
+const NAME_MAX_BYTES = 255;
+const PATH_MAX_BYTES = 4095;
+
+/**
+ * What logGlobIssues (filebeat-config.ts) leaves to the config layer, on globs it accepted: a segment
+ * or a path no Linux file can have, and globs of two services that can match one file (globsOverlap
+ * decides that exactly, see glob-overlap.ts; identical globs are already reported there).
+ */
+function globLimitIssues(services: { name: string; logs: string[] }[], alreadyReported: string[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const accepted: { service: number; index: number; glob: string }[] = [];
+  services.forEach((service, serviceIndex) =>
+    service.logs.forEach((glob, index) => {
+      const key = fullKey(["services", serviceIndex, "logs", index]);
+      if (alreadyReported.includes(key)) return;
+      const long = glob
+        .slice(1)
+        .split("/")
+        .find((segment) => minimumSegmentBytes(segment) > NAME_MAX_BYTES);
+      if (long !== undefined) {
+        issues.push({
+          key,
+          message: `has a path segment of ${minimumSegmentBytes(long)} bytes or more; Linux names are at most ${NAME_MAX_BYTES} bytes (NAME_MAX), so no file can match it`,
+        });
+      } else if (Buffer.byteLength(glob) > PATH_MAX_BYTES) {
+        issues.push({ key, message: `is ${Buffer.byteLength(glob)} bytes long; Linux paths are at most ${PATH_MAX_BYTES} bytes (PATH_MAX)` });
+      } else accepted.push({ service: serviceIndex, index, glob });
+    }),
+  );
+  accepted.forEach((entry, position) => {
+    const other = accepted
+      .slice(0, position)
+      .find((earlier) => earlier.service !== entry.service && earlier.glob !== entry.glob && globsOverlap(earlier.glob, entry.glob));
+    if (!other) return;
+    const example = !hasWildcard(entry.glob) ? entry.glob : !hasWildcard(other.glob) ? other.glob : undefined;
+    issues.push({
+      key: fullKey(["services", entry.service, "logs", entry.index]),
+      message:
+        `"${entry.glob}" and "${other.glob}" of service "${services[other.service].name}" (services[${other.service}].logs[${other.index}]) can match the same file` +
+        `${example ? ` (${example})` : ""}: each service's Filebeat input would ship it, so its lines would arrive twice, under two service names. Make the globs disjoint`,
+    });
+  });
+  return issues;
+}
+
+/**
+ * With logs.external, several stacks may share one cluster, and this stack's objects there are named
+ * from its name: stackSlug (lower case, every character outside [a-z0-9_-] made '-') for the ILM
+ * policy, template, pipeline, roles, users and Kibana ids, and dataStreamNamespace (lower case, every
+ * character outside [a-z0-9_] made '_') for the data stream (elastic-bodies.ts). Stacks `eu.prod` and
+ * `eu-prod`, or `Prod` and `prod`, or `a-b` and `a_b`, would then write the same objects. A name of
+ * lower-case letters, digits and '-' maps one to one onto both, so it is required here.
+ */
+function sharedClusterStackNameIssues(stack: string): ConfigIssue[] {
+  if (/^[a-z0-9-]+$/.test(stack)) return [];
+  return [
+    {
+      key: fullKey(["logs", "external"]),
+      message:
+        `the stack name "${stack}" has upper-case letters, '.' or '_': on a shared cluster this stack's objects (atra-<stack>-..., the data stream namespace) are named from it with those changed, ` +
+        "so it could take over another stack's objects (eu.prod and eu-prod, Prod and prod, a-b and a_b collide). Use a stack named with lower-case letters, digits and '-' only",
+    },
+  ];
 }

@@ -8,6 +8,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 
 import { UNDECRYPTED_SECRET } from "../../components/lib/config-keys";
+import { parseStackYaml, StackYamlError } from "../../components/config/stack-yaml";
 
 /** Stands for every `secure:` value; the config resolver knows it and skips shape checks on it. */
 export const SECRET_PLACEHOLDER = UNDECRYPTED_SECRET;
@@ -32,13 +33,11 @@ export function readStackFile(projectDir: string, stack: string, project: string
   if (!fs.existsSync(file)) throw new StackFileError(`no stack file ${shown} (stack "${stack}")`);
   let document: { config?: unknown } | null;
   try {
-    document = yaml.load(fs.readFileSync(file, "utf8"), { filename: shown }) as { config?: unknown } | null;
+    // Read as the Pulumi CLI reads it (UTF-8 only, merge keys, bounded alias expansion): components/config/stack-yaml.ts.
+    document = parseStackYaml(fs.readFileSync(file), shown) as { config?: unknown } | null;
   } catch (error) {
-    const yamlError = error as yaml.YAMLException;
-    const mark = yamlError.mark;
-    const at = mark ? `:${mark.line + 1}: not valid YAML (line ${mark.line + 1}, column ${mark.column + 1})` : ": not valid YAML";
-    const snippet = mark?.snippet ? `\n${mark.snippet}` : "";
-    throw new StackFileError(`${shown}${at}: ${yamlError.reason ?? yamlError.message}${snippet}`);
+    if (error instanceof StackYamlError) throw new StackFileError(error.message);
+    throw error;
   }
   if (document !== null && document !== undefined && (typeof document !== "object" || Array.isArray(document))) {
     throw new StackFileError(`${shown}: a stack file is a mapping with a \`config:\` section`);

@@ -486,7 +486,7 @@ describe("the Grafana admin password", () => {
     expect(error.issues).toEqual([
       {
         key: "atra-observability:grafanaAdminPassword",
-        message: "must be stored encrypted: pulumi config set --secret grafanaAdminPassword (a plain-text value would sit in the stack file)",
+        message: "must be stored encrypted: pulumi config set --secret grafanaAdminPassword <value> (a plain-text value would sit in the stack file, in git)",
       },
     ]);
     expect(error.message).not.toContain("plain-text-password-123");
@@ -644,7 +644,13 @@ describe("alerting: contact points, routes and their secrets", () => {
 
   test("alertingSecrets in plain text is refused", () => {
     const error = configError({ alerting: { contactPoints: [{ name: "chat", type: "slack" }] }, alertingSecrets: { chat: SLACK_URL } });
-    expect(error.issues).toEqual([{ key: "atra-observability:alertingSecrets", message: expect.stringContaining("must be stored encrypted") }]);
+    // Each value of the map, with the --path command that stores it encrypted (issue 17).
+    expect(error.issues).toEqual([
+      {
+        key: "atra-observability:alertingSecrets.chat",
+        message: expect.stringContaining("must be stored encrypted: pulumi config set --secret --path 'alertingSecrets.chat'"),
+      },
+    ]);
     expect(error.message).not.toContain(SLACK_URL);
   });
 

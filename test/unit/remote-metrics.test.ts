@@ -165,7 +165,7 @@ describe("config", () => {
         values: { ...agentValues },
         secretKeys: [],
       }),
-    ).toThrow(/prometheusQueryPassword: must be stored encrypted[\s\S]*remoteWriteSecrets: must be stored encrypted/);
+    ).toThrow(/prometheusQueryPassword: must be stored encrypted[\s\S]*remoteWriteSecrets\.\w+: must be stored encrypted/);
   });
 });
 
