@@ -120,7 +120,8 @@ function alertingIssues(values: Record<string, unknown>): ConfigIssue[] {
   const routes = Array.isArray(alerting.routes) ? (alerting.routes as unknown[]) : [];
   routes.forEach((route, index) => {
     const target = isObject(route) ? route.contactPoint : undefined;
-    if (typeof target === "string" && !names.includes(target)) issues.push({ key: fullKey(["alerting", "routes", index, "contactPoint"]), message: unknown(target) });
+    if (typeof target === "string" && !names.includes(target))
+      issues.push({ key: fullKey(["alerting", "routes", index, "contactPoint"]), message: unknown(target) });
   });
   // Alertmanager's routing (prometheus/alertmanager dispatch/route.go, Route.Match), which Grafana's
   // built-in Alertmanager runs: `continue` only lets later sibling routes match too; the default
