@@ -90,7 +90,7 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
     processors: [{ add_fields: { target: "", fields: { host: { name: args.host } } } }],
     "queue.mem": { events: 4096, "flush.min_events": 512, "flush.timeout": "5s" },
     "output.elasticsearch": {
-      hosts: [args.elasticsearchUrl],
+      hosts: [filebeatHost(args.elasticsearchUrl)],
       ...(args.apiKeyEnv
         ? { api_key: envReference(args.apiKeyEnv) }
         : { username: envReference(args.usernameEnv as string), password: envReference(args.passwordEnv as string) }),
@@ -129,8 +129,24 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
 /**
  * One filestream input per service. Raw lines (no parser). Rotation by rename or by new files is
  * followed: a renamed or removed file is read to its end through the open handle (renamed/removed do
- * not close it), and the handle is closed after 5 minutes without new lines. File identity stays
- * the 9.x default (fingerprint of the first 1024 bytes): a file is shipped once it holds 1 KiB.
+ * not close it), and the handle is closed after 5 minutes without new lines.
+ *
+ * File identity: `native` (inode and device), with the scanner's fingerprinting off, so a file is
+ * shipped from its first byte. Filebeat 9's default, `fingerprint`, hashes the first 1024 bytes and does
+ * not read a shorter file at all: the scanner skips it (elastic/beats filebeat/input/filestream/fswatch.go:
+ * defaultFileScannerConfig has `Fingerprint.Enabled: true, Length: DefaultFingerprintSize` (1024), and
+ * toFileDescriptor returns errFileTooSmall below offset + length, which GetFiles skips), whatever the
+ * file identity, so `native` alone is not enough. A smaller fingerprint (64 bytes at least, sha256's block
+ * size: newFileScanner refuses less) is no fix for structlog files: structlog's JSONRenderer writes the
+ * `timestamp` last, so two runs' files that start with the same event share their first 64 bytes, get
+ * the same fingerprint, and the second is skipped as "an already known ingest target" or resumed at the
+ * first one's offset (test/unit/filebeat-config.test.ts shows it with real structlog output).
+ * `native`'s own risk, a new file reusing a deleted file's inode: filestream opens it at the old file's
+ * offset, from 0 when the new one is shorter (input.go: "File was truncated. Reading file from offset 0"),
+ * so only a reused inode whose file outgrew the old offset before the next scan (10 s) loses its start;
+ * and a device number that changes (some network or LVM setups after a reboot) re-reads every file once.
+ * Switching an existing registry from fingerprint to native re-reads the files present (filestream
+ * migrates registry keys only towards fingerprint: prospector.go, fileProspector.Init): README, "Logs".
  *
  * `clean_removed` is off because `close.on_state_change.removed` is off: elastic/beats
  * docs/reference/filebeat/filebeat-input-filestream.md (`clean_removed`): "You must disable this
@@ -149,12 +165,34 @@ function filestreamInput(serviceName: string, globs: string[]): Record<string, u
     paths: [...globs],
     fields: { service: { name: serviceName } },
     fields_under_root: true,
+    "file_identity.native": null,
+    "prospector.scanner.fingerprint.enabled": false,
     "prospector.scanner.check_interval": "10s",
     "close.on_state_change.inactive": "5m",
     "close.on_state_change.renamed": false,
     "close.on_state_change.removed": false,
     clean_removed: false,
   };
+}
+
+/**
+ * The URL as `output.elasticsearch.hosts` must carry it: with its port written out. Filebeat's
+ * Elasticsearch output turns every host into a URL with common.MakeURL(protocol, path, host, 9200)
+ * (elastic/beats libbeat/outputs/elasticsearch/elasticsearch.go, makeES), and MakeURL keeps that
+ * default port 9200 unless the host names one (libbeat/common/url.go: `port := strconv.Itoa(defaultPort)`,
+ * replaced only when net.SplitHostPort finds one), whatever the scheme. So `https://logs.example` is
+ * dialled on 9200, not on the 443 a browser, Node or Go's net/http would use. The port the URL means
+ * (its own, else 443 for https and 80 for http, which the WHATWG parser the config validates with
+ * leaves out) is written out, and the scheme in the lower case MakeURL's `hasScheme` pattern
+ * (`^([a-z][a-z0-9+\-.]*)://`) recognises. A path (a cluster behind a proxy prefix) and a query are
+ * kept; a lone `/` is dropped. test/program/filebeat-hosts.test.ts reads every stack's hosts as MakeURL does.
+ */
+export function filebeatHost(url: string): string {
+  const parsed = new URL(url);
+  const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
+  const path = parsed.pathname === "/" ? "" : parsed.pathname;
+  // `hostname` keeps an IPv6 address in its brackets, as a URL writes it.
+  return `${parsed.protocol}//${parsed.hostname}:${port}${path}${parsed.search}`;
 }
 
 function envReference(name: string): string {
@@ -303,7 +341,11 @@ export function globProblem(glob: string): string | undefined {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (/[\u0000-\u001f\u007f]/.test(glob)) return "must not contain control characters (a newline, a tab)";
   if (!glob.startsWith("/")) return `"${glob}" must be an absolute path on the Docker host (starting with /), not relative`;
-  if (glob.endsWith("/")) return `"${glob}" ends with '/': name the files, e.g. ${glob}*.log`;
+  if (glob.endsWith("/")) {
+    // Suggest only a glob that is itself accepted ("/" or "/etc/" would give one that is refused).
+    const suggestion = globProblem(`${glob}*.log`) === undefined ? `${glob}*.log` : "/srv/<app>/logs/*.log";
+    return `"${glob}" ends with '/': name the files, e.g. ${suggestion}`;
+  }
   const segments = glob.slice(1).split("/");
   if (segments.includes("..")) return `"${glob}" must not contain '..' segments`;
   if (segments.includes(".") || segments.includes("")) return `"${glob}" must be a normalized path (no '.' segments, no '//')`;

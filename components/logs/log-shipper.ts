@@ -88,10 +88,16 @@ export function logShipper(args: LogShipperArgs, opts: pulumi.CustomResourceOpti
           ...(tls?.caCertificate ? [{ file: FILEBEAT_CA_PATH, content: tls.caCertificate }] : []),
         ],
         networksAdvanced: [{ name: platform.network.name }],
-        volumes: [
-          { volumeName: volume.name, containerPath: FILEBEAT_DATA_PATH },
-          ...logMounts(args.services).map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: true })),
-        ],
+        volumes: [{ volumeName: volume.name, containerPath: FILEBEAT_DATA_PATH }],
+        // The log directories as bind mounts, not host-path `volumes`. The provider sends `volumes` as
+        // HostConfig.Binds (`host:container:ro`) and `mounts` as HostConfig.Mounts (kreuzwerker/
+        // terraform-provider-docker internal/provider/resource_docker_container_structures.go,
+        // volumeSetToDockerVolumes; resource_docker_container_funcs.go, `mounts`). For a Binds entry
+        // whose directory is missing the Engine creates it, owned by root, and Filebeat watches an empty
+        // directory the applications may then not write to; a bind mount's source must exist (moby/moby
+        // volume/mounts/linux_parser.go, validateMountConfigImpl: errBindSourceDoesNotExist), so a
+        // mistyped or not yet created log directory fails `pulumi up` with its path instead.
+        mounts: logMounts(args.services).map((mount) => ({ type: "bind", source: mount.hostPath, target: mount.containerPath, readOnly: true })),
       },
     },
     { ...opts, dependsOn: args.waitFor },

@@ -28,13 +28,43 @@ import type { ExternalElastic } from "./config";
 export const ELASTIC_ADMIN_USER = "atra-admin";
 
 const ELASTICSEARCH_HOME = "/usr/share/elasticsearch";
+/**
+ * The administrator's password never goes on a command line (where /proc/<pid>/cmdline shows it to
+ * every process of the host that may read it): `printf`, a builtin of every /bin/sh an image may have
+ * (dash, bash, busybox ash), writes it to the tool's standard input, and `elasticsearch-users useradd`
+ * without `-p` reads it there, twice (elastic/elasticsearch x-pack/plugin/security/src/main/java/org/
+ * elasticsearch/xpack/security/authc/file/tool/UsersTool.java, parsePassword: "Enter new password",
+ * then "Retype new password", compared). With stdin not a terminal the CLI reads lines from it
+ * (libs/cli/src/main/java/org/elasticsearch/cli/Terminal.java: SystemTerminal unless
+ * ConsoleTerminal.detectTerminal finds a real terminal, also on JDK >= 22). A password holding a line
+ * break cannot be given so; useradd then fails with "Password mismatch" and the container with it.
+ */
 const SYNC_ADMIN_THEN_START = [
   "set -e",
   `${ELASTICSEARCH_HOME}/bin/elasticsearch-users userdel "$ATRA_ADMIN_USER" >/dev/null 2>&1 || true`,
-  `${ELASTICSEARCH_HOME}/bin/elasticsearch-users useradd "$ATRA_ADMIN_USER" -p "$ATRA_ADMIN_PASSWORD" -r superuser`,
+  `printf '%s\\n%s\\n' "$ATRA_ADMIN_PASSWORD" "$ATRA_ADMIN_PASSWORD" | ${ELASTICSEARCH_HOME}/bin/elasticsearch-users useradd "$ATRA_ADMIN_USER" -r superuser >/dev/null`,
   "if [ -x /bin/tini ]; then exec /bin/tini -- /usr/local/bin/docker-entrypoint.sh eswrapper; fi",
   "exec /usr/local/bin/docker-entrypoint.sh eswrapper",
 ].join("\n");
+
+/**
+ * The healthcheck logs in without a secret in curl's arguments: the `Authorization` header (Basic,
+ * computed by the program into the secret environment) reaches curl as a config file on its standard
+ * input (`-K -`: curl reads its config from stdin when the file name is "-"; `header = "..."`), written
+ * by the `printf` builtin. Base64 needs no quoting inside the config's double quotes.
+ */
+export const ELASTICSEARCH_HEALTHCHECK = [
+  "CMD-SHELL",
+  `printf 'header = "Authorization: %s"\\n' "$ATRA_ADMIN_AUTHORIZATION" | curl -K - -fsS -o /dev/null "${loopbackUrl("elasticsearch", "/_cluster/health?wait_for_status=yellow&timeout=3s")}"`,
+];
+
+/** `Basic <base64 of user:password>` (RFC 7617), as the healthcheck sends it. */
+export function basicAuthorization(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
+}
+
+/** The entrypoint script: exported for the tests that run it under real shells. */
+export const ELASTICSEARCH_ENTRYPOINT_SCRIPT = SYNC_ADMIN_THEN_START;
 
 /**
  * Elasticsearch's node settings as environment variables in the `ES_SETTING_*` form. The container
@@ -178,16 +208,19 @@ export class LogsStack extends pulumi.ComponentResource {
         service: "elasticsearch",
         containerName: names.elasticsearch,
         memoryMb: config.memoryMb.elasticsearch,
-        healthcheck: [
-          "CMD-SHELL",
-          `curl -fsS -o /dev/null -u "$ATRA_ADMIN_USER:$ATRA_ADMIN_PASSWORD" "${loopbackUrl("elasticsearch", "/_cluster/health?wait_for_status=yellow&timeout=3s")}"`,
-        ],
+        healthcheck: ELASTICSEARCH_HEALTHCHECK,
         // A cold start (first JVM start, security index creation) takes a while on a laptop.
         waitTimeoutSeconds: 300,
         startPeriodSeconds: 90,
         container: {
           entrypoints: ["/bin/sh", "-c", SYNC_ADMIN_THEN_START],
-          envs: pulumi.secret(this.adminPassword.apply((password) => [...elasticsearchSettings, `ATRA_ADMIN_PASSWORD=${password}`])),
+          envs: pulumi.secret(
+            this.adminPassword.apply((password) => [
+              ...elasticsearchSettings,
+              `ATRA_ADMIN_PASSWORD=${password}`,
+              `ATRA_ADMIN_AUTHORIZATION=${basicAuthorization(ELASTIC_ADMIN_USER, password)}`,
+            ]),
+          ),
           // The transport port (9300) stays unpublished: a single node talks to nobody.
           ports: [publishedPort("elasticsearch", config)],
           networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.elasticsearch.name] }],

@@ -231,11 +231,22 @@ export class MetricsStack extends pulumi.ComponentResource {
               // Disk names (by-id, by-uuid) for the per-device I/O metrics.
               { hostPath: "/dev/disk", containerPath: "/dev/disk", readOnly: true },
             ],
-            // cAdvisor's OOM-event watcher reads the kernel log (google/cadvisor utils/oomparser); the README's
-            // quick start (google/cadvisor README.md) passes `--device=/dev/kmsg` and `/dev/disk:ro`. Read-only,
-            // and given explicitly because the provider reads the permissions back (kreuzwerker
+            // cAdvisor's OOM-event watcher reads the kernel log (google/cadvisor utils/oomparser/oomparser.go, New:
+            // kmsgparser.NewParser, euank/go-kmsg-parser, opens /dev/kmsg); the README's quick start
+            // (google/cadvisor README.md) passes `--device=/dev/kmsg` and `/dev/disk:ro`. Read-only, and given
+            // explicitly because the provider reads the permissions back (kreuzwerker
             // internal/provider/resource_docker_container_structures.go, flattenDevices).
             devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }],
+            // The device alone is not enough where `kernel.dmesg_restrict=1` (the default of Debian and Ubuntu
+            // kernels): opening /dev/kmsg for reading checks check_syslog_permissions(SYSLOG_ACTION_READ_ALL,
+            // SYSLOG_FROM_READER), which then needs CAP_SYSLOG (torvalds/linux kernel/printk/printk.c,
+            // devkmsg_open and syslog_action_restricted; Documentation/admin-guide/sysctl/kernel.rst,
+            // dmesg_restrict), and Docker's default capabilities leave it out. Without it the open fails with
+            // EPERM and cAdvisor reports no OOM events. Written as the Engine stores it, `CAP_` and upper case
+            // (moby/moby oci/caps/utils.go, NormalizeLegacyCapabilities), which the provider reads back
+            // (kreuzwerker internal/provider/resource_docker_container_funcs.go: `capabilities.add` from
+            // HostConfig.CapAdd). A privileged cAdvisor has it anyway.
+            capabilities: { adds: ["CAP_SYSLOG"] },
             command: ["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false"],
           },
         },

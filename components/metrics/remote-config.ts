@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
-import { duration, httpUrl, isObject, repeats } from "../lib/validators";
+import { CONTROL_CHARACTER, describeControl, duration, httpUrl, isObject, repeats } from "../lib/validators";
 import type { Role } from "../config/role";
 
 export const PROMETHEUS_MODES = ["server", "agent"] as const;
@@ -64,7 +64,11 @@ const queueConfigShape = z.strictObject({
 export type QueueConfig = z.infer<typeof queueConfigShape>;
 
 const headersShape = z.record(z.string(), z.string().min(1, { error: "must not be empty" })).superRefine((headers, ctx) => {
-  for (const name of Object.keys(headers)) {
+  for (const [name, value] of Object.entries(headers)) {
+    // Go's net/http refuses CR, LF and other control characters in a header value (golang.org/x/net
+    // http/httpguts ValidHeaderFieldValue); a tab it would send as is, which is never meant: refused too.
+    if (CONTROL_CHARACTER.test(value))
+      ctx.addIssue({ code: "custom", path: [name], message: `must not contain control characters (${describeControl(value)})` });
     if (!HEADER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not a valid HTTP header name" });
     else if (SECRET_LOOKING_HEADER.test(name)) {
       ctx.addIssue({
@@ -223,7 +227,8 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
       });
     }
   });
-  const entryNames = rawEntries.map((raw) => field(remoteWriteShape, raw)?.name).filter((name): name is string => name !== undefined);
+  // Every entry that names itself is configured, valid or not (an invalid one's problems are reported by the schema).
+  const entryNames = [...new Set(rawNames.filter((name): name is string => typeof name === "string"))];
   for (const [name, secret] of Object.entries(secrets)) {
     if (!rawNames.includes(name)) {
       issues.push({

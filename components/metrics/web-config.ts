@@ -44,14 +44,25 @@ export function basicCredentials(user: string, password: string): string {
 }
 
 /**
- * A healthcheck that logs in. Docker keeps the healthcheck command in the container's config (and the
- * provider in state) in plain text, so the command names only the file, which the shell reads at each
- * run. The prom/prometheus image is busybox (prometheus/prometheus Dockerfile, `FROM
- * quay.io/prometheus/busybox`; prometheus/busybox: the official busybox image, built from busybox's
- * defconfig by docker-library/busybox), whose wget has `--header` (networking/wget.c:
- * FEATURE_WGET_LONG_OPTIONS, default y) and sends a given `Authorization` header instead of its own.
- * Without the file the header is empty and Prometheus answers 401: the check fails.
+ * A healthcheck that logs in, with its secret neither in the container's config nor on any command
+ * line. Docker keeps the healthcheck command in the container's config (and the provider in state) in
+ * plain text, so the command names only the credentials file. The shell reads it at each run, and the
+ * secret goes no further than the `printf` builtin, which writes the HTTP request to `nc`'s standard
+ * input: a program's arguments are readable by every process of the host (/proc/<pid>/cmdline), which
+ * an earlier `wget --header "Authorization: Basic $(cat ...)"` exposed. `nc` gets only the address, and
+ * the shell's `read` and `[` builtins check the status line. The prom/prometheus image is busybox
+ * (prometheus/prometheus Dockerfile, `FROM quay.io/prometheus/busybox`; prometheus/busybox README: the
+ * official busybox image), whose ash has `printf`, `read` and `[` built in and whose applets include `nc`.
+ * HTTP/1.0, so the server closes the connection after its answer (Go's net/http does for 1.0 without
+ * keep-alive) and `nc` ends. Without the file the header is empty and Prometheus answers 401: the check fails.
  */
 export function authenticatedHealthcheck(url: string): string[] {
-  return ["CMD-SHELL", `wget -q -O /dev/null --header "Authorization: Basic $(cat ${HEALTHCHECK_CREDENTIALS_PATH})" ${url}`];
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:" || parsed.port === "")
+    throw new Error(`authenticatedHealthcheck: ${url} must be http:// with an explicit port (nc speaks plain HTTP)`);
+  const request = `GET ${parsed.pathname}${parsed.search} HTTP/1.0\\r\\nHost: ${parsed.host}\\r\\nAuthorization: Basic %s\\r\\n\\r\\n`;
+  return [
+    "CMD-SHELL",
+    `printf '${request}' "$(cat ${HEALTHCHECK_CREDENTIALS_PATH})" | nc ${parsed.hostname} ${parsed.port} | { read -r _ status _ && [ "$status" = 200 ]; }`,
+  ];
 }

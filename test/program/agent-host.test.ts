@@ -9,6 +9,7 @@ import type { PlanResult } from "../../scripts/lib/plan";
 import { listStacks, SECRET_PLACEHOLDER } from "../../scripts/lib/stack-file";
 import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "../support/plan";
 import { PROMETHEUS_LOGINS } from "../../components/metrics/web-config";
+import { filebeatHost } from "../../components/logs/filebeat-config";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -121,7 +122,8 @@ describe.each([
     // The central pipeline is the data stream's default pipeline: an agent does not name it.
     expect(output.pipeline).toBeUndefined();
     expect(output.index).toBe(plan.run.outputs.logsDataStream.value);
-    expect(output.hosts).toEqual([plan.run.outputs.elasticsearchUrl.value]);
+    // With its port written out: Filebeat would add 9200 to a port-less URL (test/program/filebeat-hosts.test.ts).
+    expect(output.hosts).toEqual([filebeatHost(String(plan.run.outputs.elasticsearchUrl.value))]);
     expect(container("filebeat").secretPaths).toEqual(["envs"]);
   });
 

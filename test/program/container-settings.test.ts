@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { elasticsearchEnvironment, elasticsearchSettingVariable } from "../../components/logs/logs-stack";
 import { adminLoginGuardProvider } from "../../components/grafana/admin-login-guard";
 import { planIsolated, resolvedStackConfig } from "../support/plan";
+import { FILEBEAT_DATA_PATH, logMounts } from "../../components/logs/filebeat-config";
 
 /**
  * Elasticsearch's Docker build turns `ES_SETTING_*` variables into settings this way
@@ -103,4 +104,42 @@ test("cAdvisor gets the kernel log and the disk names read-only, as its quick st
   const cadvisor = resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === "cadvisor");
   expect(cadvisor?.inputs.devices).toEqual([{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }]);
   expect(cadvisor?.inputs.volumes).toEqual(expect.arrayContaining([{ hostPath: "/dev/disk", containerPath: "/dev/disk", readOnly: true }]));
+});
+
+/**
+ * Reading /dev/kmsg needs CAP_SYSLOG where kernel.dmesg_restrict=1 (torvalds/linux kernel/printk/printk.c:
+ * devkmsg_open -> check_syslog_permissions -> syslog_action_restricted), which Docker's default set lacks;
+ * sent as the Engine stores it (moby/moby oci/caps/utils.go, NormalizeLegacyCapabilities: `CAP_`, upper case).
+ * test/real-tools/log-bind-mounts.test.ts opens the device in a real container with and without it.
+ */
+test.each(["dev", "prod", "agent-example"])("%s: cAdvisor, given /dev/kmsg, also gets CAP_SYSLOG to open it", async (stack) => {
+  const resources = (await planIsolated(stack)).run.resources;
+  const cadvisor = resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === "cadvisor");
+  if (!resolvedStackConfig(stack).cadvisor.enabled) return expect(cadvisor).toBeUndefined();
+  expect(cadvisor?.inputs.devices).toEqual([{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }]);
+  expect(cadvisor?.inputs.capabilities).toEqual({ adds: ["CAP_SYSLOG"] });
+  // Every capability the program adds anywhere is in the Engine's stored form.
+  for (const container of resources.filter((resource) => resource.type === "docker:index/container:Container")) {
+    for (const capability of (container.inputs.capabilities as { adds?: string[] } | undefined)?.adds ?? []) expect(capability).toMatch(/^CAP_[A-Z_]+$/);
+  }
+});
+
+/**
+ * Filebeat's log directories: read-only bind mounts (HostConfig.Mounts), which the Engine refuses when
+ * the directory is missing (moby/moby volume/mounts/linux_parser.go, validateMountConfigImpl:
+ * errBindSourceDoesNotExist), not host-path `volumes` (HostConfig.Binds, whose missing directory the Engine
+ * creates owned by root). The provider sends `mounts` and `volumes` so (kreuzwerker/terraform-provider-docker
+ * internal/provider/resource_docker_container_funcs.go, `mounts`; resource_docker_container_structures.go,
+ * volumeSetToDockerVolumes). test/real-tools/log-bind-mounts.test.ts shows the Engine's two behaviours.
+ */
+test.each(["dev", "prod", "agent-example"])("%s: Filebeat mounts every log directory as a read-only bind mount, its registry as a volume", async (stack) => {
+  const resources = (await planIsolated(stack)).run.resources;
+  const filebeat = resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === "filebeat");
+  const config = resolvedStackConfig(stack);
+  const expected = logMounts(config.services).map((mount) => ({ type: "bind", source: mount.hostPath, target: mount.containerPath, readOnly: true }));
+  expect(expected.length).toBeGreaterThan(0);
+  expect(filebeat?.inputs.mounts).toEqual(expected);
+  // No host path among the volumes: only the registry's named volume.
+  const volumes = filebeat?.inputs.volumes as { hostPath?: string; volumeName?: string; containerPath: string }[];
+  expect(volumes).toEqual([{ volumeName: expect.stringContaining("filebeat"), containerPath: FILEBEAT_DATA_PATH }]);
 });

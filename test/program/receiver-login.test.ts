@@ -6,7 +6,7 @@
  */
 import type { PlannedResource } from "../../scripts/lib/mock-engine";
 import type { PlanResult } from "../../scripts/lib/plan";
-import { HEALTHCHECK_CREDENTIALS_PATH, QUERY_PASSWORD_PATH } from "../../components/metrics/web-config";
+import { authenticatedHealthcheck, HEALTHCHECK_CREDENTIALS_PATH, QUERY_PASSWORD_PATH } from "../../components/metrics/web-config";
 import { planIsolated, stackConfig } from "../support/plan";
 
 const CONTAINER = "docker:index/container:Container";
@@ -47,10 +47,9 @@ describe("a central stack with the remote-write receiver", () => {
   test("the command takes the web config and the healthcheck logs in from the credentials file", () => {
     const prometheus = prometheusOf(plan);
     expect(prometheus.inputs.command).toEqual(expect.arrayContaining(["--web.enable-remote-write-receiver", "--web.config.file=/etc/prometheus/web.yml"]));
-    expect((prometheus.inputs.healthcheck as { tests: string[] }).tests).toEqual([
-      "CMD-SHELL",
-      `wget -q -O /dev/null --header "Authorization: Basic $(cat ${HEALTHCHECK_CREDENTIALS_PATH})" http://127.0.0.1:9090/-/ready`,
-    ]);
+    // The credentials file is read by the shell and handed to printf, never to a program (no-secret-argv.test.ts).
+    expect((prometheus.inputs.healthcheck as { tests: string[] }).tests).toEqual(authenticatedHealthcheck("http://127.0.0.1:9090/-/ready"));
+    expect((prometheus.inputs.healthcheck as { tests: string[] }).tests[1]).toContain(`"$(cat ${HEALTHCHECK_CREDENTIALS_PATH})" | nc 127.0.0.1 9090`);
   });
 
   test("no generated password, hash or Basic credentials appear anywhere in the plan, its inputs or its outputs", () => {

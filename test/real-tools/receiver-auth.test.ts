@@ -231,7 +231,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "the re
     expect(up).toBe("1");
   }, 40_000);
 
-  describeWithDocker("the container healthcheck (busybox wget, credentials read from the uploaded file)", () => {
+  describeWithDocker("the container healthcheck (busybox sh and nc, credentials read from the uploaded file)", () => {
     let image: { ref: string; id: string } | undefined;
     const containers: string[] = [];
     beforeAll(() => {
@@ -293,7 +293,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "the re
         withoutFile: "unhealthy",
         wrongPassword: "unhealthy",
       });
-      // The check's own output: busybox wget reports the refusal.
+      // The check's own output: without the file, cat reports it missing (a wrong password fails the status check silently).
       const log = JSON.parse(docker(["inspect", "--format", "{{json .State.Health.Log}}", withoutFile])) as { ExitCode: number; Output: string }[];
       expect(log.at(-1)?.ExitCode).not.toBe(0);
       expect(log.at(-1)?.Output).toMatch(/401|cat: can't open/);

@@ -1,4 +1,9 @@
 /** The log shipper's config: one filestream input per service with logs, the output, the mounts and the glob checks. */
+import { execFileSync } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as yaml from "js-yaml";
 import {
   FilebeatConfigArgs,
@@ -74,7 +79,7 @@ interface Input {
   fields: Record<string, unknown>;
   fields_under_root: boolean;
   parsers?: unknown;
-  prospector: { scanner: { check_interval: string } };
+  prospector: { scanner: { check_interval: string; fingerprint?: { enabled?: boolean; offset?: number; length?: number } } };
   close: { on_state_change: { inactive: string; renamed: boolean; removed: boolean } };
   clean_removed: boolean;
   [key: string]: unknown;
@@ -402,5 +407,86 @@ describe("logGlobIssues", () => {
       ["services", 2, "logs", 0],
       ["services", 2, "logs", 1],
     ]);
+  });
+});
+
+/**
+ * Which files filestream's scanner hands on, ported from elastic/beats filebeat/input/filestream/fswatch.go
+ * (9.x): defaultFileScannerConfig has the fingerprint on with offset 0 and length DefaultFingerprintSize
+ * (1024); newFileScanner refuses a length under sha256.BlockSize (64); toFileDescriptor returns
+ * errFileTooSmall for a file shorter than offset + length, which GetFiles skips ("too small to be
+ * ingested"); with the fingerprint off it does not look at the size. fileWatcher.watch skips an empty
+ * new file ("has no content yet").
+ */
+function scannerShips(size: number, fingerprint: { enabled?: boolean; offset?: number; length?: number } = {}): boolean {
+  const enabled = fingerprint.enabled ?? true;
+  const offset = fingerprint.offset ?? 0;
+  const length = fingerprint.length ?? 1024;
+  if (enabled && length < 64) throw new Error(`fingerprint size ${length} bytes cannot be smaller than 64 bytes`);
+  if (enabled && size < offset + length) return false;
+  return size > 0;
+}
+
+describe("file identity: a file ships from its first line", () => {
+  const { config } = render(team);
+
+  test("every input identifies files by inode and device, with the scanner's fingerprinting off", () => {
+    for (const input of config.filebeat.inputs) {
+      expect(input.file_identity).toEqual({ native: null });
+      expect(input.prospector.scanner.fingerprint).toEqual({ enabled: false });
+    }
+  });
+
+  test("the scanner, as ported: the rendered inputs hand on a one-line file; Filebeat 9's default skips anything under 1 KiB", () => {
+    const rendered = config.filebeat.inputs[0].prospector.scanner.fingerprint;
+    for (const size of [1, 63, 64, 300, 1023, 1024, 5000]) expect(scannerShips(size, rendered)).toBe(true);
+    expect(scannerShips(0, rendered)).toBe(false);
+    // The default (no fingerprint settings) and the smallest fingerprint Filebeat accepts.
+    expect([300, 1023, 1024].map((size) => scannerShips(size))).toEqual([false, false, true]);
+    expect([63, 64].map((size) => scannerShips(size, { length: 64 }))).toEqual([false, true]);
+    expect(() => scannerShips(10, { length: 32 })).toThrow("cannot be smaller than 64 bytes");
+  });
+
+  /**
+   * The nightly learner's per-run file, written by real structlog (Debian's python3-structlog) as the
+   * team configures it (test/support/structlog-lines.py): JSONRenderer puts the event first and the
+   * timestamp last, so each run's file starts with the same bytes.
+   */
+  test("real structlog: a learner run's file is under 1 KiB, and two runs share their first 64 bytes (so a 64-byte fingerprint would merge them)", () => {
+    const script = [
+      "import logging, sys, structlog",
+      'logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)',
+      "structlog.configure(processors=[structlog.stdlib.add_logger_name, structlog.stdlib.add_log_level,",
+      '  structlog.processors.TimeStamper(fmt="iso", utc=True), structlog.processors.JSONRenderer()],',
+      "  logger_factory=structlog.stdlib.LoggerFactory(), wrapper_class=structlog.stdlib.BoundLogger)",
+      'log = structlog.stdlib.get_logger("atra.nightly_learner")',
+      'log.info("nightly learning started", model="ranker")',
+      'log.info("nightly learning finished", samples=1200, duration_s=41.2)',
+    ].join("\n");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "atra-learner-"));
+    try {
+      const files = [1, 2].map((run) => {
+        const file = path.join(dir, `nightly_learner-run${run}.log`);
+        fs.writeFileSync(file, execFileSync("/usr/bin/python3", ["-c", script], { encoding: "utf8" }));
+        return file;
+      });
+      const contents = files.map((file) => fs.readFileSync(file));
+      expect(contents[0].equals(contents[1])).toBe(false);
+      for (const content of contents) {
+        expect(content.length).toBeGreaterThan(64);
+        expect(content.length).toBeLessThan(1024);
+        // Never read with Filebeat 9's default; read with the rendered inputs.
+        expect(scannerShips(content.length)).toBe(false);
+        expect(scannerShips(content.length, config.filebeat.inputs[0].prospector.scanner.fingerprint)).toBe(true);
+      }
+      // fswatch.go toFileDescriptor: the fingerprint is the sha256 of bytes [offset, offset + length).
+      const fingerprint64 = contents.map((content) => createHash("sha256").update(content.subarray(0, 64)).digest("hex"));
+      expect(fingerprint64[0]).toBe(fingerprint64[1]);
+      // The native identity tells them apart (identifier_inode_deviceid.go: inode and device of the file).
+      const [a, b] = files.map((file) => fs.statSync(file));
+      expect(`${a.ino}-${a.dev}`).not.toBe(`${b.ino}-${b.dev}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
