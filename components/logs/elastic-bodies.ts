@@ -228,8 +228,10 @@ export interface IndexTemplateOptions {
   pipeline: string;
   /**
    * How long the failure store keeps a failed line: the config's `logs.retention`, the same time the
-   * ILM policy keeps an indexed one (ES time units, `30d`). Without it Elasticsearch keeps failures
-   * for `data_streams.lifecycle.retention.failures_default` (30d), whatever `logs.retention` says.
+   * ILM policy keeps an indexed one (ES time units, `30d`). Failure indices also carry the template's
+   * `index.lifecycle.name` (failure stores inherit the data stream's ILM policy, elastic/elasticsearch
+   * PR #108741), and with `index.lifecycle.prefer_ilm` at its default (true) ILM manages them
+   * (DataStream.isIndexManagedByDataStreamLifecycle): the same age either way, whichever manages them.
    */
   failureStoreRetention: string;
 }
@@ -324,7 +326,9 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
       // `PUT _data_stream/<name>/_options {"failure_store":{"enabled":true}}` (runbook,
       // LogIngestFailures).
       //
-      // Its retention follows `logs.retention` (failureStoreRetention), set where the docs set it:
+      // Its retention follows `logs.retention` (failureStoreRetention), set where the docs set it (ILM
+      // manages failure indices too while they carry index.lifecycle.name, see failureStoreRetention;
+      // this lifecycle gives the same age should the policy be taken off them):
       // data_stream_options.failure_store.lifecycle.data_retention (docs-content failure-store.md,
       // "Failure store lifecycle"; elastic/elasticsearch server/.../cluster/metadata/DataStreamFailureStore.java,
       // Template: `enabled` and `lifecycle`; DataStreamLifecycle.java parses data_retention with
