@@ -242,10 +242,10 @@ export class MetricsStack extends pulumi.ComponentResource {
             // SYSLOG_FROM_READER), which then needs CAP_SYSLOG (torvalds/linux kernel/printk/printk.c,
             // devkmsg_open and syslog_action_restricted; Documentation/admin-guide/sysctl/kernel.rst,
             // dmesg_restrict), and Docker's default capabilities leave it out. Without it the open fails with
-            // EPERM and cAdvisor reports no OOM events. Written as the Engine stores it, `CAP_` and upper case
-            // (moby/moby oci/caps/utils.go, NormalizeLegacyCapabilities), which the provider reads back
-            // (kreuzwerker internal/provider/resource_docker_container_funcs.go: `capabilities.add` from
-            // HostConfig.CapAdd). A privileged cAdvisor has it anyway.
+            // EPERM and cAdvisor reports no OOM events. The Engine only validates CapAdd and stores it as sent
+            // (moby/moby oci/caps/utils.go), and the provider reads back HostConfig.CapAdd as it is
+            // (kreuzwerker internal/provider/resource_docker_container_funcs.go: `capabilities.add`): written
+            // in the canonical `CAP_` upper-case form so the value read back is the value sent.
             capabilities: { adds: ["CAP_SYSLOG"] },
             command: ["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false"],
           },
