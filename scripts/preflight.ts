@@ -4,7 +4,9 @@
  * DOCKER_CONTEXT is refused, as the program refuses it: components/docker/host.ts) what would
  * make `pulumi up` fail half-way or deploy a stack that silently misses data: Engine API version,
  * node-exporter's root mount propagation, its listen address and the firewall path to it from the
- * stack's network, the application networks, the published ports, vm.max_map_count; and what would
+ * stack's network, the application networks, the published ports, vm.max_map_count, that every host
+ * path a planned container binds exists (Filebeat's log directories: Docker refuses a missing bind
+ * source at create); and what would
  * make every `up` change the stack (log options, network options, swap limits stored otherwise than
  * sent), and a warning on an Engine before 28 for ports published on 127.0.0.1. Prints every
  * check that passed and each problem with its fix; exits 1 when anything would fail (2 on usage).

@@ -8,6 +8,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
+import * as path from "path";
 import { randomBytes } from "crypto";
 import { planIsolated, stackConfig } from "../support/plan";
 import { buildBusyboxImage, defaultBridgeGateway, describeWithDocker, docker, labelled, removeById } from "../support/docker";
@@ -16,9 +18,9 @@ import { rawConfigFromStore } from "../../components/config/pulumi-config";
 import { resolveStackConfig } from "../../components/config/resolve";
 import { DEFAULT_IMAGES } from "../../components/stack-services";
 import { BRIDGE_NAME_OPTION, COMPONENT_LABEL, STACK_LABEL } from "../../components/docker/names";
-import { CheckResult, formatReport, PREFLIGHT_LABEL } from "../../scripts/lib/preflight/checks";
+import { CheckResult, formatReport, hostNeeds, PREFLIGHT_LABEL } from "../../scripts/lib/preflight/checks";
 import { DockerCli } from "../../scripts/lib/preflight/docker-cli";
-import { checkStoredSettings, PreflightReport, runPreflight } from "../../scripts/lib/preflight/run";
+import { checkBindSources, checkStoredSettings, PreflightReport, runPreflight } from "../../scripts/lib/preflight/run";
 
 /** Whether the Docker host's `/` is a private mount (no shared:/master: tag in mountinfo), as on these machines. */
 function hostRootIsPrivate(): boolean {
@@ -256,12 +258,72 @@ describeWithDocker("preflight against the real Docker Engine", () => {
       expect(report.ok).toBe(true);
     });
 
+    test("the bind sources of the planned containers are probed in the full run (node-exporter's / exists)", () => {
+      for (const report of [broken, fixed]) {
+        expect(report.byId("bind-source:/")).toMatchObject({ status: "pass", summary: "/ (bound by node-exporter) exists on the Docker host" });
+      }
+    });
+
     test("the report is not ok while anything fails, and ok once fixed", () => {
       expect(broken.ok).toBe(false);
       expect(fixed.ok).toBe(true);
       expect(fixed.results.filter((result) => result.status === "fail")).toEqual([]);
       expect(formatReport(fixed.header, fixed.results)).toMatch(/checks passed, \d+ not needed: nothing here would stop `pulumi up`\.$/);
     });
+  });
+
+  test("log directories missing on the Docker host fail by name, every one, with mkdir and the globs as fix; created, they pass", async () => {
+    // Filebeat's log directories are `mounts` of type bind (components/logs/log-shipper.ts); the Engine refuses a
+    // missing bind source at create ("bind source path does not exist": moby/moby volume/mounts/linux_parser.go
+    // validateMountConfigImpl), and only the first one (daemon/container.go validateHostConfig): one probe per path.
+    const existing = fs.mkdtempSync(path.join(os.tmpdir(), "atra-pf-logs-"));
+    const missing = [`${existing}-missing-a`, `${existing}-missing-b`];
+    try {
+      const stored = stackConfig(
+        values({
+          logs: { enabled: true },
+          services: [
+            { name: "api", metrics: "http://api:8000/metrics", logs: [`${existing}/api*.log`] },
+            { name: "worker", logs: [`${missing[0]}/*.log`] },
+            { name: "cron", logs: [`${missing[1]}/cron.log`] },
+          ],
+        }),
+      ) as { config: Record<string, string>; secretKeys: string[] };
+      const config = resolveStackConfig(rawConfigFromStore(stack, stored.config, stored.secretKeys)).config;
+      const plan = await planIsolated(stack, { config: stored });
+      const needs = hostNeeds(config, plan.run.resources, image);
+      expect(needs.bindSources.map((mount) => mount.source).sort()).toEqual(["/", existing, ...missing].sort());
+      const probe = async () => {
+        const cli = new DockerCli(config.dockerHost);
+        try {
+          return await checkBindSources(cli, needs);
+        } finally {
+          expect(await cli.cleanup()).toEqual([]);
+          expect(labelled(`${PREFLIGHT_LABEL}=${cli.runId}`)).toEqual({ containers: [], networks: [] });
+        }
+      };
+      const before = await probe();
+      const byId = (results: CheckResult[], source: string) => results.find((result) => result.id === `bind-source:${source}`);
+      expect(byId(before, existing)).toMatchObject({ status: "pass", summary: `${existing} (bound by filebeat) exists on the Docker host` });
+      expect(byId(before, "/")?.status).toBe("pass");
+      for (const [index, directory] of missing.entries()) {
+        const result = byId(before, directory);
+        expect(result).toMatchObject({
+          status: "fail",
+          summary: expect.stringContaining(`${directory} (bound by filebeat) does not exist on the Docker host`),
+        });
+        expect(result?.remedy?.[0]).toContain(`mkdir -p ${directory}`);
+        expect(result?.remedy?.[1]).toContain(`fix services[${index + 1}].logs[0]`);
+      }
+      // The fix: the directories exist; nothing of theirs is created by the probes (read-only, never started).
+      for (const directory of missing) fs.mkdirSync(directory);
+      const after = await probe();
+      expect(after.map((result) => result.status)).toEqual(after.map(() => "pass"));
+      expect(after).toHaveLength(4);
+      for (const directory of [existing, ...missing]) expect(fs.readdirSync(directory)).toEqual([]);
+    } finally {
+      for (const directory of [existing, ...missing]) fs.rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   test("a firewall dropping the stack's bridge on the listen port fails reachability with the rule that fixes it", async () => {

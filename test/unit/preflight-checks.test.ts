@@ -23,7 +23,13 @@ import {
 } from "../../scripts/lib/preflight/checks";
 import {
   addedOptions,
+  BIND_PROBE_TARGET,
+  BindSource,
+  bindProbeArgs,
+  bindSourceResults,
+  bindSources,
   engineMajor,
+  isBindSourceMissing,
   loopbackFirewallRules,
   loopbackPublishingResult,
   networkOptionsResult,
@@ -73,6 +79,16 @@ describe("what the preflight reads from the dev stack's plan", () => {
       "prometheus 127.0.0.1:9090 ports.prometheus",
     ]);
     expect(needs.needsMaxMapCount).toBe(config.logs.enabled);
+  });
+
+  test("every host path the planned containers bind: node-exporter's / and Filebeat's log directory, with the globs that name it", () => {
+    const needs = hostNeeds(config, plan.run.resources);
+    const globs = config.services.flatMap((service, index) => (service.logs ?? []).map((glob, logIndex) => `services[${index}].logs[${logIndex}] (${glob})`));
+    expect(globs.length).toBeGreaterThan(0);
+    expect(needs.bindSources).toEqual([
+      { source: "/", containers: ["node-exporter"], configKeys: [] },
+      { source: "/srv/atra/logs", containers: ["filebeat"], configKeys: globs },
+    ]);
   });
 
   test("an Engine older than API 1.41 stops the preflight with the upgrade as fix", async () => {
@@ -360,6 +376,100 @@ describe("ports published on 127.0.0.1 before Engine 28", () => {
       "",
       "0 checks passed, 1 warning (WARN) to read: nothing here would stop `pulumi up`.",
     ]);
+  });
+});
+
+describe("bind mount sources on the Docker host (the Engine refuses a missing one at create)", () => {
+  // The Engine's own words for a missing HostConfig.Mounts bind source: moby/moby volume/mounts/validate.go
+  // errBindSourceDoesNotExist, wrapped by errMountConfig ("invalid mount config for type ..."), returned
+  // from volume/mounts/linux_parser.go validateMountConfigImpl; the text as Docker 20.10's CLI prints it.
+  const MISSING = (path: string) =>
+    `docker create failed: Error response from daemon: invalid mount config for type "bind": bind source path does not exist: ${path}`;
+  const logs: BindSource = {
+    source: "/srv/atra/logs",
+    containers: ["filebeat"],
+    configKeys: ["services[0].logs[0] (/srv/atra/logs/api*.log)"],
+  };
+
+  test("every bind of every planned container, one entry per path; host-path volumes (created by the Engine) and named volumes are not", () => {
+    expect(
+      bindSources(
+        [
+          { name: "node-exporter", inputs: { mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true }] } },
+          {
+            name: "filebeat",
+            inputs: {
+              mounts: [
+                { type: "bind", source: "/srv/atra/logs", target: "/srv/atra/logs", readOnly: true },
+                { type: "bind", source: "/home/app/logs", target: "/home/app/logs", readOnly: true },
+              ],
+              volumes: [{ volumeName: "atra-filebeat-data", containerPath: "/usr/share/filebeat/data" }],
+            },
+          },
+          {
+            name: "other",
+            inputs: {
+              mounts: [
+                { type: "bind", source: "/srv/atra/logs", target: "/x" },
+                { type: "volume", source: "data", target: "/data" },
+              ],
+            },
+          },
+          { name: "grafana", inputs: { volumes: [{ hostPath: "/var/lib/grafana-host", containerPath: "/var/lib/grafana" }] } },
+        ],
+        [{ logs: ["/srv/atra/logs/api*.log", "/home/app/logs/nested/*/x.log"] }, { logs: ["/srv/atra/logs/worker/*.log"] }, {}],
+      ),
+    ).toEqual([
+      { source: "/", containers: ["node-exporter"], configKeys: [] },
+      {
+        source: "/srv/atra/logs",
+        containers: ["filebeat", "other"],
+        configKeys: ["services[0].logs[0] (/srv/atra/logs/api*.log)", "services[1].logs[0] (/srv/atra/logs/worker/*.log)"],
+      },
+      { source: "/home/app/logs", containers: ["filebeat"], configKeys: ["services[0].logs[1] (/home/app/logs/nested/*/x.log)"] },
+    ]);
+  });
+
+  test("the probe binds the path read-only, quoted for the CLI's CSV reading of --mount (docker/cli opts/mount.go)", () => {
+    expect(bindProbeArgs("/srv/atra/logs")).toEqual(["--mount", `type=bind,source=/srv/atra/logs,target=${BIND_PROBE_TARGET},readonly`]);
+    expect(bindProbeArgs('/srv/a,b"c')).toEqual(["--mount", `type=bind,"source=/srv/a,b""c",target=${BIND_PROBE_TARGET},readonly`]);
+  });
+
+  test("the Engine's refusal of a missing source is recognised (and an older moby's wording); other errors are not", () => {
+    expect(isBindSourceMissing(MISSING("/srv/atra/logs"))).toBe(true);
+    expect(isBindSourceMissing('invalid mount config for type "bind": bind mount source path does not exist: /x')).toBe(true);
+    expect(isBindSourceMissing("invalid mount config for type \"bind\": invalid mount path: 'x' mount path must be absolute")).toBe(false);
+  });
+
+  test("a missing path fails, by name, with the directory to create and the globs to fix; an existing one passes", () => {
+    const home = { source: "/home/app/logs", containers: ["filebeat"], configKeys: ["services[1].logs[0] (/home/app/logs/*.log)"] };
+    const root = { source: "/", containers: ["node-exporter"], configKeys: [] };
+    const results = bindSourceResults([{ mount: root }, { mount: logs, error: MISSING("/srv/atra/logs") }, { mount: home, error: MISSING("/home/app/logs") }]);
+    expect(results.map((result) => [result.id, result.status])).toEqual([
+      ["bind-source:/", "pass"],
+      ["bind-source:/srv/atra/logs", "fail"],
+      ["bind-source:/home/app/logs", "fail"],
+    ]);
+    expect(results[0].summary).toBe("/ (bound by node-exporter) exists on the Docker host");
+    expect(results[1].summary).toMatch(/^\/srv\/atra\/logs \(bound by filebeat\) does not exist on the Docker host: the Engine refuses filebeat at create/);
+    expect(results[1].summary).toContain("`pulumi up` would stop half-way");
+    expect(results[1].remedy).toEqual([
+      expect.stringContaining("create it on the Docker host before `up`: mkdir -p /srv/atra/logs"),
+      expect.stringContaining("or, if the path is wrong, fix services[0].logs[0] (/srv/atra/logs/api*.log) in the stack config"),
+    ]);
+    expect(results[2].remedy?.[0]).toContain("mkdir -p /home/app/logs");
+    const text = formatReport("r", results);
+    expect(text).toContain("2 problems would stop `pulumi up`");
+  });
+
+  test("another refusal is reported as it is; no bind at all is not needed", () => {
+    const [result] = bindSourceResults([{ mount: logs, error: "Error response from daemon: something else" }]);
+    expect(result).toEqual({
+      id: "bind-source:/srv/atra/logs",
+      status: "fail",
+      summary: "a container binding /srv/atra/logs (as filebeat does) cannot be created: Error response from daemon: something else",
+    });
+    expect(bindSourceResults([])).toEqual([{ id: "bind-sources", status: "skip", summary: "no planned container binds a host path" }]);
   });
 });
 

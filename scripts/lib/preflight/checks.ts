@@ -9,6 +9,7 @@ import type { StackConfig } from "../../../components/config/resolve";
 import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "../../../components/docker/names";
 import { dockerScrapeAddresses } from "../../../components/metrics/metrics-stack";
 import { stackServiceKeyNamed } from "../../../components/stack-services";
+import { staticDirectory } from "../../../components/logs/filebeat-config";
 
 const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";
@@ -66,6 +67,8 @@ export interface HostNeeds {
   environment: string;
   /** The containers' settings the Engine may store differently from what is sent, grouped by equal settings. */
   storedSettings: StoredSettingsGroup[];
+  /** Every host path the planned containers bind (`mounts` of type bind), one entry per path. */
+  bindSources: BindSource[];
 }
 
 /**
@@ -148,7 +151,96 @@ export function hostNeeds(config: StackConfig, resources: PlannedResource[], pro
     probeImage: probeImage ?? config.images.nodeExporter,
     environment: config.environment,
     storedSettings: storedSettingsGroups(containers),
+    bindSources: bindSources(containers, config.services),
   };
+}
+
+// ---- bind mount sources ------------------------------------------------------------------------
+
+/** A host path that planned containers bind, and where the config names it. */
+export interface BindSource {
+  source: string;
+  /** The program's containers (logical names) that bind it. */
+  containers: string[];
+  /** The `services[].logs` globs under it, as `services[i].logs[j] (<glob>)`: the config keys that put it there. */
+  configKeys: string[];
+}
+
+/**
+ * Every `mounts` entry of type bind of every planned container, whoever plans it (today: node-exporter's
+ * `/` and Filebeat's log directories). The Engine refuses such a container at create when the source
+ * does not exist on the Docker host (moby/moby volume/mounts/linux_parser.go validateMountConfigImpl:
+ * errBindSourceDoesNotExist, called for every HostConfig.Mounts entry by daemon/container.go
+ * validateHostConfig), unlike a host-path `volumes` entry (HostConfig.Binds, ParseMountRaw skips the
+ * check and the daemon creates the directory). Those are not listed here for that reason.
+ */
+export function bindSources(containers: Pick<PlannedResource, "name" | "inputs">[], services: { logs?: string[] }[] = []): BindSource[] {
+  const bySource = new Map<string, BindSource>();
+  for (const { name, inputs } of containers) {
+    for (const mount of (inputs.mounts as { type?: string; source?: string }[] | undefined) ?? []) {
+      if (mount.type !== "bind" || !mount.source) continue;
+      const entry = bySource.get(mount.source) ?? { source: mount.source, containers: [], configKeys: [] };
+      if (!entry.containers.includes(name)) entry.containers.push(name);
+      bySource.set(mount.source, entry);
+    }
+  }
+  // The log globs a directory covers (components/logs/filebeat-config.ts logMounts mounts the outermost
+  // directory). `/` is never a log mount (logGlobIssues refuses it as too broad): node-exporter's `/` names no glob.
+  for (const entry of bySource.values()) {
+    if (entry.source === "/") continue;
+    services.forEach((service, index) =>
+      (service.logs ?? []).forEach((glob, logIndex) => {
+        const directory = staticDirectory(glob);
+        if (directory === entry.source || directory.startsWith(`${entry.source}/`)) entry.configKeys.push(`services[${index}].logs[${logIndex}] (${glob})`);
+      }),
+    );
+  }
+  return [...bySource.values()];
+}
+
+/** Where the probe binds a source: any absolute path but `/` will do (the probe never starts). */
+export const BIND_PROBE_TARGET = "/atra-preflight-bind";
+
+/**
+ * `docker create --mount` for a read-only bind of `source`. The CLI reads the value as one CSV record
+ * (docker/cli opts/mount.go, MountOpt.Set: csv.NewReader), so a field with a comma or quote is quoted.
+ */
+export function bindProbeArgs(source: string): string[] {
+  const field = (text: string) => (/[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+  return ["--mount", ["type=bind", field(`source=${source}`), `target=${BIND_PROBE_TARGET}`, "readonly"].join(",")];
+}
+
+/**
+ * The Engine's refusal of a missing bind source: "bind source path does not exist: <path>" (moby/moby
+ * volume/mounts/validate.go errBindSourceDoesNotExist; older trees had it in volume/validate.go as
+ * "bind mount source path does not exist").
+ */
+export function isBindSourceMissing(error: string): boolean {
+  return /bind (mount )?source path does not exist/.test(error);
+}
+
+/** One result per bind source, from the probe's create: `error` undefined when the Engine created it. */
+export function bindSourceResults(observed: { mount: BindSource; error?: string }[]): CheckResult[] {
+  if (observed.length === 0) return [{ id: "bind-sources", status: "skip", summary: "no planned container binds a host path" }];
+  return observed.map(({ mount, error }): CheckResult => {
+    const id = `bind-source:${mount.source}`;
+    const who = mount.containers.join(", ");
+    if (error === undefined) return { id, status: "pass", summary: `${mount.source} (bound by ${who}) exists on the Docker host` };
+    if (!isBindSourceMissing(error)) return { id, status: "fail", summary: `a container binding ${mount.source} (as ${who} does) cannot be created: ${error}` };
+    return {
+      id,
+      status: "fail",
+      summary:
+        `${mount.source} (bound by ${who}) does not exist on the Docker host: the Engine refuses ${who} at create ` +
+        `("bind source path does not exist", moby/moby volume/mounts/linux_parser.go), so \`pulumi up\` would stop half-way`,
+      remedy: [
+        `create it on the Docker host before \`up\`: mkdir -p ${mount.source}  (where the application writes its log files, readable by root)`,
+        mount.configKeys.length > 0
+          ? `or, if the path is wrong, fix ${mount.configKeys.join(", ")} in the stack config (pulumi config set --path 'services[i].logs[j]' <glob>)`
+          : `or fix the setting that makes ${who} bind it`,
+      ],
+    };
+  });
 }
 
 /** The planned containers' log and memory settings, one group per distinct combination. */

@@ -12,6 +12,8 @@ import type { PlannedResource } from "../mock-engine";
 import {
   apiVersionAtLeast,
   bindFailure,
+  bindProbeArgs,
+  bindSourceResults,
   CheckResult,
   HostNeeds,
   hostNeeds,
@@ -85,6 +87,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
         checkPorts(docker, needs, ownContainers),
         checkMaxMapCount(docker, needs),
         checkStoredSettings(docker, needs),
+        checkBindSources(docker, needs),
       ]);
       for (const group of groups) {
         if (group.status === "fulfilled") group.value.forEach(add);
@@ -596,6 +599,27 @@ export async function checkStoredSettings(docker: DockerCli, needs: Pick<HostNee
   const failed = settled.find((outcome) => outcome.status === "rejected");
   if (failed) throw failed.reason;
   return storedSettingsResults(settled.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : [])));
+}
+
+/**
+ * Create (never start) one container per host path the planned containers bind, with that path bound
+ * read-only: the Engine checks a bind source at create and returns only the first missing one
+ * (moby/moby daemon/container.go validateHostConfig, volume/mounts/linux_parser.go
+ * validateMountConfigImpl), so one probe per path reports every missing path at once.
+ */
+export async function checkBindSources(docker: DockerCli, needs: Pick<HostNeeds, "bindSources" | "probeImage">): Promise<CheckResult[]> {
+  const observed = await Promise.all(
+    needs.bindSources.map(async (mount) => {
+      try {
+        const id = await docker.createContainer([...bindProbeArgs(mount.source), "--entrypoint", "/bin/sh", needs.probeImage, "-c", "exit 0"]);
+        await docker.removeContainer(id);
+        return { mount };
+      } catch (error) {
+        return { mount, error: firstLine((error as Error).message) };
+      }
+    }),
+  );
+  return bindSourceResults(observed);
 }
 
 function parseJson<T>(text: string): T | undefined {
