@@ -21,7 +21,7 @@ import { loadDashboards } from "./grafana/dashboard-files";
 import { GrafanaAlerting } from "./grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./alerting/alert-files";
 import { logAlertGroup } from "./alerting/log-alerts";
-import { datasourceAlertGroup } from "./alerting/datasource-alerts";
+import { datasourceAlertGroup, guardEvaluationFailureAlert } from "./alerting/datasource-alerts";
 import { renderSloRuleFile, SLO_RULE_FILE_PATH, sloAlertGroup, sloDefinitions } from "./slo/slo-rules";
 import type { StackOutputs } from "./stack-outputs";
 
@@ -41,7 +41,11 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
   const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
   const slos = sloDefinitions(config.services);
   const alertRuleGroups = [
-    ...loadAlertRuleGroups(path.join(projectDir, "alerts"), { ...ruleContext, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
+    // GrafanaAlertRuleEvaluationFailing keeps its state while Elasticsearch fails (ElasticsearchNotQueryable reports that).
+    ...guardEvaluationFailureAlert(
+      loadAlertRuleGroups(path.join(projectDir, "alerts"), { ...ruleContext, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
+      config.logs.enabled ? ELASTICSEARCH_DATASOURCE.uid : undefined,
+    ),
     ...(config.logs.enabled
       ? [
           logAlertGroup(config.logs, config.services, {

@@ -104,6 +104,58 @@ function elasticsearchRule(datasourceUid: string, context: DatasourceAlertContex
   };
 }
 
+/** The rule of alerts/stack.yml on Grafana's own failed rule evaluations. */
+export const EVALUATION_FAILURE_ALERT = "GrafanaAlertRuleEvaluationFailing";
+/** The refIds the guard adds to that rule; its condition becomes GUARDED. */
+export const EVALUATION_FAILURE_GUARD = { search: "LOGS", total: "LOGS_TOTAL", condition: "GUARDED" } as const;
+
+/**
+ * An Elasticsearch outage makes every rule on logs fail each evaluation, and each failure counts in
+ * grafana_alerting_rule_evaluation_failures_total (grafana/grafana
+ * pkg/services/ngalert/schedule/alert_rule.go: `if err != nil || results.HasErrors() {
+ * evalTotalFailures.Inc() }`), which GrafanaAlertRuleEvaluationFailing reads from Prometheus: it would
+ * fire ten minutes into the outage, a second alert beside ElasticsearchNotQueryable. So, when the logs
+ * stage is on, its evaluation is made to depend on the logs datasource answering, and, like every
+ * rule but the datasource rules, it keeps its last state (KeepLast) while its evaluation fails.
+ *
+ * The condition itself has to depend on the search: Grafana makes an evaluation an Error only for the
+ * error of the condition node or of a node it depends on (pkg/services/ngalert/eval/eval.go,
+ * queryDataResponseToExecutionResults -> FindConditionError; pkg/expr/graph.go gives a node whose
+ * input failed a DependencyError). A search beside the condition would be executed, fail, and
+ * change nothing. So GUARDED = `$FIRING || ($LOGS_TOTAL < 0)`: a count is never below 0, so it is
+ * FIRING's value; LOGS_TOTAL is one number without labels, which Grafana's math pairs with every
+ * series of FIRING and keeps FIRING's labels (pkg/expr/mathexp/exp.go, union: "len(bLabels) == 0").
+ * The rule stays a plain Prometheus rule in alerts/stack.yml (promtool and the real-Prometheus tests
+ * run it as it is); the guard is added to its translation only.
+ *
+ * Limit: Grafana makes the whole evaluation NoData when any query returns no frames
+ * (eval.go, queryDataResponseToExecutionResults and evaluateExecutionResult check NoData before the
+ * condition), and the rule's noDataState is OK. A count over an existing data stream answers with
+ * zero-filled buckets, but before the first line has created the data stream the search may answer
+ * nothing, and the rule stays Normal until it exists.
+ */
+export function guardEvaluationFailureAlert(groups: GrafanaRuleGroup[], elasticsearchDatasourceUid: string | undefined): GrafanaRuleGroup[] {
+  if (!elasticsearchDatasourceUid) return groups;
+  return groups.map((group) => ({
+    ...group,
+    rules: group.rules.map((rule) => (rule.name === EVALUATION_FAILURE_ALERT ? dependOnLogs(rule, elasticsearchDatasourceUid) : rule)),
+  }));
+}
+
+function dependOnLogs(rule: GrafanaRule, datasourceUid: string): GrafanaRule {
+  const { search, total, condition } = EVALUATION_FAILURE_GUARD;
+  return {
+    ...rule,
+    condition,
+    datas: [
+      ...rule.datas,
+      elasticsearchCount(search, "*", 300, datasourceUid, false),
+      reduceSum(total, search),
+      mathExpression(condition, `$${rule.condition} || ($${total} < 0)`),
+    ],
+  };
+}
+
 function runbook(alert: string, context: DatasourceAlertContext): string {
   return resolveRunbookUrl(`${RUNBOOK}#${alert.toLowerCase()}`, context.runbookBaseUrl);
 }

@@ -16,7 +16,14 @@
  *     (NewResultFromError); a query without data gives one NoData result labelled datasource_uid and
  *     ref_id (evaluateExecutionResult);
  *   - pkg/services/ngalert/state/compat.go: an Error state reaches the Alertmanager as an alert named
- *     DatasourceError (errorAlert), a NoData state as DatasourceNoData.
+ *     DatasourceError (errorAlert), a NoData state as DatasourceNoData;
+ *   - state/state.go AddErrorInformation: with execErrState Error, an error of a query (expr.QueryError,
+ *     which carries the query's refId) adds `ref_id` and `datasource_uid` labels to the Error state
+ *     (annotations for the other mappings, not modelled: they are not sent as labels); transition
+ *     removes them when the next result is not an error.
+ * An empty result list is refused: Grafana's evaluator never returns one (eval.go
+ * evaluateExecutionResult returns one NoData result when the condition has no frames), and
+ * setNextStateForRule would take results[0] of it (Results.IsNoData is true for an empty list).
  * Not modelled (not used by the stack's rules): hysteresis, images, resend timing, the state history.
  */
 export type ResultState = "Normal" | "Alerting" | "NoData" | "Error";
@@ -40,6 +47,8 @@ export interface EvalResult {
   state: ResultState;
   /** The result's labels (none for an error). */
   instance: Labels;
+  /** For an error: the query that failed (expr.QueryError's refId) and its datasource. */
+  failedQuery?: { refId: string; datasourceUid: string };
 }
 
 interface State {
@@ -84,6 +93,7 @@ export class RuleStates {
   /** manager.go ProcessEvalResults: setNextStateForRule, then processMissingSeriesStates. */
   process(results: EvalResult[], now: number): void {
     const rule = this.rule;
+    if (results.length === 0) throw new Error("Grafana's evaluator never returns an empty result list (eval.go evaluateExecutionResult)");
     const before = new Map([...this.states].map(([k, s]) => [k, s.state] as const));
     const all = (state: ResultState) => results.length > 0 && results.every((r) => r.state === state);
     let handled = false;
@@ -113,10 +123,17 @@ export class RuleStates {
   /** state.go transition. */
   private transition(state: State, result: EvalResult, now: number): void {
     state.lastEvaluationTime = now;
+    // state.go transition: the labels an Error state gained go when the result is not an error.
+    if (state.state === "Error" && result.state !== "Error")
+      for (const label of ["ref_id", "datasource_uid"]) if (!(label in result.instance)) delete state.labels[label];
     if (result.state === "Normal") this.resultNormal(state, now);
     else if (result.state === "Alerting") this.resultAlerting(state, now);
-    else if (result.state === "Error") this.resultMapped(state, this.rule.execErrState, "Error", now);
-    else this.resultMapped(state, this.rule.noDataState, "NoData", now);
+    else if (result.state === "Error") {
+      this.resultMapped(state, this.rule.execErrState, "Error", now);
+      // state.go resultError, ErrorErrState: AddErrorInformation(err, rule, true) labels the state with the failed query.
+      if (this.rule.execErrState === "Error" && result.failedQuery)
+        state.labels = { ...state.labels, ref_id: result.failedQuery.refId, datasource_uid: result.failedQuery.datasourceUid };
+    } else this.resultMapped(state, this.rule.noDataState, "NoData", now);
   }
 
   private resultNormal(state: State, now: number): void {
@@ -204,7 +221,8 @@ export function simulate(rules: RuleUnderTest[], answer: (rule: RuleUnderTest, n
   return notifications;
 }
 
-export const errorResult = (): EvalResult => ({ state: "Error", instance: {} });
+/** eval.go NewResultFromError: no labels; `failedQuery` when a datasource query failed (expr.QueryError). */
+export const errorResult = (failedQuery?: EvalResult["failedQuery"]): EvalResult => ({ state: "Error", instance: {}, ...(failedQuery ? { failedQuery } : {}) });
 /** eval.go: a datasource query without data labels the NoData result with the datasource and refId. */
 export const noDataResult = (datasourceUid: string, refId = "A"): EvalResult => ({
   state: "NoData",
