@@ -75,6 +75,9 @@ function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule 
   };
 }
 
+/** How long a silence must last beyond maxLogSilence before ServiceStoppedLogging fires. */
+export const SILENCE_CONFIRMATION = "2m";
+
 function silenceRule(service: string, maxSilence: string, context: LogAlertContext): GrafanaRule {
   const windowSeconds = durationMs(maxSilence) / 1000;
   const alert = LOG_ALERTS.stoppedLogging;
@@ -82,7 +85,12 @@ function silenceRule(service: string, maxSilence: string, context: LogAlertConte
     uid: ruleUid(LOG_ALERT_GROUP, `${alert}/${service}`),
     // One rule per service: a silent service has no series to group by, so it needs its own query.
     name: `${alert} ${service}`,
-    for: "0s",
+    // Two minutes, not 0s: after an Elasticsearch outage longer than maxLogSilence, the first answered
+    // search can come before Filebeat has re-sent its backlog (its Elasticsearch output backs off up to
+    // backoff.max, 60s by default: elastic/beats libbeat/outputs/elasticsearch/config.go), and a `for`
+    // of 0s would then page at once (grafana/grafana pkg/services/ngalert/state/state.go resultNoData /
+    // resultAlerting). A service silent for maxLogSilence is still reported two minutes later.
+    for: SILENCE_CONFIRMATION,
     condition: "SILENT",
     datas: [
       elasticsearchCount("A", `service.name:"${service}" AND host.name:"${context.host}"`, windowSeconds, context.elasticsearchDatasourceUid, false),

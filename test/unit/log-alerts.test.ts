@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ERROR_LINES_QUERY, histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup } from "../../components/alerting/log-alerts";
+import { ERROR_LINES_QUERY, histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup, SILENCE_CONFIRMATION } from "../../components/alerting/log-alerts";
 import { ruleUid } from "../../components/alerting/grafana-rules";
 import { FAILURE_STORE_DATASOURCE } from "../../components/grafana/grafana-configuration";
 import { resolveStackConfig } from "../../components/config/resolve";
@@ -177,4 +177,11 @@ test("the Logs dashboard's error panels count exactly the levels ServiceLogError
   expect(clauses.length).toBeGreaterThanOrEqual(4);
   for (const { panel, clause } of clauses) expect([panel, clause]).toEqual([panel, ERROR_LINES_QUERY]);
   expect(ERROR_LINES_QUERY).toContain("fatal");
+});
+
+test("silence rules wait two minutes past maxLogSilence: after a long Elasticsearch outage the first answered search may precede Filebeat's re-send (elastic/beats libbeat/outputs/elasticsearch/config.go: backoff.max 60s)", () => {
+  const silence = group.rules.filter((rule) => rule.name.startsWith(LOG_ALERTS.stoppedLogging));
+  expect(silence).toHaveLength(2);
+  for (const rule of silence) expect(rule.for).toBe(SILENCE_CONFIRMATION);
+  expect(SILENCE_CONFIRMATION).toBe("2m");
 });
