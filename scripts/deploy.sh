@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
-# `npm run deploy -- [stack] [--skip-preflight]`: check the stack's Docker host (`npm run preflight`), then
-# select (or create) the stack in the local state backend and run `pulumi up`. A preflight problem stops
-# the deploy before anything is made; --skip-preflight deploys without asking the host first.
+# `npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>]`: check the stack's Docker host (`npm run preflight`),
+# select (or create) the stack in the local state backend, run `pulumi up`, then `npm run verify` against the
+# deployed stack. A preflight problem stops the deploy before anything is made; --skip-preflight deploys without
+# asking the host first. A verify failure exits 1 after the deploy (what was made stays); --skip-verify skips it.
+# No `pulumi` on PATH: npm's `pulumi` package runs the CLI of the @pulumi/pulumi SDK's version, downloaded on
+# first use (scripts/lib/verify/pulumi-cli.ts says which CLI and why).
 # It prints the Docker host it deploys to, and refuses a set DOCKER_CONTEXT (see below).
 # The dev stack needs nothing typed: it uses an empty passphrase unless PULUMI_CONFIG_PASSPHRASE(_FILE) is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack="dev"
 preflight=1
+verify=1
+verify_wait=""
 stack_given=""
 for arg in "$@"; do
   case "$arg" in
     --skip-preflight) preflight=0 ;;
-    -h | --help) echo "usage: npm run deploy -- [stack] [--skip-preflight]"; exit 0 ;;
-    -*) echo "deploy: unknown option $arg; usage: npm run deploy -- [stack] [--skip-preflight]" >&2; exit 2 ;;
+    --skip-verify) verify=0 ;;
+    --verify-wait=*) verify_wait="${arg#*=}" ;;
+    -h | --help) echo "usage: npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>]"; exit 0 ;;
+    -*) echo "deploy: unknown option $arg; usage: npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>]" >&2; exit 2 ;;
     *)
       [ -z "$stack_given" ] || { echo "deploy: more than one stack given ($stack_given, $arg)" >&2; exit 2; }
       stack="$arg"; stack_given="$arg" ;;
   esac
 done
 
-command -v pulumi >/dev/null || { echo "deploy: the Pulumi CLI is not installed (https://www.pulumi.com/docs/iac/download-install/)" >&2; exit 1; }
+# The Pulumi CLI: on PATH, else the SDK's version from the shared cache, else npm's `pulumi` package (npx)
+# downloading it; one word a line, `env:K=V` lines first (scripts/lib/verify/pulumi-cli.ts).
+pulumi=()
+while IFS= read -r word; do
+  case "$word" in
+    env:*) export "${word#env:}" ;;
+    *) pulumi+=("$word") ;;
+  esac
+done < <(node scripts/run-ts.js scripts/verify.ts --print-pulumi) || true
+[ "${#pulumi[@]}" -gt 0 ] || { echo "deploy: cannot find or fetch the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/)" >&2; exit 1; }
 if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
   if [ "$stack" = "dev" ]; then
     # Dev secrets (the generated Grafana password) are still encrypted in state, with an empty passphrase.
@@ -44,6 +60,12 @@ if [ "$preflight" = 1 ]; then
     || { echo "deploy: the preflight found problems on the Docker host (above); nothing was deployed. Fix them, or deploy anyway with --skip-preflight" >&2; exit 1; }
 fi
 
-pulumi stack select --create --non-interactive "$stack"
-pulumi up --yes --non-interactive --stack "$stack"
-pulumi stack output --stack "$stack"
+"${pulumi[@]}" stack select --create --non-interactive "$stack"
+"${pulumi[@]}" up --yes --non-interactive --stack "$stack"
+"${pulumi[@]}" stack output --stack "$stack"
+
+if [ "$verify" = 1 ]; then
+  echo "deploy: verifying stack $stack (npm run verify -- --stack $stack)"
+  node scripts/run-ts.js scripts/verify.ts --stack "$stack" ${verify_wait:+--wait "$verify_wait"} \
+    || { echo "deploy: stack $stack is deployed, but verify found problems (above); fix them and run: npm run verify -- --stack $stack" >&2; exit 1; }
+fi

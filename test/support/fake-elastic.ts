@@ -57,9 +57,40 @@ export interface FakeElastic {
   savedObjects: Map<string, Json>;
   /** API key id -> its secret half, the user it belongs to and, for keys `POST _security/api_key` made, what GET shows. */
   apiKeys: Map<string, FakeApiKey>;
+  /**
+   * What `npm run verify` reads (scripts/lib/verify/elastic.ts): the cluster's health, the data streams with their
+   * documents and failure store documents, ILM errors per backing index, Kibana's overall status level.
+   */
+  verify: FakeVerifyState;
+  /**
+   * Write a document as a bulk index request into a data stream would: the data stream is made on first write from the
+   * matching index template (its ILM policy from `index.lifecycle.name`, its failure store from
+   * data_stream_options), as MetadataCreateDataStreamService does (elastic/elasticsearch server/src/main/java/org/
+   * elasticsearch/cluster/metadata/MetadataCreateDataStreamService.java). Without a matching template it throws.
+   */
+  ingest(dataStream: string, document: Json): void;
+  /** A document the ingest pipeline or mapping refused, kept in the failure store (`error.type`, `error.message`). */
+  ingestFailure(dataStream: string, error: { type: string; message: string }): void;
   /** The next `count` requests answer 503 as a starting server. */
   startingFor(count: number): void;
   close(): Promise<void>;
+}
+
+export interface FakeDataStream {
+  ilmPolicy?: string;
+  failureStore: boolean;
+  documents: Json[];
+  failures: Json[];
+  generation: number;
+}
+
+export interface FakeVerifyState {
+  clusterStatus: "green" | "yellow" | "red";
+  dataStreams: Map<string, FakeDataStream>;
+  /** Backing index name -> the ILM error step_info. */
+  ilmErrors: Map<string, { type: string; reason: string }>;
+  /** Kibana's overall status level (core status ServiceStatusLevels). */
+  kibanaLevel: "available" | "degraded" | "unavailable" | "critical";
 }
 
 export interface FakeApiKey {
@@ -93,6 +124,7 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
   const dataViews = new Map<string, Json>();
   const savedObjects = new Map<string, Json>();
   const requests: RecordedRequest[] = [];
+  const verify: FakeVerifyState = { clusterStatus: "green", dataStreams: new Map(), ilmErrors: new Map(), kibanaLevel: "available" };
   let starting = 0;
   let version = 1;
 
@@ -454,6 +486,129 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         return send(200, { invalidated_api_keys: invalidated, previously_invalidated_api_keys: [], error_count: 0 });
       }
     }
+    // GET _cluster/health (rest-api-spec cluster.health.json; server/src/main/java/org/elasticsearch/action/admin/cluster/
+    // health/ClusterHealthResponse.java, toXContent): cluster_name, status in lower case, node and shard counts.
+    if (parts[0] === "_cluster" && parts[1] === "health" && parts.length === 2 && method === "GET") {
+      return send(200, {
+        cluster_name: "fake",
+        status: verify.clusterStatus,
+        timed_out: false,
+        number_of_nodes: 1,
+        number_of_data_nodes: 1,
+        active_primary_shards: verify.dataStreams.size,
+        active_shards: verify.dataStreams.size,
+        unassigned_shards: verify.clusterStatus === "green" ? 0 : 1,
+      });
+    }
+    // GET _data_stream/<name> (rest-api-spec indices.get_data_stream.json; server/src/main/java/org/elasticsearch/action/
+    // datastreams/GetDataStreamAction.java, DataStreamInfo.toXContent): name, timestamp_field, indices, generation, status
+    // (upper case health), template, ilm_policy, failure_store {enabled, indices}. An unknown name is 404
+    // index_not_found_exception "no such index [<name>]" (IndexNameExpressionResolver, IndexNotFoundException).
+    if (parts[0] === "_data_stream" && parts[1] && parts.length === 2 && method === "GET") {
+      const stream = verify.dataStreams.get(parts[1]);
+      if (!stream) return send(404, { ...esError(404, "index_not_found_exception", `no such index [${parts[1]}]`) });
+      return send(200, {
+        data_streams: [
+          {
+            name: parts[1],
+            timestamp_field: { name: "@timestamp" },
+            indices: backingIndices(parts[1], stream).map((index) => ({ index_name: index, index_uuid: index, managed_by: "Index Lifecycle Management" })),
+            generation: stream.generation,
+            status: verify.clusterStatus.toUpperCase(),
+            template: [...indexTemplates.keys()][0] ?? "",
+            ...(stream.ilmPolicy ? { ilm_policy: stream.ilmPolicy } : {}),
+            next_generation_managed_by: "Index Lifecycle Management",
+            hidden: false,
+            system: false,
+            failure_store: { enabled: stream.failureStore, rollover_on_write: true, indices: [] },
+          },
+        ],
+      });
+    }
+    // GET <index>/_ilm/explain?only_errors=true (rest-api-spec ilm.explain_lifecycle.json; x-pack/plugin/ilm/src/main/java/
+    // org/elasticsearch/xpack/ilm/action/TransportExplainLifecycleAction.java): {indices: {<backing index>: explain}},
+    // with only_errors only the indices whose step is ERROR (IndexLifecycleExplainResponse: index, managed, policy,
+    // step "ERROR", failed_step, step_info {type, reason}). A missing target is 404 index_not_found_exception.
+    if (parts.length === 3 && parts[1] === "_ilm" && parts[2] === "explain" && method === "GET") {
+      const stream = verify.dataStreams.get(parts[0]);
+      if (!stream) return send(404, esError(404, "index_not_found_exception", `no such index [${parts[0]}]`));
+      const onlyErrors = url.searchParams.get("only_errors") === "true";
+      const indices: Record<string, Json> = {};
+      for (const index of backingIndices(parts[0], stream)) {
+        const error = verify.ilmErrors.get(index);
+        if (onlyErrors && !error) continue;
+        indices[index] = error
+          ? {
+              index,
+              managed: true,
+              policy: stream.ilmPolicy,
+              phase: "hot",
+              action: "rollover",
+              step: "ERROR",
+              failed_step: "check-rollover-ready",
+              step_info: error,
+            }
+          : { index, managed: true, policy: stream.ilmPolicy, phase: "hot", action: "rollover", step: "check-rollover-ready" };
+      }
+      return send(200, { indices });
+    }
+    // POST <target>/_search (rest-api-spec search.json) with size 0, a bool filter of term queries, track_total_hits
+    // and max / terms aggregations: hits.total {value, relation: "eq"} (SearchHits.toXContent with track_total_hits),
+    // a max aggregation {value, value_as_string} or {value: null} without documents (server/.../search/aggregations/
+    // metrics/InternalMax.java, doXContentBody), terms {doc_count_error_upper_bound, sum_other_doc_count, buckets:
+    // [{key, doc_count}]} ordered by count (bucket/terms/InternalTerms.java, StringTerms). `<data stream>::failures`
+    // selects its failure store (server/.../action/support/IndexComponentSelector.java). A missing target is 404.
+    if (parts.length === 2 && parts[1] === "_search" && (method === "POST" || method === "GET")) {
+      const [name, selector] = parts[0].split("::");
+      const stream = verify.dataStreams.get(name);
+      if (!stream || (selector !== undefined && selector !== "failures" && selector !== "data"))
+        return send(404, esError(404, "index_not_found_exception", `no such index [${parts[0]}]`));
+      const source = selector === "failures" ? stream.failures : stream.documents;
+      const filters = (((body.query as Json | undefined)?.bool as Json | undefined)?.filter as Json[] | undefined) ?? [];
+      const matching = source.filter((document) =>
+        filters.every((clause) => {
+          const term = clause.term as Record<string, unknown> | undefined;
+          if (!term) throw new Error(`the fake only takes term filters: ${JSON.stringify(clause)}`);
+          return Object.entries(term).every(([field, value]) => fieldValue(document, field) === value);
+        }),
+      );
+      const aggregations: Json = {};
+      for (const [aggName, definition] of Object.entries((body.aggs ?? body.aggregations ?? {}) as Record<string, Json>)) {
+        if (definition.max) {
+          const field = String((definition.max as Json).field);
+          const values = matching.map((document) => Date.parse(String(fieldValue(document, field)))).filter((value) => !Number.isNaN(value));
+          aggregations[aggName] = values.length
+            ? { value: Math.max(...values), value_as_string: new Date(Math.max(...values)).toISOString() }
+            : { value: null };
+        } else if (definition.terms) {
+          const field = String((definition.terms as Json).field);
+          const size = Number((definition.terms as Json).size ?? 10);
+          const counts = new Map<string, number>();
+          for (const document of matching) {
+            const value = fieldValue(document, field);
+            if (value !== undefined) counts.set(String(value), (counts.get(String(value)) ?? 0) + 1);
+          }
+          const buckets = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([key, count]) => ({ key, doc_count: count }));
+          aggregations[aggName] = {
+            doc_count_error_upper_bound: 0,
+            sum_other_doc_count: buckets.slice(size).reduce((sum, bucket) => sum + bucket.doc_count, 0),
+            buckets: buckets.slice(0, size),
+          };
+        } else throw new Error(`the fake takes max and terms aggregations only: ${JSON.stringify(definition)}`);
+      }
+      const size = Number(body.size ?? 10);
+      return send(200, {
+        took: 1,
+        timed_out: false,
+        _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+        hits: {
+          total: { value: matching.length, relation: "eq" },
+          max_score: null,
+          hits: matching.slice(0, size).map((document) => ({ _index: parts[0], _source: document })),
+        },
+        ...(Object.keys(aggregations).length ? { aggregations } : {}),
+      });
+    }
     // No handler for the path and method: RestController.handleBadRequest answers 400 with a bare error string
     // (elastic/elasticsearch server/src/main/java/org/elasticsearch/rest/RestController.java).
     return send(400, { error: `no handler found for uri [${request.path}] and method [${method}]` });
@@ -546,6 +701,18 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         }
       }
     }
+    // GET /api/status (kibana src/core/packages/status/server-internal/src/routes/status.ts): the v8 format
+    // {name, uuid, version, status: {overall: {level, summary}, core, plugins}}, 503 when the overall level is
+    // unavailable or critical (`overall.level >= ServiceStatusLevels.unavailable`), else 200.
+    if (parts[0] === "api" && parts[1] === "status" && parts.length === 2 && method === "GET") {
+      const level = verify.kibanaLevel;
+      return send(level === "available" || level === "degraded" ? 200 : 503, {
+        name: "kibana",
+        uuid: "fake",
+        version: { number: "9.2.1", build_snapshot: false },
+        status: { overall: { level, summary: level === "available" ? "All services and plugins are available" : `Kibana is ${level}` }, core: {}, plugins: {} },
+      });
+    }
     // /api/saved_objects/<type>/<id> (kibana src/core/packages/saved-objects/server-internal/src/routes/create.ts, get.ts,
     // delete.ts). Their handlers pass Boom errors through (catchAndReturnBoomErrors), so unlike the data views API an
     // existing id without ?overwrite=true is a 409: the multi-namespace preflight check's createConflictError
@@ -591,6 +758,21 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
     return send(404, { statusCode: 404, error: "Not Found", message: "Not Found" });
   }
 
+  function streamFor(name: string): FakeDataStream {
+    const existing = verify.dataStreams.get(name);
+    if (existing) return existing;
+    const match = [...indexTemplates.values()].find(
+      (template) => template.data_stream && (template.index_patterns as string[]).some((pattern) => globMatch(pattern, name)),
+    );
+    if (!match) throw new Error(`the fake: no index template with data_stream matches ${name}; Elasticsearch would write a plain index`);
+    const template = (match.template ?? {}) as Json;
+    const settings = template.settings as { index?: { lifecycle?: { name?: string } } } | undefined;
+    const failureStore = (template.data_stream_options as { failure_store?: { enabled?: boolean } } | undefined)?.failure_store?.enabled === true;
+    const stream: FakeDataStream = { ilmPolicy: settings?.index?.lifecycle?.name, failureStore, documents: [], failures: [], generation: 1 };
+    verify.dataStreams.set(name, stream);
+    return stream;
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -609,6 +791,15 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
     pipelines,
     dataViews,
     savedObjects,
+    verify,
+    ingest(dataStream: string, document: Json) {
+      streamFor(dataStream).documents.push(document);
+    },
+    ingestFailure(dataStream: string, error: { type: string; message: string }) {
+      const stream = streamFor(dataStream);
+      if (!stream.failureStore) throw new Error(`the fake: ${dataStream}'s template has no failure store; the document would be rejected`);
+      stream.failures.push({ "@timestamp": new Date().toISOString(), document: { index: dataStream }, error });
+    },
     startingFor(count: number) {
       starting = count;
     },
@@ -618,6 +809,27 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         server.close(() => resolve());
       }),
   };
+}
+
+/** Backing indices of a data stream: `.ds-<name>-<yyyy.MM.dd>-<generation 6 digits>` (cluster/metadata/DataStream.java, getDefaultBackingIndexName). */
+function backingIndices(name: string, stream: FakeDataStream): string[] {
+  const day = new Date().toISOString().slice(0, 10).replace(/-/g, ".");
+  return Array.from({ length: stream.generation }, (_, index) => `.ds-${name}-${day}-${String(index + 1).padStart(6, "0")}`);
+}
+
+/** A document's value at a dotted field path, flat (`"service.name"`) or nested. */
+function fieldValue(document: Json, field: string): unknown {
+  if (field in document) return document[field];
+  return field.split(".").reduce<unknown>((value, key) => (value && typeof value === "object" ? (value as Json)[key] : undefined), document);
+}
+
+function globMatch(pattern: string, name: string): boolean {
+  return new RegExp(
+    `^${pattern
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  ).test(name);
 }
 
 /** A saved object's version: base64 of [seq_no, primary_term] (kibana saved-objects base-server-internal encodeVersion). */

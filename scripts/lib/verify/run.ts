@@ -1,0 +1,196 @@
+/**
+ * Runs the checks a stack's role asks for, side by side, each asked again until it is ok or the wait is
+ * over (a fresh stack gets a few minutes for its first scrapes and first log lines), and builds the
+ * report with every secret of the outputs redacted.
+ */
+import { Endpoint, sleep } from "./http";
+import { endpoint as outputEndpoint, Outputs, PlanFacts, secretValues, text } from "./inputs";
+import { elasticChecks, kibanaChecks, refineEventCauses } from "./elastic";
+import { grafanaChecks } from "./grafana";
+import { instantQuery, prometheusChecks, unreachable } from "./prometheus";
+import { redactResults } from "./report";
+import type { Check, CheckOutcome, CheckResult, CheckStatus, VerifyReport } from "./types";
+
+export interface VerifyOptions {
+  stack: string;
+  outputs: Outputs;
+  facts: PlanFacts;
+  /** The central stack's outputs, for an agent stack (checked from the agent side). */
+  centralOutputs?: Outputs;
+  /** Send a test notification through each contact point. */
+  notify?: boolean;
+  /** How long a failing check is asked again (ms). */
+  waitMs: number;
+  /** Pause between two asks (ms). */
+  intervalMs?: number;
+  onResult?: (result: CheckResult) => void;
+}
+
+export function buildChecks(options: VerifyOptions): Check[] {
+  const { outputs, facts } = options;
+  const role = text(outputs, "role") ?? "central";
+  const checks: Check[] = [];
+  const prometheus = outputEndpoint(outputs, "prometheusUrl", "prometheusUser", "prometheusPassword");
+  if (prometheus) checks.push(...prometheusChecks({ endpoint: prometheus, agentMode: role === "agent", recordingRules: facts.recordingRules }));
+  else checks.push(notRun("prometheus", "the outputs have no prometheusUrl"));
+  if (role === "agent") {
+    checks.push(...agentChecks(options));
+    return checks;
+  }
+  const grafana = outputEndpoint(outputs, "grafanaUrl", "grafanaAdminUser", "grafanaAdminPassword");
+  if (grafana)
+    checks.push(
+      ...grafanaChecks({
+        endpoint: grafana,
+        datasources: facts.datasources,
+        dashboardUids: facts.dashboardUids,
+        contactPoints: facts.contactPoints,
+        notify: options.notify === true,
+      }),
+    );
+  else checks.push(notRun("grafana", "the outputs have no grafanaUrl (grafana.enabled false?)"));
+  const elastic = outputEndpoint(outputs, "elasticsearchUrl", "elasticsearchUser", "elasticsearchPassword");
+  const dataStream = text(outputs, "logsDataStream");
+  if (elastic && dataStream) {
+    checks.push(
+      ...elasticChecks({
+        endpoint: elastic,
+        dataStream,
+        facts,
+        outputs,
+        services: facts.logServices,
+        cluster: true,
+        filebeatContainer: options.facts.filebeatContainer,
+      }),
+    );
+    const kibana = outputEndpoint(outputs, "kibanaUrl", "elasticsearchUser", "elasticsearchPassword");
+    if (kibana) checks.push(...kibanaChecks(kibana, text(outputs, "kibanaDataViewId")));
+  }
+  return checks;
+}
+
+/** An agent host: its series at the central backend, its events in the central data stream with its host.name. */
+function agentChecks(options: VerifyOptions): Check[] {
+  const host = text(options.outputs, "host");
+  const central = options.centralOutputs;
+  if (!central)
+    return [
+      notRun(
+        "agent.central",
+        "this is an agent stack: give --central-outputs <file> (the central stack's `pulumi stack output --json --show-secrets`) to check that its series and events arrive there",
+      ),
+    ];
+  if (!host) return [notRun("agent.central", "the agent's outputs have no host")];
+  const checks: Check[] = [];
+  const prometheus = outputEndpoint(central, "prometheusUrl", "prometheusUser", "prometheusPassword");
+  if (prometheus)
+    checks.push({
+      id: "agent.series",
+      run: async () => {
+        try {
+          const series = await instantQuery(prometheus, `up{host=${JSON.stringify(host)}}`);
+          if (series.length > 0)
+            return { id: "agent.series", status: "ok", summary: `${series.length} up series of host ${host} arrive at the central Prometheus` };
+          return {
+            id: "agent.series",
+            status: "fail",
+            summary: `no series of host ${host} at the central Prometheus ${prometheus.url}`,
+            fix: [
+              "the agent's Prometheus cannot remote-write: its log names the error (401: agentRemoteWritePassword; connection refused or no route: the central receiver's address or firewall)",
+            ],
+            retry: true,
+          };
+        } catch (error) {
+          return unreachable("agent.series", "central Prometheus", error);
+        }
+      },
+    });
+  else checks.push(notRun("agent.series", "the central outputs have no prometheusUrl"));
+  const elastic = outputEndpoint(central, "elasticsearchUrl", "elasticsearchUser", "elasticsearchPassword");
+  const dataStream = text(central, "logsDataStream") ?? text(options.outputs, "logsDataStream");
+  if (elastic && dataStream)
+    checks.push(
+      ...elasticChecks({
+        endpoint: elastic,
+        dataStream,
+        facts: options.facts,
+        outputs: options.outputs,
+        services: options.facts.logServices,
+        hostName: host,
+        cluster: false,
+        filebeatContainer: options.facts.filebeatContainer,
+      }),
+    );
+  else checks.push(notRun("agent.events", "the central outputs have no elasticsearchUrl or logsDataStream"));
+  return checks;
+}
+
+function notRun(id: string, why: string): Check {
+  return { id, run: async () => ({ id, status: "skip", summary: `not checked: ${why}` }) };
+}
+
+/** Ask a check until it is ok, says it will not change, or the deadline passes. */
+export async function settle(check: Check, deadline: number, intervalMs: number): Promise<CheckOutcome> {
+  for (;;) {
+    let outcome: CheckOutcome;
+    try {
+      outcome = await check.run();
+    } catch (error) {
+      outcome = { id: check.id, status: "fail", summary: `the check itself failed: ${(error as Error).message}` };
+    }
+    if (outcome.status === "ok" || !outcome.retry || Date.now() + intervalMs > deadline) return outcome;
+    await sleep(intervalMs);
+  }
+}
+
+export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
+  const started = Date.now();
+  const deadline = started + options.waitMs;
+  const checks = buildChecks(options);
+  const secrets = [...secretValues(options.outputs), ...secretValues(options.centralOutputs ?? {})];
+  const outcomes = await Promise.all(
+    checks.map(async (check) => {
+      const outcome = await settle(check, deadline, options.intervalMs ?? 5000);
+      if (options.onResult) options.onResult(redactResults([strip(outcome)], secrets)[0]);
+      return outcome;
+    }),
+  );
+  const refined = collapseUnreachable(refineEventCauses(outcomes, options.facts.logServices, options.facts, options.outputs, options.facts.filebeatContainer));
+  const results = redactResults(refined.map(strip), secrets);
+  const counts: Record<CheckStatus, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
+  for (const result of results) counts[result.status] += 1;
+  return {
+    stack: options.stack,
+    role: text(options.outputs, "role") ?? "central",
+    ok: counts.fail === 0,
+    counts,
+    results,
+    elapsedMs: Date.now() - started,
+  };
+}
+
+/**
+ * When a service gives no answer at all, its first check says why; its other checks, which asked the same
+ * address, say they did not run instead of repeating the reason (each is still not a pass).
+ */
+export function collapseUnreachable(outcomes: CheckOutcome[]): CheckOutcome[] {
+  const silent = new Map<string, string>();
+  return outcomes.map((outcome) => {
+    const service = outcome.id.split(".")[0];
+    const noAnswer = outcome.status === "fail" && / no answer from /.test(outcome.summary);
+    if (!noAnswer) return outcome;
+    const first = silent.get(service);
+    if (first === undefined) {
+      silent.set(service, outcome.id);
+      return outcome;
+    }
+    return { id: outcome.id, status: "skip", summary: `not run: ${service} gave no answer (${first} above)` };
+  });
+}
+
+function strip(outcome: CheckOutcome): CheckResult {
+  const { retry: _retry, ...result } = outcome;
+  return result;
+}
+
+export type { Endpoint };

@@ -1,0 +1,97 @@
+/**
+ * `npm run deploy` (scripts/deploy.sh) on a machine without `pulumi` on PATH: it runs npm's `pulumi` package
+ * through npx, pinned, with PULUMI_VERSION set to the @pulumi/pulumi SDK's version (the package's launcher
+ * downloads that CLI: pulumi npm package lib/resolve.js; the download itself cannot run here, so npx is a
+ * stand-in that records how it was called and answers `stack output`), and ends with the verify report:
+ * a verify failure fails the deploy after `up`, --skip-verify skips it.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+import { NPM_PULUMI_PACKAGE, sdkVersion } from "../../scripts/lib/verify/pulumi-cli";
+import { PROJECT_DIR } from "../support/plan";
+import { freePort, tempDir } from "../support/real-tools";
+
+const NOWHERE = "unix:///nonexistent/atra-verify-deploy-test.sock";
+
+describe("npm run deploy on a bare machine ends with verify", () => {
+  let bin: string;
+  let home: string;
+  let calls: string;
+  let outputsFile: string;
+  beforeAll(() => {
+    bin = tempDir("atra-deploy-npx-");
+    home = tempDir("atra-deploy-home-");
+    calls = path.join(bin, "calls.log");
+    outputsFile = path.join(bin, "outputs.json");
+    // A stand-in npx: records its arguments and PULUMI_VERSION; `stack output --json` prints the outputs file.
+    fs.writeFileSync(
+      path.join(bin, "npx"),
+      `#!/bin/sh\necho "PULUMI_VERSION=$PULUMI_VERSION $*" >> "${calls}"\ncase "$*" in *"stack output --json"*) cat "${outputsFile}" ;; esac\n`,
+      { mode: 0o755 },
+    );
+  });
+  afterAll(() => {
+    fs.rmSync(bin, { recursive: true, force: true });
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  // PATH: the stand-in npx, then node's own directory only (no pulumi anywhere on it), then the system's tools.
+  const deploy = (args: string[]) => {
+    const nodeDir = path.dirname(process.execPath);
+    expect(fs.existsSync(path.join(nodeDir, "pulumi"))).toBe(false);
+    return spawnSync("bash", [path.join(PROJECT_DIR, "scripts/deploy.sh"), ...args], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${bin}:${nodeDir}:/usr/bin:/bin`, HOME: home, PULUMI_HOME: "", DOCKER_HOST: NOWHERE, DOCKER_CONTEXT: "" },
+      timeout: 120_000,
+    });
+  };
+  const recorded = () => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter(Boolean) : []);
+  const npx = `PULUMI_VERSION=${sdkVersion(PROJECT_DIR)} --yes pulumi@${NPM_PULUMI_PACKAGE}`;
+
+  test("no pulumi on PATH: the pinned npm package fetches the SDK's CLI version; verify runs after up and passes", () => {
+    fs.rmSync(calls, { force: true });
+    // An agent stack's outputs without its central stack's: verify says what it could not check, and nothing fails.
+    fs.writeFileSync(outputsFile, JSON.stringify({ role: "agent", host: "app-2" }));
+    const run = deploy(["dev", "--skip-preflight", "--verify-wait=0"]);
+    expect([run.status, run.stderr]).toEqual([0, expect.any(String)]);
+    expect(recorded()).toEqual([
+      `${npx} stack select --create --non-interactive dev`,
+      `${npx} up --yes --non-interactive --stack dev`,
+      `${npx} stack output --stack dev`,
+      `${npx} stack output --json --show-secrets --stack dev`,
+    ]);
+    expect(run.stdout).toContain("deploy: verifying stack dev");
+    expect(run.stdout).toMatch(/SKIP {2}agent.central: not checked: this is an agent stack: give --central-outputs/);
+    expect(run.stdout).toMatch(/verify passed: 0 ok, 0 warn, 0 failed, 2 not run/);
+  });
+
+  test("a verify failure fails the deploy after up, saying the stack is deployed", async () => {
+    fs.rmSync(calls, { force: true });
+    const closed = await freePort();
+    const probe = net.createConnection(closed, "127.0.0.1");
+    await new Promise((resolve) => probe.once("error", resolve).once("connect", resolve));
+    probe.destroy();
+    fs.writeFileSync(outputsFile, JSON.stringify({ role: "central", prometheusUrl: `http://127.0.0.1:${closed}`, grafanaAdminPassword: "never-printed-1" }));
+    const run = deploy(["dev", "--skip-preflight", "--verify-wait=0"]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/FAIL {2}prometheus.ready: Prometheus: no answer from http:\/\/127.0.0.1:\d+\/-\/ready: connection refused/);
+    expect(run.stderr).toContain("deploy: stack dev is deployed, but verify found problems (above)");
+    expect(run.stdout + run.stderr).not.toContain("never-printed-1");
+    expect(recorded()).toContain(`${npx} up --yes --non-interactive --stack dev`);
+  });
+
+  test("--skip-verify: no verify", () => {
+    fs.rmSync(calls, { force: true });
+    const run = deploy(["dev", "--skip-preflight", "--skip-verify"]);
+    expect(run.status).toBe(0);
+    expect(recorded()).toEqual([
+      `${npx} stack select --create --non-interactive dev`,
+      `${npx} up --yes --non-interactive --stack dev`,
+      `${npx} stack output --stack dev`,
+    ]);
+    expect(run.stdout).not.toContain("verifying");
+  });
+});
