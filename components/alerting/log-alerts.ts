@@ -7,6 +7,7 @@
  */
 import type { LogsConfig } from "../logs/config";
 import type { ServiceConfig } from "../config/stack-config";
+import { serviceLabels, ServiceIdentity } from "../catalog";
 import { durationMs } from "../lib/validators";
 import { EVALUATION_ERROR_STATE, EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
 import { ERROR_LEVELS } from "../logs/kibana-bodies";
@@ -44,7 +45,7 @@ export const ERROR_LINES_QUERY = `log.level:(${ERROR_LEVELS.join(" OR ")})`;
 
 export function logAlertGroup(logs: LogsConfig, services: ServiceConfig[], context: LogAlertContext): GrafanaRuleGroup {
   const rules: GrafanaRule[] = [errorRateRule(logs, context)];
-  for (const service of services) if (service.maxLogSilence && service.logs?.length) rules.push(silenceRule(service.name, service.maxLogSilence, context));
+  for (const service of services) if (service.maxLogSilence && service.logs?.length) rules.push(silenceRule(service, service.maxLogSilence, context));
   rules.push(ingestFailuresRule(logs, context.failureStoreDatasourceUid, context));
   return { name: LOG_ALERT_GROUP, intervalSeconds: durationMs(context.interval) / 1000, rules, source: "stack config (logs)" };
 }
@@ -78,7 +79,8 @@ function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule 
 /** How long a silence must last beyond maxLogSilence before ServiceStoppedLogging fires. */
 export const SILENCE_CONFIRMATION = "2m";
 
-function silenceRule(service: string, maxSilence: string, context: LogAlertContext): GrafanaRule {
+function silenceRule(identity: ServiceIdentity, maxSilence: string, context: LogAlertContext): GrafanaRule {
+  const service = identity.name;
   const windowSeconds = durationMs(maxSilence) / 1000;
   const alert = LOG_ALERTS.stoppedLogging;
   return {
@@ -101,7 +103,8 @@ function silenceRule(service: string, maxSilence: string, context: LogAlertConte
     // failed search is not silence: it keeps the last state (EVALUATION_ERROR_STATE).
     noDataState: "Alerting",
     execErrState: EVALUATION_ERROR_STATE,
-    labels: { severity: "warning", service, host: context.host },
+    // The service's labels (catalog.ts), as on its series: `service`, `host` and its metadata.
+    labels: { severity: "warning", ...serviceLabels(identity, context.host) },
     annotations: {
       summary: `${service} on ${context.host} wrote no log line in ${maxSilence}`,
       description: `No line from ${service} on ${context.host} reached the log data stream within ${maxSilence} (services[].maxLogSilence). Either the service stopped, or shipping broke: check the service, then the shipper.`,

@@ -7,8 +7,7 @@
 import type { z } from "zod";
 import { closest, ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import { ProblemsError } from "../lib/problems";
-import { DEFAULT_IMAGES, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey } from "../stack-services";
-import { DEFAULT_MEMORY_MB } from "./container-memory";
+import { DEFAULT_IMAGES, DEFAULT_MEMORY_MB, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey } from "../stack-services";
 import { Environment, environmentFromStackName } from "./environments";
 import { Role, roleOf } from "./role";
 import { stackNameProblem } from "./stack-name";

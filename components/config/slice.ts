@@ -9,10 +9,15 @@ import type { ConfigIssue } from "../lib/config-keys";
 import type { Environment } from "./environments";
 import type { Role } from "./role";
 
-/** Which optional features a stack runs, decided once (features.ts) and handed to every rule and resolver. */
-export interface EnabledFeatures {
-  logs: boolean;
-  cadvisor: boolean;
+/**
+ * Which optional features a stack runs, by the name each slice gives its switch (`switches`), decided
+ * once (stack-config.ts, enabledFeatures) and handed to every rule and resolver.
+ */
+export type EnabledFeatures = Readonly<Record<string, boolean>>;
+
+/** Whether the raw config switches a feature off with `<key>.enabled: false`. */
+export function switchedOff(values: Record<string, unknown>, key: string): boolean {
+  return (values[key] as { enabled?: unknown } | undefined)?.enabled === false;
 }
 
 /** What every rule may use besides the raw values: decided before any slice runs, even when other keys are invalid. */
@@ -33,6 +38,8 @@ export interface CoreSettings {
   environment: Environment;
   role: Role;
   enabled: EnabledFeatures;
+  /** Prefix of every Docker object's name, so two stacks can share a host (docker/names.ts). */
+  namePrefix: string;
   bindAddress: string;
   publicHostname: string;
   /** Where `pulumi up` reaches a published port: the bind address, or loopback when bound to every interface. */
@@ -51,6 +58,11 @@ export interface ConfigSlice<Shape extends z.ZodRawShape, Part, ServiceShape ext
   serviceShape?: ServiceShape;
   /** Checks on one catalog entry that involve this feature's fields; `ctx.addIssue` with a `path` inside the entry. */
   refineService?: (service: Record<string, unknown>, ctx: z.RefinementCtx) => void;
+  /**
+   * The features this slice can switch off, by name, each decided from the raw values (before any
+   * slice resolves): `enabled.<name>` in every rule and resolver.
+   */
+  switches?: Record<string, (values: Record<string, unknown>) => boolean>;
   /** Rules across fields, evaluated together with the schema problems (each checks only what it can read validly). */
   rules?: (context: RuleContext) => ConfigIssue[];
   /** This feature's part of StackConfig, from its valid raw keys, its defaults and the core settings. */

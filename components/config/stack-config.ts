@@ -10,16 +10,21 @@ import { grafanaSlice } from "../grafana/config";
 import { logsSlice } from "../logs/config";
 import { metricsSlice } from "../metrics/config";
 import { sloSlice } from "../slo/config";
+import { METADATA_FIELDS } from "../catalog";
 import { ConfigIssue, fullKey } from "../lib/config-keys";
 import { ipv4, port, repeats } from "../lib/validators";
-import { DEFAULT_PORTS, IMAGE_KEYS, keyedBy, MEMORY_KEYS, PORT_KEYS } from "../stack-services";
+import { DEFAULT_PORTS, IMAGE_KEYS, keyedBy, MEMORY_KEYS, PORT_KEYS, STACK_SERVICE_SLICES } from "../stack-services";
 import { MIN_MEMORY_MB } from "./container-memory";
 import { ENVIRONMENTS, environmentFromStackName, Environment } from "./environments";
-import { agentRoleIssues, roleOf, ROLES } from "./role";
+import { agentRoleIssues, ROLES } from "./role";
 import type { EnabledFeatures, RuleContext } from "./slice";
 
-/** Every feature's config slice, in the order their keys are listed. Adding a feature adds it here, and nowhere else in this layer. */
-export const FEATURE_SLICES = [dockerSlice, metricsSlice, grafanaSlice, alertingSlice, logsSlice, sloSlice] as const;
+/**
+ * Every feature's config slice, in the order their keys are listed, then those of the stack services
+ * that have keys of their own (an optional exporter's switch). Adding a feature adds it here, and
+ * nowhere else in this layer.
+ */
+export const FEATURE_SLICES = [dockerSlice, metricsSlice, grafanaSlice, alertingSlice, logsSlice, sloSlice, ...STACK_SERVICE_SLICES] as const;
 
 type Slices = typeof FEATURE_SLICES;
 /** Every feature's part of StackConfig, as its slice resolves it. */
@@ -39,6 +44,8 @@ const SERVICE_FIELD_NAMES = Object.keys(serviceFields);
 export const serviceSchema = z
   .strictObject({
     name: z.string().regex(SERVICE_NAME, { error: "must be lowercase letters, digits and dashes, start with a letter, at most 48 characters" }),
+    // What describes the service (catalog.ts), carried to its series, probes, log events and alerts.
+    ...METADATA_FIELDS,
     ...serviceFields,
   })
   .superRefine((service, ctx) => {
@@ -115,13 +122,11 @@ export const STRING_KEYS: readonly string[] = TOP_LEVEL_KEYS.filter((key) => {
   return schema instanceof z.ZodString || schema instanceof z.ZodEnum;
 });
 
-/** Which optional features a stack runs: decided here, once, for every rule and resolver. */
+/** Which optional features a stack runs: each slice's switches (slice.ts), decided here, once, for every rule and resolver. */
 export function enabledFeatures(values: Record<string, unknown>): EnabledFeatures {
-  const switchedOff = (key: string) => (values[key] as { enabled?: unknown } | undefined)?.enabled === false;
-  // An agent host's logs stage is its shipper alone: on only when one of its services has log files.
-  const shipsLogs =
-    Array.isArray(values.services) && values.services.some((service: { logs?: unknown }) => Array.isArray(service?.logs) && service.logs.length > 0);
-  return { logs: !switchedOff("logs") && (roleOf(values) === "central" || shipsLogs), cadvisor: !switchedOff("cadvisor") };
+  return Object.fromEntries(
+    FEATURE_SLICES.flatMap((slice) => Object.entries(("switches" in slice ? slice.switches : undefined) ?? {}).map(([name, decide]) => [name, decide(values)])),
+  );
 }
 
 /** The environment the rules check against: `environment` when it is valid, else the stack name's. */

@@ -3,7 +3,7 @@
  * the renderers address containers by them (Docker's DNS on the stack network resolves these names).
  */
 import { createHash } from "crypto";
-import type { StackConfig } from "../config/resolve";
+import type { CoreSettings } from "../config/slice";
 import { keyedBy, STACK_SERVICE_KEYS, STACK_SERVICES, StackServiceKey } from "../stack-services";
 
 /** One container name per service of the stack (by its key in stack-services.ts), plus the network and volumes. */
@@ -15,7 +15,7 @@ export type DockerNames = Record<StackServiceKey, string> & {
   filebeatVolume: string;
 };
 
-export function dockerNames(config: Pick<StackConfig, "namePrefix">): DockerNames {
+export function dockerNames(config: Pick<CoreSettings, "namePrefix">): DockerNames {
   const p = config.namePrefix;
   return {
     network: `${p}-net`,

@@ -5,16 +5,15 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/resolve";
+import type { CoreConfig } from "../config/resolve";
 import { stopOnProblems } from "../lib/problems";
+import type { DockerConfig } from "./config";
 import { dockerHostInUse } from "./host";
-
-/** The Docker slice, the images, and which stages need their images and volumes. */
-export type PlatformConfig = Pick<StackConfig, "stack" | "role" | "namePrefix" | "dockerHost" | "network" | "images" | "logs" | "cadvisor" | "grafana">;
-import type { ImageKey } from "../stack-services";
+import { ImageKey, runningServices, RunsConfig } from "../stack-services";
 import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "./names";
 
-const LOGS_IMAGES: ImageKey[] = ["elasticsearch", "kibana", "filebeat"];
+/** The Docker slice, the core settings (names, images), and what the stack services' descriptors read to say whether they run. */
+export type PlatformConfig = Pick<CoreConfig, "stack" | "namePrefix" | "images"> & DockerConfig & RunsConfig;
 
 /**
  * The stack network: a bridge whose host interface has a fixed name (`network.bridgeName`), so one
@@ -24,7 +23,7 @@ const LOGS_IMAGES: ImageKey[] = ["elasticsearch", "kibana", "filebeat"];
  * Engine returns exactly the options given, so a second `up` sees no change. Also what the preflight
  * creates its probe network from.
  */
-export function stackNetworkArgs(config: Pick<StackConfig, "stack" | "namePrefix" | "network">) {
+export function stackNetworkArgs(config: Pick<CoreConfig, "stack" | "namePrefix"> & Pick<DockerConfig, "network">) {
   return {
     name: dockerNames(config).network,
     driver: "bridge",
@@ -65,25 +64,17 @@ export class DockerPlatform extends pulumi.ComponentResource {
     // Retained: neither `destroy` nor a replacement deletes the data; a new volume of the same name reattaches it.
     const retained = { ...own, retainOnDelete: true, deleteBeforeReplace: true };
     this.prometheusVolume = new docker.Volume("prometheus-data", { name: names.prometheusVolume, labels }, retained);
-    // An agent host (role: agent) runs no Grafana, Elasticsearch or Kibana: only the exporters, Prometheus and the shipper.
-    const agent = config.role === "agent";
-    const ownGrafana = !agent && !config.grafana.external;
-    const ownElasticsearch = !agent && !config.logs.external;
-    if (ownGrafana) this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
-    if (config.logs.enabled) {
-      if (ownElasticsearch) this.elasticsearchVolume = new docker.Volume("elasticsearch-data", { name: names.elasticsearchVolume, labels }, retained);
-      this.filebeatVolume = new docker.Volume("filebeat-data", { name: names.filebeatVolume, labels }, retained);
-    }
+    // Which services run is each one's descriptor's say (`runs`): an agent host runs no Grafana,
+    // Elasticsearch or Kibana, nothing of an external Grafana or Elastic cluster runs here (Filebeat
+    // still does, shipping to the cluster), a switched-off stage or exporter runs nothing.
+    const running: readonly ImageKey[] = runningServices(config);
+    if (running.includes("grafana")) this.grafanaVolume = new docker.Volume("grafana-data", { name: names.grafanaVolume, labels }, retained);
+    if (running.includes("elasticsearch"))
+      this.elasticsearchVolume = new docker.Volume("elasticsearch-data", { name: names.elasticsearchVolume, labels }, retained);
+    if (running.includes("filebeat")) this.filebeatVolume = new docker.Volume("filebeat-data", { name: names.filebeatVolume, labels }, retained);
 
-    // Pulled by exact tag and kept on the host after destroy, so a re-create needs no registry. Nothing of
-    // an external Grafana or Elastic cluster runs here (Filebeat still does, shipping to the cluster).
-    const switchedOff: ImageKey[] = [
-      ...(config.cadvisor.enabled ? [] : (["cadvisor"] as const)),
-      ...(config.logs.enabled ? [] : LOGS_IMAGES),
-      ...(config.logs.enabled && !ownElasticsearch ? (["elasticsearch", "kibana"] as const) : []),
-      ...(ownGrafana ? [] : (["grafana"] as const)),
-    ];
-    const wanted = (Object.keys(config.images) as ImageKey[]).filter((key) => !switchedOff.includes(key));
+    // Pulled by exact tag and kept on the host after destroy, so a re-create needs no registry.
+    const wanted = (Object.keys(config.images) as ImageKey[]).filter((key) => running.includes(key));
     for (const key of wanted) {
       this.images.set(key, new docker.RemoteImage(`image-${key}`, { name: config.images[key], keepLocally: true }, own));
     }

@@ -6,7 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerPlatform } from "./platform";
-import type { StackConfig } from "../config/resolve";
+import type { CoreSettings } from "../config/slice";
 import { PortKey, STACK_SERVICES, StackServiceKey } from "../stack-services";
 import { COMPONENT_LABEL, STACK_LABEL } from "./names";
 import { dockerHealthcheckDuration } from "./read-back-forms";
@@ -80,7 +80,7 @@ export function loopbackUrl(service: StackServiceKey, path: string): string {
 }
 
 /** The service's container port published on the stack's bind address, at the host port its config gives. */
-export function publishedPort(service: PortKey, config: Pick<StackConfig, "ports" | "bindAddress">) {
+export function publishedPort(service: PortKey, config: Pick<CoreSettings, "ports" | "bindAddress">) {
   return { internal: STACK_SERVICES[service].port, external: config.ports[service], ip: config.bindAddress, protocol: "tcp" };
 }
 

@@ -5,7 +5,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackConfig } from "../config/resolve";
+import type { CoreConfig } from "../config/resolve";
+import type { GrafanaConfig } from "./config";
 import type { DockerPlatform } from "../docker/platform";
 import { dockerNames } from "../docker/names";
 import { loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
@@ -29,7 +30,7 @@ const SYNC_ADMIN_PASSWORD_THEN_START = [
 
 export interface GrafanaServerArgs {
   /** The Grafana slice, and what names, publishes and sizes its container. */
-  config: Pick<StackConfig, "stack" | "namePrefix" | "grafana" | "memoryMb" | "ports" | "bindAddress">;
+  config: CoreConfig & GrafanaConfig;
   platform: DockerPlatform;
   /** From secret config; when absent a password is generated and kept in state (encrypted). */
   adminPassword?: pulumi.Output<string>;

@@ -4,9 +4,10 @@
  * password, and the catalog fields it ships (`logs`, `maxLogSilence`).
  */
 import { z } from "zod";
-import { DEFAULT_MEMORY_MB, MIN_MEMORY_MB } from "../config/container-memory";
+import { MIN_MEMORY_MB } from "../config/container-memory";
 import type { PerEnvironment } from "../config/environments";
-import { defineSlice, withoutTrailingSlash } from "../config/slice";
+import { roleOf } from "../config/role";
+import { defineSlice, switchedOff, withoutTrailingSlash } from "../config/slice";
 import { isRemoteDockerHost } from "../docker/config";
 import { PROVIDER_URL_NEEDED_WITH_SSH } from "../grafana/config";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
@@ -24,6 +25,7 @@ import {
 } from "../lib/validators";
 import { defaultDataStream, isEsByteSize, isEsDuration, validateDataStreamName } from "./elastic-bodies";
 import { logGlobIssues } from "./filebeat-config";
+import { ELASTICSEARCH_SERVICE } from "./services";
 import { globsOverlap, hasWildcard, minimumSegmentBytes } from "../lib/glob-overlap";
 
 /** How long log lines are kept (ILM delete phase), in Elasticsearch time units, by environment. */
@@ -214,6 +216,13 @@ export const logsSlice = defineSlice({
     logShipperApiKey: checkedString(shipperApiKeyProblem).optional(),
   },
   secretKeys: ["elasticPassword", "elasticApiKey", "logShipperApiKey"],
+  switches: {
+    // An agent host's logs stage is its shipper alone: on only when one of its services has log files.
+    logs: (values) =>
+      !switchedOff(values, "logs") &&
+      (roleOf(values) === "central" ||
+        (Array.isArray(values.services) && values.services.some((service: { logs?: unknown }) => Array.isArray(service?.logs) && service.logs.length > 0))),
+  },
   serviceShape: LOGS_SERVICE_FIELDS,
   refineService: (service, ctx) => {
     if (service.maxLogSilence && !(Array.isArray(service.logs) && service.logs.length > 0)) {
@@ -255,7 +264,7 @@ export const logsSlice = defineSlice({
     if (external) return [...issues, ...externalIssues(values, external)];
     const raw = values.logs as { elasticsearchHeapMb?: unknown; elasticsearchProviderUrl?: unknown; kibanaProviderUrl?: unknown } | undefined;
     const memory = values.memoryMb as { elasticsearch?: unknown } | undefined;
-    const containerMb = typeof memory?.elasticsearch === "number" ? memory.elasticsearch : DEFAULT_MEMORY_MB[environment].elasticsearch;
+    const containerMb = typeof memory?.elasticsearch === "number" ? memory.elasticsearch : ELASTICSEARCH_SERVICE.memoryMb[environment];
     const explicit = typeof raw?.elasticsearchHeapMb === "number";
     const heapMb = explicit ? (raw?.elasticsearchHeapMb as number) : defaultHeapMb(containerMb);
     // Only on a valid container size: an invalid one is reported on its own.

@@ -9,6 +9,7 @@
  * both are re-exported here so callers have one import.
  */
 import type { estypes } from "@elastic/elasticsearch";
+import { catalogFieldMappings } from "../catalog";
 import type { ApiKeyBody, IndexTemplateBody, RoleBody } from "../elastic/request-bodies";
 
 export { renderIngestPipeline, PARSE_FAILURE_TAG, TIMESTAMP_FAILURE_TAG, STRUCTLOG_FIELD } from "./ingest-pipeline";
@@ -363,8 +364,8 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
               offset: { type: "long" },
             },
           },
-          service: { properties: { name: keyword } },
-          host: { properties: { name: keyword } },
+          // What Filebeat adds from the catalog (catalog.ts): `service.name`, `host.name` and the metadata fields.
+          ...catalogFieldMappings(keyword),
           error: {
             properties: {
               message: { type: "match_only_text" },

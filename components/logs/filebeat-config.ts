@@ -10,7 +10,8 @@
  */
 import { httpUrlProblems, repeats } from "../lib/validators";
 import { validateDataStreamName } from "./elastic-bodies";
-import { STACK_SERVICES } from "../stack-services";
+import { logFields, serviceLabels, ServiceIdentity } from "../catalog";
+import { FILEBEAT_SERVICE } from "./services";
 import * as yaml from "js-yaml";
 
 /** Where the container reads its config and keeps its registry (the official image's layout). */
@@ -79,7 +80,7 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
 
   const document = {
     "path.data": FILEBEAT_DATA_PATH,
-    "filebeat.inputs": withLogs.map((service) => filestreamInput(service.name, service.logs as string[])),
+    "filebeat.inputs": withLogs.map((service) => filestreamInput(service, service.logs as string[])),
     // No cloud/docker/kubernetes metadata lookups (no metadata endpoint calls, no Docker socket).
     // host.name is set here rather than left to Filebeat, which would name the container (its
     // hostname). In the publisher pipeline (elastic/beats libbeat/publisher/processing/default.go,
@@ -87,7 +88,7 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
     // are added without overwriting, then the global `processors` run; an `add_fields` processor
     // overwrites (libbeat/processors/actions/addfields/add_fields.go, MakeFieldsProcessor). So a
     // global add_fields wins over both, and every event of every input carries this host.
-    processors: [{ add_fields: { target: "", fields: { host: { name: args.host } } } }],
+    processors: [{ add_fields: { target: "", fields: logFields({ host: args.host }) } }],
     "queue.mem": { events: 4096, "flush.min_events": 512, "flush.timeout": "5s" },
     "output.elasticsearch": {
       hosts: [filebeatHost(args.elasticsearchUrl)],
@@ -115,7 +116,7 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
     "setup.dashboards.enabled": false,
     "http.enabled": true,
     "http.host": FILEBEAT_HTTP_HOST,
-    "http.port": STACK_SERVICES.filebeat.port,
+    "http.port": FILEBEAT_SERVICE.port,
     "logging.level": "info",
     "logging.to_stderr": true,
     "logging.to_files": false,
@@ -158,12 +159,13 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
  * stays at its default -1, because it needs `ignore_older`, which would skip old files that have not
  * been shipped yet). Keeping every line matters more here than a registry that never grows.
  */
-function filestreamInput(serviceName: string, globs: string[]): Record<string, unknown> {
+function filestreamInput(service: ServiceIdentity, globs: string[]): Record<string, unknown> {
   return {
     type: "filestream",
-    id: filestreamInputId(serviceName),
+    id: filestreamInputId(service.name),
     paths: [...globs],
-    fields: { service: { name: serviceName } },
+    // The service's own fields (catalog.ts: `service.name` and its metadata); `host.name` is the processor's above.
+    fields: logFields(serviceLabels(service)),
     fields_under_root: true,
     "file_identity.native": null,
     "prospector.scanner.fingerprint.enabled": false,

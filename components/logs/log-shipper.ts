@@ -7,7 +7,8 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/resolve";
+import type { CoreConfig } from "../config/resolve";
+import type { HostLabelConfig } from "../catalog";
 import type { ServiceConfig } from "../config/stack-config";
 import { DockerPlatform, requireVolume } from "../docker/platform";
 import { dockerNames } from "../docker/names";
@@ -24,7 +25,7 @@ export type ShipperCredentials = { user: string; password: pulumi.Output<string>
 
 export interface LogShipperArgs {
   /** What names, sizes and labels the container, and the host label its events carry. */
-  config: Pick<StackConfig, "stack" | "namePrefix" | "memoryMb" | "prometheus">;
+  config: Pick<CoreConfig, "stack" | "namePrefix" | "memoryMb"> & HostLabelConfig;
   platform: DockerPlatform;
   /** The catalog services with log files. */
   services: ServiceConfig[];

@@ -7,7 +7,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackConfig } from "../config/resolve";
+import type { CoreConfig } from "../config/resolve";
+import type { HostLabelConfig } from "../catalog";
 import { DockerPlatform, requireVolume } from "../docker/platform";
 import { dockerNames, stackNetworkAddress } from "../docker/names";
 import { loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
@@ -17,7 +18,7 @@ import { ElasticsearchConfiguration } from "./elasticsearch-configuration";
 import { KibanaConfiguration } from "./kibana-configuration";
 import { logShipper } from "./log-shipper";
 import type { ElasticConnectionArgs } from "../elastic/connection";
-import type { ExternalElastic } from "./config";
+import type { ExternalElastic, LogsConfig } from "./config";
 
 /**
  * The stack's Elasticsearch administrator: a file-realm superuser the container (re)writes from its
@@ -74,7 +75,7 @@ export const ELASTICSEARCH_ENTRYPOINT_SCRIPT = SYNC_ADMIN_THEN_START;
  * (elastic/elasticsearch server/src/main/java/org/elasticsearch/common/cli/EnvironmentAwareCommand.java,
  * putDockerEnvSettings): `ES_SETTING_` is stripped, `_` becomes `.`, `__` becomes `_`, lower-cased.
  */
-export function elasticsearchEnvironment(config: Pick<StackConfig, "namePrefix" | "logs">): string[] {
+export function elasticsearchEnvironment(config: Pick<CoreConfig, "namePrefix"> & { logs: LogsConfig }): string[] {
   const names = dockerNames(config);
   const heap = `${config.logs.elasticsearchHeapMb}m`;
   const settings: [string, string][] = [
@@ -105,7 +106,7 @@ export function elasticsearchSettingVariable(setting: string): string {
 
 export interface LogsStackArgs {
   /** The logs slice, the catalog's log files, and what names, publishes and sizes its containers. */
-  config: Pick<StackConfig, "stack" | "namePrefix" | "services" | "logs" | "memoryMb" | "ports" | "bindAddress" | "prometheus">;
+  config: CoreConfig & { logs: LogsConfig } & HostLabelConfig;
   platform: DockerPlatform;
   /** From secret config (`elasticPassword`); generated and kept in state when absent. With `logs.external`: `logs.external.user`'s password. */
   adminPassword?: pulumi.Output<string>;

@@ -1,6 +1,6 @@
 /**
- * The metrics room's config slice: Prometheus (storage, scrape and evaluation timings), node-exporter
- * and cAdvisor, and the catalog fields it scrapes and probes (`metrics`, `health`).
+ * The metrics room's config slice: Prometheus (storage, scrape and evaluation timings), node-exporter,
+ * and the catalog fields it scrapes and probes (`metrics`, `health`).
  */
 import { z } from "zod";
 import type { PerEnvironment } from "../config/environments";
@@ -38,7 +38,6 @@ const DEFAULTS = {
    */
   nodeExporterListen: `172.17.0.1:${STACK_SERVICES.nodeExporter.port}`,
   rootPropagation: "rslave" as RootPropagation,
-  cadvisorPrivileged: false,
 };
 
 export interface MetricsConfig {
@@ -51,7 +50,6 @@ export interface MetricsConfig {
     evaluationInterval: string;
   } & RemoteMetricsSettings;
   prometheusPublicUrl: string;
-  cadvisor: { enabled: boolean; privileged: boolean };
   nodeExporter: {
     listenAddress: string;
     /** Propagation of its bind of the host root: `rslave`, or `none` on hosts whose `/` is a private mount. */
@@ -103,7 +101,6 @@ export const metricsSlice = defineSlice({
         rootPropagation: z.enum(ROOT_PROPAGATIONS, { error: `must be one of ${ROOT_PROPAGATIONS.join(", ")}` }).optional(),
       })
       .optional(),
-    cadvisor: z.strictObject({ enabled: z.boolean().optional(), privileged: z.boolean().optional() }).optional(),
     ...REMOTE_SECRET_SHAPE,
   },
   secretKeys: ["remoteWriteSecrets", "prometheusQueryPassword"],
@@ -143,7 +140,6 @@ export const metricsSlice = defineSlice({
         ...(core.role === "agent" ? { mode: "agent" as const } : {}),
       },
       prometheusPublicUrl: `http://${core.publicHostname}:${core.ports.prometheus}`,
-      cadvisor: { enabled: core.enabled.cadvisor, privileged: raw.cadvisor?.privileged ?? DEFAULTS.cadvisorPrivileged },
       nodeExporter: {
         listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULTS.nodeExporterListen,
         rootPropagation: raw.nodeExporter?.rootPropagation ?? DEFAULTS.rootPropagation,

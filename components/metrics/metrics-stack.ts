@@ -1,28 +1,26 @@
 /**
  * The metrics room: Prometheus and the exporters it scrapes (node-exporter for the host, the
- * blackbox exporter for health probes, optionally cAdvisor for containers). Prometheus and the
- * prober join the applications' networks so catalog hostnames resolve.
+ * blackbox exporter for health probes, and the optional exporters listed in stack-services.ts, each
+ * made from its descriptor). Prometheus and the prober join the applications' networks so catalog
+ * hostnames resolve.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackConfig } from "../config/resolve";
-
-export type MetricsStackConfig = PrometheusConfigInput &
-  Pick<StackConfig, "namePrefix" | "appNetworks" | "nodeExporter" | "cadvisor" | "memoryMb" | "ports" | "bindAddress"> &
-  // Whether Grafana is this stack's (scraped), external or absent on an agent host (not).
-  Partial<Pick<StackConfig, "grafana" | "role">>;
+import type { CoreConfig } from "../config/resolve";
+import type { DockerConfig } from "../docker/config";
 import type { DockerPlatform } from "../docker/platform";
 import { dockerNames, stackNetworkAddress } from "../docker/names";
 import { httpHealthcheck, loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
-import { STACK_SERVICES } from "../stack-services";
+import { OPTIONAL_EXPORTERS, OptionalExporterConfig, STACK_SERVICES, StackServiceKey } from "../stack-services";
+import type { ExporterContainer } from "../stack-service";
+import type { MetricsConfig } from "./config";
 import {
   PROMETHEUS_CONFIG_PATH,
   PROMETHEUS_DATA_PATH,
   prometheusCommand,
   renderBlackboxConfig,
   renderPrometheusConfig,
-  PrometheusConfigInput,
   remoteWriteCredentialsPath,
   ScrapeAddresses,
 } from "./prometheus-config";
@@ -37,6 +35,16 @@ import {
   renderWebConfig,
 } from "./web-config";
 
+/**
+ * The metrics slice, the core settings (catalog, names, ports, memory), the app networks (docker
+ * slice), what the optional exporters read, and what decides whether Grafana is scraped here.
+ */
+export type MetricsStackConfig = CoreConfig & MetricsConfig & Pick<DockerConfig, "appNetworks"> & OptionalExporterConfig & GrafanaScraped;
+/** Whether Grafana is this stack's (scraped), external (`grafana.external`) or absent on an agent host (not). */
+interface GrafanaScraped {
+  grafana?: { external?: unknown };
+}
+
 const BLACKBOX_CONFIG_PATH = "/etc/blackbox_exporter/config.yml";
 /** How containers on a bridge network reach the host (node-exporter runs in the host's network). */
 const HOST_GATEWAY_NAME = "host.docker.internal";
@@ -45,9 +53,10 @@ const NODE_EXPORTER_MOUNT_EXCLUDE = "^/(dev|proc|sys|run/docker/.+|run/container
 
 /** Where Prometheus, inside the stack network, reaches each of the stack's own targets. */
 export function dockerScrapeAddresses(
-  config: Pick<StackConfig, "namePrefix" | "nodeExporter" | "cadvisor"> & Partial<Pick<StackConfig, "grafana" | "role">>,
+  config: Pick<CoreConfig, "namePrefix" | "role"> & Pick<MetricsConfig, "nodeExporter"> & OptionalExporterConfig & GrafanaScraped,
 ): ScrapeAddresses {
   const names = dockerNames(config);
+  const running = optionalExportersRunning(config);
   const [address, port] = config.nodeExporter.listenAddress.split(":");
   return {
     prometheus: `localhost:${STACK_SERVICES.prometheus.port}`,
@@ -56,8 +65,13 @@ export function dockerScrapeAddresses(
     blackboxExporter: stackNetworkAddress(names, "blackboxExporter"),
     // An external Grafana (grafana.external) is not on the stack network, and an agent host runs none: not scraped here.
     grafana: config.grafana?.external || config.role === "agent" ? undefined : stackNetworkAddress(names, "grafana"),
-    cadvisor: config.cadvisor.enabled ? stackNetworkAddress(names, "cadvisor") : undefined,
+    ...Object.fromEntries(running.map((service) => [service.key, stackNetworkAddress(names, service.key)])),
   };
+}
+
+/** The optional exporters this stack runs (their descriptor's `runs`). */
+function optionalExportersRunning(config: OptionalExporterConfig) {
+  return OPTIONAL_EXPORTERS.filter((service) => (service.runs as (config: OptionalExporterConfig) => boolean)(config));
 }
 
 /**
@@ -122,7 +136,8 @@ export class MetricsStack extends pulumi.ComponentResource {
   readonly prometheus: docker.Container;
   readonly nodeExporter: docker.Container;
   readonly blackboxExporter: docker.Container;
-  readonly cadvisor?: docker.Container;
+  /** The optional exporters it runs (stack-services.ts), by key. */
+  readonly optionalExporters: Partial<Record<StackServiceKey, docker.Container>> = {};
   /** The rendered prometheus.yml, also written out by the offline plan. */
   readonly prometheusConfig: string;
   readonly blackboxConfig: string;
@@ -209,46 +224,18 @@ export class MetricsStack extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    if (config.cadvisor.enabled) {
-      this.cadvisor = serviceContainer(
+    // Each from its descriptor alone: on the stack network, where Prometheus scrapes it.
+    for (const service of optionalExportersRunning(config)) {
+      const spec: ExporterContainer = service.container(config);
+      this.optionalExporters[service.key] = serviceContainer(
         {
           ...common,
-          service: "cadvisor",
-          containerName: names.cadvisor,
-          memoryMb: config.memoryMb.cadvisor,
-          healthcheck: httpHealthcheck(loopbackUrl("cadvisor", "/healthz")),
-          waitTimeoutSeconds: 90,
-          container: {
-            // Read-only views of the host are enough for per-container CPU, memory and network on cgroup v2;
-            // `cadvisor.privileged` adds what some hosts need for disk and OOM-event metrics.
-            privileged: config.cadvisor.privileged,
-            networksAdvanced: [stackNetwork],
-            volumes: [
-              { hostPath: "/", containerPath: "/rootfs", readOnly: true },
-              { hostPath: "/var/run", containerPath: "/var/run", readOnly: true },
-              { hostPath: "/sys", containerPath: "/sys", readOnly: true },
-              { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker", readOnly: true },
-              // Disk names (by-id, by-uuid) for the per-device I/O metrics.
-              { hostPath: "/dev/disk", containerPath: "/dev/disk", readOnly: true },
-            ],
-            // cAdvisor's OOM-event watcher reads the kernel log (google/cadvisor utils/oomparser/oomparser.go, New:
-            // kmsgparser.NewParser, euank/go-kmsg-parser, opens /dev/kmsg); the README's quick start
-            // (google/cadvisor README.md) passes `--device=/dev/kmsg` and `/dev/disk:ro`. Read-only, and given
-            // explicitly because the provider reads the permissions back (kreuzwerker
-            // internal/provider/resource_docker_container_structures.go, flattenDevices).
-            devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }],
-            // The device alone is not enough where `kernel.dmesg_restrict=1` (the default of Debian and Ubuntu
-            // kernels): opening /dev/kmsg for reading checks check_syslog_permissions(SYSLOG_ACTION_READ_ALL,
-            // SYSLOG_FROM_READER), which then needs CAP_SYSLOG (torvalds/linux kernel/printk/printk.c,
-            // devkmsg_open and syslog_action_restricted; Documentation/admin-guide/sysctl/kernel.rst,
-            // dmesg_restrict), and Docker's default capabilities leave it out. Without it the open fails with
-            // EPERM and cAdvisor reports no OOM events. The Engine only validates CapAdd and stores it as sent
-            // (moby/moby oci/caps/utils.go), and the provider reads back HostConfig.CapAdd as it is
-            // (kreuzwerker internal/provider/resource_docker_container_funcs.go: `capabilities.add`): written
-            // in the canonical `CAP_` upper-case form so the value read back is the value sent.
-            capabilities: { adds: ["CAP_SYSLOG"] },
-            command: ["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false"],
-          },
+          service: service.key,
+          containerName: names[service.key],
+          memoryMb: config.memoryMb[service.key],
+          healthcheck: httpHealthcheck(loopbackUrl(service.key, spec.healthcheckPath)),
+          waitTimeoutSeconds: spec.waitTimeoutSeconds,
+          container: { ...spec.container, networksAdvanced: [stackNetwork, ...(spec.joinsAppNetworks ? appNetworks : [])] },
         },
         { parent: this },
       );
@@ -280,7 +267,7 @@ export class MetricsStack extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this, dependsOn: [this.nodeExporter, this.blackboxExporter, ...(this.cadvisor ? [this.cadvisor] : [])] },
+      { parent: this, dependsOn: [this.nodeExporter, this.blackboxExporter, ...Object.values(this.optionalExporters)] },
     );
 
     this.registerOutputs({ internalUrl: this.internalUrl });

@@ -6,28 +6,31 @@
  * Output must be accepted by Prometheus 3.x (deployed) and by the 2.42 promtool the tests run.
  */
 import * as yaml from "js-yaml";
-import type { StackConfig } from "../config/resolve";
+import { serviceLabels } from "../catalog";
+import type { CoreConfig } from "../config/resolve";
+import type { ServiceConfig } from "../config/stack-config";
+import type { MetricsConfig } from "./config";
 
 /** What prometheus.yml is rendered from: the metrics slice, the catalog and which stack this is. */
-export type PrometheusConfigInput = Pick<StackConfig, "stack" | "environment" | "services" | "prometheus" | "prometheusPublicUrl">;
-import type { ServiceConfig } from "../config/stack-config";
-import { ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
+export type PrometheusConfigInput = Pick<CoreConfig, "stack" | "environment" | "services"> & MetricsConfig;
+import { OPTIONAL_EXPORTERS, ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
 import type { QueueConfig, RemoteWriteConfig } from "./remote-config";
 import { PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, QUERY_PASSWORD_PATH } from "./web-config";
 
-/** host:port of each scrape target of the stack itself, as Prometheus reaches them. */
-export interface ScrapeAddresses {
-  prometheus: string;
-  nodeExporter: string;
-  blackboxExporter: string;
-  /** Absent with an external Grafana (grafana.external). */
-  grafana?: string;
-  /** Absent when cAdvisor is switched off. */
-  cadvisor?: string;
-}
+/**
+ * host:port of each scrape target of the stack itself, as Prometheus reaches them. Grafana is absent
+ * with an external Grafana (grafana.external) or on an agent host; an optional exporter when it does not run.
+ */
+export type ScrapeAddresses = { prometheus: string; nodeExporter: string; blackboxExporter: string } & Partial<Record<ScrapedServiceKey, string>>;
 
-/** The stack's own scrape jobs, in the order prometheus.yml lists them (before the catalog's). */
-const OWN_JOBS_IN_ORDER: readonly ScrapedServiceKey[] = ["prometheus", "nodeExporter", "blackboxExporter", "grafana", "cadvisor"];
+/** The stack's own scrape jobs, in the order prometheus.yml lists them (before the catalog's): the optional exporters last, in list order. */
+const OWN_JOBS_IN_ORDER: readonly ScrapedServiceKey[] = [
+  "prometheus",
+  "nodeExporter",
+  "blackboxExporter",
+  "grafana",
+  ...OPTIONAL_EXPORTERS.map((service) => service.key),
+];
 
 /** The blackbox exporter module the health probes use. */
 export const HEALTH_PROBE_MODULE = "http_2xx";
@@ -149,7 +152,7 @@ function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: stri
     scheme: url.protocol.replace(":", ""),
     metrics_path: url.pathname,
     ...(Object.keys(params).length > 0 ? { params } : {}),
-    static_configs: [{ targets: [hostPort(url)], labels: { service: service.name, host } }],
+    static_configs: [{ targets: [hostPort(url)], labels: serviceLabels(service, host) }],
   };
 }
 
@@ -162,7 +165,7 @@ function healthProbeJob(services: ServiceConfig[], blackboxAddress: string, host
     job_name: STACK_SERVICES.blackboxExporter.probeJob,
     metrics_path: "/probe",
     params: { module: [HEALTH_PROBE_MODULE] },
-    static_configs: services.map((service) => ({ targets: [service.health as string], labels: { service: service.name, host } })),
+    static_configs: services.map((service) => ({ targets: [service.health as string], labels: serviceLabels(service, host) })),
     relabel_configs: [
       { source_labels: ["__address__"], target_label: "__param_target" },
       { source_labels: ["__param_target"], target_label: "instance" },
@@ -209,7 +212,7 @@ export const PROMETHEUS_AGENT_DATA_PATH = `${PROMETHEUS_DATA_PATH}/agent`;
  * setFeatureListOptions). The remote-write receiver is `--web.enable-remote-write-receiver` in both
  * (since v2.33.0); with it comes the login, `--web.config.file` (web-config.ts).
  */
-export function prometheusCommand(config: Pick<StackConfig, "prometheus" | "prometheusPublicUrl">): string[] {
+export function prometheusCommand(config: Pick<MetricsConfig, "prometheus" | "prometheusPublicUrl">): string[] {
   const storage =
     config.prometheus.mode === "agent"
       ? ["--agent", `--storage.agent.path=${PROMETHEUS_AGENT_DATA_PATH}`]

@@ -26,6 +26,7 @@ import {
 } from "../alerting/grafana-rules";
 import { durationMs } from "../lib/validators";
 import { STACK_SERVICES } from "../stack-services";
+import { serviceLabels } from "../catalog";
 import { BURN_RATE_ALERTS, RATIO_WINDOWS, SLO_DEFAULTS } from "./config";
 
 export type SloKind = "availability" | "latency";
@@ -33,6 +34,8 @@ export type SliSource = "probe" | "requests" | "histogram";
 
 export interface SloDefinition {
   service: string;
+  /** The service's labels (catalog.ts: `service` and its metadata; no `host`, an SLO spans every host), on its recorded series and alerts. */
+  labels: Record<string, string>;
   slo: SloKind;
   /** Percentage, as configured (99.9). */
   objective: number;
@@ -73,6 +76,7 @@ export function sloDefinitions(services: readonly ServiceConfig[]): SloDefinitio
     // What every objective of this service shares: who, which kind, the objective, its budget and window.
     const objectiveOf = (kind: SloDefinition["slo"], objective: number) => ({
       service: service.name,
+      labels: serviceLabels(service),
       slo: kind,
       objective,
       budget: budgetOf(objective),
@@ -162,7 +166,7 @@ export function sloRecordingGroups(slos: readonly SloDefinition[], evaluationInt
   const long: RecordingRule[] = [];
   for (const slo of slos) {
     // `service` too, though the expression keeps it: two rules with the same name and static labels are duplicates to promtool.
-    const labels = { service: slo.service, slo: slo.slo };
+    const labels = { ...slo.labels, slo: slo.slo };
     for (const range of ratioRanges(slo)) {
       (SHORT_RANGES.has(range) ? short : long).push({ record: RECORDED.errorRatio(range), expr: slo.errorRatio(range), labels });
     }
@@ -273,7 +277,7 @@ export function sloAlertGroup(slos: readonly SloDefinition[], context: SloAlertC
       noDataState: "OK" as const,
       execErrState: EVALUATION_ERROR_STATE,
       missingSeriesEvalsToResolve: PROMETHEUS_MISSING_SERIES_EVALS,
-      labels: { severity: alert.severity, service: slo.service, slo: slo.slo },
+      labels: { severity: alert.severity, ...slo.labels, slo: slo.slo },
       annotations: {
         summary: alert.summary.replaceAll("{{ VALUE }}", "{{ humanizePercentage $values.A.Value }}"),
         description: alert.description.replaceAll("{{ VALUE }}", "{{ humanizePercentage $values.A.Value }}"),

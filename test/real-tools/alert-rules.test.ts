@@ -23,6 +23,7 @@ import { DATASOURCE_ALERTS } from "../../components/alerting/datasource-alerts";
 import { readRuleFiles } from "../../components/alerting/alert-files";
 import { parseRuleFiles, RuleFileError } from "../../components/alerting/rule-files";
 import { renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
+import { STACK_SERVICE_LIST } from "../../components/stack-services";
 import { hostDroppingProblems } from "../support/host-label";
 import { promqlSyntaxErrors } from "../support/promql";
 import { describeWithTools, runTool, tempDir } from "../support/real-tools";
@@ -232,15 +233,13 @@ describe("shipped alert rules: structure and conventions", () => {
       values: { services: [{ name: "knowledge-os-api", metrics: "http://knowledge_os_api:8000/metrics", health: "http://knowledge_os_api:8000/health" }] },
       secretKeys: [],
     });
+    // Every scraped stack service running (each descriptor of components/stack-services.ts with a scrape job).
+    const everyTarget = Object.fromEntries(STACK_SERVICE_LIST.map((service) => [service.key, `${service.name}:${service.port}`]));
     const rendered = yaml.load(
-      renderPrometheusConfig(config, {
-        prometheus: "localhost:9090",
-        nodeExporter: "172.17.0.1:9100",
-        blackboxExporter: "bb:9115",
-        grafana: "g:3000",
-        cadvisor: "c:8080",
-      }),
-    ) as { scrape_configs: ScrapeConfig[] };
+      renderPrometheusConfig(config, { prometheus: "localhost:9090", nodeExporter: "172.17.0.1:9100", blackboxExporter: "bb:9115", ...everyTarget }),
+    ) as {
+      scrape_configs: ScrapeConfig[];
+    };
     const stackJobs = rendered.scrape_configs.map((job) => job.job_name).filter((job) => job !== "knowledge-os-api");
     const selected = rules.flatMap(({ rule }) =>
       jobMatchers(rule.expr).flatMap((matcher) => (matcher.op === "=~" ? matcher.value.split("|") : [matcher.value]).map((job) => `${rule.alert}: ${job}`)),

@@ -1,0 +1,65 @@
+/**
+ * cAdvisor, the optional exporter of per-container metrics: everything about it in one place (its
+ * image, memory, scrape job, its config keys `cadvisor.enabled` / `cadvisor.privileged`, and its
+ * container). The metrics room runs it beside node-exporter (metrics-stack.ts) because it is listed in
+ * components/stack-services.ts; nothing else names it.
+ */
+import { z } from "zod";
+import { defineSlice, switchedOff } from "../config/slice";
+import { defineStackService } from "../stack-service";
+
+export interface CadvisorConfig {
+  cadvisor: { enabled: boolean; privileged: boolean };
+}
+
+const cadvisorSlice = defineSlice({
+  shape: { cadvisor: z.strictObject({ enabled: z.boolean().optional(), privileged: z.boolean().optional() }).optional() },
+  switches: { cadvisor: (values) => !switchedOff(values, "cadvisor") },
+  resolve: (raw, core): CadvisorConfig => ({ cadvisor: { enabled: core.enabled.cadvisor, privileged: raw.cadvisor?.privileged ?? false } }),
+});
+
+export const CADVISOR_SERVICE = defineStackService({
+  key: "cadvisor",
+  name: "cadvisor",
+  port: 8080,
+  scrapeJob: "cadvisor",
+  exporter: true,
+  image: "gcr.io/cadvisor/cadvisor:v0.52.1",
+  memoryMb: { dev: 256, staging: 384, prod: 512 },
+  slice: cadvisorSlice,
+  runs: (config: CadvisorConfig) => config.cadvisor.enabled,
+  container: (config: CadvisorConfig) => ({
+    healthcheckPath: "/healthz",
+    waitTimeoutSeconds: 90,
+    container: {
+      // Read-only views of the host are enough for per-container CPU, memory and network on cgroup v2;
+      // `cadvisor.privileged` adds what some hosts need for disk and OOM-event metrics.
+      privileged: config.cadvisor.privileged,
+      volumes: [
+        { hostPath: "/", containerPath: "/rootfs", readOnly: true },
+        { hostPath: "/var/run", containerPath: "/var/run", readOnly: true },
+        { hostPath: "/sys", containerPath: "/sys", readOnly: true },
+        { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker", readOnly: true },
+        // Disk names (by-id, by-uuid) for the per-device I/O metrics.
+        { hostPath: "/dev/disk", containerPath: "/dev/disk", readOnly: true },
+      ],
+      // cAdvisor's OOM-event watcher reads the kernel log (google/cadvisor utils/oomparser/oomparser.go, New:
+      // kmsgparser.NewParser, euank/go-kmsg-parser, opens /dev/kmsg); the README's quick start
+      // (google/cadvisor README.md) passes `--device=/dev/kmsg` and `/dev/disk:ro`. Read-only, and given
+      // explicitly because the provider reads the permissions back (kreuzwerker
+      // internal/provider/resource_docker_container_structures.go, flattenDevices).
+      devices: [{ hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" }],
+      // The device alone is not enough where `kernel.dmesg_restrict=1` (the default of Debian and Ubuntu
+      // kernels): opening /dev/kmsg for reading checks check_syslog_permissions(SYSLOG_ACTION_READ_ALL,
+      // SYSLOG_FROM_READER), which then needs CAP_SYSLOG (torvalds/linux kernel/printk/printk.c,
+      // devkmsg_open and syslog_action_restricted; Documentation/admin-guide/sysctl/kernel.rst,
+      // dmesg_restrict), and Docker's default capabilities leave it out. Without it the open fails with
+      // EPERM and cAdvisor reports no OOM events. The Engine only validates CapAdd and stores it as sent
+      // (moby/moby oci/caps/utils.go), and the provider reads back HostConfig.CapAdd as it is
+      // (kreuzwerker internal/provider/resource_docker_container_funcs.go: `capabilities.add`): written
+      // in the canonical `CAP_` upper-case form so the value read back is the value sent.
+      capabilities: { adds: ["CAP_SYSLOG"] },
+      command: ["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false"],
+    },
+  }),
+});
