@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>]`: check the stack's Docker host (`npm run preflight`),
+# `npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>] [--central-outputs <file>]`: check the stack's Docker host (`npm run preflight`),
 # select (or create) the stack in the local state backend, run `pulumi up`, then `npm run verify` against the
 # deployed stack. A preflight problem stops the deploy before anything is made; --skip-preflight deploys without
 # asking the host first. A verify failure exits 1 after the deploy (what was made stays); --skip-verify skips it.
@@ -14,18 +14,31 @@ preflight=1
 verify=1
 verify_wait=""
 stack_given=""
-for arg in "$@"; do
+# An agent stack's verify needs the central stack's outputs (--central-outputs <file>, or ATRA_CENTRAL_OUTPUTS):
+# without them it fails "verify incomplete" (scripts/lib/verify/run.ts agentChecks says why).
+central_outputs="${ATRA_CENTRAL_OUTPUTS:-}"
+usage="usage: npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>] [--central-outputs <file>]"
+while [ "$#" -gt 0 ]; do
+  arg="$1"; shift
   case "$arg" in
     --skip-preflight) preflight=0 ;;
     --skip-verify) verify=0 ;;
     --verify-wait=*) verify_wait="${arg#*=}" ;;
-    -h | --help) echo "usage: npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>]"; exit 0 ;;
-    -*) echo "deploy: unknown option $arg; usage: npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>]" >&2; exit 2 ;;
+    --central-outputs=*) central_outputs="${arg#*=}" ;;
+    --central-outputs)
+      [ "$#" -gt 0 ] || { echo "deploy: --central-outputs needs a file; $usage" >&2; exit 2; }
+      central_outputs="$1"; shift ;;
+    -h | --help) echo "$usage"; exit 0 ;;
+    -*) echo "deploy: unknown option $arg; $usage" >&2; exit 2 ;;
     *)
       [ -z "$stack_given" ] || { echo "deploy: more than one stack given ($stack_given, $arg)" >&2; exit 2; }
       stack="$arg"; stack_given="$arg" ;;
   esac
 done
+if [ -n "$central_outputs" ] && [ ! -f "$central_outputs" ]; then
+  echo "deploy: --central-outputs $central_outputs: no such file (write it with: pulumi stack output --json --show-secrets --stack <central> > <file>); nothing was deployed" >&2
+  exit 2
+fi
 
 # The Pulumi CLI: on PATH, else the SDK's version from the shared cache, else npm's `pulumi` package (npx)
 # downloading it; one word a line, `env:K=V` lines first (scripts/lib/verify/pulumi-cli.ts).
@@ -66,6 +79,6 @@ fi
 
 if [ "$verify" = 1 ]; then
   echo "deploy: verifying stack $stack (npm run verify -- --stack $stack)"
-  node scripts/run-ts.js scripts/verify.ts --stack "$stack" ${verify_wait:+--wait "$verify_wait"} \
+  node scripts/run-ts.js scripts/verify.ts --stack "$stack" ${verify_wait:+--wait "$verify_wait"} ${central_outputs:+--central-outputs "$central_outputs"} \
     || { echo "deploy: stack $stack is deployed, but verify found problems (above); fix them and run: npm run verify -- --stack $stack" >&2; exit 1; }
 fi

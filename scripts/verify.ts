@@ -10,13 +10,16 @@
  * fails. One line per check, ok / warn / FAIL with the fix, or SKIP with why it could not run; exits 0 when
  * nothing failed, 1 when something did, 2 on usage. --json prints the report as JSON instead. No secret of
  * the outputs is ever printed. --notify sends a test notification through each contact point (never by default).
+ * Environment: ATRA_CENTRAL_OUTPUTS (an agent's central outputs file, as --central-outputs), ATRA_GRAFANA_TOKEN and
+ * ATRA_ELASTIC_API_KEY (logins for an external Grafana / Elasticsearch, which the outputs do not carry),
+ * NODE_EXTRA_CA_CERTS (a stack CA to trust).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { collectArtifacts, planStack } from "./lib/plan";
 import { readProjectName, readStackFile } from "./lib/stack-file";
-import { Outputs, parseOutputs, planFacts, PlanArtifact, PlanFacts } from "./lib/verify/inputs";
+import { flaggedSecretKeys, Outputs, parseOutputs, planFacts, PlanArtifact, PlanFacts } from "./lib/verify/inputs";
 import { currentEnvironment, resolvePulumiCli } from "./lib/verify/pulumi-cli";
 import { formatJson, formatReport } from "./lib/verify/report";
 import { runVerify } from "./lib/verify/run";
@@ -148,9 +151,17 @@ async function main(): Promise<number> {
   let outputs: Outputs;
   let centralOutputs: Outputs | undefined;
   let facts: PlanFacts;
+  const secretKeys: string[] = [];
+  // ATRA_CENTRAL_OUTPUTS: the central stack's outputs for an agent stack, when --central-outputs is not given (deploy.sh passes either).
+  const centralFile = args.centralOutputs ?? (process.env.ATRA_CENTRAL_OUTPUTS || undefined);
   try {
-    outputs = args.outputs ? parseOutputs(fs.readFileSync(args.outputs, "utf8"), args.outputs) : pulumiOutputs(stack);
-    if (args.centralOutputs) centralOutputs = parseOutputs(fs.readFileSync(args.centralOutputs, "utf8"), args.centralOutputs);
+    const readOutputs = (file: string) => {
+      const content = fs.readFileSync(file, "utf8");
+      secretKeys.push(...flaggedSecretKeys(content));
+      return parseOutputs(content, file);
+    };
+    outputs = args.outputs ? readOutputs(args.outputs) : pulumiOutputs(stack);
+    if (centralFile) centralOutputs = readOutputs(centralFile);
     facts = planFacts(await readPlan(args));
   } catch (error) {
     console.error(`verify: ${(error as Error).message}\nverify: nothing was checked`);
@@ -162,6 +173,7 @@ async function main(): Promise<number> {
     outputs,
     facts,
     centralOutputs,
+    secretKeys,
     notify: args.notify,
     waitMs: args.waitMs,
     intervalMs: args.intervalMs,

@@ -15,6 +15,7 @@ import { ConfigIssue, fullKey } from "../lib/config-keys";
 import { ipv4, port, repeats } from "../lib/validators";
 import { DEFAULT_PORTS, IMAGE_KEYS, keyedBy, MEMORY_KEYS, PORT_KEYS, STACK_SERVICE_SLICES } from "../stack-services";
 import { MIN_MEMORY_MB } from "./container-memory";
+import { imageVersionIssues } from "./image-versions";
 import { ENVIRONMENTS, environmentFromStackName, Environment } from "./environments";
 import { agentRoleIssues, ROLES } from "./role";
 import type { EnabledFeatures, RuleContext } from "./slice";
@@ -74,7 +75,7 @@ const image = z.string().superRefine((value, ctx) => {
     // distribution/reference regexp.go: tag = [\w][\w.-]{0,127}; the pattern above lets a longer one through its path part.
     ctx.addIssue({ code: "custom", message: "has a tag Docker refuses: at most 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'" });
   } else if (!hasDigest && !tag) {
-    ctx.addIssue({ code: "custom", message: "needs an exact tag (e.g. :v3.5.0); an untagged image means latest" });
+    ctx.addIssue({ code: "custom", message: "needs an exact tag (e.g. :v3.13.2); an untagged image means latest" });
   } else if (tag === "latest" && !hasDigest) {
     ctx.addIssue({ code: "custom", message: "must be pinned to an exact version, not latest" });
   }
@@ -135,9 +136,9 @@ export function ruleEnvironment(values: Record<string, unknown>, stack: string):
   return (environment.success ? environment.data : undefined) ?? environmentFromStackName(stack);
 }
 
-/** The config layer's own cross-field rules: what an agent host refuses, and two published services on one port. */
+/** The config layer's own cross-field rules: what an agent host refuses, image versions the program does not support, and two published services on one port. */
 export function coreRules({ values }: RuleContext): ConfigIssue[] {
-  const issues: ConfigIssue[] = agentRoleIssues(values);
+  const issues: ConfigIssue[] = [...agentRoleIssues(values), ...imageVersionIssues(values)];
   const ports = coreShape.ports.safeParse(values.ports);
   if (!ports.success) return issues;
   const effective = Object.entries({ ...DEFAULT_PORTS, ...ports.data });

@@ -19,6 +19,16 @@ import { AdminLoginGuard } from "./admin-login-guard";
  * stored one would differ and the provider would be locked out. Before starting Grafana, make the
  * configured password the stored one. The password travels through the environment and stdin,
  * never the command line.
+ *
+ * What this relies on in the image: `grafana cli admin reset-admin-password --password-from-stdin`
+ * (grafana/grafana pkg/cmd/grafana-cli/commands/reset_password_command.go reads
+ * c.Bool("password-from-stdin") then a bufio.Scanner on os.Stdin), the entrypoint `/run.sh`
+ * (packaging/docker/Dockerfile: `COPY ${RUN_SH} /run.sh`, `ENTRYPOINT ["/run.sh"]`) and `sh`. Checked
+ * 2026-12-07 in the stored copies of those files, which are 12.x-era (alpine base, GF_UID 472); the
+ * grafana/grafana repository could not be read at the 13.2.0 tag from here, so their presence in the
+ * pinned 13.2.0 image is NOT confirmed from source, and no 13.x release note or issue found says any
+ * of them went away. A failed reset only logs "could not reset the admin password", and Grafana still
+ * starts; the provider's first call then fails with 401 (AdminLoginGuard says what to do).
  */
 const SYNC_ADMIN_PASSWORD_THEN_START = [
   'if [ -f "$GF_PATHS_DATA/grafana.db" ]; then',
@@ -34,6 +44,8 @@ export interface GrafanaServerArgs {
   platform: DockerPlatform;
   /** From secret config; when absent a password is generated and kept in state (encrypted). */
   adminPassword?: pulumi.Output<string>;
+  /** Settings another room needs of Grafana (components/slo: RECORDING_RULES_ENV when Grafana records the SLOs). */
+  extraSettings?: readonly string[];
 }
 
 export class GrafanaServer extends pulumi.ComponentResource {
@@ -63,6 +75,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
       "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
       "GF_NEWS_NEWS_FEED_ENABLED=false",
       "GF_METRICS_ENABLED=true",
+      ...(args.extraSettings ?? []),
     ];
     // The whole env list is secret because one entry is: Pulumi encrypts it in state as one value.
     const envs = pulumi.secret(this.adminPassword.apply((password) => [...settings, `GF_SECURITY_ADMIN_PASSWORD=${password}`]));

@@ -7,7 +7,13 @@ export const GRAFANA_SERVICE = defineStackService({
   name: "grafana",
   port: 3000,
   scrapeJob: "grafana",
-  image: "grafana/grafana:12.1.1",
+  // 13.2.0, the newest release seen as upstream's own: grafana/docker-otel-lgtm docker/Dockerfile at
+  // 6b62ccec (2026-08-21) `ARG GRAFANA_VERSION=v13.2.0` (renovate, datasource github-releases of
+  // grafana/grafana), and grafana-community/helm-charts charts/grafana/Chart.yaml at 3386a115
+  // `appVersion: 13.2.0`. Checked 2026-12-07. grafana/grafana itself could not be mirrored here; 13.3.x
+  // exists per its docs (whats-new-in-v13-3.md) but no 13.3 tag was seen, so it is not pinned.
+  // Supported range for `images.grafana`: components/config/image-versions.ts.
+  image: "grafana/grafana:13.2.0",
   publishedPort: 3000,
   memoryMb: { dev: 512, staging: 768, prod: 1024 },
   runs: (config: { role: Role; grafana: { external?: unknown } }) => config.role !== "agent" && !config.grafana.external,

@@ -335,7 +335,7 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
       // Template: `enabled` and `lifecycle`; DataStreamLifecycle.java parses data_retention with
       // TimeValue.parseTimeValue and writes it back with getStringRep, the text sent). The failures
       // lifecycle exists from transport version INTRODUCE_FAILURES_LIFECYCLE, back-ported to 8.19
-      // (INTRODUCE_FAILURES_LIFECYCLE_BACKPORT_8_19), so the pinned 9.1.0 takes it; the client's 9.1
+      // (INTRODUCE_FAILURES_LIFECYCLE_BACKPORT_8_19), so the pinned 9.5.0 takes it; the client's 9.5
       // specification types it (IndicesDataStreamFailureStoreTemplate.lifecycle).
       data_stream_options: { failure_store: { enabled: true, lifecycle: { data_retention: options.failureStoreRetention } } },
       settings: {
@@ -422,7 +422,7 @@ export function renderWriterRole(dataStream: string): RoleBody {
  * `read` covers only the backing indices. Named so in elastic/elasticsearch
  * x-pack/plugin/core/.../security/authz/privilege/IndexPrivilege.java (READ_FAILURE_STORE) and in
  * elastic/docs-content failure-store.md ("Searching failures"). The client's SecurityIndexPrivilege
- * union (9.1.1) does not list it yet; it accepts any string, so the body still type-checks.
+ * union (9.1.1, and still 9.5.1) does not list it; it accepts any string, so the body still type-checks.
  */
 export const READ_FAILURE_STORE_PRIVILEGE = "read_failure_store";
 

@@ -24,7 +24,13 @@ export const CADVISOR_SERVICE = defineStackService({
   port: 8080,
   scrapeJob: "cadvisor",
   exporter: true,
-  image: "gcr.io/cadvisor/cadvisor:v0.52.1",
+  // google/cadvisor tag v0.60.5 (2026-07-11), checked 2026-12-07. Since v0.53.0 the images are published
+  // on ghcr.io only: .github/workflows/publish-container.yml at v0.60.5 pushes `ghcr.io/${{ github.repository }}`
+  // with tags `{{version}}` and `v{{version}}`; README.md at v0.60.5 ("for versions prior to v0.53.0, use
+  // gcr.io/cadvisor/cadvisor instead"). deploy/Dockerfile's ENTRYPOINT is now deploy/entrypoint.sh,
+  // which runs `exec /usr/bin/cadvisor -logtostderr "$@"`, so `command` below still reaches cadvisor;
+  // the base is alpine (busybox wget for the healthcheck).
+  image: "ghcr.io/google/cadvisor:v0.60.5",
   memoryMb: { dev: 256, staging: 384, prod: 512 },
   slice: cadvisorSlice,
   runs: (config: CadvisorConfig) => config.cadvisor.enabled,
@@ -59,6 +65,8 @@ export const CADVISOR_SERVICE = defineStackService({
       // (kreuzwerker internal/provider/resource_docker_container_funcs.go: `capabilities.add`): written
       // in the canonical `CAP_` upper-case form so the value read back is the value sent.
       capabilities: { adds: ["CAP_SYSLOG"] },
+      // All three flags exist at v0.60.5: lib/container/raw/factory.go (docker_only),
+      // lib/cadvisorflags/flags.go (housekeeping_interval), cmd/cadvisor.go (store_container_labels).
       command: ["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false"],
     },
   }),

@@ -206,11 +206,17 @@ export const PROMETHEUS_AGENT_DATA_PATH = `${PROMETHEUS_DATA_PATH}/agent`;
 /**
  * Command line of the Prometheus container (3.x). The lifecycle API stays off: config changes replace
  * the container. Agent mode is `--agent` with `--storage.agent.path` and none of the server-only
- * flags, which Prometheus refuses in agent mode (prometheus/prometheus v3.5.0 cmd/prometheus/main.go:
- * `a.Flag("agent", ...)`, `serverOnlyFlag(a, "storage.tsdb.retention.time", ...)`, "can not be used in
- * agent mode"); 2.42 spells it `--enable-feature=agent` (v2.42.0 cmd/prometheus/main.go,
+ * flags, which Prometheus refuses in agent mode (prometheus/prometheus v3.5.0 and v3.13.2
+ * cmd/prometheus/main.go: `a.Flag("agent", ...)`, `serverOnlyFlag(a, "storage.tsdb.retention.time", ...)`,
+ * "can not be used in agent mode"); 2.42 spells it `--enable-feature=agent` (v2.42.0 cmd/prometheus/main.go,
  * setFeatureListOptions). The remote-write receiver is `--web.enable-remote-write-receiver` in both
  * (since v2.33.0); with it comes the login, `--web.config.file` (web-config.ts).
+ *
+ * Retention stays on the flags although 3.8+ marks them "[DEPRECATED] ... use the
+ * storage.tsdb.retention.time field in the config file instead" (v3.13.2 cmd/prometheus/main.go lines
+ * 502/505; commit ad4b59c504, #17026): they still work in 3.13, and the config-file form
+ * (`storage: tsdb: retention:`) is unknown to the 2.42 promtool the tests check the config with, which
+ * would refuse the file. Every other flag above is still in v3.13.2's main.go (checked 2026-12-07).
  */
 export function prometheusCommand(config: Pick<MetricsConfig, "prometheus" | "prometheusPublicUrl">): string[] {
   const storage =

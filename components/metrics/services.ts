@@ -11,7 +11,13 @@ export const PROMETHEUS_SERVICE = defineStackService({
   name: "prometheus",
   port: 9090,
   scrapeJob: "prometheus",
-  image: "prom/prometheus:v3.5.0",
+  // v3.13.2, the newest tag of the 3.13 LTS line (supported to 2027-07-31; 3.5 LTS ended 2026-07-31):
+  // prometheus/prometheus tag v3.13.2 (commit bb5dff00cf, 2026-07-30), support dates from prometheus/docs
+  // docs/introduction/release-cycle.md. Checked 2026-12-07. v3.14.0 (a non-LTS minor, out of support
+  // by 2026-09-30) is newer but not pinned; v3.13.3+ and v3.15 were not seen upstream from here.
+  // The busybox image (Dockerfile at v3.14.0) still has `sh` + `wget` for the authenticated
+  // healthcheck (web-config.ts) and runs as `nobody`.
+  image: "prom/prometheus:v3.13.2",
   publishedPort: 9090,
   memoryMb: { dev: 1024, staging: 2048, prod: 4096 },
 });
@@ -22,7 +28,9 @@ export const NODE_EXPORTER_SERVICE = defineStackService({
   port: 9100,
   scrapeJob: "node-exporter",
   exporter: true,
-  image: "prom/node-exporter:v1.9.1",
+  // prometheus/node_exporter tag v1.12.1 (CHANGELOG `## 1.12.1 / 2026-07-14`), checked 2026-12-07.
+  // Still busybox, `USER nobody` (Dockerfile at v1.12.1); the distroless variant (1.11+) is not used.
+  image: "prom/node-exporter:v1.12.1",
   memoryMb: { dev: 128, staging: 128, prod: 128 },
 });
 
@@ -33,6 +41,9 @@ export const BLACKBOX_EXPORTER_SERVICE = defineStackService({
   scrapeJob: "blackbox-exporter",
   exporter: true,
   probeJob: "blackbox-health",
-  image: "prom/blackbox-exporter:v0.27.0",
+  // prometheus/blackbox_exporter tag v0.28.0 (CHANGELOG `## 0.28.0 / 2025-12-04`), checked 2026-12-07.
+  // Its breaking changes (`--log.prober`, probe logs at debug, User-Agent `Blackbox-Exporter/<version>`)
+  // touch nothing rendered here; /etc/blackbox_exporter/config.yml is still the default config path.
+  image: "prom/blackbox-exporter:v0.28.0",
   memoryMb: { dev: 128, staging: 128, prod: 128 },
 });

@@ -364,6 +364,39 @@ describe("Elasticsearch read-back forms: what the server stores differs from wha
     (stored.template.data_stream_options as { failure_store: { lifecycle: { data_retention: string } } }).failure_store.lifecycle.data_retention = "30d";
     expect((await loaded("indexTemplate").read(naming.indexTemplate, created.outs)).props).not.toEqual(created.outs);
   });
+
+  // Elasticsearch 9.2+ answers GET _index_template and GET _ingest/pipeline with created_date_millis and
+  // modified_date_millis (#132083, #130847; ComposableIndexTemplate.toXContent, timestampFieldsFromUnixEpochMillis),
+  // fields the program never sets: read compares only what it set (provider-runtime.ts covers/project), so they
+  // are no drift, and a refresh does not write them into the state.
+  test("9.2+ read-back timestamps (created_date_millis, modified_date_millis) on templates and pipelines are no drift", async () => {
+    const naming = logsNaming("dev", defaultDataStream("dev"));
+    const template = renderIndexTemplate({
+      dataStream: naming.dataStream,
+      ilmPolicy: naming.ilmPolicy,
+      pipeline: naming.pipeline,
+      failureStoreRetention: "7d",
+    });
+    const createdTemplate = await loaded("indexTemplate").create({ connection, name: naming.indexTemplate, body: template, retry: FAST });
+    const pipelineBody = { description: "p", processors: [{ set: { field: "a", value: "b" } }] };
+    const createdPipeline = await loaded("ingestPipeline").create({ connection, name: "stamped", body: pipelineBody, retry: FAST });
+    const headers = { authorization: basic("elastic", ADMIN_PASSWORD) };
+    const rawTemplate = (await (await fetch(`${fake.url}/_index_template/${naming.indexTemplate}`, { headers })).json()) as {
+      index_templates: { index_template: Record<string, unknown> }[];
+    };
+    expect(rawTemplate.index_templates[0].index_template).toMatchObject({ created_date_millis: expect.any(Number), modified_date_millis: expect.any(Number) });
+    const rawPipeline = (await (await fetch(`${fake.url}/_ingest/pipeline/stamped`, { headers })).json()) as Record<string, Record<string, unknown>>;
+    expect(rawPipeline.stamped).toMatchObject({ created_date_millis: expect.any(Number), modified_date_millis: expect.any(Number) });
+    for (const [name, created] of [
+      ["indexTemplate", createdTemplate],
+      ["ingestPipeline", createdPipeline],
+    ] as const) {
+      const read = await loaded(name).read(String(created.id), created.outs);
+      expect(read.props).toEqual(created.outs);
+      expect(JSON.stringify(read.props)).not.toMatch(/_date/);
+      expect((await loaded(name).diff(String(created.id), created.outs, read.props as ObjectState<object>)).changes).toBe(false);
+    }
+  });
 });
 
 describe("the fake answers as Elasticsearch does (each case cites its upstream source in fake-elastic.ts)", () => {
@@ -422,6 +455,35 @@ describe("the fake answers as Elasticsearch does (each case cites its upstream s
     expect(await es("GET", "/_ingest/pipeline/none")).toEqual({ status: 404, body: {} });
     const deletePipeline = await es("DELETE", "/_ingest/pipeline/none");
     expect([deletePipeline.status, reasonOf(deletePipeline)]).toEqual([404, "resource_not_found_exception: pipeline [none] is missing"]);
+  });
+
+  test("9.2+: templates and pipelines carry their timestamps, the ISO forms only with ?human=true; a PUT keeps created", async () => {
+    await es("PUT", "/_ingest/pipeline/timed", { processors: [] });
+    const first = (await es("GET", "/_ingest/pipeline/timed")).body!.timed as Record<string, unknown>;
+    expect(Object.keys(first).sort()).toEqual(["created_date_millis", "modified_date_millis", "processors"]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await es("PUT", "/_ingest/pipeline/timed", { processors: [], description: "again" });
+    const human = (await es("GET", "/_ingest/pipeline/timed?human=true")).body!.timed as Record<string, number | string>;
+    expect(human.created_date_millis).toBe(first.created_date_millis);
+    expect(human.modified_date_millis as number).toBeGreaterThan(first.modified_date_millis as number);
+    expect(human.created_date).toBe(new Date(human.created_date_millis as number).toISOString());
+    expect(human.modified_date).toBe(new Date(human.modified_date_millis as number).toISOString());
+    await es("PUT", "/_index_template/timed", { index_patterns: ["timed-*"] });
+    const template = (await es("GET", "/_index_template/timed?human=true")).body as { index_templates: { index_template: Record<string, unknown> }[] };
+    expect(template.index_templates[0].index_template).toMatchObject({ created_date: expect.any(String), modified_date_millis: expect.any(Number) });
+  });
+
+  test("9.2+: a document the failure store keeps answers 201 with failure_store used; an indexed one 201 without it", async () => {
+    const naming = logsNaming("dev", defaultDataStream("dev"));
+    await es(
+      "PUT",
+      `/_index_template/${naming.indexTemplate}`,
+      renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "7d" }),
+    );
+    const indexed = fake.ingest(naming.dataStream, { message: "ok" });
+    expect(indexed).toEqual({ _index: expect.stringMatching(new RegExp(`^\\.ds-${naming.dataStream}-`)), status: 201, result: "created" });
+    const kept = fake.ingestFailure(naming.dataStream, { type: "document_parsing_exception", message: "failed to parse field [level]" });
+    expect(kept).toEqual({ _index: expect.stringMatching(new RegExp(`^\\.fs-${naming.dataStream}-`)), status: 201, result: "created", failure_store: "used" });
   });
 });
 
@@ -493,9 +555,9 @@ describe("Elasticsearch native user", () => {
   test("create PUTs roles, full_name and the password; the user can then authenticate", async () => {
     const created = await provider().create(inputs());
     expect(created.id).toBe("atra-shipper");
-    // The client sends the username in the path and (as its spec allows) in the body too.
+    // The username goes in the path only: @elastic/elasticsearch 9.5.1 lists `username` as a path parameter and no
+    // longer as a body one (lib/api/api/security.js, 'security.put_user' acceptedParams); 9.1.1 sent it in both.
     expect(last("PUT", "/_security/user/atra-shipper").body).toEqual({
-      username: "atra-shipper",
       roles: ["atra_logs_writer"],
       full_name: "Atra log shipper",
       password: "shipper-Secret-1",

@@ -13,6 +13,7 @@ import * as path from "path";
 import { collectArtifacts } from "../../scripts/lib/plan";
 import { planFacts, PlanArtifact, PlanFacts } from "../../scripts/lib/verify/inputs";
 import { runVerify } from "../../scripts/lib/verify/run";
+import { elasticChecks } from "../../scripts/lib/verify/elastic";
 import type { CheckResult } from "../../scripts/lib/verify/types";
 import { FakeElastic, startFakeElastic } from "../support/fake-elastic";
 import { FakeGrafana, startFakeGrafana } from "../support/fake-grafana";
@@ -58,7 +59,7 @@ async function provision(elastic: FakeElastic): Promise<void> {
 }
 
 function healthyGrafana(grafana: FakeGrafana): void {
-  for (const source of facts.datasources) grafana.state.datasources.set(source.uid, { ok: true, message: "Data source is working" });
+  for (const source of facts.datasources) grafana.state.datasources.set(source.uid, { ok: true, message: "Data source is working", type: source.type });
   grafana.state.ruleGroups = [{ name: "atra-services", rules: [{ name: "ServiceDown", health: "ok" }] }];
   for (const uid of facts.dashboardUids) grafana.state.dashboards.add(uid);
 }
@@ -133,12 +134,15 @@ describe("verify against the Grafana, Elasticsearch and Kibana doubles", () => {
 
   test("a broken stack: every check fails, naming what and why", async () => {
     grafana.state.databaseOk = false;
-    const [first, ...rest] = facts.datasources;
+    const first = facts.datasources.find((source) => source.type === "prometheus")!;
     grafana.state.datasources.set(first.uid, {
       ok: false,
       message: 'Get "http://atra-obs-dev-prometheus:9090/api/v1/query": dial tcp: lookup atra-obs-dev-prometheus: no such host',
     });
-    for (const source of rest) grafana.state.datasources.set(source.uid, { ok: true, message: "ok" });
+    for (const source of facts.datasources.filter((source) => source !== first))
+      grafana.state.datasources.set(source.uid, { ok: true, message: "ok", type: source.type });
+    // The Elasticsearch datasource's login is refused: its health check still says OK (healthcheck.go), a query fails.
+    grafana.state.queryErrors.set("atra-elasticsearch-ds", "[401] security_exception: unable to authenticate user [atra-dev-grafana-logs]");
     grafana.state.ruleGroups = [
       {
         name: "atra-logs",
@@ -167,6 +171,11 @@ describe("verify against the Grafana, Elasticsearch and Kibana doubles", () => {
     expect(report.ok).toBe(false);
     expect(results["grafana.health"]).toMatchObject({ status: "fail", summary: expect.stringMatching(/503 .*database: failing/) });
     expect(results[`grafana.datasource.${first.uid}`]).toMatchObject({ status: "fail", summary: expect.stringMatching(/HTTP 400\): .*no such host/) });
+    expect(results["grafana.datasource.atra-elasticsearch-ds"]).toMatchObject({
+      status: "fail",
+      summary: expect.stringMatching(/a query through Grafana fails \(HTTP 400\): \[401\] security_exception/),
+    });
+    expect(results["grafana.datasource.atra-elasticsearch-failures-ds"].status).toBe("ok");
     expect(results["grafana.alert-rules"]).toMatchObject({
       status: "fail",
       summary: expect.stringMatching(
@@ -269,6 +278,199 @@ describe("verify against the Grafana, Elasticsearch and Kibana doubles", () => {
       status: "fail",
       summary: expect.stringContaining("elasticsearchUser/elasticsearchPassword outputs (401)"),
     });
+  });
+
+  // M1: grafana/grafana pkg/tsdb/elasticsearch/healthcheck.go answers OK for a refused login, so only a query proves it.
+  test("an Elasticsearch datasource whose login is refused: Grafana's health check says OK, verify's query through Grafana FAILs", async () => {
+    healthyGrafana(grafana);
+    grafana.state.queryErrors.set("atra-elasticsearch-failures-ds", "[403] security_exception: action [indices:data/read/search] is unauthorized");
+    const health = await fetch(`${grafana.url}/api/datasources/uid/atra-elasticsearch-failures-ds/health`, {
+      headers: { authorization: `Basic ${Buffer.from(`admin:${GRAFANA_PASSWORD}`).toString("base64")}` },
+    });
+    expect([health.status, await health.json()]).toEqual([200, { status: "OK", message: "Elasticsearch cluster is healthy" }]);
+    const results = byId((await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts, waitMs: 0 })).results);
+    expect(results["grafana.datasource.atra-elasticsearch-failures-ds"]).toMatchObject({
+      status: "fail",
+      summary: expect.stringContaining("a query through Grafana fails (HTTP 400): [403] security_exception"),
+    });
+    const query = grafana.requests.find((request) => request.path === "/api/ds/query")!;
+    expect(query.body).toMatchObject({ queries: [{ refId: "A", datasource: { type: "elasticsearch" }, timeField: "@timestamp" }] });
+    grafana.state.queryErrors.clear();
+    const fixed = byId((await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts, waitMs: 0 })).results);
+    expect(fixed["grafana.datasource.atra-elasticsearch-failures-ds"]).toMatchObject({
+      status: "ok",
+      summary: expect.stringContaining("a query through Grafana succeeds"),
+    });
+  });
+
+  // m3: pkg/api/datasources.go CheckDatasourceHealthWithUID (unknown uid: 500), pkg/api/dashboard.go (403 is not 404).
+  test("an unknown datasource is named as missing from Grafana; a forbidden dashboard is not called missing", async () => {
+    healthyGrafana(grafana);
+    grafana.state.datasources.delete("atra-prometheus-ds");
+    grafana.state.forbiddenDashboards.add(facts.dashboardUids[0]);
+    const results = byId((await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts, waitMs: 0 })).results);
+    expect(results["grafana.datasource.atra-prometheus-ds"]).toMatchObject({
+      status: "fail",
+      summary: expect.stringContaining("is not in Grafana (HTTP 500: Unable to load datasource metadata)"),
+    });
+    expect(results["grafana.dashboards"]).toMatchObject({ status: "fail", summary: expect.stringMatching(/^shipped dashboards not read: .*HTTP 403/) });
+    expect(results["grafana.dashboards"].summary).not.toContain("missing");
+  });
+
+  // M2: api_prometheus.go RuleStatusMutatorGenerator: an unscheduled rule reads health "ok" with a zero lastEvaluation.
+  test("alert rules Grafana has not evaluated yet are not a pass; once evaluated within the wait they are", async () => {
+    healthyGrafana(grafana);
+    grafana.state.ruleGroups = [{ name: "atra-services", rules: [{ name: "ServiceDown", health: "ok", evaluated: false }] }];
+    let results = byId((await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts, waitMs: 0 })).results);
+    expect(results["grafana.alert-rules"]).toMatchObject({
+      status: "fail",
+      summary: "1 of 1 alert rules not evaluated yet (or not in the last 10 min): atra-services/ServiceDown",
+    });
+    setTimeout(() => (grafana.state.ruleGroups[0].rules[0].evaluated = true), 300);
+    results = byId((await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts, waitMs: 1500, intervalMs: 100 })).results);
+    expect(results["grafana.alert-rules"]).toMatchObject({ status: "ok", summary: "1 alert rules evaluate (none in error or no-data)" });
+  });
+
+  // M5: DESIGN.md "each service's newest log event recent"; the bound is services[].maxLogSilence (knowledge-os-api: 30m in Pulumi.dev.yaml).
+  test("a newest event older than the service's maxLogSilence (or the 1 h default) FAILs once the wait is over", async () => {
+    healthyGrafana(grafana);
+    expect(facts.logSilenceMs).toEqual({ "knowledge-os-api": 1_800_000 });
+    const now = Date.now();
+    for (const service of facts.logServices) {
+      const age = service.name === "knowledge-os-api" ? 45 * 60_000 : service.name === "worker" ? 3 * 3_600_000 : 45 * 60_000;
+      elastic.ingest(DATA_STREAM, { "@timestamp": new Date(now - age).toISOString(), service: { name: service.name } });
+    }
+    const report = await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts, waitMs: 0 });
+    const results = byId(report.results);
+    expect(results["elasticsearch.events.knowledge-os-api"]).toMatchObject({
+      status: "fail",
+      summary: expect.stringMatching(/newest event 45 min old .*more than 30 min \(services\[\]\.maxLogSilence\): no line arrives any more/),
+    });
+    expect(results["elasticsearch.events.worker"]).toMatchObject({
+      status: "fail",
+      summary: expect.stringMatching(/newest event 3 h old .*more than 60 min \(the default, no services\[\]\.maxLogSilence\)/),
+    });
+    // 45 min is within the default hour.
+    expect(results["elasticsearch.events.orchestrator"].status).toBe("ok");
+    expect(report.ok).toBe(false);
+    // While the wait runs, a stale service is a warning (it may still write) and asked again; a new line turns it ok.
+    const worker = elasticChecks({
+      endpoint: { url: elastic.url, username: "elastic", password: ES_PASSWORD },
+      dataStream: DATA_STREAM,
+      facts,
+      outputs: {},
+      services: facts.logServices.filter((service) => service.name === "worker"),
+      cluster: false,
+      final: () => false,
+    })[0];
+    expect(await worker.run()).toMatchObject({ status: "warn", retry: true, summary: expect.stringContaining("newest event 3 h old") });
+    elastic.ingest(DATA_STREAM, { "@timestamp": new Date().toISOString(), service: { name: "worker" } });
+    expect(await worker.run()).toMatchObject({ status: "ok", summary: expect.stringMatching(/newest event \d+ s old/) });
+  });
+
+  // m2: kibana src/core/packages/status/server-internal/src/routes/status.ts: the status code follows core's level only.
+  test("Kibana answering 200 while a plugin makes it unavailable is a FAIL", async () => {
+    healthyGrafana(grafana);
+    elastic.verify.kibanaLevel = "unavailable";
+    elastic.verify.kibanaCoreLevel = "available";
+    const results = byId((await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts, waitMs: 0 })).results);
+    expect(results["kibana.status"]).toMatchObject({ status: "fail", summary: expect.stringMatching(/^Kibana is not available \(HTTP 200, unavailable/) });
+  });
+
+  // m1: api_alertmanager.go statusForTestReceivers: 400 / 408 carry the per-integration results too.
+  test("--notify: a 400 (every receiver invalid) or 408 (every receiver timed out) names each integration and its error", async () => {
+    healthyGrafana(grafana);
+    const withPoints = { ...facts, contactPoints: ["oncall"] };
+    grafana.state.receivers = [{ name: "oncall", integrations: [{ uid: "oncall-0", name: "oncall", type: "webhook", settings: { url: "http://hook" } }] }];
+    grafana.state.failingIntegrations.set(
+      "oncall-0",
+      'failed to validate integration "oncall" (UID oncall-0) of type "webhook": required field \'url\' is not specified',
+    );
+    grafana.state.failureKinds.set("oncall-0", "invalid");
+    let results = byId((await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts: withPoints, waitMs: 0, notify: true })).results);
+    expect(grafana.requests.find((request) => request.path.endsWith("receivers/test"))?.status).toBe(400);
+    expect(results["grafana.notify"]).toMatchObject({
+      status: "fail",
+      summary: expect.stringContaining("oncall (oncall) failed: failed to validate integration"),
+    });
+    grafana.state.failingIntegrations.set("oncall-0", "the receiver timed out: context deadline exceeded");
+    grafana.state.failureKinds.set("oncall-0", "timeout");
+    results = byId((await runVerify({ stack: "dev", outputs: outputs(elastic, grafana), facts: withPoints, waitMs: 0, notify: true })).results);
+    expect(grafana.requests.filter((request) => request.path.endsWith("receivers/test")).pop()?.status).toBe(408);
+    expect(results["grafana.notify"]).toMatchObject({
+      status: "fail",
+      summary: "--notify: oncall (oncall) failed: the receiver timed out: context deadline exceeded",
+    });
+  });
+
+  // M3: an external Grafana / Elastic (outputs as plan-review-external's: URLs, no admin or elastic login).
+  test("an external Grafana and Elastic: without credentials the signed-in checks say why they did not run; with ATRA_* env they run", async () => {
+    healthyGrafana(grafana);
+    for (const service of facts.logServices) elastic.ingest(DATA_STREAM, { "@timestamp": new Date().toISOString(), service: { name: service.name } });
+    const external: Record<string, unknown> = {
+      ...outputs(elastic, grafana),
+      grafanaLogsUser: "atra-review-external-grafana-logs",
+      grafanaLogsPassword: "gl-Secret-1",
+    };
+    delete external.grafanaAdminUser;
+    delete external.grafanaAdminPassword;
+    delete external.elasticsearchUser;
+    delete external.elasticsearchPassword;
+    let report = await runVerify({ stack: "review-external", outputs: external, facts, waitMs: 0, env: {} });
+    let results = byId(report.results);
+    expect(results["grafana.health"].status).toBe("ok");
+    expect(results["grafana.signed-in"]).toMatchObject({
+      status: "skip",
+      summary: expect.stringContaining("give a service account token in ATRA_GRAFANA_TOKEN"),
+    });
+    expect(results.elasticsearch).toMatchObject({ status: "skip", summary: expect.stringContaining("give an API key in ATRA_ELASTIC_API_KEY") });
+    expect(report.results.filter((result) => result.status === "fail")).toEqual([]);
+    expect(grafana.requests.filter((request) => request.status === 401)).toEqual([]);
+    // With credentials from the environment: every check runs, and neither value is ever printed.
+    const token = "glsa_Token-0123456789";
+    elastic.apiKeys.set("key-id-1", { key: "key-Secret-42", owner: "elastic" });
+    const grafanaWithToken = await startFakeGrafana({ user: "admin", password: GRAFANA_PASSWORD, token });
+    try {
+      healthyGrafana(grafanaWithToken);
+      report = await runVerify({
+        stack: "review-external",
+        outputs: { ...external, grafanaUrl: grafanaWithToken.url },
+        facts,
+        waitMs: 0,
+        env: { ATRA_GRAFANA_TOKEN: token, ATRA_ELASTIC_API_KEY: "key-id-1:key-Secret-42" },
+      });
+      results = byId(report.results);
+      for (const id of ["grafana.alert-rules", "grafana.dashboards", "elasticsearch.health", "elasticsearch.events.worker", "kibana.data-view"])
+        expect([id, results[id]?.status]).toEqual([id, "ok"]);
+      // A wrong token is refused naming where it came from, not the outputs.
+      report = await runVerify({
+        stack: "review-external",
+        outputs: { ...external, grafanaUrl: grafanaWithToken.url },
+        facts,
+        waitMs: 0,
+        env: { ATRA_GRAFANA_TOKEN: "glsa_wrong-token-77", ATRA_ELASTIC_API_KEY: "key-id-1:wrong-key-99" },
+      });
+      results = byId(report.results);
+      expect(results["grafana.alert-rules"]).toMatchObject({ status: "fail", summary: "Grafana refuses the token in ATRA_GRAFANA_TOKEN (401)" });
+      expect(results["elasticsearch.health"]).toMatchObject({ status: "fail", summary: "Elasticsearch refuses ATRA_ELASTIC_API_KEY (401)" });
+      expect(JSON.stringify(report)).not.toMatch(/glsa_wrong-token-77|wrong-key-99|glsa_Token|gl-Secret-1/);
+    } finally {
+      await grafanaWithToken.close();
+    }
+  });
+
+  test("an agent stack without its central outputs: verify is incomplete and FAILs, saying how to give them", async () => {
+    const report = await runVerify({
+      stack: "agent-example",
+      outputs: { role: "agent", host: "app-2.atra.internal", elasticsearchUrl: "https://logs.obs-prod.atra.internal" },
+      facts: { ...facts, filebeatHosts: ["https://logs.obs-prod.atra.internal:443"], elasticsearchContainer: undefined },
+      waitMs: 0,
+    });
+    const results = byId(report.results);
+    expect(results["agent.central"]).toMatchObject({ status: "fail", summary: expect.stringMatching(/^verify incomplete: this is an agent stack/) });
+    expect(results["agent.central"].fix![0]).toContain("--central-outputs <file> (or ATRA_CENTRAL_OUTPUTS=<file>)");
+    expect(results["filebeat.output"]).toMatchObject({ status: "ok", summary: "Filebeat dials logs.obs-prod.atra.internal:443, where Elasticsearch listens" });
+    expect(report.ok).toBe(false);
   });
 
   test("an agent stack: its events are in the central data stream with its host.name, or each service fails naming the host", async () => {

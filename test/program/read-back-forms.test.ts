@@ -194,6 +194,21 @@ describe.each(plans)("plan of %s: values already in read-back form", (_name, pla
     }
   });
 
+  // Elasticsearch 9.2+ adds created_date_millis / modified_date_millis (and, with ?human, created_date /
+  // modified_date) to what GET _index_template and GET _ingest/pipeline answer (#132083, #130847;
+  // server/src/main/java/org/elasticsearch/cluster/metadata/ComposableIndexTemplate.java, toXContent; typed in the
+  // 9.5.1 client's IndicesIndexTemplate and IngestPipeline). They are the server's: the program never sends them, and
+  // the providers compare only the keys sent (provider-runtime.ts, covers/project), so they are no drift
+  // (test/doubles/elastic-providers.test.ts, "9.2+ read-back timestamps"). Re-checked 2026-12-07 against the 9.2.0 to
+  // 9.5.5 changelog bundles (docs/release-notes/changelog-bundles/): no other change to these read-back forms.
+  test("templates and pipelines never send the server-managed timestamps Elasticsearch 9.2+ reads back", () => {
+    const pipelines = ofType("pulumi-nodejs:dynamic/elastic:IngestPipeline");
+    // One pipeline per template (none on an agent host, which makes neither).
+    expect(pipelines.length).toBe(ofType(INDEX_TEMPLATE).length);
+    const bodies = [...ofType(INDEX_TEMPLATE), ...pipelines];
+    for (const resource of bodies) expect(JSON.stringify(resource.inputs.body)).not.toMatch(/"(created|modified)_date(_millis)?"/);
+  });
+
   test("ILM byte sizes are lower-case, as Elasticsearch returns them", () => {
     for (const policy of ofType(ILM_POLICY)) {
       const sizes = JSON.stringify(policy.inputs.body).match(/"max_[a-z_]*size":"[^"]*"/g) ?? [];

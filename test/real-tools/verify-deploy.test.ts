@@ -53,8 +53,7 @@ describe("npm run deploy on a bare machine ends with verify", () => {
 
   test("no pulumi on PATH: the pinned npm package fetches the SDK's CLI version; verify runs after up and passes", () => {
     fs.rmSync(calls, { force: true });
-    // An agent stack's outputs without its central stack's: verify says what it could not check, and nothing fails.
-    fs.writeFileSync(outputsFile, JSON.stringify({ role: "agent", host: "app-2" }));
+    fs.writeFileSync(outputsFile, JSON.stringify({ role: "central" }));
     const run = deploy(["dev", "--skip-preflight", "--verify-wait=0"]);
     expect([run.status, run.stderr]).toEqual([0, expect.any(String)]);
     expect(recorded()).toEqual([
@@ -64,8 +63,27 @@ describe("npm run deploy on a bare machine ends with verify", () => {
       `${npx} stack output --json --show-secrets --stack dev`,
     ]);
     expect(run.stdout).toContain("deploy: verifying stack dev");
-    expect(run.stdout).toMatch(/SKIP {2}agent.central: not checked: this is an agent stack: give --central-outputs/);
-    expect(run.stdout).toMatch(/verify passed: 0 ok, 0 warn, 0 failed, 2 not run/);
+    expect(run.stdout).toMatch(/ok {4}filebeat.output: Filebeat dials atra-obs-dev-elasticsearch:9200, where Elasticsearch listens/);
+    expect(run.stdout).toMatch(/verify passed: 1 ok, 0 warn, 0 failed, \d+ not run/);
+  });
+
+  // M4: an agent stack's deploy without the central outputs must not end in "verify passed".
+  test("an agent stack without --central-outputs: the deploy's verify is incomplete and fails; with it, deploy passes the file on", () => {
+    fs.rmSync(calls, { force: true });
+    fs.writeFileSync(outputsFile, JSON.stringify({ role: "agent", host: "app-2" }));
+    let run = deploy(["dev", "--skip-preflight", "--verify-wait=0"]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/FAIL {2}agent.central: verify incomplete: this is an agent stack/);
+    expect(run.stdout).not.toContain("verify passed");
+    const central = path.join(bin, "central.json");
+    fs.writeFileSync(central, JSON.stringify({ role: "central" }));
+    run = deploy(["dev", "--skip-preflight", "--verify-wait=0", "--central-outputs", central]);
+    // The central outputs name no Prometheus or Elasticsearch here: the agent checks say so (not run), none fails.
+    expect(run.stdout).not.toContain("verify incomplete");
+    expect(run.stdout).toMatch(/SKIP {2}agent.series: not checked: the central outputs have no prometheusUrl/);
+    expect(run.status).toBe(0);
+    const missing = deploy(["dev", "--skip-preflight", "--central-outputs", path.join(bin, "nope.json")]);
+    expect([missing.status, missing.stderr]).toEqual([2, expect.stringContaining("--central-outputs")]);
   });
 
   test("a verify failure fails the deploy after up, saying the stack is deployed", async () => {

@@ -167,11 +167,12 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
       status: "fail",
       summary: `no series of host app-10 at the central Prometheus ${prometheusUrl}`,
     });
-    // Without the central outputs the agent side is not checked, and says so.
+    // Without the central outputs the agent side is not checked: verify is incomplete, a FAIL (not a pass), saying how.
     const alone = buildChecks({ stack: "agent", outputs: { role: "agent", host: "app-9" }, facts: planFacts([]), waitMs: 0 });
     expect(await alone.find((check) => check.id === "agent.central")!.run()).toMatchObject({
-      status: "skip",
-      summary: expect.stringContaining("--central-outputs"),
+      status: "fail",
+      summary: expect.stringContaining("verify incomplete"),
+      fix: [expect.stringContaining("--central-outputs")],
     });
   });
 

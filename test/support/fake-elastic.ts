@@ -68,12 +68,29 @@ export interface FakeElastic {
    * data_stream_options), as MetadataCreateDataStreamService does (elastic/elasticsearch server/src/main/java/org/
    * elasticsearch/cluster/metadata/MetadataCreateDataStreamService.java). Without a matching template it throws.
    */
-  ingest(dataStream: string, document: Json): void;
-  /** A document the ingest pipeline or mapping refused, kept in the failure store (`error.type`, `error.message`). */
-  ingestFailure(dataStream: string, error: { type: string; message: string }): void;
+  ingest(dataStream: string, document: Json): BulkItemAnswer;
+  /**
+   * A document the ingest pipeline or mapping refused, kept in the failure store (`error.type`, `error.message`).
+   * Answers as the bulk item does since the failure store is GA (9.1; on by default for new logs-*-* data streams
+   * from 9.2, elastic/elasticsearch #131261): 201 `created` with `failure_store: "used"`.
+   */
+  ingestFailure(dataStream: string, error: { type: string; message: string }): BulkItemAnswer;
   /** The next `count` requests answer 503 as a starting server. */
   startingFor(count: number): void;
   close(): Promise<void>;
+}
+
+/**
+ * A bulk `create` item's answer (elastic/elasticsearch server/src/main/java/org/elasticsearch/action/bulk/
+ * BulkItemResponse.java, DocWriteResponse.java): 201 `created`; `failure_store` only when it is to be shown
+ * (action/bulk/IndexDocFailureStoreStatus.java: `used`, `not_enabled` or `failed`; NOT_APPLICABLE_OR_UNKNOWN, a
+ * document indexed into the data stream itself, is not written).
+ */
+export interface BulkItemAnswer {
+  _index: string;
+  status: number;
+  result: "created";
+  failure_store?: "used";
 }
 
 export interface FakeDataStream {
@@ -91,6 +108,8 @@ export interface FakeVerifyState {
   ilmErrors: Map<string, { type: string; reason: string }>;
   /** Kibana's overall status level (core status ServiceStatusLevels). */
   kibanaLevel: "available" | "degraded" | "unavailable" | "critical";
+  /** Kibana core's own level, which alone sets the HTTP status; unset: the same as kibanaLevel. */
+  kibanaCoreLevel?: "available" | "degraded" | "unavailable" | "critical";
 }
 
 export interface FakeApiKey {
@@ -121,6 +140,31 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
   const ilmPolicies = new Map<string, Json>();
   const indexTemplates = new Map<string, Json>();
   const pipelines = new Map<string, Json>();
+  /**
+   * When each template and pipeline was made and last changed (epoch ms), kept beside the stored bodies: since 9.2
+   * GET answers them as `created_date_millis` / `modified_date_millis`, and with `?human=true` also as
+   * `created_date` / `modified_date` (elastic/elasticsearch #132083, #130847; server/src/main/java/org/elasticsearch/
+   * cluster/metadata/ComposableIndexTemplate.java, toXContent: builder.timestampFieldsFromUnixEpochMillis(
+   * CREATED_DATE_MILLIS, CREATED_DATE, ...); the 9.5.1 client types them on IndicesIndexTemplate and IngestPipeline,
+   * node_modules/@elastic/elasticsearch/lib/api/types.d.ts). The provider compares only what the program set.
+   */
+  const stamps = new Map<string, { created: number; modified: number }>();
+  const stamp = (key: string) => {
+    const now = Date.now();
+    stamps.set(key, { created: stamps.get(key)?.created ?? now, modified: now });
+  };
+  const stamped = (key: string, body: Json, human: boolean): Json => {
+    const times = stamps.get(key);
+    if (!times) return body;
+    const text = (millis: number) => new Date(millis).toISOString();
+    return {
+      ...body,
+      ...(human ? { created_date: text(times.created) } : {}),
+      created_date_millis: times.created,
+      ...(human ? { modified_date: text(times.modified) } : {}),
+      modified_date_millis: times.modified,
+    };
+  };
   const dataViews = new Map<string, Json>();
   const savedObjects = new Map<string, Json>();
   const requests: RecordedRequest[] = [];
@@ -392,14 +436,18 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         if (stored.data_stream && typeof stored.data_stream === "object")
           stored.data_stream = { hidden: false, allow_custom_routing: false, ...(stored.data_stream as Json) };
         indexTemplates.set(name, stored);
+        stamp(`template/${name}`);
         return send(200, { acknowledged: true });
       }
       if (method === "GET") {
         return indexTemplates.has(name)
-          ? send(200, { index_templates: [{ name, index_template: indexTemplates.get(name) }] })
+          ? send(200, {
+              index_templates: [{ name, index_template: stamped(`template/${name}`, indexTemplates.get(name)!, url.searchParams.get("human") === "true") }],
+            })
           : send(404, esError(404, "resource_not_found_exception", `index template matching [${name}] not found`));
       }
       if (method === "DELETE") {
+        stamps.delete(`template/${name}`);
         return indexTemplates.delete(name)
           ? send(200, { acknowledged: true })
           : send(404, esError(404, "index_template_missing_exception", `index_template [${name}] missing`));
@@ -416,10 +464,14 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
           return send(400, esError(400, "parse_exception", "[processors] required property is missing"));
         }
         pipelines.set(id, structuredClone(body));
+        stamp(`pipeline/${id}`);
         return send(200, { acknowledged: true });
       }
-      if (method === "GET") return pipelines.has(id) ? send(200, { [id]: pipelines.get(id) }) : send(404, {});
+      if (method === "GET") {
+        return pipelines.has(id) ? send(200, { [id]: stamped(`pipeline/${id}`, pipelines.get(id)!, url.searchParams.get("human") === "true") }) : send(404, {});
+      }
       if (method === "DELETE") {
+        stamps.delete(`pipeline/${id}`);
         return pipelines.delete(id)
           ? send(200, { acknowledged: true })
           : send(404, esError(404, "resource_not_found_exception", `pipeline [${id}] is missing`));
@@ -702,11 +754,13 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
       }
     }
     // GET /api/status (kibana src/core/packages/status/server-internal/src/routes/status.ts): the v8 format
-    // {name, uuid, version, status: {overall: {level, summary}, core, plugins}}, 503 when the overall level is
-    // unavailable or critical (`overall.level >= ServiceStatusLevels.unavailable`), else 200.
+    // {name, uuid, version, status: {overall: {level, summary}, core, plugins}}, 503 when *core's* level is
+    // unavailable or critical (`coreOverall.level >= ServiceStatusLevels.unavailable ? 503 : 200`), else 200: a
+    // plugin down makes overall unavailable with a 200.
     if (parts[0] === "api" && parts[1] === "status" && parts.length === 2 && method === "GET") {
       const level = verify.kibanaLevel;
-      return send(level === "available" || level === "degraded" ? 200 : 503, {
+      const core = verify.kibanaCoreLevel ?? level;
+      return send(core === "available" || core === "degraded" ? 200 : 503, {
         name: "kibana",
         uuid: "fake",
         version: { number: "9.2.1", build_snapshot: false },
@@ -792,13 +846,18 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
     dataViews,
     savedObjects,
     verify,
-    ingest(dataStream: string, document: Json) {
-      streamFor(dataStream).documents.push(document);
+    ingest(dataStream: string, document: Json): BulkItemAnswer {
+      const stream = streamFor(dataStream);
+      stream.documents.push(document);
+      return { _index: backingIndices(dataStream, stream).at(-1)!, status: 201, result: "created" };
     },
-    ingestFailure(dataStream: string, error: { type: string; message: string }) {
+    ingestFailure(dataStream: string, error: { type: string; message: string }): BulkItemAnswer {
       const stream = streamFor(dataStream);
       if (!stream.failureStore) throw new Error(`the fake: ${dataStream}'s template has no failure store; the document would be rejected`);
       stream.failures.push({ "@timestamp": new Date().toISOString(), document: { index: dataStream }, error });
+      // Failure indices are `.fs-<data stream>-<yyyy.MM.dd>-<generation>` (cluster/metadata/DataStream.java, getDefaultFailureStoreName).
+      const failureIndex = backingIndices(dataStream, { ...stream, generation: 1 })[0].replace(/^\.ds-/, ".fs-");
+      return { _index: failureIndex, status: 201, result: "created", failure_store: "used" };
     },
     startingFor(count: number) {
       starting = count;

@@ -6,6 +6,12 @@
  * `UnsupportedByModel` for anything it does not implement, so the pipeline and the template cannot
  * start using something these tests never exercised.
  *
+ * It models pipeline execution, not the HTTP `_ingest/pipeline/_simulate` API: the program never
+ * calls that API (nothing in components/ or scripts/ does), so the 9.2 change of its answer to an
+ * invalid processor from 500 to 400 (elastic/elasticsearch #130325, changelog-bundles/9.2.0.yml)
+ * touches nothing here. What it does model of 9.2+: the bulk item answer of a document the failure
+ * store keeps (201, `failure_store: "used"`; see BulkItemStatus).
+ *
  * Reproduced (elastic/elasticsearch unless noted):
  * - Field paths (server/.../ingest/IngestDocument.java, "classic" access): dot-separated keys
  *   through objects; reading a missing key fails with "field [k] not present as part of path [p]";
@@ -1771,10 +1777,21 @@ export interface FailureDocument {
   error: { type: string; message: string; pipeline?: string; processor_type?: string; processor_tag?: string };
 }
 
+/**
+ * What the bulk `create` item answers (elastic/elasticsearch server/src/main/java/org/elasticsearch/action/bulk/
+ * BulkItemResponse.java; the failure store's part: action/bulk/IndexDocFailureStoreStatus.java, shown only when
+ * `used`, `not_enabled` or `failed`). A document kept in the failure store is a success, 201 with
+ * `failure_store: "used"`, not the 400 it was before the failure store (GA in 9.1, on by default for new
+ * logs-*-* data streams from 9.2, #131261); one refused on a data stream whose failure store is off answers
+ * its error's status (400 for both the pipeline's illegal_argument_exception and the mapping's
+ * document_parsing_exception) with `failure_store: "not_enabled"`.
+ */
+export type BulkItemStatus = { status: 201; failure_store?: "used" } | { status: 400; failure_store: "not_enabled" };
+
 export type IngestOutcome =
-  | { outcome: "indexed"; source: Record<string, unknown> }
-  | { outcome: "failure_store"; stage: "pipeline" | "mapping"; failure: FailureDocument }
-  | { outcome: "rejected"; stage: "pipeline" | "mapping"; error: { type: string; message: string } };
+  | { outcome: "indexed"; source: Record<string, unknown>; answer: BulkItemStatus }
+  | { outcome: "failure_store"; stage: "pipeline" | "mapping"; failure: FailureDocument; answer: BulkItemStatus }
+  | { outcome: "rejected"; stage: "pipeline" | "mapping"; error: { type: string; message: string }; answer: BulkItemStatus };
 
 /**
  * One data stream: its template (mappings, failure store switch) and default pipeline, with the
@@ -1846,12 +1863,19 @@ export class SimulatedDataStream {
       });
     }
     this.indexed.push(plain);
-    return { outcome: "indexed", source: plain };
+    return { outcome: "indexed", source: plain, answer: { status: 201 } };
   }
 
   private fail(stage: "pipeline" | "mapping", failure: FailureDocument): IngestOutcome {
-    if (!this.failureStoreEnabled) return { outcome: "rejected", stage, error: { type: failure.error.type, message: failure.error.message } };
+    if (!this.failureStoreEnabled) {
+      return {
+        outcome: "rejected",
+        stage,
+        error: { type: failure.error.type, message: failure.error.message },
+        answer: { status: 400, failure_store: "not_enabled" },
+      };
+    }
     this.failures.push(failure);
-    return { outcome: "failure_store", stage, failure };
+    return { outcome: "failure_store", stage, failure, answer: { status: 201, failure_store: "used" } };
   }
 }

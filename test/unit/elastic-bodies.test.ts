@@ -254,7 +254,8 @@ describe("renderIndexTemplate", () => {
     const pipeline = renderIngestPipeline();
     const written = new Set<string>();
     const collect = (processors: estypes.IngestProcessorContainer[] | undefined): void => {
-      for (const container of processors ?? []) {
+      // @elastic/elasticsearch 9.5 types a container as ExactlyOne<...> over optional props, which admits undefined.
+      for (const container of (processors ?? []).filter((item): item is NonNullable<typeof item> => item !== undefined)) {
         for (const [, config] of Object.entries(container) as [string, Record<string, unknown>][]) {
           for (const key of ["target_field", "field"]) {
             const value = config[key];
@@ -269,6 +270,7 @@ describe("renderIndexTemplate", () => {
     collect(pipeline.on_failure);
     // A working field the pipeline removes unconditionally (the timestamp's text while it is parsed) is never indexed.
     const removed = (pipeline.processors ?? [])
+      .filter((container): container is NonNullable<typeof container> => container !== undefined)
       .filter((container) => container.remove && container.remove.if === undefined && typeof container.remove.field === "string")
       .map((container) => container.remove!.field as string);
     expect(removed).toContain("structlog_timestamp_text");

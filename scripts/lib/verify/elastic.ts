@@ -27,7 +27,8 @@
  */
 import { Endpoint, request } from "./http";
 import type { LogService, Outputs, PlanFacts } from "./inputs";
-import { missingEventCauses } from "./filebeat";
+import { filebeatPortMismatch, missingEventCauses } from "./filebeat";
+import { DEFAULT_LOG_SILENCE_MS } from "./inputs";
 import { unreachable } from "./prometheus";
 import type { Check, CheckOutcome } from "./types";
 
@@ -60,6 +61,8 @@ export interface ElasticCheckOptions {
   cluster: boolean;
   filebeatContainer?: string;
   now?: () => number;
+  /** Whether this is the last ask (the wait is over): a stale newest event warns before, fails then. */
+  final?: () => boolean;
 }
 
 export function elasticChecks(options: ElasticCheckOptions): Check[] {
@@ -72,7 +75,7 @@ export function elasticChecks(options: ElasticCheckOptions): Check[] {
       run: async () => {
         try {
           const answer = await request(endpoint, "/_cluster/health");
-          if (answer.status === 401) return esAuthFailure("elasticsearch.health");
+          if (answer.status === 401) return esAuthFailure("elasticsearch.health", endpoint);
           const status = (answer.body as { status?: string } | undefined)?.status;
           if (answer.status === 200 && status === "green") return { id: "elasticsearch.health", status: "ok", summary: "Elasticsearch cluster health green" };
           if (answer.status === 200 && status === "yellow")
@@ -100,7 +103,7 @@ export function elasticChecks(options: ElasticCheckOptions): Check[] {
       run: async () => {
         try {
           const answer = await request(endpoint, `/_data_stream/${encodeURIComponent(dataStream)}`);
-          if (answer.status === 401) return esAuthFailure("elasticsearch.data-stream");
+          if (answer.status === 401) return esAuthFailure("elasticsearch.data-stream", endpoint);
           if (answer.status === 404)
             return {
               id: "elasticsearch.data-stream",
@@ -216,16 +219,33 @@ async function newestEvent(options: ElasticCheckOptions, service: LogService, no
   } catch (error) {
     return unreachable(id, `events of ${service.name} not searched`, error);
   }
-  if (answer.status === 401) return esAuthFailure(id);
+  if (answer.status === 401) return esAuthFailure(id, options.endpoint);
   const body = answer.body as { hits?: { total?: { value?: number } }; aggregations?: { newest?: { value?: number | null } } };
   const newest = answer.status === 200 ? body.aggregations?.newest?.value : undefined;
   const where = options.hostName ? ` from host ${options.hostName}` : "";
   if (typeof newest === "number") {
+    // How old the newest event may be: the service's maxLogSilence (the window of its ServiceStoppedLogging rule),
+    // else DEFAULT_LOG_SILENCE_MS. Older is a warning while verify waits (a quiet service may still write), a
+    // FAIL once the wait is over: shipping that broke after the first day leaves old events behind.
+    const age = now() - newest;
+    const bound = options.facts.logSilenceMs?.[service.name];
+    const limit = bound ?? DEFAULT_LOG_SILENCE_MS;
+    const text = `${service.name}: newest event${where} ${ageText(age)} old (${body.hits?.total?.value ?? "?"} events)`;
+    const data = { newest: new Date(newest).toISOString(), ageMs: age, maxSilenceMs: limit };
+    if (age <= limit) return { id, status: "ok", summary: text, data };
     return {
       id,
-      status: "ok",
-      summary: `${service.name}: newest event${where} ${ageText(now() - newest)} old (${body.hits?.total?.value ?? "?"} events)`,
-      data: { newest: new Date(newest).toISOString(), ageMs: now() - newest },
+      status: options.final?.() === false ? "warn" : "fail",
+      summary: `${text}, more than ${ageText(limit)} (${bound === undefined ? "the default, no services[].maxLogSilence" : "services[].maxLogSilence"}): no line arrives any more`,
+      fix: [
+        `the service stopped writing, or shipping broke since: ${options.filebeatContainer ? `docker logs ${options.filebeatContainer}` : "Filebeat's log"} names the output error (connection refused: host or port; 401/403: the writer's password or API key)`,
+        ...(() => {
+          const mismatch = filebeatPortMismatch(options.facts, options.outputs);
+          return mismatch ? [mismatch] : [];
+        })(),
+      ],
+      data,
+      retry: true,
     };
   }
   if (answer.status !== 200 && answer.status !== 404) return { id, status: "fail", summary: `${service.name}: search failed: ${esError(answer)}`, retry: true };
@@ -238,12 +258,17 @@ async function newestEvent(options: ElasticCheckOptions, service: LogService, no
   };
 }
 
-function esAuthFailure(id: string): CheckOutcome {
+function esAuthFailure(id: string, endpoint?: Endpoint): CheckOutcome {
+  const from = endpoint?.credentials ?? "the elasticsearchUser/elasticsearchPassword outputs";
   return {
     id,
     status: "fail",
-    summary: "Elasticsearch refuses the elasticsearchUser/elasticsearchPassword outputs (401)",
-    fix: ["the password was changed outside the stack: run `npm run deploy` again (the stack sets it)"],
+    summary: `Elasticsearch refuses ${from} (401)`,
+    fix: [
+      endpoint?.apiKey
+        ? `give a valid API key of the external Elasticsearch in ${from}`
+        : "the password was changed outside the stack: run `npm run deploy` again (the stack sets it)",
+    ],
   };
 }
 
@@ -273,7 +298,11 @@ export function kibanaChecks(endpoint: Endpoint, dataViewId: string | undefined)
           const answer = await request(endpoint, "/api/status");
           const overall = (answer.body as { status?: { overall?: { level?: string; summary?: string } } } | undefined)?.status?.overall;
           if (answer.status === 401)
-            return { id: "kibana.status", status: "fail", summary: "Kibana refuses the elasticsearchUser/elasticsearchPassword outputs (401)" };
+            return {
+              id: "kibana.status",
+              status: "fail",
+              summary: `Kibana refuses ${endpoint.credentials ?? "the elasticsearchUser/elasticsearchPassword outputs"} (401)`,
+            };
           if (answer.status === 200 && overall?.level === "available") return { id: "kibana.status", status: "ok", summary: "Kibana is available" };
           if (overall?.level === "degraded")
             return { id: "kibana.status", status: "warn", summary: `Kibana is degraded: ${overall.summary ?? ""}`.trim(), retry: true };
@@ -297,6 +326,12 @@ export function kibanaChecks(endpoint: Endpoint, dataViewId: string | undefined)
         try {
           const answer = await request(endpoint, `/api/data_views/data_view/${encodeURIComponent(dataViewId)}`);
           if (answer.status === 200) return { id: "kibana.data-view", status: "ok", summary: `data view ${dataViewId} exists` };
+          if (answer.status === 401)
+            return {
+              id: "kibana.data-view",
+              status: "fail",
+              summary: `Kibana refuses ${endpoint.credentials ?? "the login"} (401): the data view was not read`,
+            };
           return {
             id: "kibana.data-view",
             status: "fail",

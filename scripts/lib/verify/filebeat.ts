@@ -10,6 +10,7 @@
  */
 import type { Outputs, PlanFacts } from "./inputs";
 import { text } from "./inputs";
+import type { Check } from "./types";
 
 export function beatsDialPort(host: string): { scheme: string; hostname: string; port: number } | undefined {
   const withScheme = /^[a-z][a-z0-9+\-.]*:\/\//.test(host) ? host : `http://${host}`;
@@ -89,4 +90,46 @@ export function missingEventCauses(
   if (anyServiceArrived && mismatch) causes.push(mismatch);
   causes.push("the ingest pipeline refused its lines: see the failure store check below");
   return causes;
+}
+
+/**
+ * `filebeat.output`: the port rule as its own check, from the plan and the outputs alone (no network), so it runs
+ * on every stack with Filebeat, an agent's included, before and whether or not any event search can run.
+ * FAIL on a proven mismatch; WARN when the host names no port and its scheme is https (Beats dials 9200 there,
+ * not 443) but nothing says where Elasticsearch listens; ok when every host's dial port matches.
+ */
+export function filebeatOutputCheck(facts: PlanFacts, outputs: Outputs): Check {
+  const id = "filebeat.output";
+  return {
+    id,
+    run: async () => {
+      const mismatch = filebeatPortMismatch(facts, outputs);
+      if (mismatch) return { id, status: "fail", summary: mismatch.split(": every event")[0], fix: [mismatch] };
+      const dialed = facts.filebeatHosts.map((host) => ({ host, dial: beatsDialPort(host) }));
+      const unparsed = dialed.filter((entry) => !entry.dial).map((entry) => entry.host);
+      if (unparsed.length > 0)
+        return {
+          id,
+          status: "fail",
+          summary: `Filebeat's output.elasticsearch.hosts ${unparsed.join(", ")}: not a host Beats can dial`,
+          fix: ["set logs.elasticsearch.url to a URL"],
+        };
+      const implicit = dialed.filter(
+        (entry) =>
+          entry.dial?.scheme === "https" && entry.dial.port === 9200 && !/:\d+$/.test(entry.host.replace(/^[a-z][a-z0-9+\-.]*:\/\//, "").split(/[/?#]/)[0]),
+      );
+      if (implicit.length > 0)
+        return {
+          id,
+          status: "warn",
+          summary: `Filebeat dials ${implicit.map((entry) => `${entry.dial!.hostname}:9200`).join(", ")} (Beats adds 9200 to a host without a port, https too), and nothing here says Elasticsearch listens there`,
+          fix: ["if Elasticsearch is behind 443, write the port: logs.elasticsearch.url https://<host>:443"],
+        };
+      return {
+        id,
+        status: "ok",
+        summary: `Filebeat dials ${dialed.map((entry) => `${entry.dial!.hostname}:${entry.dial!.port}`).join(", ")}, where Elasticsearch listens`,
+      };
+    },
+  };
 }

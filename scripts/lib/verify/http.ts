@@ -10,6 +10,10 @@ export interface Endpoint {
   password?: string;
   /** Elasticsearch API key (base64 of id:key), sent as `ApiKey <value>`. */
   apiKey?: string;
+  /** A Grafana service account token, sent as `Bearer <value>`. */
+  bearer?: string;
+  /** Where the credentials came from, for a refusal's message (e.g. "the grafanaAdminUser/grafanaAdminPassword outputs"). */
+  credentials?: string;
 }
 
 export interface HttpAnswer {
@@ -36,6 +40,7 @@ export interface RequestOptions {
 
 export function authorization(endpoint: Endpoint): string | undefined {
   if (endpoint.apiKey) return `ApiKey ${endpoint.apiKey}`;
+  if (endpoint.bearer) return `Bearer ${endpoint.bearer}`;
   if (endpoint.username !== undefined && endpoint.password !== undefined)
     return `Basic ${Buffer.from(`${endpoint.username}:${endpoint.password}`).toString("base64")}`;
   return undefined;
@@ -87,6 +92,15 @@ export function networkReason(error: unknown, timeoutMs: number): string {
     case "EHOSTUNREACH":
     case "ENETUNREACH":
       return "host unreachable (no network path from this machine)";
+    // Node's TLS verification codes (node:tls, OpenSSL X509_V_ERR_* names): the stack's own CA is not in
+    // Node's trust store. Node reads extra roots from NODE_EXTRA_CA_CERTS at start (nodejs.org/api/cli.html).
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+      return `the TLS certificate is not trusted here (${code}): run verify with NODE_EXTRA_CA_CERTS=<the stack's CA .pem>`;
+    case "CERT_HAS_EXPIRED":
+      return "the TLS certificate has expired (CERT_HAS_EXPIRED): renew it";
     case "ECONNRESET":
       return "connection reset (TLS spoken to a plain HTTP port, or the other way round?)";
     default:

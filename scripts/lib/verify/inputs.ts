@@ -42,7 +42,15 @@ export interface PlanFacts {
   recordingRules: { record: string; service?: string }[];
   ilmPolicy?: string;
   failureStore: boolean;
+  /**
+   * services[].maxLogSilence per service, in ms, as the plan renders it: the window of its
+   * `ServiceStoppedLogging <service>` alert rule (components/alerting/log-alerts.ts silenceRule).
+   */
+  logSilenceMs: Record<string, number>;
 }
+
+/** How old a service's newest event may be when it sets no services[].maxLogSilence (README "Verify a deployed stack"). */
+export const DEFAULT_LOG_SILENCE_MS = 3_600_000;
 
 /**
  * `pulumi stack output --json --show-secrets` prints `{"<name>": <value>}` (pulumi/pulumi
@@ -69,11 +77,27 @@ export function parseOutputs(text: string, source: string): Outputs {
   return outputs;
 }
 
-/** Every secret value in the outputs (to keep them out of everything verify prints). */
-export function secretValues(outputs: Outputs): string[] {
+/**
+ * The keys the plan's outputs.json flags `secret: true` (index.ts exports them with pulumi.secret); empty for
+ * `pulumi stack output --json --show-secrets`, which drops the flag: there the key-name rule stands in.
+ */
+export function flaggedSecretKeys(text: string): string[] {
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    return Object.entries(parsed)
+      .filter(([, value]) => value !== null && typeof value === "object" && (value as { secret?: unknown }).secret === true)
+      .map(([key]) => key);
+  } catch {
+    return [];
+  }
+}
+
+/** Every secret value in the outputs (to keep them out of everything verify prints): by key name, or flagged secret. */
+export function secretValues(outputs: Outputs, flagged: string[] = []): string[] {
   const values: string[] = [];
-  for (const [key, value] of Object.entries(outputs)) {
-    if (SECRET_OUTPUT.test(key) && typeof value === "string" && value.length > 0) {
+  for (const [key, raw] of Object.entries(outputs)) {
+    const value = flagged.includes(key) && raw !== null && typeof raw === "object" ? JSON.stringify(raw) : raw;
+    if ((SECRET_OUTPUT.test(key) || flagged.includes(key)) && typeof value === "string" && value.length > 0) {
       values.push(value);
       // An Elasticsearch API key output is `id:key`; the base64 form verify sends is a secret too.
       values.push(Buffer.from(value).toString("base64"));
@@ -92,7 +116,37 @@ export function endpoint(outputs: Outputs, urlKey: string, userKey?: string, pas
   if (!url) return undefined;
   const username = userKey ? text(outputs, userKey) : undefined;
   const password = passwordKey ? text(outputs, passwordKey) : undefined;
-  return username !== undefined && password !== undefined ? { url, username, password } : { url };
+  return username !== undefined && password !== undefined ? { url, username, password, credentials: `the ${userKey}/${passwordKey} outputs` } : { url };
+}
+
+/**
+ * Credentials for a Grafana or Elastic the stack does not run (grafana.url / logs.elasticsearch.url set): the
+ * outputs carry no login for it (the stack authenticates with grafanaApiToken / elasticApiKey from its config,
+ * which are not outputs), so verify takes them from the environment, never from argv:
+ * - ATRA_GRAFANA_TOKEN: a Grafana service account token, sent as `Bearer` (grafana/grafana pkg/services/authn/clients/api_key.go);
+ * - ATRA_ELASTIC_API_KEY: an Elasticsearch API key, the `encoded` value or `id:key` (then base64-encoded), sent as
+ *   `ApiKey` (elastic/elasticsearch x-pack/plugin/security/.../authc/ApiKeyService.java getCredentialsFromHeader);
+ *   Kibana accepts the same header (elastic/kibana x-pack/platform/plugins/shared/security/server/authentication/providers/http.ts).
+ */
+export const GRAFANA_TOKEN_ENV = "ATRA_GRAFANA_TOKEN";
+export const ELASTIC_API_KEY_ENV = "ATRA_ELASTIC_API_KEY";
+
+export function withEnvCredentials(found: Endpoint | undefined, kind: "grafana" | "elastic", env: NodeJS.ProcessEnv): Endpoint | undefined {
+  if (!found || found.credentials) return found;
+  if (kind === "grafana" && env[GRAFANA_TOKEN_ENV]) return { ...found, bearer: env[GRAFANA_TOKEN_ENV], credentials: GRAFANA_TOKEN_ENV };
+  const key = kind === "elastic" ? env[ELASTIC_API_KEY_ENV] : undefined;
+  if (key) return { ...found, apiKey: key.includes(":") ? Buffer.from(key).toString("base64") : key, credentials: ELASTIC_API_KEY_ENV };
+  return found;
+}
+
+/** The credential values verify took from the environment (redacted like the outputs' secrets). */
+export function envSecrets(env: NodeJS.ProcessEnv): string[] {
+  const values: string[] = [];
+  for (const name of [GRAFANA_TOKEN_ENV, ELASTIC_API_KEY_ENV]) {
+    const value = env[name];
+    if (value) values.push(value, Buffer.from(value).toString("base64"));
+  }
+  return values;
 }
 
 export function planFacts(artifacts: PlanArtifact[]): PlanFacts {
@@ -104,6 +158,7 @@ export function planFacts(artifacts: PlanArtifact[]): PlanFacts {
     contactPoints: [],
     recordingRules: [],
     failureStore: false,
+    logSilenceMs: {},
   };
   for (const artifact of artifacts) {
     const file = artifact.path.split(path.sep).join("/");
@@ -131,6 +186,15 @@ export function planFacts(artifacts: PlanArtifact[]): PlanFacts {
     } else if (/^grafana\/contact-points\/[^/]+\.json$/.test(file)) {
       const point = JSON.parse(artifact.content) as { name?: string };
       facts.contactPoints.push(point.name ?? path.posix.basename(file, ".json"));
+    } else if (/^grafana\/alert-rules\/[^/]+\.json$/.test(file)) {
+      const group = JSON.parse(artifact.content) as {
+        rules?: { name?: string; labels?: Record<string, string>; datas?: { relativeTimeRange?: { from?: number } }[] }[];
+      };
+      for (const rule of group.rules ?? []) {
+        const service = /^ServiceStoppedLogging (.+)$/.exec(rule.name ?? "")?.[1];
+        const seconds = rule.datas?.[0]?.relativeTimeRange?.from;
+        if (service && typeof seconds === "number") facts.logSilenceMs[service] = seconds * 1000;
+      }
     } else if (/^elastic\/IlmPolicy\/[^/]+\.json$/.test(file)) {
       facts.ilmPolicy = (JSON.parse(artifact.content) as { name?: string }).name;
     } else if (/^elastic\/IndexTemplate\/[^/]+\.json$/.test(file)) {

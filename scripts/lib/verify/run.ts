@@ -4,7 +4,18 @@
  * report with every secret of the outputs redacted.
  */
 import { Endpoint, sleep } from "./http";
-import { endpoint as outputEndpoint, Outputs, PlanFacts, secretValues, text } from "./inputs";
+import {
+  ELASTIC_API_KEY_ENV,
+  endpoint as outputEndpoint,
+  envSecrets,
+  GRAFANA_TOKEN_ENV,
+  Outputs,
+  PlanFacts,
+  secretValues,
+  text,
+  withEnvCredentials,
+} from "./inputs";
+import { filebeatOutputCheck } from "./filebeat";
 import { elasticChecks, kibanaChecks, refineEventCauses } from "./elastic";
 import { grafanaChecks } from "./grafana";
 import { instantQuery, prometheusChecks, unreachable } from "./prometheus";
@@ -24,21 +35,43 @@ export interface VerifyOptions {
   /** Pause between two asks (ms). */
   intervalMs?: number;
   onResult?: (result: CheckResult) => void;
+  /** Where ATRA_GRAFANA_TOKEN / ATRA_ELASTIC_API_KEY are read (process.env by default). */
+  env?: NodeJS.ProcessEnv;
+  /** Output keys the plan's outputs.json flags secret (redacted whatever their name). */
+  secretKeys?: string[];
 }
 
-export function buildChecks(options: VerifyOptions): Check[] {
+export function buildChecks(options: VerifyOptions, deadline = Date.now() + options.waitMs): Check[] {
   const { outputs, facts } = options;
+  // The last ask of a check (as settle decides it): a stale newest event warns before, fails then.
+  const final = () => Date.now() + (options.intervalMs ?? 5000) > deadline;
   const role = text(outputs, "role") ?? "central";
   const checks: Check[] = [];
   const prometheus = outputEndpoint(outputs, "prometheusUrl", "prometheusUser", "prometheusPassword");
   if (prometheus) checks.push(...prometheusChecks({ endpoint: prometheus, agentMode: role === "agent", recordingRules: facts.recordingRules }));
   else checks.push(notRun("prometheus", "the outputs have no prometheusUrl"));
+  // Filebeat's dial port against where Elasticsearch listens: from the plan and outputs alone, on every stack
+  // with Filebeat (an agent's is the one that matters most: its events go to another host).
+  if (facts.filebeatHosts.length > 0) checks.push(filebeatOutputCheck(facts, { ...(options.centralOutputs ?? {}), ...outputs }));
   if (role === "agent") {
-    checks.push(...agentChecks(options));
+    checks.push(...agentChecks(options, final));
     return checks;
   }
-  const grafana = outputEndpoint(outputs, "grafanaUrl", "grafanaAdminUser", "grafanaAdminPassword");
-  if (grafana)
+  const env = options.env ?? process.env;
+  const grafana = withEnvCredentials(outputEndpoint(outputs, "grafanaUrl", "grafanaAdminUser", "grafanaAdminPassword"), "grafana", env);
+  if (grafana && !grafana.credentials) {
+    // An external Grafana (grafana.url): the outputs carry no login for it. Its /api/health needs none; every other
+    // check would get 401 (grafana/grafana pkg/services/authn: an anonymous request to a signed-in route).
+    checks.push(
+      ...grafanaChecks({ endpoint: grafana, datasources: [], dashboardUids: [], contactPoints: [], notify: false }).filter(
+        (check) => check.id === "grafana.health",
+      ),
+      notRun(
+        "grafana.signed-in",
+        `datasources, alert rules, dashboards${options.notify ? ", --notify" : ""}: the stack's outputs carry no login for the external Grafana ${grafana.url}; give a service account token in ${GRAFANA_TOKEN_ENV}`,
+      ),
+    );
+  } else if (grafana)
     checks.push(
       ...grafanaChecks({
         endpoint: grafana,
@@ -49,9 +82,18 @@ export function buildChecks(options: VerifyOptions): Check[] {
       }),
     );
   else checks.push(notRun("grafana", "the outputs have no grafanaUrl (grafana.enabled false?)"));
-  const elastic = outputEndpoint(outputs, "elasticsearchUrl", "elasticsearchUser", "elasticsearchPassword");
+  const elastic = withEnvCredentials(outputEndpoint(outputs, "elasticsearchUrl", "elasticsearchUser", "elasticsearchPassword"), "elastic", env);
   const dataStream = text(outputs, "logsDataStream");
-  if (elastic && dataStream) {
+  if (elastic && dataStream && !elastic.credentials) {
+    // An external Elasticsearch/Kibana (logs.elasticsearch.url): every API verify asks needs a login (Kibana's
+    // /api/status too unless status.allowAnonymous: elastic/kibana src/core/packages/status/server-internal/src/routes/status.ts).
+    checks.push(
+      notRun(
+        "elasticsearch",
+        `cluster, data stream, ILM, events, failure store, Kibana: the stack's outputs carry no login for the external Elasticsearch ${elastic.url}; give an API key in ${ELASTIC_API_KEY_ENV}`,
+      ),
+    );
+  } else if (elastic && dataStream) {
     checks.push(
       ...elasticChecks({
         endpoint: elastic,
@@ -61,24 +103,35 @@ export function buildChecks(options: VerifyOptions): Check[] {
         services: facts.logServices,
         cluster: true,
         filebeatContainer: options.facts.filebeatContainer,
+        final,
       }),
     );
-    const kibana = outputEndpoint(outputs, "kibanaUrl", "elasticsearchUser", "elasticsearchPassword");
+    const kibanaUrl = text(outputs, "kibanaUrl");
+    const kibana = kibanaUrl ? { ...elastic, url: kibanaUrl } : undefined;
     if (kibana) checks.push(...kibanaChecks(kibana, text(outputs, "kibanaDataViewId")));
   }
   return checks;
 }
 
 /** An agent host: its series at the central backend, its events in the central data stream with its host.name. */
-function agentChecks(options: VerifyOptions): Check[] {
+function agentChecks(options: VerifyOptions, final: () => boolean): Check[] {
   const host = text(options.outputs, "host");
   const central = options.centralOutputs;
+  // Without the central outputs nothing proves this host's series and events arrive, which is all an agent
+  // promises: a FAIL ("verify incomplete"), not a skip, so `npm run deploy <agent>` cannot end in "verify passed".
   if (!central)
     return [
-      notRun(
-        "agent.central",
-        "this is an agent stack: give --central-outputs <file> (the central stack's `pulumi stack output --json --show-secrets`) to check that its series and events arrive there",
-      ),
+      {
+        id: "agent.central",
+        run: async () => ({
+          id: "agent.central",
+          status: "fail",
+          summary: "verify incomplete: this is an agent stack, and without the central stack's outputs nothing shows that its series and events arrive there",
+          fix: [
+            "give them: npm run verify -- --stack <agent> --central-outputs <file> (or ATRA_CENTRAL_OUTPUTS=<file>); deploy: npm run deploy -- <agent> --central-outputs <file>. The file: `pulumi stack output --json --show-secrets --stack <central>`",
+          ],
+        }),
+      },
     ];
   if (!host) return [notRun("agent.central", "the agent's outputs have no host")];
   const checks: Check[] = [];
@@ -106,7 +159,11 @@ function agentChecks(options: VerifyOptions): Check[] {
       },
     });
   else checks.push(notRun("agent.series", "the central outputs have no prometheusUrl"));
-  const elastic = outputEndpoint(central, "elasticsearchUrl", "elasticsearchUser", "elasticsearchPassword");
+  const elastic = withEnvCredentials(
+    outputEndpoint(central, "elasticsearchUrl", "elasticsearchUser", "elasticsearchPassword"),
+    "elastic",
+    options.env ?? process.env,
+  );
   const dataStream = text(central, "logsDataStream") ?? text(options.outputs, "logsDataStream");
   if (elastic && dataStream)
     checks.push(
@@ -119,6 +176,7 @@ function agentChecks(options: VerifyOptions): Check[] {
         hostName: host,
         cluster: false,
         filebeatContainer: options.facts.filebeatContainer,
+        final,
       }),
     );
   else checks.push(notRun("agent.events", "the central outputs have no elasticsearchUrl or logsDataStream"));
@@ -146,8 +204,12 @@ export async function settle(check: Check, deadline: number, intervalMs: number)
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
   const deadline = started + options.waitMs;
-  const checks = buildChecks(options);
-  const secrets = [...secretValues(options.outputs), ...secretValues(options.centralOutputs ?? {})];
+  const checks = buildChecks(options, deadline);
+  const secrets = [
+    ...secretValues(options.outputs, options.secretKeys),
+    ...secretValues(options.centralOutputs ?? {}, options.secretKeys),
+    ...envSecrets(options.env ?? process.env),
+  ];
   const outcomes = await Promise.all(
     checks.map(async (check) => {
       const outcome = await settle(check, deadline, options.intervalMs ?? 5000);

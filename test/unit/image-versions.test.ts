@@ -1,0 +1,176 @@
+/**
+ * The `images.*` overrides the program refuses (components/config/image-versions.ts): an Elastic image
+ * below the default or off major 9, Kibana or Filebeat on another version than Elasticsearch, Grafana
+ * outside 12 and 13. Each at its config key, all at once; what cannot be checked from the config
+ * alone (a digest-only or non-version tag) is let through.
+ *
+ * Upstream behaviour the rules stand on: Elasticsearch refuses data a newer version wrote
+ * (elastic/elasticsearch server/src/main/java/org/elasticsearch/env/NodeMetadata.java,
+ * verifyUpgradeToCurrentVersion: "cannot downgrade a node from version [...]"); Kibana refuses an
+ * Elasticsearch of another major or an older minor (elastic/kibana
+ * src/core/packages/elasticsearch/server-internal/src/version_check/es_kibana_version_compatability.ts).
+ */
+import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
+import { imageVersion, imageVersionIssues } from "../../components/config/image-versions";
+import { DEFAULT_IMAGES } from "../../components/stack-services";
+
+const ES = "docker.elastic.co/elasticsearch/elasticsearch";
+const KIBANA = "docker.elastic.co/kibana/kibana";
+const FILEBEAT = "docker.elastic.co/beats/filebeat";
+
+function issuesOf(images: Record<string, string>): { key: string; message: string }[] {
+  try {
+    resolveStackConfig({ stack: "dev", values: { images }, secretKeys: [] });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  return [];
+}
+const keysOf = (images: Record<string, string>) => issuesOf(images).map((issue) => issue.key.replace(/^atra-observability:/, ""));
+
+describe("imageVersion", () => {
+  test.each([
+    ["docker.elastic.co/elasticsearch/elasticsearch:9.5.0", { major: 9, minor: 5, patch: 0 }],
+    ["grafana/grafana:13.2.0-ubuntu", { major: 13, minor: 2, patch: 0 }],
+    ["registry.local:5000/prom/prometheus:v3.13.2", { major: 3, minor: 13, patch: 2 }],
+    [`grafana/grafana:12.4.3@sha256:${"a".repeat(64)}`, { major: 12, minor: 4, patch: 3 }],
+  ])("%s names %j", (reference, version) => {
+    expect(imageVersion(reference)).toEqual(version);
+  });
+
+  test.each([`grafana/grafana@sha256:${"a".repeat(64)}`, "grafana/grafana:main", "registry.local:5000/grafana"])("%s names no version", (reference) => {
+    expect(imageVersion(reference)).toBeUndefined();
+  });
+});
+
+describe("the defaults", () => {
+  test("every default names a version and passes the rules", () => {
+    for (const reference of Object.values(DEFAULT_IMAGES)) expect(imageVersion(reference)).toBeDefined();
+    expect(imageVersionIssues({ images: { ...DEFAULT_IMAGES } })).toEqual([]);
+    expect(resolveStackConfig({ stack: "dev", values: {}, secretKeys: [] }).config.images).toEqual(DEFAULT_IMAGES);
+  });
+});
+
+describe("Elasticsearch, Kibana and Filebeat", () => {
+  test("the old 9.1.0 pins are refused as a downgrade, at each key, all at once", () => {
+    const issues = issuesOf({ elasticsearch: `${ES}:9.1.0`, kibana: `${KIBANA}:9.1.0`, filebeat: `${FILEBEAT}:9.1.0` });
+    expect(issues).toEqual([
+      {
+        key: "atra-observability:images.elasticsearch",
+        message:
+          "is Elasticsearch 9.1.0, older than the default 9.5.0: Elastic supports no downgrade (a node refuses data a newer version wrote); use 9.5.0 or newer within 9.x",
+      },
+      {
+        key: "atra-observability:images.filebeat",
+        message:
+          "is Filebeat 9.1.0, older than the default 9.5.0: Elastic supports no downgrade (a node refuses data a newer version wrote); use 9.5.0 or newer within 9.x",
+      },
+      {
+        key: "atra-observability:images.kibana",
+        message:
+          "is Kibana 9.1.0, older than the default 9.5.0: Elastic supports no downgrade (a node refuses data a newer version wrote); use 9.5.0 or newer within 9.x",
+      },
+    ]);
+  });
+
+  test.each(["8.19.10", "10.0.0"])("Elasticsearch %s, off major 9, is refused", (version) => {
+    const messages = issuesOf({ elasticsearch: `${ES}:${version}`, kibana: `${KIBANA}:${version}`, filebeat: `${FILEBEAT}:${version}` });
+    expect(messages).toContainEqual({
+      key: "atra-observability:images.elasticsearch",
+      message: `is Elasticsearch ${version}: the program supports major 9 only (its @elastic/elasticsearch client and the APIs it renders are 9.x; Elastic supports no downgrade and no jump over a major)`,
+    });
+    expect(messages.map((issue) => issue.key)).toEqual([
+      "atra-observability:images.elasticsearch",
+      "atra-observability:images.filebeat",
+      "atra-observability:images.kibana",
+    ]);
+  });
+
+  test("a newer 9.x for all three is accepted", () => {
+    expect(issuesOf({ elasticsearch: `${ES}:9.6.1`, kibana: `${KIBANA}:9.6.1`, filebeat: `${FILEBEAT}:9.6.1` })).toEqual([]);
+  });
+
+  test("Elasticsearch alone moved on: Kibana and Filebeat (still the defaults) are named", () => {
+    expect(issuesOf({ elasticsearch: `${ES}:9.6.0` })).toEqual([
+      {
+        key: "atra-observability:images.filebeat",
+        message:
+          "is the default Filebeat 9.5.0 but images.elasticsearch is 9.6.0: keep Elasticsearch, Kibana and Filebeat on one version (Kibana refuses an older Elasticsearch minor and warns on any difference)",
+      },
+      {
+        key: "atra-observability:images.kibana",
+        message:
+          "is the default Kibana 9.5.0 but images.elasticsearch is 9.6.0: keep Elasticsearch, Kibana and Filebeat on one version (Kibana refuses an older Elasticsearch minor and warns on any difference)",
+      },
+    ]);
+  });
+
+  test("Kibana newer than the default Elasticsearch is refused at images.kibana", () => {
+    expect(issuesOf({ kibana: `${KIBANA}:9.5.2` })).toEqual([
+      {
+        key: "atra-observability:images.kibana",
+        message:
+          "is Kibana 9.5.2 but the default images.elasticsearch is 9.5.0: keep Elasticsearch, Kibana and Filebeat on one version (Kibana refuses an older Elasticsearch minor and warns on any difference)",
+      },
+    ]);
+  });
+
+  test("a mirror's registry and a digest after the tag do not matter; the version does", () => {
+    const digest = `@sha256:${"b".repeat(64)}`;
+    expect(
+      issuesOf({
+        elasticsearch: `registry.local:5000/elasticsearch/elasticsearch:9.5.0${digest}`,
+        kibana: `registry.local:5000/kibana/kibana:9.5.0`,
+        filebeat: `registry.local:5000/beats/filebeat:9.5.0`,
+      }),
+    ).toEqual([]);
+  });
+
+  test("an agent host or a stack on an external cluster runs no Elasticsearch: only the floor and the major apply to Filebeat", () => {
+    const external = { logs: { external: { elasticsearchUrl: "https://es.example" } } };
+    expect(imageVersionIssues({ role: "agent", images: { filebeat: `${FILEBEAT}:9.6.0` } })).toEqual([]);
+    expect(imageVersionIssues({ ...external, images: { filebeat: `${FILEBEAT}:9.6.0` } })).toEqual([]);
+    expect(imageVersionIssues({ role: "agent", images: { filebeat: `${FILEBEAT}:9.4.0` } }).map((issue) => issue.key)).toEqual([
+      "atra-observability:images.filebeat",
+    ]);
+  });
+
+  test("a digest-only or non-version tag cannot be checked and is let through", () => {
+    expect(issuesOf({ elasticsearch: `${ES}@sha256:${"c".repeat(64)}` })).toEqual([]);
+    expect(issuesOf({ kibana: `${KIBANA}:custom-build` })).toEqual([]);
+  });
+});
+
+describe("Grafana", () => {
+  test.each(["12.0.0", "12.4.3", "13.2.0", "13.3.1-ubuntu"])("%s is accepted", (version) => {
+    expect(keysOf({ grafana: `grafana/grafana:${version}` })).toEqual([]);
+  });
+
+  test("11.6.0 is refused at images.grafana", () => {
+    expect(issuesOf({ grafana: "grafana/grafana:11.6.0" })).toEqual([
+      {
+        key: "atra-observability:images.grafana",
+        message:
+          "is Grafana 11.6.0: the program supports Grafana 12 and 13 only (its alert rule and provisioning models need 12, and Grafana does not migrate its database back)",
+      },
+    ]);
+  });
+
+  test("14.0.0 is refused at images.grafana", () => {
+    expect(issuesOf({ grafana: "grafana/grafana:14.0.0" })).toEqual([
+      {
+        key: "atra-observability:images.grafana",
+        message: "is Grafana 14.0.0: the program supports Grafana 12 and 13 only (a newer major is not yet checked against the program)",
+      },
+    ]);
+  });
+
+  test("refused versions of several images come together with the other problems of the stack file", () => {
+    expect(keysOf({ grafana: "grafana/grafana:11.6.0", prometheus: "prom/prometheus:latest", kibana: `${KIBANA}:9.4.0` })).toEqual([
+      "images.grafana",
+      "images.kibana",
+      "images.prometheus",
+    ]);
+  });
+});
