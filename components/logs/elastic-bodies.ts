@@ -335,7 +335,7 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
       // Template: `enabled` and `lifecycle`; DataStreamLifecycle.java parses data_retention with
       // TimeValue.parseTimeValue and writes it back with getStringRep, the text sent). The failures
       // lifecycle exists from transport version INTRODUCE_FAILURES_LIFECYCLE, back-ported to 8.19
-      // (INTRODUCE_FAILURES_LIFECYCLE_BACKPORT_8_19), so the pinned 9.5.0 takes it; the client's 9.5
+      // (INTRODUCE_FAILURES_LIFECYCLE_BACKPORT_8_19), so the pinned 9.5.7 takes it; the client's 9.5
       // specification types it (IndicesDataStreamFailureStoreTemplate.lifecycle).
       data_stream_options: { failure_store: { enabled: true, lifecycle: { data_retention: options.failureStoreRetention } } },
       settings: {

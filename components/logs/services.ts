@@ -1,14 +1,18 @@
 /**
- * The logs room's containers. One version for all three (Kibana refuses an Elasticsearch of another
- * version), and the same major as the @elastic/elasticsearch client the providers use. Elasticsearch
- * gets half its container memory as heap (the rest is file cache and off-heap).
- *
- * 9.5.0, the newest version confirmed upstream for all three (checked 2026-12-07): release pages
- * github.com/elastic/elasticsearch/releases/tag/v9.5.0, github.com/elastic/kibana/releases/tag/v9.5.0
- * (240f7d1) and github.com/elastic/beats/releases/tag/v9.5.0. Elasticsearch v9.5.7 and Beats v9.5.2
- * were seen too, but no Kibana release after v9.5.0, and the three must be one version. The
- * @elastic/elasticsearch client is 9.5.1 (npm dist-tag latest), the server's minor. What a stack may
- * override (`images.elasticsearch` / `kibana` / `filebeat`): components/config/image-versions.ts.
+ * The logs room's containers, each on the newest 9.5 patch confirmed upstream (checked 2026-12-07),
+ * which are not the same patch:
+ * - Elasticsearch 9.5.7: release page github.com/elastic/elasticsearch/releases/tag/v9.5.7 (d16690c);
+ * - Filebeat 9.5.2: github.com/elastic/beats/releases/tag/v9.5.2;
+ * - Kibana 9.5.0: github.com/elastic/kibana/releases/tag/v9.5.0 (240f7d1); no later Kibana 9.5
+ *   release was seen from here, and no tag is pinned that was not seen published.
+ * Elastic allows this: Kibana refuses only an Elasticsearch of another major or an older minor and
+ * logs a warning on a patch difference (elastic/kibana src/core/packages/elasticsearch/server-internal/
+ * src/version_check/es_kibana_version_compatability.ts and ensure_es_version.ts), and neither Kibana
+ * nor Filebeat is newer than Elasticsearch. When a later Kibana (or Beats) 9.5 patch is seen, align
+ * them. The rules for `images.elasticsearch` / `kibana` / `filebeat`: components/config/image-versions.ts.
+ * All on the major of the @elastic/elasticsearch client the providers use (9.5.1, npm dist-tag latest,
+ * the server's minor). Elasticsearch gets half its container memory as heap (the rest is file cache
+ * and off-heap).
  */
 import type { Role } from "../config/role";
 import { defineStackService } from "../stack-service";
@@ -21,7 +25,7 @@ export const ELASTICSEARCH_SERVICE = defineStackService({
   key: "elasticsearch",
   name: "elasticsearch",
   port: 9200,
-  image: "docker.elastic.co/elasticsearch/elasticsearch:9.5.0",
+  image: "docker.elastic.co/elasticsearch/elasticsearch:9.5.7",
   publishedPort: 9200,
   memoryMb: { dev: 1536, staging: 3072, prod: 4096 },
   runs: ownCluster,
@@ -42,7 +46,7 @@ export const FILEBEAT_SERVICE = defineStackService({
   key: "filebeat",
   name: "filebeat",
   port: 5066,
-  image: "docker.elastic.co/beats/filebeat:9.5.0",
+  image: "docker.elastic.co/beats/filebeat:9.5.2",
   memoryMb: { dev: 256, staging: 384, prod: 512 },
   runs: (config: { logs: { enabled: boolean } }) => config.logs.enabled,
 });

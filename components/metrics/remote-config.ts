@@ -21,7 +21,7 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const SECRET_LOOKING_HEADER = /auth|token|secret|passw|api[-_]?key|cookie|session|signature|credential|bearer/i;
 /**
  * Headers Prometheus sets itself and refuses in `headers` (prometheus/prometheus config/config.go,
- * `reservedHeaders` and `validateHeaders`, the same list in v2.42.0 and v3.5.0).
+ * `reservedHeaders` and `validateHeaders`, the same list in v2.42.0, v3.5.0 and the pinned v3.13.2).
  */
 const PROMETHEUS_RESERVED_HEADERS = [
   "host",

@@ -11,12 +11,15 @@ export const PROMETHEUS_SERVICE = defineStackService({
   name: "prometheus",
   port: 9090,
   scrapeJob: "prometheus",
-  // v3.13.2, the newest tag of the 3.13 LTS line (supported to 2027-07-31; 3.5 LTS ended 2026-07-31):
-  // prometheus/prometheus tag v3.13.2 (commit bb5dff00cf, 2026-07-30), support dates from prometheus/docs
-  // docs/introduction/release-cycle.md. Checked 2026-12-07. v3.14.0 (a non-LTS minor, out of support
-  // by 2026-09-30) is newer but not pinned; v3.13.3+ and v3.15 were not seen upstream from here.
-  // The busybox image (Dockerfile at v3.14.0) still has `sh` + `wget` for the authenticated
-  // healthcheck (web-config.ts) and runs as `nobody`.
+  // v3.13.2, the newest tag seen of the 3.13 LTS line. The policy is the newest LTS patch, not the
+  // newest minor: v3.14.0 exists (tag d7598b7141, 2026-08-17) and is the supported latest minor until
+  // v3.15 ships, but each non-LTS minor is supported only until the next one (~6 weeks), while 3.13 is
+  // the LTS until 2027-07-31 (3.5 LTS ended 2026-07-31): prometheus/docs
+  // docs/introduction/release-cycle.md. Tag v3.13.2: prometheus/prometheus commit bb5dff00cf,
+  // 2026-07-30. Checked 2026-12-07; v3.13.3+ was not seen upstream from here.
+  // The busybox image (prometheus/prometheus Dockerfile at v3.13.2: `FROM
+  // quay.io/prometheus/busybox-${OS}-${ARCH}:latest`, `USER nobody`, `ENTRYPOINT [ "/bin/prometheus" ]`)
+  // still has `sh` + `wget` for the authenticated healthcheck (web-config.ts).
   image: "prom/prometheus:v3.13.2",
   publishedPort: 9090,
   memoryMb: { dev: 1024, staging: 2048, prod: 4096 },

@@ -5,9 +5,10 @@
  * container, and the container healthcheck that logs in without its secret in the command.
  *
  * Both Prometheus versions take the file: the flag is in prometheus/prometheus cmd/prometheus/main.go
- * (v2.42.0 and v3.5.0, `web.config.file`, checked with `toolkit_web.Validate` at start), served by
- * exporter-toolkit (v0.8.2 in 2.42, v0.14.0 in 3.5; web/tls_config.go `Serve`: `basic_auth_users` is
- * `Users`, bcrypt costs checked at start, and with no `tls_server_config` it stays plain HTTP; TLS stays
+ * (v2.42.0 and the pinned v3.13.2, `web.config.file` at line 429, checked with `toolkit_web.Validate`
+ * at start, line 1226), served by exporter-toolkit (v0.8.2 in 2.42, v0.16.0 in 3.13.2 per its go.mod;
+ * web/tls_config.go `Serve`: `basic_auth_users` is `Users`, and with no `tls_server_config` it stays
+ * plain HTTP (errNoTLSConfig); web/handler.go validateUsers: bcrypt costs checked at start; TLS stays
  * with the reverse proxy). Every request, on every path (UI, API, /-/ready, /metrics, /api/v1/write),
  * then needs one of the users (web/handler.go `ServeHTTP`: 401 with `WWW-Authenticate: Basic` otherwise;
  * the file is read again at each request).

@@ -663,6 +663,15 @@ describe("Elasticsearch built-in user password", () => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe("the fake Kibana models the pinned Kibana", () => {
+  test("GET /api/status reports the default images.kibana's version, 9.5.0 (components/logs/services.ts)", async () => {
+    const response = await fetch(`${fake.url}/api/status`, { headers: { authorization: basic("elastic", ADMIN_PASSWORD) } });
+    expect(response.status).toBe(200);
+    const status = (await response.json()) as { version: { number: string } };
+    expect(status.version.number).toBe("9.5.0");
+  });
+});
+
 describe("Kibana data view", () => {
   const provider = () => loaded("dataView");
   const spec = { id: "atra-logs", title: "logs-atra-*", name: "Atra logs", timeFieldName: "@timestamp" };

@@ -16,7 +16,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { estypes } from "@elastic/elasticsearch";
+import { imageVersion } from "../../components/config/image-versions";
 import { defaultDataStream, logsNaming, renderIndexTemplate } from "../../components/logs/elastic-bodies";
+import { DEFAULT_IMAGES } from "../../components/stack-services";
 import {
   DATE_NANOS_LAST,
   DICT_TRACEBACK_TEMPLATE,
@@ -47,6 +49,9 @@ const mappings = template.template!.mappings!;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are free-form JSON
 type Doc = Record<string, any>;
 
+/** The pinned Filebeat's version (components/logs/services.ts), which its events carry in `agent.version`. */
+const FILEBEAT_VERSION = (({ major, minor, patch }) => `${major}.${minor}.${patch}`)(imageVersion(DEFAULT_IMAGES.filebeat)!);
+
 /** What Filebeat's filestream input sends for one line. */
 function filebeatEvent(line: string, extra: Doc = {}): Doc {
   return {
@@ -56,7 +61,7 @@ function filebeatEvent(line: string, extra: Doc = {}): Doc {
     log: { file: { path: "/srv/atra/logs/knowledge_os_api.log" }, offset: 1234 },
     input: { type: "filestream" },
     host: { name: "docker-host" },
-    agent: { type: "filebeat", version: "9.1.3" },
+    agent: { type: "filebeat", version: FILEBEAT_VERSION },
     ecs: { version: "8.0.0" },
     ...extra,
   };
@@ -92,7 +97,7 @@ function expectShipperFieldsKept(doc: Doc): void {
   expect(doc.host).toEqual({ name: "docker-host" });
   expect(doc.log.file).toEqual({ path: "/srv/atra/logs/knowledge_os_api.log" });
   expect(doc.log.offset).toBe(1234);
-  expect(doc.agent).toEqual({ type: "filebeat", version: "9.1.3" });
+  expect(doc.agent).toEqual({ type: "filebeat", version: FILEBEAT_VERSION });
 }
 
 /** Rebuilds the structlog object from the document: every key must be somewhere. */
@@ -456,6 +461,13 @@ describe("without the type guards the mapping would reject these lines", () => {
 // ---------------------------------------------------------------------------------------------
 // Lines that are not structlog objects: indexed, raw, tagged
 // ---------------------------------------------------------------------------------------------
+
+describe("the Filebeat events model the pinned Filebeat", () => {
+  test("agent.version is the default images.filebeat's 9.5.2, and the pipeline keeps it", () => {
+    expect(filebeatEvent("x").agent).toEqual({ type: "filebeat", version: "9.5.2" });
+    expect(ingest("not json").agent).toEqual({ type: "filebeat", version: "9.5.2" });
+  });
+});
 
 describe("the pipeline over malformed lines", () => {
   function expectKeptAsRawLine(line: string, errorPattern: RegExp): Doc {

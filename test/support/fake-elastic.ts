@@ -28,6 +28,12 @@ import * as http from "http";
 import { randomBytes } from "crypto";
 import * as https from "https";
 import type { AddressInfo } from "net";
+import { imageVersion } from "../../components/config/image-versions";
+import { DEFAULT_IMAGES } from "../../components/stack-services";
+
+/** The Kibana version the fake reports: the pinned default image's (components/logs/services.ts). */
+const pinnedKibana = imageVersion(DEFAULT_IMAGES.kibana);
+export const FAKE_KIBANA_VERSION = pinnedKibana ? `${pinnedKibana.major}.${pinnedKibana.minor}.${pinnedKibana.patch}` : "9.5.0";
 
 export interface RecordedRequest {
   method: string;
@@ -763,7 +769,7 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
       return send(core === "available" || core === "degraded" ? 200 : 503, {
         name: "kibana",
         uuid: "fake",
-        version: { number: "9.2.1", build_snapshot: false },
+        version: { number: FAKE_KIBANA_VERSION, build_snapshot: false },
         status: { overall: { level, summary: level === "available" ? "All services and plugins are available" : `Kibana is ${level}` }, core: {}, plugins: {} },
       });
     }

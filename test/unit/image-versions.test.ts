@@ -1,14 +1,19 @@
 /**
  * The `images.*` overrides the program refuses (components/config/image-versions.ts): an Elastic image
- * below the default or off major 9, Kibana or Filebeat on another version than Elasticsearch, Grafana
- * outside 12 and 13. Each at its config key, all at once; what cannot be checked from the config
- * alone (a digest-only or non-version tag) is let through.
+ * off major 9; on a stack that runs its own cluster, an Elasticsearch below the default (this
+ * program's policy) and a Kibana or Filebeat off Elasticsearch's major.minor or newer than it; Grafana
+ * outside 12 and 13 or below 12.1.1. Each at its config key, all at once; what cannot be checked from
+ * the config alone (a digest-only or non-version tag) is let through.
  *
- * Upstream behaviour the rules stand on: Elasticsearch refuses data a newer version wrote
- * (elastic/elasticsearch server/src/main/java/org/elasticsearch/env/NodeMetadata.java,
- * verifyUpgradeToCurrentVersion: "cannot downgrade a node from version [...]"); Kibana refuses an
- * Elasticsearch of another major or an older minor (elastic/kibana
- * src/core/packages/elasticsearch/server-internal/src/version_check/es_kibana_version_compatability.ts).
+ * Upstream behaviour the rules stand on: a data directory cannot be downgraded (elastic/elasticsearch
+ * server/src/main/java/org/elasticsearch/env/NodeMetadata.java, verifyUpgradeToCurrentVersion:
+ * "cannot downgrade a node from version [...]"); Kibana refuses an Elasticsearch of another major or
+ * an older minor and only warns on a patch difference (elastic/kibana
+ * src/core/packages/elasticsearch/server-internal/src/version_check/es_kibana_version_compatability.ts,
+ * esVersionCompatibleWithKibana; ensure_es_version.ts, warningNodes); a Beat checks it is not newer
+ * than its cluster's major.minor (elastic/beats libbeat/cmd/instance/beat.go,
+ * registerESVersionCheckCallback); Grafana's migrations run forward only (grafana/grafana
+ * pkg/services/sqlstore/migrator/types.go, `Migration` has no way down).
  */
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { imageVersion, imageVersionIssues } from "../../components/config/image-versions";
@@ -31,7 +36,7 @@ const keysOf = (images: Record<string, string>) => issuesOf(images).map((issue) 
 
 describe("imageVersion", () => {
   test.each([
-    ["docker.elastic.co/elasticsearch/elasticsearch:9.5.0", { major: 9, minor: 5, patch: 0 }],
+    ["docker.elastic.co/elasticsearch/elasticsearch:9.5.7", { major: 9, minor: 5, patch: 7 }],
     ["grafana/grafana:13.2.0-ubuntu", { major: 13, minor: 2, patch: 0 }],
     ["registry.local:5000/prom/prometheus:v3.13.2", { major: 3, minor: 13, patch: 2 }],
     [`grafana/grafana:12.4.3@sha256:${"a".repeat(64)}`, { major: 12, minor: 4, patch: 3 }],
@@ -52,24 +57,27 @@ describe("the defaults", () => {
   });
 });
 
+const MINOR_RULE =
+  "Kibana and Filebeat must be on Elasticsearch's major and minor and not newer than it (Kibana refuses an older Elasticsearch minor and only warns on a patch difference; a Beat is not to be newer than its cluster)";
+
 describe("Elasticsearch, Kibana and Filebeat", () => {
-  test("the old 9.1.0 pins are refused as a downgrade, at each key, all at once", () => {
+  test("the defaults differ in patch only, none newer than Elasticsearch (Kibana's own compatibility rule)", () => {
+    const es = imageVersion(DEFAULT_IMAGES.elasticsearch)!;
+    for (const key of ["kibana", "filebeat"] as const) {
+      const version = imageVersion(DEFAULT_IMAGES[key])!;
+      expect([version.major, version.minor]).toEqual([es.major, es.minor]);
+      expect(version.patch).toBeLessThanOrEqual(es.patch);
+    }
+    expect([DEFAULT_IMAGES.elasticsearch, DEFAULT_IMAGES.kibana, DEFAULT_IMAGES.filebeat]).toEqual([`${ES}:9.5.7`, `${KIBANA}:9.5.0`, `${FILEBEAT}:9.5.2`]);
+  });
+
+  test("the old 9.1.0 pins: Elasticsearch is refused below the default (the program's policy); Kibana and Filebeat follow it", () => {
     const issues = issuesOf({ elasticsearch: `${ES}:9.1.0`, kibana: `${KIBANA}:9.1.0`, filebeat: `${FILEBEAT}:9.1.0` });
     expect(issues).toEqual([
       {
         key: "atra-observability:images.elasticsearch",
         message:
-          "is Elasticsearch 9.1.0, older than the default 9.5.0: Elastic supports no downgrade (a node refuses data a newer version wrote); use 9.5.0 or newer within 9.x",
-      },
-      {
-        key: "atra-observability:images.filebeat",
-        message:
-          "is Filebeat 9.1.0, older than the default 9.5.0: Elastic supports no downgrade (a node refuses data a newer version wrote); use 9.5.0 or newer within 9.x",
-      },
-      {
-        key: "atra-observability:images.kibana",
-        message:
-          "is Kibana 9.1.0, older than the default 9.5.0: Elastic supports no downgrade (a node refuses data a newer version wrote); use 9.5.0 or newer within 9.x",
+          "is Elasticsearch 9.1.0, older than the default 9.5.7: this program takes no Elasticsearch older than its default on a stack that runs its own cluster (its requests are written for 9.5.7, and a data directory a newer version has started on cannot be downgraded); use 9.5.7 or newer within 9.x",
       },
     ]);
   });
@@ -87,51 +95,61 @@ describe("Elasticsearch, Kibana and Filebeat", () => {
     ]);
   });
 
-  test("a newer 9.x for all three is accepted", () => {
+  test("a newer 9.x for all three is accepted, and so are patch differences with Kibana and Filebeat not newer", () => {
     expect(issuesOf({ elasticsearch: `${ES}:9.6.1`, kibana: `${KIBANA}:9.6.1`, filebeat: `${FILEBEAT}:9.6.1` })).toEqual([]);
+    expect(issuesOf({ elasticsearch: `${ES}:9.6.3`, kibana: `${KIBANA}:9.6.0`, filebeat: `${FILEBEAT}:9.6.2` })).toEqual([]);
+    expect(issuesOf({ kibana: `${KIBANA}:9.5.7`, filebeat: `${FILEBEAT}:9.5.7` })).toEqual([]);
   });
 
-  test("Elasticsearch alone moved on: Kibana and Filebeat (still the defaults) are named", () => {
+  test("Elasticsearch alone moved to another minor: Kibana and Filebeat (still the defaults) are named", () => {
     expect(issuesOf({ elasticsearch: `${ES}:9.6.0` })).toEqual([
       {
         key: "atra-observability:images.filebeat",
-        message:
-          "is the default Filebeat 9.5.0 but images.elasticsearch is 9.6.0: keep Elasticsearch, Kibana and Filebeat on one version (Kibana refuses an older Elasticsearch minor and warns on any difference)",
+        message: `is the default Filebeat 9.5.2 but images.elasticsearch is 9.6.0: ${MINOR_RULE}; use 9.6.0 to 9.6.0`,
       },
       {
         key: "atra-observability:images.kibana",
-        message:
-          "is the default Kibana 9.5.0 but images.elasticsearch is 9.6.0: keep Elasticsearch, Kibana and Filebeat on one version (Kibana refuses an older Elasticsearch minor and warns on any difference)",
+        message: `is the default Kibana 9.5.0 but images.elasticsearch is 9.6.0: ${MINOR_RULE}; use 9.6.0 to 9.6.0`,
       },
     ]);
   });
 
-  test("Kibana newer than the default Elasticsearch is refused at images.kibana", () => {
-    expect(issuesOf({ kibana: `${KIBANA}:9.5.2` })).toEqual([
+  test("Kibana or Filebeat newer than Elasticsearch, even by a patch, is refused at its key", () => {
+    expect(issuesOf({ kibana: `${KIBANA}:9.5.8`, filebeat: `${FILEBEAT}:9.6.0` })).toEqual([
+      {
+        key: "atra-observability:images.filebeat",
+        message: `is Filebeat 9.6.0 but the default images.elasticsearch is 9.5.7: ${MINOR_RULE}; use 9.5.0 to 9.5.7`,
+      },
       {
         key: "atra-observability:images.kibana",
-        message:
-          "is Kibana 9.5.2 but the default images.elasticsearch is 9.5.0: keep Elasticsearch, Kibana and Filebeat on one version (Kibana refuses an older Elasticsearch minor and warns on any difference)",
+        message: `is Kibana 9.5.8 but the default images.elasticsearch is 9.5.7: ${MINOR_RULE}; use 9.5.0 to 9.5.7`,
       },
     ]);
+  });
+
+  test("Kibana on an older minor than Elasticsearch is refused (the stack keeps one minor)", () => {
+    expect(keysOf({ elasticsearch: `${ES}:9.6.0`, kibana: `${KIBANA}:9.5.7`, filebeat: `${FILEBEAT}:9.6.0` })).toEqual(["images.kibana"]);
   });
 
   test("a mirror's registry and a digest after the tag do not matter; the version does", () => {
     const digest = `@sha256:${"b".repeat(64)}`;
     expect(
       issuesOf({
-        elasticsearch: `registry.local:5000/elasticsearch/elasticsearch:9.5.0${digest}`,
+        elasticsearch: `registry.local:5000/elasticsearch/elasticsearch:9.5.7${digest}`,
         kibana: `registry.local:5000/kibana/kibana:9.5.0`,
-        filebeat: `registry.local:5000/beats/filebeat:9.5.0`,
+        filebeat: `registry.local:5000/beats/filebeat:9.5.2`,
       }),
     ).toEqual([]);
   });
 
-  test("an agent host or a stack on an external cluster runs no Elasticsearch: only the floor and the major apply to Filebeat", () => {
+  test("an agent host or a stack on an external cluster runs no Elasticsearch: Filebeat of an older or newer 9.x minor is taken, off major 9 is not", () => {
     const external = { logs: { external: { elasticsearchUrl: "https://es.example" } } };
-    expect(imageVersionIssues({ role: "agent", images: { filebeat: `${FILEBEAT}:9.6.0` } })).toEqual([]);
-    expect(imageVersionIssues({ ...external, images: { filebeat: `${FILEBEAT}:9.6.0` } })).toEqual([]);
-    expect(imageVersionIssues({ role: "agent", images: { filebeat: `${FILEBEAT}:9.4.0` } }).map((issue) => issue.key)).toEqual([
+    for (const version of ["9.2.4", "9.4.3", "9.6.0"]) {
+      expect(imageVersionIssues({ role: "agent", images: { filebeat: `${FILEBEAT}:${version}` } })).toEqual([]);
+      expect(imageVersionIssues({ ...external, images: { filebeat: `${FILEBEAT}:${version}` } })).toEqual([]);
+    }
+    expect(imageVersionIssues({ ...external, images: { elasticsearch: `${ES}:9.4.0`, kibana: `${KIBANA}:9.4.0` } })).toEqual([]);
+    expect(imageVersionIssues({ role: "agent", images: { filebeat: `${FILEBEAT}:8.19.10` } }).map((issue) => issue.key)).toEqual([
       "atra-observability:images.filebeat",
     ]);
   });
@@ -143,8 +161,17 @@ describe("Elasticsearch, Kibana and Filebeat", () => {
 });
 
 describe("Grafana", () => {
-  test.each(["12.0.0", "12.4.3", "13.2.0", "13.3.1-ubuntu"])("%s is accepted", (version) => {
+  test.each(["12.1.1", "12.4.3", "13.2.0", "13.3.1-ubuntu"])("%s is accepted", (version) => {
     expect(keysOf({ grafana: `grafana/grafana:${version}` })).toEqual([]);
+  });
+
+  test.each(["12.0.0", "12.1.0"])("%s, below the earlier default 12.1.1 that deployed stacks migrated to, is refused", (version) => {
+    expect(issuesOf({ grafana: `grafana/grafana:${version}` })).toEqual([
+      {
+        key: "atra-observability:images.grafana",
+        message: `is Grafana ${version}, older than 12.1.1, the program's earlier default that deployed stacks have migrated their database to (Grafana migrates its database forward only); use 12.1.1 or newer`,
+      },
+    ]);
   });
 
   test("11.6.0 is refused at images.grafana", () => {
