@@ -20,9 +20,9 @@ import {
 import { loadDashboards } from "./grafana/dashboard-files";
 import { GrafanaAlerting } from "./grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./alerting/alert-files";
-import { logAlertGroup } from "./alerting/log-alerts";
+import { logAlertGroups } from "./alerting/log-alerts";
 import { datasourceAlertGroup, guardEvaluationFailureAlert } from "./alerting/datasource-alerts";
-import { renderSloRuleFile, SLO_RULE_FILE_PATH, sloAlertGroup, sloDefinitions } from "./slo/slo-rules";
+import { RECORDING_RULES_ENV, renderSloRuleFile, SLO_RULE_FILE_PATH, sloAlertGroups, sloDefinitions, sloGrafanaRecordingGroups } from "./slo/slo-rules";
 import type { StackOutputs } from "./stack-outputs";
 
 /** Build the central stack from the loaded config; the dashboards and alert rule files are read from `projectDir`. */
@@ -40,6 +40,8 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
   const dashboards = loadDashboards(path.join(projectDir, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"]);
   const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
   const slos = sloDefinitions(config.services);
+  // Metrics in an external backend (agent mode): Prometheus evaluates no rules, Grafana records the SLO series into the backend.
+  const sloRecordedByGrafana = slos.length > 0 && config.prometheus.mode === "agent";
   const alertRuleGroups = [
     // GrafanaAlertRuleEvaluationFailing keeps its state while Elasticsearch fails (ElasticsearchNotQueryable reports that).
     ...guardEvaluationFailureAlert(
@@ -47,19 +49,16 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
       config.logs.enabled ? ELASTICSEARCH_DATASOURCE.uid : undefined,
     ),
     ...(config.logs.enabled
-      ? [
-          logAlertGroup(config.logs, config.services, {
-            ...ruleContext,
-            interval: config.alerting.evaluationInterval,
-            host: config.prometheus.hostLabel,
-            elasticsearchDatasourceUid: ELASTICSEARCH_DATASOURCE.uid,
-            failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
-          }),
-        ]
+      ? logAlertGroups(config.logs, config.services, {
+          ...ruleContext,
+          interval: config.alerting.evaluationInterval,
+          host: config.prometheus.hostLabel,
+          elasticsearchDatasourceUid: ELASTICSEARCH_DATASOURCE.uid,
+          failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
+        })
       : []),
-    ...(slos.length > 0
-      ? [sloAlertGroup(slos, { ...ruleContext, interval: config.alerting.evaluationInterval, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid })]
-      : []),
+    ...(sloRecordedByGrafana ? sloGrafanaRecordingGroups(slos, config.alerting.evaluationInterval, PROMETHEUS_DATASOURCE.uid) : []),
+    ...sloAlertGroups(slos, { ...ruleContext, interval: config.alerting.evaluationInterval, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
     // One alert per datasource that stays unreachable; every rule above keeps its state meanwhile.
     datasourceAlertGroup({
       ...ruleContext,
@@ -69,14 +68,22 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     }),
   ];
   // The SLOs' recording rules, evaluated by Prometheus itself (the alerts above query them).
-  const prometheusRuleFiles = slos.length > 0 ? [{ path: SLO_RULE_FILE_PATH, content: renderSloRuleFile(slos, config.prometheus.evaluationInterval) }] : [];
+  const prometheusRuleFiles =
+    slos.length > 0 && !sloRecordedByGrafana ? [{ path: SLO_RULE_FILE_PATH, content: renderSloRuleFile(slos, config.prometheus.evaluationInterval) }] : [];
 
   const platform = new DockerPlatform("platform", config);
   const metrics = new MetricsStack("metrics", { config, platform, remoteWriteSecrets, ruleFiles: prometheusRuleFiles });
   const logs = config.logs.enabled ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword, apiKey: elasticApiKey }) : undefined;
   // An external Grafana (grafana.external) is configured, not run: no container, volume or password of its own.
   const external = config.grafana.external;
-  const grafanaServer = external ? undefined : new GrafanaServer("grafana-server", { config, platform, adminPassword: configuredGrafanaPassword });
+  const grafanaServer = external
+    ? undefined
+    : new GrafanaServer("grafana-server", {
+        config,
+        platform,
+        adminPassword: configuredGrafanaPassword,
+        extraSettings: sloRecordedByGrafana ? RECORDING_RULES_ENV : [],
+      });
   const grafanaAdminLogin =
     grafanaServer ?? (external?.auth === "password" ? { adminUser: config.grafana.adminUser, adminPassword: configuredGrafanaPassword } : undefined);
   const grafanaConfig = new GrafanaConfiguration("grafana-config", {

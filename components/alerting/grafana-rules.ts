@@ -26,13 +26,16 @@ export interface GrafanaRule {
   keepFiringFor?: string;
   condition: string;
   datas: RuleQuery[];
-  noDataState: "OK" | "NoData" | "Alerting" | "KeepLast";
-  execErrState: "OK" | "Error" | "Alerting" | "KeepLast";
+  /** "" on a recording rule (`record`), which the provider refuses to combine with a state. */
+  noDataState: "OK" | "NoData" | "Alerting" | "KeepLast" | "";
+  execErrState: "OK" | "Error" | "Alerting" | "KeepLast" | "";
   /** Evaluations a series may be missing before its alert resolves (Grafana's default is 2). */
   missingSeriesEvalsToResolve?: number;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   isPaused: boolean;
+  /** A Grafana-managed recording rule: query `from` written as `metric` to the target datasource (components/slo). */
+  record?: { metric: string; from: string; targetDatasourceUid: string };
 }
 
 export interface GrafanaRuleGroup {

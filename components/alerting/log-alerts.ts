@@ -11,6 +11,7 @@ import { serviceLabels, ServiceIdentity } from "../catalog";
 import { durationMs } from "../lib/validators";
 import { EVALUATION_ERROR_STATE, EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
 import { ERROR_LEVELS } from "../logs/kibana-bodies";
+import { shardGroupName, shardServices } from "./rule-shards";
 
 export const LOG_ALERT_GROUP = "atra-logs";
 /** Alert names; each has a section in the runbook (its anchor is the lowercased name). */
@@ -43,11 +44,38 @@ export interface LogAlertContext {
  */
 export const ERROR_LINES_QUERY = `log.level:(${ERROR_LEVELS.join(" OR ")})`;
 
-export function logAlertGroup(logs: LogsConfig, services: ServiceConfig[], context: LogAlertContext): GrafanaRuleGroup {
-  const rules: GrafanaRule[] = [errorRateRule(logs, context)];
-  for (const service of services) if (service.maxLogSilence && service.logs?.length) rules.push(silenceRule(service, service.maxLogSilence, context));
-  rules.push(ingestFailuresRule(logs, context.failureStoreDatasourceUid, context));
-  return { name: LOG_ALERT_GROUP, intervalSeconds: durationMs(context.interval) / 1000, rules, source: "stack config (logs)" };
+/**
+ * The stack-wide log alerts and the services' silence alerts, the latter spread over groups of about
+ * 16 services (rule-shards.ts): shard 0 stays in `atra-logs` with the stack-wide rules, the others go
+ * to `atra-logs:1`, ... A group is one provider resource and one API body, re-sent whole when any of
+ * its rules changes: one group for every service's silence grew with the catalog. Up to 16 services
+ * with maxLogSilence keep the single `atra-logs` group as before. The uids are those of the single
+ * group (ruleUid of LOG_ALERT_GROUP, the alert and the service): Grafana moves a rule into the group
+ * whose PUT names its uid (grafana/grafana pkg/services/ngalert/store/deltas.go, calculateChanges),
+ * keeping its state.
+ */
+export function logAlertGroups(logs: LogsConfig, services: ServiceConfig[], context: LogAlertContext): GrafanaRuleGroup[] {
+  const intervalSeconds = durationMs(context.interval) / 1000;
+  const silent = services.filter((service) => service.maxLogSilence && service.logs?.length);
+  const shards = shardServices(silent, (service) => service.name);
+  const silences = (shard: number) =>
+    (shards.find((s) => s.shard === shard)?.items ?? []).map((service) => silenceRule(service, service.maxLogSilence as string, context));
+  return [
+    {
+      name: LOG_ALERT_GROUP,
+      intervalSeconds,
+      rules: [errorRateRule(logs, context), ...silences(0), ingestFailuresRule(logs, context.failureStoreDatasourceUid, context)],
+      source: "stack config (logs)",
+    },
+    ...shards
+      .filter(({ shard }) => shard !== 0)
+      .map(({ shard }) => ({
+        name: shardGroupName(LOG_ALERT_GROUP, shard),
+        intervalSeconds,
+        rules: silences(shard),
+        source: "stack config (services[].maxLogSilence)",
+      })),
+  ];
 }
 
 function errorRateRule(logs: LogsConfig, context: LogAlertContext): GrafanaRule {

@@ -79,11 +79,12 @@ export function parseRuleFiles(files: RuleFile[]): AlertGroupSource[] {
   const filesOf = new Map<string, string[]>();
   for (const group of groups) filesOf.set(group.name, [...(filesOf.get(group.name) ?? []), group.fileName]);
   for (const [name, fileNames] of filesOf) {
-    if (RESERVED_GROUP_NAMES.includes(name)) {
+    // The stack's groups also take `<name>:<shard>` and `atra-slo-*` names (components/alerting/rule-shards.ts, components/slo).
+    if (RESERVED_GROUP_NAMES.includes(name) || RESERVED_GROUP_NAMES.some((own) => name.startsWith(`${own}:`)) || name.startsWith("atra-slo-")) {
       issues.push({
         fileName: fileNames[0],
         group: name,
-        message: `group name "${name}" is the stack's own (${RESERVED_GROUP_NAMES.join(", ")}): rename the group`,
+        message: `group name "${name}" is the stack's own (${RESERVED_GROUP_NAMES.join(", ")}, their "<name>:<n>" shards and atra-slo-*): rename the group`,
       });
     } else if (fileNames.length > 1) {
       issues.push({

@@ -26,6 +26,7 @@ import {
 import { defaultDataStream, isEsByteSize, isEsDuration, validateDataStreamName } from "./elastic-bodies";
 import { logGlobIssues } from "./filebeat-config";
 import { ELASTICSEARCH_SERVICE } from "./services";
+import { STRUCTLOG_KEY } from "./request-fields";
 import { globsOverlap, hasWildcard, minimumSegmentBytes } from "../lib/glob-overlap";
 
 /** How long log lines are kept (ILM delete phase), in Elasticsearch time units, by environment. */
@@ -171,12 +172,33 @@ export function esDurationProblem(value: string): string | undefined {
 
 const esDuration = checkedString(esDurationProblem);
 
+/** A top-level structlog key the ingest pipeline can address (request-fields.ts, STRUCTLOG_KEY). */
+const structlogKey = z.string().regex(STRUCTLOG_KEY, {
+  error: "must be a top-level structlog key: letters, digits and _, not starting with a digit, at most 64 characters (no dots)",
+});
+
 /** What a catalog entry may give the logs room. */
 export const LOGS_SERVICE_FIELDS = {
   /** Absolute globs of the service's JSON log files on the Docker host (checked as a whole by the rules below). */
   logs: z.array(z.string().min(1, { error: "must not be empty" })).optional(),
   /** Alert when this service has written no log line for this long (needs `logs`). */
   maxLogSilence: duration.optional(),
+  /**
+   * The structlog keys this service's request lines use where they differ from the defaults
+   * (request-fields.ts: duration/elapsed/latency in s, duration_ms, method, route/path, status_code/status,
+   * request_id, trace_id, user_agent); tried first, on this service's lines only (needs `logs`).
+   */
+  requestLogKeys: z
+    .strictObject({
+      duration: z.strictObject({ key: structlogKey, unit: z.enum(["s", "ms"], { error: 'must be "s" (seconds) or "ms" (milliseconds)' }) }).optional(),
+      method: structlogKey.optional(),
+      path: structlogKey.optional(),
+      statusCode: structlogKey.optional(),
+      requestId: structlogKey.optional(),
+      traceId: structlogKey.optional(),
+      userAgent: structlogKey.optional(),
+    })
+    .optional(),
 };
 
 export const logsSlice = defineSlice({
@@ -227,6 +249,9 @@ export const logsSlice = defineSlice({
   refineService: (service, ctx) => {
     if (service.maxLogSilence && !(Array.isArray(service.logs) && service.logs.length > 0)) {
       ctx.addIssue({ code: "custom", path: ["maxLogSilence"], message: "needs `logs`: only shipped log files can go silent" });
+    }
+    if (service.requestLogKeys && !(Array.isArray(service.logs) && service.logs.length > 0)) {
+      ctx.addIssue({ code: "custom", path: ["requestLogKeys"], message: "needs `logs`: request keys are read from shipped log lines" });
     }
   },
   rules: ({ values, environment, enabled, role, stack }) => {

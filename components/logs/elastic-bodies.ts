@@ -13,7 +13,7 @@ import { catalogFieldMappings } from "../catalog";
 import type { ApiKeyBody, IndexTemplateBody, RoleBody } from "../elastic/request-bodies";
 
 export { renderIngestPipeline, PARSE_FAILURE_TAG, TIMESTAMP_FAILURE_TAG, STRUCTLOG_FIELD } from "./ingest-pipeline";
-export { renderDataView, renderRecentErrorsSearch, ERROR_LEVELS } from "./kibana-bodies";
+export { renderDataView, renderRecentErrorsSearch, renderSlowestRequestsSearch, ERROR_LEVELS } from "./kibana-bodies";
 export type { DataViewBody, SavedSearchBody } from "./kibana-bodies";
 
 // ---------------------------------------------------------------------------------------------
@@ -36,6 +36,7 @@ export interface LogsNaming {
   /** Kibana data view id (fixed, so the saved search can reference it and a second `up` finds it). */
   dataViewId: string;
   recentErrorsSearchId: string;
+  slowestRequestsSearchId: string;
 }
 
 /** Data stream naming scheme limits (type-dataset-namespace): namespace at most 100 characters, no `-`. */
@@ -92,6 +93,7 @@ export function logsNaming(stack: string, dataStream: string): LogsNaming {
     agentApiKey: `${p}-agents-filebeat`,
     dataViewId: `${p}-logs-data-view`,
     recentErrorsSearchId: `${p}-logs-recent-errors`,
+    slowestRequestsSearchId: `${p}-logs-slowest-requests`,
   };
 }
 
@@ -353,7 +355,21 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
           "@timestamp": { type: "date_nanos" },
           // Filebeat's read time, kept by the pipeline (ECS: when the agent first read the event);
           // milliseconds, so `date`.
-          event: { properties: { created: { type: "date" } } },
+          // event.duration: a request's duration in nanoseconds (ECS), from the request fields (request-fields.ts).
+          event: { properties: { created: { type: "date" }, duration: { type: "long" } } },
+          // The request fields (request-fields.ts), with their ECS types: keyword, except url.path (ECS: wildcard,
+          // substring search over paths; it still aggregates) and the status code (long).
+          http: {
+            properties: {
+              request: { properties: { method: keyword, id: keyword } },
+              response: { properties: { status_code: { type: "long" } } },
+            },
+          },
+          url: { properties: { path: { type: "wildcard" } } },
+          trace: { properties: { id: keyword } },
+          user_agent: { properties: { original: keyword } },
+          // The message with numbers and ids taken out (ingest-pipeline.ts, MESSAGE_PATTERN_FIELD): grouped by terms.
+          atra: { properties: { message_pattern: keyword } },
           message: { type: "match_only_text" },
           tags: keyword,
           log: {

@@ -25,6 +25,7 @@ import {
   renderReaderRole,
   renderWriterRole,
 } from "./elastic-bodies";
+import type { RequestKeysOfService } from "./request-fields";
 
 export interface ElasticsearchConfigurationArgs {
   /** An Elasticsearch URL reachable from `pulumi up`, and a user allowed to manage security and indices. */
@@ -44,6 +45,8 @@ export interface ElasticsearchConfigurationArgs {
   agentApiKey?: boolean;
   /** What must be up first (a healthy Elasticsearch). */
   waitFor: pulumi.Input<pulumi.Resource>[];
+  /** Catalog entries with their own request keys (`services[].requestLogKeys`), for the ingest pipeline. */
+  requestKeys?: readonly RequestKeysOfService[];
 }
 
 export class ElasticsearchConfiguration extends pulumi.ComponentResource {
@@ -105,7 +108,7 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     );
     this.ingestPipeline = new IngestPipeline(
       "ingest-pipeline",
-      { connection, name: naming.pipeline, body: renderIngestPipeline() },
+      { connection, name: naming.pipeline, body: renderIngestPipeline(args.requestKeys ?? []) },
       { ...own, retainOnDelete: true },
     );
     // The template names both: they exist before the first backing index is created from it.

@@ -55,6 +55,7 @@
  */
 import type { estypes } from "@elastic/elasticsearch";
 import type { IngestPipelineBody } from "../elastic/request-bodies";
+import { renderRequestFieldProcessors, type RequestKeysOfService } from "./request-fields";
 
 export const STRUCTLOG_FIELD = "structlog";
 export const PARSE_FAILURE_TAG = "structlog_parse_failure";
@@ -125,7 +126,26 @@ const at = (key: string) => `ctx.${STRUCTLOG_FIELD}?.${key}`;
 const isScalar = (key: string) => `(${at(key)} instanceof String || ${at(key)} instanceof Number || ${at(key)} instanceof Boolean)`;
 const TIMESTAMP = "ctx['@timestamp']";
 
-export function renderIngestPipeline(): IngestPipelineBody {
+/**
+ * The message with what varies between lines of one kind taken out, for "top messages by pattern"
+ * (the stand-in for Kibana's log pattern analysis, which needs a platinum licence: docs/logs-performance.md).
+ * Applied in order with gsub (GsubProcessor: java.util.regex replaceAll): UUIDs, then `0x` hex, then long
+ * hex runs (hashes, trace ids), then every run of digits with an optional fraction. A keyword (ignore_above
+ * 1024: a longer message has no pattern in the index, though its _source keeps it).
+ */
+export const MESSAGE_PATTERN_FIELD = "atra.message_pattern";
+export const MESSAGE_PATTERN_REPLACEMENTS: readonly { tag: string; pattern: string; replacement: string }[] = [
+  { tag: "pattern_uuid", pattern: "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", replacement: "<uuid>" },
+  { tag: "pattern_hex_literal", pattern: "0x[0-9a-fA-F]+", replacement: "<hex>" },
+  { tag: "pattern_hex_run", pattern: "[0-9a-f]{16,}", replacement: "<hex>" },
+  { tag: "pattern_number", pattern: "[0-9]+(?:\\.[0-9]+)?", replacement: "<n>" },
+];
+
+/**
+ * `services`: the catalog entries whose `requestLogKeys` name their own request keys (request-fields.ts);
+ * the default keys apply to every line.
+ */
+export function renderIngestPipeline(services: readonly RequestKeysOfService[] = []): IngestPipelineBody {
   const s = STRUCTLOG_FIELD;
   return {
     description:
@@ -257,6 +277,13 @@ export function renderIngestPipeline(): IngestPipelineBody {
       // dict_tracebacks: a list of stacks, rendered as text; the list stays under structlog.
       { set: { tag: "dict_traceback_to_stack_trace", if: `${at("exception")} instanceof List`, field: "error.stack_trace", value: DICT_TRACEBACK_TEMPLATE } },
       { trim: { tag: "trim_stack_trace", if: `${at("exception")} instanceof List`, field: "error.stack_trace" } },
+      // Request fields (duration, method, route, status, ids) onto ECS: request-fields.ts.
+      ...renderRequestFieldProcessors(services),
+      // The message's pattern (numbers and ids taken out), for grouping similar lines.
+      { set: { tag: "message_pattern", if: "ctx.message instanceof String", field: MESSAGE_PATTERN_FIELD, copy_from: "message" } },
+      ...MESSAGE_PATTERN_REPLACEMENTS.map(({ tag, pattern, replacement }): estypes.IngestProcessorContainer => ({
+        gsub: { tag, field: MESSAGE_PATTERN_FIELD, pattern, replacement, ignore_missing: true },
+      })),
       {
         // Whatever did not fit its typed field is still under structlog.*: say so.
         append: {

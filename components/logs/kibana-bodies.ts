@@ -98,3 +98,30 @@ export function renderRecentErrorsSearch(options: RecentErrorsSearchOptions): Sa
     references: [{ name: INDEX_REF_NAME, type: "index-pattern", id: options.dataViewId }],
   };
 }
+
+/**
+ * Saved search "Slowest requests": every line with a request duration (event.duration, written by the ingest
+ * pipeline from the request fields, request-fields.ts), longest first, with the fields that place it. The
+ * Kibana counterpart of the Grafana dashboard's Slowest requests table (dashboards/logs-performance.json), and
+ * unlike that table it includes lines without a request id. Same `search` shape as renderRecentErrorsSearch.
+ */
+export function renderSlowestRequestsSearch(options: RecentErrorsSearchOptions): SavedSearchBody {
+  const searchSource = {
+    query: { query: "event.duration: *", language: "kuery" },
+    filter: [],
+    indexRefName: INDEX_REF_NAME,
+  };
+  return {
+    attributes: {
+      title: options.title,
+      description: "Request lines by event.duration, longest first (managed by atra-observability)",
+      columns: ["service.name", "http.request.method", "url.path", "http.response.status_code", "event.duration", "http.request.id", "message"],
+      sort: [["event.duration", "desc"]],
+      grid: {},
+      hideChart: false,
+      isTextBasedQuery: false,
+      kibanaSavedObjectMeta: { searchSourceJSON: JSON.stringify(searchSource) },
+    },
+    references: [{ name: INDEX_REF_NAME, type: "index-pattern", id: options.dataViewId }],
+  };
+}

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ElasticConnectionArgs } from "../elastic/connection";
 import { KibanaDataView, KibanaSavedObject } from "../elastic/kibana-objects";
 import type { LogsNaming } from "./elastic-bodies";
-import { renderDataView, renderRecentErrorsSearch } from "./kibana-bodies";
+import { renderDataView, renderRecentErrorsSearch, renderSlowestRequestsSearch } from "./kibana-bodies";
 
 export interface KibanaConfigurationArgs {
   connection: pulumi.Input<ElasticConnectionArgs>;
@@ -21,6 +21,7 @@ export interface KibanaConfigurationArgs {
 export class KibanaConfiguration extends pulumi.ComponentResource {
   readonly dataView: KibanaDataView;
   readonly recentErrors: KibanaSavedObject;
+  readonly slowestRequests: KibanaSavedObject;
 
   constructor(name: string, args: KibanaConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:logs:KibanaConfiguration", name, {}, opts);
@@ -37,6 +38,16 @@ export class KibanaConfiguration extends pulumi.ComponentResource {
     this.recentErrors = new KibanaSavedObject(
       "recent-errors-search",
       { connection, type: "search", objectId: naming.recentErrorsSearchId, attributes: search.attributes, references: search.references },
+      { ...own, dependsOn: [...args.waitFor, this.dataView] },
+    );
+    const slowest = renderSlowestRequestsSearch({
+      id: naming.slowestRequestsSearchId,
+      dataViewId: naming.dataViewId,
+      title: `Slowest requests (${args.stack})`,
+    });
+    this.slowestRequests = new KibanaSavedObject(
+      "slowest-requests-search",
+      { connection, type: "search", objectId: naming.slowestRequestsSearchId, attributes: slowest.attributes, references: slowest.references },
       { ...own, dependsOn: [...args.waitFor, this.dataView] },
     );
     this.registerOutputs({ dataViewId: naming.dataViewId });

@@ -169,6 +169,7 @@ export class LogsStack extends pulumi.ComponentResource {
         {
           connection: { url: external.elasticsearchUrl, ...credentials, ...tls },
           naming: this.naming,
+          requestKeys: shipped,
           ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
           writerPassword: this.writerPassword,
           readerPassword: this.readerPassword,
@@ -237,6 +238,7 @@ export class LogsStack extends pulumi.ComponentResource {
       {
         connection: { url: logs.elasticsearchProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword },
         naming: this.naming,
+        requestKeys: shipped,
         ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
         kibanaSystemPassword,
         writerPassword: this.writerPassword,

@@ -176,25 +176,30 @@ export const sloSlice = defineSlice({
 
 /**
  * Across keys: Prometheus in agent mode evaluates no rules (prometheus/prometheus docs: "Agent mode
- * ... disables ... rule evaluation"), so the SLO recording rules could not run; and an SLO window
- * longer than the TSDB retention would be computed over less data than it claims.
+ * ... disables ... rule evaluation"). On a central stack whose metrics live in an external backend
+ * (`prometheus.external`, which agent mode requires there) Grafana evaluates the SLO recording rules
+ * instead and writes them to the backend (slo-rules.ts, sloGrafanaRecordingGroups); an agent host
+ * configures no Grafana, so it has none. And an SLO window longer than this Prometheus's TSDB
+ * retention would be computed over less data than it claims (a backend's retention is its own).
  */
 function sloRules(values: Record<string, unknown>, environment: Environment): ConfigIssue[] {
   if (!Array.isArray(values.services)) return [];
   const prometheus = isObject(values.prometheus) ? values.prometheus : {};
   const agentRole = values.role === "agent";
   const agentMode = prometheus.mode === "agent" || agentRole;
+  // The remote-config rules ask an agent-mode central stack for prometheus.external.queryUrl; without it that key is the problem.
+  const recordedByGrafana = agentMode && !agentRole && isObject(prometheus.external);
   const retention = typeof prometheus.retentionTime === "string" ? prometheus.retentionTime : PROMETHEUS_ENVIRONMENT_DEFAULTS[environment].retentionTime;
   const retentionMs = durationProblem(retention) ? undefined : durationMs(retention);
   const issues: ConfigIssue[] = [];
   values.services.forEach((service: unknown, index) => {
     if (!isObject(service) || !isObject(service.slo)) return;
-    if (agentMode) {
+    if (agentMode && !recordedByGrafana) {
       issues.push({
         key: fullKey(["services", index, "slo"]),
         message: agentRole
           ? "cannot be evaluated on an agent host (role: agent): its Prometheus runs in agent mode and evaluates no rules, and it configures no Grafana alerts. SLOs are evaluated for the central stack's own catalog services only: remove it here"
-          : "needs Prometheus in server mode: in agent mode (prometheus.mode: agent) Prometheus evaluates no rules, so the SLO's recording rules and alerts cannot work. Remove the SLOs from this stack or drop prometheus.mode",
+          : "needs Prometheus in server mode, or prometheus.external: in agent mode (prometheus.mode: agent) Prometheus evaluates no rules, and without the backend's query URL Grafana cannot record them there. Set prometheus.external.queryUrl, remove the SLOs from this stack or drop prometheus.mode",
       });
     }
     const given = service.slo.window;

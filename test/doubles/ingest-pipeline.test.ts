@@ -108,6 +108,11 @@ function reconstructStructlog(doc: Doc): Doc {
   if (doc.log?.logger !== undefined) rebuilt.logger = doc.log.logger;
   // dict_tracebacks' list stays under structlog.exception; format_exc_info's text moves.
   if (doc.error?.stack_trace !== undefined && rebuilt.exception === undefined) rebuilt.exception = doc.error.stack_trace;
+  // Request fields moved onto ECS (request-fields.ts; exact values: ingest-request-fields.test.ts). The lines here
+  // that carry them use `path`, `status` and `duration_ms`.
+  if (doc.url?.path !== undefined) rebuilt.path = doc.url.path;
+  if (doc.http?.response?.status_code !== undefined) rebuilt.status = doc.http.response.status_code;
+  if (doc.event?.duration !== undefined) rebuilt.duration_ms = doc.event.duration / 1e6;
   return rebuilt;
 }
 
@@ -196,7 +201,7 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
       expect(doc.error?.message).toBeUndefined();
       expect(doc.message).toBe(eventOf(original));
       expect(doc.log.level).toBe(String(original.level).toLowerCase());
-      expect(doc.event).toEqual({ created: READ_TIME });
+      expect(doc.event.created).toBe(READ_TIME);
       // The timestamp is the one mapped key not kept verbatim: compare it as an instant.
       const { timestamp, ...withoutTimestamp } = original;
       if (!("event" in original)) {
@@ -216,7 +221,11 @@ describeWithStructlog("the pipeline over real structlog lines", () => {
     expect(doc.message).toBe("request handled");
     expect(doc.log.level).toBe("info");
     expect(doc.log.logger).toBe("knowledge_os.api");
-    expect(doc.structlog).toEqual({ path: "/api/search", status: 200, duration_ms: 12.5, user_id: 42, cached: false });
+    // path, status and duration_ms are request fields, on ECS now (request-fields.ts).
+    expect(doc.structlog).toEqual({ user_id: 42, cached: false });
+    expect(doc.url).toEqual({ path: "/api/search" });
+    expect(doc.http).toEqual({ response: { status_code: 200 } });
+    expect(doc.event.duration).toBe(12_500_000);
     expect(typeof original.timestamp).toBe("string");
     expect(original.timestamp).toMatch(/\.\d{6}Z$/);
     expect(doc["@timestamp"]).toMatch(/\.\d{6}Z$/);

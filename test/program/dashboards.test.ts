@@ -35,6 +35,8 @@ import { hostDroppingProblems, selectorsWithout } from "../support/host-label";
 import { promqlSyntaxErrors } from "../support/promql";
 import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull, SHARED_FIXTURES } from "../support/project-copy";
 import { isShippedDashboard, SHIPPED_DASHBOARDS } from "../support/shipped-content";
+import { MESSAGE_PATTERN_FIELD } from "../../components/logs/ingest-pipeline";
+import { REQUEST_FIELD_TYPES } from "../../components/logs/request-fields";
 
 const DASHBOARDS_DIR = path.join(PROJECT_DIR, "dashboards");
 const OURS = STACK_DATASOURCES;
@@ -641,5 +643,83 @@ describe("the logs dashboard", () => {
     expect(luceneProblems("log.level:error AND OR service.name:a", known)).toEqual([expect.stringContaining("AND OR")]);
     expect(luceneProblems("log.level: AND service.name:a", known)).toEqual([expect.stringContaining("field without a value")]);
     expect(luceneProblems("", known)).toEqual([expect.stringContaining("empty query")]);
+  });
+});
+
+/**
+ * The logs performance dashboard (dashboards/logs-performance.json): panels over the request fields the ingest
+ * pipeline writes (components/logs/request-fields.ts). Query model: grafana/grafana
+ * public/app/plugins/datasource/elasticsearch/dataquery.gen.ts (Percentiles: `settings.percents` as strings; Max;
+ * Count; terms `orderBy` a metric id) and pkg/tsdb/elasticsearch (terms keys become labels, the innermost
+ * date_histogram makes the series). Data links: packages/grafana-data/src/types/dataLink.ts (`internal` opens
+ * Explore with a query on a datasource).
+ */
+describe("the logs performance dashboard", () => {
+  const dashboard = shipped.find((d) => d.uid === "atra-logs-performance")!;
+  const model = dashboard.model as DashboardModel;
+  const targets = elasticsearchTargets(model);
+  const REQUEST_FIELDS = {
+    time: "@timestamp",
+    known: [...LOG_FIELDS.known, ...Object.keys(REQUEST_FIELD_TYPES), MESSAGE_PATTERN_FIELD],
+  };
+  interface Panel {
+    title: string;
+    type: string;
+    repeat?: string;
+    targets?: ElasticsearchTarget[];
+    fieldConfig?: { defaults?: { unit?: string }; overrides?: { matcher: { options: string }; properties: { id: string; value: unknown }[] }[] };
+  }
+  const panels = model.panels as unknown as Panel[];
+  const panel = (title: string) => panels.find((p) => p.title === title)!;
+
+  test.each(targets.flatMap((t) => serviceValues.map((values) => [`${t.where} with $service=${values.service}`, t.target, values] as const)))(
+    "%s has the shape Grafana's Elasticsearch datasource runs, over fields the pipeline maps",
+    (_where, target, values) => {
+      expect(elasticsearchTargetProblems(target, REQUEST_FIELDS, values)).toEqual([]);
+      expect(String(target.query)).toMatch(/^service\.name:\$service AND host\.name:\$host( AND |$)/);
+    },
+  );
+
+  test("latency percentiles of event.duration (ns) by service and route; 5xx and error levels by service", () => {
+    const latency = panel("Latency percentiles by service and route");
+    expect(latency.fieldConfig?.defaults?.unit).toBe("ns");
+    expect(latency.targets![0].metrics).toEqual([{ type: "percentiles", id: "1", field: "event.duration", settings: { percents: ["50", "95", "99"] } }]);
+    expect(latency.targets![0].bucketAggs!.map((b) => b.field)).toEqual(["service.name", "url.path", "@timestamp"]);
+    expect(panel("5xx responses by service and route").targets![0].query).toContain("http.response.status_code:[500 TO 599]");
+    expect(panel("Error-level request lines by service").targets![0].query).toContain(ERROR_FILTER);
+    expect(panel("Requests by service and route").targets![0].bucketAggs!.map((b) => b.field)).toEqual(["service.name", "url.path", "@timestamp"]);
+  });
+
+  test("every selected service, the health-only agents among them, gets its own latency and error panel", () => {
+    expect(panel("Latency: $service")).toMatchObject({ repeat: "service", type: "timeseries" });
+    expect(panel("Errors: $service")).toMatchObject({ repeat: "service", type: "timeseries" });
+  });
+
+  test("slowest requests: request ids by their longest duration, linked to Kibana Discover and Grafana Explore", () => {
+    const slowest = panel("Slowest requests");
+    const [target] = slowest.targets!;
+    expect(target.metrics).toEqual([{ type: "max", id: "1", field: "event.duration" }]);
+    expect(target.bucketAggs).toEqual([
+      { type: "terms", id: "3", field: "http.request.id", settings: { order: "desc", orderBy: "1", size: "20", min_doc_count: "1" } },
+    ]);
+    const links = slowest.fieldConfig!.overrides!.find((o) => o.matcher.options === "http.request.id")!.properties[0].value as {
+      url: string;
+      internal?: { datasourceUid: string; query: ElasticsearchTarget };
+    }[];
+    expect(links[0].url).toMatch(
+      /^\$\{kibana_url\}\/app\/discover#\/\?_g=\(time:.*dataViewId:'\$\{kibana_data_view\}'.*http\.request\.id:"\$\{__value\.raw\}"/,
+    );
+    // The import put the stack's Elasticsearch datasource uid in place of the placeholder.
+    expect(links[1].internal?.datasourceUid).toBe(OURS.elasticsearch.uid);
+    // `${__value.raw}`: the clicked cell, a data-link variable (packages/grafana-data/src/types/dataLink.ts).
+    expect(elasticsearchTargetProblems(links[1].internal!.query, REQUEST_FIELDS, { __value: "0f8fad5b" })).toEqual([]);
+    const variables = (model.templating?.list ?? []).map((v) => v.name);
+    expect(variables).toEqual(expect.arrayContaining(["kibana_url", "kibana_data_view"]));
+  });
+
+  test("top message patterns: terms of atra.message_pattern", () => {
+    expect(panel("Top message patterns").targets![0].bucketAggs).toEqual([
+      { type: "terms", id: "3", field: MESSAGE_PATTERN_FIELD, settings: { order: "desc", orderBy: "_count", size: "20", min_doc_count: "1" } },
+    ]);
   });
 });

@@ -232,3 +232,71 @@ describe("mixes that cannot work are refused before anything is made, every prob
     expect(message).not.toContain("unknown key");
   });
 });
+
+describe("SLOs with the metrics in a remote-write backend (agent mode, prometheus.external): Grafana records them there", () => {
+  const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
+  const stack = (grafanaCloud: boolean): ExternalStack => ({
+    values: {
+      publicHostname: "obs.example.internal",
+      services: [{ name: "billing-api", metrics: "http://billing_api:9000/metrics", health: "http://billing_api:9000/health", slo: { availability: 99.9 } }],
+      prometheus: {
+        mode: "agent",
+        remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write" }],
+        external: { queryUrl: "https://metrics.example.internal/prometheus" },
+      },
+      ...(grafanaCloud ? { grafana: { external: { url: GRAFANA_CLOUD_URL } }, logs: { enabled: false } } : {}),
+    },
+    secrets: grafanaCloud ? { grafanaApiToken: "glsa_sloRecordingTestToken_0123456789" } : {},
+  });
+  type Rule = {
+    name: string;
+    condition: string;
+    noDataState: string;
+    execErrState: string;
+    for: string;
+    record?: Record<string, string>;
+    datas: { refId: string; datasourceUid: string }[];
+  };
+  const groupsOf = (result: PlanResult) =>
+    result.run.resources.filter((r) => r.type === RULE_GROUP).map((r) => ({ name: String(r.inputs.name), rules: r.inputs.rules as Rule[] }));
+
+  test("the stack's own Grafana: recording groups writing to the Prometheus datasource, the burn-rate alerts reading it, no rule file for the agent", async () => {
+    const result = await plan(stack(false), "slo-agent");
+    const groups = groupsOf(result);
+    expect(
+      groups
+        .filter((g) => g.name.startsWith("atra-slo"))
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(["atra-slo", "atra-slo-events", "atra-slo-ratios", "atra-slo-ratios-long"]);
+    const recording = groups.filter((g) => g.name.startsWith("atra-slo-")).flatMap((g) => g.rules);
+    expect(recording).toHaveLength(13);
+    for (const rule of recording) {
+      // The provider refuses these beside `record` (terraform-provider-grafana resource_alerting_rule_group.go, unpackAlertRule).
+      expect(rule).toMatchObject({
+        condition: "",
+        noDataState: "",
+        execErrState: "",
+        for: "0s",
+        record: { from: "A", targetDatasourceUid: "atra-prometheus-ds" },
+      });
+      expect(rule.datas.map((d) => [d.refId, d.datasourceUid])).toEqual([["A", "atra-prometheus-ds"]]);
+    }
+    const alerts = groups.find((g) => g.name === "atra-slo")!.rules;
+    expect(alerts.map((r) => r.name)).toEqual(["SLOErrorBudgetFastBurn billing-api availability", "SLOErrorBudgetSlowBurn billing-api availability"]);
+    // An agent evaluates no rules (Prometheus refuses rule_files in agent mode): nothing uploaded for it.
+    expect(result.artifacts.map((a) => a.path).filter((p) => p.includes("/rules/"))).toEqual([]);
+    expect(result.artifacts.find((a) => a.path.endsWith("/etc/prometheus/prometheus.yml"))!.content).not.toMatch(/^rule_files:/m);
+    // (Grafana's env list, which carries RECORDING_RULES_ENV here, is secret as a whole and masked in the plan.)
+  });
+
+  test("Grafana Cloud: the same groups go to it; no Grafana container here", async () => {
+    const result = await plan(stack(true), "slo-cloud");
+    expect(
+      groupsOf(result)
+        .filter((g) => g.name.startsWith("atra-slo"))
+        .map((g) => g.name),
+    ).toHaveLength(4);
+    expect(result.run.resources.filter((r) => r.type === CONTAINER).map((r) => r.name)).not.toContain("grafana");
+  });
+});

@@ -17,7 +17,7 @@ import * as yaml from "js-yaml";
 import { parser } from "@prometheus-io/lezer-promql";
 import { resolveStackConfig } from "../../components/config/resolve";
 import { durationMs } from "../../components/lib/validators";
-import { LOG_ALERTS, logAlertGroup } from "../../components/alerting/log-alerts";
+import { LOG_ALERTS, logAlertGroups } from "../../components/alerting/log-alerts";
 import { SLO_ALERTS } from "../../components/slo/slo-rules";
 import { DATASOURCE_ALERTS } from "../../components/alerting/datasource-alerts";
 import { readRuleFiles } from "../../components/alerting/alert-files";
@@ -308,12 +308,14 @@ describe("runbook", () => {
       values: { services: [{ name: "api", logs: ["/srv/logs/api*.log"], maxLogSilence: "30m" }] },
       secretKeys: [],
     });
-    const group = logAlertGroup(config.logs, config.services, {
-      elasticsearchDatasourceUid: "es",
-      failureStoreDatasourceUid: "es-failures",
-      interval: "1m",
-      host: "obs-1",
-    });
+    const group = {
+      rules: logAlertGroups(config.logs, config.services, {
+        elasticsearchDatasourceUid: "es",
+        failureStoreDatasourceUid: "es-failures",
+        interval: "1m",
+        host: "obs-1",
+      }).flatMap((g) => g.rules),
+    };
     expect(group.rules.length).toBe(3);
     for (const rule of group.rules) {
       const anchor = rule.annotations.runbook_url.split("#")[1];

@@ -107,9 +107,9 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
       secretKeys: [],
     }).config;
 
-    // The SLO rules as for a 1m evaluation interval: every group then runs at this test's 1s global interval.
+    // The SLO rules as for a 1m evaluation interval: every group then runs at this test's 1s global interval (the 5-minute counts too).
     const sloRuleFile = path.join(workDir, "slo.yml");
-    fs.writeFileSync(sloRuleFile, renderSloRuleFile(sloDefinitions(config.services), "1m"));
+    fs.writeFileSync(sloRuleFile, renderSloRuleFile(sloDefinitions(config.services), "1m", { eventsInterval: "1s" }));
     const prometheusYml = path.join(workDir, "prometheus.yml");
     fs.writeFileSync(
       prometheusYml,

@@ -103,7 +103,9 @@ describeWithTools(TOOLS, "SLO recording rules in a real Prometheus", () => {
     }).config;
 
     const ruleFile = path.join(workDir, "slo.yml");
-    fs.writeFileSync(ruleFile, renderSloRuleFile(sloDefinitions(config.services), "1m"));
+    // The 5-minute counts every second, as the rest here, not every 5 minutes: the long windows' ratios
+    // (and the budget left) appear within seconds; overlapping counts leave them unchanged.
+    fs.writeFileSync(ruleFile, renderSloRuleFile(sloDefinitions(config.services), "1m", { eventsInterval: "1s" }));
     const prometheusYml = path.join(workDir, "prometheus.yml");
     fs.writeFileSync(
       prometheusYml,
@@ -175,10 +177,15 @@ describeWithTools(TOOLS, "SLO recording rules in a real Prometheus", () => {
         const all = response.data.groups.flatMap((group) => group.rules);
         return all.length > 0 && all.every((rule) => rule.health === "ok") ? response.data.groups : undefined;
       });
-      expect(groups.map((group) => group.name)).toEqual(["atra-slo-ratios", "atra-slo-ratios-long"]);
+      // Three groups per service (components/slo/rule-groups.ts); the API lists them sorted.
+      expect(groups.map((group) => group.name).sort()).toEqual(
+        ["demo-api", "demo-orders"]
+          .flatMap((service) => [`atra-slo-ratios:${service}`, `atra-slo-events:${service}`, `atra-slo-ratios-long:${service}`])
+          .sort(),
+      );
       const slos = sloDefinitions(config.services);
-      // Per SLO: 7 fixed windows and its window, objective, budget, budget left.
-      expect(groups.flatMap((group) => group.rules).length).toBe(slos.length * 11);
+      // Per SLO: 5 short windows, 2 counts, 1d, 3d and its window, objective, budget, budget left.
+      expect(groups.flatMap((group) => group.rules).length).toBe(slos.length * 13);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${logsOnFailure()}`, { cause: error });
     }
@@ -189,6 +196,9 @@ describeWithTools(TOOLS, "SLO recording rules in a real Prometheus", () => {
     const latency = await waitFor("the latency ratio", 20_000, () => scalarOf(`${RECORDED.errorRatio("5m")}{service="demo-api", slo="latency"}`));
     expect(orders).toBeCloseTo(PER_SCRAPE.failed / PER_SCRAPE.total, 9);
     expect(latency).toBeCloseTo(1 - PER_SCRAPE.fast / PER_SCRAPE.total, 9);
+    // The long windows, summed from the 5-minute counts on this real Prometheus, give the same share.
+    const day = await waitFor("the orders 1d ratio", 20_000, () => scalarOf(`${RECORDED.errorRatio("1d")}{service="demo-orders", slo="availability"}`));
+    expect(day).toBeCloseTo(PER_SCRAPE.failed / PER_SCRAPE.total, 6);
     // Budget left over the window: 1 - 0.1 / 0.005 (orders), 1 - 0.2 / 0.01 (latency).
     const left = await waitFor("the budget left", 20_000, () => scalarOf(`${RECORDED.budgetRemaining}{service="demo-orders", slo="availability"}`));
     expect(left).toBeCloseTo(1 - 0.1 / 0.005, 6);

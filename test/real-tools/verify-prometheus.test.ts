@@ -61,7 +61,8 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
       secretKeys: [],
     }).config;
     const sloFile = path.join(workDir, "slo.yml");
-    const sloRules = renderSloRuleFile(sloDefinitions(config.services), "1m");
+    // The 5-minute counts every second (rule-groups.ts RecordingOptions): a 5m group may first run 5 minutes after loading.
+    const sloRules = renderSloRuleFile(sloDefinitions(config.services), "1m", { eventsInterval: "1s" });
     fs.writeFileSync(sloFile, sloRules);
     const extraFiles = extraRules.map((content, index) => {
       const file = path.join(workDir, `extra-${index}.yml`);

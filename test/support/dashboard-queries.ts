@@ -457,10 +457,14 @@ export function elasticsearchTargetProblems(
   return problems;
 }
 
-/** Grafana's Elasticsearch editor stores every setting as a string (`"auto"`, `"10"`, `"500"`). */
+/**
+ * Grafana's Elasticsearch editor stores every setting as a string (`"auto"`, `"10"`, `"500"`), and a list
+ * setting as a list of strings (Percentiles `settings.percents?: string[]`, grafana/grafana
+ * public/app/plugins/datasource/elasticsearch/dataquery.gen.ts).
+ */
 function stringSettings(what: string, settings: Record<string, unknown> | undefined): string[] {
   return Object.entries(settings ?? {})
-    .filter(([, value]) => typeof value !== "string")
+    .filter(([, value]) => typeof value !== "string" && !(Array.isArray(value) && value.every((item) => typeof item === "string")))
     .map(([key, value]) => `${what} setting ${key} is ${JSON.stringify(value)}, not a string`);
 }
 

@@ -29,7 +29,20 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
       // Availability from the health probe.
       slo: { availability: 99.9, window: "14d" },
     },
-    { name: "billing-worker", logs: ["/srv/billing/logs/worker*.log"] },
+    // Its request lines name their own keys (every requestLogKeys key).
+    {
+      name: "billing-worker",
+      logs: ["/srv/billing/logs/worker*.log"],
+      requestLogKeys: {
+        duration: { key: "took_ms", unit: "ms" },
+        method: "http_method",
+        path: "endpoint",
+        statusCode: "http_status",
+        requestId: "correlation_id",
+        traceId: "otel_trace_id",
+        userAgent: "client_agent",
+      },
+    },
     // Availability from request counters (no health endpoint), and latency from its histogram (every `slo` key in one entry).
     {
       name: "billing-orders",

@@ -1121,6 +1121,20 @@ function javaRegex(processor: string, pattern: unknown): string {
   return pattern;
 }
 
+/**
+ * Java's Long.parseLong(value.toString()) as ConvertProcessor's LONG type calls it: an optional sign, then ASCII
+ * digits (leading zeros allowed), within [-2^63, 2^63 - 1]; anything else throws NumberFormatException, which
+ * the processor reports as "unable to convert [v] to long". The `0x` form (Long.decode) is refused.
+ */
+function javaParseLong(value: Json): Json {
+  const text = javaToString(value);
+  if (/^-?0x/.test(text)) throw new UnsupportedByModel(`convert long: ${JSON.stringify(text)} (Long.decode) is not modelled`);
+  const ok = /^[+-]?[0-9]+$/.test(text);
+  const parsed = ok ? BigInt(text) : 0n;
+  if (!ok || parsed > LONG_MAX || parsed < LONG_MIN) throw new ProcessorError(`unable to convert [${text}] to long`);
+  return JavaNumber.ofInteger(parsed);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Processors
 // ---------------------------------------------------------------------------------------------
@@ -1228,10 +1242,15 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
   },
 
   convert(config, doc) {
-    // modules/ingest-common/.../ConvertProcessor.java: Type.STRING converts with value.toString(); a list converts
-    // element by element. Only `string` is modelled.
+    // modules/ingest-common/.../ConvertProcessor.java: Type.STRING converts with value.toString(); Type.LONG reads
+    // value.toString() with Long.parseLong (Long.decode for a `0x`/`-0x` prefix, refused here), and fails with
+    // "unable to convert [v] to long" (an IllegalArgumentException: the field is left as it was, since
+    // setFieldValue runs only after a successful conversion). A list converts element by element. Only `string`
+    // and `long` are modelled.
     checkOptions("convert", config, ["field", "target_field", "type", "ignore_missing"], ["field", "type"]);
-    if (config.type !== "string") throw new UnsupportedByModel(`convert: type ${JSON.stringify(config.type)} is not modelled (only string)`);
+    if (config.type !== "string" && config.type !== "long")
+      throw new UnsupportedByModel(`convert: type ${JSON.stringify(config.type)} is not modelled (only string and long)`);
+    const convertOne = config.type === "string" ? javaToString : javaParseLong;
     const field = stringOption("convert", config, "field");
     const target = config.target_field === undefined ? field : stringOption("convert", config, "target_field");
     const value = doc.has(field) ? doc.get(field) : undefined;
@@ -1241,7 +1260,7 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
         value === null ? `Field [${field}] is null, cannot be converted to type [string]` : `field [${field}] not present as part of path [${field}]`,
       );
     }
-    doc.set(target, Array.isArray(value) ? value.map(javaToString) : javaToString(value));
+    doc.set(target, Array.isArray(value) ? value.map(convertOne) : convertOne(value));
   },
 
   gsub(config, doc) {

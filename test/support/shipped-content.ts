@@ -26,6 +26,7 @@ export interface ShippedDashboard {
 
 export const SHIPPED_DASHBOARDS: readonly ShippedDashboard[] = [
   { file: "dashboards/host.json", uid: "atra-host", datasource: "prometheus" },
+  { file: "dashboards/logs-performance.json", uid: "atra-logs-performance", datasource: "elasticsearch" },
   { file: "dashboards/logs.json", uid: "atra-logs", datasource: "elasticsearch" },
   { file: "dashboards/prometheus.json", uid: "atra-prometheus", datasource: "prometheus" },
   { file: "dashboards/services-overview.json", uid: "atra-services-overview", datasource: "prometheus" },

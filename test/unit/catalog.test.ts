@@ -7,6 +7,8 @@ import type { estypes } from "@elastic/elasticsearch";
 import { CATALOG_LOG_FIELDS, logFields, serviceLabels } from "../../components/catalog";
 import { renderFilebeatConfig } from "../../components/logs/filebeat-config";
 import { renderIndexTemplate } from "../../components/logs/elastic-bodies";
+import { MESSAGE_PATTERN_FIELD } from "../../components/logs/ingest-pipeline";
+import { REQUEST_FIELD_TYPES } from "../../components/logs/request-fields";
 
 /** Leaf paths of a nested object (`{ service: { name: "x" } }` gives `service.name`); dotted keys count as nested. */
 function leafPaths(value: unknown, prefix = ""): string[] {
@@ -54,5 +56,20 @@ describe("catalog labels", () => {
     const properties = renderIndexTemplate({ dataStream: "logs-atra-dev", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "30d" }).template!.mappings!
       .properties!;
     for (const field of [...shipped, ...CATALOG_LOG_FIELDS]) expect({ field, mapped: mapped(properties, field) }).toEqual({ field, mapped: true });
+  });
+
+  test("every request field and the message pattern the pipeline writes is mapped, with its ECS type", () => {
+    const properties = renderIndexTemplate({ dataStream: "logs-atra-dev", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "30d" }).template!.mappings!
+      .properties!;
+    const typeAt = (fieldPath: string): unknown =>
+      fieldPath
+        .split(".")
+        .reduce<Record<string, unknown> | undefined>(
+          (node, key, index, all) =>
+            index === all.length - 1 ? (node?.[key] as Record<string, unknown>) : (node?.[key] as { properties?: Record<string, unknown> })?.properties,
+          properties as Record<string, unknown>,
+        )?.type;
+    const expected = { ...REQUEST_FIELD_TYPES, [MESSAGE_PATTERN_FIELD]: "keyword" };
+    for (const [field, type] of Object.entries(expected)) expect({ field, type: typeAt(field) }).toEqual({ field, type });
   });
 });

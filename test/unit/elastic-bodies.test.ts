@@ -4,6 +4,7 @@
  * makes tsc prove that each body fits the official client's request type.
  */
 import type { estypes } from "@elastic/elasticsearch";
+import { REQUEST_FIELD_TYPES } from "../../components/logs/request-fields";
 import {
   dataStreamParts,
   defaultDataStream,
@@ -23,6 +24,7 @@ import {
   renderIngestPipeline,
   renderReaderRole,
   renderRecentErrorsSearch,
+  renderSlowestRequestsSearch,
   renderWriterRole,
   validateDataStreamName,
 } from "../../components/logs/elastic-bodies";
@@ -274,17 +276,26 @@ describe("renderIndexTemplate", () => {
       .filter((container) => container.remove && container.remove.if === undefined && typeof container.remove.field === "string")
       .map((container) => container.remove!.field as string);
     expect(removed).toContain("structlog_timestamp_text");
-    for (const field of removed) written.delete(field);
+    expect(removed).toContain("structlog_duration");
+    for (const field of [...written]) if (removed.some((gone) => field === gone || field.startsWith(`${gone}.`))) written.delete(field);
     expect([...written].sort()).toEqual([
       "@timestamp",
+      "atra.message_pattern",
       "error.message",
       "error.stack_trace",
       "event.created",
+      "event.duration",
+      "http.request.id",
+      "http.request.method",
+      "http.response.status_code",
       "log.level",
       "log.logger",
       "message",
       "structlog",
       "tags",
+      "trace.id",
+      "url.path",
+      "user_agent.original",
     ]);
     for (const field of written) expect(at(field)).toBeDefined();
   });
@@ -388,6 +399,17 @@ describe("Kibana bodies", () => {
     expect(source.index).toBeUndefined(); // by reference, not by id
     expect(body.references).toEqual([{ name: source.indexRefName, type: "index-pattern", id: naming.dataViewId }]);
     expect(body).not.toHaveProperty("id"); // the id goes in the API path
+  });
+
+  test("slowest requests search: lines with event.duration, longest first, over mapped request fields, by the data view's reference", () => {
+    const body = renderSlowestRequestsSearch({ id: naming.slowestRequestsSearchId, dataViewId: naming.dataViewId, title: "Slowest requests" });
+    expect(body.attributes.sort).toEqual([["event.duration", "desc"]]);
+    const source = JSON.parse(body.attributes.kibanaSavedObjectMeta.searchSourceJSON) as { query: { query: string; language: string }; indexRefName: string };
+    expect(source.query).toEqual({ query: "event.duration: *", language: "kuery" });
+    for (const column of body.attributes.columns.filter((c) => c !== "message" && c !== "service.name"))
+      expect({ column, type: REQUEST_FIELD_TYPES[column] }).toEqual({ column, type: expect.any(String) });
+    expect(body.references).toEqual([{ name: source.indexRefName, type: "index-pattern", id: naming.dataViewId }]);
+    expect(naming.slowestRequestsSearchId).toBe("atra-prod-logs-slowest-requests");
   });
 });
 

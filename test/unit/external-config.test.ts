@@ -231,3 +231,33 @@ describe("validators", () => {
     expect(sha256FingerprintProblem("ab".repeat(20))).toBeDefined();
   });
 });
+
+describe("SLOs with the metrics in a remote-write backend (prometheus.mode: agent with prometheus.external)", () => {
+  const SLO_SERVICES = [
+    { name: "billing-api", metrics: "http://billing_api:9000/metrics", health: "http://billing_api:9000/health", slo: { availability: 99.9 } },
+  ];
+  const agentMode = (external: boolean): ExternalStack => ({
+    values: {
+      services: SLO_SERVICES,
+      publicHostname: "obs.example.internal",
+      prometheus: {
+        mode: "agent",
+        remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write" }],
+        ...(external ? { external: { queryUrl: "https://metrics.example.internal/prometheus" } } : {}),
+      },
+    },
+    secrets: {},
+  });
+
+  test("accepted: Grafana records them into the backend (components/slo/slo-rules.ts, sloGrafanaRecordingGroups); the backend's retention is its own", () => {
+    // The default 30d window is longer than dev's 7d retention, which an agent does not have.
+    expect(() => resolve(agentMode(true))).not.toThrow();
+  });
+
+  test("refused without the backend's query URL, at the SLO and at the query URL, each saying what to set", () => {
+    expect(problems(agentMode(false))).toEqual([
+      expect.stringMatching(/^prometheus\.external\.queryUrl: agent mode has no query API/),
+      expect.stringMatching(/^services\[0\]\.slo: needs Prometheus in server mode, or prometheus\.external: .*Set prometheus\.external\.queryUrl/),
+    ]);
+  });
+});

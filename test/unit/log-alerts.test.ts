@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ERROR_LINES_QUERY, histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroup, SILENCE_CONFIRMATION } from "../../components/alerting/log-alerts";
+import { ERROR_LINES_QUERY, histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logAlertGroups, SILENCE_CONFIRMATION } from "../../components/alerting/log-alerts";
 import { ruleUid } from "../../components/alerting/grafana-rules";
 import { FAILURE_STORE_DATASOURCE } from "../../components/grafana/grafana-configuration";
 import { resolveStackConfig } from "../../components/config/resolve";
@@ -22,16 +22,19 @@ const { config } = resolveStackConfig({
   },
   secretKeys: [],
 });
-const group = logAlertGroup(config.logs, config.services, {
+const groups = logAlertGroups(config.logs, config.services, {
   elasticsearchDatasourceUid: "es-uid",
   failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
   interval: "1m",
   host: "obs-1.example.internal",
   runbookBaseUrl: "https://git.example/obs/blob/main",
 });
+// Two services with maxLogSilence: one group, as before the groups were sharded.
+const [group] = groups;
 const models = (rule: (typeof group.rules)[number]) => Object.fromEntries(rule.datas.map((data) => [data.refId, { ...data, model: JSON.parse(data.model) }]));
 
 test("one group: the error rule, and a silence rule for each service that asks for one", () => {
+  expect(groups).toHaveLength(1);
   expect(group.name).toBe(LOG_ALERT_GROUP);
   expect(group.intervalSeconds).toBe(60);
   expect(group.rules.map((rule) => rule.name)).toEqual([
@@ -184,4 +187,27 @@ test("silence rules wait two minutes past maxLogSilence: after a long Elasticsea
   expect(silence).toHaveLength(2);
   for (const rule of silence) expect(rule.for).toBe(SILENCE_CONFIRMATION);
   expect(SILENCE_CONFIRMATION).toBe("2m");
+});
+
+test("a large catalog's silence rules spread over groups of about 16 services, uids as in the single group, shard 0 in atra-logs", () => {
+  const many = resolveStackConfig({
+    stack: "dev",
+    values: { services: Array.from({ length: 200 }, (_, i) => ({ name: `svc-${i}`, logs: [`/srv/svc-${i}/*.log`], maxLogSilence: "30m" })) },
+    secretKeys: [],
+  }).config;
+  const sharded = logAlertGroups(many.logs, many.services, {
+    elasticsearchDatasourceUid: "es",
+    failureStoreDatasourceUid: "es-f",
+    interval: "1m",
+    host: "obs-1",
+  });
+  // 200 services: 16 shards (a power of two, at most 16 services each on average); atra-logs keeps shard 0 and the stack-wide rules.
+  expect(sharded[0].name).toBe(LOG_ALERT_GROUP);
+  expect(sharded[0].rules[0].name).toBe(LOG_ALERTS.errorsHigh);
+  expect(sharded.slice(1).every((g) => /^atra-logs:\d+$/.test(g.name))).toBe(true);
+  expect(sharded.length).toBeGreaterThan(10);
+  const silences = sharded.flatMap((g) => g.rules).filter((rule) => rule.name.startsWith(LOG_ALERTS.stoppedLogging));
+  expect(silences).toHaveLength(200);
+  expect(silences.find((rule) => rule.name === `${LOG_ALERTS.stoppedLogging} svc-7`)!.uid).toBe(ruleUid(LOG_ALERT_GROUP, `${LOG_ALERTS.stoppedLogging}/svc-7`));
+  for (const g of sharded) expect(JSON.stringify(g).length).toBeLessThan(300 * 1024);
 });
