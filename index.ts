@@ -37,3 +37,4 @@ export const agentLogShipperApiKey = outputs.agentLogShipperApiKey;
 export const agentRemoteWriteUrl = outputs.agentRemoteWriteUrl;
 export const agentRemoteWriteUser = outputs.agentRemoteWriteUser;
 export const agentRemoteWritePassword = outputs.agentRemoteWritePassword;
+export const caCertificate = outputs.caCertificate;

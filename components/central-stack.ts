@@ -20,10 +20,13 @@ import {
 import { loadDashboards } from "./grafana/dashboard-files";
 import { GrafanaAlerting } from "./grafana/grafana-alerting";
 import { loadAlertRuleGroups } from "./alerting/alert-files";
+import { TLS_ALERT_GROUP } from "./metrics/prometheus-config";
+import type { StackServiceKey } from "./stack-services";
 import { logAlertGroups } from "./alerting/log-alerts";
 import { datasourceAlertGroup, guardEvaluationFailureAlert } from "./alerting/datasource-alerts";
 import { RECORDING_RULES_ENV, renderSloRuleFile, SLO_RULE_FILE_PATH, sloAlertGroups, sloDefinitions, sloGrafanaRecordingGroups } from "./slo/slo-rules";
 import type { StackOutputs } from "./stack-outputs";
+import { StackPki } from "./tls/pki";
 
 /** Build the central stack from the loaded config; the dashboards and alert rule files are read from `projectDir`. */
 export function centralStack(loaded: LoadedConfig, projectDir: string): StackOutputs {
@@ -39,13 +42,16 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
   } = loaded;
   const dashboards = loadDashboards(path.join(projectDir, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"]);
   const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
+  const tlsOn = config.tls.mode !== "off";
   const slos = sloDefinitions(config.services);
   // Metrics in an external backend (agent mode): Prometheus evaluates no rules, Grafana records the SLO series into the backend.
   const sloRecordedByGrafana = slos.length > 0 && config.prometheus.mode === "agent";
   const alertRuleGroups = [
     // GrafanaAlertRuleEvaluationFailing keeps its state while Elasticsearch fails (ElasticsearchNotQueryable reports that).
     ...guardEvaluationFailureAlert(
-      loadAlertRuleGroups(path.join(projectDir, "alerts"), { ...ruleContext, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
+      loadAlertRuleGroups(path.join(projectDir, "alerts"), { ...ruleContext, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid })
+        // The certificate alerts (alerts/tls.yml) watch the TLS probes, which run only with tls on.
+        .filter((group) => tlsOn || group.name !== TLS_ALERT_GROUP),
       config.logs.enabled ? ELASTICSEARCH_DATASOURCE.uid : undefined,
     ),
     ...(config.logs.enabled
@@ -71,9 +77,33 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
   const prometheusRuleFiles =
     slos.length > 0 && !sloRecordedByGrafana ? [{ path: SLO_RULE_FILE_PATH, content: renderSloRuleFile(slos, config.prometheus.evaluationInterval) }] : [];
 
+  // The stack CA and server certificate (tls.mode; docs/tls.md), before the servers that will upload them.
+  const pki =
+    config.tls.mode === "off"
+      ? undefined
+      : new StackPki("tls", {
+          config,
+          provided: loaded.tlsCertificate && loaded.tlsKey ? { certificate: loaded.tlsCertificate, key: loaded.tlsKey } : undefined,
+        });
   const platform = new DockerPlatform("platform", config);
-  const metrics = new MetricsStack("metrics", { config, platform, remoteWriteSecrets, ruleFiles: prometheusRuleFiles });
-  const logs = config.logs.enabled ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword, apiKey: elasticApiKey }) : undefined;
+  // The stack's own servers, which serve TLS with tls on (an external Grafana or Elastic cluster is not ours).
+  const ownElastic = config.logs.enabled && !config.logs.external;
+  const tlsEndpoints: StackServiceKey[] = [
+    "prometheus",
+    ...(config.grafana.external ? [] : ["grafana" as const]),
+    ...(ownElastic ? ["elasticsearch" as const, "kibana" as const] : []),
+  ];
+  const metrics = new MetricsStack("metrics", {
+    config,
+    platform,
+    remoteWriteSecrets,
+    ruleFiles: prometheusRuleFiles,
+    // With tls on: Prometheus serves it; the blackbox exporter probes each of the stack's TLS endpoints (alerts/tls.yml).
+    ...(pki ? { tls: { server: pki, probed: tlsEndpoints } } : {}),
+  });
+  const logs = config.logs.enabled
+    ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword, apiKey: elasticApiKey, tls: config.logs.external ? undefined : pki })
+    : undefined;
   // An external Grafana (grafana.external) is configured, not run: no container, volume or password of its own.
   const external = config.grafana.external;
   const grafanaServer = external
@@ -83,11 +113,14 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
         platform,
         adminPassword: configuredGrafanaPassword,
         extraSettings: sloRecordedByGrafana ? RECORDING_RULES_ENV : [],
+        ...(pki ? { serverTls: pki } : {}),
       });
   const grafanaAdminLogin =
     grafanaServer ?? (external?.auth === "password" ? { adminUser: config.grafana.adminUser, adminPassword: configuredGrafanaPassword } : undefined);
   const grafanaConfig = new GrafanaConfiguration("grafana-config", {
     apiUrl: config.grafana.providerUrl,
+    // The stack's own Grafana serves TLS with tls on: the provider trusts the stack CA.
+    ...(grafanaServer && pki?.caCertificate ? { apiCaCertificate: pki.caCertificate } : {}),
     publicUrl: config.grafana.publicUrl,
     adminUser: grafanaAdminLogin?.adminUser,
     adminPassword: grafanaAdminLogin?.adminPassword,
@@ -101,6 +134,10 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
         ? { user: config.prometheus.external.basicAuthUser, password: prometheusQueryPassword }
         : undefined
       : metrics.queryAuth,
+    // This stack's Prometheus serves TLS with tls on (metrics.internalUrl, and an external Grafana's published URL, are https).
+    ...(pki && !config.prometheus.external
+      ? { prometheusTls: { ...(pki.caCertificate ? { caCertificate: pki.caCertificate } : {}), serverName: pki.serverName } }
+      : {}),
     scrapeInterval: config.prometheus.scrapeInterval,
     dashboards,
     elasticsearch: logs && {
@@ -108,7 +145,9 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
       user: logs.readerUser,
       password: logs.readerPassword,
       dataStream: logs.naming.dataStream,
-      caCertificate: logs.caCertificate,
+      // An external cluster's CA (logs.external.caCertificate), or the stack CA and name for its own Elasticsearch with tls on.
+      caCertificate: logs.datasourceTls?.caCertificate ?? logs.caCertificate,
+      ...(logs.datasourceTls ? { serverName: logs.datasourceTls.serverName } : {}),
       waitFor: [logs.elasticsearchConfig.readerUser],
     },
     // Configure Grafana only once it is healthy and Prometheus answers behind the datasource.
@@ -143,7 +182,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     logShipperPassword: logs?.writerPassword,
     grafanaLogsUser: logs?.readerUser,
     grafanaLogsPassword: logs?.readerPassword,
-    // The receiver's login for people in the Prometheus UI (the one Grafana uses).
+    // Prometheus's login for people in its UI (the one Grafana uses), with the receiver or published beyond loopback.
     prometheusUser: metrics.queryAuth?.user,
     prometheusPassword: metrics.queryAuth?.password,
     // What agent hosts need (README "How to add a host").
@@ -151,5 +190,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     agentRemoteWriteUrl: metrics.receiver?.url,
     agentRemoteWriteUser: metrics.receiver?.user,
     agentRemoteWritePassword: metrics.receiver?.password,
+    // The CA agents and browsers trust (not secret), with tls on.
+    caCertificate: pki?.caCertificate,
   };
 }

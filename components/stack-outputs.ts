@@ -40,4 +40,6 @@ export interface StackOutputs {
   agentRemoteWriteUrl?: string;
   agentRemoteWriteUser?: string;
   agentRemoteWritePassword?: Secret;
+  /** Central stacks with `tls.mode` generated (or provided with tls.caCertificate): the CA certificate (PEM, not secret) agents and browsers trust. */
+  caCertificate?: pulumi.Output<string>;
 }

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# `npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>] [--central-outputs <file>]`: check the stack's Docker host (`npm run preflight`),
-# select (or create) the stack in the local state backend, run `pulumi up`, then `npm run verify` against the
-# deployed stack. A preflight problem stops the deploy before anything is made; --skip-preflight deploys without
-# asking the host first. A verify failure exits 1 after the deploy (what was made stays); --skip-verify skips it.
+# `npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--no-tunnels] [--verify-wait=<duration>] [--central-outputs <file>]`:
+# check the stack's Docker host (`npm run preflight`), select (or create) the stack in the local state backend,
+# run `pulumi up`, then `npm run verify` against the deployed stack. A preflight problem stops the deploy before
+# anything is made; --skip-preflight deploys without asking the host first. A verify failure exits 1 after the
+# deploy (what was made stays); --skip-verify skips it.
+# On an ssh:// Docker host it opens the SSH forwards the Grafana, Elasticsearch and Kibana providers need (one
+# per provider URL on this machine's loopback, to the published port on the host: scripts/lib/tunnels.ts),
+# waits until each listens (bounded), and closes them by ssh's PID when it exits, also on Ctrl-C or a failure.
+# --no-tunnels opens none (the provider URLs are then reached as they are, e.g. through your own tunnel).
 # No `pulumi` on PATH: npm's `pulumi` package runs the CLI of the @pulumi/pulumi SDK's version, downloaded on
 # first use (scripts/lib/verify/pulumi-cli.ts says which CLI and why).
 # It prints the Docker host it deploys to, and refuses a set DOCKER_CONTEXT (see below).
@@ -14,15 +19,17 @@ preflight=1
 verify=1
 verify_wait=""
 stack_given=""
+tunnels=1
 # An agent stack's verify needs the central stack's outputs (--central-outputs <file>, or ATRA_CENTRAL_OUTPUTS):
 # without them it fails "verify incomplete" (scripts/lib/verify/run.ts agentChecks says why).
 central_outputs="${ATRA_CENTRAL_OUTPUTS:-}"
-usage="usage: npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--verify-wait=<duration>] [--central-outputs <file>]"
+usage="usage: npm run deploy -- [stack] [--skip-preflight] [--skip-verify] [--no-tunnels] [--verify-wait=<duration>] [--central-outputs <file>]"
 while [ "$#" -gt 0 ]; do
   arg="$1"; shift
   case "$arg" in
     --skip-preflight) preflight=0 ;;
     --skip-verify) verify=0 ;;
+    --no-tunnels) tunnels=0 ;;
     --verify-wait=*) verify_wait="${arg#*=}" ;;
     --central-outputs=*) central_outputs="${arg#*=}" ;;
     --central-outputs)
@@ -74,6 +81,35 @@ if [ "$preflight" = 1 ]; then
 fi
 
 "${pulumi[@]}" stack select --create --non-interactive "$stack"
+
+# The providers' SSH forwards (ssh:// Docker hosts): opened here, closed by ssh's PID when this script exits for
+# any reason. ssh runs in its own session, so a Ctrl-C reaches `pulumi up` alone; bash runs the INT trap once
+# `up` has stopped (it cancels cleanly, still through the forwards), and the EXIT trap then closes them.
+tunnel_pid=""
+tunnel_log=""
+close_tunnels() {
+  if [ -n "$tunnel_pid" ]; then
+    kill -TERM "$tunnel_pid" 2>/dev/null || true
+    # Gone, or a zombie waiting for init to reap it (ssh's parent, the tunnels script, has exited).
+    for _ in $(seq 1 50); do
+      case "$(ps -o stat= -p "$tunnel_pid" 2>/dev/null)" in "" | Z*) break ;; esac
+      sleep 0.1
+    done
+    case "$(ps -o stat= -p "$tunnel_pid" 2>/dev/null)" in "" | Z*) ;; *) kill -KILL "$tunnel_pid" 2>/dev/null || true ;; esac
+    echo "deploy: closed the SSH forwards (ssh PID $tunnel_pid)" >&2
+    tunnel_pid=""
+  fi
+  [ -z "$tunnel_log" ] || rm -f "$tunnel_log"
+}
+trap close_tunnels EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+if [ "$tunnels" = 1 ]; then
+  tunnel_log="$(mktemp "${TMPDIR:-/tmp}/atra-deploy-ssh.XXXXXX")"
+  tunnel_pid="$(node scripts/run-ts.js scripts/tunnels.ts --stack "$stack" --log "$tunnel_log")" \
+    || { status=$?; echo "deploy: the SSH forwards for the providers did not open (above); nothing was deployed. Or deploy with --no-tunnels and reach the provider URLs yourself" >&2; exit "$status"; }
+fi
+
 "${pulumi[@]}" up --yes --non-interactive --stack "$stack"
 "${pulumi[@]}" stack output --stack "$stack"
 

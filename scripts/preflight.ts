@@ -12,6 +12,10 @@
  * check that passed and each problem with its fix; exits 1 when anything would fail (2 on usage).
  * Reads the stack config as the program does (the offline plan of the real program), and removes
  * every container and network it made, also on SIGINT/SIGTERM.
+ * TLS (docs/tls.md), before asking the host: a provided certificate (`tls.mode: provided`) must name
+ * publicHostname, match its key and verify up to tls.caCertificate (or this machine's roots), and the
+ * Grafana provider's URL must be a name the server certificate carries (scripts/lib/preflight/tls.ts). The
+ * provided chain and key are read decrypted from the Pulumi CLI, only into this process.
  */
 import * as path from "path";
 import { planStack } from "./lib/plan";
@@ -19,9 +23,12 @@ import { readProjectName, readStackFile } from "./lib/stack-file";
 import { rawConfigFromStore } from "../components/config/pulumi-config";
 import { resolveStackConfig } from "../components/config/resolve";
 import { dockerHostInUse } from "../components/docker/host";
-import { formatReport, PREFLIGHT_LABEL } from "./lib/preflight/checks";
+import { CONFIG_NAMESPACE } from "../components/lib/config-keys";
+import { CheckResult, formatReport, PREFLIGHT_LABEL } from "./lib/preflight/checks";
 import { DockerCli } from "./lib/preflight/docker-cli";
 import { runPreflight } from "./lib/preflight/run";
+import { readSecretConfig, TlsSecrets, tlsPreflightResults } from "./lib/preflight/tls";
+import { currentEnvironment, resolvePulumiCli } from "./lib/verify/pulumi-cli";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const USAGE =
@@ -78,6 +85,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  const tlsResults = tlsPreflightResults(config, config.tls.mode === "provided" ? await providedSecrets(args.stack, args.configDir) : undefined);
+
   const docker = new DockerCli(config.dockerHost);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
@@ -88,13 +97,37 @@ async function main(): Promise<void> {
   }
   console.error(`preflight: asking ${docker.host}; what it creates is labelled ${PREFLIGHT_LABEL}=${docker.runId} and removed at the end`);
   const report = await runPreflight({ config, resources, probeImage: args.probeImage, docker });
-  console.log(formatReport(report.header, report.results));
+  const results: CheckResult[] = [...tlsResults, ...report.results];
+  console.log(formatReport(report.header, results));
   console.log(`(${(report.elapsedMs / 1000).toFixed(1)} s)`);
   if (report.leftovers.length > 0) {
     console.error(`preflight: could not remove everything it created:\n  ${report.leftovers.join("\n  ")}`);
     process.exit(1);
   }
-  process.exit(report.ok ? 0 : 1);
+  process.exit(report.ok && tlsResults.every((result) => result.status !== "fail") ? 0 : 1);
+}
+
+/** `tlsCertificate` and `tlsKey`, decrypted by the Pulumi CLI (deploy's CLI: scripts/lib/verify/pulumi-cli.ts). */
+async function providedSecrets(stack: string, configDir: string): Promise<TlsSecrets> {
+  let cli;
+  try {
+    cli = resolvePulumiCli(currentEnvironment(PROJECT_DIR));
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...cli.env };
+  // As deploy.sh: the dev stack's secrets are encrypted with an empty passphrase unless one is set.
+  if (stack === "dev" && env.PULUMI_CONFIG_PASSPHRASE === undefined && !env.PULUMI_CONFIG_PASSPHRASE_FILE) env.PULUMI_CONFIG_PASSPHRASE = "";
+  const read = await readSecretConfig({
+    pulumi: cli.command,
+    env,
+    stack,
+    namespace: CONFIG_NAMESPACE,
+    keys: ["tlsCertificate", "tlsKey"],
+    cwd: PROJECT_DIR,
+    ...(path.resolve(configDir) === PROJECT_DIR ? {} : { configFile: path.join(configDir, `Pulumi.${stack}.yaml`) }),
+  });
+  return read.error ? { error: read.error } : { certificate: read.values?.tlsCertificate, key: read.values?.tlsKey };
 }
 
 main().catch((error) => {

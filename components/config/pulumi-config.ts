@@ -16,10 +16,10 @@ import { parseStackYaml } from "./stack-yaml";
  * Config namespaces besides this project's that a stack file may hold: Pulumi's own (`pulumi:`, e.g.
  * `pulumi:disable-default-providers`) and those of the provider packages the program uses (each reads
  * `<package>:<key>`; the names are the `pulumi.name` of @pulumi/docker, @pulumiverse/grafana,
- * @pulumi/random). A key in any other namespace is a typo (`atra-observabilty:`) or meant for
+ * @pulumi/random, @pulumi/tls). A key in any other namespace is a typo (`atra-observabilty:`) or meant for
  * something this program does not run, and is reported.
  */
-export const ALLOWED_OTHER_NAMESPACES = ["pulumi", "docker", "grafana", "random"];
+export const ALLOWED_OTHER_NAMESPACES = ["pulumi", "docker", "grafana", "random", "tls"];
 
 export interface LoadedConfig {
   config: StackConfig;
@@ -39,6 +39,9 @@ export interface LoadedConfig {
   prometheusQueryPassword?: pulumi.Output<string>;
   /** An agent host's Filebeat API key, as given (`id:api_key` or the encoded form). */
   logShipperApiKey?: pulumi.Output<string>;
+  /** `tls.mode: provided`: the server certificate chain and key. */
+  tlsCertificate?: pulumi.Output<string>;
+  tlsKey?: pulumi.Output<string>;
 }
 
 export function loadStackConfig(): LoadedConfig {
@@ -65,6 +68,8 @@ export function loadStackConfig(): LoadedConfig {
       remoteWriteSecrets: Object.fromEntries(Object.entries(secrets.remoteWriteSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
       prometheusQueryPassword: secrets.prometheusQueryPassword === undefined ? undefined : pulumi.secret(secrets.prometheusQueryPassword),
       logShipperApiKey: secrets.logShipperApiKey === undefined ? undefined : pulumi.secret(secrets.logShipperApiKey),
+      tlsCertificate: secrets.tlsCertificate === undefined ? undefined : pulumi.secret(secrets.tlsCertificate),
+      tlsKey: secrets.tlsKey === undefined ? undefined : pulumi.secret(secrets.tlsKey),
     };
   });
 }

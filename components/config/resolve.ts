@@ -70,6 +70,9 @@ export interface StackSecrets {
   prometheusQueryPassword?: string;
   /** An agent host's Filebeat API key (`id:api_key`, or its encoded form). */
   logShipperApiKey?: string;
+  /** `tls.mode: provided`: the server certificate chain and its key (PEM). */
+  tlsCertificate?: string;
+  tlsKey?: string;
 }
 
 export interface RawConfigInput {
@@ -150,6 +153,8 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
       remoteWriteSecrets: raw.remoteWriteSecrets ?? {},
       prometheusQueryPassword: raw.prometheusQueryPassword,
       logShipperApiKey: raw.logShipperApiKey,
+      tlsCertificate: raw.tlsCertificate,
+      tlsKey: raw.tlsKey,
     },
   };
 }

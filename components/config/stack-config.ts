@@ -10,6 +10,7 @@ import { grafanaSlice } from "../grafana/config";
 import { logsSlice } from "../logs/config";
 import { metricsSlice } from "../metrics/config";
 import { sloSlice } from "../slo/config";
+import { tlsSlice } from "../tls/config";
 import { METADATA_FIELDS } from "../catalog";
 import { ConfigIssue, fullKey } from "../lib/config-keys";
 import { ipv4, port, repeats } from "../lib/validators";
@@ -25,7 +26,7 @@ import type { EnabledFeatures, RuleContext } from "./slice";
  * that have keys of their own (an optional exporter's switch). Adding a feature adds it here, and
  * nowhere else in this layer.
  */
-export const FEATURE_SLICES = [dockerSlice, metricsSlice, grafanaSlice, alertingSlice, logsSlice, sloSlice, ...STACK_SERVICE_SLICES] as const;
+export const FEATURE_SLICES = [dockerSlice, metricsSlice, grafanaSlice, alertingSlice, logsSlice, sloSlice, tlsSlice, ...STACK_SERVICE_SLICES] as const;
 
 type Slices = typeof FEATURE_SLICES;
 /** Every feature's part of StackConfig, as its slice resolves it. */

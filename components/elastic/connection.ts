@@ -22,6 +22,12 @@ export interface ElasticConnection {
   caCertificate?: string;
   /** 64 hex digits: the CA with this SHA-256 fingerprint in the server's chain is trusted too. */
   caFingerprint?: string;
+  /**
+   * The name the server's certificate is checked against (and sent as SNI) instead of the URL's host:
+   * the stack's own servers reached at a loopback address or through a tunnel, whose certificate names
+   * `publicHostname` (components/tls/pki.ts, `serverName`). Verification itself stays on.
+   */
+  serverName?: string;
 }
 
 export interface ElasticConnectionArgs {
@@ -31,6 +37,7 @@ export interface ElasticConnectionArgs {
   apiKey?: pulumi.Input<string>;
   caCertificate?: pulumi.Input<string>;
   caFingerprint?: pulumi.Input<string>;
+  serverName?: pulumi.Input<string>;
 }
 
 /**

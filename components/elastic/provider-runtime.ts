@@ -259,10 +259,15 @@ function newClient(
   // The client sends `{ apiKey: "<encoded>" }` as `Authorization: ApiKey <encoded>` and hands `tls` to
   // the TLS connect of each socket (@elastic/transport lib/connection/BaseConnection.js, prepareHeaders;
   // lib/connection/UndiciConnection.js, `connect: this.tls`).
+  // `servername` is what Node checks the certificate against (and sends as SNI) instead of the URL's host
+  // (nodejs/node lib/_tls_wrap.js, onConnectSecure: `options.servername || options.host`); undici passes the
+  // connector's options on to tls.connect and keeps their `servername` when the request names none
+  // (nodejs/undici lib/core/connect.js: `servername || options.servername || util.getServerName(host)`).
+  const tls = { ...(ca ? { ca } : {}), ...(connection.serverName ? { servername: connection.serverName } : {}) };
   return new EsClient({
     node: connection.url,
     auth: auth ?? (connection.apiKey ? { apiKey: connection.apiKey } : { username: connection.username ?? "", password: connection.password ?? "" }),
-    ...(ca ? { tls: { ca } } : {}),
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
     maxRetries: 0,
     requestTimeout: settings(retry).requestTimeoutMs,
     sniffOnStart: false,
@@ -317,11 +322,11 @@ function normalizeFingerprint(value: string): string {
 async function trustedCas(connection: ElasticConnection, timeoutMs: number): Promise<string[] | undefined> {
   if (!connection.caCertificate && !connection.caFingerprint) return undefined;
   const cas = connection.caCertificate ? [connection.caCertificate] : [];
-  if (connection.caFingerprint) cas.push(await caByFingerprint(connection.url, connection.caFingerprint, timeoutMs));
+  if (connection.caFingerprint) cas.push(await caByFingerprint(connection.url, connection.caFingerprint, timeoutMs, connection.serverName));
   return cas;
 }
 
-function caByFingerprint(url: string, fingerprint: string, timeoutMs: number): Promise<string> {
+function caByFingerprint(url: string, fingerprint: string, timeoutMs: number, serverName?: string): Promise<string> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tls = require("tls") as typeof import("tls");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -331,7 +336,7 @@ function caByFingerprint(url: string, fingerprint: string, timeoutMs: number): P
   const port = Number(parsed.port || 443);
   const wanted = normalizeFingerprint(fingerprint);
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false }, () => {
+    const socket = tls.connect({ host, port, servername: serverName ?? (net.isIP(host) ? undefined : host), rejectUnauthorized: false }, () => {
       let certificate = socket.getPeerCertificate(true) as import("tls").DetailedPeerCertificate | undefined;
       const seen = new Set<string>();
       while (certificate && certificate.raw && !seen.has(certificate.fingerprint256)) {
@@ -656,6 +661,11 @@ function connectionFailures(connection: ElasticConnection | undefined): dynamic.
     failures.push({ property: "connection", reason: "connection.caCertificate must be a PEM certificate (-----BEGIN CERTIFICATE-----)" });
   if ((connection.caFingerprint !== undefined || connection.caCertificate !== undefined) && !https && !isUnknown(connection.url))
     failures.push({ property: "connection", reason: "connection.caCertificate and caFingerprint need an https:// url" });
+  if (connection.serverName !== undefined && !isUnknown(connection.serverName)) {
+    if (typeof connection.serverName !== "string" || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(connection.serverName))
+      failures.push({ property: "connection", reason: "connection.serverName must be a host name or address, without scheme or port" });
+    else if (!https && !isUnknown(connection.url)) failures.push({ property: "connection", reason: "connection.serverName needs an https:// url" });
+  }
   return failures;
 }
 
@@ -1127,12 +1137,13 @@ async function kibanaCall(
     const payload = body === undefined ? undefined : JSON.stringify(body);
     // fetch (Node's bundled undici) takes no CA of its own without undici's Agent, which is not a dependency
     // of this project (only of @elastic/transport): with a CA the call goes through node's https module.
-    const response = ca
-      ? await httpsRequest(url, { method, headers, body: payload, ca, timeoutMs })
-      : await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs) }).then(async (answer) => ({
-          status: answer.status,
-          text: await answer.text(),
-        }));
+    const response =
+      ca || connection.serverName
+        ? await httpsRequest(url, { method, headers, body: payload, ca, servername: connection.serverName, timeoutMs })
+        : await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs) }).then(async (answer) => ({
+            status: answer.status,
+            text: await answer.text(),
+          }));
     const text = response.text;
     let parsed: unknown = text;
     try {
@@ -1146,15 +1157,20 @@ async function kibanaCall(
   });
 }
 
-/** One https request trusting `ca` (chain and host name verified); errors shaped as fetch's (`cause.code`). */
+/**
+ * One https request trusting `ca` (else the system's CAs), the chain and the host name verified: the URL's
+ * host, or `servername` when given (Node's https agent keeps a given `servername`, nodejs/node lib/_http_agent.js,
+ * calculateServerName only when it is absent); errors shaped as fetch's (`cause.code`).
+ */
 function httpsRequest(
   url: string,
-  options: { method: string; headers: Record<string, string>; body?: string; ca: string[]; timeoutMs: number },
+  options: { method: string; headers: Record<string, string>; body?: string; ca?: string[]; servername?: string; timeoutMs: number },
 ): Promise<{ status: number; text: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const https = require("https") as typeof import("https");
+  const tls = { ...(options.ca ? { ca: options.ca } : {}), ...(options.servername ? { servername: options.servername } : {}) };
   return new Promise((resolve, reject) => {
-    const request = https.request(url, { method: options.method, headers: options.headers, ca: options.ca, timeout: options.timeoutMs }, (response) => {
+    const request = https.request(url, { method: options.method, headers: options.headers, ...tls, timeout: options.timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));

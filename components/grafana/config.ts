@@ -8,15 +8,20 @@ import { isRemoteDockerHost } from "../docker/config";
 import { defineSlice, withoutTrailingSlash } from "../config/slice";
 import { ConfigIssue, fullKey } from "../lib/config-keys";
 import { credentialUrlProblem, httpUrl, isLoopbackUrl, isObject, refusedTlsOffKeys } from "../lib/validators";
+import { defaultTlsMode, httpsWhen } from "../tls/config";
 
 const DEFAULT_ADMIN_USER = "admin";
 
 export interface GrafanaConfig {
   grafana: {
     adminUser: string;
-    /** Where people open Grafana (stack output, GF_SERVER_ROOT_URL). */
+    /** Where people open Grafana (stack output, GF_SERVER_ROOT_URL): `https://` when the stack's Grafana serves TLS (`tls.mode` not off). */
     publicUrl: string;
-    /** Where the Grafana provider talks to Grafana from the machine running `pulumi up`. */
+    /**
+     * Where the Grafana provider talks to Grafana from the machine running `pulumi up`. With `tls.mode` not
+     * off the stack's Grafana speaks only TLS, so a given `http://` URL (e.g. the local end of an SSH tunnel)
+     * is used as `https://` (the tunnel forwards the TLS bytes unchanged).
+     */
     providerUrl: string;
     /**
      * An existing Grafana, configured instead of running a container: its URL, how the provider logs
@@ -44,6 +49,8 @@ const externalShape = z.strictObject({
  * Where an external Grafana's Prometheus datasource points, from the raw config: the metrics room's
  * `prometheus.external.queryUrl` when set, else this stack's Prometheus as published (`publicHostname`
  * and `ports.prometheus`) when that is an address other hosts reach, else undefined (refused by the rule).
+ * Published beyond loopback, this stack's Prometheus serves TLS (tls/config.ts: `tls.mode: off` is
+ * refused there) and requires a login (metrics/web-config.ts requiredLogins): the URL is https.
  */
 function externalPrometheusUrl(values: Record<string, unknown>): { url?: string; problem?: string } {
   const prometheus = isObject(values.prometheus) ? values.prometheus : {};
@@ -59,7 +66,7 @@ function externalPrometheusUrl(values: Record<string, unknown>): { url?: string;
   const ports = isObject(values.ports) ? values.ports : {};
   const port = typeof ports.prometheus === "number" ? ports.prometheus : 9090;
   const published = `http://${publicHostname}:${port}`;
-  if (!bindAddress.startsWith("127.") && !isLoopbackUrl(published)) return { url: published };
+  if (!bindAddress.startsWith("127.") && !isLoopbackUrl(published)) return { url: httpsWhen(published, defaultTlsMode(values, "central") !== "off") };
   return {
     problem:
       `an external Grafana cannot reach this stack's Prometheus: inside the stack it is a container name (http://<stack>-prometheus:9090), ` +
@@ -139,16 +146,9 @@ export const grafanaSlice = defineSlice({
       issues.push({ key: fullKey(["grafana", "adminUser"]), message: "is not used with grafanaApiToken (the token names its service account): remove it" });
     const prometheus = externalPrometheusUrl(values);
     if (prometheus.problem) issues.push({ key: fullKey(["prometheus", "external", "queryUrl"]), message: prometheus.problem });
-    // With the receiver on, this Prometheus requires a login (components/metrics/web-config.ts), which an
-    // external Grafana reading it where it is published would send over plain http to another host.
-    const metrics = isObject(values.prometheus) ? values.prometheus : {};
-    if (prometheus.url && metrics.external === undefined && metrics.remoteWriteReceiver === true)
-      issues.push({
-        key: fullKey(["prometheus", "remoteWriteReceiver"]),
-        message:
-          `makes this Prometheus require a login, which an external Grafana would send over plain http to ${prometheus.url}: ` +
-          "with an external Grafana, receive agents' metrics in a backend it reads (prometheus.remoteWrite and prometheus.external.queryUrl), or switch the receiver off",
-      });
+    // Published beyond loopback (the only way an external Grafana reaches it) this Prometheus requires a
+    // login (metrics/web-config.ts requiredLogins) and serves TLS (tls/config.ts refuses `tls.mode: off`
+    // there): the external Grafana's datasource sends the login over https only, trusting the stack CA.
     const logs = isObject(values.logs) ? values.logs : {};
     if (enabled.logs && !isObject(logs.external))
       issues.push({
@@ -173,11 +173,16 @@ export const grafanaSlice = defineSlice({
         },
       };
     }
+    // The stack's own Grafana serves https when tls is on (GrafanaServer): every URL of it is https then.
+    const tls = core.role === "central" && defaultTlsMode(raw as Record<string, unknown>, core.role) !== "off";
     return {
       grafana: {
         adminUser: raw.grafana?.adminUser ?? DEFAULT_ADMIN_USER,
-        publicUrl: `http://${core.publicHostname}:${core.ports.grafana}`,
-        providerUrl: raw.grafana?.providerUrl ? withoutTrailingSlash(raw.grafana.providerUrl) : `http://${core.localHost}:${core.ports.grafana}`,
+        publicUrl: httpsWhen(`http://${core.publicHostname}:${core.ports.grafana}`, tls),
+        providerUrl: httpsWhen(
+          raw.grafana?.providerUrl ? withoutTrailingSlash(raw.grafana.providerUrl) : `http://${core.localHost}:${core.ports.grafana}`,
+          tls,
+        ),
       },
     };
   },

@@ -29,9 +29,27 @@ export const STACK_DATASOURCES: DatasourceMap = {
 };
 export const DASHBOARD_FOLDER = { uid: "atra-dashboards", title: "Atra observability" } as const;
 
+/**
+ * How a client of one of the stack's own TLS servers trusts it: the CA (PEM; absent for a provided
+ * certificate from a public CA, when the system roots apply) and the name to check the certificate
+ * against (the stack's publicHostname, which every certificate of the stack names: components/tls/pki.ts),
+ * whatever host the URL has (a container name on the stack network).
+ */
+export interface TrustedTls {
+  caCertificate?: pulumi.Input<string>;
+  serverName?: string;
+}
+
 export interface GrafanaConfigurationArgs {
   /** Where the provider reaches Grafana's API. */
   apiUrl: pulumi.Input<string>;
+  /**
+   * The stack's own Grafana with tls on: the CA the provider trusts, its `ca_cert` (@pulumiverse/grafana
+   * Provider `caCert`, "Certificate CA bundle (file path or literal value)"; grafana/terraform-provider-grafana
+   * internal/provider/configure_clients.go parseTLSconfig: a literal is written to a temporary file and
+   * becomes the client's only RootCAs). Verification stays on (no `insecureSkipVerify`).
+   */
+  apiCaCertificate?: pulumi.Input<string>;
   /** Where people open Grafana; used for the dashboards' URLs. */
   publicUrl: string;
   /** The admin login (the stack's Grafana, or an external one's `grafana.adminUser`); not used with `apiToken`. */
@@ -49,6 +67,8 @@ export interface GrafanaConfigurationArgs {
    * it require a login (MetricsStack.queryAuth). The password goes only into secureJsonData.
    */
   prometheusBasicAuth?: { user: string; password: pulumi.Output<string> };
+  /** This stack's Prometheus with tls on (its URL is then https): the CA and name the datasource checks it with. */
+  prometheusTls?: TrustedTls;
   scrapeInterval: string;
   dashboards: ImportedDashboard[];
   /** The log data stream, when the logs stage is on: an Elasticsearch datasource as a read-only user. */
@@ -58,11 +78,14 @@ export interface GrafanaConfigurationArgs {
     password: pulumi.Output<string>;
     dataStream: string;
     /**
-     * A private CA of an external cluster (PEM): trusted through the datasource's `tlsAuthWithCACert` and
+     * A private CA (PEM): an external cluster's (logs.external.caCertificate) or, for the stack's own
+     * Elasticsearch with tls on, the stack CA. Trusted through the datasource's `tlsAuthWithCACert` and
      * secure `tlsCACert` (grafana/grafana pkg/services/datasources/service/datasource.go, dsTLSOptions:
      * the PEM goes into the TLS root pool; `tlsSkipVerify` stays unset, so verification stays on).
      */
-    caCertificate?: string;
+    caCertificate?: pulumi.Input<string>;
+    /** The stack's own Elasticsearch with tls on: the name its certificate is checked against (jsonData `serverName`, dsTLSOptions). */
+    serverName?: string;
     /** What must exist before the datasource is usable (the reader user). */
     waitFor: pulumi.Input<pulumi.Resource>[];
   };
@@ -90,6 +113,7 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
       {
         url: args.apiUrl,
         auth: providerAuth(args),
+        ...(args.apiCaCertificate ? { caCert: args.apiCaCertificate } : {}),
         // Grafana answers 5xx for a moment after its healthcheck first passes; ride that out.
         retries: 10,
         retryWait: 3,
@@ -108,14 +132,11 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
         url: args.prometheusUrl,
         accessMode: "proxy",
         isDefault: true,
-        jsonDataEncoded: JSON.stringify({ httpMethod: "POST", timeInterval: args.scrapeInterval }),
-        // As for the Elasticsearch datasources below: the user in plain settings, the password secret.
-        ...(args.prometheusBasicAuth
-          ? {
-              basicAuthEnabled: true,
-              basicAuthUsername: args.prometheusBasicAuth.user,
-              secureJsonDataEncoded: pulumi.secret(args.prometheusBasicAuth.password.apply((password) => JSON.stringify({ basicAuthPassword: password }))),
-            }
+        jsonDataEncoded: JSON.stringify({ httpMethod: "POST", timeInterval: args.scrapeInterval, ...tlsJsonData(args.prometheusTls) }),
+        // As for the Elasticsearch datasources below: the user in plain settings, the password (and the CA) secret.
+        ...(args.prometheusBasicAuth ? { basicAuthEnabled: true, basicAuthUsername: args.prometheusBasicAuth.user } : {}),
+        ...(args.prometheusBasicAuth || args.prometheusTls?.caCertificate
+          ? { secureJsonDataEncoded: secureJsonData(args.prometheusBasicAuth?.password, args.prometheusTls?.caCertificate) }
           : {}),
       },
       own,
@@ -139,9 +160,9 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
             logMessageField: "message",
             logLevelField: "log.level",
             maxConcurrentShardRequests: 5,
-            ...caJsonData(elasticsearch.caCertificate),
+            ...tlsJsonData(elasticsearch),
           }),
-          secureJsonDataEncoded: secureElasticsearchData(elasticsearch),
+          secureJsonDataEncoded: secureJsonData(elasticsearch.password, elasticsearch.caCertificate),
         },
         { ...own, dependsOn: [...args.waitFor, ...elasticsearch.waitFor] },
       );
@@ -160,9 +181,9 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
             index: failureStoreIndex(elasticsearch.dataStream),
             timeField: "@timestamp",
             maxConcurrentShardRequests: 5,
-            ...caJsonData(elasticsearch.caCertificate),
+            ...tlsJsonData(elasticsearch),
           }),
-          secureJsonDataEncoded: secureElasticsearchData(elasticsearch),
+          secureJsonDataEncoded: secureJsonData(elasticsearch.password, elasticsearch.caCertificate),
         },
         { ...own, dependsOn: [...args.waitFor, ...elasticsearch.waitFor] },
       );
@@ -203,15 +224,21 @@ function providerAuth(args: GrafanaConfigurationArgs): pulumi.Output<string> {
   return pulumi.secret(pulumi.interpolate`${args.adminUser}:${args.adminPassword}`);
 }
 
-function caJsonData(caCertificate: string | undefined): Record<string, unknown> {
-  return caCertificate ? { tlsAuthWithCACert: true } : {};
+/**
+ * jsonData of a datasource trusting a CA, and checking a given name (grafana/grafana
+ * pkg/services/datasources/service/datasource.go dsTLSOptions: `tlsAuthWithCACert`, `serverName`).
+ */
+function tlsJsonData(tls: TrustedTls | undefined): Record<string, unknown> {
+  return { ...(tls?.caCertificate ? { tlsAuthWithCACert: true } : {}), ...(tls?.serverName ? { serverName: tls.serverName } : {}) };
 }
 
-/** The reader's password, and an external cluster's CA, in secureJsonData (the whole of it secret). */
-function secureElasticsearchData(elasticsearch: NonNullable<GrafanaConfigurationArgs["elasticsearch"]>): pulumi.Output<string> {
+/** secureJsonData: the basic-auth password and the CA (`tlsCACert`), the whole of it secret. */
+function secureJsonData(password: pulumi.Output<string> | undefined, caCertificate: pulumi.Input<string> | undefined): pulumi.Output<string> {
   return pulumi.secret(
-    elasticsearch.password.apply((password) =>
-      JSON.stringify({ basicAuthPassword: password, ...(elasticsearch.caCertificate ? { tlsCACert: elasticsearch.caCertificate } : {}) }),
-    ),
+    pulumi
+      .all([password, caCertificate])
+      .apply(([basicAuthPassword, tlsCACert]) =>
+        JSON.stringify({ ...(basicAuthPassword !== undefined ? { basicAuthPassword } : {}), ...(tlsCACert ? { tlsCACert } : {}) }),
+      ),
   );
 }

@@ -1,6 +1,7 @@
 /**
  * The Grafana container: admin password from secret config or generated, sign-up and anonymous
- * access off, its database on the retained volume, healthy before anything configures it.
+ * access off, its database on the retained volume, healthy before anything configures it; with tls on
+ * (components/tls), serving https only with the stack's server certificate.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,7 +12,64 @@ import type { DockerPlatform } from "../docker/platform";
 import { dockerNames } from "../docker/names";
 import { loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
 import { STACK_SERVICES } from "../stack-services";
+import type { ServerTls } from "../tls/pki";
 import { AdminLoginGuard } from "./admin-login-guard";
+
+/**
+ * With tls on: where the server certificate chain, its key and the CA sit in the container. Grafana reads
+ * `[server] protocol`, `cert_file` and `cert_key` (grafana/grafana conf/defaults.ini `[server]`;
+ * pkg/setting/setting.go readServerSettings: with `protocol = https` it takes `CertFile` from `cert_file`
+ * and `KeyFile` from `cert_key`), set here through the environment as GF_<SECTION>_<KEY>.
+ */
+export const GRAFANA_TLS_CERT_PATH = "/etc/grafana/tls/server.pem";
+export const GRAFANA_TLS_KEY_PATH = "/etc/grafana/tls/server-key.pem";
+export const GRAFANA_CA_PATH = "/etc/grafana/tls/ca.pem";
+
+/**
+ * Grafana's settings with tls on: https only, the certificate's files, and the session cookie marked
+ * Secure (conf/defaults.ini `[security] cookie_secure`: "set to true if you host Grafana behind HTTPS").
+ */
+export function grafanaTlsSettings(): string[] {
+  return [
+    "GF_SERVER_PROTOCOL=https",
+    `GF_SERVER_CERT_FILE=${GRAFANA_TLS_CERT_PATH}`,
+    `GF_SERVER_CERT_KEY=${GRAFANA_TLS_KEY_PATH}`,
+    "GF_SECURITY_COOKIE_SECURE=true",
+  ];
+}
+
+/**
+ * The healthcheck: GET /api/health from inside the container. Plain http: busybox wget, curl as the
+ * fallback. With tls on: curl, which verifies the certificate against the stack CA (`--cacert`; absent
+ * for a provided certificate from a public CA: the image's system roots then apply) and the name every
+ * certificate of the stack carries (`serverName`, publicHostname), resolved to loopback with `--resolve`
+ * so the name is checked while the connection stays inside the container. busybox wget verifies no
+ * certificate, so it is no check of TLS. curl is in the image: the Alpine final stage installs it
+ * (grafana/grafana Dockerfile `final-alpine`: `apk add --no-cache ca-certificates bash bubblewrap curl
+ * tzdata musl-utils`; the Ubuntu variant `apt-get install -y ca-certificates curl ...`), as the 12.x
+ * packaging/docker/Dockerfile did (`apk add --no-cache ca-certificates bash curl tzdata musl-utils`).
+ * Read in stored copies of the Dockerfile from the 12.x/13.x era, not at the 13.2.0 tag (unreachable from
+ * here). No secret: the command names files and the name only.
+ */
+export function grafanaHealthcheck(tls?: { caFile?: string; serverName: string }): string[] {
+  if (!tls) {
+    const healthUrl = loopbackUrl("grafana", "/api/health");
+    // The image is Alpine-based (busybox wget); curl is the fallback should a variant lack wget.
+    return ["CMD-SHELL", `wget -q -O /dev/null ${healthUrl} || curl -fsS -o /dev/null ${healthUrl}`];
+  }
+  const port = STACK_SERVICES.grafana.port;
+  return [
+    "CMD",
+    "curl",
+    "-fsS",
+    "-o",
+    "/dev/null",
+    ...(tls.caFile ? ["--cacert", tls.caFile] : []),
+    "--resolve",
+    `${tls.serverName}:${port}:127.0.0.1`,
+    `https://${tls.serverName}:${port}/api/health`,
+  ];
+}
 
 /**
  * Grafana applies GF_SECURITY_ADMIN_PASSWORD only when it creates its database. The database lives
@@ -46,6 +104,8 @@ export interface GrafanaServerArgs {
   adminPassword?: pulumi.Output<string>;
   /** Settings another room needs of Grafana (components/slo: RECORDING_RULES_ENV when Grafana records the SLOs). */
   extraSettings?: readonly string[];
+  /** With tls on: the certificate Grafana serves (config.grafana.publicUrl is then https). */
+  serverTls?: ServerTls;
 }
 
 export class GrafanaServer extends pulumi.ComponentResource {
@@ -55,7 +115,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
 
   constructor(name: string, args: GrafanaServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:grafana:GrafanaServer", name, {}, opts);
-    const { config, platform } = args;
+    const { config, platform, serverTls } = args;
     const names = dockerNames(config);
     const volume = platform.grafanaVolume;
     if (!volume) throw new Error("the Docker platform has no Grafana volume: with grafana.external no Grafana container is made");
@@ -71,6 +131,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
       "GF_AUTH_ANONYMOUS_ENABLED=false",
       "GF_SECURITY_DISABLE_GRAVATAR=true",
       `GF_SERVER_ROOT_URL=${config.grafana.publicUrl}`,
+      ...(serverTls ? grafanaTlsSettings() : []),
       "GF_ANALYTICS_REPORTING_ENABLED=false",
       "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
       "GF_NEWS_NEWS_FEED_ENABLED=false",
@@ -83,7 +144,6 @@ export class GrafanaServer extends pulumi.ComponentResource {
     // A renamed admin would match no user in the retained database: refuse it before the container changes.
     const loginGuard = new AdminLoginGuard("grafana-admin-login", { login: this.adminUser, dataVolume: volume.name }, { parent: this });
 
-    const healthUrl = loopbackUrl("grafana", "/api/health");
     this.container = serviceContainer(
       {
         platform,
@@ -91,8 +151,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
         service: "grafana",
         containerName: names.grafana,
         memoryMb: config.memoryMb.grafana,
-        // The image is Alpine-based (busybox wget); curl is the fallback should a variant lack wget.
-        healthcheck: ["CMD-SHELL", `wget -q -O /dev/null ${healthUrl} || curl -fsS -o /dev/null ${healthUrl}`],
+        healthcheck: grafanaHealthcheck(serverTls && { ...(serverTls.caCertificate ? { caFile: GRAFANA_CA_PATH } : {}), serverName: serverTls.serverName }),
         // First start runs the database migrations.
         waitTimeoutSeconds: 180,
         startPeriodSeconds: 60,
@@ -102,6 +161,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
           ports: [publishedPort("grafana", config)],
           networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.grafana.name] }],
           volumes: [{ volumeName: volume.name, containerPath: "/var/lib/grafana" }],
+          ...(serverTls ? { uploads: tlsUploads(serverTls) } : {}),
         },
       },
       { parent: this, dependsOn: [loginGuard] },
@@ -109,4 +169,19 @@ export class GrafanaServer extends pulumi.ComponentResource {
 
     this.registerOutputs({ adminUser: this.adminUser });
   }
+}
+
+/**
+ * The certificate's files. The provider uploads files owned by root:root (kreuzwerker/terraform-provider-docker
+ * internal/provider/resource_docker_container_funcs.go: the tar header sets no owner); Grafana runs as
+ * uid 472 in group 0 (grafana/grafana Dockerfile: `ARG GF_GID="0"`, `adduser -S -u $GF_UID -G "$GF_GID_NAME"
+ * grafana`, `USER "$GF_UID"`), so the key is readable by owner and group only (0440), and is a secret
+ * upload, so encrypted in state.
+ */
+function tlsUploads(server: ServerTls) {
+  return [
+    { file: GRAFANA_TLS_CERT_PATH, content: server.serverCertificate, permissions: "0444" },
+    { file: GRAFANA_TLS_KEY_PATH, content: pulumi.secret(server.serverKey), permissions: "0440" },
+    ...(server.caCertificate ? [{ file: GRAFANA_CA_PATH, content: server.caCertificate, permissions: "0444" }] : []),
+  ];
 }

@@ -28,6 +28,7 @@ import { logGlobIssues } from "./filebeat-config";
 import { ELASTICSEARCH_SERVICE } from "./services";
 import { STRUCTLOG_KEY } from "./request-fields";
 import { globsOverlap, hasWildcard, minimumSegmentBytes } from "../lib/glob-overlap";
+import { defaultTlsMode, httpsWhen } from "../tls/config";
 
 /** How long log lines are kept (ILM delete phase), in Elasticsearch time units, by environment. */
 const RETENTION: PerEnvironment<string> = { dev: "7d", staging: "15d", prod: "30d" };
@@ -53,9 +54,14 @@ export interface LogsConfig {
   elasticsearchHeapMb: number;
   errorRateThreshold: number;
   errorRateWindow: string;
+  /** `https://` when the stack's own Elasticsearch and Kibana serve TLS (`tls.mode` not off; tls/config.ts httpsWhen). */
   kibanaPublicUrl: string;
   elasticsearchPublicUrl: string;
-  /** Where the Elasticsearch and Kibana providers reach them from the machine running `pulumi up`. */
+  /**
+   * Where the Elasticsearch and Kibana providers reach them from the machine running `pulumi up`. With
+   * `tls.mode` not off the stack's own servers speak only TLS, so a given `http://` URL (e.g. the local end
+   * of an SSH tunnel) is used as `https://` (the tunnel forwards the TLS bytes unchanged).
+   */
   elasticsearchProviderUrl: string;
   kibanaProviderUrl: string;
   /** Central stacks: create an API key for agent hosts' Filebeat (create_doc on the data stream only), output as a secret. */
@@ -311,7 +317,10 @@ export const logsSlice = defineSlice({
   resolve: (raw, core): { logs: LogsConfig } => {
     const logs = raw.logs;
     const external = core.enabled.logs ? logs?.external : undefined;
-    const providerUrl = (given: string | undefined, port: number) => (given ? withoutTrailingSlash(given) : `http://${core.localHost}:${port}`);
+    // The stack's own Elasticsearch and Kibana serve https when tls is on (LogsStack, `tls`); an external cluster's URLs are its own.
+    const ownTls = core.role === "central" && !external && defaultTlsMode(raw as Record<string, unknown>, core.role) !== "off";
+    const providerUrl = (given: string | undefined, port: number) =>
+      httpsWhen(given ? withoutTrailingSlash(given) : `http://${core.localHost}:${port}`, ownTls);
     return {
       logs: {
         enabled: core.enabled.logs,
@@ -322,8 +331,8 @@ export const logsSlice = defineSlice({
         elasticsearchHeapMb: logs?.elasticsearchHeapMb ?? defaultHeapMb(core.memoryMb.elasticsearch),
         errorRateThreshold: logs?.errorRateThreshold ?? DEFAULTS.errorRateThreshold,
         errorRateWindow: logs?.errorRateWindow ?? DEFAULTS.errorRateWindow,
-        kibanaPublicUrl: `http://${core.publicHostname}:${core.ports.kibana}`,
-        elasticsearchPublicUrl: `http://${core.publicHostname}:${core.ports.elasticsearch}`,
+        kibanaPublicUrl: httpsWhen(`http://${core.publicHostname}:${core.ports.kibana}`, ownTls),
+        elasticsearchPublicUrl: httpsWhen(`http://${core.publicHostname}:${core.ports.elasticsearch}`, ownTls),
         elasticsearchProviderUrl: providerUrl(logs?.elasticsearchProviderUrl, core.ports.elasticsearch),
         kibanaProviderUrl: providerUrl(logs?.kibanaProviderUrl, core.ports.kibana),
         agentApiKey: core.role === "central" && core.enabled.logs && logs?.agentApiKey === true,

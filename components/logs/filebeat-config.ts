@@ -16,7 +16,7 @@ import * as yaml from "js-yaml";
 
 /** Where the container reads its config and keeps its registry (the official image's layout). */
 export const FILEBEAT_CONFIG_PATH = "/usr/share/filebeat/filebeat.yml";
-/** Where an external cluster's CA certificate (logs.external.caCertificate) is uploaded for `ssl.certificate_authorities`. */
+/** Where the CA certificate Filebeat trusts (logs.external.caCertificate, or the stack's own CA with tls on) is uploaded for `ssl.certificate_authorities`. */
 export const FILEBEAT_CA_PATH = "/usr/share/filebeat/atra-ca.pem";
 export const FILEBEAT_DATA_PATH = "/usr/share/filebeat/data";
 /** Filebeat's HTTP monitoring endpoint (on its port in stack-services.ts), inside the container only: the healthcheck asks it. */
@@ -56,12 +56,19 @@ export interface FilebeatConfigArgs {
    * For https with a private CA (elastic/beats docs/reference/filebeat/configuration-ssl.md): the CA
    * file's path inside the container (`ssl.certificate_authorities`, the file is uploaded beside the
    * config) and/or the CA's SHA-256 fingerprint, 64 lower-case hex digits (`ssl.ca_trusted_fingerprint`:
-   * that CA, when in the chain the server presents, is added to the trusted ones). Verification stays
-   * `full` (the default: chain and host name).
+   * that CA, when in the chain the server presents, is added to the trusted ones). Verification is
+   * `full` (the default: chain and host name) unless `verificationMode` says `certificate` (the chain is
+   * verified up to the trusted CAs, the host name is not: elastic/elastic-agent-libs
+   * transport/tlscommon/tls_config.go, makeVerifyConnection, `VerifyCertificate`), which only the stack's
+   * own Filebeat uses, with a provided certificate that names publicHostname but not the container it
+   * dials (Beats has no setting for the name to check: tlscommon/config.go, Config).
    */
-  tls?: { caFile?: string; caFingerprint?: string };
+  tls?: { caFile?: string; caFingerprint?: string; verificationMode?: FilebeatVerificationMode };
   stack: string;
 }
+
+/** The `ssl.verification_mode` values the program writes (elastic/elastic-agent-libs transport/tlscommon/types.go, tlsVerificationModes). */
+export type FilebeatVerificationMode = "full" | "certificate";
 
 /** Stable filestream input id: derived from the service name only, since a new id re-reads every file. */
 export function filestreamInputId(serviceName: string): string {
@@ -97,7 +104,7 @@ export function renderFilebeatConfig(args: FilebeatConfigArgs): string {
         : { username: envReference(args.usernameEnv as string), password: envReference(args.passwordEnv as string) }),
       ...(args.tls?.caFile ? { "ssl.certificate_authorities": [args.tls.caFile] } : {}),
       ...(args.tls?.caFingerprint ? { "ssl.ca_trusted_fingerprint": args.tls.caFingerprint } : {}),
-      ...(args.tls?.caFile || args.tls?.caFingerprint ? { "ssl.verification_mode": "full" } : {}),
+      ...(args.tls?.caFile || args.tls?.caFingerprint || args.tls?.verificationMode ? { "ssl.verification_mode": args.tls.verificationMode ?? "full" } : {}),
       // The data stream itself; Filebeat >= 7.5 sends every event as a bulk `create` (the only op a
       // data stream accepts, and all the writer's create_doc privilege allows), so no op_type is set.
       index: args.dataStream,
@@ -219,7 +226,9 @@ function argumentProblems(args: FilebeatConfigArgs): string[] {
     problems.push("tls.caFingerprint must be 64 lower-case hex digits (Filebeat's ssl.ca_trusted_fingerprint)");
   if (args.tls?.caFile !== undefined && !args.tls.caFile.startsWith("/"))
     problems.push(`tls.caFile "${args.tls.caFile}" must be an absolute path in the container`);
-  if ((args.tls?.caFile || args.tls?.caFingerprint) && !args.elasticsearchUrl.toLowerCase().startsWith("https:"))
+  if (args.tls?.verificationMode !== undefined && !["full", "certificate"].includes(args.tls.verificationMode))
+    problems.push(`tls.verificationMode "${String(args.tls.verificationMode)}" must be full or certificate`);
+  if ((args.tls?.caFile || args.tls?.caFingerprint || args.tls?.verificationMode) && !args.elasticsearchUrl.toLowerCase().startsWith("https:"))
     problems.push("tls settings need an https:// elasticsearchUrl");
   // The file is not secret: the same URL rule as every rendered file (credentials come from the environment).
   for (const problem of httpUrlProblems(args.elasticsearchUrl)) problems.push(`elasticsearchUrl ${problem}`);

@@ -14,7 +14,15 @@ import { DockerPlatform, requireVolume } from "../docker/platform";
 import { dockerNames } from "../docker/names";
 import { serviceContainer } from "../docker/service-container";
 import { STACK_SERVICES } from "../stack-services";
-import { FILEBEAT_CA_PATH, FILEBEAT_CONFIG_PATH, FILEBEAT_DATA_PATH, FILEBEAT_HTTP_HOST, logMounts, renderFilebeatConfig } from "./filebeat-config";
+import {
+  FILEBEAT_CA_PATH,
+  FILEBEAT_CONFIG_PATH,
+  FILEBEAT_DATA_PATH,
+  FILEBEAT_HTTP_HOST,
+  FilebeatVerificationMode,
+  logMounts,
+  renderFilebeatConfig,
+} from "./filebeat-config";
 
 const WRITER_USERNAME_ENV = "ATRA_LOGS_WRITER_USERNAME";
 const WRITER_PASSWORD_ENV = "ATRA_LOGS_WRITER_PASSWORD";
@@ -35,8 +43,11 @@ export interface LogShipperArgs {
   /** The ingest pipeline, when this stack knows its name; else the data stream's `index.default_pipeline` applies. */
   pipeline?: string;
   credentials: ShipperCredentials;
-  /** A private CA of an https cluster (PEM, uploaded beside the config) and/or its SHA-256 fingerprint. */
-  tls?: { caCertificate?: string; caFingerprint?: string };
+  /**
+   * A private CA of an https cluster (PEM, uploaded beside the config: an external cluster's, or the stack's
+   * own CA with tls on) and/or its SHA-256 fingerprint; `verificationMode` as renderFilebeatConfig takes it.
+   */
+  tls?: { caCertificate?: pulumi.Input<string>; caFingerprint?: string; verificationMode?: FilebeatVerificationMode };
   /** What must exist before the first line is sent (the writer, the template, the pipeline). */
   waitFor: pulumi.Input<pulumi.Resource>[];
 }
@@ -55,11 +66,12 @@ export function logShipper(args: LogShipperArgs, opts: pulumi.CustomResourceOpti
     ...(args.pipeline !== undefined ? { pipeline: args.pipeline } : {}),
     host: config.prometheus.hostLabel,
     ...("apiKey" in credentials ? { apiKeyEnv: API_KEY_ENV } : { usernameEnv: WRITER_USERNAME_ENV, passwordEnv: WRITER_PASSWORD_ENV }),
-    ...(tls?.caCertificate || tls?.caFingerprint
+    ...(tls?.caCertificate || tls?.caFingerprint || tls?.verificationMode
       ? {
           tls: {
             ...(tls.caCertificate ? { caFile: FILEBEAT_CA_PATH } : {}),
             ...(tls.caFingerprint ? { caFingerprint: tls.caFingerprint } : {}),
+            ...(tls.verificationMode ? { verificationMode: tls.verificationMode } : {}),
           },
         }
       : {}),

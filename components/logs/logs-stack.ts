@@ -17,8 +17,22 @@ import { LogsNaming, logsNaming } from "./elastic-bodies";
 import { ElasticsearchConfiguration } from "./elasticsearch-configuration";
 import { KibanaConfiguration } from "./kibana-configuration";
 import { logShipper } from "./log-shipper";
+import type { FilebeatVerificationMode } from "./filebeat-config";
 import type { ElasticConnectionArgs } from "../elastic/connection";
 import type { ExternalElastic, LogsConfig } from "./config";
+import type { TlsConfig } from "../tls/config";
+import {
+  ELASTICSEARCH_TLS_PATHS,
+  elasticsearchTlsHealthcheck,
+  elasticsearchTlsSettings,
+  internalVerificationMode,
+  KIBANA_TLS_PATHS,
+  kibanaTlsHealthcheck,
+  kibanaTlsSettings,
+  LogsServerTls,
+  TlsTrust,
+  tlsUploads,
+} from "./logs-tls";
 
 /**
  * The stack's Elasticsearch administrator: a file-realm superuser the container (re)writes from its
@@ -75,7 +89,7 @@ export const ELASTICSEARCH_ENTRYPOINT_SCRIPT = SYNC_ADMIN_THEN_START;
  * (elastic/elasticsearch server/src/main/java/org/elasticsearch/common/cli/EnvironmentAwareCommand.java,
  * putDockerEnvSettings): `ES_SETTING_` is stripped, `_` becomes `.`, `__` becomes `_`, lower-cased.
  */
-export function elasticsearchEnvironment(config: Pick<CoreConfig, "namePrefix"> & { logs: LogsConfig }): string[] {
+export function elasticsearchEnvironment(config: Pick<CoreConfig, "namePrefix"> & { logs: LogsConfig }, tls?: Pick<TlsTrust, "caCertificate">): string[] {
   const names = dockerNames(config);
   const heap = `${config.logs.elasticsearchHeapMb}m`;
   const settings: [string, string][] = [
@@ -83,8 +97,10 @@ export function elasticsearchEnvironment(config: Pick<CoreConfig, "namePrefix"> 
     ["cluster.name", config.namePrefix],
     ["node.name", names.elasticsearch],
     ["xpack.security.enabled", "true"],
-    // Plain HTTP inside the host: published on the bind address only (loopback by default).
-    ["xpack.security.http.ssl.enabled", "false"],
+    // With tls on, HTTPS with the stack's certificate (logs-tls.ts); else plain HTTP inside the host,
+    // published on the bind address only (loopback: the config refuses tls off beyond it).
+    ...(tls ? elasticsearchTlsSettings(tls) : ([["xpack.security.http.ssl.enabled", "false"]] as [string, string][])),
+    // A single node: no transport TLS needed (logs-tls.ts, elasticsearchTlsSettings).
     ["xpack.security.transport.ssl.enabled", "false"],
     ["xpack.license.self_generated.type", "basic"],
     ["xpack.ml.enabled", "false"],
@@ -105,13 +121,18 @@ export function elasticsearchSettingVariable(setting: string): string {
 }
 
 export interface LogsStackArgs {
-  /** The logs slice, the catalog's log files, and what names, publishes and sizes its containers. */
-  config: CoreConfig & { logs: LogsConfig } & HostLabelConfig;
+  /** The logs slice, the catalog's log files, what names, publishes and sizes its containers, and the tls mode. */
+  config: CoreConfig & { logs: LogsConfig } & HostLabelConfig & Partial<TlsConfig>;
   platform: DockerPlatform;
   /** From secret config (`elasticPassword`); generated and kept in state when absent. With `logs.external`: `logs.external.user`'s password. */
   adminPassword?: pulumi.Output<string>;
   /** With `logs.external`: the encoded API key the providers use instead of a user (`elasticApiKey`). */
   apiKey?: pulumi.Output<string>;
+  /**
+   * With `tls.mode` not off: the stack's certificate (components/tls/pki.ts StackPki), which the stack's
+   * own Elasticsearch and Kibana serve and every client of theirs trusts. Not used with `logs.external`.
+   */
+  tls?: LogsServerTls;
 }
 
 export class LogsStack extends pulumi.ComponentResource {
@@ -131,6 +152,13 @@ export class LogsStack extends pulumi.ComponentResource {
   readonly internalElasticsearchUrl: string;
   /** The external cluster's CA (PEM), for Grafana's datasource; absent otherwise. */
   readonly caCertificate?: string;
+  /**
+   * The stack's own Elasticsearch with tls on: what Grafana's Elasticsearch datasources need to reach
+   * `internalElasticsearchUrl` (then https): the CA to trust (PEM; absent for a provided chain from a public
+   * CA) and the name to check the certificate against (publicHostname, which every certificate of the stack
+   * names; the container name only a generated one). Absent with tls off and with `logs.external`.
+   */
+  readonly datasourceTls?: { caCertificate?: pulumi.Output<string>; serverName: string };
   readonly readerUser: string;
   readonly readerPassword: pulumi.Output<string>;
   readonly writerUser: string;
@@ -194,7 +222,15 @@ export class LogsStack extends pulumi.ComponentResource {
     }
 
     this.adminUser = ELASTIC_ADMIN_USER;
-    this.internalElasticsearchUrl = `http://${stackNetworkAddress(names, "elasticsearch")}`;
+    const tls = args.tls;
+    this.internalElasticsearchUrl = `${tls ? "https" : "http"}://${stackNetworkAddress(names, "elasticsearch")}`;
+    if (tls) this.datasourceTls = { ...(tls.caCertificate ? { caCertificate: tls.caCertificate } : {}), serverName: tls.serverName };
+    // Kibana and Filebeat dial the container by its name (see logs-tls.ts, internalVerificationMode).
+    const verificationMode = internalVerificationMode(config.tls?.mode === "provided" ? "provided" : "generated");
+    // The providers reach the published ports (or a tunnel) at a loopback address: they check publicHostname.
+    const providerTls: Pick<ElasticConnectionArgs, "caCertificate" | "serverName"> = tls
+      ? { ...(tls.caCertificate ? { caCertificate: tls.caCertificate } : {}), serverName: tls.serverName }
+      : {};
     this.adminPassword = pulumi.secret(args.adminPassword ?? generated("elastic-admin-password"));
     const kibanaSystemPassword = generated("kibana-system-password");
     this.writerPassword = generated("logs-writer-password");
@@ -202,7 +238,7 @@ export class LogsStack extends pulumi.ComponentResource {
     // Kibana encrypts saved-object secrets and sessions with these; they must not change between runs.
     const encryptionKeys = ["security", "saved-objects", "reporting"].map((purpose) => generated(`kibana-${purpose}-key`, 48));
 
-    const elasticsearchSettings = elasticsearchEnvironment(config);
+    const elasticsearchSettings = elasticsearchEnvironment(config, tls);
     this.elasticsearch = serviceContainer(
       {
         platform,
@@ -210,7 +246,7 @@ export class LogsStack extends pulumi.ComponentResource {
         service: "elasticsearch",
         containerName: names.elasticsearch,
         memoryMb: config.memoryMb.elasticsearch,
-        healthcheck: ELASTICSEARCH_HEALTHCHECK,
+        healthcheck: tls ? elasticsearchTlsHealthcheck(tls) : ELASTICSEARCH_HEALTHCHECK,
         // A cold start (first JVM start, security index creation) takes a while on a laptop.
         waitTimeoutSeconds: 300,
         startPeriodSeconds: 90,
@@ -228,6 +264,7 @@ export class LogsStack extends pulumi.ComponentResource {
           networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.elasticsearch.name] }],
           volumes: [{ volumeName: requireVolume(platform.elasticsearchVolume, "elasticsearch").name, containerPath: `${ELASTICSEARCH_HOME}/data` }],
           ulimits: [{ name: "nofile", soft: 65535, hard: 65535 }],
+          ...(tls ? { uploads: tlsUploads(ELASTICSEARCH_TLS_PATHS, tls) } : {}),
         },
       },
       { parent: this },
@@ -236,7 +273,7 @@ export class LogsStack extends pulumi.ComponentResource {
     this.elasticsearchConfig = new ElasticsearchConfiguration(
       "elasticsearch-config",
       {
-        connection: { url: logs.elasticsearchProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword },
+        connection: { url: logs.elasticsearchProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword, ...providerTls },
         naming: this.naming,
         requestKeys: shipped,
         ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
@@ -255,6 +292,7 @@ export class LogsStack extends pulumi.ComponentResource {
       `SERVER_PUBLICBASEURL=${logs.kibanaPublicUrl}`,
       `SERVER_NAME=${names.kibana}`,
       "TELEMETRY_OPTIN=false",
+      ...(tls ? kibanaTlsSettings(tls, verificationMode) : []),
     ];
     this.kibana = serviceContainer(
       {
@@ -264,7 +302,9 @@ export class LogsStack extends pulumi.ComponentResource {
         containerName: names.kibana,
         memoryMb: config.memoryMb.kibana,
         // 503 until Kibana is ready; then the status API answers (401 without credentials).
-        healthcheck: ["CMD-SHELL", `curl -s -o /dev/null -w '%{http_code}' ${loopbackUrl("kibana", "/api/status")} | grep -qE '^(200|401)$'`],
+        healthcheck: tls
+          ? kibanaTlsHealthcheck(tls)
+          : ["CMD-SHELL", `curl -s -o /dev/null -w '%{http_code}' ${loopbackUrl("kibana", "/api/status")} | grep -qE '^(200|401)$'`],
         waitTimeoutSeconds: 300,
         startPeriodSeconds: 120,
         container: {
@@ -281,6 +321,7 @@ export class LogsStack extends pulumi.ComponentResource {
           ),
           ports: [publishedPort("kibana", config)],
           networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.kibana.name] }],
+          ...(tls ? { uploads: tlsUploads(KIBANA_TLS_PATHS, tls) } : {}),
         },
       },
       // Kibana logs in as kibana_system at start: its password must be set first.
@@ -290,12 +331,13 @@ export class LogsStack extends pulumi.ComponentResource {
       },
     );
 
-    if (shipped.length > 0) this.filebeat = this.shipper(config, platform, shipped, [this.elasticsearch]);
+    if (shipped.length > 0)
+      this.filebeat = this.shipper(config, platform, shipped, [this.elasticsearch], undefined, tls && { caCertificate: tls.caCertificate, verificationMode });
 
     this.kibanaConfig = new KibanaConfiguration(
       "kibana-config",
       {
-        connection: { url: logs.kibanaProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword },
+        connection: { url: logs.kibanaProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword, ...providerTls },
         naming: this.naming,
         stack: config.stack,
         waitFor: [this.kibana, this.elasticsearchConfig.indexTemplate],
@@ -322,6 +364,7 @@ export class LogsStack extends pulumi.ComponentResource {
     shipped: LogsStackArgs["config"]["services"],
     waitFor: pulumi.Resource[],
     external?: ExternalElastic,
+    ownTls?: { caCertificate?: pulumi.Output<string>; verificationMode: FilebeatVerificationMode },
   ): docker.Container {
     return logShipper(
       {
@@ -333,7 +376,8 @@ export class LogsStack extends pulumi.ComponentResource {
         pipeline: this.naming.pipeline,
         // The writer (create_doc on the data stream only) also on an external cluster: never the providers' own key or user.
         credentials: { user: this.writerUser, password: this.writerPassword },
-        tls: { caCertificate: external?.caCertificate, caFingerprint: external?.caFingerprint },
+        // An external cluster's CA, or the stack's own with tls on (verified as logs-tls.ts internalVerificationMode says).
+        tls: ownTls ?? { caCertificate: external?.caCertificate, caFingerprint: external?.caFingerprint },
         // Its first line creates the data stream: the writer, the template and the pipeline exist by then.
         waitFor: [...waitFor, this.elasticsearchConfig.writerUser, this.elasticsearchConfig.indexTemplate, this.elasticsearchConfig.ingestPipeline],
       },

@@ -9,6 +9,8 @@ import { fullKey } from "../lib/config-keys";
 import { duration, durationMs, httpUrl, isIpv4 } from "../lib/validators";
 import { RESERVED_JOB_NAMES, STACK_SERVICES } from "../stack-services";
 import { REMOTE_PROMETHEUS_FIELDS, REMOTE_SECRET_SHAPE, RemoteMetricsSettings, remoteIssues, resolveRemoteSettings } from "./remote-config";
+import { defaultTlsMode, httpsWhen } from "../tls/config";
+import { TLS_PROBE_JOB } from "./prometheus-config";
 
 /**
  * node-exporter's root bind propagation: `rslave` (follows host mounts), or `none` (no mode asked for,
@@ -49,6 +51,7 @@ export interface MetricsConfig {
     scrapeTimeout: string;
     evaluationInterval: string;
   } & RemoteMetricsSettings;
+  /** Where people open Prometheus: `https://` on a central stack with `tls.mode` not off (its web config's `tls_server_config`). */
   prometheusPublicUrl: string;
   nodeExporter: {
     listenAddress: string;
@@ -107,7 +110,7 @@ export const metricsSlice = defineSlice({
   serviceShape: METRICS_SERVICE_FIELDS,
   refineService: (service, ctx) => {
     // A catalog service's scrape job is named after it.
-    if (typeof service.name === "string" && RESERVED_JOB_NAMES.includes(service.name)) {
+    if (typeof service.name === "string" && [...RESERVED_JOB_NAMES, TLS_PROBE_JOB].includes(service.name)) {
       ctx.addIssue({ code: "custom", path: ["name"], message: `"${service.name}" is used by the stack itself; pick another name` });
     }
   },
@@ -139,7 +142,10 @@ export const metricsSlice = defineSlice({
         // An agent host's Prometheus always runs in agent mode (role.ts refuses `mode: server` there).
         ...(core.role === "agent" ? { mode: "agent" as const } : {}),
       },
-      prometheusPublicUrl: `http://${core.publicHostname}:${core.ports.prometheus}`,
+      prometheusPublicUrl: httpsWhen(
+        `http://${core.publicHostname}:${core.ports.prometheus}`,
+        core.role === "central" && defaultTlsMode(raw as Record<string, unknown>, core.role) !== "off",
+      ),
       nodeExporter: {
         listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULTS.nodeExporterListen,
         rootPropagation: raw.nodeExporter?.rootPropagation ?? DEFAULTS.rootPropagation,

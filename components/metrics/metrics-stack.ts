@@ -15,7 +15,10 @@ import { httpHealthcheck, loopbackUrl, publishedPort, serviceContainer } from ".
 import { OPTIONAL_EXPORTERS, OptionalExporterConfig, STACK_SERVICES, StackServiceKey } from "../stack-services";
 import type { ExporterContainer } from "../stack-service";
 import type { MetricsConfig } from "./config";
+import { httpsWhen, type TlsConfig } from "../tls/config";
+import type { ServerTls } from "../tls/pki";
 import {
+  OwnTlsClient,
   PROMETHEUS_CONFIG_PATH,
   PROMETHEUS_DATA_PATH,
   prometheusCommand,
@@ -28,24 +31,37 @@ import {
   authenticatedHealthcheck,
   basicCredentials,
   HEALTHCHECK_CREDENTIALS_PATH,
+  HEALTHCHECK_HTTP_CONFIG_PATH,
   PROMETHEUS_LOGINS,
+  PROMETHEUS_TLS_CERT_PATH,
+  PROMETHEUS_TLS_KEY_PATH,
   PROMETHEUS_WEB_CONFIG_PATH,
   PrometheusLogin,
+  PROMETHEUS_CA_PATH,
+  promtoolHealthcheck,
   QUERY_PASSWORD_PATH,
+  renderHealthcheckHttpConfig,
   renderWebConfig,
+  requiredLogins,
 } from "./web-config";
 
 /**
  * The metrics slice, the core settings (catalog, names, ports, memory), the app networks (docker
  * slice), what the optional exporters read, and what decides whether Grafana is scraped here.
  */
-export type MetricsStackConfig = CoreConfig & MetricsConfig & Pick<DockerConfig, "appNetworks"> & OptionalExporterConfig & GrafanaScraped;
+export type MetricsStackConfig = CoreConfig &
+  MetricsConfig &
+  Pick<DockerConfig, "appNetworks"> &
+  OptionalExporterConfig &
+  GrafanaScraped & { tls?: Pick<TlsConfig["tls"], "centralCaCertificate"> };
 /** Whether Grafana is this stack's (scraped), external (`grafana.external`) or absent on an agent host (not). */
 interface GrafanaScraped {
   grafana?: { external?: unknown };
 }
 
 const BLACKBOX_CONFIG_PATH = "/etc/blackbox_exporter/config.yml";
+/** The stack CA in the blackbox container (tls on), which its TLS module trusts. */
+const BLACKBOX_CA_PATH = "/etc/blackbox_exporter/tls/ca.pem";
 /** How containers on a bridge network reach the host (node-exporter runs in the host's network). */
 const HOST_GATEWAY_NAME = "host.docker.internal";
 /** Mounts node-exporter must not report: Docker's own layers and the pseudo filesystems. */
@@ -92,31 +108,68 @@ function remoteWriteCredentialUploads(config: MetricsStackConfig, secrets: Recor
 }
 
 /**
- * One generated password per login. The random provider computes the bcrypt hash once, at create, and
- * keeps it in state (hashicorp/terraform-provider-random internal/provider/resource_password.go: `Create`
- * sets `bcrypt_hash`, `Read` does nothing, the attribute's plan modifier is `UseStateForUnknown`), so a
- * second `up` renders the same web config; `result` and `bcryptHash` are secret outputs (@pulumi/random
- * randomPassword.js, `additionalSecretOutputs`). Letters and digits, 32 of them: far under bcrypt's 72 bytes.
+ * One generated password per login (web-config.ts requiredLogins). The random provider computes the
+ * bcrypt hash once, at create, and keeps it in state (hashicorp/terraform-provider-random
+ * internal/provider/resource_password.go: `Create` sets `bcrypt_hash`, `Read` does nothing, the
+ * attribute's plan modifier is `UseStateForUnknown`), so a second `up` renders the same web config;
+ * `result` and `bcryptHash` are secret outputs (@pulumi/random randomPassword.js,
+ * `additionalSecretOutputs`). Letters and digits, 32 of them: far under bcrypt's 72 bytes.
  */
-function generatedLogins(parent: pulumi.Resource): Record<PrometheusLogin, random.RandomPassword> {
+type Logins = Partial<Record<PrometheusLogin, random.RandomPassword>> & { query: random.RandomPassword };
+function generatedLogins(parent: pulumi.Resource, logins: PrometheusLogin[]): Logins | undefined {
+  if (!logins.includes("query")) return undefined;
   const generate = (login: PrometheusLogin) => new random.RandomPassword(`prometheus-${login}-password`, { length: 32, special: false }, { parent });
-  return { agents: generate("agents"), query: generate("query") };
+  return { ...(logins.includes("agents") ? { agents: generate("agents") } : {}), query: generate("query") };
 }
 
 /**
- * The login's files (web-config.ts): the web config, the query password for the self-scrape, and its
- * Basic credentials for the healthcheck. Secret contents; read-only for all as the credentials above.
+ * The web config (web-config.ts): the logins' hashes and, with tls on, the server certificate's files.
+ * Secret when it holds hashes (no need to publish them); with TLS alone it names only files.
  */
-function loginUploads(logins: Record<PrometheusLogin, random.RandomPassword>) {
+function webConfigUpload(logins: Logins | undefined, serverTls: boolean) {
+  const tls = serverTls ? { certFile: PROMETHEUS_TLS_CERT_PATH, keyFile: PROMETHEUS_TLS_KEY_PATH } : undefined;
+  if (!logins) return tls ? [{ file: PROMETHEUS_WEB_CONFIG_PATH, content: renderWebConfig(undefined, tls), permissions: "0444" }] : [];
+  const entries = Object.entries(logins).map(([login, password]) => [PROMETHEUS_LOGINS[login as PrometheusLogin], password.bcryptHash] as const);
   const webConfig = pulumi
-    .all([logins.agents.bcryptHash, logins.query.bcryptHash])
-    .apply(([agents, query]) => renderWebConfig({ [PROMETHEUS_LOGINS.agents]: agents, [PROMETHEUS_LOGINS.query]: query }));
+    .all(entries.map(([, hash]) => hash))
+    .apply((hashes) => renderWebConfig(Object.fromEntries(entries.map(([user], index) => [user, hashes[index]])), tls));
+  return [{ file: PROMETHEUS_WEB_CONFIG_PATH, content: pulumi.secret(webConfig), permissions: "0444" }];
+}
+
+/**
+ * The query login's files: its password for the self-scrape (and the TLS healthcheck's http config),
+ * and, for the plain-http healthcheck (tls off), its Basic credentials. Secret contents; read-only for
+ * all as the credentials above.
+ */
+function loginUploads(logins: Logins, serverTls: boolean) {
   return [
-    { file: PROMETHEUS_WEB_CONFIG_PATH, content: pulumi.secret(webConfig), permissions: "0444" },
     { file: QUERY_PASSWORD_PATH, content: pulumi.secret(logins.query.result), permissions: "0444" },
+    ...(serverTls
+      ? []
+      : [
+          {
+            file: HEALTHCHECK_CREDENTIALS_PATH,
+            content: pulumi.secret(logins.query.result.apply((password) => basicCredentials(PROMETHEUS_LOGINS.query, password))),
+            permissions: "0444",
+          },
+        ]),
+  ];
+}
+
+/**
+ * With tls on: the server certificate chain, its key (a secret upload, so encrypted in state), the CA,
+ * and the TLS healthcheck's http config. Read-only for all, the key too: Prometheus runs as `nobody` and
+ * the provider uploads files owned by root (see remoteWriteCredentialUploads), inside a container only
+ * this stack's Docker users reach.
+ */
+function serverTlsUploads(server: ServerTls, login: boolean) {
+  return [
+    { file: PROMETHEUS_TLS_CERT_PATH, content: server.serverCertificate, permissions: "0444" },
+    { file: PROMETHEUS_TLS_KEY_PATH, content: pulumi.secret(server.serverKey), permissions: "0444" },
+    ...(server.caCertificate ? [{ file: PROMETHEUS_CA_PATH, content: server.caCertificate, permissions: "0444" }] : []),
     {
-      file: HEALTHCHECK_CREDENTIALS_PATH,
-      content: pulumi.secret(logins.query.result.apply((password) => basicCredentials(PROMETHEUS_LOGINS.query, password))),
+      file: HEALTHCHECK_HTTP_CONFIG_PATH,
+      content: renderHealthcheckHttpConfig({ login, caFile: server.caCertificate ? PROMETHEUS_CA_PATH : undefined, serverName: server.serverName }),
       permissions: "0444",
     },
   ];
@@ -130,6 +183,12 @@ export interface MetricsStackArgs {
   ruleFiles?: { path: string; content: string }[];
   /** Remote write name to its password or token (secret): uploaded as the file prometheus.yml names, never written into it. */
   remoteWriteSecrets?: Record<string, pulumi.Output<string>>;
+  /**
+   * A central stack with tls on (components/tls): the certificate Prometheus serves and the CA its scrapes of
+   * itself and Grafana, its healthcheck and the blackbox exporter trust; and the stack's TLS endpoints the
+   * blackbox exporter probes for their certificate (each of the stack's services that runs and serves TLS).
+   */
+  tls?: { server: ServerTls; probed: StackServiceKey[] };
 }
 
 export class MetricsStack extends pulumi.ComponentResource {
@@ -141,11 +200,14 @@ export class MetricsStack extends pulumi.ComponentResource {
   /** The rendered prometheus.yml, also written out by the offline plan. */
   readonly prometheusConfig: string;
   readonly blackboxConfig: string;
-  /** Prometheus as Grafana (on the stack network) reaches it. */
+  /** Prometheus as Grafana (on the stack network) reaches it: https with tls on. */
   readonly internalUrl: string;
-  /** With the receiver on: the login Grafana's datasource (and people in the UI) query with. */
+  /** With a login (the receiver, or published beyond loopback): the login Grafana's datasource (and people in the UI) query with. */
   readonly queryAuth?: { user: string; password: pulumi.Output<string> };
-  /** With the receiver on: where and as whom agent stacks remote-write (the published port; a TLS proxy's URL in front of it). */
+  /**
+   * With the receiver on: where and as whom agent stacks remote-write: `prometheus.receiverPublicUrl` when
+   * given, else with tls on this Prometheus as published (`https://<publicHostname>:<port>/api/v1/write`).
+   */
   readonly receiver?: { url?: string; user: string; password: pulumi.Output<string> };
 
   constructor(name: string, args: MetricsStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -156,19 +218,28 @@ export class MetricsStack extends pulumi.ComponentResource {
     const appNetworks = config.appNetworks.map((network) => ({ name: network }));
     const common = { platform, stack: config.stack };
 
+    const tls = args.tls;
+    // How the stack's own clients check its servers: the CA (absent for a provided certificate from a public
+    // CA: the system roots then apply) and the name every certificate of the stack carries (pki.ts serverName).
+    const ownClient = (caFile: string): OwnTlsClient | undefined =>
+      tls && { ...(tls.server.caCertificate ? { caFile } : {}), serverName: tls.server.serverName };
+    const prometheusClient = ownClient(PROMETHEUS_CA_PATH);
     this.prometheusConfig = renderPrometheusConfig(
       config,
       dockerScrapeAddresses(config),
       (args.ruleFiles ?? []).map((file) => file.path),
+      prometheusClient && { ...prometheusClient, probeTargets: (tls?.probed ?? []).map((service) => stackNetworkAddress(names, service)) },
     );
-    this.blackboxConfig = renderBlackboxConfig();
-    this.internalUrl = `http://${stackNetworkAddress(names, "prometheus")}`;
-    const logins = config.prometheus.remoteWriteReceiver ? generatedLogins(this) : undefined;
-    if (logins) {
-      this.queryAuth = { user: PROMETHEUS_LOGINS.query, password: pulumi.secret(logins.query.result) };
-      // Where agents write is the TLS proxy's URL when one is named: agents send the login only over https
-      // (or to loopback), so the published plain-http port is no URL to hand them.
-      this.receiver = { url: config.prometheus.receiverPublicUrl, user: PROMETHEUS_LOGINS.agents, password: pulumi.secret(logins.agents.result) };
+    const blackboxClient = ownClient(BLACKBOX_CA_PATH);
+    this.blackboxConfig = renderBlackboxConfig(blackboxClient);
+    this.internalUrl = httpsWhen(`http://${stackNetworkAddress(names, "prometheus")}`, tls !== undefined);
+    const logins = generatedLogins(this, requiredLogins(config));
+    if (logins) this.queryAuth = { user: PROMETHEUS_LOGINS.query, password: pulumi.secret(logins.query.result) };
+    if (logins?.agents) {
+      // Agents send the login only over https (or to loopback): with tls off there is no URL to hand them
+      // but a named one (with the receiver on, tls is always on unless given: components/tls/config.ts).
+      const published = tls ? `${httpsWhen(config.prometheusPublicUrl, true)}/api/v1/write` : undefined;
+      this.receiver = { url: config.prometheus.receiverPublicUrl ?? published, user: PROMETHEUS_LOGINS.agents, password: pulumi.secret(logins.agents.result) };
     }
 
     this.nodeExporter = serviceContainer(
@@ -217,7 +288,12 @@ export class MetricsStack extends pulumi.ComponentResource {
         waitTimeoutSeconds: 60,
         container: {
           networksAdvanced: [stackNetwork, ...appNetworks],
-          uploads: [{ file: BLACKBOX_CONFIG_PATH, content: this.blackboxConfig, permissions: "0644" }],
+          uploads: [
+            { file: BLACKBOX_CONFIG_PATH, content: this.blackboxConfig, permissions: "0644" },
+            ...(blackboxClient?.caFile && tls?.server.caCertificate
+              ? [{ file: BLACKBOX_CA_PATH, content: tls.server.caCertificate, permissions: "0444" }]
+              : []),
+          ],
           command: [`--config.file=${BLACKBOX_CONFIG_PATH}`],
         },
       },
@@ -247,12 +323,15 @@ export class MetricsStack extends pulumi.ComponentResource {
         service: "prometheus",
         containerName: names.prometheus,
         memoryMb: config.memoryMb.prometheus,
-        healthcheck: (logins ? authenticatedHealthcheck : httpHealthcheck)(loopbackUrl("prometheus", "/-/ready")),
+        // With tls on, promtool over TLS (web-config.ts promtoolHealthcheck); else wget, or nc with the login.
+        healthcheck: tls
+          ? promtoolHealthcheck(httpsWhen(loopbackUrl("prometheus", "/-/ready"), true))
+          : (logins ? authenticatedHealthcheck : httpHealthcheck)(loopbackUrl("prometheus", "/-/ready")),
         // Replaying a large WAL after a restart takes minutes in production.
         waitTimeoutSeconds: config.environment === "prod" ? 600 : 180,
         startPeriodSeconds: 60,
         container: {
-          command: prometheusCommand(config),
+          command: prometheusCommand(config, tls !== undefined),
           ports: [publishedPort("prometheus", config)],
           networksAdvanced: [{ ...stackNetwork, aliases: [STACK_SERVICES.prometheus.name] }, ...appNetworks],
           hosts: [{ host: HOST_GATEWAY_NAME, ip: "host-gateway" }],
@@ -261,7 +340,11 @@ export class MetricsStack extends pulumi.ComponentResource {
           uploads: [
             { file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" },
             ...remoteWriteCredentialUploads(config, args.remoteWriteSecrets),
-            ...(logins ? loginUploads(logins) : []),
+            ...webConfigUpload(logins, tls !== undefined),
+            ...(logins ? loginUploads(logins, tls !== undefined) : []),
+            ...(tls ? serverTlsUploads(tls.server, logins !== undefined) : []),
+            // An agent's trust in the central stack (tls.caCertificate), which prometheus.yml's remote write names.
+            ...(config.tls?.centralCaCertificate ? [{ file: PROMETHEUS_CA_PATH, content: config.tls.centralCaCertificate, permissions: "0444" }] : []),
             // After the credentials, whose upload indexes their secret paths name.
             ...(args.ruleFiles ?? []).map((file) => ({ file: file.path, content: file.content, permissions: "0644" })),
           ],

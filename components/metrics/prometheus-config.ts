@@ -11,11 +11,14 @@ import type { CoreConfig } from "../config/resolve";
 import type { ServiceConfig } from "../config/stack-config";
 import type { MetricsConfig } from "./config";
 
-/** What prometheus.yml is rendered from: the metrics slice, the catalog and which stack this is. */
-export type PrometheusConfigInput = Pick<CoreConfig, "stack" | "environment" | "services"> & MetricsConfig;
 import { OPTIONAL_EXPORTERS, ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
 import type { QueueConfig, RemoteWriteConfig } from "./remote-config";
-import { PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, QUERY_PASSWORD_PATH } from "./web-config";
+import { PROMETHEUS_CA_PATH, PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, QUERY_PASSWORD_PATH, requiredLogins } from "./web-config";
+import { httpsWhen, type TlsConfig } from "../tls/config";
+
+/** What prometheus.yml is rendered from: the metrics slice, the catalog, which stack this is and where it is published (the login). */
+export type PrometheusConfigInput = Pick<CoreConfig, "stack" | "environment" | "services" | "role" | "bindAddress"> &
+  MetricsConfig & { tls?: Pick<TlsConfig["tls"], "centralCaCertificate"> };
 
 /**
  * host:port of each scrape target of the stack itself, as Prometheus reaches them. Grafana is absent
@@ -35,11 +38,23 @@ const OWN_JOBS_IN_ORDER: readonly ScrapedServiceKey[] = [
 /** The blackbox exporter module the health probes use. */
 export const HEALTH_PROBE_MODULE = "http_2xx";
 
+/**
+ * With tls on: the job and the blackbox module that probe the stack's own TLS endpoints (a TCP connection
+ * and a TLS handshake that trusts the stack CA), whose `probe_ssl_earliest_cert_expiry` the alerts of
+ * alerts/tls.yml watch, and the group those alerts are in (loaded only when tls is on).
+ */
+export const TLS_PROBE_JOB = "blackbox-tls";
+export const TLS_PROBE_MODULE = "tls_connect";
+export const TLS_ALERT_GROUP = "atra-tls";
+/** The scrape jobs of the stack's own services that serve TLS when it is on (Elasticsearch and Kibana are probed, not scraped). */
+const TLS_SCRAPED_JOBS: readonly ScrapedServiceKey[] = ["prometheus", "grafana"];
+
 /** One entry of `scrape_configs`, as far as we render it. */
 export interface ScrapeConfig {
   job_name: string;
   basic_auth?: { username: string; password_file: string };
   scheme?: string;
+  tls_config?: { ca_file?: string; server_name?: string };
   metrics_path?: string;
   params?: Record<string, string[]>;
   static_configs: { targets: string[]; labels?: Record<string, string> }[];
@@ -53,12 +68,19 @@ export interface ScrapeConfig {
  * `external_labels`), never to local queries, so on a central stack receiving agents' remote writes its own
  * series would lack `host` while the agents' had it, and the dashboards' `host` filter would drop them.
  */
-export function renderPrometheusConfig(config: PrometheusConfigInput, addresses: ScrapeAddresses, ruleFiles: readonly string[] = []): string {
+export function renderPrometheusConfig(config: PrometheusConfigInput, addresses: ScrapeAddresses, ruleFiles: readonly string[] = [], ownTls?: OwnTls): string {
   const host = config.prometheus.hostLabel;
   const scrapeConfigs: ScrapeConfig[] = OWN_JOBS_IN_ORDER.flatMap((service) => {
     const target = addresses[service];
     return target !== undefined
-      ? [{ job_name: STACK_SERVICES[service].scrapeJob, ...selfScrapeLogin(config, service), static_configs: [{ targets: [target], labels: { host } }] }]
+      ? [
+          {
+            job_name: STACK_SERVICES[service].scrapeJob,
+            ...selfScrapeLogin(config, service),
+            ...selfScrapeTls(ownTls, service),
+            static_configs: [{ targets: [target], labels: { host } }],
+          },
+        ]
       : [];
   });
 
@@ -67,6 +89,7 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
   }
   const probed = config.services.filter((service) => service.health);
   if (probed.length > 0) scrapeConfigs.push(healthProbeJob(probed, addresses.blackboxExporter, host));
+  if (ownTls && ownTls.probeTargets.length > 0) scrapeConfigs.push(tlsProbeJob(ownTls.probeTargets, addresses.blackboxExporter, host));
 
   const document = {
     global: {
@@ -78,7 +101,13 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
     // Rule files in the container (the SLO room's recording rules), which Prometheus evaluates itself.
     ...(ruleFiles.length > 0 ? { rule_files: [...ruleFiles] } : {}),
     scrape_configs: scrapeConfigs,
-    ...(config.prometheus.remoteWrite.length > 0 ? { remote_write: config.prometheus.remoteWrite.map(remoteWriteSection) } : {}),
+    ...(config.prometheus.remoteWrite.length > 0
+      ? {
+          remote_write: config.prometheus.remoteWrite.map((remote) =>
+            remoteWriteSection(remote, config.tls?.centralCaCertificate ? PROMETHEUS_CA_PATH : undefined),
+          ),
+        }
+      : {}),
   };
   return `# Rendered by atra-observability for stack "${config.stack}". Do not edit: change the stack config.\n${yaml.dump(document, {
     lineWidth: -1,
@@ -97,13 +126,44 @@ function externalLabels(config: PrometheusConfigInput): Record<string, string> {
 }
 
 /**
- * With the receiver on, Prometheus requires a login (web-config.ts), its own scrape too: as the query
- * login, the password read from its file (prometheus/common config/http_config.go `BasicAuth`), never in here.
+ * With a login (the receiver, or published beyond loopback: web-config.ts requiredLogins), Prometheus's
+ * scrape of itself logs in too: as the query login, the password read from its file
+ * (prometheus/common config/http_config.go `BasicAuth`), never in here.
  */
 function selfScrapeLogin(config: PrometheusConfigInput, service: ScrapedServiceKey): Pick<ScrapeConfig, "basic_auth"> {
-  return config.prometheus.remoteWriteReceiver && service === "prometheus"
+  return requiredLogins(config).includes("query") && service === "prometheus"
     ? { basic_auth: { username: PROMETHEUS_LOGINS.query, password_file: QUERY_PASSWORD_PATH } }
     : {};
+}
+
+/**
+ * How the stack's own clients of its TLS servers check them: the CA file in the container (absent for a
+ * provided certificate from a public CA: the system roots then apply) and the name the certificate must
+ * carry (publicHostname: a generated certificate names it, and the preflight refuses a provided one that does not).
+ */
+export interface OwnTlsClient {
+  caFile?: string;
+  serverName: string;
+}
+
+/** prometheus.yml with tls on: how Prometheus trusts the stack's servers, and the endpoints (host:port) the blackbox exporter probes. */
+export interface OwnTls extends OwnTlsClient {
+  probeTargets: string[];
+}
+
+/**
+ * With tls on, Prometheus and Grafana serve only TLS (web-config.ts; Grafana `server.protocol = https`):
+ * the scrapes of them are https, trusting the CA (prometheus/common config/http_config.go `TLSConfig`:
+ * `ca_file`, `server_name`; `scheme` in prometheus/prometheus config/config.go `ScrapeConfig`).
+ * Verification stays on.
+ */
+function selfScrapeTls(ownTls: OwnTlsClient | undefined, service: ScrapedServiceKey): Pick<ScrapeConfig, "scheme" | "tls_config"> {
+  return ownTls && TLS_SCRAPED_JOBS.includes(service) ? { scheme: "https", tls_config: tlsClientConfig(ownTls) } : {};
+}
+
+/** `tls_config` of a client of the stack's own servers (prometheus/common config/http_config.go `TLSConfig`, which the blackbox exporter takes too). */
+function tlsClientConfig(own: OwnTlsClient): { ca_file?: string; server_name: string } {
+  return { ...(own.caFile ? { ca_file: own.caFile } : {}), server_name: own.serverName };
 }
 
 /** Where the credentials of a remote write sit in the Prometheus container (uploaded as a secret by MetricsStack). */
@@ -130,7 +190,7 @@ const QUEUE_CONFIG_FIELDS: Record<keyof QueueConfig, string> = {
  * `BasicAuth`/`Authorization`, in both v0.39 used by Prometheus 2.42 and current versions), which
  * Prometheus reads at each request and trims.
  */
-function remoteWriteSection(remote: RemoteWriteConfig): Record<string, unknown> {
+function remoteWriteSection(remote: RemoteWriteConfig, caFile?: string): Record<string, unknown> {
   const queue = Object.entries(remote.queueConfig ?? {}).map(([key, value]) => [QUEUE_CONFIG_FIELDS[key as keyof QueueConfig], value]);
   return {
     name: remote.name,
@@ -139,6 +199,10 @@ function remoteWriteSection(remote: RemoteWriteConfig): Record<string, unknown> 
     ...(remote.credentials === "basic" ? { basic_auth: { username: remote.basicAuthUser, password_file: remoteWriteCredentialsPath(remote.name) } } : {}),
     ...(remote.credentials === "bearer" ? { authorization: { type: "Bearer", credentials_file: remoteWriteCredentialsPath(remote.name) } } : {}),
     ...(queue.length > 0 ? { queue_config: Object.fromEntries(queue) } : {}),
+    // An https remote write to a private CA (an agent's tls.caCertificate: the central stack's output
+    // caCertificate): `tls_config.ca_file` (prometheus/common config/http_config.go `TLSConfig`,
+    // `yaml:"ca_file"`, in v0.39 of Prometheus 2.42 and current). Verification stays on (no insecure_skip_verify).
+    ...(caFile && remote.url.toLowerCase().startsWith("https:") ? { tls_config: { ca_file: caFile } } : {}),
   };
 }
 
@@ -174,13 +238,44 @@ function healthProbeJob(services: ServiceConfig[], blackboxAddress: string, host
   };
 }
 
+/**
+ * The stack's own TLS endpoints through the blackbox exporter's TLS module (multi-target pattern as
+ * above): `instance` is the endpoint (`<container>:<port>` on the stack network). A service whose
+ * certificate the probe cannot verify, or that does not answer, has `probe_success` 0.
+ */
+function tlsProbeJob(targets: string[], blackboxAddress: string, host: string): ScrapeConfig {
+  return {
+    job_name: TLS_PROBE_JOB,
+    metrics_path: "/probe",
+    params: { module: [TLS_PROBE_MODULE] },
+    static_configs: [{ targets: [...targets], labels: { host } }],
+    relabel_configs: [
+      { source_labels: ["__address__"], target_label: "__param_target" },
+      { source_labels: ["__param_target"], target_label: "instance" },
+      { target_label: "__address__", replacement: blackboxAddress },
+    ],
+  };
+}
+
 /** Explicit port, so the target label is the same under Prometheus 2 and 3. */
 function hostPort(url: URL): string {
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
   return `${url.hostname}:${port}`;
 }
 
-export function renderBlackboxConfig(): string {
+/**
+ * The blackbox exporter's modules: the health probes', and with tls on the TLS probe's: a TCP
+ * connection with a TLS handshake (prometheus/blackbox_exporter config/config.go `TCPProbe`: `tls`,
+ * `tls_config`, a prometheus/common `TLSConfig` with `ca_file` and `server_name`). The handshake
+ * verifies the chain against the CA and the name (prober/tcp.go dialTCP: `tls.DialWithDialer` with that
+ * config), so an untrusted, misnamed or expired certificate fails the probe; a good one sets
+ * `probe_ssl_earliest_cert_expiry`, the earliest `NotAfter` of the chain the server presents
+ * (prober/tcp.go ProbeTCP: `if module.TCP.TLS { ... probeSSLEarliestCertExpiry.Set(...) }`;
+ * prober/tls.go getEarliestCertExpiry over `state.PeerCertificates`). A TCP handshake, not an HTTP
+ * request: Elasticsearch and Prometheus answer an anonymous request with 401, which says nothing of the
+ * certificate. `tls` is the TLS client settings in the blackbox container (CA file, server name), absent with tls off.
+ */
+export function renderBlackboxConfig(tls?: OwnTlsClient): string {
   const document = {
     modules: {
       [HEALTH_PROBE_MODULE]: {
@@ -188,6 +283,9 @@ export function renderBlackboxConfig(): string {
         timeout: "5s",
         http: { preferred_ip_protocol: "ip4", follow_redirects: true },
       },
+      ...(tls
+        ? { [TLS_PROBE_MODULE]: { prober: "tcp", timeout: "5s", tcp: { preferred_ip_protocol: "ip4", tls: true, tls_config: tlsClientConfig(tls) } } }
+        : {}),
     },
   };
   return `# Rendered by atra-observability. Do not edit.\n${yaml.dump(document, { lineWidth: -1 })}`;
@@ -218,7 +316,7 @@ export const PROMETHEUS_AGENT_DATA_PATH = `${PROMETHEUS_DATA_PATH}/agent`;
  * (`storage: tsdb: retention:`) is unknown to the 2.42 promtool the tests check the config with, which
  * would refuse the file. Every other flag above is still in v3.13.2's main.go (checked 2026-12-07).
  */
-export function prometheusCommand(config: Pick<MetricsConfig, "prometheus" | "prometheusPublicUrl">): string[] {
+export function prometheusCommand(config: Pick<MetricsConfig, "prometheus" | "prometheusPublicUrl">, serverTls = false): string[] {
   const storage =
     config.prometheus.mode === "agent"
       ? ["--agent", `--storage.agent.path=${PROMETHEUS_AGENT_DATA_PATH}`]
@@ -231,7 +329,11 @@ export function prometheusCommand(config: Pick<MetricsConfig, "prometheus" | "pr
     `--config.file=${PROMETHEUS_CONFIG_PATH}`,
     ...storage,
     `--web.listen-address=:${STACK_SERVICES.prometheus.port}`,
-    `--web.external-url=${config.prometheusPublicUrl}`,
-    ...(config.prometheus.remoteWriteReceiver ? ["--web.enable-remote-write-receiver", `--web.config.file=${PROMETHEUS_WEB_CONFIG_PATH}`] : []),
+    // With tls on the stack's URLs are https (tls/config.ts httpsWhen): the UI's links too.
+    `--web.external-url=${httpsWhen(config.prometheusPublicUrl, serverTls)}`,
+    ...(config.prometheus.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
+    // The web config carries the login (web-config.ts requiredLogins) and the TLS server settings (tls on).
+    // A login without the receiver comes only with a bind beyond loopback, where tls is always on.
+    ...(config.prometheus.remoteWriteReceiver || serverTls ? [`--web.config.file=${PROMETHEUS_WEB_CONFIG_PATH}`] : []),
   ];
 }

@@ -111,7 +111,11 @@ export const REMOTE_PROMETHEUS_FIELDS = {
   // Duplicate names are a cross-field rule below, so they are reported even when an entry is invalid.
   remoteWrite: z.array(remoteWriteShape).optional(),
   remoteWriteReceiver: z.boolean().optional(),
-  /** Where agent hosts remote-write: the https URL of the TLS reverse proxy in front of the receiver (output agentRemoteWriteUrl). */
+  /**
+   * Where agent hosts remote-write (output agentRemoteWriteUrl), when not this Prometheus as published: with
+   * tls on the receiver serves https itself (`https://<publicHostname>:<port>/api/v1/write`, the default);
+   * set it for a reverse proxy or load balancer of your own in front of it.
+   */
   receiverPublicUrl: httpUrl.optional(),
   hostLabel: z.string().regex(HOST_LABEL, { error: "must be a host name or address (letters, digits, '.', '-', '_')" }).optional(),
   external: externalShape.optional(),
@@ -140,7 +144,7 @@ export interface RemoteMetricsSettings {
   mode: PrometheusMode;
   remoteWrite: RemoteWriteConfig[];
   remoteWriteReceiver: boolean;
-  /** With the receiver: the URL agent hosts are told to remote-write to (stack output agentRemoteWriteUrl). */
+  /** With the receiver: the URL agent hosts are told to remote-write to (stack output agentRemoteWriteUrl), when given. */
   receiverPublicUrl?: string;
   /** The `host` label of every series this Prometheus scrapes: `prometheus.hostLabel`, else publicHostname. */
   hostLabel: string;
@@ -278,7 +282,7 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
   if (receiverHost && role === "central")
     issues.push({
       key: key("prometheus", "receiverPublicUrl"),
-      message: `is plain http to ${receiverHost}: agent hosts send the receiver's login there, and refuse to over plain http to another host. Give the https URL of the TLS reverse proxy in front of the receiver`,
+      message: `is plain http to ${receiverHost}: agent hosts send the receiver's login there, and refuse to over plain http to another host. Give an https URL, or remove it: with tls on the receiver serves https itself (output agentRemoteWriteUrl)`,
     });
   const mode = field(REMOTE_PROMETHEUS_FIELDS.mode, prometheus.mode) ?? (role === "agent" ? "agent" : "server");
   if (mode === "agent") {

@@ -84,6 +84,25 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         apiKey: wireSecret(`mock-key-id-${name}:mock-api-key-${name}`),
         encoded: wireSecret(Buffer.from(`mock-key-id-${name}:mock-api-key-${name}`).toString("base64")),
       };
+    // @pulumi/tls 5.6.1 (node_modules/@pulumi/tls): the outputs the stack reads, by the names of the
+    // classes' `declare readonly` outputs. Keys are secret as privateKey.js's `additionalSecretOutputs`
+    // marks them (privateKeyOpenssh, privateKeyPem, privateKeyPemPkcs8); certificates and requests are not.
+    // The mock key holds the PEM marker, so a test finds it wherever it leaks.
+    case "tls:index/privateKey:PrivateKey":
+      return {
+        ...inputs,
+        privateKeyPem: wireSecret(`-----BEGIN PRIVATE KEY-----\nmock-private-key-${name}\n-----END PRIVATE KEY-----\n`),
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\nmock-public-key-${name}\n-----END PUBLIC KEY-----\n`,
+      };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return {
+        ...inputs,
+        certPem: `-----BEGIN CERTIFICATE-----\nmock-certificate-${name}\n-----END CERTIFICATE-----\n`,
+        readyForRenewal: false,
+      };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-request-${name}\n-----END CERTIFICATE REQUEST-----\n` };
     default:
       return inputs;
   }

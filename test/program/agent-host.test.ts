@@ -39,9 +39,10 @@ test("the agent example is a shipped stack file, and ships to what the prod stac
   const central = resolvedStackConfig("prod");
   expect(central.prometheus.remoteWriteReceiver).toBe(true);
   expect(central.logs.agentApiKey).toBe(true);
-  // agentRemoteWriteUrl, agentRemoteWriteUser and logsDataStream of the central stack.
+  // agentRemoteWriteUrl (the central Prometheus as published, over TLS; test/program/agent-example.test.ts
+  // compares with the planned output), agentRemoteWriteUser and logsDataStream of the central stack.
   expect(agent.prometheus.remoteWrite.map((remote) => [remote.url, remote.basicAuthUser])).toEqual([
-    [central.prometheus.receiverPublicUrl, PROMETHEUS_LOGINS.agents],
+    [central.prometheus.receiverPublicUrl ?? `${central.prometheusPublicUrl}/api/v1/write`, PROMETHEUS_LOGINS.agents],
   ]);
   expect(agent.logs.dataStream).toBe(central.logs.dataStream);
 });

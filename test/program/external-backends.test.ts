@@ -88,10 +88,17 @@ describe("Grafana Cloud and Elastic Cloud (token, API key)", () => {
     const provider = t.byName(GRAFANA_PROVIDER, "grafana");
     expect(provider.inputs.url).toBe(GRAFANA_CLOUD_URL);
     expect(provider.secretPaths).toEqual(["auth"]);
+    // Grafana Cloud's certificate is its own: the stack CA is not the provider's.
+    expect(provider.inputs.caCert).toBeUndefined();
   });
 
   test("Prometheus's datasource is the published Prometheus, the logs datasources Elastic Cloud; none names a container", () => {
-    expect(t.byName(DATASOURCE, "prometheus").inputs.url).toBe("http://obs.example.com:9090");
+    // Published beyond loopback: TLS with the stack CA, and the login (secret), as this stack's Prometheus requires them.
+    const prometheus = t.byName(DATASOURCE, "prometheus");
+    expect(prometheus.inputs.url).toBe("https://obs.example.com:9090");
+    expect(JSON.parse(String(prometheus.inputs.jsonDataEncoded))).toMatchObject({ tlsAuthWithCACert: true, serverName: "obs.example.com" });
+    expect(prometheus.inputs).toMatchObject({ basicAuthEnabled: true, basicAuthUsername: "atra-grafana" });
+    expect(prometheus.secretPaths).toEqual(["secureJsonDataEncoded"]);
     for (const name of ["elasticsearch", "elasticsearch-failures"]) {
       const datasource = t.byName(DATASOURCE, name);
       expect(datasource.inputs.url).toBe(ELASTIC_CLOUD.elasticsearchUrl);

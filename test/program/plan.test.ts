@@ -123,7 +123,7 @@ describe("npm run plan", () => {
       expect.stringMatching(/^ {2}- atra-observability:services\[1\]\.health: port 70000 is out of range: a port must be 1-65535$/),
       expect.stringMatching(/^ {2}- atra-observabilty:bindAddress: unknown namespace "atra-observabilty" \(did you mean atra-observability:bindAddress\?\)/),
       expect.stringMatching(
-        /^ {2}- grafna:url: unknown namespace "grafna": this program reads atra-observability:\* keys; besides them only Pulumi's own \(pulumi:\*\) and its providers' \(docker:\*, grafana:\*, random:\*\) are allowed$/,
+        /^ {2}- grafna:url: unknown namespace "grafna": this program reads atra-observability:\* keys; besides them only Pulumi's own \(pulumi:\*\) and its providers' \(docker:\*, grafana:\*, random:\*, tls:\*\) are allowed$/,
       ),
     ]);
     expect(result.stderr).toContain('nothing was planned for stack "plan-test-mistakes"');

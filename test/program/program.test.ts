@@ -14,6 +14,7 @@ import { readRuleFiles } from "../../components/alerting/alert-files";
 import { parseRuleFiles } from "../../components/alerting/rule-files";
 import { ruleUid } from "../../components/alerting/grafana-rules";
 import { DATASOURCE_ALERT_GROUP } from "../../components/alerting/datasource-alerts";
+import { TLS_ALERT_GROUP } from "../../components/metrics/prometheus-config";
 import { durationMs } from "../../components/lib/validators";
 
 const CONTAINER = "docker:index/container:Container";
@@ -23,7 +24,7 @@ const LOG_GROUP = "atra-logs";
 const DYNAMIC = "pulumi-nodejs:dynamic/elastic:";
 const CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint";
 const NOTIFICATION_POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy";
-const shippedRuleGroups = parseRuleFiles(readRuleFiles(path.join(PROJECT_DIR, "alerts")));
+const allShippedRuleGroups = parseRuleFiles(readRuleFiles(path.join(PROJECT_DIR, "alerts")));
 
 interface PlannedRule {
   uid: string;
@@ -49,6 +50,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   let plan: PlanResult;
   let resources: PlannedResource[];
   const config = resolvedStackConfig(stack);
+  // The certificate alerts (alerts/tls.yml) are loaded only with tls on.
+  const shippedRuleGroups = allShippedRuleGroups.filter((group) => config.tls.mode !== "off" || group.name !== TLS_ALERT_GROUP);
   const ofType = (type: string) => resources.filter((resource) => resource.type === type);
   const byName = (type: string, name: string) => {
     const found = resources.find((resource) => resource.type === type && resource.name === name);
@@ -165,11 +168,16 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const uploads = byName(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[];
     // The SLO room's recording rules when the catalog sets objectives (test/program/slo.test.ts).
     const ruleFiles = sloDefinitions(config.services).length > 0 ? [SLO_RULE_FILE_PATH] : [];
-    // With the remote-write receiver, Prometheus's login (test/program/receiver-login.test.ts).
+    // With the remote-write receiver, Prometheus's login (test/program/receiver-login.test.ts); with tls on, its
+    // certificate and the TLS healthcheck's client config instead of the plain one's credentials (test/program/tls.test.ts).
+    const tls = config.tls.mode !== "off";
     const login = config.prometheus.remoteWriteReceiver
-      ? ["/etc/prometheus/web.yml", "/etc/prometheus/secrets/login-query-password", "/etc/prometheus/secrets/login-healthcheck-basic"]
+      ? ["/etc/prometheus/web.yml", "/etc/prometheus/secrets/login-query-password", ...(tls ? [] : ["/etc/prometheus/secrets/login-healthcheck-basic"])]
       : [];
-    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...ruleFiles]);
+    const serverTls = tls
+      ? ["/etc/prometheus/tls/server.pem", "/etc/prometheus/tls/server-key.pem", "/etc/prometheus/tls/ca.pem", "/etc/prometheus/secrets/healthcheck-http.yml"]
+      : [];
+    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...serverTls, ...ruleFiles]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
       expect.arrayContaining([
@@ -187,8 +195,9 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
       expect(outputs.agentRemoteWritePassword).toEqual({ value: "[secret]", secret: true });
       expect(outputs.prometheusUser).toEqual({ value: "atra-grafana", secret: false });
       expect(outputs.prometheusPassword).toEqual({ value: "[secret]", secret: true });
-      // The TLS proxy's URL when named; the plain-http published port is no URL agents would send the login to.
+      // A named URL (a proxy of the user's) wins; else, with tls on, the receiver as published, over https.
       if (config.prometheus.receiverPublicUrl) expect(outputs.agentRemoteWriteUrl.value).toBe(config.prometheus.receiverPublicUrl);
+      else if (config.tls.mode !== "off") expect(outputs.agentRemoteWriteUrl.value).toBe(`${config.prometheusPublicUrl}/api/v1/write`);
       else expect(outputs.agentRemoteWriteUrl).toBeUndefined();
     } else {
       for (const name of ["agentRemoteWriteUser", "agentRemoteWritePassword", "agentRemoteWriteUrl", "prometheusUser", "prometheusPassword"]) {
@@ -198,7 +207,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   });
 
   test("secrets are secrets in state and outputs, and no password appears in plain text", () => {
-    expect(byName(CONTAINER, "grafana").secretPaths).toEqual(["envs"]);
+    // With tls on, the server key's upload too (test/program/tls.test.ts).
+    expect(byName(CONTAINER, "grafana").secretPaths).toEqual(config.tls.mode !== "off" ? ["envs", "uploads[1].content"] : ["envs"]);
     expect(byName("pulumi:providers:grafana", "grafana").secretPaths).toEqual(["auth"]);
     expect(plan.run.outputs.grafanaAdminPassword).toEqual({ value: "[secret]", secret: true });
     const everything = JSON.stringify(plan.artifacts);
@@ -250,7 +260,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
       uid: "atra-prometheus-ds",
       isDefault: true,
       type: "prometheus",
-      url: `http://atra-obs-${stack}-prometheus:9090`,
+      // https with tls on (test/program/tls.test.ts).
+      url: `${config.tls.mode !== "off" ? "https" : "http"}://atra-obs-${stack}-prometheus:9090`,
     });
     expect(JSON.parse(String(datasource.inputs.jsonDataEncoded))).toMatchObject({ httpMethod: "POST" });
   });
@@ -382,7 +393,10 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   });
 
   test("logs stage secrets: credentials are secret in every container and provider input, the shipper writes as its own user", () => {
-    for (const name of ["elasticsearch", "kibana", "filebeat"]) expect(byName(CONTAINER, name).secretPaths).toEqual(["envs"]);
+    // With tls on (prod), Elasticsearch and Kibana also upload their server key, as a secret (components/logs/logs-tls.ts).
+    const tlsOn = config.tls.mode !== "off";
+    for (const name of ["elasticsearch", "kibana"]) expect(byName(CONTAINER, name).secretPaths).toEqual(tlsOn ? ["envs", "uploads[1].content"] : ["envs"]);
+    expect(byName(CONTAINER, "filebeat").secretPaths).toEqual(["envs"]);
     for (const resource of resources.filter((r) => r.type.startsWith(DYNAMIC))) {
       expect(resource.secretPaths).toContain("connection");
       if ("password" in resource.inputs) expect(resource.secretPaths).toContain("password");
@@ -483,8 +497,8 @@ describe("bad config under mocks", () => {
     const plan = await planIsolated("custom", { config: stackConfig({ bindAddress: "0.0.0.0", services: [] }) });
     const containers = plan.run.resources.filter((r) => r.type === CONTAINER && r.inputs.ports);
     for (const container of containers) for (const port of container.inputs.ports as { ip: string }[]) expect(port.ip).toBe("0.0.0.0");
-    // The provider still talks to Grafana over loopback when Grafana listens on every interface.
-    expect(plan.run.resources.find((r) => r.type === "pulumi:providers:grafana")?.inputs.url).toBe("http://127.0.0.1:3000");
+    // The provider still talks to Grafana over loopback when Grafana listens on every interface (https: beyond loopback, tls is on).
+    expect(plan.run.resources.find((r) => r.type === "pulumi:providers:grafana")?.inputs.url).toBe("https://127.0.0.1:3000");
   });
 
   test("the logs stage can be switched off: no Elasticsearch, Kibana, shipper, volumes, datasource, logs dashboard or log alerts", async () => {

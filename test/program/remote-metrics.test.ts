@@ -37,12 +37,16 @@ describe("server mode with remote write, the receiver and an external query URL 
       // The receiver's login (test/program/receiver-login.test.ts).
       ["/etc/prometheus/web.yml", "0444"],
       ["/etc/prometheus/secrets/login-query-password", "0444"],
-      ["/etc/prometheus/secrets/login-healthcheck-basic", "0444"],
+      // The receiver turns tls on: the certificate, its key, the CA, the TLS healthcheck's client config (test/program/tls.test.ts).
+      ["/etc/prometheus/tls/server.pem", "0444"],
+      ["/etc/prometheus/tls/server-key.pem", "0444"],
+      ["/etc/prometheus/tls/ca.pem", "0444"],
+      ["/etc/prometheus/secrets/healthcheck-http.yml", "0444"],
       // The every-option stack sets SLOs: their recording rules (components/slo), after the credentials.
       ["/etc/prometheus/rules/slo.yml", "0644"],
     ]);
-    // Only the credentials' contents are secret: prometheus.yml stays readable in the plan.
-    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5].map((index) => `uploads[${index}].content`));
+    // Only the credentials' and the key's contents are secret: prometheus.yml stays readable in the plan.
+    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 6].map((index) => `uploads[${index}].content`));
     expect(uploads[1].content).toBe("[secret]");
     const yml = plan.artifacts.find((artifact) => artifact.path.endsWith("/etc/prometheus/prometheus.yml"))!.content;
     expect(yml).toContain("password_file: /etc/prometheus/secrets/remote-write-central");

@@ -190,6 +190,8 @@ describe("shipped alert rules: structure and conventions", () => {
         "PrometheusScrapeSamplesRejected",
         "GrafanaDown",
         "ExporterDown",
+        "TlsCertificateExpiringSoon",
+        "TlsEndpointProbeFailing",
       ]),
     );
   });
@@ -235,8 +237,13 @@ describe("shipped alert rules: structure and conventions", () => {
     });
     // Every scraped stack service running (each descriptor of components/stack-services.ts with a scrape job).
     const everyTarget = Object.fromEntries(STACK_SERVICE_LIST.map((service) => [service.key, `${service.name}:${service.port}`]));
+    // With tls on, as the TLS alerts (alerts/tls.yml) are loaded only then: the TLS probe job is rendered too.
     const rendered = yaml.load(
-      renderPrometheusConfig(config, { prometheus: "localhost:9090", nodeExporter: "172.17.0.1:9100", blackboxExporter: "bb:9115", ...everyTarget }),
+      renderPrometheusConfig(config, { prometheus: "localhost:9090", nodeExporter: "172.17.0.1:9100", blackboxExporter: "bb:9115", ...everyTarget }, [], {
+        caFile: "/etc/prometheus/tls/ca.pem",
+        serverName: "obs.example.internal",
+        probeTargets: ["grafana:3000"],
+      }),
     ) as {
       scrape_configs: ScrapeConfig[];
     };

@@ -9,10 +9,14 @@ import { stackConfigSchema } from "../../components/config/stack-config";
 import { DEFAULT_IMAGES } from "../../components/stack-services";
 import { stackConfig } from "./plan";
 
+/** PEM-shaped stand-ins (the plan reads only their shape; the preflight checks real ones, test/unit/preflight-tls.test.ts). */
+const TEST_CA_PEM = "-----BEGIN CERTIFICATE-----\nZXZlcnktb3B0aW9uLWNh\n-----END CERTIFICATE-----\n";
 const SECRET_VALUES: Record<string, string> = {
   grafanaAdminPassword: "every-option-grafana-password",
   prometheusQueryPassword: "every-option-query-password",
   elasticPassword: "every-option-elastic-password",
+  tlsCertificate: "-----BEGIN CERTIFICATE-----\nZXZlcnktb3B0aW9uLWxlYWY=\n-----END CERTIFICATE-----\n" + TEST_CA_PEM,
+  tlsKey: "-----BEGIN PRIVATE KEY-----\nZXZlcnktb3B0aW9uLWtleQ==\n-----END PRIVATE KEY-----\n",
 };
 
 export const EVERY_OPTION_VALUES: Record<string, unknown> = {
@@ -56,6 +60,8 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     },
   ],
   bindAddress: "127.0.0.1",
+  // A certificate chain and key of the user's (secret), and the CA that issued them; the names besides publicHostname.
+  tls: { mode: "provided", extraNames: ["grafana.example.internal", "10.0.0.5"], caCertificate: TEST_CA_PEM },
   publicHostname: "obs.example.internal",
   appNetworks: ["billing-net"],
   dockerHost: "unix:///var/run/docker.sock",

@@ -34,7 +34,7 @@ export const SHIPPED_DASHBOARDS: readonly ShippedDashboard[] = [
 ];
 
 /** Rule files (Prometheus rule-file format) whose every alert has promtool tests and a runbook section. */
-export const SHIPPED_RULE_FILES: readonly string[] = ["alerts/host.yml", "alerts/services.yml", "alerts/stack.yml"];
+export const SHIPPED_RULE_FILES: readonly string[] = ["alerts/host.yml", "alerts/services.yml", "alerts/stack.yml", "alerts/tls.yml"];
 
 /** The promtool unit tests of the shipped rules. Tests a user adds to `alerts/tests/` run too, as a generic check. */
 export const SHIPPED_RULE_TESTS: readonly string[] = [
@@ -42,6 +42,7 @@ export const SHIPPED_RULE_TESTS: readonly string[] = [
   "alerts/tests/services.test.yml",
   "alerts/tests/stack.test.yml",
   "alerts/tests/target-down.test.yml",
+  "alerts/tests/tls.test.yml",
 ];
 
 export const isShippedDashboard = (fileName: string): boolean => SHIPPED_DASHBOARDS.some((dashboard) => dashboard.file === fileName);

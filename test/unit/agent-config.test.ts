@@ -193,7 +193,7 @@ describe("a central stack's keys for agents", () => {
 });
 
 describe("the remote-write receiver's login", () => {
-  test("an external Grafana reading the published Prometheus with the receiver on is refused (plain http with the login)", () => {
+  test("an external Grafana reads the published Prometheus over https, receiver or not (published beyond loopback: TLS and a login)", () => {
     const stack: Stack = {
       values: {
         services: [{ name: "api", metrics: "http://api:8000/metrics" }],
@@ -205,11 +205,10 @@ describe("the remote-write receiver's login", () => {
       },
       secrets: { grafanaApiToken: "glsa_token_not_in_errors" },
     };
-    expect(problems(stack)).toEqual([
-      expect.stringMatching(/^prometheus\.remoteWriteReceiver: makes this Prometheus require a login, .*http:\/\/obs\.example\.com:9090/),
-    ]);
-    // Without the receiver it reads the published Prometheus, which has no login.
-    expect(resolve({ ...stack, values: { ...stack.values, prometheus: {} } }).config.grafana.external?.prometheusUrl).toBe("http://obs.example.com:9090");
+    // The login goes over TLS only (tls.mode cannot be off beyond loopback): no longer refused.
+    expect(() => resolve(stack)).not.toThrow();
+    expect(resolve(stack).config.grafana.external?.prometheusUrl).toBe("https://obs.example.com:9090");
+    expect(resolve({ ...stack, values: { ...stack.values, prometheus: {} } }).config.grafana.external?.prometheusUrl).toBe("https://obs.example.com:9090");
   });
 
   test("receiverPublicUrl needs the receiver", () => {

@@ -254,8 +254,32 @@ describe("renderFilebeatConfig", () => {
     [{ pipeline: "Atra" }, /pipeline "Atra" must be lowercase/],
     [{ host: "" }, /host "" must be a host name or address/],
     [{ host: "${HOSTNAME}" }, /host "\$\{HOSTNAME\}" must be a host name or address/],
+    // The stack's own Elasticsearch with tls on is https: a verification mode means nothing over http.
+    [{ tls: { verificationMode: "certificate" } }, /tls settings need an https:\/\/ elasticsearchUrl/],
+    [{ elasticsearchUrl: "https://es:9200", tls: { verificationMode: "none" } }, /tls.verificationMode "none" must be full or certificate/],
   ] as [Partial<FilebeatConfigArgs>, RegExp][])("refuses bad arguments: %j", (extra, message) => {
     expect(() => renderFilebeatConfig({ ...baseArgs, ...extra, services: team })).toThrow(message);
+  });
+
+  test("the stack's own https Elasticsearch: the CA file and the verification mode as given (full unless said)", () => {
+    const ssl = (tls: FilebeatConfigArgs["tls"]) => {
+      const output = (
+        expandDotted(
+          yaml.load(renderFilebeatConfig({ ...baseArgs, elasticsearchUrl: "https://atra-obs-dev-elasticsearch:9200", tls, services: team })),
+        ) as Rendered
+      ).output.elasticsearch as unknown as { hosts: string[]; ssl?: Record<string, unknown> };
+      return { hosts: output.hosts, ssl: output.ssl };
+    };
+    expect(ssl({ caFile: "/usr/share/filebeat/atra-ca.pem" })).toEqual({
+      hosts: ["https://atra-obs-dev-elasticsearch:9200"],
+      ssl: { certificate_authorities: ["/usr/share/filebeat/atra-ca.pem"], verification_mode: "full" },
+    });
+    expect(ssl({ caFile: "/usr/share/filebeat/atra-ca.pem", verificationMode: "certificate" }).ssl).toEqual({
+      certificate_authorities: ["/usr/share/filebeat/atra-ca.pem"],
+      verification_mode: "certificate",
+    });
+    // A provided chain from a public CA: the system's roots, the name still not checked inside the stack network.
+    expect(ssl({ verificationMode: "certificate" }).ssl).toEqual({ verification_mode: "certificate" });
   });
 
   test("refuses two services of the same name (their input ids would clash)", () => {

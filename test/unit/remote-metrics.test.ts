@@ -243,7 +243,8 @@ describe("renderers", () => {
       "--storage.tsdb.retention.time=30d",
       "--storage.tsdb.retention.size=50GB",
       "--web.listen-address=:9090",
-      "--web.external-url=http://localhost:9090",
+      // The receiver turns tls on (components/tls/config.ts): the UI's links are https.
+      "--web.external-url=https://localhost:9090",
       "--web.enable-remote-write-receiver",
       "--web.config.file=/etc/prometheus/web.yml",
     ]);
