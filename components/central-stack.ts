@@ -24,9 +24,18 @@ import { TLS_ALERT_GROUP } from "./metrics/prometheus-config";
 import type { StackServiceKey } from "./stack-services";
 import { logAlertGroups } from "./alerting/log-alerts";
 import { datasourceAlertGroup, guardEvaluationFailureAlert } from "./alerting/datasource-alerts";
-import { RECORDING_RULES_ENV, renderSloRuleFile, SLO_RULE_FILE_PATH, sloAlertGroups, sloDefinitions, sloGrafanaRecordingGroups } from "./slo/slo-rules";
+import {
+  RECORDING_RULES_ENV,
+  renderSloRuleFile,
+  SLO_RULE_FILE_PATH,
+  sloAlertGroups,
+  sloDefinitions,
+  sloGrafanaRecordingGroups,
+  type SloScope,
+} from "./slo/slo-rules";
 import type { StackOutputs } from "./stack-outputs";
 import { StackPki } from "./tls/pki";
+import { recordingRemoteWriteDatasource, REMOTE_WRITE_DATASOURCE } from "./grafana/remote-write-datasource";
 
 /** Build the central stack from the loaded config; the dashboards and alert rule files are read from `projectDir`. */
 export function centralStack(loaded: LoadedConfig, projectDir: string): StackOutputs {
@@ -40,12 +49,15 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     grafanaApiToken,
     elasticApiKey,
   } = loaded;
-  const dashboards = loadDashboards(path.join(projectDir, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"]);
+  const dashboards = loadDashboards(path.join(projectDir, "dashboards"), STACK_DATASOURCES, config.logs.enabled ? [] : ["elasticsearch"], config);
   const ruleContext = { defaultInterval: config.alerting.evaluationInterval, runbookBaseUrl: config.alerting.runbookBaseUrl };
   const tlsOn = config.tls.mode !== "off";
-  const slos = sloDefinitions(config.services);
-  // Metrics in an external backend (agent mode): Prometheus evaluates no rules, Grafana records the SLO series into the backend.
-  const sloRecordedByGrafana = slos.length > 0 && config.prometheus.mode === "agent";
+  // Metrics in an external backend (agent mode): Prometheus evaluates no rules, Grafana records the SLO
+  // series into the backend, where other stacks' series meet this one's: the SLOs read and write this environment's only.
+  const metricsInBackend = config.prometheus.mode === "agent";
+  const sloScope: SloScope = metricsInBackend ? { environment: config.environment } : {};
+  const slos = sloDefinitions(config.services, sloScope);
+  const sloRecordedByGrafana = slos.length > 0 && metricsInBackend;
   const alertRuleGroups = [
     // GrafanaAlertRuleEvaluationFailing keeps its state while Elasticsearch fails (ElasticsearchNotQueryable reports that).
     ...guardEvaluationFailureAlert(
@@ -63,8 +75,16 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
           failureStoreDatasourceUid: FAILURE_STORE_DATASOURCE.uid,
         })
       : []),
-    ...(sloRecordedByGrafana ? sloGrafanaRecordingGroups(slos, config.alerting.evaluationInterval, PROMETHEUS_DATASOURCE.uid) : []),
-    ...sloAlertGroups(slos, { ...ruleContext, interval: config.alerting.evaluationInterval, prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid }),
+    // Read through the query datasource, written through the write datasource (GrafanaConfiguration's remoteWriteDatasource).
+    ...(sloRecordedByGrafana
+      ? sloGrafanaRecordingGroups(slos, config.alerting.evaluationInterval, PROMETHEUS_DATASOURCE.uid, REMOTE_WRITE_DATASOURCE.uid)
+      : []),
+    ...sloAlertGroups(slos, {
+      ...ruleContext,
+      interval: config.alerting.evaluationInterval,
+      prometheusDatasourceUid: PROMETHEUS_DATASOURCE.uid,
+      scope: sloScope,
+    }),
     // One alert per datasource that stays unreachable; every rule above keeps its state meanwhile.
     datasourceAlertGroup({
       ...ruleContext,
@@ -139,6 +159,8 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
       ? { prometheusTls: { ...(pki.caCertificate ? { caCertificate: pki.caCertificate } : {}), serverName: pki.serverName } }
       : {}),
     scrapeInterval: config.prometheus.scrapeInterval,
+    // Where Grafana writes the SLO series it records: the backend's remote write, with its credentials (the config rules refuse a URL Grafana cannot write to).
+    remoteWriteDatasource: sloRecordedByGrafana ? recordingRemoteWriteDatasource(config.prometheus.remoteWrite, remoteWriteSecrets) : undefined,
     dashboards,
     elasticsearch: logs && {
       url: logs.internalElasticsearchUrl,

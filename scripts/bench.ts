@@ -201,7 +201,7 @@ function sloFigures(): void {
     const started = process.hrtime.bigint();
     const slos = sloDefinitions(config.services);
     const file = renderSloRuleFile(slos, config.prometheus.evaluationInterval);
-    const alerts = slos.flatMap(burnRateAlerts).length;
+    const alerts = slos.length > 0 ? burnRateAlerts().length : 0;
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     const recording = (file.match(/^ {6}- record: /gm) ?? []).length;
     perService.push(file.length / count);

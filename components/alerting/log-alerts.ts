@@ -1,7 +1,8 @@
 /**
  * Alerts on the logs, built in code because their thresholds come from the stack config: a
  * service's error lines above the stack's threshold, and (per service, optional) a service that
- * stopped logging. Same shape and machinery as the rule-file alerts: one Grafana rule group.
+ * stopped logging. Same shape and machinery as the rule-file alerts: Grafana rule groups (the
+ * silences sharded by service, logAlertGroups).
  * Queries use Grafana's Elasticsearch datasource model (count, terms on `host.name` and `service.name`,
  * date_histogram), reduced over the window and compared with a threshold.
  */
@@ -11,7 +12,7 @@ import { serviceLabels, ServiceIdentity } from "../catalog";
 import { durationMs } from "../lib/validators";
 import { EVALUATION_ERROR_STATE, EXPRESSION_DATASOURCE_UID, GrafanaRule, GrafanaRuleGroup, resolveRunbookUrl, RuleQuery, ruleUid } from "./grafana-rules";
 import { ERROR_LEVELS } from "../logs/kibana-bodies";
-import { shardGroupName, shardServices } from "./rule-shards";
+import { SHARD_COUNTS, shardGroupName, shardServices } from "./rule-shards";
 
 export const LOG_ALERT_GROUP = "atra-logs";
 /** Alert names; each has a section in the runbook (its anchor is the lowercased name). */
@@ -45,36 +46,37 @@ export interface LogAlertContext {
 export const ERROR_LINES_QUERY = `log.level:(${ERROR_LEVELS.join(" OR ")})`;
 
 /**
- * The stack-wide log alerts and the services' silence alerts, the latter spread over groups of about
- * 16 services (rule-shards.ts): shard 0 stays in `atra-logs` with the stack-wide rules, the others go
- * to `atra-logs:1`, ... A group is one provider resource and one API body, re-sent whole when any of
- * its rules changes: one group for every service's silence grew with the catalog. Up to 16 services
- * with maxLogSilence keep the single `atra-logs` group as before. The uids are those of the single
- * group (ruleUid of LOG_ALERT_GROUP, the alert and the service): Grafana moves a rule into the group
- * whose PUT names its uid (grafana/grafana pkg/services/ngalert/store/deltas.go, calculateChanges),
- * keeping its state.
+ * The stack-wide log alerts in `atra-logs`, and the services' silence alerts in groups by service
+ * shard, `atra-logs:<shard>` among SHARD_COUNTS.logSilence (rule-shards.ts): a service's silence
+ * rule stays in its group however the catalog grows or shrinks. A group is one provider resource and
+ * one API body, re-sent whole when any of its rules changes: one group for every service's silence
+ * grew with the catalog.
+ *
+ * The uids are those of the single group these rules used to share (ruleUid of LOG_ALERT_GROUP, the
+ * alert and the service). On the first `up` after a stack had every silence rule in `atra-logs`, the
+ * shard groups are created first (components/grafana/grafana-alerting.ts: a group depends on its shard
+ * groups) and each one's PUT names its rules' uids, so Grafana moves those rules out of `atra-logs`
+ * with their alert state instead of creating others (grafana/grafana
+ * pkg/services/ngalert/store/deltas.go, calculateChanges: "Rule can be from other group or
+ * namespace"); only then is `atra-logs` updated down to its stack-wide rules, with nothing left to
+ * delete. After that, rules never move between groups.
  */
 export function logAlertGroups(logs: LogsConfig, services: ServiceConfig[], context: LogAlertContext): GrafanaRuleGroup[] {
   const intervalSeconds = durationMs(context.interval) / 1000;
   const silent = services.filter((service) => service.maxLogSilence && service.logs?.length);
-  const shards = shardServices(silent, (service) => service.name);
-  const silences = (shard: number) =>
-    (shards.find((s) => s.shard === shard)?.items ?? []).map((service) => silenceRule(service, service.maxLogSilence as string, context));
   return [
     {
       name: LOG_ALERT_GROUP,
       intervalSeconds,
-      rules: [errorRateRule(logs, context), ...silences(0), ingestFailuresRule(logs, context.failureStoreDatasourceUid, context)],
+      rules: [errorRateRule(logs, context), ingestFailuresRule(logs, context.failureStoreDatasourceUid, context)],
       source: "stack config (logs)",
     },
-    ...shards
-      .filter(({ shard }) => shard !== 0)
-      .map(({ shard }) => ({
-        name: shardGroupName(LOG_ALERT_GROUP, shard),
-        intervalSeconds,
-        rules: silences(shard),
-        source: "stack config (services[].maxLogSilence)",
-      })),
+    ...shardServices(silent, (service) => service.name, SHARD_COUNTS.logSilence).map(({ shard, items }) => ({
+      name: shardGroupName(LOG_ALERT_GROUP, shard),
+      intervalSeconds,
+      rules: items.map((service) => silenceRule(service, service.maxLogSilence as string, context)),
+      source: "stack config (services[].maxLogSilence)",
+    })),
   ];
 }
 

@@ -91,6 +91,16 @@ export function agentRoleIssues(values: Record<string, unknown>): ConfigIssue[] 
             "log-silence alerts are evaluated by the central Grafana from the central catalog, which does not list this host's services: remove it (role: agent). " +
             "The central stack's error-rate and ingest alerts still cover this host's lines",
         });
+      // The ingest pipeline is the central stack's (components/logs/request-fields.ts, built from the central
+      // catalog; the data stream's default pipeline runs it on this host's lines), so keys given here would be
+      // silently ignored.
+      if (isObject(service) && service.requestLogKeys !== undefined)
+        issues.push({
+          key: fullKey(["services", index, "requestLogKeys"]),
+          message:
+            "request keys are read by the central stack's ingest pipeline, built from the central catalog: give the service an entry there " +
+            "with these requestLogKeys (it needs no `logs` there) and remove them here (role: agent)",
+        });
     });
   }
   return issues;

@@ -34,7 +34,7 @@ export interface GrafanaConfig {
 
 /** A message for a provider URL a remote Docker host needs: its ports are published there, not where `pulumi up` runs. */
 export const PROVIDER_URL_NEEDED_WITH_SSH =
-  'is required with an ssh:// dockerHost: the local end of an SSH tunnel to the published port (see README "Remote Docker host")';
+  "is required with an ssh:// dockerHost: the local end of an SSH tunnel to the published port (see docs/remote-docker-host.md)";
 
 const TLS_OFF_REFUSED =
   "TLS verification of an external Grafana cannot be turned off: the provider sends its token or password there. Use https with a certificate the machine running `pulumi up` trusts";

@@ -33,6 +33,11 @@
  * - grafana/scenes `DataSourceVariable.tsx` lists the datasources of the variable's plugin id as options
  *   `{label: name, value: uid}`; `MultiValueVariable.ts` keeps `current` when it matches an option by
  *   value (or text) and otherwise takes the first option by name, whichever datasource that is.
+ * - Stack values (`stackValues`): a `textbox` or `constant` variable of one of those names takes the
+ *   stack's value, in `query` and `current` (and `options` when the file lists any). Grafana reads a
+ *   textbox's value from `current.value`, falling back to `query`, and a constant's from `query`
+ *   (`createSceneVariableFromVariableModel` in
+ *   public/app/features/dashboard-scene/serialization/transformSaveModelToScene.ts), so both are set.
  */
 import { createHash } from "crypto";
 import { ProblemsError } from "../lib/problems";
@@ -79,11 +84,16 @@ const VARIABLE_REFERENCE = /^(?:\$(\w+)|\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::\w+)
  * `switchedOff` names datasource types a stack can have but does not have now (the logs stage
  * switched off): dashboards that need one are left out rather than refused.
  */
-export function importDashboards(files: DashboardFile[], datasources: DatasourceMap, switchedOff: string[] = []): ImportedDashboard[] {
+export function importDashboards(
+  files: DashboardFile[],
+  datasources: DatasourceMap,
+  switchedOff: string[] = [],
+  stackValues: Record<string, string> = {},
+): ImportedDashboard[] {
   const problems: string[] = [];
   const imported: ImportedDashboard[] = [];
   for (const file of files) {
-    const result = importOne(file, datasources, switchedOff);
+    const result = importOne(file, datasources, switchedOff, stackValues);
     if (typeof result === "string") problems.push(result);
     else if (Array.isArray(result)) problems.push(...result);
     else if (result) imported.push(result);
@@ -99,7 +109,12 @@ export function importDashboards(files: DashboardFile[], datasources: Datasource
 }
 
 /** The dashboard, its problems (one string or several), or undefined when it is left out. */
-function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff: string[]): ImportedDashboard | string | string[] | undefined {
+function importOne(
+  file: DashboardFile,
+  datasources: DatasourceMap,
+  switchedOff: string[],
+  stackValues: Record<string, string>,
+): ImportedDashboard | string | string[] | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(file.text);
@@ -174,7 +189,25 @@ function importOne(file: DashboardFile, datasources: DatasourceMap, switchedOff:
   delete model.id;
   delete model.version;
   model.uid = uid;
+  fillStackValues(model, stackValues);
   return { fileName: file.fileName, uid, title: parsed.title, model };
+}
+
+/** Textbox and constant variables named in `values` take the stack's value (see the header). */
+function fillStackValues(model: Record<string, unknown>, values: Record<string, string>): void {
+  const templating = model.templating;
+  if (!isObject(templating) || !Array.isArray(templating.list)) return;
+  templating.list = templating.list.map((variable) => {
+    if (!isObject(variable) || (variable.type !== "textbox" && variable.type !== "constant") || typeof variable.name !== "string") return variable;
+    if (!Object.prototype.hasOwnProperty.call(values, variable.name)) return variable;
+    const value = values[variable.name];
+    return {
+      ...variable,
+      query: value,
+      current: { text: value, value },
+      ...(Array.isArray(variable.options) && variable.options.length > 0 ? { options: [{ selected: true, text: value, value }] } : {}),
+    };
+  });
 }
 
 /** A uid from the file name: readable when it fits, shortened with a hash of the name when it does not. */

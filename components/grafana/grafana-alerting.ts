@@ -9,6 +9,7 @@ import type { AlertingConfig } from "../alerting/config";
 import type { GrafanaRuleGroup } from "../alerting/grafana-rules";
 import { contactPointArgs } from "../alerting/contact-point-types";
 import { notificationPolicySpec } from "../alerting/notifications";
+import { shardGroupBase } from "../alerting/rule-shards";
 
 export const ALERT_FOLDER = { uid: "atra-alerts", title: "Atra alerts" } as const;
 
@@ -39,14 +40,34 @@ export class GrafanaAlerting extends pulumi.ComponentResource {
     // it still exists, and a Grafana before 12 refuses a rule title already in the folder: delete the
     // old group first. Its alerts are evaluated again by the new one within one interval. (A group
     // renamed in its file is another resource, with other uids: created, then the old one deleted.)
-    this.ruleGroups = args.ruleGroups.map(
-      (group) =>
-        new grafana.alerting.RuleGroup(
-          `rule-group-${group.name}`,
-          { name: group.name, folderUid: this.folder.uid, intervalSeconds: group.intervalSeconds, rules: group.rules },
-          { ...own, deleteBeforeReplace: true },
-        ),
-    );
+    //
+    // A group depends on its shard groups (`<name>:<n>`, components/alerting/rule-shards.ts), which
+    // are therefore created or updated before it. That orders the one move sharding makes: on the first
+    // `up` after a stack kept every per-service rule in one group (`atra-logs` held every service's
+    // silence rule beside the stack-wide log alerts), the shard groups are created, each PUT naming the
+    // uids of the rules it takes over, so Grafana moves them out of the old group keeping their state
+    // (grafana/grafana pkg/services/ngalert/store/deltas.go, calculateChanges); then the old group is
+    // updated down to its own rules and has nothing to delete. Run at the same time, the old group's PUT
+    // could delete a rule by uid after the other PUT moved it: Grafana computes a PUT's delta before
+    // its transaction and deletes by uid alone (pkg/services/ngalert/provisioning/alert_rules.go,
+    // ReplaceRuleGroup -> calcDelta, then persistDelta). Later `up`s move no rule (fixed shards).
+    const names = new Set(args.ruleGroups.map((group) => group.name));
+    const ruleGroup = (group: GrafanaRuleGroup, shards: grafana.alerting.RuleGroup[]) =>
+      new grafana.alerting.RuleGroup(
+        `rule-group-${group.name}`,
+        { name: group.name, folderUid: this.folder.uid, intervalSeconds: group.intervalSeconds, rules: group.rules },
+        { ...own, dependsOn: [...args.waitFor, ...shards], deleteBeforeReplace: true },
+      );
+    const shardsOf = new Map<string, grafana.alerting.RuleGroup[]>();
+    const shardGroups = new Map<string, grafana.alerting.RuleGroup>();
+    for (const group of args.ruleGroups) {
+      const base = shardGroupBase(group.name);
+      if (base === undefined || !names.has(base)) continue;
+      const resource = ruleGroup(group, []);
+      shardGroups.set(group.name, resource);
+      shardsOf.set(base, [...(shardsOf.get(base) ?? []), resource]);
+    }
+    this.ruleGroups = args.ruleGroups.map((group) => shardGroups.get(group.name) ?? ruleGroup(group, shardsOf.get(group.name) ?? []));
 
     this.contactPoints = args.alerting.contactPoints.map(
       (point) => new grafana.alerting.ContactPoint(`contact-point-${point.name}`, contactPointArgs(point, args.contactPointSecrets[point.name]), own),

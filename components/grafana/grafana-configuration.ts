@@ -7,6 +7,7 @@ import * as grafana from "@pulumiverse/grafana";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatasourceMap, ImportedDashboard } from "./dashboard-import";
 import { failureStoreIndex } from "../logs/elastic-bodies";
+import { REMOTE_WRITE_DATASOURCE, remoteWriteDatasourceData, type RemoteWriteDatasourceSpec } from "./remote-write-datasource";
 
 /** Fixed uids: dashboards and (later) alert rules refer to them, and they must not change between runs. */
 export const PROMETHEUS_DATASOURCE = { uid: "atra-prometheus-ds", name: "Prometheus" } as const;
@@ -70,6 +71,13 @@ export interface GrafanaConfigurationArgs {
   /** This stack's Prometheus with tls on (its URL is then https): the CA and name the datasource checks it with. */
   prometheusTls?: TrustedTls;
   scrapeInterval: string;
+  /**
+   * The datasource Grafana-managed recording rules write to (REMOTE_WRITE_DATASOURCE), when Grafana records
+   * the SLO series into a remote-write backend: the stack's remote write as Grafana derives a write URL
+   * and login from a datasource (components/grafana/remote-write-datasource.ts). Not the query datasource:
+   * Grafana would write to a path derived from the query URL, with the query login.
+   */
+  remoteWriteDatasource?: RemoteWriteDatasourceSpec;
   dashboards: ImportedDashboard[];
   /** The log data stream, when the logs stage is on: an Elasticsearch datasource as a read-only user. */
   elasticsearch?: {
@@ -98,6 +106,7 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
   readonly prometheusDatasource: grafana.oss.DataSource;
   readonly elasticsearchDatasource?: grafana.oss.DataSource;
   readonly failureStoreDatasource?: grafana.oss.DataSource;
+  readonly remoteWriteDatasource?: grafana.oss.DataSource;
   /** Every datasource this component made: dashboards and alert rules refer to them by uid. */
   readonly datasources: grafana.oss.DataSource[];
   readonly folder: grafana.oss.Folder;
@@ -141,6 +150,29 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
       },
       own,
     );
+
+    const remoteWrite = args.remoteWriteDatasource;
+    if (remoteWrite) {
+      const { jsonData, secureJsonData } = remoteWriteDatasourceData(remoteWrite);
+      this.remoteWriteDatasource = new grafana.oss.DataSource(
+        "prometheus-remote-write",
+        {
+          type: "prometheus",
+          uid: REMOTE_WRITE_DATASOURCE.uid,
+          name: REMOTE_WRITE_DATASOURCE.name,
+          url: remoteWrite.url,
+          accessMode: "proxy",
+          isDefault: false,
+          jsonDataEncoded: JSON.stringify(jsonData),
+          // The user in plain settings; the password and every header value in secureJsonData, secret as a whole.
+          ...(remoteWrite.basicAuth ? { basicAuthEnabled: true, basicAuthUsername: remoteWrite.basicAuth.user } : {}),
+          ...(secureJsonData ? { secureJsonDataEncoded: secureJsonData } : {}),
+        },
+        // After the query datasource: Grafana makes the first datasource of an organization its default
+        // (grafana/grafana pkg/services/datasources/service/datasource.go, AddDataSource).
+        { ...own, dependsOn: [...args.waitFor, this.prometheusDatasource] },
+      );
+    }
 
     const elasticsearch = args.elasticsearch;
     if (elasticsearch) {
@@ -191,6 +223,7 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
 
     this.datasources = [
       this.prometheusDatasource,
+      ...(this.remoteWriteDatasource ? [this.remoteWriteDatasource] : []),
       ...(this.elasticsearchDatasource ? [this.elasticsearchDatasource] : []),
       ...(this.failureStoreDatasource ? [this.failureStoreDatasource] : []),
     ];

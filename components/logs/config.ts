@@ -26,8 +26,8 @@ import {
 import { defaultDataStream, isEsByteSize, isEsDuration, validateDataStreamName } from "./elastic-bodies";
 import { logGlobIssues } from "./filebeat-config";
 import { ELASTICSEARCH_SERVICE } from "./services";
-import { STRUCTLOG_KEY } from "./request-fields";
-import { globsOverlap, hasWildcard, minimumSegmentBytes } from "../lib/glob-overlap";
+import { DEFAULT_REQUEST_KEYS, DURATION_UNITS, MAX_KEY_DEPTH, STRUCTLOG_KEY } from "./request-fields";
+import { globsOverlap, hasWildcard, literalPrefix, minimumSegmentBytes } from "../lib/glob-overlap";
 import { defaultTlsMode, httpsWhen } from "../tls/config";
 
 /** How long log lines are kept (ILM delete phase), in Elasticsearch time units, by environment. */
@@ -178,9 +178,9 @@ export function esDurationProblem(value: string): string | undefined {
 
 const esDuration = checkedString(esDurationProblem);
 
-/** A top-level structlog key the ingest pipeline can address (request-fields.ts, STRUCTLOG_KEY). */
+/** A structlog key, or a dotted path into nested objects, the ingest pipeline can address (request-fields.ts, STRUCTLOG_KEY). */
 const structlogKey = z.string().regex(STRUCTLOG_KEY, {
-  error: "must be a top-level structlog key: letters, digits and _, not starting with a digit, at most 64 characters (no dots)",
+  error: `must be a structlog key (letters, digits and _, not starting with a digit, at most 64 characters), or a dotted path of up to ${MAX_KEY_DEPTH} of them into nested objects (http.status_code)`,
 });
 
 /** What a catalog entry may give the logs room. */
@@ -192,17 +192,28 @@ export const LOGS_SERVICE_FIELDS = {
   /**
    * The structlog keys this service's request lines use where they differ from the defaults
    * (request-fields.ts: duration/elapsed/latency in s, duration_ms, method, route/path, status_code/status,
-   * request_id, trace_id, user_agent); tried first, on this service's lines only (needs `logs`).
+   * request_id, trace_id, user_agent); tried first, on this service's lines only. `ignoreDefaults`: default
+   * keys the service writes for something else (a job's `status`), not read on its lines. Needs no `logs`
+   * here: on a central stack the entry may stand for a service whose lines agent hosts ship (role.ts refuses
+   * the key on an agent, whose pipeline is the central stack's).
    */
   requestLogKeys: z
     .strictObject({
-      duration: z.strictObject({ key: structlogKey, unit: z.enum(["s", "ms"], { error: 'must be "s" (seconds) or "ms" (milliseconds)' }) }).optional(),
+      duration: z
+        .strictObject({
+          key: structlogKey,
+          unit: z.enum(DURATION_UNITS, { error: 'must be "s" (seconds), "ms" (milliseconds), "us" (microseconds) or "ns" (nanoseconds)' }),
+        })
+        .optional(),
       method: structlogKey.optional(),
       path: structlogKey.optional(),
       statusCode: structlogKey.optional(),
       requestId: structlogKey.optional(),
       traceId: structlogKey.optional(),
       userAgent: structlogKey.optional(),
+      ignoreDefaults: z
+        .array(z.enum(DEFAULT_REQUEST_KEYS as [string, ...string[]], { error: `must be one of the default keys: ${DEFAULT_REQUEST_KEYS.join(", ")}` }))
+        .optional(),
     })
     .optional(),
 };
@@ -255,9 +266,6 @@ export const logsSlice = defineSlice({
   refineService: (service, ctx) => {
     if (service.maxLogSilence && !(Array.isArray(service.logs) && service.logs.length > 0)) {
       ctx.addIssue({ code: "custom", path: ["maxLogSilence"], message: "needs `logs`: only shipped log files can go silent" });
-    }
-    if (service.requestLogKeys && !(Array.isArray(service.logs) && service.logs.length > 0)) {
-      ctx.addIssue({ code: "custom", path: ["requestLogKeys"], message: "needs `logs`: request keys are read from shipped log lines" });
     }
   },
   rules: ({ values, environment, enabled, role, stack }) => {
@@ -531,7 +539,7 @@ const PATH_MAX_BYTES = 4095;
  */
 function globLimitIssues(services: { name: string; logs: string[] }[], alreadyReported: string[]): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const accepted: { service: number; index: number; glob: string }[] = [];
+  const accepted: { service: number; index: number; glob: string; prefix: string }[] = [];
   services.forEach((service, serviceIndex) =>
     service.logs.forEach((glob, index) => {
       const key = fullKey(["services", serviceIndex, "logs", index]);
@@ -547,13 +555,19 @@ function globLimitIssues(services: { name: string; logs: string[] }[], alreadyRe
         });
       } else if (Buffer.byteLength(glob) > PATH_MAX_BYTES) {
         issues.push({ key, message: `is ${Buffer.byteLength(glob)} bytes long; Linux paths are at most ${PATH_MAX_BYTES} bytes (PATH_MAX)` });
-      } else accepted.push({ service: serviceIndex, index, glob });
+      } else accepted.push({ service: serviceIndex, index, glob, prefix: literalPrefix(glob) });
     }),
   );
   accepted.forEach((entry, position) => {
-    const other = accepted
-      .slice(0, position)
-      .find((earlier) => earlier.service !== entry.service && earlier.glob !== entry.glob && globsOverlap(earlier.glob, entry.glob));
+    // The earlier entries, without copying them (a catalog of thousands of globs compares millions of pairs).
+    let other: (typeof accepted)[number] | undefined;
+    for (let at = 0; at < position && !other; at++) {
+      const earlier = accepted[at];
+      if (earlier.service === entry.service || earlier.glob === entry.glob) continue;
+      // globsOverlap's own first test, on prefixes taken once per glob rather than once per pair.
+      if (!earlier.prefix.startsWith(entry.prefix) && !entry.prefix.startsWith(earlier.prefix)) continue;
+      if (globsOverlap(earlier.glob, entry.glob)) other = earlier;
+    }
     if (!other) return;
     const example = !hasWildcard(entry.glob) ? entry.glob : !hasWildcard(other.glob) ? other.glob : undefined;
     issues.push({

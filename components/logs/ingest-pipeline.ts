@@ -25,8 +25,9 @@
  * value's type). A value that does not fit stays under `structlog.*` and the line gets a tag:
  * - `structlog_parse_failure`: not JSON (as Elasticsearch's Jackson reads it: a repeated key,
  *   nesting past 1000, or the NaN/Infinity structlog writes bare all fail), or JSON that is not an
- *   object: raw line in `message`, the reason in `error.message`, and structlog's `level`, when
- *   one is found in the raw line (LEVEL_FROM_RAW_LINE), in `log.level`.
+ *   object: raw line in `message`, the reason in `error.message`, structlog's `level`, when
+ *   one is found in the raw line (LEVEL_FROM_RAW_LINE), in `log.level`, and the raw line's pattern
+ *   in `atra.message_pattern`.
  * - `structlog_timestamp_unparsable`: Filebeat's read time stays in `@timestamp`, the value is kept
  *   as `structlog.timestamp_unparsed`, the reason in `error.message`.
  * - `structlog_timestamp_out_of_range`: the timestamp parsed but lies outside what `date_nanos`
@@ -142,8 +143,21 @@ export const MESSAGE_PATTERN_REPLACEMENTS: readonly { tag: string; pattern: stri
 ];
 
 /**
+ * The message-pattern processors: `atra.message_pattern` from `message` when it is text. `suffix` keeps the
+ * tags of the pipeline-level on_failure copy apart from the main ones.
+ */
+function messagePatternProcessors(suffix = ""): estypes.IngestProcessorContainer[] {
+  return [
+    { set: { tag: `message_pattern${suffix}`, if: "ctx.message instanceof String", field: MESSAGE_PATTERN_FIELD, copy_from: "message" } },
+    ...MESSAGE_PATTERN_REPLACEMENTS.map(({ tag, pattern, replacement }): estypes.IngestProcessorContainer => ({
+      gsub: { tag: `${tag}${suffix}`, field: MESSAGE_PATTERN_FIELD, pattern, replacement, ignore_missing: true },
+    })),
+  ];
+}
+
+/**
  * `services`: the catalog entries whose `requestLogKeys` name their own request keys (request-fields.ts);
- * the default keys apply to every line.
+ * the default keys apply to every line (except where a service's `ignoreDefaults` turns one off).
  */
 export function renderIngestPipeline(services: readonly RequestKeysOfService[] = []): IngestPipelineBody {
   const s = STRUCTLOG_FIELD;
@@ -280,10 +294,7 @@ export function renderIngestPipeline(services: readonly RequestKeysOfService[] =
       // Request fields (duration, method, route, status, ids) onto ECS: request-fields.ts.
       ...renderRequestFieldProcessors(services),
       // The message's pattern (numbers and ids taken out), for grouping similar lines.
-      { set: { tag: "message_pattern", if: "ctx.message instanceof String", field: MESSAGE_PATTERN_FIELD, copy_from: "message" } },
-      ...MESSAGE_PATTERN_REPLACEMENTS.map(({ tag, pattern, replacement }): estypes.IngestProcessorContainer => ({
-        gsub: { tag, field: MESSAGE_PATTERN_FIELD, pattern, replacement, ignore_missing: true },
-      })),
+      ...messagePatternProcessors(),
       {
         // Whatever did not fit its typed field is still under structlog.*: say so.
         append: {
@@ -299,7 +310,8 @@ export function renderIngestPipeline(services: readonly RequestKeysOfService[] =
     // failures): the document is still indexed, raw line in `message`, tagged and explained.
     // The level is still read from the raw line (LEVEL_FROM_RAW_LINE), so an error line that is not
     // strict JSON (structlog writes NaN and Infinity bare: json.dumps' allow_nan) still counts as an
-    // error for the error-rate alert.
+    // error for the error-rate alert, and the raw line gets its message pattern (the processors above
+    // never ran: a pipeline-level on_failure ends the pipeline, server/.../ingest/CompoundProcessor.java).
     on_failure: [
       ...tagAndExplain(PARSE_FAILURE_TAG),
       {
@@ -312,6 +324,7 @@ export function renderIngestPipeline(services: readonly RequestKeysOfService[] =
         },
       },
       { lowercase: { tag: "lowercase_raw_line_level", field: "log.level", ignore_missing: true } },
+      ...messagePatternProcessors("_raw_line"),
     ],
   };
 }

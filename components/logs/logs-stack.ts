@@ -197,7 +197,8 @@ export class LogsStack extends pulumi.ComponentResource {
         {
           connection: { url: external.elasticsearchUrl, ...credentials, ...tls },
           naming: this.naming,
-          requestKeys: shipped,
+          // Every central catalog entry: one without `logs` may stand for a service whose lines agent hosts ship.
+          requestKeys: config.services,
           ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
           writerPassword: this.writerPassword,
           readerPassword: this.readerPassword,
@@ -275,7 +276,7 @@ export class LogsStack extends pulumi.ComponentResource {
       {
         connection: { url: logs.elasticsearchProviderUrl, username: ELASTIC_ADMIN_USER, password: this.adminPassword, ...providerTls },
         naming: this.naming,
-        requestKeys: shipped,
+        requestKeys: config.services,
         ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
         kibanaSystemPassword,
         writerPassword: this.writerPassword,

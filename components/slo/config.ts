@@ -10,9 +10,10 @@ import { z } from "zod";
 import { defineSlice } from "../config/slice";
 import type { Environment } from "../config/environments";
 import { fullKey, type ConfigIssue } from "../lib/config-keys";
-import { durationMs, durationProblem, isObject } from "../lib/validators";
+import { durationMs, durationProblem, httpUrlProblems, isObject } from "../lib/validators";
 import { promqlErrors } from "../alerting/rule-files";
 import { ENVIRONMENT_DEFAULTS as PROMETHEUS_ENVIRONMENT_DEFAULTS } from "../metrics/config";
+import { RECORDING_REMOTE_WRITE_INDEX, remoteWriteDatasourceTarget } from "../grafana/remote-write-url";
 
 /**
  * The burn-rate alerts' windows and factors: the SRE Workbook, ch. 5 "Alerting on SLOs", iteration 6
@@ -192,6 +193,8 @@ function sloRules(values: Record<string, unknown>, environment: Environment): Co
   const retention = typeof prometheus.retentionTime === "string" ? prometheus.retentionTime : PROMETHEUS_ENVIRONMENT_DEFAULTS[environment].retentionTime;
   const retentionMs = durationProblem(retention) ? undefined : durationMs(retention);
   const issues: ConfigIssue[] = [];
+  if (recordedByGrafana && values.services.some((service: unknown) => isObject(service) && isObject(service.slo)))
+    issues.push(...recordingTargetIssues(prometheus));
   values.services.forEach((service: unknown, index) => {
     if (!isObject(service) || !isObject(service.slo)) return;
     if (agentMode && !recordedByGrafana) {
@@ -213,4 +216,28 @@ function sloRules(values: Record<string, unknown>, environment: Environment): Co
     }
   });
   return issues;
+}
+
+/**
+ * Grafana records the SLO series into the backend through a datasource built from the remote write
+ * (components/grafana/remote-write-datasource.ts), and derives the write URL from that datasource's URL
+ * (grafana/grafana pkg/services/ngalert/writer/datasourcewriter.go, getRemoteWriteURL): a remote write
+ * URL that no datasource URL yields is refused here, at its key. (No remote write at all, or an invalid
+ * URL, is reported by the remote-write rules and the schema.)
+ */
+function recordingTargetIssues(prometheus: Record<string, unknown>): ConfigIssue[] {
+  const entries = Array.isArray(prometheus.remoteWrite) ? (prometheus.remoteWrite as unknown[]) : [];
+  const entry = entries[RECORDING_REMOTE_WRITE_INDEX];
+  const url = isObject(entry) ? entry.url : undefined;
+  if (typeof url !== "string" || httpUrlProblems(url).length > 0) return [];
+  const target = remoteWriteDatasourceTarget(url);
+  if (!("problem" in target)) return [];
+  return [
+    {
+      key: fullKey(["prometheus", "remoteWrite", RECORDING_REMOTE_WRITE_INDEX, "url"]),
+      message:
+        `is where Grafana writes the SLO series it records (services[].slo with prometheus.mode: agent), and ${url} ${target.problem}. ` +
+        `Put first in prometheus.remoteWrite a remote write to the backend of prometheus.external.queryUrl at such a path, or remove the SLOs`,
+    },
+  ];
 }

@@ -31,8 +31,8 @@ import { durationMs } from "../lib/validators";
 import { STACK_SERVICES } from "../stack-services";
 import { serviceLabels } from "../catalog";
 import { BURN_RATE_ALERTS, SLO_DEFAULTS } from "./config";
-import { RECORDED, RecordingOptions, SLO_RULE_GROUP_PREFIXES, sloRecordingGroups, SliEvents } from "./rule-groups";
-import { shardGroupName, shardServices } from "../alerting/rule-shards";
+import { RECORDED, RecordingOptions, RecordingRuleGroup, SLO_RULE_GROUP_PREFIXES, sloRecordingGroups, SliEvents } from "./rule-groups";
+import { SHARD_COUNTS, shardGroupName, shardServices } from "../alerting/rule-shards";
 
 export { RECORDED, sloRecordingGroups } from "./rule-groups";
 export type { RecordingRuleGroup } from "./rule-groups";
@@ -71,18 +71,32 @@ export const SLO_RECORDING_UID_NAMESPACE = "atra-slo-recording";
 export const SLO_RULE_FILE_PATH = "/etc/prometheus/rules/slo.yml";
 const RUNBOOK = "docs/runbook.md";
 
+/**
+ * Labels that confine the SLOs to this stack's own series, where the series of several stacks meet:
+ * a remote-write backend that Grafana records into (sloGrafanaRecordingGroups) holds every stack that
+ * writes to it, each series marked by its Prometheus's external labels (`environment`, `stack`,
+ * `host`: components/metrics/prometheus-config.ts externalLabels), while what Grafana writes carries
+ * only the rule's own labels (grafana/grafana pkg/services/ngalert/writer/prom.go PointsFromFrames:
+ * the frame's labels and the rule's). `environment`, not `stack`: an agent host of the environment is
+ * another stack. Empty on this stack's own Prometheus, whose scraped series carry no external labels.
+ */
+export type SloScope = Record<string, string>;
+
 /** Every SLO of the catalog, defaults filled in, in catalog order (availability before latency). */
-export function sloDefinitions(services: readonly ServiceConfig[]): SloDefinition[] {
+export function sloDefinitions(services: readonly ServiceConfig[], scope: SloScope = {}): SloDefinition[] {
+  const scopeMatchers = Object.entries(scope)
+    .map(([name, value]) => `, ${name}="${value}"`)
+    .join("");
   return services.flatMap((service) => {
     const slo = service.slo;
     if (!slo) return [];
     const window = slo.window ?? SLO_DEFAULTS.window;
-    const selector = `service="${service.name}"`;
+    const selector = `service="${service.name}"${scopeMatchers}`;
     const found: SloDefinition[] = [];
     // What every objective of this service shares: who, which kind, the objective, its budget and window.
     const objectiveOf = (kind: SloDefinition["slo"], objective: number) => ({
       service: service.name,
-      labels: serviceLabels(service),
+      labels: { ...serviceLabels(service), ...scope },
       slo: kind,
       objective,
       budget: budgetOf(objective),
@@ -169,56 +183,80 @@ export function renderSloRuleFile(slos: readonly SloDefinition[], evaluationInte
   const header =
     "# Rendered by atra-observability from the catalog's `slo` entries (components/slo). Do not edit: change the stack config.\n" +
     "# Recording rules only, three groups per service (components/slo/rule-groups.ts); the burn-rate alerts are Grafana-managed rules (groups atra-slo, atra-slo:<shard>) querying these series.\n";
-  return `${header}${yaml.dump({ groups: sloRecordingGroups(slos, evaluationInterval, options) }, { lineWidth: -1, noRefs: true })}`;
+  return `${header}${recordingRuleFileYaml(sloRecordingGroups(slos, evaluationInterval, options))}`;
+}
+
+/**
+ * The rule file's YAML, written directly rather than by js-yaml's dump: at 2,000 services the file
+ * holds about 52,000 rules (16 MB), which dump took 1.3 s and 145 MB to write (`npm run bench`). Block
+ * structure, every scalar a JSON string: a JSON string is a YAML double-quoted scalar (the YAML 1.2
+ * spec's escapes include all of JSON's), and Prometheus reads rule files with gopkg.in/yaml.v3
+ * (prometheus/prometheus model/rulefmt/rulefmt.go, ParseFile -> Parse -> yaml.NewDecoder). promtool
+ * checks the rendered file in the tests (test/real-tools/).
+ */
+export function recordingRuleFileYaml(groups: readonly RecordingRuleGroup[]): string {
+  const q = (text: string) => JSON.stringify(text);
+  const lines = ["groups:"];
+  for (const group of groups) {
+    lines.push(`  - name: ${q(group.name)}`);
+    if (group.interval !== undefined) lines.push(`    interval: ${q(group.interval)}`);
+    lines.push("    rules:");
+    for (const rule of group.rules) {
+      lines.push(`      - record: ${q(rule.record)}`, `        expr: ${q(rule.expr)}`);
+      const labels = Object.entries(rule.labels);
+      if (labels.length > 0) lines.push("        labels:", ...labels.map(([name, value]) => `          ${q(name)}: ${q(value)}`));
+    }
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 export interface BurnRateAlert {
   alert: string;
   severity: "critical" | "warning";
-  /** PromQL whose value is the budget left over the window; returns a series while the alert condition holds. */
+  /** PromQL whose value is the budget left over the window, one series per SLO whose alert condition holds. */
   expr: string;
-  /** Summary and description with `{{ VALUE }}` where the value (the budget left) goes. */
+  /** Summary and description, Grafana templates over the series' labels, with `{{ VALUE }}` where the value (the budget left) goes. */
   summary: string;
   description: string;
 }
 
-/** The page and the ticket alert of one SLO. */
-export function burnRateAlerts(slo: SloDefinition): BurnRateAlert[] {
-  const identity = `{service="${slo.service}", slo="${slo.slo}"}`;
+/**
+ * The page and the ticket alert, each ONE expression over every SLO of the stack: one series, and so
+ * one alert instance, per SLO whose condition holds (Grafana-managed rules are multi-dimensional:
+ * every series of the query is an instance with the series' labels, grafana/grafana
+ * pkg/services/ngalert/state/manager.go ProcessEvalResults, one state per result's label set). Each
+ * SLO's threshold is read from its own recorded budget (`service_slo:slo_error_budget:ratio`), matched
+ * one-to-one on (service, slo), so SLOs with different objectives share the rule. Two rules for any
+ * catalog, instead of two per SLO: at 2,000 services, 8,000 rules made 125 groups and 30 MB of
+ * provider state, and Grafana ran 8,000 queries per interval; now 2 (`npm run bench`).
+ */
+export function burnRateAlerts(scope: SloScope = {}): BurnRateAlert[] {
+  const matchers = Object.entries(scope).map(([name, value]) => `${name}="${value}"`);
+  const selector = matchers.length > 0 ? `{${matchers.join(", ")}}` : "";
+  const over = (range: string, factor: number) => `${RECORDED.errorRatio(range)}${selector} > on (service, slo) (${factor} * ${RECORDED.budget}${selector})`;
   const condition = (pairs: readonly { factor: number; long: string; short: string }[]) =>
-    pairs
-      .map(
-        ({ factor, long, short }) =>
-          `(${RECORDED.errorRatio(long)}${identity} > (${factor} * ${slo.budget}) and ${RECORDED.errorRatio(short)}${identity} > (${factor} * ${slo.budget}))`,
-      )
-      .join("\n  or\n  ");
+    pairs.map(({ factor, long, short }) => `(${over(long, factor)}\n    and on (service, slo)\n   ${over(short, factor)})`).join("\n  or\n  ");
   const expr = (pairs: readonly { factor: number; long: string; short: string }[]) =>
-    `${RECORDED.budgetRemaining}${identity}\nand on (service, slo)\n(\n  ${condition(pairs)}\n)`;
-  const what = `the ${slo.slo} SLO of ${slo.service} (${slo.objective}% over ${slo.window}; bad events: ${slo.badEvents})`;
+    `${RECORDED.budgetRemaining}${selector}\nand on (service, slo)\n(\n  ${condition(pairs)}\n)`;
+  const what = "the {{ $labels.slo }} SLO of {{ $labels.service }} (over {{ $labels.window }})";
   const pairsText = (pairs: readonly { factor: number; long: string; short: string }[]) =>
     pairs.map(({ factor, long, short }) => `more than ${factor}x over ${long} (and still over ${short})`).join(", or ");
-  const exhaustion = (factor: number) => humanDuration(durationMs(slo.window) / factor);
   return [
     {
       alert: SLO_ALERTS.page,
       severity: "critical",
       expr: expr(BURN_RATE_ALERTS.page),
-      summary: `${slo.service} burns its ${slo.slo} error budget fast: {{ VALUE }} of the ${slo.window} budget left`,
-      description: `Bad events of ${what} arrive faster than the error budget allows: ${pairsText(BURN_RATE_ALERTS.page)} the sustainable rate. At 14.4x the whole ${slo.window} budget is gone in ${exhaustion(14.4)}. Error budget left over ${slo.window}: {{ VALUE }}.`,
+      summary: "{{ $labels.service }} burns its {{ $labels.slo }} error budget fast: {{ VALUE }} of the {{ $labels.window }} budget left",
+      description: `Bad events of ${what} arrive faster than the error budget allows: ${pairsText(BURN_RATE_ALERTS.page)} the sustainable rate. At 14.4x the whole budget is gone in a 14.4th of the window ({{ $labels.window }}). Error budget left over {{ $labels.window }}: {{ VALUE }}. The SLO's objective and what counts as a bad event: the stack config's services[].slo, and the dashboard Atra / SLOs.`,
     },
     {
       alert: SLO_ALERTS.ticket,
       severity: "warning",
       expr: expr(BURN_RATE_ALERTS.ticket),
-      summary: `${slo.service} burns its ${slo.slo} error budget steadily: {{ VALUE }} of the ${slo.window} budget left`,
-      description: `Bad events of ${what} arrive faster than the error budget allows: ${pairsText(BURN_RATE_ALERTS.ticket)} the sustainable rate. At 3x the whole ${slo.window} budget is gone in ${exhaustion(3)}. Error budget left over ${slo.window}: {{ VALUE }}.`,
+      summary: "{{ $labels.service }} burns its {{ $labels.slo }} error budget steadily: {{ VALUE }} of the {{ $labels.window }} budget left",
+      description: `Bad events of ${what} arrive faster than the error budget allows: ${pairsText(BURN_RATE_ALERTS.ticket)} the sustainable rate. At 3x the whole budget is gone in a third of the window ({{ $labels.window }}). Error budget left over {{ $labels.window }}: {{ VALUE }}. The SLO's objective and what counts as a bad event: the stack config's services[].slo, and the dashboard Atra / SLOs.`,
     },
   ];
-}
-
-function humanDuration(ms: number): string {
-  const hours = ms / 3_600_000;
-  return hours >= 48 ? `${Number((hours / 24).toFixed(1))} days` : `${Number(hours.toFixed(1))} hours`;
 }
 
 export interface SloAlertContext {
@@ -226,73 +264,86 @@ export interface SloAlertContext {
   /** Interval of the group (Prometheus duration). */
   interval: string;
   runbookBaseUrl?: string;
+  /** Where the recorded series of several stacks meet (a backend Grafana records into): the labels that pick this stack's (SloScope). */
+  scope?: SloScope;
 }
 
 /**
- * The burn-rate alerts as Grafana-managed groups, one rule per SLO and severity, querying the
- * recording rules through the Prometheus datasource. Query A's value is the budget left, which the
- * annotations show (`$values.A.Value`, the same form translateTemplate gives rule-file alerts).
+ * The burn-rate alerts as one Grafana-managed group, `atra-slo`, of two multi-dimensional rules (see
+ * burnRateAlerts) querying the recording rules through the Prometheus datasource; none without SLOs.
+ * Query A's value is the budget left, which the annotations show (`$values.A.Value`), and the series'
+ * labels (service, slo, window and the catalog's metadata) are the instance's labels, as the
+ * one-rule-per-SLO rules before had them.
  *
- * The services are spread over groups of about 16 services each (components/alerting/rule-shards.ts:
- * `atra-slo`, `atra-slo:1`, ...), not one group for the catalog: a group is one provider resource
- * and one API body, re-sent whole when any of its rules changes (2,000 services made one 21 MB body
- * and 21 MB of state). A catalog of up to 16 services keeps the single `atra-slo` group. The uids are
- * those of the single group (ruleUid of SLO_ALERT_GROUP and the alert, service and SLO): on the first
- * `up` that spreads them, each new group's PUT names its rules' uids and Grafana moves those rules
- * instead of creating others (grafana/grafana pkg/services/ngalert/store/deltas.go, calculateChanges:
- * "Rule can be from other group or namespace"), keeping their alert state; `atra-slo` keeps shard 0.
+ * Replaces, on the first `up` after the change, the rules of one per SLO and severity (their uids
+ * were per SLO; these two are new, `SLOErrorBudgetFastBurn` and `SLOErrorBudgetSlowBurn`): an alert
+ * firing then fires again as an instance of the new rule at its next evaluation. The groups
+ * `atra-slo:<n>` of the sharded layout are deleted.
  */
 export function sloAlertGroups(slos: readonly SloDefinition[], context: SloAlertContext): GrafanaRuleGroup[] {
-  return shardServices(slos, (slo) => slo.service).map(({ shard, items }) => ({
-    name: shardGroupName(SLO_ALERT_GROUP, shard),
-    intervalSeconds: durationMs(context.interval) / 1000,
-    rules: items.flatMap((slo) => sloAlertRules(slo, context)),
-    source: "stack config (services[].slo)",
-  }));
+  if (slos.length === 0) return [];
+  return [
+    {
+      name: SLO_ALERT_GROUP,
+      intervalSeconds: durationMs(context.interval) / 1000,
+      rules: burnRateAlerts(context.scope).map((alert) => sloAlertRule(alert, context)),
+      source: "stack config (services[].slo)",
+    },
+  ];
 }
 
-function sloAlertRules(slo: SloDefinition, context: SloAlertContext): GrafanaRule[] {
-  return burnRateAlerts(slo).map((alert) => ({
-    uid: ruleUid(SLO_ALERT_GROUP, `${alert.alert}/${slo.service}/${slo.slo}`),
-    // One rule per SLO: the title is unique in the folder and says which.
-    name: `${alert.alert} ${slo.service} ${slo.slo}`,
+function sloAlertRule(alert: BurnRateAlert, context: SloAlertContext): GrafanaRule {
+  const value = "{{ humanizePercentage $values.A.Value }}";
+  return {
+    uid: ruleUid(SLO_ALERT_GROUP, alert.alert),
+    name: alert.alert,
     // No `for`, as the SRE Workbook's iteration 6: the short window already makes the alert wait
     // for errors to continue, and the page must come within minutes of a full outage. A `for`
     // would only guard against failed evaluations, which no longer fire (below).
     for: "0s",
     condition: "FIRING",
     datas: promqlRuleQueries(alert.expr, context.prometheusDatasourceUid),
-    // No data is the healthy case (no series while the condition is false). A failed evaluation
+    // No data is the healthy case (no series while no condition holds). A failed evaluation
     // (Prometheus replaced by `pulumi up`, restarting, timing out) keeps the last state instead of
     // paging with empty labels and a -1 value (EVALUATION_ERROR_STATE); PrometheusNotQueryable
     // reports a Prometheus that stays unreachable.
     noDataState: "OK" as const,
     execErrState: EVALUATION_ERROR_STATE,
     missingSeriesEvalsToResolve: PROMETHEUS_MISSING_SERIES_EVALS,
-    labels: { severity: alert.severity, ...slo.labels, slo: slo.slo },
+    // service, slo, window and the catalog's metadata come from the series (above).
+    labels: { severity: alert.severity },
     annotations: {
-      summary: alert.summary.replaceAll("{{ VALUE }}", "{{ humanizePercentage $values.A.Value }}"),
-      description: alert.description.replaceAll("{{ VALUE }}", "{{ humanizePercentage $values.A.Value }}"),
-      error_budget_remaining: "{{ humanizePercentage $values.A.Value }}",
+      summary: alert.summary.replaceAll("{{ VALUE }}", value),
+      description: alert.description.replaceAll("{{ VALUE }}", value),
+      error_budget_remaining: value,
       runbook_url: resolveRunbookUrl(`${RUNBOOK}#${alert.alert.toLowerCase()}`, context.runbookBaseUrl),
     },
     isPaused: false,
-  }));
+  };
 }
 
 /**
  * The recording rules as Grafana-managed recording rules, for a stack whose metrics live in an
  * external backend (`prometheus.mode: agent` with `prometheus.external`): its Prometheus evaluates no
- * rules, so Grafana evaluates the same groups (same names, rules and intervals) through the Prometheus
- * datasource, which reads the backend, and writes each result back to it with the provider's `record`
- * block (terraform-provider-grafana internal/resources/grafana/resource_alerting_rule_group.go:
+ * rules, so Grafana evaluates the same rules (same expressions and intervals) through the Prometheus
+ * datasource that reads the backend (`queryDatasourceUid`), and writes each result back with the
+ * provider's `record` block (terraform-provider-grafana internal/resources/grafana/resource_alerting_rule_group.go:
  * `record { metric, from, target_datasource_uid }`, which refuses `for`, `condition`, `no_data_state`
- * and `exec_err_state` beside it; @pulumiverse/grafana 2.40 RuleGroupRuleRecord). Grafana writes by
- * remote write to the target datasource (grafana/grafana pkg/services/ngalert/writer/datasourcewriter.go,
- * getRemoteWriteURL: `<url>/api/v1/write` for a datasource typed Prometheus, else Mimir/Cortex
- * routes: a URL ending in /prometheus pushes to `/api/v1/push` beside it), with the datasource's own
- * login; the rule's labels are added to the written series. The burn-rate alerts then read the
- * recorded series from the backend as they would from this stack's Prometheus.
+ * and `exec_err_state` beside it; @pulumiverse/grafana 2.40 RuleGroupRuleRecord). The rule's labels
+ * are added to the written series. The burn-rate alerts then read the recorded series from the
+ * backend as they would from this stack's Prometheus.
+ *
+ * Grafana writes by remote write to the URL and with the login of the TARGET datasource
+ * (`targetDatasourceUid`): grafana/grafana pkg/services/ngalert/writer/datasourcewriter.go, makeWriter
+ * (the datasource's basic auth, TLS and custom headers) and getRemoteWriteURL (the write path derived
+ * from the datasource's URL). That is the write datasource built from the stack's remote write
+ * (components/grafana/remote-write-datasource.ts), not the query datasource, whose URL and login are
+ * the backend's read side.
+ *
+ * The rules go into groups per kind (atra-slo-ratios, atra-slo-events, atra-slo-ratios-long) and
+ * service shard among SHARD_COUNTS.sloRecording: `<kind>:<shard>` (components/alerting/rule-shards.ts),
+ * so a service's rules never move to another group as the catalog changes. Grafana evaluates each rule
+ * on its own schedule; the group sets the interval.
  *
  * Grafana evaluates recording rules only with `[recording_rules] enabled = true` (grafana/grafana
  * pkg/setting/setting_unified_alerting.go: `rr.Key("enabled").MustBool(false)`) and the feature
@@ -300,39 +351,43 @@ function sloAlertRules(slo: SloDefinition, context: SloAlertContext): GrafanaRul
  * default); the README says so for an external Grafana, and this stack's own Grafana container sets
  * both when it records SLOs (RECORDING_RULES_ENV).
  */
-export function sloGrafanaRecordingGroups(slos: readonly SloDefinition[], evaluationInterval: string, datasourceUid: string): GrafanaRuleGroup[] {
-  // The Prometheus groups of a shard's services, merged per kind (Grafana evaluates each rule on its own): `atra-slo-ratios`, `atra-slo-ratios:1`, ...
-  const groups = sloRecordingGroups(slos, evaluationInterval);
-  const kinds = Object.values(SLO_RULE_GROUP_PREFIXES);
-  const merged = shardServices(slos, (slo) => slo.service).flatMap(({ shard, items }) => {
-    const services = new Set(items.map((slo) => slo.service));
-    return kinds.map((kind) => {
-      const members = groups.filter((group) => group.name.split(":")[0] === kind && services.has(group.name.slice(kind.length + 1)));
-      return { kind, shard, interval: members[0].interval, rules: members.flatMap((group) => group.rules) };
-    });
-  });
-  return merged.map((group) => ({
-    name: shardGroupName(group.kind, group.shard),
-    intervalSeconds: durationMs(group.interval ?? evaluationInterval) / 1000,
-    rules: group.rules.map((rule) => {
-      const identity = `${rule.record}/${rule.labels.service}/${rule.labels.slo}`;
-      return {
-        uid: ruleUid(SLO_RECORDING_UID_NAMESPACE, identity),
-        // Titles are unique in the folder: the series and whose it is.
-        name: `${rule.record} ${rule.labels.service} ${rule.labels.slo}`,
-        for: "0s",
-        condition: "",
-        datas: promqlRuleQueries(rule.expr, datasourceUid).filter((query) => query.refId === "A"),
-        noDataState: "",
-        execErrState: "",
-        labels: rule.labels,
-        annotations: {},
-        isPaused: false,
-        record: { metric: rule.record, from: "A", targetDatasourceUid: datasourceUid },
-      };
-    }),
-    source: "stack config (services[].slo), recorded by Grafana into the external metrics backend",
-  }));
+export function sloGrafanaRecordingGroups(
+  slos: readonly SloDefinition[],
+  evaluationInterval: string,
+  queryDatasourceUid: string,
+  targetDatasourceUid: string,
+): GrafanaRuleGroup[] {
+  const byName = new Map(sloRecordingGroups(slos, evaluationInterval).map((group) => [group.name, group]));
+  return shardServices(slos, (slo) => slo.service, SHARD_COUNTS.sloRecording)
+    .flatMap(({ shard, items }) => {
+      const services = [...new Set(items.map((slo) => slo.service))];
+      return Object.values(SLO_RULE_GROUP_PREFIXES).map((kind) => {
+        // The Prometheus groups of the shard's services (`<kind>:<service>`), merged.
+        const members = services.map((service) => byName.get(`${kind}:${service}`)).filter((group) => group !== undefined);
+        return {
+          name: shardGroupName(kind, shard),
+          intervalSeconds: durationMs(members[0]?.interval ?? evaluationInterval) / 1000,
+          rules: members.flatMap((group) =>
+            group.rules.map((rule): GrafanaRule => ({
+              uid: ruleUid(SLO_RECORDING_UID_NAMESPACE, `${rule.record}/${rule.labels.service}/${rule.labels.slo}`),
+              // Titles are unique in the folder: the series and whose it is.
+              name: `${rule.record} ${rule.labels.service} ${rule.labels.slo}`,
+              for: "0s",
+              condition: "",
+              datas: promqlRuleQueries(rule.expr, queryDatasourceUid).filter((query) => query.refId === "A"),
+              noDataState: "",
+              execErrState: "",
+              labels: rule.labels,
+              annotations: {},
+              isPaused: false,
+              record: { metric: rule.record, from: "A", targetDatasourceUid },
+            })),
+          ),
+          source: "stack config (services[].slo), recorded by Grafana into the external metrics backend",
+        };
+      });
+    })
+    .filter((group) => group.rules.length > 0);
 }
 
 /** What Grafana needs to evaluate recording rules (the ini keys as GF_ environment variables). */
@@ -342,14 +397,12 @@ export const RECORDING_RULES_ENV = ["GF_FEATURE_TOGGLES_ENABLE=grafanaManagedRec
  * Test-only: the same alert expressions as Prometheus alerting rules, so promtool can unit-test when
  * they fire (Grafana evaluates them in production; the PromQL is the same text).
  */
-export function renderPromtoolAlertFile(slos: readonly SloDefinition[]): string {
-  const rules = slos.flatMap((slo) =>
-    burnRateAlerts(slo).map((alert) => ({
-      alert: alert.alert,
-      expr: alert.expr,
-      // No annotations: promtool compares them exactly, and they are Grafana's templates in production.
-      labels: { severity: alert.severity },
-    })),
-  );
+export function renderPromtoolAlertFile(scope: SloScope = {}): string {
+  const rules = burnRateAlerts(scope).map((alert) => ({
+    alert: alert.alert,
+    expr: alert.expr,
+    // No annotations: promtool compares them exactly, and they are Grafana's templates in production.
+    labels: { severity: alert.severity },
+  }));
   return yaml.dump({ groups: [{ name: "atra-slo-test-alerts", rules }] }, { lineWidth: -1, noRefs: true });
 }

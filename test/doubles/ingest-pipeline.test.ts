@@ -506,6 +506,15 @@ describe("the pipeline over malformed lines", () => {
     expectKeptAsRawLine(line, /cannot set \[event\]|\[event\] is not an integer/);
   });
 
+  test("a line that is not JSON still gets its message pattern (set in the pipeline-level on_failure, where the pipeline stops)", () => {
+    const line = 'worker 17 crashed after 2.5 s: {"job": 0x1f';
+    const doc = ingest(line);
+    expect(doc.tags).toEqual([PARSE_FAILURE_TAG]);
+    expect(doc.atra).toEqual({ message_pattern: 'worker <n> crashed after <n> s: {"job": <hex>' });
+    // JSON that is not an object continues past the guard: the main processors set it.
+    expect(ingest("42").atra).toEqual({ message_pattern: "<n>" });
+  });
+
   test("Filebeat's own tags are kept next to the failure tag", () => {
     const doc = ingest("plain text", { tags: ["atra"] });
     expect(doc.tags).toEqual(["atra", PARSE_FAILURE_TAG]);
@@ -699,6 +708,10 @@ describe("ingest simulator: conditions (Painless subset)", () => {
       ),
     ).toEqual([true, true, true, true, true]);
     expect(when("ctx.a?.s instanceof Map", source)).toBe(false);
+    // Long: java.lang.Long only (an integer past an int, or convert long's result); 1.5 and a small integer are not.
+    expect(when("ctx.a?.n instanceof Long", source)).toBe(false);
+    expect(when("ctx.i instanceof Long", { i: 404 })).toBe(false);
+    expect(when("ctx.i instanceof Long", { i: 3_000_000_000 })).toBe(true);
     expect(when("ctx.missing?.x instanceof String", source)).toBe(false);
     expect(when("ctx.missing?.x == null && !(ctx.a?.s == null)", source)).toBe(true);
     // The right side would read a key of a string: short-circuit means it is never evaluated.

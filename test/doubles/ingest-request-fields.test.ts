@@ -4,8 +4,9 @@
  * contextvars, FastAPI/Starlette-style access lines, django-structlog's RequestMiddleware shapes, a health-only
  * agent with its own keys, wrong-typed values) through the ingest simulator (test/support/ingest-simulator.ts)
  * and the index template's mappings. Every processor is the simulator's model of Elasticsearch's source:
- * ConvertProcessor (string, long: Long.parseLong), GsubProcessor (java.util.regex replaceAll), rename, set,
- * remove, append.
+ * ConvertProcessor (string, long: Long.parseLong, returning a java.lang.Long), GsubProcessor (java.util.regex
+ * replaceAll), rename, set, remove, append; conditions in the modelled Painless subset (`instanceof Long`, Map
+ * guards before a nested key is read).
  *
  * Without /usr/bin/python3 + structlog the suite is skipped locally and fails under CI.
  */
@@ -22,10 +23,20 @@ const SCRIPT = path.join(__dirname, "..", "support", "structlog-request-lines.py
 const naming = logsNaming("dev", defaultDataStream("dev"));
 const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" });
 
-/** The catalog's own keys: django-structlog's `code`; the agent's `took` (ms) and `endpoint`. */
+/**
+ * The catalog's own keys: django-structlog's `code`; the agent's `took` (ms) and `endpoint`; timings in
+ * microseconds and nanoseconds; nested request objects (dotted keys); a job runner whose `status` is its state.
+ */
 const SERVICES: RequestKeysOfService[] = [
   { name: "django-app", requestLogKeys: { statusCode: "code" } },
   { name: "victoria-agent", requestLogKeys: { duration: { key: "took", unit: "ms" }, path: "endpoint" } },
+  { name: "micro-svc", requestLogKeys: { duration: { key: "took_us", unit: "us" } } },
+  { name: "nano-svc", requestLogKeys: { duration: { key: "elapsed_ns", unit: "ns" } } },
+  {
+    name: "nested-svc",
+    requestLogKeys: { duration: { key: "timing.ns", unit: "ns" }, method: "http.method", path: "http.route", statusCode: "http.status_code" },
+  },
+  { name: "job-runner", requestLogKeys: { ignoreDefaults: ["status"] } },
 ];
 const pipeline = renderIngestPipeline(SERVICES);
 
@@ -140,14 +151,92 @@ describeWithStructlog("request fields from real structlog request lines", () => 
     expect(other.structlog.took).toBe(3.5);
   });
 
-  test.each(["wrong-types", "negative-duration", "huge-duration"])("%s: values that fit no ECS field are kept under structlog and tagged", (marker) => {
-    const doc = ingest(marker);
+  test.each([
+    ["wrong-types", "knowledge-os-api"],
+    ["negative-duration", "knowledge-os-api"],
+    ["huge-duration", "knowledge-os-api"], // 1e13 ms = 1e19 ns, past Long.MAX_VALUE ns
+    ["seconds-past-long", "knowledge-os-api"], // 9.3e9 s = 9.3e18 ns
+    ["nanos-past-long", "nano-svc"], // Long.MAX_VALUE + 1 ns (a BigInteger)
+  ])("%s: values that fit no ECS field are kept under structlog and tagged", (marker, service) => {
+    const doc = ingest(marker, service);
     expect(doc.tags).toContain(REQUEST_FIELD_MISMATCH_TAG);
     expect(doc.event?.duration).toBeUndefined();
     const original = JSON.parse(lines.get(marker)!);
     for (const key of ["method", "path", "status_code", "duration", "duration_ms"]) {
       if (key in original) expect({ key, value: doc.structlog[key] }).toEqual({ key, value: original[key] });
     }
+  });
+
+  test("the largest duration is Long.MAX_VALUE ns: 9.2e9 s is exact, and so is a nanosecond count of Long.MAX_VALUE", () => {
+    expect(ingest("seconds-near-long").event.duration).toBe(9_200_000_000_000_000_000n);
+    expect(ingest("nanos-long-max", "nano-svc").event.duration).toBe(9_223_372_036_854_775_807n);
+    expect(lines.get("nanos-past-long")).toContain("9223372036854775808");
+    expect(ingest("nanos-past-long", "nano-svc").structlog.elapsed_ns).toBe(9_223_372_036_854_775_808n);
+  });
+
+  test.each([
+    ["micros", "micro-svc", 12_500_000], // took_us=12500 (an Integer)
+    ["micros-fraction", "micro-svc", 500], // 0.5 us
+    ["nanos-int", "nano-svc", 1_234_567_890_123], // perf_counter_ns() difference, an Integer/Long
+    ["nanos-past-2-53", "nano-svc", 9_007_199_254_740_993n], // 2^53 + 1: a Long no double holds, digit for digit
+    ["nanos-float", "nano-svc", 15_000_000_000], // 15000000000.0: Java writes 1.5E10, written out
+  ])("requestLogKeys units us and ns: %s on %s is event.duration %d ns", (marker, service, nanos) => {
+    const doc = ingest(marker, service);
+    expect(doc.event.duration).toBe(nanos);
+    expect(doc.tags).toBeUndefined();
+    expect(doc.structlog).toEqual({ marker });
+    // The same keys on another service's lines are not read.
+    expect(ingest(marker, "knowledge-os-api").event?.duration).toBeUndefined();
+  });
+
+  test("nested keys (http.status_code, http.route, http.method, timing.ns) reach the ECS fields; what is left of the objects stays", () => {
+    const doc = ingest("nested", "nested-svc");
+    expect(doc.event.duration).toBe(2_500_000);
+    expect(doc.http).toEqual({ request: { method: "PUT" }, response: { status_code: 201 } });
+    expect(doc.url).toEqual({ path: "/v1/items/{id}" });
+    expect(doc.structlog).toEqual({ marker: "nested", http: {}, timing: {} });
+    expect(doc.tags).toBeUndefined();
+  });
+
+  test("a nested key whose parent is text or a list reads as absent: the line is indexed untouched, no failure, no tag", () => {
+    const doc = ingest("nested-not-object", "nested-svc");
+    expect(doc.structlog).toEqual({ marker: "nested-not-object", http: "1.1", timing: ["ns", 3] });
+    expect(doc.event?.duration).toBeUndefined();
+    expect(doc.tags).toBeUndefined();
+    expect(doc.error).toBeUndefined();
+  });
+
+  test("a nested key holding an object is kept and tagged", () => {
+    const doc = ingest("nested-wrong-type", "nested-svc");
+    expect(doc.structlog.http).toEqual({ status_code: { code: 500 } });
+    expect(doc.http?.response).toBeUndefined();
+    expect(doc.tags).toEqual([REQUEST_FIELD_MISMATCH_TAG]);
+  });
+
+  test("ignoreDefaults: a job runner's `status` (its state) is not read on its lines; its other defaults still are", () => {
+    const text = ingest("job-status-text", "job-runner");
+    expect(text.structlog.status).toBe("ok");
+    expect(text.tags).toBeUndefined();
+    expect(text.event.duration).toBe(1_500_000_000);
+    const integer = ingest("job-status-int", "job-runner");
+    expect(integer.structlog.status).toBe(3);
+    expect(integer.http?.response).toBeUndefined();
+    // Without the switch (another service), the default `status` key reads them: "ok" is tagged, 3 is a status code.
+    expect(ingest("job-status-text").tags).toEqual([REQUEST_FIELD_MISMATCH_TAG]);
+    expect(ingest("job-status-int").http.response.status_code).toBe(3);
+  });
+
+  test.each([
+    ["status-double-integral", 404],
+    ["status-double-fraction", 404.7],
+    ["status-double-huge", 1e300],
+    ["status-bigint", 99_999_999_999_999_999_999n],
+  ])("%s: a status code that is a number but no whole long stays under structlog, tagged (never moved to the long field)", (marker, value) => {
+    const doc = ingest(marker);
+    expect(doc.http.response).toBeUndefined();
+    expect(doc.structlog.status_code).toBe(value);
+    expect(doc.tags).toEqual([REQUEST_FIELD_MISMATCH_TAG]);
+    expect(doc.http.request.method).toBe("GET");
   });
 
   test("lines of one kind share a message pattern: numbers and ids taken out", () => {
@@ -157,6 +246,24 @@ describeWithStructlog("request fields from real structlog request lines", () => 
     expect(a[object][leaf]).toBe("user <n> fetched order <uuid> in <n> ms");
     expect(b[object][leaf]).toBe(a[object][leaf]);
     expect(a.message).toBe("user 42 fetched order 0f8fad5b-d9cb-469f-a165-70867728950e in 12.5 ms");
+  });
+});
+
+describe("the simulator's `instanceof Long` (java.lang.Long: Jackson's integers past an int, convert long's result)", () => {
+  const isLong = (source: Record<string, unknown>, processors: unknown[] = []) =>
+    simulatePipeline({ processors: [...processors, { set: { field: "long", value: true, if: "ctx.v instanceof Long" } }] }, source).source.long === true;
+  /** The json processor's reading of `text` (Jackson: Integer, Long or BigInteger by size; Double for a fraction or exponent). */
+  const fromJson = (text: string, more: unknown[] = []) => isLong({ text }, [{ json: { field: "text", target_field: "v" } }, ...more]);
+  test("an Integer, a Double and a BigInteger are Numbers but not Longs; a Long, and whatever convert long returns, are", () => {
+    expect(fromJson("404")).toBe(false);
+    expect(fromJson("404.0")).toBe(false);
+    expect(fromJson("1e300")).toBe(false);
+    expect(fromJson("99999999999999999999")).toBe(false);
+    expect(fromJson("3000000000")).toBe(true);
+    expect(fromJson("404", [{ convert: { field: "v", type: "long" } }])).toBe(true);
+    expect(isLong({ v: "404" }, [{ convert: { field: "v", type: "long" } }])).toBe(true);
+    // A failed conversion leaves the Double as it was: still no Long.
+    expect(fromJson("404.0", [{ convert: { field: "v", type: "long", ignore_failure: true } }])).toBe(false);
   });
 });
 

@@ -37,6 +37,10 @@ import { copyProject, planCopy, PROJECT_DIR, ProjectCopy, readNodeExporterFull, 
 import { isShippedDashboard, SHIPPED_DASHBOARDS } from "../support/shipped-content";
 import { MESSAGE_PATTERN_FIELD } from "../../components/logs/ingest-pipeline";
 import { REQUEST_FIELD_TYPES } from "../../components/logs/request-fields";
+import { STACK_VARIABLES } from "../../components/grafana/dashboard-files";
+import { planIsolated } from "../support/plan";
+import { EXTERNAL_ELASTIC_ONLY, externalStackConfig } from "../support/external-stacks";
+import type { PlanResult } from "../../scripts/lib/plan";
 
 const DASHBOARDS_DIR = path.join(PROJECT_DIR, "dashboards");
 const OURS = STACK_DATASOURCES;
@@ -690,6 +694,25 @@ describe("the logs performance dashboard", () => {
     expect(panel("Requests by service and route").targets![0].bucketAggs!.map((b) => b.field)).toEqual(["service.name", "url.path", "@timestamp"]);
   });
 
+  test('the route panels count lines without url.path under "(no route)" instead of dropping them', () => {
+    // Grafana's Elasticsearch datasource passes a terms bucket's `settings.missing` into the terms aggregation's
+    // `missing` (grafana/grafana pkg/tsdb/elasticsearch/aggregation_factory.go, addTermsAgg:
+    // `if missing, err := bucketAgg.Settings.Get("missing").String(); err == nil { a.Missing = &missing }`), and
+    // Elasticsearch's terms aggregation puts documents without the field in a bucket of that key. Without it, a request
+    // line with a duration or a status but no route/path would vanish from these panels.
+    const routePanels = ["Requests by service and route", "5xx responses by service and route", "Latency percentiles by service and route"];
+    for (const title of routePanels) {
+      const routeTerms = panel(title).targets![0].bucketAggs!.filter((b) => b.field === "url.path");
+      expect({ title, settings: routeTerms.map((b) => b.settings) }).toEqual({
+        title,
+        settings: [{ order: "desc", orderBy: "_count", size: "10", min_doc_count: "1", missing: "(no route)" }],
+      });
+    }
+    // Every terms bucket over url.path on the dashboard is one of those.
+    const everyRouteTerms = panels.filter((p) => (p.targets ?? []).some((t) => (t.bucketAggs ?? []).some((b) => b.field === "url.path")));
+    expect(everyRouteTerms.map((p) => p.title).sort()).toEqual([...routePanels].sort());
+  });
+
   test("every selected service, the health-only agents among them, gets its own latency and error panel", () => {
     expect(panel("Latency: $service")).toMatchObject({ repeat: "service", type: "timeseries" });
     expect(panel("Errors: $service")).toMatchObject({ repeat: "service", type: "timeseries" });
@@ -704,13 +727,16 @@ describe("the logs performance dashboard", () => {
     ]);
     const links = slowest.fieldConfig!.overrides!.find((o) => o.matcher.options === "http.request.id")!.properties[0].value as {
       url: string;
-      internal?: { datasourceUid: string; query: ElasticsearchTarget };
+      internal?: { datasourceUid: string; datasourceName: string; query: ElasticsearchTarget };
     }[];
     expect(links[0].url).toMatch(
       /^\$\{kibana_url\}\/app\/discover#\/\?_g=\(time:.*dataViewId:'\$\{kibana_data_view\}'.*http\.request\.id:"\$\{__value\.raw\}"/,
     );
-    // The import put the stack's Elasticsearch datasource uid in place of the placeholder.
+    // The import put the stack's Elasticsearch datasource uid in place of the placeholder; the name is that datasource's
+    // (components/grafana/grafana-configuration.ts, ELASTICSEARCH_DATASOURCE: "Elasticsearch logs").
     expect(links[1].internal?.datasourceUid).toBe(OURS.elasticsearch.uid);
+    expect(links[1].internal?.datasourceName).toBe(OURS.elasticsearch.name);
+    expect(OURS.elasticsearch.name).toBe("Elasticsearch logs");
     // `${__value.raw}`: the clicked cell, a data-link variable (packages/grafana-data/src/types/dataLink.ts).
     expect(elasticsearchTargetProblems(links[1].internal!.query, REQUEST_FIELDS, { __value: "0f8fad5b" })).toEqual([]);
     const variables = (model.templating?.list ?? []).map((v) => v.name);
@@ -721,5 +747,73 @@ describe("the logs performance dashboard", () => {
     expect(panel("Top message patterns").targets![0].bucketAggs).toEqual([
       { type: "terms", id: "3", field: MESSAGE_PATTERN_FIELD, settings: { order: "desc", orderBy: "_count", size: "20", min_doc_count: "1" } },
     ]);
+  });
+});
+
+/**
+ * The Slowest requests links open Kibana Discover at `${kibana_url}` with `${kibana_data_view}`: hidden textbox
+ * variables the import fills with each stack's own values (components/grafana/dashboard-files.ts, stackVariableValues),
+ * so the link is right on every stack. Grafana reads a textbox's value from `current.value`, falling back to `query`
+ * (grafana/grafana public/app/features/dashboard-scene/serialization/transformSaveModelToScene.ts,
+ * createSceneVariableFromVariableModel): both are checked.
+ */
+describe("the logs performance dashboard's Kibana link, per stack", () => {
+  type Variable = { name: string; type: string; query?: unknown; current?: { text?: unknown; value?: unknown }; hide?: number };
+  const DASHBOARD = "grafana:oss/dashboard:Dashboard";
+  const DATA_VIEW = "pulumi-nodejs:dynamic/elastic:KibanaDataView";
+
+  /** The variables of the logs performance dashboard as the plan sends it to Grafana. */
+  function sentVariables(plan: PlanResult): Record<string, Variable> {
+    const sent = plan.run.resources
+      .filter((r) => r.type === DASHBOARD)
+      .map((r) => JSON.parse(String(r.inputs.configJson)) as DashboardModel & { uid: string })
+      .find((d) => d.uid === "atra-logs-performance");
+    expect(sent).toBeDefined();
+    return Object.fromEntries((sent!.templating!.list as unknown as Variable[]).map((v) => [v.name, v]));
+  }
+  const valueOf = (variable: Variable) => {
+    expect(variable).toMatchObject({ type: "textbox", hide: 2 });
+    expect(variable.current).toEqual({ text: variable.query, value: variable.query });
+    return variable.query;
+  };
+  const dataViewIds = (plan: PlanResult) => plan.run.resources.filter((r) => r.type === DATA_VIEW).map((r) => (r.inputs.dataView as { id: string }).id);
+
+  let prod: PlanResult;
+  let dev: PlanResult;
+  beforeAll(async () => {
+    prod = await planIsolated("prod");
+    dev = await planIsolated("dev");
+  }, 120_000);
+
+  test("prod: its Kibana public URL and its data view id (the outputs kibanaUrl and kibanaDataViewId, the KibanaDataView made)", () => {
+    const variables = sentVariables(prod);
+    expect(valueOf(variables[STACK_VARIABLES.kibanaUrl]!)).toBe(prod.run.outputs.kibanaUrl!.value);
+    expect(valueOf(variables[STACK_VARIABLES.kibanaDataView]!)).toBe(prod.run.outputs.kibanaDataViewId!.value);
+    expect(dataViewIds(prod)).toEqual([prod.run.outputs.kibanaDataViewId!.value]);
+    expect(prod.run.outputs.kibanaUrl!.value).toBe("http://obs-prod.atra.internal:5601");
+    expect(prod.run.outputs.kibanaDataViewId!.value).toBe("atra-prod-logs-data-view");
+  });
+
+  test("dev: its own values, not prod's", () => {
+    const variables = sentVariables(dev);
+    expect(valueOf(variables[STACK_VARIABLES.kibanaUrl]!)).toBe(dev.run.outputs.kibanaUrl!.value);
+    expect(valueOf(variables[STACK_VARIABLES.kibanaDataView]!)).toBe(dev.run.outputs.kibanaDataViewId!.value);
+    expect(dataViewIds(dev)).toEqual([dev.run.outputs.kibanaDataViewId!.value]);
+    expect(dev.run.outputs.kibanaDataViewId!.value).not.toBe(prod.run.outputs.kibanaDataViewId!.value);
+  });
+
+  test("an external Elastic cluster: the link opens its Kibana (logs.external.kibanaUrl)", async () => {
+    const plan = await planIsolated("external-kibana", { config: externalStackConfig(EXTERNAL_ELASTIC_ONLY) });
+    const variables = sentVariables(plan);
+    expect(valueOf(variables[STACK_VARIABLES.kibanaUrl]!)).toBe("https://kibana.internal.example:5601");
+    expect(valueOf(variables[STACK_VARIABLES.kibanaDataView]!)).toBe("atra-external-kibana-logs-data-view");
+    expect(dataViewIds(plan)).toEqual(["atra-external-kibana-logs-data-view"]);
+  });
+
+  test("loaded without a stack (as the folder checks above do), the file's placeholders stay", () => {
+    const variables = Object.fromEntries(
+      ((shipped.find((d) => d.uid === "atra-logs-performance")!.model as DashboardModel).templating!.list as unknown as Variable[]).map((v) => [v.name, v]),
+    );
+    expect(variables[STACK_VARIABLES.kibanaUrl]!.query).toBe("http://localhost:5601");
   });
 });

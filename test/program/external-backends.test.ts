@@ -21,6 +21,9 @@ import {
   TEST_CA_PEM,
 } from "../support/external-stacks";
 import { TLS_VERIFICATION_OFF_KEYS } from "../../components/lib/validators";
+import { SHARD_COUNTS, shardOf } from "../../components/alerting/rule-shards";
+import { REMOTE_WRITE_DATASOURCE } from "../../components/grafana/remote-write-datasource";
+import { grafanaRemoteWriteUrl, type PrometheusType } from "../../components/grafana/remote-write-url";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -262,20 +265,23 @@ describe("SLOs with the metrics in a remote-write backend (agent mode, prometheu
     execErrState: string;
     for: string;
     record?: Record<string, string>;
-    datas: { refId: string; datasourceUid: string }[];
+    labels: Record<string, string>;
+    datas: { refId: string; datasourceUid: string; model: string }[];
   };
   const groupsOf = (result: PlanResult) =>
     result.run.resources.filter((r) => r.type === RULE_GROUP).map((r) => ({ name: String(r.inputs.name), rules: r.inputs.rules as Rule[] }));
 
-  test("the stack's own Grafana: recording groups writing to the Prometheus datasource, the burn-rate alerts reading it, no rule file for the agent", async () => {
+  test("the stack's own Grafana: recording groups reading the Prometheus datasource and writing to the write datasource, the burn-rate alerts reading it, no rule file for the agent", async () => {
     const result = await plan(stack(false), "slo-agent");
     const groups = groupsOf(result);
+    // The recording groups of the service's fixed shard (components/alerting/rule-shards.ts).
+    const shard = shardOf("billing-api", SHARD_COUNTS.sloRecording);
     expect(
       groups
         .filter((g) => g.name.startsWith("atra-slo"))
         .map((g) => g.name)
         .sort(),
-    ).toEqual(["atra-slo", "atra-slo-events", "atra-slo-ratios", "atra-slo-ratios-long"]);
+    ).toEqual(["atra-slo", `atra-slo-events:${shard}`, `atra-slo-ratios-long:${shard}`, `atra-slo-ratios:${shard}`]);
     const recording = groups.filter((g) => g.name.startsWith("atra-slo-")).flatMap((g) => g.rules);
     expect(recording).toHaveLength(13);
     for (const rule of recording) {
@@ -285,16 +291,74 @@ describe("SLOs with the metrics in a remote-write backend (agent mode, prometheu
         noDataState: "",
         execErrState: "",
         for: "0s",
-        record: { from: "A", targetDatasourceUid: "atra-prometheus-ds" },
+        record: { from: "A", targetDatasourceUid: REMOTE_WRITE_DATASOURCE.uid },
       });
       expect(rule.datas.map((d) => [d.refId, d.datasourceUid])).toEqual([["A", "atra-prometheus-ds"]]);
     }
     const alerts = groups.find((g) => g.name === "atra-slo")!.rules;
-    expect(alerts.map((r) => r.name)).toEqual(["SLOErrorBudgetFastBurn billing-api availability", "SLOErrorBudgetSlowBurn billing-api availability"]);
+    expect(alerts.map((r) => r.name)).toEqual(["SLOErrorBudgetFastBurn", "SLOErrorBudgetSlowBurn"]);
+    // Other stacks' series meet this one's in the backend: the alerts and the recording rules read this environment's only.
+    for (const rule of alerts) expect(JSON.parse(rule.datas[0].model).expr).toContain('service_slo:slo_error_budget_remaining:ratio{environment="');
+    for (const rule of recording) expect(rule.labels.environment).toBeDefined();
     // An agent evaluates no rules (Prometheus refuses rule_files in agent mode): nothing uploaded for it.
     expect(result.artifacts.map((a) => a.path).filter((p) => p.includes("/rules/"))).toEqual([]);
     expect(result.artifacts.find((a) => a.path.endsWith("/etc/prometheus/prometheus.yml"))!.content).not.toMatch(/^rule_files:/m);
     // (Grafana's env list, which carries RECORDING_RULES_ENV here, is secret as a whole and masked in the plan.)
+  });
+
+  // Grafana writes with the TARGET datasource's URL and login (grafana/grafana pkg/services/ngalert/writer/datasourcewriter.go,
+  // makeWriter, getRemoteWriteURL): a datasource of its own, built from prometheus.remoteWrite[0].
+  test.each([
+    [
+      "Mimir, basic auth and a tenant header",
+      { name: "mimir", url: "https://mimir.example.internal/api/v1/push", basicAuthUser: "writer", headers: { "X-Scope-OrgID": "team-obs" } },
+      "https://mimir.example.internal/prometheus",
+      { prometheusType: "Mimir", httpMethod: "POST", httpHeaderName1: "X-Scope-OrgID" },
+    ],
+    [
+      "Grafana Cloud, basic auth",
+      { name: "cloud", url: "https://prometheus-prod-01-eu-west-0.grafana.net/api/prom/push", basicAuthUser: "123456" },
+      "https://prometheus-prod-01-eu-west-0.grafana.net/api/prom",
+      { prometheusType: "Mimir", httpMethod: "POST" },
+    ],
+    [
+      "a Prometheus receiver, a bearer token",
+      { name: "central", url: "https://central.example.internal:9090/api/v1/write" },
+      "https://central.example.internal:9090",
+      { prometheusType: "Prometheus", httpMethod: "POST", httpHeaderName1: "Authorization" },
+    ],
+  ])(
+    "%s: the write datasource makes Grafana write to the remote write's URL with its login, secrets only in secureJsonData",
+    async (_, remote, datasourceUrl, jsonData) => {
+      const secret = `rw-secret-${remote.name}-0123456789`;
+      const withRemote: ExternalStack = {
+        values: { ...stack(false).values, prometheus: { ...(stack(false).values.prometheus as object), remoteWrite: [remote] } },
+        secrets: { remoteWriteSecrets: { [remote.name]: secret } },
+      };
+      const result = await plan(withRemote, `slo-write-${remote.name}`);
+      const t = tools(result);
+      const datasource = t.byName(DATASOURCE, "prometheus-remote-write");
+      expect(datasource.inputs).toMatchObject({ type: "prometheus", uid: REMOTE_WRITE_DATASOURCE.uid, url: datasourceUrl, isDefault: false });
+      expect(JSON.parse(String(datasource.inputs.jsonDataEncoded))).toEqual(jsonData);
+      expect(grafanaRemoteWriteUrl(datasourceUrl, jsonData.prometheusType as PrometheusType)).toBe(remote.url);
+      if ("basicAuthUser" in remote) expect(datasource.inputs).toMatchObject({ basicAuthEnabled: true, basicAuthUsername: remote.basicAuthUser });
+      else expect(datasource.inputs.basicAuthEnabled).toBeUndefined();
+      expect(datasource.secretPaths).toEqual(["secureJsonDataEncoded"]);
+      expectNoSecretAnywhere(result, withRemote);
+      // The query datasource keeps the read side; every recording rule writes to the write datasource, created before its group.
+      expect(t.byName(DATASOURCE, "prometheus").inputs.url).toBe("https://metrics.example.internal/prometheus");
+      const recording = result.run.resources.filter((r) => r.type === RULE_GROUP && String(r.inputs.name).startsWith("atra-slo-"));
+      expect(recording).toHaveLength(3);
+      for (const group of recording) {
+        expect(group.dependencies).toContain(datasource.urn);
+        for (const rule of group.inputs.rules as Rule[]) expect(rule.record).toMatchObject({ targetDatasourceUid: REMOTE_WRITE_DATASOURCE.uid });
+      }
+    },
+  );
+
+  test("no write datasource where Prometheus records the SLOs itself (server mode)", async () => {
+    const result = await planIsolated("dev");
+    expect(result.run.resources.filter((r) => r.type === DATASOURCE).map((r) => r.name)).not.toContain("prometheus-remote-write");
   });
 
   test("Grafana Cloud: the same groups go to it; no Grafana container here", async () => {

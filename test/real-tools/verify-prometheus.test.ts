@@ -138,7 +138,7 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
   test("a working stack: ready, every target up, every rule evaluates, the SLO series exist, every host reports", async () => {
     const all = checks();
     try {
-      for (const id of ["prometheus.ready", "prometheus.targets", "prometheus.rules", "prometheus.slo-series", "prometheus.hosts"]) {
+      for (const id of ["prometheus.ready", "prometheus.targets", "prometheus.probes", "prometheus.rules", "prometheus.slo-series", "prometheus.hosts"]) {
         const outcome = await settled(all[id]);
         expect([id, outcome.status, outcome.summary]).toEqual([id, "ok", expect.any(String)]);
       }
@@ -187,7 +187,9 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
     const gone = { name: "gone-api", metrics: `http://127.0.0.1:${closedPort}/metrics`, slo: { availability: 99, requests: {}, window: "7d" } };
     // `up + on() up`: more than one `up` series on each side, so every evaluation fails with many-to-many matching.
     const broken = "groups:\n  - name: broken\n    rules:\n      - record: broken:up\n        expr: up + on() up\n";
-    records = writeConfig([demo(), gone], [broken], []).records;
+    // A health endpoint nobody answers: the blackbox exporter's target stays up, the probe fails.
+    const sick = { name: "sick-api", health: `http://127.0.0.1:${closedPort}/health` };
+    records = writeConfig([demo(), gone, sick], [broken], []).records;
     process.kill(processes.find((p) => p.name === "prometheus")!.child.pid!, "SIGHUP");
     await waitFor("the reloaded config's target and rule to be evaluated", 30_000, async () => {
       const targets = await getJson<{ data: { activeTargets: { scrapePool: string; health: string }[] } }>(`${prometheusUrl}/api/v1/targets`);
@@ -202,6 +204,13 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
       expect(targets.status).toBe("fail");
       expect(targets.summary).toMatch(new RegExp(`1 of \\d+ scrape targets down: gone-api http://127.0.0.1:${closedPort}/metrics \\(.*connection refused\\)`));
       expect(targets.fix?.[0]).toMatch(/^gone-api: is http:\/\/127.0.0.1:\d+\/metrics up and reachable/);
+
+      const probes = await settled(all["prometheus.probes"], 15_000);
+      expect(probes).toMatchObject({
+        status: "fail",
+        summary: `1 health probe failing: sick-api http://127.0.0.1:${closedPort}/health`,
+        fix: [expect.stringContaining("answers no 2xx, or the blackbox exporter cannot reach it")],
+      });
 
       const rules = await settled(all["prometheus.rules"], 2000);
       expect(rules.status).toBe("fail");

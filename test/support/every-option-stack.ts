@@ -45,6 +45,8 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
         requestId: "correlation_id",
         traceId: "otel_trace_id",
         userAgent: "client_agent",
+        // Its `status` is a job state, not an HTTP status (docs/logs-performance.md).
+        ignoreDefaults: ["status"],
       },
     },
     // Availability from request counters (no health endpoint), and latency from its histogram (every `slo` key in one entry).

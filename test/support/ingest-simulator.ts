@@ -28,7 +28,8 @@
  *   (`PipelineFailure`); with the failure store on, it is stored there in its original form.
  * - `if` (ConditionalProcessor + Painless), a subset: `ctx` field access with `.`/`?.`/`['k']`
  *   (Painless map shortcuts: `map.k` is `map.get("k")`, `?.` is null-safe), `instanceof`
- *   String/Number/Boolean/Map/List (false for null), `== null`, `!= null`, `s.compareTo('lit')`
+ *   String/Number/Long/Boolean/Map/List (false for null; Long is java.lang.Long: what Jackson reads for
+ *   an integer past an int, and what convert `long` returns), `== null`, `!= null`, `s.compareTo('lit')`
  *   against 0, `!`, `&&`, `||` (short-circuit), parentheses. Reading a key of a list or scalar, or
  *   `.` on null, is refused (`UnsupportedByModel`): Painless' list shortcuts and its errors are not
  *   modelled, so the pipeline must guard with `instanceof Map` first.
@@ -104,9 +105,11 @@ class ProcessorError extends Error {}
 /**
  * A Java number that a JavaScript number cannot stand for: a Double with an integral value (Jackson
  * reads `1.0`, `1e13` and `10000000000000.0` as Double, and it prints as `1.0`, `1.0E13`, where an
- * Integer prints `1`), and an integer beyond 2^53 (Long up to 2^63 - 1, BigInteger past it; Jackson's
- * ParserBase.getNumberValue picks Integer, Long or BigInteger by size, exactly). Every other number is
- * a JavaScript number: integral ones are Integer/Long, the rest Double.
+ * Integer prints `1`), an integer beyond 2^53 (Long up to 2^63 - 1, BigInteger past it; Jackson's
+ * ParserBase.getNumberValue picks Integer, Long or BigInteger by size, exactly), and a Long of any size
+ * that a processor made (convert `long`: Long.parseLong, boxed), which `instanceof Long` tells from the
+ * Integer Jackson reads for the same digits. Every other number is a JavaScript number: integral ones are
+ * Integer (within an int) or Long (past it), the rest Double.
  */
 export class JavaNumber {
   private constructor(
@@ -125,9 +128,15 @@ export class JavaNumber {
     return new JavaNumber(value >= -(2n ** 63n) && value < 2n ** 63n ? "Long" : "BigInteger", Number(value), value);
   }
 
+  /** A java.lang.Long (the caller checked the range), whatever its size. */
+  static ofLong(value: bigint): JavaNumber {
+    return new JavaNumber("Long", Number(value), value);
+  }
+
   /** The value for a plain JSON result (a bigint where a number would lose digits). */
   plain(): number | bigint {
-    return this.javaClass === "Double" ? this.double : this.integer;
+    if (this.javaClass === "Double") return this.double;
+    return this.integer >= -(2n ** 53n) && this.integer <= 2n ** 53n ? Number(this.integer) : this.integer;
   }
 }
 
@@ -586,9 +595,15 @@ function tokenize(source: string): Token[] {
   return tokens;
 }
 
+const INT_MAX = 2 ** 31 - 1;
 const PAINLESS_TYPES: Record<string, (value: Json | undefined) => boolean> = {
   String: (value) => typeof value === "string",
   Number: (value) => isNumber(value),
+  // java.lang.Long: a JavaNumber Long, or an integral JavaScript number past an int (Jackson's Long; see javaType).
+  Long: (value) =>
+    value instanceof JavaNumber
+      ? value.javaClass === "Long"
+      : typeof value === "number" && Number.isInteger(value) && (value > INT_MAX || value < -INT_MAX - 1),
   Boolean: (value) => typeof value === "boolean",
   Map: (value) => isObject(value),
   List: (value) => Array.isArray(value),
@@ -1124,7 +1139,8 @@ function javaRegex(processor: string, pattern: unknown): string {
 /**
  * Java's Long.parseLong(value.toString()) as ConvertProcessor's LONG type calls it: an optional sign, then ASCII
  * digits (leading zeros allowed), within [-2^63, 2^63 - 1]; anything else throws NumberFormatException, which
- * the processor reports as "unable to convert [v] to long". The `0x` form (Long.decode) is refused.
+ * the processor reports as "unable to convert [v] to long". The result is a java.lang.Long (the primitive boxed
+ * as the processor returns Object), whatever its size. The `0x` form (Long.decode) is refused.
  */
 function javaParseLong(value: Json): Json {
   const text = javaToString(value);
@@ -1132,7 +1148,7 @@ function javaParseLong(value: Json): Json {
   const ok = /^[+-]?[0-9]+$/.test(text);
   const parsed = ok ? BigInt(text) : 0n;
   if (!ok || parsed > LONG_MAX || parsed < LONG_MIN) throw new ProcessorError(`unable to convert [${text}] to long`);
-  return JavaNumber.ofInteger(parsed);
+  return JavaNumber.ofLong(parsed);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1684,7 +1700,8 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
         ? Number(value)
         : Number.NaN;
     if (typeof value === "boolean" || Number.isNaN(number)) reject(path, type, `For input string: "${String(value)}"`);
-    if (type === "long" && (number >= 2 ** 63 || number < -(2 ** 63))) reject(path, type, `Value [${String(value)}] is out of range for a long`);
+    if (type === "long" && (number >= 2 ** 63 || number < -(2 ** 63)))
+      reject(path, type, `Value [${isNumber(value) ? javaNumberText(value) : String(value)}] is out of range for a long`);
     return;
   }
   if (type === "boolean") {

@@ -11,6 +11,10 @@ Shapes, each from the middleware's own source:
 - django-structlog (jrobichaud/django-structlog django_structlog/middlewares/request.py): `request_started`
   with `request="GET /path"` and `user_agent`, `request_finished` with `code=<status>` and `request`;
   `request_id`, `ip`, `user_id` bound as contextvars. Its status key is `code`: a catalog entry names it.
+- Timings in microseconds and nanoseconds: `time.perf_counter_ns()` differences are Python ints (PEP 564),
+  written as JSON integers; `(time.perf_counter() - start) * 1e9` is a float.
+- Nested request objects (`http={"status_code": ..., "route": ...}`), read by dotted requestLogKeys.
+- A job whose `status` is its own state ("ok", or a small integer), not an HTTP status.
 Durations are fixed values (not measured) so the expected nanoseconds are known.
 """
 
@@ -90,7 +94,69 @@ bind(marker="negative-duration")
 access.info("request_finished", duration=-0.5)
 clear()
 bind(marker="huge-duration")
-access.info("request_finished", duration_ms=1e12)
+# 1e13 ms is 1e19 ns: past Long.MAX_VALUE (9223372036854775807) nanoseconds.
+access.info("request_finished", duration_ms=1e13)
+clear()
+bind(marker="seconds-past-long")
+# 9.3e9 s is 9.3e18 ns: past Long.MAX_VALUE nanoseconds (about 9.22e9 s).
+access.info("request_finished", duration=9.3e9)
+clear()
+bind(marker="nanos-past-long")
+# One past Long.MAX_VALUE: a BigInteger to Jackson.
+access.info("handled", elapsed_ns=9223372036854775808)
+clear()
+bind(marker="seconds-near-long")
+# 9.2e9 s: 9200000000000000000 ns, under Long.MAX_VALUE (Java writes 9.2E9).
+access.info("request_finished", duration=9.2e9)
+
+# Microseconds and nanoseconds (a service's own keys, requestLogKeys.duration.unit us / ns).
+clear()
+bind(marker="micros")
+access.info("handled", took_us=12500)
+clear()
+bind(marker="micros-fraction")
+access.info("handled", took_us=0.5)
+clear()
+bind(marker="nanos-int")
+access.info("handled", elapsed_ns=1234567890123)
+clear()
+bind(marker="nanos-past-2-53")
+# 2^53 + 1: no double holds it; a Long to Jackson, read digit for digit.
+access.info("handled", elapsed_ns=9007199254740993)
+clear()
+bind(marker="nanos-long-max")
+access.info("handled", elapsed_ns=9223372036854775807)
+clear()
+bind(marker="nanos-float")
+# (perf_counter() - start) * 1e9 for a 15 s request: Python writes 15000000000.0, Java 1.5E10.
+access.info("handled", elapsed_ns=15000000000.0)
+
+# Nested request objects, read with dotted keys (http.status_code, http.route, timing.ns).
+clear()
+bind(marker="nested")
+access.info("handled", http={"method": "PUT", "route": "/v1/items/{id}", "status_code": 201}, timing={"ns": 2500000})
+clear()
+bind(marker="nested-not-object")
+access.info("handled", http="1.1", timing=["ns", 3])
+clear()
+bind(marker="nested-wrong-type")
+access.info("handled", http={"status_code": {"code": 500}})
+
+# A job runner's own `status` (a state, not an HTTP status).
+jobs = structlog.stdlib.get_logger("jobs.runner")
+clear()
+bind(marker="job-status-text")
+jobs.info("job_done", job="reindex", status="ok", duration=1.5)
+clear()
+bind(marker="job-status-int")
+jobs.info("job_done", job="reindex", status=3)
+
+# Status codes that are numbers but not whole longs: kept under structlog, tagged.
+for marker, value in [("status-double-integral", 404.0), ("status-double-fraction", 404.7), ("status-double-huge", 1e300), ("status-bigint", 99999999999999999999)]:
+    clear()
+    bind(marker=marker)
+    access.info("request_finished", method="GET", path="/x", status_code=value)
+
 clear()
 bind(marker="pattern-a")
 access.info("user 42 fetched order 0f8fad5b-d9cb-469f-a165-70867728950e in 12.5 ms")

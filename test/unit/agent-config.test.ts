@@ -110,7 +110,15 @@ describe("an agent host", () => {
             agentApiKey: true,
             external: { elasticsearchUrl: "https://logs.example.internal", kibanaUrl: "https://kibana.example.internal", user: "someone" },
           },
-          services: [{ name: "worker", logs: ["/srv/atra/logs/worker*.log"], maxLogSilence: "30m", slo: { availability: 99 } }],
+          services: [
+            {
+              name: "worker",
+              logs: ["/srv/atra/logs/worker*.log"],
+              maxLogSilence: "30m",
+              slo: { availability: 99 },
+              requestLogKeys: { duration: { key: "took", unit: "ms" } },
+            },
+          ],
         },
         { ...AGENT.secrets, grafanaApiToken: "token-not-in-errors", elasticPassword: "password-not-in-errors" },
       ),
@@ -134,8 +142,13 @@ describe("an agent host", () => {
         "prometheus.mode",
         "prometheus.remoteWriteReceiver",
         "services[0].maxLogSilence",
+        "services[0].requestLogKeys",
         "services[0].slo",
       ]),
+    );
+    // The pipeline that reads request keys is the central stack's, built from the central catalog: said, with the fix.
+    expect(refused.find((line) => line.startsWith("services[0].requestLogKeys"))).toMatch(
+      /central stack's ingest pipeline.*give the service an entry there with these requestLogKeys \(it needs no `logs` there\).*\(role: agent\)/,
     );
     expect(keys).not.toContain("images.nodeExporter");
     for (const line of refused.filter((text) => !text.startsWith("services[0].slo"))) expect(line).toMatch(/role: agent/);

@@ -6,6 +6,10 @@
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { UNDECRYPTED_SECRET } from "../../components/lib/config-keys";
 import { credentialUrlProblem, isLoopbackUrl, pemCertificateProblem, sha256FingerprintProblem } from "../../components/lib/validators";
+import * as pulumi from "@pulumi/pulumi";
+import { goPathClean, grafanaRemoteWriteUrl, type PrometheusType, remoteWriteDatasourceTarget } from "../../components/grafana/remote-write-url";
+import { remoteWriteDatasourceData, remoteWriteDatasourceSpec } from "../../components/grafana/remote-write-datasource";
+import type { RemoteWriteConfig } from "../../components/metrics/remote-config";
 import {
   BOTH_EXTERNAL,
   ELASTIC_API_KEY,
@@ -260,5 +264,113 @@ describe("SLOs with the metrics in a remote-write backend (prometheus.mode: agen
       expect.stringMatching(/^prometheus\.external\.queryUrl: agent mode has no query API/),
       expect.stringMatching(/^services\[0\]\.slo: needs Prometheus in server mode, or prometheus\.external: .*Set prometheus\.external\.queryUrl/),
     ]);
+  });
+
+  const withRemoteWrite = (url: string, services = SLO_SERVICES, mode = "agent"): ExternalStack => ({
+    values: {
+      ...agentMode(true).values,
+      services,
+      prometheus: {
+        mode,
+        remoteWrite: [{ name: "central", url }],
+        ...(mode === "agent" ? { external: { queryUrl: "https://metrics.example.internal/prometheus" } } : { retentionTime: "30d" }),
+      },
+    },
+    secrets: {},
+  });
+
+  test.each([
+    ["https://thanos.example.internal/api/v1/receive", /does not end in \/api\/v1\/write .*, \/api\/v1\/push .* or \/api\/prom\/push/],
+    ["https://mimir.example.internal/api/v1/push/", /has a path Grafana would rewrite/],
+    ["https://mimir.example.internal//api/v1/push", /has a path Grafana would rewrite/],
+    ["https://metrics.example.internal/write", /does not end in/],
+  ])("a remote write Grafana cannot write to (%s) is refused at its key when Grafana records SLOs, saying why and what to do", (url, why) => {
+    expect(problems(withRemoteWrite(url))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^prometheus\\.remoteWrite\\[0\\]\\.url: is where Grafana writes the SLO series it records .* ${url.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} .*Put first in prometheus\\.remoteWrite a remote write to the backend`,
+        ),
+      ),
+    ]);
+    expect(problems(withRemoteWrite(url))[0]).toMatch(why);
+    // Without SLOs, or with Prometheus itself writing (server mode), the URL is Prometheus's business only.
+    expect(() => resolve(withRemoteWrite(url, [{ ...SLO_SERVICES[0], slo: undefined } as never]))).not.toThrow();
+    expect(() => resolve(withRemoteWrite(url, SLO_SERVICES, "server"))).not.toThrow();
+  });
+});
+
+describe("the datasource Grafana's recording rules write to (components/grafana/remote-write-url.ts, remote-write-datasource.ts)", () => {
+  test("the port of getRemoteWriteURL gives upstream's own cases (grafana/grafana pkg/services/ngalert/writer/datasourcewriter_test.go, TestDatasourceWriterGetRemoteWriteURL)", () => {
+    const cases: [string, PrometheusType, string][] = [
+      ["http://example.com", "Prometheus", "http://example.com/api/v1/write"],
+      ["http://example.com/myprom", "Prometheus", "http://example.com/myprom/api/v1/write"],
+      ["http://example.com/api/prom", "Mimir", "http://example.com/api/prom/push"],
+      ["http://example.com/myprom/api/prom", "Mimir", "http://example.com/myprom/api/prom/push"],
+      ["http://example.com/prometheus", "Mimir", "http://example.com/api/v1/push"],
+      ["http://example.com/mymimir/prometheus", "Mimir", "http://example.com/mymimir/api/v1/push"],
+      ["http://example.com/foo/bar", "Mimir", "http://example.com/api/v1/push"],
+    ];
+    for (const [datasourceUrl, type, expected] of cases) expect([datasourceUrl, grafanaRemoteWriteUrl(datasourceUrl, type)]).toEqual([datasourceUrl, expected]);
+    expect(goPathClean("")).toBe(".");
+    expect(goPathClean("/a//b/./c/../")).toBe("/a/b");
+  });
+
+  test("the query datasource as the target (the defect): Grafana writes to a URL derived from the query URL, not the remote write's", () => {
+    // A datasource without prometheusType "Prometheus" takes Mimir's routes: .../prometheus pushes to /api/v1/push beside it.
+    expect(grafanaRemoteWriteUrl("https://metrics.example.internal/prometheus", "Mimir")).toBe("https://metrics.example.internal/api/v1/push");
+    expect(grafanaRemoteWriteUrl("https://metrics.example.internal/prometheus", "Mimir")).not.toBe("https://metrics.example.internal/api/v1/write");
+  });
+
+  test.each([
+    // Mimir (its distributor's push path; the datasource URL is its query path, /prometheus)
+    ["https://mimir.example.internal/api/v1/push", "https://mimir.example.internal/prometheus", "Mimir"],
+    ["https://gateway.example.internal/mimir/api/v1/push", "https://gateway.example.internal/mimir/prometheus", "Mimir"],
+    // Grafana Cloud's .../api/prom/push: getRemoteWriteURL pushes a datasource at .../api/prom to .../api/prom/push (Cortex's legacy routes)
+    ["https://prometheus-prod-01-eu-west-0.grafana.net/api/prom/push", "https://prometheus-prod-01-eu-west-0.grafana.net/api/prom", "Mimir"],
+    // A Prometheus remote-write receiver (or VictoriaMetrics): only prometheusType "Prometheus" gives /api/v1/write
+    ["https://central.example.internal:9090/api/v1/write", "https://central.example.internal:9090", "Prometheus"],
+    ["https://vm.example.internal/api/v1/write?extra_label=team%3Dobs", "https://vm.example.internal?extra_label=team%3Dobs", "Prometheus"],
+  ])("%s: the datasource %s typed %s, from which Grafana derives exactly that URL", (remoteWriteUrl, datasourceUrl, type) => {
+    const target = remoteWriteDatasourceTarget(remoteWriteUrl);
+    expect(target).toEqual({ url: datasourceUrl, prometheusType: type });
+    expect(grafanaRemoteWriteUrl(datasourceUrl, type as PrometheusType)).toBe(remoteWriteUrl);
+  });
+
+  const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply((value) => (resolve(value), value)));
+  const remote = (credentials: RemoteWriteConfig["credentials"], extra: Partial<RemoteWriteConfig> = {}): RemoteWriteConfig => ({
+    name: "central",
+    url: "https://mimir.example.internal/api/v1/push",
+    headers: { "X-Scope-OrgID": "team-obs" },
+    credentials,
+    ...extra,
+  });
+
+  test("basic auth: the remote write's user as the datasource's, its password in secureJsonData only (a Pulumi secret); its headers as custom headers", async () => {
+    const spec = remoteWriteDatasourceSpec(remote("basic", { basicAuthUser: "writer" }), pulumi.secret("s3cret-write"));
+    expect(spec).toMatchObject({ url: "https://mimir.example.internal/prometheus", prometheusType: "Mimir", basicAuth: { user: "writer" } });
+    const { jsonData, secureJsonData } = remoteWriteDatasourceData(spec);
+    // Grafana's datasource service pairs jsonData.httpHeaderName<n> with secureJsonData.httpHeaderValue<n> (datasource.go, getCustomHeaders).
+    expect(jsonData).toEqual({ prometheusType: "Mimir", httpMethod: "POST", httpHeaderName1: "X-Scope-OrgID" });
+    expect(JSON.stringify(jsonData)).not.toContain("s3cret");
+    expect(await pulumi.isSecret(secureJsonData!)).toBe(true);
+    expect(JSON.parse(await valueOf(secureJsonData!))).toEqual({ basicAuthPassword: "s3cret-write", httpHeaderValue1: "team-obs" });
+  });
+
+  test("bearer: the token as an Authorization header, its value in secureJsonData only; no basic auth", async () => {
+    const spec = remoteWriteDatasourceSpec(
+      remote("bearer", { url: "https://central.example.internal:9090/api/v1/write", headers: {} }),
+      pulumi.secret("tok-123"),
+    );
+    expect(spec.basicAuth).toBeUndefined();
+    const { jsonData, secureJsonData } = remoteWriteDatasourceData(spec);
+    expect(jsonData).toEqual({ prometheusType: "Prometheus", httpMethod: "POST", httpHeaderName1: "Authorization" });
+    expect(await pulumi.isSecret(secureJsonData!)).toBe(true);
+    expect(JSON.parse(await valueOf(secureJsonData!))).toEqual({ httpHeaderValue1: "Bearer tok-123" });
+  });
+
+  test("no credentials: no login and, without headers, no secureJsonData; an unexpressible URL throws (the config rules refuse it first)", () => {
+    const spec = remoteWriteDatasourceSpec(remote("none", { headers: {} }), undefined);
+    expect(remoteWriteDatasourceData(spec)).toEqual({ jsonData: { prometheusType: "Mimir", httpMethod: "POST" }, secureJsonData: undefined });
+    expect(() => remoteWriteDatasourceSpec(remote("none", { url: "https://thanos.example.internal/api/v1/receive" }), undefined)).toThrow(/does not end in/);
   });
 });

@@ -25,7 +25,7 @@ import { stackNameProblem } from "../../components/config/stack-name";
 import { expansionProblem, firstInvalidUtf8, parseStackYaml, StackYamlError } from "../../components/config/stack-yaml";
 import { esDurationProblem } from "../../components/logs/config";
 import { globProblem } from "../../components/logs/filebeat-config";
-import { globsOverlap, minimumSegmentBytes } from "../../components/lib/glob-overlap";
+import { globsOverlap, globsOverlapBySearch, literalPrefix, minimumSegmentBytes } from "../../components/lib/glob-overlap";
 import { durationProblem, httpUrlProblems } from "../../components/lib/validators";
 import { readStackFile, StackFileError } from "../../scripts/lib/stack-file";
 import { copyProject, ProjectCopy, runPlanCli } from "../support/project-copy";
@@ -237,6 +237,31 @@ describe("minor hostile inputs, each at its key (item 8)", () => {
     expect(keysOf(issuesOf({ services: [API] }, { stack: "dev\nx: 1" }))).toEqual(['stack "dev\\nx: 1"']);
   });
 
+  test("the literal-prefix shortcut never changes the answer of the full search", () => {
+    // Every pair of globs built from these parts: literal, `*`, `?`, classes, `**`, at several depths.
+    const parts = ["a", "ab", "b", "*", "a*", "*b", "?", "[ab]", "[^a]", "**"];
+    const globs = new Set<string>();
+    for (const first of parts)
+      for (const second of parts) {
+        globs.add(`/srv/${first}/${second}.log`);
+        globs.add(`/srv/${first}${second === "**" ? "x" : second}.log`);
+        if (first !== "**") globs.add(`/srv/${first}`);
+      }
+    const list = [...globs];
+    let overlapping = 0;
+    const disagreements: string[] = [];
+    for (const a of list)
+      for (const b of list) {
+        const full = globsOverlapBySearch(a, b);
+        if (globsOverlap(a, b) !== full) disagreements.push(`${a} ${b}: search says ${full}`);
+        if (full) overlapping++;
+      }
+    expect(disagreements).toEqual([]);
+    // Both answers occur often: the comparison is not vacuous.
+    expect(overlapping).toBeGreaterThan(list.length);
+    expect(overlapping).toBeLessThan(list.length * list.length);
+  });
+
   test("globs of two services that can match one file are refused, and only those", () => {
     expect(globsOverlap("/srv/logs/*.log", "/srv/logs/api.log")).toBe(true);
     expect(globsOverlap("/srv/logs/api*.log", "/srv/logs/*-worker.log")).toBe(true); // api-worker.log
@@ -246,6 +271,9 @@ describe("minor hostile inputs, each at its key (item 8)", () => {
     expect(globsOverlap("/srv/[a-c]*.log", "/srv/[d-f]*.log")).toBe(false);
     expect(globsOverlap("/srv/[^a]*.log", "/srv/a*.log")).toBe(false);
     expect(globsOverlap("/srv/[^a]?.log", "/srv/b?.log")).toBe(true);
+    expect(literalPrefix("/srv/logs/api*.log")).toBe("/srv/logs/api");
+    expect(literalPrefix("/srv/[ab]/x.log")).toBe("/srv/");
+    expect(literalPrefix("/srv/logs/api.log")).toBe("/srv/logs/api.log");
     const issues = issuesOf({
       services: [
         { name: "api", logs: ["/srv/logs/api*.log", "/srv/logs/shared.log"] },

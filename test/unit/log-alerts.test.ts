@@ -8,6 +8,7 @@ import { ERROR_LINES_QUERY, histogramInterval, LOG_ALERT_GROUP, LOG_ALERTS, logA
 import { ruleUid } from "../../components/alerting/grafana-rules";
 import { FAILURE_STORE_DATASOURCE } from "../../components/grafana/grafana-configuration";
 import { resolveStackConfig } from "../../components/config/resolve";
+import { SHARD_COUNTS, shardOf } from "../../components/alerting/rule-shards";
 
 const { config } = resolveStackConfig({
   stack: "dev",
@@ -29,23 +30,29 @@ const groups = logAlertGroups(config.logs, config.services, {
   host: "obs-1.example.internal",
   runbookBaseUrl: "https://git.example/obs/blob/main",
 });
-// Two services with maxLogSilence: one group, as before the groups were sharded.
-const [group] = groups;
+// Every rule of every group (the stack-wide ones in atra-logs, the silences in their shard groups).
+const group = { rules: groups.flatMap((g) => g.rules) };
 const models = (rule: (typeof group.rules)[number]) => Object.fromEntries(rule.datas.map((data) => [data.refId, { ...data, model: JSON.parse(data.model) }]));
+const silenceGroup = (service: string) => `${LOG_ALERT_GROUP}:${shardOf(service, SHARD_COUNTS.logSilence)}`;
 
-test("one group: the error rule, and a silence rule for each service that asks for one", () => {
-  expect(groups).toHaveLength(1);
-  expect(group.name).toBe(LOG_ALERT_GROUP);
-  expect(group.intervalSeconds).toBe(60);
-  expect(group.rules.map((rule) => rule.name)).toEqual([
-    LOG_ALERTS.errorsHigh,
-    `${LOG_ALERTS.stoppedLogging} api`,
-    `${LOG_ALERTS.stoppedLogging} nightly`,
-    LOG_ALERTS.ingestFailures,
+test("atra-logs holds the stack-wide rules; each service's silence rule sits in atra-logs:<its shard>, with the uid it had in atra-logs", () => {
+  expect(shardOf("api", SHARD_COUNTS.logSilence)).not.toBe(shardOf("nightly", SHARD_COUNTS.logSilence));
+  // Shard groups in shard order.
+  const silences = ["api", "nightly"]
+    .map((service) => [silenceGroup(service), 60, [`${LOG_ALERTS.stoppedLogging} ${service}`]] as const)
+    .sort(([a], [b]) => Number(a.split(":")[1]) - Number(b.split(":")[1]));
+  expect(groups.map((g) => [g.name, g.intervalSeconds, g.rules.map((rule) => rule.name)])).toEqual([
+    [LOG_ALERT_GROUP, 60, [LOG_ALERTS.errorsHigh, LOG_ALERTS.ingestFailures]],
+    ...silences,
   ]);
   const uids = group.rules.map((rule) => rule.uid);
   expect(new Set(uids).size).toBe(uids.length);
-  expect(uids[1]).toBe(ruleUid(LOG_ALERT_GROUP, `${LOG_ALERTS.stoppedLogging}/api`));
+  // The uids of the single group these rules shared before shards: Grafana moves a rule whose uid another group's PUT names.
+  expect(group.rules.find((rule) => rule.name === `${LOG_ALERTS.stoppedLogging} api`)!.uid).toBe(ruleUid(LOG_ALERT_GROUP, `${LOG_ALERTS.stoppedLogging}/api`));
+  expect(groups[0].rules.map((rule) => rule.uid)).toEqual([
+    ruleUid(LOG_ALERT_GROUP, LOG_ALERTS.errorsHigh),
+    ruleUid(LOG_ALERT_GROUP, LOG_ALERTS.ingestFailures),
+  ]);
 });
 
 test("error rule: count of error lines per host and service over the window, summed, above the stack's threshold", () => {
@@ -69,7 +76,7 @@ test("error rule: count of error lines per host and service over the window, sum
 });
 
 test("silence rule: lines of that one service on this host over maxLogSilence, below one; no data alerts", () => {
-  const rule = group.rules[2];
+  const rule = group.rules.find((r) => r.name === `${LOG_ALERTS.stoppedLogging} nightly`)!;
   const { A, SILENT } = models(rule);
   // This host's lines only: the same service on an agent host must not hide this one going quiet.
   expect(A.model.query).toBe('service.name:"nightly" AND host.name:"obs-1.example.internal"');
@@ -189,25 +196,28 @@ test("silence rules wait two minutes past maxLogSilence: after a long Elasticsea
   expect(SILENCE_CONFIRMATION).toBe("2m");
 });
 
-test("a large catalog's silence rules spread over groups of about 16 services, uids as in the single group, shard 0 in atra-logs", () => {
-  const many = resolveStackConfig({
-    stack: "dev",
-    values: { services: Array.from({ length: 200 }, (_, i) => ({ name: `svc-${i}`, logs: [`/srv/svc-${i}/*.log`], maxLogSilence: "30m" })) },
-    secretKeys: [],
-  }).config;
-  const sharded = logAlertGroups(many.logs, many.services, {
-    elasticsearchDatasourceUid: "es",
-    failureStoreDatasourceUid: "es-f",
-    interval: "1m",
-    host: "obs-1",
-  });
-  // 200 services: 16 shards (a power of two, at most 16 services each on average); atra-logs keeps shard 0 and the stack-wide rules.
-  expect(sharded[0].name).toBe(LOG_ALERT_GROUP);
-  expect(sharded[0].rules[0].name).toBe(LOG_ALERTS.errorsHigh);
-  expect(sharded.slice(1).every((g) => /^atra-logs:\d+$/.test(g.name))).toBe(true);
-  expect(sharded.length).toBeGreaterThan(10);
+test("a large catalog's silence rules: a fixed number of groups, each well under 300 KiB, uids as in the single group, none moving as the catalog grows", () => {
+  const catalog = (count: number) =>
+    resolveStackConfig({
+      stack: "dev",
+      values: { services: Array.from({ length: count }, (_, i) => ({ name: `svc-${i}`, logs: [`/srv/svc-${i}/*.log`], maxLogSilence: "30m" })) },
+      secretKeys: [],
+    }).config;
+  const context = { elasticsearchDatasourceUid: "es", failureStoreDatasourceUid: "es-f", interval: "1m", host: "obs-1" };
+  const many = catalog(2000);
+  const sharded = logAlertGroups(many.logs, many.services, context);
+  // atra-logs keeps the stack-wide rules; 2,000 services fill every one of the 32 shard groups.
+  expect(sharded[0].rules.map((rule) => rule.name)).toEqual([LOG_ALERTS.errorsHigh, LOG_ALERTS.ingestFailures]);
+  expect(sharded.slice(1).map((g) => g.name)).toEqual(Array.from({ length: SHARD_COUNTS.logSilence }, (_, shard) => `${LOG_ALERT_GROUP}:${shard}`));
   const silences = sharded.flatMap((g) => g.rules).filter((rule) => rule.name.startsWith(LOG_ALERTS.stoppedLogging));
-  expect(silences).toHaveLength(200);
+  expect(silences).toHaveLength(2000);
   expect(silences.find((rule) => rule.name === `${LOG_ALERTS.stoppedLogging} svc-7`)!.uid).toBe(ruleUid(LOG_ALERT_GROUP, `${LOG_ALERTS.stoppedLogging}/svc-7`));
-  for (const g of sharded) expect(JSON.stringify(g).length).toBeLessThan(300 * 1024);
+  // Every service with maxLogSilence (four times the bench catalog's share): the largest group is still under half of 300 KiB.
+  expect(Math.max(...sharded.map((g) => JSON.stringify(g).length))).toBeLessThan(150 * 1024);
+  // Growing from 20 to 2,000 services moves no rule: each keeps the group it had (rule-shards.ts).
+  const small = catalog(20);
+  const groupOf = (list: typeof sharded) => new Map(list.flatMap((g) => g.rules.map((rule) => [rule.uid, g.name] as const)));
+  const before = groupOf(logAlertGroups(small.logs, small.services, context));
+  const after = groupOf(sharded);
+  for (const [uid, name] of before) expect([uid, after.get(uid)]).toEqual([uid, name]);
 });

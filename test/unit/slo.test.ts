@@ -19,7 +19,10 @@ import {
   sloDefinitions,
   sloGrafanaRecordingGroups,
   SLO_RECORDING_UID_NAMESPACE,
+  recordingRuleFileYaml,
 } from "../../components/slo/slo-rules";
+import { RecordingRuleGroup, sloRecordingGroups } from "../../components/slo/rule-groups";
+import { SHARD_COUNTS, shardOf } from "../../components/alerting/rule-shards";
 import { promqlSyntaxErrors } from "../support/promql";
 
 function issuesOf(values: Record<string, unknown>, stack = "dev"): { key: string; message: string }[] {
@@ -204,61 +207,46 @@ describe("recording rules", () => {
   });
 
   test("every expression parses", () => {
-    const alertExprs = slos.flatMap((slo) => burnRateAlerts(slo).map((alert) => alert.expr));
+    const alertExprs = burnRateAlerts().map((alert) => alert.expr);
     for (const expr of [...rules.map((rule) => rule.expr), ...alertExprs]) expect({ expr, errors: promqlSyntaxErrors(expr) }).toEqual({ expr, errors: [] });
-    const wrapped = yaml.load(renderPromtoolAlertFile(slos)) as { groups: { rules: { expr: string }[] }[] };
+    const wrapped = yaml.load(renderPromtoolAlertFile()) as { groups: { rules: { expr: string }[] }[] };
     expect(wrapped.groups[0].rules.map((rule) => rule.expr)).toEqual(alertExprs);
   });
 });
 
 describe("burn-rate alerts", () => {
   const groups = sloAlertGroups(slos, { prometheusDatasourceUid: "prom-uid", interval: "1m", runbookBaseUrl: "https://git.example/obs/blob/main" });
-  const group = { rules: groups.flatMap((g) => g.rules) };
+  const group = groups[0];
 
-  test("a small catalog is one shard: the single atra-slo group, as before", () => {
-    expect(groups.map((g) => [g.name, g.intervalSeconds, g.rules.length])).toEqual([[SLO_ALERT_GROUP, 60, 8]]);
+  test("one group, atra-slo, of two multi-dimensional rules (a page and a ticket) for any catalog; none without SLOs", () => {
+    expect(groups.map((g) => [g.name, g.intervalSeconds, g.rules.map((rule) => [rule.name, rule.labels.severity])])).toEqual([
+      [
+        SLO_ALERT_GROUP,
+        60,
+        [
+          [SLO_ALERTS.page, "critical"],
+          [SLO_ALERTS.ticket, "warning"],
+        ],
+      ],
+    ]);
+    expect(group.rules.map((rule) => rule.uid)).toEqual([ruleUid(SLO_ALERT_GROUP, SLO_ALERTS.page), ruleUid(SLO_ALERT_GROUP, SLO_ALERTS.ticket)]);
+    expect(sloAlertGroups([], { prometheusDatasourceUid: "prom-uid", interval: "1m" })).toEqual([]);
   });
 
-  test("2,000 services spread over groups of about 16 services: none over 300 KiB, every uid as in the single group", () => {
+  test("2,000 services: still the two rules, a body of a few KB (one 21 MB body when there was a rule per SLO)", () => {
     const services = Array.from({ length: 2000 }, (_, i) => ({
       name: `svc-${i}`,
       health: `http://svc-${i}/health`,
       slo: { availability: 99.9, window: "7d" },
     }));
     const large = sloDefinitions(resolveStackConfig({ stack: "dev", values: { services }, secretKeys: [] }).config.services);
-    const sharded = sloAlertGroups(large, { prometheusDatasourceUid: "prom-uid", interval: "1m" });
-    // 2,000 / 16 = 125, so 128 shards (a power of two: a doubled catalog splits each shard in two).
-    expect(sharded.length).toBeGreaterThan(100);
-    expect(sharded.length).toBeLessThanOrEqual(128);
-    expect(sharded[0].name).toBe(SLO_ALERT_GROUP);
-    for (const g of sharded.slice(1)) expect(g.name).toMatch(/^atra-slo:\d+$/);
-    // The issue's measurement: one 21 MB body for 2,000 services. Now each a few tens of KB.
-    expect(Math.max(...sharded.map((g) => JSON.stringify(g).length))).toBeLessThan(300 * 1024);
-    const rules = sharded.flatMap((g) => g.rules);
-    expect(rules).toHaveLength(4000);
-    expect(rules.find((r) => r.name === `${SLO_ALERTS.page} svc-1234 availability`)!.uid).toBe(
-      ruleUid(SLO_ALERT_GROUP, `${SLO_ALERTS.page}/svc-1234/availability`),
-    );
-    // A service stays in its shard when others are added (the shard is its name's hash).
-    const shardOfService = (groups: typeof sharded, name: string) => groups.find((g) => g.rules.some((r) => r.labels.service === name))!.name;
-    const fewer = sloAlertGroups(large.slice(0, 1990), { prometheusDatasourceUid: "prom-uid", interval: "1m" });
-    for (const name of ["svc-1", "svc-500", "svc-1500"]) expect(shardOfService(fewer, name)).toBe(shardOfService(sharded, name));
+    const [only, ...more] = sloAlertGroups(large, { prometheusDatasourceUid: "prom-uid", interval: "1m" });
+    expect(more).toEqual([]);
+    expect(only.rules).toHaveLength(2);
+    expect(JSON.stringify(only).length).toBeLessThan(10 * 1024);
   });
 
-  test("a page and a ticket per SLO, the workbook's windows and factors on the recording rules", () => {
-    expect(group.rules.map((rule) => [rule.name, rule.labels.severity])).toEqual(
-      slos.flatMap((slo) => [
-        [`${SLO_ALERTS.page} ${slo.service} ${slo.slo}`, "critical"],
-        [`${SLO_ALERTS.ticket} ${slo.service} ${slo.slo}`, "warning"],
-      ]),
-    );
-    expect(new Set(group.rules.map((rule) => rule.uid)).size).toBe(group.rules.length);
-    // The uids of the single `atra-slo` group they were in before: Grafana moves a rule whose uid another
-    // group names (grafana/grafana pkg/services/ngalert/store/deltas.go, calculateChanges), so the
-    // first `up` after the split keeps every alert and its state.
-    expect(group.rules[0].uid).toBe(ruleUid(SLO_ALERT_GROUP, `${SLO_ALERTS.page}/api/availability`));
-    // As the single group rendered it (components/ of 90920b9): literally the deployed uid.
-    expect(group.rules[0].uid).toBe("sloerror-budget-fast-bur-f873d1ceb2");
+  test("the workbook's windows and factors, each SLO's threshold its own recorded budget, matched on (service, slo)", () => {
     // A failed evaluation (Prometheus replaced by `pulumi up`) keeps the last state instead of paging
     // (grafana/grafana pkg/services/ngalert/state/state.go resultError -> resultKeepLast; the
     // replacement is played through test/program/datasource-outage.test.ts). No `for`: the page stays
@@ -266,72 +254,125 @@ describe("burn-rate alerts", () => {
     for (const rule of group.rules) {
       expect(rule).toMatchObject({ for: "0s", noDataState: "OK", execErrState: "KeepLast", missingSeriesEvalsToResolve: 1 });
     }
-    const [page, ticket] = burnRateAlerts(slos[0]);
+    const [page, ticket] = burnRateAlerts();
+    const over = (range: string, factor: number) =>
+      `service_slo:slo_errors_per_request:ratio_rate${range} > on (service, slo) (${factor} * service_slo:slo_error_budget:ratio)`;
     for (const [long, short, factor] of [
       ["1h", "5m", 14.4],
       ["6h", "30m", 6],
     ] as const) {
-      expect(page.expr).toContain(
-        `ratio_rate${long}{service="api", slo="availability"} > (${factor} * 0.001) and service_slo:slo_errors_per_request:ratio_rate${short}{service="api", slo="availability"} > (${factor} * 0.001)`,
-      );
+      expect(page.expr).toContain(`(${over(long, factor)}\n    and on (service, slo)\n   ${over(short, factor)})`);
     }
-    expect(ticket.expr).toContain("ratio_rate1d{");
-    expect(ticket.expr).toContain("> (3 * 0.001) and service_slo:slo_errors_per_request:ratio_rate2h{");
-    expect(ticket.expr).toContain("ratio_rate3d{");
-    expect(ticket.expr).toContain("> (1 * 0.001) and service_slo:slo_errors_per_request:ratio_rate6h{");
+    for (const [long, short, factor] of [
+      ["1d", "2h", 3],
+      ["3d", "6h", 1],
+    ] as const) {
+      expect(ticket.expr).toContain(`(${over(long, factor)}\n    and on (service, slo)\n   ${over(short, factor)})`);
+    }
+    expect(page.expr.startsWith(`${RECORDED.budgetRemaining}\nand on (service, slo)\n(`)).toBe(true);
   });
 
-  test("query A through the Prometheus datasource, the any-series condition, annotations with the budget left and the runbook", () => {
+  test("scoped to one environment where several stacks' series meet (a backend Grafana records into)", () => {
+    const [page] = burnRateAlerts({ environment: "prod" });
+    expect(page.expr.startsWith(`${RECORDED.budgetRemaining}{environment="prod"}`)).toBe(true);
+    expect(page.expr).toContain('ratio_rate1h{environment="prod"} > on (service, slo) (14.4 * service_slo:slo_error_budget:ratio{environment="prod"})');
+    expect(promqlSyntaxErrors(page.expr)).toEqual([]);
+    // The recording rules read and write the same environment only.
+    const scoped = sloDefinitions(config.services, { environment: "prod" });
+    expect(scoped[0].labels).toMatchObject({ service: scoped[0].service, environment: "prod" });
+    expect(scoped[0].errorRatio("5m")).toContain(`service="${scoped[0].service}", environment="prod"`);
+    expect(scoped[0].events.all("5m")).toContain('environment="prod"');
+  });
+
+  test("query A through the Prometheus datasource, the any-series condition, annotations from the series' labels with the budget left and the runbook", () => {
     const rule = group.rules[0];
     const [a, condition] = rule.datas.map((data) => ({ ...data, model: JSON.parse(data.model) }));
     expect(rule.condition).toBe(condition.refId);
     expect(a).toMatchObject({ refId: "A", datasourceUid: "prom-uid", model: { datasource: { type: "prometheus", uid: "prom-uid" }, instant: true } });
-    expect(a.model.expr.startsWith(`${RECORDED.budgetRemaining}{service="api", slo="availability"}`)).toBe(true);
+    expect(a.model.expr.startsWith(RECORDED.budgetRemaining)).toBe(true);
     expect(condition.model).toMatchObject({ type: "math", expression: "is_number($A) || is_nan($A) || is_inf($A)" });
     expect(rule.annotations).toMatchObject({
-      summary: expect.stringContaining("{{ humanizePercentage $values.A.Value }} of the 30d budget left"),
-      description: expect.stringContaining("99.9% over 30d"),
+      summary:
+        "{{ $labels.service }} burns its {{ $labels.slo }} error budget fast: {{ humanizePercentage $values.A.Value }} of the {{ $labels.window }} budget left",
+      description: expect.stringContaining("Error budget left over {{ $labels.window }}: {{ humanizePercentage $values.A.Value }}."),
       error_budget_remaining: "{{ humanizePercentage $values.A.Value }}",
       runbook_url: "https://git.example/obs/blob/main/docs/runbook.md#sloerrorbudgetfastburn",
     });
-    expect(rule.labels).toEqual({ severity: "critical", service: "api", slo: "availability" });
+    // service, slo, window and the catalog's metadata come from the series (the recorded budget left carries them).
+    expect(rule.labels).toEqual({ severity: "critical" });
+    const budgetLeft = sloRecordingGroups(slos, "1m")
+      .flatMap((g) => g.rules)
+      .find((r) => r.record === RECORDED.budgetRemaining)!;
+    expect(Object.keys(budgetLeft.labels)).toEqual(expect.arrayContaining(["service", "slo", "window"]));
   });
 });
 
 describe("Grafana-managed recording rules (metrics in an external backend)", () => {
-  const recording = sloGrafanaRecordingGroups(slos, "1m", "prom-uid");
+  const recording = sloGrafanaRecordingGroups(slos, "1m", "query-uid", "write-uid");
   const prometheusGroups = (
     yaml.load(renderSloRuleFile(slos, "1m")) as {
       groups: { name: string; interval?: string; rules: { record: string; expr: string; labels: Record<string, string> }[] }[];
     }
   ).groups;
 
-  test("the rules and intervals of the Prometheus rule file, merged per kind and shard, each rule writing its query to the datasource", () => {
-    // A small catalog is one shard: the three kinds of group, each holding every service's rules of that kind.
-    expect(recording.map((g) => [g.name, g.intervalSeconds, g.rules.length])).toEqual([
-      ["atra-slo-ratios", 60, 20],
-      ["atra-slo-events", 300, 8],
-      ["atra-slo-ratios-long", 60, 24],
-    ]);
+  test("the rules and intervals of the Prometheus rule file, per kind and fixed service shard, reading through the query datasource and writing to the write datasource", () => {
+    // Each service's rules of a kind sit in `<kind>:<its shard among 256>` (components/alerting/rule-shards.ts), whatever the catalog's size.
+    const kinds: [string, number][] = [
+      ["atra-slo-ratios", 60],
+      ["atra-slo-events", 300],
+      ["atra-slo-ratios-long", 60],
+    ];
+    for (const service of ["api", "orders", "search"]) {
+      const shard = shardOf(service, SHARD_COUNTS.sloRecording);
+      for (const [kind, interval] of kinds) {
+        const group = recording.find((g) => g.name === `${kind}:${shard}`)!;
+        expect(group.intervalSeconds).toBe(interval);
+        const own = prometheusGroups.find((g) => g.name === `${kind}:${service}`)!.rules;
+        expect(group.rules.filter((r) => r.labels.service === service).map((r) => r.record!.metric)).toEqual(own.map((r) => r.record));
+      }
+    }
+    expect(recording.every((g) => /^atra-slo-(ratios|events|ratios-long):\d+$/.test(g.name))).toBe(true);
     expect(recording.flatMap((g) => g.rules.map((r) => r.record!.metric)).sort()).toEqual(prometheusGroups.flatMap((g) => g.rules.map((r) => r.record)).sort());
-    const rule = recording[0].rules[0];
+    const rule = recording.flatMap((g) => g.rules).find((r) => r.name === `${RECORDED.errorRatio("5m")} api availability`)!;
     // terraform-provider-grafana resource_alerting_rule_group.go refuses `for`, `condition`,
     // `no_data_state` and `exec_err_state` beside `record` (unpackAlertRule: conflicting fields).
     expect(rule).toMatchObject({
-      name: `${RECORDED.errorRatio("5m")} api availability`,
       uid: ruleUid(SLO_RECORDING_UID_NAMESPACE, `${RECORDED.errorRatio("5m")}/api/availability`),
       for: "0s",
       condition: "",
       noDataState: "",
       execErrState: "",
       labels: { service: "api", slo: "availability" },
-      record: { metric: RECORDED.errorRatio("5m"), from: "A", targetDatasourceUid: "prom-uid" },
+      // Grafana writes to the TARGET datasource's URL with its login (grafana/grafana
+      // pkg/services/ngalert/writer/datasourcewriter.go, makeWriter): the write datasource, not the query one.
+      record: { metric: RECORDED.errorRatio("5m"), from: "A", targetDatasourceUid: "write-uid" },
     });
-    expect(rule.datas.map((d) => d.refId)).toEqual(["A"]);
+    expect(rule.datas.map((d) => [d.refId, d.datasourceUid])).toEqual([["A", "query-uid"]]);
     expect(JSON.parse(rule.datas[0].model)).toMatchObject({ expr: prometheusGroups[0].rules[0].expr, instant: true });
     const all = recording.flatMap((g) => g.rules);
     expect(new Set(all.map((r) => r.uid)).size).toBe(all.length);
     expect(new Set(all.map((r) => r.name)).size).toBe(all.length);
+  });
+
+  test("a service's groups, rules and uids stay the same as the catalog grows: no rule moves between groups", () => {
+    const grown = sloDefinitions(
+      resolveStackConfig({
+        stack: "dev",
+        values: {
+          ...GOOD,
+          services: [
+            ...GOOD.services,
+            ...Array.from({ length: 300 }, (_, i) => ({ name: `svc-${i}`, health: `http://svc-${i}/health`, slo: { availability: 99.9 } })),
+          ],
+        },
+        secretKeys: [],
+      }).config.services,
+    );
+    const groupOf = (groups: typeof recording) => new Map(groups.flatMap((g) => g.rules.map((r) => [r.uid, g.name] as const)));
+    const before = groupOf(recording);
+    const after = groupOf(sloGrafanaRecordingGroups(grown, "1m", "query-uid", "write-uid"));
+    expect(before.size).toBe(52);
+    for (const [uid, group] of before) expect([uid, after.get(uid)]).toEqual([uid, group]);
   });
 });
 
@@ -347,5 +388,41 @@ describe("rule files cannot take the names of the stack's sharded groups", () =>
       }
       expect(message).toContain(`group "${name}": group name "${name}" is the stack's own`);
     }
+  });
+});
+
+describe("the rule file's YAML, written without js-yaml", () => {
+  test("reads back (YAML 1.2, as Prometheus's yaml.v3 reads it) as exactly the groups, whatever the strings hold", () => {
+    const groups: RecordingRuleGroup[] = [
+      {
+        name: "atra-slo-ratios:billing-api",
+        rules: [
+          // Quotes, backslashes (a regex's escaped dot), a newline, a colon and a hash, non-ASCII.
+          {
+            record: "service_slo:x:ratio_rate5m",
+            expr: 'sum(rate(x{le=~"0\\\\.5", path="a: #b"}[5m]))\nor vector(0)',
+            labels: { service: "billing-api", slo: "läten'cy" },
+          },
+          { record: "service_slo:y", expr: "vector(1)", labels: {} },
+        ],
+      },
+      { name: "atra-slo-events:billing-api", interval: "5m", rules: [{ record: "r", expr: "1", labels: { "a-b": "yes", n: "true" } }] },
+    ];
+    const text = recordingRuleFileYaml(groups);
+    expect(yaml.load(text)).toEqual({
+      groups: groups.map((group) => ({
+        name: group.name,
+        ...(group.interval ? { interval: group.interval } : {}),
+        // A rule without labels has no `labels` key.
+        rules: group.rules.map(({ labels, ...rule }) => (Object.keys(labels).length > 0 ? { ...rule, labels } : rule)),
+      })),
+    });
+    // "true" stays a string (a label value), not a boolean.
+    expect(text).toContain('"n": "true"');
+  });
+
+  test("the SLO rule file is the same document js-yaml would have written", () => {
+    const file = renderSloRuleFile(slos, "1m");
+    expect(yaml.load(file)).toEqual(yaml.load(yaml.dump({ groups: sloRecordingGroups(slos, "1m") })));
   });
 });

@@ -492,7 +492,7 @@ export function loopbackPublishingResult(
     return {
       id,
       status: "skip",
-      summary: `Docker Engine ${engine.version ?? `API ${engine.apiVersion}`} (before 28) lets LAN neighbours reach ${list}; not checked for a dev stack (see README "Remote Docker host")`,
+      summary: `Docker Engine ${engine.version ?? `API ${engine.apiVersion}`} (before 28) lets LAN neighbours reach ${list}; not checked for a dev stack (see docs/remote-docker-host.md)`,
     };
   return {
     id,

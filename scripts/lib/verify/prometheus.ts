@@ -1,6 +1,6 @@
 /**
- * Prometheus checks: ready, every scrape target up (each down one named with its lastError), no rule
- * group evaluation error, the SLO recording rules produce series, and on a central stack every host
+ * Prometheus checks: ready, every scrape target up (each down one named with its lastError), every
+ * health probe succeeds, no rule group evaluation error, the SLO recording rules produce series, and on a central stack every host
  * that reported in the last day still reports.
  *
  * Answer shapes (prometheus/prometheus, the 2.x and 3.x API alike):
@@ -16,6 +16,9 @@
  */
 import { Endpoint, NoAnswer, request } from "./http";
 import type { Check, CheckOutcome } from "./types";
+import { STACK_SERVICES } from "../../../components/stack-services";
+
+const HEALTH_PROBE_JOB = STACK_SERVICES.blackboxExporter.probeJob;
 
 interface Target {
   labels: Record<string, string>;
@@ -160,6 +163,32 @@ export function prometheusChecks(options: PrometheusCheckOptions): Check[] {
         };
       if (pending.length > 0) return { id: "prometheus.rules", status: "fail", summary: `${pending.length} of ${total} rules not evaluated yet`, retry: true };
       return { id: "prometheus.rules", status: "ok", summary: `${groups.length} rule groups, ${total} rules evaluate without error` };
+    },
+  });
+  // A health probe's target is the blackbox exporter, which answers (the target is "up") whether or not
+  // the probed service does: the probe's own result is probe_success (prometheus/blackbox_exporter
+  // prober/handler.go, `probe_success` 1 or 0 on every probe).
+  checks.push({
+    id: "prometheus.probes",
+    run: async () => {
+      let failing: Sample[];
+      try {
+        failing = await instantQuery(endpoint, `probe_success{job="${HEALTH_PROBE_JOB}"} == 0`);
+      } catch (error) {
+        return unreachable("prometheus.probes", "health probes not read", error);
+      }
+      if (failing.length === 0) return { id: "prometheus.probes", status: "ok", summary: "every health probe succeeds" };
+      const names = failing.map((sample) => `${sample.metric.service ?? "?"} ${sample.metric.instance ?? ""}`.trim());
+      return {
+        id: "prometheus.probes",
+        status: "fail",
+        summary: `${failing.length} health probe${failing.length === 1 ? "" : "s"} failing: ${names.join(", ")}`,
+        fix: [
+          "the service's `health` URL answers no 2xx, or the blackbox exporter cannot reach it (is the service on one of appNetworks, and the URL's host its container name?); see probe_failed_due_to_regex and probe_http_status_code in Prometheus",
+        ],
+        data: { failing: failing.map((sample) => sample.metric) },
+        retry: true,
+      };
     },
   });
   const expected = uniqueRecords(options.recordingRules);
