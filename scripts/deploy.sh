@@ -115,6 +115,13 @@ fi
 
 if [ "$verify" = 1 ]; then
   echo "deploy: verifying stack $stack (npm run verify -- --stack $stack)"
-  node scripts/run-ts.js scripts/verify.ts --stack "$stack" ${verify_wait:+--wait "$verify_wait"} ${central_outputs:+--central-outputs "$central_outputs"} \
-    || { echo "deploy: stack $stack is deployed, but verify found problems (above); fix them and run: npm run verify -- --stack $stack" >&2; exit 1; }
+  # The stack's own CA (tls.mode generated, made by this up): verify's fetch trusts it beside Node's roots
+  # (NODE_EXTRA_CA_CERTS, read at Node's start). Not secret; the file is removed with the tunnels' log.
+  ca_file="$(mktemp "${TMPDIR:-/tmp}/atra-deploy-ca.XXXXXX")"
+  if "${pulumi[@]}" stack output --stack "$stack" caCertificate >"$ca_file" 2>/dev/null && grep -q "BEGIN CERTIFICATE" "$ca_file"; then
+    export NODE_EXTRA_CA_CERTS="$ca_file"
+  fi
+  NODE_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS:-}" node scripts/run-ts.js scripts/verify.ts --stack "$stack" ${verify_wait:+--wait "$verify_wait"} ${central_outputs:+--central-outputs "$central_outputs"} \
+    || { rm -f "$ca_file"; echo "deploy: stack $stack is deployed, but verify found problems (above); fix them and run: NODE_EXTRA_CA_CERTS=<the caCertificate output in a file> npm run verify -- --stack $stack" >&2; exit 1; }
+  rm -f "$ca_file"
 fi

@@ -1050,8 +1050,14 @@ function apiKeyProvider(): dynamic.ResourceProvider {
       if (!same(olds.body, news.body)) replaces.push("body");
       const oldUrl = olds.connection?.url;
       const newUrl = news.connection && typeof news.connection === "object" ? news.connection.url : undefined;
-      if (typeof oldUrl === "string" && typeof newUrl === "string" && !isUnknown(newUrl) && oldUrl !== newUrl) replaces.push("connection");
-      // Credentials or the CA alone: the same key, reached another way.
+      // The same host and port with TLS turned on (http -> https) is the same cluster: the key stays.
+      const cluster = (url: string) =>
+        url
+          .replace(/^https?:\/\//i, "")
+          .replace(/\/+$/, "")
+          .toLowerCase();
+      if (typeof oldUrl === "string" && typeof newUrl === "string" && !isUnknown(newUrl) && cluster(oldUrl) !== cluster(newUrl)) replaces.push("connection");
+      // Credentials, the scheme or the CA alone: the same key, reached another way.
       const changed = replaces.length > 0 || !same(olds.connection, news.connection);
       return { changes: changed, replaces };
     },

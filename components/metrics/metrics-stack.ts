@@ -325,7 +325,7 @@ export class MetricsStack extends pulumi.ComponentResource {
         memoryMb: config.memoryMb.prometheus,
         // With tls on, promtool over TLS (web-config.ts promtoolHealthcheck); else wget, or nc with the login.
         healthcheck: tls
-          ? promtoolHealthcheck(httpsWhen(loopbackUrl("prometheus", "/-/ready"), true))
+          ? promtoolHealthcheck(httpsWhen(loopbackUrl("prometheus", ""), true))
           : (logins ? authenticatedHealthcheck : httpHealthcheck)(loopbackUrl("prometheus", "/-/ready")),
         // Replaying a large WAL after a restart takes minutes in production.
         waitTimeoutSeconds: config.environment === "prod" ? 600 : 180,

@@ -137,8 +137,14 @@ export function renderHealthcheckHttpConfig(options: { login: boolean; caFile?: 
   return `# Rendered by atra-observability: the healthcheck's client (promtool check ready).\n${yaml.dump(document, { lineWidth: -1 })}`;
 }
 
-/** The TLS healthcheck (see HEALTHCHECK_HTTP_CONFIG_PATH): exec form, no shell, no secret. */
+/**
+ * The TLS healthcheck (see HEALTHCHECK_HTTP_CONFIG_PATH): exec form, no shell, no secret. `url` is the
+ * server's base URL: promtool appends the endpoint itself (prometheus/prometheus v3.13.2
+ * cmd/promtool/main.go, CheckServerStatus: `serverURL.JoinPath(checkEndpoint)` with `checkReadiness =
+ * "/-/ready"`), so a URL that already ends in /-/ready would ask for /-/ready/-/ready, a 404.
+ */
 export function promtoolHealthcheck(url: string): string[] {
   if (!url.startsWith("https://")) throw new Error(`promtoolHealthcheck: ${url} must be https://`);
+  if (!["", "/"].includes(new URL(url).pathname)) throw new Error(`promtoolHealthcheck: ${url} must be the server's base URL (promtool appends /-/ready)`);
   return ["CMD", "promtool", "check", "ready", `--url=${url}`, `--http.config.file=${HEALTHCHECK_HTTP_CONFIG_PATH}`];
 }

@@ -119,6 +119,23 @@ export function tlsIssues(values: Record<string, unknown>, role: Role): ConfigIs
       });
     if (!given("tlsKey"))
       issues.push({ key: fullKey(["tlsKey"]), message: 'is required with tls.mode: provided: pulumi config set --secret tlsKey -- "$(cat key.pem)"' });
+    // The stack's own clients reach the servers by container name and check the certificate against
+    // publicHostname instead; Grafana's datasources read `serverName` only beside a CA of their own
+    // (grafana-plugin-sdk-go backend/http_settings.go: serverName is parsed only when tlsAuthWithCACert
+    // or tlsAuth is on), so every client is given the CA explicitly, a public CA's root included.
+    if (tls.caCertificate === undefined)
+      issues.push({
+        key: fullKey(["tls", "caCertificate"]),
+        message:
+          "is required with tls.mode: provided: the CA certificate (PEM) that issued tlsCertificate, for a public CA its root (e.g. ISRG Root X1 for Let's Encrypt). The stack's own clients reach its servers by container name and check the certificate against publicHostname with it",
+      });
+    // Names are the generated certificate's; a provided one names what its issuer put in it.
+    if (tls.extraNames !== undefined)
+      issues.push({
+        key: fullKey(["tls", "extraNames"]),
+        message:
+          "names the generated certificate; a provided certificate carries the names its issuer put in it: remove it (npm run preflight checks the certificate names publicHostname)",
+      });
     for (const [key, problem] of [
       ["tlsCertificate", pemChainProblem],
       ["tlsKey", pemKeyProblem],

@@ -142,7 +142,14 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     expect(await provider.diff(id, outs, inputs({ body: WIDER }))).toEqual({ changes: true, replaces: ["body"] });
     expect(await provider.diff(id, outs, inputs({ body: { ...BODY, metadata: { managed_by: "someone" } } }))).toEqual({ changes: true, replaces: ["body"] });
     expect(await provider.diff(id, outs, inputs({ name: "atra-dev-agents-filebeat-2" }))).toEqual({ changes: true, replaces: ["name"] });
-    expect(await provider.diff(id, outs, inputs({ connection: { ...connection, url: `${fake.url}/` } }))).toEqual({ changes: true, replaces: ["connection"] });
+    // Another cluster (another host) is a new key; the same host and port with TLS turned on (the stack's
+    // tls.mode on an existing stack: http -> https) keeps it.
+    expect(await provider.diff(id, outs, inputs({ connection: { ...connection, url: `${fake.url}/elsewhere` } }))).toEqual({
+      changes: true,
+      replaces: ["connection"],
+    });
+    const otherScheme = fake.url.startsWith("https:") ? fake.url.replace(/^https:/, "http:") : fake.url.replace(/^http:/, "https:");
+    expect(await provider.diff(id, outs, inputs({ connection: { ...connection, url: otherScheme } }))).toEqual({ changes: true, replaces: [] });
     expect(await provider.diff(id, outs, inputs({ connection: { ...connection, password: "rotated-Pa55word" } }))).toEqual({ changes: true, replaces: [] });
     const byKey = { url: connection.url, apiKey: Buffer.from("other-id:other-key").toString("base64"), caCertificate: connection.caCertificate };
     expect(await provider.diff(id, outs, inputs({ connection: byKey }))).toEqual({ changes: true, replaces: [] });

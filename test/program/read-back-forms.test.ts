@@ -68,7 +68,8 @@ test("the generated stacks set every option the schema has (the local one, and t
   expect(uncoveredByAll([EVERY_OPTION_VALUES, ...externals])).toEqual([]);
   // The local stack leaves only the external backends' keys to the external ones.
   // (and an agent host's shipping key, which a central stack refuses).
-  const externalKeys = ["elasticApiKey", "grafana.external", "grafanaApiToken", "logs.external", "logShipperApiKey"];
+  // tls.extraNames too: it names generated certificates, and the local stack's tls is provided.
+  const externalKeys = ["elasticApiKey", "grafana.external", "grafanaApiToken", "logs.external", "logShipperApiKey", "tls.extraNames"];
   expect(uncoveredOptions().filter((path) => !externalKeys.some((key) => path === key || path.startsWith(`${key}.`)))).toEqual([]);
 });
 

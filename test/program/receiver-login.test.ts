@@ -62,7 +62,7 @@ describe("a central stack with the remote-write receiver", () => {
     const prometheus = prometheusOf(plan);
     expect(prometheus.inputs.command).toEqual(expect.arrayContaining(["--web.enable-remote-write-receiver", "--web.config.file=/etc/prometheus/web.yml"]));
     // promtool reads the client config, which names the password file: no secret in the command (test/unit/web-config.test.ts).
-    expect((prometheus.inputs.healthcheck as { tests: string[] }).tests).toEqual(promtoolHealthcheck("https://127.0.0.1:9090/-/ready"));
+    expect((prometheus.inputs.healthcheck as { tests: string[] }).tests).toEqual(promtoolHealthcheck("https://127.0.0.1:9090"));
     const clientConfig = uploadsOf(plan).find((upload) => upload.file === HEALTHCHECK_HTTP_CONFIG_PATH)!.content;
     expect(clientConfig).toContain(`password_file: ${QUERY_PASSWORD_PATH}`);
   });

@@ -17,6 +17,8 @@ import { findTool, freePort, RunningProcess, startProcess, stopProcess, tempDir,
 
 const SSHD = ["/usr/sbin/sshd", findTool("sshd")].find((candidate) => candidate && fs.existsSync(candidate));
 const SSH = findTool("ssh");
+// CI installs both (.ci/run), so there a missing one is a failure, not a skip.
+if (process.env.CI && !(SSHD && SSH)) throw new Error("CI must have sshd and ssh (.ci/run installs openssh-server and openssh-client)");
 const describeWithSsh = SSHD && SSH ? describe : describe.skip;
 
 describeWithSsh(`real OpenSSH forwards${SSHD && SSH ? "" : " (skipped: sshd or ssh not installed)"}`, () => {

@@ -60,6 +60,8 @@ describe("npm run deploy on a bare machine ends with verify", () => {
       `${npx} stack select --create --non-interactive dev`,
       `${npx} up --yes --non-interactive --stack dev`,
       `${npx} stack output --stack dev`,
+      // The stack's CA, which verify then trusts (NODE_EXTRA_CA_CERTS): none here, so nothing is added.
+      `${npx} stack output --stack dev caCertificate`,
       `${npx} stack output --json --show-secrets --stack dev`,
     ]);
     expect(run.stdout).toContain("deploy: verifying stack dev");

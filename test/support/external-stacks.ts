@@ -101,6 +101,8 @@ export const EVERY_EXTERNAL_OPTION_STACKS: Record<string, ExternalStack> = {
       ...EXTERNAL_ELASTIC_ONLY.values,
       ...PUBLISHED_PROMETHEUS,
       grafana: { adminUser: "grafana-admin", external: { url: "https://grafana.internal.example" } },
+      // Its Prometheus is published beyond loopback, so tls is generated: one more name on its certificate.
+      tls: { extraNames: ["prometheus.internal.example"] },
     },
     secrets: { grafanaAdminPassword: GRAFANA_EXTERNAL_PASSWORD, elasticPassword: ELASTIC_EXTERNAL_PASSWORD },
   },

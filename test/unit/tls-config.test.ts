@@ -45,7 +45,7 @@ describe("tls defaults", () => {
 describe("tls rules", () => {
   test("the provided chain and key are secret settings", () => {
     expect(SECRET_KEYS).toEqual(expect.arrayContaining(["tlsCertificate", "tlsKey"]));
-    expect(issuesOf("prod", { tls: { mode: "provided" }, tlsCertificate: CERT, tlsKey: KEY }).map((issue) => issue.key)).toEqual([
+    expect(issuesOf("prod", { tls: { mode: "provided", caCertificate: CERT }, tlsCertificate: CERT, tlsKey: KEY }).map((issue) => issue.key)).toEqual([
       "atra-observability:tlsCertificate",
       "atra-observability:tlsKey",
     ]);
@@ -53,10 +53,19 @@ describe("tls rules", () => {
 
   test("provided needs both, each a PEM of its kind; all problems at once", () => {
     expect(issuesOf("prod", { tls: { mode: "provided" } }).map((issue) => [issue.key, issue.message.split(":")[0]])).toEqual([
+      // Grafana's datasources read serverName only beside a CA of their own (grafana-plugin-sdk-go backend/http_settings.go).
+      ["atra-observability:tls.caCertificate", "is required with tls.mode"],
       ["atra-observability:tlsCertificate", "is required with tls.mode"],
       ["atra-observability:tlsKey", "is required with tls.mode"],
     ]);
-    const swapped = issuesOf("prod", { tls: { mode: "provided" }, tlsCertificate: KEY, tlsKey: CERT }, ["tlsCertificate", "tlsKey"]);
+    // The generated certificate's names: a provided one carries its issuer's.
+    expect(
+      issuesOf("prod", { tls: { mode: "provided", caCertificate: CERT, extraNames: ["a.example"] }, tlsCertificate: CERT, tlsKey: KEY }, [
+        "tlsCertificate",
+        "tlsKey",
+      ]).map((issue) => issue.key),
+    ).toEqual(["atra-observability:tls.extraNames"]);
+    const swapped = issuesOf("prod", { tls: { mode: "provided", caCertificate: CERT }, tlsCertificate: KEY, tlsKey: CERT }, ["tlsCertificate", "tlsKey"]);
     expect(swapped.map((issue) => issue.key)).toEqual(["atra-observability:tlsCertificate", "atra-observability:tlsKey"]);
     expect(swapped[0].message).toContain("holds a private key");
     expect(swapped[1].message).toContain("must be a PEM private key");

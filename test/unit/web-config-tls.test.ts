@@ -80,15 +80,17 @@ describe("the web config and the healthcheck with tls on", () => {
   });
 
   test("the healthcheck is promtool over https, naming only its client config; the client config names only files and the server name", () => {
-    expect(promtoolHealthcheck("https://127.0.0.1:9090/-/ready")).toEqual([
+    expect(promtoolHealthcheck("https://127.0.0.1:9090")).toEqual([
       "CMD",
       "promtool",
       "check",
       "ready",
-      "--url=https://127.0.0.1:9090/-/ready",
+      "--url=https://127.0.0.1:9090",
       `--http.config.file=${HEALTHCHECK_HTTP_CONFIG_PATH}`,
     ]);
-    expect(() => promtoolHealthcheck("http://127.0.0.1:9090/-/ready")).toThrow("must be https://");
+    expect(() => promtoolHealthcheck("http://127.0.0.1:9090")).toThrow("must be https://");
+    // promtool appends /-/ready itself (cmd/promtool/main.go CheckServerStatus, JoinPath): a path would ask for /-/ready/-/ready.
+    expect(() => promtoolHealthcheck("https://127.0.0.1:9090/-/ready")).toThrow("must be the server's base URL");
     expect(yaml.load(renderHealthcheckHttpConfig({ login: true, caFile: "/etc/prometheus/tls/ca.pem", serverName: "obs.example.internal" }))).toEqual({
       basic_auth: { username: "atra-grafana", password_file: QUERY_PASSWORD_PATH },
       tls_config: { ca_file: "/etc/prometheus/tls/ca.pem", server_name: "obs.example.internal" },
