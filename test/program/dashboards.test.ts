@@ -790,7 +790,8 @@ describe("the logs performance dashboard's Kibana link, per stack", () => {
     expect(valueOf(variables[STACK_VARIABLES.kibanaUrl]!)).toBe(prod.run.outputs.kibanaUrl!.value);
     expect(valueOf(variables[STACK_VARIABLES.kibanaDataView]!)).toBe(prod.run.outputs.kibanaDataViewId!.value);
     expect(dataViewIds(prod)).toEqual([prod.run.outputs.kibanaDataViewId!.value]);
-    expect(prod.run.outputs.kibanaUrl!.value).toBe("http://obs-prod.atra.internal:5601");
+    // prod serves other hosts, so its tls is generated: Kibana is https (docs/tls.md).
+    expect(prod.run.outputs.kibanaUrl!.value).toBe("https://obs-prod.atra.internal:5601");
     expect(prod.run.outputs.kibanaDataViewId!.value).toBe("atra-prod-logs-data-view");
   });
 

@@ -46,7 +46,8 @@ describe("server mode with remote write, the receiver and an external query URL 
       ["/etc/prometheus/rules/slo.yml", "0644"],
     ]);
     // Only the credentials' and the key's contents are secret: prometheus.yml stays readable in the plan.
-    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 6].map((index) => `uploads[${index}].content`));
+    // The every-option stack's tls is provided: the chain comes from the secret tlsCertificate, so it stays secret too.
+    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5, 6].map((index) => `uploads[${index}].content`));
     expect(uploads[1].content).toBe("[secret]");
     const yml = plan.artifacts.find((artifact) => artifact.path.endsWith("/etc/prometheus/prometheus.yml"))!.content;
     expect(yml).toContain("password_file: /etc/prometheus/secrets/remote-write-central");
