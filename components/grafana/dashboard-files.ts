@@ -23,28 +23,39 @@ export function readDashboardFiles(directory: string): DashboardFile[] {
   return files;
 }
 
-/** What of the stack dashboards may show: the stack's name and its logs stage. */
+/** What of the stack dashboards may show: the stack's name, its environment and its logs stage. */
 export interface DashboardStack {
   stack: string;
+  environment: string;
   logs: Pick<LogsConfig, "enabled" | "dataStream" | "kibanaPublicUrl">;
 }
 
 /**
- * Hidden textbox variables a dashboard may define to link to this stack's Kibana (dashboards/logs-performance.json:
- * the Slowest requests links open Kibana Discover); the import fills them with this stack's values.
+ * Hidden textbox or constant variables a dashboard may define to show this stack's own: links to its Kibana
+ * (dashboards/logs-performance.json: the Slowest requests links open Kibana Discover), and its environment
+ * (dashboards/slo.json: where several environments' recorded SLO series meet, in a metrics backend Grafana
+ * records them into, each carrying `environment`, the panels take this one's). The import fills them with
+ * this stack's values.
  */
-export const STACK_VARIABLES = { kibanaUrl: "kibana_url", kibanaDataView: "kibana_data_view" } as const;
+export const STACK_VARIABLES = { kibanaUrl: "kibana_url", kibanaDataView: "kibana_data_view", environment: "stack_environment" } as const;
 
 /**
- * The values of STACK_VARIABLES for a stack: its Kibana public URL (logs.external.kibanaUrl for an external
- * cluster, config.ts) and its data view id (elastic-bodies.ts logsNaming, the id KibanaConfiguration makes the
- * data view with and the stack output kibanaDataViewId). None when the logs stage is off.
+ * The values of STACK_VARIABLES for a stack: its environment (the `environment` label the SLO series carry
+ * in a shared backend: components/slo/slo-rules.ts SloScope, central-stack.ts); its Kibana public URL
+ * (logs.external.kibanaUrl for an external cluster, config.ts) and its data view id (elastic-bodies.ts
+ * logsNaming, the id KibanaConfiguration makes the data view with and the stack output kibanaDataViewId),
+ * those two not when the logs stage is off.
  */
 export function stackVariableValues(target: DashboardStack | undefined): Record<string, string> {
-  if (!target?.logs.enabled) return {};
+  if (!target) return {};
   return {
-    [STACK_VARIABLES.kibanaUrl]: target.logs.kibanaPublicUrl,
-    [STACK_VARIABLES.kibanaDataView]: logsNaming(target.stack, target.logs.dataStream).dataViewId,
+    [STACK_VARIABLES.environment]: target.environment,
+    ...(target.logs.enabled
+      ? {
+          [STACK_VARIABLES.kibanaUrl]: target.logs.kibanaPublicUrl,
+          [STACK_VARIABLES.kibanaDataView]: logsNaming(target.stack, target.logs.dataStream).dataViewId,
+        }
+      : {}),
   };
 }
 

@@ -14,8 +14,9 @@
  * records how many events and bad events the last 5 minutes held (`increase` of the counters, or the
  * count of probe samples and of failed ones): `service_slo:slo_requests:increase5m` and
  * `service_slo:slo_errors:increase5m`. The ratio over 1d, 3d and the SLO window is the sum of the bad
- * ones over the sum of all (`sum_over_time(errors[w]) / sum_over_time(requests[w])`): weighted by
- * traffic as the ratio over raw samples is, from 288 samples a day instead of 5,760 (15 s scrapes).
+ * ones over the sum of all (`sum_over_time(errors[w]) / sum_over_time(requests[w])`, each summed per
+ * SLO: sumBySlo): weighted by traffic as the ratio over raw samples is, from 288 samples a day instead
+ * of 5,760 (15 s scrapes).
  * The ratio is unchanged when the 5-minute counts overlap or leave gaps evenly (a late or skipped
  * evaluation, promtool evaluating every group at its own step): the same share of events and bad
  * events is counted twice or missed. What it loses: up to 5 minutes of lag on the long windows
@@ -36,8 +37,13 @@ export interface SliEvents {
 /** What the groups need of an SLO (components/slo/slo-rules.ts SloDefinition). */
 export interface SloRuleInput {
   service: string;
-  /** The service's labels (`service` and its catalog metadata), on every recorded series. */
+  /** The service's labels (`service` and its catalog metadata, and the scope), on every recorded series. */
   labels: Record<string, string>;
+  /**
+   * The labels that pick this stack's series where several stacks' series meet (slo-rules.ts SloScope,
+   * `{ environment }` in a backend Grafana records into); empty on this stack's own Prometheus.
+   */
+  scope: Record<string, string>;
   slo: string;
   objective: number;
   budget: number;
@@ -96,6 +102,31 @@ export function sloRuleGroupName(kind: keyof typeof SLO_RULE_GROUP_PREFIXES, ser
   return `${SLO_RULE_GROUP_PREFIXES[kind]}:${service}`;
 }
 
+/**
+ * The matchers of one SLO's recorded series: its service, its slo and the scope. Without the scope, a
+ * backend shared by several environments returns every environment's series of the SLO (and, after an
+ * upgrade, the unscoped series recorded before the scope existed).
+ */
+export function recordedSelector(slo: Pick<SloRuleInput, "service" | "slo" | "scope">): string {
+  return [`service="${slo.service}"`, `slo="${slo.slo}"`, ...Object.entries(slo.scope).map(([name, value]) => `${name}="${value}"`)].join(", ");
+}
+
+/**
+ * One series per SLO from recorded series that may hold several: the recorded series carry the
+ * service's catalog metadata, so a metadata change (a new `team`) starts a second series of the same
+ * SLO while the old one still lies within the window (up to the SLO window for the 5-minute counts,
+ * the 5-minute lookback for the ratios). Without the aggregation the rule's result holds two series,
+ * which its labels then make identical: Prometheus fails the rule ("vector contains metrics with the
+ * same labelset after applying rule labels", prometheus/prometheus rules/recording.go, Eval), and
+ * Grafana's writer overwrites the series' labels with the rule's (grafana/grafana
+ * pkg/services/ngalert/writer/prom.go, PointsFromFrames) and sends two samples of one series at one
+ * timestamp, of which the backend keeps one (the "duplicate sample for timestamp" answer is ignored
+ * there, checkWriteError). The sum over both labellings is the window's count, as before the change.
+ */
+function sumBySlo(expr: string): string {
+  return `sum by (service, slo) (${expr})`;
+}
+
 /** The long ranges of an SLO: 1d, 3d and its window (once). */
 export function longRanges(slo: Pick<SloRuleInput, "window">): string[] {
   return [...LONG_RANGES, ...((LONG_RANGES as readonly string[]).includes(slo.window) ? [] : [slo.window])];
@@ -124,7 +155,7 @@ export function sloRecordingGroups(slos: readonly SloRuleInput[], evaluationInte
     for (const slo of own) {
       // `service` too, though the expression keeps it: two rules with the same name and static labels are duplicates to promtool.
       const labels = { ...slo.labels, slo: slo.slo };
-      const identity = `service="${slo.service}", slo="${slo.slo}"`;
+      const identity = recordedSelector(slo);
       for (const range of SHORT_RANGES) short.push({ record: RECORDED.errorRatio(range), expr: slo.errorRatio(range), labels });
       events.push(
         { record: RECORDED.errors, expr: slo.events.bad(EVENT_STEP), labels },
@@ -133,7 +164,7 @@ export function sloRecordingGroups(slos: readonly SloRuleInput[], evaluationInte
       for (const range of longRanges(slo)) {
         long.push({
           record: RECORDED.errorRatio(range),
-          expr: `sum_over_time(${RECORDED.errors}{${identity}}[${range}]) / sum_over_time(${RECORDED.requests}{${identity}}[${range}])`,
+          expr: `${sumBySlo(`sum_over_time(${RECORDED.errors}{${identity}}[${range}])`)} / ${sumBySlo(`sum_over_time(${RECORDED.requests}{${identity}}[${range}])`)}`,
           labels,
         });
       }
@@ -142,7 +173,12 @@ export function sloRecordingGroups(slos: readonly SloRuleInput[], evaluationInte
         { record: RECORDED.objective, expr: `vector(${ratioOf(slo.objective)})`, labels: withWindow },
         { record: RECORDED.budget, expr: `vector(${slo.budget})`, labels },
         // Budget left over the window: 1 with no error, 0 when the window's errors used it all, negative beyond.
-        { record: RECORDED.budgetRemaining, expr: `1 - ${RECORDED.errorRatio(slo.window)}{${identity}} / ${slo.budget}`, labels: withWindow },
+        // The window's ratio just recorded, once per SLO (see sumBySlo: an older labelling stays visible for the lookback).
+        {
+          record: RECORDED.budgetRemaining,
+          expr: `1 - max by (service, slo) (${RECORDED.errorRatio(slo.window)}{${identity}}) / ${slo.budget}`,
+          labels: withWindow,
+        },
       );
     }
     return [

@@ -42,8 +42,10 @@ export type SliSource = "probe" | "requests" | "histogram";
 
 export interface SloDefinition {
   service: string;
-  /** The service's labels (catalog.ts: `service` and its metadata; no `host`, an SLO spans every host), on its recorded series and alerts. */
+  /** The service's labels (catalog.ts: `service` and its metadata; no `host`, an SLO spans every host) and the scope, on its recorded series and alerts. */
   labels: Record<string, string>;
+  /** The labels that pick this stack's series where several stacks' series meet (SloScope); also in `labels`. */
+  scope: SloScope;
   slo: SloKind;
   /** Percentage, as configured (99.9). */
   objective: number;
@@ -65,8 +67,20 @@ export const SLO_ALERTS = { page: "SLOErrorBudgetFastBurn", ticket: "SLOErrorBud
  * group per service, `atra-slo:<service>` (sloAlertGroups).
  */
 export const SLO_ALERT_GROUP = "atra-slo";
-/** The uid namespace of the Grafana-managed recording rules (metrics in an external backend). */
-export const SLO_RECORDING_UID_NAMESPACE = "atra-slo-recording";
+/**
+ * The uid namespace of the Grafana-managed recording rules (metrics in an external backend), since they
+ * sit in fixed shards (`<kind>:<shard>`). The layout before (commit 51146ed) kept shard 0 in the base
+ * groups (atra-slo-ratios, atra-slo-events, atra-slo-ratios-long) under the namespace
+ * `atra-slo-recording`. Had the uids stayed, the first `up` would have moved every rule out of the base
+ * groups (a group's PUT takes over the rules its body names by uid), leaving them empty, and the
+ * provider cannot delete an empty group: its delete reads the group first, and Grafana answers 404 for
+ * a group without rules (grafana/terraform-provider-grafana
+ * internal/resources/grafana/resource_alerting_rule_group.go, deleteAlertRuleGroup -> GetAlertRuleGroup),
+ * so every `up` would fail. With new uids nothing moves: the old groups keep their rules until the
+ * provider deletes them with their rules. Recording rules carry no alert state, so nothing is lost;
+ * the series they write keep their names and labels.
+ */
+export const SLO_RECORDING_UID_NAMESPACE = "atra-slo-recording:sharded";
 /** Where the rule file sits in the Prometheus container, next to prometheus.yml. */
 export const SLO_RULE_FILE_PATH = "/etc/prometheus/rules/slo.yml";
 const RUNBOOK = "docs/runbook.md";
@@ -97,6 +111,7 @@ export function sloDefinitions(services: readonly ServiceConfig[], scope: SloSco
     const objectiveOf = (kind: SloDefinition["slo"], objective: number) => ({
       service: service.name,
       labels: { ...serviceLabels(service), ...scope },
+      scope,
       slo: kind,
       objective,
       budget: budgetOf(objective),
@@ -226,14 +241,26 @@ export interface BurnRateAlert {
  * every series of the query is an instance with the series' labels, grafana/grafana
  * pkg/services/ngalert/state/manager.go ProcessEvalResults, one state per result's label set). Each
  * SLO's threshold is read from its own recorded budget (`service_slo:slo_error_budget:ratio`), matched
- * one-to-one on (service, slo), so SLOs with different objectives share the rule. Two rules for any
+ * on (service, slo), so SLOs with different objectives share the rule. Two rules for any
  * catalog, instead of two per SLO: at 2,000 services, 8,000 rules made 125 groups and 30 MB of
  * provider state, and Grafana ran 8,000 queries per interval; now 2 (`npm run bench`).
+ *
+ * The recorded series carry the service's catalog metadata, so a metadata change leaves a second
+ * series of the same SLO visible for the 5-minute lookback (rule-groups.ts, sumBySlo). A one-to-one
+ * match then fails the whole query, for every SLO ("found duplicate series for the match group" or
+ * "multiple matches for labels: many-to-one matching must be explicit", prometheus/prometheus
+ * promql/engine.go, VectorBinop). So the budget is taken once per SLO (`max by (service, slo)`: the
+ * same value under both labellings) and the ratios match it many-to-one (`group_left`): either
+ * labelling over the threshold holds the condition. The `and` between the windows and with the budget
+ * left are set operations, which take any number of series on either side. The instance's labels
+ * stay those of the budget left (service, slo, window and the metadata).
  */
 export function burnRateAlerts(scope: SloScope = {}): BurnRateAlert[] {
   const matchers = Object.entries(scope).map(([name, value]) => `${name}="${value}"`);
   const selector = matchers.length > 0 ? `{${matchers.join(", ")}}` : "";
-  const over = (range: string, factor: number) => `${RECORDED.errorRatio(range)}${selector} > on (service, slo) (${factor} * ${RECORDED.budget}${selector})`;
+  // One budget per SLO, and any number of ratio series: see the doc comment.
+  const budget = `max by (service, slo) (${RECORDED.budget}${selector})`;
+  const over = (range: string, factor: number) => `${RECORDED.errorRatio(range)}${selector} > on (service, slo) group_left () (${factor} * ${budget})`;
   const condition = (pairs: readonly { factor: number; long: string; short: string }[]) =>
     pairs.map(({ factor, long, short }) => `(${over(long, factor)}\n    and on (service, slo)\n   ${over(short, factor)})`).join("\n  or\n  ");
   const expr = (pairs: readonly { factor: number; long: string; short: string }[]) =>
@@ -343,7 +370,8 @@ function sloAlertRule(alert: BurnRateAlert, context: SloAlertContext): GrafanaRu
  * The rules go into groups per kind (atra-slo-ratios, atra-slo-events, atra-slo-ratios-long) and
  * service shard among SHARD_COUNTS.sloRecording: `<kind>:<shard>` (components/alerting/rule-shards.ts),
  * so a service's rules never move to another group as the catalog changes. Grafana evaluates each rule
- * on its own schedule; the group sets the interval.
+ * on its own schedule; the group sets the interval. Their uids are in a namespace of their own
+ * (SLO_RECORDING_UID_NAMESPACE says why).
  *
  * Grafana evaluates recording rules only with `[recording_rules] enabled = true` (grafana/grafana
  * pkg/setting/setting_unified_alerting.go: `rr.Key("enabled").MustBool(false)`) and the feature
@@ -370,8 +398,11 @@ export function sloGrafanaRecordingGroups(
           rules: members.flatMap((group) =>
             group.rules.map((rule): GrafanaRule => ({
               uid: ruleUid(SLO_RECORDING_UID_NAMESPACE, `${rule.record}/${rule.labels.service}/${rule.labels.slo}`),
-              // Titles are unique in the folder: the series and whose it is.
-              name: `${rule.record} ${rule.labels.service} ${rule.labels.slo}`,
+              // The series and whose it is, unique in the folder. Not the title of the same rule under
+              // its old uid (`<record> <service> <slo>`): Grafana before 12.0 refused a title used in
+              // the folder already (grafana/grafana#102067 dropped that constraint), and the old rule
+              // is deleted only after the new one is created.
+              name: `${rule.record} of ${rule.labels.service} ${rule.labels.slo}`,
               for: "0s",
               condition: "",
               datas: promqlRuleQueries(rule.expr, queryDatasourceUid).filter((query) => query.refId === "A"),

@@ -80,8 +80,15 @@ function round(value: number): number {
   return Number(value.toFixed(6));
 }
 
-function inputSeries(slo: SloDefinition, phases: Phase[]): { series: string; values: string }[] {
-  const service = `service="${slo.service}"`;
+/**
+ * The SLI's input series for the phases, with `labels` added to each (by default the SLO's scope: the
+ * external labels a backend's series of the environment carry).
+ */
+function inputSeries(slo: SloDefinition, phases: Phase[], labels: Record<string, string> = slo.scope): { series: string; values: string }[] {
+  const extra = Object.entries(labels)
+    .map(([name, value]) => `, ${name}="${value}"`)
+    .join("");
+  const service = `service="${slo.service}"${extra}`;
   if (slo.source === "probe") {
     return [{ series: `probe_success{job="blackbox-health", ${service}, instance="http://${slo.service}/health"}`, values: probeValues(phases) }];
   }
@@ -105,7 +112,11 @@ function requestMetric(slo: SloDefinition): string {
   return /rate\(([a-zA-Z_:][a-zA-Z0-9_:]*)\{/.exec(slo.errorRatio("5m"))?.[1] as string;
 }
 function requestLabels(slo: SloDefinition): { good: string; bad: string } {
-  const errors = /rate\([^{]+\{service="[^"]+", ([^}]+)\}/.exec(slo.errorRatio("5m"))?.[1] as string;
+  const scope = Object.entries(slo.scope).map(([name, value]) => `${name}="${value}", `);
+  const errors = scope.reduce(
+    (rest, matcher) => rest.replace(matcher, ""),
+    /rate\([^{]+\{service="[^"]+", ([^}]+)\}/.exec(slo.errorRatio("5m"))?.[1] as string,
+  );
   if (errors === 'code=~"5.."') return { good: 'code="200"', bad: 'code="500"' };
   const equality = /^(\w+)="([^"]*)"$/.exec(errors);
   if (equality) return { good: `${equality[1]}="ok-${equality[2]}"`, bad: errors };
@@ -148,12 +159,21 @@ function firesAfterMinutes(
   return Infinity;
 }
 
+/**
+ * An instance's labels: those of its SLO's recorded budget left (the service's labels, which hold the
+ * scope, with slo and window) and the rule's severity.
+ */
+const alertLabels = (slo: SloDefinition, alert: string) => ({
+  ...slo.labels,
+  slo: slo.slo,
+  window: slo.window,
+  severity: alert === SLO_ALERTS.page ? "critical" : "warning",
+});
+
 const alertTest = (at: number, alert: string, firing: boolean, slo: SloDefinition) => ({
   eval_time: minutes(at),
   alertname: alert,
-  exp_alerts: firing
-    ? [{ exp_labels: { severity: alert === SLO_ALERTS.page ? "critical" : "warning", service: slo.service, slo: slo.slo, window: slo.window } }]
-    : [],
+  exp_alerts: firing ? [{ exp_labels: alertLabels(slo, alert) }] : [],
 });
 
 export function promtoolCases(slo: SloDefinition): PromtoolCase[] {
@@ -224,4 +244,193 @@ export function promtoolCases(slo: SloDefinition): PromtoolCase[] {
     },
   };
   return [fast, slow];
+}
+
+/** A series' text with the labels in PromQL form, as promtool's exp_samples take it. */
+function seriesText(name: string, labels: Record<string, string>): string {
+  return `${name}{${Object.entries(labels)
+    .map(([label, value]) => `${label}="${value}"`)
+    .join(", ")}}`;
+}
+
+/**
+ * Several SLOs with data at once, each with its own budget: 6h healthy (errors at half the budget's
+ * rate), then a full outage of all. Each SLO's page fires at its own time (the workbook's arithmetic
+ * with its own budget): at every checked minute, the instances firing are exactly the SLOs past their
+ * time, none of those still before it. Minutes within the margin of any SLO's time are not checked, and
+ * the case insists on a minute where some fire and others do not (so each threshold is its own).
+ * `otherEnvironment`: the same series under other labels (another environment's, in a shared backend),
+ * in a full outage from the start, which must change nothing of these SLOs' alerts.
+ */
+export function severalSlosCase(slos: readonly SloDefinition[], name: string, otherEnvironment?: Record<string, string>): PromtoolCase {
+  const perMinute = 60 / SAMPLE_SECONDS;
+  const start = 6 * 60;
+  const outage = 60;
+  const margin = 2;
+  const fires = slos.map((slo) => firesAfterMinutes(BURN_RATE_ALERTS.page, slo.budget, 1, slo.budget / 2, start));
+  const candidates = [...new Set(fires.flatMap((at) => [Math.floor(at - margin), Math.ceil(at + margin)]))]
+    .filter((t) => t >= 1 && t <= outage)
+    .sort((a, b) => a - b);
+  const checked = candidates.filter((t) => fires.every((at) => t <= at - margin || t >= at + margin));
+  const firingAt = (t: number) => slos.filter((_, i) => t >= fires[i] + margin);
+  if (!checked.some((t) => firingAt(t).length > 0 && firingAt(t).length < slos.length)) {
+    throw new Error(`${name}: no checked minute where some SLOs page and others do not (fire times ${fires.join(", ")})`);
+  }
+  const phases = (slo: SloDefinition): Phase[] => [
+    { samples: start * perMinute, badRatio: slo.budget / 2 },
+    { samples: outage * perMinute, badRatio: 1 },
+  ];
+  const allBad: Phase[] = [{ samples: (start + outage) * perMinute, badRatio: 1 }];
+  return {
+    name: `${name}: ${slos.length} SLOs at once, each paging at its own time (${fires.map((at) => at.toFixed(1)).join(", ")} min into a full outage)`,
+    evaluationInterval: "1m",
+    checks: checked.map((t) => `${t} min: ${firingAt(t).length} of ${slos.length} paging`),
+    test: {
+      name: `${name} several SLOs`,
+      interval: `${SAMPLE_SECONDS}s`,
+      input_series: [
+        ...slos.flatMap((slo) => inputSeries(slo, phases(slo))),
+        ...(otherEnvironment ? slos.flatMap((slo) => inputSeries(slo, allBad, otherEnvironment)) : []),
+      ],
+      alert_rule_test: [
+        { eval_time: minutes(start - 1), alertname: SLO_ALERTS.page, exp_alerts: [] },
+        { eval_time: minutes(start - 1), alertname: SLO_ALERTS.ticket, exp_alerts: [] },
+        ...checked.map((t) => ({
+          eval_time: minutes(start + t),
+          alertname: SLO_ALERTS.page,
+          exp_alerts: firingAt(t).map((slo) => ({ exp_labels: alertLabels(slo, SLO_ALERTS.page) })),
+        })),
+      ],
+    },
+  };
+}
+
+/**
+ * A backend shared by two environments, each with its Grafana recording its SLOs into it (each
+ * environment's rule file, rendered with its scope, is loaded; the test loads both): `first` has no
+ * bad event, `second` nothing else. And the 5-minute counts recorded before the scope existed (Grafana
+ * recording at commit 51146ed: the same names, without `environment`) are still in the window. Every
+ * SLO's long ratios and budget left come out once per environment, each from its own events only
+ * (exactly 0 and 1, budget left 1 and 1 - 1/budget), and only the second environment's SLOs alert.
+ */
+export function sharedBackendCase(first: readonly SloDefinition[], second: readonly SloDefinition[]): PromtoolCase {
+  const perMinute = 60 / SAMPLE_SECONDS;
+  const span = 120;
+  const at = minutes(span);
+  const ratio = (slo: SloDefinition, value: number, range: string) => ({
+    labels: seriesText(`service_slo:slo_errors_per_request:ratio_rate${range}`, { ...slo.labels, slo: slo.slo }),
+    value,
+  });
+  const budgetLeft = (slo: SloDefinition, errorRatio: number) => ({
+    labels: seriesText("service_slo:slo_error_budget_remaining:ratio", { ...slo.labels, slo: slo.slo, window: slo.window }),
+    value: 1 - errorRatio / slo.budget,
+  });
+  const ranges = [...new Set(first.flatMap((slo) => ["1d", "3d", slo.window]))];
+  // Unscoped 5-minute counts of every SLO, half of the events bad: they would move both environments' ratios.
+  const samples = span * perMinute;
+  const unscoped = first.flatMap((slo) => [
+    { series: seriesText("service_slo:slo_errors:increase5m", { service: slo.service, slo: slo.slo }), values: `5x${samples}` },
+    { series: seriesText("service_slo:slo_requests:increase5m", { service: slo.service, slo: slo.slo }), values: `10x${samples}` },
+  ]);
+  return {
+    name: `two environments in one backend: ${first.length} SLOs each, every long ratio and budget left from its own environment's events only`,
+    evaluationInterval: "1m",
+    checks: [`${ranges.join(", ")} ratios and the budget left once per SLO and environment; only the failing environment's alerts fire`],
+    test: {
+      name: "two environments in one backend",
+      interval: `${SAMPLE_SECONDS}s`,
+      input_series: [
+        ...first.flatMap((slo) => inputSeries(slo, [{ samples, badRatio: 0 }])),
+        ...second.flatMap((slo) => inputSeries(slo, [{ samples, badRatio: 1 }])),
+        ...unscoped,
+      ],
+      promql_expr_test: [
+        ...ranges.map((range) => ({
+          expr: `service_slo:slo_errors_per_request:ratio_rate${range}`,
+          eval_time: at,
+          exp_samples: [
+            ...first.filter((slo) => slo.window === range || range === "1d" || range === "3d").map((slo) => ratio(slo, 0, range)),
+            ...second.filter((slo) => slo.window === range || range === "1d" || range === "3d").map((slo) => ratio(slo, 1, range)),
+          ],
+        })),
+        {
+          expr: "service_slo:slo_error_budget_remaining:ratio",
+          eval_time: at,
+          exp_samples: [...first.map((slo) => budgetLeft(slo, 0)), ...second.map((slo) => budgetLeft(slo, 1))],
+        },
+      ],
+      alert_rule_test: [SLO_ALERTS.page, SLO_ALERTS.ticket].map((alert) => ({
+        eval_time: at,
+        alertname: alert,
+        exp_alerts: second.map((slo) => ({ exp_labels: alertLabels(slo, alert) })),
+      })),
+    },
+  };
+}
+
+/**
+ * A catalog metadata label changed on this stack's own Prometheus (`team` from "a" to "b" half an
+ * hour ago; `slo` is rendered with team "b"): the 5-minute counts under both labellings lie in the
+ * long windows, and the ratios and the budget recorded under the old one are still within the
+ * 5-minute lookback. The counts are given as input (what the events rules recorded then and now),
+ * so the expected values are exact: the long ratio is all bad events over all events of both
+ * labellings, once; the budget left reads it once; and both alerts fire once, with the new labels.
+ */
+export function metadataChangeCase(slo: SloDefinition, old: Record<string, string>): PromtoolCase {
+  const span = 60;
+  const changed = 30;
+  const at = minutes(span);
+  const current = { ...slo.labels, slo: slo.slo };
+  const before = { ...current, ...old };
+  const series = (name: string, labels: Record<string, string>, values: string) => ({ series: seriesText(name, labels), values });
+  // Every minute: old labelling 1 bad of 20 up to `changed`, the new one 3 of 20 after it.
+  const errors = (changed + 1) * 1 + (span - changed) * 3;
+  const requests = (span + 1) * 20;
+  const longRatio = errors / requests;
+  // Old labelling, its last sample 2 minutes before the evaluation: still within the lookback.
+  const recent = `x${span - 2}`;
+  return {
+    name: `${slo.service} ${slo.slo}: a metadata label changed (${Object.keys(old).join(", ")}), both labellings in the windows`,
+    evaluationInterval: "1m",
+    checks: ["long ratios and budget left once, over both labellings' counts; page and ticket once, with the new labels"],
+    test: {
+      name: "metadata label change",
+      interval: "1m",
+      input_series: [
+        series("service_slo:slo_errors:increase5m", before, `1x${changed}`),
+        series("service_slo:slo_requests:increase5m", before, `20x${changed}`),
+        series("service_slo:slo_errors:increase5m", current, `_x${changed} 3x${span - changed - 1}`),
+        series("service_slo:slo_requests:increase5m", current, `_x${changed} 20x${span - changed - 1}`),
+        // The raw-sample ratios (no raw series here, so the rules record none): high under both labellings.
+        ...["5m", "30m", "1h", "2h", "6h"].flatMap((range) => [
+          series(`service_slo:slo_errors_per_request:ratio_rate${range}`, current, `0.5x${span}`),
+          series(`service_slo:slo_errors_per_request:ratio_rate${range}`, before, `0.5${recent}`),
+        ]),
+        // What the long group recorded under the old labelling: the window's ratio (lower) and the budget.
+        series(`service_slo:slo_errors_per_request:ratio_rate${slo.window}`, before, `0.01${recent}`),
+        series("service_slo:slo_error_budget:ratio", before, `${slo.budget}${recent}`),
+      ],
+      promql_expr_test: [
+        ...[...new Set(["1d", "3d", slo.window])].map((range) => ({
+          expr: `service_slo:slo_errors_per_request:ratio_rate${range}{${Object.entries(slo.labels)
+            .map(([name, value]) => `${name}="${value}"`)
+            .join(", ")}}`,
+          eval_time: at,
+          exp_samples: [{ labels: seriesText(`service_slo:slo_errors_per_request:ratio_rate${range}`, current), value: longRatio }],
+        })),
+        {
+          expr: "service_slo:slo_error_budget_remaining:ratio",
+          eval_time: at,
+          exp_samples: [
+            { labels: seriesText("service_slo:slo_error_budget_remaining:ratio", { ...current, window: slo.window }), value: 1 - longRatio / slo.budget },
+          ],
+        },
+      ],
+      alert_rule_test: [SLO_ALERTS.page, SLO_ALERTS.ticket].map((alert) => ({
+        eval_time: at,
+        alertname: alert,
+        exp_alerts: [{ exp_labels: alertLabels(slo, alert) }],
+      })),
+    },
+  };
 }

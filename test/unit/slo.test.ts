@@ -162,7 +162,8 @@ describe("recording rules", () => {
     expect(expr("orders", "availability")).toContain('http_requests_total{service="orders", status="5xx"}[5m]');
     expect(expr("search", "latency", "6h")).toContain('search_seconds_bucket{service="search", le="+Inf"}[6h]');
     expect(rules.find((r) => r.labels.service === "orders" && r.record === RECORDED.budgetRemaining)).toMatchObject({
-      expr: '1 - service_slo:slo_errors_per_request:ratio_rate28d{service="orders", slo="availability"} / 0.005',
+      // Once per SLO: an older labelling of the ratio stays visible for the lookback (test/real-tools/slo-rules.test.ts).
+      expr: '1 - max by (service, slo) (service_slo:slo_errors_per_request:ratio_rate28d{service="orders", slo="availability"}) / 0.005',
       labels: { window: "28d" },
     });
   });
@@ -171,7 +172,7 @@ describe("recording rules", () => {
     const rule = (service: string, slo: string, record: string) =>
       rules.find((r) => r.labels.service === service && r.labels.slo === slo && r.record === record);
     expect(rule("orders", "availability", RECORDED.errorRatio("28d"))?.expr).toBe(
-      'sum_over_time(service_slo:slo_errors:increase5m{service="orders", slo="availability"}[28d]) / sum_over_time(service_slo:slo_requests:increase5m{service="orders", slo="availability"}[28d])',
+      'sum by (service, slo) (sum_over_time(service_slo:slo_errors:increase5m{service="orders", slo="availability"}[28d])) / sum by (service, slo) (sum_over_time(service_slo:slo_requests:increase5m{service="orders", slo="availability"}[28d]))',
     );
     // The counts from each source: probes counted over a left-open 5 minutes (a sample on the boundary
     // of two counts counts once on Prometheus 2.x too), counters by increase.
@@ -256,7 +257,7 @@ describe("burn-rate alerts", () => {
     }
     const [page, ticket] = burnRateAlerts();
     const over = (range: string, factor: number) =>
-      `service_slo:slo_errors_per_request:ratio_rate${range} > on (service, slo) (${factor} * service_slo:slo_error_budget:ratio)`;
+      `service_slo:slo_errors_per_request:ratio_rate${range} > on (service, slo) group_left () (${factor} * max by (service, slo) (service_slo:slo_error_budget:ratio))`;
     for (const [long, short, factor] of [
       ["1h", "5m", 14.4],
       ["6h", "30m", 6],
@@ -275,13 +276,22 @@ describe("burn-rate alerts", () => {
   test("scoped to one environment where several stacks' series meet (a backend Grafana records into)", () => {
     const [page] = burnRateAlerts({ environment: "prod" });
     expect(page.expr.startsWith(`${RECORDED.budgetRemaining}{environment="prod"}`)).toBe(true);
-    expect(page.expr).toContain('ratio_rate1h{environment="prod"} > on (service, slo) (14.4 * service_slo:slo_error_budget:ratio{environment="prod"})');
+    expect(page.expr).toContain(
+      'ratio_rate1h{environment="prod"} > on (service, slo) group_left () (14.4 * max by (service, slo) (service_slo:slo_error_budget:ratio{environment="prod"}))',
+    );
     expect(promqlSyntaxErrors(page.expr)).toEqual([]);
     // The recording rules read and write the same environment only.
     const scoped = sloDefinitions(config.services, { environment: "prod" });
     expect(scoped[0].labels).toMatchObject({ service: scoped[0].service, environment: "prod" });
     expect(scoped[0].errorRatio("5m")).toContain(`service="${scoped[0].service}", environment="prod"`);
     expect(scoped[0].events.all("5m")).toContain('environment="prod"');
+    // So do the rules over recorded series (the long windows, the budget left): every selector of a
+    // recorded series carries the scope, or a shared backend returns every environment's (test/real-tools).
+    const recordedReads = sloRecordingGroups(scoped, "1m")
+      .flatMap((g) => g.rules)
+      .flatMap((rule) => [...rule.expr.matchAll(/service_slo:[a-z_:0-9]+\{([^}]*)\}/g)].map((m) => ({ record: rule.record, matchers: m[1] })));
+    expect(recordedReads.length).toBeGreaterThan(0);
+    for (const read of recordedReads) expect(read).toEqual({ record: read.record, matchers: expect.stringMatching(/, environment="prod"$/) });
   });
 
   test("query A through the Prometheus datasource, the any-series condition, annotations from the series' labels with the budget left and the runbook", () => {
@@ -333,11 +343,12 @@ describe("Grafana-managed recording rules (metrics in an external backend)", () 
     }
     expect(recording.every((g) => /^atra-slo-(ratios|events|ratios-long):\d+$/.test(g.name))).toBe(true);
     expect(recording.flatMap((g) => g.rules.map((r) => r.record!.metric)).sort()).toEqual(prometheusGroups.flatMap((g) => g.rules.map((r) => r.record)).sort());
-    const rule = recording.flatMap((g) => g.rules).find((r) => r.name === `${RECORDED.errorRatio("5m")} api availability`)!;
+    const rule = recording.flatMap((g) => g.rules).find((r) => r.record?.metric === RECORDED.errorRatio("5m") && r.labels.service === "api")!;
     // terraform-provider-grafana resource_alerting_rule_group.go refuses `for`, `condition`,
     // `no_data_state` and `exec_err_state` beside `record` (unpackAlertRule: conflicting fields).
     expect(rule).toMatchObject({
       uid: ruleUid(SLO_RECORDING_UID_NAMESPACE, `${RECORDED.errorRatio("5m")}/api/availability`),
+      name: `${RECORDED.errorRatio("5m")} of api availability`,
       for: "0s",
       condition: "",
       noDataState: "",
@@ -352,6 +363,26 @@ describe("Grafana-managed recording rules (metrics in an external backend)", () 
     const all = recording.flatMap((g) => g.rules);
     expect(new Set(all.map((r) => r.uid)).size).toBe(all.length);
     expect(new Set(all.map((r) => r.name)).size).toBe(all.length);
+  });
+
+  test("uids and titles of their own, not those of the layout before fixed shards (commit 51146ed), whose rules therefore stay in the old groups", () => {
+    // At 51146ed shard 0 of each kind was the base group (atra-slo-ratios, atra-slo-events,
+    // atra-slo-ratios-long), its rules' uids ruleUid("atra-slo-recording", "<record>/<service>/<slo>")
+    // and titles "<record> <service> <slo>". Reusing those uids, the first `up` would move every rule
+    // out of the base groups, and the provider's delete of an empty group fails on every `up`
+    // (grafana/terraform-provider-grafana internal/resources/grafana/resource_alerting_rule_group.go,
+    // deleteAlertRuleGroup -> GetAlertRuleGroup: Grafana answers 404 for a group without rules). New
+    // uids move nothing; new titles avoid the folder-wide title constraint of Grafana before 12.0.
+    expect(SLO_RECORDING_UID_NAMESPACE).toBe("atra-slo-recording:sharded");
+    const all = recording.flatMap((g) => g.rules);
+    const before = new Set(all.map((r) => ruleUid("atra-slo-recording", `${r.record!.metric}/${r.labels.service}/${r.labels.slo}`)));
+    const titlesBefore = new Set(all.map((r) => `${r.record!.metric} ${r.labels.service} ${r.labels.slo}`));
+    expect(all.filter((r) => before.has(r.uid) || titlesBefore.has(r.name))).toEqual([]);
+    // A pinned uid: changing the namespace again would move rules between groups (rule-shards.ts).
+    expect(all.find((r) => r.name === `${RECORDED.errorRatio("5m")} of api availability`)!.uid).toBe(
+      ruleUid("atra-slo-recording:sharded", `${RECORDED.errorRatio("5m")}/api/availability`),
+    );
+    expect(recording.map((g) => g.name).filter((name) => !name.includes(":"))).toEqual([]);
   });
 
   test("a service's groups, rules and uids stay the same as the catalog grows: no rule moves between groups", () => {
