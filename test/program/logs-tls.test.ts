@@ -265,21 +265,10 @@ describe("provided certificates", () => {
     expect(everythingMasked(run)).not.toContain("provided-leaf");
   });
 
-  test("from a public CA (no tls.caCertificate): the system's roots, no CA file anywhere", async () => {
-    const run = await planRaw(provided(), ["tlsCertificate", "tlsKey"]);
-    expect(uploads(run, "elasticsearch").map((file) => file.file)).toEqual([ELASTICSEARCH_TLS_PATHS.chain, ELASTICSEARCH_TLS_PATHS.key]);
-    expect(elasticsearchSettings(envOf(run, "elasticsearch"))).not.toHaveProperty(["xpack.security.http.ssl.certificate_authorities"]);
-    expect(healthcheck(run, "elasticsearch")[1]).not.toContain("--cacert");
-    expect(healthcheck(run, "elasticsearch")[1]).toContain(`--resolve ${HOST}:9200:127.0.0.1 "https://${HOST}:9200/`);
-    expect(kibanaSettings(envOf(run, "kibana"))).not.toHaveProperty(["elasticsearch.ssl.certificateAuthorities"]);
-    const output = filebeatYml(run)["output.elasticsearch"] as Record<string, unknown>;
-    expect(output).not.toHaveProperty(["ssl.certificate_authorities"]);
-    expect(output["ssl.verification_mode"]).toBe("certificate");
-    expect(Object.keys(connections(run))).toContain("writer-role");
-    for (const connection of Object.values(connections(run))) {
-      expect(connection.serverName).toBe(HOST);
-      expect(connection).not.toHaveProperty("caCertificate");
-    }
+  test("from a public CA: refused without tls.caCertificate (its root), so no client falls back to checking the container's name", async () => {
+    // Kibana and Filebeat check the chain with verification_mode certificate, but Grafana's datasources read
+    // serverName only beside a CA of their own (grafana-plugin-sdk-go backend/http_settings.go): components/tls/config.ts.
+    await expect(planRaw(provided(), ["tlsCertificate", "tlsKey"])).rejects.toThrow(/tls\.caCertificate: is required with tls\.mode: provided/);
   });
 });
 

@@ -197,6 +197,9 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
       service: "demo-api",
       // Every target's host label (prometheus.hostLabel, here publicHostname's default).
       host: config.prometheus.hostLabel,
+      // The stack's environment, which the importer fills (components/grafana/dashboard-files.ts STACK_VARIABLES);
+      // this Prometheus's own series carry no environment label, which `environment=~"<env>|"` still matches.
+      stack_environment: config.environment,
     };
     const queries = dashboards.flatMap((dashboard) => dashboardQueries(dashboard.model).map((query) => ({ ...query, dashboard: dashboard.fileName })));
     expect(queries.length).toBeGreaterThan(40);
