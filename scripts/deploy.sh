@@ -100,6 +100,7 @@ close_tunnels() {
     tunnel_pid=""
   fi
   [ -z "$tunnel_log" ] || rm -f "$tunnel_log"
+  [ -z "${ca_file:-}" ] || rm -f "$ca_file"
 }
 trap close_tunnels EXIT
 trap 'exit 130' INT
@@ -115,13 +116,20 @@ fi
 
 if [ "$verify" = 1 ]; then
   echo "deploy: verifying stack $stack (npm run verify -- --stack $stack)"
-  # The stack's own CA (tls.mode generated, made by this up): verify's fetch trusts it beside Node's roots
-  # (NODE_EXTRA_CA_CERTS, read at Node's start). Not secret; the file is removed with the tunnels' log.
+  # The CAs verify must trust beside Node's roots (NODE_EXTRA_CA_CERTS, read once at Node's start:
+  # nodejs/node src/node.cc, crypto::UseExtraCaCerts; global fetch uses it): a CA file the user already
+  # named, this stack's own CA (the caCertificate output of tls.mode generated, made by this up), and for
+  # an agent the central stack's, from --central-outputs (its prometheusUrl and elasticsearchUrl are
+  # https under that CA). Not secret; the file goes when deploy ends (close_tunnels, on EXIT).
   ca_file="$(mktemp "${TMPDIR:-/tmp}/atra-deploy-ca.XXXXXX")"
-  if "${pulumi[@]}" stack output --stack "$stack" caCertificate >"$ca_file" 2>/dev/null && grep -q "BEGIN CERTIFICATE" "$ca_file"; then
-    export NODE_EXTRA_CA_CERTS="$ca_file"
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then cat "$NODE_EXTRA_CA_CERTS" >>"$ca_file"; fi
+  "${pulumi[@]}" stack output --stack "$stack" caCertificate >>"$ca_file" 2>/dev/null || true
+  if [ -n "$central_outputs" ] && [ -f "$central_outputs" ]; then
+    node -e 'const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).caCertificate;
+      const pem = typeof o === "string" ? o : o && typeof o.value === "string" ? o.value : "";
+      if (pem.includes("BEGIN CERTIFICATE")) process.stdout.write(pem.endsWith("\n") ? pem : pem + "\n");' "$central_outputs" >>"$ca_file" || true
   fi
-  NODE_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS:-}" node scripts/run-ts.js scripts/verify.ts --stack "$stack" ${verify_wait:+--wait "$verify_wait"} ${central_outputs:+--central-outputs "$central_outputs"} \
-    || { rm -f "$ca_file"; echo "deploy: stack $stack is deployed, but verify found problems (above); fix them and run: NODE_EXTRA_CA_CERTS=<the caCertificate output in a file> npm run verify -- --stack $stack" >&2; exit 1; }
-  rm -f "$ca_file"
+  grep -q "BEGIN CERTIFICATE" "$ca_file" && export NODE_EXTRA_CA_CERTS="$ca_file"
+  node scripts/run-ts.js scripts/verify.ts --stack "$stack" ${verify_wait:+--wait "$verify_wait"} ${central_outputs:+--central-outputs "$central_outputs"} \
+    || { echo "deploy: stack $stack is deployed, but verify found problems (above); fix them and run: NODE_EXTRA_CA_CERTS=<the caCertificate output in a file> npm run verify -- --stack $stack" >&2; exit 1; }
 fi

@@ -28,7 +28,11 @@ describe("npm run deploy on a bare machine ends with verify", () => {
     // A stand-in npx: records its arguments and PULUMI_VERSION; `stack output --json` prints the outputs file.
     fs.writeFileSync(
       path.join(bin, "npx"),
-      `#!/bin/sh\necho "PULUMI_VERSION=$PULUMI_VERSION $*" >> "${calls}"\ncase "$*" in *"stack output --json"*) cat "${outputsFile}" ;; esac\n`,
+      // `stack output ... caCertificate` prints OWN_CA when the file own-ca.pem exists; `stack output --json` (run
+      // by verify) also records the CAs verify was started with (NODE_EXTRA_CA_CERTS), to see what it trusts.
+      `#!/bin/sh\necho "PULUMI_VERSION=$PULUMI_VERSION $*" >> "${calls}"\n` +
+        `case "$*" in *"stack output --json"*) cat "${outputsFile}"; [ -z "$NODE_EXTRA_CA_CERTS" ] || { echo "CA-FILE $NODE_EXTRA_CA_CERTS" > "${bin}/cas.log"; grep -E "^(own|central)-ca$" "$NODE_EXTRA_CA_CERTS" >> "${bin}/cas.log" || true; } ;;\n` +
+        `*caCertificate) [ ! -f "${bin}/own-ca.pem" ] || cat "${bin}/own-ca.pem" ;; esac\n`,
       { mode: 0o755 },
     );
   });
@@ -84,6 +88,19 @@ describe("npm run deploy on a bare machine ends with verify", () => {
     expect(run.stdout).not.toContain("verify incomplete");
     expect(run.stdout).toMatch(/SKIP {2}agent.series: not checked: the central outputs have no prometheusUrl/);
     expect(run.status).toBe(0);
+    // The central stack's CA (its https URLs) and this stack's own: verify trusts both (NODE_EXTRA_CA_CERTS), and the file goes after.
+    const centralCa = "-----BEGIN CERTIFICATE-----\ncentral-ca\n-----END CERTIFICATE-----";
+    fs.writeFileSync(central, JSON.stringify({ role: "central", caCertificate: centralCa }));
+    fs.writeFileSync(path.join(bin, "own-ca.pem"), "-----BEGIN CERTIFICATE-----\nown-ca\n-----END CERTIFICATE-----\n");
+    fs.rmSync(calls, { force: true });
+    run = deploy(["dev", "--skip-preflight", "--verify-wait=0", "--central-outputs", central]);
+    fs.rmSync(path.join(bin, "own-ca.pem"));
+    expect(run.status).toBe(0);
+    const cas = fs.readFileSync(path.join(bin, "cas.log"), "utf8").split("\n").filter(Boolean);
+    const caFile = cas[0].slice("CA-FILE ".length);
+    // A CA file of the user's (NODE_EXTRA_CA_CERTS already set) is kept in the same file; ours come after it.
+    expect(cas.slice(1)).toEqual(["own-ca", "central-ca"]);
+    expect(fs.existsSync(caFile)).toBe(false);
     const missing = deploy(["dev", "--skip-preflight", "--central-outputs", path.join(bin, "nope.json")]);
     expect([missing.status, missing.stderr]).toEqual([2, expect.stringContaining("--central-outputs")]);
   });
