@@ -8,6 +8,7 @@ import { z } from "zod";
 import { stackConfigSchema } from "../../components/config/stack-config";
 import { DEFAULT_IMAGES } from "../../components/stack-services";
 import { stackConfig } from "./plan";
+import { unwrapSchema as unwrap } from "../../components/lib/zod-schema";
 
 /** PEM-shaped stand-ins (the plan reads only their shape; the preflight checks real ones, test/unit/preflight-tls.test.ts). */
 const TEST_CA_PEM = "-----BEGIN CERTIFICATE-----\nZXZlcnktb3B0aW9uLWNh\n-----END CERTIFICATE-----\n";
@@ -188,13 +189,4 @@ export function uncoveredByAll(stacks: Record<string, unknown>[]): string[] {
   // A stack that leaves out `a` leaves out `a.b` and `a[].c` too.
   const leavesOut = (uncovered: string[], path: string) => uncovered.some((gap) => path === gap || path.startsWith(`${gap}.`) || path.startsWith(`${gap}[]`));
   return (first ?? []).filter((path) => rest.every((uncovered) => leavesOut(uncovered, path)));
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let current = schema;
-  for (;;) {
-    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
-    else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
-    else return current;
-  }
 }
