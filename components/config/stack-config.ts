@@ -4,6 +4,7 @@
  * feature's slice. A new feature is one slice in its own folder plus one entry in FEATURE_SLICES.
  */
 import { z } from "zod";
+import { agentsSlice } from "../agents/config";
 import { alertingSlice } from "../alerting/config";
 import { dockerSlice } from "../docker/config";
 import { grafanaSlice } from "../grafana/config";
@@ -26,7 +27,17 @@ import type { EnabledFeatures, RuleContext } from "./slice";
  * that have keys of their own (an optional exporter's switch). Adding a feature adds it here, and
  * nowhere else in this layer.
  */
-export const FEATURE_SLICES = [dockerSlice, metricsSlice, grafanaSlice, alertingSlice, logsSlice, sloSlice, tlsSlice, ...STACK_SERVICE_SLICES] as const;
+export const FEATURE_SLICES = [
+  dockerSlice,
+  agentsSlice,
+  metricsSlice,
+  grafanaSlice,
+  alertingSlice,
+  logsSlice,
+  sloSlice,
+  tlsSlice,
+  ...STACK_SERVICE_SLICES,
+] as const;
 
 type Slices = typeof FEATURE_SLICES;
 /** Every feature's part of StackConfig, as its slice resolves it. */

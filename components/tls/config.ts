@@ -16,6 +16,7 @@ import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import { isObject, pemCertificate } from "../lib/validators";
 import { defineSlice } from "../config/slice";
 import type { Role } from "../config/role";
+import { listsAgents } from "../agents/config";
 
 export const TLS_MODES = ["off", "generated", "provided"] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
@@ -52,7 +53,7 @@ export function servesBeyondLoopback(values: Record<string, unknown>): boolean {
   const prometheus = isObject(values.prometheus) ? values.prometheus : {};
   const logs = isObject(values.logs) ? values.logs : {};
   const bind = typeof values.bindAddress === "string" ? values.bindAddress : "127.0.0.1";
-  return prometheus.remoteWriteReceiver === true || logs.agentApiKey === true || !bind.startsWith("127.");
+  return prometheus.remoteWriteReceiver === true || logs.agentApiKey === true || listsAgents(values) || !bind.startsWith("127.");
 }
 
 /** The mode a stack runs: as given, else generated when it serves beyond loopback (central only), else off. */

@@ -100,6 +100,7 @@ describe("defaults for an empty config", () => {
       stack: "dev",
       environment: "dev",
       role: "central",
+      agents: [],
       namePrefix: "atra-obs-dev",
       services: [],
       bindAddress: "127.0.0.1",

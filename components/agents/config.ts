@@ -1,0 +1,91 @@
+/**
+ * The `agents` room's config: the application hosts that ship to this central stack, one entry each.
+ * Each agent host gets its own identity from the central stack, and nothing it can use against another
+ * host or against the central stack itself:
+ * - metrics: the central Prometheus pulls the agent's `/federate` over TLS with a password only this
+ *   host's Prometheus knows, and sets the `host` label itself (components/metrics);
+ * - logs: an Elasticsearch API key for this host alone, whose metadata names the host; the data
+ *   stream's final pipeline sets `host.name` from the key, whatever the sender wrote (components/logs).
+ * Revoking a host is removing its entry: its scrape job, password, certificate and API key go with it,
+ * and the other hosts are untouched.
+ */
+import { z } from "zod";
+import { ConfigIssue, fullKey } from "../lib/config-keys";
+import { httpUrl, isObject, repeats } from "../lib/validators";
+import { defineSlice, withoutTrailingSlash } from "../config/slice";
+
+/** The port an agent host publishes its Prometheus on, unless `agents[].prometheusUrl` says otherwise. */
+export const AGENT_PROMETHEUS_PORT = 9090;
+
+export interface AgentHost {
+  /** The agent's publicHostname: the `host` label of its series and the `host.name` of its log events. */
+  host: string;
+  /** Where the central Prometheus reaches the agent's Prometheus (https, no path). */
+  prometheusUrl: string;
+}
+
+export interface AgentsConfig {
+  /** Central stacks: the agent hosts shipping here, in the order given; empty on an agent or a lone stack. */
+  agents: AgentHost[];
+}
+
+const HOST = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62})(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}))*$/;
+
+const agentEntry = z.strictObject({
+  host: z.string().regex(HOST, { error: "must be the agent's publicHostname: a host name or address, without scheme or port" }),
+  prometheusUrl: httpUrl.optional(),
+});
+
+/** Whether a raw config lists agent hosts (the stack then serves other hosts: TLS on by default). */
+export function listsAgents(values: Record<string, unknown>): boolean {
+  return Array.isArray(values.agents) && values.agents.length > 0;
+}
+
+export const agentsSlice = defineSlice({
+  shape: {
+    /** Central stacks: one entry per application host that ships metrics and logs here. */
+    agents: z
+      .array(agentEntry)
+      .superRefine((agents, ctx) => {
+        for (const { value, index, first } of repeats(agents.map((agent) => agent.host.toLowerCase()))) {
+          ctx.addIssue({ code: "custom", path: [index, "host"], message: `duplicate agent host "${value}" (also agents[${first}])` });
+        }
+        agents.forEach((agent, index) => {
+          if (agent.prometheusUrl !== undefined && !agent.prometheusUrl.startsWith("https://")) {
+            ctx.addIssue({
+              code: "custom",
+              path: [index, "prometheusUrl"],
+              message: "must be https: the central Prometheus logs in to the agent's with this host's password, which must not cross the network in clear",
+            });
+          }
+        });
+      })
+      .optional(),
+  },
+  rules: ({ role, values }) => {
+    const issues: ConfigIssue[] = [];
+    if (role === "agent" && values.agents !== undefined) {
+      issues.push({ key: fullKey(["agents"]), message: "lists the hosts that ship to a central stack: set it on the central stack, not on an agent" });
+    }
+    if (role === "central" && Array.isArray(values.agents) && typeof values.publicHostname === "string") {
+      values.agents.forEach((agent, index) => {
+        if (isObject(agent) && typeof agent.host === "string" && agent.host.toLowerCase() === String(values.publicHostname).toLowerCase()) {
+          issues.push({
+            key: fullKey(["agents", index, "host"]),
+            message: "is this central stack's own publicHostname: an agent must carry a host name of its own, or its series would pass as the central host's",
+          });
+        }
+      });
+    }
+    return issues;
+  },
+  resolve: (raw, core): AgentsConfig => ({
+    agents:
+      core.role === "central"
+        ? (raw.agents ?? []).map((agent) => ({
+            host: agent.host,
+            prometheusUrl: withoutTrailingSlash(agent.prometheusUrl ?? `https://${agent.host}:${AGENT_PROMETHEUS_PORT}`),
+          }))
+        : [],
+  }),
+});
