@@ -70,6 +70,8 @@ export interface StackSecrets {
   prometheusQueryPassword?: string;
   /** An agent host's Filebeat API key (`id:api_key`, or its encoded form). */
   logShipperApiKey?: string;
+  /** An agent host pulled by the central stack: its entry of the central output agentFederation (JSON). */
+  federation?: string;
   /** `tls.mode: provided`: the server certificate chain and its key (PEM). */
   tlsCertificate?: string;
   tlsKey?: string;
@@ -153,6 +155,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
       remoteWriteSecrets: raw.remoteWriteSecrets ?? {},
       prometheusQueryPassword: raw.prometheusQueryPassword,
       logShipperApiKey: raw.logShipperApiKey,
+      federation: raw.federation,
       tlsCertificate: raw.tlsCertificate,
       tlsKey: raw.tlsKey,
     },

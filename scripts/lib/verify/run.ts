@@ -149,7 +149,7 @@ function agentChecks(options: VerifyOptions, final: () => boolean): Check[] {
             status: "fail",
             summary: `no series of host ${host} at the central Prometheus ${prometheus.url}`,
             fix: [
-              "the agent's Prometheus cannot remote-write: its log names the error (401: agentRemoteWritePassword; connection refused or no route: the central receiver's address or firewall)",
+              "the central Prometheus cannot pull this host: its Targets page names the error of job agent-<host> (401: the agent's secret federation is not the central's agentFederation entry; connection refused or no route: the agent's bindAddress, agents[].prometheusUrl or a firewall)",
             ],
             retry: true,
           };
