@@ -4,6 +4,7 @@
  * directly. What each key means, its defaults and its rules belong to the feature that owns it
  * (stack-config.ts lists them); this module only runs them together.
  */
+import { REMOVED_PROMETHEUS_KEYS } from "../metrics/remote-config";
 import type { z } from "zod";
 import { closest, ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import { ProblemsError } from "../lib/problems";
@@ -217,10 +218,15 @@ function stackNameIssues(stack: string): ConfigIssue[] {
   return problem ? [{ key: `stack ${JSON.stringify(stack)}`, message: problem }] : [];
 }
 
+/** Keys that were removed, by dotted path, with what replaced them. */
+const REMOVED_KEYS: Record<string, string> = { ...REMOVED_PROMETHEUS_KEYS };
+
 function toConfigIssues(issue: z.core.$ZodIssue, values: Record<string, unknown>): ConfigIssue[] {
   if (issue.code === "unrecognized_keys") {
     const known = knownKeysAt(issue.path);
     return issue.keys.map((unknownKey) => {
+      const removed = REMOVED_KEYS[[...issue.path, unknownKey].join(".")];
+      if (removed) return { key: fullKey([...issue.path, unknownKey]), message: removed };
       const suggestion = closest(unknownKey, known);
       return {
         key: fullKey([...issue.path, unknownKey]),

@@ -123,15 +123,20 @@ const agentLimitsShape = z.strictObject({
     .optional(),
 });
 
+const RECEIVER_REMOVED =
+  "was removed with the remote-write receiver and its shared login: the central stack now pulls each agent host's /federate over TLS, " +
+  "with a password and certificate per host (list the hosts in agents[] on the central stack; each agent takes its entry of the output agentFederation; docs/add-a-host.md). Remove it";
+/** Keys that were removed, with what replaced them: the config errors name it instead of "unknown key" (config/resolve.ts). */
+export const REMOVED_PROMETHEUS_KEYS: Record<string, string> = {
+  "prometheus.remoteWriteReceiver": RECEIVER_REMOVED,
+  "prometheus.receiverPublicUrl": RECEIVER_REMOVED,
+};
+
 /** The keys this file adds under `prometheus`. */
 export const REMOTE_PROMETHEUS_FIELDS = {
   mode: z.enum(PROMETHEUS_MODES, { error: `must be one of ${PROMETHEUS_MODES.join(", ")}` }).optional(),
   // Duplicate names are a cross-field rule below, so they are reported even when an entry is invalid.
   remoteWrite: z.array(remoteWriteShape).optional(),
-  /** Removed (agent hosts are pulled over /federate): any value is refused by remoteIssues with what replaced it. */
-  remoteWriteReceiver: z.unknown().optional(),
-  /** Removed with the receiver: refused by remoteIssues with what replaced it. */
-  receiverPublicUrl: z.unknown().optional(),
   agentLimits: agentLimitsShape.optional(),
   hostLabel: z.string().regex(HOST_LABEL, { error: "must be a host name or address (letters, digits, '.', '-', '_')" }).optional(),
   external: externalShape.optional(),
@@ -323,16 +328,6 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
       message: `would send Grafana's credentials over plain http to ${queryHost}, readable on the way: use https (plain http only to a loopback address)`,
     });
   }
-
-  // The receiver and its shared login are gone: every agent host has its own identity and is pulled (docs/add-a-host.md).
-  for (const removed of ["remoteWriteReceiver", "receiverPublicUrl"])
-    if (prometheus[removed] !== undefined)
-      issues.push({
-        key: key("prometheus", removed),
-        message:
-          "was removed with the remote-write receiver and its shared login: the central stack now pulls each agent host's /federate over TLS, " +
-          "with a password and certificate per host (list the hosts in agents[] on the central stack; each agent takes its entry of the output agentFederation). Remove it",
-      });
 
   const federationValue = values.federation;
   if (role === "central" && federationValue !== undefined)
