@@ -37,8 +37,9 @@ describe("tls defaults", () => {
   ])("generated with %s", (_, values) => {
     expect(resolve("prod", values).config.tls.mode).toBe("generated");
   });
-  test("an agent host serves no one: off", () => {
-    expect(resolve("agent-example", { ...AGENT, bindAddress: "0.0.0.0" }).config.tls.mode).toBe("off");
+  test("an agent host makes no certificate of its own (tls.mode off); bound beyond loopback it serves only with its federation entry", () => {
+    expect(resolve("agent-example", AGENT).config.tls.mode).toBe("off");
+    expect(() => resolve("agent-example", { ...AGENT, bindAddress: "0.0.0.0" })).toThrow(/federation: is required with bindAddress 0\.0\.0\.0/);
   });
 });
 

@@ -94,7 +94,7 @@ describe("the web config and the healthcheck with tls on", () => {
     // promtool appends /-/ready itself (cmd/promtool/main.go CheckServerStatus, JoinPath): a path would ask for /-/ready/-/ready.
     expect(() => promtoolHealthcheck("https://127.0.0.1:9090/-/ready")).toThrow("must be the server's base URL");
     expect(yaml.load(renderHealthcheckHttpConfig({ login: true, caFile: "/etc/prometheus/tls/ca.pem", serverName: "obs.example.internal" }))).toEqual({
-      basic_auth: { username: "atra-grafana", password_file: HEALTHCHECK_PASSWORD_PATH },
+      basic_auth: { username: "atra-healthcheck", password_file: HEALTHCHECK_PASSWORD_PATH },
       tls_config: { ca_file: "/etc/prometheus/tls/ca.pem", server_name: "obs.example.internal" },
     });
     // A provided certificate from a public CA: the system roots, the name still checked.
