@@ -116,7 +116,7 @@ describe("a central stack published beyond loopback: generated certificates", ()
       expect(prometheusYml.scrape_configs.find((candidate) => candidate.job_name === job)).toMatchObject({ scheme: "https", tls_config: trusting });
     expect((find(plan, CONTAINER, "prometheus").inputs.healthcheck as { tests: string[] }).tests).toEqual(promtoolHealthcheck("https://127.0.0.1:9090"));
     expect(yaml.load(uploadAt(plan, "prometheus", HEALTHCHECK_HTTP_CONFIG_PATH).content)).toEqual({
-      basic_auth: { username: "atra-grafana", password_file: "/etc/prometheus/secrets/login-query-password" },
+      basic_auth: { username: "atra-healthcheck", password_file: "/etc/prometheus/secrets/login-healthcheck-password" },
       tls_config: trusting,
     });
   });

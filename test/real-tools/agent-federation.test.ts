@@ -350,6 +350,15 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
     expect(a?.health).toBe("up");
     expect(a?.lastScrape).not.toBe(aBefore);
     expect(await query(`node_load1{host="${HOST_A}"}`)).toHaveLength(1);
-    console.log(`revoked B: its job gone ${seconds.toFixed(1)} s after the reload; B got ${bRequests - before} requests in the next 4 s; A still up`);
+    // B's series end (staleness markers when its loop stops): what HostNotReporting (alerts/stack.yml) sees of a host no longer pulled.
+    const ended = await waitFor(
+      "B's series to end",
+      30_000,
+      async () => ((await query(`{host="${HOST_B}"}`)).length === 0 ? (Date.now() - started) / 1000 : undefined),
+      500,
+    );
+    console.log(
+      `revoked B: its job gone ${seconds.toFixed(1)} s after the reload, its series ended after ${ended.toFixed(1)} s; B got ${bRequests - before} requests in the next 4 s; A still up`,
+    );
   }, 60_000);
 });
