@@ -137,7 +137,7 @@ describeWithTools(["prometheus", "promtool", "python3", "openssl"], "a central P
   test("only TLS, only with a login, on every path: plain http 400, no login or a wrong password 401, each login 200, another CA fails the handshake", async () => {
     const plain = await fetch(url.replace("https:", "http:") + "/-/ready", { headers: { authorization: as("people") } });
     expect(plain.status).toBe(400);
-    const paths = ["/graph", "/api/v1/query?query=up", "/-/ready", "/metrics", "/federate?match[]=up"];
+    const paths = ["/api/v1/targets", "/api/v1/query?query=up", "/-/ready", "/metrics", "/federate?match[]=up"];
     for (const at of paths) {
       expect((await httpsGet(`${url}${at}`, pki.caPem)).status).toBe(401);
       expect((await httpsGet(`${url}${at}`, pki.caPem, as("people", "wrong-password"))).status).toBe(401);
