@@ -187,7 +187,7 @@ export interface AgentScrapeLimits {
  *   which host an agent's series carry; the config rules refuse an agent named as the central host.
  * - `honor_timestamps: false`: every sample carries the central's scrape time, never the agent's, so a
  *   future-dated sample cannot make later real samples out of order (scrape/scrape.go `scrapeLoop.append`:
- *   `if !sl.honorTimestamps { t = defTime }`).
+ *   `if !sl.honorTimestamps { parsedTimestamp = nil }`, the sample then at `defTime`, the scrape's time).
  * - the limits: over `sample_limit` (after metric relabelling) the whole scrape fails and stores nothing
  *   of it (scrape.go `errSampleLimit`, `up` 0); `label_limit` / `label_value_length_limit` fail it the
  *   same way (`verifyLabelLimits`); a body over `body_size_limit` is cut off and fails (`errBodySizeLimit`).
