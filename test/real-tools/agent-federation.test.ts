@@ -271,7 +271,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
       );
       await waitFor("B's forged_metric at the central", 30_000, async () => ((await query("forged_metric")).length > 0 ? true : undefined), 500);
     } catch (error) {
-      throw new Error(`${String(error)}\n${logs()}`);
+      throw new Error(`${String(error)}\n${logs()}`, { cause: error });
     }
     const seconds = (Date.now() - started) / 1000;
     const seriesOfA = await query(`count({host="${HOST_A}"})`);
