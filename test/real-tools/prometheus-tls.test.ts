@@ -75,7 +75,11 @@ describeWithTools(["prometheus", "promtool", "python3", "openssl"], "a central P
   let dir: string;
   let pki: Pki;
   let url: string;
-  const passwords = { grafana: "grafana-password-0123456789abcdef", healthcheck: "healthcheck-password-0123456789ab", people: "people-password-0123456789abcdef" };
+  const passwords = {
+    grafana: "grafana-password-0123456789abcdef",
+    healthcheck: "healthcheck-password-0123456789ab",
+    people: "people-password-0123456789abcdef",
+  };
   const as = (login: keyof typeof passwords, password = passwords[login]) =>
     `Basic ${Buffer.from(`${PROMETHEUS_LOGINS[login]}:${password}`).toString("base64")}`;
   let webConfigFile: string;
@@ -95,10 +99,13 @@ describeWithTools(["prometheus", "promtool", "python3", "openssl"], "a central P
     expect(requiredLogins(config)).toEqual(["grafana", "healthcheck", "people"]);
     webConfigFile = file(
       "web.yml",
-      renderWebConfig(Object.fromEntries(Object.entries(passwords).map(([login, password]) => [PROMETHEUS_LOGINS[login as keyof typeof passwords], bcryptHash(password)])), {
-        certFile: file("chain.pem", pki.serverChain),
-        keyFile: file("key.pem", pki.serverKey),
-      }),
+      renderWebConfig(
+        Object.fromEntries(Object.entries(passwords).map(([login, password]) => [PROMETHEUS_LOGINS[login as keyof typeof passwords], bcryptHash(password)])),
+        {
+          certFile: file("chain.pem", pki.serverChain),
+          keyFile: file("key.pem", pki.serverKey),
+        },
+      ),
     );
     const port = await freePort();
     url = `https://127.0.0.1:${port}`;
@@ -149,10 +156,14 @@ describeWithTools(["prometheus", "promtool", "python3", "openssl"], "a central P
 
   test("no login can write: the remote-write receiver is off", async () => {
     const response = await new Promise<number>((resolve, reject) => {
-      const request = https.request(`${url}/api/v1/write`, { method: "POST", ca: pki.caPem, headers: { authorization: as("people") }, timeout: 5000 }, (answer) => {
-        answer.resume();
-        resolve(answer.statusCode ?? 0);
-      });
+      const request = https.request(
+        `${url}/api/v1/write`,
+        { method: "POST", ca: pki.caPem, headers: { authorization: as("people") }, timeout: 5000 },
+        (answer) => {
+          answer.resume();
+          resolve(answer.statusCode ?? 0);
+        },
+      );
       request.on("error", reject);
       request.end();
     });

@@ -203,19 +203,15 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "an age
 
     processes.push(startProcess("node-exporter", "prometheus-node-exporter", [`--web.listen-address=127.0.0.1:${nodePort}`]));
     processes.push(
-      startProcess(
-        "receiver",
-        "prometheus",
-        [
-          ...localCommand(prometheusCommand(receiver), {
-            configFile: receiverFile,
-            dataDir: path.join(workDir, "receiver-data"),
-            listen: `127.0.0.1:${receiverPort}`,
-          }),
-          // The stand-in backend's own flag: no stack Prometheus has it (prometheus-config.ts prometheusCommand).
-          "--web.enable-remote-write-receiver",
-        ],
-      ),
+      startProcess("receiver", "prometheus", [
+        ...localCommand(prometheusCommand(receiver), {
+          configFile: receiverFile,
+          dataDir: path.join(workDir, "receiver-data"),
+          listen: `127.0.0.1:${receiverPort}`,
+        }),
+        // The stand-in backend's own flag: no stack Prometheus has it (prometheus-config.ts prometheusCommand).
+        "--web.enable-remote-write-receiver",
+      ]),
     );
     startedAt = Date.now();
     processes.push(
