@@ -164,6 +164,16 @@ export function agentPasswordPath(host: string): string {
  */
 export const CENTRAL_ONLY_JOBS: readonly string[] = [STACK_SERVICES.grafana.scrapeJob, TLS_PROBE_JOB];
 
+/**
+ * Series names only the central stack makes: recording rules' outputs (`level:metric:operations`, a colon
+ * in the name: the SLO series of components/slo, which the SLO alerts and dashboards read across hosts),
+ * which an agent host never evaluates (its Prometheus loads no rule file), and Prometheus's own alert
+ * series. Dropped from what an agent sends, so it cannot fake an SLO's burn for a service. Exporters do
+ * not put colons in names (prometheus/docs content/docs/concepts/data_model.md: "The colons are reserved
+ * for user defined recording rules. They should not be used by exporters or direct instrumentation").
+ */
+export const CENTRAL_ONLY_NAMES = ".*:.*|ALERTS|ALERTS_FOR_STATE";
+
 /** Per-agent scrape limits (prometheus.agentLimits), with their defaults in remote-config.ts. */
 export interface AgentScrapeLimits {
   sampleLimit: number;
@@ -217,6 +227,7 @@ function agentFederationJob(agent: AgentHost, limits: AgentScrapeLimits): Scrape
     static_configs: [{ targets: [hostPort(url)], labels: { host: agent.host } }],
     metric_relabel_configs: [
       { source_labels: ["job"], regex: `(${dropped})`, action: "drop" },
+      { source_labels: ["__name__"], regex: CENTRAL_ONLY_NAMES, action: "drop" },
       { target_label: "host", replacement: agent.host },
     ],
   };

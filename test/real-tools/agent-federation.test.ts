@@ -10,7 +10,7 @@
  * - agent B: a compromised host, here a small Node HTTPS server that knows B's password, serves the
  *   exposition text of its choice, forging `host="<A's host>"`, a central-only job and future timestamps,
  *   and then a flood of series.
- * Shown: A's series land with A's host; nothing of B lands as A's host or as a central job; B's samples carry
+ * Shown: A's series land with A's host; nothing of B lands as A's host, as a central job or as a recording rule's series; B's samples carry
  * the central's scrape time; B over its sample_limit fails its own scrape while A keeps flowing; removing
  * B's entry (config reload, SIGHUP) stops the pulls of B while A keeps flowing; B's password opens nothing of A.
  * Certificates are made here with openssl (a CA, one certificate per agent host), never committed.
@@ -152,6 +152,8 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
               `forged_metric{job="worker",instance="w:1",host="${HOST_A}"} 7 ${futureMs}`,
               `up{job="grafana",instance="grafana:3000",host="central.test"} 1`,
               `up{job="${agentJobName(HOST_A)}",instance="x",host="${HOST_A}"} 1`,
+              // A recording rule's output (the SLO series are named so): only the central stack makes them.
+              `service_slo:error_budget_remaining:ratio{service="worker",job="worker"} 1`,
             ]
           : Array.from({ length: SAMPLE_LIMIT + 500 }, (_, index) => `flood_series{job="worker",n="${index}"} 1`);
       response.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(`${lines.join("\n")}\n`);
@@ -286,6 +288,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
     // Central-only jobs are dropped: no grafana, no agent-* job out of B's body.
     expect(await query('up{job="grafana"}')).toEqual([]);
     expect((await query(`up{job="${agentJobName(HOST_A)}"}`)).map((series) => series.metric.host)).toEqual([HOST_A]);
+    expect(await query('{__name__=~".+:.+"}')).toEqual([]);
     // B's future timestamps were ignored: its samples are at the central's scrape time.
     const [stamp] = await query("timestamp(forged_metric)");
     const skew = Number(stamp.value[1]) * 1000 - Date.now();

@@ -50,12 +50,13 @@ describe("the central stack's job per agent host", () => {
     expect(new Set(agentJobs.map((job) => job.basic_auth?.password_file)).size).toBe(2);
   });
 
-  test("the agent's job and instance stay, its timestamps do not, and the host is the central's to set after central-only jobs are dropped", () => {
+  test("the agent's job and instance stay, its timestamps do not, and the host is the central's to set after central-only jobs and recording-rule names are dropped", () => {
     for (const job of agentJobs) {
       const host = job.job_name.slice("agent-".length);
       expect(job).toMatchObject({ honor_labels: true, honor_timestamps: false });
       expect(job.metric_relabel_configs).toEqual([
         { source_labels: ["job"], regex: "(grafana|blackbox-tls|agent-.*)", action: "drop" },
+        { source_labels: ["__name__"], regex: ".*:.*|ALERTS|ALERTS_FOR_STATE", action: "drop" },
         { target_label: "host", replacement: host },
       ]);
     }
