@@ -2,7 +2,8 @@
  * What a stack is for. `central` (the default) runs or configures the whole observability stack:
  * Prometheus storing and answering queries, Grafana with its dashboards and alerts, and the logs
  * stage's cluster objects. `agent` is one more application host: node-exporter, cAdvisor, the
- * blackbox exporter, Prometheus in agent mode remote-writing to a central backend, and Filebeat
+ * blackbox exporter, Prometheus (pulled by the central stack over TLS, or in agent mode remote-writing
+ * to a backend), and Filebeat
  * shipping this host's catalog services' logs into the central data stream. An agent configures
  * nothing in Grafana, Elasticsearch or Kibana, so every key that would is refused here, with what to
  * do instead, before anything is made.

@@ -343,6 +343,17 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
       key: key("federation"),
       message: `is required with bindAddress ${bind}: this host's Prometheus would be published without login or TLS. List the host in the central stack's agents[], deploy it, then: pulumi stack output --stack <central> --show-secrets agentFederation | jq '.["<host>"]' | pulumi config set --secret federation (or bind to 127.0.0.1)`,
     });
+  // The central sets each agent's host label; one equal to the central's own would let that agent's series pass
+  // as the central host's (agents/config.ts refuses the central publicHostname; this is the label itself).
+  if (role === "central" && typeof prometheus.hostLabel === "string" && Array.isArray(values.agents))
+    values.agents.forEach((agent, index) => {
+      if (isObject(agent) && typeof agent.host === "string" && agent.host.toLowerCase() === String(prometheus.hostLabel).toLowerCase())
+        issues.push({
+          key: key("agents", index, "host"),
+          message:
+            "is this central stack's own host label (prometheus.hostLabel): an agent's series would pass as the central host's. Give the agent a host name of its own",
+        });
+    });
   if (role === "central" && prometheus.agentLimits !== undefined && !(Array.isArray(values.agents) && values.agents.length > 0))
     issues.push({
       key: key("prometheus", "agentLimits"),

@@ -91,6 +91,12 @@ describe("config rules", () => {
     ).toMatch(/remoteWriteReceiver: was removed/);
   });
 
+  test("an agent host named as the central's own host label is refused", () => {
+    expect(problems({ agents: [{ host: "obs-1.example.com" }], prometheus: { hostLabel: "obs-1.example.com" } }).join("\n")).toMatch(
+      /agents\[0\]\.host: is this central stack's own host label/,
+    );
+  });
+
   test("agentLimits belongs on a central stack listing agents", () => {
     expect(problems({ prometheus: { agentLimits: { sampleLimit: 10 } } }).join("\n")).toMatch(
       /agentLimits: limits the agent hosts' federation jobs, and agents\[\] lists none/,
