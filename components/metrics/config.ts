@@ -50,7 +50,7 @@ const DEFAULTS = {
 };
 
 export interface MetricsConfig {
-  /** Storage and timings, and (remote-config.ts) the mode, remote write, the receiver, the host label and the external query URL. */
+  /** Storage and timings, and (remote-config.ts) the mode, remote write, federation, the agents' limits, the host label and the external query URL. */
   prometheus: {
     retentionTime: string;
     retentionSize: string;

@@ -6,10 +6,10 @@
  * - `provided`: the user's chain (`tlsCertificate`, leaf first) and key (`tlsKey`), both secret settings,
  *   and the CA that issued it (`tls.caCertificate`, plain PEM) for the stack's own clients and the agents.
  *
- * Default: on (`generated`) for any central stack that serves other hosts (the remote-write receiver,
- * `logs.agentApiKey`) or binds beyond loopback; `off` otherwise. An agent host serves nothing beyond
- * loopback: its `tls.caCertificate` is the central stack's output `caCertificate`, which its Prometheus
- * remote write and its Filebeat trust.
+ * Default: on (`generated`) for any central stack that serves other hosts (agents[], `logs.agentApiKey`)
+ * or binds beyond loopback; `off` otherwise. An agent host makes no certificate: its Prometheus serves
+ * the one the central stack issued for it (the secret `federation`, components/metrics/agent-federation.ts);
+ * its `tls.caCertificate` is a CA its Prometheus remote write trusts.
  */
 import { z } from "zod";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
