@@ -2,7 +2,8 @@
  * The central stack (`role: central`, the default): Prometheus storing and answering queries, Grafana
  * with its datasources, dashboards and alerts, and the logs stage (the stack's own Elasticsearch and
  * Kibana, or an external cluster), configured from the catalog. It also makes what agent hosts need
- * (their Filebeat's API key, the remote-write receiver's credentials) and outputs it as secrets.
+ * (their Filebeat's API key; per agent host the password and certificate its Prometheus is pulled with)
+ * and outputs it as secrets.
  */
 import * as path from "path";
 import type { LoadedConfig } from "./config/pulumi-config";
@@ -35,6 +36,7 @@ import {
 } from "./slo/slo-rules";
 import type { StackOutputs } from "./stack-outputs";
 import { StackPki } from "./tls/pki";
+import { AgentFederation } from "./metrics/agent-federation";
 import { recordingRemoteWriteDatasource, REMOTE_WRITE_DATASOURCE } from "./grafana/remote-write-datasource";
 
 /** Build the central stack from the loaded config; the dashboards and alert rule files are read from `projectDir`. */
@@ -105,6 +107,9 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
           config,
           provided: loaded.tlsCertificate && loaded.tlsKey ? { certificate: loaded.tlsCertificate, key: loaded.tlsKey } : undefined,
         });
+  // Per agent host (agents[]): the password the central Prometheus pulls it with and its server certificate.
+  const agentFederation =
+    config.agents.length > 0 ? new AgentFederation("federation", { agents: config.agents, stack: config.stack, issuer: pki?.issuer }) : undefined;
   const platform = new DockerPlatform("platform", config);
   // The stack's own servers, which serve TLS with tls on (an external Grafana or Elastic cluster is not ours).
   const ownElastic = config.logs.enabled && !config.logs.external;
@@ -118,6 +123,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     platform,
     remoteWriteSecrets,
     ruleFiles: prometheusRuleFiles,
+    agentFederation,
     // With tls on: Prometheus serves it; the blackbox exporter probes each of the stack's TLS endpoints (alerts/tls.yml).
     ...(pki ? { tls: { server: pki, probed: tlsEndpoints } } : {}),
   });
@@ -148,12 +154,12 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     // Metrics kept elsewhere (agent mode, a remote-write backend): the datasource, and so the alert rules, read there.
     // An external Grafana reads a URL it reaches (the config rules refuse a container name or loopback).
     prometheusUrl: external?.prometheusUrl ?? config.prometheus.external?.queryUrl ?? metrics.internalUrl,
-    // The backend's login when metrics are read elsewhere; else this Prometheus's own when the receiver makes it require one.
+    // The backend's login when metrics are read elsewhere; else this Prometheus's own Grafana login when it requires one.
     prometheusBasicAuth: config.prometheus.external
       ? config.prometheus.external.basicAuthUser !== undefined && prometheusQueryPassword
         ? { user: config.prometheus.external.basicAuthUser, password: prometheusQueryPassword }
         : undefined
-      : metrics.queryAuth,
+      : metrics.grafanaAuth,
     // This stack's Prometheus serves TLS with tls on (metrics.internalUrl, and an external Grafana's published URL, are https).
     ...(pki && !config.prometheus.external
       ? { prometheusTls: { ...(pki.caCertificate ? { caCertificate: pki.caCertificate } : {}), serverName: pki.serverName } }
@@ -204,14 +210,12 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     logShipperPassword: logs?.writerPassword,
     grafanaLogsUser: logs?.readerUser,
     grafanaLogsPassword: logs?.readerPassword,
-    // Prometheus's login for people in its UI (the one Grafana uses), with the receiver or published beyond loopback.
-    prometheusUser: metrics.queryAuth?.user,
-    prometheusPassword: metrics.queryAuth?.password,
-    // What agent hosts need (README "How to add a host").
+    // Prometheus's login for people (its UI and API), published beyond loopback; Grafana and the healthcheck have their own.
+    prometheusUser: metrics.peopleAuth?.user,
+    prometheusPassword: metrics.peopleAuth?.password,
+    // What agent hosts need (docs/add-a-host.md).
     agentLogShipperApiKey: logs?.agentApiKey,
-    agentRemoteWriteUrl: metrics.receiver?.url,
-    agentRemoteWriteUser: metrics.receiver?.user,
-    agentRemoteWritePassword: metrics.receiver?.password,
+    agentFederation: agentFederation?.output(),
     // The CA agents and browsers trust (not secret), with tls on.
     caCertificate: pki?.caCertificate,
   };

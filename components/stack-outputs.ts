@@ -15,7 +15,7 @@ export interface StackOutputs {
   host: string;
   monitoredServices: string[];
   prometheusUrl: string;
-  /** With the remote-write receiver on, Prometheus requires a login: this one (Grafana's). */
+  /** Published beyond loopback, Prometheus requires a login: this one is for people (Grafana and the healthcheck have their own). */
   prometheusUser?: string;
   prometheusPassword?: Secret;
   grafanaUrl?: string;
@@ -36,10 +36,11 @@ export interface StackOutputs {
   remoteWriteUrls?: Record<string, string>;
   /** Central stacks with `logs.agentApiKey`: the API key agent hosts' Filebeat ships with (`id:api_key`). */
   agentLogShipperApiKey?: Secret;
-  /** Central stacks with `prometheus.remoteWriteReceiver`: where and as whom agent hosts remote-write. */
-  agentRemoteWriteUrl?: string;
-  agentRemoteWriteUser?: string;
-  agentRemoteWritePassword?: Secret;
+  /**
+   * Central stacks listing agents[]: per agent host, what its Prometheus is pulled with (the password the
+   * central logs in with, its bcrypt hash, the server certificate and key issued for that host). Secret.
+   */
+  agentFederation?: pulumi.Output<Record<string, { password: string; passwordHash: string; certificate: string; key: string }>>;
   /** Central stacks with `tls.mode` generated (or provided with tls.caCertificate): the CA certificate (PEM, not secret) agents and browsers trust. */
   caCertificate?: pulumi.Output<string>;
 }

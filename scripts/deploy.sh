@@ -120,14 +120,22 @@ if [ "$verify" = 1 ]; then
   # nodejs/node src/node.cc, crypto::UseExtraCaCerts; global fetch uses it): a CA file the user already
   # named, this stack's own CA (the caCertificate output of tls.mode generated, made by this up), and for
   # an agent the central stack's, from --central-outputs (its prometheusUrl and elasticsearchUrl are
-  # https under that CA). Not secret; the file goes when deploy ends (close_tunnels, on EXIT).
+  # https under that CA), and the issuer of each agentFederation certificate (the CA of the agent's own
+  # Prometheus: the central's with tls generated, a federation CA of its own with tls provided). Not
+  # secret; the file goes when deploy ends (close_tunnels, on EXIT).
   ca_file="$(mktemp "${TMPDIR:-/tmp}/atra-deploy-ca.XXXXXX")"
   if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then cat "$NODE_EXTRA_CA_CERTS" >>"$ca_file"; fi
   "${pulumi[@]}" stack output --stack "$stack" caCertificate >>"$ca_file" 2>/dev/null || true
   if [ -n "$central_outputs" ] && [ -f "$central_outputs" ]; then
-    node -e 'const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).caCertificate;
+    node -e 'const all = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const o = all.caCertificate;
       const pem = typeof o === "string" ? o : o && typeof o.value === "string" ? o.value : "";
-      if (pem.includes("BEGIN CERTIFICATE")) process.stdout.write(pem.endsWith("\n") ? pem : pem + "\n");' "$central_outputs" >>"$ca_file" || true
+      if (pem.includes("BEGIN CERTIFICATE")) process.stdout.write(pem.endsWith("\n") ? pem : pem + "\n");
+      const federation = all.agentFederation && typeof all.agentFederation === "object" ? all.agentFederation : {};
+      for (const entry of Object.values(federation)) {
+        const blocks = String((entry && entry.certificate) || "").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) || [];
+        if (blocks.length > 0) process.stdout.write(blocks[blocks.length - 1] + "\n");
+      }' "$central_outputs" >>"$ca_file" || true
   fi
   grep -q "BEGIN CERTIFICATE" "$ca_file" && export NODE_EXTRA_CA_CERTS="$ca_file"
   node scripts/run-ts.js scripts/verify.ts --stack "$stack" ${verify_wait:+--wait "$verify_wait"} ${central_outputs:+--central-outputs "$central_outputs"} \

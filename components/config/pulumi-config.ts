@@ -39,6 +39,8 @@ export interface LoadedConfig {
   prometheusQueryPassword?: pulumi.Output<string>;
   /** An agent host's Filebeat API key, as given (`id:api_key` or the encoded form). */
   logShipperApiKey?: pulumi.Output<string>;
+  /** An agent host pulled by the central stack: its entry of the central output agentFederation (JSON). */
+  federation?: pulumi.Output<string>;
   /** `tls.mode: provided`: the server certificate chain and key. */
   tlsCertificate?: pulumi.Output<string>;
   tlsKey?: pulumi.Output<string>;
@@ -68,6 +70,7 @@ export function loadStackConfig(): LoadedConfig {
       remoteWriteSecrets: Object.fromEntries(Object.entries(secrets.remoteWriteSecrets).map(([name, value]) => [name, pulumi.secret(value)])),
       prometheusQueryPassword: secrets.prometheusQueryPassword === undefined ? undefined : pulumi.secret(secrets.prometheusQueryPassword),
       logShipperApiKey: secrets.logShipperApiKey === undefined ? undefined : pulumi.secret(secrets.logShipperApiKey),
+      federation: secrets.federation === undefined ? undefined : pulumi.secret(secrets.federation),
       tlsCertificate: secrets.tlsCertificate === undefined ? undefined : pulumi.secret(secrets.tlsCertificate),
       tlsKey: secrets.tlsKey === undefined ? undefined : pulumi.secret(secrets.tlsKey),
     };

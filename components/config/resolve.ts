@@ -4,6 +4,7 @@
  * directly. What each key means, its defaults and its rules belong to the feature that owns it
  * (stack-config.ts lists them); this module only runs them together.
  */
+import { REMOVED_PROMETHEUS_KEYS } from "../metrics/remote-config";
 import type { z } from "zod";
 import { closest, ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import { ProblemsError } from "../lib/problems";
@@ -70,6 +71,8 @@ export interface StackSecrets {
   prometheusQueryPassword?: string;
   /** An agent host's Filebeat API key (`id:api_key`, or its encoded form). */
   logShipperApiKey?: string;
+  /** An agent host pulled by the central stack: its entry of the central output agentFederation (JSON). */
+  federation?: string;
   /** `tls.mode: provided`: the server certificate chain and its key (PEM). */
   tlsCertificate?: string;
   tlsKey?: string;
@@ -153,6 +156,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
       remoteWriteSecrets: raw.remoteWriteSecrets ?? {},
       prometheusQueryPassword: raw.prometheusQueryPassword,
       logShipperApiKey: raw.logShipperApiKey,
+      federation: raw.federation,
       tlsCertificate: raw.tlsCertificate,
       tlsKey: raw.tlsKey,
     },
@@ -214,10 +218,15 @@ function stackNameIssues(stack: string): ConfigIssue[] {
   return problem ? [{ key: `stack ${JSON.stringify(stack)}`, message: problem }] : [];
 }
 
+/** Keys that were removed, by dotted path, with what replaced them. */
+const REMOVED_KEYS: Record<string, string> = { ...REMOVED_PROMETHEUS_KEYS };
+
 function toConfigIssues(issue: z.core.$ZodIssue, values: Record<string, unknown>): ConfigIssue[] {
   if (issue.code === "unrecognized_keys") {
     const known = knownKeysAt(issue.path);
     return issue.keys.map((unknownKey) => {
+      const removed = REMOVED_KEYS[[...issue.path, unknownKey].join(".")];
+      if (removed) return { key: fullKey([...issue.path, unknownKey]), message: removed };
       const suggestion = closest(unknownKey, known);
       return {
         key: fullKey([...issue.path, unknownKey]),

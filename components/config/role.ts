@@ -2,7 +2,8 @@
  * What a stack is for. `central` (the default) runs or configures the whole observability stack:
  * Prometheus storing and answering queries, Grafana with its dashboards and alerts, and the logs
  * stage's cluster objects. `agent` is one more application host: node-exporter, cAdvisor, the
- * blackbox exporter, Prometheus in agent mode remote-writing to a central backend, and Filebeat
+ * blackbox exporter, Prometheus (pulled by the central stack over TLS, or in agent mode remote-writing
+ * to a backend), and Filebeat
  * shipping this host's catalog services' logs into the central data stream. An agent configures
  * nothing in Grafana, Elasticsearch or Kibana, so every key that would is refused here, with what to
  * do instead, before anything is made.
@@ -38,8 +39,6 @@ const CENTRAL_ONLY_CONTAINERS = ["grafana", "elasticsearch", "kibana"];
 /** Keys under `prometheus` and `logs` that belong to the central stack, with why. */
 const REFUSED_NESTED: [string[], string][] = [
   [["prometheus", "external"], "nothing on an agent host queries metrics (the central Grafana reads the backend the agent writes to): remove it"],
-  [["prometheus", "remoteWriteReceiver"], "a receiver belongs on the central stack, whose Prometheus stores and answers queries, not on an agent"],
-  [["prometheus", "receiverPublicUrl"], "a receiver belongs on the central stack, whose Prometheus stores and answers queries, not on an agent"],
   [["logs", "agentApiKey"], "is the central stack's key (it creates the API key agents ship with): remove it here"],
   [["logs", "retention"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],
   [["logs", "rolloverMaxAge"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],
@@ -80,7 +79,8 @@ export function agentRoleIssues(values: Record<string, unknown>): ConfigIssue[] 
   if (prometheus.mode === "server")
     issues.push({
       key: fullKey(["prometheus", "mode"]),
-      message: "an agent host's Prometheus runs in agent mode (it scrapes and remote-writes to the central backend): remove prometheus.mode (role: agent)",
+      message:
+        "an agent host's Prometheus runs in server mode with a short retention when the central stack pulls it (the secret federation), else in agent mode remote-writing to a backend: remove prometheus.mode (role: agent)",
     });
   if (Array.isArray(values.services)) {
     values.services.forEach((service: unknown, index) => {

@@ -64,8 +64,8 @@ export interface GrafanaConfigurationArgs {
   /** Prometheus as Grafana's server reaches it: this stack's, or the external query URL (prometheus.external). */
   prometheusUrl: pulumi.Input<string>;
   /**
-   * Basic auth for the datasource: an external query URL's, or this stack's Prometheus when its receiver makes
-   * it require a login (MetricsStack.queryAuth). The password goes only into secureJsonData.
+   * Basic auth for the datasource: an external query URL's, or this stack's Prometheus's Grafana login when it
+   * requires logins (published beyond loopback: MetricsStack.grafanaAuth). The password goes only into secureJsonData.
    */
   prometheusBasicAuth?: { user: string; password: pulumi.Output<string> };
   /** This stack's Prometheus with tls on (its URL is then https): the CA and name the datasource checks it with. */

@@ -29,6 +29,13 @@ export const ENVIRONMENT_DEFAULTS: PerEnvironment<{ retentionTime: string; reten
   prod: { retentionTime: "30d", retentionSize: "50GB" },
 };
 
+/**
+ * A federated agent host's storage: the central stack pulls the latest sample of every series at each of
+ * its scrapes (web/federate.go serves only the newest point within the lookback delta), so an hour or two
+ * covers a central outage of that length; what the central did not pull meanwhile is lost either way.
+ */
+export const AGENT_STORAGE = { retentionTime: "2h", retentionSize: "1GB" };
+
 const DEFAULTS = {
   scrapeInterval: "15s",
   /** The default timeout, or the interval when that is shorter. */
@@ -43,7 +50,7 @@ const DEFAULTS = {
 };
 
 export interface MetricsConfig {
-  /** Storage and timings, and (remote-config.ts) the mode, remote write, the receiver, the host label and the external query URL. */
+  /** Storage and timings, and (remote-config.ts) the mode, remote write, federation, the agents' limits, the host label and the external query URL. */
   prometheus: {
     retentionTime: string;
     retentionSize: string;
@@ -106,7 +113,7 @@ export const metricsSlice = defineSlice({
       .optional(),
     ...REMOTE_SECRET_SHAPE,
   },
-  secretKeys: ["remoteWriteSecrets", "prometheusQueryPassword"],
+  secretKeys: ["remoteWriteSecrets", "prometheusQueryPassword", "federation"],
   serviceShape: METRICS_SERVICE_FIELDS,
   refineService: (service, ctx) => {
     // A catalog service's scrape job is named after it.
@@ -130,7 +137,9 @@ export const metricsSlice = defineSlice({
   },
   resolve: (raw, core): MetricsConfig => {
     const { scrapeInterval, scrapeTimeout } = scrapeTimings(raw.prometheus);
-    const storage = ENVIRONMENT_DEFAULTS[core.environment];
+    // A federated agent host keeps only what the central stack has yet to pull (AGENT_STORAGE).
+    const federatedAgent = core.role === "agent" && raw.federation !== undefined;
+    const storage = federatedAgent ? AGENT_STORAGE : ENVIRONMENT_DEFAULTS[core.environment];
     return {
       prometheus: {
         retentionTime: raw.prometheus?.retentionTime ?? storage.retentionTime,
@@ -139,12 +148,13 @@ export const metricsSlice = defineSlice({
         scrapeTimeout,
         evaluationInterval: raw.prometheus?.evaluationInterval ?? scrapeInterval,
         ...resolveRemoteSettings(raw.prometheus, raw, core.publicHostname),
-        // An agent host's Prometheus always runs in agent mode (role.ts refuses `mode: server` there).
-        ...(core.role === "agent" ? { mode: "agent" as const } : {}),
+        // An agent host's Prometheus runs in agent mode (remote write only), or in server mode when the central
+        // stack pulls its /federate, which agent mode does not serve (role.ts refuses `prometheus.mode` there).
+        ...(core.role === "agent" ? { mode: federatedAgent ? ("server" as const) : ("agent" as const) } : {}),
       },
       prometheusPublicUrl: httpsWhen(
         `http://${core.publicHostname}:${core.ports.prometheus}`,
-        core.role === "central" && defaultTlsMode(raw as Record<string, unknown>, core.role) !== "off",
+        federatedAgent || (core.role === "central" && defaultTlsMode(raw as Record<string, unknown>, core.role) !== "off"),
       ),
       nodeExporter: {
         listenAddress: raw.nodeExporter?.listenAddress ?? DEFAULTS.nodeExporterListen,

@@ -17,6 +17,7 @@ import type { ExporterContainer } from "../stack-service";
 import type { MetricsConfig } from "./config";
 import { httpsWhen, type TlsConfig } from "../tls/config";
 import type { ServerTls } from "../tls/pki";
+import type { AgentHost } from "../agents/config";
 import {
   OwnTlsClient,
   PROMETHEUS_CONFIG_PATH,
@@ -26,12 +27,15 @@ import {
   renderPrometheusConfig,
   remoteWriteCredentialsPath,
   ScrapeAddresses,
+  agentPasswordPath,
 } from "./prometheus-config";
+import type { AgentFederation } from "./agent-federation";
+import { issuingCa } from "./agent-federation";
+import type { FederationSecret } from "./remote-config";
 import {
-  authenticatedHealthcheck,
-  basicCredentials,
-  HEALTHCHECK_CREDENTIALS_PATH,
+  FEDERATION_CA_PATH,
   HEALTHCHECK_HTTP_CONFIG_PATH,
+  HEALTHCHECK_PASSWORD_PATH,
   PROMETHEUS_LOGINS,
   PROMETHEUS_TLS_CERT_PATH,
   PROMETHEUS_TLS_KEY_PATH,
@@ -39,7 +43,6 @@ import {
   PrometheusLogin,
   PROMETHEUS_CA_PATH,
   promtoolHealthcheck,
-  QUERY_PASSWORD_PATH,
   renderHealthcheckHttpConfig,
   renderWebConfig,
   requiredLogins,
@@ -53,7 +56,7 @@ export type MetricsStackConfig = CoreConfig &
   MetricsConfig &
   Pick<DockerConfig, "appNetworks"> &
   OptionalExporterConfig &
-  GrafanaScraped & { tls?: Pick<TlsConfig["tls"], "centralCaCertificate"> };
+  GrafanaScraped & { tls?: Pick<TlsConfig["tls"], "centralCaCertificate"> } & { agents?: AgentHost[] };
 /** Whether Grafana is this stack's (scraped), external (`grafana.external`) or absent on an agent host (not). */
 interface GrafanaScraped {
   grafana?: { external?: unknown };
@@ -115,44 +118,47 @@ function remoteWriteCredentialUploads(config: MetricsStackConfig, secrets: Recor
  * `result` and `bcryptHash` are secret outputs (@pulumi/random randomPassword.js,
  * `additionalSecretOutputs`). Letters and digits, 32 of them: far under bcrypt's 72 bytes.
  */
-type Logins = Partial<Record<PrometheusLogin, random.RandomPassword>> & { query: random.RandomPassword };
+type Logins = Partial<Record<PrometheusLogin, random.RandomPassword>> & { healthcheck: random.RandomPassword };
 function generatedLogins(parent: pulumi.Resource, logins: PrometheusLogin[]): Logins | undefined {
-  if (!logins.includes("query")) return undefined;
+  if (!logins.includes("healthcheck")) return undefined;
   const generate = (login: PrometheusLogin) => new random.RandomPassword(`prometheus-${login}-password`, { length: 32, special: false }, { parent });
-  return { ...(logins.includes("agents") ? { agents: generate("agents") } : {}), query: generate("query") };
+  // The central's login on an agent host is not generated here: its hash comes from the central stack (`federation`).
+  const generated = logins.filter((login) => login !== "central").map((login) => [login, generate(login)] as const);
+  return Object.fromEntries(generated) as Logins;
 }
 
 /**
- * The web config (web-config.ts): the logins' hashes and, with tls on, the server certificate's files.
- * Secret when it holds hashes (no need to publish them); with TLS alone it names only files.
+ * The web config (web-config.ts): the logins' hashes (generated here, and on a federated agent the
+ * central's from its `federation` secret) and the server certificate's files. Always with TLS: a
+ * login comes only with it (web-config.ts requiredLogins). Secret: no need to publish the hashes.
  */
-function webConfigUpload(logins: Logins | undefined, serverTls: boolean) {
+function webConfigUpload(logins: Logins | undefined, serverTls: boolean, centralHash?: pulumi.Output<string>) {
   const tls = serverTls ? { certFile: PROMETHEUS_TLS_CERT_PATH, keyFile: PROMETHEUS_TLS_KEY_PATH } : undefined;
   if (!logins) return tls ? [{ file: PROMETHEUS_WEB_CONFIG_PATH, content: renderWebConfig(undefined, tls), permissions: "0444" }] : [];
-  const entries = Object.entries(logins).map(([login, password]) => [PROMETHEUS_LOGINS[login as PrometheusLogin], password.bcryptHash] as const);
+  if (!tls) throw new Error("MetricsStack: a Prometheus login without TLS would cross the network in clear (the config rules never allow it)");
+  const entries: (readonly [string, pulumi.Output<string>])[] = [
+    ...Object.entries(logins).map(([login, password]) => [PROMETHEUS_LOGINS[login as PrometheusLogin], password.bcryptHash] as const),
+    ...(centralHash ? [[PROMETHEUS_LOGINS.central, centralHash] as const] : []),
+  ];
   const webConfig = pulumi
     .all(entries.map(([, hash]) => hash))
     .apply((hashes) => renderWebConfig(Object.fromEntries(entries.map(([user], index) => [user, hashes[index]])), tls));
   return [{ file: PROMETHEUS_WEB_CONFIG_PATH, content: pulumi.secret(webConfig), permissions: "0444" }];
 }
 
+/** The healthcheck login's password, for the self-scrape and the healthcheck's http config (both name the file). */
+function loginUploads(logins: Logins) {
+  return [{ file: HEALTHCHECK_PASSWORD_PATH, content: pulumi.secret(logins.healthcheck.result), permissions: "0444" }];
+}
+
 /**
- * The query login's files: its password for the self-scrape (and the TLS healthcheck's http config),
- * and, for the plain-http healthcheck (tls off), its Basic credentials. Secret contents; read-only for
- * all as the credentials above.
+ * A central stack listing agents: the password it logs in to each agent with (one file each, named by
+ * the agent's job), and the CA that issued their certificates. Read-only for all as the credentials above.
  */
-function loginUploads(logins: Logins, serverTls: boolean) {
+function agentFederationUploads(federation: AgentFederation) {
   return [
-    { file: QUERY_PASSWORD_PATH, content: pulumi.secret(logins.query.result), permissions: "0444" },
-    ...(serverTls
-      ? []
-      : [
-          {
-            file: HEALTHCHECK_CREDENTIALS_PATH,
-            content: pulumi.secret(logins.query.result.apply((password) => basicCredentials(PROMETHEUS_LOGINS.query, password))),
-            permissions: "0444",
-          },
-        ]),
+    { file: FEDERATION_CA_PATH, content: federation.caCertificate, permissions: "0444" },
+    ...federation.agents.map((agent) => ({ file: agentPasswordPath(agent.host), content: pulumi.secret(agent.password), permissions: "0444" })),
   ];
 }
 
@@ -162,17 +168,31 @@ function loginUploads(logins: Logins, serverTls: boolean) {
  * the provider uploads files owned by root (see remoteWriteCredentialUploads), inside a container only
  * this stack's Docker users reach.
  */
-function serverTlsUploads(server: ServerTls, login: boolean) {
+function serverTlsUploads(server: ServerTls, login: boolean, caPath: string) {
   return [
     { file: PROMETHEUS_TLS_CERT_PATH, content: server.serverCertificate, permissions: "0444" },
     { file: PROMETHEUS_TLS_KEY_PATH, content: pulumi.secret(server.serverKey), permissions: "0444" },
-    ...(server.caCertificate ? [{ file: PROMETHEUS_CA_PATH, content: server.caCertificate, permissions: "0444" }] : []),
+    ...(server.caCertificate ? [{ file: caPath, content: server.caCertificate, permissions: "0444" }] : []),
     {
       file: HEALTHCHECK_HTTP_CONFIG_PATH,
-      content: renderHealthcheckHttpConfig({ login, caFile: server.caCertificate ? PROMETHEUS_CA_PATH : undefined, serverName: server.serverName }),
+      content: renderHealthcheckHttpConfig({ login, caFile: server.caCertificate ? caPath : undefined, serverName: server.serverName }),
       permissions: "0444",
     },
   ];
+}
+
+/**
+ * A federated agent host's server TLS, from its `federation` secret: the certificate the central stack
+ * issued for this host, its key, and the issuer in the chain, which the agent's own clients (healthcheck,
+ * self-scrape) trust, checking the name `localhost` the certificate carries (agent-federation.ts agentCertificateNames).
+ */
+export function federatedAgentTls(federation: pulumi.Output<FederationSecret>): ServerTls {
+  return {
+    serverCertificate: federation.apply((value) => value.certificate),
+    serverKey: pulumi.secret(federation.apply((value) => value.key)),
+    caCertificate: federation.apply((value) => issuingCa(value.certificate)),
+    serverName: "localhost",
+  };
 }
 
 export interface MetricsStackArgs {
@@ -189,6 +209,10 @@ export interface MetricsStackArgs {
    * blackbox exporter probes for their certificate (each of the stack's services that runs and serves TLS).
    */
   tls?: { server: ServerTls; probed: StackServiceKey[] };
+  /** A central stack listing agents[]: their passwords and the CA of their certificates (agent-federation.ts). */
+  agentFederation?: AgentFederation;
+  /** A federated agent host: what the central stack issued for it (the secret `federation`); its Prometheus then serves TLS with a login. */
+  federation?: pulumi.Output<FederationSecret>;
 }
 
 export class MetricsStack extends pulumi.ComponentResource {
@@ -202,13 +226,10 @@ export class MetricsStack extends pulumi.ComponentResource {
   readonly blackboxConfig: string;
   /** Prometheus as Grafana (on the stack network) reaches it: https with tls on. */
   readonly internalUrl: string;
-  /** With a login (the receiver, or published beyond loopback): the login Grafana's datasource (and people in the UI) query with. */
-  readonly queryAuth?: { user: string; password: pulumi.Output<string> };
-  /**
-   * With the receiver on: where and as whom agent stacks remote-write: `prometheus.receiverPublicUrl` when
-   * given, else with tls on this Prometheus as published (`https://<publicHostname>:<port>/api/v1/write`).
-   */
-  readonly receiver?: { url?: string; user: string; password: pulumi.Output<string> };
+  /** Published beyond loopback: the login Grafana's datasource queries with (a machine's: not handed to people). */
+  readonly grafanaAuth?: { user: string; password: pulumi.Output<string> };
+  /** Published beyond loopback: the login for people in the UI and API (outputs prometheusUser / prometheusPassword). */
+  readonly peopleAuth?: { user: string; password: pulumi.Output<string> };
 
   constructor(name: string, args: MetricsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:metrics:MetricsStack", name, {}, opts);
@@ -218,29 +239,30 @@ export class MetricsStack extends pulumi.ComponentResource {
     const appNetworks = config.appNetworks.map((network) => ({ name: network }));
     const common = { platform, stack: config.stack };
 
-    const tls = args.tls;
+    // A federated agent serves TLS with the certificate the central stack issued for it; its own clients
+    // trust that certificate's issuer, kept apart from the central CA its remote write may trust (PROMETHEUS_CA_PATH).
+    const tls = args.tls ?? (args.federation ? { server: federatedAgentTls(args.federation), probed: [] } : undefined);
+    const serverCaPath = args.tls ? PROMETHEUS_CA_PATH : FEDERATION_CA_PATH;
     // How the stack's own clients check its servers: the CA (absent for a provided certificate from a public
     // CA: the system roots then apply) and the name every certificate of the stack carries (pki.ts serverName).
     const ownClient = (caFile: string): OwnTlsClient | undefined =>
       tls && { ...(tls.server.caCertificate ? { caFile } : {}), serverName: tls.server.serverName };
-    const prometheusClient = ownClient(PROMETHEUS_CA_PATH);
+    const prometheusClient = ownClient(serverCaPath);
     this.prometheusConfig = renderPrometheusConfig(
       config,
       dockerScrapeAddresses(config),
       (args.ruleFiles ?? []).map((file) => file.path),
       prometheusClient && { ...prometheusClient, probeTargets: (tls?.probed ?? []).map((service) => stackNetworkAddress(names, service)) },
     );
-    const blackboxClient = ownClient(BLACKBOX_CA_PATH);
+    // The TLS probes are the central stack's (alerts/tls.yml): an agent's blackbox exporter has no TLS module.
+    const blackboxClient = args.tls ? ownClient(BLACKBOX_CA_PATH) : undefined;
     this.blackboxConfig = renderBlackboxConfig(blackboxClient);
     this.internalUrl = httpsWhen(`http://${stackNetworkAddress(names, "prometheus")}`, tls !== undefined);
     const logins = generatedLogins(this, requiredLogins(config));
-    if (logins) this.queryAuth = { user: PROMETHEUS_LOGINS.query, password: pulumi.secret(logins.query.result) };
-    if (logins?.agents) {
-      // Agents send the login only over https (or to loopback): with tls off there is no URL to hand them
-      // but a named one (with the receiver on, tls is always on unless given: components/tls/config.ts).
-      const published = tls ? `${httpsWhen(config.prometheusPublicUrl, true)}/api/v1/write` : undefined;
-      this.receiver = { url: config.prometheus.receiverPublicUrl ?? published, user: PROMETHEUS_LOGINS.agents, password: pulumi.secret(logins.agents.result) };
-    }
+    if (logins?.grafana) this.grafanaAuth = { user: PROMETHEUS_LOGINS.grafana, password: pulumi.secret(logins.grafana.result) };
+    if (logins?.people) this.peopleAuth = { user: PROMETHEUS_LOGINS.people, password: pulumi.secret(logins.people.result) };
+    if (config.prometheus.federated !== (args.federation !== undefined))
+      throw new Error("MetricsStack: the federation secret must be handed over exactly when the config says the agent is federated");
 
     this.nodeExporter = serviceContainer(
       {
@@ -323,10 +345,8 @@ export class MetricsStack extends pulumi.ComponentResource {
         service: "prometheus",
         containerName: names.prometheus,
         memoryMb: config.memoryMb.prometheus,
-        // With tls on, promtool over TLS (web-config.ts promtoolHealthcheck); else wget, or nc with the login.
-        healthcheck: tls
-          ? promtoolHealthcheck(httpsWhen(loopbackUrl("prometheus", ""), true))
-          : (logins ? authenticatedHealthcheck : httpHealthcheck)(loopbackUrl("prometheus", "/-/ready")),
+        // With tls on, promtool over TLS (web-config.ts promtoolHealthcheck); else wget, without a login (none without TLS).
+        healthcheck: tls ? promtoolHealthcheck(httpsWhen(loopbackUrl("prometheus", ""), true)) : httpHealthcheck(loopbackUrl("prometheus", "/-/ready")),
         // Replaying a large WAL after a restart takes minutes in production.
         waitTimeoutSeconds: config.environment === "prod" ? 600 : 180,
         startPeriodSeconds: 60,
@@ -340,9 +360,14 @@ export class MetricsStack extends pulumi.ComponentResource {
           uploads: [
             { file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" },
             ...remoteWriteCredentialUploads(config, args.remoteWriteSecrets),
-            ...webConfigUpload(logins, tls !== undefined),
-            ...(logins ? loginUploads(logins, tls !== undefined) : []),
-            ...(tls ? serverTlsUploads(tls.server, logins !== undefined) : []),
+            ...webConfigUpload(
+              logins,
+              tls !== undefined,
+              args.federation?.apply((value) => value.passwordHash),
+            ),
+            ...(logins ? loginUploads(logins) : []),
+            ...(tls ? serverTlsUploads(tls.server, logins !== undefined, serverCaPath) : []),
+            ...(args.agentFederation ? agentFederationUploads(args.agentFederation) : []),
             // An agent's trust in the central stack (tls.caCertificate), which prometheus.yml's remote write names.
             ...(config.tls?.centralCaCertificate ? [{ file: PROMETHEUS_CA_PATH, content: config.tls.centralCaCertificate, permissions: "0444" }] : []),
             // After the credentials, whose upload indexes their secret paths name.

@@ -13,12 +13,13 @@ import type { MetricsConfig } from "./config";
 
 import { OPTIONAL_EXPORTERS, ScrapedServiceKey, STACK_SERVICES } from "../stack-services";
 import type { QueueConfig, RemoteWriteConfig } from "./remote-config";
-import { PROMETHEUS_CA_PATH, PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, QUERY_PASSWORD_PATH, requiredLogins } from "./web-config";
+import { FEDERATION_CA_PATH, HEALTHCHECK_PASSWORD_PATH, PROMETHEUS_CA_PATH, PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, requiredLogins } from "./web-config";
 import { httpsWhen, type TlsConfig } from "../tls/config";
+import type { AgentHost } from "../agents/config";
 
-/** What prometheus.yml is rendered from: the metrics slice, the catalog, which stack this is and where it is published (the login). */
+/** What prometheus.yml is rendered from: the metrics slice, the catalog, which stack this is, where it is published (the login) and the agent hosts it pulls. */
 export type PrometheusConfigInput = Pick<CoreConfig, "stack" | "environment" | "services" | "role" | "bindAddress"> &
-  MetricsConfig & { tls?: Pick<TlsConfig["tls"], "centralCaCertificate"> };
+  MetricsConfig & { tls?: Pick<TlsConfig["tls"], "centralCaCertificate"> } & { agents?: AgentHost[] };
 
 /**
  * host:port of each scrape target of the stack itself, as Prometheus reaches them. Grafana is absent
@@ -57,8 +58,15 @@ export interface ScrapeConfig {
   tls_config?: { ca_file?: string; server_name?: string };
   metrics_path?: string;
   params?: Record<string, string[]>;
+  honor_labels?: boolean;
+  honor_timestamps?: boolean;
+  sample_limit?: number;
+  label_limit?: number;
+  label_value_length_limit?: number;
+  body_size_limit?: string;
   static_configs: { targets: string[]; labels?: Record<string, string> }[];
   relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
+  metric_relabel_configs?: { source_labels?: string[]; regex?: string; action?: string; target_label?: string; replacement?: string }[];
 }
 
 /**
@@ -90,6 +98,8 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
   const probed = config.services.filter((service) => service.health);
   if (probed.length > 0) scrapeConfigs.push(healthProbeJob(probed, addresses.blackboxExporter, host));
   if (ownTls && ownTls.probeTargets.length > 0) scrapeConfigs.push(tlsProbeJob(ownTls.probeTargets, addresses.blackboxExporter, host));
+  // Each agent host's /federate, one job each (a central stack listing agents[]).
+  for (const agent of config.role === "central" ? (config.agents ?? []) : []) scrapeConfigs.push(agentFederationJob(agent, config.prometheus.agentLimits));
 
   const document = {
     global: {
@@ -126,14 +136,106 @@ function externalLabels(config: PrometheusConfigInput): Record<string, string> {
 }
 
 /**
- * With a login (the receiver, or published beyond loopback: web-config.ts requiredLogins), Prometheus's
- * scrape of itself logs in too: as the query login, the password read from its file
+ * With a login (published beyond loopback, or a federated agent: web-config.ts requiredLogins),
+ * Prometheus's scrape of itself logs in too: as the healthcheck login, the password read from its file
  * (prometheus/common config/http_config.go `BasicAuth`), never in here.
  */
 function selfScrapeLogin(config: PrometheusConfigInput, service: ScrapedServiceKey): Pick<ScrapeConfig, "basic_auth"> {
-  return requiredLogins(config).includes("query") && service === "prometheus"
-    ? { basic_auth: { username: PROMETHEUS_LOGINS.query, password_file: QUERY_PASSWORD_PATH } }
+  return requiredLogins(config).includes("healthcheck") && service === "prometheus"
+    ? { basic_auth: { username: PROMETHEUS_LOGINS.healthcheck, password_file: HEALTHCHECK_PASSWORD_PATH } }
     : {};
+}
+
+/** The scrape job of one agent host: a valid, unique job name (prometheus/prometheus config/config.go requires only a non-empty, unique `job_name`). */
+export function agentJobName(host: string): string {
+  return `${AGENT_JOB_PREFIX}${host}`;
+}
+export const AGENT_JOB_PREFIX = "agent-";
+/** Where the central Prometheus keeps the password it logs in to an agent host with (uploaded as a secret by MetricsStack). */
+export function agentPasswordPath(host: string): string {
+  return `${PROMETHEUS_SECRETS_DIR}/agent-${host}-password`;
+}
+
+/**
+ * Jobs only the central stack scrapes, which no agent host runs: Grafana, the TLS probes, and the
+ * agents' federation jobs themselves. An agent's series with one of them is dropped. The jobs both
+ * run (prometheus, node-exporter, blackbox-exporter, blackbox-health, cadvisor, catalog services) are
+ * kept: they are the agent's own, and its `host` (set below, whatever it sent) tells them from the central's.
+ */
+export const CENTRAL_ONLY_JOBS: readonly string[] = [STACK_SERVICES.grafana.scrapeJob, TLS_PROBE_JOB];
+
+/**
+ * Series names only the central stack makes: recording rules' outputs (`level:metric:operations`, a colon
+ * in the name: the SLO series of components/slo, which the SLO alerts and dashboards read across hosts),
+ * which an agent host never evaluates (its Prometheus loads no rule file), and Prometheus's own alert
+ * series. Dropped from what an agent sends, so it cannot fake an SLO's burn for a service. Exporters do
+ * not put colons in names (prometheus/docs content/docs/concepts/data_model.md: "The colons are reserved
+ * for user defined recording rules. They should not be used by exporters or direct instrumentation").
+ */
+export const CENTRAL_ONLY_NAMES = ".*:.*|ALERTS|ALERTS_FOR_STATE";
+
+/** Per-agent scrape limits (prometheus.agentLimits), with their defaults in remote-config.ts. */
+export interface AgentScrapeLimits {
+  sampleLimit: number;
+  labelLimit: number;
+  labelValueLengthLimit: number;
+  bodySizeLimit: string;
+}
+
+/**
+ * The central Prometheus pulling one agent host's Prometheus (prometheus/prometheus web/federate.go
+ * `federation`: every series matching a `match[]` selector, its latest sample, with the agent's
+ * external labels added where the series lacks them). Why each setting:
+ * - `honor_labels: true`: the agent's `job` and `instance` stay (node-exporter, the catalog services), as
+ *   federation needs (docs/configuration/configuration.md, `honor_labels`); the target labels then yield
+ *   to the scraped ones (scrape/scrape.go `mutateSampleLabels`: with honor, a target label is set only
+ *   where the series lacks it), so `host` is set again afterwards:
+ * - `metric_relabel_configs`, applied after that merge (same function: `relabel.Process` on the merged
+ *   labels), first drop every series whose `job` is a central-only job (CENTRAL_ONLY_JOBS, `agent-*`),
+ *   then set `host` to this entry's host whatever the agent sent (a `replace` with no source labels:
+ *   the empty value matches the default regex `(.*)`, model/relabel/relabel.go). The central decides
+ *   which host an agent's series carry; the config rules refuse an agent named as the central host.
+ * - `honor_timestamps: false`: every sample carries the central's scrape time, never the agent's, so a
+ *   future-dated sample cannot make later real samples out of order (scrape/scrape.go `scrapeLoop.append`:
+ *   `if !sl.honorTimestamps { parsedTimestamp = nil }`, the sample then at `defTime`, the scrape's time).
+ * - the limits: over `sample_limit` (after metric relabelling) the whole scrape fails and stores nothing
+ *   of it (scrape.go `errSampleLimit`, `up` 0); `label_limit` / `label_value_length_limit` fail it the
+ *   same way (`verifyLabelLimits`); a body over `body_size_limit` is cut off and fails (`errBodySizeLimit`).
+ *   One agent can then no more fill the central Prometheus than its limits allow.
+ * - https trusting the CA that issued the agent's certificate and checking its host name; the login is
+ *   this host's own password, read from its file at each scrape (prometheus/common config/http_config.go).
+ * The `up` of this job (host = the agent) says whether the pull works; the agent's own `up{job="prometheus"}`
+ * arrives through it, so HostNotReporting (alerts/stack.yml) fires when the pull stops.
+ */
+function agentFederationJob(agent: AgentHost, limits: AgentScrapeLimits): ScrapeConfig {
+  const url = new URL(agent.prometheusUrl);
+  const dropped = [...CENTRAL_ONLY_JOBS.map(escapeRegex), `${escapeRegex(AGENT_JOB_PREFIX)}.*`].join("|");
+  return {
+    job_name: agentJobName(agent.host),
+    scheme: "https",
+    metrics_path: "/federate",
+    // Every series (a selector must match something non-empty: web/federate.go parses each with parser.ParseMetricSelector).
+    params: { "match[]": ['{__name__=~".+"}'] },
+    honor_labels: true,
+    honor_timestamps: false,
+    sample_limit: limits.sampleLimit,
+    label_limit: limits.labelLimit,
+    label_value_length_limit: limits.labelValueLengthLimit,
+    body_size_limit: limits.bodySizeLimit,
+    basic_auth: { username: PROMETHEUS_LOGINS.central, password_file: agentPasswordPath(agent.host) },
+    tls_config: { ca_file: FEDERATION_CA_PATH, server_name: agent.host },
+    static_configs: [{ targets: [hostPort(url)], labels: { host: agent.host } }],
+    metric_relabel_configs: [
+      { source_labels: ["job"], regex: `(${dropped})`, action: "drop" },
+      { source_labels: ["__name__"], regex: CENTRAL_ONLY_NAMES, action: "drop" },
+      { target_label: "host", replacement: agent.host },
+    ],
+  };
+}
+
+/** A literal in a Prometheus (RE2) regex. */
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /**
@@ -307,8 +409,9 @@ export const PROMETHEUS_AGENT_DATA_PATH = `${PROMETHEUS_DATA_PATH}/agent`;
  * flags, which Prometheus refuses in agent mode (prometheus/prometheus v3.5.0 and v3.13.2
  * cmd/prometheus/main.go: `a.Flag("agent", ...)`, `serverOnlyFlag(a, "storage.tsdb.retention.time", ...)`,
  * "can not be used in agent mode"); 2.42 spells it `--enable-feature=agent` (v2.42.0 cmd/prometheus/main.go,
- * setFeatureListOptions). The remote-write receiver is `--web.enable-remote-write-receiver` in both
- * (since v2.33.0); with it comes the login, `--web.config.file` (web-config.ts).
+ * setFeatureListOptions). No remote-write receiver (`--web.enable-remote-write-receiver`): agent hosts
+ * are pulled over /federate instead, so no login can write. The web config (login and TLS,
+ * web-config.ts) comes with TLS, which every Prometheus reachable beyond loopback has.
  *
  * Retention stays on the flags although 3.8+ marks them "[DEPRECATED] ... use the
  * storage.tsdb.retention.time field in the config file instead" (v3.13.2 cmd/prometheus/main.go lines
@@ -331,9 +434,8 @@ export function prometheusCommand(config: Pick<MetricsConfig, "prometheus" | "pr
     `--web.listen-address=:${STACK_SERVICES.prometheus.port}`,
     // With tls on the stack's URLs are https (tls/config.ts httpsWhen): the UI's links too.
     `--web.external-url=${httpsWhen(config.prometheusPublicUrl, serverTls)}`,
-    ...(config.prometheus.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
-    // The web config carries the login (web-config.ts requiredLogins) and the TLS server settings (tls on).
-    // A login without the receiver comes only with a bind beyond loopback, where tls is always on.
-    ...(config.prometheus.remoteWriteReceiver || serverTls ? [`--web.config.file=${PROMETHEUS_WEB_CONFIG_PATH}`] : []),
+    // The web config carries the logins (web-config.ts requiredLogins) and the TLS server settings. A login
+    // comes only with TLS: a central bind beyond loopback (tls/config.ts refuses tls off there) or a federated agent.
+    ...(serverTls ? [`--web.config.file=${PROMETHEUS_WEB_CONFIG_PATH}`] : []),
   ];
 }

@@ -1,8 +1,9 @@
 /**
  * The metrics room's keys for metrics that leave or live beyond this host: remote write
- * (`prometheus.remoteWrite`, secrets in `remoteWriteSecrets`), the mode (`server` or `agent`), the
- * remote-write receiver, the host label, and where Grafana queries when the data lives elsewhere
- * (`prometheus.external`, secret `prometheusQueryPassword`). Their cross-field rules are here too, each
+ * (`prometheus.remoteWrite`, secrets in `remoteWriteSecrets`), the mode (`server` or `agent`), the host
+ * label, where Grafana queries when the data lives elsewhere (`prometheus.external`, secret
+ * `prometheusQueryPassword`), the limits of each agent host's federation job (`prometheus.agentLimits`)
+ * and, on an agent host, what the central stack issued for pulling it (secret `federation`). Their cross-field rules are here too, each
  * reading its own keys so that every problem is reported at once, even when others are invalid.
  */
 import { z } from "zod";
@@ -105,18 +106,38 @@ const externalShape = z.strictObject({
   basicAuthUser: userName.optional(),
 });
 
+/**
+ * A central stack's limits on each agent host's federation job (prometheus-config.ts agentFederationJob).
+ * Defaults: an agent host with node-exporter, cAdvisor and a dozen services sends some 5,000 to 20,000
+ * series; 50,000 leaves room and still bounds what one host can add per scrape.
+ */
+export const AGENT_LIMIT_DEFAULTS = { sampleLimit: 50000, labelLimit: 40, labelValueLengthLimit: 1024, bodySizeLimit: "64MB" };
+const agentLimitsShape = z.strictObject({
+  sampleLimit: positiveInt.optional(),
+  labelLimit: positiveInt.optional(),
+  labelValueLengthLimit: positiveInt.optional(),
+  /** Prometheus units (config/config.go `BodySizeLimit` is a units.Base2Bytes: KB, MB, GB). */
+  bodySizeLimit: z
+    .string()
+    .regex(/^\d+(B|KB|MB|GB)$/, { error: "must be a size such as 16MB or 1GB" })
+    .optional(),
+});
+
+const RECEIVER_REMOVED =
+  "was removed with the remote-write receiver and its shared login: the central stack now pulls each agent host's /federate over TLS, " +
+  "with a password and certificate per host (list the hosts in agents[] on the central stack; each agent takes its entry of the output agentFederation; docs/add-a-host.md). Remove it";
+/** Keys that were removed, with what replaced them: the config errors name it instead of "unknown key" (config/resolve.ts). */
+export const REMOVED_PROMETHEUS_KEYS: Record<string, string> = {
+  "prometheus.remoteWriteReceiver": RECEIVER_REMOVED,
+  "prometheus.receiverPublicUrl": RECEIVER_REMOVED,
+};
+
 /** The keys this file adds under `prometheus`. */
 export const REMOTE_PROMETHEUS_FIELDS = {
   mode: z.enum(PROMETHEUS_MODES, { error: `must be one of ${PROMETHEUS_MODES.join(", ")}` }).optional(),
   // Duplicate names are a cross-field rule below, so they are reported even when an entry is invalid.
   remoteWrite: z.array(remoteWriteShape).optional(),
-  remoteWriteReceiver: z.boolean().optional(),
-  /**
-   * Where agent hosts remote-write (output agentRemoteWriteUrl), when not this Prometheus as published: with
-   * tls on the receiver serves https itself (`https://<publicHostname>:<port>/api/v1/write`, the default);
-   * set it for a reverse proxy or load balancer of your own in front of it.
-   */
-  receiverPublicUrl: httpUrl.optional(),
+  agentLimits: agentLimitsShape.optional(),
   hostLabel: z.string().regex(HOST_LABEL, { error: "must be a host name or address (letters, digits, '.', '-', '_')" }).optional(),
   external: externalShape.optional(),
 };
@@ -126,7 +147,43 @@ const secretValue = z.string().min(1, { error: "must not be empty" });
 export const REMOTE_SECRET_SHAPE = {
   remoteWriteSecrets: z.record(z.string(), secretValue).optional(),
   prometheusQueryPassword: secretValue.optional(),
+  /**
+   * An agent host pulled by the central stack: its entry of the central output agentFederation, as JSON
+   * (`{ password, passwordHash, certificate, key }`). Checked by federationProblems.
+   */
+  federation: secretValue.optional(),
 };
+
+/** What an agent host takes from the central output agentFederation[host]. */
+export interface FederationSecret {
+  /** The central's password for this host (kept for people checking by hand; the agent uses the hash). */
+  password: string;
+  /** Its bcrypt hash, made once by the central stack (@pulumi/random), which the agent's web config holds. */
+  passwordHash: string;
+  /** The server certificate for this host, leaf then the issuing CA (PEM). */
+  certificate: string;
+  /** Its key (PEM). */
+  key: string;
+}
+
+/** The parsed `federation` secret, or what is wrong with it (its content never in the message). */
+export function parseFederation(value: string): { federation?: FederationSecret; problem?: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return { problem: "must be the JSON of the central stack's output agentFederation for this host (it is not JSON)" };
+  }
+  if (!isObject(parsed)) return { problem: "must be the JSON object of the central stack's output agentFederation for this host" };
+  const missing = ["password", "passwordHash", "certificate", "key"].filter((field) => typeof parsed[field] !== "string" || parsed[field] === "");
+  if (missing.length > 0) return { problem: `lacks ${missing.join(", ")}: give the whole entry of the central output agentFederation for this host` };
+  const federation = parsed as unknown as FederationSecret;
+  // exporter-toolkit web/handler.go validateUsers / bcrypt.CompareHashAndPassword take $2a$, $2b$, $2y$ hashes.
+  if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(federation.passwordHash)) return { problem: "has a passwordHash that is not a bcrypt hash" };
+  if (!/-----BEGIN CERTIFICATE-----/.test(federation.certificate)) return { problem: "has a certificate that is not PEM" };
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(federation.key)) return { problem: "has a key that is not a PEM private key" };
+  return { federation };
+}
 
 /** How a remote write authenticates, decided by what is configured (never the secret itself). */
 export type RemoteWriteCredentials = "basic" | "bearer" | "none";
@@ -143,9 +200,10 @@ export interface RemoteWriteConfig {
 export interface RemoteMetricsSettings {
   mode: PrometheusMode;
   remoteWrite: RemoteWriteConfig[];
-  remoteWriteReceiver: boolean;
-  /** With the receiver: the URL agent hosts are told to remote-write to (stack output agentRemoteWriteUrl), when given. */
-  receiverPublicUrl?: string;
+  /** An agent host pulled by the central stack (the `federation` secret given): server mode, TLS and a login. */
+  federated: boolean;
+  /** A central stack's limits on each agent host's federation job. */
+  agentLimits: typeof AGENT_LIMIT_DEFAULTS;
   /** The `host` label of every series this Prometheus scrapes: `prometheus.hostLabel`, else publicHostname. */
   hostLabel: string;
   /** Where Grafana queries instead of this stack's Prometheus. */
@@ -156,7 +214,7 @@ type RawRemote = Partial<{ [K in keyof typeof REMOTE_PROMETHEUS_FIELDS]: z.infer
 
 export function resolveRemoteSettings(
   prometheus: RawRemote | undefined,
-  secrets: { remoteWriteSecrets?: Record<string, string> },
+  secrets: { remoteWriteSecrets?: Record<string, string>; federation?: string },
   publicHostname: string,
 ): RemoteMetricsSettings {
   const remoteWrite = (prometheus?.remoteWrite ?? []).map((entry): RemoteWriteConfig => ({
@@ -170,8 +228,8 @@ export function resolveRemoteSettings(
   return {
     mode: prometheus?.mode ?? "server",
     remoteWrite,
-    remoteWriteReceiver: prometheus?.remoteWriteReceiver ?? false,
-    ...(prometheus?.remoteWriteReceiver && prometheus.receiverPublicUrl ? { receiverPublicUrl: prometheus.receiverPublicUrl } : {}),
+    federated: secrets.federation !== undefined,
+    agentLimits: { ...AGENT_LIMIT_DEFAULTS, ...prometheus?.agentLimits },
     hostLabel: prometheus?.hostLabel ?? publicHostname,
     ...(prometheus?.external ? { external: prometheus.external } : {}),
   };
@@ -271,20 +329,43 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
     });
   }
 
-  if (prometheus.receiverPublicUrl !== undefined && prometheus.remoteWriteReceiver !== true && role === "central")
+  const federationValue = values.federation;
+  if (role === "central" && federationValue !== undefined)
+    issues.push({ key: key("federation"), message: "is an agent host's (its entry of the central output agentFederation): remove it from a central stack" });
+  if (role === "agent" && typeof federationValue === "string" && federationValue !== UNDECRYPTED_SECRET) {
+    const { problem } = parseFederation(federationValue);
+    if (problem) issues.push({ key: key("federation"), message: problem });
+  }
+  // An agent Prometheus published beyond loopback is always behind login and TLS (web-config.ts requiredLogins).
+  const bind = typeof values.bindAddress === "string" ? values.bindAddress : "127.0.0.1";
+  if (role === "agent" && federationValue === undefined && !bind.startsWith("127."))
     issues.push({
-      key: key("prometheus", "receiverPublicUrl"),
-      message: "is where agent hosts reach the remote-write receiver: set prometheus.remoteWriteReceiver: true, or remove it",
+      key: key("federation"),
+      message: `is required with bindAddress ${bind}: this host's Prometheus would be published without login or TLS. List the host in the central stack's agents[], deploy it, then: pulumi stack output --stack <central> --show-secrets agentFederation | jq '.["<host>"]' | pulumi config set --secret federation (or bind to 127.0.0.1)`,
     });
-  const receiverUrl = field(httpUrl, prometheus.receiverPublicUrl);
-  const receiverHost = receiverUrl && plainHttpToRemoteHost(receiverUrl);
-  // (An agent host refuses the key altogether: role.ts.)
-  if (receiverHost && role === "central")
+  // The central sets each agent's host label; one equal to the central's own would let that agent's series pass
+  // as the central host's (agents/config.ts refuses the central publicHostname; this is the label itself).
+  if (role === "central" && typeof prometheus.hostLabel === "string" && Array.isArray(values.agents))
+    values.agents.forEach((agent, index) => {
+      if (isObject(agent) && typeof agent.host === "string" && agent.host.toLowerCase() === String(prometheus.hostLabel).toLowerCase())
+        issues.push({
+          key: key("agents", index, "host"),
+          message:
+            "is this central stack's own host label (prometheus.hostLabel): an agent's series would pass as the central host's. Give the agent a host name of its own",
+        });
+    });
+  if (role === "central" && prometheus.agentLimits !== undefined && !(Array.isArray(values.agents) && values.agents.length > 0))
     issues.push({
-      key: key("prometheus", "receiverPublicUrl"),
-      message: `is plain http to ${receiverHost}: agent hosts send the receiver's login there, and refuse to over plain http to another host. Give an https URL, or remove it: with tls on the receiver serves https itself (output agentRemoteWriteUrl)`,
+      key: key("prometheus", "agentLimits"),
+      message: "limits the agent hosts' federation jobs, and agents[] lists none: remove it, or list the agent hosts",
     });
-  const mode = field(REMOTE_PROMETHEUS_FIELDS.mode, prometheus.mode) ?? (role === "agent" ? "agent" : "server");
+  if (role === "agent" && prometheus.agentLimits !== undefined)
+    issues.push({
+      key: key("prometheus", "agentLimits"),
+      message: "limits what the central stack pulls from agent hosts: set it on the central stack (role: agent)",
+    });
+  // An agent host runs agent mode, or server mode with a short retention when the central stack pulls it (config.ts).
+  const mode = field(REMOTE_PROMETHEUS_FIELDS.mode, prometheus.mode) ?? (role === "agent" && federationValue === undefined ? "agent" : "server");
   if (mode === "agent") {
     if (rawEntries.length === 0) {
       issues.push({
@@ -313,12 +394,6 @@ export function remoteIssues(values: Record<string, unknown>, role: Role = "cent
       issues.push({
         key: key("prometheus", "evaluationInterval"),
         message: "does not apply in agent mode, which evaluates no rules (the alert rules evaluate in Grafana against prometheus.external.queryUrl); remove it",
-      });
-    }
-    if (prometheus.remoteWriteReceiver === true && role === "central") {
-      issues.push({
-        key: key("prometheus", "remoteWriteReceiver"),
-        message: "a receiver belongs on the Prometheus that stores and answers queries (prometheus.mode: server), not on an agent",
       });
     }
   }

@@ -4,50 +4,60 @@
  * with tls on, `tls_server_config`; the identities that log in, where their secrets sit in the
  * container, and the container healthchecks that log in without their secret in the command.
  *
- * The login is on when the remote-write receiver is (`prometheus.remoteWriteReceiver`) and whenever
- * Prometheus is published beyond loopback (a `bindAddress` other than 127.x), receiver or not: people
- * reach its UI and API there (requiredLogins). Such a stack always has TLS on (components/tls/config.ts
- * refuses `tls.mode: off` there), so the login never crosses the network in clear text.
+ * The logins are on whenever a central Prometheus is published beyond loopback (a `bindAddress` other
+ * than 127.x) and on a federated agent host (requiredLogins). Either always has TLS on, so a login
+ * never crosses the network in clear text.
  *
  * Both Prometheus versions take the file: the flag is in prometheus/prometheus cmd/prometheus/main.go
  * (v2.42.0 and the pinned v3.13.2, `web.config.file` at line 429, checked with `toolkit_web.Validate`
  * at start, line 1226), served by exporter-toolkit (v0.8.2 in 2.42, v0.16.0 in 3.13.2 per its go.mod;
  * web/tls_config.go `Serve`: `basic_auth_users` is `Users`, and with no `tls_server_config` it stays
  * plain HTTP (errNoTLSConfig); web/handler.go validateUsers: bcrypt costs checked at start). Every
- * request, on every path (UI, API, /-/ready, /metrics, /api/v1/write), then needs one of the users
+ * request, on every path (UI, API, /-/ready, /metrics, /federate), then needs one of the users
  * (web/handler.go `ServeHTTP`: 401 with `WWW-Authenticate: Basic` otherwise; the file is read again at
  * each request).
  */
 import * as yaml from "js-yaml";
 
-/** Who logs into Prometheus. */
+/**
+ * Who logs into Prometheus. Each login is one party's, so that each can be changed or revoked alone
+ * and a leak says whose it was. Every login can read everything (exporter-toolkit web/handler.go
+ * `ServeHTTP` checks the user and then serves any path): what keeps them least-privileged is what the
+ * server offers at all, no remote-write receiver and no admin or lifecycle API (prometheusCommand).
+ */
 export const PROMETHEUS_LOGINS = {
-  /** Agent stacks on other hosts, remote-writing to the receiver. */
-  agents: "atra-agents",
-  /** Grafana's datasource, Prometheus's scrape of itself, the container healthcheck, and people in the UI. */
-  query: "atra-grafana",
+  /** Grafana's datasource (central). */
+  grafana: "atra-grafana",
+  /** The container healthcheck and Prometheus's scrape of itself (central and a federated agent). */
+  healthcheck: "atra-healthcheck",
+  /** People in the UI and API (central): the outputs prometheusUser / prometheusPassword. */
+  people: "atra-viewer",
+  /** The central Prometheus pulling an agent host's `/federate` (agent, with its password hash from agentFederation). */
+  central: "atra-central",
 } as const;
 export type PrometheusLogin = keyof typeof PROMETHEUS_LOGINS;
 
 /**
- * The logins this Prometheus requires: the agents' with the receiver; the query login (Grafana, its own
- * scrape, the healthcheck, people) with the receiver or when it is published beyond loopback; none
- * otherwise. An agent host's Prometheus serves no one (components/tls/config.ts): never a login there.
+ * The logins this Prometheus requires. A central stack published beyond loopback (a `bindAddress`
+ * other than 127.x: people, an external Grafana or agents reach it) requires Grafana's, the
+ * healthcheck's and people's, and there tls is always on (components/tls/config.ts refuses `tls.mode:
+ * off`), so a login never crosses the network in clear. A central stack on loopback requires none. An
+ * agent host's Prometheus requires a login exactly when it is federated (the `federation` secret): the
+ * central stack's and its own healthcheck's; the config rules refuse an agent bound beyond loopback
+ * without it (remote-config.ts), so no Prometheus is reachable beyond loopback without login and TLS.
  */
-export function requiredLogins(config: { role: "central" | "agent"; bindAddress: string; prometheus: { remoteWriteReceiver: boolean } }): PrometheusLogin[] {
-  if (config.role === "agent") return [];
-  if (config.prometheus.remoteWriteReceiver) return ["agents", "query"];
-  return config.bindAddress.startsWith("127.") ? [] : ["query"];
+export function requiredLogins(config: { role: "central" | "agent"; bindAddress: string; prometheus: { federated?: boolean } }): PrometheusLogin[] {
+  if (config.role === "agent") return config.prometheus.federated ? ["central", "healthcheck"] : [];
+  return config.bindAddress.startsWith("127.") ? [] : ["grafana", "healthcheck", "people"];
 }
 
 /** Next to prometheus.yml. Hashes only, yet uploaded as a secret: no need to publish them. */
 export const PROMETHEUS_WEB_CONFIG_PATH = "/etc/prometheus/web.yml";
 /**
- * The query login's password, for the self-scrape's `password_file`; and its `user:password` in base64,
- * for the healthcheck's header. Beside the remote-write credentials (prometheus-config.ts, PROMETHEUS_SECRETS_DIR).
+ * The healthcheck login's password, for the self-scrape's `password_file` and the healthcheck's http
+ * config. Beside the remote-write credentials (prometheus-config.ts, PROMETHEUS_SECRETS_DIR).
  */
-export const QUERY_PASSWORD_PATH = "/etc/prometheus/secrets/login-query-password";
-export const HEALTHCHECK_CREDENTIALS_PATH = "/etc/prometheus/secrets/login-healthcheck-basic";
+export const HEALTHCHECK_PASSWORD_PATH = "/etc/prometheus/secrets/login-healthcheck-password";
 
 /**
  * Where the server certificate chain and its key sit in the Prometheus container (tls.mode on,
@@ -64,6 +74,13 @@ export const PROMETHEUS_TLS_KEY_PATH = "/etc/prometheus/tls/server-key.pem";
  * its healthcheck trust; an agent's is the central stack's (tls.caCertificate), for its remote write.
  */
 export const PROMETHEUS_CA_PATH = "/etc/prometheus/tls/ca.pem";
+/**
+ * The CA that issued the agents' federation certificates, on a central stack listing agents: what each
+ * agent job's `tls_config.ca_file` trusts (the stack CA with tls generated; a federation CA of its own with
+ * tls provided, whose CA key the stack does not hold). On a federated agent: the issuer in its federation
+ * certificate chain, which its healthcheck trusts.
+ */
+export const FEDERATION_CA_PATH = "/etc/prometheus/tls/federation-ca.pem";
 
 /**
  * `basic_auth_users`: each user to the bcrypt hash of its password; with `tls`, `tls_server_config`
@@ -74,39 +91,10 @@ export const PROMETHEUS_CA_PATH = "/etc/prometheus/tls/ca.pem";
 export function renderWebConfig(bcryptHashes: Record<string, string> | undefined, tls?: { certFile: string; keyFile: string }): string {
   const document = {
     ...(tls ? { tls_server_config: { cert_file: tls.certFile, key_file: tls.keyFile } } : {}),
-    // TLS on a loopback stack without the receiver: no login (exporter-toolkit web/handler.go ServeHTTP: no users, no check).
+    // TLS on a loopback central stack: no login (exporter-toolkit web/handler.go ServeHTTP: no users, no check).
     ...(bcryptHashes ? { basic_auth_users: bcryptHashes } : {}),
   };
   return `# Rendered by atra-observability. Do not edit: the passwords are generated by the stack.\n${yaml.dump(document, { lineWidth: -1 })}`;
-}
-
-/** What the healthcheck's file holds: `user:password` in base64, as an `Authorization: Basic` header carries it (RFC 7617). */
-export function basicCredentials(user: string, password: string): string {
-  return Buffer.from(`${user}:${password}`).toString("base64");
-}
-
-/**
- * A healthcheck that logs in, with its secret neither in the container's config nor on any command
- * line. Docker keeps the healthcheck command in the container's config (and the provider in state) in
- * plain text, so the command names only the credentials file. The shell reads it at each run, and the
- * secret goes no further than the `printf` builtin, which writes the HTTP request to `nc`'s standard
- * input: a program's arguments are readable by every process of the host (/proc/<pid>/cmdline), which
- * an earlier `wget --header "Authorization: Basic $(cat ...)"` exposed. `nc` gets only the address, and
- * the shell's `read` and `[` builtins check the status line. The prom/prometheus image is busybox
- * (prometheus/prometheus Dockerfile, `FROM quay.io/prometheus/busybox`; prometheus/busybox README: the
- * official busybox image), whose ash has `printf`, `read` and `[` built in and whose applets include `nc`.
- * HTTP/1.0, so the server closes the connection after its answer (Go's net/http does for 1.0 without
- * keep-alive) and `nc` ends. Without the file the header is empty and Prometheus answers 401: the check fails.
- */
-export function authenticatedHealthcheck(url: string): string[] {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "http:" || parsed.port === "")
-    throw new Error(`authenticatedHealthcheck: ${url} must be http:// with an explicit port (nc speaks plain HTTP)`);
-  const request = `GET ${parsed.pathname}${parsed.search} HTTP/1.0\\r\\nHost: ${parsed.host}\\r\\nAuthorization: Basic %s\\r\\n\\r\\n`;
-  return [
-    "CMD-SHELL",
-    `printf '${request}' "$(cat ${HEALTHCHECK_CREDENTIALS_PATH})" | nc ${parsed.hostname} ${parsed.port} | { read -r _ status _ && [ "$status" = 200 ]; }`,
-  ];
 }
 
 /**
@@ -131,7 +119,7 @@ export const HEALTHCHECK_HTTP_CONFIG_PATH = "/etc/prometheus/secrets/healthcheck
  */
 export function renderHealthcheckHttpConfig(options: { login: boolean; caFile?: string; serverName: string }): string {
   const document = {
-    ...(options.login ? { basic_auth: { username: PROMETHEUS_LOGINS.query, password_file: QUERY_PASSWORD_PATH } } : {}),
+    ...(options.login ? { basic_auth: { username: PROMETHEUS_LOGINS.healthcheck, password_file: HEALTHCHECK_PASSWORD_PATH } } : {}),
     tls_config: { ...(options.caFile ? { ca_file: options.caFile } : {}), server_name: options.serverName },
   };
   return `# Rendered by atra-observability: the healthcheck's client (promtool check ready).\n${yaml.dump(document, { lineWidth: -1 })}`;

@@ -6,10 +6,10 @@
  * - `provided`: the user's chain (`tlsCertificate`, leaf first) and key (`tlsKey`), both secret settings,
  *   and the CA that issued it (`tls.caCertificate`, plain PEM) for the stack's own clients and the agents.
  *
- * Default: on (`generated`) for any central stack that serves other hosts (the remote-write receiver,
- * `logs.agentApiKey`) or binds beyond loopback; `off` otherwise. An agent host serves nothing beyond
- * loopback: its `tls.caCertificate` is the central stack's output `caCertificate`, which its Prometheus
- * remote write and its Filebeat trust.
+ * Default: on (`generated`) for any central stack that serves other hosts (agents[], `logs.agentApiKey`)
+ * or binds beyond loopback; `off` otherwise. An agent host makes no certificate: its Prometheus serves
+ * the one the central stack issued for it (the secret `federation`, components/metrics/agent-federation.ts);
+ * its `tls.caCertificate` is a CA its Prometheus remote write trusts.
  */
 import { z } from "zod";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
@@ -50,10 +50,9 @@ export interface TlsConfig {
 
 /** Whether a central stack serves other hosts or people beyond loopback, by its raw values. */
 export function servesBeyondLoopback(values: Record<string, unknown>): boolean {
-  const prometheus = isObject(values.prometheus) ? values.prometheus : {};
   const logs = isObject(values.logs) ? values.logs : {};
   const bind = typeof values.bindAddress === "string" ? values.bindAddress : "127.0.0.1";
-  return prometheus.remoteWriteReceiver === true || logs.agentApiKey === true || listsAgents(values) || !bind.startsWith("127.");
+  return logs.agentApiKey === true || listsAgents(values) || !bind.startsWith("127.");
 }
 
 /** The mode a stack runs: as given, else generated when it serves beyond loopback (central only), else off. */
@@ -102,10 +101,16 @@ export function tlsIssues(values: Record<string, unknown>, role: Role): ConfigIs
     if (tls.mode !== undefined && tls.mode !== "off")
       issues.push({
         key: fullKey(["tls", "mode"]),
-        message: "an agent host serves nothing beyond loopback: remove it. To trust the central stack's TLS, set tls.caCertificate to its output caCertificate",
+        message:
+          "an agent host's only server is its Prometheus, which serves TLS with the certificate in the secret federation (the central output agentFederation): remove it. To trust the central stack's TLS, set tls.caCertificate to its output caCertificate",
       });
     for (const key of ["tlsCertificate", "tlsKey"])
-      if (given(key)) issues.push({ key: fullKey([key]), message: "an agent host serves nothing beyond loopback: remove it" });
+      if (given(key))
+        issues.push({
+          key: fullKey([key]),
+          message:
+            "an agent host's Prometheus serves the certificate the central stack issued for it, in the secret federation (the central output agentFederation): remove it",
+        });
     if (tls.extraNames !== undefined) issues.push({ key: fullKey(["tls", "extraNames"]), message: "an agent host makes no server certificate: remove it" });
     return issues;
   }
@@ -164,7 +169,7 @@ export function tlsIssues(values: Record<string, unknown>, role: Role): ConfigIs
       issues.push({
         key: fullKey(["tls", "mode"]),
         message:
-          "is off, yet the stack serves other hosts (prometheus.remoteWriteReceiver, logs.agentApiKey or a bindAddress beyond loopback): logins and API keys would cross the network in clear text. Use generated or provided",
+          "is off, yet the stack serves other hosts (agents[], logs.agentApiKey or a bindAddress beyond loopback): logins and API keys would cross the network in clear text. Use generated or provided",
       });
   }
   return issues;

@@ -1,10 +1,10 @@
 /**
- * The shipped agent example (Pulumi.agent-example.yaml) ships straight to the shipped central stack
- * (Pulumi.prod.yaml) over TLS, with no proxy or tunnel (issue 20 item 3): under the mock engine, its remote
- * write URL and user, its Elasticsearch URL (port written out) and data stream are the prod stack's planned
- * outputs agentRemoteWriteUrl, agentRemoteWriteUser, elasticsearchUrl and logsDataStream; prod publishes
- * beyond loopback with tls on and outputs its CA; and the example says how to take that CA
- * (`pulumi stack output caCertificate | pulumi config set ...`) for both of its shippers.
+ * The shipped agent example (Pulumi.agent-example.yaml) and the shipped central stack (Pulumi.prod.yaml)
+ * meet over TLS, with no proxy or tunnel (issue 20 item 3; issue 21): under the mock engine, prod lists the
+ * example's host in agents[] and outputs agentFederation (secret) for it, no shared login; the example is
+ * federated (its entry of that output) and its Elasticsearch URL (port written out) and data stream are
+ * prod's planned outputs; prod publishes beyond loopback with tls on and outputs its CA; and the example
+ * says how to take its federation entry and the CA (`pulumi stack output ... | pulumi config set ...`).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -25,16 +25,18 @@ describe("the agent example ships straight to the prod stack", () => {
     const central = resolvedStackConfig("prod");
     expect(central.bindAddress).toBe("0.0.0.0");
     expect(central.tls.mode).toBe("generated");
-    expect(central.prometheus.receiverPublicUrl).toBeUndefined();
     expect(String(output(prod, "caCertificate"))).toContain("-----BEGIN CERTIFICATE-----");
-    expect(output(prod, "agentRemoteWriteUrl")).toBe(`https://${central.publicHostname}:${central.ports.prometheus}/api/v1/write`);
+    // What each listed agent takes: one secret output, never any shared login.
+    expect(prod.run.outputs.agentFederation).toEqual({ value: "[secret]", secret: true });
+    for (const removed of ["agentRemoteWriteUrl", "agentRemoteWriteUser", "agentRemoteWritePassword"]) expect(prod.run.outputs[removed]).toBeUndefined();
   });
 
-  test("its remote write, Elasticsearch and data stream are prod's outputs", () => {
+  test("prod pulls it; its Elasticsearch and data stream are prod's outputs", () => {
     const config = resolvedStackConfig("agent-example");
-    expect(config.prometheus.remoteWrite.map((remote) => [remote.url, remote.basicAuthUser])).toEqual([
-      [output(prod, "agentRemoteWriteUrl"), output(prod, "agentRemoteWriteUser")],
-    ]);
+    // Pulled by prod (its agents[] lists this host), not writing to it.
+    expect(resolvedStackConfig("prod").agents.map((entry) => entry.host)).toContain(config.publicHostname);
+    expect(config.prometheus.federated).toBe(true);
+    expect(config.prometheus.remoteWrite).toEqual([]);
     expect(config.logs.dataStream).toBe(output(prod, "logsDataStream"));
     // As planned (the offline plan of the real program): Filebeat ships to prod's Elasticsearch, port written out.
     const filebeat = yaml.load(agent.artifacts.find((artifact) => artifact.path.endsWith("filebeat.yml"))?.content ?? "") as {
@@ -44,14 +46,16 @@ describe("the agent example ships straight to the prod stack", () => {
     expect(filebeat["output.elasticsearch"].index).toBe(output(prod, "logsDataStream"));
   });
 
-  test("it says how to trust the central CA: the output caCertificate piped into both trust settings", () => {
+  test("it says how to take its federation entry and trust the central CA for its logs", () => {
     const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.agent-example.yaml"), "utf8");
     const command = (key: string) =>
       new RegExp(
         `pulumi stack output --stack prod caCertificate \\\\\\n#\\s+\\| pulumi config set --stack agent-example --path '${key.replace(/\./g, "\\.")}'`,
       );
-    expect(text).toMatch(command("tls.caCertificate"));
     expect(text).toMatch(command("logs.external.caCertificate"));
+    expect(text).toMatch(
+      /pulumi stack output --stack prod --show-secrets agentFederation \| jq '\.\["app-2\.atra\.internal"\]' \\\n#\s+\| pulumi config set --secret --stack agent-example federation/,
+    );
     expect(text).not.toMatch(/reverse proxy|ssh -N/);
   });
 });

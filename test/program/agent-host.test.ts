@@ -8,7 +8,7 @@ import type { PlannedResource } from "../../scripts/lib/mock-engine";
 import type { PlanResult } from "../../scripts/lib/plan";
 import { listStacks, SECRET_PLACEHOLDER } from "../../scripts/lib/stack-file";
 import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "../support/plan";
-import { PROMETHEUS_LOGINS } from "../../components/metrics/web-config";
+import { AGENT_FEDERATION_ENTRY } from "../support/external-stacks";
 import { filebeatHost } from "../../components/logs/filebeat-config";
 
 const CONTAINER = "docker:index/container:Container";
@@ -22,7 +22,7 @@ const SHIPPER_KEY = "agentKeyId42:agent-key-secret-in-test";
 const AGENT_VALUES = {
   role: "agent",
   publicHostname: "app-7.example.internal",
-  prometheus: { remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write", basicAuthUser: "atra-agents" }] },
+  prometheus: { remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write", basicAuthUser: "tenant-7" }] },
   logs: { dataStream: "logs-atra-prod", external: { elasticsearchUrl: "https://logs.example.internal", caFingerprint: "ab".repeat(32) } },
   services: [
     { name: "worker", logs: ["/srv/atra/logs/worker*.log"] },
@@ -33,27 +33,34 @@ const AGENT_VALUES = {
   logShipperApiKey: Buffer.from(SHIPPER_KEY).toString("base64"),
 };
 
-test("the agent example is a shipped stack file, and ships to what the prod stack outputs for agents", () => {
+test("the agent example is a shipped stack file, listed by the prod stack, which pulls it with what its output agentFederation gives it", () => {
   expect(AGENT_STACKS).toContain("agent-example");
   const agent = resolvedStackConfig("agent-example");
   const central = resolvedStackConfig("prod");
-  expect(central.prometheus.remoteWriteReceiver).toBe(true);
+  expect(central.agents.map((entry) => entry.host)).toContain(agent.publicHostname);
+  expect(central.agents.find((entry) => entry.host === agent.publicHostname)?.prometheusUrl).toBe(agent.prometheusPublicUrl);
+  expect(agent.prometheus.federated).toBe(true);
   expect(central.logs.agentApiKey).toBe(true);
-  // agentRemoteWriteUrl (the central Prometheus as published, over TLS; test/program/agent-example.test.ts
-  // compares with the planned output), agentRemoteWriteUser and logsDataStream of the central stack.
-  expect(agent.prometheus.remoteWrite.map((remote) => [remote.url, remote.basicAuthUser])).toEqual([
-    [central.prometheus.receiverPublicUrl ?? `${central.prometheusPublicUrl}/api/v1/write`, PROMETHEUS_LOGINS.agents],
-  ]);
   expect(agent.logs.dataStream).toBe(central.logs.dataStream);
 });
 
+/** An agent pulled by the central stack, with real secret values (its federation entry) and a remote write to an external backend too. */
+const FEDERATED_VALUES = { ...AGENT_VALUES, publicHostname: "app-8.example.internal", bindAddress: "0.0.0.0", federation: AGENT_FEDERATION_ENTRY };
+const FEDERATION = JSON.parse(AGENT_FEDERATION_ENTRY) as { password: string; passwordHash: string; key: string };
+
 describe.each([
-  ...AGENT_STACKS.map((stack) => ({ name: stack, plan: () => planIsolated(stack) })),
+  ...AGENT_STACKS.map((stack) => ({ name: stack, plan: () => planIsolated(stack), writes: resolvedStackConfig(stack).prometheus.remoteWrite.length })),
   {
     name: "app-7 (secrets given)",
     plan: () => planIsolated("app-7", { config: stackConfig(AGENT_VALUES, ["remoteWriteSecrets", "logShipperApiKey"]) }),
+    writes: 1,
   },
-])("agent host $name", ({ plan: makePlan }) => {
+  {
+    name: "app-8 (federated, secrets given)",
+    plan: () => planIsolated("app-8", { config: stackConfig(FEDERATED_VALUES, ["remoteWriteSecrets", "logShipperApiKey", "federation"]) }),
+    writes: 1,
+  },
+])("agent host $name", ({ plan: makePlan, writes }) => {
   let plan: PlanResult;
   let resources: PlannedResource[];
   const ofType = (type: string) => resources.filter((resource) => resource.type === type);
@@ -93,24 +100,39 @@ describe.each([
     expect(configuring.map((r) => r.urn)).toEqual([]);
   });
 
-  test("Prometheus runs in agent mode and remote-writes with its credentials from a secret file", () => {
+  test("federated: server mode with a short retention, TLS and the central's login from secret uploads; else agent mode", () => {
     const command = container("prometheus").inputs.command as string[];
-    expect(command).toContain("--agent");
-    expect(command.some((flag) => flag.startsWith("--storage.tsdb"))).toBe(false);
+    const uploads = (container("prometheus").inputs.uploads as { file: string }[]).map((upload) => upload.file);
+    const federated = String(plan.run.outputs.prometheusUrl.value).startsWith("https://");
+    if (federated) {
+      expect(command).not.toContain("--agent");
+      expect(command).toEqual(expect.arrayContaining(["--storage.tsdb.retention.time=2h", "--web.config.file=/etc/prometheus/web.yml"]));
+      expect(uploads).toEqual(expect.arrayContaining(["/etc/prometheus/web.yml", "/etc/prometheus/tls/server.pem", "/etc/prometheus/tls/server-key.pem"]));
+      // The healthcheck logs in over TLS (promtool check ready with its http config).
+      expect((container("prometheus").inputs.healthcheck as { tests: string[] }).tests).toContain(
+        "--http.config.file=/etc/prometheus/secrets/healthcheck-http.yml",
+      );
+    } else {
+      expect(command).toContain("--agent");
+      expect(command.some((flag) => flag.startsWith("--storage.tsdb") || flag.startsWith("--web.config.file"))).toBe(false);
+    }
+  });
+
+  test("Prometheus remote-writes (when configured) with its credentials from a secret file; every series carries its host", () => {
     const prometheusYml = yaml.load(artifact("prometheus.yml")) as {
       global: { external_labels: Record<string, string> };
       remote_write: { basic_auth?: { password_file: string } }[];
       scrape_configs: { job_name: string; static_configs: { labels?: Record<string, string> }[] }[];
     };
-    expect(prometheusYml.remote_write).toHaveLength(1);
-    expect(prometheusYml.remote_write[0].basic_auth?.password_file).toBe("/etc/prometheus/secrets/remote-write-central");
+    expect(prometheusYml.remote_write ?? []).toHaveLength(writes);
+    if (writes > 0) expect(prometheusYml.remote_write[0].basic_auth?.password_file).toBe("/etc/prometheus/secrets/remote-write-central");
     expect(prometheusYml.scrape_configs.map((job) => job.job_name)).not.toContain("grafana");
     const host = plan.run.outputs.host.value;
     expect(prometheusYml.global.external_labels.host).toBe(host);
     for (const job of prometheusYml.scrape_configs) for (const target of job.static_configs) expect(target.labels?.host).toBe(host);
     const credentials = (container("prometheus").inputs.uploads as { file: string }[]).map((upload) => upload.file);
-    expect(credentials).toContain("/etc/prometheus/secrets/remote-write-central");
-    expect(container("prometheus").secretPaths.some((p) => p.startsWith("uploads"))).toBe(true);
+    if (writes > 0) expect(credentials).toContain("/etc/prometheus/secrets/remote-write-central");
+    else expect(credentials.some((file) => file.includes("remote-write"))).toBe(false);
   });
 
   test("Filebeat ships to the central cluster's data stream with the API key from its secret environment", () => {
@@ -130,7 +152,16 @@ describe.each([
 
   test("secrets never appear in plain text; the outputs say where this host ships", () => {
     const everything = JSON.stringify({ artifacts: plan.artifacts, inputs: resources.map((r) => r.inputs), outputs: plan.run.outputs });
-    for (const secret of [WRITE_PASSWORD, SHIPPER_KEY, AGENT_VALUES.logShipperApiKey, SECRET_PLACEHOLDER]) expect(everything).not.toContain(secret);
+    for (const secret of [
+      WRITE_PASSWORD,
+      SHIPPER_KEY,
+      AGENT_VALUES.logShipperApiKey,
+      SECRET_PLACEHOLDER,
+      FEDERATION.password,
+      FEDERATION.passwordHash,
+      FEDERATION.key.trim(),
+    ])
+      expect(everything).not.toContain(secret);
     expect(plan.run.outputs.role.value).toBe("agent");
     expect(Object.keys(plan.run.outputs).sort()).toEqual([
       "elasticsearchUrl",

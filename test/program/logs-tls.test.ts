@@ -290,12 +290,12 @@ describe("tls off, and an external cluster", () => {
     }
   });
 
-  test("tls on for the receiver but logs in an external cluster: its URLs and CA, not the stack's", async () => {
+  test("tls on (published) but logs in an external cluster: its URLs and CA, not the stack's", async () => {
     const run = await planRaw(
       {
         ...GENERATED,
         logs: { external: { ...ELASTIC_CLOUD, caCertificate: TEST_CA_PEM } },
-        prometheus: { remoteWriteReceiver: true },
+        bindAddress: "0.0.0.0",
         elasticApiKey: Buffer.from("id:key-value").toString("base64"),
       },
       ["elasticApiKey"],

@@ -2,6 +2,8 @@
  * The whole program under Pulumi's mock engine, for every shipped stack file: the resource graph
  * as the engine would receive it (names, images, ports, secrets, retention, ordering, outputs).
  */
+import { requiredLogins, FEDERATION_CA_PATH } from "../../components/metrics/web-config";
+import { agentPasswordPath } from "../../components/metrics/prometheus-config";
 import { spawnSync } from "child_process";
 import type { PlannedResource } from "../../scripts/lib/mock-engine";
 import { ProgramError } from "../../scripts/lib/mock-engine";
@@ -168,16 +170,16 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const uploads = byName(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[];
     // The SLO room's recording rules when the catalog sets objectives (test/program/slo.test.ts).
     const ruleFiles = sloDefinitions(config.services).length > 0 ? [SLO_RULE_FILE_PATH] : [];
-    // With the remote-write receiver, Prometheus's login (test/program/receiver-login.test.ts); with tls on, its
-    // certificate and the TLS healthcheck's client config instead of the plain one's credentials (test/program/tls.test.ts).
+    // Published beyond loopback, Prometheus's logins (test/program/prometheus-logins.test.ts) and, tls on, its
+    // certificate and the TLS healthcheck's client config (test/program/tls.test.ts); listing agents, the CA of
+    // their certificates and a password file each.
     const tls = config.tls.mode !== "off";
-    const login = config.prometheus.remoteWriteReceiver
-      ? ["/etc/prometheus/web.yml", "/etc/prometheus/secrets/login-query-password", ...(tls ? [] : ["/etc/prometheus/secrets/login-healthcheck-basic"])]
-      : [];
+    const login = requiredLogins(config).length > 0 ? ["/etc/prometheus/web.yml", "/etc/prometheus/secrets/login-healthcheck-password"] : [];
     const serverTls = tls
       ? ["/etc/prometheus/tls/server.pem", "/etc/prometheus/tls/server-key.pem", "/etc/prometheus/tls/ca.pem", "/etc/prometheus/secrets/healthcheck-http.yml"]
       : [];
-    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...serverTls, ...ruleFiles]);
+    const agents = config.agents.length > 0 ? [FEDERATION_CA_PATH, ...config.agents.map((agent) => agentPasswordPath(agent.host))] : [];
+    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...serverTls, ...agents, ...ruleFiles]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
       expect.arrayContaining([
@@ -188,21 +190,17 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(byName(CONTAINER, "prometheus").inputs.command).not.toContain("--web.enable-lifecycle");
   });
 
-  test("what agent hosts need is output, its secrets as secrets (with the receiver and logs.agentApiKey)", () => {
+  test("what agent hosts and people need is output, its secrets as secrets (agents[], a bind beyond loopback)", () => {
     const outputs = plan.run.outputs;
-    if (config.prometheus.remoteWriteReceiver) {
-      expect(outputs.agentRemoteWriteUser).toEqual({ value: "atra-agents", secret: false });
-      expect(outputs.agentRemoteWritePassword).toEqual({ value: "[secret]", secret: true });
-      expect(outputs.prometheusUser).toEqual({ value: "atra-grafana", secret: false });
+    for (const removed of ["agentRemoteWriteUser", "agentRemoteWritePassword", "agentRemoteWriteUrl"]) expect(outputs[removed]).toBeUndefined();
+    if (config.agents.length > 0) expect(outputs.agentFederation).toEqual({ value: "[secret]", secret: true });
+    else expect(outputs.agentFederation).toBeUndefined();
+    if (requiredLogins(config).length > 0) {
+      // People's own login, not Grafana's or the healthcheck's.
+      expect(outputs.prometheusUser).toEqual({ value: "atra-viewer", secret: false });
       expect(outputs.prometheusPassword).toEqual({ value: "[secret]", secret: true });
-      // A named URL (a proxy of the user's) wins; else, with tls on, the receiver as published, over https.
-      if (config.prometheus.receiverPublicUrl) expect(outputs.agentRemoteWriteUrl.value).toBe(config.prometheus.receiverPublicUrl);
-      else if (config.tls.mode !== "off") expect(outputs.agentRemoteWriteUrl.value).toBe(`${config.prometheusPublicUrl}/api/v1/write`);
-      else expect(outputs.agentRemoteWriteUrl).toBeUndefined();
     } else {
-      for (const name of ["agentRemoteWriteUser", "agentRemoteWritePassword", "agentRemoteWriteUrl", "prometheusUser", "prometheusPassword"]) {
-        expect(outputs[name]).toBeUndefined();
-      }
+      for (const name of ["prometheusUser", "prometheusPassword"]) expect(outputs[name]).toBeUndefined();
     }
   });
 

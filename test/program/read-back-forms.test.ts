@@ -69,7 +69,8 @@ test("the generated stacks set every option the schema has (the local one, and t
   // The local stack leaves only the external backends' keys to the external ones.
   // (and an agent host's shipping key, which a central stack refuses).
   // tls.extraNames too: it names generated certificates, and the local stack's tls is provided.
-  const externalKeys = ["elasticApiKey", "grafana.external", "grafanaApiToken", "logs.external", "logShipperApiKey", "tls.extraNames"];
+  // federation is an agent host's (the external agent stack sets it).
+  const externalKeys = ["elasticApiKey", "grafana.external", "grafanaApiToken", "logs.external", "logShipperApiKey", "tls.extraNames", "federation"];
   expect(uncoveredOptions().filter((path) => !externalKeys.some((key) => path === key || path.startsWith(`${key}.`)))).toEqual([]);
 });
 

@@ -1,5 +1,5 @@
 /**
- * Remote write, the receiver, the external query URL and agent mode under Pulumi's mock engine: the
+ * Remote write, the agent federation jobs, the external query URL and agent mode under Pulumi's mock engine: the
  * credentials files are secret uploads (prometheus.yml names only their paths), the Prometheus
  * datasource reads from the query URL with a secret password, the alert rules read through that
  * datasource, and which containers run in agent mode.
@@ -21,7 +21,7 @@ function byName(plan: PlanResult, type: string, name: string): PlannedResource {
 /** Everything the plan writes or records: every artifact (resources.json and outputs.json among them). */
 const everything = (plan: PlanResult) => JSON.stringify(plan.artifacts);
 
-describe("server mode with remote write, the receiver and an external query URL (the every-option stack)", () => {
+describe("server mode with remote write, an agent host and an external query URL (the every-option stack)", () => {
   let plan: PlanResult;
   beforeAll(async () => {
     plan = await planIsolated("every-option", { config: everyOptionStackConfig() });
@@ -34,26 +34,30 @@ describe("server mode with remote write, the receiver and an external query URL 
       ["/etc/prometheus/prometheus.yml", "0644"],
       ["/etc/prometheus/secrets/remote-write-central", "0444"],
       ["/etc/prometheus/secrets/remote-write-cloud", "0444"],
-      // The receiver's login (test/program/receiver-login.test.ts).
+      // tls (provided): the certificate, its key, the CA, the TLS healthcheck's client config (test/program/tls.test.ts).
+      // On loopback no login (test/program/prometheus-logins.test.ts).
       ["/etc/prometheus/web.yml", "0444"],
-      ["/etc/prometheus/secrets/login-query-password", "0444"],
-      // The receiver turns tls on: the certificate, its key, the CA, the TLS healthcheck's client config (test/program/tls.test.ts).
       ["/etc/prometheus/tls/server.pem", "0444"],
       ["/etc/prometheus/tls/server-key.pem", "0444"],
       ["/etc/prometheus/tls/ca.pem", "0444"],
       ["/etc/prometheus/secrets/healthcheck-http.yml", "0444"],
+      // Its agent host (agents[]): the CA of the agents' certificates (a federation CA of its own: tls is provided) and the host's password.
+      ["/etc/prometheus/tls/federation-ca.pem", "0444"],
+      ["/etc/prometheus/secrets/agent-app-9.example.internal-password", "0444"],
       // The every-option stack sets SLOs: their recording rules (components/slo), after the credentials.
       ["/etc/prometheus/rules/slo.yml", "0644"],
     ]);
     // Only the credentials' and the key's contents are secret: prometheus.yml stays readable in the plan.
     // The every-option stack's tls is provided: the chain comes from the secret tlsCertificate, so it stays secret too.
-    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5, 6].map((index) => `uploads[${index}].content`));
+    expect(prometheus.secretPaths).toEqual([1, 2, 4, 5, 9].map((index) => `uploads[${index}].content`));
     expect(uploads[1].content).toBe("[secret]");
     const yml = plan.artifacts.find((artifact) => artifact.path.endsWith("/etc/prometheus/prometheus.yml"))!.content;
     expect(yml).toContain("password_file: /etc/prometheus/secrets/remote-write-central");
     expect(yml).toContain("credentials_file: /etc/prometheus/secrets/remote-write-cloud");
     expect(yml).toContain("host: obs-host-1");
-    expect(prometheus.inputs.command).toContain("--web.enable-remote-write-receiver");
+    expect(prometheus.inputs.command).not.toContain("--web.enable-remote-write-receiver");
+    expect(yml).toContain("job_name: agent-app-9.example.internal");
+    expect(yml).toContain("sample_limit: 20000");
     expect(prometheus.inputs.command).toContain("--storage.tsdb.retention.time=21d");
   });
 

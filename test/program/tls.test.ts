@@ -44,10 +44,10 @@ const uploadAt = (plan: PlanResult, container: string, file: string) => {
 const everything = (plan: PlanResult) =>
   JSON.stringify({ artifacts: plan.artifacts, inputs: plan.run.resources.map((resource) => resource.inputs), outputs: plan.run.outputs });
 
-describe("a central stack with the receiver: generated certificates", () => {
+describe("a central stack published beyond loopback: generated certificates", () => {
   let plan: PlanResult;
   beforeAll(async () => {
-    plan = await planIsolated("central", { config: stackConfig({ publicHostname: "obs.example.internal", prometheus: { remoteWriteReceiver: true } }) });
+    plan = await planIsolated("central", { config: stackConfig({ publicHostname: "obs.example.internal", bindAddress: "0.0.0.0" }) });
   });
 
   test("two ECDSA keys, a CA, a request and a server certificate, under the tls component", () => {
@@ -116,7 +116,7 @@ describe("a central stack with the receiver: generated certificates", () => {
       expect(prometheusYml.scrape_configs.find((candidate) => candidate.job_name === job)).toMatchObject({ scheme: "https", tls_config: trusting });
     expect((find(plan, CONTAINER, "prometheus").inputs.healthcheck as { tests: string[] }).tests).toEqual(promtoolHealthcheck("https://127.0.0.1:9090"));
     expect(yaml.load(uploadAt(plan, "prometheus", HEALTHCHECK_HTTP_CONFIG_PATH).content)).toEqual({
-      basic_auth: { username: "atra-grafana", password_file: "/etc/prometheus/secrets/login-query-password" },
+      basic_auth: { username: "atra-healthcheck", password_file: "/etc/prometheus/secrets/login-healthcheck-password" },
       tls_config: trusting,
     });
   });
@@ -184,11 +184,10 @@ describe("a central stack with the receiver: generated certificates", () => {
     }
   });
 
-  test("the outputs are https; agents write to the receiver as published", () => {
+  test("the outputs are https", () => {
     const value = (name: string) => plan.run.outputs[name]?.value;
     expect(value("grafanaUrl")).toBe("https://obs.example.internal:3000");
     expect(value("prometheusUrl")).toBe("https://obs.example.internal:9090");
-    expect(value("agentRemoteWriteUrl")).toBe("https://obs.example.internal:9090/api/v1/write");
     expect(Object.values(value("dashboardUrls") as Record<string, string>).every((url) => url.startsWith("https://obs.example.internal:3000/d/"))).toBe(true);
   });
 
@@ -222,7 +221,7 @@ describe("provided certificates", () => {
       config: stackConfig(
         {
           publicHostname: "obs.example.internal",
-          prometheus: { remoteWriteReceiver: true },
+          bindAddress: "0.0.0.0",
           tls: { mode: "provided", caCertificate: CA },
           tlsCertificate: "-----BEGIN CERTIFICATE-----\nprovided-leaf\n-----END CERTIFICATE-----\n",
           tlsKey: "-----BEGIN PRIVATE KEY-----\nprovided-key\n-----END PRIVATE KEY-----\n",
@@ -247,7 +246,7 @@ describe("provided certificates", () => {
         stack: "central",
         values: {
           publicHostname: "obs.example.com",
-          prometheus: { remoteWriteReceiver: true },
+          bindAddress: "0.0.0.0",
           tls: { mode: "provided" },
           tlsCertificate: "-----BEGIN CERTIFICATE-----\npublic-leaf\n-----END CERTIFICATE-----\n",
           tlsKey: "-----BEGIN PRIVATE KEY-----\nprovided-key\n-----END PRIVATE KEY-----\n",

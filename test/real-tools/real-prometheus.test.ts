@@ -327,7 +327,7 @@ interface ShippedAlert {
 /** Every alerting rule of the shipped rule files. */
 /**
  * The shipped alerts this plain-http stack loads. The certificate alerts (alerts/tls.yml) come only with
- * tls on and watch the TLS probes, which need TLS endpoints: test/real-tools/receiver-tls.test.ts
+ * tls on and watch the TLS probes, which need TLS endpoints: test/real-tools/prometheus-tls.test.ts
  * evaluates them against a real TLS Prometheus and blackbox exporter.
  */
 function loadShippedAlerts(): ShippedAlert[] {

@@ -1,17 +1,17 @@
 /**
- * Remote write, agent mode and the receiver with the real tools (Debian's Prometheus 2.42, promtool,
- * node-exporter), on 127.0.0.1:
+ * Remote write to an external backend and agent mode with the real tools (Debian's Prometheus 2.42,
+ * promtool, node-exporter), on 127.0.0.1:
  * - promtool accepts every rendered config with remote write, in server mode and (`--agent`) in agent
  *   mode, and its agent check does refuse what agent mode forbids (so the check can fail);
  * - an agent-mode Prometheus started with the rendered config and command line (3.x's `--agent`
  *   spelled `--enable-feature=agent`, as 2.42 takes it: prometheus/prometheus v2.42.0
  *   cmd/prometheus/main.go setFeatureListOptions) scrapes a real node-exporter and remote-writes,
- *   through a pass-through proxy (the TLS-terminating one in front of a receiver), to a second
- *   Prometheus started with the rendered server command with `--web.enable-remote-write-receiver` (since
- *   v2.33.0) and its login (`--web.config.file`, test/real-tools/receiver-auth.test.ts), which checks
- *   the basic auth the agent sends from its password file. The host's series must arrive with the
- *   agent's external labels (stack, environment, host). A second remote write sends its Bearer token
- *   from its credentials file to the proxy, which checks and counts it.
+ *   through a proxy that checks the basic auth the agent sends from its password file (the gateway in
+ *   front of a backend such as Mimir), to a stand-in backend: a second Prometheus, rendered as a central
+ *   stack's, to which the test adds `--web.enable-remote-write-receiver` (since v2.33.0; the stack itself
+ *   never enables it). The host's series must arrive with the agent's external labels (stack,
+ *   environment, host). A second remote write sends its Bearer token from its credentials file to the
+ *   proxy, which checks and counts it.
  * The only change to the rendered files is where the credentials files live (temp files, not
  * /etc/prometheus/secrets/...) and the listen addresses and storage paths (temp dirs, free ports).
  */
@@ -23,9 +23,9 @@ import { resolveStackConfig, StackConfig } from "../../components/config/resolve
 import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
 import { prometheusCommand, remoteWriteCredentialsPath, renderPrometheusConfig, ScrapeAddresses } from "../../components/metrics/prometheus-config";
 import { everyOptionStackConfig, EVERY_OPTION_VALUES } from "../support/every-option-stack";
-import { PROMETHEUS_LOGINS } from "../../components/metrics/web-config";
 import { describeWithTools, freePort, RunningProcess, runTool, startProcess, stopProcess, tempDir, waitFor } from "../support/real-tools";
-import { getJsonAs, localCommand, ReceiverLogin, withLocalLoginFiles, writeReceiverLogin } from "../support/local-prometheus";
+import { getJson } from "../support/real-tools";
+import { localCommand } from "../support/local-prometheus";
 
 const SECRET_KEYS = ["remoteWriteSecrets", "prometheusQueryPassword"];
 function configFor(stack: string, values: Record<string, unknown>): StackConfig {
@@ -58,7 +58,7 @@ describeWithTools(["promtool"], "promtool accepts the rendered remote-write conf
     remoteWriteSecrets: { central: "pw", cloud: "token" },
   });
 
-  test("server mode: the every-option stack (remote write with basic auth, Bearer token and none, every queue setting, receiver)", () => {
+  test("server mode: the every-option stack (remote write with basic auth, Bearer token and none, every queue setting, agent federation jobs)", () => {
     const { config } = resolveStackConfig({
       stack: "every-option",
       values: EVERY_OPTION_VALUES,
@@ -97,24 +97,22 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "an age
   let agentUrl: string;
   const seen = { authorized: 0, refused: 0, bearer: 0 };
   const token = "agent-remote-write-bearer-token-5678";
-  // The agents' login of the receiver (web-config.ts), its password what the agent's secret holds.
-  let login: ReceiverLogin;
-  const user = PROMETHEUS_LOGINS.agents;
-  const query = <T>(promql: string) => getJsonAs<T>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent(promql)}`, login.authorization("query"));
+  // The backend's login for this agent, its password what the agent's secret holds (checked by the proxy).
+  const user = "app-host-7";
+  const password = "backend-password-0123456789abcdef";
+  const query = <T>(promql: string) => getJson<T>(`${receiverUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
   let agent: StackConfig;
   let startedAt = 0;
 
   beforeAll(async () => {
     workDir = tempDir("atra-remote-write-");
-    login = writeReceiverLogin(workDir);
-    const password = login.passwords.agents;
     const [nodePort, receiverPort, proxyPort, agentPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     receiverUrl = `http://127.0.0.1:${receiverPort}`;
     agentUrl = `http://127.0.0.1:${agentPort}`;
     const unused = `127.0.0.1:${await freePort()}`;
 
-    // A stand-in for the TLS-terminating reverse proxy in front of a receiver: it forwards everything (the
-    // receiver checks the login) and counts the writes carrying the basic auth the agent's password file holds.
+    // A stand-in for the gateway in front of a backend: it refuses a write without the basic auth the agent's
+    // password file holds, and forwards and counts the others.
     const expected = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
     proxy = http.createServer((request, response) => {
       // The second remote write ("cloud") sends its Bearer token from its credentials file; it is only counted.
@@ -129,7 +127,12 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "an age
         return;
       }
       if (request.headers.authorization === expected) seen.authorized += 1;
-      else seen.refused += 1;
+      else {
+        seen.refused += 1;
+        request.resume();
+        request.on("end", () => response.writeHead(401).end());
+        return;
+      }
       const forward = http.request(
         {
           host: "127.0.0.1",
@@ -167,7 +170,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "an age
       remoteWriteSecrets: { central: password, cloud: token },
     });
     const receiver = configFor("central-test", {
-      prometheus: { remoteWriteReceiver: true, scrapeInterval: "1s", scrapeTimeout: "1s", hostLabel: "central-1" },
+      prometheus: { scrapeInterval: "1s", scrapeTimeout: "1s", hostLabel: "central-1" },
       cadvisor: { enabled: false },
     });
 
@@ -196,20 +199,19 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "an age
     // The receiver scrapes only itself: any node_* series it holds came by remote write.
     const receiverDocument = yaml.load(renderPrometheusConfig(receiver, addresses(`127.0.0.1:${receiverPort}`))) as { scrape_configs: { job_name: string }[] };
     receiverDocument.scrape_configs = receiverDocument.scrape_configs.filter((job) => job.job_name === "prometheus");
-    fs.writeFileSync(receiverFile, withLocalLoginFiles(yaml.dump(receiverDocument), login));
+    fs.writeFileSync(receiverFile, yaml.dump(receiverDocument));
 
     processes.push(startProcess("node-exporter", "prometheus-node-exporter", [`--web.listen-address=127.0.0.1:${nodePort}`]));
     processes.push(
-      startProcess(
-        "receiver",
-        "prometheus",
-        localCommand(prometheusCommand(receiver), {
+      startProcess("receiver", "prometheus", [
+        ...localCommand(prometheusCommand(receiver), {
           configFile: receiverFile,
           dataDir: path.join(workDir, "receiver-data"),
           listen: `127.0.0.1:${receiverPort}`,
-          webConfigFile: login.webConfigFile,
         }),
-      ),
+        // The stand-in backend's own flag: no stack Prometheus has it (prometheus-config.ts prometheusCommand).
+        "--web.enable-remote-write-receiver",
+      ]),
     );
     startedAt = Date.now();
     processes.push(
@@ -221,8 +223,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "python3"], "an age
     );
     const logs = () => processes.map((p) => `--- ${p.name}\n${p.output().slice(-2000)}`).join("\n");
     try {
-      const asQuery = { headers: { authorization: login.authorization("query") } };
-      await waitFor("the receiver to be ready", 30_000, async () => ((await fetch(`${receiverUrl}/-/ready`, asQuery)).ok ? true : undefined));
+      await waitFor("the receiver to be ready", 30_000, async () => ((await fetch(`${receiverUrl}/-/ready`)).ok ? true : undefined));
       // The container's healthcheck asks /-/ready: an agent answers it too.
       await waitFor("the agent to be ready", 30_000, async () => ((await fetch(`${agentUrl}/-/ready`)).ok ? true : undefined));
     } catch (error) {

@@ -31,7 +31,7 @@ describe("npm run deploy on a bare machine ends with verify", () => {
       // `stack output ... caCertificate` prints OWN_CA when the file own-ca.pem exists; `stack output --json` (run
       // by verify) also records the CAs verify was started with (NODE_EXTRA_CA_CERTS), to see what it trusts.
       `#!/bin/sh\necho "PULUMI_VERSION=$PULUMI_VERSION $*" >> "${calls}"\n` +
-        `case "$*" in *"stack output --json"*) cat "${outputsFile}"; [ -z "$NODE_EXTRA_CA_CERTS" ] || { echo "CA-FILE $NODE_EXTRA_CA_CERTS" > "${bin}/cas.log"; grep -E "^(own|central)-ca$" "$NODE_EXTRA_CA_CERTS" >> "${bin}/cas.log" || true; } ;;\n` +
+        `case "$*" in *"stack output --json"*) cat "${outputsFile}"; [ -z "$NODE_EXTRA_CA_CERTS" ] || { echo "CA-FILE $NODE_EXTRA_CA_CERTS" > "${bin}/cas.log"; grep -E "^(own|central|federation)-ca$" "$NODE_EXTRA_CA_CERTS" >> "${bin}/cas.log" || true; } ;;\n` +
         `*caCertificate) [ ! -f "${bin}/own-ca.pem" ] || cat "${bin}/own-ca.pem" ;; esac\n`,
       { mode: 0o755 },
     );
@@ -90,7 +90,10 @@ describe("npm run deploy on a bare machine ends with verify", () => {
     expect(run.status).toBe(0);
     // The central stack's CA (its https URLs) and this stack's own: verify trusts both (NODE_EXTRA_CA_CERTS), and the file goes after.
     const centralCa = "-----BEGIN CERTIFICATE-----\ncentral-ca\n-----END CERTIFICATE-----";
-    fs.writeFileSync(central, JSON.stringify({ role: "central", caCertificate: centralCa }));
+    // And the issuer of each agent's federation certificate (its own Prometheus's CA; with tls provided a federation CA of the central's own).
+    const federationChain =
+      "-----BEGIN CERTIFICATE-----\nagent-leaf\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nfederation-ca\n-----END CERTIFICATE-----\n";
+    fs.writeFileSync(central, JSON.stringify({ role: "central", caCertificate: centralCa, agentFederation: { "app-2": { certificate: federationChain } } }));
     fs.writeFileSync(path.join(bin, "own-ca.pem"), "-----BEGIN CERTIFICATE-----\nown-ca\n-----END CERTIFICATE-----\n");
     fs.rmSync(calls, { force: true });
     run = deploy(["dev", "--skip-preflight", "--verify-wait=0", "--central-outputs", central]);
@@ -99,7 +102,7 @@ describe("npm run deploy on a bare machine ends with verify", () => {
     const cas = fs.readFileSync(path.join(bin, "cas.log"), "utf8").split("\n").filter(Boolean);
     const caFile = cas[0].slice("CA-FILE ".length);
     // A CA file of the user's (NODE_EXTRA_CA_CERTS already set) is kept in the same file; ours come after it.
-    expect(cas.slice(1)).toEqual(["own-ca", "central-ca"]);
+    expect(cas.slice(1)).toEqual(["own-ca", "central-ca", "federation-ca"]);
     expect(fs.existsSync(caFile)).toBe(false);
     const missing = deploy(["dev", "--skip-preflight", "--central-outputs", path.join(bin, "nope.json")]);
     expect([missing.status, missing.stderr]).toEqual([2, expect.stringContaining("--central-outputs")]);

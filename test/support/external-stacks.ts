@@ -75,13 +75,26 @@ export const EXTERNAL_GRAFANA_NO_LOGS: ExternalStack = {
   secrets: { grafanaAdminPassword: GRAFANA_EXTERNAL_PASSWORD },
 };
 
-/** An agent host shipping to a central cluster behind a private CA, with the shipper's key in its encoded form. */
+/** An entry of the central output agentFederation, shaped as the central stack makes it (PEM-shaped stand-ins). */
+export const AGENT_FEDERATION_ENTRY = JSON.stringify({
+  password: "agent-federation-password-0123456",
+  passwordHash: "$2a$10$" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0",
+  certificate: "-----BEGIN CERTIFICATE-----\nYWdlbnQtbGVhZg==\n-----END CERTIFICATE-----\n" + TEST_CA_PEM,
+  key: "-----BEGIN PRIVATE KEY-----\nYWdlbnQta2V5\n-----END PRIVATE KEY-----\n",
+});
+
+/**
+ * An agent host shipping to a central cluster behind a private CA, with the shipper's key in its encoded
+ * form; pulled by the central Prometheus (its entry of agentFederation, published beyond loopback) and
+ * remote-writing to an external backend too.
+ */
 export const AGENT_HOST: ExternalStack = {
   values: {
     role: "agent",
     publicHostname: "app-2.example.internal",
+    bindAddress: "0.0.0.0",
     services: SERVICES,
-    prometheus: { remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write", basicAuthUser: "atra-agents" }] },
+    prometheus: { remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write", basicAuthUser: "tenant-7" }] },
     logs: {
       dataStream: "logs-billing-staging",
       external: { elasticsearchUrl: "https://logs.example.internal", caCertificate: TEST_CA_PEM, caFingerprint: TEST_CA_FINGERPRINT },
@@ -90,6 +103,7 @@ export const AGENT_HOST: ExternalStack = {
   secrets: {
     remoteWriteSecrets: { central: "agent-remote-write-password" },
     logShipperApiKey: Buffer.from("agent-key-id:agent-key-secret-value").toString("base64"),
+    federation: AGENT_FEDERATION_ENTRY,
   },
 };
 

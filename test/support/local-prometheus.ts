@@ -1,21 +1,9 @@
 /**
  * The rendered Prometheus files and command line, run by Debian's Prometheus 2.42 on 127.0.0.1: the
- * command with local paths, and the receiver's login (web-config.ts) with its secret files in a temp
- * dir. The bcrypt hashes come from Debian's python3 `crypt` over libxcrypt (`$2b$`, cost 10, the
+ * command with local paths, and bcrypt hashes for the web config's logins (web-config.ts). The bcrypt hashes come from Debian's python3 `crypt` over libxcrypt (`$2b$`, cost 10, the
  * provider's default), so the web config Prometheus reads is what the stack renders, with real hashes.
  */
 import { execFileSync } from "child_process";
-import { randomBytes } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
-import {
-  QUERY_PASSWORD_PATH,
-  PROMETHEUS_LOGINS,
-  PrometheusLogin,
-  renderWebConfig,
-  basicCredentials,
-  HEALTHCHECK_CREDENTIALS_PATH,
-} from "../../components/metrics/web-config";
 
 /**
  * The rendered 3.x command line as Debian's 2.42 runs it here: `--agent` becomes `--enable-feature=agent`,
@@ -31,7 +19,7 @@ export function localCommand(command: string[], local: { configFile: string; dat
     if (flag.startsWith("--web.listen-address=")) return `--web.listen-address=${local.listen}`;
     if (flag.startsWith("--web.external-url=")) return `--web.external-url=http://${local.listen}`;
     if (flag.startsWith("--web.config.file=")) {
-      if (!local.webConfigFile) throw new Error("the command asks for a web config (the receiver's login): give localCommand its webConfigFile");
+      if (!local.webConfigFile) throw new Error("the command asks for a web config (TLS and logins): give localCommand its webConfigFile");
       return `--web.config.file=${local.webConfigFile}`;
     }
     return flag;
@@ -44,45 +32,6 @@ export function bcryptHash(password: string): string {
   const hash = execFileSync("python3", ["-W", "ignore::DeprecationWarning", "-c", script], { input: password, encoding: "utf8" }).trim();
   if (!/^\$2b\$10\$[./A-Za-z0-9]{53}$/.test(hash)) throw new Error(`python3 crypt gave no bcrypt hash: ${hash}`);
   return hash;
-}
-
-export interface ReceiverLogin {
-  passwords: Record<PrometheusLogin, string>;
-  /** The rendered web config, with the passwords' hashes. */
-  webConfig: string;
-  webConfigFile: string;
-  /** The secret files MetricsStack uploads, at local paths, with the same content. */
-  queryPasswordFile: string;
-  healthcheckCredentialsFile: string;
-  /** The `Authorization` header of a login. */
-  authorization: (login: PrometheusLogin) => string;
-}
-
-/** Generated passwords (as the stack's: letters and digits), the web config and the secret files, in `dir`. */
-export function writeReceiverLogin(dir: string): ReceiverLogin {
-  const generate = () => randomBytes(16).toString("hex");
-  const passwords = { agents: generate(), query: generate() };
-  const webConfig = renderWebConfig({ [PROMETHEUS_LOGINS.agents]: bcryptHash(passwords.agents), [PROMETHEUS_LOGINS.query]: bcryptHash(passwords.query) });
-  const write = (name: string, content: string) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, content, { mode: 0o444 });
-    return file;
-  };
-  return {
-    passwords,
-    webConfig,
-    webConfigFile: write("web.yml", webConfig),
-    queryPasswordFile: write(path.basename(QUERY_PASSWORD_PATH), passwords.query),
-    healthcheckCredentialsFile: write(path.basename(HEALTHCHECK_CREDENTIALS_PATH), basicCredentials(PROMETHEUS_LOGINS.query, passwords.query)),
-    authorization: (login) => `Basic ${basicCredentials(PROMETHEUS_LOGINS[login], passwords[login])}`,
-  };
-}
-
-/** The rendered prometheus.yml with the login's container path replaced by the local file (once: it must be named once). */
-export function withLocalLoginFiles(prometheusYaml: string, login: ReceiverLogin): string {
-  const uses = prometheusYaml.split(QUERY_PASSWORD_PATH).length - 1;
-  if (uses !== 1) throw new Error(`prometheus.yml names ${QUERY_PASSWORD_PATH} ${uses} times, expected once (the self-scrape)`);
-  return prometheusYaml.replace(QUERY_PASSWORD_PATH, login.queryPasswordFile);
 }
 
 /** GET as a login; fails on a non-2xx answer. */

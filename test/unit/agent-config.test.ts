@@ -100,7 +100,6 @@ describe("an agent host", () => {
           prometheus: {
             mode: "server",
             remoteWrite: [{ name: "central", url: "https://metrics.example.internal/api/v1/write", basicAuthUser: "atra-agents" }],
-            remoteWriteReceiver: true,
             external: { queryUrl: "https://metrics.example.internal/prometheus" },
           },
           logs: {
@@ -140,7 +139,6 @@ describe("an agent host", () => {
         "ports.kibana",
         "prometheus.external",
         "prometheus.mode",
-        "prometheus.remoteWriteReceiver",
         "services[0].maxLogSilence",
         "services[0].requestLogKeys",
         "services[0].slo",
@@ -205,8 +203,8 @@ describe("a central stack's keys for agents", () => {
   });
 });
 
-describe("the remote-write receiver's login", () => {
-  test("an external Grafana reads the published Prometheus over https, receiver or not (published beyond loopback: TLS and a login)", () => {
+describe("the published Prometheus", () => {
+  test("an external Grafana reads the published Prometheus over https (published beyond loopback: TLS and a login)", () => {
     const stack: Stack = {
       values: {
         services: [{ name: "api", metrics: "http://api:8000/metrics" }],
@@ -214,26 +212,12 @@ describe("the remote-write receiver's login", () => {
         publicHostname: "obs.example.com",
         grafana: { external: { url: "https://atra.grafana.net" } },
         logs: { enabled: false },
-        prometheus: { remoteWriteReceiver: true },
       },
       secrets: { grafanaApiToken: "glsa_token_not_in_errors" },
     };
     // The login goes over TLS only (tls.mode cannot be off beyond loopback): no longer refused.
     expect(() => resolve(stack)).not.toThrow();
     expect(resolve(stack).config.grafana.external?.prometheusUrl).toBe("https://obs.example.com:9090");
-    expect(resolve({ ...stack, values: { ...stack.values, prometheus: {} } }).config.grafana.external?.prometheusUrl).toBe("https://obs.example.com:9090");
-  });
-
-  test("receiverPublicUrl needs the receiver", () => {
-    const central = { services: [{ name: "api", metrics: "http://api:8000/metrics" }] };
-    expect(problems({ values: { ...central, prometheus: { receiverPublicUrl: "https://metrics.example.internal/api/v1/write" } }, secrets: {} })).toEqual([
-      expect.stringMatching(/^prometheus\.receiverPublicUrl: is where agent hosts reach the remote-write receiver/),
-    ]);
-    const { config } = resolve({
-      values: { ...central, prometheus: { remoteWriteReceiver: true, receiverPublicUrl: "https://metrics.example.internal/api/v1/write" } },
-      secrets: {},
-    });
-    expect(config.prometheus.receiverPublicUrl).toBe("https://metrics.example.internal/api/v1/write");
   });
 });
 
@@ -242,13 +226,5 @@ describe("the host label", () => {
     const values = { services: [{ name: "api", metrics: "http://api:8000/metrics" }], publicHostname: "-obs.example.internal" };
     expect(problems({ values, secrets: {} })).toEqual([expect.stringMatching(/^publicHostname: is also the host label of every series/)]);
     expect(resolve({ values: { ...values, prometheus: { hostLabel: "obs-1" } }, secrets: {} }).config.prometheus.hostLabel).toBe("obs-1");
-  });
-
-  test("a receiver URL of plain http to another host is refused: agents send the login there", () => {
-    const values = {
-      services: [{ name: "api", metrics: "http://api:8000/metrics" }],
-      prometheus: { remoteWriteReceiver: true, receiverPublicUrl: "http://obs.example.internal:9090/api/v1/write" },
-    };
-    expect(problems({ values, secrets: {} })).toEqual([expect.stringMatching(/^prometheus\.receiverPublicUrl: is plain http to obs\.example\.internal/)]);
   });
 });

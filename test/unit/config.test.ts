@@ -80,7 +80,8 @@ describe("defaults for an empty config", () => {
       evaluationInterval: "15s",
       mode: "server",
       remoteWrite: [],
-      remoteWriteReceiver: false,
+      federated: false,
+      agentLimits: { sampleLimit: 50000, labelLimit: 40, labelValueLengthLimit: 1024, bodySizeLimit: "64MB" },
       hostLabel: "localhost",
     });
     expect(secrets).toEqual({
@@ -127,7 +128,8 @@ describe("defaults for an empty config", () => {
         evaluationInterval: "15s",
         mode: "server",
         remoteWrite: [],
-        remoteWriteReceiver: false,
+        federated: false,
+        agentLimits: { sampleLimit: 50000, labelLimit: 40, labelValueLengthLimit: 1024, bodySizeLimit: "64MB" },
         hostLabel: "localhost",
       },
       grafana: { adminUser: "admin", publicUrl: "http://localhost:3000", providerUrl: "http://127.0.0.1:3000" },

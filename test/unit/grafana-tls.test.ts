@@ -49,7 +49,7 @@ describe("the stack's Grafana URLs", () => {
   test("tls on: public and provider URLs https, a given http provider URL (an SSH tunnel's local end) used as https", () => {
     const config = resolve({
       publicHostname: "obs.example.internal",
-      prometheus: { remoteWriteReceiver: true },
+      agents: [{ host: "app-2.example.internal" }],
       grafana: { providerUrl: "http://127.0.0.1:13000" },
     });
     expect(config.grafana.publicUrl).toBe("https://obs.example.internal:3000");

@@ -46,9 +46,9 @@ const agentValues = {
 };
 
 describe("config", () => {
-  test("no new key set: server mode, no remote write, no receiver, host label publicHostname, no external query URL", () => {
+  test("no new key set: server mode, no remote write, not federated, host label publicHostname, no external query URL", () => {
     const { config, secrets } = resolve({});
-    expect(config.prometheus).toMatchObject({ mode: "server", remoteWrite: [], remoteWriteReceiver: false });
+    expect(config.prometheus).toMatchObject({ mode: "server", remoteWrite: [], federated: false });
     expect(config.prometheus.hostLabel).toBe("localhost");
     expect(config.prometheus.external).toBeUndefined();
     expect(secrets.remoteWriteSecrets).toEqual({});
@@ -74,7 +74,6 @@ describe("config", () => {
           mode: "agent",
           retentionTime: "7d",
           evaluationInterval: "30s",
-          remoteWriteReceiver: true,
           external: { queryUrl: "http://metrics.example.internal:9090", basicAuthUser: "grafana" },
         },
         remoteWriteSecrets: { stray: "x" },
@@ -84,7 +83,6 @@ describe("config", () => {
       `${K}prometheus.external.basicAuthUser: needs its password: pulumi config set --secret prometheusQueryPassword <password>`,
       `${K}prometheus.external.queryUrl: would send Grafana's credentials over plain http to metrics.example.internal, readable on the way: use https (plain http only to a loopback address)`,
       `${K}prometheus.remoteWrite: agent mode stores nothing to query and sends everything it scrapes by remote write: configure at least one remote write`,
-      `${K}prometheus.remoteWriteReceiver: a receiver belongs on the Prometheus that stores and answers queries (prometheus.mode: server), not on an agent`,
       `${K}prometheus.retentionTime: does not apply in agent mode (no TSDB: the agent keeps only its write-ahead log until sent); remove it`,
       `${K}remoteWriteSecrets.stray: no remote write named "stray" (configured: none); remove it or add prometheus.remoteWrite with that name`,
     ]);
@@ -237,15 +235,14 @@ describe("renderers", () => {
       "--web.listen-address=:9090",
       "--web.external-url=http://app-host-7.example.internal:9090",
     ]);
-    expect(prometheusCommand(resolve({ prometheus: { remoteWriteReceiver: true } }, "prod").config)).toEqual([
+    expect(prometheusCommand(resolve({ bindAddress: "0.0.0.0" }, "prod").config, true)).toEqual([
       "--config.file=/etc/prometheus/prometheus.yml",
       "--storage.tsdb.path=/prometheus",
       "--storage.tsdb.retention.time=30d",
       "--storage.tsdb.retention.size=50GB",
       "--web.listen-address=:9090",
-      // The receiver turns tls on (components/tls/config.ts): the UI's links are https.
+      // Published beyond loopback, tls is on (components/tls/config.ts): the UI's links are https, the web config has the TLS settings and logins.
       "--web.external-url=https://localhost:9090",
-      "--web.enable-remote-write-receiver",
       "--web.config.file=/etc/prometheus/web.yml",
     ]);
   });

@@ -32,13 +32,14 @@ describe("tls defaults", () => {
     expect(resolve("dev", {}).config.tls).toEqual({ mode: "off", extraNames: [] });
   });
   test.each([
-    ["the remote-write receiver", { prometheus: { remoteWriteReceiver: true }, publicHostname: "obs.example" }],
+    ["agent hosts listed", { agents: [{ host: "app-2.example" }], publicHostname: "obs.example" }],
     ["a bind address beyond loopback", { bindAddress: "0.0.0.0", publicHostname: "obs.example" }],
   ])("generated with %s", (_, values) => {
     expect(resolve("prod", values).config.tls.mode).toBe("generated");
   });
-  test("an agent host serves no one: off", () => {
-    expect(resolve("agent-example", { ...AGENT, bindAddress: "0.0.0.0" }).config.tls.mode).toBe("off");
+  test("an agent host makes no certificate of its own (tls.mode off); bound beyond loopback it serves only with its federation entry", () => {
+    expect(resolve("agent-example", AGENT).config.tls.mode).toBe("off");
+    expect(() => resolve("agent-example", { ...AGENT, bindAddress: "0.0.0.0" })).toThrow(/federation: is required with bindAddress 0\.0\.0\.0/);
   });
 });
 
@@ -82,7 +83,7 @@ describe("tls rules", () => {
 
   test("off while serving other hosts is refused; certificates without provided are refused", () => {
     const issues = issuesOf("prod", {
-      prometheus: { remoteWriteReceiver: true },
+      bindAddress: "0.0.0.0",
       publicHostname: "obs.example",
       tls: { mode: "off", extraNames: ["a.example"] },
     });

@@ -8,7 +8,7 @@ import { flaggedSecretKeys, parseOutputs, planFacts, secretValues } from "../../
 import { beatsDialPort, filebeatOutputCheck, filebeatPortMismatch, missingEventCauses } from "../../scripts/lib/verify/filebeat";
 import { networkReason } from "../../scripts/lib/verify/http";
 import { redact, formatReport } from "../../scripts/lib/verify/report";
-import { collapseUnreachable, settle } from "../../scripts/lib/verify/run";
+import { collapseUnreachable, federatedAgentPrometheus, settle } from "../../scripts/lib/verify/run";
 import { NPM_PULUMI_PACKAGE, resolvePulumiCli, sdkVersion } from "../../scripts/lib/verify/pulumi-cli";
 import { parseArgs, parseDuration, UsageError } from "../../scripts/verify";
 import type { CheckOutcome } from "../../scripts/lib/verify/types";
@@ -275,5 +275,25 @@ describe("which Pulumi CLI a deploy uses (the download itself cannot run here)",
     });
     expect(NPM_PULUMI_PACKAGE).toMatch(/^\d+\.\d+\.\d+$/);
     expect(() => resolvePulumiCli({ ...env([]), sdkVersion: "^3.0.0" })).toThrow(/not a release version/);
+  });
+});
+
+describe("a federated agent's own Prometheus", () => {
+  const agent = { role: "agent", host: "app-2.example.internal", prometheusUrl: "https://app-2.example.internal:9090" };
+  const central = { agentFederation: { "app-2.example.internal": { password: "pw-of-app-2", passwordHash: "$2a$10$x", certificate: "c", key: "k" } } };
+
+  test("verify logs in as the central stack does, with this host's password from the central agentFederation output", () => {
+    expect(federatedAgentPrometheus(agent, central)).toEqual({
+      url: "https://app-2.example.internal:9090",
+      username: "atra-central",
+      password: "pw-of-app-2",
+      credentials: "the central output agentFederation",
+    });
+  });
+
+  test("no login without the central outputs, another host's entry only, or a plain-http (unfederated) agent", () => {
+    expect(federatedAgentPrometheus(agent, undefined)).toBeUndefined();
+    expect(federatedAgentPrometheus({ ...agent, host: "app-3.example.internal" }, central)).toBeUndefined();
+    expect(federatedAgentPrometheus({ ...agent, prometheusUrl: "http://app-2.example.internal:9090" }, central)).toBeUndefined();
   });
 });

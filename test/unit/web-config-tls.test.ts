@@ -1,9 +1,9 @@
 /**
  * Prometheus with tls on, as rendered (components/metrics/web-config.ts, prometheus-config.ts): who must
- * log in (the receiver, or a bind beyond loopback), the web config with `tls_server_config`, the TLS
+ * log in (a bind beyond loopback, a federated agent), the web config with `tls_server_config`, the TLS
  * healthcheck and its client config, the scrapes of Prometheus and Grafana over https trusting the CA,
  * the blackbox exporter's TLS module and the job that probes the stack's TLS endpoints. Real tools run
- * these files in test/real-tools/receiver-tls.test.ts.
+ * these files in test/real-tools/prometheus-tls.test.ts.
  */
 import * as yaml from "js-yaml";
 import { resolveStackConfig } from "../../components/config/resolve";
@@ -24,7 +24,7 @@ import {
   PROMETHEUS_TLS_KEY_PATH,
   PROMETHEUS_WEB_CONFIG_PATH,
   promtoolHealthcheck,
-  QUERY_PASSWORD_PATH,
+  HEALTHCHECK_PASSWORD_PATH,
   renderHealthcheckHttpConfig,
   renderWebConfig,
   requiredLogins,
@@ -40,20 +40,20 @@ function jobs(values: Record<string, unknown>, ownTls?: OwnTls): ScrapeConfig[] 
 }
 
 describe("who logs in", () => {
-  test("the receiver: agents and the query login; beyond loopback without it: the query login; loopback: none; an agent host: none", () => {
-    expect(requiredLogins(resolve({ prometheus: { remoteWriteReceiver: true } }))).toEqual(["agents", "query"]);
-    expect(requiredLogins(resolve({ bindAddress: "0.0.0.0" }))).toEqual(["query"]);
-    expect(requiredLogins(resolve({ bindAddress: "10.1.2.3" }))).toEqual(["query"]);
+  test("beyond loopback: Grafana's, the healthcheck's and people's logins; loopback: none; an agent host: the central's and the healthcheck's once federated", () => {
+    expect(requiredLogins(resolve({ bindAddress: "0.0.0.0" }))).toEqual(["grafana", "healthcheck", "people"]);
+    expect(requiredLogins(resolve({ bindAddress: "10.1.2.3" }))).toEqual(["grafana", "healthcheck", "people"]);
     expect(requiredLogins(resolve({}))).toEqual([]);
     expect(requiredLogins(resolve({ bindAddress: "127.0.0.2" }))).toEqual([]);
-    expect(requiredLogins({ role: "agent", bindAddress: "0.0.0.0", prometheus: { remoteWriteReceiver: false } })).toEqual([]);
+    expect(requiredLogins({ role: "agent", bindAddress: "127.0.0.1", prometheus: { federated: false } })).toEqual([]);
+    expect(requiredLogins({ role: "agent", bindAddress: "0.0.0.0", prometheus: { federated: true } })).toEqual(["central", "healthcheck"]);
   });
 
-  test("published beyond loopback without the receiver, the self-scrape logs in as the query login and the command takes the web config", () => {
+  test("published beyond loopback, the self-scrape logs in as the healthcheck and the command takes the web config", () => {
     const published = jobs({ bindAddress: "0.0.0.0" });
     expect(published.find((job) => job.job_name === "prometheus")?.basic_auth).toEqual({
-      username: PROMETHEUS_LOGINS.query,
-      password_file: QUERY_PASSWORD_PATH,
+      username: PROMETHEUS_LOGINS.healthcheck,
+      password_file: HEALTHCHECK_PASSWORD_PATH,
     });
     // Beyond loopback tls is on (components/tls/config.ts), and the web config with it.
     const config = resolve({ bindAddress: "0.0.0.0" });
@@ -66,13 +66,15 @@ describe("who logs in", () => {
 });
 
 describe("the web config and the healthcheck with tls on", () => {
-  test("TLS alone (loopback, no receiver): only tls_server_config, no users, so no login", () => {
+  test("TLS alone (loopback): only tls_server_config, no users, so no login", () => {
     const document = yaml.load(renderWebConfig(undefined, { certFile: PROMETHEUS_TLS_CERT_PATH, keyFile: PROMETHEUS_TLS_KEY_PATH }));
     expect(document).toEqual({ tls_server_config: { cert_file: PROMETHEUS_TLS_CERT_PATH, key_file: PROMETHEUS_TLS_KEY_PATH } });
   });
 
   test("TLS and the logins: both, the hashes as given", () => {
-    const document = yaml.load(renderWebConfig({ [PROMETHEUS_LOGINS.query]: HASH }, { certFile: PROMETHEUS_TLS_CERT_PATH, keyFile: PROMETHEUS_TLS_KEY_PATH }));
+    const document = yaml.load(
+      renderWebConfig({ [PROMETHEUS_LOGINS.grafana]: HASH }, { certFile: PROMETHEUS_TLS_CERT_PATH, keyFile: PROMETHEUS_TLS_KEY_PATH }),
+    );
     expect(document).toEqual({
       tls_server_config: { cert_file: PROMETHEUS_TLS_CERT_PATH, key_file: PROMETHEUS_TLS_KEY_PATH },
       basic_auth_users: { "atra-grafana": HASH },
@@ -92,7 +94,7 @@ describe("the web config and the healthcheck with tls on", () => {
     // promtool appends /-/ready itself (cmd/promtool/main.go CheckServerStatus, JoinPath): a path would ask for /-/ready/-/ready.
     expect(() => promtoolHealthcheck("https://127.0.0.1:9090/-/ready")).toThrow("must be the server's base URL");
     expect(yaml.load(renderHealthcheckHttpConfig({ login: true, caFile: "/etc/prometheus/tls/ca.pem", serverName: "obs.example.internal" }))).toEqual({
-      basic_auth: { username: "atra-grafana", password_file: QUERY_PASSWORD_PATH },
+      basic_auth: { username: "atra-healthcheck", password_file: HEALTHCHECK_PASSWORD_PATH },
       tls_config: { ca_file: "/etc/prometheus/tls/ca.pem", server_name: "obs.example.internal" },
     });
     // A provided certificate from a public CA: the system roots, the name still checked.
@@ -102,8 +104,8 @@ describe("the web config and the healthcheck with tls on", () => {
 
 describe("prometheus.yml with tls on", () => {
   test("Prometheus and Grafana are scraped over https, trusting the CA and checking publicHostname; nothing else changes", () => {
-    const plain = jobs({ prometheus: { remoteWriteReceiver: true } });
-    const tls = jobs({ prometheus: { remoteWriteReceiver: true } }, OWN_TLS);
+    const plain = jobs({ bindAddress: "0.0.0.0" });
+    const tls = jobs({ bindAddress: "0.0.0.0" }, OWN_TLS);
     const tlsConfig = { ca_file: OWN_TLS.caFile, server_name: OWN_TLS.serverName };
     expect(tls.find((job) => job.job_name === "prometheus")).toEqual({
       ...plain.find((job) => job.job_name === "prometheus"),

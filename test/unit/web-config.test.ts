@@ -1,58 +1,102 @@
 /**
- * The receiver's login renderers (components/metrics/web-config.ts) and where prometheus.yml and the
- * command line take it up: only with `prometheus.remoteWriteReceiver`, never a secret in what they render.
+ * Prometheus's logins (components/metrics/web-config.ts) in every mix (issue 21, Majors 4 and 5): a
+ * Prometheus reachable beyond loopback, central or agent, always requires a login over https; people,
+ * Grafana and the healthcheck each have their own; nothing of a secret is in what is rendered.
  */
 import * as yaml from "js-yaml";
-import { resolveStackConfig } from "../../components/config/resolve";
+import { ConfigError, resolveStackConfig, type StackConfig } from "../../components/config/resolve";
+
 import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
 import { prometheusCommand, renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
-import {
-  authenticatedHealthcheck,
-  basicCredentials,
-  HEALTHCHECK_CREDENTIALS_PATH,
-  PROMETHEUS_LOGINS,
-  PROMETHEUS_WEB_CONFIG_PATH,
-  QUERY_PASSWORD_PATH,
-  renderWebConfig,
-} from "../../components/metrics/web-config";
+import { HEALTHCHECK_PASSWORD_PATH, PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, renderWebConfig, requiredLogins } from "../../components/metrics/web-config";
+import { AGENT_FEDERATION_ENTRY } from "../support/external-stacks";
 
 const HASH = "$2a$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234";
 
-function jobs(values: Record<string, unknown>): ScrapeConfig[] {
-  const { config } = resolveStackConfig({ stack: "dev", values, secretKeys: [] });
+function configOf(values: Record<string, unknown>, secretKeys: string[] = []): StackConfig {
+  return resolveStackConfig({ stack: "dev", values, secretKeys }).config;
+}
+function jobs(config: StackConfig): ScrapeConfig[] {
   return (yaml.load(renderPrometheusConfig(config, dockerScrapeAddresses(config))) as { scrape_configs: ScrapeConfig[] }).scrape_configs;
 }
+/** Whether Prometheus serves TLS and requires the web config: the command names it (MetricsStack passes serverTls with tls on, or a federated agent). */
+function serverTls(config: StackConfig): boolean {
+  return (config.role === "central" && config.tls.mode !== "off") || config.prometheus.federated;
+}
 
-describe("the receiver's login", () => {
-  test("the web config maps each user to its hash, and the hash survives the YAML round trip", () => {
-    const text = renderWebConfig({ [PROMETHEUS_LOGINS.agents]: HASH, [PROMETHEUS_LOGINS.query]: HASH });
-    expect(yaml.load(text)).toEqual({ basic_auth_users: { "atra-agents": HASH, "atra-grafana": HASH } });
+describe("the web config", () => {
+  test("maps each user to its hash, and the hash survives the YAML round trip", () => {
+    const text = renderWebConfig({ [PROMETHEUS_LOGINS.people]: HASH, [PROMETHEUS_LOGINS.grafana]: HASH });
+    expect(yaml.load(text)).toEqual({ basic_auth_users: { "atra-viewer": HASH, "atra-grafana": HASH } });
     expect(text.startsWith("# Rendered by atra-observability")).toBe(true);
   });
 
-  test("the healthcheck reads the credentials file at run time: the command holds its path, no secret", () => {
-    const check = authenticatedHealthcheck("http://127.0.0.1:9090/-/ready");
-    expect(check).toEqual([
-      "CMD-SHELL",
-      // The credentials go from the file to the printf builtin to nc's stdin, never into a program's argv
-      // (test/program/no-secret-argv.test.ts runs it under strace).
-      `printf 'GET /-/ready HTTP/1.0\\r\\nHost: 127.0.0.1:9090\\r\\nAuthorization: Basic %s\\r\\n\\r\\n' "$(cat ${HEALTHCHECK_CREDENTIALS_PATH})" | nc 127.0.0.1 9090 | { read -r _ status _ && [ "$status" = 200 ]; }`,
-    ]);
-    expect(basicCredentials("atra-grafana", "pw")).toBe(Buffer.from("atra-grafana:pw").toString("base64"));
+  test("people, Grafana, the healthcheck and the central stack are four different users", () => {
+    expect(new Set(Object.values(PROMETHEUS_LOGINS)).size).toBe(4);
+  });
+});
+
+describe("every mix: a Prometheus reachable beyond loopback requires a login over https", () => {
+  const mixes: [string, Record<string, unknown>, string[]][] = [
+    ["central, bindAddress 0.0.0.0", { bindAddress: "0.0.0.0", publicHostname: "obs.example.com" }, []],
+    ["central, a LAN address", { bindAddress: "10.0.0.5" }, []],
+    [
+      "central read by an external Grafana",
+      {
+        bindAddress: "0.0.0.0",
+        publicHostname: "obs.example.com",
+        grafana: { external: { url: "https://grafana.example.net" } },
+        grafanaApiToken: "t",
+        logs: { enabled: false },
+      },
+      ["grafanaApiToken"],
+    ],
+    ["central listing agents", { bindAddress: "0.0.0.0", publicHostname: "obs.example.com", agents: [{ host: "app-2.example.com" }] }, []],
+    [
+      "agent pulled by the central stack",
+      { role: "agent", bindAddress: "0.0.0.0", publicHostname: "app-2.example.com", federation: AGENT_FEDERATION_ENTRY },
+      ["federation"],
+    ],
+  ];
+  test.each(mixes)("%s", (_name, values, secretKeys) => {
+    const config = configOf(values, secretKeys);
+    const logins = requiredLogins(config);
+    expect(logins.length).toBeGreaterThan(0);
+    expect(serverTls(config)).toBe(true);
+    expect(config.prometheusPublicUrl.startsWith("https://")).toBe(true);
+    expect(prometheusCommand(config, serverTls(config))).toContain(`--web.config.file=${PROMETHEUS_WEB_CONFIG_PATH}`);
+    // Its own scrape logs in as the healthcheck, from its password file.
+    expect(jobs(config).find((job) => job.job_name === "prometheus")).toMatchObject({
+      basic_auth: { username: PROMETHEUS_LOGINS.healthcheck, password_file: HEALTHCHECK_PASSWORD_PATH },
+    });
   });
 
-  test("with the receiver, only the self-scrape logs in (as the query login, from its password file), and the command takes the web config", () => {
-    const withReceiver = jobs({ prometheus: { remoteWriteReceiver: true } });
-    expect(withReceiver.filter((job) => job.basic_auth)).toEqual([
-      expect.objectContaining({ job_name: "prometheus", basic_auth: { username: "atra-grafana", password_file: QUERY_PASSWORD_PATH } }),
-    ]);
-    const { config } = resolveStackConfig({ stack: "dev", values: { prometheus: { remoteWriteReceiver: true } }, secretKeys: [] });
-    expect(prometheusCommand(config)).toContain(`--web.config.file=${PROMETHEUS_WEB_CONFIG_PATH}`);
+  test("a central stack beyond loopback: Grafana's, the healthcheck's and people's logins, never the central's-at-an-agent", () => {
+    expect(requiredLogins(configOf({ bindAddress: "0.0.0.0" }))).toEqual(["grafana", "healthcheck", "people"]);
   });
 
-  test("without the receiver nothing of the login is rendered", () => {
-    expect(jobs({}).some((job) => job.basic_auth)).toBe(false);
-    const { config } = resolveStackConfig({ stack: "dev", values: {}, secretKeys: [] });
-    expect(prometheusCommand(config).some((flag) => flag.startsWith("--web.config.file"))).toBe(false);
+  test("a federated agent: the central stack's login and its own healthcheck's, nothing for people or Grafana", () => {
+    const config = configOf({ role: "agent", bindAddress: "0.0.0.0", publicHostname: "app-2.example.com", federation: AGENT_FEDERATION_ENTRY }, ["federation"]);
+    expect(requiredLogins(config)).toEqual(["central", "healthcheck"]);
+    expect(config.prometheus.mode).toBe("server");
+    expect([config.prometheus.retentionTime, config.prometheus.retentionSize]).toEqual(["2h", "1GB"]);
+  });
+
+  test("an agent bound beyond loopback without its federation entry is refused, naming the key", () => {
+    expect(() => configOf({ role: "agent", bindAddress: "0.0.0.0", publicHostname: "app-2.example.com" })).toThrow(ConfigError);
+    expect(() => configOf({ role: "agent", bindAddress: "0.0.0.0", publicHostname: "app-2.example.com" })).toThrow(
+      /federation: is required with bindAddress 0\.0\.0\.0/,
+    );
+  });
+
+  test("on loopback nothing of a login is rendered (central, and an agent that only remote-writes)", () => {
+    for (const config of [
+      configOf({}),
+      configOf({ role: "agent", publicHostname: "app-2.example.com", prometheus: { remoteWrite: [{ name: "cloud", url: "https://cloud.example/push" }] } }, []),
+    ]) {
+      expect(requiredLogins(config)).toEqual([]);
+      expect(jobs(config).some((job) => job.basic_auth)).toBe(false);
+      expect(prometheusCommand(config, serverTls(config)).some((flag) => flag.startsWith("--web.config.file"))).toBe(false);
+    }
   });
 });

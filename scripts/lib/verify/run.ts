@@ -20,6 +20,7 @@ import { elasticChecks, kibanaChecks, refineEventCauses } from "./elastic";
 import { grafanaChecks } from "./grafana";
 import { instantQuery, prometheusChecks, unreachable } from "./prometheus";
 import { redactResults } from "./report";
+import { PROMETHEUS_LOGINS } from "../../../components/metrics/web-config";
 import type { Check, CheckOutcome, CheckResult, CheckStatus, VerifyReport } from "./types";
 
 export interface VerifyOptions {
@@ -47,7 +48,9 @@ export function buildChecks(options: VerifyOptions, deadline = Date.now() + opti
   const final = () => Date.now() + (options.intervalMs ?? 5000) > deadline;
   const role = text(outputs, "role") ?? "central";
   const checks: Check[] = [];
-  const prometheus = outputEndpoint(outputs, "prometheusUrl", "prometheusUser", "prometheusPassword");
+  const prometheus =
+    (role === "agent" ? federatedAgentPrometheus(outputs, options.centralOutputs) : undefined) ??
+    outputEndpoint(outputs, "prometheusUrl", "prometheusUser", "prometheusPassword");
   if (prometheus) checks.push(...prometheusChecks({ endpoint: prometheus, agentMode: role === "agent", recordingRules: facts.recordingRules }));
   else checks.push(notRun("prometheus", "the outputs have no prometheusUrl"));
   // Filebeat's dial port against where Elasticsearch listens: from the plan and outputs alone, on every stack
@@ -113,6 +116,23 @@ export function buildChecks(options: VerifyOptions, deadline = Date.now() + opti
   return checks;
 }
 
+/**
+ * A federated agent host's Prometheus (https) lets in only the central stack's login and its own
+ * healthcheck's, which is never output: verify logs in as the central stack does, with this host's
+ * password from the central outputs' agentFederation entry (components/metrics/agent-federation.ts).
+ */
+export function federatedAgentPrometheus(outputs: Outputs, central: Outputs | undefined): Endpoint | undefined {
+  const url = text(outputs, "prometheusUrl");
+  const host = text(outputs, "host");
+  const federation = central?.agentFederation;
+  if (!url?.startsWith("https://") || !host || federation === null || typeof federation !== "object") return undefined;
+  const entry = (federation as Record<string, unknown>)[host];
+  const password = entry !== null && typeof entry === "object" ? (entry as { password?: unknown }).password : undefined;
+  return typeof password === "string" && password !== ""
+    ? { url, username: PROMETHEUS_LOGINS.central, password, credentials: "the central output agentFederation" }
+    : undefined;
+}
+
 /** An agent host: its series at the central backend, its events in the central data stream with its host.name. */
 function agentChecks(options: VerifyOptions, final: () => boolean): Check[] {
   const host = text(options.outputs, "host");
@@ -149,7 +169,7 @@ function agentChecks(options: VerifyOptions, final: () => boolean): Check[] {
             status: "fail",
             summary: `no series of host ${host} at the central Prometheus ${prometheus.url}`,
             fix: [
-              "the agent's Prometheus cannot remote-write: its log names the error (401: agentRemoteWritePassword; connection refused or no route: the central receiver's address or firewall)",
+              "the central Prometheus cannot pull this host: its Targets page names the error of job agent-<host> (401: the agent's secret federation is not the central's agentFederation entry; connection refused or no route: the agent's bindAddress, agents[].prometheusUrl or a firewall)",
             ],
             retry: true,
           };
