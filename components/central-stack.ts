@@ -208,7 +208,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     prometheusUser: metrics.queryAuth?.user,
     prometheusPassword: metrics.queryAuth?.password,
     // What agent hosts need (README "How to add a host").
-    agentLogShipperApiKey: logs?.agentApiKey,
+    agentLogShipperApiKeys: logs?.agentApiKeys,
     agentRemoteWriteUrl: metrics.receiver?.url,
     agentRemoteWriteUser: metrics.receiver?.user,
     agentRemoteWritePassword: metrics.receiver?.password,

@@ -29,7 +29,7 @@ const REFUSED_TOP_LEVEL: Record<string, string> = {
   alertingSecrets: `an agent evaluates and routes no alerts (the central Grafana does, over every host's series): ${ON_CENTRAL}`,
   elasticPassword: "an agent logs in to no Elastic cluster as a user: its Filebeat ships with the API key in logShipperApiKey. Remove it",
   elasticApiKey:
-    "an agent manages nothing in the Elastic cluster: its Filebeat ships with the API key in logShipperApiKey (the central stack's output agentLogShipperApiKey). Remove it",
+    "an agent manages nothing in the Elastic cluster: its Filebeat ships with the API key in logShipperApiKey (this host's entry of the central stack's output agentLogShipperApiKeys). Remove it",
 };
 
 /** Containers that do not run on an agent host: their image, port and memory keys. */
@@ -40,7 +40,8 @@ const REFUSED_NESTED: [string[], string][] = [
   [["prometheus", "external"], "nothing on an agent host queries metrics (the central Grafana reads the backend the agent writes to): remove it"],
   [["prometheus", "remoteWriteReceiver"], "a receiver belongs on the central stack, whose Prometheus stores and answers queries, not on an agent"],
   [["prometheus", "receiverPublicUrl"], "a receiver belongs on the central stack, whose Prometheus stores and answers queries, not on an agent"],
-  [["logs", "agentApiKey"], "is the central stack's key (it creates the API key agents ship with): remove it here"],
+  [["logs", "agentApiKey"], "is replaced by the central stack's agents[] (one API key per host, output agentLogShipperApiKeys): remove it here"],
+  [["logs", "agentKeyExpiration"], "is the central stack's (it makes the agents' keys): remove it here"],
   [["logs", "retention"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],
   [["logs", "rolloverMaxAge"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],
   [["logs", "rolloverMaxPrimaryShardSize"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],

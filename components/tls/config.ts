@@ -7,7 +7,7 @@
  *   and the CA that issued it (`tls.caCertificate`, plain PEM) for the stack's own clients and the agents.
  *
  * Default: on (`generated`) for any central stack that serves other hosts (the remote-write receiver,
- * `logs.agentApiKey`) or binds beyond loopback; `off` otherwise. An agent host serves nothing beyond
+ * agents[]) or binds beyond loopback; `off` otherwise. An agent host serves nothing beyond
  * loopback: its `tls.caCertificate` is the central stack's output `caCertificate`, which its Prometheus
  * remote write and its Filebeat trust.
  */
@@ -51,9 +51,8 @@ export interface TlsConfig {
 /** Whether a central stack serves other hosts or people beyond loopback, by its raw values. */
 export function servesBeyondLoopback(values: Record<string, unknown>): boolean {
   const prometheus = isObject(values.prometheus) ? values.prometheus : {};
-  const logs = isObject(values.logs) ? values.logs : {};
   const bind = typeof values.bindAddress === "string" ? values.bindAddress : "127.0.0.1";
-  return prometheus.remoteWriteReceiver === true || logs.agentApiKey === true || listsAgents(values) || !bind.startsWith("127.");
+  return prometheus.remoteWriteReceiver === true || listsAgents(values) || !bind.startsWith("127.");
 }
 
 /** The mode a stack runs: as given, else generated when it serves beyond loopback (central only), else off. */
@@ -164,7 +163,7 @@ export function tlsIssues(values: Record<string, unknown>, role: Role): ConfigIs
       issues.push({
         key: fullKey(["tls", "mode"]),
         message:
-          "is off, yet the stack serves other hosts (prometheus.remoteWriteReceiver, logs.agentApiKey or a bindAddress beyond loopback): logins and API keys would cross the network in clear text. Use generated or provided",
+          "is off, yet the stack serves other hosts (prometheus.remoteWriteReceiver, agents[] or a bindAddress beyond loopback): logins and API keys would cross the network in clear text. Use generated or provided",
       });
   }
   return issues;

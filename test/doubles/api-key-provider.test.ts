@@ -16,14 +16,16 @@ import * as runtime from "../../components/elastic/provider-runtime";
 import type { ApiKeyState } from "../../components/elastic/provider-runtime";
 import type { ElasticConnection, RetryOptions } from "../../components/elastic/connection";
 import type { ApiKeyBody } from "../../components/elastic/request-bodies";
-import { DERIVED_API_KEY_REFUSAL, defaultDataStream, logsNaming, renderAgentApiKey } from "../../components/logs/elastic-bodies";
+import { agentApiKeyName, DERIVED_API_KEY_REFUSAL, defaultDataStream, logsNaming, renderAgentApiKey } from "../../components/logs/elastic-bodies";
 import { FakeElastic, RecordedRequest, startFakeElastic } from "../support/fake-elastic";
 import { makePki, Pki } from "../support/pki";
 
 const ADMIN_PASSWORD = "es-admin-Pa55word!";
 const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 2_000 };
 const naming = logsNaming("dev", defaultDataStream("dev"));
-const BODY: ApiKeyBody = renderAgentApiKey(naming);
+const HOST = "app-1.example.com";
+const KEY_NAME = agentApiKeyName(naming, HOST);
+const BODY: ApiKeyBody = renderAgentApiKey(naming, HOST, "90d");
 /** The same key with write added: a privilege change. */
 const WIDER: ApiKeyBody = {
   ...BODY,
@@ -54,7 +56,7 @@ test("a create that may have been carried out (a gateway's 504 after the request
   try {
     const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
     const message = await failure(
-      provider.create({ connection: { url, username: "elastic", password: ADMIN_PASSWORD }, name: naming.agentApiKey, body: BODY, retry: FAST }),
+      provider.create({ connection: { url, username: "elastic", password: ADMIN_PASSWORD }, name: KEY_NAME, body: BODY, retry: FAST }),
     );
     expect(puts).toBe(1);
     expect(message).toContain("HTTP 504");
@@ -86,7 +88,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
 
   const inputs = (overrides: Partial<ApiKeyState> = {}): ApiKeyState => ({
     connection,
-    name: naming.agentApiKey,
+    name: KEY_NAME,
     body: JSON.parse(JSON.stringify(BODY)) as ApiKeyBody,
     retry: FAST,
     ...overrides,
@@ -102,7 +104,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     expect(stored).toBeDefined();
     expect(outs).toEqual({ ...inputs(), keyId: id, apiKey: `${id}:${stored.key}`, encoded: Buffer.from(`${id}:${stored.key}`).toString("base64") });
     const [put] = requestsTo("PUT");
-    expect(put.body).toEqual({ name: "atra-dev-agents-filebeat", ...BODY });
+    expect(put.body).toEqual({ name: KEY_NAME, ...BODY });
     expect(put.headers.authorization).toBe(`Basic ${Buffer.from(`elastic:${ADMIN_PASSWORD}`).toString("base64")}`);
     // The key authenticates as itself, owned by the user that made it.
     const client = asKey(outs.encoded);
@@ -141,7 +143,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     const { id, outs } = await provider.create(inputs());
     expect(await provider.diff(id, outs, inputs({ body: WIDER }))).toEqual({ changes: true, replaces: ["body"] });
     expect(await provider.diff(id, outs, inputs({ body: { ...BODY, metadata: { managed_by: "someone" } } }))).toEqual({ changes: true, replaces: ["body"] });
-    expect(await provider.diff(id, outs, inputs({ name: "atra-dev-agents-filebeat-2" }))).toEqual({ changes: true, replaces: ["name"] });
+    expect(await provider.diff(id, outs, inputs({ name: `${KEY_NAME}-2` }))).toEqual({ changes: true, replaces: ["name"] });
     // Another cluster (another host) is a new key; the same host and port with TLS turned on (the stack's
     // tls.mode on an existing stack: http -> https) keeps it.
     expect(await provider.diff(id, outs, inputs({ connection: { ...connection, url: `${fake.url}/elsewhere` } }))).toEqual({
@@ -199,7 +201,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
 
     const message = await failure(provider.create(viaKey));
     expect(message).toContain(
-      `Elasticsearch API key "atra-dev-agents-filebeat": PUT _security/api_key failed: HTTP 400 ${DERIVED_API_KEY_REFUSAL.type}: ${DERIVED_API_KEY_REFUSAL.reason}`,
+      `Elasticsearch API key "${KEY_NAME}": PUT _security/api_key failed: HTTP 400 ${DERIVED_API_KEY_REFUSAL.type}: ${DERIVED_API_KEY_REFUSAL.reason}`,
     );
     for (const secret of [encoded, adminKey.key]) expect(message).not.toContain(secret);
     expect(fake.apiKeys.size).toBe(1);
@@ -212,7 +214,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     const { failures = [] } = await provider.check({}, inputs({ body: { role_descriptors: {} } }));
     expect(failures.map((f) => f.reason)).toEqual([expect.stringContaining("must name at least one role descriptor")]);
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-    expect((await provider.check({}, { connection: unknown, name: naming.agentApiKey, body: unknown })).failures).toEqual([]);
+    expect((await provider.check({}, { connection: unknown, name: KEY_NAME, body: unknown })).failures).toEqual([]);
   });
 });
 
@@ -259,7 +261,7 @@ describe("the fake's API key endpoints answer as Elasticsearch does", () => {
 });
 
 describe("the resource class under the mock engine", () => {
-  test("connection, apiKey and encoded are listed as secret outputs; the agents' key comes after template, pipeline and policy", async () => {
+  test("connection, apiKey and encoded are listed as secret outputs; each agent's key comes after template, pipelines and policy", async () => {
     const registered: { type: string; name: string; secretOutputs: string[]; dependencies: string[]; urn?: string }[] = [];
     await jest.isolateModulesAsync(async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -285,16 +287,23 @@ describe("the resource class under the mock engine", () => {
         ilm: { rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "7d" },
         writerPassword: "writer-Pa55word",
         readerPassword: "reader-Pa55word",
-        agentApiKey: true,
+        agentHosts: [HOST, "app-2.example.com"],
+        agentKeyExpiration: "90d",
         waitFor: [],
       });
       const urns = await Promise.all(
-        [configuration.indexTemplate, configuration.ingestPipeline, configuration.ilmPolicy].map(
+        [configuration.indexTemplate, configuration.ingestPipeline, configuration.finalPipeline, configuration.ilmPolicy].map(
           (resource) => new Promise<string>((resolve) => resource.urn.apply(resolve)),
         ),
       );
-      await new Promise<string>((resolve) => configuration.agentApiKey!.urn.apply(resolve));
-      const key = registered.find((entry) => entry.name === "agent-api-key")!;
+      expect([...configuration.agentApiKeys.keys()]).toEqual([HOST, "app-2.example.com"]);
+      await Promise.all([...configuration.agentApiKeys.values()].map((key) => new Promise<string>((resolve) => key.urn.apply(resolve))));
+      // One resource per host, named after it: removing one host from agents[] deletes (invalidates) that key alone.
+      expect(registered.filter((entry) => entry.type.endsWith(":ElasticsearchApiKey")).map((entry) => entry.name)).toEqual([
+        `agent-api-key-${HOST}`,
+        "agent-api-key-app-2.example.com",
+      ]);
+      const key = registered.find((entry) => entry.name === `agent-api-key-${HOST}`)!;
       expect(key.type).toBe("pulumi-nodejs:dynamic/elastic:ElasticsearchApiKey");
       expect(key.secretOutputs.sort()).toEqual(["apiKey", "connection", "encoded"]);
       expect(key.dependencies).toEqual(expect.arrayContaining(urns));

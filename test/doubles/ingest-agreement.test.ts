@@ -12,6 +12,7 @@ import * as path from "path";
 import { defaultDataStream, logsNaming, renderIndexTemplate } from "../../components/logs/elastic-bodies";
 import { LEVEL_FROM_RAW_LINE, PARSE_FAILURE_TAG, renderIngestPipeline } from "../../components/logs/ingest-pipeline";
 import { ERROR_LEVELS } from "../../components/logs/kibana-bodies";
+import { renderHostIdentityPipeline } from "../../components/logs/host-identity-pipeline";
 import {
   JACKSON_MAX_NESTING_DEPTH,
   javaDoubleToString,
@@ -26,7 +27,15 @@ const SCRIPT = path.join(__dirname, "..", "support", "structlog-lines.py");
 const READ_TIME = "2030-01-02T03:04:05.678Z";
 const pipeline = renderIngestPipeline();
 const naming = logsNaming("dev", defaultDataStream("dev"));
-const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "7d" });
+const template = renderIndexTemplate({
+  dataStream: naming.dataStream,
+  ilmPolicy: naming.ilmPolicy,
+  pipeline: naming.pipeline,
+  finalPipeline: naming.finalPipeline,
+  failureStoreRetention: "7d",
+});
+
+const FINAL = { name: naming.finalPipeline, definition: renderHostIdentityPipeline() };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are free-form JSON
 type Doc = Record<string, any>;
@@ -34,7 +43,7 @@ type Doc = Record<string, any>;
 const filebeatEvent = (line: string): Doc => ({ "@timestamp": READ_TIME, message: line, service: { name: "api" }, host: { name: "h" } });
 
 function ingest(line: string): Doc {
-  const outcome = new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline).ingest(filebeatEvent(line));
+  const outcome = new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline, FINAL).ingest(filebeatEvent(line));
   if (outcome.outcome !== "indexed") throw new Error(`not indexed: ${outcome.outcome}`);
   return outcome.source;
 }
@@ -228,7 +237,7 @@ describe("index mode (x-pack/plugin/logsdb LogsdbIndexModeSettingsProvider.java)
 
   test("the shipped template pins standard, which the simulator models", () => {
     expect(template.template!.settings!.index!.mode).toBe("standard");
-    expect(() => new SimulatedDataStream(naming.dataStream, template, pipeline)).not.toThrow();
+    expect(() => new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline, FINAL)).not.toThrow();
   });
 
   test("a logs-*-* template without index.mode (logsdb or standard by cluster setting) and logsdb are refused", () => {

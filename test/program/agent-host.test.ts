@@ -38,7 +38,8 @@ test("the agent example is a shipped stack file, and ships to what the prod stac
   const agent = resolvedStackConfig("agent-example");
   const central = resolvedStackConfig("prod");
   expect(central.prometheus.remoteWriteReceiver).toBe(true);
-  expect(central.logs.agentApiKey).toBe(true);
+  // The agent is listed in the central agents[]: it gets its own log key (output agentLogShipperApiKeys[<host>]).
+  expect(central.agents.map((entry) => entry.host)).toContain(agent.publicHostname);
   // agentRemoteWriteUrl (the central Prometheus as published, over TLS; test/program/agent-example.test.ts
   // compares with the planned output), agentRemoteWriteUser and logsDataStream of the central stack.
   expect(agent.prometheus.remoteWrite.map((remote) => [remote.url, remote.basicAuthUser])).toEqual([

@@ -67,6 +67,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
   // generated certificates only, is in the external stacks' set: test/support/external-stacks.ts).
   tls: { mode: "provided", caCertificate: TEST_CA_PEM },
   publicHostname: "obs.example.internal",
+  agents: [{ host: "app-1.example.internal" }],
   appNetworks: ["billing-net"],
   dockerHost: "unix:///var/run/docker.sock",
   // Every image key, pinned (the defaults are exact tags).
@@ -84,7 +85,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     errorRateWindow: "120s",
     elasticsearchProviderUrl: "http://127.0.0.1:19200",
     kibanaProviderUrl: "http://127.0.0.1:15601",
-    agentApiKey: true,
+    agentKeyExpiration: "60d",
   },
   prometheus: {
     retentionTime: "21d",

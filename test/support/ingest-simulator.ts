@@ -68,6 +68,10 @@
  *   reads the fraction from the text (EpochTime.java). UNIX is `(long) (Double.parseDouble(s) * 1000)`
  *   (Java's saturating cast; NaN is 0). Years print as java.time does: `uuuu` with a sign before 0
  *   and above 9999, `yyyy` as the year of era.
+ * - set_security_user (properties username and api_key; x-pack/plugin/security/.../ingest/SetSecurityUserProcessor.java)
+ *   from the request's Authentication, and fail (modules/ingest-common/.../FailProcessor.java).
+ * - The default pipeline, a request's `pipeline` (another one, or `_none`) in its place, then the template's
+ *   `index.final_pipeline`, which a request cannot skip (SimulatedDataStream).
  * - Index mode: `standard` (pinned in the template, or a name outside `logs-*-*`); an unset mode on a
  *   `logs-*-*` data stream (logsdb or standard by cluster setting) and logsdb are refused.
  * - Mapping (after the pipeline, before the shard, as Elasticsearch parses the document against the
@@ -422,11 +426,22 @@ export function parseJacksonJson(text: string): Json {
 // The document: source plus _ingest metadata, with IngestDocument's path semantics
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Who sent the request, as set_security_user reads it from the security context (Authentication): a realm
+ * user (a native user such as the central Filebeat's writer), or an API key with its id, name and metadata.
+ */
+export type Authentication =
+  { type: "realm"; username: string } | { type: "api_key"; id: string; name: string; owner: string; metadata: Record<string, unknown> };
+
+/** What the model assumes when a test names no one: a native user, as the central stack's own Filebeat ships. */
+export const DEFAULT_AUTHENTICATION: Authentication = { type: "realm", username: "atra-filebeat" };
+
 class Document {
   readonly ingest: JsonObject;
   constructor(
     readonly source: JsonObject,
     now: Date,
+    readonly authentication: Authentication = DEFAULT_AUTHENTICATION,
   ) {
     this.ingest = { timestamp: now.toISOString() };
   }
@@ -1177,6 +1192,49 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
     }
   },
 
+  /**
+   * elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/ingest/
+   * SetSecurityUserProcessor.java, the `username` and `api_key` properties (the others, full_name, email, roles,
+   * metadata, realm, authentication_type, are not modelled: refused). The field's existing value is merged into
+   * when it is an object, else replaced by a new one; `api_key` is written only for an API key, as
+   * `{ name, id, metadata }` (metadata only when not empty: ApiKeyService.getApiKeyMetadata) merged into an
+   * existing `api_key` object; the field is set even when nothing was added (an empty object). Without
+   * `properties`, every property is written: not modelled either.
+   */
+  set_security_user(config, doc) {
+    checkOptions("set_security_user", config, ["field", "properties"], ["field", "properties"]);
+    const field = stringOption("set_security_user", config, "field");
+    const properties = config.properties;
+    if (!Array.isArray(properties) || properties.some((property) => property !== "api_key" && property !== "username")) {
+      throw new UnsupportedByModel(`set_security_user: only the properties username and api_key are modelled, not ${JSON.stringify(properties)}`);
+    }
+    const existing = doc.has(field) ? doc.get(field) : undefined;
+    const user: JsonObject = isObject(existing) ? existing : {};
+    const auth = doc.authentication;
+    for (const property of properties as string[]) {
+      // A realm user's principal; an API key authenticates as its owner (Authentication.getEffectiveSubject().getUser()).
+      if (property === "username") user.username = auth.type === "realm" ? auth.username : auth.owner;
+      if (property === "api_key" && auth.type === "api_key") {
+        const previous = user.api_key;
+        const apiKey: JsonObject = isObject(previous) ? previous : {};
+        apiKey.name = auth.name;
+        apiKey.id = auth.id;
+        if (Object.keys(auth.metadata).length > 0) apiKey.metadata = deepCopy(auth.metadata as Json);
+        user.api_key = apiKey;
+      }
+    }
+    doc.set(field, user);
+  },
+
+  /**
+   * elastic/elasticsearch modules/ingest-common/src/main/java/org/elasticsearch/ingest/common/FailProcessor.java: the
+   * message template rendered, thrown as FailProcessorException (the model reports it as its other failures).
+   */
+  fail(config, doc) {
+    checkOptions("fail", config, ["message"], ["message"]);
+    throw new ProcessorError(renderTemplate(stringOption("fail", config, "message"), doc));
+  },
+
   remove(config, doc) {
     checkOptions("remove", config, ["field", "ignore_missing"], ["field"]);
     const fields = Array.isArray(config.field) ? config.field : [config.field];
@@ -1455,17 +1513,22 @@ export interface SimulationResult {
  * `PipelineFailure` when Elasticsearch would reject it, `UnsupportedByModel` when the pipeline uses
  * something this model does not implement.
  */
-export function simulatePipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now = new Date()): SimulationResult {
-  return { source: toPlain(runPipeline(pipeline, source, now)) as Record<string, unknown> };
+export function simulatePipeline(
+  pipeline: PipelineDefinition,
+  source: Record<string, unknown>,
+  now = new Date(),
+  authentication: Authentication = DEFAULT_AUTHENTICATION,
+): SimulationResult {
+  return { source: toPlain(runPipeline(pipeline, source, now, authentication)) as Record<string, unknown> };
 }
 
 /** The pipeline run, the document in the model's own form (JavaNumber kept, for the mapping step). */
-function runPipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now: Date): JsonObject {
+function runPipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now: Date, authentication?: Authentication): JsonObject {
   for (const key of Object.keys(pipeline)) {
     if (!["description", "processors", "on_failure", "version", "_meta"].includes(key))
       throw new UnsupportedByModel(`pipeline option "${key}" is not modelled`);
   }
-  const doc = new Document(deepCopy(source as Json) as JsonObject, now);
+  const doc = new Document(deepCopy(source as Json) as JsonObject, now, authentication);
   try {
     for (const processor of pipeline.processors ?? []) runProcessor(processor, doc);
   } catch (error) {
@@ -1523,6 +1586,14 @@ export interface TemplateDefinition {
 }
 
 /** index.mode of a template's settings, nested (`{index: {mode}}`) or flat (`"index.mode"`, `mode`); undefined when unset. */
+/** The template's `index.final_pipeline`, in either the nested or the flat settings form. */
+function templateFinalPipeline(template: TemplateDefinition): string | undefined {
+  const settings = (template.template as { settings?: Record<string, unknown> } | undefined)?.settings;
+  const index = settings?.index as Record<string, unknown> | undefined;
+  const value = index?.final_pipeline ?? settings?.["index.final_pipeline"];
+  return typeof value === "string" ? value : undefined;
+}
+
 function templateIndexMode(template: TemplateDefinition): string | undefined {
   const settings = (template.template as { settings?: Record<string, unknown> } | undefined)?.settings;
   if (!settings) return undefined;
@@ -1613,7 +1684,8 @@ function parseDateValue(path: string, type: string, value: Json): bigint {
  *   matching dynamic template by match_mapping_type; numbers `long`/`float`, booleans `boolean`,
  *   objects `object`. Later values must fit what was learned.
  * - A data stream's documents need `@timestamp` (DataStreamTimestampFieldMapper.java).
- * Not modelled (refused): other field types, `dynamic` other than true, runtime fields, copy_to,
+ * - `dynamic: false` (at the root or on an object, inherited by sub-objects): unmapped fields are skipped (parseObject).
+ * Not modelled (refused): other field types, `dynamic` strict or runtime, runtime fields, copy_to,
  * match/path_match in dynamic templates.
  */
 export function mappingRejection(
@@ -1622,13 +1694,12 @@ export function mappingRejection(
   learned: Map<string, Property> = new Map(),
 ): MappingRejection | undefined {
   const mappings = mappingsBody as Mappings;
-  if (mappings.dynamic !== undefined && mappings.dynamic !== true && mappings.dynamic !== "true")
-    throw new UnsupportedByModel(`dynamic: ${String(mappings.dynamic)} is not modelled`);
+  const dynamic = dynamicSetting(mappings.dynamic, true, "");
   try {
     if (source["@timestamp"] === undefined || source["@timestamp"] === null) {
       throw new Rejected({ type: "document_parsing_exception", reason: "data stream timestamp field [@timestamp] is missing" });
     }
-    parseObject(mappings, mappings.properties ?? {}, source as JsonObject, "", learned);
+    parseObject(mappings, mappings.properties ?? {}, source as JsonObject, "", learned, dynamic);
     return undefined;
   } catch (error) {
     if (error instanceof Rejected) return error.rejection;
@@ -1636,22 +1707,43 @@ export function mappingRejection(
   }
 }
 
-function parseObject(mappings: Mappings, properties: Record<string, Property>, value: JsonObject, prefix: string, learned: Map<string, Property>): void {
+/**
+ * An object's `dynamic`: `true` or `false` (modelled), inherited when unset (ObjectMapper: a sub-object without its own
+ * `dynamic` takes its parent's). `strict` and `runtime` are not modelled.
+ */
+function dynamicSetting(value: unknown, inherited: boolean, path: string): boolean {
+  if (value === undefined) return inherited;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new UnsupportedByModel(`dynamic: ${String(value)}${path ? ` (at ${path})` : ""} is not modelled`);
+}
+
+function parseObject(
+  mappings: Mappings,
+  properties: Record<string, Property>,
+  value: JsonObject,
+  prefix: string,
+  learned: Map<string, Property>,
+  dynamic = true,
+): void {
   for (const [key, child] of Object.entries(value)) {
     if (key.includes(".")) throw new UnsupportedByModel(`field name [${prefix}${key}] with a dot (object expansion) is not modelled`);
     const path = `${prefix}${key}`;
     const property = properties[key] ?? learned.get(path);
-    if (property) parseField(mappings, property, child, path, learned);
-    else parseDynamic(mappings, child, path, learned);
+    if (property) parseField(mappings, property, child, path, learned, dynamic);
+    // `dynamic: false` (server/src/main/java/org/elasticsearch/index/mapper/DocumentParser.java: an unmapped object is
+    // skipped with everything under it, an unmapped value is not indexed; no dynamic mapper is made): the field stays
+    // in _source only, nothing is checked, nothing is learned.
+    else if (dynamic) parseDynamic(mappings, child, path, learned);
   }
 }
 
-function parseField(mappings: Mappings, property: Property, value: Json, path: string, learned: Map<string, Property>): void {
+function parseField(mappings: Mappings, property: Property, value: Json, path: string, learned: Map<string, Property>, dynamic = true): void {
   if (value === null) return;
   const type = property.type ?? (property.properties ? "object" : "object");
   if (!MODELLED_TYPES.has(type)) throw new UnsupportedByModel(`mapping type ${type} (at ${path}) is not modelled`);
   if (Array.isArray(value)) {
-    for (const item of value) parseField(mappings, property, item, path, learned);
+    for (const item of value) parseField(mappings, property, item, path, learned, dynamic);
     return;
   }
   if (type === "object") {
@@ -1661,7 +1753,7 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
         reason: `object mapping for [${path}] tried to parse field [${path.split(".").pop()}] as object, but found a concrete value`,
       });
     }
-    parseObject(mappings, property.properties ?? {}, value, `${path}.`, learned);
+    parseObject(mappings, property.properties ?? {}, value, `${path}.`, learned, dynamicSetting(property.dynamic, dynamic, path));
     return;
   }
   if (type === "flattened") return parseFlattened(property, value, path);
@@ -1829,9 +1921,29 @@ export type IngestOutcome =
   | { outcome: "failure_store"; stage: "pipeline" | "mapping"; failure: FailureDocument; answer: BulkItemStatus }
   | { outcome: "rejected"; stage: "pipeline" | "mapping"; error: { type: string; message: string }; answer: BulkItemStatus };
 
+/** A pipeline and the id it is stored under. */
+export interface NamedPipeline {
+  name: string;
+  definition: PipelineDefinition;
+}
+
+/** What a bulk request says about one document besides the document: who sent it, and the `pipeline` it names. */
+export interface IngestRequest {
+  /** Who the request authenticated as; DEFAULT_AUTHENTICATION (a native user) unless given. */
+  authentication?: Authentication;
+  /** The request's `pipeline` parameter: `_none`, or another pipeline in place of the default one. */
+  pipeline?: "_none" | NamedPipeline;
+}
+
 /**
- * One data stream: its template (mappings, failure store switch) and default pipeline, with the
- * mapping it has learned so far. `ingest` is what a bulk `create` of one document does.
+ * One data stream: its template (mappings, failure store switch), default pipeline and final pipeline, with the
+ * mapping it has learned so far. `ingest` is what a bulk `create` of one document does: the request's pipeline (or
+ * the default one, unless the request says `_none`), then the final pipeline, which no request can replace or skip
+ * (elastic/elasticsearch server/src/main/java/org/elasticsearch/ingest/IngestService.java: resolvePipelines sets the
+ * request's pipeline in place of the default one only, the final one from the index settings; executePipelines runs
+ * the first, then the final one on the document it left). A failure in either is a pipeline failure (failure store,
+ * `error.pipeline` naming the pipeline that failed). Not modelled: a pipeline that changes `_index` (rerouting to another
+ * data stream, whose final pipeline would then run), and the final pipeline's `_ingest.pipeline` metadata.
  */
 export class SimulatedDataStream {
   private readonly learned = new Map<string, Property>();
@@ -1843,8 +1955,16 @@ export class SimulatedDataStream {
     private readonly template: TemplateDefinition,
     private readonly pipeline: PipelineDefinition,
     private readonly pipelineName = "default-pipeline",
+    private readonly finalPipeline?: NamedPipeline,
   ) {
     if (template.data_stream === undefined) throw new UnsupportedByModel("the template has no data_stream: not a data stream template");
+    const named = templateFinalPipeline(template);
+    // The model runs what the template names, or refuses: a final pipeline it would skip would make every test pass.
+    if (named !== finalPipeline?.name) {
+      throw new UnsupportedByModel(
+        `the template's index.final_pipeline is ${JSON.stringify(named)}, the final pipeline given is ${JSON.stringify(finalPipeline?.name)}: give the one it names`,
+      );
+    }
     const mode = templateIndexMode(template);
     // elastic/elasticsearch x-pack/plugin/logsdb/.../LogsdbIndexModeSettingsProvider.java (getLogsdbModeSetting): a
     // data stream named logs-*-* whose template sets no index.mode gets logsdb when cluster.logsdb.enabled is true,
@@ -1864,14 +1984,27 @@ export class SimulatedDataStream {
     return (this.template.template as TemplateParts | undefined)?.mappings ?? {};
   }
 
+  /** The dynamic fields the data stream's mapping has learned so far (field path -> mapping): what senders added. */
+  get learnedFields(): string[] {
+    return [...this.learned.keys()];
+  }
+
   get failureStoreEnabled(): boolean {
     return (this.template.template as TemplateParts | undefined)?.data_stream_options?.failure_store?.enabled === true;
   }
 
-  ingest(source: Record<string, unknown>, now = new Date()): IngestOutcome {
+  ingest(source: Record<string, unknown>, now = new Date(), request: IngestRequest = {}): IngestOutcome {
     let processed: JsonObject;
+    const first: NamedPipeline | undefined =
+      request.pipeline === "_none" ? undefined : (request.pipeline ?? { name: this.pipelineName, definition: this.pipeline });
+    let running = first?.name ?? "";
     try {
-      processed = runPipeline(this.pipeline, source, now);
+      processed = first ? runPipeline(first.definition, source, now, request.authentication) : (deepCopy(source as Json) as JsonObject);
+      if (this.finalPipeline) {
+        running = this.finalPipeline.name;
+        // The document as the first pipeline left it, Java number types kept.
+        processed = runPipeline(this.finalPipeline.definition, processed as Record<string, unknown>, now, request.authentication);
+      }
     } catch (error) {
       if (!(error instanceof PipelineFailure)) throw error;
       const failure: FailureDocument = {
@@ -1881,7 +2014,7 @@ export class SimulatedDataStream {
         error: {
           type: "illegal_argument_exception",
           message: error.message,
-          pipeline: this.pipelineName,
+          pipeline: running,
           processor_type: error.processorType,
           ...(error.processorTag ? { processor_tag: error.processorTag } : {}),
         },

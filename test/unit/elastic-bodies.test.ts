@@ -20,6 +20,8 @@ import {
   renderDataView,
   renderIlmPolicy,
   renderIndexTemplate,
+  agentApiKeyName,
+  AGENT_HOST_METADATA,
   renderAgentApiKey,
   renderIngestPipeline,
   renderReaderRole,
@@ -162,7 +164,13 @@ describe("renderIlmPolicy", () => {
 
 describe("renderIndexTemplate", () => {
   const naming = logsNaming("prod", defaultDataStream("prod"));
-  const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" });
+  const template = renderIndexTemplate({
+    dataStream: naming.dataStream,
+    ilmPolicy: naming.ilmPolicy,
+    pipeline: naming.pipeline,
+    finalPipeline: naming.finalPipeline,
+    failureStoreRetention: "30d",
+  });
   const properties = template.template!.mappings!.properties!;
   const at = (path: string): estypes.MappingProperty | undefined => {
     const keys = path.split(".");
@@ -191,9 +199,9 @@ describe("renderIndexTemplate", () => {
   // DataStreamFailureStore.Template reads `lifecycle`; DataStreamLifecycle reads data_retention.
   test("the failure store keeps failed lines as long as logs.retention keeps indexed ones", () => {
     expect(template.template!.data_stream_options).toEqual({ failure_store: { enabled: true, lifecycle: { data_retention: "30d" } } });
-    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "7d" });
+    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", finalPipeline: "f", failureStoreRetention: "7d" });
     expect(custom.template!.data_stream_options!.failure_store!.lifecycle).toEqual({ data_retention: "7d" });
-    expect(() => renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "1w" })).toThrow(
+    expect(() => renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", finalPipeline: "f", failureStoreRetention: "1w" })).toThrow(
       /failureStoreRetention "1w" is not a duration/,
     );
   });
@@ -247,7 +255,7 @@ describe("renderIndexTemplate", () => {
     expect(at("data_stream.type")).toEqual({ type: "constant_keyword", value: "logs" });
     expect(at("data_stream.dataset")).toEqual({ type: "constant_keyword", value: "atra" });
     expect(at("data_stream.namespace")).toEqual({ type: "constant_keyword", value: "prod" });
-    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "7d" });
+    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", finalPipeline: "f", failureStoreRetention: "7d" });
     expect((custom.template!.mappings!.properties!.data_stream as estypes.MappingObjectProperty).properties!.dataset).toEqual({ type: "constant_keyword" });
     expect(custom.index_patterns).toEqual(["logs-foo"]);
   });
@@ -341,24 +349,33 @@ describe("roles", () => {
   });
 });
 
-describe("the agents' API key", () => {
+describe("the agents' API keys", () => {
   const naming = logsNaming("eu.prod-2", "logs-payments-eu");
 
-  test("named atra-<stack slug>-agents-filebeat; one role descriptor granting exactly the writer role (less its description)", () => {
-    expect(naming.agentApiKey).toBe("atra-eu-prod-2-agents-filebeat");
-    const body = renderAgentApiKey(naming);
+  test("one per host, named after it; one role descriptor granting exactly the writer role (less its description); the host in its metadata; an expiry", () => {
+    expect(agentApiKeyName(naming, "App-1.Example.com")).toBe("atra-eu-prod-2-agent-filebeat-app-1.example.com");
+    const body = renderAgentApiKey(naming, "app-1.example.com", "90d");
     expect(Object.keys(body.role_descriptors!)).toEqual([naming.writerRole]);
     const { description, ...writer } = renderWriterRole(naming.dataStream);
     expect(description).toBeDefined();
     expect(body.role_descriptors![naming.writerRole]).toEqual(writer);
+    // No cluster privilege but monitor (GET / and GET /_license on connect); create_doc and auto_configure on the data stream alone.
+    expect(body.role_descriptors![naming.writerRole]!.cluster).toEqual(["monitor"]);
     expect(body.role_descriptors![naming.writerRole]!.indices).toEqual([
       { names: ["logs-payments-eu"], privileges: ["create_doc", "auto_configure"], allow_restricted_indices: false },
     ]);
-    expect(body.metadata).toMatchObject({ managed_by: "atra-observability", data_stream: "logs-payments-eu" });
+    expect(body.metadata).toEqual({
+      managed_by: "atra-observability",
+      purpose: "an agent host's Filebeat",
+      data_stream: "logs-payments-eu",
+      [AGENT_HOST_METADATA]: "app-1.example.com",
+    });
+    expect(body.expiration).toBe("90d");
+    expect(() => renderAgentApiKey(naming, "h", "3 months")).toThrow(/expiration "3 months" is not a duration/);
   });
 
   test("a request authenticated by an API key could not create it (Elasticsearch's derived-key rule)", () => {
-    expect(derivedApiKeyRefused(renderAgentApiKey(naming).role_descriptors)).toBe(true);
+    expect(derivedApiKeyRefused(renderAgentApiKey(naming, "h", "90d").role_descriptors)).toBe(true);
     // What such a request may create: role descriptors given, every one empty.
     expect(derivedApiKeyRefused({ none: {} })).toBe(false);
     expect(derivedApiKeyRefused({ none: { cluster: [], indices: [] } })).toBe(false);
@@ -422,7 +439,13 @@ export const typeChecks = (): unknown[] => {
   };
   const template: estypes.IndicesPutIndexTemplateRequest = {
     name: naming.indexTemplate,
-    ...renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" }),
+    ...renderIndexTemplate({
+      dataStream: naming.dataStream,
+      ilmPolicy: naming.ilmPolicy,
+      pipeline: naming.pipeline,
+      finalPipeline: naming.finalPipeline,
+      failureStoreRetention: "30d",
+    }),
   };
   const pipeline: estypes.IngestPutPipelineRequest = { id: naming.pipeline, ...renderIngestPipeline() };
   const writer: estypes.SecurityPutRoleRequest = { name: naming.writerRole, ...renderWriterRole(naming.dataStream) };
