@@ -1232,7 +1232,9 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
    */
   fail(config, doc) {
     checkOptions("fail", config, ["message"], ["message"]);
-    throw new ProcessorError(renderTemplate(stringOption("fail", config, "message"), doc));
+    // A template, as FailProcessor.Factory reads it (ConfigurationUtils.compileTemplate).
+    if (typeof config.message !== "string" || config.message === "") throw new UnsupportedByModel('fail: "message" must be a non-empty string');
+    throw new ProcessorError(renderTemplate(config.message, doc));
   },
 
   remove(config, doc) {

@@ -3,6 +3,8 @@
  * data view and saved search. Pure renderers, checked directly; the type-level block at the end
  * makes tsc prove that each body fits the official client's request type.
  */
+import * as fs from "fs";
+import * as path from "path";
 import type { estypes } from "@elastic/elasticsearch";
 import { REQUEST_FIELD_TYPES } from "../../components/logs/request-fields";
 import {
@@ -185,6 +187,35 @@ describe("renderIndexTemplate", () => {
     expect(template.priority).toBe(INDEX_TEMPLATE_PRIORITY);
     expect(template.priority).toBeGreaterThan(100);
     expect(template.composed_of).toBeUndefined();
+  });
+
+  test("a final pipeline no request can skip, and no mapping growth from senders (dynamic: false, no dynamic templates)", () => {
+    expect(template.template!.settings!.index!.default_pipeline).toBe(naming.pipeline);
+    expect(template.template!.settings!.index!.final_pipeline).toBe(naming.finalPipeline);
+    expect(naming.finalPipeline).toBe("atra-prod-logs-host-identity");
+    expect(template.template!.mappings!.dynamic).toBe(false);
+    // Dead with dynamic: false (they apply only to fields that would be added).
+    expect(template.template!.mappings!.dynamic_templates).toBeUndefined();
+    expect(template.template!.settings!.index!.mapping).toBeUndefined();
+  });
+
+  test("every field the dashboards, log alerts, saved searches and the data view read is mapped explicitly", () => {
+    const root = path.join(__dirname, "..", "..");
+    const sources = [
+      ...fs.readdirSync(path.join(root, "dashboards")).map((file) => path.join(root, "dashboards", file)),
+      path.join(root, "components", "alerting", "log-alerts.ts"),
+      path.join(root, "components", "logs", "kibana-bodies.ts"),
+    ];
+    const read = new Set<string>(["@timestamp", "message", "tags", "log.file.path", "event.created", "trace.id", "user_agent.original"]);
+    for (const file of sources) {
+      for (const match of fs.readFileSync(file, "utf8").matchAll(/\b(?:service|host|log|event|url|http|error|atra|trace|user_agent)\.[a-z_]+(?:\.[a-z_]+)*/g)) {
+        // Not field names: JavaScript calls and file names in comments, and the failure store's own error.type.
+        if (/\.(replace|ts|md|go|length|max|logs|critical|exception)$/.test(match[0]) || match[0] === "error.type") continue;
+        read.add(match[0]);
+      }
+    }
+    expect([...read]).toEqual(expect.arrayContaining(["service.name", "host.name", "log.level", "event.duration", "url.path", "atra.message_pattern"]));
+    for (const field of read) expect([field, at(field)]).toEqual([field, expect.objectContaining({ type: expect.any(String) })]);
   });
 
   test("the data stream's failure store is enabled, where Elasticsearch 9.1 reads it (template.data_stream_options)", () => {
