@@ -40,7 +40,6 @@ const REFUSED_NESTED: [string[], string][] = [
   [["prometheus", "external"], "nothing on an agent host queries metrics (the central Grafana reads the backend the agent writes to): remove it"],
   [["prometheus", "remoteWriteReceiver"], "a receiver belongs on the central stack, whose Prometheus stores and answers queries, not on an agent"],
   [["prometheus", "receiverPublicUrl"], "a receiver belongs on the central stack, whose Prometheus stores and answers queries, not on an agent"],
-  [["logs", "agentApiKey"], "is replaced by the central stack's agents[] (one API key per host, output agentLogShipperApiKeys): remove it here"],
   [["logs", "agentKeyExpiration"], "is the central stack's (it makes the agents' keys): remove it here"],
   [["logs", "retention"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],
   [["logs", "rolloverMaxAge"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],

@@ -248,8 +248,13 @@ export const logsSlice = defineSlice({
         kibanaProviderUrl: httpUrl.optional(),
         /** An existing Elastic cluster to configure instead of running one; on an agent host, the central cluster it ships to. */
         external: externalShape.optional(),
-        /** Replaced by one key per agents[] host (output agentLogShipperApiKeys): refused with that message. */
-        agentApiKey: z.unknown().optional(),
+        /** Replaced by one key per agents[] host (output agentLogShipperApiKeys): refused, whatever its value, saying so. */
+        agentApiKey: z
+          .never({
+            error:
+              "is replaced: every host listed in agents[] now gets its own API key (output agentLogShipperApiKeys, one entry per host), whose host the data stream's final pipeline writes into host.name. List the agent hosts in agents[] and remove logs.agentApiKey",
+          })
+          .optional(),
         /** Central stacks with agents[]: how long each agent host's API key lives (`90d`). */
         agentKeyExpiration: esDuration.optional(),
       })
@@ -304,12 +309,6 @@ export const logsSlice = defineSlice({
       issues.push({
         key: fullKey(["logShipperApiKey"]),
         message: "is for agent hosts (role: agent), whose Filebeat ships with it; a central stack's Filebeat ships as its own writer user: remove it",
-      });
-    if (isObject(values.logs) && values.logs.agentApiKey !== undefined)
-      issues.push({
-        key: fullKey(["logs", "agentApiKey"]),
-        message:
-          "is replaced: every host listed in agents[] now gets its own API key (output agentLogShipperApiKeys, one entry per host), whose host the data stream's final pipeline writes into host.name. List the agent hosts in agents[] and remove logs.agentApiKey",
       });
     issues.push(...agentKeyIssues(values, enabled.logs));
     if (!enabled.logs) return issues;
