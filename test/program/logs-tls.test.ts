@@ -294,6 +294,8 @@ describe("tls off, and an external cluster", () => {
     const run = await planRaw(
       {
         ...GENERATED,
+        // No agents: their log keys need a user login, not elasticApiKey.
+        agents: undefined,
         logs: { external: { ...ELASTIC_CLOUD, caCertificate: TEST_CA_PEM } },
         prometheus: { remoteWriteReceiver: true },
         elasticApiKey: Buffer.from("id:key-value").toString("base64"),
