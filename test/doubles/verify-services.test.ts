@@ -111,6 +111,7 @@ describe("verify against the Grafana, Elasticsearch and Kibana doubles", () => {
       "elasticsearch.ilm",
       ...facts.logServices.map((service) => `elasticsearch.events.${service.name}`),
       "elasticsearch.failure-store",
+      "elasticsearch.agent-keys",
       "kibana.status",
       "kibana.data-view",
     ])
@@ -366,6 +367,41 @@ describe("verify against the Grafana, Elasticsearch and Kibana doubles", () => {
     expect(await worker.run()).toMatchObject({ status: "warn", retry: true, summary: expect.stringContaining("newest event 3 h old") });
     elastic.ingest(DATA_STREAM, { "@timestamp": new Date().toISOString(), service: { name: "worker" } });
     expect(await worker.run()).toMatchObject({ status: "ok", summary: expect.stringMatching(/newest event \d+ s old/) });
+  });
+
+  // Issue 21: an agent host's log key that expires stops its lines; verify warns two weeks ahead.
+  test("an agent log key expiring within 14 days is a warning naming the host; invalidated keys and other data streams' keys are not counted", async () => {
+    const check = () =>
+      elasticChecks({
+        endpoint: { url: elastic.url, username: "elastic", password: ES_PASSWORD },
+        dataStream: DATA_STREAM,
+        facts,
+        outputs: {},
+        services: [],
+        cluster: true,
+      }).find((candidate) => candidate.id === "elasticsearch.agent-keys")!;
+    const key = (name: string, host: string, days: number | undefined, extra: Record<string, unknown> = {}) =>
+      elastic.apiKeys.set(name, {
+        key: "k",
+        owner: "elastic",
+        name,
+        metadata: { atra_host: host, data_stream: DATA_STREAM },
+        creation: Date.now(),
+        ...(days === undefined ? {} : { expiration: Date.now() + days * 86_400_000 }),
+        ...extra,
+      });
+    expect(await check().run()).toMatchObject({ status: "ok", summary: "no agent log keys (no agents[])" });
+    key("a", "app-1.example.internal", 60);
+    key("b", "app-2.example.internal", 80);
+    expect(await check().run()).toMatchObject({ status: "ok", summary: "2 agent log keys, the next expiring in 60 d (app-1.example.internal)" });
+    key("c", "app-3.example.internal", 10);
+    key("d", "app-4.example.internal", 3, { invalidated: true });
+    key("e", "app-5.example.internal", 2, { metadata: { atra_host: "app-5.example.internal", data_stream: "logs-other-dev" } });
+    expect(await check().run()).toMatchObject({
+      status: "warn",
+      summary: "agent log key expiring soon: app-3.example.internal in 10 d",
+      fix: [expect.stringContaining("--replace")],
+    });
   });
 
   // m2: kibana src/core/packages/status/server-internal/src/routes/status.ts: the status code follows core's level only.

@@ -563,7 +563,10 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
       if (method === "GET") {
         // RestGetApiKeyAction: invalidated keys included; 404 (same body) when an id was asked for and none matched.
         const id = url.searchParams.get("id");
-        const found = [...apiKeys.entries()].filter(([keyId, stored]) => stored.name !== undefined && (!id || keyId === id));
+        // `active_only=true`: neither invalidated nor expired (RestGetApiKeyAction, GetApiKeyRequest.activeOnly).
+        const activeOnly = url.searchParams.get("active_only") === "true";
+        const active = (stored: FakeApiKey) => !stored.invalidated && (stored.expiration === undefined || stored.expiration > Date.now());
+        const found = [...apiKeys.entries()].filter(([keyId, stored]) => stored.name !== undefined && (!id || keyId === id) && (!activeOnly || active(stored)));
         const answer = { api_keys: found.map(([keyId, stored]) => apiKeyInfo(keyId, stored)) };
         return send(id && found.length === 0 ? 404 : 200, answer);
       }

@@ -202,7 +202,53 @@ export function elasticChecks(options: ElasticCheckOptions): Check[] {
         }
       },
     });
+  if (options.cluster) checks.push({ id: "elasticsearch.agent-keys", run: () => agentKeyExpiry(options, now) });
   return checks;
+}
+
+/** Warn this long before an agent host's log key expires (a quarter of the default 90 days: time to rotate). */
+export const AGENT_KEY_WARN_MS = 14 * 86_400_000;
+
+/**
+ * The agents' log keys (one per agents[] host, renderAgentApiKey: metadata `atra_host` and `data_stream`): a warning
+ * when one expires within AGENT_KEY_WARN_MS, since Elasticsearch then refuses that host's lines until the agent has a
+ * new key. `GET _security/api_key?active_only=true` (security.get_api_key.json; RestGetApiKeyAction: `active_only`
+ * leaves out invalidated and expired keys; each key has `expiration` in epoch ms when it has one, ApiKey.innerToXContent).
+ */
+async function agentKeyExpiry(options: ElasticCheckOptions, now: () => number): Promise<CheckOutcome> {
+  const id = "elasticsearch.agent-keys";
+  try {
+    const answer = await request(options.endpoint, "/_security/api_key?active_only=true");
+    if (answer.status === 403) return { id, status: "skip", summary: "agent log keys not read: the login may not list API keys (cluster manage_api_key)" };
+    if (answer.status !== 200) return { id, status: "warn", summary: `agent log keys not read: ${esError(answer)}` };
+    const keys = ((answer.body as { api_keys?: Json[] } | undefined)?.api_keys ?? []).filter((key) => {
+      const metadata = (key.metadata ?? {}) as Json;
+      return typeof metadata.atra_host === "string" && metadata.data_stream === options.dataStream && key.invalidated !== true;
+    });
+    if (keys.length === 0) return { id, status: "ok", summary: "no agent log keys (no agents[])" };
+    const expiring = keys
+      .filter((key) => typeof key.expiration === "number")
+      .map((key) => ({ host: String((key.metadata as Json).atra_host), left: (key.expiration as number) - now() }))
+      .sort((a, b) => a.left - b.left);
+    const soon = expiring.filter((key) => key.left <= AGENT_KEY_WARN_MS);
+    if (soon.length > 0)
+      return {
+        id,
+        status: "warn",
+        summary: `agent log key${soon.length === 1 ? "" : "s"} expiring soon: ${soon.map((key) => `${key.host} in ${ageText(key.left)}`).join(", ")}`,
+        fix: [
+          "rotate each: pulumi up --replace '<urn of agent-api-key-<host>>' on the central stack, then set the host's entry of agentLogShipperApiKeys as its logShipperApiKey and up the agent (docs/add-a-host.md)",
+        ],
+      };
+    const next = expiring[0];
+    return {
+      id,
+      status: "ok",
+      summary: `${keys.length} agent log key${keys.length === 1 ? "" : "s"}${next ? `, the next expiring in ${ageText(next.left)} (${next.host})` : ""}`,
+    };
+  } catch (error) {
+    return unreachable(id, "agent log keys not read", error);
+  }
 }
 
 async function newestEvent(options: ElasticCheckOptions, service: LogService, now: () => number): Promise<CheckOutcome> {
