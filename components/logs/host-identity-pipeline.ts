@@ -10,6 +10,20 @@
  * pipeline, then the final one).
  *
  * What it does, in order:
+ * 0. expands every root field name with a dot into the objects it names (dot_expander, field `*`, override true;
+ *    elastic/elasticsearch modules/ingest-common/src/main/java/org/elasticsearch/ingest/common/DotExpanderProcessor.java).
+ *    Ingest field paths walk nested objects, so `remove host` and `set host.name` never touch a root key named
+ *    `host.name`, yet the mapper reads that key as `host: {name}` next to the `host` object and indexes the values of
+ *    both (server/src/main/java/org/elasticsearch/index/mapper/DotExpandingXContentParser.java; server/src/test/java/
+ *    org/elasticsearch/index/mapper/DocumentParserTests.java, testDotsWithExistingMapper): without this step an agent
+ *    could still write lines as another host (fake ServiceLogErrorsHigh, hide ServiceStoppedLogging). Expanded, every
+ *    `host.*` and `atra_authenticated.*` root key is under the object steps 1 and 3 remove. `override: true`: a dotted
+ *    name replaces the nested value it meets instead of joining it in a list, so a dotted `service.name` or
+ *    `log.level` is exactly the nested claim (one value), never two services or levels for one line. Chosen over a
+ *    script (`ctx.keySet().removeIf(...)`, which the ingest ctx allows: server/src/main/java/org/elasticsearch/script/
+ *    CtxMap.java, EntrySetIterator.remove) because it is declarative, needs no script compilation, and the test double
+ *    models it from that source. A root key that cannot be expanded (`host.name` while `host` is a string) fails the
+ *    document into the failure store (LogIngestFailures), never indexing the claim.
  * 1. removes `atra_authenticated` (AUTHENTICATED_FIELD), so a sender cannot pre-fill what step 2 reads:
  *    set_security_user merges into an existing object (SetSecurityUserProcessor.execute: `fieldValue
  *    instanceof Map ? fieldValue : new HashMap`);
@@ -29,7 +43,8 @@
  *
  * `service.name` is not checked: the central stack does not know an agent's catalog (agents[] lists hosts
  * only). An agent host can claim any service name, but only under its own `host.name`; the log alerts group by
- * service and host (ServiceLogErrorsHigh, ServiceStoppedLogging), so it cannot fake or hide another host's.
+ * service and host (ServiceLogErrorsHigh, ServiceStoppedLogging), so it cannot fake or hide another host's. A dotted
+ * `service.name` is the same claim as a nested one (step 0), not a second service for the same line.
  *
  * The pipeline has no `on_failure`: a failure here must not index the document with the sender's host. With
  * the data stream's failure store on, the document is kept there as it arrived (docs-content
@@ -52,6 +67,7 @@ export function renderHostIdentityPipeline(): IngestPipelineBody {
       "host.name from the API key the document was sent with (its metadata atra_host); documents of other API keys fail (managed by atra-observability)",
     _meta: { managed_by: "atra-observability" },
     processors: [
+      { dot_expander: { tag: "expand_dotted_names", field: "*", override: true } },
       { remove: { tag: "drop_claimed_authentication", field: AUTHENTICATED_FIELD, ignore_missing: true } },
       { set_security_user: { tag: "authenticated_api_key", field: AUTHENTICATED_FIELD, properties: ["api_key"] } },
       {

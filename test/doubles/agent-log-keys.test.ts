@@ -129,6 +129,49 @@ test("a document claiming another host (host.name, other host.* fields, a pre-fi
   expect(lastDocument().host).toEqual({ name: APP2 });
 });
 
+const lastIndexed = (): Record<string, unknown[]> => fake.indexedFields(naming.dataStream).at(-1)!;
+
+test("a dotted root name (host.name, host.*, atra_authenticated.*) cannot claim another host: only the key's host is indexed", async () => {
+  // Ingest paths walk nested objects, so `remove host` alone leaves a root key "host.name"; the mapper then reads it as
+  // host: {name} next to the pipeline's host object and indexes both (DotExpandingXContentParser; DocumentParserTests,
+  // testDotsWithExistingMapper). The final pipeline expands dotted root names first (dot_expander), then drops host.
+  const forged = event('{"event": "all good", "level": "error"}', APP2, {
+    "host.name": APP2,
+    "host.hostname": APP2,
+    "host.os.name": "linux",
+    [`${AUTHENTICATED_FIELD}.api_key.metadata.${AGENT_HOST_METADATA}`]: APP2,
+  });
+  expect((await bulk(asKey(APP1), [forged])).items[0].create.status).toBe(201);
+  expect(lastIndexed()["host.name"]).toEqual([APP1]);
+  expect(Object.keys(lastIndexed()).filter((field) => field.startsWith("host."))).toEqual(["host.name"]);
+  const stored = lastDocument();
+  expect(Object.keys(stored).filter((key) => key === "host" || key.startsWith("host.") || key.startsWith(AUTHENTICATED_FIELD))).toEqual(["host"]);
+  expect(stored.host).toEqual({ name: APP1 });
+  // Only a dotted host, no nested one: the same.
+  const dottedOnly: Doc = { ...event('{"event": "x"}', APP2), "host.name": CENTRAL };
+  delete dottedOnly.host;
+  await bulk(asKey(APP2), [dottedOnly]);
+  expect(lastIndexed()["host.name"]).toEqual([APP2]);
+});
+
+test("a dotted host name that cannot be expanded (host is a string) fails the line into the failure store, never indexing it", async () => {
+  const document: Doc = { ...event('{"event": "x"}', APP2), host: APP2, "host.name": APP2 };
+  const answer = await bulk(asKey(APP1), [document]);
+  expect(answer.items[0].create).toMatchObject({ status: 201, failure_store: "used" });
+  const failure = fake.verify.dataStreams.get(naming.dataStream)!.failures.at(-1)! as { error: Doc };
+  expect(failure.error).toMatchObject({ pipeline: naming.finalPipeline, processor_type: "dot_expander", processor_tag: "expand_dotted_names" });
+  expect(failure.error.message).toBe("cannot expand [host.name], because [host] is not an object field, but a value field");
+  expect(fake.verify.dataStreams.get(naming.dataStream)!.documents).toEqual([]);
+});
+
+test("a dotted service.name does no more than the nested one: one service per line, under the key's own host", async () => {
+  await bulk(asKey(APP1), [event('{"event": "x", "level": "error"}', APP1, { "service.name": "billing", "log.level": "info" })]);
+  // Without the expansion the mapper would index both names (["api", "billing"]): one line counted for two services.
+  expect(lastIndexed()["service.name"]).toEqual(["billing"]);
+  expect(lastIndexed()["host.name"]).toEqual([APP1]);
+  expect(Object.keys(lastDocument()).filter((key) => key.includes("."))).toEqual([]);
+});
+
 test("pipeline=_none (or another pipeline) replaces the default pipeline only: the final pipeline still sets the host", async () => {
   await bulk(asKey(APP1), [event('{"event": "raw"}', APP2)], "?pipeline=_none");
   const raw = lastDocument();
@@ -137,6 +180,16 @@ test("pipeline=_none (or another pipeline) replaces the default pipeline only: t
   expect(raw.host).toEqual({ name: APP1 });
   await bulk(asKey(APP1), [event("line", APP2)], `?pipeline=${naming.finalPipeline}`);
   expect(lastDocument().host).toEqual({ name: APP1 });
+  // A stored pipeline of someone else's that sets the host: the final pipeline still runs after it.
+  await runtime.ingestPipelineProvider.create({
+    connection,
+    name: "sets-the-host",
+    body: { processors: [{ set: { field: "host.name", value: APP2 } }, { set: { field: "host.hostname", value: APP2 } }] },
+    retry: FAST,
+  } as never);
+  await bulk(asKey(APP1), [event("line", APP1)], "?pipeline=sets-the-host");
+  expect(lastDocument().host).toEqual({ name: APP1 });
+  expect(lastIndexed()["host.name"]).toEqual([APP1]);
 });
 
 test("the central stack's own Filebeat (the writer user, not an API key) keeps the central host it sends", async () => {

@@ -94,6 +94,11 @@ export interface FakeElastic {
   ingestFailure(dataStream: string, error: { type: string; message: string }): BulkItemAnswer;
   /** The fields a data stream's mapping learned from `_bulk` writes (none with the template's `dynamic: false`). */
   learnedFields(dataStream: string): string[];
+  /**
+   * Per document `_bulk` indexed into the data stream (in order): each mapped field's indexed values, as the mapper
+   * reads the document (a dotted root name merged into the object it names): what a search or an alert's terms see.
+   */
+  indexedFields(dataStream: string): Record<string, unknown[]>[];
   /** The next `count` requests answer 503 as a starting server. */
   startingFor(count: number): void;
   close(): Promise<void>;
@@ -1024,6 +1029,9 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
     },
     learnedFields(dataStream: string): string[] {
       return simulated.get(dataStream)?.learnedFields ?? [];
+    },
+    indexedFields(dataStream: string): Record<string, unknown[]>[] {
+      return simulated.get(dataStream)?.indexedFields ?? [];
     },
     startingFor(count: number) {
       starting = count;

@@ -68,6 +68,7 @@
  *   reads the fraction from the text (EpochTime.java). UNIX is `(long) (Double.parseDouble(s) * 1000)`
  *   (Java's saturating cast; NaN is 0). Years print as java.time does: `uuuu` with a sign before 0
  *   and above 9999, `yyyy` as the year of era.
+ * - dot_expander (field `*` or one dotted name, override; modules/ingest-common/.../DotExpanderProcessor.java).
  * - set_security_user (properties username and api_key; x-pack/plugin/security/.../ingest/SetSecurityUserProcessor.java)
  *   from the request's Authentication, and fail (modules/ingest-common/.../FailProcessor.java).
  * - The default pipeline, a request's `pipeline` (another one, or `_none`) in its place, then the template's
@@ -75,7 +76,9 @@
  * - Index mode: `standard` (pinned in the template, or a name outside `logs-*-*`); an unset mode on a
  *   `logs-*-*` data stream (logsdb or standard by cluster setting) and logsdb are refused.
  * - Mapping (after the pipeline, before the shard, as Elasticsearch parses the document against the
- *   index template's mappings; the first problem rejects the document, see `mappingRejection`).
+ *   index template's mappings; the first problem rejects the document, see `mappingRejection`). A field name
+ *   with dots is the objects it names, its values merged with theirs (DotExpandingXContentParser); what each
+ *   mapped leaf indexes is recorded (SimulatedDataStream.indexedFields).
  * - The failure store (docs-content manage-data/data-store/data-streams/failure-store.md): when the
  *   template enables it, a document the pipeline fails on is stored as it arrived, one the mapping
  *   rejects as the pipeline left it, with `error.type`, `error.message` and, for pipeline
@@ -1237,6 +1240,54 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
     throw new ProcessorError(renderTemplate(config.message, doc));
   },
 
+  /**
+   * elastic/elasticsearch modules/ingest-common/src/main/java/org/elasticsearch/ingest/common/DotExpanderProcessor.java
+   * (field, override; `path` is not modelled): a root key with a dot (`indexOf('.') > 0`; field `*` takes every such
+   * root key, else the one named) is removed and its value put at the path it names. When that path exists already,
+   * `override: true` sets it (setFieldValue), `false` appends to it (appendFieldValue: the values become a list); when
+   * it does not, a prefix of it that holds a value, not an object, fails ("cannot expand [p], because [q] is not an
+   * object field, but a value field"), else the path is set, missing objects made. Refused: a key with an empty
+   * segment (`a..b`, `a.`: IngestDocument's Java split is not modelled) and, with `*`, two dotted keys where one is a
+   * prefix of the other (the result then depends on HashMap's key order).
+   */
+  dot_expander(config, doc) {
+    checkOptions("dot_expander", config, ["field", "override"], ["field"]);
+    const field = stringOption("dot_expander", config, "field");
+    const override = booleanOption("dot_expander", config, "override", false);
+    if (field !== "*" && (!field.includes(".") || field.startsWith(".") || field.endsWith(".")))
+      throw new UnsupportedByModel(`dot_expander: field ${JSON.stringify(field)} (Elasticsearch refuses the pipeline)`);
+    const keys = field === "*" ? Object.keys(doc.source).filter((key) => key.indexOf(".") > 0) : [field];
+    for (const key of keys) {
+      if (key.split(".").some((segment) => segment === "")) throw new UnsupportedByModel(`dot_expander: the key ${JSON.stringify(key)} has an empty segment`);
+      if (keys.some((other) => other !== key && other.startsWith(`${key}.`)))
+        throw new UnsupportedByModel(`dot_expander: ${JSON.stringify(key)} is a prefix of another dotted key: the expansion order (HashMap's) is not modelled`);
+    }
+    for (const key of keys) {
+      if (!(key in doc.source)) continue;
+      const value = doc.source[key]!;
+      delete doc.source[key];
+      if (doc.has(key)) {
+        if (override) doc.set(key, value);
+        else {
+          // IngestDocument.appendFieldValue (allowDuplicates): the existing value and the new one(s) in one list.
+          const existing = doc.get(key);
+          doc.set(key, [...(Array.isArray(existing) ? existing : [existing]), ...(Array.isArray(value) ? value : [value])]);
+        }
+        continue;
+      }
+      const segments = key.split(".");
+      for (let end = 1; end < segments.length; end++) {
+        const partial = segments.slice(0, end).join(".");
+        if (!doc.has(partial)) break;
+        if (!isObject(doc.get(partial))) {
+          // The value stays removed: the processor fails, and the document goes to the failure store as it arrived.
+          throw new ProcessorError(`cannot expand [${key}], because [${partial}] is not an object field, but a value field`);
+        }
+      }
+      doc.set(key, value);
+    }
+  },
+
   remove(config, doc) {
     checkOptions("remove", config, ["field", "ignore_missing"], ["field"]);
     const fields = Array.isArray(config.field) ? config.field : [config.field];
@@ -1694,9 +1745,11 @@ export function mappingRejection(
   mappingsBody: object,
   source: Record<string, unknown>,
   learned: Map<string, Property> = new Map(),
+  indexed?: Map<string, unknown[]>,
 ): MappingRejection | undefined {
   const mappings = mappingsBody as Mappings;
   const dynamic = dynamicSetting(mappings.dynamic, true, "");
+  indexedValues = indexed;
   try {
     if (source["@timestamp"] === undefined || source["@timestamp"] === null) {
       throw new Rejected({ type: "document_parsing_exception", reason: "data stream timestamp field [@timestamp] is missing" });
@@ -1706,7 +1759,23 @@ export function mappingRejection(
   } catch (error) {
     if (error instanceof Rejected) return error.rejection;
     throw error;
+  } finally {
+    indexedValues = undefined;
   }
+}
+
+/**
+ * Where the parse running now records what each mapped leaf field indexes (field path -> values, in document order):
+ * what a search, a terms aggregation or an alert's query sees of the document, whatever its _source looks like.
+ * Set by mappingRejection for one parse (the model is synchronous); undefined when the caller does not ask.
+ */
+let indexedValues: Map<string, unknown[]> | undefined;
+
+function recordIndexed(path: string, value: Json): void {
+  if (!indexedValues) return;
+  const values = indexedValues.get(path) ?? [];
+  values.push(toPlain(value));
+  indexedValues.set(path, values);
 }
 
 /**
@@ -1729,7 +1798,22 @@ function parseObject(
   dynamic = true,
 ): void {
   for (const [key, child] of Object.entries(value)) {
-    if (key.includes(".")) throw new UnsupportedByModel(`field name [${prefix}${key}] with a dot (object expansion) is not modelled`);
+    if (key.includes(".")) {
+      // A field name with dots is read as the objects it names (server/src/main/java/org/elasticsearch/index/mapper/
+      // DotExpandingXContentParser.java: `"a.b.c": v` is parsed as `"a": {"b": {"c": v}}`), next to any `a` object the
+      // document also has: both go through the same mappers, so a field gets the values of both
+      // (server/src/test/java/org/elasticsearch/index/mapper/DocumentParserTests.java, testDotsWithExistingMapper:
+      // `foo.bar.baz`, `foo: {bar.baz}` and `foo.bar: {baz}` index three values in foo.bar.baz). Names with an empty
+      // or blank segment (rejected, or kept whole for one trailing dot) and `subobjects: false` are not modelled.
+      const segments = key.split(".");
+      if (segments.some((segment) => segment.trim() === ""))
+        throw new UnsupportedByModel(`field name [${prefix}${key}] with an empty or blank segment is not modelled`);
+      const [head, ...rest] = segments as [string, ...string[]];
+      const expanded: JsonObject = {};
+      defineKey(expanded, rest.join("."), child);
+      parseObject(mappings, properties, Object.defineProperty({}, head, { value: expanded, enumerable: true }) as JsonObject, prefix, learned, dynamic);
+      continue;
+    }
     const path = `${prefix}${key}`;
     const property = properties[key] ?? learned.get(path);
     if (property) parseField(mappings, property, child, path, learned, dynamic);
@@ -1778,12 +1862,14 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
         reason: `Document contains at least one immense term in field="${path}" (whose UTF8 encoding is longer than the max length ${MAX_TERM_BYTES})`,
       });
     }
+    // A keyword longer than ignore_above stays in _source only (KeywordFieldMapper); the others index their text.
+    if (!(type === "keyword" && property.ignore_above !== undefined && text.length > property.ignore_above)) recordIndexed(path, text);
     return;
   }
   if (type === "long" || type === "float") {
     if (value instanceof JavaNumber && value.javaClass !== "Double") {
       if (type === "long" && value.javaClass === "BigInteger") reject(path, type, `Value [${value.integer}] is out of range for a long`);
-      if (type === "long") return;
+      if (type === "long") return recordIndexed(path, value);
       throw new UnsupportedByModel(`a ${value.javaClass} in a ${type} field (${path}) is not modelled`);
     }
     const number = isNumber(value)
@@ -1796,11 +1882,13 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
     if (typeof value === "boolean" || Number.isNaN(number)) reject(path, type, `For input string: "${String(value)}"`);
     if (type === "long" && (number >= 2 ** 63 || number < -(2 ** 63)))
       reject(path, type, `Value [${isNumber(value) ? javaNumberText(value) : String(value)}] is out of range for a long`);
+    recordIndexed(path, value);
     return;
   }
   if (type === "boolean") {
     if (!(typeof value === "boolean" || value === "true" || value === "false" || value === ""))
       reject(path, type, `Failed to parse value [${String(value)}] as only [true] or [false] are allowed.`);
+    recordIndexed(path, value);
     return;
   }
   // date, date_nanos
@@ -1809,6 +1897,7 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
     if (nanos < 0n) reject(path, type, `date[${String(value)}] is before the epoch in 1970 and cannot be stored in nanosecond resolution`);
     if (nanos > LONG_MAX) reject(path, type, `date[${String(value)}] is after 2262-04-11T23:47:16.854775807 and cannot be stored in nanosecond resolution`);
   }
+  recordIndexed(path, value);
 }
 
 function parseFlattened(property: Property, value: Json, path: string): void {
@@ -1919,7 +2008,7 @@ export interface FailureDocument {
 export type BulkItemStatus = { status: 201; failure_store?: "used" } | { status: 400; failure_store: "not_enabled" };
 
 export type IngestOutcome =
-  | { outcome: "indexed"; source: Record<string, unknown>; answer: BulkItemStatus }
+  | { outcome: "indexed"; source: Record<string, unknown>; fields: Record<string, unknown[]>; answer: BulkItemStatus }
   | { outcome: "failure_store"; stage: "pipeline" | "mapping"; failure: FailureDocument; answer: BulkItemStatus }
   | { outcome: "rejected"; stage: "pipeline" | "mapping"; error: { type: string; message: string }; answer: BulkItemStatus };
 
@@ -1950,6 +2039,8 @@ export interface IngestRequest {
 export class SimulatedDataStream {
   private readonly learned = new Map<string, Property>();
   readonly indexed: Record<string, unknown>[] = [];
+  /** Per indexed document (same order as `indexed`): each mapped leaf field's indexed values (what searches and aggregations see). */
+  readonly indexedFields: Record<string, unknown[]>[] = [];
   readonly failures: FailureDocument[] = [];
 
   constructor(
@@ -2023,7 +2114,8 @@ export class SimulatedDataStream {
       };
       return this.fail("pipeline", failure);
     }
-    const rejection = mappingRejection(this.mappings(), processed, this.learned);
+    const fields = new Map<string, unknown[]>();
+    const rejection = mappingRejection(this.mappings(), processed, this.learned, fields);
     const plain = toPlain(processed) as Record<string, unknown>;
     if (rejection) {
       // Mapping failures keep the document as the pipeline left it.
@@ -2034,7 +2126,9 @@ export class SimulatedDataStream {
       });
     }
     this.indexed.push(plain);
-    return { outcome: "indexed", source: plain, answer: { status: 201 } };
+    const indexedFields = Object.fromEntries(fields);
+    this.indexedFields.push(indexedFields);
+    return { outcome: "indexed", source: plain, fields: indexedFields, answer: { status: 201 } };
   }
 
   private fail(stage: "pipeline" | "mapping", failure: FailureDocument): IngestOutcome {
