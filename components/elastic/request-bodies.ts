@@ -42,6 +42,7 @@ export type UserBody = Pick<estypes.SecurityPutUserRequest, "roles" | "full_name
 
 /**
  * POST _security/api_key without its name (the resource's `name`). `expiration` is a duration from the key's
- * creation (`90d`); the provider's refresh treats an expired key as gone, so the next `up` makes a new one.
+ * creation (`90d`); with the resource's `renewBefore`, a plain `up` makes a new key near the expiry (provider-runtime.ts,
+ * apiKeyProvider), and a refresh treats an expired key as gone.
  */
 export type ApiKeyBody = Pick<estypes.SecurityCreateApiKeyRequest, "role_descriptors" | "metadata" | "expiration">;

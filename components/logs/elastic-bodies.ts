@@ -169,6 +169,27 @@ export function isEsDuration(value: string): boolean {
   return ES_DURATION.test(value);
 }
 
+/** An isEsDuration value in ms (TimeValue units; micros and nanos as fractions of a ms). */
+export function esDurationMs(value: string): number {
+  const match = ES_DURATION.exec(value);
+  if (!match) throw new Error(`esDurationMs: ${JSON.stringify(value)} is not a duration like 90d`);
+  const unit: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1, micros: 1e-3, nanos: 1e-6 };
+  return Number.parseInt(value, 10) * unit[match[1]!]!;
+}
+
+/** The longest renewal window of an agent's log key: two weeks before it expires. */
+export const AGENT_KEY_RENEW_MAX_MS = 14 * 86_400_000;
+
+/**
+ * How long before an agent's log key expires a plain central `up` makes it a new one (ElasticsearchApiKey
+ * renewBefore): 14 days, or a third of a shorter lifetime (a `3d` key is renewed in its last day), so a key is
+ * never renewed on every `up`. The previous key stays valid until it expires: the agent has that long to `up`
+ * with the new one. verify (scripts/lib/verify/elastic.ts) warns within the same window.
+ */
+export function agentKeyRenewBeforeMs(expiration: string): number {
+  return Math.min(AGENT_KEY_RENEW_MAX_MS, Math.floor(esDurationMs(expiration) / 3));
+}
+
 /**
  * A positive whole byte size in Elasticsearch's syntax (`10gb`, `512mb`; any letter case, as the
  * server parses it case-insensitively), at most Long.MAX_VALUE bytes (ByteSizeValue.of).
@@ -527,7 +548,8 @@ export function agentApiKeyName(naming: Pick<LogsNaming, "agentApiKeyPrefix">, h
  * Metadata: `atra_host` (AGENT_HOST_METADATA), which the data stream's final pipeline writes into `host.name` of every
  * document this key sends, whatever the sender wrote; the data stream, for people reading GET _security/api_key.
  * `expiration` (logs.agentKeyExpiration): Elasticsearch refuses the key from then on (ApiKeyService.validateApiKeyExpiration);
- * the provider's refresh then finds it gone and the next `up` makes a new one. The role's `description` is left
+ * a plain central `up` makes a new one within the key's last 14 days (agentKeyRenewBeforeMs; the provider's renewal,
+ * provider-runtime.ts apiKeyProvider), leaving the old one valid until it expires. The role's `description` is left
  * out: Elasticsearch takes none in an API key's role descriptors (ApiKeyService.removeUserRoleDescriptorDescriptions).
  */
 export function renderAgentApiKey(naming: Pick<LogsNaming, "dataStream" | "writerRole">, host: string, expiration: string): ApiKeyBody {

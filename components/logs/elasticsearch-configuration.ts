@@ -19,6 +19,7 @@ import type { RoleBody } from "../elastic/request-bodies";
 import {
   LogsNaming,
   agentApiKeyName,
+  agentKeyRenewBeforeMs,
   renderAgentApiKey,
   renderHostIdentityPipeline,
   renderIlmPolicy,
@@ -151,7 +152,13 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
         host,
         new ElasticsearchApiKey(
           `agent-api-key-${host.toLowerCase()}`,
-          { connection, name: agentApiKeyName(naming, host), body: renderAgentApiKey(naming, host, expiration) },
+          {
+            connection,
+            name: agentApiKeyName(naming, host),
+            body: renderAgentApiKey(naming, host, expiration),
+            // Renewed by a plain `up` near its expiry, the old key left valid until then (agentKeyRenewBeforeMs).
+            renewBefore: `${agentKeyRenewBeforeMs(expiration)}ms`,
+          },
           { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline, this.finalPipeline, this.indexTemplate] },
         ),
       );

@@ -102,7 +102,14 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     const { id, outs } = await provider.create(inputs());
     const stored = fake.apiKeys.get(id)!;
     expect(stored).toBeDefined();
-    expect(outs).toEqual({ ...inputs(), keyId: id, apiKey: `${id}:${stored.key}`, encoded: Buffer.from(`${id}:${stored.key}`).toString("base64") });
+    expect(outs).toEqual({
+      ...inputs(),
+      keyId: id,
+      apiKey: `${id}:${stored.key}`,
+      encoded: Buffer.from(`${id}:${stored.key}`).toString("base64"),
+      // The create answer's `expiration` (epoch ms), kept so a plain `up` can see the key near its end.
+      expiresAt: stored.expiration,
+    });
     const [put] = requestsTo("PUT");
     expect(put.body).toEqual({ name: KEY_NAME, ...BODY });
     expect(put.headers.authorization).toBe(`Basic ${Buffer.from(`elastic:${ADMIN_PASSWORD}`).toString("base64")}`);
@@ -159,8 +166,58 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     // The update for a credential change keeps the key as it is, and asks nothing of the server.
     const before = fake.requests.length;
     const rotated = inputs({ connection: { ...connection, password: "rotated-Pa55word" } });
-    expect((await provider.update(id, outs, rotated)).outs).toEqual({ ...rotated, keyId: id, apiKey: outs.apiKey, encoded: outs.encoded });
+    expect((await provider.update(id, outs, rotated)).outs).toEqual({
+      ...rotated,
+      keyId: id,
+      apiKey: outs.apiKey,
+      encoded: outs.encoded,
+      expiresAt: outs.expiresAt,
+    });
     expect(fake.requests.length).toBe(before);
+  });
+
+  test("renewal on a plain up: diff sees the stored expiry within renewBefore (no server call); update makes a new key and leaves the old one valid; delete revokes both", async () => {
+    const renewing = inputs({ renewBefore: "14d" });
+    const { id, outs } = await provider.create(renewing);
+    expect(outs.expiresAt! - Date.now()).toBeGreaterThan(89 * 86_400_000);
+    const requests = fake.requests.length;
+    expect(await provider.diff(id, outs, renewing)).toEqual({ changes: false, replaces: [] });
+    // Thirteen days left: due. Without renewBefore (or with a body that does not expire): never.
+    const nearEnd: ApiKeyState = { ...outs, expiresAt: Date.now() + 13 * 86_400_000 };
+    expect(await provider.diff(id, nearEnd, renewing)).toEqual({ changes: true, replaces: [] });
+    expect(await provider.diff(id, nearEnd, inputs())).toEqual({ changes: false, replaces: [] });
+    const { expiration: _none, ...forever } = BODY;
+    expect(await provider.diff(id, { ...nearEnd, body: forever }, inputs({ renewBefore: "14d", body: forever }))).toEqual({ changes: false, replaces: [] });
+    // A state that does not say when its key expires (made before expiresAt was kept): renewed once.
+    const { expiresAt: _unknown, ...untimed } = outs;
+    expect(await provider.diff(id, untimed, renewing)).toEqual({ changes: true, replaces: [] });
+    expect(fake.requests.length).toBe(requests);
+
+    const renewed = (await provider.update(id, nearEnd, renewing)).outs as ApiKeyState;
+    expect(renewed.keyId).not.toBe(id);
+    expect(renewed.previousKeyId).toBe(id);
+    expect(renewed.expiresAt! - Date.now()).toBeGreaterThan(89 * 86_400_000);
+    expect(renewed.encoded).not.toBe(outs.encoded);
+    expect(requestsTo("DELETE")).toEqual([]);
+    // Both keys authenticate: an agent still holding the old one keeps shipping until its next `up`.
+    for (const encoded of [outs.encoded!, renewed.encoded!]) {
+      const client = asKey(encoded);
+      try {
+        expect((await client.security.authenticate()).username).toBe("elastic");
+      } finally {
+        await client.close();
+      }
+    }
+    // The next renewal invalidates the key two renewals back: never more than two valid keys per host.
+    const again = (await provider.update(id, { ...renewed, expiresAt: Date.now() }, renewing)).outs as ApiKeyState;
+    expect(requestsTo("DELETE").map((request) => request.body)).toEqual([{ ids: [id] }]);
+    expect(fake.apiKeys.get(id)!.invalidated).toBe(true);
+    expect(again.previousKeyId).toBe(renewed.keyId);
+    // Removing the host: the current and the previous key are invalidated.
+    await provider.delete(id, again);
+    expect(requestsTo("DELETE").at(-1)!.body).toEqual({ ids: [again.keyId, renewed.keyId] });
+    expect(fake.apiKeys.get(again.keyId!)!.invalidated).toBe(true);
+    expect(fake.apiKeys.get(renewed.keyId!)!.invalidated).toBe(true);
   });
 
   test("delete invalidates the key (it then authenticates nothing), and tolerates it invalidated or gone already", async () => {
@@ -263,10 +320,21 @@ describe("the fake's API key endpoints answer as Elasticsearch does", () => {
 describe("the resource class under the mock engine", () => {
   test("connection, apiKey and encoded are listed as secret outputs; each agent's key comes after template, pipelines and policy", async () => {
     const registered: { type: string; name: string; secretOutputs: string[]; dependencies: string[]; urn?: string }[] = [];
+    const inputsByName = new Map<string, Record<string, unknown>>();
     await jest.isolateModulesAsync(async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-      await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: () => ({}) }, "atra-observability", "dev");
+      await pulumi.runtime.setMocks(
+        {
+          newResource: (args) => {
+            inputsByName.set(args.name, args.inputs as Record<string, unknown>);
+            return { id: `${args.name}-id`, state: args.inputs };
+          },
+          call: () => ({}),
+        },
+        "atra-observability",
+        "dev",
+      );
       const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
       const register = monitor.registerResource.bind(monitor);
       monitor.registerResource = (req, cb) => {
@@ -307,6 +375,8 @@ describe("the resource class under the mock engine", () => {
       expect(key.type).toBe("pulumi-nodejs:dynamic/elastic:ElasticsearchApiKey");
       expect(key.secretOutputs.sort()).toEqual(["apiKey", "connection", "encoded"]);
       expect(key.dependencies).toEqual(expect.arrayContaining(urns));
+      // Renewed by a plain `up` within its last 14 days (agentKeyRenewBeforeMs of 90d).
+      expect(inputsByName.get(`agent-api-key-${HOST}`)!.renewBefore).toBe(`${14 * 86_400_000}ms`);
     });
   });
 });

@@ -25,6 +25,7 @@ import {
   agentApiKeyName,
   AGENT_HOST_METADATA,
   renderAgentApiKey,
+  agentKeyRenewBeforeMs,
   renderIngestPipeline,
   renderReaderRole,
   renderRecentErrorsSearch,
@@ -403,6 +404,15 @@ describe("the agents' API keys", () => {
     });
     expect(body.expiration).toBe("90d");
     expect(() => renderAgentApiKey(naming, "h", "3 months")).toThrow(/expiration "3 months" is not a duration/);
+  });
+
+  test("renewed by a plain up 14 days before it expires, or in the last third of a shorter life (never on every up)", () => {
+    const day = 86_400_000;
+    expect(agentKeyRenewBeforeMs("90d")).toBe(14 * day);
+    expect(agentKeyRenewBeforeMs("42d")).toBe(14 * day);
+    expect(agentKeyRenewBeforeMs("30d")).toBe(10 * day);
+    expect(agentKeyRenewBeforeMs("36h")).toBe(12 * 3_600_000);
+    expect(() => agentKeyRenewBeforeMs("3 months")).toThrow(/not a duration/);
   });
 
   test("a request authenticated by an API key could not create it (Elasticsearch's derived-key rule)", () => {
