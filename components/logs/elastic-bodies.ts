@@ -538,7 +538,12 @@ export function agentApiKeyName(naming: Pick<LogsNaming, "agentApiKeyPrefix">, h
  *   callback fails the connection. Those are `cluster:monitor/main` and `cluster:monitor/xpack/license/get`, and
  *   `monitor` (`cluster:monitor/*`, elastic/elasticsearch x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/core/
  *   security/authz/privilege/ClusterPrivilegeResolver.java, MONITOR_PATTERN) is the smallest named cluster privilege
- *   that covers both. It reads cluster metadata only (health, stats, settings), no document.
+ *   that covers both. It reads cluster metadata only (health, stats, settings, index names), no document.
+ *   Kept on purpose over the two raw action names (ClusterPrivilegeResolver.resolve takes an action pattern too, so
+ *   `["cluster:monitor/main", "cluster:monitor/xpack/license/get"]` would be narrower): which actions a Filebeat
+ *   version calls on connecting cannot be checked against a real Filebeat here, and one more (a future version's
+ *   check) would fail every agent's connection at once, with nothing but its own log saying why; what `monitor`
+ *   adds is read access to cluster metadata, which an agent host could not turn into writing or reading lines.
  *   No other cluster privilege: templates, ILM and pipelines are the central stack's (setup is off).
  * - indices `create_doc` on the data stream only: `_bulk` `create` items (IndexPrivilege.java, CREATE_DOC: index
  *   requests with op_type create, nothing that updates or deletes).
