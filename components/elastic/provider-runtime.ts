@@ -1047,6 +1047,8 @@ function apiKeyProvider(): dynamic.ResourceProvider {
     async check(_olds: ApiKeyState, news: ApiKeyState) {
       const failures = connectionFailures(news.connection);
       if (!news.name || typeof news.name !== "string") failures.push({ property: "name", reason: "API key name is required" });
+      if (news.renewBefore !== undefined && !isUnknown(news.renewBefore) && timeValueMs(news.renewBefore) === undefined)
+        failures.push({ property: "renewBefore", reason: `renewBefore must be a time value like 14d, not ${JSON.stringify(news.renewBefore)}` });
       const body = news.body as ApiKeyBody | undefined;
       if (!isUnknown(body) && (!body || typeof body !== "object")) {
         failures.push({ property: "body", reason: "API key body must be an object" });

@@ -178,6 +178,10 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
 
   test("renewal on a plain up: diff sees the stored expiry within renewBefore (no server call); update makes a new key and leaves the old one valid; delete revokes both", async () => {
     const renewing = inputs({ renewBefore: "14d" });
+    expect((await provider.check({}, renewing)).failures).toEqual([]);
+    expect((await provider.check({}, inputs({ renewBefore: "two weeks" }))).failures).toEqual([
+      { property: "renewBefore", reason: 'renewBefore must be a time value like 14d, not "two weeks"' },
+    ]);
     const { id, outs } = await provider.create(renewing);
     expect(outs.expiresAt! - Date.now()).toBeGreaterThan(89 * 86_400_000);
     const requests = fake.requests.length;
