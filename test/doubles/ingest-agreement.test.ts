@@ -16,6 +16,7 @@ import { renderHostIdentityPipeline } from "../../components/logs/host-identity-
 import {
   JACKSON_MAX_NESTING_DEPTH,
   javaDoubleToString,
+  mappingRejection,
   parseJacksonJson,
   SimulatedDataStream,
   simulatePipeline,
@@ -231,6 +232,39 @@ describe("ISO8601 as Elasticsearch 9 reads it (server/.../common/time/Iso8601Par
 // ---------------------------------------------------------------------------------------------
 // Index mode: the simulator models standard, and refuses to guess
 // ---------------------------------------------------------------------------------------------
+
+describe("dotted field names (DotExpanderProcessor.java; DotExpandingXContentParser.java, DocumentParserTests.java)", () => {
+  const expand = (config: Record<string, unknown>, source: Record<string, unknown>) =>
+    simulatePipeline({ processors: [{ dot_expander: config }] }, source).source;
+
+  test("dot_expander `*`: every root dotted key becomes the path it names; override sets, no override appends; nested keys stay", () => {
+    expect(expand({ field: "*" }, { "foo.bar": "baz", a: { "b.c": 1 } })).toEqual({ foo: { bar: "baz" }, a: { "b.c": 1 } });
+    // An existing path (DotExpanderProcessor.expandDot): appendFieldValue makes a list, or setFieldValue with override replaces.
+    expect(expand({ field: "*" }, { foo: { bar: "a" }, "foo.bar": "b" })).toEqual({ foo: { bar: ["a", "b"] } });
+    expect(expand({ field: "*", override: true }, { foo: { bar: "a" }, "foo.bar": "b" })).toEqual({ foo: { bar: "b" } });
+    expect(expand({ field: "foo.bar" }, { "foo.bar": "b", "x.y": 1 })).toEqual({ foo: { bar: "b" }, "x.y": 1 });
+  });
+
+  test("a prefix holding a value cannot be expanded: the processor fails with Elasticsearch's message", () => {
+    expect(() => expand({ field: "*", override: true }, { foo: "a", "foo.bar": "b" })).toThrow(
+      "cannot expand [foo.bar], because [foo] is not an object field, but a value field",
+    );
+  });
+
+  test("what depends on Java's HashMap order or split is refused, not guessed", () => {
+    expect(() => expand({ field: "*" }, { "a.b": 1, "a.b.c": 2 })).toThrow(UnsupportedByModel);
+    expect(() => expand({ field: "*" }, { "a..b": 1 })).toThrow(UnsupportedByModel);
+  });
+
+  test("the mapper reads a dotted name as the objects it names, merged with them (testDotsWithExistingMapper: three values)", () => {
+    const mappings = { properties: { "@timestamp": { type: "date" }, foo: { properties: { bar: { properties: { baz: { type: "long" } } } } } } };
+    const indexed = new Map<string, unknown[]>();
+    const source = { "@timestamp": READ_TIME, "foo.bar.baz": 123, foo: { "bar.baz": 456 }, "foo.bar": { baz: 789 } };
+    expect(mappingRejection(mappings, source, new Map(), indexed)).toBeUndefined();
+    expect(indexed.get("foo.bar.baz")).toEqual([123, 456, 789]);
+    expect(() => mappingRejection(mappings, { "@timestamp": READ_TIME, "foo..bar": 1 })).toThrow(UnsupportedByModel);
+  });
+});
 
 describe("index mode (x-pack/plugin/logsdb LogsdbIndexModeSettingsProvider.java)", () => {
   const withSettings = (index: Record<string, unknown>) => ({ ...template, template: { ...template.template, settings: { index } } });
