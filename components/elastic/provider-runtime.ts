@@ -1034,7 +1034,9 @@ async function createApiKey(inputs: ApiKeyState, what: string): Promise<Pick<Api
 
 /**
  * Keys expire (`body.expiration`, logs.agentKeyExpiration), and an expired key silently stops an agent's shipping.
- * Renewal without a refresh (deploy runs `pulumi up` without --refresh): diff compares the state's `expiresAt` with the
+ * Renewal without a refresh (deploy runs `pulumi up` without --refresh): the engine asks the provider's diff on every
+ * `up`, inputs changed or not, unless legacy diffing is turned on (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+ * stepGenerator.diff: UseLegacyDiff alone short-cuts equal inputs), and diff compares the state's `expiresAt` with the
  * clock (renewalDue) and reports a change, not a replacement; update then makes a new key and keeps the current one
  * as `previousKeyId`, NOT invalidated: it stays valid until it expires on its own (within `renewBefore`), so an agent
  * still holding it keeps shipping until its next `up` hands it the new one (outputs change with the new key). A
