@@ -33,6 +33,6 @@ export const logShipperPassword = outputs.logShipperPassword;
 export const grafanaLogsUser = outputs.grafanaLogsUser;
 export const grafanaLogsPassword = outputs.grafanaLogsPassword;
 export const remoteWriteUrls = outputs.remoteWriteUrls;
-export const agentLogShipperApiKey = outputs.agentLogShipperApiKey;
+export const agentLogShipperApiKeys = outputs.agentLogShipperApiKeys;
 export const agentFederation = outputs.agentFederation;
 export const caCertificate = outputs.caCertificate;

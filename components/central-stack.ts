@@ -213,8 +213,8 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     // Prometheus's login for people (its UI and API), published beyond loopback; Grafana and the healthcheck have their own.
     prometheusUser: metrics.peopleAuth?.user,
     prometheusPassword: metrics.peopleAuth?.password,
-    // What agent hosts need (docs/add-a-host.md).
-    agentLogShipperApiKey: logs?.agentApiKey,
+    // What agent hosts need (docs/add-a-host.md): per host, its log key and its federation login and certificate.
+    agentLogShipperApiKeys: logs?.agentApiKeys,
     agentFederation: agentFederation?.output(),
     // The CA agents and browsers trust (not secret), with tls on.
     caCertificate: pki?.caCertificate,

@@ -34,8 +34,8 @@ export interface StackOutputs {
   grafanaLogsPassword?: Secret;
   /** Agent hosts: the remote writes this host's Prometheus sends to (name to URL). */
   remoteWriteUrls?: Record<string, string>;
-  /** Central stacks with `logs.agentApiKey`: the API key agent hosts' Filebeat ships with (`id:api_key`). */
-  agentLogShipperApiKey?: Secret;
+  /** Central stacks with agents[] and logs: agents[].host -> the encoded API key that host's Filebeat ships with (its `logShipperApiKey`). */
+  agentLogShipperApiKeys?: pulumi.Output<Record<string, string>>;
   /**
    * Central stacks listing agents[]: per agent host, what its Prometheus is pulled with (the password the
    * central logs in with, its bcrypt hash, the server certificate and key issued for that host). Secret.

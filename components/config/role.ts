@@ -30,7 +30,7 @@ const REFUSED_TOP_LEVEL: Record<string, string> = {
   alertingSecrets: `an agent evaluates and routes no alerts (the central Grafana does, over every host's series): ${ON_CENTRAL}`,
   elasticPassword: "an agent logs in to no Elastic cluster as a user: its Filebeat ships with the API key in logShipperApiKey. Remove it",
   elasticApiKey:
-    "an agent manages nothing in the Elastic cluster: its Filebeat ships with the API key in logShipperApiKey (the central stack's output agentLogShipperApiKey). Remove it",
+    "an agent manages nothing in the Elastic cluster: its Filebeat ships with the API key in logShipperApiKey (this host's entry of the central stack's output agentLogShipperApiKeys). Remove it",
 };
 
 /** Containers that do not run on an agent host: their image, port and memory keys. */
@@ -39,7 +39,7 @@ const CENTRAL_ONLY_CONTAINERS = ["grafana", "elasticsearch", "kibana"];
 /** Keys under `prometheus` and `logs` that belong to the central stack, with why. */
 const REFUSED_NESTED: [string[], string][] = [
   [["prometheus", "external"], "nothing on an agent host queries metrics (the central Grafana reads the backend the agent writes to): remove it"],
-  [["logs", "agentApiKey"], "is the central stack's key (it creates the API key agents ship with): remove it here"],
+  [["logs", "agentKeyExpiration"], "is the central stack's (it makes the agents' keys): remove it here"],
   [["logs", "retention"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],
   [["logs", "rolloverMaxAge"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],
   [["logs", "rolloverMaxPrimaryShardSize"], `the data stream's lifecycle is the central stack's (it manages the ILM policy): ${ON_CENTRAL}`],

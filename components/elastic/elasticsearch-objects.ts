@@ -159,6 +159,11 @@ export interface ElasticsearchApiKeyArgs {
   name: pulumi.Input<string>;
   /** `role_descriptors` (at least one) and `metadata`. */
   body: pulumi.Input<ApiKeyBody>;
+  /**
+   * With `body.expiration`: a plain `up` makes a new key once this one expires within this time (an Elasticsearch
+   * duration), leaving the current one valid until it expires (provider-runtime.ts, apiKeyProvider).
+   */
+  renewBefore?: pulumi.Input<string>;
   retry?: RetryOptions;
 }
 
@@ -179,6 +184,8 @@ export class ElasticsearchApiKey extends pulumi.dynamic.Resource {
   declare readonly apiKey: pulumi.Output<string>;
   /** base64 of `<id>:<api_key>`: the form an `Authorization: ApiKey <encoded>` header (and `elasticApiKey`) takes. Secret. */
   declare readonly encoded: pulumi.Output<string>;
+  /** When the current key expires (epoch ms), if it does. */
+  declare readonly expiresAt: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: ElasticsearchApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -189,10 +196,13 @@ export class ElasticsearchApiKey extends pulumi.dynamic.Resource {
         connection: secretConnection(args.connection),
         name: args.name,
         body: args.body,
+        renewBefore: args.renewBefore,
         retry: args.retry,
         keyId: undefined,
         apiKey: undefined,
         encoded: undefined,
+        expiresAt: undefined,
+        previousKeyId: undefined,
       },
       withSecretOutputs(opts, ["connection", "apiKey", "encoded"]),
       ELASTIC_MODULE,

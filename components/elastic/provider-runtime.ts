@@ -50,9 +50,21 @@ export interface ApiKeyState {
   name: string;
   body: ApiKeyBody;
   retry?: RetryOptions;
+  /**
+   * Renew the key on a plain `up` once it expires within this time (an Elasticsearch duration, `14d`): diff sees the
+   * stored `expiresAt` without asking the server, and update makes a new key (see apiKeyProvider). Without it, never.
+   */
+  renewBefore?: string;
   keyId?: string;
   apiKey?: string;
   encoded?: string;
+  /** When the key expires (epoch ms; the create answer's `expiration`), if it does. */
+  expiresAt?: number;
+  /**
+   * The key this one renewed (update): left valid until it expires on its own, so an agent still holding it keeps
+   * shipping until its next `up`; invalidated with this one on delete, so removing a host revokes both.
+   */
+  previousKeyId?: string;
 }
 
 export interface BuiltinPasswordState {
@@ -976,12 +988,69 @@ function normalizeDescriptors(descriptors: unknown): unknown {
   return Object.fromEntries(Object.entries(descriptors).map(([name, descriptor]) => [name, normalizeRole((descriptor ?? {}) as Record<string, unknown>)]));
 }
 
+/**
+ * A time value in ms (elastic/elasticsearch libs/core/src/main/java/org/elasticsearch/core/TimeValue.java,
+ * parseTimeValue: d, h, m, s, ms, micros, nanos), or undefined for anything else.
+ */
+function timeValueMs(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^(\d+)\s*(nanos|micros|ms|s|m|h|d)$/.exec(value.trim().toLowerCase());
+  if (!match) return undefined;
+  const unit: Record<string, number> = { nanos: 1e-6, micros: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Number(match[1]) * unit[match[2]]!;
+}
+
+/**
+ * Whether a plain `up` renews the key (diff, then update): it has a `renewBefore` and an expiration, and the state
+ * says it expires within `renewBefore`, or does not say when (a key made before `expiresAt` was kept: renewed once, so
+ * that from then on the state knows). Reads the state and the clock only: no refresh needed.
+ */
+function renewalDue(olds: Partial<ApiKeyState>, news: Partial<ApiKeyState>): boolean {
+  const window = timeValueMs(news.renewBefore);
+  if (window === undefined || news.body?.expiration === undefined || !olds.keyId) return false;
+  return typeof olds.expiresAt !== "number" || olds.expiresAt - Date.now() <= window;
+}
+
+/** PUT _security/api_key: a new key, its secret forms and when it expires. */
+async function createApiKey(inputs: ApiKeyState, what: string): Promise<Pick<ApiKeyState, "keyId" | "apiKey" | "encoded" | "expiresAt">> {
+  // The client sends PUT (@elastic/elasticsearch lib/api/api/security.js, createApiKey); Elasticsearch takes PUT and POST.
+  // Each create makes a new key: retried only while the request cannot have been carried out.
+  const created = await esCall(
+    `${what}: PUT _security/api_key`,
+    inputs,
+    (client) => {
+      const request: estypes.SecurityCreateApiKeyRequest = { ...inputs.body, name: inputs.name };
+      return client.security.createApiKey(request);
+    },
+    [],
+    notCarriedOutFailure,
+  );
+  const apiKey = `${created.id}:${created.api_key}`;
+  // Servers before 7.16 answer no `encoded`; it is the same base64 of id:api_key (CreateApiKeyResponse).
+  const encoded = created.encoded ?? Buffer.from(apiKey, "utf8").toString("base64");
+  // `expiration`: epoch ms, present when the key expires (CreateApiKeyResponse.toXContent).
+  return { keyId: created.id, apiKey, encoded, ...(typeof created.expiration === "number" ? { expiresAt: created.expiration } : {}) };
+}
+
+/**
+ * Keys expire (`body.expiration`, logs.agentKeyExpiration), and an expired key silently stops an agent's shipping.
+ * Renewal without a refresh (deploy runs `pulumi up` without --refresh): the engine asks the provider's diff on every
+ * `up`, inputs changed or not, unless legacy diffing is turned on (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+ * stepGenerator.diff: UseLegacyDiff alone short-cuts equal inputs), and diff compares the state's `expiresAt` with the
+ * clock (renewalDue) and reports a change, not a replacement; update then makes a new key and keeps the current one
+ * as `previousKeyId`, NOT invalidated: it stays valid until it expires on its own (within `renewBefore`), so an agent
+ * still holding it keeps shipping until its next `up` hands it the new one (outputs change with the new key). A
+ * replacement (create-before-delete) would invalidate the old key in the same `up`, cutting the agent off at once.
+ * delete invalidates the current and the previous key: removing a host leaves it no valid key.
+ */
 function apiKeyProvider(): dynamic.ResourceProvider {
   const label = (name: string) => `Elasticsearch API key "${name}"`;
   return {
     async check(_olds: ApiKeyState, news: ApiKeyState) {
       const failures = connectionFailures(news.connection);
       if (!news.name || typeof news.name !== "string") failures.push({ property: "name", reason: "API key name is required" });
+      if (news.renewBefore !== undefined && !isUnknown(news.renewBefore) && timeValueMs(news.renewBefore) === undefined)
+        failures.push({ property: "renewBefore", reason: `renewBefore must be a time value like 14d, not ${JSON.stringify(news.renewBefore)}` });
       const body = news.body as ApiKeyBody | undefined;
       if (!isUnknown(body) && (!body || typeof body !== "object")) {
         failures.push({ property: "body", reason: "API key body must be an object" });
@@ -1003,23 +1072,9 @@ function apiKeyProvider(): dynamic.ResourceProvider {
       return { inputs: news, failures };
     },
     async create(inputs: ApiKeyState) {
-      // The client sends PUT (@elastic/elasticsearch lib/api/api/security.js, createApiKey); Elasticsearch takes PUT and POST.
-      // Each create makes a new key: retried only while the request cannot have been carried out.
-      const created = await esCall(
-        `${label(inputs.name)}: PUT _security/api_key`,
-        inputs,
-        (client) => {
-          const request: estypes.SecurityCreateApiKeyRequest = { ...inputs.body, name: inputs.name };
-          return client.security.createApiKey(request);
-        },
-        [],
-        notCarriedOutFailure,
-      );
-      const apiKey = `${created.id}:${created.api_key}`;
-      // Servers before 7.16 answer no `encoded`; it is the same base64 of id:api_key (CreateApiKeyResponse).
-      const encoded = created.encoded ?? Buffer.from(apiKey, "utf8").toString("base64");
-      const outs: ApiKeyState = { ...inputs, keyId: created.id, apiKey, encoded };
-      return { id: created.id, outs };
+      const created = await createApiKey(inputs, label(inputs.name));
+      const outs: ApiKeyState = { ...inputs, ...created };
+      return { id: created.keyId!, outs };
     },
     async read(id: string, props: ApiKeyState) {
       const keyId = props.keyId ?? id;
@@ -1040,7 +1095,8 @@ function apiKeyProvider(): dynamic.ResourceProvider {
         covers(normalizeDescriptors(server.role_descriptors), normalizeDescriptors(desired.role_descriptors)) &&
         covers(server.metadata, desired.metadata);
       const body = (unchanged ? desired : project(server, desired)) as ApiKeyBody;
-      return { id, props: { ...props, name: live.name, body, keyId } };
+      const expiresAt = typeof live.expiration === "number" ? { expiresAt: live.expiration } : {};
+      return { id, props: { ...props, name: live.name, body, keyId, ...expiresAt } };
     },
     async diff(_id: string, olds: ApiKeyState, news: ApiKeyState) {
       // A key's privileges, name and metadata are fixed here: any change is a new key (created before the old one
@@ -1057,25 +1113,42 @@ function apiKeyProvider(): dynamic.ResourceProvider {
           .replace(/\/+$/, "")
           .toLowerCase();
       if (typeof oldUrl === "string" && typeof newUrl === "string" && !isUnknown(newUrl) && cluster(oldUrl) !== cluster(newUrl)) replaces.push("connection");
-      // Credentials, the scheme or the CA alone: the same key, reached another way.
-      const changed = replaces.length > 0 || !same(olds.connection, news.connection);
+      // Credentials, the scheme or the CA alone: the same key, reached another way. A key near its expiry: renewed by
+      // update (apiKeyProvider's comment), unless it is replaced anyway.
+      const changed = replaces.length > 0 || !same(olds.connection, news.connection) || renewalDue(olds, news);
       return { changes: changed, replaces };
     },
-    async update(_id: string, olds: ApiKeyState, news: ApiKeyState) {
-      const outs: ApiKeyState = { ...news, keyId: olds.keyId, apiKey: olds.apiKey, encoded: olds.encoded };
+    async update(id: string, olds: ApiKeyState, news: ApiKeyState) {
+      const kept: ApiKeyState = { ...news, keyId: olds.keyId, apiKey: olds.apiKey, encoded: olds.encoded };
+      if (olds.expiresAt !== undefined) kept.expiresAt = olds.expiresAt;
+      if (olds.previousKeyId !== undefined) kept.previousKeyId = olds.previousKeyId;
+      if (!renewalDue(olds, news)) return { outs: kept };
+      // The new key first; the current one becomes the previous, left to expire on its own. A key renewed before (two
+      // renewals ago) is invalidated now: at most two keys per host are ever valid.
+      const created = await createApiKey(news, `${label(news.name)} (renewal)`);
+      const older = olds.previousKeyId;
+      if (older) await invalidateApiKeys(label(news.name), news, [older], apiKeySecrets(olds));
+      const outs: ApiKeyState = { ...news, ...created, previousKeyId: olds.keyId ?? id };
       return { outs };
     },
     async delete(id: string, props: ApiKeyState) {
       const keyId = props.keyId ?? id;
-      const what = `${label(props.name)}: DELETE _security/api_key (ids [${keyId}])`;
-      const secrets = [...connectionSecrets(props.connection), ...apiKeySecrets(props)];
-      const answer = await esCall(what, props, (client) => unless404(client.security.invalidateApiKey({ ids: [keyId] })), apiKeySecrets(props));
-      if (answer && answer.error_count > 0) {
-        const cause = answer.error_details?.[0];
-        throw new Error(scrub(`${what} failed: ${cause?.type ?? "error"}: ${cause?.reason ?? JSON.stringify(answer.error_details ?? [])}`, secrets));
-      }
+      // The key a renewal left valid goes too: a removed host keeps no key.
+      const ids = props.previousKeyId ? [keyId, props.previousKeyId] : [keyId];
+      await invalidateApiKeys(label(props.name), props, ids, apiKeySecrets(props));
     },
   };
+}
+
+/** DELETE _security/api_key { ids }: invalidated (or already invalid or gone: no error, as Elasticsearch answers). */
+async function invalidateApiKeys(label: string, props: ApiKeyState, ids: string[], keySecrets: string[]): Promise<void> {
+  const what = `${label}: DELETE _security/api_key (ids [${ids.join(", ")}])`;
+  const secrets = [...connectionSecrets(props.connection), ...keySecrets];
+  const answer = await esCall(what, props, (client) => unless404(client.security.invalidateApiKey({ ids })), keySecrets);
+  if (answer && answer.error_count > 0) {
+    const cause = answer.error_details?.[0];
+    throw new Error(scrub(`${what} failed: ${cause?.type ?? "error"}: ${cause?.reason ?? JSON.stringify(answer.error_details ?? [])}`, secrets));
+  }
 }
 
 export const elasticsearchApiKeyProvider = apiKeyProvider();

@@ -41,7 +41,8 @@ export type IngestPipelineBody = BodyOf<estypes.IngestPutPipelineRequest, "id" |
 export type UserBody = Pick<estypes.SecurityPutUserRequest, "roles" | "full_name" | "email" | "metadata" | "enabled">;
 
 /**
- * POST _security/api_key without its name (the resource's `name`) and `expiration` (left out on purpose:
- * a key that expires stops the agents' shipping with nothing in Pulumi noticing; rotation is a replace).
+ * POST _security/api_key without its name (the resource's `name`). `expiration` is a duration from the key's
+ * creation (`90d`); with the resource's `renewBefore`, a plain `up` makes a new key near the expiry (provider-runtime.ts,
+ * apiKeyProvider), and a refresh treats an expired key as gone.
  */
-export type ApiKeyBody = Pick<estypes.SecurityCreateApiKeyRequest, "role_descriptors" | "metadata">;
+export type ApiKeyBody = Pick<estypes.SecurityCreateApiKeyRequest, "role_descriptors" | "metadata" | "expiration">;

@@ -38,6 +38,8 @@ const DEFAULTS = {
   rolloverMaxPrimaryShardSize: "10gb",
   errorRateThreshold: 10,
   errorRateWindow: "5m",
+  /** An agent key's life: long enough that rotation is a quarterly chore, short enough that a leaked key dies. */
+  agentKeyExpiration: "90d",
   /** The smallest heap Elasticsearch is given by default. */
   minHeapMb: 256,
   /** The share of its container the heap may take at most (the rest: file cache, off-heap, the JVM itself). */
@@ -64,8 +66,11 @@ export interface LogsConfig {
    */
   elasticsearchProviderUrl: string;
   kibanaProviderUrl: string;
-  /** Central stacks: create an API key for agent hosts' Filebeat (create_doc on the data stream only), output as a secret. */
-  agentApiKey: boolean;
+  /**
+   * Central stacks with agents[]: how long each agent host's API key lives (Elasticsearch duration, `90d`). Each
+   * agents[] host gets its own key (output agentLogShipperApiKeys); the data stream's final pipeline sets host.name from it.
+   */
+  agentKeyExpiration: string;
   /**
    * Agent hosts (`role: agent`): where their Filebeat ships, into the central stack's data stream, with
    * the API key in `logShipperApiKey`; nothing is configured in the cluster.
@@ -129,12 +134,12 @@ function encodedApiKeyProblem(value: string): string | undefined {
 
 /**
  * An agent's shipping key: the `id:api_key` form Filebeat's `api_key` takes (the central stack's
- * output agentLogShipperApiKey), or the base64 `encoded` form of it, which is decoded (shipperApiKey).
+ * output agentLogShipperApiKeys gives the encoded form), or the base64 `encoded` form of it, which is decoded (shipperApiKey).
  */
 function shipperApiKeyProblem(value: string): string | undefined {
   if (value === UNDECRYPTED_SECRET) return undefined;
   return shipperApiKey(value) === undefined
-    ? "must be an API key as id:api_key (the central stack's output agentLogShipperApiKey), or its base64 `encoded` form"
+    ? "must be an API key as id:api_key, or its base64 `encoded` form (this host's entry of the central stack's output agentLogShipperApiKeys)"
     : undefined;
 }
 
@@ -243,15 +248,22 @@ export const logsSlice = defineSlice({
         kibanaProviderUrl: httpUrl.optional(),
         /** An existing Elastic cluster to configure instead of running one; on an agent host, the central cluster it ships to. */
         external: externalShape.optional(),
-        /** Central stacks: create the API key agent hosts' Filebeat ships with (output agentLogShipperApiKey). */
-        agentApiKey: z.boolean().optional(),
+        /** Replaced by one key per agents[] host (output agentLogShipperApiKeys): refused, whatever its value, saying so. */
+        agentApiKey: z
+          .never({
+            error:
+              "is replaced: every host listed in agents[] now gets its own API key (output agentLogShipperApiKeys, one entry per host), whose host the data stream's final pipeline writes into host.name. List the agent hosts in agents[] and remove logs.agentApiKey",
+          })
+          .optional(),
+        /** Central stacks with agents[]: how long each agent host's API key lives (`90d`). */
+        agentKeyExpiration: esDuration.optional(),
       })
       .optional(),
     /** Password of the stack's Elasticsearch superuser `atra-admin` (generated when unset), or of `logs.external.user`. */
     elasticPassword: z.string().min(12, { error: "must be at least 12 characters" }).optional(),
     /** An encoded API key of the external cluster, for the providers (privileges: see README "Elastic Cloud or an existing cluster"). */
     elasticApiKey: checkedString(encodedApiKeyProblem).optional(),
-    /** Agent hosts: the API key their Filebeat ships with (the central stack's output agentLogShipperApiKey). */
+    /** Agent hosts: the API key their Filebeat ships with (this host's entry of the central stack's output agentLogShipperApiKeys). */
     logShipperApiKey: checkedString(shipperApiKeyProblem).optional(),
   },
   secretKeys: ["elasticPassword", "elasticApiKey", "logShipperApiKey"],
@@ -298,7 +310,7 @@ export const logsSlice = defineSlice({
         key: fullKey(["logShipperApiKey"]),
         message: "is for agent hosts (role: agent), whose Filebeat ships with it; a central stack's Filebeat ships as its own writer user: remove it",
       });
-    if (isObject(values.logs) && values.logs.agentApiKey === true) issues.push(...agentApiKeyIssues(values, enabled.logs));
+    issues.push(...agentKeyIssues(values, enabled.logs));
     if (!enabled.logs) return issues;
     if (external) return [...issues, ...externalIssues(values, external)];
     const raw = values.logs as { elasticsearchHeapMb?: unknown; elasticsearchProviderUrl?: unknown; kibanaProviderUrl?: unknown } | undefined;
@@ -343,7 +355,7 @@ export const logsSlice = defineSlice({
         elasticsearchPublicUrl: httpsWhen(`http://${core.publicHostname}:${core.ports.elasticsearch}`, ownTls),
         elasticsearchProviderUrl: providerUrl(logs?.elasticsearchProviderUrl, core.ports.elasticsearch),
         kibanaProviderUrl: providerUrl(logs?.kibanaProviderUrl, core.ports.kibana),
-        agentApiKey: core.role === "central" && core.enabled.logs && logs?.agentApiKey === true,
+        agentKeyExpiration: logs?.agentKeyExpiration ?? DEFAULTS.agentKeyExpiration,
         ...(core.role === "agent" ? {} : external ? externalPart(external, raw.elasticApiKey !== undefined) : {}),
         ...(core.role === "agent" && external ? { shipTo: agentShipping(external) } : {}),
       },
@@ -435,33 +447,37 @@ function agentShippingIssues(values: Record<string, unknown>, shipsLogs: boolean
     issues.push({
       key: fullKey(["logShipperApiKey"]),
       message:
-        "is required on an agent host whose services have log files (role: agent): the central stack's output agentLogShipperApiKey " +
-        "(pulumi stack output --stack <central> --show-secrets agentLogShipperApiKey | pulumi config set --secret logShipperApiKey)",
+        "is required on an agent host whose services have log files (role: agent): this host's entry of the central stack's output agentLogShipperApiKeys " +
+        "(list the host in the central stack's agents[], then: pulumi stack output --stack <central> --show-secrets --json agentLogShipperApiKeys | jq -r '.\"<this host>\"' | pulumi config set --secret logShipperApiKey)",
     });
   return issues;
 }
 
 /**
- * `logs.agentApiKey` on a central stack: needs the logs stage, and a login that may create a key with
- * privileges. Elasticsearch refuses role descriptors on a key created by a request that is itself
- * authenticated with an API key (a derived key gets no privileges), so `elasticApiKey` cannot make it.
+ * agents[] on a central stack with the logs stage: each host gets an API key made by the providers' login, which
+ * must be a user: Elasticsearch refuses role descriptors on a key created by a request that is itself
+ * authenticated with an API key (a derived key gets no privileges), so `elasticApiKey` cannot make them.
+ * `logs.agentKeyExpiration` without agents (or without the logs stage) would do nothing.
  */
-function agentApiKeyIssues(values: Record<string, unknown>, logsOn: boolean): ConfigIssue[] {
-  const key = fullKey(["logs", "agentApiKey"]);
-  if (!logsOn)
-    return [
-      {
-        key,
-        message: "needs the logs stage (logs.enabled is false): agents would ship into a data stream nobody manages. Set logs.enabled: true, or remove it",
-      },
-    ];
+function agentKeyIssues(values: Record<string, unknown>, logsOn: boolean): ConfigIssue[] {
+  const agents = Array.isArray(values.agents) && values.agents.length > 0;
+  if (!agents || !logsOn) {
+    return isObject(values.logs) && values.logs.agentKeyExpiration !== undefined
+      ? [
+          {
+            key: fullKey(["logs", "agentKeyExpiration"]),
+            message: "applies to the agents' log keys, and this stack makes none (no agents[], or logs.enabled is false): remove it",
+          },
+        ]
+      : [];
+  }
   if (values.elasticApiKey !== undefined)
     return [
       {
-        key,
+        key: fullKey(["elasticApiKey"]),
         message:
-          "cannot be made with elasticApiKey: Elasticsearch gives no privileges to an API key created by a request that is itself authenticated with an API key. " +
-          "Log in to the cluster as a user (logs.external.user with elasticPassword) to create the agents' key",
+          "cannot make the agents[] hosts' log keys: Elasticsearch gives no privileges to an API key created by a request that is itself authenticated with an API key. " +
+          "Log in to the cluster as a user (logs.external.user with elasticPassword) to create them",
       },
     ];
   return [];

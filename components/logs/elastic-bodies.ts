@@ -11,8 +11,10 @@
 import type { estypes } from "@elastic/elasticsearch";
 import { catalogFieldMappings } from "../catalog";
 import type { ApiKeyBody, IndexTemplateBody, RoleBody } from "../elastic/request-bodies";
+import { AGENT_HOST_METADATA } from "./host-identity-pipeline";
 
 export { renderIngestPipeline, PARSE_FAILURE_TAG, TIMESTAMP_FAILURE_TAG, STRUCTLOG_FIELD } from "./ingest-pipeline";
+export { renderHostIdentityPipeline, AGENT_HOST_METADATA, AUTHENTICATED_FIELD } from "./host-identity-pipeline";
 export { renderDataView, renderRecentErrorsSearch, renderSlowestRequestsSearch, ERROR_LEVELS } from "./kibana-bodies";
 export type { DataViewBody, SavedSearchBody } from "./kibana-bodies";
 
@@ -27,12 +29,14 @@ export interface LogsNaming {
   ilmPolicy: string;
   indexTemplate: string;
   pipeline: string;
+  /** The data stream's `index.final_pipeline`: host.name from the authenticated agent key (host-identity-pipeline.ts). */
+  finalPipeline: string;
   writerRole: string;
   writerUser: string;
   readerRole: string;
   readerUser: string;
-  /** The API key the central stack makes for its agent stacks' Filebeat. */
-  agentApiKey: string;
+  /** The start of each agent host's API key name (`<prefix>-<host>`, agentApiKeyName). */
+  agentApiKeyPrefix: string;
   /** Kibana data view id (fixed, so the saved search can reference it and a second `up` finds it). */
   dataViewId: string;
   recentErrorsSearchId: string;
@@ -86,11 +90,12 @@ export function logsNaming(stack: string, dataStream: string): LogsNaming {
     ilmPolicy: `${p}-logs-ilm`,
     indexTemplate: `${p}-logs`,
     pipeline: `${p}-logs-structlog`,
+    finalPipeline: `${p}-logs-host-identity`,
     writerRole: `${p}-logs-writer`,
     writerUser: `${p}-filebeat`,
     readerRole: `${p}-logs-reader`,
     readerUser: `${p}-grafana-logs`,
-    agentApiKey: `${p}-agents-filebeat`,
+    agentApiKeyPrefix: `${p}-agent-filebeat`,
     dataViewId: `${p}-logs-data-view`,
     recentErrorsSearchId: `${p}-logs-recent-errors`,
     slowestRequestsSearchId: `${p}-logs-slowest-requests`,
@@ -164,6 +169,27 @@ export function isEsDuration(value: string): boolean {
   return ES_DURATION.test(value);
 }
 
+/** An isEsDuration value in ms (TimeValue units; micros and nanos as fractions of a ms). */
+export function esDurationMs(value: string): number {
+  const match = ES_DURATION.exec(value);
+  if (!match) throw new Error(`esDurationMs: ${JSON.stringify(value)} is not a duration like 90d`);
+  const unit: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1, micros: 1e-3, nanos: 1e-6 };
+  return Number.parseInt(value, 10) * unit[match[1]!]!;
+}
+
+/** The longest renewal window of an agent's log key: two weeks before it expires. */
+export const AGENT_KEY_RENEW_MAX_MS = 14 * 86_400_000;
+
+/**
+ * How long before an agent's log key expires a plain central `up` makes it a new one (ElasticsearchApiKey
+ * renewBefore): 14 days, or a third of a shorter lifetime (a `3d` key is renewed in its last day), so a key is
+ * never renewed on every `up`. The previous key stays valid until it expires: the agent has that long to `up`
+ * with the new one. verify (scripts/lib/verify/elastic.ts) warns within the same window.
+ */
+export function agentKeyRenewBeforeMs(expiration: string): number {
+  return Math.min(AGENT_KEY_RENEW_MAX_MS, Math.floor(esDurationMs(expiration) / 3));
+}
+
 /**
  * A positive whole byte size in Elasticsearch's syntax (`10gb`, `512mb`; any letter case, as the
  * server parses it case-insensitively), at most Long.MAX_VALUE bytes (ByteSizeValue.of).
@@ -230,6 +256,13 @@ export interface IndexTemplateOptions {
   ilmPolicy: string;
   pipeline: string;
   /**
+   * The data stream's `index.final_pipeline` (host-identity-pipeline.ts): runs after the default pipeline, or after
+   * whatever pipeline a request names (`pipeline=_none` included), since no request parameter reaches it
+   * (elastic/elasticsearch server/src/main/java/org/elasticsearch/ingest/IngestService.java, resolvePipelines: a
+   * request's `pipeline` replaces only the default pipeline; the final one comes from the index settings alone).
+   */
+  finalPipeline: string;
+  /**
    * How long the failure store keeps a failed line: the config's `logs.retention`, the same time the
    * ILM policy keeps an indexed one (ES time units, `30d`). Failure indices also carry the template's
    * `index.lifecycle.name` (failure stores inherit the data stream's ILM policy, elastic/elasticsearch
@@ -290,13 +323,33 @@ export const INDEX_TEMPLATE_PRIORITY = 200;
  *   flattened field they cannot grow the mapping without bound nor clash with ECS fields (a
  *   `host` string under `structlog.host` never meets the `host` object Filebeat sends). Its leaves
  *   are searchable as keywords (`structlog.user_id: 42`).
- * - Other strings (Filebeat's agent, input, ecs metadata) map to keyword through a dynamic
- *   template instead of the default text + keyword pair.
+ * - `dynamic: false` (MAPPING_DYNAMIC): a field the template does not map stays in `_source` (Kibana's
+ *   Discover shows it) and is neither indexed nor added to the mapping. Filebeat's own metadata
+ *   (`agent.*`, `input.type`, `ecs.version`) is such a field: nothing searches it.
  * - `@timestamp` is `date_nanos`: structlog writes microseconds, and lines logged within the same
  *   millisecond keep their order. Kibana and Grafana (>= 7.3) accept date_nanos time fields.
  * - `data_stream.*` are constant_keyword with the values from the name when it follows the naming
  *   scheme, so filtering on them works though Filebeat does not send them.
  */
+/**
+ * The mapping's `dynamic`, chosen by evidence (issue 21: a sender could add fields until the data stream's
+ * 1000-field limit, after which every host's documents with a new field failed):
+ * - `false`: elastic/elasticsearch server/src/main/java/org/elasticsearch/index/mapper/DocumentParser.java
+ *   (parseObjectOrField / parseDynamicValue with ObjectMapper.Dynamic.FALSE: an unmapped object is skipped
+ *   with its children, an unmapped value is not indexed; no dynamic mapper, so no mapping update) and
+ *   docs/reference/elasticsearch/mapping-reference/dynamic.md ("New fields are ignored. These fields will not
+ *   be indexed or searchable, but will still appear in the `_source` field"). No sender can grow the mapping,
+ *   and no document is refused for a field it adds. Sub-objects inherit it (ObjectMapper: `dynamic` unset
+ *   means the parent's), so `host.hostname` under the mapped `host` is ignored too.
+ * - not `index.mapping.total_fields.ignore_dynamic_beyond_limit` (MapperService.INDEX_MAPPING_IGNORE_DYNAMIC_BEYOND_LIMIT_SETTING;
+ *   DocumentParserContext.addDynamicMapper): it still adds a sender's new fields until the limit and only
+ *   then ignores them, so one agent could still spend the whole budget (and make a mapping update, a
+ *   cluster-state change, per new field) and every later field of every host would be ignored.
+ * The fields the pipelines, dashboards, saved searches, alerts and the data view read are all mapped
+ * explicitly (test/unit/elastic-bodies.test.ts checks each against this template).
+ */
+export const MAPPING_DYNAMIC = false;
+
 /**
  * `ignore_above` keeps an over-long leaf (a big payload bound to a log call) in _source but out of
  * the index; without it a value over Lucene's 32766-byte term limit rejects the whole document.
@@ -347,10 +400,12 @@ export function renderIndexTemplate(options: IndexTemplateOptions): IndexTemplat
           auto_expand_replicas: AUTO_EXPAND_REPLICAS,
           lifecycle: { name: options.ilmPolicy },
           default_pipeline: options.pipeline,
+          final_pipeline: options.finalPipeline,
         },
       },
       mappings: {
-        dynamic_templates: [{ strings_as_keyword: { match_mapping_type: "string", mapping: { type: "keyword", ignore_above: 1024 } } }],
+        // No sender grows the mapping (MAPPING_DYNAMIC, below): every field something reads is mapped here.
+        dynamic: MAPPING_DYNAMIC,
         properties: {
           "@timestamp": { type: "date_nanos" },
           // Filebeat's read time, kept by the pipeline (ECS: when the agent first read the event);
@@ -466,23 +521,50 @@ export function renderReaderRole(dataStream: string): RoleBody {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The agents' API key
+// The agents' API keys: one per agent host
 // ---------------------------------------------------------------------------------------------
 
+/** The name of an agent host's API key (names need not be unique in Elasticsearch; this one is, per stack and host). */
+export function agentApiKeyName(naming: Pick<LogsNaming, "agentApiKeyPrefix">, host: string): string {
+  return `${naming.agentApiKeyPrefix}-${host.toLowerCase()}`;
+}
+
 /**
- * The API key agent stacks' Filebeat ships with: one role descriptor, named after the writer role, that
- * grants what the writer role grants (cluster `monitor`; `create_doc` and `auto_configure` on the data
- * stream only; see renderWriterRole for why each). The role's `description` is left out: Elasticsearch
- * takes none in an API key's role descriptors (elastic/elasticsearch x-pack/plugin/security/.../authc/
- * ApiKeyService.java, removeUserRoleDescriptorDescriptions: "not supported for API key role descriptors").
- * The key can do no more than its owner (the user that creates it) could at that moment.
+ * The API key one agent host's Filebeat ships with. One role descriptor, named after the writer role, with the
+ * writer role's privileges, each one Filebeat with setup off uses (elastic/beats):
+ * - cluster `monitor`: on connecting, Filebeat's output calls `GET /` for the version
+ *   (libbeat/esleg/eslegclient/connection.go, Connect -> getVersion -> Ping) and `GET /_license`
+ *   (x-pack/libbeat/licenser, FetchAndVerify, registered for every beat by x-pack/libbeat/cmd/root.go); a failed
+ *   callback fails the connection. Those are `cluster:monitor/main` and `cluster:monitor/xpack/license/get`, and
+ *   `monitor` (`cluster:monitor/*`, elastic/elasticsearch x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/core/
+ *   security/authz/privilege/ClusterPrivilegeResolver.java, MONITOR_PATTERN) is the smallest named cluster privilege
+ *   that covers both. It reads cluster metadata only (health, stats, settings, index names), no document.
+ *   Kept on purpose over the two raw action names (ClusterPrivilegeResolver.resolve takes an action pattern too, so
+ *   `["cluster:monitor/main", "cluster:monitor/xpack/license/get"]` would be narrower): which actions a Filebeat
+ *   version calls on connecting cannot be checked against a real Filebeat here, and one more (a future version's
+ *   check) would fail every agent's connection at once, with nothing but its own log saying why; what `monitor`
+ *   adds is read access to cluster metadata, which an agent host could not turn into writing or reading lines.
+ *   No other cluster privilege: templates, ILM and pipelines are the central stack's (setup is off).
+ * - indices `create_doc` on the data stream only: `_bulk` `create` items (IndexPrivilege.java, CREATE_DOC: index
+ *   requests with op_type create, nothing that updates or deletes).
+ * - indices `auto_configure` on it: the first write creates the data stream from the template when the central
+ *   stack's own Filebeat has not yet (IndexPrivilege.java, AUTO_CONFIGURE: auto-create and mapping updates; the
+ *   template's `dynamic: false` leaves no mapping update to make).
+ * Metadata: `atra_host` (AGENT_HOST_METADATA), which the data stream's final pipeline writes into `host.name` of every
+ * document this key sends, whatever the sender wrote; the data stream, for people reading GET _security/api_key.
+ * `expiration` (logs.agentKeyExpiration): Elasticsearch refuses the key from then on (ApiKeyService.validateApiKeyExpiration);
+ * a plain central `up` makes a new one within the key's last 14 days (agentKeyRenewBeforeMs; the provider's renewal,
+ * provider-runtime.ts apiKeyProvider), leaving the old one valid until it expires. The role's `description` is left
+ * out: Elasticsearch takes none in an API key's role descriptors (ApiKeyService.removeUserRoleDescriptorDescriptions).
  */
-export function renderAgentApiKey(naming: Pick<LogsNaming, "dataStream" | "writerRole">): ApiKeyBody {
+export function renderAgentApiKey(naming: Pick<LogsNaming, "dataStream" | "writerRole">, host: string, expiration: string): ApiKeyBody {
+  if (!isEsDuration(expiration)) throw new Error(`renderAgentApiKey: expiration ${JSON.stringify(expiration)} is not a duration like 90d`);
   // The writer role grants through these three only (test/unit/elastic-bodies.test.ts holds the two equal).
   const { cluster, indices, metadata } = renderWriterRole(naming.dataStream);
   return {
     role_descriptors: { [naming.writerRole]: { cluster, indices, metadata } },
-    metadata: { managed_by: "atra-observability", purpose: "agent stacks' Filebeat", data_stream: naming.dataStream },
+    metadata: { managed_by: "atra-observability", purpose: "an agent host's Filebeat", data_stream: naming.dataStream, [AGENT_HOST_METADATA]: host },
+    expiration,
   };
 }
 

@@ -18,7 +18,10 @@ import {
 import type { RoleBody } from "../elastic/request-bodies";
 import {
   LogsNaming,
+  agentApiKeyName,
+  agentKeyRenewBeforeMs,
   renderAgentApiKey,
+  renderHostIdentityPipeline,
   renderIlmPolicy,
   renderIndexTemplate,
   renderIngestPipeline,
@@ -38,11 +41,13 @@ export interface ElasticsearchConfigurationArgs {
   writerPassword: pulumi.Input<string>;
   readerPassword: pulumi.Input<string>;
   /**
-   * Also make the API key agent stacks' Filebeat ships with (`naming.agentApiKey`, the writer's privileges).
-   * The connection must then be a user, not an API key: Elasticsearch refuses a key with privileges to a
-   * request authenticated by one (DERIVED_API_KEY_REFUSAL), and the key can do no more than that user.
+   * The agent hosts (config.agents[].host) whose Filebeat ships here: one API key each, whose metadata names the
+   * host (renderAgentApiKey). The connection must then be a user, not an API key: Elasticsearch refuses a key with
+   * privileges to a request authenticated by one (DERIVED_API_KEY_REFUSAL), and a key can do no more than that user.
    */
-  agentApiKey?: boolean;
+  agentHosts?: readonly string[];
+  /** How long each agent key lives (logs.agentKeyExpiration, `90d`). */
+  agentKeyExpiration?: string;
   /** What must be up first (a healthy Elasticsearch). */
   waitFor: pulumi.Input<pulumi.Resource>[];
   /** Catalog entries with their own request keys (`services[].requestLogKeys`), for the ingest pipeline. */
@@ -55,9 +60,11 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
   readonly readerUser: ElasticsearchUser;
   readonly indexTemplate: IndexTemplate;
   readonly ingestPipeline: IngestPipeline;
+  /** The data stream's final pipeline: host.name from the agent's API key (host-identity-pipeline.ts). */
+  readonly finalPipeline: IngestPipeline;
   readonly ilmPolicy: IlmPolicy;
-  /** Present when `agentApiKey` was asked for; its `apiKey` (`id:api_key`) and `encoded` outputs are secret. */
-  readonly agentApiKey?: ElasticsearchApiKey;
+  /** Agent host -> its API key; `apiKey` (`id:api_key`) and `encoded` outputs are secret. Empty without agents. */
+  readonly agentApiKeys: ReadonlyMap<string, ElasticsearchApiKey>;
 
   constructor(name: string, args: ElasticsearchConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:logs:ElasticsearchConfiguration", name, {}, opts);
@@ -111,7 +118,12 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
       { connection, name: naming.pipeline, body: renderIngestPipeline(args.requestKeys ?? []) },
       { ...own, retainOnDelete: true },
     );
-    // The template names both: they exist before the first backing index is created from it.
+    this.finalPipeline = new IngestPipeline(
+      "final-pipeline",
+      { connection, name: naming.finalPipeline, body: renderHostIdentityPipeline() },
+      { ...own, retainOnDelete: true },
+    );
+    // The template names all three: they exist before the first backing index is created from it.
     this.indexTemplate = new IndexTemplate(
       "index-template",
       {
@@ -122,20 +134,36 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
           dataStream: naming.dataStream,
           ilmPolicy: naming.ilmPolicy,
           pipeline: naming.pipeline,
+          finalPipeline: naming.finalPipeline,
           failureStoreRetention: args.ilm.deleteAfter,
         }),
       },
-      { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline], retainOnDelete: true },
+      { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline, this.finalPipeline], retainOnDelete: true },
     );
-    // Made once the data stream's template, pipeline and policy exist, so an agent's first write creates the
-    // data stream from them. Not retained: destroying it (or turning it off) invalidates the key.
-    if (args.agentApiKey) {
-      this.agentApiKey = new ElasticsearchApiKey(
-        "agent-api-key",
-        { connection, name: naming.agentApiKey, body: renderAgentApiKey(naming) },
-        { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline, this.indexTemplate] },
+    // One key per agent host, made once the data stream's template, pipelines and policy exist, so an agent's first
+    // write creates the data stream from them. Not retained: removing a host from agents[] invalidates its key alone
+    // (the provider's delete: DELETE _security/api_key { ids: [its id] }); the others are separate resources.
+    // The resource name carries the host, so adding or removing one host leaves the others' keys as they are.
+    const keys = new Map<string, ElasticsearchApiKey>();
+    for (const host of args.agentHosts ?? []) {
+      const expiration = args.agentKeyExpiration;
+      if (!expiration) throw new Error("ElasticsearchConfiguration: agentHosts needs agentKeyExpiration");
+      keys.set(
+        host,
+        new ElasticsearchApiKey(
+          `agent-api-key-${host.toLowerCase()}`,
+          {
+            connection,
+            name: agentApiKeyName(naming, host),
+            body: renderAgentApiKey(naming, host, expiration),
+            // Renewed by a plain `up` near its expiry, the old key left valid until then (agentKeyRenewBeforeMs).
+            renewBefore: `${agentKeyRenewBeforeMs(expiration)}ms`,
+          },
+          { ...own, dependsOn: [...args.waitFor, this.ilmPolicy, this.ingestPipeline, this.finalPipeline, this.indexTemplate] },
+        ),
       );
     }
+    this.agentApiKeys = keys;
     this.registerOutputs({});
   }
 }

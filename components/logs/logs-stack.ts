@@ -21,6 +21,7 @@ import type { FilebeatVerificationMode } from "./filebeat-config";
 import type { ElasticConnectionArgs } from "../elastic/connection";
 import type { ExternalElastic, LogsConfig } from "./config";
 import type { TlsConfig } from "../tls/config";
+import type { AgentsConfig } from "../agents/config";
 import {
   ELASTICSEARCH_TLS_PATHS,
   elasticsearchTlsHealthcheck,
@@ -94,6 +95,14 @@ export function elasticsearchEnvironment(config: Pick<CoreConfig, "namePrefix"> 
   const heap = `${config.logs.elasticsearchHeapMb}m`;
   const settings: [string, string][] = [
     ["discovery.type", "single-node"],
+    // The transport layer (9300) on loopback inside the container: no other container on the stack network can open a
+    // transport connection, which can call internal actions. A single node needs no transport peer, and loopback keeps
+    // the bootstrap checks off (elastic/elasticsearch server/src/main/java/org/elasticsearch/bootstrap/BootstrapChecks.java,
+    // enforceLimits: enforced only when the transport binds or publishes beyond loopback and discovery.type is not
+    // single-node). `transport.host` sets the transport's bind and publish host alone (server/.../transport/
+    // TransportSettings.java, HOST, BIND_HOST and PUBLISH_HOST fall back to it), so HTTP keeps `network.host` (0.0.0.0
+    // in the image's elasticsearch.yml) and Kibana, Filebeat and Grafana still reach port 9200.
+    ["transport.host", "127.0.0.1"],
     ["cluster.name", config.namePrefix],
     ["node.name", names.elasticsearch],
     ["xpack.security.enabled", "true"],
@@ -122,7 +131,7 @@ export function elasticsearchSettingVariable(setting: string): string {
 
 export interface LogsStackArgs {
   /** The logs slice, the catalog's log files, what names, publishes and sizes its containers, and the tls mode. */
-  config: CoreConfig & { logs: LogsConfig } & HostLabelConfig & Partial<TlsConfig>;
+  config: CoreConfig & { logs: LogsConfig } & HostLabelConfig & Partial<TlsConfig> & Partial<AgentsConfig>;
   platform: DockerPlatform;
   /** From secret config (`elasticPassword`); generated and kept in state when absent. With `logs.external`: `logs.external.user`'s password. */
   adminPassword?: pulumi.Output<string>;
@@ -202,7 +211,8 @@ export class LogsStack extends pulumi.ComponentResource {
           ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
           writerPassword: this.writerPassword,
           readerPassword: this.readerPassword,
-          agentApiKey: logs.agentApiKey,
+          agentHosts: agentHosts(config),
+          agentKeyExpiration: logs.agentKeyExpiration,
           waitFor: [],
         },
         { parent: this },
@@ -281,7 +291,8 @@ export class LogsStack extends pulumi.ComponentResource {
         kibanaSystemPassword,
         writerPassword: this.writerPassword,
         readerPassword: this.readerPassword,
-        agentApiKey: logs.agentApiKey,
+        agentHosts: agentHosts(config),
+        agentKeyExpiration: logs.agentKeyExpiration,
         waitFor: [this.elasticsearch],
       },
       { parent: this },
@@ -350,12 +361,15 @@ export class LogsStack extends pulumi.ComponentResource {
   }
 
   /**
-   * With `logs.agentApiKey`: the key agent hosts' Filebeat ships with, `id:api_key`. Secret here too: the
-   * provider's additionalSecretOutputs make it secret in state, which the SDK's mocks do not apply.
+   * Agent host -> the encoded API key (base64 of `id:api_key`) its Filebeat ships with; undefined without agents.
+   * One secret map: the provider's additionalSecretOutputs make each key secret in state, which the SDK's mocks
+   * do not apply, so it is wrapped here too.
    */
-  get agentApiKey(): pulumi.Output<string> | undefined {
-    const key = this.elasticsearchConfig.agentApiKey?.apiKey;
-    return key && pulumi.secret(key);
+  get agentApiKeys(): pulumi.Output<Record<string, string>> | undefined {
+    const keys = [...this.elasticsearchConfig.agentApiKeys.entries()];
+    if (keys.length === 0) return undefined;
+    const pairs = pulumi.all(keys.map(([host, key]) => key.encoded.apply((encoded): [string, string] => [host, encoded])));
+    return pulumi.secret(pairs.apply((entries): Record<string, string> => Object.fromEntries(entries)));
   }
 
   /** Filebeat, shipping the catalog's log files as the writer to the stack's Elasticsearch or the external cluster. */
@@ -385,6 +399,11 @@ export class LogsStack extends pulumi.ComponentResource {
       { parent: this },
     );
   }
+}
+
+/** The agent hosts that get a log key: config.agents (central stacks; empty elsewhere). */
+function agentHosts(config: Partial<AgentsConfig>): string[] {
+  return (config.agents ?? []).map((agent) => agent.host);
 }
 
 function requireSecret(value: pulumi.Output<string> | undefined, key: string): pulumi.Output<string> {

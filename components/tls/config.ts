@@ -6,10 +6,10 @@
  * - `provided`: the user's chain (`tlsCertificate`, leaf first) and key (`tlsKey`), both secret settings,
  *   and the CA that issued it (`tls.caCertificate`, plain PEM) for the stack's own clients and the agents.
  *
- * Default: on (`generated`) for any central stack that serves other hosts (agents[], `logs.agentApiKey`)
- * or binds beyond loopback; `off` otherwise. An agent host makes no certificate: its Prometheus serves
- * the one the central stack issued for it (the secret `federation`, components/metrics/agent-federation.ts);
- * its `tls.caCertificate` is a CA its Prometheus remote write trusts.
+ * Default: on (`generated`) for any central stack that serves other hosts (agents[]) or binds beyond
+ * loopback; `off` otherwise. An agent host makes no certificate: its Prometheus serves the one the
+ * central stack issued for it (the secret `federation`, components/metrics/agent-federation.ts); its
+ * `tls.caCertificate` is a CA its Prometheus remote write trusts.
  */
 import { z } from "zod";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
@@ -50,9 +50,8 @@ export interface TlsConfig {
 
 /** Whether a central stack serves other hosts or people beyond loopback, by its raw values. */
 export function servesBeyondLoopback(values: Record<string, unknown>): boolean {
-  const logs = isObject(values.logs) ? values.logs : {};
   const bind = typeof values.bindAddress === "string" ? values.bindAddress : "127.0.0.1";
-  return logs.agentApiKey === true || listsAgents(values) || !bind.startsWith("127.");
+  return listsAgents(values) || !bind.startsWith("127.");
 }
 
 /** The mode a stack runs: as given, else generated when it serves beyond loopback (central only), else off. */
@@ -169,7 +168,7 @@ export function tlsIssues(values: Record<string, unknown>, role: Role): ConfigIs
       issues.push({
         key: fullKey(["tls", "mode"]),
         message:
-          "is off, yet the stack serves other hosts (agents[], logs.agentApiKey or a bindAddress beyond loopback): logins and API keys would cross the network in clear text. Use generated or provided",
+          "is off, yet the stack serves other hosts (agents[] or a bindAddress beyond loopback): logins and API keys would cross the network in clear text. Use generated or provided",
       });
   }
   return issues;

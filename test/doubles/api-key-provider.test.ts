@@ -16,14 +16,16 @@ import * as runtime from "../../components/elastic/provider-runtime";
 import type { ApiKeyState } from "../../components/elastic/provider-runtime";
 import type { ElasticConnection, RetryOptions } from "../../components/elastic/connection";
 import type { ApiKeyBody } from "../../components/elastic/request-bodies";
-import { DERIVED_API_KEY_REFUSAL, defaultDataStream, logsNaming, renderAgentApiKey } from "../../components/logs/elastic-bodies";
+import { agentApiKeyName, DERIVED_API_KEY_REFUSAL, defaultDataStream, logsNaming, renderAgentApiKey } from "../../components/logs/elastic-bodies";
 import { FakeElastic, RecordedRequest, startFakeElastic } from "../support/fake-elastic";
 import { makePki, Pki } from "../support/pki";
 
 const ADMIN_PASSWORD = "es-admin-Pa55word!";
 const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 2_000 };
 const naming = logsNaming("dev", defaultDataStream("dev"));
-const BODY: ApiKeyBody = renderAgentApiKey(naming);
+const HOST = "app-1.example.com";
+const KEY_NAME = agentApiKeyName(naming, HOST);
+const BODY: ApiKeyBody = renderAgentApiKey(naming, HOST, "90d");
 /** The same key with write added: a privilege change. */
 const WIDER: ApiKeyBody = {
   ...BODY,
@@ -54,7 +56,7 @@ test("a create that may have been carried out (a gateway's 504 after the request
   try {
     const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
     const message = await failure(
-      provider.create({ connection: { url, username: "elastic", password: ADMIN_PASSWORD }, name: naming.agentApiKey, body: BODY, retry: FAST }),
+      provider.create({ connection: { url, username: "elastic", password: ADMIN_PASSWORD }, name: KEY_NAME, body: BODY, retry: FAST }),
     );
     expect(puts).toBe(1);
     expect(message).toContain("HTTP 504");
@@ -86,7 +88,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
 
   const inputs = (overrides: Partial<ApiKeyState> = {}): ApiKeyState => ({
     connection,
-    name: naming.agentApiKey,
+    name: KEY_NAME,
     body: JSON.parse(JSON.stringify(BODY)) as ApiKeyBody,
     retry: FAST,
     ...overrides,
@@ -100,9 +102,16 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     const { id, outs } = await provider.create(inputs());
     const stored = fake.apiKeys.get(id)!;
     expect(stored).toBeDefined();
-    expect(outs).toEqual({ ...inputs(), keyId: id, apiKey: `${id}:${stored.key}`, encoded: Buffer.from(`${id}:${stored.key}`).toString("base64") });
+    expect(outs).toEqual({
+      ...inputs(),
+      keyId: id,
+      apiKey: `${id}:${stored.key}`,
+      encoded: Buffer.from(`${id}:${stored.key}`).toString("base64"),
+      // The create answer's `expiration` (epoch ms), kept so a plain `up` can see the key near its end.
+      expiresAt: stored.expiration,
+    });
     const [put] = requestsTo("PUT");
-    expect(put.body).toEqual({ name: "atra-dev-agents-filebeat", ...BODY });
+    expect(put.body).toEqual({ name: KEY_NAME, ...BODY });
     expect(put.headers.authorization).toBe(`Basic ${Buffer.from(`elastic:${ADMIN_PASSWORD}`).toString("base64")}`);
     // The key authenticates as itself, owned by the user that made it.
     const client = asKey(outs.encoded);
@@ -141,7 +150,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     const { id, outs } = await provider.create(inputs());
     expect(await provider.diff(id, outs, inputs({ body: WIDER }))).toEqual({ changes: true, replaces: ["body"] });
     expect(await provider.diff(id, outs, inputs({ body: { ...BODY, metadata: { managed_by: "someone" } } }))).toEqual({ changes: true, replaces: ["body"] });
-    expect(await provider.diff(id, outs, inputs({ name: "atra-dev-agents-filebeat-2" }))).toEqual({ changes: true, replaces: ["name"] });
+    expect(await provider.diff(id, outs, inputs({ name: `${KEY_NAME}-2` }))).toEqual({ changes: true, replaces: ["name"] });
     // Another cluster (another host) is a new key; the same host and port with TLS turned on (the stack's
     // tls.mode on an existing stack: http -> https) keeps it.
     expect(await provider.diff(id, outs, inputs({ connection: { ...connection, url: `${fake.url}/elsewhere` } }))).toEqual({
@@ -157,8 +166,62 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     // The update for a credential change keeps the key as it is, and asks nothing of the server.
     const before = fake.requests.length;
     const rotated = inputs({ connection: { ...connection, password: "rotated-Pa55word" } });
-    expect((await provider.update(id, outs, rotated)).outs).toEqual({ ...rotated, keyId: id, apiKey: outs.apiKey, encoded: outs.encoded });
+    expect((await provider.update(id, outs, rotated)).outs).toEqual({
+      ...rotated,
+      keyId: id,
+      apiKey: outs.apiKey,
+      encoded: outs.encoded,
+      expiresAt: outs.expiresAt,
+    });
     expect(fake.requests.length).toBe(before);
+  });
+
+  test("renewal on a plain up: diff sees the stored expiry within renewBefore (no server call); update makes a new key and leaves the old one valid; delete revokes both", async () => {
+    const renewing = inputs({ renewBefore: "14d" });
+    expect((await provider.check({}, renewing)).failures).toEqual([]);
+    expect((await provider.check({}, inputs({ renewBefore: "two weeks" }))).failures).toEqual([
+      { property: "renewBefore", reason: 'renewBefore must be a time value like 14d, not "two weeks"' },
+    ]);
+    const { id, outs } = await provider.create(renewing);
+    expect(outs.expiresAt! - Date.now()).toBeGreaterThan(89 * 86_400_000);
+    const requests = fake.requests.length;
+    expect(await provider.diff(id, outs, renewing)).toEqual({ changes: false, replaces: [] });
+    // Thirteen days left: due. Without renewBefore (or with a body that does not expire): never.
+    const nearEnd: ApiKeyState = { ...outs, expiresAt: Date.now() + 13 * 86_400_000 };
+    expect(await provider.diff(id, nearEnd, renewing)).toEqual({ changes: true, replaces: [] });
+    expect(await provider.diff(id, nearEnd, inputs())).toEqual({ changes: false, replaces: [] });
+    const { expiration: _none, ...forever } = BODY;
+    expect(await provider.diff(id, { ...nearEnd, body: forever }, inputs({ renewBefore: "14d", body: forever }))).toEqual({ changes: false, replaces: [] });
+    // A state that does not say when its key expires (made before expiresAt was kept): renewed once.
+    const { expiresAt: _unknown, ...untimed } = outs;
+    expect(await provider.diff(id, untimed, renewing)).toEqual({ changes: true, replaces: [] });
+    expect(fake.requests.length).toBe(requests);
+
+    const renewed = (await provider.update(id, nearEnd, renewing)).outs as ApiKeyState;
+    expect(renewed.keyId).not.toBe(id);
+    expect(renewed.previousKeyId).toBe(id);
+    expect(renewed.expiresAt! - Date.now()).toBeGreaterThan(89 * 86_400_000);
+    expect(renewed.encoded).not.toBe(outs.encoded);
+    expect(requestsTo("DELETE")).toEqual([]);
+    // Both keys authenticate: an agent still holding the old one keeps shipping until its next `up`.
+    for (const encoded of [outs.encoded!, renewed.encoded!]) {
+      const client = asKey(encoded);
+      try {
+        expect((await client.security.authenticate()).username).toBe("elastic");
+      } finally {
+        await client.close();
+      }
+    }
+    // The next renewal invalidates the key two renewals back: never more than two valid keys per host.
+    const again = (await provider.update(id, { ...renewed, expiresAt: Date.now() }, renewing)).outs as ApiKeyState;
+    expect(requestsTo("DELETE").map((request) => request.body)).toEqual([{ ids: [id] }]);
+    expect(fake.apiKeys.get(id)!.invalidated).toBe(true);
+    expect(again.previousKeyId).toBe(renewed.keyId);
+    // Removing the host: the current and the previous key are invalidated.
+    await provider.delete(id, again);
+    expect(requestsTo("DELETE").at(-1)!.body).toEqual({ ids: [again.keyId, renewed.keyId] });
+    expect(fake.apiKeys.get(again.keyId!)!.invalidated).toBe(true);
+    expect(fake.apiKeys.get(renewed.keyId!)!.invalidated).toBe(true);
   });
 
   test("delete invalidates the key (it then authenticates nothing), and tolerates it invalidated or gone already", async () => {
@@ -199,7 +262,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
 
     const message = await failure(provider.create(viaKey));
     expect(message).toContain(
-      `Elasticsearch API key "atra-dev-agents-filebeat": PUT _security/api_key failed: HTTP 400 ${DERIVED_API_KEY_REFUSAL.type}: ${DERIVED_API_KEY_REFUSAL.reason}`,
+      `Elasticsearch API key "${KEY_NAME}": PUT _security/api_key failed: HTTP 400 ${DERIVED_API_KEY_REFUSAL.type}: ${DERIVED_API_KEY_REFUSAL.reason}`,
     );
     for (const secret of [encoded, adminKey.key]) expect(message).not.toContain(secret);
     expect(fake.apiKeys.size).toBe(1);
@@ -212,7 +275,7 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     const { failures = [] } = await provider.check({}, inputs({ body: { role_descriptors: {} } }));
     expect(failures.map((f) => f.reason)).toEqual([expect.stringContaining("must name at least one role descriptor")]);
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-    expect((await provider.check({}, { connection: unknown, name: naming.agentApiKey, body: unknown })).failures).toEqual([]);
+    expect((await provider.check({}, { connection: unknown, name: KEY_NAME, body: unknown })).failures).toEqual([]);
   });
 });
 
@@ -259,12 +322,23 @@ describe("the fake's API key endpoints answer as Elasticsearch does", () => {
 });
 
 describe("the resource class under the mock engine", () => {
-  test("connection, apiKey and encoded are listed as secret outputs; the agents' key comes after template, pipeline and policy", async () => {
+  test("connection, apiKey and encoded are listed as secret outputs; each agent's key comes after template, pipelines and policy", async () => {
     const registered: { type: string; name: string; secretOutputs: string[]; dependencies: string[]; urn?: string }[] = [];
+    const inputsByName = new Map<string, Record<string, unknown>>();
     await jest.isolateModulesAsync(async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-      await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: () => ({}) }, "atra-observability", "dev");
+      await pulumi.runtime.setMocks(
+        {
+          newResource: (args) => {
+            inputsByName.set(args.name, args.inputs as Record<string, unknown>);
+            return { id: `${args.name}-id`, state: args.inputs };
+          },
+          call: () => ({}),
+        },
+        "atra-observability",
+        "dev",
+      );
       const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
       const register = monitor.registerResource.bind(monitor);
       monitor.registerResource = (req, cb) => {
@@ -285,19 +359,28 @@ describe("the resource class under the mock engine", () => {
         ilm: { rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "7d" },
         writerPassword: "writer-Pa55word",
         readerPassword: "reader-Pa55word",
-        agentApiKey: true,
+        agentHosts: [HOST, "app-2.example.com"],
+        agentKeyExpiration: "90d",
         waitFor: [],
       });
       const urns = await Promise.all(
-        [configuration.indexTemplate, configuration.ingestPipeline, configuration.ilmPolicy].map(
+        [configuration.indexTemplate, configuration.ingestPipeline, configuration.finalPipeline, configuration.ilmPolicy].map(
           (resource) => new Promise<string>((resolve) => resource.urn.apply(resolve)),
         ),
       );
-      await new Promise<string>((resolve) => configuration.agentApiKey!.urn.apply(resolve));
-      const key = registered.find((entry) => entry.name === "agent-api-key")!;
+      expect([...configuration.agentApiKeys.keys()]).toEqual([HOST, "app-2.example.com"]);
+      await Promise.all([...configuration.agentApiKeys.values()].map((key) => new Promise<string>((resolve) => key.urn.apply(resolve))));
+      // One resource per host, named after it: removing one host from agents[] deletes (invalidates) that key alone.
+      expect(registered.filter((entry) => entry.type.endsWith(":ElasticsearchApiKey")).map((entry) => entry.name)).toEqual([
+        `agent-api-key-${HOST}`,
+        "agent-api-key-app-2.example.com",
+      ]);
+      const key = registered.find((entry) => entry.name === `agent-api-key-${HOST}`)!;
       expect(key.type).toBe("pulumi-nodejs:dynamic/elastic:ElasticsearchApiKey");
       expect(key.secretOutputs.sort()).toEqual(["apiKey", "connection", "encoded"]);
       expect(key.dependencies).toEqual(expect.arrayContaining(urns));
+      // Renewed by a plain `up` within its last 14 days (agentKeyRenewBeforeMs of 90d).
+      expect(inputsByName.get(`agent-api-key-${HOST}`)!.renewBefore).toBe(`${14 * 86_400_000}ms`);
     });
   });
 });

@@ -349,7 +349,13 @@ describe("Elasticsearch read-back forms: what the server stores differs from wha
   // come back in the form sent, so a refresh finds no drift and a second `up` changes nothing.
   test("the rendered index template reads back as sent (mode, auto_expand_replicas, failure store retention)", async () => {
     const naming = logsNaming("prod", defaultDataStream("prod"));
-    const body = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "90d" });
+    const body = renderIndexTemplate({
+      dataStream: naming.dataStream,
+      ilmPolicy: naming.ilmPolicy,
+      pipeline: naming.pipeline,
+      finalPipeline: naming.finalPipeline,
+      failureStoreRetention: "90d",
+    });
     const state: ObjectState<object> = { connection, name: naming.indexTemplate, body, retry: FAST };
     const created = await loaded("indexTemplate").create(state);
     const stored = fake.indexTemplates.get(naming.indexTemplate) as {
@@ -375,6 +381,7 @@ describe("Elasticsearch read-back forms: what the server stores differs from wha
       dataStream: naming.dataStream,
       ilmPolicy: naming.ilmPolicy,
       pipeline: naming.pipeline,
+      finalPipeline: naming.finalPipeline,
       failureStoreRetention: "7d",
     });
     const createdTemplate = await loaded("indexTemplate").create({ connection, name: naming.indexTemplate, body: template, retry: FAST });
@@ -478,7 +485,13 @@ describe("the fake answers as Elasticsearch does (each case cites its upstream s
     await es(
       "PUT",
       `/_index_template/${naming.indexTemplate}`,
-      renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "7d" }),
+      renderIndexTemplate({
+        dataStream: naming.dataStream,
+        ilmPolicy: naming.ilmPolicy,
+        pipeline: naming.pipeline,
+        finalPipeline: naming.finalPipeline,
+        failureStoreRetention: "7d",
+      }),
     );
     const indexed = fake.ingest(naming.dataStream, { message: "ok" });
     expect(indexed).toEqual({ _index: expect.stringMatching(new RegExp(`^\\.ds-${naming.dataStream}-`)), status: 201, result: "created" });

@@ -12,9 +12,11 @@ import * as path from "path";
 import { defaultDataStream, logsNaming, renderIndexTemplate } from "../../components/logs/elastic-bodies";
 import { LEVEL_FROM_RAW_LINE, PARSE_FAILURE_TAG, renderIngestPipeline } from "../../components/logs/ingest-pipeline";
 import { ERROR_LEVELS } from "../../components/logs/kibana-bodies";
+import { renderHostIdentityPipeline } from "../../components/logs/host-identity-pipeline";
 import {
   JACKSON_MAX_NESTING_DEPTH,
   javaDoubleToString,
+  mappingRejection,
   parseJacksonJson,
   SimulatedDataStream,
   simulatePipeline,
@@ -26,7 +28,15 @@ const SCRIPT = path.join(__dirname, "..", "support", "structlog-lines.py");
 const READ_TIME = "2030-01-02T03:04:05.678Z";
 const pipeline = renderIngestPipeline();
 const naming = logsNaming("dev", defaultDataStream("dev"));
-const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "7d" });
+const template = renderIndexTemplate({
+  dataStream: naming.dataStream,
+  ilmPolicy: naming.ilmPolicy,
+  pipeline: naming.pipeline,
+  finalPipeline: naming.finalPipeline,
+  failureStoreRetention: "7d",
+});
+
+const FINAL = { name: naming.finalPipeline, definition: renderHostIdentityPipeline() };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are free-form JSON
 type Doc = Record<string, any>;
@@ -34,7 +44,7 @@ type Doc = Record<string, any>;
 const filebeatEvent = (line: string): Doc => ({ "@timestamp": READ_TIME, message: line, service: { name: "api" }, host: { name: "h" } });
 
 function ingest(line: string): Doc {
-  const outcome = new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline).ingest(filebeatEvent(line));
+  const outcome = new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline, FINAL).ingest(filebeatEvent(line));
   if (outcome.outcome !== "indexed") throw new Error(`not indexed: ${outcome.outcome}`);
   return outcome.source;
 }
@@ -223,12 +233,45 @@ describe("ISO8601 as Elasticsearch 9 reads it (server/.../common/time/Iso8601Par
 // Index mode: the simulator models standard, and refuses to guess
 // ---------------------------------------------------------------------------------------------
 
+describe("dotted field names (DotExpanderProcessor.java; DotExpandingXContentParser.java, DocumentParserTests.java)", () => {
+  const expand = (config: Record<string, unknown>, source: Record<string, unknown>) =>
+    simulatePipeline({ processors: [{ dot_expander: config }] }, source).source;
+
+  test("dot_expander `*`: every root dotted key becomes the path it names; override sets, no override appends; nested keys stay", () => {
+    expect(expand({ field: "*" }, { "foo.bar": "baz", a: { "b.c": 1 } })).toEqual({ foo: { bar: "baz" }, a: { "b.c": 1 } });
+    // An existing path (DotExpanderProcessor.expandDot): appendFieldValue makes a list, or setFieldValue with override replaces.
+    expect(expand({ field: "*" }, { foo: { bar: "a" }, "foo.bar": "b" })).toEqual({ foo: { bar: ["a", "b"] } });
+    expect(expand({ field: "*", override: true }, { foo: { bar: "a" }, "foo.bar": "b" })).toEqual({ foo: { bar: "b" } });
+    expect(expand({ field: "foo.bar" }, { "foo.bar": "b", "x.y": 1 })).toEqual({ foo: { bar: "b" }, "x.y": 1 });
+  });
+
+  test("a prefix holding a value cannot be expanded: the processor fails with Elasticsearch's message", () => {
+    expect(() => expand({ field: "*", override: true }, { foo: "a", "foo.bar": "b" })).toThrow(
+      "cannot expand [foo.bar], because [foo] is not an object field, but a value field",
+    );
+  });
+
+  test("what depends on Java's HashMap order or split is refused, not guessed", () => {
+    expect(() => expand({ field: "*" }, { "a.b": 1, "a.b.c": 2 })).toThrow(UnsupportedByModel);
+    expect(() => expand({ field: "*" }, { "a..b": 1 })).toThrow(UnsupportedByModel);
+  });
+
+  test("the mapper reads a dotted name as the objects it names, merged with them (testDotsWithExistingMapper: three values)", () => {
+    const mappings = { properties: { "@timestamp": { type: "date" }, foo: { properties: { bar: { properties: { baz: { type: "long" } } } } } } };
+    const indexed = new Map<string, unknown[]>();
+    const source = { "@timestamp": READ_TIME, "foo.bar.baz": 123, foo: { "bar.baz": 456 }, "foo.bar": { baz: 789 } };
+    expect(mappingRejection(mappings, source, new Map(), indexed)).toBeUndefined();
+    expect(indexed.get("foo.bar.baz")).toEqual([123, 456, 789]);
+    expect(() => mappingRejection(mappings, { "@timestamp": READ_TIME, "foo..bar": 1 })).toThrow(UnsupportedByModel);
+  });
+});
+
 describe("index mode (x-pack/plugin/logsdb LogsdbIndexModeSettingsProvider.java)", () => {
   const withSettings = (index: Record<string, unknown>) => ({ ...template, template: { ...template.template, settings: { index } } });
 
   test("the shipped template pins standard, which the simulator models", () => {
     expect(template.template!.settings!.index!.mode).toBe("standard");
-    expect(() => new SimulatedDataStream(naming.dataStream, template, pipeline)).not.toThrow();
+    expect(() => new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline, FINAL)).not.toThrow();
   });
 
   test("a logs-*-* template without index.mode (logsdb or standard by cluster setting) and logsdb are refused", () => {

@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { estypes } from "@elastic/elasticsearch";
 import { imageVersion } from "../../components/config/image-versions";
-import { defaultDataStream, logsNaming, renderIndexTemplate } from "../../components/logs/elastic-bodies";
+import { defaultDataStream, logsNaming, renderHostIdentityPipeline, renderIndexTemplate } from "../../components/logs/elastic-bodies";
 import { DEFAULT_IMAGES } from "../../components/stack-services";
 import {
   DATE_NANOS_LAST,
@@ -43,7 +43,13 @@ const SCRIPT = path.join(__dirname, "..", "support", "structlog-lines.py");
 const READ_TIME = "2030-01-02T03:04:05.678Z";
 const pipeline = renderIngestPipeline();
 const naming = logsNaming("dev", defaultDataStream("dev"));
-const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" });
+const template = renderIndexTemplate({
+  dataStream: naming.dataStream,
+  ilmPolicy: naming.ilmPolicy,
+  pipeline: naming.pipeline,
+  finalPipeline: naming.finalPipeline,
+  failureStoreRetention: "30d",
+});
 const mappings = template.template!.mappings!;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are free-form JSON
@@ -67,8 +73,10 @@ function filebeatEvent(line: string, extra: Doc = {}): Doc {
   };
 }
 
+/** The data stream's final pipeline, given whenever the template names it (the simulator refuses to skip it). */
+const FINAL = { name: naming.finalPipeline, definition: renderHostIdentityPipeline() };
 const newStream = (body: typeof template = template, definition: PipelineDefinition = pipeline) =>
-  new SimulatedDataStream(naming.dataStream, body, definition, naming.pipeline);
+  new SimulatedDataStream(naming.dataStream, body, definition, naming.pipeline, body.template?.settings?.index?.final_pipeline ? FINAL : undefined);
 
 /** Pipeline, mapping, data stream: the outcome of one bulk `create`. */
 function ingestOutcome(line: string, extra: Doc = {}, stream = newStream()): IngestOutcome {
@@ -820,14 +828,36 @@ describe("ingest simulator: the mapping step (as Elasticsearch's document parser
     else expect(reason).toMatch(expected);
   });
 
-  test("dynamic mapping: the first value decides, a later document of another shape is refused", () => {
+  test("dynamic mapping (a template with dynamic: true, not ours): the first value decides, a later document of another shape is refused", () => {
     const learned = new Map();
-    expect(mappingRejection(mappings, { ...base, input: { type: "filestream" } }, learned)).toBeUndefined();
-    expect(mappingRejection(mappings, { ...base, input: { type: { nested: 1 } } }, learned)?.reason).toMatch(/\[input\.type\] of type \[keyword\]/);
-    expect(mappingRejection(mappings, { ...base, extra: 5 }, learned)).toBeUndefined();
-    expect(mappingRejection(mappings, { ...base, extra: "five" }, learned)?.reason).toMatch(/\[extra\] of type \[long\]/);
-    expect(mappingRejection(mappings, { ...base, when: "2024-01-01T00:00:00Z" }, learned)).toBeUndefined();
-    expect(mappingRejection(mappings, { ...base, when: "not a date" }, learned)?.reason).toMatch(/\[when\] of type \[date\]/);
+    const dynamic = {
+      ...mappings,
+      dynamic: true,
+      dynamic_templates: [{ strings_as_keyword: { match_mapping_type: "string", mapping: { type: "keyword", ignore_above: 1024 } } }],
+    };
+    expect(mappingRejection(dynamic, { ...base, input: { type: "filestream" } }, learned)).toBeUndefined();
+    expect(mappingRejection(dynamic, { ...base, input: { type: { nested: 1 } } }, learned)?.reason).toMatch(/\[input\.type\] of type \[keyword\]/);
+    expect(mappingRejection(dynamic, { ...base, extra: 5 }, learned)).toBeUndefined();
+    expect(mappingRejection(dynamic, { ...base, extra: "five" }, learned)?.reason).toMatch(/\[extra\] of type \[long\]/);
+    expect(mappingRejection(dynamic, { ...base, when: "2024-01-01T00:00:00Z" }, learned)).toBeUndefined();
+    expect(mappingRejection(dynamic, { ...base, when: "not a date" }, learned)?.reason).toMatch(/\[when\] of type \[date\]/);
+  });
+
+  test("the shipped template's dynamic: false: an unknown field, of any shape, is neither refused nor learned; sub-objects inherit it", () => {
+    expect(mappings.dynamic).toBe(false);
+    const learned = new Map();
+    for (const source of [
+      { ...base, extra: 5 },
+      { ...base, extra: "five" },
+      { ...base, extra: { deep: { er: [1, "x", { y: true }] } } },
+      // Under a mapped object (host has only name mapped): inherited, ignored.
+      { ...base, host: { name: "h", hostname: { not: "a string" } } },
+    ])
+      expect(mappingRejection(mappings, source, learned)).toBeUndefined();
+    expect([...learned.keys()]).toEqual([]);
+    // A mapped field still refuses what its type cannot take.
+    expect(mappingRejection(mappings, { ...base, log: { offset: "many" } }, learned)?.reason).toMatch(/\[log\.offset\]/);
+    expect(() => mappingRejection({ ...mappings, dynamic: "strict" }, base)).toThrow(UnsupportedByModel);
   });
 
   test("a field type the model does not know is refused, not guessed", () => {

@@ -13,7 +13,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { defaultDataStream, logsNaming, renderIndexTemplate } from "../../components/logs/elastic-bodies";
+import { defaultDataStream, logsNaming, renderHostIdentityPipeline, renderIndexTemplate } from "../../components/logs/elastic-bodies";
 import { MESSAGE_PATTERN_FIELD, renderIngestPipeline } from "../../components/logs/ingest-pipeline";
 import { REQUEST_FIELD_MISMATCH_TAG, type RequestKeysOfService } from "../../components/logs/request-fields";
 import { SimulatedDataStream, simulatePipeline, UnsupportedByModel } from "../support/ingest-simulator";
@@ -21,7 +21,13 @@ import { SimulatedDataStream, simulatePipeline, UnsupportedByModel } from "../su
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = path.join(__dirname, "..", "support", "structlog-request-lines.py");
 const naming = logsNaming("dev", defaultDataStream("dev"));
-const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" });
+const template = renderIndexTemplate({
+  dataStream: naming.dataStream,
+  ilmPolicy: naming.ilmPolicy,
+  pipeline: naming.pipeline,
+  finalPipeline: naming.finalPipeline,
+  failureStoreRetention: "30d",
+});
 
 /**
  * The catalog's own keys: django-structlog's `code`; the agent's `took` (ms) and `endpoint`; timings in
@@ -81,7 +87,10 @@ describeWithStructlog("request fields from real structlog request lines", () => 
   function ingest(marker: string, service = "knowledge-os-api"): Doc {
     const line = lines.get(marker);
     if (!line) throw new Error(`no line ${marker}`);
-    const outcome = new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline).ingest(filebeatEvent(line, service));
+    const outcome = new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline, {
+      name: naming.finalPipeline,
+      definition: renderHostIdentityPipeline(),
+    }).ingest(filebeatEvent(line, service));
     if (outcome.outcome !== "indexed") throw new Error(`${marker} not indexed: ${JSON.stringify(outcome)}`);
     return outcome.source;
   }

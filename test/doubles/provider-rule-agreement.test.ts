@@ -21,7 +21,9 @@ import {
   isEsByteSize,
   isEsDuration,
   logsNaming,
+  agentApiKeyName,
   renderAgentApiKey,
+  renderHostIdentityPipeline,
   renderDataView,
   renderIlmPolicy,
   renderIndexTemplate,
@@ -156,11 +158,21 @@ describe("every body the renderers make passes its provider's check", () => {
         {
           connection: conn,
           name: naming.indexTemplate,
-          body: renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" }),
+          body: renderIndexTemplate({
+            dataStream: naming.dataStream,
+            ilmPolicy: naming.ilmPolicy,
+            pipeline: naming.pipeline,
+            finalPipeline: naming.finalPipeline,
+            failureStoreRetention: "30d",
+          }),
         },
       ],
       [runtime.ingestPipelineProvider, { connection: conn, name: naming.pipeline, body: renderIngestPipeline() }],
-      [runtime.elasticsearchApiKeyProvider, { connection: conn, name: naming.agentApiKey, body: renderAgentApiKey(naming) }],
+      [runtime.ingestPipelineProvider, { connection: conn, name: naming.finalPipeline, body: renderHostIdentityPipeline() }],
+      [
+        runtime.elasticsearchApiKeyProvider,
+        { connection: conn, name: agentApiKeyName(naming, "app-1.example.com"), body: renderAgentApiKey(naming, "app-1.example.com", "90d") },
+      ],
       [
         runtime.kibanaDataViewProvider,
         { connection: conn, dataView: renderDataView({ id: naming.dataViewId, dataStream: naming.dataStream, name: `Atra logs (${stack})` }).data_view },
@@ -181,7 +193,7 @@ describe("every body the renderers make passes its provider's check", () => {
 
 describe("the derived-API-key rule: the provider's copy and the renderers' agree", () => {
   const cases: [string, unknown][] = [
-    ["the agents' key", renderAgentApiKey(logsNaming("dev", defaultDataStream("dev"))).role_descriptors],
+    ["the agents' key", renderAgentApiKey(logsNaming("dev", defaultDataStream("dev")), "app-1.example.com", "90d").role_descriptors],
     ["none", undefined],
     ["an empty set", {}],
     ["one empty descriptor", { none: {} }],

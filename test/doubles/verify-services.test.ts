@@ -13,7 +13,8 @@ import * as path from "path";
 import { collectArtifacts } from "../../scripts/lib/plan";
 import { planFacts, PlanArtifact, PlanFacts } from "../../scripts/lib/verify/inputs";
 import { runVerify } from "../../scripts/lib/verify/run";
-import { elasticChecks } from "../../scripts/lib/verify/elastic";
+import { AGENT_KEY_WARN_MS, elasticChecks } from "../../scripts/lib/verify/elastic";
+import { AGENT_KEY_RENEW_MAX_MS } from "../../components/logs/elastic-bodies";
 import type { CheckResult } from "../../scripts/lib/verify/types";
 import { FakeElastic, startFakeElastic } from "../support/fake-elastic";
 import { FakeGrafana, startFakeGrafana } from "../support/fake-grafana";
@@ -111,6 +112,7 @@ describe("verify against the Grafana, Elasticsearch and Kibana doubles", () => {
       "elasticsearch.ilm",
       ...facts.logServices.map((service) => `elasticsearch.events.${service.name}`),
       "elasticsearch.failure-store",
+      "elasticsearch.agent-keys",
       "kibana.status",
       "kibana.data-view",
     ])
@@ -366,6 +368,65 @@ describe("verify against the Grafana, Elasticsearch and Kibana doubles", () => {
     expect(await worker.run()).toMatchObject({ status: "warn", retry: true, summary: expect.stringContaining("newest event 3 h old") });
     elastic.ingest(DATA_STREAM, { "@timestamp": new Date().toISOString(), service: { name: "worker" } });
     expect(await worker.run()).toMatchObject({ status: "ok", summary: expect.stringMatching(/newest event \d+ s old/) });
+  });
+
+  // Issue 21: an agent host whose log key is missing, invalidated or expired has every line refused, and nothing else says
+  // so: verify compares the keys the outputs hand out (agentLogShipperApiKeys) with Elasticsearch's, expired ones included.
+  test("agent log keys: each host's key of the outputs must be valid (missing, invalidated, expired: FAIL); near expiry or renewed with the old one valid: warn; a valid key of a host no longer listed: FAIL", async () => {
+    expect(AGENT_KEY_WARN_MS).toBe(AGENT_KEY_RENEW_MAX_MS);
+    const day = 86_400_000;
+    const hosts = ["app-1.example.internal", "app-2.example.internal"];
+    const check = (handed: Record<string, string> | undefined) =>
+      elasticChecks({
+        endpoint: { url: elastic.url, username: "elastic", password: ES_PASSWORD },
+        dataStream: DATA_STREAM,
+        facts,
+        outputs: handed ? { agentLogShipperApiKeys: handed } : {},
+        services: [],
+        cluster: true,
+      }).find((candidate) => candidate.id === "elasticsearch.agent-keys")!;
+    const encoded = (keyId: string) => Buffer.from(`${keyId}:secret-half`).toString("base64");
+    const key = (keyId: string, host: string, daysLeft: number | undefined, extra: Record<string, unknown> = {}) =>
+      elastic.apiKeys.set(keyId, {
+        key: "secret-half",
+        owner: "elastic",
+        name: `atra-dev-agent-filebeat-${host}`,
+        metadata: { atra_host: host, data_stream: DATA_STREAM },
+        creation: Date.now() - 30 * day,
+        ...(daysLeft === undefined ? {} : { expiration: Date.now() + daysLeft * day }),
+        ...extra,
+      });
+    const handed = { [hosts[0]!]: encoded("k1"), [hosts[1]!]: encoded("k2") };
+    expect(await check(undefined).run()).toMatchObject({ status: "ok", summary: "no agent log keys (no agents[])" });
+    key("k1", hosts[0]!, 60);
+    key("k2", hosts[1]!, 50);
+    // Another data stream's key of the same host name is not this stack's.
+    key("other", hosts[0]!, 1, { metadata: { atra_host: hosts[0], data_stream: "logs-other-dev" } });
+    expect(await check(handed).run()).toMatchObject({ status: "ok", summary: `2 agent log keys valid, the next expiring in 50 d (${hosts[1]})` });
+
+    // Expired: active_only would have left it out and said ok; it is a FAIL naming the host.
+    elastic.apiKeys.get("k2")!.expiration = Date.now() - 2 * day;
+    const expired = await check(handed).run();
+    expect(expired).toMatchObject({ status: "fail", summary: `agent log keys: ${hosts[1]}: its key expired 2 d ago: its lines are refused` });
+    expect(expired.fix).toEqual([expect.stringContaining("a plain up renews it")]);
+    elastic.apiKeys.get("k2")!.invalidated = true;
+    expect((await check(handed).run()).summary).toContain(`${hosts[1]}: its key is invalidated`);
+    elastic.apiKeys.delete("k2");
+    expect((await check(handed).run()).summary).toContain(`${hosts[1]}: its key (agentLogShipperApiKeys) is not in Elasticsearch`);
+
+    // Inside the renewal window (no central up since): warn. Renewed, the previous key still valid: warn, with its end.
+    key("k2", hosts[1]!, 10);
+    expect(await check(handed).run()).toMatchObject({ status: "warn", summary: `agent log keys: ${hosts[1]}: its key expires in 10 d` });
+    key("k2-new", hosts[1]!, 90, { creation: Date.now() });
+    const renewed = await check({ ...handed, [hosts[1]!]: encoded("k2-new") }).run();
+    expect(renewed).toMatchObject({ status: "warn", summary: `agent log keys: ${hosts[1]}: renewed, its previous key is still valid (it expires in 10 d)` });
+    expect(renewed.fix).toEqual([expect.stringContaining("before the previous key expires")]);
+
+    // A host removed from agents[] whose key is still valid: the revocation did not happen.
+    const removed = await check({ [hosts[0]!]: encoded("k1") }).run();
+    expect(removed.status).toBe("fail");
+    expect(removed.summary).toContain(`${hosts[1]}: not in agents[] (outputs), yet its key k2 is valid: it can still write`);
+    expect(removed.fix).toEqual([expect.stringContaining('DELETE _security/api_key {"ids": ["k2", "k2-new"]}')]);
   });
 
   // m2: kibana src/core/packages/status/server-internal/src/routes/status.ts: the status code follows core's level only.

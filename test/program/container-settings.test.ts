@@ -33,6 +33,8 @@ describe("Elasticsearch's settings in the environment", () => {
     );
     expect(settings).toEqual({
       "discovery.type": "single-node",
+      // Transport on loopback (issue 21): no container on the stack network can open a transport connection.
+      "transport.host": "127.0.0.1",
       "cluster.name": config.namePrefix,
       "node.name": `${config.namePrefix}-elasticsearch`,
       "xpack.security.enabled": "true",

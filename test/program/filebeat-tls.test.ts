@@ -146,13 +146,15 @@ const servers: tls.Server[] = [];
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "atra-filebeat-tls-"));
   pki = makeStackTlsPki(tmp, HOST, [CONTAINER]);
-  generated = await planIsolated("central", { config: stackConfig({ publicHostname: HOST, services: SERVICES, logs: { agentApiKey: true } }) });
+  generated = await planIsolated("central", {
+    config: stackConfig({ publicHostname: HOST, services: SERVICES, agents: [{ host: "app-1.example.internal" }] }),
+  });
   provided = await planIsolated("central", {
     config: stackConfig(
       {
         publicHostname: HOST,
         services: SERVICES,
-        logs: { agentApiKey: true },
+        agents: [{ host: "app-1.example.internal" }],
         tls: { mode: "provided", caCertificate: CA },
         tlsCertificate: "-----BEGIN CERTIFICATE-----\nprovided-leaf\n-----END CERTIFICATE-----\n",
         tlsKey: "-----BEGIN PRIVATE KEY-----\nprovided-key\n-----END PRIVATE KEY-----\n",

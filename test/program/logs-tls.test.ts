@@ -76,7 +76,7 @@ async function planRaw(values: Record<string, unknown>, secretKeys: string[] = [
 
 const HOST = "obs.example.internal";
 const SERVICES = [{ name: "api", metrics: "http://api:8000/metrics", logs: ["/srv/api/logs/api*.log"] }];
-const GENERATED = { publicHostname: HOST, services: SERVICES, logs: { agentApiKey: true } };
+const GENERATED = { publicHostname: HOST, services: SERVICES, agents: [{ host: "app-1.example.internal" }] };
 const LEAF = "-----BEGIN CERTIFICATE-----\nprovided-leaf\n-----END CERTIFICATE-----\n";
 const PROVIDED_KEY = "-----BEGIN PRIVATE KEY-----\nprovided-key-material\n-----END PRIVATE KEY-----\n";
 const provided = (ca?: string) => ({
@@ -142,7 +142,7 @@ const connections = (run: Run) =>
 const everythingMasked = (run: Run) =>
   JSON.stringify({ artifacts: run.plan.artifacts, inputs: run.plan.run.resources.map((resource) => resource.inputs), outputs: run.plan.run.outputs });
 
-describe("generated certificates (a stack with logs.agentApiKey)", () => {
+describe("generated certificates (a stack with agents[])", () => {
   let run: Run;
   let ca: string;
   beforeAll(async () => {
@@ -294,6 +294,8 @@ describe("tls off, and an external cluster", () => {
     const run = await planRaw(
       {
         ...GENERATED,
+        // No agents: their log keys need a user login, not elasticApiKey.
+        agents: undefined,
         logs: { external: { ...ELASTIC_CLOUD, caCertificate: TEST_CA_PEM } },
         bindAddress: "0.0.0.0",
         elasticApiKey: Buffer.from("id:key-value").toString("base64"),

@@ -357,17 +357,23 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
         "KibanaDataView",
         "KibanaSavedObject", // recent errors
         "KibanaSavedObject", // slowest requests (docs/logs-performance.md)
-        ...(config.logs.agentApiKey ? ["ElasticsearchApiKey"] : []),
+        // The data stream's final pipeline (host.name from the agent's key).
+        "IngestPipeline",
+        ...config.agents.map(() => "ElasticsearchApiKey"),
       ].sort(),
     );
-    if (config.logs.agentApiKey) {
-      // Agent hosts' key: made once the data stream's template exists, output as a secret.
-      const key = byName(`${DYNAMIC}ElasticsearchApiKey`, "agent-api-key");
-      expect(key.dependencies).toContain(byName(`${DYNAMIC}IndexTemplate`, "index-template").urn);
-      expect(plan.run.outputs.agentLogShipperApiKey).toEqual({ value: "[secret]", secret: true });
+    if (config.agents.length > 0) {
+      // One key per agent host: made once the data stream's template exists, output as one secret map.
+      for (const agent of config.agents) {
+        const key = byName(`${DYNAMIC}ElasticsearchApiKey`, `agent-api-key-${agent.host.toLowerCase()}`);
+        expect(key.dependencies).toContain(byName(`${DYNAMIC}IndexTemplate`, "index-template").urn);
+        expect(key.dependencies).toContain(byName(`${DYNAMIC}IngestPipeline`, "final-pipeline").urn);
+      }
+      expect(plan.run.outputs.agentLogShipperApiKeys).toEqual({ value: "[secret]", secret: true });
+      expect(plan.run.outputs.agentLogShipperApiKey).toBeUndefined();
       expect(JSON.stringify(plan.artifacts)).not.toContain("mock-api-key-");
     } else {
-      expect(plan.run.outputs.agentLogShipperApiKey).toBeUndefined();
+      expect(plan.run.outputs.agentLogShipperApiKeys).toBeUndefined();
     }
     const kibanaObjects = dynamic.filter((resource) => resource.type.includes(":Kibana"));
     for (const object of dynamic.filter((resource) => !kibanaObjects.includes(resource))) expect(object.dependencies).toContain(elasticsearch.urn);

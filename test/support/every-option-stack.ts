@@ -85,7 +85,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     errorRateWindow: "120s",
     elasticsearchProviderUrl: "http://127.0.0.1:19200",
     kibanaProviderUrl: "http://127.0.0.1:15601",
-    agentApiKey: true,
+    agentKeyExpiration: "60d",
   },
   prometheus: {
     retentionTime: "21d",

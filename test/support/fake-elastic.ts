@@ -4,7 +4,10 @@
  *
  * - Elasticsearch: security roles and users (incl. reserved users' `_password` and `_authenticate`),
  *   ILM policies, composable index templates, ingest pipelines, API keys (create, get by id, invalidate by
- *   ids, and the derived-key refusal for a caller that is itself an API key). Every answer carries
+ *   ids, and the derived-key refusal for a caller that is itself an API key; an `expiration` after which the key is
+ *   refused), and `_bulk` `create` items authorized by the caller's role or key, run through the stored template's
+ *   default (or the request's) and final pipelines and mapping by test/support/ingest-simulator.ts, set_security_user
+ *   seeing the API key the request came with (see bulk()). Every answer carries
  *   `x-elastic-product: Elasticsearch` (the official client refuses a 2xx answer without it) and the
  *   versioned media type. Missing objects are 404 with ES's bodies (`{}` for roles, users and
  *   pipelines' GET, `{"found":false}` for role and user DELETE, `resource_not_found_exception` or
@@ -30,6 +33,14 @@ import * as https from "https";
 import type { AddressInfo } from "net";
 import { imageVersion } from "../../components/config/image-versions";
 import { DEFAULT_IMAGES } from "../../components/stack-services";
+import {
+  type Authentication,
+  type IngestRequest,
+  type NamedPipeline,
+  type PipelineDefinition,
+  SimulatedDataStream,
+  type TemplateDefinition,
+} from "./ingest-simulator";
 
 /** The Kibana version the fake reports: the pinned default image's (components/logs/services.ts). */
 const pinnedKibana = imageVersion(DEFAULT_IMAGES.kibana);
@@ -81,6 +92,13 @@ export interface FakeElastic {
    * from 9.2, elastic/elasticsearch #131261): 201 `created` with `failure_store: "used"`.
    */
   ingestFailure(dataStream: string, error: { type: string; message: string }): BulkItemAnswer;
+  /** The fields a data stream's mapping learned from `_bulk` writes (none with the template's `dynamic: false`). */
+  learnedFields(dataStream: string): string[];
+  /**
+   * Per document `_bulk` indexed into the data stream (in order): each mapped field's indexed values, as the mapper
+   * reads the document (a dotted root name merged into the object it names): what a search or an alert's terms see.
+   */
+  indexedFields(dataStream: string): Record<string, unknown[]>[];
   /** The next `count` requests answer 503 as a starting server. */
   startingFor(count: number): void;
   close(): Promise<void>;
@@ -126,6 +144,8 @@ export interface FakeApiKey {
   roleDescriptors?: Record<string, Json>;
   metadata?: Json;
   creation?: number;
+  /** Epoch ms after which Elasticsearch refuses the key (from the create request's `expiration`). */
+  expiration?: number;
   invalidated?: boolean;
   invalidation?: number;
 }
@@ -226,7 +246,9 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
           // so does an invalidated one (ApiKeyService.validateApiKeyCredentials: "api key [<id>] has been invalidated", which
           // the failure handler does not pass on).
           const stored = apiKey.id ? apiKeys.get(apiKey.id) : undefined;
-          if (!stored || stored.key !== apiKey.key || stored.invalidated) {
+          // An expired key fails too (ApiKeyService.validateApiKeyExpiration: "api key is expired", not passed on).
+          const expired = stored?.expiration !== undefined && stored.expiration <= Date.now();
+          if (!stored || stored.key !== apiKey.key || stored.invalidated || expired) {
             const reason = "unable to authenticate with provided credentials and anonymous access is not allowed for this request";
             if (kibana)
               return send(401, {
@@ -483,6 +505,11 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
           : send(404, esError(404, "resource_not_found_exception", `pipeline [${id}] is missing`));
       }
     }
+    // POST [/<target>]/_bulk with `create` items: see bulk() below.
+    if ((parts[0] === "_bulk" && parts.length === 1) || (parts[1] === "_bulk" && parts.length === 2)) {
+      if (method !== "POST" && method !== "PUT") return send(405, esError(405, "method_not_allowed", `Incorrect HTTP method for uri [${url.pathname}]`));
+      return send(200, bulk(typeof request.body === "string" ? request.body : "", url, username, viaApiKey, parts[1] === "_bulk" ? parts[0] : undefined));
+    }
     // API keys (elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/rest/action/apikey/
     // Rest{Create,Get,Invalidate}ApiKeyAction.java, .../security/authc/ApiKeyService.java, x-pack/plugin/core/.../security/
     // action/apikey/{CreateApiKeyResponse,ApiKey,InvalidateApiKeyResponse}.java).
@@ -509,6 +536,18 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         // ids and keys from UUIDs.base64UUID / randomBase64UUIDSecureString). RestToXContentListener: 200.
         const id = randomBytes(15).toString("base64url");
         const key = randomBytes(16).toString("base64url");
+        // `expiration`: a time value from now (ApiKeyService.getApiKeyExpiration: TimeValue.parseTimeValue); the create
+        // answer and GET carry it as epoch ms (CreateApiKeyResponse, ApiKey.innerToXContent).
+        let expiration: number | undefined;
+        if (body.expiration !== undefined) {
+          const ms = timeValueMs(String(body.expiration));
+          if (ms === undefined)
+            return send(
+              400,
+              esError(400, "illegal_argument_exception", `failed to parse setting [expiration] with value [${String(body.expiration)}] as a time value`),
+            );
+          expiration = Date.now() + ms;
+        }
         apiKeys.set(id, {
           key,
           owner: username,
@@ -516,13 +555,23 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
           roleDescriptors: Object.fromEntries(Object.entries(descriptors ?? {}).map(([role, descriptor]) => [role, roleDescriptorAsWritten(descriptor)])),
           metadata: (body.metadata as Json) ?? {},
           creation: Date.now(),
+          ...(expiration !== undefined ? { expiration } : {}),
         });
-        return send(200, { id, name: body.name, api_key: key, encoded: Buffer.from(`${id}:${key}`).toString("base64") });
+        return send(200, {
+          id,
+          name: body.name,
+          ...(expiration !== undefined ? { expiration } : {}),
+          api_key: key,
+          encoded: Buffer.from(`${id}:${key}`).toString("base64"),
+        });
       }
       if (method === "GET") {
         // RestGetApiKeyAction: invalidated keys included; 404 (same body) when an id was asked for and none matched.
         const id = url.searchParams.get("id");
-        const found = [...apiKeys.entries()].filter(([keyId, stored]) => stored.name !== undefined && (!id || keyId === id));
+        // `active_only=true`: neither invalidated nor expired (RestGetApiKeyAction, GetApiKeyRequest.activeOnly).
+        const activeOnly = url.searchParams.get("active_only") === "true";
+        const active = (stored: FakeApiKey) => !stored.invalidated && (stored.expiration === undefined || stored.expiration > Date.now());
+        const found = [...apiKeys.entries()].filter(([keyId, stored]) => stored.name !== undefined && (!id || keyId === id) && (!activeOnly || active(stored)));
         const answer = { api_keys: found.map(([keyId, stored]) => apiKeyInfo(keyId, stored)) };
         return send(id && found.length === 0 ? 404 : 200, answer);
       }
@@ -818,6 +867,119 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
     return send(404, { statusCode: 404, error: "Not Found", message: "Not Found" });
   }
 
+  /** Data stream name -> the simulator holding its template, pipelines and learned mapping (made at its first write). */
+  const simulated = new Map<string, SimulatedDataStream>();
+
+  /**
+   * Whether `username` (or, with `viaApiKey`, that API key) may `create` documents in `index`: a role (or key role
+   * descriptor) with an indices entry whose names match it and whose privileges include create_doc or a wider one
+   * (elastic/elasticsearch x-pack/plugin/core/.../security/authz/privilege/IndexPrivilege.java: CREATE_DOC is granted by
+   * create_doc, create, index, write and all). An API key is limited by its owner's roles too (ApiKeyService: the key's
+   * role descriptors intersected with `limited_by`); the superuser `elastic` passes. Not modelled: field and document
+   * level security, restricted indices, remote indices.
+   */
+  function mayCreate(username: string, index: string, viaApiKey?: string): boolean {
+    const grants = (descriptors: Json[]) =>
+      descriptors.some((descriptor) =>
+        ((descriptor.indices as Json[] | undefined) ?? []).some(
+          (entry) =>
+            ((entry.names as string[] | string | undefined) ? [entry.names as string[] | string].flat() : []).some((pattern) => globMatch(pattern, index)) &&
+            ((entry.privileges as string[] | undefined) ?? []).some((privilege) => ["create_doc", "create", "index", "write", "all"].includes(privilege)),
+        ),
+      );
+    const ownerMay = username === "elastic" || grants(((users.get(username)?.roles as string[] | undefined) ?? []).map((role) => roles.get(role) ?? {}));
+    if (!viaApiKey) return ownerMay;
+    const key = apiKeys.get(viaApiKey);
+    return ownerMay && grants(Object.values(key?.roleDescriptors ?? {}));
+  }
+
+  /**
+   * POST _bulk (rest-api-spec bulk.json; server/src/main/java/org/elasticsearch/action/bulk/TransportBulkAction.java,
+   * BulkResponse.toXContent: `{ took, errors, items: [{ create: { _index, status, ... } }] }`), `create` items only (what
+   * Filebeat sends to a data stream; other actions are refused by this fake). Each item is authorized (mayCreate: 403
+   * security_exception, as AuthorizationService.denial words it for an API key or a user), then goes through the data
+   * stream's pipelines and mapping as test/support/ingest-simulator.ts models them: the request's `pipeline` (URL
+   * parameter, or the item's own) in place of the template's default_pipeline (`_none` for none), then the template's
+   * final_pipeline, with set_security_user seeing who authenticated (the API key's id, name and metadata). Pipelines
+   * are read when the data stream is first written to (a later change of a stored pipeline is not modelled).
+   */
+  function bulk(text: string, url: URL, username: string, viaApiKey: string | undefined, target: string | undefined): Json {
+    const lines = text.split("\n").filter((line) => line.trim() !== "");
+    const items: Json[] = [];
+    const key = viaApiKey ? apiKeys.get(viaApiKey) : undefined;
+    const authentication: Authentication = key
+      ? { type: "api_key", id: viaApiKey!, name: key.name ?? "", owner: key.owner, metadata: key.metadata ?? {} }
+      : { type: "realm", username };
+    for (let at = 0; at < lines.length; at += 2) {
+      const action = JSON.parse(lines[at]!) as Json;
+      const [op, meta] = Object.entries(action)[0] as [string, Json];
+      if (op !== "create") throw new Error(`the fake: bulk action ${op} is not modelled (Filebeat sends create to a data stream)`);
+      const index = String(meta._index ?? target ?? "");
+      const document = JSON.parse(lines[at + 1] ?? "{}") as Json;
+      if (!mayCreate(username, index, viaApiKey)) {
+        const who = key ? `API key id [${viaApiKey}] of user [${key.owner}]` : `user [${username}]`;
+        const reason = `action [indices:data/write/bulk[s]] is unauthorized for ${who} on indices [${index}], this action is granted by the index privileges [create_doc,create,index,write,all]`;
+        items.push({ create: { _index: index, status: 403, error: { type: "security_exception", reason } } });
+        continue;
+      }
+      const stream = simulatedStream(index);
+      const requested = (meta.pipeline as string | undefined) ?? url.searchParams.get("pipeline") ?? undefined;
+      let pipeline: IngestRequest["pipeline"];
+      if (requested === "_none") pipeline = "_none";
+      else if (requested !== undefined) {
+        const definition = pipelines.get(requested);
+        if (!definition) {
+          items.push({
+            create: { _index: index, status: 400, error: { type: "illegal_argument_exception", reason: `pipeline with id [${requested}] does not exist` } },
+          });
+          continue;
+        }
+        pipeline = { name: requested, definition: definition as PipelineDefinition };
+      }
+      const outcome = stream.ingest(document, new Date(), { authentication, pipeline });
+      const fake = streamFor(index);
+      if (outcome.outcome === "indexed") {
+        fake.documents.push(outcome.source);
+        items.push({ create: { _index: backingIndices(index, fake).at(-1)!, status: 201, result: "created" } });
+      } else if (outcome.outcome === "failure_store") {
+        fake.failures.push(outcome.failure as unknown as Json);
+        const failureIndex = backingIndices(index, { ...fake, generation: 1 })[0]!.replace(/^\.ds-/, ".fs-");
+        items.push({ create: { _index: failureIndex, status: 201, result: "created", failure_store: "used" } });
+      } else {
+        items.push({ create: { _index: index, status: 400, error: outcome.error, failure_store: "not_enabled" } });
+      }
+    }
+    return { took: 1, errors: items.some((item) => ((item.create as Json).status as number) >= 300), items };
+  }
+
+  /** The data stream's simulator, made from the matching template and the pipelines it names as they are stored now. */
+  function simulatedStream(name: string): SimulatedDataStream {
+    const existing = simulated.get(name);
+    if (existing) return existing;
+    const match = [...indexTemplates.values()].find(
+      (template) => template.data_stream && (template.index_patterns as string[]).some((pattern) => globMatch(pattern, name)),
+    );
+    if (!match) throw new Error(`the fake: no index template with data_stream matches ${name}`);
+    const index = ((match.template as Json | undefined)?.settings as { index?: Json } | undefined)?.index ?? {};
+    const named = (setting: string): NamedPipeline | undefined => {
+      const id = index[setting] as string | undefined;
+      if (id === undefined) return undefined;
+      const definition = pipelines.get(id);
+      if (!definition) throw new Error(`the fake: the template names ${setting} ${id}, which is not stored`);
+      return { name: id, definition: definition as PipelineDefinition };
+    };
+    const defaultPipeline = named("default_pipeline");
+    const stream = new SimulatedDataStream(
+      name,
+      match as TemplateDefinition,
+      defaultPipeline?.definition ?? { processors: [] },
+      defaultPipeline?.name,
+      named("final_pipeline"),
+    );
+    simulated.set(name, stream);
+    return stream;
+  }
+
   function streamFor(name: string): FakeDataStream {
     const existing = verify.dataStreams.get(name);
     if (existing) return existing;
@@ -865,6 +1027,12 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
       const failureIndex = backingIndices(dataStream, { ...stream, generation: 1 })[0].replace(/^\.ds-/, ".fs-");
       return { _index: failureIndex, status: 201, result: "created", failure_store: "used" };
     },
+    learnedFields(dataStream: string): string[] {
+      return simulated.get(dataStream)?.learnedFields ?? [];
+    },
+    indexedFields(dataStream: string): Record<string, unknown[]>[] {
+      return simulated.get(dataStream)?.indexedFields ?? [];
+    },
     startingFor(count: number) {
       starting = count;
     },
@@ -874,6 +1042,13 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         server.close(() => resolve());
       }),
   };
+}
+
+/** An Elasticsearch time value in ms (TimeValue.parseTimeValue: d, h, m, s, ms), or undefined. */
+function timeValueMs(text: string): number | undefined {
+  const match = /^(\d+)(d|h|m|s|ms)$/.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 }[match[2] as "d" | "h" | "m" | "s" | "ms"];
 }
 
 /** Backing indices of a data stream: `.ds-<name>-<yyyy.MM.dd>-<generation 6 digits>` (cluster/metadata/DataStream.java, getDefaultBackingIndexName). */
@@ -1059,6 +1234,7 @@ function apiKeyInfo(id: string, stored: FakeApiKey): Json {
     name: stored.name,
     type: "rest",
     creation: stored.creation,
+    ...(stored.expiration !== undefined ? { expiration: stored.expiration } : {}),
     invalidated: stored.invalidated === true,
     ...(stored.invalidation !== undefined ? { invalidation: stored.invalidation } : {}),
     username: stored.owner,

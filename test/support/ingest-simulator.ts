@@ -68,10 +68,17 @@
  *   reads the fraction from the text (EpochTime.java). UNIX is `(long) (Double.parseDouble(s) * 1000)`
  *   (Java's saturating cast; NaN is 0). Years print as java.time does: `uuuu` with a sign before 0
  *   and above 9999, `yyyy` as the year of era.
+ * - dot_expander (field `*` or one dotted name, override; modules/ingest-common/.../DotExpanderProcessor.java).
+ * - set_security_user (properties username and api_key; x-pack/plugin/security/.../ingest/SetSecurityUserProcessor.java)
+ *   from the request's Authentication, and fail (modules/ingest-common/.../FailProcessor.java).
+ * - The default pipeline, a request's `pipeline` (another one, or `_none`) in its place, then the template's
+ *   `index.final_pipeline`, which a request cannot skip (SimulatedDataStream).
  * - Index mode: `standard` (pinned in the template, or a name outside `logs-*-*`); an unset mode on a
  *   `logs-*-*` data stream (logsdb or standard by cluster setting) and logsdb are refused.
  * - Mapping (after the pipeline, before the shard, as Elasticsearch parses the document against the
- *   index template's mappings; the first problem rejects the document, see `mappingRejection`).
+ *   index template's mappings; the first problem rejects the document, see `mappingRejection`). A field name
+ *   with dots is the objects it names, its values merged with theirs (DotExpandingXContentParser); what each
+ *   mapped leaf indexes is recorded (SimulatedDataStream.indexedFields).
  * - The failure store (docs-content manage-data/data-store/data-streams/failure-store.md): when the
  *   template enables it, a document the pipeline fails on is stored as it arrived, one the mapping
  *   rejects as the pipeline left it, with `error.type`, `error.message` and, for pipeline
@@ -422,11 +429,22 @@ export function parseJacksonJson(text: string): Json {
 // The document: source plus _ingest metadata, with IngestDocument's path semantics
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Who sent the request, as set_security_user reads it from the security context (Authentication): a realm
+ * user (a native user such as the central Filebeat's writer), or an API key with its id, name and metadata.
+ */
+export type Authentication =
+  { type: "realm"; username: string } | { type: "api_key"; id: string; name: string; owner: string; metadata: Record<string, unknown> };
+
+/** What the model assumes when a test names no one: a native user, as the central stack's own Filebeat ships. */
+export const DEFAULT_AUTHENTICATION: Authentication = { type: "realm", username: "atra-filebeat" };
+
 class Document {
   readonly ingest: JsonObject;
   constructor(
     readonly source: JsonObject,
     now: Date,
+    readonly authentication: Authentication = DEFAULT_AUTHENTICATION,
   ) {
     this.ingest = { timestamp: now.toISOString() };
   }
@@ -1177,6 +1195,99 @@ const PROCESSORS: Record<string, (config: ProcessorConfig, doc: Document) => voi
     }
   },
 
+  /**
+   * elastic/elasticsearch x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/ingest/
+   * SetSecurityUserProcessor.java, the `username` and `api_key` properties (the others, full_name, email, roles,
+   * metadata, realm, authentication_type, are not modelled: refused). The field's existing value is merged into
+   * when it is an object, else replaced by a new one; `api_key` is written only for an API key, as
+   * `{ name, id, metadata }` (metadata only when not empty: ApiKeyService.getApiKeyMetadata) merged into an
+   * existing `api_key` object; the field is set even when nothing was added (an empty object). Without
+   * `properties`, every property is written: not modelled either.
+   */
+  set_security_user(config, doc) {
+    checkOptions("set_security_user", config, ["field", "properties"], ["field", "properties"]);
+    const field = stringOption("set_security_user", config, "field");
+    const properties = config.properties;
+    if (!Array.isArray(properties) || properties.some((property) => property !== "api_key" && property !== "username")) {
+      throw new UnsupportedByModel(`set_security_user: only the properties username and api_key are modelled, not ${JSON.stringify(properties)}`);
+    }
+    const existing = doc.has(field) ? doc.get(field) : undefined;
+    const user: JsonObject = isObject(existing) ? existing : {};
+    const auth = doc.authentication;
+    for (const property of properties as string[]) {
+      // A realm user's principal; an API key authenticates as its owner (Authentication.getEffectiveSubject().getUser()).
+      if (property === "username") user.username = auth.type === "realm" ? auth.username : auth.owner;
+      if (property === "api_key" && auth.type === "api_key") {
+        const previous = user.api_key;
+        const apiKey: JsonObject = isObject(previous) ? previous : {};
+        apiKey.name = auth.name;
+        apiKey.id = auth.id;
+        if (Object.keys(auth.metadata).length > 0) apiKey.metadata = deepCopy(auth.metadata as Json);
+        user.api_key = apiKey;
+      }
+    }
+    doc.set(field, user);
+  },
+
+  /**
+   * elastic/elasticsearch modules/ingest-common/src/main/java/org/elasticsearch/ingest/common/FailProcessor.java: the
+   * message template rendered, thrown as FailProcessorException (the model reports it as its other failures).
+   */
+  fail(config, doc) {
+    checkOptions("fail", config, ["message"], ["message"]);
+    // A template, as FailProcessor.Factory reads it (ConfigurationUtils.compileTemplate).
+    if (typeof config.message !== "string" || config.message === "") throw new UnsupportedByModel('fail: "message" must be a non-empty string');
+    throw new ProcessorError(renderTemplate(config.message, doc));
+  },
+
+  /**
+   * elastic/elasticsearch modules/ingest-common/src/main/java/org/elasticsearch/ingest/common/DotExpanderProcessor.java
+   * (field, override; `path` is not modelled): a root key with a dot (`indexOf('.') > 0`; field `*` takes every such
+   * root key, else the one named) is removed and its value put at the path it names. When that path exists already,
+   * `override: true` sets it (setFieldValue), `false` appends to it (appendFieldValue: the values become a list); when
+   * it does not, a prefix of it that holds a value, not an object, fails ("cannot expand [p], because [q] is not an
+   * object field, but a value field"), else the path is set, missing objects made. Refused: a key with an empty
+   * segment (`a..b`, `a.`: IngestDocument's Java split is not modelled) and, with `*`, two dotted keys where one is a
+   * prefix of the other (the result then depends on HashMap's key order).
+   */
+  dot_expander(config, doc) {
+    checkOptions("dot_expander", config, ["field", "override"], ["field"]);
+    const field = stringOption("dot_expander", config, "field");
+    const override = booleanOption("dot_expander", config, "override", false);
+    if (field !== "*" && (!field.includes(".") || field.startsWith(".") || field.endsWith(".")))
+      throw new UnsupportedByModel(`dot_expander: field ${JSON.stringify(field)} (Elasticsearch refuses the pipeline)`);
+    const keys = field === "*" ? Object.keys(doc.source).filter((key) => key.indexOf(".") > 0) : [field];
+    for (const key of keys) {
+      if (key.split(".").some((segment) => segment === "")) throw new UnsupportedByModel(`dot_expander: the key ${JSON.stringify(key)} has an empty segment`);
+      if (keys.some((other) => other !== key && other.startsWith(`${key}.`)))
+        throw new UnsupportedByModel(`dot_expander: ${JSON.stringify(key)} is a prefix of another dotted key: the expansion order (HashMap's) is not modelled`);
+    }
+    for (const key of keys) {
+      if (!(key in doc.source)) continue;
+      const value = doc.source[key]!;
+      delete doc.source[key];
+      if (doc.has(key)) {
+        if (override) doc.set(key, value);
+        else {
+          // IngestDocument.appendFieldValue (allowDuplicates): the existing value and the new one(s) in one list.
+          const existing = doc.get(key);
+          doc.set(key, [...(Array.isArray(existing) ? existing : [existing]), ...(Array.isArray(value) ? value : [value])]);
+        }
+        continue;
+      }
+      const segments = key.split(".");
+      for (let end = 1; end < segments.length; end++) {
+        const partial = segments.slice(0, end).join(".");
+        if (!doc.has(partial)) break;
+        if (!isObject(doc.get(partial))) {
+          // The value stays removed: the processor fails, and the document goes to the failure store as it arrived.
+          throw new ProcessorError(`cannot expand [${key}], because [${partial}] is not an object field, but a value field`);
+        }
+      }
+      doc.set(key, value);
+    }
+  },
+
   remove(config, doc) {
     checkOptions("remove", config, ["field", "ignore_missing"], ["field"]);
     const fields = Array.isArray(config.field) ? config.field : [config.field];
@@ -1455,17 +1566,22 @@ export interface SimulationResult {
  * `PipelineFailure` when Elasticsearch would reject it, `UnsupportedByModel` when the pipeline uses
  * something this model does not implement.
  */
-export function simulatePipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now = new Date()): SimulationResult {
-  return { source: toPlain(runPipeline(pipeline, source, now)) as Record<string, unknown> };
+export function simulatePipeline(
+  pipeline: PipelineDefinition,
+  source: Record<string, unknown>,
+  now = new Date(),
+  authentication: Authentication = DEFAULT_AUTHENTICATION,
+): SimulationResult {
+  return { source: toPlain(runPipeline(pipeline, source, now, authentication)) as Record<string, unknown> };
 }
 
 /** The pipeline run, the document in the model's own form (JavaNumber kept, for the mapping step). */
-function runPipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now: Date): JsonObject {
+function runPipeline(pipeline: PipelineDefinition, source: Record<string, unknown>, now: Date, authentication?: Authentication): JsonObject {
   for (const key of Object.keys(pipeline)) {
     if (!["description", "processors", "on_failure", "version", "_meta"].includes(key))
       throw new UnsupportedByModel(`pipeline option "${key}" is not modelled`);
   }
-  const doc = new Document(deepCopy(source as Json) as JsonObject, now);
+  const doc = new Document(deepCopy(source as Json) as JsonObject, now, authentication);
   try {
     for (const processor of pipeline.processors ?? []) runProcessor(processor, doc);
   } catch (error) {
@@ -1523,6 +1639,14 @@ export interface TemplateDefinition {
 }
 
 /** index.mode of a template's settings, nested (`{index: {mode}}`) or flat (`"index.mode"`, `mode`); undefined when unset. */
+/** The template's `index.final_pipeline`, in either the nested or the flat settings form. */
+function templateFinalPipeline(template: TemplateDefinition): string | undefined {
+  const settings = (template.template as { settings?: Record<string, unknown> } | undefined)?.settings;
+  const index = settings?.index as Record<string, unknown> | undefined;
+  const value = index?.final_pipeline ?? settings?.["index.final_pipeline"];
+  return typeof value === "string" ? value : undefined;
+}
+
 function templateIndexMode(template: TemplateDefinition): string | undefined {
   const settings = (template.template as { settings?: Record<string, unknown> } | undefined)?.settings;
   if (!settings) return undefined;
@@ -1613,45 +1737,99 @@ function parseDateValue(path: string, type: string, value: Json): bigint {
  *   matching dynamic template by match_mapping_type; numbers `long`/`float`, booleans `boolean`,
  *   objects `object`. Later values must fit what was learned.
  * - A data stream's documents need `@timestamp` (DataStreamTimestampFieldMapper.java).
- * Not modelled (refused): other field types, `dynamic` other than true, runtime fields, copy_to,
+ * - `dynamic: false` (at the root or on an object, inherited by sub-objects): unmapped fields are skipped (parseObject).
+ * Not modelled (refused): other field types, `dynamic` strict or runtime, runtime fields, copy_to,
  * match/path_match in dynamic templates.
  */
 export function mappingRejection(
   mappingsBody: object,
   source: Record<string, unknown>,
   learned: Map<string, Property> = new Map(),
+  indexed?: Map<string, unknown[]>,
 ): MappingRejection | undefined {
   const mappings = mappingsBody as Mappings;
-  if (mappings.dynamic !== undefined && mappings.dynamic !== true && mappings.dynamic !== "true")
-    throw new UnsupportedByModel(`dynamic: ${String(mappings.dynamic)} is not modelled`);
+  const dynamic = dynamicSetting(mappings.dynamic, true, "");
+  indexedValues = indexed;
   try {
     if (source["@timestamp"] === undefined || source["@timestamp"] === null) {
       throw new Rejected({ type: "document_parsing_exception", reason: "data stream timestamp field [@timestamp] is missing" });
     }
-    parseObject(mappings, mappings.properties ?? {}, source as JsonObject, "", learned);
+    parseObject(mappings, mappings.properties ?? {}, source as JsonObject, "", learned, dynamic);
     return undefined;
   } catch (error) {
     if (error instanceof Rejected) return error.rejection;
     throw error;
+  } finally {
+    indexedValues = undefined;
   }
 }
 
-function parseObject(mappings: Mappings, properties: Record<string, Property>, value: JsonObject, prefix: string, learned: Map<string, Property>): void {
+/**
+ * Where the parse running now records what each mapped leaf field indexes (field path -> values, in document order):
+ * what a search, a terms aggregation or an alert's query sees of the document, whatever its _source looks like.
+ * Set by mappingRejection for one parse (the model is synchronous); undefined when the caller does not ask.
+ */
+let indexedValues: Map<string, unknown[]> | undefined;
+
+function recordIndexed(path: string, value: Json): void {
+  if (!indexedValues) return;
+  const values = indexedValues.get(path) ?? [];
+  values.push(toPlain(value));
+  indexedValues.set(path, values);
+}
+
+/**
+ * An object's `dynamic`: `true` or `false` (modelled), inherited when unset (ObjectMapper: a sub-object without its own
+ * `dynamic` takes its parent's). `strict` and `runtime` are not modelled.
+ */
+function dynamicSetting(value: unknown, inherited: boolean, path: string): boolean {
+  if (value === undefined) return inherited;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new UnsupportedByModel(`dynamic: ${String(value)}${path ? ` (at ${path})` : ""} is not modelled`);
+}
+
+function parseObject(
+  mappings: Mappings,
+  properties: Record<string, Property>,
+  value: JsonObject,
+  prefix: string,
+  learned: Map<string, Property>,
+  dynamic = true,
+): void {
   for (const [key, child] of Object.entries(value)) {
-    if (key.includes(".")) throw new UnsupportedByModel(`field name [${prefix}${key}] with a dot (object expansion) is not modelled`);
+    if (key.includes(".")) {
+      // A field name with dots is read as the objects it names (server/src/main/java/org/elasticsearch/index/mapper/
+      // DotExpandingXContentParser.java: `"a.b.c": v` is parsed as `"a": {"b": {"c": v}}`), next to any `a` object the
+      // document also has: both go through the same mappers, so a field gets the values of both
+      // (server/src/test/java/org/elasticsearch/index/mapper/DocumentParserTests.java, testDotsWithExistingMapper:
+      // `foo.bar.baz`, `foo: {bar.baz}` and `foo.bar: {baz}` index three values in foo.bar.baz). Names with an empty
+      // or blank segment (rejected, or kept whole for one trailing dot) and `subobjects: false` are not modelled.
+      const segments = key.split(".");
+      if (segments.some((segment) => segment.trim() === ""))
+        throw new UnsupportedByModel(`field name [${prefix}${key}] with an empty or blank segment is not modelled`);
+      const [head, ...rest] = segments as [string, ...string[]];
+      const expanded: JsonObject = {};
+      defineKey(expanded, rest.join("."), child);
+      parseObject(mappings, properties, Object.defineProperty({}, head, { value: expanded, enumerable: true }) as JsonObject, prefix, learned, dynamic);
+      continue;
+    }
     const path = `${prefix}${key}`;
     const property = properties[key] ?? learned.get(path);
-    if (property) parseField(mappings, property, child, path, learned);
-    else parseDynamic(mappings, child, path, learned);
+    if (property) parseField(mappings, property, child, path, learned, dynamic);
+    // `dynamic: false` (server/src/main/java/org/elasticsearch/index/mapper/DocumentParser.java: an unmapped object is
+    // skipped with everything under it, an unmapped value is not indexed; no dynamic mapper is made): the field stays
+    // in _source only, nothing is checked, nothing is learned.
+    else if (dynamic) parseDynamic(mappings, child, path, learned);
   }
 }
 
-function parseField(mappings: Mappings, property: Property, value: Json, path: string, learned: Map<string, Property>): void {
+function parseField(mappings: Mappings, property: Property, value: Json, path: string, learned: Map<string, Property>, dynamic = true): void {
   if (value === null) return;
   const type = property.type ?? (property.properties ? "object" : "object");
   if (!MODELLED_TYPES.has(type)) throw new UnsupportedByModel(`mapping type ${type} (at ${path}) is not modelled`);
   if (Array.isArray(value)) {
-    for (const item of value) parseField(mappings, property, item, path, learned);
+    for (const item of value) parseField(mappings, property, item, path, learned, dynamic);
     return;
   }
   if (type === "object") {
@@ -1661,7 +1839,7 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
         reason: `object mapping for [${path}] tried to parse field [${path.split(".").pop()}] as object, but found a concrete value`,
       });
     }
-    parseObject(mappings, property.properties ?? {}, value, `${path}.`, learned);
+    parseObject(mappings, property.properties ?? {}, value, `${path}.`, learned, dynamicSetting(property.dynamic, dynamic, path));
     return;
   }
   if (type === "flattened") return parseFlattened(property, value, path);
@@ -1684,12 +1862,14 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
         reason: `Document contains at least one immense term in field="${path}" (whose UTF8 encoding is longer than the max length ${MAX_TERM_BYTES})`,
       });
     }
+    // A keyword longer than ignore_above stays in _source only (KeywordFieldMapper); the others index their text.
+    if (!(type === "keyword" && property.ignore_above !== undefined && text.length > property.ignore_above)) recordIndexed(path, text);
     return;
   }
   if (type === "long" || type === "float") {
     if (value instanceof JavaNumber && value.javaClass !== "Double") {
       if (type === "long" && value.javaClass === "BigInteger") reject(path, type, `Value [${value.integer}] is out of range for a long`);
-      if (type === "long") return;
+      if (type === "long") return recordIndexed(path, value);
       throw new UnsupportedByModel(`a ${value.javaClass} in a ${type} field (${path}) is not modelled`);
     }
     const number = isNumber(value)
@@ -1702,11 +1882,13 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
     if (typeof value === "boolean" || Number.isNaN(number)) reject(path, type, `For input string: "${String(value)}"`);
     if (type === "long" && (number >= 2 ** 63 || number < -(2 ** 63)))
       reject(path, type, `Value [${isNumber(value) ? javaNumberText(value) : String(value)}] is out of range for a long`);
+    recordIndexed(path, value);
     return;
   }
   if (type === "boolean") {
     if (!(typeof value === "boolean" || value === "true" || value === "false" || value === ""))
       reject(path, type, `Failed to parse value [${String(value)}] as only [true] or [false] are allowed.`);
+    recordIndexed(path, value);
     return;
   }
   // date, date_nanos
@@ -1715,6 +1897,7 @@ function parseField(mappings: Mappings, property: Property, value: Json, path: s
     if (nanos < 0n) reject(path, type, `date[${String(value)}] is before the epoch in 1970 and cannot be stored in nanosecond resolution`);
     if (nanos > LONG_MAX) reject(path, type, `date[${String(value)}] is after 2262-04-11T23:47:16.854775807 and cannot be stored in nanosecond resolution`);
   }
+  recordIndexed(path, value);
 }
 
 function parseFlattened(property: Property, value: Json, path: string): void {
@@ -1825,17 +2008,39 @@ export interface FailureDocument {
 export type BulkItemStatus = { status: 201; failure_store?: "used" } | { status: 400; failure_store: "not_enabled" };
 
 export type IngestOutcome =
-  | { outcome: "indexed"; source: Record<string, unknown>; answer: BulkItemStatus }
+  | { outcome: "indexed"; source: Record<string, unknown>; fields: Record<string, unknown[]>; answer: BulkItemStatus }
   | { outcome: "failure_store"; stage: "pipeline" | "mapping"; failure: FailureDocument; answer: BulkItemStatus }
   | { outcome: "rejected"; stage: "pipeline" | "mapping"; error: { type: string; message: string }; answer: BulkItemStatus };
 
+/** A pipeline and the id it is stored under. */
+export interface NamedPipeline {
+  name: string;
+  definition: PipelineDefinition;
+}
+
+/** What a bulk request says about one document besides the document: who sent it, and the `pipeline` it names. */
+export interface IngestRequest {
+  /** Who the request authenticated as; DEFAULT_AUTHENTICATION (a native user) unless given. */
+  authentication?: Authentication;
+  /** The request's `pipeline` parameter: `_none`, or another pipeline in place of the default one. */
+  pipeline?: "_none" | NamedPipeline;
+}
+
 /**
- * One data stream: its template (mappings, failure store switch) and default pipeline, with the
- * mapping it has learned so far. `ingest` is what a bulk `create` of one document does.
+ * One data stream: its template (mappings, failure store switch), default pipeline and final pipeline, with the
+ * mapping it has learned so far. `ingest` is what a bulk `create` of one document does: the request's pipeline (or
+ * the default one, unless the request says `_none`), then the final pipeline, which no request can replace or skip
+ * (elastic/elasticsearch server/src/main/java/org/elasticsearch/ingest/IngestService.java: resolvePipelines sets the
+ * request's pipeline in place of the default one only, the final one from the index settings; executePipelines runs
+ * the first, then the final one on the document it left). A failure in either is a pipeline failure (failure store,
+ * `error.pipeline` naming the pipeline that failed). Not modelled: a pipeline that changes `_index` (rerouting to another
+ * data stream, whose final pipeline would then run), and the final pipeline's `_ingest.pipeline` metadata.
  */
 export class SimulatedDataStream {
   private readonly learned = new Map<string, Property>();
   readonly indexed: Record<string, unknown>[] = [];
+  /** Per indexed document (same order as `indexed`): each mapped leaf field's indexed values (what searches and aggregations see). */
+  readonly indexedFields: Record<string, unknown[]>[] = [];
   readonly failures: FailureDocument[] = [];
 
   constructor(
@@ -1843,8 +2048,16 @@ export class SimulatedDataStream {
     private readonly template: TemplateDefinition,
     private readonly pipeline: PipelineDefinition,
     private readonly pipelineName = "default-pipeline",
+    private readonly finalPipeline?: NamedPipeline,
   ) {
     if (template.data_stream === undefined) throw new UnsupportedByModel("the template has no data_stream: not a data stream template");
+    const named = templateFinalPipeline(template);
+    // The model runs what the template names, or refuses: a final pipeline it would skip would make every test pass.
+    if (named !== finalPipeline?.name) {
+      throw new UnsupportedByModel(
+        `the template's index.final_pipeline is ${JSON.stringify(named)}, the final pipeline given is ${JSON.stringify(finalPipeline?.name)}: give the one it names`,
+      );
+    }
     const mode = templateIndexMode(template);
     // elastic/elasticsearch x-pack/plugin/logsdb/.../LogsdbIndexModeSettingsProvider.java (getLogsdbModeSetting): a
     // data stream named logs-*-* whose template sets no index.mode gets logsdb when cluster.logsdb.enabled is true,
@@ -1864,14 +2077,27 @@ export class SimulatedDataStream {
     return (this.template.template as TemplateParts | undefined)?.mappings ?? {};
   }
 
+  /** The dynamic fields the data stream's mapping has learned so far (field path -> mapping): what senders added. */
+  get learnedFields(): string[] {
+    return [...this.learned.keys()];
+  }
+
   get failureStoreEnabled(): boolean {
     return (this.template.template as TemplateParts | undefined)?.data_stream_options?.failure_store?.enabled === true;
   }
 
-  ingest(source: Record<string, unknown>, now = new Date()): IngestOutcome {
+  ingest(source: Record<string, unknown>, now = new Date(), request: IngestRequest = {}): IngestOutcome {
     let processed: JsonObject;
+    const first: NamedPipeline | undefined =
+      request.pipeline === "_none" ? undefined : (request.pipeline ?? { name: this.pipelineName, definition: this.pipeline });
+    let running = first?.name ?? "";
     try {
-      processed = runPipeline(this.pipeline, source, now);
+      processed = first ? runPipeline(first.definition, source, now, request.authentication) : (deepCopy(source as Json) as JsonObject);
+      if (this.finalPipeline) {
+        running = this.finalPipeline.name;
+        // The document as the first pipeline left it, Java number types kept.
+        processed = runPipeline(this.finalPipeline.definition, processed as Record<string, unknown>, now, request.authentication);
+      }
     } catch (error) {
       if (!(error instanceof PipelineFailure)) throw error;
       const failure: FailureDocument = {
@@ -1881,14 +2107,15 @@ export class SimulatedDataStream {
         error: {
           type: "illegal_argument_exception",
           message: error.message,
-          pipeline: this.pipelineName,
+          pipeline: running,
           processor_type: error.processorType,
           ...(error.processorTag ? { processor_tag: error.processorTag } : {}),
         },
       };
       return this.fail("pipeline", failure);
     }
-    const rejection = mappingRejection(this.mappings(), processed, this.learned);
+    const fields = new Map<string, unknown[]>();
+    const rejection = mappingRejection(this.mappings(), processed, this.learned, fields);
     const plain = toPlain(processed) as Record<string, unknown>;
     if (rejection) {
       // Mapping failures keep the document as the pipeline left it.
@@ -1899,7 +2126,9 @@ export class SimulatedDataStream {
       });
     }
     this.indexed.push(plain);
-    return { outcome: "indexed", source: plain, answer: { status: 201 } };
+    const indexedFields = Object.fromEntries(fields);
+    this.indexedFields.push(indexedFields);
+    return { outcome: "indexed", source: plain, fields: indexedFields, answer: { status: 201 } };
   }
 
   private fail(stage: "pipeline" | "mapping", failure: FailureDocument): IngestOutcome {

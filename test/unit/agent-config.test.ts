@@ -61,7 +61,7 @@ describe("an agent host", () => {
     expect(config.logs.dataStream).toBe("logs-atra-prod");
     expect(config.logs.shipTo).toEqual({ elasticsearchUrl: "https://logs.example.internal" });
     expect(config.logs.external).toBeUndefined();
-    expect(config.logs.agentApiKey).toBe(false);
+    expect(config.logs.agentKeyExpiration).toBe("90d");
     expect(secrets.logShipperApiKey).toBe(SHIPPER_KEY);
   });
 
@@ -149,7 +149,9 @@ describe("an agent host", () => {
       /central stack's ingest pipeline.*give the service an entry there with these requestLogKeys \(it needs no `logs` there\).*\(role: agent\)/,
     );
     expect(keys).not.toContain("images.nodeExporter");
-    for (const line of refused.filter((text) => !text.startsWith("services[0].slo"))) expect(line).toMatch(/role: agent/);
+    // logs.agentApiKey is refused on every stack, saying what replaced it.
+    for (const line of refused.filter((text) => !text.startsWith("services[0].slo") && !text.startsWith("logs.agentApiKey")))
+      expect(line).toMatch(/role: agent/);
     expect(refused.join("\n")).not.toMatch(/token-not-in-errors|password-not-in-errors/);
   });
 
@@ -184,22 +186,36 @@ describe("a central stack's keys for agents", () => {
   const central = (values: Record<string, unknown>, secrets: Record<string, unknown> = {}) =>
     ({ values: { services: [{ name: "api", metrics: "http://api:8000/metrics" }], ...values }, secrets }) as Stack;
 
-  test("logs.agentApiKey resolves on; logShipperApiKey is refused there", () => {
-    expect(resolve(central({ logs: { agentApiKey: true } })).config.logs.agentApiKey).toBe(true);
+  const AGENTS = [{ host: "app-1.example.com" }, { host: "app-2.example.com" }];
+
+  test("logs.agentApiKey is refused, naming agents[] and the output that replaced it; logShipperApiKey is refused there", () => {
+    expect(problems(central({ logs: { agentApiKey: true } }))).toEqual([
+      expect.stringMatching(/^logs\.agentApiKey: is replaced: every host listed in agents\[\] now gets its own API key \(output agentLogShipperApiKeys/),
+    ]);
+    // Refused whatever its value: false too would read as a setting that still exists.
+    expect(problems(central({ logs: { agentApiKey: false } }))).toEqual([expect.stringMatching(/^logs\.agentApiKey: is replaced/)]);
     expect(problems(central({}, { logShipperApiKey: SHIPPER_KEY }))).toEqual([expect.stringMatching(/^logShipperApiKey: is for agent hosts \(role: agent\)/)]);
   });
 
-  test("logs.agentApiKey needs the logs stage and a user login, not an API key", () => {
-    expect(problems(central({ logs: { enabled: false, agentApiKey: true } }))).toEqual([expect.stringMatching(/^logs\.agentApiKey: needs the logs stage/)]);
+  test("agents[] with logs: one key per host, 90 days unless logs.agentKeyExpiration says otherwise", () => {
+    expect(resolve(central({ agents: AGENTS })).config.logs.agentKeyExpiration).toBe("90d");
+    expect(resolve(central({ agents: AGENTS, logs: { agentKeyExpiration: "30d" } })).config.logs.agentKeyExpiration).toBe("30d");
+    expect(problems(central({ agents: AGENTS, logs: { agentKeyExpiration: "3 months" } }))).toEqual([expect.stringMatching(/^logs\.agentKeyExpiration: /)]);
+    expect(problems(central({ logs: { agentKeyExpiration: "30d" } }))).toEqual([
+      expect.stringMatching(/^logs\.agentKeyExpiration: applies to the agents' log keys, and this stack makes none/),
+    ]);
+  });
+
+  test("the agents' keys need a user login, not an API key (Elasticsearch's derived-key rule)", () => {
     const apiKey = Buffer.from("key-id:key-secret").toString("base64");
     expect(
       problems(
         central(
-          { logs: { agentApiKey: true, external: { elasticsearchUrl: "https://es.example.com", kibanaUrl: "https://kb.example.com" } } },
+          { agents: AGENTS, logs: { external: { elasticsearchUrl: "https://es.example.com", kibanaUrl: "https://kb.example.com" } } },
           { elasticApiKey: apiKey },
         ),
       ),
-    ).toEqual([expect.stringMatching(/^logs\.agentApiKey: cannot be made with elasticApiKey/)]);
+    ).toEqual([expect.stringMatching(/^elasticApiKey: cannot make the agents\[\] hosts' log keys/)]);
   });
 });
 

@@ -53,14 +53,14 @@ describe("catalog labels", () => {
       ...config.processors.flatMap((processor) => (processor.add_fields ? leafPaths(processor.add_fields.fields) : [])),
     ]);
     expect([...shipped].sort()).toEqual(["host.name", "service.name"]);
-    const properties = renderIndexTemplate({ dataStream: "logs-atra-dev", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "30d" }).template!.mappings!
-      .properties!;
+    const properties = renderIndexTemplate({ dataStream: "logs-atra-dev", ilmPolicy: "p", pipeline: "q", finalPipeline: "f", failureStoreRetention: "30d" })
+      .template!.mappings!.properties!;
     for (const field of [...shipped, ...CATALOG_LOG_FIELDS]) expect({ field, mapped: mapped(properties, field) }).toEqual({ field, mapped: true });
   });
 
   test("every request field and the message pattern the pipeline writes is mapped, with its ECS type", () => {
-    const properties = renderIndexTemplate({ dataStream: "logs-atra-dev", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "30d" }).template!.mappings!
-      .properties!;
+    const properties = renderIndexTemplate({ dataStream: "logs-atra-dev", ilmPolicy: "p", pipeline: "q", finalPipeline: "f", failureStoreRetention: "30d" })
+      .template!.mappings!.properties!;
     const typeAt = (fieldPath: string): unknown =>
       fieldPath
         .split(".")

@@ -150,7 +150,7 @@ describe("defaults for an empty config", () => {
       },
       logs: {
         enabled: true,
-        agentApiKey: false,
+        agentKeyExpiration: "90d",
         dataStream: "logs-atra-dev",
         retention: "7d",
         rolloverMaxAge: "1d",

@@ -3,6 +3,8 @@
  * data view and saved search. Pure renderers, checked directly; the type-level block at the end
  * makes tsc prove that each body fits the official client's request type.
  */
+import * as fs from "fs";
+import * as path from "path";
 import type { estypes } from "@elastic/elasticsearch";
 import { REQUEST_FIELD_TYPES } from "../../components/logs/request-fields";
 import {
@@ -20,7 +22,10 @@ import {
   renderDataView,
   renderIlmPolicy,
   renderIndexTemplate,
+  agentApiKeyName,
+  AGENT_HOST_METADATA,
   renderAgentApiKey,
+  agentKeyRenewBeforeMs,
   renderIngestPipeline,
   renderReaderRole,
   renderRecentErrorsSearch,
@@ -162,7 +167,13 @@ describe("renderIlmPolicy", () => {
 
 describe("renderIndexTemplate", () => {
   const naming = logsNaming("prod", defaultDataStream("prod"));
-  const template = renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" });
+  const template = renderIndexTemplate({
+    dataStream: naming.dataStream,
+    ilmPolicy: naming.ilmPolicy,
+    pipeline: naming.pipeline,
+    finalPipeline: naming.finalPipeline,
+    failureStoreRetention: "30d",
+  });
   const properties = template.template!.mappings!.properties!;
   const at = (path: string): estypes.MappingProperty | undefined => {
     const keys = path.split(".");
@@ -179,6 +190,35 @@ describe("renderIndexTemplate", () => {
     expect(template.composed_of).toBeUndefined();
   });
 
+  test("a final pipeline no request can skip, and no mapping growth from senders (dynamic: false, no dynamic templates)", () => {
+    expect(template.template!.settings!.index!.default_pipeline).toBe(naming.pipeline);
+    expect(template.template!.settings!.index!.final_pipeline).toBe(naming.finalPipeline);
+    expect(naming.finalPipeline).toBe("atra-prod-logs-host-identity");
+    expect(template.template!.mappings!.dynamic).toBe(false);
+    // Dead with dynamic: false (they apply only to fields that would be added).
+    expect(template.template!.mappings!.dynamic_templates).toBeUndefined();
+    expect(template.template!.settings!.index!.mapping).toBeUndefined();
+  });
+
+  test("every field the dashboards, log alerts, saved searches and the data view read is mapped explicitly", () => {
+    const root = path.join(__dirname, "..", "..");
+    const sources = [
+      ...fs.readdirSync(path.join(root, "dashboards")).map((file) => path.join(root, "dashboards", file)),
+      path.join(root, "components", "alerting", "log-alerts.ts"),
+      path.join(root, "components", "logs", "kibana-bodies.ts"),
+    ];
+    const read = new Set<string>(["@timestamp", "message", "tags", "log.file.path", "event.created", "trace.id", "user_agent.original"]);
+    for (const file of sources) {
+      for (const match of fs.readFileSync(file, "utf8").matchAll(/\b(?:service|host|log|event|url|http|error|atra|trace|user_agent)\.[a-z_]+(?:\.[a-z_]+)*/g)) {
+        // Not field names: JavaScript calls and file names in comments, and the failure store's own error.type.
+        if (/\.(replace|ts|md|go|length|max|logs|critical|exception)$/.test(match[0]) || match[0] === "error.type") continue;
+        read.add(match[0]);
+      }
+    }
+    expect([...read]).toEqual(expect.arrayContaining(["service.name", "host.name", "log.level", "event.duration", "url.path", "atra.message_pattern"]));
+    for (const field of read) expect([field, at(field)]).toEqual([field, expect.objectContaining({ type: expect.any(String) })]);
+  });
+
   test("the data stream's failure store is enabled, where Elasticsearch 9.1 reads it (template.data_stream_options)", () => {
     expect(template.template!.data_stream_options?.failure_store?.enabled).toBe(true);
     expect(template).not.toHaveProperty("data_stream_options");
@@ -191,9 +231,9 @@ describe("renderIndexTemplate", () => {
   // DataStreamFailureStore.Template reads `lifecycle`; DataStreamLifecycle reads data_retention.
   test("the failure store keeps failed lines as long as logs.retention keeps indexed ones", () => {
     expect(template.template!.data_stream_options).toEqual({ failure_store: { enabled: true, lifecycle: { data_retention: "30d" } } });
-    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "7d" });
+    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", finalPipeline: "f", failureStoreRetention: "7d" });
     expect(custom.template!.data_stream_options!.failure_store!.lifecycle).toEqual({ data_retention: "7d" });
-    expect(() => renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "1w" })).toThrow(
+    expect(() => renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", finalPipeline: "f", failureStoreRetention: "1w" })).toThrow(
       /failureStoreRetention "1w" is not a duration/,
     );
   });
@@ -247,7 +287,7 @@ describe("renderIndexTemplate", () => {
     expect(at("data_stream.type")).toEqual({ type: "constant_keyword", value: "logs" });
     expect(at("data_stream.dataset")).toEqual({ type: "constant_keyword", value: "atra" });
     expect(at("data_stream.namespace")).toEqual({ type: "constant_keyword", value: "prod" });
-    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", failureStoreRetention: "7d" });
+    const custom = renderIndexTemplate({ dataStream: "logs-foo", ilmPolicy: "p", pipeline: "q", finalPipeline: "f", failureStoreRetention: "7d" });
     expect((custom.template!.mappings!.properties!.data_stream as estypes.MappingObjectProperty).properties!.dataset).toEqual({ type: "constant_keyword" });
     expect(custom.index_patterns).toEqual(["logs-foo"]);
   });
@@ -341,24 +381,42 @@ describe("roles", () => {
   });
 });
 
-describe("the agents' API key", () => {
+describe("the agents' API keys", () => {
   const naming = logsNaming("eu.prod-2", "logs-payments-eu");
 
-  test("named atra-<stack slug>-agents-filebeat; one role descriptor granting exactly the writer role (less its description)", () => {
-    expect(naming.agentApiKey).toBe("atra-eu-prod-2-agents-filebeat");
-    const body = renderAgentApiKey(naming);
+  test("one per host, named after it; one role descriptor granting exactly the writer role (less its description); the host in its metadata; an expiry", () => {
+    expect(agentApiKeyName(naming, "App-1.Example.com")).toBe("atra-eu-prod-2-agent-filebeat-app-1.example.com");
+    const body = renderAgentApiKey(naming, "app-1.example.com", "90d");
     expect(Object.keys(body.role_descriptors!)).toEqual([naming.writerRole]);
     const { description, ...writer } = renderWriterRole(naming.dataStream);
     expect(description).toBeDefined();
     expect(body.role_descriptors![naming.writerRole]).toEqual(writer);
+    // No cluster privilege but monitor (GET / and GET /_license on connect); create_doc and auto_configure on the data stream alone.
+    expect(body.role_descriptors![naming.writerRole]!.cluster).toEqual(["monitor"]);
     expect(body.role_descriptors![naming.writerRole]!.indices).toEqual([
       { names: ["logs-payments-eu"], privileges: ["create_doc", "auto_configure"], allow_restricted_indices: false },
     ]);
-    expect(body.metadata).toMatchObject({ managed_by: "atra-observability", data_stream: "logs-payments-eu" });
+    expect(body.metadata).toEqual({
+      managed_by: "atra-observability",
+      purpose: "an agent host's Filebeat",
+      data_stream: "logs-payments-eu",
+      [AGENT_HOST_METADATA]: "app-1.example.com",
+    });
+    expect(body.expiration).toBe("90d");
+    expect(() => renderAgentApiKey(naming, "h", "3 months")).toThrow(/expiration "3 months" is not a duration/);
+  });
+
+  test("renewed by a plain up 14 days before it expires, or in the last third of a shorter life (never on every up)", () => {
+    const day = 86_400_000;
+    expect(agentKeyRenewBeforeMs("90d")).toBe(14 * day);
+    expect(agentKeyRenewBeforeMs("42d")).toBe(14 * day);
+    expect(agentKeyRenewBeforeMs("30d")).toBe(10 * day);
+    expect(agentKeyRenewBeforeMs("36h")).toBe(12 * 3_600_000);
+    expect(() => agentKeyRenewBeforeMs("3 months")).toThrow(/not a duration/);
   });
 
   test("a request authenticated by an API key could not create it (Elasticsearch's derived-key rule)", () => {
-    expect(derivedApiKeyRefused(renderAgentApiKey(naming).role_descriptors)).toBe(true);
+    expect(derivedApiKeyRefused(renderAgentApiKey(naming, "h", "90d").role_descriptors)).toBe(true);
     // What such a request may create: role descriptors given, every one empty.
     expect(derivedApiKeyRefused({ none: {} })).toBe(false);
     expect(derivedApiKeyRefused({ none: { cluster: [], indices: [] } })).toBe(false);
@@ -422,7 +480,13 @@ export const typeChecks = (): unknown[] => {
   };
   const template: estypes.IndicesPutIndexTemplateRequest = {
     name: naming.indexTemplate,
-    ...renderIndexTemplate({ dataStream: naming.dataStream, ilmPolicy: naming.ilmPolicy, pipeline: naming.pipeline, failureStoreRetention: "30d" }),
+    ...renderIndexTemplate({
+      dataStream: naming.dataStream,
+      ilmPolicy: naming.ilmPolicy,
+      pipeline: naming.pipeline,
+      finalPipeline: naming.finalPipeline,
+      failureStoreRetention: "30d",
+    }),
   };
   const pipeline: estypes.IngestPutPipelineRequest = { id: naming.pipeline, ...renderIngestPipeline() };
   const writer: estypes.SecurityPutRoleRequest = { name: naming.writerRole, ...renderWriterRole(naming.dataStream) };

@@ -98,7 +98,9 @@ describe("services[].requestLogKeys", () => {
         ],
       }),
     });
-    const [pipeline] = plan.run.resources.filter((resource) => resource.type === "pulumi-nodejs:dynamic/elastic:IngestPipeline");
+    const pipeline = plan.run.resources.find(
+      (resource) => resource.type === "pulumi-nodejs:dynamic/elastic:IngestPipeline" && resource.name === "ingest-pipeline",
+    );
     expect(JSON.stringify(pipeline!.inputs.body)).toContain("compareTo('edge-agent')");
   });
 });

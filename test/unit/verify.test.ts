@@ -32,6 +32,10 @@ describe("stack outputs", () => {
     const secrets = secretValues({ grafanaAdminPassword: "pw-a", agentLogShipperApiKey: "id:key", grafanaUrl: "http://x" });
     expect(secrets).toEqual(expect.arrayContaining(["pw-a", "id:key", Buffer.from("id:key").toString("base64")]));
     expect(secrets).not.toContain("http://x");
+    // The agents' keys are one map (host -> encoded key), unflagged in `pulumi stack output --json --show-secrets`.
+    const map = secretValues({ agentLogShipperApiKeys: { "app-1.example.internal": "ZW5jb2RlZC0x", "app-2.example.internal": "ZW5jb2RlZC0y" } });
+    expect(map).toEqual(expect.arrayContaining(["ZW5jb2RlZC0x", "ZW5jb2RlZC0y"]));
+    expect(map).not.toContain("app-1.example.internal");
   });
   // m4: the plan's outputs.json flags secrets (index.ts pulumi.secret); a key the name rule misses is still redacted.
   test("an output the plan flags secret is a secret whatever its name", () => {

@@ -202,7 +202,107 @@ export function elasticChecks(options: ElasticCheckOptions): Check[] {
         }
       },
     });
+  if (options.cluster) checks.push({ id: "elasticsearch.agent-keys", run: () => agentKeyExpiry(options, now) });
   return checks;
+}
+
+/**
+ * The renewal window of an agent host's log key: 14 days, or the last third of a shorter life. The same rule as the
+ * central stack's renewal (components/logs/elastic-bodies.ts agentKeyRenewBeforeMs; test/doubles/verify-services.test.ts
+ * holds the two equal): a key inside it on a verify means no central `up` ran since it entered it.
+ */
+export const AGENT_KEY_WARN_MS = 14 * 86_400_000;
+
+/** The key id of an encoded API key (base64 of `id:api_key`; ApiKeyService.parseApiKey splits at the first colon). */
+function encodedKeyId(encoded: unknown): string | undefined {
+  if (typeof encoded !== "string") return undefined;
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon > 0 ? decoded.slice(0, colon) : undefined;
+}
+
+/**
+ * The agents' log keys against what the outputs hand out: every host of `agentLogShipperApiKeys` (one per agents[]
+ * entry, host -> encoded key) must have that very key valid, since an agent whose key is missing, invalidated or
+ * expired has every line refused (401) and nothing else says so. `GET _security/api_key` without `active_only`
+ * (security.get_api_key.json; RestGetApiKeyAction): invalidated and expired keys are listed too, each with
+ * `invalidated`, `creation` and, when it expires, `expiration` in epoch ms (ApiKey.innerToXContent), so a key that is
+ * no longer valid is told apart from one that is not there. FAIL: a host's key missing, invalidated or expired; a valid
+ * key (metadata `atra_host`, this data stream) of a host no longer in the outputs (a revocation that did not happen).
+ * warn: a host's key inside its renewal window (no central `up` renewed it), or a renewed host whose previous key is
+ * still valid (the agent may still ship with it: `up` it with its new entry before that key expires).
+ */
+async function agentKeyExpiry(options: ElasticCheckOptions, now: () => number): Promise<CheckOutcome> {
+  const id = "elasticsearch.agent-keys";
+  const handed = options.outputs.agentLogShipperApiKeys;
+  const expected = new Map<string, string | undefined>(
+    handed !== null && typeof handed === "object" ? Object.entries(handed as Json).map(([host, encoded]) => [host, encodedKeyId(encoded)]) : [],
+  );
+  try {
+    const answer = await request(options.endpoint, "/_security/api_key");
+    if (answer.status === 403) return { id, status: "skip", summary: "agent log keys not read: the login may not list API keys (cluster manage_api_key)" };
+    if (answer.status !== 200) return { id, status: "warn", summary: `agent log keys not read: ${esError(answer)}` };
+    const listed = (answer.body as { api_keys?: Json[] } | undefined)?.api_keys ?? [];
+    const valid = (key: Json) => key.invalidated !== true && !(typeof key.expiration === "number" && key.expiration <= now());
+    const agentKeys = listed.filter((key) => {
+      const metadata = (key.metadata ?? {}) as Json;
+      return typeof metadata.atra_host === "string" && metadata.data_stream === options.dataStream;
+    });
+    const hostOf = (key: Json) => String((key.metadata as Json).atra_host);
+    const failures: string[] = [];
+    const warnings: string[] = [];
+    const fixes = new Set<string>();
+    let next: { host: string; left: number } | undefined;
+    for (const [host, keyId] of expected) {
+      const key = listed.find((candidate) => candidate.id === keyId);
+      if (!keyId || !key) {
+        failures.push(`${host}: its key (agentLogShipperApiKeys) is not in Elasticsearch`);
+        fixes.add(
+          "a key missing or no longer valid: `pulumi up` the central stack (a plain up renews it), then set the host's new entry of agentLogShipperApiKeys as its logShipperApiKey and `up` the agent (docs/add-a-host.md)",
+        );
+        continue;
+      }
+      if (key.invalidated === true || !valid(key)) {
+        failures.push(
+          `${host}: its key ${key.invalidated === true ? "is invalidated" : `expired ${ageText(now() - (key.expiration as number))} ago`}: its lines are refused`,
+        );
+        fixes.add(
+          "a key missing or no longer valid: `pulumi up` the central stack (a plain up renews it), then set the host's new entry of agentLogShipperApiKeys as its logShipperApiKey and `up` the agent (docs/add-a-host.md)",
+        );
+        continue;
+      }
+      if (typeof key.expiration === "number") {
+        const left = key.expiration - now();
+        const lifetime = typeof key.creation === "number" ? key.expiration - key.creation : Number.POSITIVE_INFINITY;
+        if (left <= Math.min(AGENT_KEY_WARN_MS, lifetime / 3)) {
+          warnings.push(`${host}: its key expires in ${ageText(left)}`);
+          fixes.add("a key near its expiry: `pulumi up` the central stack (it renews the key), then give the agent its new entry and `up` it");
+        }
+        if (!next || left < next.left) next = { host, left };
+      }
+      const previous = agentKeys.filter((candidate) => hostOf(candidate) === host && candidate.id !== keyId && valid(candidate));
+      for (const old of previous) {
+        const until = typeof old.expiration === "number" ? ` (it expires in ${ageText(old.expiration - now())})` : "";
+        warnings.push(`${host}: renewed, its previous key is still valid${until}`);
+        fixes.add(
+          "a renewed key: if the agent has not been `up`ped since, set its new entry of agentLogShipperApiKeys as its logShipperApiKey and `up` it before the previous key expires",
+        );
+      }
+    }
+    const stray = agentKeys.filter((key) => !expected.has(hostOf(key)) && valid(key));
+    for (const key of stray) failures.push(`${hostOf(key)}: not in agents[] (outputs), yet its key ${String(key.id)} is valid: it can still write`);
+    if (stray.length > 0) fixes.add(`revoke it: DELETE _security/api_key {"ids": [${stray.map((key) => JSON.stringify(key.id)).join(", ")}]}`);
+    if (failures.length > 0) return { id, status: "fail", summary: `agent log keys: ${[...failures, ...warnings].join("; ")}`, fix: [...fixes] };
+    if (warnings.length > 0) return { id, status: "warn", summary: `agent log keys: ${warnings.join("; ")}`, fix: [...fixes] };
+    if (expected.size === 0) return { id, status: "ok", summary: "no agent log keys (no agents[])" };
+    return {
+      id,
+      status: "ok",
+      summary: `${expected.size} agent log key${expected.size === 1 ? "" : "s"} valid${next ? `, the next expiring in ${ageText(next.left)} (${next.host})` : ""}`,
+    };
+  } catch (error) {
+    return unreachable(id, "agent log keys not read", error);
+  }
 }
 
 async function newestEvent(options: ElasticCheckOptions, service: LogService, now: () => number): Promise<CheckOutcome> {

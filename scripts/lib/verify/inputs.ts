@@ -14,7 +14,7 @@ import type { Endpoint } from "./http";
 export type Outputs = Record<string, unknown>;
 
 /** Output keys whose values are secrets (index.ts exports them with pulumi.secret). */
-export const SECRET_OUTPUT = /(password|apikey|token|secret)$/i;
+export const SECRET_OUTPUT = /(password|apikeys?|token|secret)$/i;
 
 export interface PlanArtifact {
   path: string;
@@ -95,15 +95,27 @@ export function flaggedSecretKeys(text: string): string[] {
 /** Every secret value in the outputs (to keep them out of everything verify prints): by key name, or flagged secret. */
 export function secretValues(outputs: Outputs, flagged: string[] = []): string[] {
   const values: string[] = [];
+  const add = (value: string) => {
+    values.push(value);
+    // An Elasticsearch API key output is `id:key`; the base64 form verify sends is a secret too.
+    values.push(Buffer.from(value).toString("base64"));
+  };
   for (const [key, raw] of Object.entries(outputs)) {
-    const value = flagged.includes(key) && raw !== null && typeof raw === "object" ? JSON.stringify(raw) : raw;
-    if ((SECRET_OUTPUT.test(key) || flagged.includes(key)) && typeof value === "string" && value.length > 0) {
-      values.push(value);
-      // An Elasticsearch API key output is `id:key`; the base64 form verify sends is a secret too.
-      values.push(Buffer.from(value).toString("base64"));
+    if (!SECRET_OUTPUT.test(key) && !flagged.includes(key)) continue;
+    if (typeof raw === "string" && raw.length > 0) add(raw);
+    else if (raw !== null && typeof raw === "object") {
+      // A secret map (agentLogShipperApiKeys: host -> key): the whole as the plan prints it, and every leaf.
+      if (flagged.includes(key)) add(JSON.stringify(raw));
+      for (const leaf of stringLeaves(raw)) add(leaf);
     }
   }
   return values;
+}
+
+function stringLeaves(value: unknown): string[] {
+  if (typeof value === "string") return value.length > 0 ? [value] : [];
+  if (value === null || typeof value !== "object") return [];
+  return Object.values(value).flatMap(stringLeaves);
 }
 
 export function text(outputs: Outputs, key: string): string | undefined {
