@@ -54,7 +54,7 @@ describe("the agent example ships straight to the prod stack", () => {
       );
     expect(text).toMatch(command("logs.external.caCertificate"));
     expect(text).toMatch(
-      /pulumi stack output --stack prod --show-secrets agentFederation \| jq '\.\["app-2\.atra\.internal"\]' \\\n#\s+\| pulumi config set --secret --stack agent-example federation/,
+      /pulumi stack output --stack prod --show-secrets --json agentFederation \| jq -c '\.\["app-2\.atra\.internal"\]' \\\n#\s+\| pulumi config set --secret --stack agent-example federation/,
     );
     expect(text).not.toMatch(/reverse proxy|ssh -N/);
   });
