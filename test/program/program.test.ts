@@ -16,6 +16,7 @@ import { ruleUid } from "../../components/alerting/grafana-rules";
 import { DATASOURCE_ALERT_GROUP } from "../../components/alerting/datasource-alerts";
 import { TLS_ALERT_GROUP } from "../../components/metrics/prometheus-config";
 import { durationMs } from "../../components/lib/validators";
+import { ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH } from "../../components/logs/logs-tls";
 
 const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
@@ -236,8 +237,9 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     );
     expect(script.trim().split("\n").pop()).toBe("exec /usr/local/bin/docker-entrypoint.sh eswrapper");
     expect(spawnSync("sh", ["-n", "-c", script]).status).toBe(0);
-    // The healthcheck authenticates through the environment, handed to curl on stdin: no password in the container's settings or curl's argv.
-    expect((elasticsearch.inputs.healthcheck as { tests: string[] }).tests.join(" ")).toContain(`"$ATRA_ADMIN_AUTHORIZATION" | curl -K -`);
+    // The healthcheck authenticates with an uploaded curl config file: no password in the container's settings or curl's argv.
+    expect((elasticsearch.inputs.healthcheck as { tests: string[] }).tests.slice(0, 4)).toEqual(["CMD", "curl", "-K", ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH]);
+    expect((elasticsearch.inputs.envs as string[]).some((env) => env.startsWith("ATRA_ADMIN_AUTHORIZATION="))).toBe(false);
   });
 
   test("the admin password comes from secret config when set, else from a generated random password", () => {
