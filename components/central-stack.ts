@@ -195,6 +195,9 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     grafanaAdminPassword: grafanaServer?.adminPassword,
     dashboardUrls: grafanaConfig.dashboardUrls,
     kibanaUrl: logs && config.logs.kibanaPublicUrl,
+    // People log in to Kibana with their own read-only login; atra-admin stays with the providers.
+    kibanaUser: logs?.kibanaUser,
+    kibanaPassword: logs?.kibanaPassword,
     elasticsearchUrl: logs && config.logs.elasticsearchPublicUrl,
     elasticsearchUser: logs?.adminUser,
     elasticsearchPassword: logs?.adminPassword,

@@ -23,6 +23,9 @@ export interface StackOutputs {
   grafanaAdminPassword?: Secret;
   dashboardUrls?: Record<string, string>;
   kibanaUrl?: string;
+  /** People's own Kibana login: read-only on the log data stream in Discover and dashboards. */
+  kibanaUser?: string;
+  kibanaPassword?: Secret;
   elasticsearchUrl?: string;
   elasticsearchUser?: string;
   elasticsearchPassword?: Secret;

@@ -22,6 +22,7 @@ import {
   renderIlmPolicy,
   renderIndexTemplate,
   renderIngestPipeline,
+  renderKibanaViewerRole,
   renderReaderRole,
   renderWriterRole,
 } from "./elastic-bodies";
@@ -37,6 +38,8 @@ export interface ElasticsearchConfigurationArgs {
   kibanaSystemPassword?: pulumi.Input<string>;
   writerPassword: pulumi.Input<string>;
   readerPassword: pulumi.Input<string>;
+  /** People's Kibana login's password: the login (role and user, renderKibanaViewerRole) is made when given. */
+  kibanaViewerPassword?: pulumi.Input<string>;
   /**
    * Also make the API key agent stacks' Filebeat ships with (`naming.agentApiKey`, the writer's privileges).
    * The connection must then be a user, not an API key: Elasticsearch refuses a key with privileges to a
@@ -53,6 +56,8 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
   readonly kibanaSystemPassword?: BuiltinUserPassword;
   readonly writerUser: ElasticsearchUser;
   readonly readerUser: ElasticsearchUser;
+  /** People's Kibana login (renderKibanaViewerRole); present when `kibanaViewerPassword` is given. */
+  readonly kibanaViewerUser?: ElasticsearchUser;
   readonly indexTemplate: IndexTemplate;
   readonly ingestPipeline: IngestPipeline;
   readonly ilmPolicy: IlmPolicy;
@@ -74,7 +79,14 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     }
 
     // A role and the one user that holds it, for the shipper (writes) and for Grafana (reads).
-    const userWithRole = (kind: "writer" | "reader", user: string, role: string, body: RoleBody, password: pulumi.Input<string>, fullName: string) => {
+    const userWithRole = (
+      kind: "writer" | "reader" | "kibana-viewer",
+      user: string,
+      role: string,
+      body: RoleBody,
+      password: pulumi.Input<string>,
+      fullName: string,
+    ) => {
       const created = new ElasticsearchRole(`${kind}-role`, { connection, name: role, body }, own);
       return new ElasticsearchUser(
         `${kind}-user`,
@@ -98,6 +110,16 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
       args.readerPassword,
       "Grafana logs datasource (atra-observability)",
     );
+    if (args.kibanaViewerPassword !== undefined) {
+      this.kibanaViewerUser = userWithRole(
+        "kibana-viewer",
+        naming.kibanaViewerUser,
+        naming.kibanaViewerRole,
+        renderKibanaViewerRole(naming.dataStream),
+        args.kibanaViewerPassword,
+        "People reading logs in Kibana (atra-observability)",
+      );
+    }
 
     // Kept on delete: Elasticsearch refuses to delete a policy, template or default pipeline its data
     // stream still uses, and the data (on a retained volume) outlives a `destroy` anyway.

@@ -149,6 +149,9 @@ export class LogsStack extends pulumi.ComponentResource {
   readonly readerPassword: pulumi.Output<string>;
   readonly writerUser: string;
   readonly writerPassword: pulumi.Output<string>;
+  /** People's Kibana login (read-only: the data stream in Discover and dashboards), never the providers' `atra-admin`. */
+  readonly kibanaUser: string;
+  readonly kibanaPassword: pulumi.Output<string>;
 
   constructor(name: string, args: LogsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:logs:LogsStack", name, {}, opts);
@@ -160,6 +163,8 @@ export class LogsStack extends pulumi.ComponentResource {
       pulumi.secret(new random.RandomPassword(resource, { length, special: false }, { parent: this }).result);
     this.writerUser = this.naming.writerUser;
     this.readerUser = this.naming.readerUser;
+    this.kibanaUser = this.naming.kibanaViewerUser;
+    this.kibanaPassword = generated("kibana-viewer-password");
 
     const external = logs.external;
     const shipped = config.services.filter((service) => service.logs?.length);
@@ -188,6 +193,7 @@ export class LogsStack extends pulumi.ComponentResource {
           ilm: { rolloverMaxAge: logs.rolloverMaxAge, rolloverMaxPrimaryShardSize: logs.rolloverMaxPrimaryShardSize, deleteAfter: logs.retention },
           writerPassword: this.writerPassword,
           readerPassword: this.readerPassword,
+          kibanaViewerPassword: this.kibanaPassword,
           agentApiKey: logs.agentApiKey,
           waitFor: [],
         },
@@ -262,6 +268,7 @@ export class LogsStack extends pulumi.ComponentResource {
         kibanaSystemPassword,
         writerPassword: this.writerPassword,
         readerPassword: this.readerPassword,
+        kibanaViewerPassword: this.kibanaPassword,
         agentApiKey: logs.agentApiKey,
         waitFor: [this.elasticsearch],
       },

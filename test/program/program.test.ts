@@ -239,7 +239,9 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(spawnSync("sh", ["-n", "-c", script]).status).toBe(0);
     // The healthcheck authenticates with an uploaded curl config file: no password in the container's settings or curl's argv.
     expect((elasticsearch.inputs.healthcheck as { tests: string[] }).tests.slice(0, 4)).toEqual(["CMD", "curl", "-K", ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH]);
-    expect((elasticsearch.inputs.envs as string[]).some((env) => env.startsWith("ATRA_ADMIN_AUTHORIZATION="))).toBe(false);
+    expect(elasticsearch.inputs.uploads as { file: string }[]).toContainEqual(
+      expect.objectContaining({ file: ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH, permissions: "0440" }),
+    );
   });
 
   test("the admin password comes from secret config when set, else from a generated random password", () => {
@@ -353,6 +355,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
         "BuiltinUserPassword",
         "ElasticsearchRole",
         "ElasticsearchRole",
+        "ElasticsearchRole", // people's Kibana viewer
+        "ElasticsearchUser",
         "ElasticsearchUser",
         "ElasticsearchUser",
         "IlmPolicy",
@@ -397,7 +401,11 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   test("logs stage secrets: credentials are secret in every container and provider input, the shipper writes as its own user", () => {
     // With tls on (prod), Elasticsearch and Kibana also upload their server key, as a secret (components/logs/logs-tls.ts).
     const tlsOn = config.tls.mode !== "off";
-    for (const name of ["elasticsearch", "kibana"]) expect(byName(CONTAINER, name).secretPaths).toEqual(tlsOn ? ["envs", "uploads[1].content"] : ["envs"]);
+    // Elasticsearch: its environment (the admin sync's password) and the healthcheck's curl config; Kibana: its secrets file only (components/logs/kibana-secrets.ts).
+    expect(byName(CONTAINER, "elasticsearch").secretPaths).toEqual(
+      tlsOn ? ["envs", "uploads[0].content", "uploads[2].content"] : ["envs", "uploads[0].content"],
+    );
+    expect(byName(CONTAINER, "kibana").secretPaths).toEqual(tlsOn ? ["uploads[0].content", "uploads[2].content"] : ["uploads[0].content"]);
     expect(byName(CONTAINER, "filebeat").secretPaths).toEqual(["envs"]);
     for (const resource of resources.filter((r) => r.type.startsWith(DYNAMIC))) {
       expect(resource.secretPaths).toContain("connection");
@@ -460,8 +468,35 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(outputs.elasticsearchUser.value).toBe("atra-admin");
     expect(outputs.kibanaDataViewId.value).toBe(`atra-${stack}-logs-data-view`);
     expect(outputs.logsDataStream.value).toBe(config.logs.dataStream);
-    for (const secret of ["elasticsearchPassword", "logShipperPassword", "grafanaLogsPassword"])
+    for (const secret of ["elasticsearchPassword", "logShipperPassword", "grafanaLogsPassword", "kibanaPassword"])
       expect(outputs[secret]).toEqual({ value: "[secret]", secret: true });
+  });
+
+  test("people's Kibana login is their own: a native user whose only role reads the data stream in Discover and dashboards", () => {
+    const { outputs, resources } = plan.run;
+    const user = `atra-${stack}-kibana-viewer`;
+    expect(outputs.kibanaUser.value).toBe(user);
+    expect(outputs.kibanaUser.value).not.toBe(outputs.elasticsearchUser.value);
+    const role = byName(`${DYNAMIC}ElasticsearchRole`, "kibana-viewer-role");
+    const account = byName(`${DYNAMIC}ElasticsearchUser`, "kibana-viewer-user");
+    expect(account.inputs.name).toBe(user);
+    expect((account.inputs.body as { roles: string[] }).roles).toEqual([role.inputs.name]);
+    expect(account.secretPaths).toContain("password");
+    expect(account.dependencies).toContain(role.urn);
+    // No cluster privilege, read-only on the data stream alone, Kibana's read-only Discover and Dashboards in the default space.
+    expect(role.inputs.body).toMatchObject({
+      cluster: [],
+      indices: [{ names: [config.logs.dataStream], privileges: ["read", "view_index_metadata"], allow_restricted_indices: false }],
+      applications: [{ application: "kibana-.kibana", privileges: ["feature_discover_v2.read", "feature_dashboard_v2.read"], resources: ["space:default"] }],
+    });
+    // Nothing else that grants (toMatchObject holds the arrays above exactly): no run_as, global or remote privileges.
+    expect(Object.keys(role.inputs.body as object).sort()).toEqual(["applications", "cluster", "description", "indices", "metadata"]);
+    expect(
+      resources
+        .filter((r) => r.type === `${DYNAMIC}ElasticsearchUser`)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["kibana-viewer-user", "reader-user", "writer-user"]);
   });
 });
 
