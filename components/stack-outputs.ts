@@ -21,6 +21,9 @@ export interface StackOutputs {
   grafanaUrl?: string;
   grafanaAdminUser?: string;
   grafanaAdminPassword?: Secret;
+  /** People's own Grafana login (an Editor), with the stack's own Grafana. */
+  grafanaUser?: string;
+  grafanaPassword?: Secret;
   dashboardUrls?: Record<string, string>;
   kibanaUrl?: string;
   /** People's own Kibana login: read-only on the log data stream in Discover and dashboards. */

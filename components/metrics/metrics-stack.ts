@@ -4,6 +4,7 @@
  * made from its descriptor). Prometheus and the prober join the applications' networks so catalog
  * hostnames resolve.
  */
+import { GRAFANA_METRICS_PASSWORD_PATH } from "../grafana/service";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -189,6 +190,8 @@ export interface MetricsStackArgs {
    * blackbox exporter probes for their certificate (each of the stack's services that runs and serves TLS).
    */
   tls?: { server: ServerTls; probed: StackServiceKey[] };
+  /** The stack's own Grafana's /metrics password (GrafanaServer.metricsPassword), which the scrape of Grafana sends. */
+  grafanaMetricsPassword?: pulumi.Output<string>;
 }
 
 export class MetricsStack extends pulumi.ComponentResource {
@@ -340,6 +343,7 @@ export class MetricsStack extends pulumi.ComponentResource {
           uploads: [
             { file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" },
             ...remoteWriteCredentialUploads(config, args.remoteWriteSecrets),
+            ...grafanaMetricsUpload(config, args.grafanaMetricsPassword),
             ...webConfigUpload(logins, tls !== undefined),
             ...(logins ? loginUploads(logins, tls !== undefined) : []),
             ...(tls ? serverTlsUploads(tls.server, logins !== undefined) : []),
@@ -355,4 +359,11 @@ export class MetricsStack extends pulumi.ComponentResource {
 
     this.registerOutputs({ internalUrl: this.internalUrl });
   }
+}
+
+/** Grafana's /metrics password, where the scrape of Grafana reads it (prometheus-config.ts selfScrapeLogin), whenever Grafana is scraped. */
+function grafanaMetricsUpload(config: MetricsStackConfig, password: pulumi.Output<string> | undefined) {
+  if (dockerScrapeAddresses(config).grafana === undefined) return [];
+  if (!password) throw new Error("MetricsStack: the stack's own Grafana is scraped, so its /metrics password (grafanaMetricsPassword) is needed");
+  return [{ file: GRAFANA_METRICS_PASSWORD_PATH, content: pulumi.secret(password), permissions: "0444" }];
 }

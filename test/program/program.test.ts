@@ -17,6 +17,7 @@ import { DATASOURCE_ALERT_GROUP } from "../../components/alerting/datasource-ale
 import { TLS_ALERT_GROUP } from "../../components/metrics/prometheus-config";
 import { durationMs } from "../../components/lib/validators";
 import { ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH } from "../../components/logs/logs-tls";
+import { GRAFANA_METRICS_PASSWORD_PATH } from "../../components/grafana/service";
 
 const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
@@ -178,7 +179,9 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const serverTls = tls
       ? ["/etc/prometheus/tls/server.pem", "/etc/prometheus/tls/server-key.pem", "/etc/prometheus/tls/ca.pem", "/etc/prometheus/secrets/healthcheck-http.yml"]
       : [];
-    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...serverTls, ...ruleFiles]);
+    // The stack's own Grafana's /metrics password, which the scrape of Grafana sends.
+    const grafanaMetrics = config.grafana.external ? [] : [GRAFANA_METRICS_PASSWORD_PATH];
+    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...grafanaMetrics, ...login, ...serverTls, ...ruleFiles]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
       expect.arrayContaining([
@@ -244,6 +247,32 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     );
   });
 
+  test("Grafana: the provider works with a service account token it made with the admin login; people get their own Editor login", () => {
+    const provider = byName("pulumi:providers:grafana", "grafana");
+    const adminProvider = byName("pulumi:providers:grafana", "grafana-admin");
+    const account = byName("grafana:oss/serviceAccount:ServiceAccount", "provisioner");
+    const token = byName("grafana:oss/serviceAccountToken:ServiceAccountToken", "provisioner-token");
+    expect(account.inputs).toMatchObject({ name: "atra-provisioner", role: "Admin" });
+    expect(token.dependencies).toContain(account.urn);
+    // The admin login only in the admin provider's auth; the token (secret) in the working provider's, which waits for it.
+    expect(adminProvider.secretPaths).toContain("auth");
+    expect(provider.secretPaths).toContain("auth");
+    expect(provider.dependencies).toContain(token.urn);
+    const people = byName("grafana:oss/user:User", "people-user");
+    expect(people.inputs).toMatchObject({ login: "atra-people", isAdmin: false });
+    expect(people.secretPaths).toContain("password");
+    expect(plan.run.outputs.grafanaUser.value).toBe("atra-people");
+    expect(plan.run.outputs.grafanaUser.value).not.toBe(plan.run.outputs.grafanaAdminUser.value);
+    expect(plan.run.outputs.grafanaPassword).toEqual({ value: "[secret]", secret: true });
+    // The secret_key, the /metrics login and people's password: generated once (random passwords in state), secret settings.
+    for (const name of ["grafana-secret-key", "grafana-metrics-password", "grafana-people-password"])
+      expect(ofType("random:index/randomPassword:RandomPassword").map((p) => p.name)).toContain(name);
+    expect(byName(CONTAINER, "grafana").secretPaths).toContain("envs");
+    // Prometheus's scrape of Grafana logs in to /metrics with the password from its file.
+    const prometheusYml = (byName(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[])[0].content;
+    expect(prometheusYml).toContain(`basic_auth:\n      username: atra-prometheus\n      password_file: ${GRAFANA_METRICS_PASSWORD_PATH}`);
+  });
+
   test("the admin password comes from secret config when set, else from a generated random password", () => {
     const generated = ofType("random:index/randomPassword:RandomPassword").filter((password) => password.name === "grafana-admin-password");
     const configured = readStackFile(PROJECT_DIR, stack, "atra-observability").secretKeys.includes("atra-observability:grafanaAdminPassword");
@@ -258,7 +287,11 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     for (const object of [provider, ...grafanaObjects]) {
       expect(object.dependencies).toEqual(expect.arrayContaining([byName(CONTAINER, "grafana").urn, byName(CONTAINER, "prometheus").urn]));
     }
-    for (const object of grafanaObjects) expect(object.provider?.startsWith(`${provider.urn}::`)).toBe(true);
+    // The admin login's provider makes only the service account, its token and people's user; everything else uses the token.
+    const adminProvider = byName("pulumi:providers:grafana", "grafana-admin");
+    const adminMade = ["grafana:oss/serviceAccount:ServiceAccount", "grafana:oss/serviceAccountToken:ServiceAccountToken", "grafana:oss/user:User"];
+    for (const object of grafanaObjects)
+      expect([object.type, object.provider?.startsWith(`${(adminMade.includes(object.type) ? adminProvider : provider).urn}::`)]).toEqual([object.type, true]);
     const datasource = byName("grafana:oss/dataSource:DataSource", "prometheus");
     expect(datasource.inputs).toMatchObject({
       uid: "atra-prometheus-ds",
