@@ -343,7 +343,6 @@ export class MetricsStack extends pulumi.ComponentResource {
           uploads: [
             { file: PROMETHEUS_CONFIG_PATH, content: this.prometheusConfig, permissions: "0644" },
             ...remoteWriteCredentialUploads(config, args.remoteWriteSecrets),
-            ...grafanaMetricsUpload(config, args.grafanaMetricsPassword),
             ...webConfigUpload(logins, tls !== undefined),
             ...(logins ? loginUploads(logins, tls !== undefined) : []),
             ...(tls ? serverTlsUploads(tls.server, logins !== undefined) : []),
@@ -351,6 +350,8 @@ export class MetricsStack extends pulumi.ComponentResource {
             ...(config.tls?.centralCaCertificate ? [{ file: PROMETHEUS_CA_PATH, content: config.tls.centralCaCertificate, permissions: "0444" }] : []),
             // After the credentials, whose upload indexes their secret paths name.
             ...(args.ruleFiles ?? []).map((file) => ({ file: file.path, content: file.content, permissions: "0644" })),
+            // Last, so the uploads before it keep their indexes.
+            ...grafanaMetricsUpload(config, args.grafanaMetricsPassword),
           ],
         },
       },

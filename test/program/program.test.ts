@@ -181,7 +181,7 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
       : [];
     // The stack's own Grafana's /metrics password, which the scrape of Grafana sends.
     const grafanaMetrics = config.grafana.external ? [] : [GRAFANA_METRICS_PASSWORD_PATH];
-    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...grafanaMetrics, ...login, ...serverTls, ...ruleFiles]);
+    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...serverTls, ...ruleFiles, ...grafanaMetrics]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
       expect.arrayContaining([

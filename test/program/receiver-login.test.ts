@@ -17,6 +17,7 @@ import {
   QUERY_PASSWORD_PATH,
 } from "../../components/metrics/web-config";
 import { planIsolated, stackConfig } from "../support/plan";
+import { GRAFANA_METRICS_PASSWORD_PATH } from "../../components/grafana/service";
 
 const CONTAINER = "docker:index/container:Container";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -50,12 +51,15 @@ describe("a central stack with the remote-write receiver", () => {
       [PROMETHEUS_TLS_KEY_PATH, "0444"],
       [PROMETHEUS_CA_PATH, "0444"],
       [HEALTHCHECK_HTTP_CONFIG_PATH, "0444"],
+      // Grafana's /metrics password, which the scrape of Grafana sends.
+      [GRAFANA_METRICS_PASSWORD_PATH, "0444"],
     ]);
     // The web config, the password and the key; the chain, the CA and the client config hold no secret.
-    expect(prometheusOf(plan).secretPaths).toEqual(["uploads[1].content", "uploads[2].content", "uploads[4].content"]);
+    expect(prometheusOf(plan).secretPaths).toEqual(["uploads[1].content", "uploads[2].content", "uploads[4].content", "uploads[7].content"]);
     expect(uploads[0].content).toContain(`password_file: ${QUERY_PASSWORD_PATH}`);
     // The web config waits on the generated hashes: the container depends on both passwords.
-    expect(prometheusOf(plan).dependencies.filter((urn) => urn.includes(PASSWORD)).length).toBe(2);
+    // (Besides Grafana's /metrics password, uploaded for the scrape of Grafana.)
+    expect(prometheusOf(plan).dependencies.filter((urn) => urn.includes(PASSWORD) && !urn.endsWith("grafana-metrics-password")).length).toBe(2);
   });
 
   test("the command takes the web config and the healthcheck logs in over TLS from the password file its client config names", () => {
@@ -100,7 +104,7 @@ describe("a loopback stack without the receiver", () => {
   test("makes no login: no passwords of Prometheus, no web config, the plain healthcheck", async () => {
     const plan = await planIsolated("plain", { config: stackConfig({}) });
     expect(plan.run.resources.filter((resource) => resource.type === PASSWORD && resource.name.startsWith("prometheus-"))).toEqual([]);
-    expect(uploadsOf(plan).map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml"]);
+    expect(uploadsOf(plan).map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", GRAFANA_METRICS_PASSWORD_PATH]);
     expect((prometheusOf(plan).inputs.healthcheck as { tests: string[] }).tests).toEqual([
       "CMD",
       "wget",
