@@ -169,8 +169,8 @@ describe.each(STACKS)("$name: no secret on a container's command line", ({ plan,
 
   test("command, entrypoints and healthcheck carry no secret Output and no secret value", () => {
     expect(containers.length).toBeGreaterThan(0);
-    // The mock engine's generated passwords are `mock-generated-password-<name>` (scripts/lib/mock-engine.ts).
-    const generated = ["mock-generated-password-"];
+    // The mock engine's generated secrets: passwords, the Grafana token, API keys (scripts/lib/mock-engine.ts mockState).
+    const generated = ["mock-generated-password-", "mock-grafana-token-", "mock-key-id-"];
     for (const container of containers) {
       expect(container.secretPaths.filter((p) => /^(command|entrypoints|healthcheck)/.test(p))).toEqual([]);
       const text = JSON.stringify([container.inputs.command, container.inputs.entrypoints, container.inputs.healthcheck]);
@@ -179,7 +179,7 @@ describe.each(STACKS)("$name: no secret on a container's command line", ({ plan,
   });
 
   test("no environment variable a launcher turns into arguments holds a secret; Kibana reads its secrets from its uploaded file", () => {
-    const generated = ["mock-generated-password-"];
+    const generated = ["mock-generated-password-", "mock-grafana-token-", "mock-key-id-"];
     let checked = 0;
     for (const container of containers) {
       const argvForming = ARGV_FORMING_ENV[container.name];
