@@ -93,7 +93,7 @@ export function logsNaming(stack: string, dataStream: string): LogsNaming {
     writerUser: `${p}-filebeat`,
     readerRole: `${p}-logs-reader`,
     readerUser: `${p}-grafana-logs`,
-    kibanaViewerRole: `${p}-kibana-viewer`,
+    kibanaViewerRole: `${p}-logs-viewer`,
     kibanaViewerUser: `${p}-kibana-viewer`,
     agentApiKey: `${p}-agents-filebeat`,
     dataViewId: `${p}-logs-data-view`,
