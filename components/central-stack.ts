@@ -118,18 +118,6 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     ...(config.grafana.external ? [] : ["grafana" as const]),
     ...(ownElastic ? ["elasticsearch" as const, "kibana" as const] : []),
   ];
-  const metrics = new MetricsStack("metrics", {
-    config,
-    platform,
-    remoteWriteSecrets,
-    ruleFiles: prometheusRuleFiles,
-    agentFederation,
-    // With tls on: Prometheus serves it; the blackbox exporter probes each of the stack's TLS endpoints (alerts/tls.yml).
-    ...(pki ? { tls: { server: pki, probed: tlsEndpoints } } : {}),
-  });
-  const logs = config.logs.enabled
-    ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword, apiKey: elasticApiKey, tls: config.logs.external ? undefined : pki })
-    : undefined;
   // An external Grafana (grafana.external) is configured, not run: no container, volume or password of its own.
   const external = config.grafana.external;
   const grafanaServer = external
@@ -141,6 +129,20 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
         extraSettings: sloRecordedByGrafana ? RECORDING_RULES_ENV : [],
         ...(pki ? { serverTls: pki } : {}),
       });
+  const metrics = new MetricsStack("metrics", {
+    config,
+    platform,
+    remoteWriteSecrets,
+    ruleFiles: prometheusRuleFiles,
+    agentFederation,
+    // The scrape of the stack's own Grafana logs in to its /metrics.
+    grafanaMetricsPassword: grafanaServer?.metricsPassword,
+    // With tls on: Prometheus serves it; the blackbox exporter probes each of the stack's TLS endpoints (alerts/tls.yml).
+    ...(pki ? { tls: { server: pki, probed: tlsEndpoints } } : {}),
+  });
+  const logs = config.logs.enabled
+    ? new LogsStack("logs", { config, platform, adminPassword: elasticPassword, apiKey: elasticApiKey, tls: config.logs.external ? undefined : pki })
+    : undefined;
   const grafanaAdminLogin =
     grafanaServer ?? (external?.auth === "password" ? { adminUser: config.grafana.adminUser, adminPassword: configuredGrafanaPassword } : undefined);
   const grafanaConfig = new GrafanaConfiguration("grafana-config", {
@@ -151,6 +153,8 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     adminUser: grafanaAdminLogin?.adminUser,
     adminPassword: grafanaAdminLogin?.adminPassword,
     apiToken: external?.auth === "token" ? grafanaApiToken : undefined,
+    // The stack's own Grafana: people get a login of their own, not the server admin's.
+    peopleLogin: grafanaServer && { login: grafanaServer.peopleUser, password: grafanaServer.peoplePassword },
     // Metrics kept elsewhere (agent mode, a remote-write backend): the datasource, and so the alert rules, read there.
     // An external Grafana reads a URL it reaches (the config rules refuse a container name or loopback).
     prometheusUrl: external?.prometheusUrl ?? config.prometheus.external?.queryUrl ?? metrics.internalUrl,
@@ -199,8 +203,14 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     grafanaAdminUser: grafanaAdminLogin?.adminUser,
     // Only the stack's own Grafana's (generated or configured); an external Grafana's credentials are the user's own.
     grafanaAdminPassword: grafanaServer?.adminPassword,
+    // People's Grafana login (the stack's own Grafana): the admin login stays with the machines.
+    grafanaUser: grafanaServer?.peopleUser,
+    grafanaPassword: grafanaServer?.peoplePassword,
     dashboardUrls: grafanaConfig.dashboardUrls,
     kibanaUrl: logs && config.logs.kibanaPublicUrl,
+    // People log in to Kibana with their own read-only login; atra-admin stays with the providers.
+    kibanaUser: logs?.kibanaUser,
+    kibanaPassword: logs?.kibanaPassword,
     elasticsearchUrl: logs && config.logs.elasticsearchPublicUrl,
     elasticsearchUser: logs?.adminUser,
     elasticsearchPassword: logs?.adminPassword,

@@ -21,8 +21,14 @@ export interface StackOutputs {
   grafanaUrl?: string;
   grafanaAdminUser?: string;
   grafanaAdminPassword?: Secret;
+  /** People's own Grafana login (an Editor), with the stack's own Grafana. */
+  grafanaUser?: string;
+  grafanaPassword?: Secret;
   dashboardUrls?: Record<string, string>;
   kibanaUrl?: string;
+  /** People's own Kibana login: read-only on the log data stream in Discover and dashboards. */
+  kibanaUser?: string;
+  kibanaPassword?: Secret;
   elasticsearchUrl?: string;
   elasticsearchUser?: string;
   elasticsearchPassword?: Secret;

@@ -53,6 +53,8 @@ export interface GrafanaConfigurationArgs {
   apiCaCertificate?: pulumi.Input<string>;
   /** Where people open Grafana; used for the dashboards' URLs. */
   publicUrl: string;
+  /** People's Grafana login (the stack's own Grafana): made by the admin login, beside the provider's service account. */
+  peopleLogin?: { login: string; password: pulumi.Output<string> };
   /** The admin login (the stack's Grafana, or an external one's `grafana.adminUser`); not used with `apiToken`. */
   adminUser?: pulumi.Input<string>;
   adminPassword?: pulumi.Output<string>;
@@ -101,8 +103,17 @@ export interface GrafanaConfigurationArgs {
   waitFor: pulumi.Input<pulumi.Resource>[];
 }
 
+/** The service account the provider makes for itself with the admin login, and then works as. */
+export const PROVISIONER_SERVICE_ACCOUNT = "atra-provisioner";
+
 export class GrafanaConfiguration extends pulumi.ComponentResource {
+  /** What configures everything: with an admin login, as the service account's token it made (see below); else the given token. */
   readonly provider: grafana.Provider;
+  /** With an admin login: the provider that logs in as the admin, only to make the service account, its token and people's user. */
+  readonly adminProvider?: grafana.Provider;
+  readonly serviceAccountToken?: grafana.oss.ServiceAccountToken;
+  /** With `peopleLogin`: the Grafana user people log in as. */
+  readonly peopleUser?: grafana.oss.User;
   readonly prometheusDatasource: grafana.oss.DataSource;
   readonly elasticsearchDatasource?: grafana.oss.DataSource;
   readonly failureStoreDatasource?: grafana.oss.DataSource;
@@ -117,17 +128,53 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
   constructor(name: string, args: GrafanaConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:grafana:GrafanaConfiguration", name, {}, opts);
 
+    const connection = {
+      url: args.apiUrl,
+      ...(args.apiCaCertificate ? { caCert: args.apiCaCertificate } : {}),
+      // Grafana answers 5xx for a moment after its healthcheck first passes; ride that out.
+      retries: 10,
+      retryWait: 3,
+    };
+    // With an admin login (the stack's own Grafana, or an external one's `grafana.adminUser`), the admin login
+    // makes only a service account with the Admin role of the organization and a token of it (grafana/
+    // terraform-provider-grafana internal/resources/grafana/resource_service_account.go and
+    // resource_service_account_token.go: POST /api/serviceaccounts, POST /api/serviceaccounts/<id>/tokens;
+    // grafana/grafana pkg/api/serviceaccounts), and people's user; everything else is configured with that token.
+    // The token is made once (no expiry: a token that expired would lock `pulumi up` out with nothing to renew it)
+    // and is secret in state (the resource's `key` is marked secret by the provider schema).
+    // The provider keeps its name ("grafana"): only its `auth` changes, so an existing stack's resources keep
+    // their provider and are updated, not replaced (docs/upgrading.md).
+    if (!args.apiToken) {
+      this.adminProvider = new grafana.Provider("grafana-admin", { ...connection, auth: providerAuth(args) }, { parent: this, dependsOn: args.waitFor });
+      const admin = { parent: this, provider: this.adminProvider, dependsOn: args.waitFor };
+      const serviceAccount = new grafana.oss.ServiceAccount("provisioner", { name: PROVISIONER_SERVICE_ACCOUNT, role: "Admin", isDisabled: false }, admin);
+      this.serviceAccountToken = new grafana.oss.ServiceAccountToken(
+        "provisioner-token",
+        { name: PROVISIONER_SERVICE_ACCOUNT, serviceAccountId: serviceAccount.id },
+        { ...admin, additionalSecretOutputs: ["key"] },
+      );
+      if (args.peopleLogin) {
+        // A Grafana user of its own for people (the organization role: grafana-server.ts GF_USERS_AUTO_ASSIGN_ORG_ROLE).
+        // POST /api/admin/users needs the server admin (pkg/api/admin_users.go, AdminCreateUser): the admin provider.
+        this.peopleUser = new grafana.oss.User(
+          "people-user",
+          {
+            login: args.peopleLogin.login,
+            name: "People (atra-observability)",
+            email: `${args.peopleLogin.login}@atra-observability.invalid`,
+            password: pulumi.secret(args.peopleLogin.password),
+            isAdmin: false,
+          },
+          admin,
+        );
+      }
+    }
+    const token = this.serviceAccountToken;
     this.provider = new grafana.Provider(
       "grafana",
-      {
-        url: args.apiUrl,
-        auth: providerAuth(args),
-        ...(args.apiCaCertificate ? { caCert: args.apiCaCertificate } : {}),
-        // Grafana answers 5xx for a moment after its healthcheck first passes; ride that out.
-        retries: 10,
-        retryWait: 3,
-      },
-      { parent: this, dependsOn: args.waitFor },
+      { ...connection, auth: token ? pulumi.secret(token.key) : providerAuth(args) },
+      // The token exists before any resource of this provider is read or made.
+      { parent: this, dependsOn: [...args.waitFor, ...(token ? [token] : [])] },
     );
     // Every object waits explicitly too: a provider's readiness alone does not order the API calls.
     const own = { parent: this, provider: this.provider, dependsOn: args.waitFor };

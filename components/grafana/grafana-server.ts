@@ -12,6 +12,7 @@ import type { DockerPlatform } from "../docker/platform";
 import { dockerNames } from "../docker/names";
 import { loopbackUrl, publishedPort, serviceContainer } from "../docker/service-container";
 import { STACK_SERVICES } from "../stack-services";
+import { GRAFANA_METRICS_USER } from "./service";
 import type { ServerTls } from "../tls/pki";
 import { AdminLoginGuard } from "./admin-login-guard";
 
@@ -24,6 +25,8 @@ import { AdminLoginGuard } from "./admin-login-guard";
 export const GRAFANA_TLS_CERT_PATH = "/etc/grafana/tls/server.pem";
 export const GRAFANA_TLS_KEY_PATH = "/etc/grafana/tls/server-key.pem";
 export const GRAFANA_CA_PATH = "/etc/grafana/tls/ca.pem";
+/** People's Grafana login (an Editor of the main organization: GF_USERS_AUTO_ASSIGN_ORG_ROLE below). */
+export const GRAFANA_PEOPLE_USER = "atra-people";
 
 /**
  * Grafana's settings with tls on: https only, the certificate's files, and the session cookie marked
@@ -72,6 +75,27 @@ export function grafanaHealthcheck(tls?: { caFile?: string; serverName: string }
 }
 
 /**
+ * The stack's `secret_key` (GF_SECURITY_SECRET_KEY, generated once and kept in state) encrypts the data keys
+ * that encrypt every secret in grafana.db: datasource passwords, contact point URLs and tokens (grafana/grafana
+ * pkg/services/secrets/manager: envelope encryption, each data key stored encrypted by the `secretKey.v1`
+ * provider, pkg/services/secrets/defaultprovider, with `[security] secret_key`). A database made with another key
+ * (Grafana's public default `SW2YcwTIb9zpOOhoPsMm`, conf/defaults.ini, on every stack made before this key
+ * existed) cannot decrypt its data keys with the new one, and every stored secret would fail. So the key
+ * applies only to a database that was created with it: the marker file beside grafana.db says so, written
+ * before Grafana first creates the database; an older database keeps the default key, with a warning in the
+ * container's log, until someone migrates it (docs/upgrading.md, "Grafana's secret_key").
+ */
+export const SECRET_KEY_MARKER = "atra-secret-key-in-use";
+export const KEEP_DEFAULT_SECRET_KEY_FOR_AN_OLDER_DATABASE = [
+  `if [ -f "$GF_PATHS_DATA/grafana.db" ] && [ ! -f "$GF_PATHS_DATA/${SECRET_KEY_MARKER}" ]; then`,
+  "  echo \"atra: grafana.db predates the stack's secret_key: it keeps Grafana's default key (see the docs to migrate it)\" >&2",
+  "  unset GF_SECURITY_SECRET_KEY",
+  "else",
+  `  : > "$GF_PATHS_DATA/${SECRET_KEY_MARKER}"`,
+  "fi",
+];
+
+/**
  * Grafana applies GF_SECURITY_ADMIN_PASSWORD only when it creates its database. The database lives
  * on a retained volume, so after a `destroy` (new generated password) or a password change the
  * stored one would differ and the provider would be locked out. Before starting Grafana, make the
@@ -89,6 +113,7 @@ export function grafanaHealthcheck(tls?: { caFile?: string; serverName: string }
  * starts; the provider's first call then fails with 401 (AdminLoginGuard says what to do).
  */
 const SYNC_ADMIN_PASSWORD_THEN_START = [
+  ...KEEP_DEFAULT_SECRET_KEY_FOR_AN_OLDER_DATABASE,
   'if [ -f "$GF_PATHS_DATA/grafana.db" ]; then',
   '  printf "%s" "$GF_SECURITY_ADMIN_PASSWORD" | grafana cli --homepath "$GF_PATHS_HOME" --config "$GF_PATHS_CONFIG" \\',
   '    admin reset-admin-password --password-from-stdin >/dev/null 2>&1 || echo "atra: could not reset the admin password" >&2',
@@ -112,6 +137,13 @@ export class GrafanaServer extends pulumi.ComponentResource {
   readonly container: docker.Container;
   readonly adminUser: string;
   readonly adminPassword: pulumi.Output<string>;
+  /** People's own login (not the server admin, which stays with the machines): made by GrafanaConfiguration. */
+  readonly peopleUser = GRAFANA_PEOPLE_USER;
+  readonly peoplePassword: pulumi.Output<string>;
+  /** `[security] secret_key`: generated once, kept (secret) in state; never change it (SECRET_KEY_MARKER). */
+  readonly secretKey: pulumi.Output<string>;
+  /** The password of Grafana's /metrics (user GRAFANA_METRICS_USER), which Prometheus's scrape of Grafana sends. */
+  readonly metricsPassword: pulumi.Output<string>;
 
   constructor(name: string, args: GrafanaServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:grafana:GrafanaServer", name, {}, opts);
@@ -125,9 +157,19 @@ export class GrafanaServer extends pulumi.ComponentResource {
       args.adminPassword ?? new random.RandomPassword("grafana-admin-password", { length: 32, special: false }, { parent: this }).result,
     );
 
+    const generated = (resource: string) => pulumi.secret(new random.RandomPassword(resource, { length: 32, special: false }, { parent: this }).result);
+    this.secretKey = generated("grafana-secret-key");
+    this.metricsPassword = generated("grafana-metrics-password");
+    this.peoplePassword = generated("grafana-people-password");
+
     const settings = [
       `GF_SECURITY_ADMIN_USER=${this.adminUser}`,
       "GF_USERS_ALLOW_SIGN_UP=false",
+      // People's login (GrafanaConfiguration's people user), made by the server admin through the admin API, joins
+      // the main organization with this role (grafana/grafana pkg/setting/setting.go `auto_assign_org_role`, default
+      // Viewer): Editor, to use Explore and silence alerts; not Admin, which could read and change the datasources
+      // and users. Sign-up is off, so only users the admin makes get it.
+      "GF_USERS_AUTO_ASSIGN_ORG_ROLE=Editor",
       "GF_AUTH_ANONYMOUS_ENABLED=false",
       "GF_SECURITY_DISABLE_GRAVATAR=true",
       `GF_SERVER_ROOT_URL=${config.grafana.publicUrl}`,
@@ -139,7 +181,19 @@ export class GrafanaServer extends pulumi.ComponentResource {
       ...(args.extraSettings ?? []),
     ];
     // The whole env list is secret because one entry is: Pulumi encrypts it in state as one value.
-    const envs = pulumi.secret(this.adminPassword.apply((password) => [...settings, `GF_SECURITY_ADMIN_PASSWORD=${password}`]));
+    // Read by the server from its environment (pkg/setting/setting.go applyEnvVariableOverrides: GF_<SECTION>_<KEY>),
+    // never made arguments by the image's run.sh, which passes only GF_PATHS_* on as `cfg:default.paths.*` arguments
+    // (packaging/docker/run.sh): test/program/no-secret-argv.test.ts.
+    const envs = pulumi.secret(
+      pulumi.all([this.adminPassword, this.secretKey, this.metricsPassword]).apply(([password, secretKey, metricsPassword]) => [
+        ...settings,
+        `GF_SECURITY_ADMIN_PASSWORD=${password}`,
+        `GF_SECURITY_SECRET_KEY=${secretKey}`,
+        // A login on /metrics (conf/defaults.ini `[metrics] basic_auth_username`, `basic_auth_password`): the scrape sends it.
+        `GF_METRICS_BASIC_AUTH_USERNAME=${GRAFANA_METRICS_USER}`,
+        `GF_METRICS_BASIC_AUTH_PASSWORD=${metricsPassword}`,
+      ]),
+    );
 
     // A renamed admin would match no user in the retained database: refuse it before the container changes.
     const loginGuard = new AdminLoginGuard("grafana-admin-login", { login: this.adminUser, dataVolume: volume.name }, { parent: this });

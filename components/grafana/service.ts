@@ -18,3 +18,12 @@ export const GRAFANA_SERVICE = defineStackService({
   memoryMb: { dev: 512, staging: 768, prod: 1024 },
   runs: (config: { role: Role; grafana: { external?: unknown } }) => config.role !== "agent" && !config.grafana.external,
 });
+
+/**
+ * Grafana's /metrics login (grafana/grafana conf/defaults.ini `[metrics] basic_auth_username`,
+ * `basic_auth_password`: "If both are set, basic auth will be required for the metrics endpoints"), set by
+ * grafana-server.ts; Prometheus's scrape of Grafana sends it, the password from this file in its container
+ * (prometheus-config.ts; uploaded 0444 like the other scrape credentials, inside a container only Prometheus runs in).
+ */
+export const GRAFANA_METRICS_USER = "atra-prometheus";
+export const GRAFANA_METRICS_PASSWORD_PATH = "/etc/prometheus/secrets/grafana-metrics-password";

@@ -37,6 +37,9 @@ export interface LogsNaming {
   readerUser: string;
   /** The start of each agent host's API key name (`<prefix>-<host>`, agentApiKeyName). */
   agentApiKeyPrefix: string;
+  /** People's Kibana login: read the data stream in Discover and dashboards (renderKibanaViewerRole). */
+  kibanaViewerRole: string;
+  kibanaViewerUser: string;
   /** Kibana data view id (fixed, so the saved search can reference it and a second `up` finds it). */
   dataViewId: string;
   recentErrorsSearchId: string;
@@ -96,6 +99,8 @@ export function logsNaming(stack: string, dataStream: string): LogsNaming {
     readerRole: `${p}-logs-reader`,
     readerUser: `${p}-grafana-logs`,
     agentApiKeyPrefix: `${p}-agent-filebeat`,
+    kibanaViewerRole: `${p}-logs-viewer`,
+    kibanaViewerUser: `${p}-kibana-viewer`,
     dataViewId: `${p}-logs-data-view`,
     recentErrorsSearchId: `${p}-logs-recent-errors`,
     slowestRequestsSearchId: `${p}-logs-slowest-requests`,
@@ -516,6 +521,35 @@ export function renderReaderRole(dataStream: string): RoleBody {
     description: `Grafana: search ${dataStream} and its failure store (managed by atra-observability)`,
     cluster: ["monitor"],
     indices: [{ names: [dataStream], privileges: ["read", "view_index_metadata", READ_FAILURE_STORE_PRIVILEGE], allow_restricted_indices: false }],
+    metadata: { managed_by: "atra-observability" },
+  };
+}
+
+/**
+ * Kibana's application name in Elasticsearch's application privileges for the default `kibana.index`
+ * (elastic/kibana x-pack/platform/plugins/shared/security/server/authorization: the application is
+ * `kibana-${kibanaIndexName}`), and its feature privileges `feature_<feature id>.<privilege>`
+ * (x-pack/platform/plugins/shared/security/server/authorization/privileges/privilege_serializer.ts,
+ * serializeFeaturePrivilege). Discover and Dashboards are the features `discover_v2` and `dashboard_v2`
+ * in Kibana 9 (x-pack/platform/plugins/shared/features/server/oss_features.ts: `discover` and `dashboard`
+ * are deprecated with `replacedBy: ['discover_v2']` / `['dashboard_v2']`); `read` lets a user open them and
+ * the saved objects they show (the data view, saved searches, dashboards), never change them.
+ */
+export const KIBANA_APPLICATION = "kibana-.kibana";
+export const KIBANA_VIEWER_PRIVILEGES = ["feature_discover_v2.read", "feature_dashboard_v2.read"];
+
+/**
+ * People's Kibana login: search the data stream (`read`, and `view_index_metadata` for the field list a
+ * data view reads) and open Discover and dashboards read-only in the default space, where the stack makes
+ * its data view and saved searches (kibana-bodies.ts). No cluster privilege, no write, no ILM, no other
+ * index or space, no Kibana management: unlike `atra-admin`, which stays with the providers.
+ */
+export function renderKibanaViewerRole(dataStream: string): RoleBody {
+  return {
+    description: `People: read ${dataStream} in Kibana's Discover and dashboards (managed by atra-observability)`,
+    cluster: [],
+    indices: [{ names: [dataStream], privileges: ["read", "view_index_metadata"], allow_restricted_indices: false }],
+    applications: [{ application: KIBANA_APPLICATION, privileges: KIBANA_VIEWER_PRIVILEGES, resources: ["space:default"] }],
     metadata: { managed_by: "atra-observability" },
   };
 }

@@ -25,6 +25,7 @@ import {
   renderIlmPolicy,
   renderIndexTemplate,
   renderIngestPipeline,
+  renderKibanaViewerRole,
   renderReaderRole,
   renderWriterRole,
 } from "./elastic-bodies";
@@ -40,6 +41,8 @@ export interface ElasticsearchConfigurationArgs {
   kibanaSystemPassword?: pulumi.Input<string>;
   writerPassword: pulumi.Input<string>;
   readerPassword: pulumi.Input<string>;
+  /** People's Kibana login's password: the login (role and user, renderKibanaViewerRole) is made when given. */
+  kibanaViewerPassword?: pulumi.Input<string>;
   /**
    * The agent hosts (config.agents[].host) whose Filebeat ships here: one API key each, whose metadata names the
    * host (renderAgentApiKey). The connection must then be a user, not an API key: Elasticsearch refuses a key with
@@ -58,6 +61,8 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
   readonly kibanaSystemPassword?: BuiltinUserPassword;
   readonly writerUser: ElasticsearchUser;
   readonly readerUser: ElasticsearchUser;
+  /** People's Kibana login (renderKibanaViewerRole); present when `kibanaViewerPassword` is given. */
+  readonly kibanaViewerUser?: ElasticsearchUser;
   readonly indexTemplate: IndexTemplate;
   readonly ingestPipeline: IngestPipeline;
   /** The data stream's final pipeline: host.name from the agent's API key (host-identity-pipeline.ts). */
@@ -81,7 +86,14 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     }
 
     // A role and the one user that holds it, for the shipper (writes) and for Grafana (reads).
-    const userWithRole = (kind: "writer" | "reader", user: string, role: string, body: RoleBody, password: pulumi.Input<string>, fullName: string) => {
+    const userWithRole = (
+      kind: "writer" | "reader" | "kibana-viewer",
+      user: string,
+      role: string,
+      body: RoleBody,
+      password: pulumi.Input<string>,
+      fullName: string,
+    ) => {
       const created = new ElasticsearchRole(`${kind}-role`, { connection, name: role, body }, own);
       return new ElasticsearchUser(
         `${kind}-user`,
@@ -105,6 +117,16 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
       args.readerPassword,
       "Grafana logs datasource (atra-observability)",
     );
+    if (args.kibanaViewerPassword !== undefined) {
+      this.kibanaViewerUser = userWithRole(
+        "kibana-viewer",
+        naming.kibanaViewerUser,
+        naming.kibanaViewerRole,
+        renderKibanaViewerRole(naming.dataStream),
+        args.kibanaViewerPassword,
+        "People reading logs in Kibana (atra-observability)",
+      );
+    }
 
     // Kept on delete: Elasticsearch refuses to delete a policy, template or default pipeline its data
     // stream still uses, and the data (on a retained volume) outlives a `destroy` anyway.

@@ -16,6 +16,7 @@ import { STACK_SERVICES } from "../stack-services";
 import { LogsNaming, logsNaming } from "./elastic-bodies";
 import { ElasticsearchConfiguration } from "./elasticsearch-configuration";
 import { KibanaConfiguration } from "./kibana-configuration";
+import { KIBANA_COMMAND, KIBANA_SECRETS_CONFIG_PATH, kibanaSecretsYml } from "./kibana-secrets";
 import { logShipper } from "./log-shipper";
 import type { FilebeatVerificationMode } from "./filebeat-config";
 import type { ElasticConnectionArgs } from "../elastic/connection";
@@ -24,7 +25,8 @@ import type { TlsConfig } from "../tls/config";
 import type { AgentsConfig } from "../agents/config";
 import {
   ELASTICSEARCH_TLS_PATHS,
-  elasticsearchTlsHealthcheck,
+  elasticsearchHealthcheck,
+  elasticsearchHealthcheckUpload,
   elasticsearchTlsSettings,
   internalVerificationMode,
   KIBANA_TLS_PATHS,
@@ -62,22 +64,6 @@ const SYNC_ADMIN_THEN_START = [
   "if [ -x /bin/tini ]; then exec /bin/tini -- /usr/local/bin/docker-entrypoint.sh eswrapper; fi",
   "exec /usr/local/bin/docker-entrypoint.sh eswrapper",
 ].join("\n");
-
-/**
- * The healthcheck logs in without a secret in curl's arguments: the `Authorization` header (Basic,
- * computed by the program into the secret environment) reaches curl as a config file on its standard
- * input (`-K -`: curl reads its config from stdin when the file name is "-"; `header = "..."`), written
- * by the `printf` builtin. Base64 needs no quoting inside the config's double quotes.
- */
-export const ELASTICSEARCH_HEALTHCHECK = [
-  "CMD-SHELL",
-  `printf 'header = "Authorization: %s"\\n' "$ATRA_ADMIN_AUTHORIZATION" | curl -K - -fsS -o /dev/null "${loopbackUrl("elasticsearch", "/_cluster/health?wait_for_status=yellow&timeout=3s")}"`,
-];
-
-/** `Basic <base64 of user:password>` (RFC 7617), as the healthcheck sends it. */
-export function basicAuthorization(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
-}
 
 /** The entrypoint script: exported for the tests that run it under real shells. */
 export const ELASTICSEARCH_ENTRYPOINT_SCRIPT = SYNC_ADMIN_THEN_START;
@@ -172,6 +158,9 @@ export class LogsStack extends pulumi.ComponentResource {
   readonly readerPassword: pulumi.Output<string>;
   readonly writerUser: string;
   readonly writerPassword: pulumi.Output<string>;
+  /** People's Kibana login (read-only: the data stream in Discover and dashboards), never the providers' `atra-admin`. */
+  readonly kibanaUser: string;
+  readonly kibanaPassword: pulumi.Output<string>;
 
   constructor(name: string, args: LogsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:logs:LogsStack", name, {}, opts);
@@ -183,6 +172,8 @@ export class LogsStack extends pulumi.ComponentResource {
       pulumi.secret(new random.RandomPassword(resource, { length, special: false }, { parent: this }).result);
     this.writerUser = this.naming.writerUser;
     this.readerUser = this.naming.readerUser;
+    this.kibanaUser = this.naming.kibanaViewerUser;
+    this.kibanaPassword = generated("kibana-viewer-password");
 
     const external = logs.external;
     const shipped = config.services.filter((service) => service.logs?.length);
@@ -213,6 +204,7 @@ export class LogsStack extends pulumi.ComponentResource {
           readerPassword: this.readerPassword,
           agentHosts: agentHosts(config),
           agentKeyExpiration: logs.agentKeyExpiration,
+          kibanaViewerPassword: this.kibanaPassword,
           waitFor: [],
         },
         { parent: this },
@@ -257,25 +249,20 @@ export class LogsStack extends pulumi.ComponentResource {
         service: "elasticsearch",
         containerName: names.elasticsearch,
         memoryMb: config.memoryMb.elasticsearch,
-        healthcheck: tls ? elasticsearchTlsHealthcheck(tls) : ELASTICSEARCH_HEALTHCHECK,
+        // Logged in with an uploaded curl config file (logs-tls.ts): no secret in its arguments or the environment.
+        healthcheck: elasticsearchHealthcheck(tls),
         // A cold start (first JVM start, security index creation) takes a while on a laptop.
         waitTimeoutSeconds: 300,
         startPeriodSeconds: 90,
         container: {
           entrypoints: ["/bin/sh", "-c", SYNC_ADMIN_THEN_START],
-          envs: pulumi.secret(
-            this.adminPassword.apply((password) => [
-              ...elasticsearchSettings,
-              `ATRA_ADMIN_PASSWORD=${password}`,
-              `ATRA_ADMIN_AUTHORIZATION=${basicAuthorization(ELASTIC_ADMIN_USER, password)}`,
-            ]),
-          ),
+          envs: pulumi.secret(this.adminPassword.apply((password) => [...elasticsearchSettings, `ATRA_ADMIN_PASSWORD=${password}`])),
           // The transport port (9300) stays unpublished: a single node talks to nobody.
           ports: [publishedPort("elasticsearch", config)],
           networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.elasticsearch.name] }],
           volumes: [{ volumeName: requireVolume(platform.elasticsearchVolume, "elasticsearch").name, containerPath: `${ELASTICSEARCH_HOME}/data` }],
           ulimits: [{ name: "nofile", soft: 65535, hard: 65535 }],
-          ...(tls ? { uploads: tlsUploads(ELASTICSEARCH_TLS_PATHS, tls) } : {}),
+          uploads: [elasticsearchHealthcheckUpload(ELASTIC_ADMIN_USER, this.adminPassword), ...(tls ? tlsUploads(ELASTICSEARCH_TLS_PATHS, tls) : [])],
         },
       },
       { parent: this },
@@ -293,6 +280,7 @@ export class LogsStack extends pulumi.ComponentResource {
         readerPassword: this.readerPassword,
         agentHosts: agentHosts(config),
         agentKeyExpiration: logs.agentKeyExpiration,
+        kibanaViewerPassword: this.kibanaPassword,
         waitFor: [this.elasticsearch],
       },
       { parent: this },
@@ -320,20 +308,28 @@ export class LogsStack extends pulumi.ComponentResource {
         waitTimeoutSeconds: 300,
         startPeriodSeconds: 120,
         container: {
-          envs: pulumi.secret(
-            pulumi
-              .all([kibanaSystemPassword, ...encryptionKeys])
-              .apply(([password, securityKey, savedObjectsKey, reportingKey]) => [
-                ...kibanaSettings,
-                `ELASTICSEARCH_PASSWORD=${password}`,
-                `XPACK_SECURITY_ENCRYPTIONKEY=${securityKey}`,
-                `XPACK_ENCRYPTEDSAVEDOBJECTS_ENCRYPTIONKEY=${savedObjectsKey}`,
-                `XPACK_REPORTING_ENCRYPTIONKEY=${reportingKey}`,
-              ]),
-          ),
+          // No secret here: the image's launcher would pass these on as `--setting=value` arguments (kibana-secrets.ts).
+          envs: kibanaSettings,
+          // The launcher with the image's kibana.yml and the secrets file (kibana-secrets.ts).
+          command: KIBANA_COMMAND,
           ports: [publishedPort("kibana", config)],
           networksAdvanced: [{ name: platform.network.name, aliases: [STACK_SERVICES.kibana.name] }],
-          ...(tls ? { uploads: tlsUploads(KIBANA_TLS_PATHS, tls) } : {}),
+          uploads: [
+            {
+              file: KIBANA_SECRETS_CONFIG_PATH,
+              content: pulumi.secret(
+                pulumi
+                  .all([kibanaSystemPassword, ...encryptionKeys])
+                  // `?? ""`: unit tests' bare mocks resolve a RandomPassword's result to undefined.
+                  .apply((values) => values.map((value) => value ?? ""))
+                  .apply(([elasticsearchPassword, securityKey, savedObjectsKey, reportingKey]) =>
+                    kibanaSecretsYml({ elasticsearchPassword, securityKey, savedObjectsKey, reportingKey }),
+                  ),
+              ),
+              permissions: "0440",
+            },
+            ...(tls ? tlsUploads(KIBANA_TLS_PATHS, tls) : []),
+          ],
         },
       },
       // Kibana logs in as kibana_system at start: its password must be set first.

@@ -119,9 +119,13 @@ export function elasticsearchTlsSettings(tls: Pick<TlsTrust, "caCertificate">): 
  * sends the name as SNI and verifies it). publicHostname is letters, digits, dots and dashes (the config
  * rule), so it needs no quoting in the shell.
  */
-function curlTls(service: "elasticsearch" | "kibana", tls: TlsTrust, caPath: string): string {
+function curlTlsArgs(service: "elasticsearch" | "kibana", tls: TlsTrust, caPath: string): string[] {
   const port = STACK_SERVICES[service].port;
-  return `${tls.caCertificate ? `--cacert ${caPath} ` : ""}--resolve ${tls.serverName}:${port}:127.0.0.1`;
+  return [...(tls.caCertificate ? ["--cacert", caPath] : []), "--resolve", `${tls.serverName}:${port}:127.0.0.1`];
+}
+
+function curlTls(service: "elasticsearch" | "kibana", tls: TlsTrust, caPath: string): string {
+  return curlTlsArgs(service, tls, caPath).join(" ");
 }
 
 function httpsUrl(service: "elasticsearch" | "kibana", serverName: string, path: string): string {
@@ -129,13 +133,55 @@ function httpsUrl(service: "elasticsearch" | "kibana", serverName: string, path:
 }
 
 /**
- * Elasticsearch's healthcheck over https. As over http (logs-stack.ts ELASTICSEARCH_HEALTHCHECK), the
- * login reaches curl as a config file on its standard input (`-K -`), never in its arguments.
+ * Where Elasticsearch's healthcheck finds its login: a curl config file (curl/curl docs/cmdline-opts/config.md:
+ * `-K <file>` reads options from the file, one per line, `header = "..."` the same as `--header`), uploaded
+ * beside elasticsearch.yml, 0440 root:root like the TLS key (read by the healthcheck through group 0: Docker
+ * runs a healthcheck as the container's Config.User, moby/moby daemon/health.go cmdProbe.run, and the image
+ * sets `USER 1000:0`). Not the environment: the container's environment is in its Docker config for anyone
+ * who may `docker inspect`, and in /proc/<pid>/environ of every process of it.
  */
-export function elasticsearchTlsHealthcheck(tls: TlsTrust): string[] {
+export const ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH = "/usr/share/elasticsearch/config/atra-healthcheck.curlrc";
+
+/** `Basic <base64 of user:password>` (RFC 7617), as the healthcheck sends it. */
+export function basicAuthorization(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
+}
+
+/**
+ * The healthcheck's curl config: the Authorization header. Base64 needs no escaping inside the config's
+ * double quotes, whatever the password holds (a user's `elasticPassword` may hold quotes or backslashes).
+ */
+export function elasticsearchHealthcheckConfig(user: string, password: string): string {
+  return `header = "Authorization: ${basicAuthorization(user, password)}"\n`;
+}
+
+/** The healthcheck's curl config as an upload: secret (encrypted in state, masked in every plan), 0440. */
+export function elasticsearchHealthcheckUpload(user: string, password: pulumi.Output<string>): TlsFile {
+  return {
+    file: ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH,
+    content: pulumi.secret(password.apply((value) => elasticsearchHealthcheckConfig(user, value))),
+    permissions: "0440",
+  };
+}
+
+/**
+ * Elasticsearch's healthcheck: cluster health at least yellow, logged in with the uploaded curl config
+ * (`-K <file>`): curl's arguments name the file, never the login. An exec (`CMD`), no shell. With tls on,
+ * over https as the stack's clients do (curlTlsArgs).
+ */
+export function elasticsearchHealthcheck(tls?: TlsTrust): string[] {
+  const path = "/_cluster/health?wait_for_status=yellow&timeout=3s";
   return [
-    "CMD-SHELL",
-    `printf 'header = "Authorization: %s"\\n' "$ATRA_ADMIN_AUTHORIZATION" | curl -K - -fsS -o /dev/null ${curlTls("elasticsearch", tls, ELASTICSEARCH_TLS_PATHS.ca)} "${httpsUrl("elasticsearch", tls.serverName, "/_cluster/health?wait_for_status=yellow&timeout=3s")}"`,
+    "CMD",
+    "curl",
+    "-K",
+    ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH,
+    "-fsS",
+    "-o",
+    "/dev/null",
+    ...(tls
+      ? [...curlTlsArgs("elasticsearch", tls, ELASTICSEARCH_TLS_PATHS.ca), httpsUrl("elasticsearch", tls.serverName, path)]
+      : [`http://127.0.0.1:${STACK_SERVICES.elasticsearch.port}${path}`]),
   ];
 }
 

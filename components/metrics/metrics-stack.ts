@@ -4,6 +4,7 @@
  * made from its descriptor). Prometheus and the prober join the applications' networks so catalog
  * hostnames resolve.
  */
+import { GRAFANA_METRICS_PASSWORD_PATH } from "../grafana/service";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -213,6 +214,8 @@ export interface MetricsStackArgs {
   agentFederation?: AgentFederation;
   /** A federated agent host: what the central stack issued for it (the secret `federation`); its Prometheus then serves TLS with a login. */
   federation?: pulumi.Output<FederationSecret>;
+  /** The stack's own Grafana's /metrics password (GrafanaServer.metricsPassword), which the scrape of Grafana sends. */
+  grafanaMetricsPassword?: pulumi.Output<string>;
 }
 
 export class MetricsStack extends pulumi.ComponentResource {
@@ -372,6 +375,8 @@ export class MetricsStack extends pulumi.ComponentResource {
             ...(config.tls?.centralCaCertificate ? [{ file: PROMETHEUS_CA_PATH, content: config.tls.centralCaCertificate, permissions: "0444" }] : []),
             // After the credentials, whose upload indexes their secret paths name.
             ...(args.ruleFiles ?? []).map((file) => ({ file: file.path, content: file.content, permissions: "0644" })),
+            // Last, so the uploads before it keep their indexes.
+            ...grafanaMetricsUpload(config, args.grafanaMetricsPassword),
           ],
         },
       },
@@ -380,4 +385,11 @@ export class MetricsStack extends pulumi.ComponentResource {
 
     this.registerOutputs({ internalUrl: this.internalUrl });
   }
+}
+
+/** Grafana's /metrics password, where the scrape of Grafana reads it (prometheus-config.ts selfScrapeLogin), whenever Grafana is scraped. */
+function grafanaMetricsUpload(config: MetricsStackConfig, password: pulumi.Output<string> | undefined) {
+  if (dockerScrapeAddresses(config).grafana === undefined) return [];
+  if (!password) throw new Error("MetricsStack: the stack's own Grafana is scraped, so its /metrics password (grafanaMetricsPassword) is needed");
+  return [{ file: GRAFANA_METRICS_PASSWORD_PATH, content: pulumi.secret(password), permissions: "0444" }];
 }

@@ -5,6 +5,7 @@
  *
  * Output must be accepted by Prometheus 3.x (deployed) and by the 2.42 promtool the tests run.
  */
+import { GRAFANA_METRICS_PASSWORD_PATH, GRAFANA_METRICS_USER } from "../grafana/service";
 import * as yaml from "js-yaml";
 import { serviceLabels } from "../catalog";
 import type { CoreConfig } from "../config/resolve";
@@ -136,11 +137,14 @@ function externalLabels(config: PrometheusConfigInput): Record<string, string> {
 }
 
 /**
- * With a login (published beyond loopback, or a federated agent: web-config.ts requiredLogins),
- * Prometheus's scrape of itself logs in too: as the healthcheck login, the password read from its file
+ * The stack's own Grafana's /metrics always has a login, which the scrape of it sends. With a login
+ * (published beyond loopback, or a federated agent: web-config.ts requiredLogins), Prometheus's scrape
+ * of itself logs in too: as the healthcheck login, the password read from its file
  * (prometheus/common config/http_config.go `BasicAuth`), never in here.
  */
 function selfScrapeLogin(config: PrometheusConfigInput, service: ScrapedServiceKey): Pick<ScrapeConfig, "basic_auth"> {
+  // The stack's own Grafana always requires its /metrics login (grafana/service.ts GRAFANA_METRICS_USER).
+  if (service === "grafana") return { basic_auth: { username: GRAFANA_METRICS_USER, password_file: GRAFANA_METRICS_PASSWORD_PATH } };
   return requiredLogins(config).includes("healthcheck") && service === "prometheus"
     ? { basic_auth: { username: PROMETHEUS_LOGINS.healthcheck, password_file: HEALTHCHECK_PASSWORD_PATH } }
     : {};

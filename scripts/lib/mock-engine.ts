@@ -84,6 +84,9 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         apiKey: wireSecret(`mock-key-id-${name}:mock-api-key-${name}`),
         encoded: wireSecret(Buffer.from(`mock-key-id-${name}:mock-api-key-${name}`).toString("base64")),
       };
+    case "grafana:oss/serviceAccountToken:ServiceAccountToken":
+      // The token the provider then works with; secret as the provider's schema marks `key` (sensitive).
+      return { ...inputs, key: wireSecret(`mock-grafana-token-${name}`) };
     // @pulumi/tls 5.6.1 (node_modules/@pulumi/tls): the outputs the stack reads, by the names of the
     // classes' `declare readonly` outputs. Keys are secret as privateKey.js's `additionalSecretOutputs`
     // marks them (privateKeyOpenssh, privateKeyPem, privateKeyPemPkcs8); certificates and requests are not.

@@ -6,6 +6,7 @@
  * of the documented Elasticsearch 9 and Kibana 9 APIs (test/support/fake-elastic.ts). The resource
  * classes are also registered under Pulumi's mock engine to check what state would hold in secret.
  */
+import { renderKibanaViewerRole } from "../../components/logs/elastic-bodies";
 import { failure, serializeAndLoad, Serialized } from "../support/serialized-provider";
 import * as fs from "fs";
 import * as net from "net";
@@ -127,6 +128,20 @@ const BODY_CASES: Record<string, BodyCase> = {
     v2: { cluster: ["monitor"], indices: [{ names: ["logs-atra-*"], privileges: ["read", "view_index_metadata", "write"] }] },
     tamper: (name) => {
       (fake.roles.get(name) as { cluster: string[] }).cluster = ["all"];
+    },
+  },
+  // People's Kibana viewer: a role with Kibana's application privileges, stored and read back as written.
+  kibanaViewerRole: {
+    provider: "role",
+    path: (name) => `/_security/role/${name}`,
+    stored: (name) => fake.roles.get(name),
+    v1: renderKibanaViewerRole("logs-atra-dev"),
+    v2: {
+      ...renderKibanaViewerRole("logs-atra-dev"),
+      applications: [{ application: "kibana-.kibana", privileges: ["feature_discover_v2.read"], resources: ["space:default"] }],
+    },
+    tamper: (name) => {
+      (fake.roles.get(name) as { applications: unknown[] }).applications = [{ application: "kibana-.kibana", privileges: ["all"], resources: ["*"] }];
     },
   },
   ilmPolicy: {

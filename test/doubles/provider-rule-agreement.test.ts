@@ -28,6 +28,7 @@ import {
   renderIlmPolicy,
   renderIndexTemplate,
   renderIngestPipeline,
+  renderKibanaViewerRole,
   renderReaderRole,
   renderRecentErrorsSearch,
   renderWriterRole,
@@ -145,6 +146,7 @@ describe("every body the renderers make passes its provider's check", () => {
     const cases: [dynamic.ResourceProvider, object][] = [
       [runtime.roleProvider, { connection: conn, name: naming.writerRole, body: renderWriterRole(naming.dataStream) }],
       [runtime.roleProvider, { connection: conn, name: naming.readerRole, body: renderReaderRole(naming.dataStream) }],
+      [runtime.roleProvider, { connection: conn, name: naming.kibanaViewerRole, body: renderKibanaViewerRole(naming.dataStream) }],
       [
         runtime.ilmPolicyProvider,
         {

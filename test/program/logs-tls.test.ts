@@ -11,7 +11,8 @@
  */
 import * as yaml from "js-yaml";
 import type { PlanResult } from "../../scripts/lib/plan";
-import { ELASTICSEARCH_TLS_PATHS, KIBANA_TLS_PATHS } from "../../components/logs/logs-tls";
+import { KIBANA_SECRETS_CONFIG_PATH } from "../../components/logs/kibana-secrets";
+import { ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH, ELASTICSEARCH_TLS_PATHS, KIBANA_TLS_PATHS } from "../../components/logs/logs-tls";
 import { FILEBEAT_CA_PATH, FILEBEAT_CONFIG_PATH } from "../../components/logs/filebeat-config";
 import { PROJECT_DIR, stackConfig } from "../support/plan";
 import { ELASTIC_CLOUD, TEST_CA_PEM } from "../support/external-stacks";
@@ -151,7 +152,9 @@ describe("generated certificates (a stack with agents[])", () => {
   });
 
   test("Elasticsearch gets the chain and the CA as plain uploads and the key only as a secret one, read by root and group 0", () => {
-    const files = uploads(run, "elasticsearch");
+    // First the healthcheck's curl config (its login, secret: no-secret-argv.test.ts), then the TLS files.
+    const [login, ...files] = uploads(run, "elasticsearch");
+    expect([login.file, login.permissions, login.content]).toEqual([ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH, "0440", "[secret]"]);
     expect(files.map((file) => [file.file, file.permissions])).toEqual([
       [ELASTICSEARCH_TLS_PATHS.chain, "0444"],
       [ELASTICSEARCH_TLS_PATHS.key, "0440"],
@@ -160,9 +163,9 @@ describe("generated certificates (a stack with agents[])", () => {
     expect(files[0].content).toBe(`-----BEGIN CERTIFICATE-----\nmock-certificate-tls-server\n-----END CERTIFICATE-----\n${ca}`);
     expect(files[1].content).toBe("[secret]");
     expect(files[2].content).toBe(ca);
-    expect(container(run, "elasticsearch").secretPaths).toEqual(["envs", "uploads[1].content"]);
+    expect(container(run, "elasticsearch").secretPaths).toEqual(["envs", "uploads[0].content", "uploads[2].content"]);
     // The engine gets the generated key there, and nowhere else in the container.
-    const key = rawUploads(run, "elasticsearch")[1].content;
+    const key = rawUploads(run, "elasticsearch")[2].content;
     expect(key).toContain("mock-private-key-tls-server-key");
     expect(JSON.stringify({ ...rawContainer(run, "elasticsearch").inputs, uploads: undefined })).not.toContain("PRIVATE KEY");
   });
@@ -179,11 +182,12 @@ describe("generated certificates (a stack with agents[])", () => {
   });
 
   test("Elasticsearch's healthcheck speaks https trusting the CA, checks publicHostname on loopback, and carries no secret", () => {
-    const [kind, command] = healthcheck(run, "elasticsearch");
-    expect(kind).toBe("CMD-SHELL");
-    expect(command).toContain(`--cacert ${ELASTICSEARCH_TLS_PATHS.ca} --resolve ${HOST}:9200:127.0.0.1 "https://${HOST}:9200/_cluster/health`);
-    // The login still reaches curl on its standard input only.
-    expect(command).toMatch(/^printf 'header = "Authorization: %s"\\n' "\$ATRA_ADMIN_AUTHORIZATION" \| curl -K - /);
+    const test = healthcheck(run, "elasticsearch");
+    expect(test[0]).toBe("CMD");
+    const command = test.slice(1).join(" ");
+    expect(command).toContain(`--cacert ${ELASTICSEARCH_TLS_PATHS.ca} --resolve ${HOST}:9200:127.0.0.1 https://${HOST}:9200/_cluster/health`);
+    // The login reaches curl from its uploaded config file only (no-secret-argv.test.ts).
+    expect(command).toMatch(/^curl -K \/usr\/share\/elasticsearch\/config\/atra-healthcheck.curlrc /);
     expect(command).not.toMatch(/-u |--user |Basic [A-Za-z0-9+/]/);
   });
 
@@ -197,13 +201,15 @@ describe("generated certificates (a stack with agents[])", () => {
       "server.ssl.enabled": "true",
       "server.ssl.key": KIBANA_TLS_PATHS.key,
     });
-    expect(uploads(run, "kibana").map((file) => [file.file, file.permissions, file.file === KIBANA_TLS_PATHS.key ? file.content : "-"])).toEqual([
+    expect(uploads(run, "kibana").map((file) => [file.file, file.permissions, /atra-secrets|key/.test(file.file) ? file.content : "-"])).toEqual([
+      [KIBANA_SECRETS_CONFIG_PATH, "0440", "[secret]"],
       [KIBANA_TLS_PATHS.chain, "0444", "-"],
       [KIBANA_TLS_PATHS.key, "0440", "[secret]"],
       [KIBANA_TLS_PATHS.ca, "0444", "-"],
     ]);
-    expect(uploads(run, "kibana")[2].content).toBe(ca);
-    expect(container(run, "kibana").secretPaths).toEqual(["envs", "uploads[1].content"]);
+    expect(uploads(run, "kibana")[3].content).toBe(ca);
+    // Its secrets are in the uploaded secrets file, not its environment (kibana-secrets.ts).
+    expect(container(run, "kibana").secretPaths).toEqual(["uploads[0].content", "uploads[2].content"]);
     // Paths only in the environment (kibana-docker turns it into argv): never the key itself.
     expect(JSON.stringify(envOf(run, "kibana"))).not.toContain("PRIVATE KEY");
     expect(healthcheck(run, "kibana")[1]).toBe(
@@ -246,13 +252,18 @@ describe("provided certificates", () => {
   test("with their CA: the CA is trusted everywhere; inside the stack network the chain is verified, not the container's name", async () => {
     const run = await planRaw(provided(TEST_CA_PEM), ["tlsCertificate", "tlsKey"]);
     expect(uploads(run, "elasticsearch").map((file) => file.file)).toEqual([
+      ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH,
       ELASTICSEARCH_TLS_PATHS.chain,
       ELASTICSEARCH_TLS_PATHS.key,
       ELASTICSEARCH_TLS_PATHS.ca,
     ]);
     // The chain comes from a secret setting: secret too.
-    expect(container(run, "elasticsearch").secretPaths).toEqual(["envs", "uploads[0].content", "uploads[1].content"]);
-    expect(rawUploads(run, "elasticsearch").map((file) => file.content)).toEqual([LEAF, PROVIDED_KEY, TEST_CA_PEM]);
+    expect(container(run, "elasticsearch").secretPaths).toEqual(["envs", "uploads[0].content", "uploads[1].content", "uploads[2].content"]);
+    expect(
+      rawUploads(run, "elasticsearch")
+        .map((file) => file.content)
+        .slice(1),
+    ).toEqual([LEAF, PROVIDED_KEY, TEST_CA_PEM]);
     expect(kibanaSettings(envOf(run, "kibana"))).toMatchObject({
       "elasticsearch.ssl.certificateAuthorities": KIBANA_TLS_PATHS.ca,
       "elasticsearch.ssl.verificationMode": "certificate",
@@ -276,11 +287,12 @@ describe("tls off, and an external cluster", () => {
   test("a loopback stack: plain http everywhere, no certificate file, the settings and healthchecks as before", async () => {
     const run = await planRaw({ services: SERVICES });
     expect(run.plan.run.outputs.elasticsearchUrl.value).toBe("http://localhost:9200");
-    expect(uploads(run, "elasticsearch")).toEqual([]);
-    expect(uploads(run, "kibana")).toEqual([]);
+    // Only the secret files: the healthcheck's login and Kibana's secrets.
+    expect(uploads(run, "elasticsearch").map((file) => file.file)).toEqual([ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH]);
+    expect(uploads(run, "kibana").map((file) => file.file)).toEqual([KIBANA_SECRETS_CONFIG_PATH]);
     expect(elasticsearchSettings(envOf(run, "elasticsearch"))["xpack.security.http.ssl.enabled"]).toBe("false");
     expect(Object.keys(envOf(run, "kibana")).filter((name) => name.includes("SSL"))).toEqual([]);
-    expect(healthcheck(run, "elasticsearch")[1]).toContain('"http://127.0.0.1:9200/_cluster/health');
+    expect(healthcheck(run, "elasticsearch").at(-1)).toMatch(/^http:\/\/127\.0\.0\.1:9200\/_cluster\/health/);
     expect(healthcheck(run, "kibana")[1]).toContain("http://127.0.0.1:5601/api/status");
     expect(filebeatYml(run)["output.elasticsearch"]).not.toHaveProperty(["ssl.verification_mode"]);
     expect(Object.keys(connections(run))).toContain("writer-role");

@@ -7,28 +7,43 @@
  *   `entrypoints` or healthcheck `tests` holds a secret value or a secret Output, and in their shell
  *   scripts a secret (a secret-named environment variable, or a secret file the container gets
  *   uploaded) is only ever handed to the `printf` builtin at the head of a pipeline, never to a program;
- * - the shell scripts themselves, run under strace in Debian's dash and busybox sh with the programs
- *   they call (real curl and a stub elasticsearch-users, busybox nc): no exec'd program's argv holds
- *   the secret, and the secret still gets where it must (the server sees the login, useradd reads the
- *   password twice on stdin).
- *
- * Not covered here, known: Kibana's image turns ELASTICSEARCH_PASSWORD and the encryption keys of its
- * environment into `--elasticsearch.password=...` arguments of the Kibana process (elastic/kibana
- * src/dev/build/tasks/os_packages/docker_generator/resources/base/bin/kibana-docker: `longopts` from
- * `kibana_vars`); issue 21 (item 3) moves them to Kibana's keystore.
+ * - the environment variables an image's launcher turns into arguments of its server (ARGV_FORMING_ENV:
+ *   Kibana's every setting, Grafana's GF_PATHS_*) hold no secret value and no secret Output, and Kibana
+ *   gets its secrets in its uploaded secrets file (components/logs/kibana-secrets.ts) instead;
+ * - the shell scripts and healthchecks themselves, run under strace in Debian's dash and busybox sh with
+ *   the programs they call (real curl and a stub elasticsearch-users, busybox nc): no exec'd program's
+ *   argv holds the secret, and the secret still gets where it must (the server sees the login, useradd
+ *   reads the password twice on stdin).
  */
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { ELASTICSEARCH_ENTRYPOINT_SCRIPT, ELASTICSEARCH_HEALTHCHECK, basicAuthorization, ELASTIC_ADMIN_USER } from "../../components/logs/logs-stack";
+import { ELASTICSEARCH_ENTRYPOINT_SCRIPT, ELASTIC_ADMIN_USER } from "../../components/logs/logs-stack";
+import {
+  basicAuthorization,
+  ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH,
+  elasticsearchHealthcheck,
+  elasticsearchHealthcheckConfig,
+} from "../../components/logs/logs-tls";
+import { KIBANA_COMMAND, KIBANA_SECRETS_CONFIG_PATH } from "../../components/logs/kibana-secrets";
 import type { PlanResult } from "../../scripts/lib/plan";
 import { everyOptionStackConfig, EVERY_OPTION_VALUES } from "../support/every-option-stack";
 import { EVERY_EXTERNAL_OPTION_STACKS, externalStackConfig, secretValues } from "../support/external-stacks";
 import { planIsolated } from "../support/plan";
 
 const CONTAINER = "docker:index/container:Container";
+/**
+ * The environment variables an image's launcher turns into arguments of its server process, by container:
+ * - Kibana: every variable named after a setting (elastic/kibana src/dev/build/tasks/os_packages/
+ *   docker_generator/resources/base/bin/kibana-docker: `--${kibana_var}=${value}` for each of `kibana_vars`).
+ *   The list changes per version, so every variable of the container counts.
+ * - Grafana: GF_PATHS_* (grafana/grafana packaging/docker/run.sh: `cfg:default.paths.data="$GF_PATHS_DATA"`
+ *   and the other paths are arguments of `grafana server`); every other GF_* variable the server reads from
+ *   its environment (pkg/setting/setting.go, applyEnvVariableOverrides), which no other account reads.
+ */
+const ARGV_FORMING_ENV: Record<string, RegExp> = { kibana: /^/, grafana: /^GF_PATHS_/ };
 /** Environment variables of the stack's containers that hold a secret. */
 const SECRET_VARIABLE = /PASSWORD|AUTHORIZATION|TOKEN|SECRET|API_?KEY|ENCRYPTIONKEY/i;
 
@@ -153,13 +168,41 @@ describe.each(STACKS)("$name: no secret on a container's command line", ({ plan,
 
   test("command, entrypoints and healthcheck carry no secret Output and no secret value", () => {
     expect(containers.length).toBeGreaterThan(0);
-    // The mock engine's generated passwords are `mock-generated-password-<name>` (scripts/lib/mock-engine.ts).
-    const generated = ["mock-generated-password-"];
+    // The mock engine's generated secrets: passwords, the Grafana token, API keys (scripts/lib/mock-engine.ts mockState).
+    const generated = ["mock-generated-password-", "mock-grafana-token-", "mock-key-id-"];
     for (const container of containers) {
       expect(container.secretPaths.filter((p) => /^(command|entrypoints|healthcheck)/.test(p))).toEqual([]);
       const text = JSON.stringify([container.inputs.command, container.inputs.entrypoints, container.inputs.healthcheck]);
       for (const secret of [...secrets, ...generated]) expect(text).not.toContain(secret);
     }
+  });
+
+  test("no environment variable a launcher turns into arguments holds a secret; Kibana reads its secrets from its uploaded file", () => {
+    const generated = ["mock-generated-password-", "mock-grafana-token-", "mock-key-id-"];
+    let checked = 0;
+    for (const container of containers) {
+      const argvForming = ARGV_FORMING_ENV[container.name];
+      if (!argvForming) continue;
+      // A secret Output anywhere in the list makes the whole list secret, masked here as one value (the mock
+      // engine records "envs"): Kibana's must not be; Grafana's is (its admin password, read by the server from
+      // its environment), and the stack sets no GF_PATHS_* (components/grafana/grafana-server.ts).
+      if (container.name === "kibana") expect(container.secretPaths.filter((p) => p.startsWith("envs"))).toEqual([]);
+      const listed = Array.isArray(container.inputs.envs) ? (container.inputs.envs as string[]) : [];
+      const envs = listed.filter((env) => argvForming.test(env));
+      for (const env of envs) {
+        expect(env).not.toMatch(/^[^=]*(PASSWORD|ENCRYPTIONKEY|TOKEN|SECRET)[^=]*=/);
+        for (const secret of [...secrets, ...generated]) expect(env).not.toContain(secret);
+      }
+      if (container.name === "kibana") {
+        expect(container.inputs.command).toEqual(KIBANA_COMMAND);
+        const uploads = (container.inputs.uploads as { file: string; permissions: string }[]).map((u, index) => ({ ...u, index }));
+        const file = uploads.find((upload) => upload.file === KIBANA_SECRETS_CONFIG_PATH);
+        expect(file?.permissions).toBe("0440");
+        expect(container.secretPaths).toContain(`uploads[${file?.index}].content`);
+      }
+      checked++;
+    }
+    if (containers.some((c) => c.name === "kibana" || c.name === "grafana")) expect(checked).toBeGreaterThan(0);
   });
 
   test("their shell scripts hand a secret only to the printf builtin, never to a program's arguments", () => {
@@ -259,18 +302,28 @@ describeTraced("the scripts under strace: the secret reaches its reader, never a
     expect(fs.readFileSync(log, "utf8")).toBe(`args: userdel atra-admin\nargs: useradd atra-admin -r superuser\nstdin: ${SECRET}\nstdin: ${SECRET}\n`);
   });
 
-  test.each(SHELLS)("Elasticsearch's healthcheck (%s): real curl sends the login from its stdin config; no argv holds it", async (_name, shell) => {
+  test("Elasticsearch's healthcheck (exec'd as Docker runs CMD): real curl sends the login from its config file; no argv holds it", async () => {
     const authorization = basicAuthorization(ELASTIC_ADMIN_USER, SECRET);
+    const config = path.join(dir, "healthcheck.curlrc");
     await withServer(authorization, async (port, seen) => {
-      const script = ELASTICSEARCH_HEALTHCHECK[1].replace("http://127.0.0.1:9200/", `http://127.0.0.1:${port}/`);
-      const ok = await traced(shell, script, { ATRA_ADMIN_AUTHORIZATION: authorization }, dir);
+      const [kind, ...argv] = elasticsearchHealthcheck();
+      expect(kind).toBe("CMD");
+      const moved = argv.map((arg) =>
+        arg.replace("http://127.0.0.1:9200/", `http://127.0.0.1:${port}/`).replace(ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH, config),
+      );
+      // Exec'd directly, as Docker execs Test[1:] of a CMD healthcheck (moby/moby daemon/health.go): traced(argv, lastArg).
+      const run = () => traced(moved.slice(0, -1), moved[moved.length - 1], {}, dir);
+      fs.writeFileSync(config, elasticsearchHealthcheckConfig(ELASTIC_ADMIN_USER, SECRET), { mode: 0o440 });
+      const ok = await run();
       expect(ok.stderr).toBe("");
       expect(ok.status).toBe(0);
       expect(seen).toEqual([authorization]);
-      expect(ok.execs).toMatch(/"curl", "-K", "-"/);
+      expect(ok.execs).toMatch(new RegExp(`"curl", "-K", "${config}"`));
       expect(ok.execs).not.toContain(authorization.slice("Basic ".length));
+      expect(ok.execs).not.toContain("s3cret");
       // The negative control: a wrong login fails the check.
-      expect((await traced(shell, script, { ATRA_ADMIN_AUTHORIZATION: basicAuthorization(ELASTIC_ADMIN_USER, "wrong") }, dir)).status).not.toBe(0);
+      fs.writeFileSync(config, elasticsearchHealthcheckConfig(ELASTIC_ADMIN_USER, "wrong"), { mode: 0o440 });
+      expect((await run()).status).not.toBe(0);
     });
   });
 

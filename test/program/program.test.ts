@@ -18,6 +18,8 @@ import { ruleUid } from "../../components/alerting/grafana-rules";
 import { DATASOURCE_ALERT_GROUP } from "../../components/alerting/datasource-alerts";
 import { TLS_ALERT_GROUP } from "../../components/metrics/prometheus-config";
 import { durationMs } from "../../components/lib/validators";
+import { ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH } from "../../components/logs/logs-tls";
+import { GRAFANA_METRICS_PASSWORD_PATH } from "../../components/grafana/service";
 
 const CONTAINER = "docker:index/container:Container";
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
@@ -179,7 +181,16 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
       ? ["/etc/prometheus/tls/server.pem", "/etc/prometheus/tls/server-key.pem", "/etc/prometheus/tls/ca.pem", "/etc/prometheus/secrets/healthcheck-http.yml"]
       : [];
     const agents = config.agents.length > 0 ? [FEDERATION_CA_PATH, ...config.agents.map((agent) => agentPasswordPath(agent.host))] : [];
-    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...serverTls, ...agents, ...ruleFiles]);
+    // The stack's own Grafana's /metrics password, which the scrape of Grafana sends.
+    const grafanaMetrics = config.grafana.external ? [] : [GRAFANA_METRICS_PASSWORD_PATH];
+    expect(uploads.map((upload) => upload.file)).toEqual([
+      "/etc/prometheus/prometheus.yml",
+      ...login,
+      ...serverTls,
+      ...agents,
+      ...ruleFiles,
+      ...grafanaMetrics,
+    ]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
       expect.arrayContaining([
@@ -234,8 +245,37 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     );
     expect(script.trim().split("\n").pop()).toBe("exec /usr/local/bin/docker-entrypoint.sh eswrapper");
     expect(spawnSync("sh", ["-n", "-c", script]).status).toBe(0);
-    // The healthcheck authenticates through the environment, handed to curl on stdin: no password in the container's settings or curl's argv.
-    expect((elasticsearch.inputs.healthcheck as { tests: string[] }).tests.join(" ")).toContain(`"$ATRA_ADMIN_AUTHORIZATION" | curl -K -`);
+    // The healthcheck authenticates with an uploaded curl config file: no password in the container's settings or curl's argv.
+    expect((elasticsearch.inputs.healthcheck as { tests: string[] }).tests.slice(0, 4)).toEqual(["CMD", "curl", "-K", ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH]);
+    expect(elasticsearch.inputs.uploads as { file: string }[]).toContainEqual(
+      expect.objectContaining({ file: ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH, permissions: "0440" }),
+    );
+  });
+
+  test("Grafana: the provider works with a service account token it made with the admin login; people get their own Editor login", () => {
+    const provider = byName("pulumi:providers:grafana", "grafana");
+    const adminProvider = byName("pulumi:providers:grafana", "grafana-admin");
+    const account = byName("grafana:oss/serviceAccount:ServiceAccount", "provisioner");
+    const token = byName("grafana:oss/serviceAccountToken:ServiceAccountToken", "provisioner-token");
+    expect(account.inputs).toMatchObject({ name: "atra-provisioner", role: "Admin" });
+    expect(token.dependencies).toContain(account.urn);
+    // The admin login only in the admin provider's auth; the token (secret) in the working provider's, which waits for it.
+    expect(adminProvider.secretPaths).toContain("auth");
+    expect(provider.secretPaths).toContain("auth");
+    expect(provider.dependencies).toContain(token.urn);
+    const people = byName("grafana:oss/user:User", "people-user");
+    expect(people.inputs).toMatchObject({ login: "atra-people", isAdmin: false });
+    expect(people.secretPaths).toContain("password");
+    expect(plan.run.outputs.grafanaUser.value).toBe("atra-people");
+    expect(plan.run.outputs.grafanaUser.value).not.toBe(plan.run.outputs.grafanaAdminUser.value);
+    expect(plan.run.outputs.grafanaPassword).toEqual({ value: "[secret]", secret: true });
+    // The secret_key, the /metrics login and people's password: generated once (random passwords in state), secret settings.
+    for (const name of ["grafana-secret-key", "grafana-metrics-password", "grafana-people-password"])
+      expect(ofType("random:index/randomPassword:RandomPassword").map((p) => p.name)).toContain(name);
+    expect(byName(CONTAINER, "grafana").secretPaths).toContain("envs");
+    // Prometheus's scrape of Grafana logs in to /metrics with the password from its file.
+    const prometheusYml = (byName(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[])[0].content;
+    expect(prometheusYml).toContain(`basic_auth:\n      username: atra-prometheus\n      password_file: ${GRAFANA_METRICS_PASSWORD_PATH}`);
   });
 
   test("the admin password comes from secret config when set, else from a generated random password", () => {
@@ -252,7 +292,11 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     for (const object of [provider, ...grafanaObjects]) {
       expect(object.dependencies).toEqual(expect.arrayContaining([byName(CONTAINER, "grafana").urn, byName(CONTAINER, "prometheus").urn]));
     }
-    for (const object of grafanaObjects) expect(object.provider?.startsWith(`${provider.urn}::`)).toBe(true);
+    // The admin login's provider makes only the service account, its token and people's user; everything else uses the token.
+    const adminProvider = byName("pulumi:providers:grafana", "grafana-admin");
+    const adminMade = ["grafana:oss/serviceAccount:ServiceAccount", "grafana:oss/serviceAccountToken:ServiceAccountToken", "grafana:oss/user:User"];
+    for (const object of grafanaObjects)
+      expect([object.type, object.provider?.startsWith(`${(adminMade.includes(object.type) ? adminProvider : provider).urn}::`)]).toEqual([object.type, true]);
     const datasource = byName("grafana:oss/dataSource:DataSource", "prometheus");
     expect(datasource.inputs).toMatchObject({
       uid: "atra-prometheus-ds",
@@ -349,6 +393,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
         "BuiltinUserPassword",
         "ElasticsearchRole",
         "ElasticsearchRole",
+        "ElasticsearchRole", // people's Kibana viewer
+        "ElasticsearchUser",
         "ElasticsearchUser",
         "ElasticsearchUser",
         "IlmPolicy",
@@ -399,7 +445,11 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
   test("logs stage secrets: credentials are secret in every container and provider input, the shipper writes as its own user", () => {
     // With tls on (prod), Elasticsearch and Kibana also upload their server key, as a secret (components/logs/logs-tls.ts).
     const tlsOn = config.tls.mode !== "off";
-    for (const name of ["elasticsearch", "kibana"]) expect(byName(CONTAINER, name).secretPaths).toEqual(tlsOn ? ["envs", "uploads[1].content"] : ["envs"]);
+    // Elasticsearch: its environment (the admin sync's password) and the healthcheck's curl config; Kibana: its secrets file only (components/logs/kibana-secrets.ts).
+    expect(byName(CONTAINER, "elasticsearch").secretPaths).toEqual(
+      tlsOn ? ["envs", "uploads[0].content", "uploads[2].content"] : ["envs", "uploads[0].content"],
+    );
+    expect(byName(CONTAINER, "kibana").secretPaths).toEqual(tlsOn ? ["uploads[0].content", "uploads[2].content"] : ["uploads[0].content"]);
     expect(byName(CONTAINER, "filebeat").secretPaths).toEqual(["envs"]);
     for (const resource of resources.filter((r) => r.type.startsWith(DYNAMIC))) {
       expect(resource.secretPaths).toContain("connection");
@@ -462,8 +512,35 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     expect(outputs.elasticsearchUser.value).toBe("atra-admin");
     expect(outputs.kibanaDataViewId.value).toBe(`atra-${stack}-logs-data-view`);
     expect(outputs.logsDataStream.value).toBe(config.logs.dataStream);
-    for (const secret of ["elasticsearchPassword", "logShipperPassword", "grafanaLogsPassword"])
+    for (const secret of ["elasticsearchPassword", "logShipperPassword", "grafanaLogsPassword", "kibanaPassword"])
       expect(outputs[secret]).toEqual({ value: "[secret]", secret: true });
+  });
+
+  test("people's Kibana login is their own: a native user whose only role reads the data stream in Discover and dashboards", () => {
+    const { outputs, resources } = plan.run;
+    const user = `atra-${stack}-kibana-viewer`;
+    expect(outputs.kibanaUser.value).toBe(user);
+    expect(outputs.kibanaUser.value).not.toBe(outputs.elasticsearchUser.value);
+    const role = byName(`${DYNAMIC}ElasticsearchRole`, "kibana-viewer-role");
+    const account = byName(`${DYNAMIC}ElasticsearchUser`, "kibana-viewer-user");
+    expect(account.inputs.name).toBe(user);
+    expect((account.inputs.body as { roles: string[] }).roles).toEqual([role.inputs.name]);
+    expect(account.secretPaths).toContain("password");
+    expect(account.dependencies).toContain(role.urn);
+    // No cluster privilege, read-only on the data stream alone, Kibana's read-only Discover and Dashboards in the default space.
+    expect(role.inputs.body).toMatchObject({
+      cluster: [],
+      indices: [{ names: [config.logs.dataStream], privileges: ["read", "view_index_metadata"], allow_restricted_indices: false }],
+      applications: [{ application: "kibana-.kibana", privileges: ["feature_discover_v2.read", "feature_dashboard_v2.read"], resources: ["space:default"] }],
+    });
+    // Nothing else that grants (toMatchObject holds the arrays above exactly): no run_as, global or remote privileges.
+    expect(Object.keys(role.inputs.body as object).sort()).toEqual(["applications", "cluster", "description", "indices", "metadata"]);
+    expect(
+      resources
+        .filter((r) => r.type === `${DYNAMIC}ElasticsearchUser`)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["kibana-viewer-user", "reader-user", "writer-user"]);
   });
 });
 

@@ -30,8 +30,17 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { STACK_SERVICES } from "../../components/stack-services";
-import { basicAuthorization } from "../../components/logs/logs-stack";
-import { ELASTICSEARCH_TLS_PATHS, elasticsearchTlsHealthcheck, KIBANA_TLS_PATHS, kibanaTlsHealthcheck, tlsUploads } from "../../components/logs/logs-tls";
+import {
+  basicAuthorization,
+  ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH,
+  elasticsearchHealthcheck,
+  elasticsearchHealthcheckConfig,
+  elasticsearchHealthcheckUpload,
+  ELASTICSEARCH_TLS_PATHS,
+  KIBANA_TLS_PATHS,
+  kibanaTlsHealthcheck,
+  tlsUploads,
+} from "../../components/logs/logs-tls";
 import { GRAFANA_CA_PATH, GRAFANA_TLS_CERT_PATH, GRAFANA_TLS_KEY_PATH, grafanaHealthcheck } from "../../components/grafana/grafana-server";
 import { describeWithDocker, docker, removeById } from "../support/docker";
 import { findTool } from "../support/real-tools";
@@ -148,7 +157,7 @@ describeWithDocker("the TLS healthchecks, run by Docker as container healthcheck
     return all;
   }
 
-  test("Elasticsearch (CMD-SHELL, login from the environment on curl's stdin): healthy with the stack CA; another CA, another name or a wrong login is unhealthy", async () => {
+  test("Elasticsearch (CMD, login from the uploaded 0440 root:root curl config, read as 1000:0): healthy with the stack CA; another CA, another name or a wrong login is unhealthy", async () => {
     const port = STACK_SERVICES.elasticsearch.port;
     const user = "1000:0"; // elastic/elasticsearch distribution/docker/src/docker/Dockerfile: USER 1000:0
     // Where and how the stack uploads the files (logs-tls.ts tlsUploads); the contents are this test's.
@@ -164,27 +173,31 @@ describeWithDocker("the TLS healthchecks, run by Docker as container healthcheck
       serverName: HOST,
     });
     expect(uploads.map((upload) => upload.file).sort()).toEqual(Object.keys(contents).sort());
-    const files = (ca: string): ContainerFile[] =>
-      uploads.map((upload) => ({
+    // The login's curl config, at the path and mode the stack uploads it with (logs-tls.ts elasticsearchHealthcheckUpload).
+    const loginUpload = elasticsearchHealthcheckUpload("elastic", pulumi.output(ADMIN_PASSWORD));
+    expect([loginUpload.file, loginUpload.permissions]).toEqual([ELASTICSEARCH_HEALTHCHECK_CONFIG_PATH, "0440"]);
+    const files = (ca: string, password = ADMIN_PASSWORD): ContainerFile[] => [
+      ...uploads.map((upload) => ({
         file: upload.file,
         content: upload.file === ELASTICSEARCH_TLS_PATHS.ca ? ca : contents[upload.file],
         mode: parseInt(upload.permissions, 8),
-      }));
+      })),
+      { file: loginUpload.file, content: elasticsearchHealthcheckConfig("elastic", password), mode: parseInt(loginUpload.permissions, 8) },
+    ];
     const login = basicAuthorization("elastic", ADMIN_PASSWORD);
-    const check = elasticsearchTlsHealthcheck({ caCertificate: "the stack CA", serverName: HOST });
-    const wrongNameCheck = elasticsearchTlsHealthcheck({ caCertificate: "the stack CA", serverName: WRONG_HOST });
-    expect(check[1]).toContain(`--cacert ${ELASTICSEARCH_TLS_PATHS.ca} --resolve ${HOST}:${port}:127.0.0.1`);
+    const check = elasticsearchHealthcheck({ caCertificate: "the stack CA", serverName: HOST });
+    const wrongNameCheck = elasticsearchHealthcheck({ caCertificate: "the stack CA", serverName: WRONG_HOST });
+    expect(check.join(" ")).toContain(`--cacert ${ELASTICSEARCH_TLS_PATHS.ca} --resolve ${HOST}:${port}:127.0.0.1`);
     expect(check.join(" ")).not.toContain(ADMIN_PASSWORD);
     expect(check.join(" ")).not.toContain(login);
 
     const base = { user, port, chain: ELASTICSEARCH_TLS_PATHS.chain, key: ELASTICSEARCH_TLS_PATHS.key, requiredLogin: login };
-    // The login reaches the container as the stack gives it: ATRA_ADMIN_AUTHORIZATION in its environment (logs-stack.ts).
-    const env = (authorization: string) => [`ATRA_ADMIN_AUTHORIZATION=${authorization}`];
+    // The login reaches the container as the stack gives it: a file root owns, which the healthcheck (run as 1000:0) reads through group 0; no environment.
     const [good, wrongCa, wrongName, wrongLogin] = await Promise.all([
-      start({ ...base, healthcheck: check, files: files(pki.caPem), env: env(login) }),
-      start({ ...base, healthcheck: check, files: files(pki.wrongCaPem), env: env(login) }),
-      start({ ...base, healthcheck: wrongNameCheck, files: files(pki.caPem), env: env(login) }),
-      start({ ...base, healthcheck: check, files: files(pki.caPem), env: env(basicAuthorization("elastic", "not-the-password")) }),
+      start({ ...base, healthcheck: check, files: files(pki.caPem) }),
+      start({ ...base, healthcheck: check, files: files(pki.wrongCaPem) }),
+      start({ ...base, healthcheck: wrongNameCheck, files: files(pki.caPem) }),
+      start({ ...base, healthcheck: check, files: files(pki.caPem, "not-the-password") }),
     ]);
     const [goodState, wrongCaState, wrongNameState, wrongLoginState] = await Promise.all([
       waitForHealth(good, SETTLE_MS, healthy, unhealthy),

@@ -15,6 +15,7 @@
  * `grafana` scrape job points at that same server, so the job's shape is exercised but Grafana's own
  * metrics are not. cAdvisor is switched off (it needs a Docker host).
  */
+import { GRAFANA_METRICS_PASSWORD_PATH, GRAFANA_METRICS_USER } from "../../components/grafana/service";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -73,9 +74,33 @@ function startDemoService(port: number): Promise<http.Server> {
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
 }
 
+/**
+ * A stand-in for Grafana's /metrics with its login on (grafana-server.ts GF_METRICS_BASIC_AUTH_*): 401 without the
+ * right Basic header, as Grafana answers when `[metrics] basic_auth_username` and `basic_auth_password` are set
+ * (grafana/grafana pkg/api/http_server.go, metricsEndpoint: `BasicAuthenticatedRequest` else 401). The headers it saw.
+ */
+function startGrafanaMetricsStandIn(port: number, password: string): Promise<{ server: http.Server; seen: string[] }> {
+  const seen: string[] = [];
+  const expected = `Basic ${Buffer.from(`${GRAFANA_METRICS_USER}:${password}`).toString("base64")}`;
+  const server = http.createServer((request, response) => {
+    seen.push(String(request.headers.authorization));
+    if (request.headers.authorization !== expected) {
+      response.writeHead(401);
+      response.end();
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    response.end("# TYPE atra_grafana_stand_in gauge\natra_grafana_stand_in 1\n");
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({ server, seen })));
+}
+
+const GRAFANA_METRICS_PASSWORD = "grafana-metrics-Pa55";
+
 describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
   const processes: RunningProcess[] = [];
   let demoService: http.Server | undefined;
+  let grafanaStandIn: { server: http.Server; seen: string[] } | undefined;
   let workDir: string;
   let prometheusUrl: string;
   let nodeExporterAddress: string;
@@ -83,8 +108,18 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
 
   beforeAll(async () => {
     workDir = tempDir("atra-real-prometheus-");
-    const [prometheusPort, nodeExporterPort, blackboxPort, demoPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [prometheusPort, nodeExporterPort, blackboxPort, demoPort, grafanaPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     demoService = await startDemoService(demoPort);
+    grafanaStandIn = await startGrafanaMetricsStandIn(grafanaPort, GRAFANA_METRICS_PASSWORD);
+    // Grafana's /metrics password where the rendered scrape reads it (its container path moved here).
+    const grafanaPasswordFile = path.join(workDir, "grafana-metrics-password");
+    fs.writeFileSync(grafanaPasswordFile, GRAFANA_METRICS_PASSWORD, { mode: 0o400 });
     nodeExporterAddress = `127.0.0.1:${nodeExporterPort}`;
     prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
 
@@ -119,10 +154,10 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
           prometheus: `127.0.0.1:${prometheusPort}`,
           nodeExporter: nodeExporterAddress,
           blackboxExporter: `127.0.0.1:${blackboxPort}`,
-          grafana: `127.0.0.1:${demoPort}`,
+          grafana: `127.0.0.1:${grafanaPort}`,
         },
         [sloRuleFile],
-      ),
+      ).replace(GRAFANA_METRICS_PASSWORD_PATH, grafanaPasswordFile),
     );
     const blackboxYml = path.join(workDir, "blackbox.yml");
     fs.writeFileSync(blackboxYml, renderBlackboxConfig());
@@ -147,6 +182,7 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
   afterAll(async () => {
     for (const running of processes.reverse()) await stopProcess(running);
     await new Promise<void>((resolve) => (demoService ? demoService.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (grafanaStandIn ? grafanaStandIn.server.close(() => resolve()) : resolve()));
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -170,6 +206,10 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
       );
       // The probe goes to the exporter with the health URL as its target: never a scrape of /health itself.
       for (const probe of probes) expect(probe.scrapeUrl).toContain("/probe?");
+      // The scrape of Grafana logs in to its /metrics (up only with the right login; no scrape without it).
+      expect(new Set(grafanaStandIn?.seen)).toEqual(
+        new Set([`Basic ${Buffer.from(`${GRAFANA_METRICS_USER}:${GRAFANA_METRICS_PASSWORD}`).toString("base64")}`]),
+      );
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${logsOnFailure()}`, { cause: error });
     }

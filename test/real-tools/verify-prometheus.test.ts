@@ -6,6 +6,7 @@
  * really fails at evaluation (many-to-many matching), an SLO whose input never has data, and a host that reported
  * and stopped. `ready` fails for real against a port nothing listens on. Bounded waits; processes stopped by PID.
  */
+import { GRAFANA_METRICS_PASSWORD_PATH } from "../../components/grafana/service";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -79,7 +80,10 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
       },
       [sloFile, ...extraFiles],
     );
-    const document = yaml.load(rendered) as { scrape_configs: unknown[] };
+    // Grafana's /metrics password where the rendered scrape of Grafana (a stand-in that needs no login here) reads it.
+    const grafanaPasswordFile = path.join(workDir, "grafana-metrics-password");
+    fs.writeFileSync(grafanaPasswordFile, "grafana-metrics-password");
+    const document = yaml.load(rendered.replace(GRAFANA_METRICS_PASSWORD_PATH, grafanaPasswordFile)) as { scrape_configs: unknown[] };
     document.scrape_configs.push(...extraJobs);
     const file = path.join(workDir, "prometheus.yml");
     fs.writeFileSync(file, yaml.dump(document));

@@ -36,6 +36,11 @@
  *   `Bearer` (pkg/services/authn/clients/api_key.go): a wrong login is 401 `{message: "Invalid username or password"}`
  *   (pkg/services/authn/clients/basic.go via pkg/services/authn: errInvalidPassword's public message).
  *
+ * Not modelled: what only the Pulumi Grafana provider calls (it is never run against this fake): the service
+ * accounts and their tokens (`POST /api/serviceaccounts`, `POST /api/serviceaccounts/<id>/tokens`: grafana/grafana
+ * pkg/api/serviceaccounts, made by components/grafana/grafana-configuration.ts), the admin's user creation
+ * (`POST /api/admin/users`, pkg/api/admin_users.go), `auto_assign_org_role`, and `/metrics` with its login.
+ *
  * Every request is recorded (method, path, parsed body) for the tests.
  */
 import * as http from "http";
