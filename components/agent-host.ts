@@ -16,7 +16,7 @@ import type { StackOutputs } from "./stack-outputs";
 
 export function agentHost(loaded: LoadedConfig): StackOutputs {
   const { config, remoteWriteSecrets } = loaded;
-  const platform = new DockerPlatform("platform", config);
+  const platform = new DockerPlatform("platform", config, { dockerClientKey: loaded.dockerClientKey });
   new MetricsStack("metrics", { config, platform, remoteWriteSecrets });
 
   const shipped = config.services.filter((service) => (service.logs ?? []).length > 0);

@@ -105,7 +105,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
           config,
           provided: loaded.tlsCertificate && loaded.tlsKey ? { certificate: loaded.tlsCertificate, key: loaded.tlsKey } : undefined,
         });
-  const platform = new DockerPlatform("platform", config);
+  const platform = new DockerPlatform("platform", config, { dockerClientKey: loaded.dockerClientKey });
   // The stack's own servers, which serve TLS with tls on (an external Grafana or Elastic cluster is not ours).
   const ownElastic = config.logs.enabled && !config.logs.external;
   const tlsEndpoints: StackServiceKey[] = [

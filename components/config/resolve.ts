@@ -73,6 +73,8 @@ export interface StackSecrets {
   /** `tls.mode: provided`: the server certificate chain and its key (PEM). */
   tlsCertificate?: string;
   tlsKey?: string;
+  /** A tcp:// dockerHost's client key (PEM), the provider's key_material. */
+  dockerClientKey?: string;
 }
 
 export interface RawConfigInput {
@@ -155,6 +157,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
       logShipperApiKey: raw.logShipperApiKey,
       tlsCertificate: raw.tlsCertificate,
       tlsKey: raw.tlsKey,
+      dockerClientKey: raw.dockerClientKey,
     },
   };
 }

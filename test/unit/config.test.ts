@@ -341,7 +341,9 @@ describe("overrides merge with defaults", () => {
   });
 
   test.each(["unix:///var/run/docker.sock", "ssh://deploy@docker-1.example.com", "tcp://10.0.0.5:2376"])("dockerHost %s is accepted", (dockerHost) => {
-    expect(resolve("dev", { dockerHost, ...SSH_TUNNELS }).config.dockerHost).toBe(dockerHost);
+    // tcp:// only with TLS material (test/unit/docker-host-config.test.ts).
+    const tls = dockerHost.startsWith("tcp:") ? { dockerCertPath: "/home/ops/.docker/docker-1" } : {};
+    expect(resolve("dev", { dockerHost, ...SSH_TUNNELS, ...tls }).config.dockerHost).toBe(dockerHost);
   });
 
   test("a digest-pinned image is accepted", () => {
