@@ -107,6 +107,27 @@ test("cAdvisor gets the kernel log and the disk names read-only, as its quick st
 });
 
 /**
+ * Issue 21: cAdvisor's read-only /var/run let it connect() to every socket there (a read-only bind forbids
+ * writing files, not connecting to a socket). It gets the Docker Engine's socket alone, which it needs for
+ * container names and labels (google/cadvisor container/docker/factory.go Register, CanHandleAndAccept;
+ * components/metrics/cadvisor.ts says what that socket still allows), and nothing else under /var/run or /run.
+ */
+test.each(["dev", "prod", "agent-example"])("%s: cAdvisor mounts the Docker socket alone, never all of /var/run", async (stack) => {
+  const resources = (await planIsolated(stack)).run.resources;
+  const cadvisor = resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === "cadvisor");
+  if (!resolvedStackConfig(stack).cadvisor.enabled) return expect(cadvisor).toBeUndefined();
+  const volumes = cadvisor?.inputs.volumes as { hostPath: string; containerPath: string; readOnly: boolean }[];
+  expect(volumes).toEqual([
+    { hostPath: "/", containerPath: "/rootfs", readOnly: true },
+    { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
+    { hostPath: "/sys", containerPath: "/sys", readOnly: true },
+    { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker", readOnly: true },
+    { hostPath: "/dev/disk", containerPath: "/dev/disk", readOnly: true },
+  ]);
+  for (const volume of volumes) expect(volume.hostPath).not.toMatch(/^\/(var\/)?run\/?$/);
+});
+
+/**
  * Reading /dev/kmsg needs CAP_SYSLOG where kernel.dmesg_restrict=1 (torvalds/linux kernel/printk/printk.c:
  * devkmsg_open -> check_syslog_permissions -> syslog_action_restricted), which Docker's default set lacks;
  * sent as the Engine stores it (moby/moby oci/caps/utils.go, NormalizeLegacyCapabilities: `CAP_`, upper case).
