@@ -15,6 +15,7 @@ import { OPTIONAL_EXPORTERS, ScrapedServiceKey, STACK_SERVICES } from "../stack-
 import type { QueueConfig, RemoteWriteConfig } from "./remote-config";
 import { PROMETHEUS_CA_PATH, PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, QUERY_PASSWORD_PATH, requiredLogins } from "./web-config";
 import { httpsWhen, type TlsConfig } from "../tls/config";
+import { scrapeLimitFields, type ScrapeLimits } from "./scrape-limits";
 
 /** What prometheus.yml is rendered from: the metrics slice, the catalog, which stack this is and where it is published (the login). */
 export type PrometheusConfigInput = Pick<CoreConfig, "stack" | "environment" | "services" | "role" | "bindAddress"> &
@@ -58,6 +59,12 @@ export interface ScrapeConfig {
   metrics_path?: string;
   params?: Record<string, string[]>;
   static_configs: { targets: string[]; labels?: Record<string, string> }[];
+  /** The catalog services' limits (scrape-limits.ts). */
+  sample_limit?: number;
+  label_limit?: number;
+  label_name_length_limit?: number;
+  label_value_length_limit?: number;
+  target_limit?: number;
   relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
 }
 
@@ -85,7 +92,7 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
   });
 
   for (const service of config.services) {
-    if (service.metrics) scrapeConfigs.push(serviceScrapeJob(service, service.metrics, host));
+    if (service.metrics) scrapeConfigs.push(serviceScrapeJob(service, service.metrics, host, { ...config.prometheus.scrapeLimits, ...service.scrapeLimits }));
   }
   const probed = config.services.filter((service) => service.health);
   if (probed.length > 0) scrapeConfigs.push(healthProbeJob(probed, addresses.blackboxExporter, host));
@@ -206,8 +213,11 @@ function remoteWriteSection(remote: RemoteWriteConfig, caFile?: string): Record<
   };
 }
 
-/** One job per service, named after it, so `up{job="<service>"}` reads naturally in queries. */
-function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: string): ScrapeConfig {
+/**
+ * One job per service, named after it, so `up{job="<service>"}` reads naturally in queries, with its scrape
+ * limits (the stack's, under the service's own): a breach fails that service's scrape only (scrape-limits.ts).
+ */
+function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: string, limits: ScrapeLimits): ScrapeConfig {
   const url = new URL(metricsUrl);
   const params: Record<string, string[]> = {};
   for (const [name, value] of url.searchParams) (params[name] ??= []).push(value);
@@ -217,6 +227,7 @@ function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: stri
     metrics_path: url.pathname,
     ...(Object.keys(params).length > 0 ? { params } : {}),
     static_configs: [{ targets: [hostPort(url)], labels: serviceLabels(service, host) }],
+    ...scrapeLimitFields(limits),
   };
 }
 

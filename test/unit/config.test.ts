@@ -2,6 +2,7 @@
  * The pure config resolver: defaults per environment, overrides merged with defaults, and every
  * problem of a stack file reported at once with its full config key.
  */
+import { DEFAULT_SCRAPE_LIMITS } from "../../components/metrics/scrape-limits";
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { ConfigIssue, UNDECRYPTED_SECRET } from "../../components/lib/config-keys";
 import { durationMs } from "../../components/lib/validators";
@@ -78,6 +79,7 @@ describe("defaults for an empty config", () => {
       scrapeInterval: "15s",
       scrapeTimeout: "10s",
       evaluationInterval: "15s",
+      scrapeLimits: DEFAULT_SCRAPE_LIMITS,
       mode: "server",
       remoteWrite: [],
       remoteWriteReceiver: false,
@@ -125,6 +127,7 @@ describe("defaults for an empty config", () => {
         scrapeInterval: "15s",
         scrapeTimeout: "10s",
         evaluationInterval: "15s",
+        scrapeLimits: DEFAULT_SCRAPE_LIMITS,
         mode: "server",
         remoteWrite: [],
         remoteWriteReceiver: false,
