@@ -16,6 +16,7 @@ import type { QueueConfig, RemoteWriteConfig } from "./remote-config";
 import { PROMETHEUS_CA_PATH, PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, QUERY_PASSWORD_PATH, requiredLogins } from "./web-config";
 import { httpsWhen, type TlsConfig } from "../tls/config";
 import { scrapeLimitFields, type ScrapeLimits } from "./scrape-limits";
+import { blackboxBasicAuth } from "./blackbox-login";
 
 /** What prometheus.yml is rendered from: the metrics slice, the catalog, which stack this is and where it is published (the login). */
 export type PrometheusConfigInput = Pick<CoreConfig, "stack" | "environment" | "services" | "role" | "bindAddress"> &
@@ -84,6 +85,8 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
           {
             job_name: STACK_SERVICES[service].scrapeJob,
             ...selfScrapeLogin(config, service),
+            // The blackbox exporter answers only its login (blackbox-login.ts), its own /metrics too.
+            ...(service === "blackboxExporter" ? { basic_auth: blackboxBasicAuth() } : {}),
             ...selfScrapeTls(ownTls, service),
             static_configs: [{ targets: [target], labels: { host } }],
           },
@@ -238,6 +241,8 @@ function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: stri
 function healthProbeJob(services: ServiceConfig[], blackboxAddress: string, host: string): ScrapeConfig {
   return {
     job_name: STACK_SERVICES.blackboxExporter.probeJob,
+    // The exporter's login (blackbox-login.ts): nothing else on the applications' networks can make it probe.
+    basic_auth: blackboxBasicAuth(),
     metrics_path: "/probe",
     params: { module: [HEALTH_PROBE_MODULE] },
     static_configs: services.map((service) => ({ targets: [service.health as string], labels: serviceLabels(service, host) })),
@@ -257,6 +262,7 @@ function healthProbeJob(services: ServiceConfig[], blackboxAddress: string, host
 function tlsProbeJob(targets: string[], blackboxAddress: string, host: string): ScrapeConfig {
   return {
     job_name: TLS_PROBE_JOB,
+    basic_auth: blackboxBasicAuth(),
     metrics_path: "/probe",
     params: { module: [TLS_PROBE_MODULE] },
     static_configs: [{ targets: [...targets], labels: { host } }],

@@ -107,6 +107,35 @@ test("cAdvisor gets the kernel log and the disk names read-only, as its quick st
 });
 
 /**
+ * Issue 21: the blackbox exporter, which sits on the applications' networks, answers only its login
+ * (components/metrics/blackbox-login.ts; the real exporter's 401s and the probe jobs' login are in
+ * test/real-tools/blackbox-login.test.ts): its web config and the healthcheck's credentials are secret
+ * uploads, Prometheus gets the password as a secret file, and no command or healthcheck carries it.
+ */
+test.each(["dev", "agent-example"])("%s: the blackbox exporter runs with its login, the secrets only in secret uploads", async (stack) => {
+  const resources = (await planIsolated(stack)).run.resources;
+  const container = (name: string) => resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === name);
+  const blackbox = container("blackbox-exporter");
+  const prometheus = container("prometheus");
+  expect(blackbox?.inputs.command).toEqual(["--config.file=/etc/blackbox_exporter/config.yml", "--web.config.file=/etc/blackbox_exporter/web.yml"]);
+  const uploads = (blackbox?.inputs.uploads ?? []) as { file: string }[];
+  const secretUpload = (resource: typeof blackbox, file: string) => {
+    const index = ((resource?.inputs.uploads ?? []) as { file: string }[]).findIndex((upload) => upload.file === file);
+    expect(index).toBeGreaterThanOrEqual(0);
+    return resource?.secretPaths.some((secretPath) => secretPath === `uploads[${index}].content` || secretPath === "uploads") ?? false;
+  };
+  expect(uploads.map((upload) => upload.file)).toEqual(
+    expect.arrayContaining(["/etc/blackbox_exporter/web.yml", "/etc/blackbox_exporter/secrets/healthcheck-basic"]),
+  );
+  expect(secretUpload(blackbox, "/etc/blackbox_exporter/web.yml")).toBe(true);
+  expect(secretUpload(blackbox, "/etc/blackbox_exporter/secrets/healthcheck-basic")).toBe(true);
+  expect(secretUpload(prometheus, "/etc/prometheus/secrets/blackbox-password")).toBe(true);
+  const healthcheck = (blackbox?.inputs.healthcheck as { tests: string[] }).tests.join(" ");
+  expect(healthcheck).toContain("/-/healthy");
+  expect(healthcheck).toContain("$(cat /etc/blackbox_exporter/secrets/healthcheck-basic)");
+});
+
+/**
  * Issue 21: cAdvisor's read-only /var/run let it connect() to every socket there (a read-only bind forbids
  * writing files, not connecting to a socket). It gets the Docker Engine's socket alone, which it needs for
  * container names and labels (google/cadvisor container/docker/factory.go Register, CanHandleAndAccept;

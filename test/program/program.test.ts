@@ -177,7 +177,14 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const serverTls = tls
       ? ["/etc/prometheus/tls/server.pem", "/etc/prometheus/tls/server-key.pem", "/etc/prometheus/tls/ca.pem", "/etc/prometheus/secrets/healthcheck-http.yml"]
       : [];
-    expect(uploads.map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", ...login, ...serverTls, ...ruleFiles]);
+    // The blackbox exporter's password (components/metrics/blackbox-login.ts) before the rule files.
+    expect(uploads.map((upload) => upload.file)).toEqual([
+      "/etc/prometheus/prometheus.yml",
+      ...login,
+      ...serverTls,
+      "/etc/prometheus/secrets/blackbox-password",
+      ...ruleFiles,
+    ]);
     for (const service of config.services.filter((s) => s.metrics)) expect(uploads[0].content).toContain(`job_name: ${service.name}`);
     expect(byName(CONTAINER, "prometheus").inputs.command).toEqual(
       expect.arrayContaining([

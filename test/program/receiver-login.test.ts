@@ -50,12 +50,14 @@ describe("a central stack with the remote-write receiver", () => {
       [PROMETHEUS_TLS_KEY_PATH, "0444"],
       [PROMETHEUS_CA_PATH, "0444"],
       [HEALTHCHECK_HTTP_CONFIG_PATH, "0444"],
+      // The blackbox exporter's password (components/metrics/blackbox-login.ts).
+      ["/etc/prometheus/secrets/blackbox-password", "0444"],
     ]);
-    // The web config, the password and the key; the chain, the CA and the client config hold no secret.
-    expect(prometheusOf(plan).secretPaths).toEqual(["uploads[1].content", "uploads[2].content", "uploads[4].content"]);
+    // The web config, the password, the key and the blackbox password; the chain, the CA and the client config hold no secret.
+    expect(prometheusOf(plan).secretPaths).toEqual(["uploads[1].content", "uploads[2].content", "uploads[4].content", "uploads[7].content"]);
     expect(uploads[0].content).toContain(`password_file: ${QUERY_PASSWORD_PATH}`);
-    // The web config waits on the generated hashes: the container depends on both passwords.
-    expect(prometheusOf(plan).dependencies.filter((urn) => urn.includes(PASSWORD)).length).toBe(2);
+    // The web config waits on the generated hashes: the container depends on both passwords (and the blackbox exporter's).
+    expect(prometheusOf(plan).dependencies.filter((urn) => urn.includes(PASSWORD)).length).toBe(3);
   });
 
   test("the command takes the web config and the healthcheck logs in over TLS from the password file its client config names", () => {
@@ -100,7 +102,8 @@ describe("a loopback stack without the receiver", () => {
   test("makes no login: no passwords of Prometheus, no web config, the plain healthcheck", async () => {
     const plan = await planIsolated("plain", { config: stackConfig({}) });
     expect(plan.run.resources.filter((resource) => resource.type === PASSWORD && resource.name.startsWith("prometheus-"))).toEqual([]);
-    expect(uploadsOf(plan).map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml"]);
+    // Only the blackbox exporter's password beside prometheus.yml (components/metrics/blackbox-login.ts).
+    expect(uploadsOf(plan).map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", "/etc/prometheus/secrets/blackbox-password"]);
     expect((prometheusOf(plan).inputs.healthcheck as { tests: string[] }).tests).toEqual([
       "CMD",
       "wget",

@@ -42,12 +42,14 @@ describe("server mode with remote write, the receiver and an external query URL 
       ["/etc/prometheus/tls/server-key.pem", "0444"],
       ["/etc/prometheus/tls/ca.pem", "0444"],
       ["/etc/prometheus/secrets/healthcheck-http.yml", "0444"],
+      // The blackbox exporter's password (components/metrics/blackbox-login.ts).
+      ["/etc/prometheus/secrets/blackbox-password", "0444"],
       // The every-option stack sets SLOs: their recording rules (components/slo), after the credentials.
       ["/etc/prometheus/rules/slo.yml", "0644"],
     ]);
     // Only the credentials' and the key's contents are secret: prometheus.yml stays readable in the plan.
     // The every-option stack's tls is provided: the chain comes from the secret tlsCertificate, so it stays secret too.
-    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5, 6].map((index) => `uploads[${index}].content`));
+    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5, 6, 9].map((index) => `uploads[${index}].content`));
     expect(uploads[1].content).toBe("[secret]");
     const yml = plan.artifacts.find((artifact) => artifact.path.endsWith("/etc/prometheus/prometheus.yml"))!.content;
     expect(yml).toContain("password_file: /etc/prometheus/secrets/remote-write-central");
@@ -116,7 +118,8 @@ describe("agent mode", () => {
     expect(yml).toMatch(/external_labels:\n\s+stack: edge\n\s+environment: dev\n\s+host: app-host-7.example.internal/);
     // Prometheus refuses these in agent mode (prometheus/prometheus config/config.go, LoadFile).
     expect(yml).not.toMatch(/^(rule_files|alerting|remote_read):/m);
-    expect(byName(plan, CONTAINER, "prometheus").secretPaths).toEqual(["uploads[1].content"]);
+    // The remote write's password and the blackbox exporter's (components/metrics/blackbox-login.ts).
+    expect(byName(plan, CONTAINER, "prometheus").secretPaths).toEqual(["uploads[1].content", "uploads[2].content"]);
   });
 
   test("Grafana's datasource, and so every Grafana-managed alert rule, reads from the query URL", () => {

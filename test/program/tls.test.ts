@@ -207,7 +207,8 @@ describe("a loopback dev stack", () => {
     expect(plan.run.outputs.caCertificate).toBeUndefined();
     expect(plan.run.outputs.grafanaUrl.value).toBe("http://localhost:3000");
     expect(plan.run.outputs.prometheusUrl.value).toBe("http://localhost:9090");
-    expect(uploadsOf(plan, "prometheus").map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml"]);
+    // (and the blackbox exporter's password: components/metrics/blackbox-login.ts)
+    expect(uploadsOf(plan, "prometheus").map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", "/etc/prometheus/secrets/blackbox-password"]);
     expect(uploadsOf(plan, "prometheus")[0].content).not.toMatch(/https|tls_config|blackbox-tls/);
     expect(find(plan, CONTAINER, "grafana").inputs.uploads).toBeUndefined();
     expect(find(plan, "pulumi:providers:grafana", "grafana").inputs.caCert).toBeUndefined();

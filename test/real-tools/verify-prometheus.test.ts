@@ -6,6 +6,7 @@
  * really fails at evaluation (many-to-many matching), an SLO whose input never has data, and a host that reported
  * and stopped. `ready` fails for real against a port nothing listens on. Bounded waits; processes stopped by PID.
  */
+import { LocalBlackboxLogin, writeBlackboxLogin } from "../support/blackbox-login";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -44,6 +45,7 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
   const processes: RunningProcess[] = [];
   let standIn: http.Server | undefined;
   let workDir: string;
+  let blackboxLogin: LocalBlackboxLogin | undefined;
   let prometheusUrl: string;
   let closedPort: number;
   let ports: { prometheus: number; node: number; blackbox: number; service: number };
@@ -69,15 +71,19 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
       fs.writeFileSync(file, content);
       return file;
     });
-    const rendered = renderPrometheusConfig(
-      config,
-      {
-        prometheus: `127.0.0.1:${ports.prometheus}`,
-        nodeExporter: `127.0.0.1:${ports.node}`,
-        blackboxExporter: `127.0.0.1:${ports.blackbox}`,
-        grafana: `127.0.0.1:${ports.service}`,
-      },
-      [sloFile, ...extraFiles],
+    // The blackbox exporter's login (components/metrics/blackbox-login.ts), at local paths; the same login each time.
+    blackboxLogin ??= writeBlackboxLogin(workDir);
+    const rendered = blackboxLogin.localize(
+      renderPrometheusConfig(
+        config,
+        {
+          prometheus: `127.0.0.1:${ports.prometheus}`,
+          nodeExporter: `127.0.0.1:${ports.node}`,
+          blackboxExporter: `127.0.0.1:${ports.blackbox}`,
+          grafana: `127.0.0.1:${ports.service}`,
+        },
+        [sloFile, ...extraFiles],
+      ),
     );
     const document = yaml.load(rendered) as { scrape_configs: unknown[] };
     document.scrape_configs.push(...extraJobs);
@@ -110,7 +116,11 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
     fs.writeFileSync(blackboxYml, renderBlackboxConfig());
     processes.push(startProcess("node-exporter", "prometheus-node-exporter", [`--web.listen-address=127.0.0.1:${ports.node}`]));
     processes.push(
-      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [`--config.file=${blackboxYml}`, `--web.listen-address=127.0.0.1:${ports.blackbox}`]),
+      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [
+        `--config.file=${blackboxYml}`,
+        `--web.listen-address=127.0.0.1:${ports.blackbox}`,
+        (blackboxLogin as LocalBlackboxLogin).flag,
+      ]),
     );
     processes.push(
       startProcess("prometheus", "prometheus", [
