@@ -2,6 +2,7 @@
  * The receiver's login renderers (components/metrics/web-config.ts) and where prometheus.yml and the
  * command line take it up: only with `prometheus.remoteWriteReceiver`, never a secret in what they render.
  */
+import { BLACKBOX_LOGIN_USER } from "../../components/metrics/blackbox-login";
 import * as yaml from "js-yaml";
 import { resolveStackConfig } from "../../components/config/resolve";
 import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
@@ -43,7 +44,8 @@ describe("the receiver's login", () => {
 
   test("with the receiver, only the self-scrape logs in (as the query login, from its password file), and the command takes the web config", () => {
     const withReceiver = jobs({ prometheus: { remoteWriteReceiver: true } });
-    expect(withReceiver.filter((job) => job.basic_auth)).toEqual([
+    // (The blackbox exporter's own login, components/metrics/blackbox-login.ts, is on in every stack: not Prometheus's.)
+    expect(withReceiver.filter((job) => job.basic_auth && job.basic_auth.username !== BLACKBOX_LOGIN_USER)).toEqual([
       expect.objectContaining({ job_name: "prometheus", basic_auth: { username: "atra-grafana", password_file: QUERY_PASSWORD_PATH } }),
     ]);
     const { config } = resolveStackConfig({ stack: "dev", values: { prometheus: { remoteWriteReceiver: true } }, secretKeys: [] });
@@ -51,7 +53,7 @@ describe("the receiver's login", () => {
   });
 
   test("without the receiver nothing of the login is rendered", () => {
-    expect(jobs({}).some((job) => job.basic_auth)).toBe(false);
+    expect(jobs({}).some((job) => job.basic_auth && job.basic_auth.username !== BLACKBOX_LOGIN_USER)).toBe(false);
     const { config } = resolveStackConfig({ stack: "dev", values: {}, secretKeys: [] });
     expect(prometheusCommand(config).some((flag) => flag.startsWith("--web.config.file"))).toBe(false);
   });
