@@ -7,7 +7,8 @@
 import type { z } from "zod";
 import { closest, ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import { ProblemsError } from "../lib/problems";
-import { DEFAULT_IMAGES, DEFAULT_MEMORY_MB, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey } from "../stack-services";
+import { DEFAULT_IMAGES, DEFAULT_MEMORY_MB, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey, runningServices } from "../stack-services";
+import { imageDigestIssues } from "./image-versions";
 import { Environment, environmentFromStackName } from "./environments";
 import { Role, roleOf } from "./role";
 import { stackNameProblem } from "./stack-name";
@@ -144,6 +145,9 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   };
   const parts = FEATURE_SLICES.map((slice) => (slice.resolve as (raw: unknown, core: CoreSettings) => object)(raw, settings));
   const config = Object.assign({}, core, ...parts) as StackConfig;
+  // Digests where the stack asks for them, on the images it runs (known only now): image-versions.ts.
+  const digestIssues = imageDigestIssues(raw.requireImageDigests, config.images, runningServices(config));
+  if (digestIssues.length > 0) throw new ConfigError(input.stack, sortIssues(digestIssues));
   return {
     config,
     secrets: {

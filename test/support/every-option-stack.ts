@@ -75,8 +75,9 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
   dockerHost: "tcp://docker-1.example.internal:2376",
   dockerCaCertificate: TEST_CA_PEM,
   dockerClientCertificate: TEST_CA_PEM,
-  // Every image key, pinned (the defaults are exact tags).
-  images: { ...DEFAULT_IMAGES },
+  // Every image key, pinned by tag and digest (stand-in digests: the plan pulls nothing), as requireImageDigests asks.
+  requireImageDigests: true,
+  images: Object.fromEntries(Object.entries(DEFAULT_IMAGES).map(([key, reference], index) => [key, `${reference}@sha256:${index.toString(16).repeat(64)}`])),
   ports: { prometheus: 19090, grafana: 13000, elasticsearch: 19200, kibana: 15601 },
   memoryMb: { prometheus: 1500, grafana: 700, nodeExporter: 64, blackboxExporter: 64, cadvisor: 300, elasticsearch: 2048, kibana: 1200, filebeat: 200 },
   logs: {
