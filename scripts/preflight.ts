@@ -92,7 +92,7 @@ async function main(): Promise<void> {
 
   const tlsResults = tlsPreflightResults(config, config.tls.mode === "provided" ? await providedSecrets(args.stack, args.configDir) : undefined);
 
-  const docker = new DockerCli(config.dockerHost);
+  const docker = new DockerCli(config.dockerHost, undefined, config.dockerTls && "certPath" in config.dockerTls ? config.dockerTls.certPath : undefined);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       console.error(`\npreflight: ${signal}: removing what it created on the Docker host`);
