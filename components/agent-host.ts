@@ -20,7 +20,7 @@ import type { StackOutputs } from "./stack-outputs";
 
 export function agentHost(loaded: LoadedConfig): StackOutputs {
   const { config, remoteWriteSecrets } = loaded;
-  const platform = new DockerPlatform("platform", config);
+  const platform = new DockerPlatform("platform", config, { dockerClientKey: loaded.dockerClientKey });
   // The config rules have checked the secret's shape (remote-config.ts parseFederation); the offline plan,
   // which cannot decrypt it, renders its placeholder in every field.
   const federation = loaded.federation?.apply((value) => {

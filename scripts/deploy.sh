@@ -11,7 +11,9 @@
 # No `pulumi` on PATH: npm's `pulumi` package runs the CLI of the @pulumi/pulumi SDK's version, downloaded on
 # first use (scripts/lib/verify/pulumi-cli.ts says which CLI and why).
 # It prints the Docker host it deploys to, and refuses a set DOCKER_CONTEXT (see below).
-# The dev stack needs nothing typed: it uses an empty passphrase unless PULUMI_CONFIG_PASSPHRASE(_FILE) is set.
+# The dev stack needs nothing typed: it uses an empty passphrase unless PULUMI_CONFIG_PASSPHRASE(_FILE) is set;
+# on a remote Docker host (ssh://, tcp://) that empty passphrase is refused by the preflight's --print-host below
+# (components/docker/host.ts emptyPassphraseProblem), before anything is made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack="dev"

@@ -22,7 +22,8 @@ import { planStack } from "./lib/plan";
 import { readProjectName, readStackFile } from "./lib/stack-file";
 import { rawConfigFromStore } from "../components/config/pulumi-config";
 import { resolveStackConfig } from "../components/config/resolve";
-import { dockerHostInUse } from "../components/docker/host";
+import { dockerHostInUse, emptyPassphraseProblem, refusePlainTcp } from "../components/docker/host";
+import { ProblemsError } from "../components/lib/problems";
 import { CONFIG_NAMESPACE } from "../components/lib/config-keys";
 import { CheckResult, formatReport, PREFLIGHT_LABEL } from "./lib/preflight/checks";
 import { DockerCli } from "./lib/preflight/docker-cli";
@@ -74,6 +75,10 @@ async function main(): Promise<void> {
     // The host `pulumi up` will use, by the program's own rule; a set DOCKER_CONTEXT is refused here as
     // there, since it would send `up` to another daemon than the one checked (components/docker/host.ts).
     const host = dockerHostInUse(args.stack, config.dockerHost);
+    refusePlainTcp(args.stack, host, config.dockerTls !== undefined);
+    // The dev stack's empty passphrase is refused on a remote host (components/docker/host.ts emptyPassphraseProblem).
+    const passphrase = emptyPassphraseProblem(args.stack, host.host, process.env, stored.secretsProvider);
+    if (passphrase) throw new ProblemsError(`Secrets of stack "${args.stack}"`, [passphrase]);
     if (args.printHost) {
       console.log(host.description);
       process.exit(0);
@@ -87,7 +92,7 @@ async function main(): Promise<void> {
 
   const tlsResults = tlsPreflightResults(config, config.tls.mode === "provided" ? await providedSecrets(args.stack, args.configDir) : undefined);
 
-  const docker = new DockerCli(config.dockerHost);
+  const docker = new DockerCli(config.dockerHost, undefined, config.dockerTls && "certPath" in config.dockerTls ? config.dockerTls.certPath : undefined);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       console.error(`\npreflight: ${signal}: removing what it created on the Docker host`);

@@ -140,3 +140,39 @@ export function imageVersionIssues(values: Record<string, unknown>): ConfigIssue
   }
   return issues;
 }
+
+/** `repo:tag@sha256:<64 hex>`: a tag for people and the version rules above, and the digest the Engine pulls and checks. */
+const TAGGED_DIGEST = /^[^@\s]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$/;
+
+/** Whether an image reference carries both a tag and a sha256 digest (what `requireImageDigests` asks for). */
+export function hasTaggedDigest(reference: string): boolean {
+  const [name] = reference.split("@");
+  return TAGGED_DIGEST.test(reference) && (name.split("/").pop() ?? "").includes(":");
+}
+
+/**
+ * `requireImageDigests: true`: every image the stack runs (its defaults included, which carry tags only) must be
+ * given in `images.<key>` as `repo:tag@sha256:...`. What a digest buys: the Engine pulls a tag+digest reference
+ * by its digest and checks the content against it. The Docker provider hands the name to the Engine's API client,
+ * whose ImagePull sends the digest, not the tag, when a reference has both (moby/moby client/image_pull.go,
+ * getAPITagFromNamedRef: "if digested ... return digested.Digest()"; kreuzwerker/terraform-provider-docker
+ * internal/provider/resource_docker_image_funcs.go pullImage -> client.ImagePull(ctx, image, ...)), and a
+ * reference that is both tagged and digested is looked up by its digest only (distribution/reference
+ * normalize.go ParseDockerRef: "The reference is both tagged and digested, only return digested"): the
+ * provider's first step, an ImageInspect of the name (findImage -> searchLocalImages), does not take a local
+ * image that merely has the same tag (test/real-tools/docker-read-back.test.ts shows it with the real Engine).
+ * So a moved or re-pushed tag cannot change what runs. The tag is not checked against the digest: it is for
+ * people and for the version rules above. Called once the rest of the config is valid (which images run is
+ * known only from the resolved config: components/stack-services.ts runningServices).
+ */
+export function imageDigestIssues(requireDigests: boolean | undefined, images: Record<ImageKey, string>, running: readonly ImageKey[]): ConfigIssue[] {
+  if (!requireDigests) return [];
+  return running
+    .filter((key) => !hasTaggedDigest(images[key]))
+    .map((key) => ({
+      key: fullKey(["images", key]),
+      message: images[key].includes("@")
+        ? `is ${images[key]}, a digest without a tag, and requireImageDigests is on: give the tag too (repo:<tag>@sha256:...), which tells people and the version rules which version it is`
+        : `is ${images[key]}, with no digest, and requireImageDigests is on: pin it as ${images[key].split("@")[0]}@sha256:<digest> (the digest of that tag: docker buildx imagetools inspect ${images[key].split("@")[0]}, or after a pull: docker image inspect --format '{{index .RepoDigests 0}}' ${images[key].split("@")[0]})`,
+    }));
+}

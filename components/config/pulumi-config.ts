@@ -44,6 +44,8 @@ export interface LoadedConfig {
   /** `tls.mode: provided`: the server certificate chain and key. */
   tlsCertificate?: pulumi.Output<string>;
   tlsKey?: pulumi.Output<string>;
+  /** A tcp:// dockerHost's client key (the provider's key_material). */
+  dockerClientKey?: pulumi.Output<string>;
 }
 
 export function loadStackConfig(): LoadedConfig {
@@ -73,6 +75,7 @@ export function loadStackConfig(): LoadedConfig {
       federation: secrets.federation === undefined ? undefined : pulumi.secret(secrets.federation),
       tlsCertificate: secrets.tlsCertificate === undefined ? undefined : pulumi.secret(secrets.tlsCertificate),
       tlsKey: secrets.tlsKey === undefined ? undefined : pulumi.secret(secrets.tlsKey),
+      dockerClientKey: secrets.dockerClientKey === undefined ? undefined : pulumi.secret(secrets.dockerClientKey),
     };
   });
 }

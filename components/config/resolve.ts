@@ -8,7 +8,8 @@ import { REMOVED_PROMETHEUS_KEYS } from "../metrics/remote-config";
 import type { z } from "zod";
 import { closest, ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import { ProblemsError } from "../lib/problems";
-import { DEFAULT_IMAGES, DEFAULT_MEMORY_MB, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey } from "../stack-services";
+import { DEFAULT_IMAGES, DEFAULT_MEMORY_MB, DEFAULT_PORTS, ImageKey, MemoryKey, PortKey, runningServices } from "../stack-services";
+import { imageDigestIssues } from "./image-versions";
 import { Environment, environmentFromStackName } from "./environments";
 import { Role, roleOf } from "./role";
 import { stackNameProblem } from "./stack-name";
@@ -76,6 +77,8 @@ export interface StackSecrets {
   /** `tls.mode: provided`: the server certificate chain and its key (PEM). */
   tlsCertificate?: string;
   tlsKey?: string;
+  /** A tcp:// dockerHost's client key (PEM), the provider's key_material. */
+  dockerClientKey?: string;
 }
 
 export interface RawConfigInput {
@@ -145,6 +148,9 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
   };
   const parts = FEATURE_SLICES.map((slice) => (slice.resolve as (raw: unknown, core: CoreSettings) => object)(raw, settings));
   const config = Object.assign({}, core, ...parts) as StackConfig;
+  // Digests where the stack asks for them, on the images it runs (known only now): image-versions.ts.
+  const digestIssues = imageDigestIssues(raw.requireImageDigests, config.images, runningServices(config));
+  if (digestIssues.length > 0) throw new ConfigError(input.stack, sortIssues(digestIssues));
   return {
     config,
     secrets: {
@@ -159,6 +165,7 @@ export function resolveStackConfig(input: RawConfigInput): { config: StackConfig
       federation: raw.federation,
       tlsCertificate: raw.tlsCertificate,
       tlsKey: raw.tlsKey,
+      dockerClientKey: raw.dockerClientKey,
     },
   };
 }

@@ -114,6 +114,8 @@ const coreShape = {
     .regex(/^[a-zA-Z0-9.-]+$/, { error: "must be a host name or address, without scheme or port" })
     .optional(),
   images: z.strictObject(keyedBy(IMAGE_KEYS, () => image.optional())).optional(),
+  /** Every image the stack runs must be given as `repo:tag@sha256:...` in `images.*` (image-versions.ts imageDigestIssues). */
+  requireImageDigests: z.boolean().optional(),
   ports: z.strictObject(keyedBy(PORT_KEYS, () => port.optional())).optional(),
   memoryMb: z.strictObject(keyedBy(MEMORY_KEYS, () => memoryMb.optional())).optional(),
 };

@@ -96,3 +96,71 @@ function userHome(): string {
     return os.homedir();
   }
 }
+
+/** Whether a Docker host is reached over the network (ssh:// or tcp://), not through a local socket. */
+export function isNetworkDockerHost(host: string): boolean {
+  return /^(ssh|tcp):\/\//i.test(host);
+}
+
+/**
+ * The passphrase a stack's secrets would be encrypted with, as `npm run deploy` sets it: PULUMI_CONFIG_PASSPHRASE_FILE's
+ * contents, else PULUMI_CONFIG_PASSPHRASE, else, for the dev stack only, the empty passphrase deploy.sh exports
+ * (README "Deploy"). Undefined when none is set (Pulumi then asks for one, or the stack uses another secrets provider).
+ */
+export function effectivePassphrase(stack: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    try {
+      return fs.readFileSync(env.PULUMI_CONFIG_PASSPHRASE_FILE, "utf8");
+    } catch {
+      return undefined; // Pulumi reports an unreadable file itself.
+    }
+  }
+  if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) return env.PULUMI_CONFIG_PASSPHRASE;
+  return stack === "dev" ? "" : undefined;
+}
+
+/**
+ * The dev stack's empty passphrase is for a developer's own machine: its state (on this machine, `backend.url:
+ * file://~`) then holds the generated Grafana, Elasticsearch and Prometheus passwords and the stack CA's key
+ * encrypted under a key anyone can derive. Once the Docker host is another machine (ssh:// or tcp://), those
+ * secrets open services that other people reach, so an empty passphrase is refused there, before anything is
+ * made. A stack whose file names another secrets provider (`secretsprovider: awskms://...`, not `passphrase`)
+ * does not use the passphrase at all. Called by the preflight, which `npm run deploy` runs first (--print-host too).
+ */
+export function emptyPassphraseProblem(stack: string, host: string, env: NodeJS.ProcessEnv, secretsProvider?: string): string | undefined {
+  if (!isNetworkDockerHost(host)) return undefined;
+  if (secretsProvider && !/^passphrase\b/.test(secretsProvider)) return undefined;
+  const passphrase = effectivePassphrase(stack, env);
+  if (passphrase === undefined || passphrase.trim() !== "") return undefined;
+  const from = env.PULUMI_CONFIG_PASSPHRASE_FILE
+    ? `PULUMI_CONFIG_PASSPHRASE_FILE (${env.PULUMI_CONFIG_PASSPHRASE_FILE}) is empty`
+    : env.PULUMI_CONFIG_PASSPHRASE !== undefined
+      ? "PULUMI_CONFIG_PASSPHRASE is empty"
+      : `neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set (the ${stack} stack's default is the empty passphrase)`;
+  return (
+    `stack "${stack}" deploys to the remote Docker host ${host}, but ${from}: its state would hold the passwords and keys of services on that host ` +
+    `encrypted with an empty passphrase. Set one (export PULUMI_CONFIG_PASSPHRASE=... or PULUMI_CONFIG_PASSPHRASE_FILE=<file>), ` +
+    `or use another secrets provider (pulumi stack change-secrets-provider), or deploy dev to the local socket`
+  );
+}
+
+/**
+ * A tcp:// host from DOCKER_HOST (the stack sets no dockerHost, whose own rule is components/docker/config.ts
+ * dockerTlsIssues) with no TLS material in the config nor in the provider's environment defaults
+ * (kreuzwerker/terraform-provider-docker internal/provider/provider.go: `cert_path` from DOCKER_CERT_PATH,
+ * `cert_material`/`key_material` from DOCKER_CERT_MATERIAL/DOCKER_KEY_MATERIAL) would talk to the Engine in clear.
+ */
+export function plainTcpProblem(choice: DockerHostChoice, configTls: boolean, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!/^tcp:\/\//i.test(choice.host) || choice.from !== "DOCKER_HOST" || configTls) return undefined;
+  if (env.DOCKER_CERT_PATH || (env.DOCKER_CERT_MATERIAL && env.DOCKER_KEY_MATERIAL && env.DOCKER_CA_MATERIAL)) return undefined;
+  return (
+    `DOCKER_HOST=${choice.host} is tcp:// without TLS: every request to the Engine, container environments and their secrets included, would cross the network in clear. ` +
+    "Set dockerCertPath (a directory with ca.pem, cert.pem, key.pem) or dockerCaCertificate, dockerClientCertificate and the secret dockerClientKey in the stack, or export DOCKER_CERT_PATH; or use ssh://user@host"
+  );
+}
+
+/** plainTcpProblem as a refusal (the program and the preflight). */
+export function refusePlainTcp(stack: string, choice: DockerHostChoice, configTls: boolean, env: NodeJS.ProcessEnv = process.env): void {
+  const problem = plainTcpProblem(choice, configTls, env);
+  if (problem) throw new ProblemsError(`Docker host of stack "${stack}"`, [problem]);
+}

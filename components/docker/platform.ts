@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CoreConfig } from "../config/resolve";
 import { stopOnProblems } from "../lib/problems";
 import type { DockerConfig } from "./config";
-import { dockerHostInUse } from "./host";
+import { dockerHostInUse, refusePlainTcp } from "./host";
 import { ImageKey, runningServices, RunsConfig } from "../stack-services";
 import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "./names";
 
@@ -44,18 +44,33 @@ export class DockerPlatform extends pulumi.ComponentResource {
   readonly filebeatVolume?: docker.Volume;
   private readonly images = new Map<ImageKey, docker.RemoteImage>();
 
-  constructor(name: string, config: PlatformConfig, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, config: PlatformConfig, secrets: { dockerClientKey?: pulumi.Input<string> } = {}, opts?: pulumi.ComponentResourceOptions) {
     super("atra:docker:Platform", name, {}, opts);
     // Before the provider exists: a set DOCKER_CONTEXT would make it deploy to another daemon than
     // `dockerHost` (and than the preflight checked); refused with the fix, nothing is created (./host.ts).
     const dockerHost = stopOnProblems(() => dockerHostInUse(config.stack, config.dockerHost));
+    // A DOCKER_HOST=tcp:// without TLS material (the config's own dockerHost is checked by its rules: ./config.ts).
+    stopOnProblems(() => refusePlainTcp(config.stack, dockerHost, config.dockerTls !== undefined));
     if (pulumi.runtime.hasEngine()) pulumi.log.info(`Docker host: ${dockerHost.description}`, this);
     const names = dockerNames(config);
     const labels = [{ label: STACK_LABEL, value: config.stack }];
 
     // `host` as configured: unset, the SDK and the provider fall back to DOCKER_HOST, then the local
     // socket, exactly as dockerHostInUse says.
-    this.provider = new docker.Provider("docker", { host: config.dockerHost }, { parent: this });
+    // A tcp:// host's TLS (./config.ts dockerTlsIssues): the directory, or the PEMs with the key as a secret, so
+    // it is encrypted in the provider's state.
+    const tls = config.dockerTls;
+    this.provider = new docker.Provider(
+      "docker",
+      {
+        host: config.dockerHost,
+        ...(tls && "certPath" in tls ? { certPath: tls.certPath } : {}),
+        ...(tls && "caCertificate" in tls
+          ? { caMaterial: tls.caCertificate, certMaterial: tls.clientCertificate, keyMaterial: pulumi.secret(secrets.dockerClientKey ?? "") }
+          : {}),
+      },
+      { parent: this },
+    );
     const own = { parent: this, provider: this.provider };
 
     // Fixed names: a replacement must remove the old object first.

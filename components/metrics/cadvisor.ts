@@ -18,6 +18,9 @@ const cadvisorSlice = defineSlice({
   resolve: (raw, core): CadvisorConfig => ({ cadvisor: { enabled: core.enabled.cadvisor, privileged: raw.cadvisor?.privileged ?? false } }),
 });
 
+/** The Docker Engine's socket on the host, and where cAdvisor looks for it (its --docker default). */
+export const CADVISOR_DOCKER_SOCKET = "/var/run/docker.sock";
+
 export const CADVISOR_SERVICE = defineStackService({
   key: "cadvisor",
   name: "cadvisor",
@@ -43,7 +46,21 @@ export const CADVISOR_SERVICE = defineStackService({
       privileged: config.cadvisor.privileged,
       volumes: [
         { hostPath: "/", containerPath: "/rootfs", readOnly: true },
-        { hostPath: "/var/run", containerPath: "/var/run", readOnly: true },
+        // The Docker Engine's socket alone, not all of /var/run (which also holds containerd's socket, whose API
+        // runs anything as root, and every other daemon's). cAdvisor needs the Engine's API for what makes its
+        // series useful here: google/cadvisor container/docker/factory.go Register asks the Engine for its
+        // version and info (no Docker factory without them, and with --docker_only=true nothing but the root
+        // cgroup is then reported), CanHandleAndAccept inspects each container, and container/docker/handler.go
+        // takes the container's name, labels and image from that inspect (the `name` label the dashboards and
+        // the runbook filter on). The --docker flag's default is unix:///var/run/docker.sock (factory.go).
+        // What this still allows: `readOnly` makes the bind mount read-only, which forbids writing the socket
+        // *file*, not connect(2) on it; anyone in the cAdvisor container can call the whole Engine API
+        // (create a privileged container, read every container's environment), i.e. root on the host. The
+        // container runs no shell-reachable service but its HTTP UI on the stack network, so this is cAdvisor's
+        // own attack surface; `cadvisor.enabled: false` removes it (docs/config-reference.md). A bind of the
+        // socket file follows its inode: after a restart of dockerd with live-restore on, the socket is new and
+        // cAdvisor loses the names until it restarts (without live-restore, dockerd restarts it anyway).
+        { hostPath: CADVISOR_DOCKER_SOCKET, containerPath: CADVISOR_DOCKER_SOCKET, readOnly: true },
         { hostPath: "/sys", containerPath: "/sys", readOnly: true },
         { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker", readOnly: true },
         // Disk names (by-id, by-uuid) for the per-device I/O metrics.

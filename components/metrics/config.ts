@@ -11,6 +11,7 @@ import { RESERVED_JOB_NAMES, STACK_SERVICES } from "../stack-services";
 import { REMOTE_PROMETHEUS_FIELDS, REMOTE_SECRET_SHAPE, RemoteMetricsSettings, remoteIssues, resolveRemoteSettings } from "./remote-config";
 import { defaultTlsMode, httpsWhen } from "../tls/config";
 import { TLS_PROBE_JOB } from "./prometheus-config";
+import { resolveScrapeLimits, ScrapeLimits, scrapeLimitsShape } from "./scrape-limits";
 
 /**
  * node-exporter's root bind propagation: `rslave` (follows host mounts), or `none` (no mode asked for,
@@ -57,6 +58,8 @@ export interface MetricsConfig {
     scrapeInterval: string;
     scrapeTimeout: string;
     evaluationInterval: string;
+    /** The catalog services' scrape limits, stack-wide (scrape-limits.ts); `services[].scrapeLimits` override them. */
+    scrapeLimits: ScrapeLimits;
   } & RemoteMetricsSettings;
   /** Where people open Prometheus: `https://` on a central stack with `tls.mode` not off (its web config's `tls_server_config`). */
   prometheusPublicUrl: string;
@@ -73,6 +76,7 @@ const prometheusShape = z.strictObject({
   scrapeInterval: duration.optional(),
   scrapeTimeout: duration.optional(),
   evaluationInterval: duration.optional(),
+  scrapeLimits: scrapeLimitsShape,
   ...REMOTE_PROMETHEUS_FIELDS,
 });
 
@@ -82,6 +86,8 @@ export const METRICS_SERVICE_FIELDS = {
   metrics: httpUrl.optional(),
   /** Probed by the blackbox exporter (a JSON health endpoint is probed, never scraped). */
   health: httpUrl.optional(),
+  /** This service's scrape limits over `prometheus.scrapeLimits` (scrape-limits.ts). */
+  scrapeLimits: scrapeLimitsShape,
 };
 
 export const metricsSlice = defineSlice({
@@ -120,6 +126,13 @@ export const metricsSlice = defineSlice({
     if (typeof service.name === "string" && [...RESERVED_JOB_NAMES, TLS_PROBE_JOB].includes(service.name)) {
       ctx.addIssue({ code: "custom", path: ["name"], message: `"${service.name}" is used by the stack itself; pick another name` });
     }
+    if (service.scrapeLimits !== undefined && service.metrics === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scrapeLimits"],
+        message: "limits the scrape of `metrics`, and this service has none: remove it, or give metrics",
+      });
+    }
   },
   rules: ({ values, role }) => {
     const remote = remoteIssues(values, role);
@@ -147,6 +160,7 @@ export const metricsSlice = defineSlice({
         scrapeInterval,
         scrapeTimeout,
         evaluationInterval: raw.prometheus?.evaluationInterval ?? scrapeInterval,
+        scrapeLimits: resolveScrapeLimits(raw.prometheus?.scrapeLimits),
         ...resolveRemoteSettings(raw.prometheus, raw, core.publicHostname),
         // An agent host's Prometheus runs in agent mode (remote write only), or in server mode when the central
         // stack pulls its /federate, which agent mode does not serve (role.ts refuses `prometheus.mode` there).

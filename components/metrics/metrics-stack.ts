@@ -20,6 +20,14 @@ import { httpsWhen, type TlsConfig } from "../tls/config";
 import type { ServerTls } from "../tls/pki";
 import type { AgentHost } from "../agents/config";
 import {
+  blackboxHealthcheck,
+  blackboxHealthcheckCredentials,
+  BLACKBOX_HEALTHCHECK_CREDENTIALS_PATH,
+  BLACKBOX_PASSWORD_PATH,
+  BLACKBOX_WEB_CONFIG_PATH,
+  renderBlackboxWebConfig,
+} from "./blackbox-login";
+import {
   OwnTlsClient,
   PROMETHEUS_CONFIG_PATH,
   PROMETHEUS_DATA_PATH,
@@ -303,13 +311,16 @@ export class MetricsStack extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // The blackbox exporter's login (blackbox-login.ts): generated like Prometheus's (generatedLogins: the
+    // bcrypt hash is made once and kept in state), known only to this stack's Prometheus and the healthcheck.
+    const blackboxPassword = new random.RandomPassword("blackbox-exporter-password", { length: 32, special: false }, { parent: this });
     this.blackboxExporter = serviceContainer(
       {
         ...common,
         service: "blackboxExporter",
         containerName: names.blackboxExporter,
         memoryMb: config.memoryMb.blackboxExporter,
-        healthcheck: httpHealthcheck(loopbackUrl("blackboxExporter", "/metrics")),
+        healthcheck: blackboxHealthcheck(STACK_SERVICES.blackboxExporter.port),
         waitTimeoutSeconds: 60,
         container: {
           networksAdvanced: [stackNetwork, ...appNetworks],
@@ -318,8 +329,16 @@ export class MetricsStack extends pulumi.ComponentResource {
             ...(blackboxClient?.caFile && tls?.server.caCertificate
               ? [{ file: BLACKBOX_CA_PATH, content: tls.server.caCertificate, permissions: "0444" }]
               : []),
+            // Secret contents (encrypted in state); read-only for all: the exporter runs as `nobody` and the
+            // provider uploads files owned by root (see remoteWriteCredentialUploads).
+            { file: BLACKBOX_WEB_CONFIG_PATH, content: pulumi.secret(blackboxPassword.bcryptHash.apply(renderBlackboxWebConfig)), permissions: "0444" },
+            {
+              file: BLACKBOX_HEALTHCHECK_CREDENTIALS_PATH,
+              content: pulumi.secret(blackboxPassword.result.apply(blackboxHealthcheckCredentials)),
+              permissions: "0444",
+            },
           ],
-          command: [`--config.file=${BLACKBOX_CONFIG_PATH}`],
+          command: [`--config.file=${BLACKBOX_CONFIG_PATH}`, `--web.config.file=${BLACKBOX_WEB_CONFIG_PATH}`],
         },
       },
       { parent: this },
@@ -371,6 +390,8 @@ export class MetricsStack extends pulumi.ComponentResource {
             ...(logins ? loginUploads(logins) : []),
             ...(tls ? serverTlsUploads(tls.server, logins !== undefined, serverCaPath) : []),
             ...(args.agentFederation ? agentFederationUploads(args.agentFederation) : []),
+            // The blackbox exporter's password, for the probe jobs' and its scrape's `password_file` (blackbox-login.ts).
+            { file: BLACKBOX_PASSWORD_PATH, content: pulumi.secret(blackboxPassword.result), permissions: "0444" },
             // An agent's trust in the central stack (tls.caCertificate), which prometheus.yml's remote write names.
             ...(config.tls?.centralCaCertificate ? [{ file: PROMETHEUS_CA_PATH, content: config.tls.centralCaCertificate, permissions: "0444" }] : []),
             // After the credentials, whose upload indexes their secret paths name.

@@ -17,6 +17,8 @@ import type { QueueConfig, RemoteWriteConfig } from "./remote-config";
 import { FEDERATION_CA_PATH, HEALTHCHECK_PASSWORD_PATH, PROMETHEUS_CA_PATH, PROMETHEUS_LOGINS, PROMETHEUS_WEB_CONFIG_PATH, requiredLogins } from "./web-config";
 import { httpsWhen, type TlsConfig } from "../tls/config";
 import type { AgentHost } from "../agents/config";
+import { scrapeLimitFields, type ScrapeLimits } from "./scrape-limits";
+import { blackboxBasicAuth } from "./blackbox-login";
 
 /** What prometheus.yml is rendered from: the metrics slice, the catalog, which stack this is, where it is published (the login) and the agent hosts it pulls. */
 export type PrometheusConfigInput = Pick<CoreConfig, "stack" | "environment" | "services" | "role" | "bindAddress"> &
@@ -61,11 +63,14 @@ export interface ScrapeConfig {
   params?: Record<string, string[]>;
   honor_labels?: boolean;
   honor_timestamps?: boolean;
+  static_configs: { targets: string[]; labels?: Record<string, string> }[];
+  /** The catalog services' limits (scrape-limits.ts) and the agent jobs' (agentFederationJob). */
+  body_size_limit?: string;
   sample_limit?: number;
   label_limit?: number;
+  label_name_length_limit?: number;
   label_value_length_limit?: number;
-  body_size_limit?: string;
-  static_configs: { targets: string[]; labels?: Record<string, string> }[];
+  target_limit?: number;
   relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
   metric_relabel_configs?: { source_labels?: string[]; regex?: string; action?: string; target_label?: string; replacement?: string }[];
 }
@@ -86,6 +91,8 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
           {
             job_name: STACK_SERVICES[service].scrapeJob,
             ...selfScrapeLogin(config, service),
+            // The blackbox exporter answers only its login (blackbox-login.ts), its own /metrics too.
+            ...(service === "blackboxExporter" ? { basic_auth: blackboxBasicAuth() } : {}),
             ...selfScrapeTls(ownTls, service),
             static_configs: [{ targets: [target], labels: { host } }],
           },
@@ -94,7 +101,7 @@ export function renderPrometheusConfig(config: PrometheusConfigInput, addresses:
   });
 
   for (const service of config.services) {
-    if (service.metrics) scrapeConfigs.push(serviceScrapeJob(service, service.metrics, host));
+    if (service.metrics) scrapeConfigs.push(serviceScrapeJob(service, service.metrics, host, { ...config.prometheus.scrapeLimits, ...service.scrapeLimits }));
   }
   const probed = config.services.filter((service) => service.health);
   if (probed.length > 0) scrapeConfigs.push(healthProbeJob(probed, addresses.blackboxExporter, host));
@@ -312,8 +319,11 @@ function remoteWriteSection(remote: RemoteWriteConfig, caFile?: string): Record<
   };
 }
 
-/** One job per service, named after it, so `up{job="<service>"}` reads naturally in queries. */
-function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: string): ScrapeConfig {
+/**
+ * One job per service, named after it, so `up{job="<service>"}` reads naturally in queries, with its scrape
+ * limits (the stack's, under the service's own): a breach fails that service's scrape only (scrape-limits.ts).
+ */
+function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: string, limits: ScrapeLimits): ScrapeConfig {
   const url = new URL(metricsUrl);
   const params: Record<string, string[]> = {};
   for (const [name, value] of url.searchParams) (params[name] ??= []).push(value);
@@ -323,6 +333,7 @@ function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: stri
     metrics_path: url.pathname,
     ...(Object.keys(params).length > 0 ? { params } : {}),
     static_configs: [{ targets: [hostPort(url)], labels: serviceLabels(service, host) }],
+    ...scrapeLimitFields(limits),
   };
 }
 
@@ -333,6 +344,8 @@ function serviceScrapeJob(service: ServiceConfig, metricsUrl: string, host: stri
 function healthProbeJob(services: ServiceConfig[], blackboxAddress: string, host: string): ScrapeConfig {
   return {
     job_name: STACK_SERVICES.blackboxExporter.probeJob,
+    // The exporter's login (blackbox-login.ts): nothing else on the applications' networks can make it probe.
+    basic_auth: blackboxBasicAuth(),
     metrics_path: "/probe",
     params: { module: [HEALTH_PROBE_MODULE] },
     static_configs: services.map((service) => ({ targets: [service.health as string], labels: serviceLabels(service, host) })),
@@ -352,6 +365,7 @@ function healthProbeJob(services: ServiceConfig[], blackboxAddress: string, host
 function tlsProbeJob(targets: string[], blackboxAddress: string, host: string): ScrapeConfig {
   return {
     job_name: TLS_PROBE_JOB,
+    basic_auth: blackboxBasicAuth(),
     metrics_path: "/probe",
     params: { module: [TLS_PROBE_MODULE] },
     static_configs: [{ targets: [...targets], labels: { host } }],

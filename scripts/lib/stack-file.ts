@@ -17,6 +17,8 @@ export interface StackFileConfig {
   /** Full key (`project:key`) to the value as the engine passes it (JSON text for structured values). */
   config: Record<string, string>;
   secretKeys: string[];
+  /** The file's top-level `secretsprovider` (absent: the passphrase provider of the local backend). */
+  secretsProvider?: string;
 }
 
 /** A stack file that cannot be read as one; the message names the file (and the line, for YAML errors). */
@@ -31,10 +33,10 @@ export function readStackFile(projectDir: string, stack: string, project: string
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
   const shown = path.relative(process.cwd(), file) || file;
   if (!fs.existsSync(file)) throw new StackFileError(`no stack file ${shown} (stack "${stack}")`);
-  let document: { config?: unknown } | null;
+  let document: { config?: unknown; secretsprovider?: unknown } | null;
   try {
     // Read as the Pulumi CLI reads it (UTF-8 only, merge keys, bounded alias expansion): components/config/stack-yaml.ts.
-    document = parseStackYaml(fs.readFileSync(file), shown) as { config?: unknown } | null;
+    document = parseStackYaml(fs.readFileSync(file), shown) as { config?: unknown; secretsprovider?: unknown } | null;
   } catch (error) {
     if (error instanceof StackYamlError) throw new StackFileError(error.message);
     throw error;
@@ -54,7 +56,7 @@ export function readStackFile(projectDir: string, stack: string, project: string
     config[key] = typeof value === "string" ? value : JSON.stringify(value);
     if (secret) secretKeys.push(key);
   }
-  return { config, secretKeys };
+  return { config, secretKeys, ...(typeof document?.secretsprovider === "string" ? { secretsProvider: document.secretsprovider } : {}) };
 }
 
 function replaceSecure(value: unknown, onSecret: () => void): unknown {

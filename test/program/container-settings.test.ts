@@ -109,6 +109,56 @@ test("cAdvisor gets the kernel log and the disk names read-only, as its quick st
 });
 
 /**
+ * Issue 21: the blackbox exporter, which sits on the applications' networks, answers only its login
+ * (components/metrics/blackbox-login.ts; the real exporter's 401s and the probe jobs' login are in
+ * test/real-tools/blackbox-login.test.ts): its web config and the healthcheck's credentials are secret
+ * uploads, Prometheus gets the password as a secret file, and no command or healthcheck carries it.
+ */
+test.each(["dev", "agent-example"])("%s: the blackbox exporter runs with its login, the secrets only in secret uploads", async (stack) => {
+  const resources = (await planIsolated(stack)).run.resources;
+  const container = (name: string) => resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === name);
+  const blackbox = container("blackbox-exporter");
+  const prometheus = container("prometheus");
+  expect(blackbox?.inputs.command).toEqual(["--config.file=/etc/blackbox_exporter/config.yml", "--web.config.file=/etc/blackbox_exporter/web.yml"]);
+  const uploads = (blackbox?.inputs.uploads ?? []) as { file: string }[];
+  const secretUpload = (resource: typeof blackbox, file: string) => {
+    const index = ((resource?.inputs.uploads ?? []) as { file: string }[]).findIndex((upload) => upload.file === file);
+    expect(index).toBeGreaterThanOrEqual(0);
+    return resource?.secretPaths.some((secretPath) => secretPath === `uploads[${index}].content` || secretPath === "uploads") ?? false;
+  };
+  expect(uploads.map((upload) => upload.file)).toEqual(
+    expect.arrayContaining(["/etc/blackbox_exporter/web.yml", "/etc/blackbox_exporter/secrets/healthcheck-basic"]),
+  );
+  expect(secretUpload(blackbox, "/etc/blackbox_exporter/web.yml")).toBe(true);
+  expect(secretUpload(blackbox, "/etc/blackbox_exporter/secrets/healthcheck-basic")).toBe(true);
+  expect(secretUpload(prometheus, "/etc/prometheus/secrets/blackbox-password")).toBe(true);
+  const healthcheck = (blackbox?.inputs.healthcheck as { tests: string[] }).tests.join(" ");
+  expect(healthcheck).toContain("/-/healthy");
+  expect(healthcheck).toContain("$(cat /etc/blackbox_exporter/secrets/healthcheck-basic)");
+});
+
+/**
+ * Issue 21: cAdvisor's read-only /var/run let it connect() to every socket there (a read-only bind forbids
+ * writing files, not connecting to a socket). It gets the Docker Engine's socket alone, which it needs for
+ * container names and labels (google/cadvisor container/docker/factory.go Register, CanHandleAndAccept;
+ * components/metrics/cadvisor.ts says what that socket still allows), and nothing else under /var/run or /run.
+ */
+test.each(["dev", "prod", "agent-example"])("%s: cAdvisor mounts the Docker socket alone, never all of /var/run", async (stack) => {
+  const resources = (await planIsolated(stack)).run.resources;
+  const cadvisor = resources.find((resource) => resource.type === "docker:index/container:Container" && resource.name === "cadvisor");
+  if (!resolvedStackConfig(stack).cadvisor.enabled) return expect(cadvisor).toBeUndefined();
+  const volumes = cadvisor?.inputs.volumes as { hostPath: string; containerPath: string; readOnly: boolean }[];
+  expect(volumes).toEqual([
+    { hostPath: "/", containerPath: "/rootfs", readOnly: true },
+    { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
+    { hostPath: "/sys", containerPath: "/sys", readOnly: true },
+    { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker", readOnly: true },
+    { hostPath: "/dev/disk", containerPath: "/dev/disk", readOnly: true },
+  ]);
+  for (const volume of volumes) expect(volume.hostPath).not.toMatch(/^\/(var\/)?run\/?$/);
+});
+
+/**
  * Reading /dev/kmsg needs CAP_SYSLOG where kernel.dmesg_restrict=1 (torvalds/linux kernel/printk/printk.c:
  * devkmsg_open -> check_syslog_permissions -> syslog_action_restricted), which Docker's default set lacks;
  * sent as the Engine stores it (moby/moby oci/caps/utils.go, NormalizeLegacyCapabilities: `CAP_`, upper case).

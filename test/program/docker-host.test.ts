@@ -14,6 +14,8 @@ import { dockerContextHost, dockerHostInUse } from "../../components/docker/host
 import { planIsolated, stackConfig } from "../support/plan";
 import { tempDir } from "../support/real-tools";
 
+/** TLS material for the tcp:// hosts below (a tcp:// host without it is refused: test/unit/docker-host-config.test.ts). */
+const CERT_PATH = "/home/ops/.docker/docker-1";
 const VALUES = { services: [{ name: "api", metrics: "http://api:8000/metrics" }], logs: { enabled: false } };
 
 /** Run `body` with these environment variables set (undefined: removed), restoring them after. */
@@ -45,7 +47,7 @@ describe("DOCKER_CONTEXT and dockerHost", () => {
     let registered: PlannedResource[] = [];
     await withEnv({ DOCKER_CONTEXT: "remote", DOCKER_HOST: undefined }, async () => {
       try {
-        await planIsolated("dev", { config: stackConfig({ ...VALUES, dockerHost: "tcp://docker-1.example.com:2376" }) });
+        await planIsolated("dev", { config: stackConfig({ ...VALUES, dockerHost: "tcp://docker-1.example.com:2376", dockerCertPath: CERT_PATH }) });
       } catch (error) {
         // The program ran in an isolated module registry: its ProgramError is another class object.
         expect((error as Error).constructor.name).toBe(ProgramError.name);
@@ -63,19 +65,19 @@ describe("DOCKER_CONTEXT and dockerHost", () => {
 
   test("an empty DOCKER_CONTEXT is no context (the provider's EnvDefaultFunc reads it as unset)", async () => {
     const plan = await withEnv({ DOCKER_CONTEXT: "", DOCKER_HOST: undefined }, () =>
-      planIsolated("dev", { config: stackConfig({ ...VALUES, dockerHost: "tcp://docker-1.example.com:2376" }) }),
+      planIsolated("dev", { config: stackConfig({ ...VALUES, dockerHost: "tcp://docker-1.example.com:2376", dockerCertPath: CERT_PATH }) }),
     );
     expect(provider(plan.run.resources).inputs.host).toBe("tcp://docker-1.example.com:2376");
   });
 
   test("without a context the provider gets dockerHost over DOCKER_HOST, else DOCKER_HOST: the host the preflight asks", async () => {
     const configured = await withEnv({ DOCKER_CONTEXT: undefined, DOCKER_HOST: "tcp://10.0.0.9:2376" }, () =>
-      planIsolated("dev", { config: stackConfig({ ...VALUES, dockerHost: "tcp://docker-1.example.com:2376" }) }),
+      planIsolated("dev", { config: stackConfig({ ...VALUES, dockerHost: "tcp://docker-1.example.com:2376", dockerCertPath: CERT_PATH }) }),
     );
     expect(provider(configured.run.resources).inputs.host).toBe("tcp://docker-1.example.com:2376");
     expect(dockerHostInUse("dev", "tcp://docker-1.example.com:2376", { DOCKER_HOST: "tcp://10.0.0.9:2376" }).host).toBe("tcp://docker-1.example.com:2376");
 
-    const fromEnv = await withEnv({ DOCKER_CONTEXT: undefined, DOCKER_HOST: "tcp://10.0.0.9:2376" }, () =>
+    const fromEnv = await withEnv({ DOCKER_CONTEXT: undefined, DOCKER_HOST: "tcp://10.0.0.9:2376", DOCKER_CERT_PATH: CERT_PATH }, () =>
       planIsolated("dev", { config: stackConfig(VALUES) }),
     );
     // The SDK sends `args.host ?? getEnv("DOCKER_HOST")` (node_modules/@pulumi/docker/provider.js).
@@ -86,6 +88,48 @@ describe("DOCKER_CONTEXT and dockerHost", () => {
       description: "tcp://10.0.0.9:2376 (DOCKER_HOST; the stack sets no dockerHost)",
     });
     expect(dockerHostInUse("dev", undefined, {}).host).toBe("unix:///var/run/docker.sock");
+  });
+});
+
+describe("TLS to a tcp:// Docker host (issue 21)", () => {
+  const KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIKx1H0OIjhTPXXFpZ0nLPPy6bX2H5ATNiLSpcG8rDkWm\n-----END PRIVATE KEY-----\n";
+  const CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+
+  test("the PEMs reach the provider's ca_material/cert_material/key_material, the key only as a secret", async () => {
+    const plan = await withEnv({ DOCKER_CONTEXT: undefined, DOCKER_HOST: undefined }, () =>
+      planIsolated("dev", {
+        config: stackConfig(
+          { ...VALUES, dockerHost: "tcp://docker-1.example.com:2376", dockerCaCertificate: CERT, dockerClientCertificate: CERT, dockerClientKey: KEY },
+          ["dockerClientKey"],
+        ),
+      }),
+    );
+    const docker = provider(plan.run.resources);
+    expect(docker.inputs).toMatchObject({ host: "tcp://docker-1.example.com:2376", caMaterial: CERT, certMaterial: CERT });
+    expect(docker.secretPaths).toEqual(["keyMaterial"]);
+    expect(JSON.stringify(docker.inputs)).not.toContain("MC4CAQAwBQYDK2VwBCIEIKx1H0OIjhTPXXFpZ0nLPPy6bX2H5ATNiLSpcG8rDkWm");
+  });
+
+  test("dockerCertPath reaches the provider's cert_path", async () => {
+    const plan = await withEnv({ DOCKER_CONTEXT: undefined, DOCKER_HOST: undefined }, () =>
+      planIsolated("dev", { config: stackConfig({ ...VALUES, dockerHost: "tcp://docker-1.example.com:2376", dockerCertPath: CERT_PATH }) }),
+    );
+    expect(provider(plan.run.resources).inputs).toMatchObject({ certPath: CERT_PATH });
+  });
+
+  test("DOCKER_HOST=tcp:// without TLS material stops the program before the provider exists", async () => {
+    let message = "";
+    let registered: PlannedResource[] = [];
+    await withEnv({ DOCKER_CONTEXT: undefined, DOCKER_HOST: "tcp://10.0.0.9:2375", DOCKER_CERT_PATH: undefined }, async () => {
+      try {
+        await planIsolated("dev", { config: stackConfig(VALUES) });
+      } catch (error) {
+        message = (error as Error).message;
+        registered = (error as ProgramError).resources;
+      }
+    });
+    expect(message).toContain("DOCKER_HOST=tcp://10.0.0.9:2375 is tcp:// without TLS");
+    expect(registered.filter((resource) => resource.type === "pulumi:providers:docker")).toEqual([]);
   });
 });
 

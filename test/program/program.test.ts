@@ -183,11 +183,13 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     const agents = config.agents.length > 0 ? [FEDERATION_CA_PATH, ...config.agents.map((agent) => agentPasswordPath(agent.host))] : [];
     // The stack's own Grafana's /metrics password, which the scrape of Grafana sends.
     const grafanaMetrics = config.grafana.external ? [] : [GRAFANA_METRICS_PASSWORD_PATH];
+    // The blackbox exporter's password (components/metrics/blackbox-login.ts) after the agents' files, before the rule files.
     expect(uploads.map((upload) => upload.file)).toEqual([
       "/etc/prometheus/prometheus.yml",
       ...login,
       ...serverTls,
       ...agents,
+      "/etc/prometheus/secrets/blackbox-password",
       ...ruleFiles,
       ...grafanaMetrics,
     ]);

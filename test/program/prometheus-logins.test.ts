@@ -20,6 +20,7 @@ import {
   promtoolHealthcheck,
 } from "../../components/metrics/web-config";
 import { GRAFANA_METRICS_PASSWORD_PATH } from "../../components/grafana/service";
+import { BLACKBOX_PASSWORD_PATH } from "../../components/metrics/blackbox-login";
 import { planIsolated, stackConfig } from "../support/plan";
 
 const CONTAINER = "docker:index/container:Container";
@@ -63,18 +64,13 @@ describe("a central stack published beyond loopback, listing two agent hosts", (
       [HEALTHCHECK_HTTP_CONFIG_PATH, "0444"],
       [FEDERATION_CA_PATH, "0444"],
       ...HOSTS.map((host) => [agentPasswordPath(host), "0444"]),
+      // The blackbox exporter's password (components/metrics/blackbox-login.ts).
+      [BLACKBOX_PASSWORD_PATH, "0444"],
       // Last: Grafana's /metrics password, which the scrape of Grafana sends.
       [GRAFANA_METRICS_PASSWORD_PATH, "0444"],
     ]);
-    // The web config, the healthcheck's password, the key, each agent's password, Grafana's /metrics password.
-    expect(prometheusOf(plan).secretPaths).toEqual([
-      "uploads[1].content",
-      "uploads[2].content",
-      "uploads[4].content",
-      "uploads[8].content",
-      "uploads[9].content",
-      "uploads[10].content",
-    ]);
+    // The web config, the healthcheck's password, the key, each agent's password, the blackbox exporter's and Grafana's /metrics passwords.
+    expect(prometheusOf(plan).secretPaths).toEqual([1, 2, 4, 8, 9, 10, 11].map((index) => `uploads[${index}].content`));
     for (const host of HOSTS) expect(uploads[0].content).toContain(`password_file: ${agentPasswordPath(host)}`);
     expect(prometheusOf(plan).inputs.command).toEqual(expect.arrayContaining(["--web.config.file=/etc/prometheus/web.yml"]));
     expect(prometheusOf(plan).inputs.command).not.toContain("--web.enable-remote-write-receiver");
@@ -108,8 +104,8 @@ describe("a loopback stack", () => {
   test("makes no login: no passwords of Prometheus, no web config, the plain healthcheck", async () => {
     const plan = await planIsolated("plain", { config: stackConfig({}) });
     expect(plan.run.resources.filter((resource) => resource.type === PASSWORD && resource.name.startsWith("prometheus-"))).toEqual([]);
-    // Only Grafana's /metrics password, which the scrape of the stack's Grafana always sends.
-    expect(uploadsOf(plan).map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", GRAFANA_METRICS_PASSWORD_PATH]);
+    // Only the blackbox exporter's and Grafana's /metrics passwords, which their scrapes always send.
+    expect(uploadsOf(plan).map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", BLACKBOX_PASSWORD_PATH, GRAFANA_METRICS_PASSWORD_PATH]);
     expect((prometheusOf(plan).inputs.healthcheck as { tests: string[] }).tests).toEqual([
       "CMD",
       "wget",

@@ -69,8 +69,18 @@ test("the generated stacks set every option the schema has (the local one, and t
   // The local stack leaves only the external backends' keys to the external ones.
   // (and an agent host's shipping key, which a central stack refuses).
   // tls.extraNames too: it names generated certificates, and the local stack's tls is provided.
-  // federation is an agent host's (the external agent stack sets it).
-  const externalKeys = ["elasticApiKey", "grafana.external", "grafanaApiToken", "logs.external", "logShipperApiKey", "tls.extraNames", "federation"];
+  // federation is an agent host's (the external agent stack sets it); dockerCertPath is the other form of
+  // the tcp:// host's TLS, which the local stack gives as PEM values (one or the other, never both).
+  const externalKeys = [
+    "elasticApiKey",
+    "grafana.external",
+    "grafanaApiToken",
+    "logs.external",
+    "logShipperApiKey",
+    "tls.extraNames",
+    "federation",
+    "dockerCertPath",
+  ];
   expect(uncoveredOptions().filter((path) => !externalKeys.some((key) => path === key || path.startsWith(`${key}.`)))).toEqual([]);
 });
 

@@ -44,6 +44,8 @@ describe("server mode with remote write, an agent host and an external query URL
       // Its agent host (agents[]): the CA of the agents' certificates (a federation CA of its own: tls is provided) and the host's password.
       ["/etc/prometheus/tls/federation-ca.pem", "0444"],
       ["/etc/prometheus/secrets/agent-app-9.example.internal-password", "0444"],
+      // The blackbox exporter's password (components/metrics/blackbox-login.ts).
+      ["/etc/prometheus/secrets/blackbox-password", "0444"],
       // The every-option stack sets SLOs: their recording rules (components/slo), after the credentials.
       ["/etc/prometheus/rules/slo.yml", "0644"],
       // Last: Grafana's /metrics password, which the scrape of Grafana sends (test/real-tools/real-prometheus.test.ts).
@@ -51,7 +53,7 @@ describe("server mode with remote write, an agent host and an external query URL
     ]);
     // Only the credentials' and the key's contents are secret: prometheus.yml stays readable in the plan.
     // The every-option stack's tls is provided: the chain comes from the secret tlsCertificate, so it stays secret too.
-    expect(prometheus.secretPaths).toEqual([1, 2, 4, 5, 9, 11].map((index) => `uploads[${index}].content`));
+    expect(prometheus.secretPaths).toEqual([1, 2, 4, 5, 9, 10, 12].map((index) => `uploads[${index}].content`));
     expect(uploads[1].content).toBe("[secret]");
     const yml = plan.artifacts.find((artifact) => artifact.path.endsWith("/etc/prometheus/prometheus.yml"))!.content;
     expect(yml).toContain("password_file: /etc/prometheus/secrets/remote-write-central");
@@ -122,8 +124,8 @@ describe("agent mode", () => {
     expect(yml).toMatch(/external_labels:\n\s+stack: edge\n\s+environment: dev\n\s+host: app-host-7.example.internal/);
     // Prometheus refuses these in agent mode (prometheus/prometheus config/config.go, LoadFile).
     expect(yml).not.toMatch(/^(rule_files|alerting|remote_read):/m);
-    // The remote write's password, and Grafana's /metrics password (Grafana still runs here).
-    expect(byName(plan, CONTAINER, "prometheus").secretPaths).toEqual(["uploads[1].content", "uploads[2].content"]);
+    // The remote write's password, the blackbox exporter's (components/metrics/blackbox-login.ts) and Grafana's /metrics password (Grafana still runs here).
+    expect(byName(plan, CONTAINER, "prometheus").secretPaths).toEqual(["uploads[1].content", "uploads[2].content", "uploads[3].content"]);
   });
 
   test("Grafana's datasource, and so every Grafana-managed alert rule, reads from the query URL", () => {

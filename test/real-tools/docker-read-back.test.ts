@@ -84,3 +84,32 @@ describeWithDocker("healthchecks and memory as the real engine stores them", () 
     expect([read.memory, read.memorySwap]).toEqual([128, 256]);
   });
 });
+
+/**
+ * Issue 21, `images.<key>: repo:tag@sha256:...` (components/config/image-versions.ts imageDigestIssues): the
+ * Docker provider first asks the Engine for the image by its full name (kreuzwerker/terraform-provider-docker
+ * internal/provider/resource_docker_image_funcs.go findImage -> searchLocalImages -> ImageInspectWithRaw) and
+ * pulls only when that fails. The real Engine looks a tag+digest reference up by its digest alone, so a local
+ * image that only has the same tag is not taken for it (the pull that follows is by digest, checked against
+ * it: moby/moby client/image_pull.go getAPITagFromNamedRef). Nothing can be pulled here (no registry): the
+ * lookup is what this shows.
+ */
+describeWithDocker("a tag+digest image reference as the real engine resolves it", () => {
+  let image: { ref: string; id: string };
+  beforeAll(() => {
+    image = buildBusyboxImage();
+  });
+  afterAll(() => removeById("image", [image?.id]));
+
+  test("the same tag with another digest is not found locally, so the provider would pull by the digest", () => {
+    expect(docker(["image", "inspect", "--format", "{{.Id}}", image.ref])).toBe(image.id);
+    const otherDigest = `sha256:${"0".repeat(64)}`;
+    let failure = "";
+    try {
+      docker(["image", "inspect", "--format", "{{.Id}}", `${image.ref}@${otherDigest}`]);
+    } catch (error) {
+      failure = String((error as { stderr?: string }).stderr ?? error);
+    }
+    expect(failure).toMatch(/no such image/i);
+  });
+});

@@ -77,6 +77,23 @@ test("--print-host prints the host by the program's rule", () => {
   expect(run.stdout).toBe(`${NOWHERE} (DOCKER_HOST; the stack sets no dockerHost)\n`);
 });
 
+test("the dev stack's empty passphrase is refused when its Docker host is remote (issue 21), naming the variables", () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: "ssh://deploy@atra-nowhere.invalid", DOCKER_CONTEXT: "" };
+  delete env.PULUMI_CONFIG_PASSPHRASE;
+  delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
+  const run = spawnSync(process.execPath, [RUN_TS, PREFLIGHT, "--stack", "dev", "--print-host"], { cwd: PROJECT_DIR, encoding: "utf8", env, timeout: 60_000 });
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain(
+    'stack "dev" deploys to the remote Docker host ssh://deploy@atra-nowhere.invalid, but neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set',
+  );
+  expect(run.stdout).toBe("");
+  // As deploy.sh exports it for dev: still refused. With a passphrase: the host is printed.
+  expect(preflightSync(["--stack", "dev", "--print-host"], { ...env, PULUMI_CONFIG_PASSPHRASE: "" }).stderr).toContain("but PULUMI_CONFIG_PASSPHRASE is empty");
+  const ok = preflightSync(["--stack", "dev", "--print-host"], { ...env, PULUMI_CONFIG_PASSPHRASE: "correct horse" });
+  expect(ok.status).toBe(0);
+  expect(ok.stdout).toContain("ssh://deploy@atra-nowhere.invalid (DOCKER_HOST");
+});
+
 describe("npm run deploy runs the preflight first", () => {
   let bin: string;
   let calls: string;
@@ -138,6 +155,24 @@ describe("npm run deploy runs the preflight first", () => {
       expect(run.stderr).toContain("Unset it (unset DOCKER_CONTEXT)");
       expect(run.stderr).toContain("deploy: nothing was deployed");
       expect(run.stdout).not.toContain("cannot reach the Docker Engine");
+    }
+    expect(recorded()).toBe("");
+  });
+
+  test("dev on a remote Docker host with the empty default passphrase: refused before pulumi is called", () => {
+    fs.rmSync(calls, { force: true });
+    const env = { DOCKER_HOST: "ssh://deploy@atra-nowhere.invalid" };
+    const saved = { a: process.env.PULUMI_CONFIG_PASSPHRASE, b: process.env.PULUMI_CONFIG_PASSPHRASE_FILE };
+    delete process.env.PULUMI_CONFIG_PASSPHRASE;
+    delete process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+    try {
+      const run = deploy(["dev", "--skip-preflight"], env);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain("but PULUMI_CONFIG_PASSPHRASE is empty");
+      expect(run.stderr).toContain("deploy: nothing was deployed");
+    } finally {
+      if (saved.a !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE = saved.a;
+      if (saved.b !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE_FILE = saved.b;
     }
     expect(recorded()).toBe("");
   });

@@ -10,6 +10,8 @@ import { listStacks } from "../../scripts/lib/stack-file";
 import { describeWithTools, runTool, tempDir } from "../support/real-tools";
 import { PROJECT_DIR, resolvedStackConfig } from "../support/plan";
 
+const DEFAULT_LIMITS = { sample_limit: 10000, label_limit: 30, label_name_length_limit: 128, label_value_length_limit: 1024, target_limit: 10 };
+
 function configFor(values: Record<string, unknown>, stack = "dev"): StackConfig {
   return resolveStackConfig({ stack, values, secretKeys: [] }).config;
 }
@@ -59,6 +61,7 @@ describe("renderPrometheusConfig", () => {
       scheme: "http",
       metrics_path: "/metrics",
       static_configs: [{ targets: ["knowledge_os_api:8000"], labels: { service: "knowledge-os-api", host: "localhost" } }],
+      ...DEFAULT_LIMITS,
     });
     expect(byName["secure-api"]).toEqual({
       job_name: "secure-api",
@@ -66,7 +69,50 @@ describe("renderPrometheusConfig", () => {
       metrics_path: "/prom/metrics",
       params: { format: ["prometheus"], x: ["1"] },
       static_configs: [{ targets: ["api.internal:443"], labels: { service: "secure-api", host: "localhost" } }],
+      ...DEFAULT_LIMITS,
     });
+  });
+
+  /**
+   * Issue 21: each catalog job has its own limits, so one service's cardinality fails that service's scrape
+   * only (components/metrics/scrape-limits.ts). The stack's defaults, `prometheus.scrapeLimits` over them, a
+   * service's `scrapeLimits` over those; the stack's own jobs and the probe job are not limited by them.
+   */
+  test("catalog jobs carry sample/label/target limits: defaults, stack-wide key, per-service override", () => {
+    const limited = jobs(
+      configFor({
+        prometheus: { scrapeLimits: { sampleLimit: 5000, labelValueLengthLimit: 512 } },
+        services: [
+          { name: "big", metrics: "http://big:1/metrics", scrapeLimits: { sampleLimit: 50000, labelLimit: 40 } },
+          { name: "small", metrics: "http://small:1/metrics" },
+        ],
+      }),
+    );
+    const job = (name: string) => limited.find((entry) => entry.job_name === name) as ScrapeConfig;
+    expect(job("big")).toMatchObject({ sample_limit: 50000, label_limit: 40, label_name_length_limit: 128, label_value_length_limit: 512, target_limit: 10 });
+    expect(job("small")).toMatchObject({ sample_limit: 5000, label_limit: 30, label_name_length_limit: 128, label_value_length_limit: 512, target_limit: 10 });
+    for (const own of ["prometheus", "node-exporter", "blackbox-exporter", "grafana", "cadvisor"]) expect(job(own).sample_limit).toBeUndefined();
+  });
+
+  test("a limit of 0 (Prometheus's 'no limit'), a fraction, or a service's limits without metrics are refused at their keys", () => {
+    const issues = (values: Record<string, unknown>) => {
+      try {
+        configFor(values);
+        return [];
+      } catch (error) {
+        return (error as { issues: { key: string; message: string }[] }).issues.map((issue) => `${issue.key}: ${issue.message}`);
+      }
+    };
+    expect(
+      issues({
+        prometheus: { scrapeLimits: { sampleLimit: 0, targetLimit: 1.5 } },
+        services: [{ name: "a", health: "http://a:1/health", scrapeLimits: { labelLimit: 20 } }],
+      }),
+    ).toEqual([
+      'atra-observability:prometheus.scrapeLimits.sampleLimit: must be at least 1 (samples per scrape; there is no "unlimited")',
+      "atra-observability:prometheus.scrapeLimits.targetLimit: must be a whole number",
+      "atra-observability:services[0].scrapeLimits: limits the scrape of `metrics`, and this service has none: remove it, or give metrics",
+    ]);
   });
 
   test("health URLs are probed through the blackbox exporter, never scraped", () => {

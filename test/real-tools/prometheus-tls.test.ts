@@ -21,6 +21,7 @@
  *   `probe_ssl_earliest_cert_expiry` the chain's earliest end, so the alert expression of
  *   TlsCertificateExpiringSoon (alerts/tls.yml) returns it for a certificate of 2 days; with another CA the probe fails.
  */
+import { writeBlackboxLogin } from "../support/blackbox-login";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as https from "https";
@@ -246,12 +247,16 @@ describeWithTools(
         secretKeys: [],
       }).config;
       expect(config.tls.mode).toBe("generated");
+      // The blackbox exporter's login (components/metrics/blackbox-login.ts), at local paths.
+      const blackboxLogin = writeBlackboxLogin(dir);
       const rendered = yaml.load(
-        renderPrometheusConfig(config, { prometheus: `127.0.0.1:${port}`, nodeExporter: "127.0.0.1:1", blackboxExporter: `127.0.0.1:${blackboxPort}` }, [], {
-          caFile,
-          serverName: SERVER_NAME,
-          probeTargets: [`127.0.0.1:${port}`],
-        }),
+        blackboxLogin.localize(
+          renderPrometheusConfig(config, { prometheus: `127.0.0.1:${port}`, nodeExporter: "127.0.0.1:1", blackboxExporter: `127.0.0.1:${blackboxPort}` }, [], {
+            caFile,
+            serverName: SERVER_NAME,
+            probeTargets: [`127.0.0.1:${port}`],
+          }),
+        ),
       ) as { scrape_configs: Record<string, unknown>[] };
       // Only the self-scrape and the TLS probes (node-exporter is not run here).
       rendered.scrape_configs = rendered.scrape_configs.filter((job) => job.job_name === "prometheus" || job.job_name === TLS_PROBE_JOB);
@@ -286,6 +291,7 @@ describeWithTools(
         startProcess("blackbox", "prometheus-blackbox-exporter", [
           `--config.file=${file("blackbox.yml", renderBlackboxConfig({ caFile, serverName: SERVER_NAME }))}`,
           `--web.listen-address=127.0.0.1:${blackboxPort}`,
+          blackboxLogin.flag,
         ]),
         startProcess("blackbox-wrong-ca", "prometheus-blackbox-exporter", [
           `--config.file=${file("blackbox-wrong.yml", renderBlackboxConfig({ caFile: wrongCaFile, serverName: SERVER_NAME }))}`,

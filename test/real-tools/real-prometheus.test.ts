@@ -28,6 +28,7 @@ import { loadDashboards } from "../../components/grafana/dashboard-files";
 import { PROMETHEUS_DATASOURCE } from "../../components/grafana/grafana-configuration";
 import { dashboardQueries, isGrafanaVariableFunction, substituteVariables } from "../support/dashboard-queries";
 import { isShippedDashboard, SHIPPED_RULE_FILES } from "../support/shipped-content";
+import { writeBlackboxLogin } from "../support/blackbox-login";
 import { describeWithTools, freePort, getJson, RunningProcess, runTool, startProcess, stopProcess, tempDir, waitFor } from "../support/real-tools";
 
 const TOOLS = ["prometheus", "promtool", "prometheus-node-exporter", "prometheus-blackbox-exporter"];
@@ -146,18 +147,24 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
     const sloRuleFile = path.join(workDir, "slo.yml");
     fs.writeFileSync(sloRuleFile, renderSloRuleFile(sloDefinitions(config.services), "1m", { eventsInterval: "1s" }));
     const prometheusYml = path.join(workDir, "prometheus.yml");
+    // The blackbox exporter's login as the stack has it (components/metrics/blackbox-login.ts), at local paths.
+    const blackboxLogin = writeBlackboxLogin(workDir);
     fs.writeFileSync(
       prometheusYml,
-      renderPrometheusConfig(
-        config,
-        {
-          prometheus: `127.0.0.1:${prometheusPort}`,
-          nodeExporter: nodeExporterAddress,
-          blackboxExporter: `127.0.0.1:${blackboxPort}`,
-          grafana: `127.0.0.1:${grafanaPort}`,
-        },
-        [sloRuleFile],
-      ).replace(GRAFANA_METRICS_PASSWORD_PATH, grafanaPasswordFile),
+      blackboxLogin
+        .localize(
+          renderPrometheusConfig(
+            config,
+            {
+              prometheus: `127.0.0.1:${prometheusPort}`,
+              nodeExporter: nodeExporterAddress,
+              blackboxExporter: `127.0.0.1:${blackboxPort}`,
+              grafana: `127.0.0.1:${grafanaPort}`,
+            },
+            [sloRuleFile],
+          ),
+        )
+        .replace(GRAFANA_METRICS_PASSWORD_PATH, grafanaPasswordFile),
     );
     const blackboxYml = path.join(workDir, "blackbox.yml");
     fs.writeFileSync(blackboxYml, renderBlackboxConfig());
@@ -167,7 +174,11 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
 
     processes.push(startProcess("node-exporter", "prometheus-node-exporter", [`--web.listen-address=${nodeExporterAddress}`]));
     processes.push(
-      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [`--config.file=${blackboxYml}`, `--web.listen-address=127.0.0.1:${blackboxPort}`]),
+      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [
+        `--config.file=${blackboxYml}`,
+        `--web.listen-address=127.0.0.1:${blackboxPort}`,
+        blackboxLogin.flag,
+      ]),
     );
     processes.push(
       startProcess("prometheus", "prometheus", [

@@ -18,6 +18,7 @@ import * as path from "path";
 import { resolveStackConfig, StackConfig } from "../../components/config/resolve";
 import { renderBlackboxConfig, renderPrometheusConfig } from "../../components/metrics/prometheus-config";
 import { RECORDED, renderSloRuleFile, sloDefinitions } from "../../components/slo/slo-rules";
+import { writeBlackboxLogin } from "../support/blackbox-login";
 import { describeWithTools, freePort, getJson, RunningProcess, runTool, startProcess, stopProcess, tempDir, waitFor } from "../support/real-tools";
 
 const TOOLS = ["prometheus", "promtool", "prometheus-blackbox-exporter"];
@@ -107,17 +108,21 @@ describeWithTools(TOOLS, "SLO recording rules in a real Prometheus", () => {
     // (and the budget left) appear within seconds; overlapping counts leave them unchanged.
     fs.writeFileSync(ruleFile, renderSloRuleFile(sloDefinitions(config.services), "1m", { eventsInterval: "1s" }));
     const prometheusYml = path.join(workDir, "prometheus.yml");
+    // The blackbox exporter's login (components/metrics/blackbox-login.ts), at local paths.
+    const blackboxLogin = writeBlackboxLogin(workDir);
     fs.writeFileSync(
       prometheusYml,
-      renderPrometheusConfig(
-        config,
-        {
-          prometheus: `127.0.0.1:${prometheusPort}`,
-          nodeExporter: `127.0.0.1:${await freePort()}`,
-          blackboxExporter: `127.0.0.1:${blackboxPort}`,
-          grafana: `127.0.0.1:${servicePort}`,
-        },
-        [ruleFile],
+      blackboxLogin.localize(
+        renderPrometheusConfig(
+          config,
+          {
+            prometheus: `127.0.0.1:${prometheusPort}`,
+            nodeExporter: `127.0.0.1:${await freePort()}`,
+            blackboxExporter: `127.0.0.1:${blackboxPort}`,
+            grafana: `127.0.0.1:${servicePort}`,
+          },
+          [ruleFile],
+        ),
       ),
     );
     const blackboxYml = path.join(workDir, "blackbox.yml");
@@ -126,7 +131,11 @@ describeWithTools(TOOLS, "SLO recording rules in a real Prometheus", () => {
     if (check.status !== 0) throw new Error(`promtool rejected the test config:\n${check.output}`);
 
     processes.push(
-      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [`--config.file=${blackboxYml}`, `--web.listen-address=127.0.0.1:${blackboxPort}`]),
+      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [
+        `--config.file=${blackboxYml}`,
+        `--web.listen-address=127.0.0.1:${blackboxPort}`,
+        blackboxLogin.flag,
+      ]),
     );
     processes.push(
       startProcess("prometheus", "prometheus", [

@@ -7,6 +7,7 @@
  * and stopped. `ready` fails for real against a port nothing listens on. Bounded waits; processes stopped by PID.
  */
 import { GRAFANA_METRICS_PASSWORD_PATH } from "../../components/grafana/service";
+import { LocalBlackboxLogin, writeBlackboxLogin } from "../support/blackbox-login";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -45,6 +46,7 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
   const processes: RunningProcess[] = [];
   let standIn: http.Server | undefined;
   let workDir: string;
+  let blackboxLogin: LocalBlackboxLogin | undefined;
   let prometheusUrl: string;
   let closedPort: number;
   let ports: { prometheus: number; node: number; blackbox: number; service: number };
@@ -70,15 +72,19 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
       fs.writeFileSync(file, content);
       return file;
     });
-    const rendered = renderPrometheusConfig(
-      config,
-      {
-        prometheus: `127.0.0.1:${ports.prometheus}`,
-        nodeExporter: `127.0.0.1:${ports.node}`,
-        blackboxExporter: `127.0.0.1:${ports.blackbox}`,
-        grafana: `127.0.0.1:${ports.service}`,
-      },
-      [sloFile, ...extraFiles],
+    // The blackbox exporter's login (components/metrics/blackbox-login.ts), at local paths; the same login each time.
+    blackboxLogin ??= writeBlackboxLogin(workDir);
+    const rendered = blackboxLogin.localize(
+      renderPrometheusConfig(
+        config,
+        {
+          prometheus: `127.0.0.1:${ports.prometheus}`,
+          nodeExporter: `127.0.0.1:${ports.node}`,
+          blackboxExporter: `127.0.0.1:${ports.blackbox}`,
+          grafana: `127.0.0.1:${ports.service}`,
+        },
+        [sloFile, ...extraFiles],
+      ),
     );
     // Grafana's /metrics password where the rendered scrape of Grafana (a stand-in that needs no login here) reads it.
     const grafanaPasswordFile = path.join(workDir, "grafana-metrics-password");
@@ -114,7 +120,11 @@ describeWithTools(TOOLS, "verify's Prometheus checks against a real Prometheus",
     fs.writeFileSync(blackboxYml, renderBlackboxConfig());
     processes.push(startProcess("node-exporter", "prometheus-node-exporter", [`--web.listen-address=127.0.0.1:${ports.node}`]));
     processes.push(
-      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [`--config.file=${blackboxYml}`, `--web.listen-address=127.0.0.1:${ports.blackbox}`]),
+      startProcess("blackbox-exporter", "prometheus-blackbox-exporter", [
+        `--config.file=${blackboxYml}`,
+        `--web.listen-address=127.0.0.1:${ports.blackbox}`,
+        (blackboxLogin as LocalBlackboxLogin).flag,
+      ]),
     );
     processes.push(
       startProcess("prometheus", "prometheus", [

@@ -18,6 +18,8 @@ const SECRET_VALUES: Record<string, string> = {
   elasticPassword: "every-option-elastic-password",
   tlsCertificate: "-----BEGIN CERTIFICATE-----\nZXZlcnktb3B0aW9uLWxlYWY=\n-----END CERTIFICATE-----\n" + TEST_CA_PEM,
   tlsKey: "-----BEGIN PRIVATE KEY-----\nZXZlcnktb3B0aW9uLWtleQ==\n-----END PRIVATE KEY-----\n",
+  // The tcp:// Docker host's client key (dockerCertPath, the other way, is in the external stacks' set).
+  dockerClientKey: "-----BEGIN PRIVATE KEY-----\nZXZlcnktb3B0aW9uLWRvY2tlci1rZXk=\n-----END PRIVATE KEY-----\n",
 };
 
 export const EVERY_OPTION_VALUES: Record<string, unknown> = {
@@ -54,6 +56,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     {
       name: "billing-orders",
       metrics: "http://billing_orders:9100/metrics",
+      scrapeLimits: { sampleLimit: 50000, labelLimit: 45, labelNameLengthLimit: 120, labelValueLengthLimit: 4096, targetLimit: 2 },
       slo: {
         availability: 99.5,
         requests: { total: "orders_requests_total", errors: 'outcome="failed"' },
@@ -69,9 +72,13 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
   publicHostname: "obs.example.internal",
   agents: [{ host: "app-9.example.internal", prometheusUrl: "https://app-9.example.internal:19090" }],
   appNetworks: ["billing-net"],
-  dockerHost: "unix:///var/run/docker.sock",
-  // Every image key, pinned (the defaults are exact tags).
-  images: { ...DEFAULT_IMAGES },
+  // A tcp:// host with its TLS material (a tcp:// host without it is refused).
+  dockerHost: "tcp://docker-1.example.internal:2376",
+  dockerCaCertificate: TEST_CA_PEM,
+  dockerClientCertificate: TEST_CA_PEM,
+  // Every image key, pinned by tag and digest (stand-in digests: the plan pulls nothing), as requireImageDigests asks.
+  requireImageDigests: true,
+  images: Object.fromEntries(Object.entries(DEFAULT_IMAGES).map(([key, reference], index) => [key, `${reference}@sha256:${index.toString(16).repeat(64)}`])),
   ports: { prometheus: 19090, grafana: 13000, elasticsearch: 19200, kibana: 15601 },
   memoryMb: { prometheus: 1500, grafana: 700, nodeExporter: 64, blackboxExporter: 64, cadvisor: 300, elasticsearch: 2048, kibana: 1200, filebeat: 200 },
   logs: {
@@ -93,6 +100,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     scrapeInterval: "30s",
     scrapeTimeout: "20s",
     evaluationInterval: "60s",
+    scrapeLimits: { sampleLimit: 20000, labelLimit: 40, labelNameLengthLimit: 100, labelValueLengthLimit: 2048, targetLimit: 5 },
     // Server mode (agent mode refuses retention and the receiver: its own stacks in test/program/remote-metrics.test.ts).
     mode: "server",
     hostLabel: "obs-host-1",

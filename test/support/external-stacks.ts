@@ -117,6 +117,9 @@ export const EVERY_EXTERNAL_OPTION_STACKS: Record<string, ExternalStack> = {
       grafana: { adminUser: "grafana-admin", external: { url: "https://grafana.internal.example" } },
       // Its Prometheus is published beyond loopback, so tls is generated: one more name on its certificate.
       tls: { extraNames: ["prometheus.internal.example"] },
+      // A tcp:// Docker host with its TLS files in a directory (the PEM keys are in the local every-option stack).
+      dockerHost: "tcp://docker-2.example.internal:2376",
+      dockerCertPath: "/home/ops/.docker/docker-2",
     },
     secrets: { grafanaAdminPassword: GRAFANA_EXTERNAL_PASSWORD, elasticPassword: ELASTIC_EXTERNAL_PASSWORD },
   },

@@ -2,6 +2,7 @@
  * The pure config resolver: defaults per environment, overrides merged with defaults, and every
  * problem of a stack file reported at once with its full config key.
  */
+import { DEFAULT_SCRAPE_LIMITS } from "../../components/metrics/scrape-limits";
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { ConfigIssue, UNDECRYPTED_SECRET } from "../../components/lib/config-keys";
 import { durationMs } from "../../components/lib/validators";
@@ -78,6 +79,7 @@ describe("defaults for an empty config", () => {
       scrapeInterval: "15s",
       scrapeTimeout: "10s",
       evaluationInterval: "15s",
+      scrapeLimits: DEFAULT_SCRAPE_LIMITS,
       mode: "server",
       remoteWrite: [],
       federated: false,
@@ -126,6 +128,7 @@ describe("defaults for an empty config", () => {
         scrapeInterval: "15s",
         scrapeTimeout: "10s",
         evaluationInterval: "15s",
+        scrapeLimits: DEFAULT_SCRAPE_LIMITS,
         mode: "server",
         remoteWrite: [],
         federated: false,
@@ -343,7 +346,9 @@ describe("overrides merge with defaults", () => {
   });
 
   test.each(["unix:///var/run/docker.sock", "ssh://deploy@docker-1.example.com", "tcp://10.0.0.5:2376"])("dockerHost %s is accepted", (dockerHost) => {
-    expect(resolve("dev", { dockerHost, ...SSH_TUNNELS }).config.dockerHost).toBe(dockerHost);
+    // tcp:// only with TLS material (test/unit/docker-host-config.test.ts).
+    const tls = dockerHost.startsWith("tcp:") ? { dockerCertPath: "/home/ops/.docker/docker-1" } : {};
+    expect(resolve("dev", { dockerHost, ...SSH_TUNNELS, ...tls }).config.dockerHost).toBe(dockerHost);
   });
 
   test("a digest-pinned image is accepted", () => {

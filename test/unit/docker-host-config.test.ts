@@ -7,6 +7,11 @@
  */
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { hostHasPassword } from "../../components/docker/config";
+import { dockerHostInUse, emptyPassphraseProblem, plainTcpProblem } from "../../components/docker/host";
+import * as fs from "fs";
+import * as path from "path";
+import { makePki } from "../support/pki";
+import { tempDir } from "../support/real-tools";
 
 const PASSWORD = "hunter2-Secret";
 
@@ -24,7 +29,8 @@ describe("a password inside dockerHost", () => {
   test.each([`ssh://deploy:${PASSWORD}@docker-1.example.com`, `tcp://admin:${PASSWORD}@docker-1.example.com:2376`, `ssh://deploy:@docker-1.example.com:22`])(
     "a host with user:password@ (#%#) is refused at its key, without echoing the password",
     (dockerHost) => {
-      const found = problems({ dockerHost, grafana: { providerUrl: "http://127.0.0.1:13000" }, logs: { enabled: false } });
+      const tls = dockerHost.startsWith("tcp:") ? { dockerCertPath: "/home/ops/.docker/docker-1" } : {};
+      const found = problems({ dockerHost, ...tls, grafana: { providerUrl: "http://127.0.0.1:13000" }, logs: { enabled: false } });
       expect(found).toEqual([
         "atra-observability:dockerHost: must not carry a password (user:password@): it would sit in plain text in the stack file and in state; use an SSH key (ssh-agent or ~/.ssh/config) or TLS certificates",
       ]);
@@ -32,14 +38,130 @@ describe("a password inside dockerHost", () => {
     },
   );
 
-  test.each([
-    "ssh://deploy@docker-1.example.com",
-    "ssh://deploy@docker-1.example.com:2222",
-    "tcp://10.0.0.5:2376",
-    "unix:///var/run/docker.sock",
-    "ssh://docker-1/var/run/x:y@z",
-  ])("%s has no password", (dockerHost) => {
-    expect(hostHasPassword(dockerHost)).toBe(false);
-    expect(problems({ dockerHost, grafana: { providerUrl: "http://127.0.0.1:13000" }, logs: { enabled: false } })).toEqual([]);
+  test.each(["ssh://deploy@docker-1.example.com", "ssh://deploy@docker-1.example.com:2222", "unix:///var/run/docker.sock", "ssh://docker-1/var/run/x:y@z"])(
+    "%s has no password",
+    (dockerHost) => {
+      expect(hostHasPassword(dockerHost)).toBe(false);
+      expect(problems({ dockerHost, grafana: { providerUrl: "http://127.0.0.1:13000" }, logs: { enabled: false } })).toEqual([]);
+    },
+  );
+});
+
+/**
+ * A tcp:// Docker host without TLS is refused (issue 21): the provider then talks to the Engine in clear
+ * (kreuzwerker/terraform-provider-docker internal/provider/config.go NewClient: without cert_material/key_material
+ * or cert_path it builds a plain client), and with materials but no CA it skips verifying the host
+ * (buildHTTPClientFromBytes: InsecureSkipVerify when ca is empty).
+ */
+describe("tcp:// Docker hosts and their TLS material", () => {
+  const base = { grafana: { providerUrl: "http://127.0.0.1:13000" }, logs: { enabled: false } };
+  let pki: ReturnType<typeof makePki>;
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir("atra-docker-tls-");
+    pki = makePki(dir);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const problemsWith = (values: Record<string, unknown>, secretKeys: string[] = []) => {
+    try {
+      resolveStackConfig({ stack: "dev", values: { ...base, ...values }, secretKeys });
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues.map((issue) => `${issue.key}: ${issue.message}`);
+      throw error;
+    }
+    return [];
+  };
+
+  test("tcp:// without any TLS material is refused at dockerHost, naming the keys that give it", () => {
+    const found = problemsWith({ dockerHost: "tcp://10.0.0.5:2376" });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      /^atra-observability:dockerHost: is tcp:\/\/ without TLS: every request, container environments and their secrets included, would cross the network in clear/,
+    );
+    expect(found[0]).toContain(
+      "dockerCertPath (a directory with ca.pem, cert.pem, key.pem), or dockerCaCertificate, dockerClientCertificate and the secret dockerClientKey",
+    );
+  });
+
+  test("dockerCertPath, or the three PEMs with the key as a secret, are accepted and reach the config", () => {
+    expect(problemsWith({ dockerHost: "tcp://10.0.0.5:2376", dockerCertPath: "/home/ops/.docker/docker-1" })).toEqual([]);
+    const materials = {
+      dockerHost: "tcp://10.0.0.5:2376",
+      dockerCaCertificate: pki.caPem,
+      dockerClientCertificate: pki.serverChain.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n",
+      dockerClientKey: pki.serverKey,
+    };
+    expect(problemsWith(materials, ["dockerClientKey"])).toEqual([]);
+    const resolved = resolveStackConfig({ stack: "dev", values: { ...base, ...materials }, secretKeys: ["dockerClientKey"] });
+    expect(resolved.config.dockerTls).toEqual({ caCertificate: pki.caPem, clientCertificate: materials.dockerClientCertificate });
+    expect(JSON.stringify(resolved.config)).not.toContain(pki.serverKey.trim().split("\n")[1]);
+    expect(resolved.secrets.dockerClientKey).toBe(pki.serverKey);
+  });
+
+  test("partial material names each missing key; the key must be a secret and a PEM key; both ways at once are refused", () => {
+    expect(
+      problemsWith({ dockerHost: "tcp://10.0.0.5:2376", dockerClientCertificate: pki.caPem, dockerClientKey: pki.serverKey }, ["dockerClientKey"]),
+    ).toEqual([
+      expect.stringMatching(
+        /^atra-observability:dockerCaCertificate: is required with dockerClientCertificate and dockerClientKey: a tcp:\/\/ Docker host needs the CA \(without it the provider skips verifying the host\)/,
+      ),
+    ]);
+    expect(
+      problemsWith({ dockerHost: "tcp://10.0.0.5:2376", dockerCaCertificate: pki.caPem, dockerClientCertificate: pki.caPem, dockerClientKey: pki.serverKey }),
+    ).toEqual([expect.stringMatching(/^atra-observability:dockerClientKey: .*secret/)]);
+    expect(
+      problemsWith({ dockerHost: "tcp://10.0.0.5:2376", dockerCaCertificate: pki.caPem, dockerClientCertificate: pki.caPem, dockerClientKey: "not a key" }, [
+        "dockerClientKey",
+      ]),
+    ).toEqual(["atra-observability:dockerClientKey: must be a PEM private key (-----BEGIN PRIVATE KEY----- ..., or RSA/EC PRIVATE KEY)"]);
+    expect(problemsWith({ dockerHost: "tcp://10.0.0.5:2376", dockerCertPath: "/x", dockerCaCertificate: pki.caPem })).toEqual([
+      "atra-observability:dockerCaCertificate: and dockerCertPath are two ways to give the same TLS material (the provider refuses both): keep one",
+    ]);
+    expect(problemsWith({ dockerHost: "ssh://deploy@docker-1", dockerCertPath: "/x" })).toEqual([
+      "atra-observability:dockerCertPath: is TLS to a tcp:// Docker host, and dockerHost is ssh://: remove it",
+    ]);
+  });
+
+  test("DOCKER_HOST=tcp:// (no dockerHost) is refused where the environment is known, unless TLS material is there", () => {
+    const choice = dockerHostInUse("dev", undefined, { DOCKER_HOST: "tcp://10.0.0.9:2376" });
+    expect(plainTcpProblem(choice, false, {})).toContain("DOCKER_HOST=tcp://10.0.0.9:2376 is tcp:// without TLS");
+    expect(plainTcpProblem(choice, true, {})).toBeUndefined();
+    expect(plainTcpProblem(choice, false, { DOCKER_CERT_PATH: "/home/ops/.docker" })).toBeUndefined();
+    expect(plainTcpProblem(dockerHostInUse("dev", undefined, { DOCKER_HOST: "ssh://a@b" }), false, {})).toBeUndefined();
+  });
+});
+
+/**
+ * The dev stack's empty passphrase (deploy.sh's default) is refused when the Docker host is remote: its state
+ * then holds the passwords of services other people reach, encrypted under a key anyone can derive.
+ */
+describe("the dev stack's empty passphrase on a remote Docker host", () => {
+  test.each(["ssh://deploy@docker-1.example.com", "tcp://10.0.0.5:2376"])(
+    "%s with no passphrase set, or an empty one, is refused naming the variable",
+    (host) => {
+      expect(emptyPassphraseProblem("dev", host, {})).toContain(
+        `stack "dev" deploys to the remote Docker host ${host}, but neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set (the dev stack's default is the empty passphrase)`,
+      );
+      expect(emptyPassphraseProblem("prod", host, { PULUMI_CONFIG_PASSPHRASE: "" })).toContain("but PULUMI_CONFIG_PASSPHRASE is empty");
+      const dir = tempDir("atra-passphrase-");
+      try {
+        const file = path.join(dir, "passphrase");
+        fs.writeFileSync(file, "\n");
+        expect(emptyPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE_FILE: file })).toContain(`PULUMI_CONFIG_PASSPHRASE_FILE (${file}) is empty`);
+        fs.writeFileSync(file, "correct horse\n");
+        expect(emptyPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE_FILE: file })).toBeUndefined();
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test("a passphrase, the local socket, a stack with no default, or another secrets provider: no problem", () => {
+    expect(emptyPassphraseProblem("dev", "ssh://deploy@docker-1", { PULUMI_CONFIG_PASSPHRASE: "correct horse" })).toBeUndefined();
+    expect(emptyPassphraseProblem("dev", "unix:///var/run/docker.sock", {})).toBeUndefined();
+    expect(emptyPassphraseProblem("prod", "ssh://deploy@docker-1", {})).toBeUndefined();
+    expect(emptyPassphraseProblem("dev", "ssh://deploy@docker-1", {}, "awskms://alias/atra")).toBeUndefined();
+    expect(emptyPassphraseProblem("dev", "ssh://deploy@docker-1", {}, "passphrase")).toContain("empty passphrase");
   });
 });

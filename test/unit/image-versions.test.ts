@@ -201,3 +201,60 @@ describe("Grafana", () => {
     ]);
   });
 });
+
+/**
+ * Issue 21: digests next to tags. `images.<key>: repo:tag@sha256:...` is accepted and its version still read
+ * from the tag (the rules above keep working); `requireImageDigests: true` asks it of every image the stack
+ * runs (components/config/image-versions.ts imageDigestIssues says what the Engine does with it).
+ */
+describe("image digests", () => {
+  const digest = (char: string) => `sha256:${char.repeat(64)}`;
+  const pinned = (key: keyof typeof DEFAULT_IMAGES, char = "a") => `${DEFAULT_IMAGES[key]}@${digest(char)}`;
+  const problems = (values: Record<string, unknown>) => {
+    try {
+      resolveStackConfig({ stack: "dev", values, secretKeys: [] });
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues.map((issue) => `${issue.key}: ${issue.message}`);
+      throw error;
+    }
+  };
+
+  test("the version is read from the tag of a tag+digest reference, so the version rules still hold", () => {
+    expect(imageVersion(`${ES}:9.5.0@${digest("b")}`)).toEqual({ major: 9, minor: 5, patch: 0 });
+    expect(imageVersion(`registry.local:5000/grafana/grafana:13.2.0@${digest("c")}`)).toEqual({ major: 13, minor: 2, patch: 0 });
+    expect(imageVersionIssues({ images: { elasticsearch: `${ES}:8.19.0@${digest("d")}` } }).map((issue) => issue.key)).toEqual([
+      "atra-observability:images.elasticsearch",
+    ]);
+  });
+
+  test("without requireImageDigests, a digest is optional; with it, each running image without one is named at its key, all at once", () => {
+    expect(problems({ images: { prometheus: pinned("prometheus") } })).toEqual([]);
+    const found = problems({ requireImageDigests: true, logs: { enabled: false }, cadvisor: { enabled: false }, images: { prometheus: pinned("prometheus") } });
+    // Neither Elasticsearch, Kibana, Filebeat nor cAdvisor runs here: not asked for.
+    expect(found.map((problem) => problem.split(":")[1].split(" ")[0])).toEqual(
+      ["images.blackboxExporter", "images.grafana", "images.nodeExporter"].map((key) => key),
+    );
+    expect(found).toContain(
+      `atra-observability:images.grafana: is ${DEFAULT_IMAGES.grafana}, with no digest, and requireImageDigests is on: pin it as ${DEFAULT_IMAGES.grafana}@sha256:<digest> (the digest of that tag: docker buildx imagetools inspect ${DEFAULT_IMAGES.grafana}, or after a pull: docker image inspect --format '{{index .RepoDigests 0}}' ${DEFAULT_IMAGES.grafana})`,
+    );
+  });
+
+  test("with requireImageDigests, every running image pinned as repo:tag@sha256 passes; a digest without a tag does not", () => {
+    const images = {
+      prometheus: pinned("prometheus"),
+      grafana: pinned("grafana"),
+      nodeExporter: pinned("nodeExporter"),
+      blackboxExporter: pinned("blackboxExporter"),
+    };
+    expect(problems({ requireImageDigests: true, logs: { enabled: false }, cadvisor: { enabled: false }, images })).toEqual([]);
+    const untagged = `prom/prometheus@${digest("e")}`;
+    expect(
+      problems({ requireImageDigests: true, logs: { enabled: false }, cadvisor: { enabled: false }, images: { ...images, prometheus: untagged } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^atra-observability:images\.prometheus: is prom\/prometheus@sha256:e{64}, a digest without a tag, and requireImageDigests is on: give the tag too/,
+      ),
+    ]);
+  });
+});

@@ -183,6 +183,9 @@ describe("reading the Engine's answers", () => {
     // the CLI gets DOCKER_HOST, which it prefers to DOCKER_CONTEXT and to `docker context use`.
     expect(dockerEnvironment("ssh://deploy@docker-1", { DOCKER_HOST: "tcp://x:2375" }).DOCKER_HOST).toBe("ssh://deploy@docker-1");
     expect(dockerEnvironment(undefined, { DOCKER_HOST: "tcp://x:2375" }).DOCKER_HOST).toBe("tcp://x:2375");
+    // dockerCertPath reaches the CLI as DOCKER_CERT_PATH with verification on (tcp:// only).
+    expect(dockerEnvironment("tcp://x:2376", {}, "/home/ops/.docker/x")).toMatchObject({ DOCKER_CERT_PATH: "/home/ops/.docker/x", DOCKER_TLS_VERIFY: "1" });
+    expect(dockerEnvironment("ssh://deploy@x", {}, "/home/ops/.docker/x").DOCKER_CERT_PATH).toBeUndefined();
     expect(dockerEnvironment(undefined, {})).toEqual({ DOCKER_HOST: "unix:///var/run/docker.sock" });
     // Before: a set context was left to the CLI (which then asked the context's daemon) or removed while
     // the provider would still follow it. scripts/preflight.ts refuses it; the CLI never sees it.

@@ -136,6 +136,8 @@ describe("prometheus.yml with tls on", () => {
     };
     expect(rendered.scrape_configs.find((job) => job.job_name === TLS_PROBE_JOB)).toEqual({
       job_name: "blackbox-tls",
+      // The blackbox exporter's login (components/metrics/blackbox-login.ts).
+      basic_auth: { username: "atra-prometheus", password_file: "/etc/prometheus/secrets/blackbox-password" },
       metrics_path: "/probe",
       params: { module: [TLS_PROBE_MODULE] },
       static_configs: [{ targets, labels: { host: "obs.example.internal" } }],

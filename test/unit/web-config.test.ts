@@ -3,6 +3,7 @@
  * Prometheus reachable beyond loopback, central or agent, always requires a login over https; people,
  * Grafana and the healthcheck each have their own; nothing of a secret is in what is rendered.
  */
+import { BLACKBOX_LOGIN_USER } from "../../components/metrics/blackbox-login";
 import * as yaml from "js-yaml";
 import { ConfigError, resolveStackConfig, type StackConfig } from "../../components/config/resolve";
 
@@ -95,8 +96,8 @@ describe("every mix: a Prometheus reachable beyond loopback requires a login ove
       configOf({ role: "agent", publicHostname: "app-2.example.com", prometheus: { remoteWrite: [{ name: "cloud", url: "https://cloud.example/push" }] } }, []),
     ]) {
       expect(requiredLogins(config)).toEqual([]);
-      // (The stack's own Grafana's /metrics has a login of its own whatever the bind: test/real-tools/real-prometheus.test.ts.)
-      expect(jobs(config).some((job) => job.basic_auth && job.job_name !== "grafana")).toBe(false);
+      // (The stack's own Grafana's /metrics and the blackbox exporter have logins of their own whatever the bind.)
+      expect(jobs(config).some((job) => job.basic_auth && job.job_name !== "grafana" && job.basic_auth.username !== BLACKBOX_LOGIN_USER)).toBe(false);
       expect(prometheusCommand(config, serverTls(config)).some((flag) => flag.startsWith("--web.config.file"))).toBe(false);
     }
   });

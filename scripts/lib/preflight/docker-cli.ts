@@ -21,10 +21,18 @@ export interface DockerResult {
  * the opposite of the provider; a set DOCKER_CONTEXT is refused before this (scripts/preflight.ts), and
  * removed here as well so the CLI can only ask the one host.
  */
-export function dockerEnvironment(dockerHost: string | undefined, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function dockerEnvironment(dockerHost: string | undefined, env: NodeJS.ProcessEnv = process.env, certPath?: string): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env };
   delete out.DOCKER_CONTEXT;
   out.DOCKER_HOST = dockerHostInUse("", dockerHost, out).host;
+  // A tcp:// host with `dockerCertPath` (components/docker/config.ts): the CLI takes the same directory (ca.pem,
+  // cert.pem, key.pem) from DOCKER_CERT_PATH, verifying the host with DOCKER_TLS_VERIFY (docker/cli
+  // cli/flags/options.go: the defaults from DOCKER_CERT_PATH and DOCKER_TLS_VERIFY). With the PEM keys instead,
+  // export both yourself for the preflight (docs/remote-docker-host.md).
+  if (certPath && /^tcp:\/\//i.test(out.DOCKER_HOST)) {
+    out.DOCKER_CERT_PATH = certPath;
+    out.DOCKER_TLS_VERIFY = "1";
+  }
   return out;
 }
 
@@ -42,8 +50,9 @@ export class DockerCli {
   constructor(
     dockerHost: string | undefined,
     private readonly binary = process.env.ATRA_DOCKER_CLI ?? "docker",
+    certPath?: string,
   ) {
-    this.env = dockerEnvironment(dockerHost);
+    this.env = dockerEnvironment(dockerHost, process.env, certPath);
     this.host = this.env.DOCKER_HOST as string;
   }
 
