@@ -6,7 +6,7 @@
 import * as yaml from "js-yaml";
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
-import { agentPasswordPath, renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
+import { agentPasswordPath, agentServicesRegex, renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
 import { issuingCa } from "../../components/metrics/agent-federation";
 import { parseFederation } from "../../components/metrics/remote-config";
 import { FEDERATION_CA_PATH } from "../../components/metrics/web-config";
@@ -28,7 +28,10 @@ describe("the central stack's job per agent host", () => {
     values: {
       bindAddress: "0.0.0.0",
       publicHostname: "obs.example.com",
-      agents: [{ host: "app-2.example.com" }, { host: "app-3.example.com", prometheusUrl: "https://10.0.0.3:19090" }],
+      agents: [
+        { host: "app-2.example.com", services: ["worker", "veronica-agent"] },
+        { host: "app-3.example.com", prometheusUrl: "https://10.0.0.3:19090" },
+      ],
     },
     secretKeys: [],
   });
@@ -57,13 +60,34 @@ describe("the central stack's job per agent host", () => {
       expect(job.metric_relabel_configs).toEqual([
         { source_labels: ["job"], regex: "(grafana|blackbox-tls|agent-.*)", action: "drop" },
         { source_labels: ["__name__"], regex: ".*:.*|ALERTS|ALERTS_FOR_STATE", action: "drop" },
+        { source_labels: ["service"], regex: host === "app-2.example.com" ? "(|worker|veronica-agent)" : "()", action: "keep" },
         { target_label: "host", replacement: host },
       ]);
     }
   });
 
+  test("an agent's series keep only its own services (agents[].services) or none, names taken literally", () => {
+    // Prometheus anchors relabel regexes (model/relabel/relabel.go NewRegexp: `^(?:` + expr + `)$`); RE2 here is close enough for these literals.
+    const keeps = (job: ScrapeConfig, service: string) =>
+      new RegExp(`^(?:${job.metric_relabel_configs?.find((rule) => rule.action === "keep")?.regex})$`).test(service);
+    expect(["", "worker", "veronica-agent"].map((service) => keeps(agentJobs[0], service))).toEqual([true, true, true]);
+    expect(["api", "worker2", "xworker", "worker|api"].map((service) => keeps(agentJobs[0], service))).toEqual([false, false, false, false]);
+    expect(["", "worker"].map((service) => keeps(agentJobs[1], service))).toEqual([true, false]);
+    expect(agentServicesRegex(["a.b"])).toBe("(|a\\.b)");
+  });
+
+  test("redirects are not followed: the login is not re-sent to wherever an agent points", () => {
+    for (const job of agentJobs) expect(job.follow_redirects).toBe(false);
+  });
+
   test("default limits on every agent job, and prometheus.agentLimits changes them", () => {
-    expect(agentJobs[0]).toMatchObject({ sample_limit: 50000, label_limit: 40, label_value_length_limit: 1024, body_size_limit: "64MB" });
+    expect(agentJobs[0]).toMatchObject({
+      sample_limit: 20000,
+      label_limit: 40,
+      label_name_length_limit: 128,
+      label_value_length_limit: 256,
+      body_size_limit: "16MB",
+    });
     const limited = resolveStackConfig({
       stack: "prod",
       values: { agents: [{ host: "app-2.example.com" }], prometheus: { agentLimits: { sampleLimit: 1000, bodySizeLimit: "8MB" } } },
