@@ -10,7 +10,7 @@ import { duration, durationMs, httpUrl, isIpv4 } from "../lib/validators";
 import { RESERVED_JOB_NAMES, STACK_SERVICES } from "../stack-services";
 import { REMOTE_PROMETHEUS_FIELDS, REMOTE_SECRET_SHAPE, RemoteMetricsSettings, remoteIssues, resolveRemoteSettings } from "./remote-config";
 import { defaultTlsMode, httpsWhen } from "../tls/config";
-import { TLS_PROBE_JOB } from "./prometheus-config";
+import { AGENT_JOB_PREFIX, TLS_PROBE_JOB } from "./prometheus-config";
 
 /**
  * node-exporter's root bind propagation: `rslave` (follows host mounts), or `none` (no mode asked for,
@@ -119,6 +119,15 @@ export const metricsSlice = defineSlice({
     // A catalog service's scrape job is named after it.
     if (typeof service.name === "string" && [...RESERVED_JOB_NAMES, TLS_PROBE_JOB].includes(service.name)) {
       ctx.addIssue({ code: "custom", path: ["name"], message: `"${service.name}" is used by the stack itself; pick another name` });
+    }
+    // `agent-*` are the central stack's pulls of agent hosts (prometheus-config.ts agentJobName): a service so
+    // named could take an agent's job name, and its series from an agent host would be dropped as central-only.
+    if (typeof service.name === "string" && service.name.startsWith(AGENT_JOB_PREFIX)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["name"],
+        message: `"${service.name}" starts with "${AGENT_JOB_PREFIX}", which the stack reserves for the jobs pulling agent hosts; pick another name`,
+      });
     }
   },
   rules: ({ values, role }) => {

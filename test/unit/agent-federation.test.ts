@@ -121,6 +121,17 @@ describe("config rules", () => {
     );
   });
 
+  test("a service named agent-* is refused: the prefix is the agent pulls' (a job name clash, and dropped from agents as central-only)", () => {
+    const found = problems({
+      services: [
+        { name: "agent-app3", metrics: "http://agent_app3:8000/metrics" },
+        { name: "agentx", metrics: "http://agentx:8000/metrics" },
+      ],
+    });
+    expect(found.filter((line) => line.includes("agent-"))).toEqual([expect.stringMatching(/services\[0\]\.name.*"agent-app3" starts with "agent-"/)]);
+    expect(found.filter((line) => line.includes("services[1]"))).toEqual([]);
+  });
+
   test("agentLimits belongs on a central stack listing agents", () => {
     expect(problems({ prometheus: { agentLimits: { sampleLimit: 10 } } }).join("\n")).toMatch(
       /agentLimits: limits the agent hosts' federation jobs, and agents\[\] lists none/,
