@@ -85,8 +85,8 @@ export const PROMETHEUS_TLS_KEY_PATH = "/etc/prometheus/tls/server-key.pem";
 export const PROMETHEUS_CA_PATH = "/etc/prometheus/tls/ca.pem";
 /**
  * The CA that issued the agents' federation certificates, on a central stack listing agents: what each
- * agent job's `tls_config.ca_file` trusts (the stack CA with tls generated; a federation CA of its own with
- * tls provided, whose CA key the stack does not hold). On a federated agent: the issuer in its federation
+ * agent job's `tls_config.ca_file` trusts: a federation CA of the central stack's own (agent-federation.ts),
+ * never the stack CA, so no agent certificate is one the central's own clients accept. On a federated agent: the issuer in its federation
  * certificate chain, which its healthcheck trusts.
  */
 export const FEDERATION_CA_PATH = "/etc/prometheus/tls/federation-ca.pem";

@@ -49,7 +49,7 @@ interface Targets {
   data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string; lastScrape: string }[] };
 }
 
-/** A CA and, per host, a server certificate naming it, localhost and 127.0.0.1 (as agent-federation.ts issues). */
+/** A federation CA and, per host, a server certificate naming that host alone (as agent-federation.ts agentCertificateNames issues). */
 function makeFederationPki(dir: string, hosts: string[]): { caPem: string; chains: Record<string, string>; keys: Record<string, string> } {
   const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   openssl(
@@ -78,10 +78,7 @@ function makeFederationPki(dir: string, hosts: string[]): { caPem: string; chain
   const keys: Record<string, string> = {};
   for (const host of hosts) {
     openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${host}.key`, "-out", `${host}.csr`, "-subj", `/CN=${host}`);
-    fs.writeFileSync(
-      path.join(dir, `${host}.ext`),
-      `subjectAltName=DNS:${host},DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
-    );
+    fs.writeFileSync(path.join(dir, `${host}.ext`), `subjectAltName=DNS:${host}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
     openssl(
       "x509",
       "-req",
@@ -211,7 +208,8 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
       [],
       {
         caFile: FEDERATION_CA_PATH,
-        serverName: "localhost",
+        // As metrics-stack.ts federatedAgentTls: its self-scrape reaches it over loopback, checking its host's name.
+        serverName: HOST_A,
         probeTargets: [],
       },
     );

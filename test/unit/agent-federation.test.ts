@@ -7,7 +7,7 @@ import * as yaml from "js-yaml";
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
 import { agentPasswordPath, agentServicesRegex, renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
-import { issuingCa } from "../../components/metrics/agent-federation";
+import { agentCertificateNames, issuingCa } from "../../components/metrics/agent-federation";
 import { parseFederation } from "../../components/metrics/remote-config";
 import { FEDERATION_CA_PATH } from "../../components/metrics/web-config";
 import { AGENT_FEDERATION_ENTRY, TEST_CA_PEM } from "../support/external-stacks";
@@ -119,6 +119,32 @@ describe("config rules", () => {
     expect(problems({ agents: [{ host: "obs-1.example.com" }], prometheus: { hostLabel: "obs-1.example.com" } }).join("\n")).toMatch(
       /agents\[0\]\.host: is this central stack's own host label/,
     );
+  });
+
+  test("an agent host that is a loopback name or a name of the central's own certificate is refused, each at its key", () => {
+    const hosts = [
+      "localhost",
+      "127.0.0.1",
+      "app.localhost",
+      "10.0.0.5",
+      "obs-alias.example.com",
+      "atra-obs-prod-grafana",
+      "atra-obs-prod-prometheus",
+      "app-2.example.com",
+    ];
+    const found = problems({
+      bindAddress: "10.0.0.5",
+      publicHostname: "obs.example.com",
+      tls: { extraNames: ["obs-alias.example.com"] },
+      agents: hosts.map((host) => ({ host })),
+    });
+    const refused = found.filter((line) => /loopback name or a name of this central stack's own certificate/.test(line));
+    expect(refused.map((line) => /agents\[(\d+)\]\.host/.exec(line)?.[1])).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
+  });
+
+  test("the agents' certificates name their host alone: no loopback name", () => {
+    expect(agentCertificateNames("app-2.example.com")).toEqual({ dnsNames: ["app-2.example.com"], ipAddresses: [] });
+    expect(agentCertificateNames("10.0.0.3")).toEqual({ dnsNames: [], ipAddresses: ["10.0.0.3"] });
   });
 
   test("a service named agent-* is refused: the prefix is the agent pulls' (a job name clash, and dropped from agents as central-only)", () => {
