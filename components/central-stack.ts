@@ -108,8 +108,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
           provided: loaded.tlsCertificate && loaded.tlsKey ? { certificate: loaded.tlsCertificate, key: loaded.tlsKey } : undefined,
         });
   // Per agent host (agents[]): the password the central Prometheus pulls it with and its server certificate.
-  const agentFederation =
-    config.agents.length > 0 ? new AgentFederation("federation", { agents: config.agents, stack: config.stack, issuer: pki?.issuer }) : undefined;
+  const agentFederation = config.agents.length > 0 ? new AgentFederation("federation", { agents: config.agents, stack: config.stack }) : undefined;
   const platform = new DockerPlatform("platform", config, { dockerClientKey: loaded.dockerClientKey });
   // The stack's own servers, which serve TLS with tls on (an external Grafana or Elastic cluster is not ours).
   const ownElastic = config.logs.enabled && !config.logs.external;

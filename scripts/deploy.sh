@@ -123,7 +123,7 @@ if [ "$verify" = 1 ]; then
   # named, this stack's own CA (the caCertificate output of tls.mode generated, made by this up), and for
   # an agent the central stack's, from --central-outputs (its prometheusUrl and elasticsearchUrl are
   # https under that CA), and the issuer of each agentFederation certificate (the CA of the agent's own
-  # Prometheus: the central's with tls generated, a federation CA of its own with tls provided). Not
+  # Prometheus: the central stack's federation CA, not its stack CA). Not
   # secret; the file goes when deploy ends (close_tunnels, on EXIT).
   ca_file="$(mktemp "${TMPDIR:-/tmp}/atra-deploy-ca.XXXXXX")"
   if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then cat "$NODE_EXTRA_CA_CERTS" >>"$ca_file"; fi

@@ -8,15 +8,24 @@
  * Revoking a host is removing its agents[] entry: its job, password and certificate go at the next
  * `pulumi up`, the other hosts' are untouched (each is a resource of its own, named after its host).
  *
- * The CA: the stack CA with tls generated (its key is in state, tls/pki.ts StackPki.issuer); with tls
- * provided the stack holds no CA key, so a federation CA of its own is made here (validity as the stack CA's).
+ * The CA: always a federation CA of this central stack's own, made here (validity as the stack CA's), never
+ * the stack CA. The stack CA signs the central's own server certificate and is trusted by the central's own
+ * clients (its scrapes of itself and Grafana, Grafana's datasources, the healthchecks); an agent certificate
+ * from it would be one more certificate those clients accept. The federation CA is trusted only by the agent
+ * jobs (prometheus-config.ts agentFederationJob, `ca_file` FEDERATION_CA_PATH, `server_name` the agent's host)
+ * and by each agent's own clients (the issuer in its chain). Its key stays in state (secret), as the stack CA's.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import type { AgentHost } from "../agents/config";
 import { GENERATED_VALIDITY, splitServerNames } from "../tls/config";
-import type { CertificateIssuer } from "../tls/pki";
+
+/** A CA that issues certificates: its certificate (PEM) and its key (PEM, secret). */
+interface CertificateIssuer {
+  caCertificate: pulumi.Output<string>;
+  caKey: pulumi.Output<string>;
+}
 
 /** One agent host's entry of the output agentFederation, and what the central Prometheus needs of it. */
 export interface AgentCredentials {
@@ -31,16 +40,17 @@ export interface AgentCredentials {
 export interface AgentFederationArgs {
   agents: AgentHost[];
   stack: string;
-  /** The stack CA (tls generated); without it a federation CA is made. */
-  issuer?: CertificateIssuer;
 }
 
 /**
- * The names of an agent's certificate: its host (what the central job checks, `tls_config.server_name`),
- * and loopback, where its own healthcheck and self-scrape reach it.
+ * The names of an agent's certificate: its host alone, what the central job checks (`tls_config.server_name`)
+ * and what the agent's own clients check too (metrics-stack.ts federatedAgentTls: they connect over loopback
+ * and verify the name given, not the address: prometheus/common config/http_config.go `TLSConfig.ServerName`
+ * sets Go's tls.Config.ServerName, which the handshake verifies against). No `localhost` / `127.0.0.1`: no
+ * agent certificate is valid for a loopback name (the config rules refuse such an agents[].host too).
  */
 export function agentCertificateNames(host: string): { dnsNames: string[]; ipAddresses: string[] } {
-  return splitServerNames([host, "localhost", "127.0.0.1"]);
+  return splitServerNames([host]);
 }
 
 export class AgentFederation extends pulumi.ComponentResource {
@@ -51,7 +61,7 @@ export class AgentFederation extends pulumi.ComponentResource {
   constructor(name: string, args: AgentFederationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:metrics:AgentFederation", name, {}, opts);
     const key = (keyName: string) => new tls.PrivateKey(keyName, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-    const issuer = args.issuer ?? this.ownCa(name, args.stack, key);
+    const issuer = this.ownCa(name, args.stack, key);
     this.caCertificate = issuer.caCertificate;
     this.agents = args.agents.map((agent) => {
       // Letters and digits: safe in any file and far under bcrypt's 72 bytes. The hash is made once, at

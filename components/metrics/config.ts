@@ -10,7 +10,7 @@ import { duration, durationMs, httpUrl, isIpv4 } from "../lib/validators";
 import { RESERVED_JOB_NAMES, STACK_SERVICES } from "../stack-services";
 import { REMOTE_PROMETHEUS_FIELDS, REMOTE_SECRET_SHAPE, RemoteMetricsSettings, remoteIssues, resolveRemoteSettings } from "./remote-config";
 import { defaultTlsMode, httpsWhen } from "../tls/config";
-import { TLS_PROBE_JOB } from "./prometheus-config";
+import { AGENT_JOB_PREFIX, TLS_PROBE_JOB } from "./prometheus-config";
 import { resolveScrapeLimits, ScrapeLimits, scrapeLimitsShape } from "./scrape-limits";
 
 /**
@@ -131,6 +131,15 @@ export const metricsSlice = defineSlice({
         code: "custom",
         path: ["scrapeLimits"],
         message: "limits the scrape of `metrics`, and this service has none: remove it, or give metrics",
+      });
+    }
+    // `agent-*` are the central stack's pulls of agent hosts (prometheus-config.ts agentJobName): a service so
+    // named could take an agent's job name, and its series from an agent host would be dropped as central-only.
+    if (typeof service.name === "string" && service.name.startsWith(AGENT_JOB_PREFIX)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["name"],
+        message: `"${service.name}" starts with "${AGENT_JOB_PREFIX}", which the stack reserves for the jobs pulling agent hosts; pick another name`,
       });
     }
   },

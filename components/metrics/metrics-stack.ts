@@ -193,14 +193,15 @@ function serverTlsUploads(server: ServerTls, login: boolean, caPath: string) {
 /**
  * A federated agent host's server TLS, from its `federation` secret: the certificate the central stack
  * issued for this host, its key, and the issuer in the chain, which the agent's own clients (healthcheck,
- * self-scrape) trust, checking the name `localhost` the certificate carries (agent-federation.ts agentCertificateNames).
+ * self-scrape) trust. They reach it over loopback yet check the one name the certificate carries, the host's
+ * publicHostname (= its agents[] entry; agent-federation.ts agentCertificateNames).
  */
-export function federatedAgentTls(federation: pulumi.Output<FederationSecret>): ServerTls {
+export function federatedAgentTls(federation: pulumi.Output<FederationSecret>, publicHostname: string): ServerTls {
   return {
     serverCertificate: federation.apply((value) => value.certificate),
     serverKey: pulumi.secret(federation.apply((value) => value.key)),
     caCertificate: federation.apply((value) => issuingCa(value.certificate)),
-    serverName: "localhost",
+    serverName: publicHostname,
   };
 }
 
@@ -252,7 +253,7 @@ export class MetricsStack extends pulumi.ComponentResource {
 
     // A federated agent serves TLS with the certificate the central stack issued for it; its own clients
     // trust that certificate's issuer, kept apart from the central CA its remote write may trust (PROMETHEUS_CA_PATH).
-    const tls = args.tls ?? (args.federation ? { server: federatedAgentTls(args.federation), probed: [] } : undefined);
+    const tls = args.tls ?? (args.federation ? { server: federatedAgentTls(args.federation, config.publicHostname), probed: [] } : undefined);
     const serverCaPath = args.tls ? PROMETHEUS_CA_PATH : FEDERATION_CA_PATH;
     // How the stack's own clients check its servers: the CA (absent for a provided certificate from a public
     // CA: the system roots then apply) and the name every certificate of the stack carries (pki.ts serverName).

@@ -71,6 +71,7 @@ export interface ScrapeConfig {
   label_name_length_limit?: number;
   label_value_length_limit?: number;
   target_limit?: number;
+  follow_redirects?: boolean;
   relabel_configs?: { source_labels?: string[]; target_label: string; replacement?: string }[];
   metric_relabel_configs?: { source_labels?: string[]; regex?: string; action?: string; target_label?: string; replacement?: string }[];
 }
@@ -189,6 +190,7 @@ export const CENTRAL_ONLY_NAMES = ".*:.*|ALERTS|ALERTS_FOR_STATE";
 export interface AgentScrapeLimits {
   sampleLimit: number;
   labelLimit: number;
+  labelNameLengthLimit: number;
   labelValueLengthLimit: number;
   bodySizeLimit: string;
 }
@@ -209,12 +211,28 @@ export interface AgentScrapeLimits {
  * - `honor_timestamps: false`: every sample carries the central's scrape time, never the agent's, so a
  *   future-dated sample cannot make later real samples out of order (scrape/scrape.go `scrapeLoop.append`:
  *   `if !sl.honorTimestamps { parsedTimestamp = nil }`, the sample then at `defTime`, the scrape's time).
+ * - `service`: a series naming a catalog service is kept only if this host runs it (agents[].services;
+ *   series without `service`, node-exporter's and the like, stay). Without it an agent could send
+ *   `probe_success{job="blackbox-health",service="X"}` for a service X of another host and fake or hide
+ *   X's alerts and SLO burn, which sum across hosts. A `keep` regex is anchored by Prometheus
+ *   (prometheus/prometheus model/relabel/relabel.go `NewRegexp`: `^(?:` + expr + `)$`), names escaped.
  * - the limits: over `sample_limit` (after metric relabelling) the whole scrape fails and stores nothing
- *   of it (scrape.go `errSampleLimit`, `up` 0); `label_limit` / `label_value_length_limit` fail it the
- *   same way (`verifyLabelLimits`); a body over `body_size_limit` is cut off and fails (`errBodySizeLimit`).
- *   One agent can then no more fill the central Prometheus than its limits allow.
- * - https trusting the CA that issued the agent's certificate and checking its host name; the login is
- *   this host's own password, read from its file at each scrape (prometheus/common config/http_config.go).
+ *   of it (scrape.go `errSampleLimit`, `up` 0); `label_limit` / `label_name_length_limit` /
+ *   `label_value_length_limit` fail it the same way (`verifyLabelLimits`); a body over `body_size_limit`
+ *   is cut off and fails (`errBodySizeLimit`). These bound ONE scrape, not the series an agent adds over
+ *   time: Prometheus has no per-target cap on head series (scrape/scrape.go: `appenderWithLimits` wraps
+ *   each scrape's appender with sample_limit only, `seriesAdded` is counted into `scrape_series_added` and
+ *   never limited; config/config.go `ScrapeConfig` has no series limit). An agent sending new label values
+ *   at every scrape adds up to `sample_limit` new series per scrape (a review measured with 2.42: 5,000 new
+ *   series per 2 s scrape, ~1.3 KB RSS each; test/real-tools/agent-federation.test.ts shows 1,500 per pull all added). So what one agent can add is bounded per scrape by these limits
+ *   and, over time, only by the alert AgentSeriesChurn (alerts/stack.yml, `scrape_series_added` per agent
+ *   job) and the operator removing that host's entry (docs/runbook.md#agentserieschurn; residual risk in
+ *   docs/add-a-host.md).
+ * - `follow_redirects: false`: prometheus/common config/http_config.go `DefaultHTTPClientConfig` follows
+ *   redirects by default, sending the basic-auth header again at each hop; an agent must not be able to
+ *   send the central's login for it elsewhere.
+ * - https trusting only the federation CA that issued the agents' certificates and checking its host name;
+ *   the login is this host's own password, read from its file at each scrape (prometheus/common config/http_config.go).
  * The `up` of this job (host = the agent) says whether the pull works; the agent's own `up{job="prometheus"}`
  * arrives through it, so HostNotReporting (alerts/stack.yml) fires when the pull stops.
  */
@@ -231,17 +249,26 @@ function agentFederationJob(agent: AgentHost, limits: AgentScrapeLimits): Scrape
     honor_timestamps: false,
     sample_limit: limits.sampleLimit,
     label_limit: limits.labelLimit,
+    label_name_length_limit: limits.labelNameLengthLimit,
     label_value_length_limit: limits.labelValueLengthLimit,
     body_size_limit: limits.bodySizeLimit,
+    follow_redirects: false,
     basic_auth: { username: PROMETHEUS_LOGINS.central, password_file: agentPasswordPath(agent.host) },
     tls_config: { ca_file: FEDERATION_CA_PATH, server_name: agent.host },
     static_configs: [{ targets: [hostPort(url)], labels: { host: agent.host } }],
     metric_relabel_configs: [
       { source_labels: ["job"], regex: `(${dropped})`, action: "drop" },
       { source_labels: ["__name__"], regex: CENTRAL_ONLY_NAMES, action: "drop" },
+      { source_labels: ["service"], regex: agentServicesRegex(agent.services), action: "keep" },
       { target_label: "host", replacement: agent.host },
     ],
   };
+}
+
+/** The `service` values kept from an agent: none (series of no service) or one of its own services, each a literal. */
+export function agentServicesRegex(services: readonly string[]): string {
+  // In parentheses so the empty list is `()`, not an empty regex a reader might take for the default `(.*)`.
+  return `(${["", ...services.map(escapeRegex)].join("|")})`;
 }
 
 /** A literal in a Prometheus (RE2) regex. */

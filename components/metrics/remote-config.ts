@@ -108,13 +108,25 @@ const externalShape = z.strictObject({
 
 /**
  * A central stack's limits on each agent host's federation job (prometheus-config.ts agentFederationJob).
- * Defaults: an agent host with node-exporter, cAdvisor and a dozen services sends some 5,000 to 20,000
- * series; 50,000 leaves room and still bounds what one host can add per scrape.
+ * Sized from what a real agent sends: an agent host's /federate with its Prometheus and node-exporter
+ * (test/real-tools/agent-federation.test.ts measures it) is ~1,000 series and well under 1 MB; cAdvisor
+ * and a dozen services add a few thousand. 20,000 samples leaves 5-10x room, yet caps what one agent can
+ * add per scrape (Prometheus has no cap on series added over time: alert AgentSeriesChurn) at 20,000 new
+ * series, 2.5x less than before. 128-byte label names and 256-byte values hold every exporter name and
+ * value we ship while bounding the memory of each new series; 16MB holds 20,000 federated samples
+ * (~100-300 bytes each in the text format) with room.
  */
-export const AGENT_LIMIT_DEFAULTS = { sampleLimit: 50000, labelLimit: 40, labelValueLengthLimit: 1024, bodySizeLimit: "64MB" };
+export const AGENT_LIMIT_DEFAULTS = {
+  sampleLimit: 20000,
+  labelLimit: 40,
+  labelNameLengthLimit: 128,
+  labelValueLengthLimit: 256,
+  bodySizeLimit: "16MB",
+};
 const agentLimitsShape = z.strictObject({
   sampleLimit: positiveInt.optional(),
   labelLimit: positiveInt.optional(),
+  labelNameLengthLimit: positiveInt.optional(),
   labelValueLengthLimit: positiveInt.optional(),
   /** Prometheus units (config/config.go `BodySizeLimit` is a units.Base2Bytes: KB, MB, GB). */
   bodySizeLimit: z

@@ -5,7 +5,7 @@
  * container, and the container healthchecks that log in without their secret in the command.
  *
  * The logins are on whenever a central Prometheus is published beyond loopback (a `bindAddress` other
- * than 127.x) and on a federated agent host (requiredLogins). Either always has TLS on, so a login
+ * than 127.x) or lists agents, and on a federated agent host (requiredLogins). Either always has TLS on, so a login
  * never crosses the network in clear text.
  *
  * Both Prometheus versions take the file: the flag is in prometheus/prometheus cmd/prometheus/main.go
@@ -41,14 +41,23 @@ export type PrometheusLogin = keyof typeof PROMETHEUS_LOGINS;
  * The logins this Prometheus requires. A central stack published beyond loopback (a `bindAddress`
  * other than 127.x: people, an external Grafana or agents reach it) requires Grafana's, the
  * healthcheck's and people's, and there tls is always on (components/tls/config.ts refuses `tls.mode:
- * off`), so a login never crosses the network in clear. A central stack on loopback requires none. An
+ * off`), so a login never crosses the network in clear. So does a central stack listing agents, even on
+ * loopback: it then holds every host's metrics, and its Prometheus is on the stack network that
+ * `appNetworks` joins to application containers, which could otherwise read them all (tls is on there too:
+ * tls/config.ts refuses off with agents[]). A central stack on loopback without agents requires none: it
+ * holds only its own host's metrics (its app containers on appNetworks reach it, as they reach the host). An
  * agent host's Prometheus requires a login exactly when it is federated (the `federation` secret): the
  * central stack's and its own healthcheck's; the config rules refuse an agent bound beyond loopback
  * without it (remote-config.ts), so no Prometheus is reachable beyond loopback without login and TLS.
  */
-export function requiredLogins(config: { role: "central" | "agent"; bindAddress: string; prometheus: { federated?: boolean } }): PrometheusLogin[] {
+export function requiredLogins(config: {
+  role: "central" | "agent";
+  bindAddress: string;
+  prometheus: { federated?: boolean };
+  agents?: readonly unknown[];
+}): PrometheusLogin[] {
   if (config.role === "agent") return config.prometheus.federated ? ["central", "healthcheck"] : [];
-  return config.bindAddress.startsWith("127.") ? [] : ["grafana", "healthcheck", "people"];
+  return config.bindAddress.startsWith("127.") && (config.agents ?? []).length === 0 ? [] : ["grafana", "healthcheck", "people"];
 }
 
 /** Next to prometheus.yml. Hashes only, yet uploaded as a secret: no need to publish them. */
@@ -76,8 +85,8 @@ export const PROMETHEUS_TLS_KEY_PATH = "/etc/prometheus/tls/server-key.pem";
 export const PROMETHEUS_CA_PATH = "/etc/prometheus/tls/ca.pem";
 /**
  * The CA that issued the agents' federation certificates, on a central stack listing agents: what each
- * agent job's `tls_config.ca_file` trusts (the stack CA with tls generated; a federation CA of its own with
- * tls provided, whose CA key the stack does not hold). On a federated agent: the issuer in its federation
+ * agent job's `tls_config.ca_file` trusts: a federation CA of the central stack's own (agent-federation.ts),
+ * never the stack CA, so no agent certificate is one the central's own clients accept. On a federated agent: the issuer in its federation
  * certificate chain, which its healthcheck trusts.
  */
 export const FEDERATION_CA_PATH = "/etc/prometheus/tls/federation-ca.pem";

@@ -62,12 +62,6 @@ export interface ServerTls {
   readonly serverName: string;
 }
 
-/** A CA that issues certificates: its certificate (PEM) and its key (PEM, secret). */
-export interface CertificateIssuer {
-  caCertificate: pulumi.Output<string>;
-  caKey: pulumi.Output<string>;
-}
-
 export class StackPki extends pulumi.ComponentResource implements ServerTls {
   /** What clients trust (PEM). Undefined for a provided chain from a public CA (the clients' system roots then apply). */
   readonly caCertificate?: pulumi.Output<string>;
@@ -76,11 +70,6 @@ export class StackPki extends pulumi.ComponentResource implements ServerTls {
   /** Its private key (PEM), secret. */
   readonly serverKey: pulumi.Output<string>;
   readonly serverName: string;
-  /**
-   * With tls generated: the CA's certificate and key (secret), to issue more certificates from (the agent
-   * hosts' federation certificates, components/metrics/agent-federation.ts). Undefined with tls provided.
-   */
-  readonly issuer?: CertificateIssuer;
 
   constructor(name: string, args: StackPkiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atra:tls:StackPki", name, {}, opts);
@@ -128,7 +117,6 @@ export class StackPki extends pulumi.ComponentResource implements ServerTls {
         { parent: this },
       );
       this.caCertificate = ca.certPem;
-      this.issuer = { caCertificate: ca.certPem, caKey: pulumi.secret(caKey.privateKeyPem) };
       // Leaf then CA: a client given only the leaf's issuer still builds the chain.
       this.serverCertificate = pulumi.all([server.certPem, ca.certPem]).apply(([leaf, root]) => `${leaf.trimEnd()}\n${root.trimEnd()}\n`);
       this.serverKey = pulumi.secret(serverKey.privateKeyPem);

@@ -113,6 +113,15 @@ describe.each([
       expect((container("prometheus").inputs.healthcheck as { tests: string[] }).tests).toContain(
         "--http.config.file=/etc/prometheus/secrets/healthcheck-http.yml",
       );
+      // Its healthcheck and self-scrape check the host's own name, the only name its certificate carries
+      // (agent-federation.ts agentCertificateNames: no localhost).
+      const host = String(plan.run.outputs.host.value);
+      const healthcheckConfig = (container("prometheus").inputs.uploads as { file: string; content: string }[]).find(
+        (upload) => upload.file === "/etc/prometheus/secrets/healthcheck-http.yml",
+      )!.content;
+      expect(healthcheckConfig).toContain(`server_name: ${host}`);
+      expect(artifact("prometheus.yml")).toContain(`server_name: ${host}`);
+      expect(artifact("prometheus.yml")).not.toContain("server_name: localhost");
     } else {
       expect(command).toContain("--agent");
       expect(command.some((flag) => flag.startsWith("--storage.tsdb") || flag.startsWith("--web.config.file"))).toBe(false);

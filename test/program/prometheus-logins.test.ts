@@ -47,9 +47,25 @@ describe("a central stack published beyond loopback, listing two agent hosts", (
       ["prometheus-people-password", { length: 32, special: false }, true],
     ]);
     expect(passwords.filter((r) => r.name.startsWith("federation-")).map((r) => r.name)).toEqual(HOSTS.map((host) => `federation-${host}-password`));
-    // A certificate per agent host, from the stack CA (tls generated).
+    // A certificate per agent host.
     const certificates = plan.run.resources.filter((resource) => resource.type === "tls:index/locallySignedCert:LocallySignedCert").map((r) => r.name);
     expect(certificates).toEqual(expect.arrayContaining(HOSTS.map((host) => `federation-${host}-certificate`)));
+  });
+
+  test("the agents' certificates come from a federation CA of their own, not the stack CA (tls generated), and name their host alone", () => {
+    const cas = plan.run.resources.filter((resource) => resource.type === "tls:index/selfSignedCert:SelfSignedCert");
+    const federationCa = cas.find((resource) => resource.name === "federation-ca");
+    expect(federationCa?.parent).toMatch(/::federation$/);
+    expect(cas.length).toBe(2); // the stack CA, and the federation CA
+    const stackCa = cas.find((resource) => resource !== federationCa)!;
+    const signedBy = (name: string) => plan.run.resources.find((resource) => resource.name === name)!.dependencies ?? [];
+    for (const host of HOSTS) {
+      const dependencies = signedBy(`federation-${host}-certificate`);
+      expect(dependencies.some((urn) => urn.endsWith("::federation-ca"))).toBe(true);
+      expect(dependencies).not.toContain(stackCa.urn);
+      const request = plan.run.resources.find((resource) => resource.name === `federation-${host}-request`)!;
+      expect([request.inputs.dnsNames, request.inputs.ipAddresses ?? []]).toEqual([[host], []]);
+    }
   });
 
   test("the web config and every password are secret uploads, read-only for all; prometheus.yml names the files", () => {

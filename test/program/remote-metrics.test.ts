@@ -35,13 +35,14 @@ describe("server mode with remote write, an agent host and an external query URL
       ["/etc/prometheus/secrets/remote-write-central", "0444"],
       ["/etc/prometheus/secrets/remote-write-cloud", "0444"],
       // tls (provided): the certificate, its key, the CA, the TLS healthcheck's client config (test/program/tls.test.ts).
-      // On loopback no login (test/program/prometheus-logins.test.ts).
+      // On loopback, but listing an agent: the logins (web-config.ts requiredLogins), the healthcheck's password.
       ["/etc/prometheus/web.yml", "0444"],
+      ["/etc/prometheus/secrets/login-healthcheck-password", "0444"],
       ["/etc/prometheus/tls/server.pem", "0444"],
       ["/etc/prometheus/tls/server-key.pem", "0444"],
       ["/etc/prometheus/tls/ca.pem", "0444"],
       ["/etc/prometheus/secrets/healthcheck-http.yml", "0444"],
-      // Its agent host (agents[]): the CA of the agents' certificates (a federation CA of its own: tls is provided) and the host's password.
+      // Its agent host (agents[]): the CA of the agents' certificates (the central's federation CA) and the host's password.
       ["/etc/prometheus/tls/federation-ca.pem", "0444"],
       ["/etc/prometheus/secrets/agent-app-9.example.internal-password", "0444"],
       // The blackbox exporter's password (components/metrics/blackbox-login.ts).
@@ -53,7 +54,8 @@ describe("server mode with remote write, an agent host and an external query URL
     ]);
     // Only the credentials' and the key's contents are secret: prometheus.yml stays readable in the plan.
     // The every-option stack's tls is provided: the chain comes from the secret tlsCertificate, so it stays secret too.
-    expect(prometheus.secretPaths).toEqual([1, 2, 4, 5, 9, 10, 12].map((index) => `uploads[${index}].content`));
+    // With the logins: the web config (its hashes) and the healthcheck's password too.
+    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5, 6, 10, 11, 13].map((index) => `uploads[${index}].content`));
     expect(uploads[1].content).toBe("[secret]");
     const yml = plan.artifacts.find((artifact) => artifact.path.endsWith("/etc/prometheus/prometheus.yml"))!.content;
     expect(yml).toContain("password_file: /etc/prometheus/secrets/remote-write-central");

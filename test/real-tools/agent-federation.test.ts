@@ -9,8 +9,11 @@
  *   the central's login), scraping a real node-exporter;
  * - agent B: a compromised host, here a small Node HTTPS server that knows B's password, serves the
  *   exposition text of its choice, forging `host="<A's host>"`, a central-only job and future timestamps,
- *   and then a flood of series.
- * Shown: A's series land with A's host; nothing of B lands as A's host, as a central job or as a recording rule's series; B's samples carry
+ *   a probe of a service it is not listed for (agents[].services), then a flood of series, a redirect, and
+ *   new series at every pull (churn).
+ * Shown: A's series land with A's host (and how many a real agent sends: the default agentLimits); nothing
+ * of B lands as A's host, as a central job, as a recording rule's series or as a service it does not run;
+ * B's redirect is not followed; B's churn makes AgentSeriesChurn's expression hold; B's samples carry
  * the central's scrape time; B over its sample_limit fails its own scrape while A keeps flowing; removing
  * B's entry (config reload, SIGHUP) stops the pulls of B while A keeps flowing; B's password opens nothing of A.
  * Certificates are made here with openssl (a CA, one certificate per agent host), never committed.
@@ -22,6 +25,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { resolveStackConfig } from "../../components/config/resolve";
 import { agentJobName, agentPasswordPath, prometheusCommand, renderPrometheusConfig } from "../../components/metrics/prometheus-config";
+import { AGENT_LIMIT_DEFAULTS } from "../../components/metrics/remote-config";
 import {
   FEDERATION_CA_PATH,
   HEALTHCHECK_PASSWORD_PATH,
@@ -36,6 +40,7 @@ import { describeWithTools, freePort, RunningProcess, startProcess, stopProcess,
 const HOST_A = "agent-a.test";
 const HOST_B = "agent-b.test";
 const SAMPLE_LIMIT = 2000;
+const CHURN_PER_PULL = 1500;
 
 interface Vector {
   data: { result: { metric: Record<string, string>; value: [number, string] }[] };
@@ -44,7 +49,7 @@ interface Targets {
   data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string; lastScrape: string }[] };
 }
 
-/** A CA and, per host, a server certificate naming it, localhost and 127.0.0.1 (as agent-federation.ts issues). */
+/** A federation CA and, per host, a server certificate naming that host alone (as agent-federation.ts agentCertificateNames issues). */
 function makeFederationPki(dir: string, hosts: string[]): { caPem: string; chains: Record<string, string>; keys: Record<string, string> } {
   const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   openssl(
@@ -73,10 +78,7 @@ function makeFederationPki(dir: string, hosts: string[]): { caPem: string; chain
   const keys: Record<string, string> = {};
   for (const host of hosts) {
     openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${host}.key`, "-out", `${host}.csr`, "-subj", `/CN=${host}`);
-    fs.writeFileSync(
-      path.join(dir, `${host}.ext`),
-      `subjectAltName=DNS:${host},DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
-    );
+    fs.writeFileSync(path.join(dir, `${host}.ext`), `subjectAltName=DNS:${host}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
     openssl(
       "x509",
       "-req",
@@ -110,9 +112,12 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
   let portA: number;
   const passwords = { [HOST_A]: "passwordA0123456789abcdefghijklmn", [HOST_B]: "passwordB0123456789abcdefghijklmn" };
   // What B serves, switched by the test; and every Authorization header B was sent.
-  let bMode: "forge" | "flood" = "forge";
+  let bMode: "forge" | "flood" | "redirect" | "churn" = "forge";
   const bAuthorizations: string[] = [];
   let bRequests = 0;
+  // Requests that reached the place B redirects to (with the Authorization header each carried).
+  const redirected: string[] = [];
+  let churnRound = 0;
   const futureMs = Date.now() + 3600_000;
 
   const query = async (expr: string): Promise<Vector["data"]["result"]> => {
@@ -139,23 +144,40 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
 
     // Agent B: a compromised host. It knows its own password and serves what it likes.
     server = https.createServer({ cert: pki.chains[HOST_B], key: pki.keys[HOST_B] }, (request, response) => {
+      if (request.url?.startsWith("/elsewhere")) {
+        redirected.push(request.headers.authorization ?? "");
+        response.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end("elsewhere 1\n");
+        return;
+      }
       bRequests += 1;
       bAuthorizations.push(request.headers.authorization ?? "");
       if (request.headers.authorization !== `Basic ${Buffer.from(`${PROMETHEUS_LOGINS.central}:${passwords[HOST_B]}`).toString("base64")}`) {
         response.writeHead(401).end();
         return;
       }
+      if (bMode === "redirect") {
+        response.writeHead(302, { location: `https://127.0.0.1:${bPort}/elsewhere` }).end();
+        return;
+      }
+      churnRound += bMode === "churn" ? 1 : 0;
       const lines =
-        bMode === "forge"
-          ? [
-              `node_load1{job="node-exporter",instance="b:9100",host="${HOST_A}"} 99 ${futureMs}`,
-              `forged_metric{job="worker",instance="w:1",host="${HOST_A}"} 7 ${futureMs}`,
-              `up{job="grafana",instance="grafana:3000",host="central.test"} 1`,
-              `up{job="${agentJobName(HOST_A)}",instance="x",host="${HOST_A}"} 1`,
-              // A recording rule's output (the SLO series are named so): only the central stack makes them.
-              `service_slo:error_budget_remaining:ratio{service="worker",job="worker"} 1`,
-            ]
-          : Array.from({ length: SAMPLE_LIMIT + 500 }, (_, index) => `flood_series{job="worker",n="${index}"} 1`);
+        bMode === "churn"
+          ? // New label values at every pull, each pull well under sample_limit.
+            Array.from({ length: CHURN_PER_PULL }, (_, index) => `churn_series{job="worker",round="${churnRound}",n="${index}"} 1`)
+          : bMode === "forge"
+            ? [
+                `node_load1{job="node-exporter",instance="b:9100",host="${HOST_A}"} 99 ${futureMs}`,
+                `forged_metric{job="worker",instance="w:1",host="${HOST_A}"} 7 ${futureMs}`,
+                `up{job="grafana",instance="grafana:3000",host="central.test"} 1`,
+                `up{job="${agentJobName(HOST_A)}",instance="x",host="${HOST_A}"} 1`,
+                // A recording rule's output (the SLO series are named so): only the central stack makes them.
+                `service_slo:error_budget_remaining:ratio{service="worker",job="worker"} 1`,
+                // A probe of a service B does not run (agents[].services lists only worker for B): it would
+                // fake or hide api's alerts and SLO burn, which sum across hosts. And one of its own: kept.
+                `probe_success{job="blackbox-health",instance="http://api:8080/health",service="api"} 0`,
+                `probe_success{job="blackbox-health",instance="http://worker:8080/health",service="worker"} 1`,
+              ]
+            : Array.from({ length: SAMPLE_LIMIT + 500 }, (_, index) => `flood_series{job="worker",n="${index}"} 1`);
       response.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(`${lines.join("\n")}\n`);
     });
     await new Promise<void>((resolve) => server!.listen(bPort, "127.0.0.1", resolve));
@@ -186,7 +208,8 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
       [],
       {
         caFile: FEDERATION_CA_PATH,
-        serverName: "localhost",
+        // As metrics-stack.ts federatedAgentTls: its self-scrape reaches it over loopback, checking its host's name.
+        serverName: HOST_A,
         probeTargets: [],
       },
     );
@@ -215,7 +238,7 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
         publicHostname: "central.test",
         agents: [
           { host: HOST_A, prometheusUrl: `https://127.0.0.1:${portA}` },
-          { host: HOST_B, prometheusUrl: `https://127.0.0.1:${bPort}` },
+          { host: HOST_B, prometheusUrl: `https://127.0.0.1:${bPort}`, services: ["worker"] },
         ],
         prometheus: { scrapeInterval: "1s", agentLimits: { sampleLimit: SAMPLE_LIMIT } },
       },
@@ -289,6 +312,12 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
     expect(await query('up{job="grafana"}')).toEqual([]);
     expect((await query(`up{job="${agentJobName(HOST_A)}"}`)).map((series) => series.metric.host)).toEqual([HOST_A]);
     expect(await query('{__name__=~".+:.+"}')).toEqual([]);
+    // Only the services B runs (agents[].services): its probe of api is dropped, its probe of worker kept.
+    expect(await query('probe_success{service="api"}')).toEqual([]);
+    expect((await query("probe_success")).map((series) => [series.metric.service, series.metric.host])).toEqual([["worker", HOST_B]]);
+    // What a real agent (its Prometheus and node-exporter, no cAdvisor, no service) sends: the default
+    // agentLimits (remote-config.ts AGENT_LIMIT_DEFAULTS) are sized from it.
+    expect(Number(seriesOfA[0]?.value[1])).toBeLessThan(AGENT_LIMIT_DEFAULTS.sampleLimit / 5);
     // B's future timestamps were ignored: its samples are at the central's scrape time.
     const [stamp] = await query("timestamp(forged_metric)");
     const skew = Number(stamp.value[1]) * 1000 - Date.now();
@@ -318,6 +347,46 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
     expect(await query(`up{job="${agentJobName(HOST_A)}"} == 1`)).toHaveLength(1);
     console.log(
       `sample_limit ${SAMPLE_LIMIT}: B (${SAMPLE_LIMIT + 500} samples) down after ${seconds.toFixed(1)} s ("${failed.lastError}"); A up, no flood series stored`,
+    );
+    bMode = "forge";
+  }, 60_000);
+
+  test("B answering with a redirect fails its own scrape; the central's login is not sent where B points", async () => {
+    bMode = "redirect";
+    const failed = await waitFor("B's scrape to fail on the redirect", 30_000, async () => {
+      const b = await target(HOST_B);
+      return b && b.health === "down" && /302/.test(b.lastError) ? b : undefined;
+    });
+    expect(redirected).toEqual([]);
+    console.log(`redirect: B down ("${failed.lastError}"), ${redirected.length} requests followed it`);
+    bMode = "forge";
+  }, 60_000);
+
+  test("B churning new series each pull (under sample_limit) adds them all: AgentSeriesChurn's expression sees it", async () => {
+    bMode = "churn";
+    const started = Date.now();
+    const rule = (
+      yaml.load(fs.readFileSync(path.join(__dirname, "..", "..", "alerts", "stack.yml"), "utf8")) as {
+        groups: { rules: { alert?: string; expr: string }[] }[];
+      }
+    ).groups
+      .flatMap((group) => group.rules)
+      .find((entry) => entry.alert === "AgentSeriesChurn")!;
+    const firing = await waitFor(
+      "AgentSeriesChurn's expression to hold for B",
+      30_000,
+      async () => {
+        const result = await query(rule.expr);
+        return result.length > 0 ? result : undefined;
+      },
+      500,
+    );
+    const seconds = (Date.now() - started) / 1000;
+    expect(firing.map((series) => series.metric.host)).toEqual([HOST_B]);
+    const [head] = await query(`sum(scrape_series_added{job="${agentJobName(HOST_B)}"})`);
+    console.log(
+      `churn: B adding ${CHURN_PER_PULL} new series per 1 s pull; AgentSeriesChurn's expression held after ${seconds.toFixed(1)} s ` +
+        `(value ${firing[0].value[1]}; last pull added ${head?.value[1]}); sample_limit never tripped`,
     );
     bMode = "forge";
   }, 60_000);

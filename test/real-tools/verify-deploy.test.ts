@@ -90,7 +90,7 @@ describe("npm run deploy on a bare machine ends with verify", () => {
     expect(run.status).toBe(0);
     // The central stack's CA (its https URLs) and this stack's own: verify trusts both (NODE_EXTRA_CA_CERTS), and the file goes after.
     const centralCa = "-----BEGIN CERTIFICATE-----\ncentral-ca\n-----END CERTIFICATE-----";
-    // And the issuer of each agent's federation certificate (its own Prometheus's CA; with tls provided a federation CA of the central's own).
+    // And the issuer of each agent's federation certificate (its own Prometheus's CA: the central stack's federation CA).
     const federationChain =
       "-----BEGIN CERTIFICATE-----\nagent-leaf\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nfederation-ca\n-----END CERTIFICATE-----\n";
     fs.writeFileSync(central, JSON.stringify({ role: "central", caCertificate: centralCa, agentFederation: { "app-2": { certificate: federationChain } } }));

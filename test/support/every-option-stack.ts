@@ -70,7 +70,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
   // generated certificates only, is in the external stacks' set: test/support/external-stacks.ts).
   tls: { mode: "provided", caCertificate: TEST_CA_PEM },
   publicHostname: "obs.example.internal",
-  agents: [{ host: "app-9.example.internal", prometheusUrl: "https://app-9.example.internal:19090" }],
+  agents: [{ host: "app-9.example.internal", prometheusUrl: "https://app-9.example.internal:19090", services: ["worker"] }],
   appNetworks: ["billing-net"],
   // A tcp:// host with its TLS material (a tcp:// host without it is refused).
   dockerHost: "tcp://docker-1.example.internal:2376",
@@ -124,7 +124,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
       { name: "cloud", url: "https://prometheus-blocks.example.net/api/prom/push" },
       { name: "local-receiver", url: "http://127.0.0.1:19999/api/v1/write" },
     ],
-    agentLimits: { sampleLimit: 20000, labelLimit: 30, labelValueLengthLimit: 512, bodySizeLimit: "32MB" },
+    agentLimits: { sampleLimit: 20000, labelLimit: 30, labelNameLengthLimit: 100, labelValueLengthLimit: 512, bodySizeLimit: "32MB" },
     external: { queryUrl: "https://mimir.example.internal/prometheus", basicAuthUser: "grafana-reader" },
   },
   grafana: { adminUser: "obs-admin", providerUrl: "http://127.0.0.1:13000" },

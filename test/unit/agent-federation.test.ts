@@ -6,8 +6,8 @@
 import * as yaml from "js-yaml";
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
-import { agentPasswordPath, renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
-import { issuingCa } from "../../components/metrics/agent-federation";
+import { agentPasswordPath, agentServicesRegex, renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
+import { agentCertificateNames, issuingCa } from "../../components/metrics/agent-federation";
 import { parseFederation } from "../../components/metrics/remote-config";
 import { FEDERATION_CA_PATH } from "../../components/metrics/web-config";
 import { AGENT_FEDERATION_ENTRY, TEST_CA_PEM } from "../support/external-stacks";
@@ -28,7 +28,10 @@ describe("the central stack's job per agent host", () => {
     values: {
       bindAddress: "0.0.0.0",
       publicHostname: "obs.example.com",
-      agents: [{ host: "app-2.example.com" }, { host: "app-3.example.com", prometheusUrl: "https://10.0.0.3:19090" }],
+      agents: [
+        { host: "app-2.example.com", services: ["worker", "veronica-agent"] },
+        { host: "app-3.example.com", prometheusUrl: "https://10.0.0.3:19090" },
+      ],
     },
     secretKeys: [],
   });
@@ -57,13 +60,34 @@ describe("the central stack's job per agent host", () => {
       expect(job.metric_relabel_configs).toEqual([
         { source_labels: ["job"], regex: "(grafana|blackbox-tls|agent-.*)", action: "drop" },
         { source_labels: ["__name__"], regex: ".*:.*|ALERTS|ALERTS_FOR_STATE", action: "drop" },
+        { source_labels: ["service"], regex: host === "app-2.example.com" ? "(|worker|veronica-agent)" : "()", action: "keep" },
         { target_label: "host", replacement: host },
       ]);
     }
   });
 
+  test("an agent's series keep only its own services (agents[].services) or none, names taken literally", () => {
+    // Prometheus anchors relabel regexes (model/relabel/relabel.go NewRegexp: `^(?:` + expr + `)$`); RE2 here is close enough for these literals.
+    const keeps = (job: ScrapeConfig, service: string) =>
+      new RegExp(`^(?:${job.metric_relabel_configs?.find((rule) => rule.action === "keep")?.regex})$`).test(service);
+    expect(["", "worker", "veronica-agent"].map((service) => keeps(agentJobs[0], service))).toEqual([true, true, true]);
+    expect(["api", "worker2", "xworker", "worker|api"].map((service) => keeps(agentJobs[0], service))).toEqual([false, false, false, false]);
+    expect(["", "worker"].map((service) => keeps(agentJobs[1], service))).toEqual([true, false]);
+    expect(agentServicesRegex(["a.b"])).toBe("(|a\\.b)");
+  });
+
+  test("redirects are not followed: the login is not re-sent to wherever an agent points", () => {
+    for (const job of agentJobs) expect(job.follow_redirects).toBe(false);
+  });
+
   test("default limits on every agent job, and prometheus.agentLimits changes them", () => {
-    expect(agentJobs[0]).toMatchObject({ sample_limit: 50000, label_limit: 40, label_value_length_limit: 1024, body_size_limit: "64MB" });
+    expect(agentJobs[0]).toMatchObject({
+      sample_limit: 20000,
+      label_limit: 40,
+      label_name_length_limit: 128,
+      label_value_length_limit: 256,
+      body_size_limit: "16MB",
+    });
     const limited = resolveStackConfig({
       stack: "prod",
       values: { agents: [{ host: "app-2.example.com" }], prometheus: { agentLimits: { sampleLimit: 1000, bodySizeLimit: "8MB" } } },
@@ -95,6 +119,43 @@ describe("config rules", () => {
     expect(problems({ agents: [{ host: "obs-1.example.com" }], prometheus: { hostLabel: "obs-1.example.com" } }).join("\n")).toMatch(
       /agents\[0\]\.host: is this central stack's own host label/,
     );
+  });
+
+  test("an agent host that is a loopback name or a name of the central's own certificate is refused, each at its key", () => {
+    const hosts = [
+      "localhost",
+      "127.0.0.1",
+      "app.localhost",
+      "10.0.0.5",
+      "obs-alias.example.com",
+      "atra-obs-prod-grafana",
+      "atra-obs-prod-prometheus",
+      "app-2.example.com",
+    ];
+    const found = problems({
+      bindAddress: "10.0.0.5",
+      publicHostname: "obs.example.com",
+      tls: { extraNames: ["obs-alias.example.com"] },
+      agents: hosts.map((host) => ({ host })),
+    });
+    const refused = found.filter((line) => /loopback name or a name of this central stack's own certificate/.test(line));
+    expect(refused.map((line) => /agents\[(\d+)\]\.host/.exec(line)?.[1])).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
+  });
+
+  test("the agents' certificates name their host alone: no loopback name", () => {
+    expect(agentCertificateNames("app-2.example.com")).toEqual({ dnsNames: ["app-2.example.com"], ipAddresses: [] });
+    expect(agentCertificateNames("10.0.0.3")).toEqual({ dnsNames: [], ipAddresses: ["10.0.0.3"] });
+  });
+
+  test("a service named agent-* is refused: the prefix is the agent pulls' (a job name clash, and dropped from agents as central-only)", () => {
+    const found = problems({
+      services: [
+        { name: "agent-app3", metrics: "http://agent_app3:8000/metrics" },
+        { name: "agentx", metrics: "http://agentx:8000/metrics" },
+      ],
+    });
+    expect(found.filter((line) => line.includes("agent-"))).toEqual([expect.stringMatching(/services\[0\]\.name.*"agent-app3" starts with "agent-"/)]);
+    expect(found.filter((line) => line.includes("services[1]"))).toEqual([]);
   });
 
   test("agentLimits belongs on a central stack listing agents", () => {

@@ -4,11 +4,15 @@
  */
 import * as path from "path";
 import * as fs from "fs";
-import { flaggedSecretKeys, parseOutputs, planFacts, secretValues } from "../../scripts/lib/verify/inputs";
+import { flaggedSecretKeys, parseOutputs, PlanFacts, planFacts, secretValues } from "../../scripts/lib/verify/inputs";
 import { beatsDialPort, filebeatOutputCheck, filebeatPortMismatch, missingEventCauses } from "../../scripts/lib/verify/filebeat";
 import { networkReason } from "../../scripts/lib/verify/http";
 import { redact, formatReport } from "../../scripts/lib/verify/report";
-import { collapseUnreachable, federatedAgentPrometheus, settle } from "../../scripts/lib/verify/run";
+import { buildChecks, collapseUnreachable, federatedAgentPrometheus, settle } from "../../scripts/lib/verify/run";
+import { AGENT_CERTIFICATE_WARN_DAYS, agentCertificatesCheck } from "../../scripts/lib/verify/federation";
+import { X509Certificate } from "crypto";
+import * as os from "os";
+import { makePki } from "../support/pki";
 import { NPM_PULUMI_PACKAGE, resolvePulumiCli, sdkVersion } from "../../scripts/lib/verify/pulumi-cli";
 import { parseArgs, parseDuration, UsageError } from "../../scripts/verify";
 import type { CheckOutcome } from "../../scripts/lib/verify/types";
@@ -299,5 +303,50 @@ describe("a federated agent's own Prometheus", () => {
     expect(federatedAgentPrometheus(agent, undefined)).toBeUndefined();
     expect(federatedAgentPrometheus({ ...agent, host: "app-3.example.internal" }, central)).toBeUndefined();
     expect(federatedAgentPrometheus({ ...agent, prometheusUrl: "http://app-2.example.internal:9090" }, central)).toBeUndefined();
+  });
+});
+
+describe("a central stack's agent federation certificates (agentFederation): days left", () => {
+  // A real certificate (openssl), judged at instants relative to its own end.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "atra-verify-federation-"));
+  const pki = makePki(dir);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const ends = new X509Certificate(pki.serverChain).validTo;
+  const at = (daysBeforeEnd: number) => () => new Date(ends).getTime() - daysBeforeEnd * 24 * 3600 * 1000;
+  const outputs = {
+    role: "central",
+    agentFederation: { "app-2.example.internal": { password: "p", passwordHash: "h", certificate: pki.serverChain, key: "k" } },
+  };
+  const run = (now: () => number, values: Record<string, unknown> = outputs) => agentCertificatesCheck(values, now)!.run();
+
+  test("ok with more than the renewal window left; warns inside it (the central was not up'ed to renew it); fails once ended", async () => {
+    expect(await run(at(100))).toMatchObject({ status: "ok", data: { "app-2.example.internal": 100 } });
+    const warned = await run(at(10.5));
+    expect(warned).toMatchObject({ status: "warn", data: { "app-2.example.internal": 10 } });
+    expect(warned.summary).toMatch(/app-2\.example\.internal: its federation certificate ends in 10 days/);
+    expect(warned.fix?.[0]).toMatch(/pulumi up the central stack.*agentFederation entry/);
+    expect(await run(at(-1))).toMatchObject({ status: "fail" });
+    expect(AGENT_CERTIFICATE_WARN_DAYS).toBe(30);
+  });
+
+  test("an entry without a readable certificate warns; no agentFederation, no check; the check is part of a central verify", async () => {
+    expect(await run(at(100), { agentFederation: { "app-3": { certificate: "not a pem" } } })).toMatchObject({
+      status: "warn",
+      summary: "app-3: no certificate in its entry",
+    });
+    expect(agentCertificatesCheck({ role: "central" })).toBeUndefined();
+    expect(agentCertificatesCheck({ agentFederation: {} })).toBeUndefined();
+    const facts: PlanFacts = {
+      logServices: [],
+      filebeatHosts: [],
+      dashboardUids: [],
+      datasources: [],
+      contactPoints: [],
+      recordingRules: [],
+      failureStore: false,
+      logSilenceMs: {},
+    };
+    const ids = buildChecks({ stack: "prod", outputs, facts, waitMs: 0, env: {} }).map((check) => check.id);
+    expect(ids).toContain("agents.certificates");
   });
 });

@@ -76,6 +76,13 @@ describe("every mix: a Prometheus reachable beyond loopback requires a login ove
     expect(requiredLogins(configOf({ bindAddress: "0.0.0.0" }))).toEqual(["grafana", "healthcheck", "people"]);
   });
 
+  test("a central stack on loopback listing agents: the same logins (it holds every host's metrics, on the network appNetworks joins)", () => {
+    const config = configOf({ agents: [{ host: "app-2.example.com" }], appNetworks: ["atra_default"] });
+    expect(config.bindAddress).toMatch(/^127\./);
+    expect(requiredLogins(config)).toEqual(["grafana", "healthcheck", "people"]);
+    expect(prometheusCommand(config, serverTls(config)).some((flag) => flag.startsWith("--web.config.file"))).toBe(true);
+  });
+
   test("a federated agent: the central stack's login and its own healthcheck's, nothing for people or Grafana", () => {
     const config = configOf({ role: "agent", bindAddress: "0.0.0.0", publicHostname: "app-2.example.com", federation: AGENT_FEDERATION_ENTRY }, ["federation"]);
     expect(requiredLogins(config)).toEqual(["central", "healthcheck"]);

@@ -16,6 +16,7 @@ import {
   withEnvCredentials,
 } from "./inputs";
 import { filebeatOutputCheck } from "./filebeat";
+import { agentCertificatesCheck } from "./federation";
 import { elasticChecks, kibanaChecks, refineEventCauses } from "./elastic";
 import { grafanaChecks } from "./grafana";
 import { instantQuery, prometheusChecks, unreachable } from "./prometheus";
@@ -60,6 +61,9 @@ export function buildChecks(options: VerifyOptions, deadline = Date.now() + opti
     checks.push(...agentChecks(options, final));
     return checks;
   }
+  // A central stack listing agents: how long each agent's federation certificate has left (federation.ts).
+  const certificates = agentCertificatesCheck(outputs);
+  if (certificates) checks.push(certificates);
   const env = options.env ?? process.env;
   const grafana = withEnvCredentials(outputEndpoint(outputs, "grafanaUrl", "grafanaAdminUser", "grafanaAdminPassword"), "grafana", env);
   if (grafana && !grafana.credentials) {
