@@ -22,6 +22,12 @@ export interface AgentHost {
   host: string;
   /** Where the central Prometheus reaches the agent's Prometheus (https, no path). */
   prometheusUrl: string;
+  /**
+   * The catalog services this host runs (its own `services[].name`): the only `service` values the
+   * central stack takes from it, in series and in log events. Empty: the host sends only host-level data
+   * (node-exporter, cAdvisor, its own Prometheus), nothing that counts towards any service's alerts or SLOs.
+   */
+  services: string[];
 }
 
 export interface AgentsConfig {
@@ -29,11 +35,21 @@ export interface AgentsConfig {
   agents: AgentHost[];
 }
 
+/** As the catalog's `services[].name` (config/stack-config.ts). */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,47}$/;
+
 const HOST = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62})(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}))*$/;
 
 const agentEntry = z.strictObject({
   host: z.string().regex(HOST, { error: "must be the agent's publicHostname: a host name or address, without scheme or port" }),
   prometheusUrl: httpUrl.optional(),
+  services: z
+    .array(z.string().regex(SERVICE_NAME, { error: "must be a catalog service name: lowercase letters, digits and dashes, starting with a letter" }))
+    .superRefine((names, ctx) => {
+      for (const { value, index, first } of repeats(names))
+        ctx.addIssue({ code: "custom", path: [index], message: `duplicate service "${value}" (also [${first}])` });
+    })
+    .optional(),
 });
 
 /** Whether a raw config lists agent hosts (the stack then serves other hosts: TLS on by default). */
@@ -85,6 +101,7 @@ export const agentsSlice = defineSlice({
         ? (raw.agents ?? []).map((agent) => ({
             host: agent.host,
             prometheusUrl: withoutTrailingSlash(agent.prometheusUrl ?? `https://${agent.host}:${AGENT_PROMETHEUS_PORT}`),
+            services: agent.services ?? [],
           }))
         : [],
   }),

@@ -67,7 +67,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
   // generated certificates only, is in the external stacks' set: test/support/external-stacks.ts).
   tls: { mode: "provided", caCertificate: TEST_CA_PEM },
   publicHostname: "obs.example.internal",
-  agents: [{ host: "app-1.example.internal" }],
+  agents: [{ host: "app-9.example.internal", prometheusUrl: "https://app-9.example.internal:19090", services: ["worker"] }],
   appNetworks: ["billing-net"],
   dockerHost: "unix:///var/run/docker.sock",
   // Every image key, pinned (the defaults are exact tags).

@@ -22,11 +22,11 @@ describe("agents", () => {
   test("each entry resolves with its Prometheus URL (https://<host>:9090 by default); listing agents turns TLS on", () => {
     const config = resolve({
       publicHostname: "obs.example.internal",
-      agents: [{ host: "app-2.example.internal" }, { host: "app-3.example.internal", prometheusUrl: "https://10.0.0.3:19090/" }],
+      agents: [{ host: "app-2.example.internal" }, { host: "app-3.example.internal", prometheusUrl: "https://10.0.0.3:19090/", services: ["worker", "api"] }],
     });
     expect(config.agents).toEqual([
-      { host: "app-2.example.internal", prometheusUrl: "https://app-2.example.internal:9090" },
-      { host: "app-3.example.internal", prometheusUrl: "https://10.0.0.3:19090" },
+      { host: "app-2.example.internal", prometheusUrl: "https://app-2.example.internal:9090", services: [] },
+      { host: "app-3.example.internal", prometheusUrl: "https://10.0.0.3:19090", services: ["worker", "api"] },
     ]);
     expect(config.tls.mode).toBe("generated");
   });
@@ -47,6 +47,7 @@ describe("agents", () => {
           { host: "obs.example.internal" },
           { host: "https://app-4.example.internal" },
           { host: "app-5.example.internal", prometheusUrl: "http://app-5.example.internal:9090" },
+          { host: "app-6.example.internal", services: ["worker", "Worker!", "worker"] },
         ],
       }),
     ).toEqual(
@@ -55,6 +56,8 @@ describe("agents", () => {
         expect.stringMatching(/^agents\[2\]\.host: is this central stack's own publicHostname/),
         expect.stringMatching(/^agents\[3\]\.host: must be the agent's publicHostname/),
         expect.stringMatching(/^agents\[4\]\.prometheusUrl: must be https/),
+        expect.stringMatching(/^agents\[5\]\.services\[1\]: must be a catalog service name/),
+        expect.stringMatching(/^agents\[5\]\.services\[2\]: duplicate service "worker" \(also \[0\]\)$/),
       ]),
     );
   });
