@@ -41,7 +41,8 @@
  *    (metadata `atra_services`, the host's agents[].services: renderAgentApiKey) is failed the same way. A line
  *    without `service.name` is kept: it counts towards no service's alerts (host-level lines). The metadata is read
  *    as set_security_user hands it over: ApiKeyService.getApiKeyMetadata parses the key's stored metadata with
- *    XContentHelper.convertToMap, so a JSON array is a java.util.List (ArrayList) and `List.contains` compares with
+ *    XContentHelper.convertToMap, so a JSON array is a java.util.List (ArrayList), and `contains` (allowed to Painless:
+ *    modules/lang-painless/src/main/resources/org/elasticsearch/painless/spi/java.util.txt, java.util.Collection) compares with
  *    String.equals: a `service.name` that is not one string (a list, a number) matches nothing and fails. A key
  *    with no `atra_services` (made before it existed) refuses every `service.name` until the next `up` updates it;
  * 6. removes `atra_authenticated` again: nothing of the authentication is indexed.
