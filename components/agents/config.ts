@@ -4,8 +4,9 @@
  * host or against the central stack itself:
  * - metrics: the central Prometheus pulls the agent's `/federate` over TLS with a password only this
  *   host's Prometheus knows, and sets the `host` label itself (components/metrics);
- * - logs: an Elasticsearch API key for this host alone, whose metadata names the host; the data
- *   stream's final pipeline sets `host.name` from the key, whatever the sender wrote (components/logs).
+ * - logs: an Elasticsearch API key for this host alone, whose metadata names the host and its services;
+ *   the data stream's final pipeline sets `host.name` from the key, whatever the sender wrote, and refuses a
+ *   line whose `service.name` is not one of the key's services (components/logs).
  * Revoking a host is removing its entry: its scrape job, password, certificate and API key go with it,
  * and the other hosts are untouched.
  */

@@ -942,6 +942,16 @@ export const builtinUserPasswordProvider = builtinPasswordProvider();
  * - GET /_security/api_key?id=<id> answers { api_keys: [...] } (ApiKey.innerToXContent: id, name, type,
  *   creation, expiration?, invalidated, invalidation?, username, realm, metadata, role_descriptors),
  *   invalidated keys included; no key with the id is a 404 (RestGetApiKeyAction).
+ * - PUT /_security/api_key/<id> { role_descriptors?, metadata? } updates a key in place and answers 200 { updated }
+ *   (RestUpdateApiKeyAction; TransportBaseUpdateApiKeyAction.toSingleResponse; ApiKeyService.updateApiKeys and
+ *   maybeBuildUpdatedDocument): the id, secret, name and expiration stay, a given `metadata` replaces the old one
+ *   whole, given role descriptors replace theirs, and the owner's role snapshot (`limited_by`) is taken again. Only
+ *   the owner user may (a request authenticated by an API key: 400 "authentication via API key not supported: only
+ *   the owner user can update an API key"; another user's or no key: 404 resource_not_found_exception "no API key
+ *   owned by requesting user found for ID [<id>]"); an invalidated or expired key is refused (400
+ *   illegal_argument_exception "cannot update invalidated|expired API key [<id>]", validateForUpdate). The update
+ *   clears the key's cached document (buildResponseAndClearCache), so the next request it authenticates carries the
+ *   new metadata (what set_security_user hands the final pipeline).
  * - DELETE /_security/api_key { ids } invalidates and answers 200 { invalidated_api_keys,
  *   previously_invalidated_api_keys, error_count, error_details? } (InvalidateApiKeyResponse). It looks for
  *   active keys only (ApiKeyService.invalidateApiKeys, filterOutInvalidatedKeys), so a key gone or invalidated
@@ -1032,6 +1042,42 @@ async function createApiKey(inputs: ApiKeyState, what: string): Promise<Pick<Api
   return { keyId: created.id, apiKey, encoded, ...(typeof created.expiration === "number" ? { expiresAt: created.expiration } : {}) };
 }
 
+/** Whether only what PUT _security/api_key/<id> can change in place differs: metadata and role descriptors. */
+function updatableInPlace(olds: Partial<ApiKeyState>, news: Partial<ApiKeyState>): boolean {
+  const { metadata: _om, role_descriptors: _or, ...oldRest } = (olds.body ?? {}) as ApiKeyBody;
+  const { metadata: _nm, role_descriptors: _nr, ...newRest } = (news.body ?? {}) as ApiKeyBody;
+  return same(oldRest, newRest);
+}
+
+/**
+ * PUT _security/api_key/<id> with the key's metadata and role descriptors (the comment above: same key, same secret).
+ * `ifAlive`: a key a renewal left to expire may be expired or invalidated by now, or gone; that is no failure, it
+ * authenticates nothing any more.
+ */
+async function updateApiKeyInPlace(inputs: ApiKeyState, keyId: string, what: string, keySecrets: string[], ifAlive = false): Promise<void> {
+  const dead = (error: unknown) => {
+    const failure = esFailure(error);
+    return failure.status === 404 || (failure.status === 400 && /cannot update (expired|invalidated) API key/.test(failure.reason));
+  };
+  await esCall(
+    `${what}: PUT _security/api_key/${keyId}`,
+    inputs,
+    async (client) => {
+      try {
+        return await client.security.updateApiKey({
+          id: keyId,
+          metadata: inputs.body.metadata ?? {},
+          role_descriptors: inputs.body.role_descriptors,
+        } as estypes.SecurityUpdateApiKeyRequest);
+      } catch (error) {
+        if (ifAlive && dead(error)) return undefined;
+        throw error;
+      }
+    },
+    keySecrets,
+  );
+}
+
 /**
  * Keys expire (`body.expiration`, logs.agentKeyExpiration), and an expired key silently stops an agent's shipping.
  * Renewal without a refresh (deploy runs `pulumi up` without --refresh): the engine asks the provider's diff on every
@@ -1042,6 +1088,9 @@ async function createApiKey(inputs: ApiKeyState, what: string): Promise<Pick<Api
  * still holding it keeps shipping until its next `up` hands it the new one (outputs change with the new key). A
  * replacement (create-before-delete) would invalidate the old key in the same `up`, cutting the agent off at once.
  * delete invalidates the current and the previous key: removing a host leaves it no valid key.
+ * A change of metadata or role descriptors alone (an agent host's services) is an update in place (PUT
+ * _security/api_key/<id>), of the current key and of the previous one while it is still valid: the agent keeps its
+ * key, and no key of the host is left with the old metadata. Name, expiration or another cluster: a new key.
  */
 function apiKeyProvider(): dynamic.ResourceProvider {
   const label = (name: string) => `Elasticsearch API key "${name}"`;
@@ -1099,11 +1148,13 @@ function apiKeyProvider(): dynamic.ResourceProvider {
       return { id, props: { ...props, name: live.name, body, keyId, ...expiresAt } };
     },
     async diff(_id: string, olds: ApiKeyState, news: ApiKeyState) {
-      // A key's privileges, name and metadata are fixed here: any change is a new key (created before the old one
-      // is invalidated, so agents holding the old key keep shipping until they switch). So is another cluster.
+      // Name and expiration are fixed: a change is a new key (created before the old one is invalidated, so agents
+      // holding the old key keep shipping until they switch). So is another cluster. Metadata and role descriptors
+      // alone: updated in place (update).
       const replaces: string[] = [];
       if (olds.name !== news.name) replaces.push("name");
-      if (!same(olds.body, news.body)) replaces.push("body");
+      const bodyChanged = !same(olds.body, news.body);
+      if (bodyChanged && !updatableInPlace(olds, news)) replaces.push("body");
       const oldUrl = olds.connection?.url;
       const newUrl = news.connection && typeof news.connection === "object" ? news.connection.url : undefined;
       // The same host and port with TLS turned on (http -> https) is the same cluster: the key stays.
@@ -1115,17 +1166,27 @@ function apiKeyProvider(): dynamic.ResourceProvider {
       if (typeof oldUrl === "string" && typeof newUrl === "string" && !isUnknown(newUrl) && cluster(oldUrl) !== cluster(newUrl)) replaces.push("connection");
       // Credentials, the scheme or the CA alone: the same key, reached another way. A key near its expiry: renewed by
       // update (apiKeyProvider's comment), unless it is replaced anyway.
-      const changed = replaces.length > 0 || !same(olds.connection, news.connection) || renewalDue(olds, news);
+      const changed = replaces.length > 0 || bodyChanged || !same(olds.connection, news.connection) || renewalDue(olds, news);
       return { changes: changed, replaces };
     },
     async update(id: string, olds: ApiKeyState, news: ApiKeyState) {
       const kept: ApiKeyState = { ...news, keyId: olds.keyId, apiKey: olds.apiKey, encoded: olds.encoded };
       if (olds.expiresAt !== undefined) kept.expiresAt = olds.expiresAt;
       if (olds.previousKeyId !== undefined) kept.previousKeyId = olds.previousKeyId;
-      if (!renewalDue(olds, news)) return { outs: kept };
-      // The new key first; the current one becomes the previous, left to expire on its own. A key renewed before (two
-      // renewals ago) is invalidated now: at most two keys per host are ever valid.
+      // Metadata or role descriptors changed (diff replaces on anything else in the body).
+      const inPlace = !same(olds.body, news.body);
+      if (!renewalDue(olds, news)) {
+        if (inPlace) {
+          await updateApiKeyInPlace(news, olds.keyId ?? id, label(news.name), apiKeySecrets(olds));
+          if (olds.previousKeyId) await updateApiKeyInPlace(news, olds.previousKeyId, `${label(news.name)} (previous key)`, apiKeySecrets(olds), true);
+        }
+        return { outs: kept };
+      }
+      // The new key first (made from the new body); the current one becomes the previous, left to expire on its own,
+      // with the new metadata too. A key renewed before (two renewals ago) is invalidated now: at most two keys per
+      // host are ever valid.
       const created = await createApiKey(news, `${label(news.name)} (renewal)`);
+      if (inPlace) await updateApiKeyInPlace(news, olds.keyId ?? id, `${label(news.name)} (previous key)`, apiKeySecrets(olds), true);
       const older = olds.previousKeyId;
       if (older) await invalidateApiKeys(label(news.name), news, [older], apiKeySecrets(olds));
       const outs: ApiKeyState = { ...news, ...created, previousKeyId: olds.keyId ?? id };

@@ -11,10 +11,10 @@
 import type { estypes } from "@elastic/elasticsearch";
 import { catalogFieldMappings } from "../catalog";
 import type { ApiKeyBody, IndexTemplateBody, RoleBody } from "../elastic/request-bodies";
-import { AGENT_HOST_METADATA } from "./host-identity-pipeline";
+import { AGENT_HOST_METADATA, AGENT_SERVICES_METADATA } from "./host-identity-pipeline";
 
 export { renderIngestPipeline, PARSE_FAILURE_TAG, TIMESTAMP_FAILURE_TAG, STRUCTLOG_FIELD } from "./ingest-pipeline";
-export { renderHostIdentityPipeline, AGENT_HOST_METADATA, AUTHENTICATED_FIELD } from "./host-identity-pipeline";
+export { renderHostIdentityPipeline, AGENT_HOST_METADATA, AGENT_SERVICES_METADATA, AUTHENTICATED_FIELD } from "./host-identity-pipeline";
 export { renderDataView, renderRecentErrorsSearch, renderSlowestRequestsSearch, ERROR_LEVELS } from "./kibana-bodies";
 export type { DataViewBody, SavedSearchBody } from "./kibana-bodies";
 
@@ -585,19 +585,33 @@ export function agentApiKeyName(naming: Pick<LogsNaming, "agentApiKeyPrefix">, h
  *   stack's own Filebeat has not yet (IndexPrivilege.java, AUTO_CONFIGURE: auto-create and mapping updates; the
  *   template's `dynamic: false` leaves no mapping update to make).
  * Metadata: `atra_host` (AGENT_HOST_METADATA), which the data stream's final pipeline writes into `host.name` of every
- * document this key sends, whatever the sender wrote; the data stream, for people reading GET _security/api_key.
+ * document this key sends, whatever the sender wrote; `atra_services` (AGENT_SERVICES_METADATA, agents[].services), the
+ * only `service.name` values the final pipeline takes from this key (any other fails into the failure store); the data
+ * stream, for people reading GET _security/api_key. A change of services updates the key in place (the provider's
+ * PUT _security/api_key/<id>): same key, same secret, nothing for the agent to change.
  * `expiration` (logs.agentKeyExpiration): Elasticsearch refuses the key from then on (ApiKeyService.validateApiKeyExpiration);
  * a plain central `up` makes a new one within the key's last 14 days (agentKeyRenewBeforeMs; the provider's renewal,
  * provider-runtime.ts apiKeyProvider), leaving the old one valid until it expires. The role's `description` is left
  * out: Elasticsearch takes none in an API key's role descriptors (ApiKeyService.removeUserRoleDescriptorDescriptions).
  */
-export function renderAgentApiKey(naming: Pick<LogsNaming, "dataStream" | "writerRole">, host: string, expiration: string): ApiKeyBody {
+export function renderAgentApiKey(
+  naming: Pick<LogsNaming, "dataStream" | "writerRole">,
+  host: string,
+  services: readonly string[],
+  expiration: string,
+): ApiKeyBody {
   if (!isEsDuration(expiration)) throw new Error(`renderAgentApiKey: expiration ${JSON.stringify(expiration)} is not a duration like 90d`);
   // The writer role grants through these three only (test/unit/elastic-bodies.test.ts holds the two equal).
   const { cluster, indices, metadata } = renderWriterRole(naming.dataStream);
   return {
     role_descriptors: { [naming.writerRole]: { cluster, indices, metadata } },
-    metadata: { managed_by: "atra-observability", purpose: "an agent host's Filebeat", data_stream: naming.dataStream, [AGENT_HOST_METADATA]: host },
+    metadata: {
+      managed_by: "atra-observability",
+      purpose: "an agent host's Filebeat",
+      data_stream: naming.dataStream,
+      [AGENT_HOST_METADATA]: host,
+      [AGENT_SERVICES_METADATA]: [...services],
+    },
     expiration,
   };
 }

@@ -44,11 +44,12 @@ export interface ElasticsearchConfigurationArgs {
   /** People's Kibana login's password: the login (role and user, renderKibanaViewerRole) is made when given. */
   kibanaViewerPassword?: pulumi.Input<string>;
   /**
-   * The agent hosts (config.agents[].host) whose Filebeat ships here: one API key each, whose metadata names the
-   * host (renderAgentApiKey). The connection must then be a user, not an API key: Elasticsearch refuses a key with
-   * privileges to a request authenticated by one (DERIVED_API_KEY_REFUSAL), and a key can do no more than that user.
+   * The agent hosts (config.agents[]) whose Filebeat ships here: one API key each, whose metadata names the host and
+   * its services (renderAgentApiKey). The connection must then be a user, not an API key: Elasticsearch refuses a key
+   * with privileges to a request authenticated by one (DERIVED_API_KEY_REFUSAL), and a key can do no more than that
+   * user; only the owner user may update a key in place (its services changed), never a key.
    */
-  agentHosts?: readonly string[];
+  agentHosts?: readonly { host: string; services: readonly string[] }[];
   /** How long each agent key lives (logs.agentKeyExpiration, `90d`). */
   agentKeyExpiration?: string;
   /** What must be up first (a healthy Elasticsearch). */
@@ -167,7 +168,7 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     // (the provider's delete: DELETE _security/api_key { ids: [its id] }); the others are separate resources.
     // The resource name carries the host, so adding or removing one host leaves the others' keys as they are.
     const keys = new Map<string, ElasticsearchApiKey>();
-    for (const host of args.agentHosts ?? []) {
+    for (const { host, services } of args.agentHosts ?? []) {
       const expiration = args.agentKeyExpiration;
       if (!expiration) throw new Error("ElasticsearchConfiguration: agentHosts needs agentKeyExpiration");
       keys.set(
@@ -177,7 +178,7 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
           {
             connection,
             name: agentApiKeyName(naming, host),
-            body: renderAgentApiKey(naming, host, expiration),
+            body: renderAgentApiKey(naming, host, services, expiration),
             // Renewed by a plain `up` near its expiry, the old key left valid until then (agentKeyRenewBeforeMs).
             renewBefore: `${agentKeyRenewBeforeMs(expiration)}ms`,
           },

@@ -37,14 +37,21 @@
  * 4. a document sent with an API key that names no host is failed (the `fail` processor): it goes to the
  *    failure store with the reason, where LogIngestFailures sees it. Only the agents' keys write here; any
  *    other key (a hand-made one, a provider's) has no business writing log lines;
- * 5. removes `atra_authenticated` again: nothing of the authentication is indexed.
+ * 5. a document sent with an agent's key whose `service.name` is set and is not one of the key's services
+ *    (metadata `atra_services`, the host's agents[].services: renderAgentApiKey) is failed the same way. A line
+ *    without `service.name` is kept: it counts towards no service's alerts (host-level lines). The metadata is read
+ *    as set_security_user hands it over: ApiKeyService.getApiKeyMetadata parses the key's stored metadata with
+ *    XContentHelper.convertToMap, so a JSON array is a java.util.List (ArrayList), and `contains` (allowed to Painless:
+ *    modules/lang-painless/src/main/resources/org/elasticsearch/painless/spi/java.util.txt, java.util.Collection) compares with
+ *    String.equals: a `service.name` that is not one string (a list, a number) matches nothing and fails. A key
+ *    with no `atra_services` (made before it existed) refuses every `service.name` until the next `up` updates it;
+ * 6. removes `atra_authenticated` again: nothing of the authentication is indexed.
  * Documents the central stack's own Filebeat sends (as the writer user, a native user: LogsStack.shipper)
  * keep their `host.name`, which that Filebeat sets from the central catalog (filebeat-config.ts).
  *
- * `service.name` is not checked: the central stack does not know an agent's catalog (agents[] lists hosts
- * only). An agent host can claim any service name, but only under its own `host.name`; the log alerts group by
- * service and host (ServiceLogErrorsHigh, ServiceStoppedLogging), so it cannot fake or hide another host's. A dotted
- * `service.name` is the same claim as a nested one (step 0), not a second service for the same line.
+ * `service.name` is checked against the host's own services (step 5): an agent host cannot write lines for a service
+ * it does not run, so it can neither fake another service's ServiceLogErrorsHigh nor feed the lines of one that has
+ * stopped. A dotted `service.name` is the same claim as a nested one (step 0), checked the same way.
  *
  * The pipeline has no `on_failure`: a failure here must not index the document with the sender's host. With
  * the data stream's failure store on, the document is kept there as it arrived (docs-content
@@ -58,13 +65,16 @@ export const AGENT_HOST_METADATA = "atra_host";
 /** Where set_security_user writes while the pipeline runs (removed before and after; never indexed). */
 export const AUTHENTICATED_FIELD = "atra_authenticated";
 
+/** The API key metadata key that lists an agent host's services (agents[].services; renderAgentApiKey writes it). */
+export const AGENT_SERVICES_METADATA = "atra_services";
+
 const API_KEY = `ctx.${AUTHENTICATED_FIELD}?.api_key`;
 
 export function renderHostIdentityPipeline(): IngestPipelineBody {
   const hostFromKey = `${AUTHENTICATED_FIELD}.api_key.metadata.${AGENT_HOST_METADATA}`;
   return {
     description:
-      "host.name from the API key the document was sent with (its metadata atra_host); documents of other API keys fail (managed by atra-observability)",
+      "host.name from the API key the document was sent with (its metadata atra_host); documents of other API keys, or with a service.name not in the key's atra_services, fail (managed by atra-observability)",
     _meta: { managed_by: "atra-observability" },
     processors: [
       { dot_expander: { tag: "expand_dotted_names", field: "*", override: true } },
@@ -84,6 +94,15 @@ export function renderHostIdentityPipeline(): IngestPipelineBody {
           tag: "api_key_without_host",
           if: `${API_KEY} instanceof Map && !(${API_KEY}?.metadata?.${AGENT_HOST_METADATA} instanceof String)`,
           message: `API key [{{{${AUTHENTICATED_FIELD}.api_key.name}}}] names no host (metadata ${AGENT_HOST_METADATA}): only the agents' keys may write here`,
+        },
+      },
+      {
+        fail: {
+          tag: "service_not_of_host",
+          if:
+            `${API_KEY}?.metadata?.${AGENT_HOST_METADATA} instanceof String && ctx.service instanceof Map && ctx.service.name != null` +
+            ` && !(${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA} instanceof List && ${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA}.contains(ctx.service.name))`,
+          message: `service.name is not one of host [{{{${AUTHENTICATED_FIELD}.api_key.metadata.${AGENT_HOST_METADATA}}}}]'s services (agents[].services, API key metadata ${AGENT_SERVICES_METADATA})`,
         },
       },
       { remove: { tag: "drop_authentication", field: AUTHENTICATED_FIELD, ignore_missing: true } },

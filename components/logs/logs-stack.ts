@@ -397,9 +397,9 @@ export class LogsStack extends pulumi.ComponentResource {
   }
 }
 
-/** The agent hosts that get a log key: config.agents (central stacks; empty elsewhere). */
-function agentHosts(config: Partial<AgentsConfig>): string[] {
-  return (config.agents ?? []).map((agent) => agent.host);
+/** The agent hosts that get a log key, with the services each may write lines for: config.agents (central stacks; empty elsewhere). */
+function agentHosts(config: Partial<AgentsConfig>): { host: string; services: string[] }[] {
+  return (config.agents ?? []).map((agent) => ({ host: agent.host, services: agent.services ?? [] }));
 }
 
 function requireSecret(value: pulumi.Output<string> | undefined, key: string): pulumi.Output<string> {

@@ -13,6 +13,7 @@ import * as runtime from "../../components/elastic/provider-runtime";
 import type { ElasticConnection, RetryOptions } from "../../components/elastic/connection";
 import {
   AGENT_HOST_METADATA,
+  AGENT_SERVICES_METADATA,
   AUTHENTICATED_FIELD,
   agentApiKeyName,
   defaultDataStream,
@@ -33,6 +34,8 @@ const naming = logsNaming("prod", defaultDataStream("prod"));
 const CENTRAL = "obs-prod.example.internal";
 const APP1 = "app-1.example.internal";
 const APP2 = "app-2.example.internal";
+/** agents[].services of each agent host. */
+const SERVICES: Record<string, string[]> = { [APP1]: ["api"], [APP2]: ["api", "worker"] };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are free-form JSON
 type Doc = Record<string, any>;
@@ -96,7 +99,7 @@ beforeEach(async () => {
     const { outs } = await runtime.elasticsearchApiKeyProvider.create({
       connection,
       name: agentApiKeyName(naming, host),
-      body: renderAgentApiKey(naming, host, "90d"),
+      body: renderAgentApiKey(naming, host, SERVICES[host]!, "90d"),
       retry: FAST,
     });
     keys.set(host, outs as runtime.ApiKeyState);
@@ -164,12 +167,128 @@ test("a dotted host name that cannot be expanded (host is a string) fails the li
   expect(fake.verify.dataStreams.get(naming.dataStream)!.documents).toEqual([]);
 });
 
-test("a dotted service.name does no more than the nested one: one service per line, under the key's own host", async () => {
-  await bulk(asKey(APP1), [event('{"event": "x", "level": "error"}', APP1, { "service.name": "billing", "log.level": "info" })]);
-  // Without the expansion the mapper would index both names (["api", "billing"]): one line counted for two services.
-  expect(lastIndexed()["service.name"]).toEqual(["billing"]);
-  expect(lastIndexed()["host.name"]).toEqual([APP1]);
+const failures = (): { error: Doc; document?: Doc }[] => fake.verify.dataStreams.get(naming.dataStream)!.failures as never;
+const documents = (): Doc[] => fake.verify.dataStreams.get(naming.dataStream)!.documents;
+
+test("a line for one of the key's services (agents[].services, metadata atra_services) lands; another service's goes to the failure store", async () => {
+  expect((await bulk(asKey(APP2), [event('{"event": "job done"}', APP2, { service: { name: "worker" } })])).items[0].create.status).toBe(201);
+  expect(lastDocument().service).toEqual({ name: "worker" });
+  expect(lastDocument().host).toEqual({ name: APP2 });
+  // APP1 runs "api" only: a "worker" line (faking ServiceLogErrorsHigh, or keeping a stopped worker "logging") is refused.
+  const answer = await bulk(asKey(APP1), [event('{"event": "boom", "level": "error"}', APP1, { service: { name: "worker" } })]);
+  expect(answer.items[0].create).toMatchObject({ status: 201, failure_store: "used" });
+  expect(failures().at(-1)!.error).toMatchObject({ pipeline: naming.finalPipeline, processor_type: "fail", processor_tag: "service_not_of_host" });
+  expect(failures().at(-1)!.error.message).toBe(`service.name is not one of host [${APP1}]'s services (agents[].services, API key metadata atra_services)`);
+  expect(documents().filter((document) => document.host.name === APP1)).toEqual([]);
+});
+
+test("a dotted service.name is checked as the nested one: listed, one value lands; unlisted, the failure store", async () => {
+  await bulk(asKey(APP2), [event('{"event": "x", "level": "error"}', APP2, { "service.name": "worker", "log.level": "info" })]);
+  // Without the expansion the mapper would index both names (["api", "worker"]): one line counted for two services.
+  expect(lastIndexed()["service.name"]).toEqual(["worker"]);
+  expect(lastIndexed()["host.name"]).toEqual([APP2]);
   expect(Object.keys(lastDocument()).filter((key) => key.includes("."))).toEqual([]);
+  const before = documents().length;
+  const answer = await bulk(asKey(APP1), [event('{"event": "x", "level": "error"}', APP1, { "service.name": "billing" })]);
+  expect(answer.items[0].create).toMatchObject({ status: 201, failure_store: "used" });
+  expect(failures().at(-1)!.error).toMatchObject({ processor_tag: "service_not_of_host" });
+  expect(documents()).toHaveLength(before);
+});
+
+test("a service.name that is not one string (a list naming a listed service too, a number) matches nothing: the failure store", async () => {
+  for (const name of [["api", "billing"], ["api"], 7]) {
+    const answer = await bulk(asKey(APP1), [event('{"event": "x"}', APP1, { service: { name } })]);
+    expect(answer.items[0].create).toMatchObject({ status: 201, failure_store: "used" });
+    expect(failures().at(-1)!.error).toMatchObject({ processor_tag: "service_not_of_host" });
+  }
+  expect(documents()).toEqual([]);
+});
+
+test("a line with no service.name (host-level) lands, from a host with or without services", async () => {
+  const { service: _service, ...hostLevel } = event('{"event": "disk almost full", "level": "warning"}', APP1);
+  expect((await bulk(asKey(APP1), [hostLevel])).items[0].create.status).toBe(201);
+  expect(lastDocument().service).toBeUndefined();
+  expect(lastDocument().host).toEqual({ name: APP1 });
+  expect((await bulk(asKey(APP1), [{ ...hostLevel, service: { type: "x" } }])).items[0].create.status).toBe(201);
+});
+
+test("the central stack's own Filebeat (writer user, no API key) writes any service.name: the check is the agents' keys' only", async () => {
+  await bulk(asWriter, [event('{"event": "central"}', CENTRAL, { service: { name: "billing" } })], `?pipeline=${naming.pipeline}`);
+  expect(lastDocument()).toMatchObject({ host: { name: CENTRAL }, service: { name: "billing" } });
+  await bulk(asWriter, [event('{"event": "central"}', CENTRAL, { "service.name": "worker" })], `?pipeline=${naming.pipeline}`);
+  expect(lastIndexed()["service.name"]).toEqual(["worker"]);
+  expect(failures()).toEqual([]);
+});
+
+test("a key made before atra_services existed (metadata atra_host only) refuses every service.name, keeps host-level lines", async () => {
+  const { outs } = await runtime.elasticsearchApiKeyProvider.create({
+    connection,
+    name: "old-style",
+    body: { ...renderAgentApiKey(naming, APP1, [], "90d"), metadata: { [AGENT_HOST_METADATA]: APP1 } },
+    retry: FAST,
+  });
+  expect((await bulk(`ApiKey ${outs.encoded}`, [event("x", APP1)])).items[0].create).toMatchObject({ failure_store: "used" });
+  const { service: _service, ...hostLevel } = event("y", APP1);
+  expect((await bulk(`ApiKey ${outs.encoded}`, [hostLevel])).items[0].create.status).toBe(201);
+});
+
+test("changing a host's services updates its key in place (PUT _security/api_key/<id>): same key and secret, the new list enforced at once", async () => {
+  const olds = keys.get(APP1)!;
+  const news: runtime.ApiKeyState = { ...olds, body: renderAgentApiKey(naming, APP1, ["api", "worker"], "90d") };
+  const provider = runtime.elasticsearchApiKeyProvider;
+  const diff = await provider.diff!(olds.keyId!, olds, news);
+  expect(diff).toEqual({ changes: true, replaces: [] });
+  const { outs } = await provider.update!(olds.keyId!, olds, news);
+  expect(outs).toMatchObject({ keyId: olds.keyId, encoded: olds.encoded, apiKey: olds.apiKey });
+  expect(fake.apiKeys.get(olds.keyId!)!.metadata).toMatchObject({ [AGENT_SERVICES_METADATA]: ["api", "worker"] });
+  expect(fake.requests.filter((request) => request.method === "PUT" && request.path === `/_security/api_key/${olds.keyId}`)).toHaveLength(1);
+  expect(fake.apiKeys.size).toBe(2);
+  expect((await bulk(asKey(APP1), [event("x", APP1, { service: { name: "worker" } })])).items[0].create.status).toBe(201);
+  expect(lastDocument().service).toEqual({ name: "worker" });
+  // And back: "worker" removed, its lines refused again with the same key.
+  const narrowed: runtime.ApiKeyState = { ...(outs as runtime.ApiKeyState), body: renderAgentApiKey(naming, APP1, ["api"], "90d") };
+  await provider.update!(olds.keyId!, outs as runtime.ApiKeyState, narrowed);
+  expect((await bulk(asKey(APP1), [event("x", APP1, { service: { name: "worker" } })])).items[0].create).toMatchObject({ failure_store: "used" });
+  // A new expiration is still a new key (replace).
+  expect((await provider.diff!(olds.keyId!, olds, { ...olds, body: renderAgentApiKey(naming, APP1, ["api"], "30d") })).replaces).toEqual(["body"]);
+});
+
+test("a services change also updates the key a renewal left valid; one already expired is skipped, not an error", async () => {
+  const provider = runtime.elasticsearchApiKeyProvider;
+  const first = keys.get(APP1)!;
+  // Renew (due: expiresAt in the past of the window), then change services.
+  const due = { ...first, renewBefore: "100d" };
+  const { outs: renewed } = await provider.update!(first.keyId!, due, due);
+  const current = renewed as runtime.ApiKeyState;
+  expect(current.previousKeyId).toBe(first.keyId);
+  const wider: runtime.ApiKeyState = { ...current, renewBefore: "14d", body: renderAgentApiKey(naming, APP1, ["api", "worker"], "90d") };
+  await provider.update!(current.keyId!, { ...current, renewBefore: "14d" }, wider);
+  for (const id of [current.keyId!, first.keyId!]) expect(fake.apiKeys.get(id)!.metadata).toMatchObject({ [AGENT_SERVICES_METADATA]: ["api", "worker"] });
+  // The previous key expired meanwhile: the next change skips it (Elasticsearch: "cannot update expired API key").
+  fake.apiKeys.get(first.keyId!)!.expiration = Date.now() - 1;
+  await provider.update!(current.keyId!, wider, { ...wider, body: renderAgentApiKey(naming, APP1, ["api"], "90d") });
+  expect(fake.apiKeys.get(current.keyId!)!.metadata).toMatchObject({ [AGENT_SERVICES_METADATA]: ["api"] });
+  expect(fake.apiKeys.get(first.keyId!)!.metadata).toMatchObject({ [AGENT_SERVICES_METADATA]: ["api", "worker"] });
+});
+
+test("the fake's update API as upstream: owner user only, never an API key; invalidated or expired keys refused", async () => {
+  const app2 = keys.get(APP2)!;
+  const put = (authorization: string, id: string) =>
+    fetch(`${fake.url}/_security/api_key/${id}`, {
+      method: "PUT",
+      headers: { authorization, "content-type": "application/json" },
+      body: JSON.stringify({ metadata: { a: 1 } }),
+    }).then(async (response) => ({ status: response.status, ...((await response.json()) as Doc) }));
+  const admin = `Basic ${Buffer.from(`elastic:${ADMIN_PASSWORD}`).toString("base64")}`;
+  expect(await put(asKey(APP1), app2.keyId!)).toMatchObject({
+    status: 400,
+    error: { reason: "authentication via API key not supported: only the owner user can update an API key" },
+  });
+  expect(await put(asWriter, app2.keyId!)).toMatchObject({ status: 404, error: { type: "resource_not_found_exception" } });
+  expect(await put(admin, app2.keyId!)).toMatchObject({ status: 200, updated: true });
+  expect(await put(admin, app2.keyId!)).toMatchObject({ status: 200, updated: false });
+  fake.apiKeys.get(app2.keyId!)!.invalidated = true;
+  expect(await put(admin, app2.keyId!)).toMatchObject({ status: 400, error: { reason: `cannot update invalidated API key [${app2.keyId}]` } });
 });
 
 test("pipeline=_none (or another pipeline) replaces the default pipeline only: the final pipeline still sets the host", async () => {
@@ -202,7 +321,7 @@ test("an API key without atra_host metadata cannot write lines: the final pipeli
   const { outs } = await runtime.elasticsearchApiKeyProvider.create({
     connection,
     name: "hand-made",
-    body: { role_descriptors: renderAgentApiKey(naming, APP1, "90d").role_descriptors, metadata: { purpose: "someone's own" } },
+    body: { role_descriptors: renderAgentApiKey(naming, APP1, ["api"], "90d").role_descriptors, metadata: { purpose: "someone's own" } },
     retry: FAST,
   });
   const answer = await bulk(`ApiKey ${outs.encoded}`, [event('{"event": "x"}', CENTRAL)]);

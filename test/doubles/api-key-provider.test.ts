@@ -25,7 +25,7 @@ const FAST: RetryOptions = { maxElapsedMs: 3_000, initialDelayMs: 20, maxDelayMs
 const naming = logsNaming("dev", defaultDataStream("dev"));
 const HOST = "app-1.example.com";
 const KEY_NAME = agentApiKeyName(naming, HOST);
-const BODY: ApiKeyBody = renderAgentApiKey(naming, HOST, "90d");
+const BODY: ApiKeyBody = renderAgentApiKey(naming, HOST, ["api"], "90d");
 /** The same key with write added: a privilege change. */
 const WIDER: ApiKeyBody = {
   ...BODY,
@@ -146,10 +146,12 @@ describe.each(["http", "https"] as const)("over %s", (scheme) => {
     expect(await provider.diff(id, drifted.props, inputs())).toEqual({ changes: true, replaces: ["body"] });
   });
 
-  test("diff: what the program sets replaces (new key first, no deleteBeforeReplace); credentials alone do not", async () => {
+  test("diff: name and expiration replace (new key first, no deleteBeforeReplace); role descriptors and metadata update in place; credentials alone do not", async () => {
     const { id, outs } = await provider.create(inputs());
-    expect(await provider.diff(id, outs, inputs({ body: WIDER }))).toEqual({ changes: true, replaces: ["body"] });
-    expect(await provider.diff(id, outs, inputs({ body: { ...BODY, metadata: { managed_by: "someone" } } }))).toEqual({ changes: true, replaces: ["body"] });
+    // PUT _security/api_key/<id> changes role descriptors and metadata of the same key (ApiKeyService.updateApiKeys).
+    expect(await provider.diff(id, outs, inputs({ body: WIDER }))).toEqual({ changes: true, replaces: [] });
+    expect(await provider.diff(id, outs, inputs({ body: { ...BODY, metadata: { managed_by: "someone" } } }))).toEqual({ changes: true, replaces: [] });
+    expect(await provider.diff(id, outs, inputs({ body: { ...BODY, expiration: "30d" } }))).toEqual({ changes: true, replaces: ["body"] });
     expect(await provider.diff(id, outs, inputs({ name: `${KEY_NAME}-2` }))).toEqual({ changes: true, replaces: ["name"] });
     // Another cluster (another host) is a new key; the same host and port with TLS turned on (the stack's
     // tls.mode on an existing stack: http -> https) keeps it.
@@ -359,7 +361,10 @@ describe("the resource class under the mock engine", () => {
         ilm: { rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "7d" },
         writerPassword: "writer-Pa55word",
         readerPassword: "reader-Pa55word",
-        agentHosts: [HOST, "app-2.example.com"],
+        agentHosts: [
+          { host: HOST, services: ["api"] },
+          { host: "app-2.example.com", services: ["api", "worker"] },
+        ],
         agentKeyExpiration: "90d",
         waitFor: [],
       });
@@ -381,6 +386,10 @@ describe("the resource class under the mock engine", () => {
       expect(key.dependencies).toEqual(expect.arrayContaining(urns));
       // Renewed by a plain `up` within its last 14 days (agentKeyRenewBeforeMs of 90d).
       expect(inputsByName.get(`agent-api-key-${HOST}`)!.renewBefore).toBe(`${14 * 86_400_000}ms`);
+      // Each key carries its own host's services (agents[].services), which the final pipeline checks service.name against.
+      const metadataOf = (name: string) => (inputsByName.get(name)!.body as { metadata: Record<string, unknown> }).metadata;
+      expect(metadataOf(`agent-api-key-${HOST}`)).toMatchObject({ atra_host: HOST, atra_services: ["api"] });
+      expect(metadataOf("agent-api-key-app-2.example.com")).toMatchObject({ atra_host: "app-2.example.com", atra_services: ["api", "worker"] });
     });
   });
 });

@@ -173,7 +173,7 @@ describe("every body the renderers make passes its provider's check", () => {
       [runtime.ingestPipelineProvider, { connection: conn, name: naming.finalPipeline, body: renderHostIdentityPipeline() }],
       [
         runtime.elasticsearchApiKeyProvider,
-        { connection: conn, name: agentApiKeyName(naming, "app-1.example.com"), body: renderAgentApiKey(naming, "app-1.example.com", "90d") },
+        { connection: conn, name: agentApiKeyName(naming, "app-1.example.com"), body: renderAgentApiKey(naming, "app-1.example.com", ["api"], "90d") },
       ],
       [
         runtime.kibanaDataViewProvider,
@@ -195,7 +195,7 @@ describe("every body the renderers make passes its provider's check", () => {
 
 describe("the derived-API-key rule: the provider's copy and the renderers' agree", () => {
   const cases: [string, unknown][] = [
-    ["the agents' key", renderAgentApiKey(logsNaming("dev", defaultDataStream("dev")), "app-1.example.com", "90d").role_descriptors],
+    ["the agents' key", renderAgentApiKey(logsNaming("dev", defaultDataStream("dev")), "app-1.example.com", ["api"], "90d").role_descriptors],
     ["none", undefined],
     ["an empty set", {}],
     ["one empty descriptor", { none: {} }],

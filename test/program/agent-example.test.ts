@@ -46,6 +46,12 @@ describe("the agent example ships straight to the prod stack", () => {
     expect(filebeat["output.elasticsearch"].index).toBe(output(prod, "logsDataStream"));
   });
 
+  test("prod lists the example host with exactly its services: its log lines (service.name) are not refused by prod's final pipeline", () => {
+    const config = resolvedStackConfig("agent-example");
+    const entry = resolvedStackConfig("prod").agents.find((agent) => agent.host === config.publicHostname);
+    expect(entry?.services).toEqual(config.services.map((service) => service.name));
+  });
+
   test("it says how to take its federation entry and trust the central CA for its logs", () => {
     const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.agent-example.yaml"), "utf8");
     const command = (key: string) =>

@@ -593,6 +593,40 @@ export async function startFakeElastic(adminPassword: string, options: FakeElast
         return send(200, { invalidated_api_keys: invalidated, previously_invalidated_api_keys: [], error_count: 0 });
       }
     }
+    // PUT _security/api_key/<id> { role_descriptors?, metadata? }: the key updated in place (elastic/elasticsearch x-pack/plugin/
+    // security/.../rest/action/apikey/RestUpdateApiKeyAction.java; .../action/apikey/TransportBaseUpdateApiKeyAction.java,
+    // doExecute and toSingleResponse; .../authc/ApiKeyService.java, updateApiKeys, validateForUpdate, maybeBuildUpdatedDocument,
+    // addErrorsForNotFoundApiKeys). `expiration` (newer servers) is not modelled: refused here.
+    if (parts[0] === "_security" && parts[1] === "api_key" && parts.length === 3 && (method === "PUT" || method === "POST")) {
+      const id = parts[2]!;
+      if (viaApiKey) {
+        return send(400, esError(400, "illegal_argument_exception", "authentication via API key not supported: only the owner user can update an API key"));
+      }
+      if (body.expiration !== undefined) return send(400, esError(400, "not_modelled", "the fake does not model updating expiration"));
+      // findVersionedApiKeyDocsForSubject: the caller's own keys only; any other id is not found.
+      const stored = apiKeys.get(id);
+      if (!stored || stored.owner !== username || stored.name === undefined) {
+        return send(404, esError(404, "resource_not_found_exception", `no API key owned by requesting user found for ID [${id}]`));
+      }
+      if (stored.invalidated) return send(400, esError(400, "illegal_argument_exception", `cannot update invalidated API key [${id}]`));
+      if (stored.expiration !== undefined && Date.now() > stored.expiration) {
+        return send(400, esError(400, "illegal_argument_exception", `cannot update expired API key [${id}]`));
+      }
+      const descriptors = body.role_descriptors as Record<string, Json> | undefined;
+      for (const [role, descriptor] of Object.entries(descriptors ?? {})) {
+        if (descriptor && typeof descriptor === "object" && "description" in descriptor) {
+          return send(400, esError(400, "parse_exception", `failed to parse role [${role}]. unexpected field [description]`));
+        }
+      }
+      const before = JSON.stringify([stored.metadata, stored.roleDescriptors]);
+      // A given metadata replaces the stored one whole; given role descriptors replace theirs; absent ones stay.
+      if (body.metadata !== undefined) stored.metadata = body.metadata as Json;
+      if (descriptors !== undefined) {
+        stored.roleDescriptors = Object.fromEntries(Object.entries(descriptors).map(([role, descriptor]) => [role, roleDescriptorAsWritten(descriptor)]));
+      }
+      // isNoop: the same metadata and descriptors (and owner snapshot, not modelled: unchanged here) answer updated: false.
+      return send(200, { updated: JSON.stringify([stored.metadata, stored.roleDescriptors]) !== before });
+    }
     // GET _cluster/health (rest-api-spec cluster.health.json; server/src/main/java/org/elasticsearch/action/admin/cluster/
     // health/ClusterHealthResponse.java, toXContent): cluster_name, status in lower case, node and shard counts.
     if (parts[0] === "_cluster" && parts[1] === "health" && parts.length === 2 && method === "GET") {

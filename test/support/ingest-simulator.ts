@@ -30,7 +30,8 @@
  *   (Painless map shortcuts: `map.k` is `map.get("k")`, `?.` is null-safe), `instanceof`
  *   String/Number/Long/Boolean/Map/List (false for null; Long is java.lang.Long: what Jackson reads for
  *   an integer past an int, and what convert `long` returns), `== null`, `!= null`, `s.compareTo('lit')`
- *   against 0, `!`, `&&`, `||` (short-circuit), parentheses. Reading a key of a list or scalar, or
+ *   against 0, `list.contains(ctx...)` on a list of strings (java.util.List.contains with String.equals), `!`,
+ *   `&&`, `||` (short-circuit), parentheses. Reading a key of a list or scalar, or
  *   `.` on null, is refused (`UnsupportedByModel`): Painless' list shortcuts and its errors are not
  *   modelled, so the pipeline must guard with `instanceof Map` first.
  * - Templates (modules/lang-mustache: CustomMustacheFactory, CustomReflectionObjectHandler; and
@@ -724,6 +725,20 @@ class Condition {
       const sign = operand < literal.text ? -1 : operand > literal.text ? 1 : 0;
       return { "<": sign < 0, ">": sign > 0, "<=": sign <= 0, ">=": sign >= 0 }[op.text as "<" | ">" | "<=" | ">="];
     }
+    if (this.peek(".") && this.tokens[this.position + 1]?.text === "contains") {
+      // java.util.List.contains (ArrayList.indexOf: the argument's equals against each element). Modelled for a list of
+      // strings only (what set_security_user hands over for an API key's metadata array: ApiKeyService.getApiKeyMetadata,
+      // XContentHelper.convertToMap): String.equals is true for an equal string alone, so any other argument (a list,
+      // a number, null) matches nothing.
+      this.position += 2;
+      this.expect("(");
+      const argument = this.access(live);
+      this.expect(")");
+      if (!live) return false;
+      if (!Array.isArray(operand)) this.refuse(`contains on a ${operand === undefined || operand === null ? "null" : javaType(operand)}`);
+      if (!operand.every((item) => typeof item === "string")) this.refuse("contains on a list of other than strings");
+      return typeof argument === "string" && operand.includes(argument);
+    }
     this.refuse("a bare value is not a condition");
   }
 
@@ -736,7 +751,7 @@ class Condition {
     for (;;) {
       let key: string;
       let nullSafe = false;
-      if (this.peek("?.") || (this.peek(".") && this.tokens[this.position + 1]?.text !== "compareTo")) {
+      if (this.peek("?.") || (this.peek(".") && !["compareTo", "contains"].includes(this.tokens[this.position + 1]?.text ?? ""))) {
         nullSafe = this.tokens[this.position]!.text === "?.";
         const name = this.tokens[this.position + 1];
         if (name?.kind !== "ident") this.refuse("a field name after '.'");

@@ -24,6 +24,7 @@ import {
   renderIndexTemplate,
   agentApiKeyName,
   AGENT_HOST_METADATA,
+  AGENT_SERVICES_METADATA,
   renderAgentApiKey,
   agentKeyRenewBeforeMs,
   renderIngestPipeline,
@@ -384,9 +385,9 @@ describe("roles", () => {
 describe("the agents' API keys", () => {
   const naming = logsNaming("eu.prod-2", "logs-payments-eu");
 
-  test("one per host, named after it; one role descriptor granting exactly the writer role (less its description); the host in its metadata; an expiry", () => {
+  test("one per host, named after it; one role descriptor granting exactly the writer role (less its description); the host and its services in its metadata; an expiry", () => {
     expect(agentApiKeyName(naming, "App-1.Example.com")).toBe("atra-eu-prod-2-agent-filebeat-app-1.example.com");
-    const body = renderAgentApiKey(naming, "app-1.example.com", "90d");
+    const body = renderAgentApiKey(naming, "app-1.example.com", ["api"], "90d");
     expect(Object.keys(body.role_descriptors!)).toEqual([naming.writerRole]);
     const { description, ...writer } = renderWriterRole(naming.dataStream);
     expect(description).toBeDefined();
@@ -401,9 +402,10 @@ describe("the agents' API keys", () => {
       purpose: "an agent host's Filebeat",
       data_stream: "logs-payments-eu",
       [AGENT_HOST_METADATA]: "app-1.example.com",
+      [AGENT_SERVICES_METADATA]: ["api"],
     });
     expect(body.expiration).toBe("90d");
-    expect(() => renderAgentApiKey(naming, "h", "3 months")).toThrow(/expiration "3 months" is not a duration/);
+    expect(() => renderAgentApiKey(naming, "h", [], "3 months")).toThrow(/expiration "3 months" is not a duration/);
   });
 
   test("renewed by a plain up 14 days before it expires, or in the last third of a shorter life (never on every up)", () => {
@@ -416,7 +418,7 @@ describe("the agents' API keys", () => {
   });
 
   test("a request authenticated by an API key could not create it (Elasticsearch's derived-key rule)", () => {
-    expect(derivedApiKeyRefused(renderAgentApiKey(naming, "h", "90d").role_descriptors)).toBe(true);
+    expect(derivedApiKeyRefused(renderAgentApiKey(naming, "h", [], "90d").role_descriptors)).toBe(true);
     // What such a request may create: role descriptors given, every one empty.
     expect(derivedApiKeyRefused({ none: {} })).toBe(false);
     expect(derivedApiKeyRefused({ none: { cluster: [], indices: [] } })).toBe(false);
