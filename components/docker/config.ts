@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { defineSlice } from "../config/slice";
 import { fullKey, UNDECRYPTED_SECRET, type ConfigIssue } from "../lib/config-keys";
-import { checkedString, pemCertificate, repeats } from "../lib/validators";
+import { checkedString, isLoopbackUrl, pemCertificate, repeats } from "../lib/validators";
 import { pemKeyProblem } from "../tls/config";
 import { bridgeNameProblem, defaultBridgeName } from "./names";
 
@@ -124,9 +124,17 @@ export function dockerTlsIssues(values: Record<string, unknown>): ConfigIssue[] 
   return issues;
 }
 
-/** Whether the stack's Docker host is reached over SSH, where published ports are not local to `pulumi up`. */
+/**
+ * Whether the stack's Docker host is another machine, where published ports are not local to `pulumi up`: any
+ * ssh:// host, and a tcp:// host other than loopback (tcp://127.0.0.1:2376 is this machine's Engine, whose
+ * published ports are this machine's). The providers that run where `pulumi up` runs (Grafana, Elasticsearch,
+ * Kibana) then need URLs of their own; their default, 127.0.0.1, would be the deploying machine.
+ */
 export function isRemoteDockerHost(values: Record<string, unknown>): boolean {
-  return typeof values.dockerHost === "string" && values.dockerHost.startsWith("ssh://");
+  const host = values.dockerHost;
+  if (typeof host !== "string") return false;
+  if (/^ssh:\/\//i.test(host)) return true;
+  return /^tcp:\/\//i.test(host) && !isLoopbackUrl(host.replace(/^tcp:/i, "http:"));
 }
 
 /** Whether a Docker host URL carries a password in its user info (`ssh://user:secret@host`). */

@@ -33,8 +33,9 @@ export interface GrafanaConfig {
 }
 
 /** A message for a provider URL a remote Docker host needs: its ports are published there, not where `pulumi up` runs. */
-export const PROVIDER_URL_NEEDED_WITH_SSH =
-  "is required with an ssh:// dockerHost: the local end of an SSH tunnel to the published port (see docs/remote-docker-host.md)";
+export const PROVIDER_URL_NEEDED_WITH_A_REMOTE_HOST =
+  "is required with a remote dockerHost (ssh://, or tcp:// to another machine): the default 127.0.0.1 is the machine running `pulumi up`, not the Docker host. " +
+  "Give the local end of an SSH tunnel to the published port, or the published address on the Docker host (see docs/remote-docker-host.md)";
 
 const TLS_OFF_REFUSED =
   "TLS verification of an external Grafana cannot be turned off: the provider sends its token or password there. Use https with a certificate the machine running `pulumi up` trusts";
@@ -102,7 +103,7 @@ export const grafanaSlice = defineSlice({
     const issues: ConfigIssue[] = [];
     if (!external) {
       if (isRemoteDockerHost(values) && grafana.providerUrl === undefined)
-        issues.push({ key: fullKey(["grafana", "providerUrl"]), message: PROVIDER_URL_NEEDED_WITH_SSH });
+        issues.push({ key: fullKey(["grafana", "providerUrl"]), message: PROVIDER_URL_NEEDED_WITH_A_REMOTE_HOST });
       if (values.grafanaApiToken !== undefined)
         issues.push({
           key: fullKey(["grafanaApiToken"]),

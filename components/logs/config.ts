@@ -9,7 +9,7 @@ import type { PerEnvironment } from "../config/environments";
 import { roleOf } from "../config/role";
 import { defineSlice, switchedOff, withoutTrailingSlash } from "../config/slice";
 import { isRemoteDockerHost } from "../docker/config";
-import { PROVIDER_URL_NEEDED_WITH_SSH } from "../grafana/config";
+import { PROVIDER_URL_NEEDED_WITH_A_REMOTE_HOST } from "../grafana/config";
 import { ConfigIssue, fullKey, UNDECRYPTED_SECRET } from "../lib/config-keys";
 import {
   canonicalFingerprint,
@@ -329,7 +329,7 @@ export const logsSlice = defineSlice({
     }
     if (isRemoteDockerHost(values)) {
       for (const key of ["elasticsearchProviderUrl", "kibanaProviderUrl"] as const) {
-        if (raw?.[key] === undefined) issues.push({ key: fullKey(["logs", key]), message: PROVIDER_URL_NEEDED_WITH_SSH });
+        if (raw?.[key] === undefined) issues.push({ key: fullKey(["logs", key]), message: PROVIDER_URL_NEEDED_WITH_A_REMOTE_HOST });
       }
     }
     return issues;

@@ -165,3 +165,28 @@ describe("the dev stack's empty passphrase on a remote Docker host", () => {
     expect(emptyPassphraseProblem("dev", "ssh://deploy@docker-1", {}, "passphrase")).toContain("empty passphrase");
   });
 });
+
+/**
+ * The Grafana, Elasticsearch and Kibana providers run where `pulumi up` runs: with any Docker host on another
+ * machine (ssh://, and tcp:// not to loopback) their default 127.0.0.1 would be the deploying machine, so their
+ * URLs are required, with the same message for both schemes (issue 21 review, m4).
+ */
+describe("the provider URLs with a Docker host on another machine", () => {
+  const tls = { dockerCertPath: "/etc/docker-tls" };
+  const required = (key: string) =>
+    `atra-observability:${key}: is required with a remote dockerHost (ssh://, or tcp:// to another machine): the default 127.0.0.1 is the machine running \`pulumi up\`, not the Docker host. Give the local end of an SSH tunnel to the published port, or the published address on the Docker host (see docs/remote-docker-host.md)`;
+
+  test.each(["ssh://deploy@docker-1.example.com", "tcp://10.0.0.5:2376", "tcp://docker-1.example.com:2376"])(
+    "%s without them: each is required",
+    (dockerHost) => {
+      const found = problems({ dockerHost, ...(dockerHost.startsWith("tcp") ? tls : {}) });
+      expect(found).toEqual(
+        expect.arrayContaining([required("grafana.providerUrl"), required("logs.elasticsearchProviderUrl"), required("logs.kibanaProviderUrl")]),
+      );
+    },
+  );
+
+  test.each(["tcp://127.0.0.1:2376", "tcp://localhost:2376", "unix:///var/run/docker.sock"])("%s (this machine): not required", (dockerHost) => {
+    expect(problems({ dockerHost, ...(dockerHost.startsWith("tcp") ? tls : {}) })).toEqual([]);
+  });
+});
