@@ -84,14 +84,28 @@ export function grafanaHealthcheck(tls?: { caFile?: string; serverName: string }
  * applies only to a database that was created with it: the marker file beside grafana.db says so, written
  * before Grafana first creates the database; an older database keeps the default key, with a warning in the
  * container's log, until someone migrates it (docs/upgrading.md, "Grafana's secret_key").
+ *
+ * The marker holds the sha256 of the key it was written with. After `pulumi destroy` and `up` the generated key is a
+ * new one while the retained volume keeps the database made with the old: started with the new key, Grafana could
+ * decrypt none of its data keys (pkg/services/secrets/manager/manager.go: each data key is decrypted with the
+ * provider's key before use, and fails otherwise). So a marker whose hash is not the current key's stops the start,
+ * with a message naming the recovery (docs/upgrading.md). An empty marker (written by the version before, or by
+ * hand in the migration) is taken as the current key's and gets its hash. Without a database no secret is stored
+ * yet: the marker is rewritten. The key reaches sha256sum through a pipe from the shell's printf builtin (dash,
+ * busybox ash), never as an argument; the hash of a 32-character random key reveals nothing usable.
  */
 export const SECRET_KEY_MARKER = "atra-secret-key-in-use";
 export const KEEP_DEFAULT_SECRET_KEY_FOR_AN_OLDER_DATABASE = [
-  `if [ -f "$GF_PATHS_DATA/grafana.db" ] && [ ! -f "$GF_PATHS_DATA/${SECRET_KEY_MARKER}" ]; then`,
+  `atra_marker="$GF_PATHS_DATA/${SECRET_KEY_MARKER}"`,
+  'atra_key_hash=$(printf "%s" "$GF_SECURITY_SECRET_KEY" | sha256sum | cut -d " " -f 1)',
+  'if [ -f "$GF_PATHS_DATA/grafana.db" ] && [ ! -f "$atra_marker" ]; then',
   "  echo \"atra: grafana.db predates the stack's secret_key: it keeps Grafana's default key (see the docs to migrate it)\" >&2",
   "  unset GF_SECURITY_SECRET_KEY",
+  'elif [ -f "$GF_PATHS_DATA/grafana.db" ] && [ -s "$atra_marker" ] && [ "$(cat "$atra_marker")" != "$atra_key_hash" ]; then',
+  "  echo \"atra: grafana.db was made with another secret_key than the stack's (a destroy and up made a new one): Grafana could read none of its stored secrets, so it is not started. See docs/upgrading.md, 'A new secret_key on an old database'\" >&2",
+  "  exit 1",
   "else",
-  `  : > "$GF_PATHS_DATA/${SECRET_KEY_MARKER}"`,
+  '  printf "%s\\n" "$atra_key_hash" > "$atra_marker"',
   "fi",
 ];
 

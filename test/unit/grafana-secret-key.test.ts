@@ -5,6 +5,7 @@
  * back with `env`.
  */
 import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -21,10 +22,10 @@ describe.each(SHELLS)("the secret_key guard (%s)", (_name, shell) => {
   afterEach(() => fs.rmSync(data, { recursive: true, force: true }));
 
   /** The guard, then `env`: what Grafana's run.sh would be exec'd with. */
-  function run(): { key: string | undefined; stderr: string; status: number | null } {
+  function run(secretKey = "the-stack-key"): { key: string | undefined; stderr: string; status: number | null } {
     const script = [...KEEP_DEFAULT_SECRET_KEY_FOR_AN_OLDER_DATABASE, "env"].join("\n");
     const result = spawnSync(shell[0], [...shell.slice(1), script], {
-      env: { PATH: "/usr/bin:/bin", GF_PATHS_DATA: data, GF_SECURITY_SECRET_KEY: "the-stack-key" },
+      env: { PATH: "/usr/bin:/bin", GF_PATHS_DATA: data, GF_SECURITY_SECRET_KEY: secretKey },
       encoding: "utf8",
     });
     const line = result.stdout.split("\n").find((entry) => entry.startsWith("GF_SECURITY_SECRET_KEY="));
@@ -45,5 +46,38 @@ describe.each(SHELLS)("the secret_key guard (%s)", (_name, shell) => {
     expect(result.status).toBe(0);
     expect(result.stderr).toContain("grafana.db predates the stack's secret_key");
     expect(fs.existsSync(path.join(data, SECRET_KEY_MARKER))).toBe(false);
+  });
+
+  const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
+
+  test("the marker holds the sha256 of the key it was written with, not the key", () => {
+    run();
+    const marker = fs.readFileSync(path.join(data, SECRET_KEY_MARKER), "utf8");
+    expect(marker).toBe(`${sha256("the-stack-key")}\n`);
+    expect(marker).not.toContain("the-stack-key");
+  });
+
+  test("destroy + up: a new key on a database made with the old one refuses to start, naming the recovery; the marker stays", () => {
+    run("the-old-key");
+    fs.writeFileSync(path.join(data, "grafana.db"), "");
+    const result = run("a-new-key");
+    expect(result.status).toBe(1);
+    expect(result.key).toBeUndefined(); // `env` never ran: Grafana is not started
+    expect(result.stderr).toContain("grafana.db was made with another secret_key than the stack's");
+    expect(result.stderr).toContain("docs/upgrading.md");
+    expect(fs.readFileSync(path.join(data, SECRET_KEY_MARKER), "utf8")).toBe(`${sha256("the-old-key")}\n`);
+  });
+
+  test("an empty marker (the version before, or the migration's touch) is taken as the current key's and gets its hash", () => {
+    fs.writeFileSync(path.join(data, "grafana.db"), "");
+    fs.writeFileSync(path.join(data, SECRET_KEY_MARKER), "");
+    expect(run()).toEqual({ key: "the-stack-key", stderr: "", status: 0 });
+    expect(fs.readFileSync(path.join(data, SECRET_KEY_MARKER), "utf8")).toBe(`${sha256("the-stack-key")}\n`);
+  });
+
+  test("no database yet (nothing stored): a stale marker is rewritten for the current key", () => {
+    fs.writeFileSync(path.join(data, SECRET_KEY_MARKER), `${sha256("the-old-key")}\n`);
+    expect(run("a-new-key")).toEqual({ key: "a-new-key", stderr: "", status: 0 });
+    expect(fs.readFileSync(path.join(data, SECRET_KEY_MARKER), "utf8")).toBe(`${sha256("a-new-key")}\n`);
   });
 });
