@@ -153,7 +153,7 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     adminPassword: grafanaAdminLogin?.adminPassword,
     apiToken: external?.auth === "token" ? grafanaApiToken : undefined,
     // The stack's own Grafana: people get a login of their own, not the server admin's.
-    peopleLogin: grafanaServer && { login: grafanaServer.peopleUser, password: grafanaServer.peoplePassword },
+    peopleLogin: grafanaServer && { login: grafanaServer.peopleUser, password: grafanaServer.peoplePassword, role: config.grafana.peopleRole ?? "Viewer" },
     // Metrics kept elsewhere (agent mode, a remote-write backend): the datasource, and so the alert rules, read there.
     // An external Grafana reads a URL it reaches (the config rules refuse a container name or loopback).
     prometheusUrl: external?.prometheusUrl ?? config.prometheus.external?.queryUrl ?? metrics.internalUrl,

@@ -24,6 +24,12 @@ export interface GrafanaConfig {
      */
     providerUrl: string;
     /**
+     * The organization role of people's login (`atra-people`) in the stack's own Grafana: Viewer (the default:
+     * dashboards and Explore, no writes) or Editor (also edits dashboards, and writes alert rules, contact points,
+     * notification policies and silences: it can silence every alert). Absent with grafana.external.
+     */
+    peopleRole?: GrafanaPeopleRole;
+    /**
      * An existing Grafana, configured instead of running a container: its URL, how the provider logs
      * in (a service account token, or the admin login with `grafanaAdminPassword`), and the Prometheus
      * URL its datasource queries (one that Grafana can reach: not a container's name, not loopback).
@@ -31,6 +37,9 @@ export interface GrafanaConfig {
     external?: { url: string; auth: "token" | "password"; prometheusUrl: string };
   };
 }
+
+export const GRAFANA_PEOPLE_ROLES = ["Viewer", "Editor"] as const;
+export type GrafanaPeopleRole = (typeof GRAFANA_PEOPLE_ROLES)[number];
 
 /** A message for a provider URL a remote Docker host needs: its ports are published there, not where `pulumi up` runs. */
 export const PROVIDER_URL_NEEDED_WITH_A_REMOTE_HOST =
@@ -85,6 +94,8 @@ export const grafanaSlice = defineSlice({
           .regex(/^[a-zA-Z0-9._@-]{1,64}$/, { error: "must be 1-64 letters, digits or ._@-" })
           .optional(),
         providerUrl: httpUrl.optional(),
+        /** People's organization role in the stack's own Grafana: Viewer (default) or Editor (can silence every alert). */
+        peopleRole: z.enum(GRAFANA_PEOPLE_ROLES, { error: "must be Viewer or Editor" }).optional(),
         /** An existing Grafana to configure instead of running one. */
         external: externalShape.optional(),
       })
@@ -98,7 +109,12 @@ export const grafanaSlice = defineSlice({
   rules: ({ values, enabled, role }) => {
     // An agent host has no Grafana of its own and configures none (role.ts refuses these keys there).
     if (role === "agent") return [];
-    const grafana = (isObject(values.grafana) ? values.grafana : {}) as { providerUrl?: unknown; external?: unknown; adminUser?: unknown };
+    const grafana = (isObject(values.grafana) ? values.grafana : {}) as {
+      providerUrl?: unknown;
+      external?: unknown;
+      adminUser?: unknown;
+      peopleRole?: unknown;
+    };
     const external = isObject(grafana.external) ? grafana.external : undefined;
     const issues: ConfigIssue[] = [];
     if (!external) {
@@ -124,6 +140,11 @@ export const grafanaSlice = defineSlice({
       if (isObject(values[group]) && (values[group] as Record<string, unknown>)[name] !== undefined)
         issues.push({ key: fullKey([group, name]), message: `there is no Grafana container with grafana.external: remove ${group}.${name}` });
     }
+    if (grafana.peopleRole !== undefined)
+      issues.push({
+        key: fullKey(["grafana", "peopleRole"]),
+        message: "is for the stack's own Grafana, where the stack makes people's login; an external Grafana's users are its own: remove grafana.peopleRole",
+      });
     if (grafana.providerUrl !== undefined)
       issues.push({
         key: fullKey(["grafana", "providerUrl"]),
@@ -180,6 +201,7 @@ export const grafanaSlice = defineSlice({
       grafana: {
         adminUser: raw.grafana?.adminUser ?? DEFAULT_ADMIN_USER,
         publicUrl: httpsWhen(`http://${core.publicHostname}:${core.ports.grafana}`, tls),
+        peopleRole: raw.grafana?.peopleRole ?? "Viewer",
         providerUrl: httpsWhen(
           raw.grafana?.providerUrl ? withoutTrailingSlash(raw.grafana.providerUrl) : `http://${core.localHost}:${core.ports.grafana}`,
           tls,

@@ -5,6 +5,7 @@
  */
 import * as grafana from "@pulumiverse/grafana";
 import * as pulumi from "@pulumi/pulumi";
+import type { GrafanaPeopleRole } from "./config";
 import type { DatasourceMap, ImportedDashboard } from "./dashboard-import";
 import { failureStoreIndex } from "../logs/elastic-bodies";
 import { REMOTE_WRITE_DATASOURCE, remoteWriteDatasourceData, type RemoteWriteDatasourceSpec } from "./remote-write-datasource";
@@ -54,7 +55,7 @@ export interface GrafanaConfigurationArgs {
   /** Where people open Grafana; used for the dashboards' URLs. */
   publicUrl: string;
   /** People's Grafana login (the stack's own Grafana): made by the admin login, beside the provider's service account. */
-  peopleLogin?: { login: string; password: pulumi.Output<string> };
+  peopleLogin?: { login: string; password: pulumi.Output<string>; role: GrafanaPeopleRole };
   /** The admin login (the stack's Grafana, or an external one's `grafana.adminUser`); not used with `apiToken`. */
   adminUser?: pulumi.Input<string>;
   adminPassword?: pulumi.Output<string>;
@@ -147,25 +148,38 @@ export class GrafanaConfiguration extends pulumi.ComponentResource {
     if (!args.apiToken) {
       this.adminProvider = new grafana.Provider("grafana-admin", { ...connection, auth: providerAuth(args) }, { parent: this, dependsOn: args.waitFor });
       const admin = { parent: this, provider: this.adminProvider, dependsOn: args.waitFor };
-      const serviceAccount = new grafana.oss.ServiceAccount("provisioner", { name: PROVISIONER_SERVICE_ACCOUNT, role: "Admin", isDisabled: false }, admin);
+      // Both have fixed names, and Grafana refuses a second service account or token of the same name (grafana/grafana
+      // pkg/services/serviceaccounts/models.go: ErrServiceAccountAlreadyExists, ErrDuplicateToken, raised on create): a
+      // replacement deletes the old one first, else Pulumi's create-before-delete would fail on the name.
+      // A token deleted in Grafana's UI stays in state until `pulumi refresh` (docs/what-gets-deployed.md).
+      const serviceAccount = new grafana.oss.ServiceAccount(
+        "provisioner",
+        { name: PROVISIONER_SERVICE_ACCOUNT, role: "Admin", isDisabled: false },
+        { ...admin, deleteBeforeReplace: true },
+      );
       this.serviceAccountToken = new grafana.oss.ServiceAccountToken(
         "provisioner-token",
         { name: PROVISIONER_SERVICE_ACCOUNT, serviceAccountId: serviceAccount.id },
-        { ...admin, additionalSecretOutputs: ["key"] },
+        { ...admin, additionalSecretOutputs: ["key"], deleteBeforeReplace: true },
       );
       if (args.peopleLogin) {
-        // A Grafana user of its own for people (the organization role: grafana-server.ts GF_USERS_AUTO_ASSIGN_ORG_ROLE).
+        // A Grafana user of its own for people (the organization role: grafana-server.ts grafanaPeopleRoleSettings).
         // POST /api/admin/users needs the server admin (pkg/api/admin_users.go, AdminCreateUser): the admin provider.
+        // Grafana assigns `auto_assign_org_role` only when it creates a user, and the provider's User has no role
+        // input: the role is in the user's name, and a change of it replaces the user (deleted first: the login is
+        // fixed), so it joins the organization again with the new role. The first `up` of this version so turns the
+        // Editor login of older stacks into the configured role.
+        const role = args.peopleLogin.role;
         this.peopleUser = new grafana.oss.User(
           "people-user",
           {
             login: args.peopleLogin.login,
-            name: "People (atra-observability)",
+            name: `People (atra-observability, ${role})`,
             email: `${args.peopleLogin.login}@atra-observability.invalid`,
             password: pulumi.secret(args.peopleLogin.password),
             isAdmin: false,
           },
-          admin,
+          { ...admin, replaceOnChanges: ["name"], deleteBeforeReplace: true },
         );
       }
     }

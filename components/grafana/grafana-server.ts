@@ -25,8 +25,30 @@ import { AdminLoginGuard } from "./admin-login-guard";
 export const GRAFANA_TLS_CERT_PATH = "/etc/grafana/tls/server.pem";
 export const GRAFANA_TLS_KEY_PATH = "/etc/grafana/tls/server-key.pem";
 export const GRAFANA_CA_PATH = "/etc/grafana/tls/ca.pem";
-/** People's Grafana login (an Editor of the main organization: GF_USERS_AUTO_ASSIGN_ORG_ROLE below). */
+/** People's Grafana login (`grafana.peopleRole` of the main organization, Viewer by default: grafanaPeopleRoleSettings). */
 export const GRAFANA_PEOPLE_USER = "atra-people";
+
+/**
+ * The role people's login (GrafanaConfiguration's people user, made by the server admin through the admin API) gets in
+ * the main organization: `[users] auto_assign_org_role` (grafana/grafana pkg/setting/setting.go, default Viewer). Sign-up
+ * is off, so only users the admin makes get it.
+ *
+ * Viewer (the default) reads dashboards and alerts and changes nothing that matters; `[users] viewers_can_edit` adds
+ * Explore: in grafana/grafana pkg/api/accesscontrol.go (declareFixedRoles) it only appends Viewer to the grants of
+ * `fixed:datasources:explorer` (action `datasources:explore`); querying the datasources is Viewer's already in OSS
+ * (`fixed:datasources:reader` granted to Viewer without the dspermissions licence). The same setting lets a Viewer
+ * change panels in the browser without saving: pkg/services/guardian/accesscontrol_guardian.go CanEdit returns
+ * CanView, while saving needs `dashboards:write`, which Viewer has not. It grants no alerting action: the alerting
+ * roles (pkg/services/ngalert/accesscontrol.go) give Viewer the readers only, and the writers (rules, contact points,
+ * notification policies, silences) to Editor. pkg/setting/setting.go logs it as deprecated: a later Grafana may drop
+ * it, leaving Viewers without Explore (docs/config-reference.md, grafana.peopleRole).
+ *
+ * Editor (opt-in) gets `fixed:alerting:writer` and the dashboard writers: it can silence every alert, change contact
+ * points and policies, and edit or delete dashboards.
+ */
+export function grafanaPeopleRoleSettings(role: "Viewer" | "Editor"): string[] {
+  return [`GF_USERS_AUTO_ASSIGN_ORG_ROLE=${role}`, ...(role === "Viewer" ? ["GF_USERS_VIEWERS_CAN_EDIT=true"] : [])];
+}
 
 /**
  * Grafana's settings with tls on: https only, the certificate's files, and the session cookie marked
@@ -179,11 +201,8 @@ export class GrafanaServer extends pulumi.ComponentResource {
     const settings = [
       `GF_SECURITY_ADMIN_USER=${this.adminUser}`,
       "GF_USERS_ALLOW_SIGN_UP=false",
-      // People's login (GrafanaConfiguration's people user), made by the server admin through the admin API, joins
-      // the main organization with this role (grafana/grafana pkg/setting/setting.go `auto_assign_org_role`, default
-      // Viewer): Editor, to use Explore and silence alerts; not Admin, which could read and change the datasources
-      // and users. Sign-up is off, so only users the admin makes get it.
-      "GF_USERS_AUTO_ASSIGN_ORG_ROLE=Editor",
+      // People's login joins the main organization with grafana.peopleRole (Viewer, with Explore, by default).
+      ...grafanaPeopleRoleSettings(config.grafana.peopleRole ?? "Viewer"),
       "GF_AUTH_ANONYMOUS_ENABLED=false",
       "GF_SECURITY_DISABLE_GRAVATAR=true",
       `GF_SERVER_ROOT_URL=${config.grafana.publicUrl}`,

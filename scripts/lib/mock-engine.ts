@@ -21,6 +21,8 @@ export interface PlannedResource {
   provider?: string;
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
+  /** Input properties whose change replaces the resource (the `replaceOnChanges` option). */
+  replaceOnChanges: string[];
   protect: boolean;
   /** Inputs as sent to the engine; secret values replaced by SECRET_MASK. */
   inputs: Record<string, unknown>;
@@ -165,6 +167,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
       provider: req.getProvider() || undefined,
       retainOnDelete: req.getRetainondelete?.() ?? false,
       deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
+      replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
       protect: req.getProtect?.() ?? false,
       inputs,
       secretPaths,
@@ -200,6 +203,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getRetainondelete?(): boolean;
   getDeletebeforereplace?(): boolean;
+  getReplaceonchangesList?(): string[];
   getProtect?(): boolean;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }

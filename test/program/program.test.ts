@@ -254,19 +254,23 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     );
   });
 
-  test("Grafana: the provider works with a service account token it made with the admin login; people get their own Editor login", () => {
+  test("Grafana: the provider works with a service account token it made with the admin login; people get their own Viewer login", () => {
     const provider = byName("pulumi:providers:grafana", "grafana");
     const adminProvider = byName("pulumi:providers:grafana", "grafana-admin");
     const account = byName("grafana:oss/serviceAccount:ServiceAccount", "provisioner");
     const token = byName("grafana:oss/serviceAccountToken:ServiceAccountToken", "provisioner-token");
     expect(account.inputs).toMatchObject({ name: "atra-provisioner", role: "Admin" });
+    // Fixed names Grafana refuses twice: a replacement deletes the old one first.
+    expect([account.deleteBeforeReplace, token.deleteBeforeReplace]).toEqual([true, true]);
     expect(token.dependencies).toContain(account.urn);
     // The admin login only in the admin provider's auth; the token (secret) in the working provider's, which waits for it.
     expect(adminProvider.secretPaths).toContain("auth");
     expect(provider.secretPaths).toContain("auth");
     expect(provider.dependencies).toContain(token.urn);
     const people = byName("grafana:oss/user:User", "people-user");
-    expect(people.inputs).toMatchObject({ login: "atra-people", isAdmin: false });
+    expect(people.inputs).toMatchObject({ login: "atra-people", isAdmin: false, name: "People (atra-observability, Viewer)" });
+    // The role is given only at creation (auto_assign_org_role): a change of it (in the name) replaces the user, old one first.
+    expect([people.replaceOnChanges, people.deleteBeforeReplace]).toEqual([["name"], true]);
     expect(people.secretPaths).toContain("password");
     expect(plan.run.outputs.grafanaUser.value).toBe("atra-people");
     expect(plan.run.outputs.grafanaUser.value).not.toBe(plan.run.outputs.grafanaAdminUser.value);
