@@ -145,6 +145,47 @@ export function emptyPassphraseProblem(stack: string, host: string, env: NodeJS.
 }
 
 /**
+ * Whether a stack file says its secrets use the passphrase provider: it holds the `encryptionsalt` only that provider
+ * writes (pulumi/pulumi sdk/go/common/workspace/project.go ProjectStack `EncryptionSalt`, set by
+ * pkg/secrets/passphrase/manager.go) and no `secretsprovider:` other than passphrase. False when the file is missing or
+ * unreadable (the stack may use `--config-file` elsewhere, or a service backend's own provider): then nothing is known.
+ */
+export function stackFileUsesPassphrase(file: string): boolean {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return false;
+  }
+  const top = (key: string) => new RegExp(`^${key}:[ \\t]*(\\S.*)?$`, "m").exec(text);
+  const provider = top("secretsprovider")?.[1]?.replace(/^["']|["']$/g, "");
+  if (provider !== undefined && !/^passphrase\b/.test(provider)) return false;
+  return top("encryptionsalt")?.[1] !== undefined;
+}
+
+/**
+ * The program's own check of the empty passphrase (the preflight's is emptyPassphraseProblem): `pulumi up` run
+ * directly skips the preflight, but the Pulumi CLI hands the program its environment, PULUMI_CONFIG_PASSPHRASE and
+ * PULUMI_CONFIG_PASSPHRASE_FILE included. Refused only where it is known: a remote host, a stack file saying the
+ * passphrase provider is used (stackFileUsesPassphrase), and every passphrase variable that is set being blank.
+ * With neither set the CLI asked for one interactively, which the program cannot see: no refusal then.
+ */
+export function programPassphraseProblem(stack: string, host: string, env: NodeJS.ProcessEnv, stackFile: string): string | undefined {
+  if (!isNetworkDockerHost(host) || !stackFileUsesPassphrase(stackFile)) return undefined;
+  const set: string[] = [];
+  if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) set.push(env.PULUMI_CONFIG_PASSPHRASE);
+  if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    try {
+      set.push(fs.readFileSync(env.PULUMI_CONFIG_PASSPHRASE_FILE, "utf8"));
+    } catch {
+      return undefined; // Pulumi reports an unreadable file itself.
+    }
+  }
+  if (set.length === 0 || set.some((value) => value.trim() !== "")) return undefined;
+  return emptyPassphraseProblem(stack, host, env, "passphrase");
+}
+
+/**
  * A tcp:// host from DOCKER_HOST (the stack sets no dockerHost, whose own rule is components/docker/config.ts
  * dockerTlsIssues) with no TLS material in the config nor in the provider's environment defaults
  * (kreuzwerker/terraform-provider-docker internal/provider/provider.go: `cert_path` from DOCKER_CERT_PATH,

@@ -5,10 +5,11 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
 import type { CoreConfig } from "../config/resolve";
-import { stopOnProblems } from "../lib/problems";
+import { ProblemsError, stopOnProblems } from "../lib/problems";
 import type { DockerConfig } from "./config";
-import { dockerHostInUse, refusePlainTcp } from "./host";
+import { dockerHostInUse, programPassphraseProblem, refusePlainTcp } from "./host";
 import { ImageKey, runningServices, RunsConfig } from "../stack-services";
 import { BRIDGE_NAME_OPTION, dockerNames, STACK_LABEL } from "./names";
 
@@ -51,6 +52,11 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const dockerHost = stopOnProblems(() => dockerHostInUse(config.stack, config.dockerHost));
     // A DOCKER_HOST=tcp:// without TLS material (the config's own dockerHost is checked by its rules: ./config.ts).
     stopOnProblems(() => refusePlainTcp(config.stack, dockerHost, config.dockerTls !== undefined));
+    // The empty passphrase on a remote host, for a `pulumi up` run without the preflight (the program runs in the project folder).
+    stopOnProblems(() => {
+      const problem = programPassphraseProblem(config.stack, dockerHost.host, process.env, path.join(process.cwd(), `Pulumi.${config.stack}.yaml`));
+      if (problem) throw new ProblemsError(`Secrets of stack "${config.stack}"`, [problem]);
+    });
     if (pulumi.runtime.hasEngine()) pulumi.log.info(`Docker host: ${dockerHost.description}`, this);
     const names = dockerNames(config);
     const labels = [{ label: STACK_LABEL, value: config.stack }];

@@ -16,7 +16,12 @@ import { tempDir } from "../support/real-tools";
 
 /** TLS material for the tcp:// hosts below (a tcp:// host without it is refused: test/unit/docker-host-config.test.ts). */
 const CERT_PATH = "/home/ops/.docker/docker-1";
-const VALUES = { services: [{ name: "api", metrics: "http://api:8000/metrics" }], logs: { enabled: false } };
+// A Docker host on another machine needs the Grafana provider URL (components/grafana/config.ts).
+const VALUES = {
+  services: [{ name: "api", metrics: "http://api:8000/metrics" }],
+  logs: { enabled: false },
+  grafana: { providerUrl: "http://127.0.0.1:13000" },
+};
 
 /** Run `body` with these environment variables set (undefined: removed), restoring them after. */
 async function withEnv<T>(vars: Record<string, string | undefined>, body: () => Promise<T>): Promise<T> {

@@ -127,7 +127,7 @@ export const EVERY_OPTION_VALUES: Record<string, unknown> = {
     agentLimits: { sampleLimit: 20000, labelLimit: 30, labelNameLengthLimit: 100, labelValueLengthLimit: 512, bodySizeLimit: "32MB" },
     external: { queryUrl: "https://mimir.example.internal/prometheus", basicAuthUser: "grafana-reader" },
   },
-  grafana: { adminUser: "obs-admin", providerUrl: "http://127.0.0.1:13000" },
+  grafana: { adminUser: "obs-admin", providerUrl: "http://127.0.0.1:13000", peopleRole: "Editor" },
   cadvisor: { enabled: true, privileged: true },
   alerting: {
     evaluationInterval: "60s",

@@ -135,7 +135,7 @@ describe("defaults for an empty config", () => {
         agentLimits: { sampleLimit: 20000, labelLimit: 40, labelNameLengthLimit: 128, labelValueLengthLimit: 256, bodySizeLimit: "16MB" },
         hostLabel: "localhost",
       },
-      grafana: { adminUser: "admin", publicUrl: "http://localhost:3000", providerUrl: "http://127.0.0.1:3000" },
+      grafana: { adminUser: "admin", publicUrl: "http://localhost:3000", providerUrl: "http://127.0.0.1:3000", peopleRole: "Viewer" },
       prometheusPublicUrl: "http://localhost:9090",
       cadvisor: { enabled: true, privileged: false },
       nodeExporter: { listenAddress: "172.17.0.1:9100", rootPropagation: "rslave" },

@@ -7,7 +7,7 @@
  */
 import { ConfigError, resolveStackConfig } from "../../components/config/resolve";
 import { hostHasPassword } from "../../components/docker/config";
-import { dockerHostInUse, emptyPassphraseProblem, plainTcpProblem } from "../../components/docker/host";
+import { dockerHostInUse, emptyPassphraseProblem, plainTcpProblem, programPassphraseProblem, stackFileUsesPassphrase } from "../../components/docker/host";
 import * as fs from "fs";
 import * as path from "path";
 import { makePki } from "../support/pki";
@@ -188,5 +188,51 @@ describe("the provider URLs with a Docker host on another machine", () => {
 
   test.each(["tcp://127.0.0.1:2376", "tcp://localhost:2376", "unix:///var/run/docker.sock"])("%s (this machine): not required", (dockerHost) => {
     expect(problems({ dockerHost, ...(dockerHost.startsWith("tcp") ? tls : {}) })).toEqual([]);
+  });
+});
+
+/**
+ * `pulumi up` run directly skips the preflight: the program checks the empty passphrase itself (issue 21 review, m3),
+ * from the environment the Pulumi CLI hands it, where that is known: the stack file says the passphrase provider
+ * (an `encryptionsalt`, no other `secretsprovider:`) and every passphrase variable set is blank.
+ */
+describe("the program's own check of an empty passphrase on a remote Docker host", () => {
+  let dir: string;
+  let stackFile: string;
+  beforeEach(() => {
+    dir = tempDir("atra-program-passphrase-");
+    stackFile = path.join(dir, "Pulumi.dev.yaml");
+    fs.writeFileSync(stackFile, "encryptionsalt: v1:abc:v1:def:ghi\nconfig:\n  atra-observability:dockerHost: ssh://deploy@docker-1\n");
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const host = "ssh://deploy@docker-1";
+
+  test("an empty PULUMI_CONFIG_PASSPHRASE, or an empty file, with the passphrase provider: refused naming the variable", () => {
+    expect(programPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE: "" }, stackFile)).toContain("but PULUMI_CONFIG_PASSPHRASE is empty");
+    expect(programPassphraseProblem("prod", "tcp://10.0.0.5:2376", { PULUMI_CONFIG_PASSPHRASE: " " }, stackFile)).toContain(
+      "PULUMI_CONFIG_PASSPHRASE is empty",
+    );
+    const file = path.join(dir, "passphrase");
+    fs.writeFileSync(file, "\n");
+    expect(programPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE_FILE: file }, stackFile)).toContain(
+      `PULUMI_CONFIG_PASSPHRASE_FILE (${file}) is empty`,
+    );
+  });
+
+  test("not known, so not refused: no variable set (the CLI asked), a passphrase in either, the local socket, another provider, no stack file", () => {
+    expect(programPassphraseProblem("dev", host, {}, stackFile)).toBeUndefined();
+    expect(programPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE: "correct horse" }, stackFile)).toBeUndefined();
+    const file = path.join(dir, "passphrase");
+    fs.writeFileSync(file, "correct horse\n");
+    expect(programPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE: "", PULUMI_CONFIG_PASSPHRASE_FILE: file }, stackFile)).toBeUndefined();
+    expect(programPassphraseProblem("dev", "unix:///var/run/docker.sock", { PULUMI_CONFIG_PASSPHRASE: "" }, stackFile)).toBeUndefined();
+    expect(programPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE: "" }, path.join(dir, "Pulumi.missing.yaml"))).toBeUndefined();
+    fs.writeFileSync(stackFile, "secretsprovider: awskms://alias/atra\nencryptedkey: abc\n");
+    expect(stackFileUsesPassphrase(stackFile)).toBe(false);
+    expect(programPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE: "" }, stackFile)).toBeUndefined();
+    fs.writeFileSync(stackFile, "config:\n  atra-observability:logs: {}\n"); // a service backend's own provider: no salt
+    expect(programPassphraseProblem("dev", host, { PULUMI_CONFIG_PASSPHRASE: "" }, stackFile)).toBeUndefined();
+    fs.writeFileSync(stackFile, "secretsprovider: passphrase\nencryptionsalt: v1:abc\n");
+    expect(stackFileUsesPassphrase(stackFile)).toBe(true);
   });
 });
