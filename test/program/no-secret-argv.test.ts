@@ -120,6 +120,9 @@ export function simpleCommands(script: string): { text: string; headOfPipeline: 
 /** Where a script hands a secret to something other than the printf builtin at the head of a pipeline. */
 function secretOnCommandLine(script: string, secretFiles: string[]): string[] {
   return simpleCommands(script).flatMap(({ text, headOfPipeline }) => {
+    // An assignment from a command substitution (`name=$(...)`): the commands inside are checked as a script.
+    const substitution = /^[A-Za-z_][A-Za-z0-9_]*=\$\((.*)\)$/s.exec(text);
+    if (substitution) return secretOnCommandLine(substitution[1], secretFiles);
     const variables = [...text.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((match) => match[1]).filter((name) => SECRET_VARIABLE.test(name));
     const files = secretFiles.filter((file) => text.includes(file));
     if (variables.length === 0 && files.length === 0) return [];
