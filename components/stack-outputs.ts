@@ -21,7 +21,7 @@ export interface StackOutputs {
   grafanaUrl?: string;
   grafanaAdminUser?: string;
   grafanaAdminPassword?: Secret;
-  /** People's own Grafana login (an Editor), with the stack's own Grafana. */
+  /** People's own Grafana login (grafana.peopleRole: a Viewer by default), with the stack's own Grafana. */
   grafanaUser?: string;
   grafanaPassword?: Secret;
   dashboardUrls?: Record<string, string>;
