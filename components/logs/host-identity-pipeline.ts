@@ -44,7 +44,11 @@
  *    XContentHelper.convertToMap, so a JSON array is a java.util.List (ArrayList), and `contains` (allowed to Painless:
  *    modules/lang-painless/src/main/resources/org/elasticsearch/painless/spi/java.util.txt, java.util.Collection) compares with
  *    String.equals: a `service.name` that is not one string (a list, a number) matches nothing and fails. A key
- *    with no `atra_services` (made before it existed) refuses every `service.name` until the next `up` updates it;
+ *    with no `atra_services` (made before it existed) refuses every `service.name` until the next `up` updates it.
+ *    A `service` that is not one object (a list of objects, a string) fails too: the mapper indexes each object of an
+ *    array against the `service` object mapper (elastic/elasticsearch server/src/main/java/org/elasticsearch/index/
+ *    mapper/DocumentParser.java, parseNonDynamicArray), so `"service": [{"name": "api"}]` would land as service.name=api
+ *    unchecked, and step 0 expands root keys only (DotExpanderProcessor.java, field `*`), never inside a list;
  * 6. removes `atra_authenticated` again: nothing of the authentication is indexed.
  * Documents the central stack's own Filebeat sends (as the writer user, a native user: LogsStack.shipper)
  * keep their `host.name`, which that Filebeat sets from the central catalog (filebeat-config.ts).
@@ -100,8 +104,8 @@ export function renderHostIdentityPipeline(): IngestPipelineBody {
         fail: {
           tag: "service_not_of_host",
           if:
-            `${API_KEY}?.metadata?.${AGENT_HOST_METADATA} instanceof String && ctx.service instanceof Map && ctx.service.name != null` +
-            ` && !(${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA} instanceof List && ${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA}.contains(ctx.service.name))`,
+            `${API_KEY}?.metadata?.${AGENT_HOST_METADATA} instanceof String && ctx.service != null && (!(ctx.service instanceof Map) || (ctx.service.name != null` +
+            ` && !(${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA} instanceof List && ${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA}.contains(ctx.service.name))))`,
           message: `service.name is not one of host [{{{${AUTHENTICATED_FIELD}.api_key.metadata.${AGENT_HOST_METADATA}}}}]'s services (agents[].services, API key metadata ${AGENT_SERVICES_METADATA})`,
         },
       },

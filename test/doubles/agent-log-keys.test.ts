@@ -204,6 +204,18 @@ test("a service.name that is not one string (a list naming a listed service too,
   expect(documents()).toEqual([]);
 });
 
+test("a service that is not one object (a list of objects naming a listed service, a string) fails: the mapper would index each object's name", async () => {
+  // elastic/elasticsearch server/src/main/java/org/elasticsearch/index/mapper/DocumentParser.java (parseNonDynamicArray):
+  // each object of an array is parsed against the `service` object mapper, so `[{"name": "api"}]` is indexed as
+  // service.name=api; dot_expander `*` (DotExpanderProcessor.java) expands root keys only and leaves the list as it is.
+  for (const service of [[{ name: "api" }], [{ name: "billing" }], "billing"]) {
+    const answer = await bulk(asKey(APP1), [{ ...event('{"event": "x"}', APP1), service }]);
+    expect(answer.items[0].create).toMatchObject({ status: 201, failure_store: "used" });
+    expect(failures().at(-1)!.error).toMatchObject({ processor_tag: "service_not_of_host" });
+  }
+  expect(documents()).toEqual([]);
+});
+
 test("a line with no service.name (host-level) lands, from a host with or without services", async () => {
   const { service: _service, ...hostLevel } = event('{"event": "disk almost full", "level": "warning"}', APP1);
   expect((await bulk(asKey(APP1), [hostLevel])).items[0].create.status).toBe(201);
