@@ -74,7 +74,7 @@ beforeEach(async () => {
     policy: renderIlmPolicy({ rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "7d" }),
   });
   await put(runtime.ingestPipelineProvider, naming.pipeline, renderIngestPipeline());
-  await put(runtime.ingestPipelineProvider, naming.finalPipeline, renderHostIdentityPipeline());
+  await put(runtime.ingestPipelineProvider, naming.finalPipeline, renderHostIdentityPipeline(CENTRAL));
   await put(
     runtime.indexTemplateProvider,
     naming.indexTemplate,
@@ -327,6 +327,16 @@ test("the central stack's own Filebeat (the writer user, not an API key) keeps t
   await bulk(asWriter, [event('{"event": "central"}', CENTRAL)], `?pipeline=${naming.pipeline}`);
   expect(lastDocument().host).toEqual({ name: CENTRAL });
   expect(lastDocument()[AUTHENTICATED_FIELD]).toBeUndefined();
+});
+
+test("a write without an API key (the writer user, its password an output) lands as the central host whatever it names: what the central Filebeat sends anyway", async () => {
+  // The central Filebeat's add_fields sets host.name to prometheus.hostLabel on every event (filebeat-config.ts), so
+  // setting it again changes nothing for it; anyone else with the writer's password cannot pass as an agent host.
+  await bulk(asWriter, [event('{"event": "x"}', APP1)], `?pipeline=${naming.pipeline}`);
+  expect(lastDocument().host).toEqual({ name: CENTRAL });
+  await bulk(asWriter, [{ ...event('{"event": "x"}', APP1), "host.name": APP2 }], `?pipeline=${naming.pipeline}`);
+  expect(lastIndexed()["host.name"]).toEqual([CENTRAL]);
+  expect(failures()).toEqual([]);
 });
 
 test("an API key without atra_host metadata cannot write lines: the final pipeline fails them into the failure store (LogIngestFailures)", async () => {
