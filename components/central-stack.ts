@@ -37,6 +37,7 @@ import {
 import type { StackOutputs } from "./stack-outputs";
 import { StackPki } from "./tls/pki";
 import { AgentFederation } from "./metrics/agent-federation";
+import { MEMORY_RULE_FILE_PATH, renderMemoryRuleFile } from "./metrics/memory-rule";
 import { recordingRemoteWriteDatasource, REMOTE_WRITE_DATASOURCE } from "./grafana/remote-write-datasource";
 
 /** Build the central stack from the loaded config; the dashboards and alert rule files are read from `projectDir`. */
@@ -96,8 +97,12 @@ export function centralStack(loaded: LoadedConfig, projectDir: string): StackOut
     }),
   ];
   // The SLOs' recording rules, evaluated by Prometheus itself (the alerts above query them).
-  const prometheusRuleFiles =
-    slos.length > 0 && !sloRecordedByGrafana ? [{ path: SLO_RULE_FILE_PATH, content: renderSloRuleFile(slos, config.prometheus.evaluationInterval) }] : [];
+  const prometheusRuleFiles = [
+    ...(slos.length > 0 && !sloRecordedByGrafana ? [{ path: SLO_RULE_FILE_PATH, content: renderSloRuleFile(slos, config.prometheus.evaluationInterval) }] : []),
+    // Its own memory limit as a series, which PrometheusMemoryHigh and AgentSeriesChurn read (metrics/memory-rule.ts).
+    // In agent mode Prometheus evaluates no rules: the limit is not recorded, and PrometheusMemoryHigh stays silent.
+    ...(metricsInBackend ? [] : [{ path: MEMORY_RULE_FILE_PATH, content: renderMemoryRuleFile(config.memoryMb.prometheus, config.prometheus.hostLabel) }]),
+  ];
 
   // The stack CA and server certificate (tls.mode; docs/tls.md), before the servers that will upload them.
   const pki =

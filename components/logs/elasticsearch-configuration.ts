@@ -50,6 +50,8 @@ export interface ElasticsearchConfigurationArgs {
    * user; only the owner user may update a key in place (its services changed), never a key.
    */
   agentHosts?: readonly { host: string; services: readonly string[] }[];
+  /** The central stack's host label (prometheus.hostLabel): the final pipeline's host.name of lines written without an API key. */
+  centralHost: string;
   /** How long each agent key lives (logs.agentKeyExpiration, `90d`). */
   agentKeyExpiration?: string;
   /** What must be up first (a healthy Elasticsearch). */
@@ -143,7 +145,7 @@ export class ElasticsearchConfiguration extends pulumi.ComponentResource {
     );
     this.finalPipeline = new IngestPipeline(
       "final-pipeline",
-      { connection, name: naming.finalPipeline, body: renderHostIdentityPipeline() },
+      { connection, name: naming.finalPipeline, body: renderHostIdentityPipeline(args.centralHost) },
       { ...own, retainOnDelete: true },
     );
     // The template names all three: they exist before the first backing index is created from it.

@@ -44,10 +44,18 @@
  *    XContentHelper.convertToMap, so a JSON array is a java.util.List (ArrayList), and `contains` (allowed to Painless:
  *    modules/lang-painless/src/main/resources/org/elasticsearch/painless/spi/java.util.txt, java.util.Collection) compares with
  *    String.equals: a `service.name` that is not one string (a list, a number) matches nothing and fails. A key
- *    with no `atra_services` (made before it existed) refuses every `service.name` until the next `up` updates it;
+ *    with no `atra_services` (made before it existed) refuses every `service.name` until the next `up` updates it.
+ *    A `service` that is not one object (a list of objects, a string) fails too: the mapper indexes each object of an
+ *    array against the `service` object mapper (elastic/elasticsearch server/src/main/java/org/elasticsearch/index/
+ *    mapper/DocumentParser.java, parseNonDynamicArray), so `"service": [{"name": "api"}]` would land as service.name=api
+ *    unchecked, and step 0 expands root keys only (DotExpanderProcessor.java, field `*`), never inside a list;
  * 6. removes `atra_authenticated` again: nothing of the authentication is indexed.
- * Documents the central stack's own Filebeat sends (as the writer user, a native user: LogsStack.shipper)
- * keep their `host.name`, which that Filebeat sets from the central catalog (filebeat-config.ts).
+ * A document sent without an API key (a native user: the central stack's own Filebeat as the writer user,
+ * LogsStack.shipper) gets `host.name` = the central stack's host label (step 3b, `host_of_central`). That is what
+ * the central Filebeat sends anyway (filebeat-config.ts: a global add_fields sets host.name to prometheus.hostLabel on
+ * every event, overwriting), so nothing changes for it; whoever else holds the writer's password (an output) cannot
+ * write lines as an agent host. Its other `host.*` fields and its `service.name` are not checked: the writer is the
+ * central's own shipper, whose services are the central catalog's (not modelled: a per-user service list).
  *
  * `service.name` is checked against the host's own services (step 5): an agent host cannot write lines for a service
  * it does not run, so it can neither fake another service's ServiceLogErrorsHigh nor feed the lines of one that has
@@ -70,7 +78,8 @@ export const AGENT_SERVICES_METADATA = "atra_services";
 
 const API_KEY = `ctx.${AUTHENTICATED_FIELD}?.api_key`;
 
-export function renderHostIdentityPipeline(): IngestPipelineBody {
+/** `centralHost`: the central stack's host label (prometheus.hostLabel), which its own Filebeat writes into every line's host.name. */
+export function renderHostIdentityPipeline(centralHost: string): IngestPipelineBody {
   const hostFromKey = `${AUTHENTICATED_FIELD}.api_key.metadata.${AGENT_HOST_METADATA}`;
   return {
     description:
@@ -89,6 +98,7 @@ export function renderHostIdentityPipeline(): IngestPipelineBody {
         },
       },
       { set: { tag: "host_from_api_key", if: `${API_KEY}?.metadata?.${AGENT_HOST_METADATA} instanceof String`, field: "host.name", copy_from: hostFromKey } },
+      { set: { tag: "host_of_central", if: `!(${API_KEY} instanceof Map)`, field: "host.name", value: centralHost } },
       {
         fail: {
           tag: "api_key_without_host",
@@ -100,8 +110,8 @@ export function renderHostIdentityPipeline(): IngestPipelineBody {
         fail: {
           tag: "service_not_of_host",
           if:
-            `${API_KEY}?.metadata?.${AGENT_HOST_METADATA} instanceof String && ctx.service instanceof Map && ctx.service.name != null` +
-            ` && !(${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA} instanceof List && ${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA}.contains(ctx.service.name))`,
+            `${API_KEY}?.metadata?.${AGENT_HOST_METADATA} instanceof String && ctx.service != null && (!(ctx.service instanceof Map) || (ctx.service.name != null` +
+            ` && !(${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA} instanceof List && ${API_KEY}?.metadata?.${AGENT_SERVICES_METADATA}.contains(ctx.service.name))))`,
           message: `service.name is not one of host [{{{${AUTHENTICATED_FIELD}.api_key.metadata.${AGENT_HOST_METADATA}}}}]'s services (agents[].services, API key metadata ${AGENT_SERVICES_METADATA})`,
         },
       },

@@ -214,7 +214,9 @@ export interface AgentScrapeLimits {
  * - `service`: a series naming a catalog service is kept only if this host runs it (agents[].services;
  *   series without `service`, node-exporter's and the like, stay). Without it an agent could send
  *   `probe_success{job="blackbox-health",service="X"}` for a service X of another host and fake or hide
- *   X's alerts and SLO burn, which sum across hosts. A `keep` regex is anchored by Prometheus
+ *   X's alerts and SLO burn, which sum across hosts. For a service it does run (listed), it is one of the
+ *   hosts the SLO rules sum `by (service)`: its series weigh in that service's burn (and can dilute it)
+ *   like any replica's; this keeps it out of the others' services only. A `keep` regex is anchored by Prometheus
  *   (prometheus/prometheus model/relabel/relabel.go `NewRegexp`: `^(?:` + expr + `)$`), names escaped.
  * - the limits: over `sample_limit` (after metric relabelling) the whole scrape fails and stores nothing
  *   of it (scrape.go `errSampleLimit`, `up` 0); `label_limit` / `label_name_length_limit` /
@@ -224,9 +226,10 @@ export interface AgentScrapeLimits {
  *   each scrape's appender with sample_limit only, `seriesAdded` is counted into `scrape_series_added` and
  *   never limited; config/config.go `ScrapeConfig` has no series limit). An agent sending new label values
  *   at every scrape adds up to `sample_limit` new series per scrape (a review measured with 2.42: 5,000 new
- *   series per 2 s scrape, ~1.3 KB RSS each; test/real-tools/agent-federation.test.ts shows 1,500 per pull all added). So what one agent can add is bounded per scrape by these limits
- *   and, over time, only by the alert AgentSeriesChurn (alerts/stack.yml, `scrape_series_added` per agent
- *   job) and the operator removing that host's entry (docs/runbook.md#agentserieschurn; residual risk in
+ *   series per 2 s scrape, ~1.3 KB RSS each with short labels, ~22 KB with 36 labels of 250 bytes, ~4-6 KB at the
+ *   default 25 x 128; test/real-tools/agent-federation.test.ts shows 1,500 per pull all added). So what one agent can add is bounded per scrape by these limits
+ *   and, over time, only by the alerts AgentSeriesChurn (alerts/stack.yml, `scrape_series_added` per agent
+ *   job) and PrometheusMemoryHigh (the central's RSS against memoryMb.prometheus: metrics/memory-rule.ts) and the operator removing that host's entry (docs/runbook.md#agentserieschurn; residual risk in
  *   docs/add-a-host.md).
  * - `follow_redirects: false`: prometheus/common config/http_config.go `DefaultHTTPClientConfig` follows
  *   redirects by default, sending the basic-auth header again at each hop; an agent must not be able to

@@ -112,15 +112,19 @@ const externalShape = z.strictObject({
  * (test/real-tools/agent-federation.test.ts measures it) is ~1,000 series and well under 1 MB; cAdvisor
  * and a dozen services add a few thousand. 20,000 samples leaves 5-10x room, yet caps what one agent can
  * add per scrape (Prometheus has no cap on series added over time: alert AgentSeriesChurn) at 20,000 new
- * series, 2.5x less than before. 128-byte label names and 256-byte values hold every exporter name and
- * value we ship while bounding the memory of each new series; 16MB holds 20,000 federated samples
- * (~100-300 bytes each in the text format) with room.
+ * series, 2.5x less than before. The label limits bound the memory of each new series, which grows with its
+ * labels' bytes: measured with Prometheus 2.42, a series of 36 labels of 250-byte values holds ~22 KB of RSS
+ * (a bare one ~1.3 KB; ~4-6 KB at 25 x 128), so at the former 40 x 256 one agent under AgentSeriesChurn's count could still fill a
+ * 4 GB central. 25 labels of at most 128 bytes keep twice the room a real agent needs (the federation test
+ * measures its Prometheus and node-exporter at 12 labels, values up to 71 bytes, host/job/instance included)
+ * and cut the worst series to about a third. 16MB holds 20,000 federated samples (~100-300 bytes each in the
+ * text format) with room.
  */
 export const AGENT_LIMIT_DEFAULTS = {
   sampleLimit: 20000,
-  labelLimit: 40,
+  labelLimit: 25,
   labelNameLengthLimit: 128,
-  labelValueLengthLimit: 256,
+  labelValueLengthLimit: 128,
   bodySizeLimit: "16MB",
 };
 const agentLimitsShape = z.strictObject({

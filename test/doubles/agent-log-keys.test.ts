@@ -74,7 +74,7 @@ beforeEach(async () => {
     policy: renderIlmPolicy({ rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "7d" }),
   });
   await put(runtime.ingestPipelineProvider, naming.pipeline, renderIngestPipeline());
-  await put(runtime.ingestPipelineProvider, naming.finalPipeline, renderHostIdentityPipeline());
+  await put(runtime.ingestPipelineProvider, naming.finalPipeline, renderHostIdentityPipeline(CENTRAL));
   await put(
     runtime.indexTemplateProvider,
     naming.indexTemplate,
@@ -204,6 +204,18 @@ test("a service.name that is not one string (a list naming a listed service too,
   expect(documents()).toEqual([]);
 });
 
+test("a service that is not one object (a list of objects naming a listed service, a string) fails: the mapper would index each object's name", async () => {
+  // elastic/elasticsearch server/src/main/java/org/elasticsearch/index/mapper/DocumentParser.java (parseNonDynamicArray):
+  // each object of an array is parsed against the `service` object mapper, so `[{"name": "api"}]` is indexed as
+  // service.name=api; dot_expander `*` (DotExpanderProcessor.java) expands root keys only and leaves the list as it is.
+  for (const service of [[{ name: "api" }], [{ name: "billing" }], "billing"]) {
+    const answer = await bulk(asKey(APP1), [{ ...event('{"event": "x"}', APP1), service }]);
+    expect(answer.items[0].create).toMatchObject({ status: 201, failure_store: "used" });
+    expect(failures().at(-1)!.error).toMatchObject({ processor_tag: "service_not_of_host" });
+  }
+  expect(documents()).toEqual([]);
+});
+
 test("a line with no service.name (host-level) lands, from a host with or without services", async () => {
   const { service: _service, ...hostLevel } = event('{"event": "disk almost full", "level": "warning"}', APP1);
   expect((await bulk(asKey(APP1), [hostLevel])).items[0].create.status).toBe(201);
@@ -315,6 +327,16 @@ test("the central stack's own Filebeat (the writer user, not an API key) keeps t
   await bulk(asWriter, [event('{"event": "central"}', CENTRAL)], `?pipeline=${naming.pipeline}`);
   expect(lastDocument().host).toEqual({ name: CENTRAL });
   expect(lastDocument()[AUTHENTICATED_FIELD]).toBeUndefined();
+});
+
+test("a write without an API key (the writer user, its password an output) lands as the central host whatever it names: what the central Filebeat sends anyway", async () => {
+  // The central Filebeat's add_fields sets host.name to prometheus.hostLabel on every event (filebeat-config.ts), so
+  // setting it again changes nothing for it; anyone else with the writer's password cannot pass as an agent host.
+  await bulk(asWriter, [event('{"event": "x"}', APP1)], `?pipeline=${naming.pipeline}`);
+  expect(lastDocument().host).toEqual({ name: CENTRAL });
+  await bulk(asWriter, [{ ...event('{"event": "x"}', APP1), "host.name": APP2 }], `?pipeline=${naming.pipeline}`);
+  expect(lastIndexed()["host.name"]).toEqual([CENTRAL]);
+  expect(failures()).toEqual([]);
 });
 
 test("an API key without atra_host metadata cannot write lines: the final pipeline fails them into the failure store (LogIngestFailures)", async () => {

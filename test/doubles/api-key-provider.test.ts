@@ -358,6 +358,7 @@ describe("the resource class under the mock engine", () => {
       const configuration = new ElasticsearchConfiguration("es", {
         connection: { url: "http://es:9200", username: "elastic", password: ADMIN_PASSWORD },
         naming,
+        centralHost: "obs-1",
         ilm: { rolloverMaxAge: "1d", rolloverMaxPrimaryShardSize: "10gb", deleteAfter: "7d" },
         writerPassword: "writer-Pa55word",
         readerPassword: "reader-Pa55word",

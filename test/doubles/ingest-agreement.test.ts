@@ -36,7 +36,7 @@ const template = renderIndexTemplate({
   failureStoreRetention: "7d",
 });
 
-const FINAL = { name: naming.finalPipeline, definition: renderHostIdentityPipeline() };
+const FINAL = { name: naming.finalPipeline, definition: renderHostIdentityPipeline("h") };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are free-form JSON
 type Doc = Record<string, any>;

@@ -74,7 +74,7 @@ function filebeatEvent(line: string, extra: Doc = {}): Doc {
 }
 
 /** The data stream's final pipeline, given whenever the template names it (the simulator refuses to skip it). */
-const FINAL = { name: naming.finalPipeline, definition: renderHostIdentityPipeline() };
+const FINAL = { name: naming.finalPipeline, definition: renderHostIdentityPipeline("docker-host") };
 const newStream = (body: typeof template = template, definition: PipelineDefinition = pipeline) =>
   new SimulatedDataStream(naming.dataStream, body, definition, naming.pipeline, body.template?.settings?.index?.final_pipeline ? FINAL : undefined);
 

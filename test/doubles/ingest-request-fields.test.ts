@@ -89,7 +89,7 @@ describeWithStructlog("request fields from real structlog request lines", () => 
     if (!line) throw new Error(`no line ${marker}`);
     const outcome = new SimulatedDataStream(naming.dataStream, template, pipeline, naming.pipeline, {
       name: naming.finalPipeline,
-      definition: renderHostIdentityPipeline(),
+      definition: renderHostIdentityPipeline("docker-host"),
     }).ingest(filebeatEvent(line, service));
     if (outcome.outcome !== "indexed") throw new Error(`${marker} not indexed: ${JSON.stringify(outcome)}`);
     return outcome.source;

@@ -170,7 +170,7 @@ describe("every body the renderers make passes its provider's check", () => {
         },
       ],
       [runtime.ingestPipelineProvider, { connection: conn, name: naming.pipeline, body: renderIngestPipeline() }],
-      [runtime.ingestPipelineProvider, { connection: conn, name: naming.finalPipeline, body: renderHostIdentityPipeline() }],
+      [runtime.ingestPipelineProvider, { connection: conn, name: naming.finalPipeline, body: renderHostIdentityPipeline("docker-host") }],
       [
         runtime.elasticsearchApiKeyProvider,
         { connection: conn, name: agentApiKeyName(naming, "app-1.example.com"), body: renderAgentApiKey(naming, "app-1.example.com", ["api"], "90d") },

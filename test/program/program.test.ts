@@ -11,6 +11,7 @@ import { listStacks, readStackFile, SECRET_PLACEHOLDER } from "../../scripts/lib
 import type { PlanResult } from "../../scripts/lib/plan";
 import { planIsolated, PROJECT_DIR, resolvedStackConfig, stackConfig } from "../support/plan";
 import { SLO_ALERT_GROUP, SLO_RULE_FILE_PATH, sloDefinitions } from "../../components/slo/slo-rules";
+import { MEMORY_RULE_FILE_PATH } from "../../components/metrics/memory-rule";
 import * as path from "path";
 import { readRuleFiles } from "../../components/alerting/alert-files";
 import { parseRuleFiles } from "../../components/alerting/rule-files";
@@ -171,7 +172,8 @@ describe.each(stacks)("stack %s under mocks", (stack) => {
     }
     const uploads = byName(CONTAINER, "prometheus").inputs.uploads as { file: string; content: string }[];
     // The SLO room's recording rules when the catalog sets objectives (test/program/slo.test.ts).
-    const ruleFiles = sloDefinitions(config.services).length > 0 ? [SLO_RULE_FILE_PATH] : [];
+    // Then its own memory limit as a series (components/metrics/memory-rule.ts), which PrometheusMemoryHigh reads.
+    const ruleFiles = [...(sloDefinitions(config.services).length > 0 ? [SLO_RULE_FILE_PATH] : []), MEMORY_RULE_FILE_PATH];
     // Published beyond loopback, Prometheus's logins (test/program/prometheus-logins.test.ts) and, tls on, its
     // certificate and the TLS healthcheck's client config (test/program/tls.test.ts); listing agents, the CA of
     // their certificates and a password file each.

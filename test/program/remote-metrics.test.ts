@@ -49,13 +49,15 @@ describe("server mode with remote write, an agent host and an external query URL
       ["/etc/prometheus/secrets/blackbox-password", "0444"],
       // The every-option stack sets SLOs: their recording rules (components/slo), after the credentials.
       ["/etc/prometheus/rules/slo.yml", "0644"],
+      // Its own memory limit as a series (components/metrics/memory-rule.ts), for PrometheusMemoryHigh.
+      ["/etc/prometheus/rules/memory.yml", "0644"],
       // Last: Grafana's /metrics password, which the scrape of Grafana sends (test/real-tools/real-prometheus.test.ts).
       ["/etc/prometheus/secrets/grafana-metrics-password", "0444"],
     ]);
     // Only the credentials' and the key's contents are secret: prometheus.yml stays readable in the plan.
     // The every-option stack's tls is provided: the chain comes from the secret tlsCertificate, so it stays secret too.
     // With the logins: the web config (its hashes) and the healthcheck's password too.
-    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5, 6, 10, 11, 13].map((index) => `uploads[${index}].content`));
+    expect(prometheus.secretPaths).toEqual([1, 2, 3, 4, 5, 6, 10, 11, 14].map((index) => `uploads[${index}].content`));
     expect(uploads[1].content).toBe("[secret]");
     const yml = plan.artifacts.find((artifact) => artifact.path.endsWith("/etc/prometheus/prometheus.yml"))!.content;
     expect(yml).toContain("password_file: /etc/prometheus/secrets/remote-write-central");

@@ -9,6 +9,7 @@ import * as yaml from "js-yaml";
 import type { PlanResult } from "../../scripts/lib/plan";
 import { ruleUid } from "../../components/alerting/grafana-rules";
 import { RECORDED, SLO_ALERT_GROUP, SLO_ALERTS, SLO_RULE_FILE_PATH, sloDefinitions } from "../../components/slo/slo-rules";
+import { MEMORY_RULE_FILE_PATH, PROMETHEUS_MEMORY_LIMIT_RECORD } from "../../components/metrics/memory-rule";
 import { planIsolated, resolvedStackConfig } from "../support/plan";
 
 const RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup";
@@ -38,7 +39,7 @@ describe("dev: objectives set", () => {
     const ruleFile = files.find((file) => file.file === SLO_RULE_FILE_PATH);
     expect(ruleFile).toBeDefined();
     const prometheusYml = yaml.load(files.find((file) => file.file.endsWith("prometheus.yml"))!.content) as { rule_files?: string[] };
-    expect(prometheusYml.rule_files).toEqual([SLO_RULE_FILE_PATH]);
+    expect(prometheusYml.rule_files).toEqual([SLO_RULE_FILE_PATH, MEMORY_RULE_FILE_PATH]);
     const groups = (yaml.load(ruleFile!.content) as { groups: { rules: { record: string; labels: Record<string, string> }[] }[] }).groups;
     const recorded = groups.flatMap((group) => group.rules);
     for (const slo of slos) {
@@ -76,9 +77,17 @@ describe("dev: objectives set", () => {
   });
 });
 
-test("prod: no objectives, no rule file, no SLO group", async () => {
+test("prod: no objectives, no SLO rule file, no SLO group; its memory limit (memoryMb.prometheus 4096) recorded with its host", async () => {
   const plan = await planIsolated("prod");
   expect(uploads(plan).map((file) => file.file)).not.toContain(SLO_RULE_FILE_PATH);
-  expect(yaml.load(uploads(plan).find((file) => file.file.endsWith("prometheus.yml"))!.content)).not.toHaveProperty("rule_files");
+  expect(yaml.load(uploads(plan).find((file) => file.file.endsWith("prometheus.yml"))!.content)).toHaveProperty("rule_files", [MEMORY_RULE_FILE_PATH]);
+  // PrometheusMemoryHigh (alerts/stack.yml) divides the central's RSS by this series, joined on host.
+  const memory = yaml.load(uploads(plan).find((file) => file.file === MEMORY_RULE_FILE_PATH)!.content) as {
+    groups: { rules: { record: string; expr: string; labels: Record<string, string> }[] }[];
+  };
+  const config = resolvedStackConfig("prod");
+  expect(memory.groups.flatMap((group) => group.rules)).toEqual([
+    { record: PROMETHEUS_MEMORY_LIMIT_RECORD, expr: `vector(${4096 * 1024 * 1024})`, labels: { host: config.prometheus.hostLabel } },
+  ]);
   expect(plan.run.resources.filter((r) => r.type === RULE_GROUP && String(r.inputs.name).startsWith(SLO_ALERT_GROUP))).toEqual([]);
 }, 120_000);

@@ -318,12 +318,22 @@ describeWithTools(["prometheus", "prometheus-node-exporter", "promtool", "python
     // What a real agent (its Prometheus and node-exporter, no cAdvisor, no service) sends: the default
     // agentLimits (remote-config.ts AGENT_LIMIT_DEFAULTS) are sized from it.
     expect(Number(seriesOfA[0]?.value[1])).toBeLessThan(AGENT_LIMIT_DEFAULTS.sampleLimit / 5);
+    // ...and the label defaults too: the most labels and the longest value of any series of A (as the central
+    // stored it, host and the honoured job/instance included) stay under labelLimit / labelValueLengthLimit with room.
+    const seriesResponse = await fetch(`${centralUrl}/api/v1/series?match[]=${encodeURIComponent(`{host="${HOST_A}"}`)}`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const labelSets = ((await seriesResponse.json()) as { data: Record<string, string>[] }).data;
+    const mostLabels = Math.max(...labelSets.map((labels) => Object.keys(labels).length));
+    const longestValue = Math.max(...labelSets.flatMap((labels) => Object.values(labels).map((value) => Buffer.byteLength(value))));
+    expect(mostLabels).toBeLessThan(AGENT_LIMIT_DEFAULTS.labelLimit);
+    expect(longestValue).toBeLessThan(AGENT_LIMIT_DEFAULTS.labelValueLengthLimit);
     // B's future timestamps were ignored: its samples are at the central's scrape time.
     const [stamp] = await query("timestamp(forged_metric)");
     const skew = Number(stamp.value[1]) * 1000 - Date.now();
     expect(Math.abs(skew)).toBeLessThan(10_000);
     console.log(
-      `federation: A's first series after ${seconds.toFixed(1)} s; series with host=${HOST_A}: ${seriesOfA[0]?.value[1]}, host=${HOST_B}: ${seriesOfB[0]?.value[1]}; ` +
+      `federation: A's first series after ${seconds.toFixed(1)} s; series with host=${HOST_A}: ${seriesOfA[0]?.value[1]} (at most ${mostLabels} labels, values up to ${longestValue} bytes), host=${HOST_B}: ${seriesOfB[0]?.value[1]}; ` +
         `B's forged sample stored ${(skew / 1000).toFixed(1)} s from now (it claimed +3600 s)`,
     );
   }, 120_000);

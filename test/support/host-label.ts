@@ -29,7 +29,10 @@ export function hostDroppingProblems(expr: string): string[] {
         const labels = modifier ? groupingLabels(modifier, expr) : [];
         const keeps = modifier?.getChild("By") ? labels.includes(HOST) : modifier?.getChild("Without") ? !labels.includes(HOST) : false;
         if (!keeps) problems.push(`aggregation drops host: ${text}`);
-      } else if (node.type.name === "MatchingModifierClause") {
+      } else if (node.type.name === "MatchingModifierClause" && !node.parent?.getChild("Unless")) {
+        // `a unless on (...) b` keeps a's series with all their labels and only removes some: it merges no hosts
+        // (prometheus/prometheus promql/engine.go VectorUnless appends the left-hand samples as they are), so a
+        // matching without host there is a filter (AgentSeriesChurn's mute after a central restart), not a merge.
         const labels = groupingLabels(node, expr);
         if (node.getChild("On") ? !labels.includes(HOST) : labels.includes(HOST)) problems.push(`vector matching ignores host: ${text}`);
       } else if (node.type.name === "FunctionCall" && node.getChild("FunctionIdentifier")?.getChild("Scalar")) {

@@ -83,9 +83,9 @@ describe("the central stack's job per agent host", () => {
   test("default limits on every agent job, and prometheus.agentLimits changes them", () => {
     expect(agentJobs[0]).toMatchObject({
       sample_limit: 20000,
-      label_limit: 40,
+      label_limit: 25,
       label_name_length_limit: 128,
-      label_value_length_limit: 256,
+      label_value_length_limit: 128,
       body_size_limit: "16MB",
     });
     const limited = resolveStackConfig({
@@ -96,7 +96,7 @@ describe("the central stack's job per agent host", () => {
     const job = (yaml.load(renderPrometheusConfig(limited, dockerScrapeAddresses(limited))) as { scrape_configs: ScrapeConfig[] }).scrape_configs.find(
       (entry) => entry.job_name === "agent-app-2.example.com",
     );
-    expect(job).toMatchObject({ sample_limit: 1000, label_limit: 40, body_size_limit: "8MB" });
+    expect(job).toMatchObject({ sample_limit: 1000, label_limit: 25, body_size_limit: "8MB" });
   });
 
   test("no agents, no agent job", () => {

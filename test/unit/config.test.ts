@@ -83,7 +83,7 @@ describe("defaults for an empty config", () => {
       mode: "server",
       remoteWrite: [],
       federated: false,
-      agentLimits: { sampleLimit: 20000, labelLimit: 40, labelNameLengthLimit: 128, labelValueLengthLimit: 256, bodySizeLimit: "16MB" },
+      agentLimits: { sampleLimit: 20000, labelLimit: 25, labelNameLengthLimit: 128, labelValueLengthLimit: 128, bodySizeLimit: "16MB" },
       hostLabel: "localhost",
     });
     expect(secrets).toEqual({
@@ -132,7 +132,7 @@ describe("defaults for an empty config", () => {
         mode: "server",
         remoteWrite: [],
         federated: false,
-        agentLimits: { sampleLimit: 20000, labelLimit: 40, labelNameLengthLimit: 128, labelValueLengthLimit: 256, bodySizeLimit: "16MB" },
+        agentLimits: { sampleLimit: 20000, labelLimit: 25, labelNameLengthLimit: 128, labelValueLengthLimit: 128, bodySizeLimit: "16MB" },
         hostLabel: "localhost",
       },
       grafana: { adminUser: "admin", publicUrl: "http://localhost:3000", providerUrl: "http://127.0.0.1:3000", peopleRole: "Viewer" },
