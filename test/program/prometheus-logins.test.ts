@@ -82,11 +82,13 @@ describe("a central stack published beyond loopback, listing two agent hosts", (
       ...HOSTS.map((host) => [agentPasswordPath(host), "0444"]),
       // The blackbox exporter's password (components/metrics/blackbox-login.ts).
       [BLACKBOX_PASSWORD_PATH, "0444"],
+      // The central's memory limit as a recorded series, for PrometheusMemoryHigh (components/metrics/memory-rule.ts).
+      ["/etc/prometheus/rules/memory.yml", "0644"],
       // Last: Grafana's /metrics password, which the scrape of Grafana sends.
       [GRAFANA_METRICS_PASSWORD_PATH, "0444"],
     ]);
     // The web config, the healthcheck's password, the key, each agent's password, the blackbox exporter's and Grafana's /metrics passwords.
-    expect(prometheusOf(plan).secretPaths).toEqual([1, 2, 4, 8, 9, 10, 11].map((index) => `uploads[${index}].content`));
+    expect(prometheusOf(plan).secretPaths).toEqual([1, 2, 4, 8, 9, 10, 12].map((index) => `uploads[${index}].content`));
     for (const host of HOSTS) expect(uploads[0].content).toContain(`password_file: ${agentPasswordPath(host)}`);
     expect(prometheusOf(plan).inputs.command).toEqual(expect.arrayContaining(["--web.config.file=/etc/prometheus/web.yml"]));
     expect(prometheusOf(plan).inputs.command).not.toContain("--web.enable-remote-write-receiver");
@@ -121,7 +123,12 @@ describe("a loopback stack", () => {
     const plan = await planIsolated("plain", { config: stackConfig({}) });
     expect(plan.run.resources.filter((resource) => resource.type === PASSWORD && resource.name.startsWith("prometheus-"))).toEqual([]);
     // Only the blackbox exporter's and Grafana's /metrics passwords, which their scrapes always send.
-    expect(uploadsOf(plan).map((upload) => upload.file)).toEqual(["/etc/prometheus/prometheus.yml", BLACKBOX_PASSWORD_PATH, GRAFANA_METRICS_PASSWORD_PATH]);
+    expect(uploadsOf(plan).map((upload) => upload.file)).toEqual([
+      "/etc/prometheus/prometheus.yml",
+      BLACKBOX_PASSWORD_PATH,
+      "/etc/prometheus/rules/memory.yml",
+      GRAFANA_METRICS_PASSWORD_PATH,
+    ]);
     expect((prometheusOf(plan).inputs.healthcheck as { tests: string[] }).tests).toEqual([
       "CMD",
       "wget",

@@ -206,10 +206,11 @@ describe("a loopback dev stack", () => {
     expect(plan.run.outputs.caCertificate).toBeUndefined();
     expect(plan.run.outputs.grafanaUrl.value).toBe("http://localhost:3000");
     expect(plan.run.outputs.prometheusUrl.value).toBe("http://localhost:9090");
-    // (the blackbox exporter's password, components/metrics/blackbox-login.ts, and Grafana's /metrics password, last)
+    // (the blackbox exporter's password, components/metrics/blackbox-login.ts; the memory limit rule, components/metrics/memory-rule.ts; Grafana's /metrics password, last)
     expect(uploadsOf(plan, "prometheus").map((upload) => upload.file)).toEqual([
       "/etc/prometheus/prometheus.yml",
       "/etc/prometheus/secrets/blackbox-password",
+      "/etc/prometheus/rules/memory.yml",
       "/etc/prometheus/secrets/grafana-metrics-password",
     ]);
     expect(uploadsOf(plan, "prometheus")[0].content).not.toMatch(/https|tls_config|blackbox-tls/);
