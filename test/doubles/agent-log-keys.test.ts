@@ -25,6 +25,8 @@ import {
   renderIngestPipeline,
   renderWriterRole,
 } from "../../components/logs/elastic-bodies";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import { FakeElastic, startFakeElastic } from "../support/fake-elastic";
 
 const ADMIN_PASSWORD = "es-admin-Pa55word!";
@@ -117,6 +119,32 @@ test("an agent's key writes its own lines: parsed by the structlog pipeline, hos
   expect(stored.message).toBe("ready");
   expect(stored.log.level).toBe("info");
   expect(stored[AUTHENTICATED_FIELD]).toBeUndefined();
+});
+
+test("real structlog output (python3-structlog, test/support/structlog-lines.py) shipped with an agent's key: every line as that host and its service, the too-deep one to the failure store as on the central path", async () => {
+  const run = spawnSync("/usr/bin/python3", [path.join(__dirname, "..", "support", "structlog-lines.py")], { encoding: "utf8", timeout: 30_000 });
+  if (run.status !== 0) throw new Error(`structlog-lines.py failed (python3-structlog installed?): ${run.stderr}`);
+  const lines = run.stdout.split("\n").filter((line) => line.trim() !== "");
+  expect(lines.length).toBeGreaterThan(10);
+  // Each line as Filebeat ships it from APP2, claiming the central host as a sender could.
+  const answer = await bulk(
+    asKey(APP2),
+    lines.map((line) => event(line, CENTRAL, { service: { name: "worker" } })),
+  );
+  expect(answer).toMatchObject({ status: 200 });
+  const stream = fake.verify.dataStreams.get(naming.dataStream)!;
+  // The one line nested deeper than the flattened field's depth limit fails in the mapper, as it does when the
+  // central Filebeat ships it (test/doubles/ingest-pipeline.test.ts, "nested too deep"); nothing else fails.
+  expect((stream.failures as Doc[]).map((failure) => [failure.document.source.message, failure.error.type])).toEqual([
+    ["nested too deep", "document_parsing_exception"],
+  ]);
+  const stored = stream.documents.slice(-(lines.length - 1)) as Doc[];
+  expect(stored).toHaveLength(lines.length - 1);
+  for (const document of stored) {
+    expect(document.host).toEqual({ name: APP2 });
+    expect(document.service.name).toBe("worker");
+    expect(document[AUTHENTICATED_FIELD]).toBeUndefined();
+  }
 });
 
 test("a document claiming another host (host.name, other host.* fields, a pre-filled authentication field) lands with the key's host", async () => {
