@@ -23,6 +23,7 @@ import * as yaml from "js-yaml";
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
 import { resolveStackConfig, StackConfig } from "../../components/config/resolve";
 import { renderBlackboxConfig, renderPrometheusConfig } from "../../components/metrics/prometheus-config";
+import { renderMemoryRuleFile } from "../../components/metrics/memory-rule";
 import { renderSloRuleFile, sloDefinitions } from "../../components/slo/slo-rules";
 import { loadDashboards } from "../../components/grafana/dashboard-files";
 import { PROMETHEUS_DATASOURCE } from "../../components/grafana/grafana-configuration";
@@ -146,6 +147,9 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
     // The SLO rules as for a 1m evaluation interval: every group then runs at this test's 1s global interval (the 5-minute counts too).
     const sloRuleFile = path.join(workDir, "slo.yml");
     fs.writeFileSync(sloRuleFile, renderSloRuleFile(sloDefinitions(config.services), "1m", { eventsInterval: "1s" }));
+    // The central's memory limit as a recorded series, which PrometheusMemoryHigh and AgentSeriesChurn read (central-stack.ts uploads it).
+    const memoryRuleFile = path.join(workDir, "memory.yml");
+    fs.writeFileSync(memoryRuleFile, renderMemoryRuleFile(config.memoryMb.prometheus, config.prometheus.hostLabel));
     const prometheusYml = path.join(workDir, "prometheus.yml");
     // The blackbox exporter's login as the stack has it (components/metrics/blackbox-login.ts), at local paths.
     const blackboxLogin = writeBlackboxLogin(workDir);
@@ -161,7 +165,7 @@ describeWithTools(TOOLS, "real Prometheus with the rendered config", () => {
               blackboxExporter: `127.0.0.1:${blackboxPort}`,
               grafana: `127.0.0.1:${grafanaPort}`,
             },
-            [sloRuleFile],
+            [sloRuleFile, memoryRuleFile],
           ),
         )
         .replace(GRAFANA_METRICS_PASSWORD_PATH, grafanaPasswordFile),
