@@ -8,7 +8,14 @@ import { defineSlice } from "../config/slice";
 import { fullKey } from "../lib/config-keys";
 import { duration, durationMs, httpUrl, isIpv4 } from "../lib/validators";
 import { RESERVED_JOB_NAMES, STACK_SERVICES } from "../stack-services";
-import { REMOTE_PROMETHEUS_FIELDS, REMOTE_SECRET_SHAPE, RemoteMetricsSettings, remoteIssues, resolveRemoteSettings } from "./remote-config";
+import {
+  AGENT_LIMIT_DEFAULTS,
+  REMOTE_PROMETHEUS_FIELDS,
+  REMOTE_SECRET_SHAPE,
+  RemoteMetricsSettings,
+  remoteIssues,
+  resolveRemoteSettings,
+} from "./remote-config";
 import { defaultTlsMode, httpsWhen } from "../tls/config";
 import { AGENT_JOB_PREFIX, TLS_PROBE_JOB } from "./prometheus-config";
 import { resolveScrapeLimits, ScrapeLimits, scrapeLimitsShape } from "./scrape-limits";
@@ -169,7 +176,10 @@ export const metricsSlice = defineSlice({
         scrapeInterval,
         scrapeTimeout,
         evaluationInterval: raw.prometheus?.evaluationInterval ?? scrapeInterval,
-        scrapeLimits: resolveScrapeLimits(raw.prometheus?.scrapeLimits),
+        scrapeLimits: resolveScrapeLimits(
+          raw.prometheus?.scrapeLimits,
+          federatedAgent ? { labelLimit: AGENT_LIMIT_DEFAULTS.labelLimit, labelValueLengthLimit: AGENT_LIMIT_DEFAULTS.labelValueLengthLimit } : undefined,
+        ),
         ...resolveRemoteSettings(raw.prometheus, raw, core.publicHostname),
         // An agent host's Prometheus runs in agent mode (remote write only), or in server mode when the central
         // stack pulls its /federate, which agent mode does not serve (role.ts refuses `prometheus.mode` there).

@@ -59,9 +59,15 @@ export const scrapeLimitsShape = z
 
 export type ScrapeLimitsInput = z.infer<typeof scrapeLimitsShape>;
 
-/** The stack-wide limits: the defaults with `prometheus.scrapeLimits` over them. */
-export function resolveScrapeLimits(given: ScrapeLimitsInput): ScrapeLimits {
-  return { ...DEFAULT_SCRAPE_LIMITS, ...given };
+/**
+ * The stack-wide limits: the defaults with `prometheus.scrapeLimits` over them. On a federated agent host the
+ * label defaults are the central stack's agent-job defaults (remote-config.ts AGENT_LIMIT_DEFAULTS): the
+ * central pull fails as a whole on one series over its limits (the same verifyLabelLimits), so a series of one
+ * service that the agent stored but the central refuses would take the whole host down there
+ * (HostNotReporting). Refused at the agent's own scrape, it fails only that service's target (ServiceTargetDown).
+ */
+export function resolveScrapeLimits(given: ScrapeLimitsInput, agentLabelLimits?: Pick<ScrapeLimits, "labelLimit" | "labelValueLengthLimit">): ScrapeLimits {
+  return { ...DEFAULT_SCRAPE_LIMITS, ...agentLabelLimits, ...given };
 }
 
 /** prometheus.yml's fields for a job (prometheus/prometheus config/config.go ScrapeConfig yaml tags). */

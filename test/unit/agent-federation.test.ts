@@ -8,7 +8,8 @@ import { ConfigError, resolveStackConfig } from "../../components/config/resolve
 import { dockerScrapeAddresses } from "../../components/metrics/metrics-stack";
 import { agentPasswordPath, agentServicesRegex, renderPrometheusConfig, ScrapeConfig } from "../../components/metrics/prometheus-config";
 import { agentCertificateNames, issuingCa } from "../../components/metrics/agent-federation";
-import { parseFederation } from "../../components/metrics/remote-config";
+import { AGENT_LIMIT_DEFAULTS, parseFederation } from "../../components/metrics/remote-config";
+import { DEFAULT_SCRAPE_LIMITS } from "../../components/metrics/scrape-limits";
 import { FEDERATION_CA_PATH } from "../../components/metrics/web-config";
 import { AGENT_FEDERATION_ENTRY, TEST_CA_PEM } from "../support/external-stacks";
 
@@ -179,5 +180,31 @@ describe("config rules", () => {
 
   test("the agent's healthcheck trusts the last certificate of its chain (the issuer)", () => {
     expect(issuingCa(JSON.parse(AGENT_FEDERATION_ENTRY).certificate)).toBe(TEST_CA_PEM.trimEnd().replace(/\n?$/, "\n"));
+  });
+});
+
+describe("a federated agent's own scrape limits", () => {
+  const agent = (scrapeLimits?: Record<string, number>) =>
+    resolveStackConfig({
+      stack: "app-2",
+      values: {
+        role: "agent",
+        bindAddress: "0.0.0.0",
+        publicHostname: "app-2.example.internal",
+        federation: AGENT_FEDERATION_ENTRY,
+        ...(scrapeLimits ? { prometheus: { scrapeLimits } } : {}),
+      },
+      secretKeys: ["federation"],
+    }).config;
+
+  test("default to the labels the central's agent job takes, so an oversize series fails one service's target here, not the central's whole pull", () => {
+    expect(agent().prometheus.scrapeLimits).toEqual({
+      ...DEFAULT_SCRAPE_LIMITS,
+      labelLimit: AGENT_LIMIT_DEFAULTS.labelLimit,
+      labelValueLengthLimit: AGENT_LIMIT_DEFAULTS.labelValueLengthLimit,
+    });
+    // What the user sets still wins; a central stack keeps the general defaults.
+    expect(agent({ labelValueLengthLimit: 64 }).prometheus.scrapeLimits.labelValueLengthLimit).toBe(64);
+    expect(resolveStackConfig({ stack: "dev", values: {}, secretKeys: [] }).config.prometheus.scrapeLimits).toEqual(DEFAULT_SCRAPE_LIMITS);
   });
 });
